@@ -1,0 +1,370 @@
+"""The policy as written: frozen nodes, each with the span of text it came from.
+
+Spans are left out of equality, so two trees compare equal wherever they came from.
+"""
+from __future__ import annotations
+
+import attrs
+
+from .span import Span
+
+
+def _span():
+    return attrs.field(eq=False, repr=False, default=None)
+
+
+# ---- Expressions ------------------------------------------------------------------------------
+
+@attrs.frozen
+class Name:
+    """A reference by name: a parameter, a derived value, a request field, a bound item, an enum value."""
+    name: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Field:
+    """`base.name`: a field of a record."""
+    base: "Expr"
+    name: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Literal:
+    """A constant: kind is money, integer, percent, date, duration, business_duration, boolean or text."""
+    kind: str
+    value: object
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EnumSet:
+    """`{a, b, c}`: a set of enum values."""
+    members: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Negate:
+    """`-x`."""
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Arith:
+    """`left op right` for op in + - * /."""
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Compare:
+    """`left op right` for op in < <= > >= is `is not`."""
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Test:
+    """`x is given`, `x is empty` and their negations; test is `given` or `empty`."""
+    test: str
+    operand: "Expr"
+    negated: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Membership:
+    """`x in s` or `x not in s`."""
+    element: "Expr"
+    collection: "Expr"
+    negated: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Logic:
+    """`a and b and ...` or `a or b or ...`."""
+    op: str
+    operands: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Not:
+    """`not x`."""
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class IfThenElse:
+    """`if c then a else b`."""
+    condition: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Each:
+    """`each x in xs where c` (a filter) or `e for each x in xs where c` (a mapping)."""
+    variable: str
+    source: "Expr"
+    where: "Expr | None"
+    element: "Expr | None"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Aggregate:
+    """`sum of xs`, `count of xs`, `min of xs`, `max of xs`."""
+    function: str
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Quantifier:
+    """`any x in xs where c`, `every ...`, `no ...`."""
+    quantifier: str
+    variable: str
+    source: "Expr"
+    condition: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Call:
+    """`round(x)`, `max(a, b)`, `min(a, b)`."""
+    function: str
+    arguments: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DaysBetween:
+    """`days from a to b`: the number of calendar days from one date to another."""
+    start: "Expr"
+    end: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DateRange:
+    """`a through b`: the dates from a to b, both included."""
+    start: "Expr"
+    end: "Expr"
+    span: Span | None = _span()
+
+
+Expr = (Name | Field | Literal | EnumSet | Negate | Arith | Compare | Test | Membership | Logic
+        | Not | IfThenElse | Each | Aggregate | Quantifier | Call | DaysBetween | DateRange)
+
+
+@attrs.frozen
+class Template:
+    """A sentence with `{expression}` holes, filled with the actual values when explaining."""
+    parts: tuple["str | Expr", ...]
+    span: Span | None = _span()
+
+
+# ---- Types as written -------------------------------------------------------------------------
+
+@attrs.frozen
+class NamedType:
+    """A type by name: a built-in one (date, money, ...), an enum or a record."""
+    name: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class OptionalType:
+    """`optional T`: the field may be absent."""
+    inner: "TypeExpr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ListType:
+    """`list of T`."""
+    element: "TypeExpr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DateRangeType:
+    """`date range`: two dates, first and last."""
+    span: Span | None = _span()
+
+
+TypeExpr = NamedType | OptionalType | ListType | DateRangeType
+
+
+# ---- Declarations -----------------------------------------------------------------------------
+
+@attrs.frozen
+class Header:
+    """`policy "..."`, `version "..."`, `currency XXX` or `calendar "..."`."""
+    key: str
+    value: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Clause:
+    """A clause of the published policy text, quoted so that rules can cite it."""
+    name: str
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Parameter:
+    """A named constant that the policy owner changes in one place."""
+    name: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EnumDecl:
+    """A closed set of named values."""
+    name: str
+    members: tuple[str, ...]
+    member_spans: tuple[Span, ...] = attrs.field(eq=False, repr=False, default=())
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FieldDecl:
+    """A field of the request or of a record; `present_when` names a boolean sibling field."""
+    name: str
+    type: TypeExpr
+    default: Expr | None = None
+    present_when: str | None = None
+    label: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class RecordDecl:
+    """A record type of the request (`record Item: ...`)."""
+    name: str
+    fields: tuple[FieldDecl, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class RequestDecl:
+    """The fields of the request itself."""
+    fields: tuple[FieldDecl, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Let:
+    """A derived value, computed from the request and the parameters."""
+    name: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class OutcomeDecl:
+    """One possible outcome, its heading, and whether it overrides every rule of another outcome."""
+    name: str
+    label: str
+    overrides_all: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class OutcomesDecl:
+    """The outcomes, strongest first; the last one is the outcome when no rule gives one."""
+    outcomes: tuple[OutcomeDecl, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class GiveOutcome:
+    """Effect: the rule gives this outcome."""
+    outcome: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class AddTo:
+    """Effect: add (sign +1) or subtract (sign -1) an amount to a total output."""
+    amount: Expr
+    output: str
+    sign: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class SetOutput:
+    """Effect: set an output to a value."""
+    output: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Note:
+    """Effect: none; the rule is there to be explained."""
+    span: Span | None = _span()
+
+
+Effect = GiveOutcome | AddTo | SetOutput | Note
+
+
+@attrs.frozen
+class ForEach:
+    """`for each item in items`: the rule applies to every element on its own."""
+    variable: str
+    source: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Rule:
+    """A rule: the clause it implements, when it applies, what it does, and how it explains itself."""
+    name: str
+    for_each: ForEach | None
+    cites: tuple[str, bool, Span | None] | None  # (clause name or inline text, is_inline, span)
+    condition: Expr | None
+    effects: tuple[Effect, ...]
+    because: Template | None
+    overrides: tuple[str, ...] = ()
+    override_spans: tuple[Span, ...] = attrs.field(eq=False, repr=False, default=())
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class OutputDecl:
+    """An output of the decision: the outcome, a total of amounts, or a value rules set."""
+    name: str
+    type: TypeExpr | None
+    total: bool = False
+    floor: Expr | None = None
+    default: Expr | None = None
+    span: Span | None = _span()
+
+
+Declaration = (Header | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
+               | OutcomesDecl | Rule | OutputDecl)
+
+
+@attrs.frozen
+class Policy:
+    """A whole policy file."""
+    declarations: tuple[Declaration, ...]
+    span: Span | None = _span()
+

@@ -1,0 +1,106 @@
+"""The one family of errors rpl raises about a policy or a request, and how they are shown."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import attrs
+
+from .span import Span
+
+
+@attrs.frozen
+class Diagnostic:
+    """One problem: a stable code, a message, the text it is about, and a hint to fix it."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    def render(self) -> str:
+        """`file:line:col: message`, the source line, an underline, and `help: ...`."""
+        if self.span is None:
+            head = f"{self.severity}[{self.code}]: {self.message}"
+            return head + (f"\n  help: {self.hint}" if self.hint else "")
+        span = self.span
+        line_no, col = span.line, span.column
+        end_line, end_col = span.end_position
+        text = span.source.line_text(line_no)
+        width = (end_col - col) if end_line == line_no else (len(text) - col + 1)
+        gutter = " " * len(str(line_no))
+        out = [
+            f"{span.location()}: {self.severity}[{self.code}]: {self.message}",
+            f"{gutter} |",
+            f"{line_no} | {text}",
+            f"{gutter} | {' ' * (col - 1)}{'^' * max(1, width)}",
+        ]
+        if self.hint:
+            out.append(f"{gutter} = help: {self.hint}")
+        return "\n".join(out)
+
+    def to_json(self) -> dict:
+        data: dict = {"code": self.code, "severity": self.severity, "message": self.message,
+                      "hint": self.hint, "file": None, "line": None, "column": None,
+                      "end_line": None, "end_column": None}
+        if self.span is not None:
+            end_line, end_col = self.span.end_position
+            data.update(file=self.span.source.name, line=self.span.line,
+                        column=self.span.column, end_line=end_line, end_column=end_col)
+        return data
+
+
+class RplError(Exception):
+    """Base of every error rpl raises on purpose; anything else is a bug in rpl."""
+
+
+class PolicyError(RplError):
+    """A policy file is broken: one or more diagnostics, all reported together."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n\n".join(d.render() for d in self.diagnostics)
+
+
+@attrs.frozen
+class RequestProblem:
+    """One thing wrong with a request: where (a JSON path), what was received, what was expected."""
+
+    path: str
+    message: str
+    received: object = None
+
+    def render(self) -> str:
+        return f"{self.path}: {self.message}"
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "message": self.message, "received": self.received}
+
+
+class RequestError(RplError):
+    """A request does not fit the policy's request schema; every problem is listed."""
+
+    def __init__(self, problems: Iterable[RequestProblem]):
+        self.problems = tuple(problems)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        n = len(self.problems)
+        head = f"the request has {n} problem{'s' if n != 1 else ''}"
+        return "\n".join([head] + [f"  {p.render()}" for p in self.problems])
+
+    def to_json(self) -> dict:
+        return {"kind": "request_error", "message": f"the request has {len(self.problems)} problem"
+                + ("s" if len(self.problems) != 1 else ""),
+                "problems": [p.to_json() for p in self.problems]}
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A `did you mean` hint from the closest known names, or None."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None

@@ -1,0 +1,459 @@
+"""Text to AST: the Lark grammar in `rpl.lark`, then a separate step that builds our own nodes."""
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedInput, VisitError
+
+from . import ast
+from .errors import Diagnostic, PolicyError
+from .span import Source, Span
+from .syntax_errors import describe_syntax_error
+
+GRAMMAR = Path(__file__).with_name("rpl.lark")
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", start=["policy", "expr"],
+                propagate_positions=True, maybe_placeholders=True, cache=True)
+
+
+def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:
+    """Parse a whole policy file; every syntax error in it is reported at once."""
+    source = Source(filename, text)
+    builder = _AstBuilder(source, 0)
+    try:
+        tree = _lark().parse(text, start="policy")
+    except UnexpectedInput:
+        raise PolicyError(_syntax_errors_by_declaration(source)) from None
+    policy = _build(builder, tree)
+    if builder.problems:
+        raise PolicyError(builder.problems)
+    return policy
+
+
+def _build(builder: "_AstBuilder", tree: Tree):
+    try:
+        return builder.transform(tree)
+    except VisitError as error:  # a builder bug surfaces as itself, not as Lark's wrapper
+        raise error.orig_exc from None
+
+
+# ---- Recovery: after a syntax error, parse declaration by declaration ------------------------
+
+_DECLARATION_START = re.compile(
+    r"(policy|version|currency|calendar|clause|parameter|enum|record|request|let|outcomes"
+    r"|rule|output)\b")
+
+
+def _declaration_chunks(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the declarations: each begins at column 1 with a keyword.
+
+    Quoted text is skipped, so a clause whose text has a line starting with `rule` stays whole.
+    """
+    starts, in_string, i, n = [], False, 0, len(text)
+    at_line_start = True
+    while i < n:
+        ch = text[i]
+        if in_string:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "#":
+            i = text.find("\n", i)
+            if i < 0:
+                break
+            continue
+        elif at_line_start and _DECLARATION_START.match(text, i):
+            starts.append(i)
+        at_line_start = ch == "\n"
+        i += 1
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    return list(zip(starts, starts[1:] + [n]))
+
+
+def _syntax_errors_by_declaration(source: Source) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for start, end in _declaration_chunks(source.text):
+        chunk = source.text[start:end]
+        try:
+            _lark().parse(chunk, start="policy")
+        except UnexpectedInput as error:
+            problems.append(describe_syntax_error(error, source, start, _lark()))
+    if not problems:  # the chunks parse alone but not together: report the whole-file error
+        try:
+            _lark().parse(source.text, start="policy")
+        except UnexpectedInput as error:
+            problems.append(describe_syntax_error(error, source, 0, _lark()))
+    return problems
+
+
+# ---- Lark tree to AST -------------------------------------------------------------------------
+
+_WHITESPACE = re.compile(r"\s+")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def fold_text(raw: str) -> str:
+    """The text of a quoted string: escapes resolved, line breaks and indentation folded."""
+    return _WHITESPACE.sub(" ", _ESCAPE.sub(r"\1", raw)).strip()
+
+
+@v_args(meta=True)
+class _AstBuilder(Transformer):
+    def __init__(self, source: Source, offset: int):
+        super().__init__()
+        self.source = source
+        self.offset = offset
+        self.problems: list[Diagnostic] = []
+
+    # spans
+    def _span(self, meta) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return Span(self.source, self.offset + meta.start_pos, self.offset + meta.end_pos)
+
+    def _tok(self, token: Token) -> Span:
+        return Span(self.source, self.offset + token.start_pos, self.offset + token.end_pos)
+
+    def _text(self, token: Token) -> str:
+        return fold_text(token[1:-1])
+
+    # declarations
+    def policy(self, meta, decls):
+        return ast.Policy(tuple(decls), span=self._span(meta))
+
+    def policy_name(self, meta, c):
+        return ast.Header("policy", self._text(c[0]), span=self._span(meta))
+
+    def policy_version(self, meta, c):
+        return ast.Header("version", self._text(c[0]), span=self._span(meta))
+
+    def policy_currency(self, meta, c):
+        return ast.Header("currency", str(c[0]), span=self._span(meta))
+
+    def policy_calendar(self, meta, c):
+        return ast.Header("calendar", self._text(c[0]), span=self._span(meta))
+
+    def clause_decl(self, meta, c):
+        return ast.Clause(str(c[0]), self._text(c[1]), span=self._span(meta))
+
+    def parameter_decl(self, meta, c):
+        return ast.Parameter(str(c[0]), c[1], span=self._span(meta))
+
+    def enum_decl(self, meta, c):
+        return ast.EnumDecl(str(c[0]), tuple(str(t) for t in c[1:]),
+                            member_spans=tuple(self._tok(t) for t in c[1:]), span=self._span(meta))
+
+    def record_decl(self, meta, c):
+        return ast.RecordDecl(str(c[0]), tuple(c[1:]), span=self._span(meta))
+
+    def request_decl(self, meta, c):
+        return ast.RequestDecl(tuple(c), span=self._span(meta))
+
+    def field_decl(self, meta, c):
+        name, type_, default, presence, label = c
+        return ast.FieldDecl(str(name), type_, default, presence, label, span=self._span(meta))
+
+    def default(self, meta, c):
+        return c[0]
+
+    def presence(self, meta, c):
+        return str(c[0])
+
+    def label(self, meta, c):
+        return self._text(c[0])
+
+    def optional_type(self, meta, c):
+        return ast.OptionalType(c[0], span=self._span(meta))
+
+    def list_type(self, meta, c):
+        return ast.ListType(c[0], span=self._span(meta))
+
+    def date_range_type(self, meta, c):
+        return ast.DateRangeType(span=self._span(meta))
+
+    def named_type(self, meta, c):
+        return ast.NamedType(str(c[0]), span=self._span(meta))
+
+    def let_decl(self, meta, c):
+        return ast.Let(str(c[0]), c[1], span=self._span(meta))
+
+    def outcomes_decl(self, meta, c):
+        return ast.OutcomesDecl(tuple(c), span=self._span(meta))
+
+    def outcome_decl(self, meta, c):
+        return ast.OutcomeDecl(str(c[0]), self._text(c[1]), c[2] is not None, span=self._span(meta))
+
+    def rule_decl(self, meta, c):
+        name, for_each, *parts = c
+        span = self._span(meta)
+        cites = condition = because = None
+        effects: list = []
+        overrides: list[Token] = []
+        for kind, value, part_span in parts:
+            if kind in ("cites", "when", "because") and \
+                    {"cites": cites, "when": condition, "because": because}[kind] is not None:
+                self.problems.append(Diagnostic(
+                    "RPL011", f"rule `{name}` has more than one `{kind}`", part_span,
+                    f"keep one `{kind}` per rule"))
+                continue
+            if kind == "cites":
+                cites = value
+            elif kind == "when":
+                condition = value
+            elif kind == "then":
+                effects.extend(value)
+            elif kind == "because":
+                because = value
+            else:
+                overrides.extend(value)
+        return ast.Rule(str(name), for_each, cites, condition, tuple(effects), because,
+                        tuple(str(t) for t in overrides),
+                        override_spans=tuple(self._tok(t) for t in overrides), span=span)
+
+    def for_each(self, meta, c):
+        return ast.ForEach(str(c[0]), c[1], span=self._span(meta))
+
+    def cites(self, meta, c):
+        token = c[0]
+        inline = token.type == "STRING"
+        value = self._text(token) if inline else str(token)
+        return ("cites", (value, inline, self._tok(token)), self._span(meta))
+
+    def condition(self, meta, c):
+        return ("when", c[0], self._span(meta))
+
+    def effects(self, meta, c):
+        return ("then", list(c), self._span(meta))
+
+    def because(self, meta, c):
+        return ("because", self._template(c[0]), self._span(meta))
+
+    def overrides(self, meta, c):
+        return ("overrides", list(c), self._span(meta))
+
+    def add_effect(self, meta, c):
+        return ast.AddTo(c[0], str(c[1]), +1, span=self._span(meta))
+
+    def subtract_effect(self, meta, c):
+        return ast.AddTo(c[0], str(c[1]), -1, span=self._span(meta))
+
+    def set_effect(self, meta, c):
+        return ast.SetOutput(str(c[0]), c[1], span=self._span(meta))
+
+    def note_effect(self, meta, c):
+        return ast.Note(span=self._span(meta))
+
+    def outcome_effect(self, meta, c):
+        return ast.GiveOutcome(str(c[0]), span=self._span(meta))
+
+    def output_decl(self, meta, c):
+        name, spec = c
+        if spec is None:
+            return ast.OutputDecl(str(name), None, span=self._span(meta))
+        type_, total, floor, default = spec
+        return ast.OutputDecl(str(name), type_, total is not None, floor, default,
+                              span=self._span(meta))
+
+    def output_spec(self, meta, c):
+        return c
+
+    def floor(self, meta, c):
+        return c[0]
+
+    # templates
+    def _template(self, token: Token) -> ast.Template:
+        """Split a quoted sentence into text and `{expression}` holes, each hole parsed in place."""
+        raw = token[1:-1]
+        base = self.offset + token.start_pos + 1
+        parts: list = []
+        text_start, i = 0, 0
+        while i < len(raw):
+            if raw.startswith("{{", i) or raw.startswith("}}", i):
+                parts.append(raw[text_start:i + 1])
+                i += 2
+                text_start = i
+                continue
+            if raw[i] == "{":
+                depth, j = 1, i + 1
+                while j < len(raw) and depth:
+                    depth += {"{": 1, "}": -1}.get(raw[j], 0)
+                    j += 1
+                if depth:
+                    self.problems.append(Diagnostic(
+                        "RPL003", "this `{` is never closed", Span(self.source, base + i, base + i + 1),
+                        "close the value with `}`, or write `{{` for a brace in the text"))
+                    return ast.Template(tuple(parts), span=self._tok(token))
+                parts.append(raw[text_start:i])
+                parts.append(self._hole(raw[i + 1:j - 1], base + i + 1))
+                i = text_start = j
+                continue
+            i += 1
+        parts.append(raw[text_start:])
+        folded = _fold_template(parts)
+        return ast.Template(tuple(folded), span=self._tok(token))
+
+    def _hole(self, text: str, offset: int):
+        if not text.strip():
+            self.problems.append(Diagnostic(
+                "RPL003", "empty `{}` in a sentence", Span(self.source, offset - 1, offset + 1),
+                "put a name inside the braces, like `{request_date}`"))
+            return ast.Literal("text", "", span=Span(self.source, offset, offset))
+        try:
+            tree = _lark().parse(text, start="expr")
+        except UnexpectedInput as error:
+            self.problems.append(describe_syntax_error(error, self.source, offset, _lark(), hole=True))
+            return ast.Literal("text", text, span=Span(self.source, offset, offset + len(text)))
+        return _build(_HoleBuilder(self, offset), tree)
+
+    # expressions
+    def name(self, meta, c):
+        return ast.Name(str(c[0]), span=self._span(meta))
+
+    def field(self, meta, c):
+        return ast.Field(c[0], str(c[1]), span=self._span(meta))
+
+    def date_literal(self, meta, c):
+        try:
+            value = datetime.date.fromisoformat(str(c[0]))
+        except ValueError:
+            self.problems.append(Diagnostic(
+                "RPL004", f"`{c[0]}` is not a real date", self._span(meta),
+                "write dates as YYYY-MM-DD, with a month from 01 to 12 and a day that exists in it"))
+            value = datetime.date(1970, 1, 1)
+        return ast.Literal("date", value, span=self._span(meta))
+
+    def duration_literal(self, meta, c):
+        words = str(c[0]).split()
+        count = int(words[0])
+        span = self._span(meta)
+        if words[-1] == "day" and count != 1:
+            self.problems.append(Diagnostic(
+                "RPL005", f"write `{count} {' '.join(words[1:-1] + ['days'])}`", span,
+                "a number of days other than 1 takes `days`"))
+        kind = "business_duration" if "business" in words else "duration"
+        return ast.Literal(kind, count, span=span)
+
+    def percent_literal(self, meta, c):
+        return ast.Literal("percent", Decimal(str(c[0])[:-1]), span=self._span(meta))
+
+    def decimal_literal(self, meta, c):
+        return ast.Literal("money", Decimal(str(c[0])), span=self._span(meta))
+
+    def integer_literal(self, meta, c):
+        return ast.Literal("integer", int(c[0]), span=self._span(meta))
+
+    def text_literal(self, meta, c):
+        return ast.Literal("text", self._text(c[0]), span=self._span(meta))
+
+    def true_literal(self, meta, c):
+        return ast.Literal("boolean", True, span=self._span(meta))
+
+    def false_literal(self, meta, c):
+        return ast.Literal("boolean", False, span=self._span(meta))
+
+    def set_literal(self, meta, c):
+        return ast.EnumSet(tuple(str(t) for t in c), span=self._span(meta))
+
+    def call(self, meta, c):
+        return ast.Call(str(c[0]), tuple(c[1:]), span=self._span(meta))
+
+    def days_between(self, meta, c):
+        return ast.DaysBetween(c[1], c[2], span=self._span(meta))
+
+    def date_range(self, meta, c):
+        return ast.DateRange(c[0], c[1], span=self._span(meta))
+
+    def arith(self, meta, c):
+        return ast.Arith(str(c[1]), c[0], c[2], span=self._span(meta))
+
+    def negate(self, meta, c):
+        return ast.Negate(c[0], span=self._span(meta))
+
+    def compare(self, meta, c):
+        return ast.Compare(str(c[1]), c[0], c[2], span=self._span(meta))
+
+    def is_equal(self, meta, c):
+        return ast.Compare("is", c[0], c[1], span=self._span(meta))
+
+    def is_not_equal(self, meta, c):
+        return ast.Compare("is not", c[0], c[1], span=self._span(meta))
+
+    def is_given(self, meta, c):
+        return ast.Test("given", c[0], False, span=self._span(meta))
+
+    def is_not_given(self, meta, c):
+        return ast.Test("given", c[0], True, span=self._span(meta))
+
+    def is_empty(self, meta, c):
+        return ast.Test("empty", c[0], False, span=self._span(meta))
+
+    def is_not_empty(self, meta, c):
+        return ast.Test("empty", c[0], True, span=self._span(meta))
+
+    def is_in(self, meta, c):
+        return ast.Membership(c[0], c[1], False, span=self._span(meta))
+
+    def not_in(self, meta, c):
+        return ast.Membership(c[0], c[1], True, span=self._span(meta))
+
+    def not_expr(self, meta, c):
+        return ast.Not(c[0], span=self._span(meta))
+
+    def or_expr(self, meta, c):
+        return ast.Logic("or", tuple(c), span=self._span(meta))
+
+    def and_expr(self, meta, c):
+        return ast.Logic("and", tuple(c), span=self._span(meta))
+
+    def if_expr(self, meta, c):
+        return ast.IfThenElse(c[0], c[1], c[2], span=self._span(meta))
+
+    def aggregate(self, meta, c):
+        return ast.Aggregate(str(c[0]), c[1], span=self._span(meta))
+
+    def quantifier(self, meta, c):
+        return ast.Quantifier(str(c[0]), str(c[1]), c[2], c[3], span=self._span(meta))
+
+    def filter(self, meta, c):
+        return ast.Each(str(c[0]), c[1], c[2], None, span=self._span(meta))
+
+    def mapping(self, meta, c):
+        return ast.Each(str(c[1]), c[2], c[3], c[0], span=self._span(meta))
+
+
+class _HoleBuilder(_AstBuilder):
+    """Builds the expression of one template hole, reporting problems to the enclosing builder."""
+
+    def __init__(self, parent: _AstBuilder, offset: int):
+        super().__init__(parent.source, offset)
+        self.problems = parent.problems
+
+
+def _fold_template(parts: list) -> list:
+    """Fold line breaks and indentation in the text parts of a sentence, as in any quoted text."""
+    out: list = []
+    for k, part in enumerate(parts):
+        if isinstance(part, str):
+            text = _WHITESPACE.sub(" ", _ESCAPE.sub(r"\1", part))
+            if k == 0:
+                text = text.lstrip()
+            if k == len(parts) - 1:
+                text = text.rstrip()
+            if text:
+                out.append(text)
+        else:
+            out.append(part)
+    return out
