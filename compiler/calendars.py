@@ -1,0 +1,51 @@
+"""Business-day calendars: weekends and the public holidays of a country, on their observed dates."""
+from __future__ import annotations
+
+import datetime
+from functools import lru_cache
+
+import holidays
+
+
+def is_known(name: str) -> bool:
+    return name.upper() in _countries()
+
+
+def hint(name: str) -> str:
+    from policy_lang.errors import did_you_mean
+
+    return did_you_mean(name.upper(), _countries()) or \
+        "name a country by its ISO code, like \"US\" (US federal holidays) or \"GB\""
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(holidays.list_supported_countries())
+
+
+class BusinessCalendar:
+    """Counts business days: Monday to Friday, less the country's holidays (observed)."""
+
+    def __init__(self, country: str | None):
+        self.country = country.upper() if country else None
+        self._years: dict[int, frozenset[datetime.date]] = {}
+
+    def _holidays(self, year: int) -> frozenset[datetime.date]:
+        found = self._years.get(year)
+        if found is None:
+            found = frozenset(holidays.country_holidays(self.country, years=year)) if self.country else frozenset()
+            self._years[year] = found
+        return found
+
+    def is_business_day(self, day: datetime.date) -> bool:
+        return day.weekday() < 5 and day not in self._holidays(day.year)
+
+    def add(self, start: datetime.date, count: int) -> datetime.date:
+        """The `count`-th business day after `start`, counting from the next day (before it, if negative)."""
+        step = datetime.timedelta(days=1 if count >= 0 else -1)
+        day, left = start, abs(count)
+        while left:
+            day += step
+            if self.is_business_day(day):
+                left -= 1
+        return day

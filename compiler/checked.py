@@ -1,0 +1,86 @@
+"""A checked policy: declarations resolved and typed, ready to lower to a rule graph."""
+from __future__ import annotations
+
+import attrs
+
+from policy_lang.span import Span
+
+from . import ir
+from .types import Type
+
+
+@attrs.frozen
+class FieldSpec:
+    """A field of the request or of a record, with its checked type and default."""
+    name: str
+    type: Type
+    default: object = None
+    has_default: bool = False
+    present_when: str | None = None
+    label: str | None = None
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class Outcome:
+    """A possible outcome; rank 0 is the strongest."""
+    name: str
+    label: str
+    rank: int
+    overrides_all: bool
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class Effect:
+    """What a rule does when it applies: kind is `outcome`, `add`, `set` or `note`."""
+    kind: str
+    output: str | None = None
+    value: ir.Expr | None = None
+    sign: int = 1
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class CheckedRule:
+    """A rule with its condition, effects and sentence checked against the policy."""
+    name: str
+    var: str | None
+    source: ir.Expr | None
+    clause: str | None
+    clause_text: str | None
+    condition: ir.Expr
+    effects: tuple[Effect, ...]
+    outcome: str | None
+    because: tuple[str | ir.Expr, ...]
+    overrides: tuple[str, ...]
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class CheckedOutput:
+    """An output: the outcome, a total of amounts rules add, or a value rules set."""
+    name: str
+    kind: str  # outcome | total | set
+    type: Type | None
+    floor: object = None
+    default: object = None
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class CheckedPolicy:
+    """The output of the checker."""
+    name: str
+    version: str
+    currency: str
+    calendar: str | None
+    clauses: dict[str, str]
+    parameters: dict[str, ir.Param]
+    records: dict[str, dict[str, FieldSpec]]
+    request: dict[str, FieldSpec]
+    values: dict[str, ir.Expr]  # in an order where each comes after what it uses
+    outcomes: tuple[Outcome, ...]
+    rules: tuple[CheckedRule, ...]
+    outputs: tuple[CheckedOutput, ...]
+    source_name: str = ""

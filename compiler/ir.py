@@ -1,0 +1,105 @@
+"""Checked expressions: every name resolved, every node typed.
+
+Nodes are frozen and compare by structure (spans aside), so the same subexpression written twice
+is one value: the rule graph keys its nodes on them to compute each once.
+"""
+from __future__ import annotations
+
+import attrs
+
+from policy_lang.span import Span
+
+from .types import Type
+
+
+def _span():
+    return attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class Const:
+    """A literal value."""
+    value: object
+    type: Type
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Param:
+    """A named parameter of the policy; its value is fixed when the policy is compiled."""
+    name: str
+    value: object
+    type: Type
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Input:
+    """A field of the request, by its path from the top (`order.delivery_date`)."""
+    path: tuple[str, ...]
+    type: Type
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Value:
+    """A derived value declared with `let`."""
+    name: str
+    type: Type
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Var:
+    """The element a rule or a list expression is looking at (`item`)."""
+    name: str
+    type: Type
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FieldOf:
+    """A field of a record value; `present_when` names the fact that says it was given."""
+    base: "Expr"
+    name: str
+    type: Type
+    present_when: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Op:
+    """An operation on values: arithmetic, comparison, logic, tests, rounding, dates."""
+    op: str
+    args: tuple["Expr", ...]
+    type: Type
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Each:
+    """A list expression over `source` binding `var`: a filter, a mapping, or a quantifier.
+
+    kind is `filter`, `map`, `any`, `every` or `no`.
+    """
+    kind: str
+    var: str
+    source: "Expr"
+    where: "Expr | None"
+    element: "Expr | None"
+    type: Type
+    span: Span | None = _span()
+
+
+Expr = Const | Param | Input | Value | Var | FieldOf | Op | Each
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct subexpressions of a node."""
+    if isinstance(node, FieldOf):
+        return (node.base,)
+    if isinstance(node, Op):
+        return node.args
+    if isinstance(node, Each):
+        return tuple(n for n in (node.source, node.where, node.element) if n is not None)
+    return ()

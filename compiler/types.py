@@ -1,0 +1,96 @@
+"""The types of rpl values, with the names a policy owner reads in messages."""
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Scalar:
+    """A built-in type: date, money, percent, integer, boolean, text, days, business days."""
+    name: str
+
+    def describe(self) -> str:
+        return _SCALAR_WORDS[self.name]
+
+
+@attrs.frozen
+class EnumType:
+    """One of a closed set of named values."""
+    name: str
+    members: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"a {self.name} ({', '.join(self.members)})"
+
+
+@attrs.frozen
+class RecordType:
+    """A record of the request; its fields are looked up in the checked schema."""
+    name: str
+
+    def describe(self) -> str:
+        return f"a {self.name} record"
+
+
+@attrs.frozen
+class ListType:
+    """A list of values of one type."""
+    element: "Type"
+
+    def describe(self) -> str:
+        return f"a list of {_plural(self.element)}"
+
+
+@attrs.frozen
+class SetType:
+    """A set of enum values, written `{a, b}`."""
+    element: EnumType
+
+    def describe(self) -> str:
+        return f"a set of {self.element.name} values"
+
+
+@attrs.frozen
+class OptionalType:
+    """A value that may be absent."""
+    inner: "Type"
+
+    def describe(self) -> str:
+        return f"an optional {self.inner.describe().removeprefix('a ').removeprefix('an ')}"
+
+
+Type = Scalar | EnumType | RecordType | ListType | SetType | OptionalType
+
+DATE = Scalar("date")
+MONEY = Scalar("money")
+EXACT_MONEY = Scalar("exact_money")  # money times a percent, not yet rounded to the cent
+PERCENT = Scalar("percent")
+INTEGER = Scalar("integer")
+BOOLEAN = Scalar("boolean")
+TEXT = Scalar("text")
+DAYS = Scalar("days")
+BUSINESS_DAYS = Scalar("business_days")
+DATE_RANGE = Scalar("date_range")
+
+_SCALAR_WORDS = {
+    "date": "a date", "money": "an amount of money", "percent": "a percentage",
+    "exact_money": "an unrounded amount of money", "integer": "a whole number",
+    "boolean": "a yes/no fact", "text": "a text", "days": "a number of days",
+    "business_days": "a number of business days", "date_range": "a range of dates",
+}
+
+# Names a policy owner writes in a field or output declaration.
+BUILTIN_TYPES = {"date": DATE, "money": MONEY, "percent": PERCENT, "integer": INTEGER,
+                 "boolean": BOOLEAN, "text": TEXT}
+
+
+def _plural(t: Type) -> str:
+    word = t.describe()
+    for article in ("a ", "an "):
+        if word.startswith(article):
+            word = word[len(article):]
+    return word if word.endswith("s") else word + "s"
+
+
+def describe(t: Type) -> str:
+    return t.describe()
