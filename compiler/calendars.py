@@ -33,7 +33,11 @@ class BusinessCalendar:
     def _holidays(self, year: int) -> frozenset[datetime.date]:
         found = self._years.get(year)
         if found is None:
-            found = frozenset(holidays.country_holidays(self.country, years=year)) if self.country else frozenset()
+            # An observed holiday can fall in the year before its own (New Year's Day 2028 is
+            # observed on 2027-12-31), so look at the neighbouring years too.
+            found = frozenset(
+                d for d in holidays.country_holidays(self.country, years=(year - 1, year, year + 1))
+                if d.year == year) if self.country else frozenset()
             self._years[year] = found
         return found
 

@@ -1,0 +1,17 @@
+"""The rpl compiler: resolve and type-check a parsed policy, then lower it to a rule graph."""
+from __future__ import annotations
+
+from policy_lang import parse_policy
+
+from .checker import check_policy
+from .graph import RuleGraph, lower
+
+
+def compile_policy(text: str, filename: str = "<policy>") -> RuleGraph:
+    """Text to rule graph: parse, check, lower. Raises PolicyError with every problem found."""
+    policy = parse_policy(text, filename)
+    checked = check_policy(policy)
+    return lower(checked)
+
+
+__all__ = ["RuleGraph", "check_policy", "compile_policy", "lower"]

@@ -1,0 +1,22 @@
+"""The rpl runtime: load a policy once, decide requests many times, explain every decision."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from compiler import compile_policy
+
+from .decide import Application, CompiledPolicy, Decision
+
+
+def load_policy_text(text: str, filename: str = "<policy>") -> CompiledPolicy:
+    """Compile policy text; raises PolicyError listing every problem."""
+    return CompiledPolicy(compile_policy(text, filename))
+
+
+def load_policy(path: str | Path) -> CompiledPolicy:
+    """Read and compile a `.rpl` file; raises PolicyError listing every problem."""
+    path = Path(path)
+    return load_policy_text(path.read_text(encoding="utf-8"), str(path))
+
+
+__all__ = ["Application", "CompiledPolicy", "Decision", "load_policy", "load_policy_text"]

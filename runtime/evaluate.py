@@ -1,0 +1,302 @@
+"""Evaluate the rule graph: each node becomes a Python closure, built once when the policy loads.
+
+No policy text is ever run as Python: closures are built from the checked graph only.
+"""
+from __future__ import annotations
+
+import datetime
+import operator
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable
+
+from compiler import ir
+from compiler import types as T
+from compiler.calendars import BusinessCalendar
+from compiler.graph import RuleGraph
+from policy_lang.errors import RequestError, RequestProblem
+
+from .request import PATH_KEY
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+class Env:
+    """What one decision evaluates against: the converted request, remembered values, bound names."""
+
+    __slots__ = ("request", "memo", "bound")
+
+    def __init__(self, request: dict):
+        self.request = request
+        self.memo: dict[int, object] = {}
+        self.bound: dict[str, object] = {}
+
+
+Fn = Callable[[Env], object]
+
+
+class Evaluator:
+    """Closures for every node of a rule graph."""
+
+    def __init__(self, graph: RuleGraph):
+        self.graph = graph
+        self.calendar = BusinessCalendar(graph.policy.calendar)
+        self.fns: dict[int, Fn] = {}
+        for node in graph.nodes:
+            fn = self._build(node.expr)
+            if node.shared and not _uses_bound(node.expr) and not isinstance(node.expr, (ir.Const, ir.Param)):
+                fn = _remembered(node.id, fn)
+            self.fns[node.id] = fn
+        self.value_fns = {name: self.fns[i] for name, i in graph.values.items()}
+
+    def fn(self, expr: ir.Expr) -> Fn:
+        return self.fns[self.graph.ids[expr]]
+
+    def _child(self, expr: ir.Expr) -> Fn:
+        return self.fns[self.graph.ids[expr]]
+
+    def _build(self, e: ir.Expr) -> Fn:
+        if isinstance(e, (ir.Const, ir.Param)):
+            value = e.value
+            return lambda env: value
+        if isinstance(e, ir.Input):
+            return _input(e.path)
+        if isinstance(e, ir.Value):
+            return self.fns[self.graph.values[e.name]]
+        if isinstance(e, ir.Var):
+            name = e.name
+            return lambda env: env.bound[name]
+        if isinstance(e, ir.FieldOf):
+            return _field(self._child(e.base), e.name, e.present_when)
+        if isinstance(e, ir.Each):
+            return self._each(e)
+        return self._op(e)
+
+    def _each(self, e: ir.Each) -> Fn:
+        source = self._child(e.source)
+        where = self._child(e.where) if e.where is not None else None
+        element = self._child(e.element) if e.element is not None else None
+        var = e.var
+
+        def selected(env):
+            bound = env.bound
+            saved = bound.get(var, _UNBOUND)
+            try:
+                for x in source(env):
+                    bound[var] = x
+                    if where is None or where(env):
+                        yield x if element is None else element(env)
+            finally:
+                if saved is _UNBOUND:
+                    bound.pop(var, None)
+                else:
+                    bound[var] = saved
+
+        if e.kind in ("filter", "map"):
+            return lambda env: list(selected(env))
+        if e.kind == "any":
+            return lambda env: any(True for _ in selected(env))
+        if e.kind == "no":
+            return lambda env: not any(True for _ in selected(env))
+        # every: no element fails the condition
+        cond = where
+
+        def every(env):
+            bound = env.bound
+            saved = bound.get(var, _UNBOUND)
+            try:
+                for x in source(env):
+                    bound[var] = x
+                    if not cond(env):
+                        return False
+                return True
+            finally:
+                if saved is _UNBOUND:
+                    bound.pop(var, None)
+                else:
+                    bound[var] = saved
+        return every
+
+    def _op(self, e: ir.Op) -> Fn:
+        args = [self._child(a) for a in e.args]
+        op = e.op
+        if op == "and":
+            return _all(args)
+        if op == "or":
+            return _any(args)
+        if op == "not":
+            (a,) = args
+            return lambda env: not a(env)
+        if op == "if":
+            c, a, b = args
+            return lambda env: a(env) if c(env) else b(env)
+        if op in ("given", "not_given"):
+            (a,) = args
+            optional = _optional_field(e.args[0])
+            want = op == "given"
+            return lambda env: (optional(env) is not None) is want
+        if op in ("empty", "not_empty"):
+            (a,) = args
+            want = op == "empty"
+            return lambda env: (len(a(env)) == 0) is want
+        if op in ("in", "not_in"):
+            a, b = args
+            if op == "in":
+                return lambda env: a(env) in b(env)
+            return lambda env: a(env) not in b(env)
+        if op in _COMPARE:
+            a, b = args
+            f = _COMPARE[op]
+            return lambda env: f(a(env), b(env))
+        if op == "neg":
+            (a,) = args
+            return lambda env: -a(env)
+        if op == "round":
+            (a,) = args
+            return lambda env: a(env).quantize(CENT, ROUND_HALF_UP)
+        if op in ("max", "min") and len(args) > 1:
+            f = max if op == "max" else min
+            return lambda env: f(x(env) for x in args)
+        if op == "count":
+            (a,) = args
+            return lambda env: len(a(env))
+        if op == "sum":
+            (a,) = args
+            zero = Decimal(0) if e.type in (T.MONEY, T.EXACT_MONEY, T.PERCENT) else 0
+            return lambda env: sum(a(env), zero)
+        if op in ("min", "max"):  # `min of xs`: the least of a list
+            (a,) = args
+            f = min if op == "min" else max
+            return lambda env: f(a(env))
+        if op == "days_between":
+            a, b = args
+            return lambda env: (b(env) - a(env)).days
+        if op == "through":
+            a, b = args
+            return lambda env: (a(env), b(env))
+        return self._arith(e, args)
+
+    def _arith(self, e: ir.Op, args) -> Fn:
+        a, b = args
+        lt, rt = (x.type for x in e.args)
+        op = e.op
+        if T.DATE in (lt, rt):
+            date_first = lt == T.DATE
+            d, n = (a, b) if date_first else (b, a)
+            sign = -1 if op == "-" else 1
+            if T.BUSINESS_DAYS in (lt, rt):
+                add = self.calendar.add
+                return lambda env: add(d(env), sign * n(env))
+            return lambda env: d(env) + datetime.timedelta(days=sign * n(env))
+        if op == "*" and T.PERCENT in (lt, rt):
+            if lt == T.PERCENT:
+                return lambda env: b(env) * a(env) / HUNDRED
+            return lambda env: a(env) * b(env) / HUNDRED
+        if op == "/" and rt == T.PERCENT:
+            return lambda env: a(env) * HUNDRED / b(env)
+        return lambda env, f=_ARITH[op]: f(a(env), b(env))
+
+
+_UNBOUND = object()
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "==": operator.eq, "!=": operator.ne}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
+def _remembered(node_id: int, fn: Fn) -> Fn:
+    def remembered(env):
+        memo = env.memo
+        if node_id in memo:
+            return memo[node_id]
+        value = memo[node_id] = fn(env)
+        return value
+    return remembered
+
+
+def _input(path: tuple[str, ...]) -> Fn:
+    if len(path) == 1:
+        (a,) = path
+        return lambda env: env.request[a]
+    if len(path) == 2:
+        a, b = path
+        return lambda env: env.request[a][b]
+
+    def deep(env):
+        value = env.request
+        for key in path:
+            value = value[key]
+        return value
+    return deep
+
+
+def _field(base: Fn, name: str, present_when: str | None) -> Fn:
+    if present_when is None:
+        return lambda env: base(env)[name]
+
+    def known_field(env):
+        record = base(env)
+        value = record[name]
+        if value is None:
+            path = record.get(PATH_KEY, "$")
+            raise RequestError([RequestProblem(
+                f"{path}.{name}", f"needed to decide, but given only when `{present_when}` is true")])
+        return value
+    return known_field
+
+
+def _optional_field(expr: ir.Expr) -> Fn:
+    """The raw value of a field, None when absent, for `is given`."""
+    if isinstance(expr, ir.FieldOf):
+        base = _build_plain(expr.base)
+        name = expr.name
+        return lambda env: base(env)[name]
+    return _build_plain(expr)
+
+
+def _build_plain(expr: ir.Expr) -> Fn:
+    if isinstance(expr, ir.Input):
+        return _input(expr.path)
+    if isinstance(expr, ir.Var):
+        name = expr.name
+        return lambda env: env.bound[name]
+    if isinstance(expr, ir.FieldOf):
+        base = _build_plain(expr.base)
+        name = expr.name
+        return lambda env: base(env)[name]
+    raise TypeError(f"`is given` on {type(expr).__name__}")
+
+
+def _all(fns: list[Fn]) -> Fn:
+    if len(fns) == 2:
+        a, b = fns
+        return lambda env: a(env) and b(env)
+    return lambda env: all(f(env) for f in fns)
+
+
+def _any(fns: list[Fn]) -> Fn:
+    if len(fns) == 2:
+        a, b = fns
+        return lambda env: a(env) or b(env)
+    return lambda env: any(f(env) for f in fns)
+
+
+def _uses_bound(expr: ir.Expr) -> bool:
+    """Whether the value depends on a name bound by `for each` (so it differs per element)."""
+    return bool(_free_vars(expr))
+
+
+def _free_vars(expr: ir.Expr) -> set[str]:
+    found: set[str] = set()
+    stack = [(expr, frozenset())]
+    while stack:
+        node, bound = stack.pop()
+        if isinstance(node, ir.Var) and node.name not in bound:
+            found.add(node.name)
+        elif isinstance(node, ir.Each):
+            stack.append((node.source, bound))
+            for n in (node.where, node.element):
+                if n is not None:
+                    stack.append((n, bound | {node.var}))
+        else:
+            stack.extend((c, bound) for c in ir.children(node))
+    return found

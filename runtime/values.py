@@ -1,0 +1,67 @@
+"""How values print: exact JSON for programs, readable text for people."""
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from compiler import types as T
+
+CENT = Decimal("0.01")
+
+
+def money_text(amount: Decimal) -> str:
+    """Exactly two decimals, rounded half up, never `-0.00`."""
+    text = f"{amount.quantize(CENT, ROUND_HALF_UP):f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def json_value(value: object, type_: T.Type | None) -> object:
+    """A value as it appears in decision JSON: money as a string, dates ISO, absent as null."""
+    if value is None:
+        return None
+    if isinstance(type_, T.OptionalType):
+        type_ = type_.inner
+    if type_ in (T.MONEY, T.EXACT_MONEY):
+        return money_text(value)
+    if type_ == T.PERCENT:
+        return f"{value.normalize():f}%"
+    if type_ == T.DATE:
+        return value.isoformat()
+    if type_ == T.DATE_RANGE:
+        return [value[0].isoformat(), value[1].isoformat()]
+    if isinstance(type_, (T.ListType, T.SetType)):
+        return [json_value(v, type_.element) for v in sorted(value) if v is not None] \
+            if isinstance(value, frozenset) else [json_value(v, type_.element) for v in value]
+    if isinstance(type_, T.RecordType) and isinstance(value, dict):
+        return {k: v for k, v in value.items() if not k.startswith("#")}
+    return value
+
+
+def human(value: object, type_: T.Type | None) -> str:
+    """A value as a customer-service agent reads it out."""
+    if isinstance(type_, T.OptionalType):
+        type_ = type_.inner
+    if value is None:
+        return "none"
+    if type_ in (T.MONEY, T.EXACT_MONEY):
+        return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}".replace("-0.00", "0.00")
+    if type_ == T.PERCENT:
+        return f"{value.normalize():f}%"
+    if type_ == T.DAYS:
+        return f"{value} day" + ("" if value == 1 else "s")
+    if type_ == T.BUSINESS_DAYS:
+        return f"{value} business day" + ("" if value == 1 else "s")
+    if type_ == T.DATE_RANGE:
+        return f"{value[0].isoformat()} to {value[1].isoformat()}"
+    if type_ == T.BOOLEAN:
+        return "yes" if value else "no"
+    if isinstance(type_, T.EnumType):
+        return str(value).replace("_", " ")
+    if isinstance(type_, (T.ListType, T.SetType)):
+        items = sorted(value) if isinstance(value, frozenset) else value
+        return ", ".join(human(v, type_.element) for v in items) if items else "none"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return str(value.get("#path", "a record"))
+    return str(value)
