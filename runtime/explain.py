@@ -201,60 +201,87 @@ def computation(decision: "Decision") -> dict:
 
 # ---- text for people ----------------------------------------------------------------------------
 
+def _quote(text: str | None, width: int = 100) -> str:
+    if not text:
+        return ""
+    return f'"{text}"' if len(text) <= width else f'"{text[:width - 4].rstrip()} ..."'
+
+
 def explain_text(decision: "Decision") -> str:
+    """The decision as a customer-service agent reads it out."""
     policy = decision.policy
     outcomes = {o.name: o for o in policy.graph.outcomes}
-    label = outcomes[decision.outcome].label if decision.outcome in outcomes else decision.outcome
+    outcome = outcomes.get(decision.outcome)
+    label = outcome.label if outcome else str(decision.outcome)
     currency = policy.checked.currency
     entries = explanation_entries(decision)
-    deciding = [e for e in entries if e["outcome"] is not None and e["outcome"] == decision.outcome]
-    lines = []
-    if deciding and outcomes.get(decision.outcome) and outcomes[decision.outcome].overrides_all:
-        n = len(deciding)
-        lines.append(f"{label} — {n} reason{'s' if n != 1 else ''}")
-        for i, e in enumerate(deciding, 1):
-            lines.append(f"{i}. {e['rule']}  \"{e['cites']}\"" if e["cites"] else f"{i}. {e['rule']}")
-            lines.append(f"   {e['sentence']}")
-        totals = [o for o in policy.outputs if o.kind == "total"]
-        if totals and all(decision.outputs[o.name] == 0 for o in totals):
-            lines.append("Nothing is refunded.")
-        return "\n".join(lines)
-    lines.append(label)
-    for e in entries:
-        if e["outcome"] is not None and e["outcome"] == decision.outcome and not e["effects"]:
-            lines.append(f"  {e['sentence']}  [{e['rule']}]")
     comp = computation(decision)
-    for name, c in comp.items():
-        lines.append(f"  {name}: {human_money(c['value'])} {currency}".rstrip())
-        for step in c["steps"]:
-            entry = next(e for e in entries if e["rule"] == step["rule"] and
-                         e["element_name"] == step["element_name"])
+    reasons = [e for e in entries if e["outcome"] is not None and e["outcome"] == decision.outcome]
+
+    if outcome is not None and outcome.overrides_all and reasons:
+        n = len(reasons)
+        lines = [f"{label} — {n} reason{'s' if n != 1 else ''}"]
+        for i, e in enumerate(reasons, 1):
+            lines.append(f"{i}. {e['rule']}  {_quote(e['cites'])}".rstrip())
+            lines.append(f"   {e['sentence']}")
+        if comp and all(c["value"] == "0.00" for c in comp.values()):
+            lines.append("Nothing is refunded." if "refund" in comp else "Every amount is 0.00.")
+        return "\n".join(lines)
+
+    main = next(iter(comp), None)
+    headline = label
+    if main is not None:
+        headline += f" — {main.replace('_', ' ')} {human_money(comp[main]['value'])} {currency}".rstrip()
+    lines = [headline]
+    width = max([len(human_money(s["amount"].lstrip("-"))) for c in comp.values() for s in c["steps"]] + [4])
+    if main is not None:
+        lines.append(f"  {main.replace('_', ' ')}:")
+        for step in comp[main]["steps"]:
+            entry = _entry_for(entries, step)
             sign = "−" if step["amount"].startswith("-") else "+"
-            amount = human_money(step["amount"].lstrip("-"))
-            lines.append(f"    {sign} {amount:>12}  {entry['sentence']}")
-            why = [fact_text(f) for f in entry["facts"] if f.get("label") and e_is_interesting(f)]
-            if why:
-                lines.append(f"{'':18}because {'; '.join(why)}")
+            lines.append(f"    {sign} {human_money(step['amount'].lstrip('-')):>{width}}  {entry['sentence']}"
+                         f"   [{entry['rule']}]")
+            if entry["outcome"] is not None:
+                why = [fact_text(f) for f in entry["facts"] if f.get("label")]
+                if why:
+                    lines.append(f"      {'':>{width}}  because {'; '.join(why)}")
+        c = comp[main]
         if c["floored"]:
-            lines.append(f"    = {human_money(c['sum'])}, raised to the floor of {human_money(c['floor'])}")
+            lines.append(f"    = {human_money(c['sum'])}, raised to {human_money(c['floor'])}: "
+                         f"the {main.replace('_', ' ')} is never below {human_money(c['floor'])}")
+        lines.append(f"    = {human_money(c['value'])} {currency}".rstrip())
+    for name, c in comp.items():
+        if name != main:
+            lines.append(f"  {name.replace('_', ' ')}: {human_money(c['value'])} {currency}".rstrip())
     for e in entries:
-        if not any("add" in x or "amount" in x for x in e["effects"]) and e["effects"]:
-            for x in e["effects"]:
-                lines.append(f"  {x['output']}: {_set_text(x['set'])} — {e['sentence']}")
+        for x in e["effects"]:
+            if "set" in x:
+                lines.append(f"  {x['output'].replace('_', ' ')}: {_set_text(x['set'])} — {e['sentence']}"
+                             f"   [{e['rule']}]")
+    for o in policy.outputs:
+        if o.kind == "set" and decision.outputs[o.name] is None:
+            lines.append(f"  {o.name.replace('_', ' ')}: none")
     for e in entries:
         if not e["effects"] and e["outcome"] is None:
-            lines.append(f"  note: {e['sentence']}")
-    unset = [o.name for o in policy.outputs if o.kind == "set" and decision.outputs[o.name] is None]
-    for name in unset:
-        lines.append(f"  {name}: none")
+            lines.append(f"  note: {e['sentence']}   [{e['rule']}]")
+    cited = [e for e in entries if e["cites"]]
+    if cited:
+        lines.append("Clauses applied:")
+        seen = set()
+        for e in cited:
+            if e["rule"] not in seen:
+                seen.add(e["rule"])
+                lines.append(f"  [{e['rule']}] {_quote(e['cites'])}")
     return "\n".join(lines)
 
 
-def e_is_interesting(fact: dict) -> bool:
-    return not fact["holds"] or True
+def _entry_for(entries: list[dict], step: dict) -> dict:
+    return next(e for e in entries
+                if e["rule"] == step["rule"] and e["element_name"] == step["element_name"])
 
 
 def human_money(text: str) -> str:
+    """`1890.00` as `1,890.00`."""
     negative = text.startswith("-")
     whole, _, cents = text.lstrip("-").partition(".")
     return ("-" if negative else "") + f"{int(whole):,}.{cents}"
@@ -263,4 +290,4 @@ def human_money(text: str) -> str:
 def _set_text(value) -> str:
     if isinstance(value, list):
         return " to ".join(str(v) for v in value)
-    return "none" if value is None else str(value)
+    return "none" if value is None else str(value).replace("_", " ")

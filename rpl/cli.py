@@ -1,0 +1,161 @@
+"""The `rpl` command: one small function per command, each calling the library.
+
+Exit codes: 0 decided / clean, 1 policy error, 2 request error, 64 bad command line.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem
+
+EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
+
+
+def _fail_policy(error: PolicyError) -> None:
+    click.echo(error.render(), err=True)
+    n = len(error.diagnostics)
+    click.echo(f"\n{n} error{'s' if n != 1 else ''}", err=True)
+    sys.exit(EXIT_POLICY)
+
+
+def _load(path: str):
+    from runtime import load_policy_text
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        click.echo(f"{path}: error: cannot read the policy: {getattr(error, 'strerror', None) or error}", err=True)
+        sys.exit(EXIT_POLICY)
+    try:
+        return load_policy_text(text, path)
+    except PolicyError as error:
+        _fail_policy(error)
+
+
+def _read_request_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RequestError([RequestProblem("$", f"cannot read {path}: {getattr(error, 'strerror', None) or error}")])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rpl")
+def cli():
+    """rpl: returns policies as code."""
+
+
+@cli.command()
+@click.argument("policies", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              help="text for people, json for programs, github for workflow annotations")
+def check(policies, fmt):
+    """Parse and type-check POLICIES; report every problem."""
+    from compiler import compile_policy
+
+    diagnostics: list[Diagnostic] = []
+    for path in policies:
+        try:
+            compile_policy(Path(path).read_text(encoding="utf-8"), path)
+        except PolicyError as error:
+            diagnostics.extend(error.diagnostics)
+        except (OSError, UnicodeDecodeError) as error:
+            diagnostics.append(Diagnostic("RPL000", f"cannot read `{path}`: {getattr(error, 'strerror', None) or error}"))
+    if fmt == "json":
+        click.echo(json.dumps([d.to_json() for d in diagnostics], indent=2))
+    elif fmt == "github":
+        for d in diagnostics:
+            click.echo(_github_annotation(d))
+    else:
+        if diagnostics:
+            click.echo("\n\n".join(d.render() for d in diagnostics), err=True)
+            n = len(diagnostics)
+            click.echo(f"\n{n} error{'s' if n != 1 else ''}", err=True)
+        else:
+            click.echo(f"ok: {len(policies)} polic{'y' if len(policies) == 1 else 'ies'} checked")
+    sys.exit(EXIT_POLICY if diagnostics else EXIT_OK)
+
+
+def _github_annotation(d: Diagnostic) -> str:
+    """A GitHub Actions workflow command: `::error file=F,line=L,col=C,...::message`."""
+    data = d.to_json()
+    props = [f"{key}={data[field]}" for key, field in (
+        ("file", "file"), ("line", "line"), ("col", "column"), ("endLine", "end_line"),
+        ("endColumn", "end_column")) if data[field] is not None]
+    props.append(f"title={d.code}")
+    message = d.message + (f" (help: {d.hint})" if d.hint else "")
+    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{d.severity} {','.join(props)}::{message}"
+
+
+@cli.command(name="eval")
+@click.argument("policy")
+@click.argument("request", required=False)
+@click.option("--jsonl", "jsonl", metavar="FILE", help="decide one request per line of FILE (- for stdin)")
+@click.option("--pretty/--compact", default=False, help="indent the JSON")
+def eval_(policy, request, jsonl, pretty):
+    """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
+    if (request is None) == (jsonl is None):
+        raise click.UsageError("give either a REQUEST file or --jsonl FILE")
+    compiled = _load(policy)
+    if jsonl is not None:
+        sys.exit(_eval_lines(compiled, jsonl))
+    try:
+        decision = compiled.decide_json(_read_request_text(request))
+    except RequestError as error:
+        click.echo(json.dumps({"error": error.to_json()}, indent=2 if pretty else None, ensure_ascii=False))
+        click.echo(error.render(), err=True)
+        sys.exit(EXIT_REQUEST)
+    click.echo(json.dumps(decision.to_json(), indent=2 if pretty else None, ensure_ascii=False))
+
+
+def _eval_lines(compiled, path: str) -> int:
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    out = sys.stdout
+    dumps = json.dumps
+    rejected = 0
+    with stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                text = dumps(compiled.decide_json(line).to_json(), ensure_ascii=False)
+            except RequestError as error:
+                rejected += 1
+                data = error.to_json()
+                data["line"] = number
+                text = dumps({"error": data}, ensure_ascii=False)
+            out.write(text + "\n")
+    return EXIT_REQUEST if rejected else EXIT_OK
+
+
+@cli.command()
+@click.argument("policy")
+@click.argument("request")
+def explain(policy, request):
+    """Decide REQUEST under POLICY and explain the decision in words."""
+    compiled = _load(policy)
+    try:
+        decision = compiled.decide_json(_read_request_text(request))
+    except RequestError as error:
+        click.echo(error.render(), err=True)
+        sys.exit(EXIT_REQUEST)
+    click.echo(decision.explain_text())
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name="rpl", standalone_mode=False)
+    except click.UsageError as error:
+        error.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
