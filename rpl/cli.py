@@ -149,6 +149,11 @@ def explain(policy, request):
     click.echo(decision.explain_text())
 
 
+# ---- Commands from their own modules ------------------------------------------------------------
+# Each line registers one command group of another module (keep one line per module).
+# (registrations)
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="rpl", standalone_mode=False)
