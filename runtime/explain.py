@@ -250,9 +250,15 @@ def explain_text(decision: "Decision") -> str:
             lines.append(f"    = {human_money(c['sum'])}, raised to {human_money(c['floor'])}: "
                          f"the {main.replace('_', ' ')} is never below {human_money(c['floor'])}")
         lines.append(f"    = {human_money(c['value'])} {currency}".rstrip())
+    shown = {(s["rule"], s["element_name"]) for s in comp[main]["steps"]} if main else set()
     for name, c in comp.items():
-        if name != main:
-            lines.append(f"  {name.replace('_', ' ')}: {human_money(c['value'])} {currency}".rstrip())
+        if name == main:
+            continue
+        lines.append(f"  {name.replace('_', ' ')}: {human_money(c['value'])} {currency}".rstrip())
+        for step in c["steps"]:
+            if (step["rule"], step["element_name"]) not in shown:
+                entry = _entry_for(entries, step)
+                lines.append(f"    {human_money(step['amount'])}  {entry['sentence']}   [{entry['rule']}]")
     for e in entries:
         for x in e["effects"]:
             if "set" in x:

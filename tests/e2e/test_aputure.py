@@ -1,11 +1,7 @@
-"""End to end: policies/aputure.rpl decides every bundled request as SEMANTICS.md says.
-
-The expected outputs in policies/aputure/requests/expected.json were worked out by hand and are
-also checked against the hand-written baseline in benchmarks/ (test_baseline_aputure.py).
+"""End to end, aputure beyond its bundled requests (those are in test_bundled_policies.py):
+every refusal reported, and the window and the fee each a one-line edit of the policy.
 """
 import json
-
-import pytest
 
 from runtime import load_policy_text
 from tests.conftest import APUTURE, APUTURE_REQUESTS
@@ -16,26 +12,6 @@ REQUESTS = sorted(EXPECTED)
 
 def _request(name):
     return json.loads((APUTURE_REQUESTS / name).read_text())
-
-
-@pytest.mark.parametrize("name", REQUESTS)
-def test_outputs_match_the_policy_owners_reading(aputure, name):
-    assert aputure.decide(_request(name)).outputs_json() == EXPECTED[name]
-
-
-@pytest.mark.parametrize("name", REQUESTS)
-def test_explanation_text(aputure, name, snapshot):
-    assert aputure.decide(_request(name)).explain_text() == snapshot
-
-
-@pytest.mark.parametrize("name", REQUESTS)
-def test_decision_json(aputure, name, snapshot):
-    assert aputure.decide(_request(name)).to_json() == snapshot
-
-
-def test_every_rule_fires_on_some_bundled_request(aputure):
-    fired = {a.rule.rule.name for name in REQUESTS for a in aputure.decide(_request(name)).applied}
-    assert fired == {r.name for r in aputure.checked.rules}
 
 
 def test_all_refusal_reasons_are_reported(aputure):
