@@ -103,3 +103,14 @@ def children(node: Expr) -> tuple[Expr, ...]:
     if isinstance(node, Each):
         return tuple(n for n in (node.source, node.where, node.element) if n is not None)
     return ()
+
+
+def value_refs(expr: Expr) -> set[str]:
+    """The names of the derived values an expression uses directly."""
+    found, stack = set(), [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Value):
+            found.add(node.name)
+        stack.extend(children(node))
+    return found

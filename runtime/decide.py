@@ -9,11 +9,16 @@ import attrs
 from compiler import types as T
 from compiler.checked import CheckedOutput
 from compiler.graph import RuleGraph, RuleNode
-from policy_lang.errors import RequestError, RequestProblem
+from policy_lang.errors import RequestError, RequestProblem, RplError
 
+
+class EvaluationError(RplError):
+    """The policy could not be applied to a request (a division by zero, say)."""
+
+from .codegen import generate
 from .evaluate import Env, Evaluator
 from .request import RequestReader
-from .values import json_value
+from .values import json_formatter
 
 
 @attrs.frozen
@@ -25,19 +30,36 @@ class Application:
     overridden_by: str | None = None
 
 
-@attrs.define(frozen=True, slots=True)
+# What the generated rule code finds: (rule index, element, effect values), cheap to make.
+Found = tuple
+
+
 class Decision:
     """The decision on one request: its outputs, and the rules that determined them."""
-    outcome: str
-    outputs: dict
-    applied: tuple[Application, ...]
-    overridden: tuple[Application, ...]
-    policy: "CompiledPolicy" = attrs.field(repr=False, eq=False)
-    env: Env = attrs.field(repr=False, eq=False)
+
+    __slots__ = ("outcome", "outputs", "_applied", "_overridden", "policy", "env")
+
+    def __init__(self, outcome: str, outputs: dict, applied: list[Found],
+                 overridden: list[tuple[Found, str]], policy: "CompiledPolicy", env: Env):
+        self.outcome, self.outputs, self.policy, self.env = outcome, outputs, policy, env
+        self._applied, self._overridden = applied, overridden
+
+    @property
+    def applied(self) -> tuple[Application, ...]:
+        """The rules that determined the decision, in the order of the policy file."""
+        rules = self.policy.graph.rules
+        return tuple(Application(rules[i], element, amounts) for i, element, amounts in self._applied)
+
+    @property
+    def overridden(self) -> tuple[Application, ...]:
+        """The rules that applied but were overridden, and by what."""
+        rules = self.policy.graph.rules
+        return tuple(Application(rules[i], element, amounts, by)
+                     for (i, element, amounts), by in self._overridden)
 
     def outputs_json(self) -> dict:
-        types = self.policy.output_types
-        return {name: json_value(value, types[name]) for name, value in self.outputs.items()}
+        outputs = self.outputs
+        return {name: fmt(outputs[name]) for name, fmt in self.policy.output_formatters}
 
     def explanation(self) -> list[dict]:
         from .explain import explanation_entries
@@ -73,14 +95,22 @@ class CompiledPolicy:
         self.evaluator = Evaluator(graph)
         self.outputs: tuple[CheckedOutput, ...] = graph.outputs
         self.output_types = {o.name: (o.type if o.kind != "outcome" else T.TEXT) for o in self.outputs}
+        self.output_formatters = tuple((name, json_formatter(t)) for name, t in self.output_types.items())
         self.outcome_rank = {o.name: o.rank for o in graph.outcomes}
         self.default_outcome = graph.outcomes[-1].name if graph.outcomes else None
         self.overriding_outcomes = {o.name for o in graph.outcomes if o.overrides_all}
-        fns = self.evaluator.fns
-        self._rules = [(r, fns[r.condition], fns[r.source] if r.source is not None else None,
-                        tuple(fns[v] if v is not None else None for v in r.effect_values))
-                       for r in graph.rules]
+        self.rules_source, self._find_applying = generate(graph, self.evaluator.fns, self.evaluator.calendar)
         self._has_exceptions = any(r.rule.overrides for r in graph.rules)
+        self._rule_names = [r.rule.name for r in graph.rules]
+        self._rule_overrides = [frozenset(r.rule.overrides) for r in graph.rules]
+        self._outcome_names = [o.name for o in graph.outcomes] + [None]
+        self._default_rank = len(graph.outcomes) - 1 if graph.outcomes else 0
+        self._rule_rank = [self.outcome_rank[r.rule.outcome] if r.rule.outcome is not None
+                           else len(graph.outcomes) for r in graph.rules]
+        self._effect_plans = [tuple((k, e.kind == "add", e.output, e.sign)
+                                    for k, e in enumerate(r.rule.effects) if e.kind in ("add", "set"))
+                              for r in graph.rules]
+        self._zero_totals = {o.name: _ZERO for o in graph.outputs if o.kind == "total"}
         self.labels = _labels(self.checked)
 
     @property
@@ -105,78 +135,68 @@ class CompiledPolicy:
     def decide_checked(self, request: dict) -> Decision:
         """Decide a request already converted by `read_request`."""
         env = Env(request)
-        fired: list[Application] = []
-        for rule, condition, source, effects in self._rules:
-            if source is None:
-                if condition(env):
-                    fired.append(Application(rule, None, tuple(f(env) if f else None for f in effects)))
-                continue
-            var = rule.rule.var
-            bound = env.bound
-            for element in source(env):
-                bound[var] = element
-                if condition(env):
-                    fired.append(Application(rule, element, tuple(f(env) if f else None for f in effects)))
-            bound.pop(var, None)
-        applied, overridden = self._combine(fired)
-        outcome = self.default_outcome
-        rank = self.outcome_rank
-        for a in applied:
-            given = a.rule.rule.outcome
-            if given is not None and rank[given] < rank[outcome]:
-                outcome = given
-        return Decision(outcome, self._outputs(outcome, applied), tuple(applied), tuple(overridden),
-                        self, env)
-
-    def _combine(self, fired: list[Application]) -> tuple[list[Application], list[Application]]:
-        """Apply the declared exceptions: rules that override others, outcomes that override all."""
-        overridden: list[Application] = []
+        try:
+            found = self._find_applying(request, env)
+        except ArithmeticError as error:
+            raise EvaluationError(f"the policy could not compute a value: {error}") from None
+        found.sort(key=_rule_index)  # the generated code may visit rules out of file order
+        overridden: list = []
         if self._has_exceptions:
-            kept = []
-            for a in fired:
-                winner = next(_overriders(a, fired), None)
-                if winner is None:
-                    kept.append(a)
-                else:
-                    overridden.append(attrs.evolve(a, overridden_by=winner.rule.rule.name))
-            fired = kept
-        strongest = None
-        for a in fired:
-            given = a.rule.rule.outcome
-            if given in self.overriding_outcomes and (
-                    strongest is None or self.outcome_rank[given] < self.outcome_rank[strongest]):
-                strongest = given
-        if strongest is None:
-            return fired, overridden
-        applied = []
-        for a in fired:
-            if a.rule.rule.outcome == strongest:
-                applied.append(a)
-            else:
-                overridden.append(attrs.evolve(a, overridden_by=f"outcome {strongest}"))
-        return applied, overridden
+            found, overridden = self._apply_exceptions(found)
+        rule_rank = self._rule_rank
+        best = self._default_rank
+        for f in found:
+            rank = rule_rank[f[0]]
+            if rank < best:
+                best = rank
+        outcome = self._outcome_names[best]
+        if outcome in self.overriding_outcomes:
+            # the outcome overrides every rule of another outcome, and rules of none
+            applied = [f for f in found if rule_rank[f[0]] == best]
+            overridden += [(f, f"outcome {outcome}") for f in found if rule_rank[f[0]] != best]
+        else:
+            applied = found
+        return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env)
 
-    def _outputs(self, outcome: str, applied: list[Application]) -> dict:
+    def _apply_exceptions(self, found: list[Found]) -> tuple[list[Found], list]:
+        """Drop the rules that a rule applying to the same element (or to the whole request) overrides."""
+        names = self._rule_names
+        overrides = self._rule_overrides
+        kept, overridden = [], []
+        for f in found:
+            name = names[f[0]]
+            winner = next((o for o in found if name in overrides[o[0]]
+                           and (o[1] is None or f[1] is None or o[1] is f[1])), None)
+            if winner is None:
+                kept.append(f)
+            else:
+                overridden.append((f, names[winner[0]]))
+        return kept, overridden
+
+    def _outputs(self, outcome: str, applied: list[Found]) -> dict:
+        totals = dict(self._zero_totals)
         values: dict = {}
-        totals: dict[str, Decimal] = {}
-        for a in applied:
-            for effect, amount in zip(a.rule.rule.effects, a.amounts):
-                if effect.kind == "add":
-                    totals[effect.output] = totals.get(effect.output, _ZERO) + effect.sign * amount
-                elif effect.kind == "set" and effect.output not in values:
-                    values[effect.output] = amount
+        plans = self._effect_plans
+        for index, _, amounts in applied:
+            for position, adds, output, sign in plans[index]:
+                if adds:
+                    totals[output] += amounts[position] if sign > 0 else -amounts[position]
+                elif output not in values:
+                    values[output] = amounts[position]
         out = {}
         for o in self.outputs:
             if o.kind == "outcome":
                 out[o.name] = outcome
             elif o.kind == "total":
-                total = totals.get(o.name, _ZERO)
-                if o.floor is not None and total < o.floor:
-                    total = o.floor
-                out[o.name] = total
+                total = totals[o.name]
+                out[o.name] = o.floor if o.floor is not None and total < o.floor else total
             else:
                 out[o.name] = values.get(o.name, o.default)
         return out
+
+
+def _rule_index(found: Found) -> int:
+    return found[0]
 
 
 _ZERO = Decimal("0.00")
@@ -196,12 +216,3 @@ def _labels(checked) -> dict:
 
     walk((), checked.request, 0)
     return labels
-
-
-def _overriders(a: Application, fired: list[Application]):
-    """The applications that override `a`: of a rule naming a's rule in `overrides`, on the same element."""
-    name = a.rule.rule.name
-    for other in fired:
-        if name in other.rule.rule.overrides and (
-                other.element is None or a.element is None or other.element is a.element):
-            yield other

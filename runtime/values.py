@@ -37,6 +37,20 @@ def json_value(value: object, type_: T.Type | None) -> object:
     return value
 
 
+def json_formatter(type_: T.Type | None):
+    """A function that formats values of one type for JSON, chosen once per output."""
+    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+    if inner in (T.MONEY, T.EXACT_MONEY):
+        return lambda v: None if v is None else money_text(v)
+    if inner == T.DATE:
+        return lambda v: None if v is None else v.isoformat()
+    if inner == T.DATE_RANGE:
+        return lambda v: None if v is None else [v[0].isoformat(), v[1].isoformat()]
+    if isinstance(inner, (T.EnumType, T.Scalar)) and inner not in (T.PERCENT,):
+        return lambda v: v
+    return lambda v: json_value(v, type_)
+
+
 def human(value: object, type_: T.Type | None) -> str:
     """A value as a customer-service agent reads it out."""
     if isinstance(type_, T.OptionalType):

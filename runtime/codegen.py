@@ -1,0 +1,244 @@
+"""Lower the rule graph to one Python function that finds the rules that apply to a request.
+
+Only the checked graph is translated, never policy text: every literal (numbers, dates, texts,
+sets) is passed in a table of constants and read as `K[i]`; the only names of the policy that
+appear in the code are field names, which the grammar restricts to `[A-Za-z_][A-Za-z0-9_]*`
+and which are checked again here before they are quoted. Local names are generated (`v3`, `e1`).
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from compiler import ir
+from compiler import types as T
+from compiler.graph import RuleGraph
+from policy_lang.errors import RequestError, RequestProblem
+
+from .request import PATH_KEY
+
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+def _quote(name: str) -> str:
+    if not _FIELD_NAME.match(name):
+        raise ValueError(f"not a field name: {name!r}")
+    return repr(name)
+
+
+class _Generator:
+    def __init__(self, graph: RuleGraph, closures: dict):
+        self.graph = graph
+        self.closures = closures  # node id -> closure, for values computed lazily
+        self.constants: list = []
+        self.constant_ids: dict = {}
+        self.lines: list[str] = []
+        self.eager: dict[str, str] = {}  # let name -> local variable
+        self.known_flags: set[tuple[str, str]] = set()  # (element local, flag) known to be true
+        self.fresh = 0
+
+    def const(self, value) -> str:
+        key = (type(value), value) if not isinstance(value, (list, dict, set)) else None
+        if key is not None and key in self.constant_ids:
+            return f"K[{self.constant_ids[key]}]"
+        self.constants.append(value)
+        index = len(self.constants) - 1
+        if key is not None:
+            self.constant_ids[key] = index
+        return f"K[{index}]"
+
+    def local(self, prefix: str) -> str:
+        self.fresh += 1
+        return f"{prefix}{self.fresh}"
+
+    # expressions -------------------------------------------------------------------------------
+
+    def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
+        if isinstance(e, (ir.Const, ir.Param)):
+            return self.const(e.value)
+        if isinstance(e, ir.Input):
+            return "R" + "".join(f"[{_quote(p)}]" for p in e.path)
+        if isinstance(e, ir.Value):
+            if e.name in self.eager:
+                return self.eager[e.name]
+            node = self.graph.values[e.name]
+            return f"{self.const(self.closures[node])}(env)"
+        if isinstance(e, ir.Var):
+            return scope[e.name]
+        if isinstance(e, ir.FieldOf):
+            base = self.expr(e.base, scope)
+            key = _quote(e.name)
+            if e.present_when is None or (base, e.present_when) in self.known_flags:
+                return f"{base}[{key}]"
+            # absent only when the record says the fact is not known: then it is an error
+            return (f"({base}[{key}] if {base}[{key}] is not None "
+                    f"else _unknown({base}, {key}, {self.const(e.present_when)}))")
+        if isinstance(e, ir.Each):
+            return self.each(e, scope)
+        return self.op(e, scope)
+
+    def each(self, e: ir.Each, scope) -> str:
+        source = self.expr(e.source, scope)
+        var = self.local("x")
+        inner = {**scope, e.var: var}
+        where = self.expr(e.where, inner) if e.where is not None else None
+        if e.kind in ("filter", "map"):
+            element = self.expr(e.element, inner) if e.element is not None else var
+            condition = f" if {where}" if where is not None else ""
+            return f"[{element} for {var} in {source}{condition}]"
+        if e.kind == "any":
+            return f"any({where} for {var} in {source})"
+        if e.kind == "no":
+            return f"(not any({where} for {var} in {source}))"
+        return f"all({where} for {var} in {source})"
+
+    def op(self, e: ir.Op, scope) -> str:
+        op = e.op
+        args = [self.expr(a, scope) for a in e.args]
+        if op == "and":
+            return "(" + " and ".join(args) + ")"
+        if op == "or":
+            return "(" + " or ".join(args) + ")"
+        if op == "not":
+            return f"(not {args[0]})"
+        if op == "if":
+            return f"({args[1]} if {args[0]} else {args[2]})"
+        if op in ("given", "not_given"):
+            raw = self.raw(e.args[0], scope)
+            return f"({raw} is {'not ' if op == 'given' else ''}None)"
+        if op == "empty":
+            return f"(len({args[0]}) == 0)"
+        if op == "not_empty":
+            return f"(len({args[0]}) != 0)"
+        if op == "in":
+            return f"({args[0]} in {args[1]})"
+        if op == "not_in":
+            return f"({args[0]} not in {args[1]})"
+        if op in ("<", "<=", ">", ">=", "==", "!="):
+            return f"({args[0]} {op} {args[1]})"
+        if op == "neg":
+            return f"(-{args[0]})"
+        if op == "round":
+            return f"{args[0]}.quantize(CENT, HALF_UP)"
+        if op in ("max", "min"):
+            return f"{op}({', '.join(args)})"
+        if op == "count":
+            return f"len({args[0]})"
+        if op == "sum":
+            zero = "ZERO" if e.type in (T.MONEY, T.EXACT_MONEY, T.PERCENT) else "0"
+            return f"sum({args[0]}, {zero})"
+        if op == "days_between":
+            return f"({args[1]} - {args[0]}).days"
+        if op == "through":
+            return f"({args[0]}, {args[1]})"
+        return self.arith(e, args)
+
+    def raw(self, e: ir.Expr, scope) -> str:
+        """A field's value as stored, None when absent (for `is given`)."""
+        if isinstance(e, ir.FieldOf):
+            return f"{self.expr(e.base, scope)}[{_quote(e.name)}]"
+        return self.expr(e, scope)
+
+    def arith(self, e: ir.Op, args) -> str:
+        lt, rt = (x.type for x in e.args)
+        a, b = args
+        if T.DATE in (lt, rt):
+            date, count = (a, b) if lt == T.DATE else (b, a)
+            count_node = e.args[1] if lt == T.DATE else e.args[0]
+            sign = "-" if e.op == "-" else ""
+            if T.BUSINESS_DAYS in (lt, rt):
+                return f"_business({date}, {sign}{count})"
+            if isinstance(count_node, (ir.Const, ir.Param)):
+                days = count_node.value if e.op == "+" else -count_node.value
+                return f"({date} + {self.const(datetime.timedelta(days=days))})"
+            return f"({date} + _days({sign}{count}))"
+        if e.op == "*" and T.PERCENT in (lt, rt):
+            percent_node, amount = (e.args[1], a) if rt == T.PERCENT else (e.args[0], b)
+            if isinstance(percent_node, (ir.Const, ir.Param)):
+                return f"({amount} * {self.const(percent_node.value / HUNDRED)})"
+            percent = b if rt == T.PERCENT else a
+            return f"({amount} * {percent} / HUNDRED)"
+        if e.op == "/" and rt == T.PERCENT:
+            return f"({a} * HUNDRED / {b})"
+        return f"({a} {e.op} {b})"
+
+
+def _safe_to_compute_early(e: ir.Expr) -> bool:
+    """Whether a value can be computed before it is needed without raising an error."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.FieldOf) and node.present_when is not None:
+            return False
+        if isinstance(node, ir.Op) and (node.op == "/" or (node.op in ("min", "max") and len(node.args) == 1)):
+            return False
+        stack.extend(ir.children(node))
+    return True
+
+
+def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable"]:
+    """Python source of `find_applying(R, env)`, and the function itself.
+
+    It returns the list of (rule index, element, effect values) of every rule that applies.
+    """
+    gen = _Generator(graph, closures)
+    body: list[str] = []
+    for name, node_id in graph.values.items():
+        expr = graph.nodes[node_id].expr
+        deps_eager = all(dep in gen.eager for dep in ir.value_refs(expr))
+        if deps_eager and _safe_to_compute_early(expr):
+            local = gen.local("v")
+            body.append(f"{local} = {gen.expr(expr, {})}")
+            gen.eager[name] = local
+    for index, rule_node in enumerate(graph.rules):
+        rule = rule_node.rule
+        if rule.var is None:
+            scope, indent, element = {}, "", "None"
+        else:
+            element = gen.local("e")
+            scope, indent = {rule.var: element}, "    "
+            body.append(f"for {element} in {gen.expr(rule.source, {})}:")
+            gen.known_flags = {(element, flag) for flag in _flags_true_for_all(graph, rule.source)}
+        values = [gen.expr(e.value, scope) if e.value is not None else "None" for e in rule.effects]
+        effect_tuple = "(" + "".join(v + ", " for v in values) + ")"
+        body.append(f"{indent}if {gen.expr(rule.condition, scope)}:")
+        body.append(f"{indent}    applying.append(({index}, {element}, {effect_tuple}))")
+        gen.known_flags = set()
+    source = "def find_applying(R, env):\n    applying = []\n" + \
+        "".join(f"    {line}\n" for line in body) + "    return applying\n"
+    namespace = {
+        "K": gen.constants, "CENT": CENT, "HALF_UP": ROUND_HALF_UP, "HUNDRED": HUNDRED,
+        "ZERO": Decimal(0), "_business": calendar.add, "_days": _days, "_unknown": _unknown,
+        "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
+    }
+    exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)
+    return source, namespace["find_applying"]
+
+
+def _flags_true_for_all(graph: RuleGraph, source: ir.Expr) -> set[str]:
+    """The yes/no fields known true of every element of `source`: it keeps only those elements.
+
+    `each item in items where item.returned and ...` proves `returned` of each element, so the
+    fields given `when returned` are known to be there.
+    """
+    if isinstance(source, ir.Value):
+        source = graph.nodes[graph.values[source.name]].expr
+    if not (isinstance(source, ir.Each) and source.kind == "filter" and source.where is not None):
+        return set()
+    conjuncts = source.where.args if isinstance(source.where, ir.Op) and source.where.op == "and" \
+        else (source.where,)
+    return {c.name for c in conjuncts
+            if isinstance(c, ir.FieldOf) and isinstance(c.base, ir.Var) and c.base.name == source.var
+            and c.present_when is None and c.type == T.BOOLEAN}
+
+
+def _days(n: int) -> datetime.timedelta:
+    return datetime.timedelta(days=n)
+
+
+def _unknown(record: dict, name: str, flag: str):
+    raise RequestError([RequestProblem(
+        f"{record.get(PATH_KEY, '$')}.{name}", f"needed to decide, but given only when `{flag}` is true")])
