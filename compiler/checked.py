@@ -75,7 +75,7 @@ class CheckedPolicy:
     version: str
     currency: str
     calendar: str | None
-    clauses: dict[str, str]
+    clauses: dict[str, str]  # rendered: parameters shown with their values
     parameters: dict[str, ir.Param]
     records: dict[str, dict[str, FieldSpec]]
     request: dict[str, FieldSpec]
@@ -84,3 +84,4 @@ class CheckedPolicy:
     rules: tuple[CheckedRule, ...]
     outputs: tuple[CheckedOutput, ...]
     source_name: str = ""
+    clause_sources: dict[str, str] = attrs.field(factory=dict)  # as written, with `{parameter}`s

@@ -9,6 +9,7 @@ from policy_lang.span import Span
 
 from . import ir
 from . import types as T
+from .clauses import render_clause
 from .checked import CheckedOutput, CheckedPolicy, CheckedRule, Effect, FieldSpec, Outcome
 
 _LITERAL_TYPES = {"money": T.MONEY, "integer": T.INTEGER, "percent": T.PERCENT, "date": T.DATE,
@@ -103,7 +104,11 @@ class _Checker:
         rule_decls = [d for d in decls if isinstance(d, ast.Rule)]
         for d in rule_decls:
             unique("rule", d.name, d.span)
-        rules = tuple(self._rule(d, clauses, outcomes, outputs, {r.name for r in rule_decls})
+        clause_texts = {}
+        for name, c in clauses.items():
+            clause_texts[name], problems = render_clause(c.text, self.params, c.span)
+            self.errors.extend(problems)
+        rules = tuple(self._rule(d, clause_texts, outcomes, outputs, {r.name for r in rule_decls})
                       for d in rule_decls)
         self._check_outputs_set(outputs, rules)
 
@@ -116,7 +121,8 @@ class _Checker:
         return CheckedPolicy(
             name=header("policy", ""), version=header("version", ""),
             currency=header("currency", ""), calendar=calendar,
-            clauses={n: c.text for n, c in clauses.items()}, parameters=self.params,
+            clauses=clause_texts, clause_sources={n: c.text for n, c in clauses.items()},
+            parameters=self.params,
             records=self.records, request=self.request,
             values={n: self.values[n] for n in self._value_order() if n in self.values},
             outcomes=outcomes, rules=rules, outputs=tuple(outputs.values()),
@@ -310,7 +316,7 @@ class _Checker:
             if inline:
                 clause_text = value
             elif value in clauses:
-                clause, clause_text = value, clauses[value].text
+                clause, clause_text = value, clauses[value]
             else:
                 self.error("RPL024", f"there is no clause `{value}`", span,
                            did_you_mean(value, clauses) or "declare it with `clause NAME: \"...\"`, or quote the text here")

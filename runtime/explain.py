@@ -8,7 +8,9 @@ from compiler import types as T
 from policy_lang.errors import RequestError
 
 from .request import PATH_KEY
-from .values import human, json_value, money_text
+from compiler.show import show as human
+
+from .values import json_value, money_text
 
 if TYPE_CHECKING:
     from .decide import Application, Decision

@@ -1,0 +1,39 @@
+"""How a value reads in a sentence: `14 days`, `15%`, `1,890.00`, `2026-03-02`."""
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from . import types as T
+
+CENT = Decimal("0.01")
+
+
+def show(value: object, type_: T.Type | None) -> str:
+    """A value as a customer-service agent reads it out."""
+    if isinstance(type_, T.OptionalType):
+        type_ = type_.inner
+    if value is None:
+        return "none"
+    if type_ in (T.MONEY, T.EXACT_MONEY):
+        return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}".replace("-0.00", "0.00")
+    if type_ == T.PERCENT:
+        return f"{value.normalize():f}%"
+    if type_ == T.DAYS:
+        return f"{value} day" + ("" if value == 1 else "s")
+    if type_ == T.BUSINESS_DAYS:
+        return f"{value} business day" + ("" if value == 1 else "s")
+    if type_ == T.DATE_RANGE:
+        return f"{value[0].isoformat()} to {value[1].isoformat()}"
+    if type_ == T.BOOLEAN:
+        return "yes" if value else "no"
+    if isinstance(type_, T.EnumType):
+        return str(value).replace("_", " ")
+    if isinstance(type_, (T.ListType, T.SetType)):
+        items = sorted(value) if isinstance(value, frozenset) else value
+        return ", ".join(show(v, type_.element) for v in items) if items else "none"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return str(value.get("#path", "a record"))
+    return str(value)
