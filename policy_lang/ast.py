@@ -358,8 +358,36 @@ class OutputDecl:
     span: Span | None = _span()
 
 
+@attrs.frozen
+class Change:
+    """`with items[0].condition = "used"`: one change to an example's request."""
+    path: tuple[str | int, ...]
+    value: object
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ExpectOutput:
+    """`expect refund = 1557.50`."""
+    output: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Example:
+    """A named request and what the policy must decide for it: some outputs, and which rules apply."""
+    name: str
+    request_file: str | None
+    request: dict | None
+    changes: tuple[Change, ...]
+    expect_outputs: tuple[ExpectOutput, ...]
+    expect_rules: tuple[str, ...] | None
+    span: Span | None = _span()
+
+
 Declaration = (Header | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
-               | OutcomesDecl | Rule | OutputDecl)
+               | OutcomesDecl | Rule | OutputDecl | Example)
 
 
 @attrs.frozen

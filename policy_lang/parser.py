@@ -49,7 +49,7 @@ def _build(builder: "_AstBuilder", tree: Tree):
 
 _DECLARATION_START = re.compile(
     r"(policy|version|currency|calendar|clause|parameter|enum|record|request|let|outcomes"
-    r"|rule|output)\b")
+    r"|rule|output|example)\b")
 
 
 def _declaration_chunks(text: str) -> list[tuple[int, int]]:
@@ -272,6 +272,77 @@ class _AstBuilder(Transformer):
 
     def floor(self, meta, c):
         return c[0]
+
+    # examples
+    def example_decl(self, meta, c):
+        name, *parts = c
+        request_file = request = None
+        changes, outputs, rules = [], [], None
+        for kind, value, part_span in parts:
+            if kind == "request":
+                if request_file is not None or request is not None:
+                    self.problems.append(Diagnostic("RPL011", "an example has one `request`", part_span,
+                                                    "use `with` to change fields of the request"))
+                    continue
+                source, more = value
+                if isinstance(source, str):
+                    request_file = source
+                else:
+                    request = source
+                changes.extend(more)
+            elif kind == "expect":
+                outputs.append(value)
+            else:
+                rules = (rules or ()) + value
+        if request_file is None and request is None:
+            self.problems.append(Diagnostic("RPL012", f"example {name} has no `request`", self._span(meta),
+                                            'give it one, like `request "requests/late.json"`'))
+        return ast.Example(self._text(name), request_file, request, tuple(changes), tuple(outputs),
+                           rules, span=self._span(meta))
+
+    def example_request(self, meta, c):
+        source, *changes = c
+        source = self._text(source) if isinstance(source, Token) else source
+        return ("request", (source, [x for x in changes if x is not None]), self._span(meta))
+
+    def expect_output(self, meta, c):
+        return ("expect", ast.ExpectOutput(str(c[0]), c[1], span=self._span(meta)), self._span(meta))
+
+    def expect_rules(self, meta, c):
+        return ("rules", tuple(str(t) for t in c if t is not None), self._span(meta))
+
+    def change(self, meta, c):
+        return ast.Change(c[0], c[1], span=self._span(meta))
+
+    def json_path(self, meta, c):
+        return tuple(int(t) if t.type == "INT" else str(t) for t in c)
+
+    def json_object(self, meta, c):
+        return dict(c)
+
+    def json_pair(self, meta, c):
+        return (_ESCAPE.sub(r"\1", c[0][1:-1]), c[1])
+
+    def json_array(self, meta, c):
+        return list(c)
+
+    def json_string(self, meta, c):
+        return _ESCAPE.sub(r"\1", c[0][1:-1])
+
+    def json_number(self, meta, c):
+        return int(c[0]) if c[0].type == "INT" else float(c[0])
+
+    def json_negative(self, meta, c):
+        return -self.json_number(meta, c)
+
+    def json_true(self, meta, c):
+        return True
+
+    def json_false(self, meta, c):
+        return False
+
+    def json_null(self, meta, c):
+        return None
 
     # templates
     def _template(self, token: Token) -> ast.Template:

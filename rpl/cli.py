@@ -152,6 +152,13 @@ def explain(policy, request):
 # ---- Commands from their own modules ------------------------------------------------------------
 # Each line registers one command group of another module (keep one line per module).
 # (registrations)
+def _register_commands() -> None:
+    from rpl import policy_ci
+
+    policy_ci.register(cli)
+
+
+_register_commands()
 
 
 def main(argv=None):
@@ -164,3 +171,7 @@ def main(argv=None):
         sys.exit(130)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,9 +15,10 @@ from policy_lang.errors import RequestError, RequestProblem, did_you_mean
 
 MAX_TEXT = 10_000
 MAX_LIST = 10_000
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_MONEY = re.compile(r"\d{1,15}(\.\d{1,2})?\Z")
-_PERCENT = re.compile(r"\d{1,3}(\.\d{1,4})?%?\Z")
+# ASCII digits only: `\d` would also take other scripts' digits, which Decimal reads as numbers.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_MONEY = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?\Z")
+_PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?%?\Z")
 
 # A converter takes (value, path, problems) and returns the converted value.
 Converter = Callable[[object, str, list], object]

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import MAX_PREC, ROUND_HALF_UP, Context, Decimal
 
 from compiler import types as T
 
 CENT = Decimal("0.01")
+# Rounding to the cent must keep every digit: in the default context (28 digits) it fails on
+# amounts of 27 digits or more, which arithmetic on amounts a request may hold can reach.
+_WIDE = Context(prec=MAX_PREC)
 
 
 def money_text(amount: Decimal) -> str:
     """Exactly two decimals, rounded half up, never `-0.00`."""
-    text = f"{amount.quantize(CENT, ROUND_HALF_UP):f}"
+    text = f"{amount.quantize(CENT, ROUND_HALF_UP, context=_WIDE):f}"
     return "0.00" if text == "-0.00" else text
 
 

@@ -39,11 +39,6 @@ def test_outputs(policy_file, name):
 
 
 @pytest.mark.parametrize("policy_file,name", CASES, ids=IDS)
-def test_explanation_text(policy_file, name, snapshot):
-    assert _decide(policy_file, name).explain_text() == snapshot
-
-
-@pytest.mark.parametrize("policy_file,name", CASES, ids=IDS)
 def test_decision_json(policy_file, name, snapshot):
     assert _decide(policy_file, name).to_json() == snapshot
 

@@ -1,0 +1,100 @@
+"""pytest plugin: policy examples become test items, and a fixture snapshots decisions.
+
+Installed with rpl (entry point `pytest11`), so `pytest` in a policy repository collects every
+`*.rpl` policy's examples, with pytest's usual selection (`-k`), reports and exit codes.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policy_lang.errors import PolicyError
+
+
+def pytest_collect_file(file_path: Path, parent):
+    from runtime.testing import EXAMPLES_FILE
+
+    if file_path.suffix == ".rpl" and file_path.name != EXAMPLES_FILE:
+        return PolicyFile.from_parent(parent, path=file_path)
+    return None
+
+
+class PolicyFile(pytest.File):
+    """A policy file: one test item per example."""
+
+    def collect(self):
+        from runtime.testing import load_suite
+
+        try:
+            suite = load_suite(self.path)
+        except PolicyError as error:
+            raise self.CollectError(error.render()) from None
+        for example, folder in suite.examples:
+            yield ExampleItem.from_parent(self, name=example.name, suite=suite, example=example,
+                                          folder=folder)
+
+
+class ExampleFailed(Exception):
+    """An example decided otherwise than it expects."""
+
+
+class ExampleItem(pytest.Item):
+    """One example of a policy."""
+
+    def __init__(self, *, suite, example, folder, **kwargs):
+        super().__init__(**kwargs)
+        self.suite, self.example, self.folder = suite, example, folder
+
+    def runtest(self):
+        from runtime.testing import failure_text, run_example
+
+        result = run_example(self.suite, self.example, self.folder)
+        if not result.passed:
+            raise ExampleFailed(failure_text(result))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ExampleFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        line = self.example.span.line - 1 if self.example.span is not None else 0
+        return self.path, line, f"example: {self.example.name}"
+
+
+def snapshot_requests(policy: str | Path, folder: str | Path):
+    """A test that snapshots the decision on every request `*.json` in `folder`, one per request.
+
+        test_aputure = snapshot_requests("aputure.rpl", "aputure/requests")
+
+    Relative paths are relative to the test file. Each request is its own test and snapshot, so a
+    change to the policy fails exactly the requests it changes, each with its own diff.
+    """
+    import inspect
+
+    base = Path(inspect.stack()[1].filename).resolve().parent
+    policy_path, folder_path = base / policy, base / folder
+    files = sorted(f for f in folder_path.glob("*.json") if f.name != "expected.json")
+
+    @pytest.mark.parametrize("request_file", files, ids=[f.name for f in files])
+    def test_decision(request_file, snapshot):
+        decision = _policy(policy_path).decide(json.loads(request_file.read_text(encoding="utf-8")))
+        if not snapshot == {"outputs": decision.outputs_json(), "explanation": decision.explain_text()}:
+            # syrupy shows its diff for rewritten asserts only; this module is not a test module
+            pytest.fail("\n".join(snapshot.get_assert_diff()), pytrace=False)
+
+    return test_decision
+
+
+_loaded: dict = {}
+
+
+def _policy(path: Path):
+    from runtime import load_policy
+
+    key = (path, path.stat().st_mtime_ns)
+    if key not in _loaded:
+        _loaded[key] = load_policy(path)
+    return _loaded[key]

@@ -1,0 +1,221 @@
+"""Run a policy's examples, and measure which rules they cover.
+
+A policy `NAME.rpl` takes its examples from `example` declarations in the file itself and in
+`NAME/examples.rpl` beside it. Request files named by an example are read relative to the file
+that names them.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import attrs
+
+from compiler.examples import CheckedExample, check_examples
+from policy_lang import ast, parse_policy
+from policy_lang.errors import PolicyError, RequestError, RplError
+
+from . import load_policy_text
+from .decide import CompiledPolicy, Decision
+from .values import json_formatter
+
+EXAMPLES_FILE = "examples.rpl"
+
+
+@attrs.frozen
+class Suite:
+    """A policy and its examples, each with the folder its request files are relative to."""
+    path: Path
+    policy: CompiledPolicy
+    examples: tuple[tuple[CheckedExample, Path], ...]
+
+
+@attrs.frozen
+class Mismatch:
+    """One expected output that came out differently."""
+    output: str
+    expected: object
+    actual: object
+
+
+@attrs.frozen
+class ExampleResult:
+    """What running one example gave."""
+    example: CheckedExample
+    mismatches: tuple[Mismatch, ...] = ()
+    error: str | None = None
+    decision: Decision | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and self.error is None
+
+
+def find_policies(paths: list[str | Path]) -> list[Path]:
+    """The policy files under `paths` (files, or folders searched recursively)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += [f for f in sorted(p.rglob("*.rpl")) if f.name != EXAMPLES_FILE]
+        elif p.suffix == ".rpl" and p.name != EXAMPLES_FILE:
+            found.append(p)
+    return found
+
+
+def load_suite(path: Path) -> Suite:
+    """Compile a policy and check its examples; raises PolicyError with every problem."""
+    text = path.read_text(encoding="utf-8")
+    policy = load_policy_text(text, str(path))
+    own = [d for d in parse_policy(text, str(path)).declarations if isinstance(d, ast.Example)]
+    examples = [(e, path.parent) for e in check_examples(own, policy.checked)]
+    sibling = path.with_suffix("") / EXAMPLES_FILE
+    if sibling.exists():
+        parsed = parse_policy(sibling.read_text(encoding="utf-8"), str(sibling))
+        others = [d for d in parsed.declarations if isinstance(d, ast.Example)]
+        strays = [d for d in parsed.declarations if not isinstance(d, ast.Example)]
+        if strays:
+            from policy_lang.errors import Diagnostic
+
+            raise PolicyError([Diagnostic("RPL013", "an examples file holds only examples", strays[0].span,
+                                          f"move this declaration to {path.name}")])
+        examples += [(e, sibling.parent) for e in check_examples(others, policy.checked)]
+    return Suite(path, policy, tuple(examples))
+
+
+def example_request(example: CheckedExample, folder: Path) -> dict:
+    """The example's request as JSON data: its file or inline object, with its changes made."""
+    if example.request_file is not None:
+        file = folder / example.request_file
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise RplError(f"cannot read the request {file}: {error}") from None
+    else:
+        data = copy.deepcopy(example.request)
+    for change in example.changes:
+        _apply(data, change)
+    return data
+
+
+def _apply(data, change: ast.Change) -> None:
+    target = data
+    try:
+        for step in change.path[:-1]:
+            target = target[step]
+        target[change.path[-1]] = copy.deepcopy(change.value)
+    except (KeyError, IndexError, TypeError):
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in change.path)
+        raise RplError(f"`with {where.lstrip('.')}`: the request has no such place") from None
+
+
+def run_example(suite: Suite, example: CheckedExample, folder: Path) -> ExampleResult:
+    try:
+        decision = suite.policy.decide(example_request(example, folder))
+    except RequestError as error:
+        return ExampleResult(example, error=error.render())
+    except RplError as error:
+        return ExampleResult(example, error=str(error))
+    actual = decision.outputs_json()
+    types = suite.policy.output_types
+    mismatches = []
+    for name, value in example.expected.items():
+        want = json_formatter(types[name])(value)
+        if actual[name] != want:
+            mismatches.append(Mismatch(name, want, actual[name]))
+    if example.expected_rules is not None:
+        fired = frozenset(a.rule.rule.name for a in decision.applied)
+        if fired != example.expected_rules:
+            mismatches.append(Mismatch("rules", sorted(example.expected_rules), sorted(fired)))
+    return ExampleResult(example, tuple(mismatches), decision=decision)
+
+
+def run_suite(suite: Suite) -> list[ExampleResult]:
+    return [run_example(suite, e, folder) for e, folder in suite.examples]
+
+
+# ---- coverage ---------------------------------------------------------------------------------
+
+@attrs.define
+class RuleCoverage:
+    """Across the examples: did the rule apply, was its condition seen true, and seen false."""
+    rule: str
+    fired: bool = False
+    seen_true: bool = False
+    seen_false: bool | None = False  # None: the condition is always true (`when true`)
+
+    @property
+    def both_ways(self) -> bool:
+        return self.fired and self.seen_true and self.seen_false is not False
+
+
+def coverage(suite: Suite, results: list[ExampleResult]) -> list[RuleCoverage]:
+    """Per rule, in file order: whether it fired and whether its condition went both ways."""
+    policy = suite.policy
+    table = {r.rule.name: RuleCoverage(r.rule.name, seen_false=None if _always_true(r.rule.condition) else False)
+             for r in policy.graph.rules}
+    fns = policy.evaluator.fns
+    for result in results:
+        decision = result.decision
+        if decision is None:
+            continue
+        for a in decision.applied + decision.overridden:
+            table[a.rule.rule.name].fired = True
+        env = decision.env
+        for rule_node in policy.graph.rules:
+            rule = rule_node.rule
+            condition = fns[rule_node.condition]
+            elements = [None] if rule.var is None else fns[rule_node.source](env)
+            for element in elements:
+                if rule.var is not None:
+                    env.bound[rule.var] = element
+                try:
+                    if condition(env):
+                        table[rule.name].seen_true = True
+                    elif table[rule.name].seen_false is not None:
+                        table[rule.name].seen_false = True
+                except RequestError:
+                    pass
+                finally:
+                    env.bound.pop(rule.var, None)
+    return list(table.values())
+
+
+def _always_true(condition) -> bool:
+    from compiler import ir
+
+    return isinstance(condition, ir.Const) and condition.value is True
+
+
+def coverage_percent(rows: list[RuleCoverage]) -> float:
+    """The share of rules that fired and whose condition was seen both true and false."""
+    return 100.0 * sum(r.both_ways for r in rows) / len(rows) if rows else 100.0
+
+
+# ---- reports ----------------------------------------------------------------------------------
+
+def failure_text(result: ExampleResult) -> str:
+    lines = [f"example \"{result.example.name}\""]
+    if result.example.span is not None:
+        lines[0] = f"{result.example.span.location()}: " + lines[0]
+    if result.error is not None:
+        lines.append(f"  could not decide: {result.error}")
+        return "\n".join(lines)
+    width = max(len(m.output) for m in result.mismatches)
+    lines.append(f"  {'output':<{width}}  expected  →  actual")
+    for m in result.mismatches:
+        lines.append(f"  {m.output:<{width}}  {json.dumps(m.expected)}  →  {json.dumps(m.actual)}")
+    lines.append("  the decision was:")
+    lines += [f"    {line}" for line in result.decision.explain_text().splitlines()]
+    return "\n".join(lines)
+
+
+def coverage_text(suite: Suite, rows: list[RuleCoverage]) -> str:
+    width = max([len(r.rule) for r in rows] + [4])
+    mark = {True: "yes", False: "NO", None: "n/a"}
+    lines = [f"coverage of {suite.path}:", f"  {'rule':<{width}}  fired  true  false"]
+    for r in rows:
+        lines.append(f"  {r.rule:<{width}}  {mark[r.fired]:<5}  {mark[r.seen_true]:<4}  {mark[r.seen_false]}")
+    both = sum(r.both_ways for r in rows)
+    lines.append(f"  total: {both}/{len(rows)} rules fired and seen both ways: {coverage_percent(rows):.1f}%")
+    return "\n".join(lines)

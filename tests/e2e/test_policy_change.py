@@ -1,0 +1,113 @@
+"""A one-line change to aputure's window, seen the ways CI sees it: snapshots, rpl test, rpl diff."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import APUTURE, APUTURE_REQUESTS, ROOT
+
+WINDOW = "parameter return_window_length = 14 days"
+
+
+def _requests_jsonl(tmp_path):
+    names = sorted(p.name for p in APUTURE_REQUESTS.glob("*.json") if p.name != "expected.json")
+    lines = [json.dumps(json.loads((APUTURE_REQUESTS / n).read_text())) for n in names]
+    path = tmp_path / "requests.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return names, path
+
+
+def _late_by_14_days(name):
+    """Requests made 15 to 30 days after delivery: the ones a 30-day window changes."""
+    data = json.loads((APUTURE_REQUESTS / name).read_text())
+    import datetime
+    days = (datetime.date.fromisoformat(data["request_date"])
+            - datetime.date.fromisoformat(data["order"]["delivery_date"])).days
+    return 14 < days <= 30
+
+
+def _rpl(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "rpl.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture
+def widened(tmp_path):
+    text = APUTURE.read_text()
+    assert text.count(WINDOW) == 1
+    path = tmp_path / "aputure.rpl"
+    path.write_text(text.replace(WINDOW, "parameter return_window_length = 30 days"))
+    return path
+
+
+def test_rpl_diff_names_exactly_the_requests_that_change(tmp_path, widened):
+    names, jsonl = _requests_jsonl(tmp_path)
+    result = _rpl("diff", str(APUTURE), str(widened), "--requests", str(jsonl), "--format", "json",
+                  "--show", "100")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    changed = {names[e["line"] - 1] for e in report["examples"]}
+    expected = {n for n in names if _late_by_14_days(n)}
+    # A late request that another reason also refuses does not change.
+    still_refused = {n for n in expected if _other_refusal(n)}
+    assert changed == expected - still_refused
+    assert report["changed"] == len(changed)
+    assert all(c["from"] == "refuse" and c["to"] != "refuse" for c in report["outcomes"])
+
+
+def _other_refusal(name):
+    from runtime import load_policy
+    decision = load_policy(APUTURE).decide(json.loads((APUTURE_REQUESTS / name).read_text()))
+    return any(a.rule.rule.name != "window" and a.rule.rule.outcome == "refuse" for a in decision.applied)
+
+
+def test_rpl_diff_markdown_has_the_outcome_table(tmp_path, widened):
+    _, jsonl = _requests_jsonl(tmp_path)
+    result = _rpl("diff", str(APUTURE), str(widened), "--requests", str(jsonl), "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert "| outcome before | outcome after | requests |" in result.stdout
+    assert "| refuse | approve |" in result.stdout
+
+
+def test_rpl_diff_reads_the_old_policy_from_git(tmp_path, widened):
+    if shutil.which("git") is None or subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT,
+                                                     capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    if subprocess.run(["git", "cat-file", "-e", "HEAD:policies/aputure.rpl"], cwd=ROOT).returncode != 0:
+        pytest.skip("aputure.rpl is not committed")
+    _, jsonl = _requests_jsonl(tmp_path)
+    result = _rpl("diff", "git:HEAD:policies/aputure.rpl", str(widened), "--requests", str(jsonl))
+    assert result.returncode == 0, result.stderr
+    assert "policies/aputure.rpl@HEAD" in result.stdout
+
+
+def test_snapshot_tests_fail_with_a_readable_diff_then_accept(tmp_path):
+    project = tmp_path / "shop"
+    shutil.copytree(APUTURE_REQUESTS, project / "requests")
+    policy = project / "aputure.rpl"
+    policy.write_text(APUTURE.read_text())
+    (project / "test_decisions.py").write_text(
+        "from rpl.pytest_plugin import snapshot_requests\n"
+        "test_aputure = snapshot_requests('aputure.rpl', 'requests')\n")
+
+    def pytest_run(*args):
+        return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                               "test_decisions.py", *args], capture_output=True, text=True, cwd=project)
+
+    assert pytest_run("--snapshot-update").returncode == 0
+    assert pytest_run().returncode == 0
+    policy.write_text(APUTURE.read_text().replace(WINDOW, "parameter return_window_length = 30 days"))
+    failed = pytest_run("--snapshot-no-colors")
+    assert failed.returncode == 1
+    failing = {line.split("[", 1)[1].split("]", 1)[0] for line in failed.stdout.splitlines()
+               if line.startswith("FAILED")}
+    # exactly the requests made 15 to 30 days after delivery fail, each with its own diff
+    names = {p.name for p in APUTURE_REQUESTS.glob("*.json") if p.name != "expected.json"}
+    assert failing == {n for n in names if _late_by_14_days(n)}
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", failed.stdout)
+    assert "-     REFUSED — 1 reason" in plain
+    assert "+     APPROVED — refund" in plain
+    assert pytest_run("--snapshot-update").returncode == 0
+    assert pytest_run().returncode == 0

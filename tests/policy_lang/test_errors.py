@@ -1,0 +1,213 @@
+"""Syntax errors: located, in plain words, all of them at once, rendered in one place."""
+import re
+
+import pytest
+
+from policy_lang import Diagnostic, PolicyError, Source, Span, parse_policy
+
+
+def problems(text: str, name: str = "t.rpl") -> tuple[Diagnostic, ...]:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, name)
+    return info.value.diagnostics
+
+
+def at(d: Diagnostic) -> tuple:
+    return d.code, d.span.line, d.span.column, d.span.text
+
+
+# ---- invalid dates -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("date", ["2026-02-30", "2027-02-29", "2026-13-01", "2026-00-10", "2026-04-31"])
+def test_a_date_that_does_not_exist_is_a_located_error(date):
+    (d,) = problems(f'policy "P"\nparameter cutoff = {date}\n')
+    assert at(d) == ("RPL004", 2, 20, date)
+    assert d.message == f"`{date}` is not a real date"
+    assert "YYYY-MM-DD" in d.hint
+
+
+def test_every_invalid_date_is_reported():
+    found = problems("let a = 2026-02-30\nlet b = 2026-04-31 + 1 day\nlet ok = 2028-02-29\n")
+    assert [at(d) for d in found] == [("RPL004", 1, 9, "2026-02-30"), ("RPL004", 2, 9, "2026-04-31")]
+
+
+@pytest.mark.xfail(strict=True, reason="parse_policy only runs the AST builder when the whole file "
+                   "parses (policy_lang/parser.py:31-37), so an invalid date is dropped when another "
+                   "declaration has a syntax error")
+def test_an_invalid_date_is_reported_alongside_a_syntax_error():
+    found = problems("parameter a = 2026-02-30\nenum E a, b\n")
+    assert [d.code for d in found] == ["RPL004", "RPL001"]
+
+
+# ---- recovery: one error per broken declaration -------------------------------------------------
+
+BROKEN = (
+    'policy "P"\n'                    # 1
+    "parameter window 14 days\n"      # 2  missing `=`
+    "let ok = 1\n"                    # 3
+    "record R:\n"                     # 4
+    "  f text\n"                      # 5  missing `:`
+    "rule r:\n"                       # 6
+    "  when a != b\n"                 # 7  `!=`
+    "  then note\n"                   # 8
+    "let fine = 2\n"                  # 9
+    'clause c: "never closed\n'       # 10
+)
+
+
+def test_every_broken_declaration_is_reported_in_order():
+    found = problems(BROKEN)
+    assert [(d.code, d.span.line, d.span.column) for d in found] == [
+        ("RPL001", 2, 18), ("RPL001", 5, 5), ("RPL001", 7, 10), ("RPL002", 10, 11)]
+
+
+def test_recovered_errors_say_what_was_expected():
+    missing_equals, missing_colon, not_equal, unclosed = problems(BROKEN)
+    assert missing_equals.message == "unexpected `14 days`"
+    assert missing_equals.hint == "expected `=` here"
+    assert missing_colon.message == "unexpected `text`" and missing_colon.hint == "expected `:` here"
+    assert not_equal.message == "`!=` is not rpl"
+    assert not_equal.span.text == "!="
+    assert not_equal.hint == "write `is not`, like `kind is not exchange`"
+    assert unclosed.message == "this quoted text is never closed"
+
+
+def test_a_declaration_keyword_inside_quoted_text_does_not_split_it():
+    found = problems('clause c: "first line\nrule of thumb"\nparameter p 1\n')
+    assert [(d.span.line, d.hint) for d in found] == [(3, "expected `=` here")]
+
+
+def test_a_lone_percent_sign():
+    (d,) = problems("parameter rate = 15 %\n")
+    assert at(d) == ("RPL001", 1, 21, "%")
+    assert d.message == "a `%` must follow a number directly"
+
+
+def test_a_declaration_cut_short_at_the_end_of_the_file():
+    (d,) = problems("let ok = 1\noutput refund: money total, at least\n")
+    assert (d.code, d.span.line, d.message) == ("RPL001", 2, "the declaration ends too early")
+
+
+@pytest.mark.xfail(strict=True, reason="describe_syntax_error locates an early end of a declaration at "
+                   "the end of the rest of the FILE, not of the declaration being re-parsed "
+                   "(policy_lang/syntax_errors.py:76: `source.text[offset:]`)")
+def test_a_declaration_cut_short_in_the_middle_is_located_in_that_declaration():
+    found = problems("enum E: a, b,\nlet ok = 1\nlet also_ok = 2\n")
+    assert [(d.message, d.span.line) for d in found] == [("the declaration ends too early", 1)]
+
+
+@pytest.mark.xfail(strict=True, reason="the `==` branch of describe_syntax_error is unreachable: `=` is "
+                   "a token, so Lark raises UnexpectedToken and the message is a bare \"unexpected `=`\" "
+                   "(policy_lang/syntax_errors.py:58)")
+def test_double_equals_is_named():
+    (d,) = problems("rule r:\n  when kind == exchange\n  then note\n")
+    assert d.message == "`==` is not rpl"
+    assert d.span.text == "=="
+    assert "`is`" in d.hint
+
+
+# ---- sentences ---------------------------------------------------------------------------------
+
+def test_errors_inside_a_sentence_are_located_there():
+    found = problems('rule r:\n  when a\n  then note\n  because "a {x +} b {} c {y"\n')
+    assert [(d.code, d.span.line) for d in found] == [("RPL001", 4), ("RPL003", 4), ("RPL003", 4)]
+    assert 12 <= found[0].span.column <= 17  # within `{x +}`
+    assert found[1].span.text == "{}"
+    assert found[2].message == "this `{` is never closed"
+    assert (found[2].span.column, found[2].span.text) == (27, "{")
+
+
+# ---- the style of messages ---------------------------------------------------------------------
+
+CORPUS = [BROKEN, "parameter rate = 15 %\n", "let a = 2026-02-30\n", "let a = 14 day\n",
+          'rule r:\n  when a\n  then note\n  because "{}"\n', "rule r when\n", "enum E: a,,b\n",
+          "record R\n  f: text\n", "output o: money total, at least\n", 'clause c "x"\n', "let = 1\n",
+          "rule r:\n  when a\n  when b\n  then note\n", "outcomes:\n  a\n", "let a = (b\n"]
+
+
+@pytest.mark.parametrize("text", CORPUS)
+def test_messages_follow_the_style_guide(text):
+    for d in problems(text):
+        assert re.fullmatch(r"RPL\d{3}", d.code)
+        assert d.span is not None and 0 <= d.span.start <= d.span.end <= len(text)
+        assert d.message and not d.message.endswith(".")
+        assert d.message[0] in "`" or d.message[0].islower(), d.message
+        assert "Token(" not in d.message and "Expected one of" not in d.message
+        assert d.hint is None or not d.hint.endswith(".")
+
+
+# ---- rendering ---------------------------------------------------------------------------------
+
+def test_render_shape():
+    source = Source("pol/a.rpl", "let a = 1\nparameter cutoff = 2026-02-30\n")
+    d = Diagnostic("RPL004", "`2026-02-30` is not a real date", Span(source, 29, 39), "write dates as YYYY-MM-DD")
+    assert d.render().splitlines() == [
+        "pol/a.rpl:2:20: error[RPL004]: `2026-02-30` is not a real date",
+        "  |",
+        "2 | parameter cutoff = 2026-02-30",
+        "  |                    ^^^^^^^^^^",
+        "  = help: write dates as YYYY-MM-DD",
+    ]
+
+
+def test_render_without_help_has_no_help_line():
+    source = Source("a.rpl", "x\n")
+    assert "help" not in Diagnostic("RPL001", "m", Span(source, 0, 1)).render()
+
+
+def test_render_pads_the_gutter_to_the_line_number():
+    source = Source("a.rpl", "\n" * 11 + "let v = ?\n")
+    lines = Diagnostic("RPL001", "m", Span(source, 19, 20), "h").render().splitlines()
+    assert lines[1:] == ["   |", "12 | let v = ?", "   |         ^", "   = help: h"]
+
+
+def test_render_of_a_span_over_several_lines_underlines_to_the_end_of_the_first():
+    source = Source("a.rpl", "let v = (a +\n  b)\n")
+    lines = Diagnostic("RPL030", "m", Span(source, 8, 16)).render().splitlines()
+    assert lines[2:] == ["1 | let v = (a +", "  |         ^^^^"]
+
+
+def test_render_of_an_empty_span_shows_one_caret():
+    source = Source("a.rpl", "abc\n")
+    assert Diagnostic("RPL001", "m", Span(source, 1, 1)).render().splitlines()[-1] == "  |  ^"
+
+
+def test_render_without_a_span():
+    d = Diagnostic("RPL043", "the policy has no `request:` declaration", None, "declare it")
+    assert d.render() == "error[RPL043]: the policy has no `request:` declaration\n  help: declare it"
+
+
+def test_policy_error_renders_every_diagnostic_separated_by_a_blank_line():
+    error = PolicyError(problems(BROKEN))
+    assert str(error) == error.render()
+    blocks = error.render().split("\n\n")
+    assert len(blocks) == 4
+    assert [b.splitlines()[0].split(": ")[0] for b in blocks] == ["t.rpl:2:18", "t.rpl:5:5", "t.rpl:7:10",
+                                                                  "t.rpl:10:11"]
+
+
+def test_diagnostic_to_json():
+    (d,) = problems("let a = 2026-02-30\n", "dir/p.rpl")
+    assert d.to_json() == {"code": "RPL004", "severity": "error", "message": "`2026-02-30` is not a real date",
+                           "hint": d.hint, "file": "dir/p.rpl", "line": 1, "column": 9,
+                           "end_line": 1, "end_column": 19}
+    assert Diagnostic("RPL000", "m").to_json()["line"] is None
+
+
+def test_rendered_errors_snapshot(snapshot):
+    text = (
+        'policy "Snapshot"\n'
+        "parameter cutoff = 2026-02-30\n"
+        "rule window:\n"
+        "  when request_date > last_day\n"
+        "  then refuse\n"
+        '  because "late by {days from last_day to}, {{sorry}}"\n'
+        "let last_day = delivery + 14 day\n"
+    )
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "policies/snapshot.rpl")
+    assert info.value.render() == snapshot
+    with pytest.raises(PolicyError) as info:
+        parse_policy("parameter rate = 15 %\nparameter window 14 days\nrule r:\n  when a != b\n  then note\n",
+                     "policies/two.rpl")
+    assert info.value.render() == snapshot
