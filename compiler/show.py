@@ -9,6 +9,19 @@ from . import types as T
 CENT = Decimal("0.01")
 
 
+def formatter(type_: T.Type | None):
+    """`show` for values of one type, with the type's case chosen once."""
+    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+    if inner in (T.MONEY, T.EXACT_MONEY):
+        return lambda v: "none" if v is None else \
+            f"{v.quantize(CENT, ROUND_HALF_UP):,.2f}".replace("-0.00", "0.00")
+    if inner == T.DATE:
+        return lambda v: "none" if v is None else v.isoformat()
+    if inner == T.TEXT:
+        return lambda v: "none" if v is None else v
+    return lambda v: show(v, type_)
+
+
 def show(value: object, type_: T.Type | None) -> str:
     """A value as a customer-service agent reads it out."""
     if isinstance(type_, T.OptionalType):

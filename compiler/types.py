@@ -4,9 +4,13 @@ from __future__ import annotations
 import attrs
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Scalar:
-    """A built-in type: date, money, percent, integer, boolean, text, days, business days."""
+    """A built-in type: date, money, percent, integer, boolean, text, days, business days.
+
+    There is one object per scalar type (the constants below), compared by identity: type tests
+    are on the hot path of explaining a decision.
+    """
     name: str
 
     def describe(self) -> str:

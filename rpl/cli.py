@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem
+from policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
 
@@ -37,12 +37,15 @@ def _load(path: str):
 
 
 def _read_request_text(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RequestError([RequestProblem("$", f"cannot read {path}: {getattr(error, 'strerror', None) or error}")])
+        # JSON is UTF-8 whatever the locale says stdin is, so read bytes and decode them here.
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as error:
+        raise RequestError([RequestProblem("$", f"cannot read {path}: {error.strerror or error}")]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,13 +88,19 @@ def check(policies, fmt):
 def _github_annotation(d: Diagnostic) -> str:
     """A GitHub Actions workflow command: `::error file=F,line=L,col=C,...::message`."""
     data = d.to_json()
-    props = [f"{key}={data[field]}" for key, field in (
+    props = [f"{key}={_escape_property(data[field])}" for key, field in (
         ("file", "file"), ("line", "line"), ("col", "column"), ("endLine", "end_line"),
         ("endColumn", "end_column")) if data[field] is not None]
     props.append(f"title={d.code}")
     message = d.message + (f" (help: {d.hint})" if d.hint else "")
     message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return f"::{d.severity} {','.join(props)}::{message}"
+
+
+def _escape_property(value) -> str:
+    """A property value of a workflow command: `,` and `:` separate properties, so escape them."""
+    return (str(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            .replace(":", "%3A").replace(",", "%2C"))
 
 
 @cli.command(name="eval")
@@ -108,27 +117,50 @@ def eval_(policy, request, jsonl, pretty):
         sys.exit(_eval_lines(compiled, jsonl))
     try:
         decision = compiled.decide_json(_read_request_text(request))
-    except RequestError as error:
-        click.echo(json.dumps({"error": error.to_json()}, indent=2 if pretty else None, ensure_ascii=False))
-        click.echo(error.render(), err=True)
+        data = decision.to_json()
+    except RplError as error:
+        click.echo(json.dumps({"error": _error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
+        click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)
-    click.echo(json.dumps(decision.to_json(), indent=2 if pretty else None, ensure_ascii=False))
+    click.echo(json.dumps(data, indent=2 if pretty else None, ensure_ascii=False))
+
+
+def _error_json(error: RplError) -> dict:
+    """A request error as its own JSON; any other error while deciding (a date out of range, a
+    division by zero) as `evaluation_error`: either way this request could not be decided."""
+    if isinstance(error, RequestError):
+        return error.to_json()
+    return {"kind": "evaluation_error", "message": str(error)}
+
+
+def _error_text(error: RplError) -> str:
+    return error.render() if isinstance(error, RequestError) else f"error: {error}"
 
 
 def _eval_lines(compiled, path: str) -> int:
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as error:
+        problem = RequestProblem("$", f"cannot read {path}: {error.strerror or error}")
+        click.echo(json.dumps({"error": RequestError([problem]).to_json()}, ensure_ascii=False))
+        return EXIT_REQUEST
     out = sys.stdout
     dumps = json.dumps
     rejected = 0
     with stream:
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
+        for number, raw in enumerate(stream, 1):
+            if not raw.strip():
                 continue
             try:
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
                 text = dumps(compiled.decide_json(line).to_json(), ensure_ascii=False)
-            except RequestError as error:
+            except RplError as error:
                 rejected += 1
-                data = error.to_json()
+                data = _error_json(error)
                 data["line"] = number
                 text = dumps({"error": data}, ensure_ascii=False)
             out.write(text + "\n")
@@ -143,10 +175,11 @@ def explain(policy, request):
     compiled = _load(policy)
     try:
         decision = compiled.decide_json(_read_request_text(request))
-    except RequestError as error:
-        click.echo(error.render(), err=True)
+        text = decision.explain_text()
+    except RplError as error:
+        click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)
-    click.echo(decision.explain_text())
+    click.echo(text)
 
 
 # ---- Commands from their own modules ------------------------------------------------------------

@@ -112,6 +112,7 @@ class CompiledPolicy:
                               for r in graph.rules]
         self._zero_totals = {o.name: _ZERO for o in graph.outputs if o.kind == "total"}
         self.labels = _labels(self.checked)
+        self.explanation_plans: dict = {}  # rule name -> how it explains itself, made on first use
 
     @property
     def name(self) -> str:

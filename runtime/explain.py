@@ -8,26 +8,15 @@ from compiler import types as T
 from policy_lang.errors import RequestError
 
 from .request import PATH_KEY
-from compiler.show import show as human
+from compiler.show import formatter as show_formatter
 
-from .values import json_value, money_text
+from .values import json_formatter, json_value, money_text
 
 if TYPE_CHECKING:
     from .decide import Application, Decision
 
 
-# ---- the facts a rule's condition saw -----------------------------------------------------------
-
-def _value(decision: "Decision", expr: ir.Expr, element, var):
-    env = decision.env
-    if var is not None:
-        env.bound[var] = element
-    try:
-        return decision.policy.evaluator.fn(expr)(env)
-    finally:
-        if var is not None:
-            env.bound.pop(var, None)
-
+# ---- plans: what to read and how to show it, worked out once per rule ------------------------
 
 def _source_text(expr: ir.Expr) -> str:
     return " ".join(expr.span.text.split()) if expr.span is not None else _describe(expr)
@@ -55,61 +44,92 @@ def _named_operands(expr: ir.Expr) -> list[ir.Expr]:
     return found
 
 
-class _Facts:
-    """Walks a condition and keeps the leaves that made it come out as it did."""
-
-    def __init__(self, decision: "Decision", element, var: str | None):
-        self.decision, self.element, self.var = decision, element, var
-        self.labels = decision.policy.labels
-
-    def value(self, expr):
-        return _value(self.decision, expr, self.element, self.var)
-
-    def why(self, expr: ir.Expr, outcome: bool) -> list[dict]:
-        if isinstance(expr, ir.Op) and expr.op in ("and", "or"):
-            decisive = (expr.op == "and") != outcome  # the operands equal to `outcome` decided it
-            facts = []
-            for arg in expr.args:
-                try:
-                    v = self.value(arg)
-                except RequestError:
-                    continue
-                if decisive and v == outcome:
-                    facts += self.why(arg, v)
-                elif not decisive:
-                    facts += self.why(arg, v)
-            return facts
-        if isinstance(expr, ir.Op) and expr.op == "not":
-            return self.why(expr.args[0], not outcome)
-        if isinstance(expr, ir.Op) and expr.op == "if":
-            condition = self.value(expr.args[0])
-            branch = expr.args[1] if condition else expr.args[2]
-            return self.why(expr.args[0], condition) + self.why(branch, outcome)
-        return [self.leaf(expr, outcome)]
-
-    def leaf(self, expr: ir.Expr, outcome: bool) -> dict:
-        fact = {"fact": _source_text(expr), "holds": outcome}
-        if isinstance(expr, (ir.Input, ir.FieldOf)) and expr.type == T.BOOLEAN:
-            fact["label"] = self.labels.get(_label_key(expr))
-            return fact
-        values = {}
-        for operand in _named_operands(expr):
-            try:
-                v = self.value(operand)
-            except RequestError:
-                continue
-            values[_describe(operand)] = json_value(v, operand.type)
-        if values:
-            fact["values"] = values
-        return fact
-
-
 def _label_key(expr: ir.Expr):
     if isinstance(expr, ir.Input):
         return ("request",) + expr.path
     if isinstance(expr, ir.FieldOf) and isinstance(expr.base.type, T.RecordType):
         return (expr.base.type.name, expr.name)
     return None
+
+
+def _why(policy, expr: ir.Expr):
+    """A function (env, outcome) -> the facts that made `expr` come out as `outcome`.
+
+    For `and`/`or`, the operands that decided it: the false ones of a false `and`, the true ones
+    of a true `or`, all of them otherwise; `not` flips; `if` gives its condition and its branch.
+    """
+    fn = policy.evaluator.fn
+    if isinstance(expr, ir.Op) and expr.op in ("and", "or"):
+        parts = [(fn(arg), _why(policy, arg)) for arg in expr.args]
+        is_and = expr.op == "and"
+
+        def why_logic(env, outcome):
+            decisive = is_and != outcome  # the operands equal to `outcome` decided it
+            facts = []
+            for value_of, why_part in parts:
+                try:
+                    v = value_of(env)
+                except RequestError:
+                    continue
+                if not decisive or v == outcome:
+                    facts += why_part(env, v)
+            return facts
+        return why_logic
+    if isinstance(expr, ir.Op) and expr.op == "not":
+        inner = _why(policy, expr.args[0])
+        return lambda env, outcome: inner(env, not outcome)
+    if isinstance(expr, ir.Op) and expr.op == "if":
+        condition_of = fn(expr.args[0])
+        why_condition, why_then, why_else = (_why(policy, a) for a in expr.args)
+
+        def why_if(env, outcome):
+            condition = condition_of(env)
+            return why_condition(env, condition) + (why_then if condition else why_else)(env, outcome)
+        return why_if
+    return _leaf(policy, expr)
+
+
+def _leaf(policy, expr: ir.Expr):
+    text = _source_text(expr)
+    if isinstance(expr, (ir.Input, ir.FieldOf)) and expr.type == T.BOOLEAN:
+        label = policy.labels.get(_label_key(expr))
+        return lambda env, outcome: [{"fact": text, "holds": outcome, "label": label}]
+    operands = [(_describe(o), policy.evaluator.fn(o), json_formatter(o.type)) for o in _named_operands(expr)]
+
+    def leaf(env, outcome):
+        fact = {"fact": text, "holds": outcome}
+        values = {}
+        for name, value_of, to_json in operands:
+            try:
+                values[name] = to_json(value_of(env))
+            except RequestError:
+                continue
+        if values:
+            fact["values"] = values
+        return [fact]
+    return leaf
+
+
+class _RulePlan:
+    """How one rule explains itself: its sentence, the facts to read, its effects."""
+
+    def __init__(self, policy, rule_node):
+        rule = rule_node.rule
+        fn = policy.evaluator.fn
+        self.rule, self.var = rule, rule.var
+        self.line = rule.span.line if rule.span is not None else None
+        self.sentence = [part if isinstance(part, str) else (fn(part), show_formatter(part.type))
+                         for part in rule.because]
+        self.facts = _why(policy, rule.condition)
+        self.effects = [(e.kind, e.output, e.sign, policy.output_types.get(e.output)) for e in rule.effects]
+
+
+def _plan(policy, rule_node) -> _RulePlan:
+    plans = policy.explanation_plans
+    plan = plans.get(rule_node.rule.name)
+    if plan is None:
+        plan = plans[rule_node.rule.name] = _RulePlan(policy, rule_node)
+    return plan
 
 
 def fact_text(fact: dict) -> str:
@@ -132,31 +152,38 @@ def element_name(decision: "Decision", element) -> str | None:
     return element.get(PATH_KEY)
 
 
-def sentence(decision: "Decision", a: "Application") -> str:
-    rule = a.rule.rule
+def _sentence(plan: _RulePlan, env) -> str:
     parts = []
-    for part in rule.because:
+    for part in plan.sentence:
         if isinstance(part, str):
             parts.append(part)
         else:
+            value_of, show = part
             try:
-                parts.append(human(_value(decision, part, a.element, rule.var), part.type))
+                parts.append(show(value_of(env)))
             except RequestError:
                 parts.append("(not known)")
-    return "".join(parts) if parts else rule.name.replace("_", " ")
+    return "".join(parts) if parts else plan.rule.name.replace("_", " ")
 
 
 def _entry(decision: "Decision", a: "Application") -> dict:
-    rule = a.rule.rule
+    plan = _plan(decision.policy, a.rule)
+    rule = plan.rule
+    env = decision.env
+    if plan.var is not None:
+        env.bound[plan.var] = a.element
+    try:
+        facts = plan.facts(env, True)
+        text = _sentence(plan, env)
+    finally:
+        if plan.var is not None:
+            env.bound.pop(plan.var, None)
     effects = []
-    for effect, amount in zip(rule.effects, a.amounts):
-        if effect.kind == "add":
-            effects.append({"output": effect.output,
-                            "amount": money_text(effect.sign * amount)})
-        elif effect.kind == "set":
-            out_type = decision.policy.output_types.get(effect.output)
-            effects.append({"output": effect.output, "set": json_value(amount, out_type)})
-    facts = _Facts(decision, a.element, rule.var).why(rule.condition, True)
+    for (kind, output, sign, out_type), amount in zip(plan.effects, a.amounts):
+        if kind == "add":
+            effects.append({"output": output, "amount": money_text(sign * amount)})
+        elif kind == "set":
+            effects.append({"output": output, "set": json_value(amount, out_type)})
     entry = {
         "rule": rule.name,
         "clause": rule.clause,
@@ -164,10 +191,10 @@ def _entry(decision: "Decision", a: "Application") -> dict:
         "outcome": rule.outcome,
         "element": a.element.get(PATH_KEY) if a.element is not None else None,
         "element_name": element_name(decision, a.element),
-        "sentence": sentence(decision, a),
+        "sentence": text,
         "facts": facts,
         "effects": effects,
-        "line": rule.span.line if rule.span is not None else None,
+        "line": plan.line,
     }
     if a.overridden_by is not None:
         entry["overridden_by"] = a.overridden_by
