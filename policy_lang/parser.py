@@ -13,7 +13,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from . import ast
 from .errors import Diagnostic, PolicyError
 from .span import Source, Span
-from .syntax_errors import describe_syntax_error
+from .syntax_errors import describe_syntax_error, looks_like_declaration
 
 GRAMMAR = Path(__file__).with_name("rpl.lark")
 
@@ -52,12 +52,14 @@ _DECLARATION_START = re.compile(
     r"|rule|output|example)\b")
 
 
-def _declaration_chunks(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the declarations: each begins at column 1 with a keyword.
+def _declaration_chunks(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """(start, end) offsets of the declarations from `start`: each begins at column 1 with a keyword,
+    or with a word that is a keyword misspelled (`rul`, `paramter`), so that the mistake is
+    reported in its own declaration and not in the one before.
 
     Quoted text is skipped, so a clause whose text has a line starting with `rule` stays whole.
     """
-    starts, in_string, i, n = [], False, 0, len(text)
+    starts, in_string, i, n = [], False, start, len(text)
     at_line_start = True
     while i < n:
         ch = text[i]
@@ -74,29 +76,72 @@ def _declaration_chunks(text: str) -> list[tuple[int, int]]:
             if i < 0:
                 break
             continue
-        elif at_line_start and _DECLARATION_START.match(text, i):
+        elif at_line_start and (_DECLARATION_START.match(text, i) or _misspelled_start(text, i)):
             starts.append(i)
         at_line_start = ch == "\n"
         i += 1
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
+    if not starts or starts[0] != start:
+        starts.insert(0, start)
     return list(zip(starts, starts[1:] + [n]))
 
 
+_LEADING_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?=[ \t]+[A-Za-z_]|[ \t]*:)")
+
+
+def _misspelled_start(text: str, i: int) -> bool:
+    m = _LEADING_WORD.match(text, i)
+    return m is not None and looks_like_declaration(m.group())
+
+
 def _syntax_errors_by_declaration(source: Source) -> list[Diagnostic]:
-    problems: list[Diagnostic] = []
-    for start, end in _declaration_chunks(source.text):
-        chunk = source.text[start:end]
-        try:
-            _lark().parse(chunk, start="policy")
-        except UnexpectedInput as error:
-            problems.append(describe_syntax_error(error, source, start, _lark()))
-    if not problems:  # the chunks parse alone but not together: report the whole-file error
+    """Parse declaration by declaration, so that every broken one is reported, and build the ones
+    that parse, so that what the grammar lets through (a 30 February) is reported with them.
+
+    A quote never closed swallows the declarations after it: once reported, it is closed in a
+    working copy of the text (every offset kept) and the declarations are cut again from there.
+    """
+    text, pos = source.text, 0
+    syntax: list[Diagnostic] = []
+    built: list[Diagnostic] = []
+    for _ in range(100):
+        restart = None
+        for start, end in _declaration_chunks(text, pos):
+            try:
+                tree = _lark().parse(text[start:end], start="policy")
+            except UnexpectedInput as error:
+                problem = describe_syntax_error(error, source, start, _lark(), end=end, text=text)
+                syntax.append(problem)
+                patched = _close_quote(text, problem)
+                if patched is not None:
+                    text, restart = patched, start
+                    break
+                continue
+            builder = _AstBuilder(source, start)
+            _build(builder, tree)
+            built.extend(builder.problems)
+        if restart is None:
+            break
+        pos = restart
+    if not syntax:  # the declarations parse alone but not together: report the whole-file error
         try:
             _lark().parse(source.text, start="policy")
         except UnexpectedInput as error:
-            problems.append(describe_syntax_error(error, source, 0, _lark()))
-    return problems
+            syntax.append(describe_syntax_error(error, source, 0, _lark()))
+    return sorted(syntax + built, key=lambda d: d.span.start if d.span is not None else -1)
+
+
+def _close_quote(text: str, problem: Diagnostic) -> str | None:
+    """The text with the quote that `problem` reports as never closed closed on its line."""
+    if problem.code != "RPL002" or problem.span is None or text[problem.span.start:problem.span.start + 1] != '"':
+        return None
+    start = problem.span.start
+    eol = text.find("\n", start)
+    eol = len(text) if eol < 0 else eol
+    if eol - start >= 2:
+        return text[:start] + '"' + " " * (eol - start - 2) + '"' + text[eol:]
+    if eol < len(text):  # the quote ends its line: close it over the line break
+        return text[:start] + '""' + text[eol + 1:]
+    return None
 
 
 # ---- Lark tree to AST -------------------------------------------------------------------------
@@ -385,7 +430,8 @@ class _AstBuilder(Transformer):
         try:
             tree = _lark().parse(text, start="expr")
         except UnexpectedInput as error:
-            self.problems.append(describe_syntax_error(error, self.source, offset, _lark(), hole=True))
+            self.problems.append(describe_syntax_error(error, self.source, offset, _lark(), hole=True,
+                                                             end=offset + len(text)))
             return ast.Literal("text", text, span=Span(self.source, offset, offset + len(text)))
         return _build(_HoleBuilder(self, offset), tree)
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import difflib
 import re
 from functools import lru_cache
-from typing import Callable
-
 import attrs
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -338,7 +336,8 @@ class _Context:
             self.lark.parse(variant, start=self.start)
         except UnexpectedToken as e:
             if e.token.type == "$END" or e.token.start_pos is None:
-                return len(variant.rstrip())
+                pieces = _pieces(variant, 0, len(variant))
+                return pieces[-1].end if pieces else 0
             return e.token.start_pos
         except UnexpectedInput as e:
             return e.pos_in_stream or 0
@@ -355,8 +354,9 @@ class _Context:
         if stop is None:
             return True
         shift = len(replacement) - (b - a)
-        original_stop = self.pos - self.offset
-        return stop - shift > max(original_stop, self.token_end - self.offset) if stop >= b + shift else False
+        if stop < b + shift:  # stopped at the repair or before it
+            return False
+        return stop - shift > self.token_end - self.offset
 
     # -- the diagnosis
     def describe(self) -> Diagnostic:
@@ -452,6 +452,9 @@ class _Context:
                               self.span(self.pos, self.pos + width), f"write `{word}`")
         if one == "!":
             return Diagnostic("RPL007", "`!` is not rpl", self.span(self.pos, self.pos + 1), "write `not`")
+        if one == "=" and self.previous is not None and self.previous.text == "=" and self.previous.end == self.pos:
+            return Diagnostic("RPL007", "`==` is not rpl", self.span(self.previous.start, self.pos + 1),
+                              "write one `=` to give a value, and `is` to compare values")
         if one == "=" and in_expression and isinstance(self.error, UnexpectedToken):
             return Diagnostic("RPL007", "`=` does not compare", self.span(self.pos, self.pos + 1),
                               "write `is` to compare values, like `kind is return`")
@@ -477,6 +480,9 @@ class _Context:
             return None
         n, w = number.text, word.text.lower()
         span = self.span(number.start, word.end)
+        if number.end == word.start and w in ("day", "days", "business"):
+            return Diagnostic("RPL005", f"put a space between `{n}` and `{word.text}`", span,
+                              f"write `{n} {word.text}`")
         if w in ("percent", "pct", "per", "procent", "percentage", "pc"):
             after = _after(self.pieces, word.end)
             if w == "per" and after is not None and after.text.lower() == "cent":
@@ -524,8 +530,9 @@ class _Context:
         if word is None or word.kind != "word" or word != (self.pieces[0] if self.pieces else None):
             return None
         if word.text in ("policy", "version", "calendar"):
-            return Diagnostic("RPL001", f"the {word.text} must be in double quotes", self.span(word.start, word.end),
-                              f'write `{word.text} "..."` on one line')
+            what = {"policy": "the policy's name", "version": "the version", "calendar": "the calendar's name"}
+            return Diagnostic("RPL001", f"{what[word.text]} must follow `{word.text}` in double quotes",
+                              self.span(word.start, word.end), f'write `{word.text} "..."` on one line')
         if word.text == "currency":
             return Diagnostic("RPL001", "the currency must be a three-letter code in capitals",
                               self.span(word.start, word.end), "write `currency USD` on one line")
@@ -599,9 +606,10 @@ class _Context:
                                       f"add `{word}` after `{self.previous.text}`" if self.previous else f"add `{word}`")
             if word in (":", "=", ","):
                 where = f" after `{self.previous.text}`" if self.previous is not None else ""
-                return Diagnostic("RPL001", f"missing `{word}`{where}", self.gap_span(),
-                                  f"write `{self.previous.text}{word}`" if self.previous is not None and word != "="
-                                  else None)
+                fix = None
+                if self.previous is not None:
+                    fix = f"write `{self.previous.text} = ...`" if word == "=" else f"write `{self.previous.text}{word}`"
+                return Diagnostic("RPL001", f"missing `{word}`{where}", self.gap_span(), fix)
             if word == "else":
                 return Diagnostic("RPL001", "missing `else`", self.gap_span(),
                                   "an `if` needs both branches: `if CONDITION then A else B`")
@@ -649,5 +657,3 @@ def looks_like_declaration(word: str) -> bool:
         return False
     return bool(difflib.get_close_matches(word.lower(), DECLARATION_KEYWORDS, n=1, cutoff=0.75))
 
-
-ParseFn = Callable[[str], object]

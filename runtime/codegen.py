@@ -182,7 +182,8 @@ def _safe_to_compute_early(e: ir.Expr) -> bool:
 def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable"]:
     """Python source of `find_applying(R, env)`, and the function itself.
 
-    It returns the list of (rule index, element, effect values) of every rule that applies.
+    It returns the list of (rule index, element, effect values) of every rule that applies, in
+    the order of the policy file (rules in file order, elements in list order).
     """
     gen = _Generator(graph, closures)
     body: list[str] = []

@@ -111,6 +111,7 @@ class CompiledPolicy:
                                     for k, e in enumerate(r.rule.effects) if e.kind in ("add", "set"))
                               for r in graph.rules]
         self._zero_totals = {o.name: _ZERO for o in graph.outputs if o.kind == "total"}
+        self._output_plan = tuple((o.name, o.kind, o.floor, o.default) for o in graph.outputs)
         self.labels = _labels(self.checked)
         self.explanation_plans: dict = {}  # rule name -> how it explains itself, made on first use
 
@@ -140,7 +141,6 @@ class CompiledPolicy:
             found = self._find_applying(request, env)
         except ArithmeticError as error:
             raise EvaluationError(f"the policy could not compute a value: {error}") from None
-        found.sort(key=_rule_index)  # the generated code may visit rules out of file order
         overridden: list = []
         if self._has_exceptions:
             found, overridden = self._apply_exceptions(found)
@@ -185,19 +185,15 @@ class CompiledPolicy:
                 elif output not in values:
                     values[output] = amounts[position]
         out = {}
-        for o in self.outputs:
-            if o.kind == "outcome":
-                out[o.name] = outcome
-            elif o.kind == "total":
-                total = totals[o.name]
-                out[o.name] = o.floor if o.floor is not None and total < o.floor else total
+        for name, kind, floor, default in self._output_plan:
+            if kind == "total":
+                total = totals[name]
+                out[name] = floor if floor is not None and total < floor else total
+            elif kind == "set":
+                out[name] = values.get(name, default)
             else:
-                out[o.name] = values.get(o.name, o.default)
+                out[name] = outcome
         return out
-
-
-def _rule_index(found: Found) -> int:
-    return found[0]
 
 
 _ZERO = Decimal("0.00")

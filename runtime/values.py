@@ -44,7 +44,12 @@ def json_formatter(type_: T.Type | None):
     """A function that formats values of one type for JSON, chosen once per output."""
     inner = type_.inner if isinstance(type_, T.OptionalType) else type_
     if inner in (T.MONEY, T.EXACT_MONEY):
-        return lambda v: None if v is None else money_text(v)
+        def money(v, cent=CENT, half_up=ROUND_HALF_UP):
+            if v is None:
+                return None
+            text = f"{v.quantize(cent, half_up):f}"
+            return "0.00" if text == "-0.00" else text
+        return money
     if inner == T.DATE:
         return lambda v: None if v is None else v.isoformat()
     if inner == T.DATE_RANGE:
