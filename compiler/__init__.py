@@ -14,4 +14,15 @@ def compile_policy(text: str, filename: str = "<policy>") -> RuleGraph:
     return lower(checked)
 
 
-__all__ = ["RuleGraph", "check_policy", "compile_policy", "lower"]
+def compile_policy_cached(text: str, filename: str = "<policy>") -> RuleGraph:
+    """`compile_policy`, reusing the checked policy of a text seen before (see `compiler.cache`)."""
+    from . import cache
+
+    checked = cache.load(text, filename)
+    if checked is None:
+        checked = check_policy(parse_policy(text, filename))
+        cache.store(text, filename, checked)
+    return lower(checked)
+
+
+__all__ = ["RuleGraph", "check_policy", "compile_policy", "compile_policy_cached", "lower"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 import datetime
 from functools import lru_cache
 
-import holidays
-
 
 def is_known(name: str) -> bool:
     return name.upper() in _countries()
@@ -20,7 +18,9 @@ def hint(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
-    return frozenset(holidays.list_supported_countries())
+    from holidays import registry  # imported when a policy is checked, not when one is loaded
+
+    return frozenset(code for _, (_, code, *_) in registry.COUNTRIES.items())
 
 
 class BusinessCalendar:
@@ -35,6 +35,8 @@ class BusinessCalendar:
         if found is None:
             # An observed holiday can fall in the year before its own (New Year's Day 2028 is
             # observed on 2027-12-31), so look at the neighbouring years too.
+            import holidays  # the first business-day count pays for it, not every start
+
             found = frozenset(
                 d for d in holidays.country_holidays(self.country, years=(year - 1, year, year + 1))
                 if d.year == year) if self.country else frozenset()

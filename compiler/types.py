@@ -16,6 +16,9 @@ class Scalar:
     def describe(self) -> str:
         return _SCALAR_WORDS[self.name]
 
+    def __reduce__(self):
+        return (scalar, (self.name,))  # unpickled as the one object of its name
+
 
 @attrs.frozen
 class EnumType:
@@ -75,6 +78,15 @@ TEXT = Scalar("text")
 DAYS = Scalar("days")
 BUSINESS_DAYS = Scalar("business_days")
 DATE_RANGE = Scalar("date_range")
+
+_SCALARS = {t.name: t for t in (DATE, MONEY, EXACT_MONEY, PERCENT, INTEGER, BOOLEAN, TEXT, DAYS,
+                                 BUSINESS_DAYS, DATE_RANGE)}
+
+
+def scalar(name: str) -> Scalar:
+    """The scalar type of a name."""
+    return _SCALARS[name]
+
 
 _SCALAR_WORDS = {
     "date": "a date", "money": "an amount of money", "percent": "a percentage",

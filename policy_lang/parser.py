@@ -10,7 +10,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
-from . import ast
+from . import ast, limits
 from .errors import Diagnostic, PolicyError
 from .span import Source, Span
 from .syntax_errors import describe_syntax_error, looks_like_declaration
@@ -27,14 +27,20 @@ def _lark() -> Lark:
 def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:
     """Parse a whole policy file; every syntax error in it is reported at once."""
     source = Source(filename, text)
+    too_big = limits.check_text(source)  # limits: size and lines, before Lark reads the text
+    if too_big:
+        raise PolicyError(too_big)
     builder = _AstBuilder(source, 0)
     try:
         tree = _lark().parse(text, start="policy")
     except UnexpectedInput:
-        raise PolicyError(_syntax_errors_by_declaration(source)) from None
+        raise PolicyError(limits.cap(_syntax_errors_by_declaration(source), source)) from None
+    beyond = limits.check_tree(tree, source)  # limits: nesting, counts, numbers, before the AST
+    if beyond:
+        raise PolicyError(limits.cap(beyond, source))
     policy = _build(builder, tree)
     if builder.problems:
-        raise PolicyError(builder.problems)
+        raise PolicyError(limits.cap(builder.problems, source))
     return policy
 
 
@@ -115,6 +121,10 @@ def _syntax_errors_by_declaration(source: Source) -> list[Diagnostic]:
                 if patched is not None:
                     text, restart = patched, start
                     break
+                continue
+            beyond = limits.check_tree(tree, source, start)  # limits: before building, as above
+            if beyond:
+                built.extend(beyond)
                 continue
             builder = _AstBuilder(source, start)
             _build(builder, tree)
@@ -432,6 +442,10 @@ class _AstBuilder(Transformer):
         except UnexpectedInput as error:
             self.problems.append(describe_syntax_error(error, self.source, offset, _lark(), hole=True,
                                                              end=offset + len(text)))
+            return ast.Literal("text", text, span=Span(self.source, offset, offset + len(text)))
+        beyond = limits.check_tree(tree, self.source, offset)  # limits: before building the hole
+        if beyond:
+            self.problems.extend(beyond)
             return ast.Literal("text", text, span=Span(self.source, offset, offset + len(text)))
         return _build(_HoleBuilder(self, offset), tree)
 

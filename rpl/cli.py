@@ -31,7 +31,7 @@ def _load(path: str):
         click.echo(f"{path}: error: cannot read the policy: {getattr(error, 'strerror', None) or error}", err=True)
         sys.exit(EXIT_POLICY)
     try:
-        return load_policy_text(text, path)
+        return load_policy_text(text, path, cache=True)
     except PolicyError as error:
         _fail_policy(error)
 

@@ -1,7 +1,12 @@
 """Paths shared by the tests."""
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Commands run by the tests keep their compiled-policy cache out of the user's home.
+os.environ.setdefault("RPL_CACHE_DIR", tempfile.mkdtemp(prefix="rpl-test-cache-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"

@@ -1,0 +1,270 @@
+"""Limits on what a policy or a request may ask of rpl, each refused with a message naming it.
+
+A `.rpl` file is code that someone may hand us, and a request is data from anyone: a limit keeps
+compiling and deciding bounded in time, memory and Python stack. The policy's limits are checked
+before the work they protect: the size and the lines before Lark reads the text; nesting, counts
+and numbers on Lark's tree, before our AST is built (building it recurses once per level).
+The request's limits are checked by `runtime.request` as it reads a request.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+from lark import Token, Tree
+
+from .errors import Diagnostic
+from .span import Source, Span
+
+# ---- Policies ---------------------------------------------------------------------------------
+
+MAX_POLICY_BYTES = 512 * 1024  # fifty times the bundled policies
+MAX_LINE_CHARS = 1_000  # a diagnostic shows its whole line, once per problem on it
+# Levels of nesting in one expression. A `let` counts as deep as the values it uses, as if they
+# were written in its place: the checker and the runtime recurse through them.
+MAX_DEPTH = 64
+MAX_RULES = 1_000
+MAX_DECLARATIONS = 2_000  # every declaration, rules included
+MAX_MEMBERS = 500  # values of one enum, fields of one record or of the request, outcomes
+MAX_REPORTED = 50  # syntax problems reported at once; one more line says how many were left out
+
+# Literal numbers and dates
+MAX_WHOLE_DIGITS = 15  # whole numbers, and the whole part of amounts and percentages
+MAX_DECIMALS = 6  # digits after the point of an amount or a percentage
+MAX_PERCENT = Decimal(1000)
+MAX_DAYS = 36_500  # a hundred years
+MAX_BUSINESS_DAYS = 2_600  # ten years of weekdays
+MIN_DATE = datetime.date(1900, 1, 1)
+MAX_DATE = datetime.date(2999, 12, 31)
+
+# ---- Requests (checked by runtime/request.py) -------------------------------------------------
+
+MAX_TEXT = 10_000  # characters in a text
+MAX_LIST = 10_000  # elements of a list
+MAX_REQUEST_DEPTH = 32  # objects and lists nested in a request
+MAX_INTEGER = 10**MAX_WHOLE_DIGITS - 1
+MAX_MONEY_DIGITS = MAX_WHOLE_DIGITS  # before the point of an amount
+MAX_PROBLEMS = 100  # problems listed in one request error
+
+
+_LONG_LINE = re.compile(f"[^\\n]{{{MAX_LINE_CHARS + 1},}}")
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+# ---- The text ---------------------------------------------------------------------------------
+
+def check_text(source: Source) -> list[Diagnostic]:
+    """The size of a policy file and the length of its lines, before Lark reads it."""
+    text = source.text
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_POLICY_BYTES:
+        cut = len(text.encode("utf-8", "surrogatepass")[:MAX_POLICY_BYTES].decode("utf-8", "ignore"))
+        return [Diagnostic(
+            "RPL090", f"the policy is {_n(size)} bytes; the limit is {_n(MAX_POLICY_BYTES)} bytes",
+            Span(source, cut, min(cut + 1, len(text))),
+            "split it into smaller policies, or move long texts out of it")]
+    problems: list[Diagnostic] = []
+    for line in _LONG_LINE.finditer(text):
+        problems.append(Diagnostic(
+            "RPL091", f"this line is {_n(line.end() - line.start())} characters long; the limit is "
+            f"{_n(MAX_LINE_CHARS)}", Span(source, line.start() + MAX_LINE_CHARS, line.end()),
+            "break it: line breaks and indentation are free, also inside quoted text"))
+        if len(problems) == MAX_REPORTED:
+            break
+    return problems
+
+
+def cap(problems: list[Diagnostic], source: Source) -> list[Diagnostic]:
+    """At most MAX_REPORTED problems, and a last one saying how many more there were."""
+    if len(problems) <= MAX_REPORTED:
+        return problems
+    rest = problems[MAX_REPORTED:]
+    first = next((p.span for p in rest if p.span is not None), Span(source, 0, 0))
+    return problems[:MAX_REPORTED] + [Diagnostic(
+        "RPL099", f"{_n(len(rest))} more problems are not shown", first,
+        f"rpl reports the first {MAX_REPORTED} problems at once; fix these first")]
+
+
+# ---- The tree ---------------------------------------------------------------------------------
+
+_MEMBER_COUNTS = {"enum_decl": ("values", "enum"), "record_decl": ("fields", "record"),
+                  "request_decl": ("fields", "request"), "outcomes_decl": ("outcomes", "outcomes")}
+
+
+class _TreeCheck:
+    """One pass over Lark's tree, with an explicit stack: the tree may be too deep to recurse on."""
+
+    def __init__(self, source: Source, offset: int):
+        self.source, self.offset = source, offset
+        self.problems: list[Diagnostic] = []
+
+    def span(self, node) -> Span:
+        if isinstance(node, Token):
+            start, end = node.start_pos, node.end_pos
+        else:
+            meta = node.meta
+            if getattr(meta, "empty", True):
+                return Span(self.source, self.offset, self.offset)
+            start, end = meta.start_pos, meta.end_pos
+        return Span(self.source, self.offset + (start or 0), self.offset + (end or 0))
+
+    def walk(self, root: Tree, let_names: frozenset[str]) -> tuple[int, Tree | None, list]:
+        """The depth of `root`, the first node past MAX_DEPTH, and (depth, name) of let references."""
+        deepest, too_deep, refs = 0, None, []
+        stack: list[tuple[object, int]] = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if isinstance(node, Token):
+                self.literal(node)
+                continue
+            if not isinstance(node, Tree):
+                continue
+            if depth > deepest:
+                deepest = depth
+                if depth > MAX_DEPTH and too_deep is None:
+                    too_deep = node
+            if node.data == "name" and node.children and str(node.children[0]) in let_names:
+                refs.append((depth, str(node.children[0])))
+            stack.extend((child, depth + 1) for child in reversed(node.children))
+        return deepest, too_deep, refs
+
+    def literal(self, token: Token) -> None:
+        kind, text = token.type, str(token)
+        if kind in ("INT", "DECIMAL", "PERCENT"):
+            number = text.rstrip("%")
+            whole, _, decimals = number.partition(".")
+            if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
+                self.number(token, f"`{_short(text)}` is too large: a number may have at most "
+                            f"{MAX_WHOLE_DIGITS} digits before the point")
+            elif len(decimals) > MAX_DECIMALS:
+                self.number(token, f"`{_short(text)}` has {len(decimals)} decimals; the limit is "
+                            f"{MAX_DECIMALS}")
+            elif kind == "PERCENT" and Decimal(number) > MAX_PERCENT:
+                self.number(token, f"`{text}` is more than {MAX_PERCENT}%")
+        elif kind == "DURATION":
+            words = text.split()
+            business = "business" in words
+            limit = MAX_BUSINESS_DAYS if business else MAX_DAYS
+            digits = words[0].lstrip("0")
+            if len(digits) > 9 or int(digits or "0") > limit:
+                unit = "business days" if business else "days"
+                self.number(token, f"`{_short(' '.join(words))}` is more than {_n(limit)} {unit}")
+        elif kind == "DATE":
+            try:
+                day = datetime.date.fromisoformat(text)
+            except ValueError:
+                return  # not a real date: the AST builder says so
+            if not MIN_DATE <= day <= MAX_DATE:
+                self.problems.append(Diagnostic(
+                    "RPL094", f"`{text}` is outside the dates rpl handles", self.span(token),
+                    f"write a date from {MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}"))
+
+    def number(self, token: Token, message: str) -> None:
+        self.problems.append(Diagnostic("RPL094", message, self.span(token),
+                                        "rpl keeps numbers in a range it computes exactly and fast"))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _declaration_name(decl: Tree) -> str | None:
+    first = decl.children[0] if decl.children else None
+    return str(first) if isinstance(first, Token) and first.type == "NAME" else None
+
+
+def check_tree(tree: Tree, source: Source, offset: int = 0) -> list[Diagnostic]:
+    """Nesting, counts and literal numbers of a parsed policy (or of one `{...}` of a sentence).
+
+    `offset` is where the parsed text starts in the source.
+    """
+    check = _TreeCheck(source, offset)
+    declarations = tree.children if tree.data == "policy" else [tree]
+    if tree.data == "policy":
+        _check_counts(check, declarations)
+    lets = {_declaration_name(d): d for d in declarations
+            if isinstance(d, Tree) and d.data == "let_decl" and _declaration_name(d)}
+    let_names = frozenset(lets)
+    own: dict[str, int] = {}
+    refs: dict[str, list] = {}
+    for decl in declarations:
+        if not isinstance(decl, Tree):
+            continue
+        depth, too_deep, found = check.walk(decl, let_names)
+        if too_deep is not None:
+            check.problems.append(Diagnostic(
+                "RPL092", f"this is nested more than {MAX_DEPTH} levels deep", check.span(too_deep),
+                "write it with fewer levels, like `a and b and c` rather than `if`s inside `if`s"))
+        name = _declaration_name(decl)
+        if decl.data == "let_decl" and name in lets and lets[name] is decl:
+            own[name], refs[name] = depth, found
+    for name, depth in _let_depths(own, refs).items():
+        if own[name] <= MAX_DEPTH < depth:
+            check.problems.append(Diagnostic(
+                "RPL092", f"`{name}` is nested {depth} levels deep, counting the values it uses; "
+                f"the limit is {MAX_DEPTH}", check.span(lets[name].children[0]),
+                "the values a `let` uses count as written in its place: use fewer levels"))
+    return check.problems
+
+
+def _check_counts(check: _TreeCheck, declarations: list) -> None:
+    decls = [d for d in declarations if isinstance(d, Tree)]
+    if len(decls) > MAX_DECLARATIONS:
+        check.problems.append(Diagnostic(
+            "RPL093", f"the policy has {_n(len(decls))} declarations; the limit is "
+            f"{_n(MAX_DECLARATIONS)}", check.span(decls[MAX_DECLARATIONS]),
+            "split it into smaller policies"))
+    rules = [d for d in decls if d.data == "rule_decl"]
+    if len(rules) > MAX_RULES:
+        check.problems.append(Diagnostic(
+            "RPL093", f"the policy has {_n(len(rules))} rules; the limit is {_n(MAX_RULES)}",
+            check.span(rules[MAX_RULES]), "split it into smaller policies"))
+    for d in decls:
+        if d.data not in _MEMBER_COUNTS:
+            continue
+        what, kind = _MEMBER_COUNTS[d.data]
+        members = [c for c in d.children if isinstance(c, Tree) or
+                   (isinstance(c, Token) and c.type == "NAME")]
+        if d.data == "enum_decl":
+            members = members[1:]  # the enum's own name
+        elif d.data == "record_decl":
+            members = [c for c in members if isinstance(c, Tree)]
+        if len(members) > MAX_MEMBERS:
+            name = _declaration_name(d)
+            check.problems.append(Diagnostic(
+                "RPL093", f"{kind}{f' `{name}`' if name and kind != 'request' else ''} has "
+                f"{_n(len(members))} {what}; the limit is {_n(MAX_MEMBERS)}",
+                check.span(members[MAX_MEMBERS]), "split it, or group the values another way"))
+
+
+def _let_depths(own: dict[str, int], refs: dict[str, list]) -> dict[str, int]:
+    """How deep each `let` nests with the values it uses written in place.
+
+    Iterative, since lets may form long chains; a circle (which the checker reports) adds nothing.
+    """
+    done: dict[str, int] = {}
+    visiting: set[str] = set()
+    for start in own:
+        stack = [start]
+        while stack:
+            name = stack[-1]
+            if name in done:
+                stack.pop()
+                continue
+            pending = [r for _, r in refs[name] if r not in done and r not in visiting and r in own]
+            if name not in visiting and pending:
+                visiting.add(name)
+                stack.extend(pending)
+                continue
+            depth = own[name]
+            for at, r in refs[name]:
+                if r in done:
+                    depth = max(depth, at + done[r])
+            visiting.discard(name)
+            done[name] = depth
+            stack.pop()
+    return done

@@ -1,0 +1,60 @@
+"""`rpl explain`: the decision in words."""
+import json
+
+import pytest
+
+from tests.cli.conftest import run
+from tests.conftest import APUTURE, APUTURE_REQUESTS
+
+EXAMPLE = APUTURE_REQUESTS / "00-semantics-example.json"
+
+
+@pytest.mark.parametrize("name", ["00-semantics-example.json", "28-several-refusals.json",
+                                  "52-check-thanksgiving.json", "49-exchange-approved.json"])
+def test_explain_text(name, snapshot):
+    result = run("explain", APUTURE, APUTURE_REQUESTS / name)
+    assert result.code == 0 and result.err == ""
+    assert result.out == snapshot
+
+
+def test_explain_is_the_librarys_text(aputure):
+    result = run("explain", APUTURE, EXAMPLE)
+    assert result.out == aputure.decide(json.loads(EXAMPLE.read_text())).explain_text() + "\n"
+
+
+def test_explain_from_stdin(aputure):
+    result = run("explain", APUTURE, "-", input=EXAMPLE.read_bytes())
+    assert result.code == 0
+    assert result.out == aputure.decide(json.loads(EXAMPLE.read_text())).explain_text() + "\n"
+
+
+def test_explain_the_semantics_example_as_an_agent_reads_it():
+    out = run("explain", APUTURE, EXAMPLE).out
+    assert out.startswith("APPROVED WITH A RESTOCKING FEE")
+    for words in ("1,557.50", "1,890.00", "49.00", "283.50", "2026-03-23", "2026-03-26", "FREE-BAG"):
+        assert words in out
+
+
+def test_explain_a_malformed_request(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"request_date": "2026-02-30"}')
+    result = run("explain", APUTURE, path)
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.startswith("the request has 4 problems")
+    assert "  $.request_date: not a real date" in result.err
+    assert "Traceback" not in result.both
+
+
+def test_explain_a_request_the_policy_cannot_compute(tmp_path):
+    request = json.loads(EXAMPLE.read_text())
+    request["order"]["delivery_date"] = request["request_date"] = "9999-12-31"
+    path = tmp_path / "far.json"
+    path.write_text(json.dumps(request))
+    result = run("explain", APUTURE, path)
+    assert result.code == 2 and result.out == "" and result.err.startswith("error: ")
+
+
+def test_explain_a_broken_policy(broken_policy):
+    result = run("explain", broken_policy, EXAMPLE)
+    assert result.code == 1 and f"{broken_policy}:6:12:" in result.err
