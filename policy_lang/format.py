@@ -282,7 +282,7 @@ class _Printer:
 
     def continuation(self, cell: int, offset: int) -> None:
         """A line that goes on with the current line group, starting at a cell and an offset."""
-        group = self.lines[-1]
+        group = next(line for line in reversed(self.lines) if not line.comment_only)
         self.lines.append(_Out(group.indent, [""] * cell + [" " * offset], group.kind))
 
     def place(self, tok: Token) -> None:
@@ -351,6 +351,7 @@ def _render(lines: list[_Out]) -> str:
     for line in lines:
         while len(line.cells) > 1 and not line.cells[-1]:
             line.cells.pop()  # a cell break right before a line break: nothing to align
+    _separate_blocks(lines)
     widths = _column_widths(lines)
     code = ["" if line.comment_only else
             " " * line.indent + "".join(c.ljust(widths[i, k]) for k, c in enumerate(line.cells[:-1]))
@@ -365,6 +366,21 @@ def _render(lines: list[_Out]) -> str:
         else:
             out.append(code[i])
     return "\n".join(out) + "\n" if out else ""
+
+
+def _separate_blocks(lines: list[_Out]) -> None:
+    """A declaration with a body (a record, the request, the outcomes, a rule, an example) has a
+    blank line before and after it; the comments at column 1 right above a declaration go with it."""
+    starts = [i for i, line in enumerate(lines) if line.starts_declaration and not line.comment_only]
+    has_body = [any(line.indent for line in lines[a:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]
+    for n, i in enumerate(starts[1:], 1):
+        if not (has_body[n] or has_body[n - 1]):
+            continue
+        first = i
+        while first > 0 and lines[first - 1].comment_only and not lines[first - 1].source_column \
+                and not lines[first].blank:
+            first -= 1
+        lines[first].blank = max(lines[first].blank, 1)
 
 
 def _column_widths(lines: list[_Out]) -> dict[tuple[int, int], int]:

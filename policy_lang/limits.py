@@ -202,8 +202,10 @@ def check_tree(tree: Tree, source: Source, offset: int = 0) -> list[Diagnostic]:
         name = _declaration_name(decl)
         if decl.data == "let_decl" and name in lets and lets[name] is decl:
             own[name], refs[name] = depth, found
-    for name, depth in _let_depths(own, refs).items():
-        if own[name] <= MAX_DEPTH < depth:
+    depths = _let_depths(own, refs)
+    for name, depth in depths.items():
+        # only where the limit is first crossed, not again at every value built on this one
+        if own[name] <= MAX_DEPTH < depth and all(depths[r] <= MAX_DEPTH for _, r in refs[name]):
             check.problems.append(Diagnostic(
                 "RPL092", f"`{name}` is nested {depth} levels deep, counting the values it uses; "
                 f"the limit is {MAX_DEPTH}", check.span(lets[name].children[0]),

@@ -182,8 +182,6 @@ class Named:
 
 # Each entry: how to report, and broken inputs that stop the parser in the same place.
 EXAMPLES: list[tuple[Named, list[str]]] = [
-    (Named("write `=` after the parameter's name, not `:`", "write `parameter {previous} = ...`"),
-     ["parameter a: 1", "let a: 1"]),
     (Named("missing `:` after the rule's name", "write `rule {previous}:` and then the rule's parts", "gap"),
      ["rule a cites x", "rule a when x", "rule a then x", 'rule a because "x"', "rule a overrides b",
       "rule a\n", "rule a b", "rule a = x"]),
@@ -196,12 +194,12 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
       "rule a for each i in o.items when x", "rule a for each i in o.items\n"]),
     (Named("`cites` must be followed by a clause's name or a quoted text",
            "write `cites late_request` or `cites \"the text of the clause\"`", "previous"),
-     ["rule a:\n cites\n when x", "rule a:\n cites\n", "rule a:\n cites 12"]),
+     ["rule a:\n cites\n", "rule a:\n cites 12"]),
     (Named("`when` must be followed by a condition", "write `when request_date > last_request_day`", "previous"),
-     ["rule a:\n when\n then x", "rule a:\n when\n", 'rule a:\n when\n because "x"']),
+     ["rule a:\n when\n"]),
     (Named("`then` must be followed by what the rule does",
            "write `then refuse`, `then add item.price to refund` or `then note`", "previous"),
-     ['rule a:\n when x\n then\n because "y"', "rule a:\n when x\n then\n", "rule a:\n then\n cites c"]),
+     ["rule a:\n when x\n then\n"]),
     (Named("the sentence after `because` must be in double quotes", 'write `because "..."`'),
      ["rule a:\n because x", "rule a:\n because\n", "rule a:\n because 12"]),
     (Named("missing `:` after the clause's name", 'write `clause {previous}: "..."`', "gap"),
@@ -217,6 +215,9 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
     (Named("the value has no definition", "write what it is after `=`, like `let last_day = "
            "order.delivery_date + 14 days`", "previous"),
      ["let a =\n", "let a = :"]),
+    # after the general case of the same place: a `:` for a `=` is told apart by the token itself
+    (Named("write `=` after the name, not `:`", "write `{keyword} {previous} = ...`"),
+     ["parameter a: 1", "let a: 1"]),
     (Named("`{keyword}` must be followed by a name", "write `{keyword} NAME ...`"),
      ["parameter = 1", "let = 1", "rule :", 'clause : "x"', "enum : a", "record :", "output :",
       "rule\n", "parameter\n", "let\n", "enum\n", "record\n", "output\n", "clause\n"]),
@@ -242,7 +243,7 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
      ["record R:\n", "request:\n"]),
     (Named("missing `:` after `outcomes`", "write `outcomes:` and one outcome a line", "gap"),
      ['outcomes\n a "A"', "outcomes\n"]),
-    (Named("an outcome's heading must be in double quotes", 'write `{previous} "{previous}"`, the heading of the decision'),
+    (Named("an outcome's heading must be in double quotes", 'write the heading in quotes, like `{previous} "..."`'),
      ["outcomes:\n a A", 'outcomes:\n a\n b "B"', "outcomes:\n a\n"]),
     (Named("missing `:` after the output's name", "write `output {previous}: {token} ...`", "gap"),
      ["output x money total", "output x money", "output x optional date"]),
@@ -361,7 +362,8 @@ class _Context:
     # -- the diagnosis
     def describe(self) -> Diagnostic:
         for check in (self.unclosed_string, self.odd_characters, self.foreign_operators, self.units,
-                      self.dates, self.header_words, self.misspelled_keyword, self.repeated_word,
+                      self.dates, self.header_words, self.keyword_as_name, self.misspelled_keyword,
+                      self.repeated_word,
                       self.table, self.missing_word):
             found = check()
             if found is not None:
@@ -435,6 +437,11 @@ class _Context:
     def foreign_operators(self) -> Diagnostic | None:
         two = self.text[self.pos:self.pos + 2]
         one = two[:1]
+        if not one:
+            return None
+        if one == "=" and self.text[self.pos - 1:self.pos] == "=" and isinstance(self.error, UnexpectedToken):
+            return Diagnostic("RPL007", "`==` is not rpl", self.span(self.pos - 1, self.pos + 1),
+                              "write one `=` to give a value, and `is` to compare values")
         in_expression = isinstance(self.error, UnexpectedCharacters) or "EQUAL" not in self.error.expected
         if two == "==":
             return Diagnostic("RPL007", "`==` is not rpl", self.span(self.pos, self.pos + 2),
@@ -452,9 +459,6 @@ class _Context:
                               self.span(self.pos, self.pos + width), f"write `{word}`")
         if one == "!":
             return Diagnostic("RPL007", "`!` is not rpl", self.span(self.pos, self.pos + 1), "write `not`")
-        if one == "=" and self.previous is not None and self.previous.text == "=" and self.previous.end == self.pos:
-            return Diagnostic("RPL007", "`==` is not rpl", self.span(self.previous.start, self.pos + 1),
-                              "write one `=` to give a value, and `is` to compare values")
         if one == "=" and in_expression and isinstance(self.error, UnexpectedToken):
             return Diagnostic("RPL007", "`=` does not compare", self.span(self.pos, self.pos + 1),
                               "write `is` to compare values, like `kind is return`")
@@ -538,6 +542,32 @@ class _Context:
                               self.span(word.start, word.end), "write `currency USD` on one line")
         return None
 
+    def keyword_as_name(self) -> Diagnostic | None:
+        """`when` right before `then`: a keyword where a name may come is read as a name, so the
+        parser stops one word later; the mistake is the word before it, left without its part."""
+        if not isinstance(self.error, UnexpectedToken) or self.previous is None:
+            return None
+        before = _before(self.pieces, self.previous.start)
+        p, q = self.previous, before
+        if q is None or p.kind != "word" or p.text not in _RULE_PARTS + ("and", "or", "not", "is"):
+            return None
+        if q.text == p.text:
+            return Diagnostic("RPL001", f"`{p.text}` is written twice", self.span(p.start, p.end), "remove one")
+        needs = {
+            "when": ("`when` must be followed by a condition", "write `when request_date > last_request_day`"),
+            "then": ("`then` must be followed by what the rule does",
+                     "write `then refuse`, `then add item.price to refund` or `then note`"),
+            "cites": ("`cites` must be followed by a clause's name or a quoted text",
+                      "write `cites late_request` or `cites \"the text of the clause\"`"),
+            "because": ("the sentence after `because` must be in double quotes", 'write `because "..."`'),
+            "and": ("`and` must be followed by another condition", "remove `and`, or add the missing condition"),
+            "or": ("`or` must be followed by another condition", "remove `or`, or add the missing condition"),
+        }
+        if q.text not in needs:
+            return None
+        message, hint = needs[q.text]
+        return Diagnostic("RPL001", message, self.span(q.start, q.end), hint)
+
     def keywords_expected(self) -> dict[str, str]:
         if not isinstance(self.error, UnexpectedToken):
             return {}
@@ -586,13 +616,18 @@ class _Context:
         """Insert each word the parser would take here; name the one that lets it go on."""
         if not isinstance(self.error, UnexpectedToken):
             return None
-        order = [")", "}", ":", "=", ",", "then", "else", "to", "from", "of", "in", "each", "where", "is", "at"]
+        order = [")", "}", ":", "=", ",", "then", "else", "to", "from", "of", "in", "each", "where", "is", "at",
+                 "because"]
         literal = {}
         for t in self.error.expected:
             word = _words_for(t, self.lark)
             if word is not None and word.startswith("`"):
                 literal[word.strip("`")] = t
         at = self.previous.end if self.previous is not None else self.pos
+        if self.previous is not None and self.previous.text in ("sum", "count", "min", "max") \
+                and self.repaired(at, at, " of "):
+            return Diagnostic("RPL001", f"missing `of` after `{self.previous.text}`", self.gap_span(),
+                              f"write `{self.previous.text} of ...`")
         for word in order:
             if word not in literal:
                 continue
@@ -613,6 +648,9 @@ class _Context:
             if word == "else":
                 return Diagnostic("RPL001", "missing `else`", self.gap_span(),
                                   "an `if` needs both branches: `if CONDITION then A else B`")
+            if self.error.token.type == "STRING":
+                return Diagnostic("RPL001", f"missing `{word}` before the quoted text", self.token_span(),
+                                  f"write `{word} \"...\"`")
             if word == "then" and token_text and self.token_end > self.pos:
                 return Diagnostic("RPL001", f"missing `then` before `{token_text}`", self.token_span(),
                                   f"write `then {token_text}` to say what happens; use `and` or `or` to combine conditions")

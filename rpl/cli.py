@@ -108,13 +108,14 @@ def _escape_property(value) -> str:
 @click.argument("request", required=False)
 @click.option("--jsonl", "jsonl", metavar="FILE", help="decide one request per line of FILE (- for stdin)")
 @click.option("--pretty/--compact", default=False, help="indent the JSON")
-def eval_(policy, request, jsonl, pretty):
+@click.option("--outputs-only", is_flag=True, help="print only the outputs, without the explanation")
+def eval_(policy, request, jsonl, pretty, outputs_only):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
     compiled = _load(policy)
     if jsonl is not None:
-        sys.exit(_eval_lines(compiled, jsonl))
+        sys.exit(_eval_lines(compiled, jsonl, outputs_only))
     try:
         decision = compiled.decide_json(_read_request_text(request))
         data = decision.to_json()
@@ -137,7 +138,7 @@ def _error_text(error: RplError) -> str:
     return error.render() if isinstance(error, RequestError) else f"error: {error}"
 
 
-def _eval_lines(compiled, path: str) -> int:
+def _eval_lines(compiled, path: str, outputs_only: bool = False) -> int:
     # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
@@ -157,7 +158,9 @@ def _eval_lines(compiled, path: str) -> int:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as error:
                     raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
-                text = dumps(compiled.decide_json(line).to_json(), ensure_ascii=False)
+                decision = compiled.decide_json(line)
+                data = {"outputs": decision.outputs_json()} if outputs_only else decision.to_json()
+                text = dumps(data, ensure_ascii=False)
             except RplError as error:
                 rejected += 1
                 data = _error_json(error)

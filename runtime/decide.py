@@ -37,18 +37,22 @@ Found = tuple
 class Decision:
     """The decision on one request: its outputs, and the rules that determined them."""
 
-    __slots__ = ("outcome", "outputs", "_applied", "_overridden", "policy", "env")
+    __slots__ = ("outcome", "outputs", "_applied", "_overridden", "policy", "env", "_applications")
 
     def __init__(self, outcome: str, outputs: dict, applied: list[Found],
                  overridden: list[tuple[Found, str]], policy: "CompiledPolicy", env: Env):
         self.outcome, self.outputs, self.policy, self.env = outcome, outputs, policy, env
         self._applied, self._overridden = applied, overridden
+        self._applications = None
 
     @property
     def applied(self) -> tuple[Application, ...]:
         """The rules that determined the decision, in the order of the policy file."""
-        rules = self.policy.graph.rules
-        return tuple(Application(rules[i], element, amounts) for i, element, amounts in self._applied)
+        if self._applications is None:
+            rules = self.policy.graph.rules
+            self._applications = tuple(Application(rules[i], element, amounts)
+                                       for i, element, amounts in self._applied)
+        return self._applications
 
     @property
     def overridden(self) -> tuple[Application, ...]:

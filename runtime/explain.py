@@ -208,23 +208,31 @@ def explanation_entries(decision: "Decision") -> list[dict]:
 
 def computation(decision: "Decision") -> dict:
     """Each total output, step by step: the amounts rules added or subtracted, then the floor."""
+    policy = decision.policy
+    totals = [o for o in policy.outputs if o.kind == "total"]
+    if not totals:
+        return {}
+    steps: dict[str, list] = {o.name: [] for o in totals}
+    sums: dict = {}
+    rules = policy.graph.rules
+    for index, element, amounts in decision._applied:
+        rule = rules[index].rule
+        name = None
+        for effect, amount in zip(rule.effects, amounts):
+            if effect.kind == "add":
+                signed = amount if effect.sign > 0 else -amount
+                sums[effect.output] = sums.get(effect.output, 0) + signed
+                if name is None:
+                    name = element_name(decision, element)
+                steps[effect.output].append({"rule": rule.name, "element_name": name,
+                                             "amount": money_text(signed)})
     out = {}
-    for o in decision.policy.outputs:
-        if o.kind != "total":
-            continue
-        steps, running = [], None
-        for a in decision.applied:
-            for effect, amount in zip(a.rule.rule.effects, a.amounts):
-                if effect.kind == "add" and effect.output == o.name:
-                    signed = effect.sign * amount
-                    running = signed if running is None else running + signed
-                    steps.append({"rule": a.rule.rule.name, "element_name": element_name(decision, a.element),
-                                  "amount": money_text(signed)})
-        final = decision.outputs[o.name]
+    for o in totals:
+        running = sums.get(o.name)
         floored = running is not None and o.floor is not None and running < o.floor
-        out[o.name] = {"steps": steps, "sum": money_text(running) if running is not None else "0.00",
+        out[o.name] = {"steps": steps[o.name], "sum": money_text(running) if running is not None else "0.00",
                        "floor": money_text(o.floor) if o.floor is not None else None,
-                       "floored": floored, "value": money_text(final)}
+                       "floored": floored, "value": money_text(decision.outputs[o.name])}
     return out
 
 

@@ -5,20 +5,24 @@ Every problem is collected with its JSON path, the value received and what was e
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from decimal import Decimal
 from typing import Callable
 
 from compiler import types as T
 from compiler.checked import FieldSpec
+from policy_lang import limits
 from policy_lang.errors import RequestError, RequestProblem, did_you_mean
 
-MAX_TEXT = 10_000
-MAX_LIST = 10_000
+# Limits on a request live with the policy's in policy_lang/limits.py; the names stay here.
+MAX_TEXT = limits.MAX_TEXT
+MAX_LIST = limits.MAX_LIST
 # ASCII digits only: `\d` would also take other scripts' digits, which Decimal reads as numbers.
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _MONEY = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?\Z")
 _PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?%?\Z")
+_MONEY_DIGITS = re.compile(r"[0-9]+(\.[0-9]{1,2})?\Z")  # an amount but for its size
 
 # A converter takes (value, path, problems) and returns the converted value.
 Converter = Callable[[object, str, list], object]
@@ -28,6 +32,11 @@ PATH_KEY = "#path"  # where a converted record remembers its JSON path, for erro
 def _short(value: object) -> object:
     if isinstance(value, str) and len(value) > 60:
         return value[:57] + "..."
+    # limits: JSON cannot print NaN or infinities, and Python will not print a 5,000-digit number
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        return f"<a number of about {int(value.bit_length() * 0.30103) + 1:,} digits>"
     if isinstance(value, (list, dict)):
         return f"<{type(value).__name__} of {len(value)}>"
     return value
@@ -53,6 +62,28 @@ def _problem(problems: list, path: str, message: str, value: object) -> None:
     problems.append(RequestProblem(path, message, _short(value)))
 
 
+class _TooMany(Exception):
+    """Raised when a request has more problems than are worth listing: reading stops there."""
+
+
+class _Problems(list):
+    """The problems found so far, and how deeply records are nested where the reader is."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = 0
+
+    def append(self, problem: RequestProblem) -> None:  # limits: stop at MAX_PROBLEMS
+        super().append(problem)
+        if len(self) > limits.MAX_PROBLEMS:
+            raise _TooMany
+
+
+def _hint(word: str, known) -> str | None:
+    """`did you mean`, for words short enough to be a typo (a 10 MB word is not worth comparing)."""
+    return did_you_mean(word, known) if len(word) <= 100 else None
+
+
 class RequestReader:
     """Converts request dicts for one policy; built once, used for every request."""
 
@@ -62,8 +93,12 @@ class RequestReader:
         self._top = self._record_reader("request", request)
 
     def read(self, data: object) -> dict:
-        problems: list[RequestProblem] = []
-        result = self._top(data, "$", problems)
+        problems = _Problems()
+        try:
+            result = self._top(data, "$", problems)
+        except _TooMany:  # limits: list the first MAX_PROBLEMS, and say that there are more
+            raise RequestError(problems[:limits.MAX_PROBLEMS] + [RequestProblem(
+                "$", f"more problems: only the first {limits.MAX_PROBLEMS} are listed")]) from None
         if problems:
             raise RequestError(problems)
         return result
@@ -76,7 +111,11 @@ class RequestReader:
             return self._list(self._converter(type_.element), type_)
         if isinstance(type_, T.RecordType):
             if type_.name not in self._record_readers:
-                self._record_readers[type_.name] = self._record_reader(type_.name, self.records[type_.name])
+                # A record may hold itself (`next: optional Node`): name its reader before
+                # building it, and look it up when it reads, so that building ends.
+                readers, name = self._record_readers, type_.name
+                readers[name] = lambda value, path, problems: readers[name](value, path, problems)
+                readers[name] = self._record_reader(name, self.records[name])
             return self._record_readers[type_.name]
         if isinstance(type_, T.EnumType):
             return _enum(type_)
@@ -101,12 +140,23 @@ class RequestReader:
             if not isinstance(value, dict):
                 _problem(problems, path, f"expected an object ({name}), got {_json_kind(value)}", value)
                 return {}
+            if problems.depth >= limits.MAX_REQUEST_DEPTH:  # limits: records within records
+                _problem(problems, path, f"records may be nested at most {limits.MAX_REQUEST_DEPTH} "
+                         "levels deep", value)
+                return {PATH_KEY: path, **{f: None for f in fields}}
+            problems.depth += 1
+            try:
+                return read_fields(value, path, problems)
+            finally:
+                problems.depth -= 1
+
+        def read_fields(value, path, problems):
             out = {PATH_KEY: path}
             for key in value:
                 if key not in known:
-                    hint = did_you_mean(str(key), known)
+                    hint = _hint(str(key), known)
                     known_list = ", ".join(fields)
-                    _problem(problems, f"{path}.{key}",
+                    _problem(problems, f"{path}.{_short(str(key))}",
                              f"unknown field; {hint}" if hint else f"unknown field (known: {known_list})",
                              value[key])
             for field_name, convert, spec in plan:
@@ -137,7 +187,7 @@ def _enum(type_: T.EnumType) -> Converter:
     def read_enum(value, path, problems):
         if isinstance(value, str) and value in members:
             return value
-        hint = did_you_mean(value, members) if isinstance(value, str) else None
+        hint = _hint(value, members) if isinstance(value, str) else None
         _problem(problems, path, f"expected one of {', '.join(type_.members)}"
                  + (f"; {hint}" if hint else ""), value)
         return None
@@ -147,10 +197,15 @@ def _enum(type_: T.EnumType) -> Converter:
 def _date(value, path, problems):
     if isinstance(value, str) and _DATE.match(value):
         try:
-            return datetime.date.fromisoformat(value)
+            day = datetime.date.fromisoformat(value)
         except ValueError:
             _problem(problems, path, "not a real date", value)
             return None
+        if not limits.MIN_DATE <= day <= limits.MAX_DATE:  # limits: dates rpl computes with
+            _problem(problems, path, f"a date must be from {limits.MIN_DATE.isoformat()} to "
+                     f"{limits.MAX_DATE.isoformat()}", value)
+            return None
+        return day
     _problem(problems, path, f"expected a date as \"YYYY-MM-DD\", got {_json_kind(value)}", value)
     return None
 
@@ -159,7 +214,11 @@ def _money(value, path, problems):
     if isinstance(value, str) and _MONEY.match(value):
         return Decimal(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        _problem(problems, path, f"money must be a string like \"{value}\", not a JSON number", value)
+        like = _short(value) if isinstance(value, float) or abs(value) < 10**30 else "12.50"
+        _problem(problems, path, f"money must be a string like \"{like}\", not a JSON number", value)
+    elif isinstance(value, str) and _MONEY_DIGITS.match(value):  # limits: 15 digits
+        _problem(problems, path, f"an amount may have at most {limits.MAX_MONEY_DIGITS} digits "
+                 "before the point", value)
     else:
         _problem(problems, path, "expected an amount as a string with at most 2 decimals, like \"12.50\"", value)
     return None
@@ -173,8 +232,12 @@ def _percent(value, path, problems):
 
 
 def _integer(value, path, problems):
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15:
-        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) <= limits.MAX_INTEGER:
+            return value
+        _problem(problems, path, f"a whole number may have at most {limits.MAX_WHOLE_DIGITS} digits",
+                 value)
+        return None
     _problem(problems, path, f"expected a whole number, got {_json_kind(value)}", value)
     return None
 

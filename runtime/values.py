@@ -44,10 +44,10 @@ def json_formatter(type_: T.Type | None):
     """A function that formats values of one type for JSON, chosen once per output."""
     inner = type_.inner if isinstance(type_, T.OptionalType) else type_
     if inner in (T.MONEY, T.EXACT_MONEY):
-        def money(v, cent=CENT, half_up=ROUND_HALF_UP):
+        def money(v, cent=CENT, half_up=ROUND_HALF_UP, wide=_WIDE):
             if v is None:
                 return None
-            text = f"{v.quantize(cent, half_up):f}"
+            text = f"{v.quantize(cent, half_up, wide):f}"
             return "0.00" if text == "-0.00" else text
         return money
     if inner == T.DATE:

@@ -105,13 +105,28 @@ def test_a_broken_policy(broken_policy):
     assert f"{broken_policy}:4:" in result.err and f"{broken_policy}:6:12:" in result.err
 
 
-def test_a_request_the_policy_cannot_compute_is_a_request_error_not_a_crash(tmp_path):
+DIVIDE = "request:\n  m: money\n  n: integer\nrule r:\n  when true\n  then set share to round(m / n)\n" \
+         "output share: optional money\n"
+
+
+def test_a_request_the_policy_cannot_compute_is_an_error_not_a_crash(tmp_path):
+    policy = tmp_path / "divide.rpl"
+    policy.write_text(DIVIDE)
+    assert json.loads(run("eval", policy, "-", input='{"m": "10.00", "n": 4}').out)["outputs"] == {"share": "2.50"}
+    result = run("eval", policy, "-", input='{"m": "10.00", "n": 0}')
+    assert result.code == 2
+    error = json.loads(result.out)["error"]
+    assert error["kind"] == "evaluation_error" and error["message"]
+    assert result.err.startswith("error: ")
+    assert "Traceback" not in result.both
+
+
+def test_a_date_the_policy_cannot_add_to_is_an_error_not_a_crash(tmp_path):
     path = tmp_path / "far.json"
     path.write_text(json.dumps(OUT_OF_RANGE))
     result = run("eval", APUTURE, path)
     assert result.code == 2
-    error = json.loads(result.out)["error"]
-    assert error["kind"] == "evaluation_error" and error["message"]
+    assert json.loads(result.out)["error"]["kind"] in ("evaluation_error", "request_error")
     assert "Traceback" not in result.both
 
 
@@ -129,7 +144,7 @@ def _good(sku: str) -> dict:
 
 def test_jsonl_with_good_and_bad_lines(tmp_path, aputure):
     lines = [_line(_good("one")).encode(), b'{"broken": \n', _line(_good("two")).encode(),
-             _line(MALFORMED).encode(), _line(OUT_OF_RANGE).encode(), b"\xff\xfe\n", _line(_good("three")).encode()]
+             _line(MALFORMED).encode(), b"[]\n", b"\xff\xfe\n", _line(_good("three")).encode()]
     path = tmp_path / "requests.jsonl"
     path.write_bytes(b"".join(lines))
     result = run("eval", APUTURE, "--jsonl", path)
@@ -142,7 +157,7 @@ def test_jsonl_with_good_and_bad_lines(tmp_path, aputure):
     assert out[1]["error"]["line"] == 2 and out[1]["error"]["problems"][0]["message"].startswith("not valid JSON")
     assert out[3]["error"]["line"] == 4
     assert [p["path"] for p in out[3]["error"]["problems"]] == MALFORMED_PATHS
-    assert out[4]["error"]["line"] == 5 and out[4]["error"]["kind"] == "evaluation_error"
+    assert out[4]["error"]["line"] == 5 and out[4]["error"]["problems"][0]["path"] == "$"
     assert out[5]["error"]["line"] == 6 and out[5]["error"]["problems"][0]["message"].startswith("not valid UTF-8")
     assert "Traceback" not in result.both
 
@@ -162,6 +177,16 @@ def test_jsonl_line_numbers_count_blank_lines(tmp_path):
     path.write_text(_line(_good("a")) + "\n" + "{}\n")
     out = [json.loads(line) for line in run("eval", APUTURE, "--jsonl", path).out.splitlines()]
     assert out[-1]["error"]["line"] == 3
+
+
+def test_jsonl_with_a_request_the_policy_cannot_compute(tmp_path):
+    policy = tmp_path / "divide.rpl"
+    policy.write_text(DIVIDE)
+    result = run("eval", policy, "--jsonl", "-", input='{"m": "1.00", "n": 0}\n{"m": "1.00", "n": 2}\n')
+    assert result.code == 2
+    first, second = (json.loads(line) for line in result.out.splitlines())
+    assert (first["error"]["kind"], first["error"]["line"]) == ("evaluation_error", 1)
+    assert second["outputs"] == {"share": "0.50"}
 
 
 def test_jsonl_missing_file(tmp_path):
