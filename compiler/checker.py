@@ -1,5 +1,13 @@
-"""Resolve every name and check every type and unit; collect all problems, then raise them together."""
+"""Resolve every name and check every type and unit; collect all problems, then raise them together.
+
+What could not be checked (an unknown name, a field of an unknown type) gets the type `UNKNOWN`,
+and nothing that uses it is checked again: one mistake, one error.
+"""
 from __future__ import annotations
+
+import datetime
+import difflib
+import re
 
 import attrs
 
@@ -17,6 +25,63 @@ _LITERAL_TYPES = {"money": T.MONEY, "integer": T.INTEGER, "percent": T.PERCENT, 
                   "boolean": T.BOOLEAN, "text": T.TEXT}
 _NUMBERS = {T.MONEY, T.INTEGER, T.PERCENT, T.DAYS, T.BUSINESS_DAYS, T.EXACT_MONEY}
 _ORDERED = _NUMBERS | {T.DATE}
+# Words of the language that a name in an expression may be a misspelling of.
+_EXPRESSION_KEYWORDS = ("given", "empty", "true", "false", "not", "and", "or", "then", "else", "each",
+                        "through")
+
+
+@attrs.frozen(eq=False)
+class _Unknown(T.Scalar):
+    """The type of what could not be checked."""
+
+    def describe(self) -> str:
+        return "a value that could not be checked"
+
+
+UNKNOWN = _Unknown("unknown")
+
+
+def _broken(*types) -> bool:
+    """Whether any of these types (or of these expressions' types) comes from an earlier error."""
+    for t in types:
+        t = getattr(t, "type", t)
+        while isinstance(t, (T.OptionalType, T.ListType, T.SetType)):
+            t = t.inner if isinstance(t, T.OptionalType) else t.element
+        if t is UNKNOWN:
+            return True
+    return False
+
+
+def _name_span(span: Span | None, name: str) -> Span | None:
+    """The span of a declaration's name (`window` in `rule window: ...`), or of the whole if not found."""
+    if span is None:
+        return None
+    text = span.source.text
+    first_space = re.compile(r"\S+\s+").match(text, span.start, span.end)
+    start = first_space.end() if first_space else span.start
+    found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])").search(text, start, span.end)
+    if found is None:
+        found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])").search(text, span.start, span.end)
+    return Span(span.source, found.start(), found.end()) if found else span
+
+
+def _word_span(span: Span | None, word: str) -> Span | None:
+    """The span of `word` inside `span` (a member of `{a, b}`), or `span` itself."""
+    if span is None:
+        return None
+    found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])").search(
+        span.source.text, span.start, span.end)
+    return Span(span.source, found.start(), found.end()) if found else span
+
+
+def _lead_span(span: Span | None, name: str) -> Span | None:
+    """The span of a name that starts its declaration (a field, an outcome)."""
+    if span is None:
+        return None
+    return Span(span.source, span.start, min(span.end, span.start + len(name)))
+
+
+_DATE_LIKE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})|(\d{1,2})[-/](\d{1,2})[-/](\d{4})")
 
 
 def check_policy(policy: ast.Policy) -> CheckedPolicy:
@@ -39,6 +104,9 @@ class _Checker:
         self.let_decls: dict[str, ast.Let] = {}
         self.values: dict[str, ir.Expr] = {}
         self.value_types: dict[str, T.Type] = {}
+        self.broken_names: set[str] = set()  # parameters that could not be checked
+        self.param_values: dict[str, ast.Expr] = {}  # as written, to point at a parameter's value
+        self.reported: set = set()  # problems reported once, wherever they show
         self.checking: list[str] = []  # the derived values being checked, to find cycles
         self.scope: list[tuple[str, T.Type]] = []
         self.narrowed: set = set()
@@ -56,13 +124,16 @@ class _Checker:
 
         def unique(kind: str, name: str, span) -> bool:
             key = (kind, name)
+            at = span if kind == "header" else _name_span(span, name)
             if key in seen:
                 first = seen[key]
-                where = f" (first at line {first.line})" if first else ""
-                self.error("RPL010", f"{kind} `{name}` is declared twice", span,
-                           f"give each {kind} its own name{where}")
+                what = {"header": f"`{name}`", "name": f"`{name}`", "type": f"the type `{name}`"}.get(
+                    kind, f"{kind} `{name}`")
+                where = f" (the first is at line {first.line})" if first else ""
+                fix = "keep one" if kind == "header" else "rename or remove one of them"
+                self.error("RPL010", f"{what} is declared twice", at, fix + where)
                 return False
-            seen[key] = span
+            seen[key] = at
             return True
 
         for d in decls:
@@ -78,10 +149,13 @@ class _Checker:
             self.records[name] = self._fields(d.fields)
         requests = [d for d in decls if isinstance(d, ast.RequestDecl)]
         if not requests:
-            self.error("RPL043", "the policy has no `request:` declaration", None,
+            start = next((d.span for d in decls if d.span is not None), None)
+            self.error("RPL043", "the policy has no `request:` declaration",
+                       Span(start.source, 0, 0) if start is not None else None,
                        "declare the fields of a request, like `request:` then `request_date: date`")
         for d in requests[1:]:
-            self.error("RPL010", "`request:` is declared twice", d.span, "keep one `request:`")
+            self.error("RPL010", "`request:` is declared twice", _lead_span(d.span, "request"),
+                       "keep one `request:` with every field")
         if requests:
             self.request = self._fields(requests[0].fields)
 
@@ -94,7 +168,7 @@ class _Checker:
         for name in list(self.params) + list(self.let_decls):
             if name in names_in_use:
                 span = (self.let_decls[name].span if name in self.let_decls else self.params[name].span)
-                self.error("RPL010", f"`{name}` is already a field of the request", span,
+                self.error("RPL010", f"`{name}` is already a field of the request", _name_span(span, name),
                            "choose another name")
         for name in self.let_decls:
             self._value(name)
@@ -108,8 +182,8 @@ class _Checker:
         for name, c in clauses.items():
             clause_texts[name], problems = render_clause(c.text, self.params, c.span)
             self.errors.extend(problems)
-        rules = tuple(self._rule(d, clause_texts, outcomes, outputs, {r.name for r in rule_decls})
-                      for d in rule_decls)
+        rule_names = {r.name for r in rule_decls}
+        rules = tuple(self._rule(d, clause_texts, outcomes, outputs, rule_names) for d in rule_decls)
         self._check_outputs_set(outputs, rules)
 
         def header(key, default=None):
@@ -132,7 +206,7 @@ class _Checker:
         from . import calendars
 
         if not calendars.is_known(calendar):
-            self.error("RPL023", f"unknown business-day calendar `{calendar}`", span,
+            self.error("RPL028", f"unknown business-day calendar `{calendar}`", span,
                        calendars.hint(calendar))
 
     def _enum(self, d: ast.EnumDecl):
@@ -163,15 +237,19 @@ class _Checker:
             hint = {"bool": "write `boolean`", "int": "write `integer`", "string": "write `text`",
                     "str": "write `text`", "float": "write `money` or `percent`",
                     "decimal": "write `money` or `percent`", "number": "write `integer`"}[t.name]
+        if t.name in self.params or t.name in self.let_decls:
+            hint = f"`{t.name}` is a value, not a type; {hint}"
         self.error("RPL023", f"unknown type `{t.name}`", t.span, hint)
-        return T.TEXT
+        return UNKNOWN
 
     def _fields(self, fields: tuple[ast.FieldDecl, ...]) -> dict[str, FieldSpec]:
         out: dict[str, FieldSpec] = {}
         for f in fields:
             if f.name in out:
-                self.error("RPL010", f"field `{f.name}` is declared twice", f.span,
-                           "give each field its own name")
+                first = out[f.name].span
+                where = f" (the first is at line {first.line})" if first is not None else ""
+                self.error("RPL010", f"the field `{f.name}` is declared twice", _lead_span(f.span, f.name),
+                           "rename or remove one of them" + where)
                 continue
             type_ = self._type(f.type)
             default, has_default = None, False
@@ -180,33 +258,32 @@ class _Checker:
                 if isinstance(expr, ir.Const):
                     default, has_default = expr.value, True
                     self.expect(expr, type_, f.default.span, "the default")
-                else:
-                    self.error("RPL030", "a default must be a plain value", f.default.span,
+                elif not _broken(expr):
+                    self.error("RPL035", "a default must be a plain value", f.default.span,
                                "write a value like `0.00` or an enum value")
             out[f.name] = FieldSpec(f.name, type_, default, has_default, f.present_when, f.label,
                                     span=f.span)
         for f in fields:
             if f.present_when is not None:
                 flag = out.get(f.present_when)
-                if flag is None or flag.type != T.BOOLEAN:
+                if flag is None or flag.type is not T.BOOLEAN:
+                    flags = [n for n, s in out.items() if s.type is T.BOOLEAN]
                     self.error("RPL021", f"`when {f.present_when}` must name a yes/no field of the same record",
-                               f.span, did_you_mean(f.present_when, [n for n, s in out.items() if s.type == T.BOOLEAN]))
+                               _word_span(f.span, f.present_when),
+                               did_you_mean(f.present_when, flags)
+                               or (f"yes/no fields here: {', '.join(flags)}" if flags else None))
         return out
 
     def _parameter(self, d: ast.Parameter):
         expr = self.expr(d.value, None)
         if not isinstance(expr, ir.Const):
-            self.error("RPL030", f"parameter `{d.name}` must be a plain value", d.value.span,
-                       "write a value like `14 days`, `15%` or `25.00`; use `let` for a computed value")
+            if not _broken(expr):
+                self.error("RPL035", f"parameter `{d.name}` must be a plain value", d.value.span,
+                           "write a value like `14 days`, `15%` or `25.00`; use `let` for a computed value")
+            self.broken_names.add(d.name)
             return
-        self._suspicious_parameter(d, expr)
         self.params[d.name] = ir.Param(d.name, expr.value, expr.type, span=d.span)
-
-    def _suspicious_parameter(self, d: ast.Parameter, expr: ir.Const):
-        # Warnings are the static checks' job; here only what cannot be meant.
-        if expr.type == T.PERCENT and expr.value > 100:
-            self.error("RPL034", f"`{d.name}` is {expr.value}%, more than the whole price", d.value.span,
-                       "a percentage of a price is at most 100%")
+        self.param_values[d.name] = d.value
 
     def _value(self, name: str) -> T.Type | None:
         """Check a derived value on first use, so that values may be declared in any order."""
@@ -214,10 +291,14 @@ class _Checker:
             return self.value_types[name]
         if name in self.checking:
             cycle = self.checking[self.checking.index(name):] + [name]
-            self.error("RPL040", "these values are defined in terms of each other: "
-                       + " -> ".join(f"`{n}`" for n in cycle), self.let_decls[name].span,
-                       "a value cannot depend on itself; break the circle")
-            return None
+            decl = self.let_decls[cycle[0]]
+            if len(cycle) == 2:
+                message = f"`{name}` is defined in terms of itself"
+            else:
+                message = "these values are defined in terms of each other: " + " -> ".join(f"`{n}`" for n in cycle)
+            self.error("RPL040", message, _name_span(decl.span, decl.name),
+                       "a value cannot depend on itself: define one of them from the request and the parameters")
+            return UNKNOWN
         self.checking.append(name)
         saved_scope, saved_narrowed = self.scope, self.narrowed
         self.scope, self.narrowed = [], set()
@@ -249,11 +330,13 @@ class _Checker:
         if not decls:
             return ()
         for d in decls[1:]:
-            self.error("RPL010", "`outcomes:` is declared twice", d.span, "keep one `outcomes:` list")
+            self.error("RPL010", "`outcomes:` is declared twice", _lead_span(d.span, "outcomes"),
+                       "keep one `outcomes:` list, strongest first")
         result, seen = [], set()
         for rank, o in enumerate(decls[0].outcomes):
             if o.name in seen:
-                self.error("RPL010", f"outcome `{o.name}` is listed twice", o.span, "list each outcome once")
+                self.error("RPL010", f"the outcome `{o.name}` is listed twice", _lead_span(o.span, o.name),
+                           "list each outcome once")
                 continue
             seen.add(o.name)
             result.append(Outcome(o.name, o.label, rank, o.overrides_all, span=o.span))
@@ -266,11 +349,11 @@ class _Checker:
                 continue
             if d.type is None:
                 if d.name != "outcome":
-                    self.error("RPL030", f"output `{d.name}` needs a type", d.span,
+                    self.error("RPL044", f"the output `{d.name}` needs a type", _name_span(d.span, d.name),
                                f"write `output {d.name}: money total` or `output {d.name}: optional date`")
                     continue
                 if not outcomes:
-                    self.error("RPL042", "`output outcome` needs an `outcomes:` list", d.span,
+                    self.error("RPL042", "`output outcome` needs an `outcomes:` list", _name_span(d.span, d.name),
                                "declare the outcomes, strongest first, like `outcomes:` `refuse \"REFUSED\"` ...")
                 out[d.name] = CheckedOutput(d.name, "outcome", None, span=d.span)
                 continue
@@ -281,13 +364,13 @@ class _Checker:
             if d.default is not None:
                 default = self._constant(d.default, type_, "the default")
             if d.total:
-                if type_ != T.MONEY:
-                    self.error("RPL030", f"a total must be money, not {type_.describe()}", d.type.span,
+                if type_ is not T.MONEY and not _broken(type_):
+                    self.error("RPL044", f"a total must be money, not {type_.describe()}", d.type.span,
                                f"write `output {d.name}: money total`")
                 out[d.name] = CheckedOutput(d.name, "total", type_, floor, default, span=d.span)
             else:
                 if d.floor is not None:
-                    self.error("RPL030", "only a total can have a floor", d.floor.span,
+                    self.error("RPL044", "only a total can have a floor", d.floor.span,
                                f"write `output {d.name}: money total, at least ...`")
                 out[d.name] = CheckedOutput(d.name, "set", type_, None, default, span=d.span)
         return out
@@ -295,7 +378,8 @@ class _Checker:
     def _constant(self, e: ast.Expr, type_: T.Type, what: str):
         expr = self.expr(e, type_)
         if not isinstance(expr, ir.Const):
-            self.error("RPL030", f"{what} must be a plain value", e.span, "write a value like `0.00`")
+            if not _broken(expr):
+                self.error("RPL035", f"{what} must be a plain value", e.span, "write a value like `0.00`")
             return None
         self.expect(expr, type_, e.span, what)
         return expr.value
@@ -321,8 +405,8 @@ class _Checker:
                 self.error("RPL024", f"there is no clause `{value}`", span,
                            did_you_mean(value, clauses) or "declare it with `clause NAME: \"...\"`, or quote the text here")
         if d.condition is None:
-            self.error("RPL012", f"rule `{d.name}` has no `when`", d.span,
-                       "say when the rule applies, like `when request_date > last_request_day`")
+            self.error("RPL012", f"the rule `{d.name}` has no `when`", _name_span(d.span, d.name),
+                       "say when the rule applies, like `when request_date > last_request_day`, or `when true`")
             condition = ir.Const(True, T.BOOLEAN)
         else:
             condition = self.expr(d.condition, T.BOOLEAN)
@@ -332,14 +416,13 @@ class _Checker:
         effects, outcome = [], None
         outcome_names = {o.name for o in outcomes}
         if not d.effects:
-            self.error("RPL012", f"rule `{d.name}` has no `then`", d.span,
-                       "say what the rule does, like `then refuse`")
+            self.error("RPL012", f"the rule `{d.name}` has no `then`", _name_span(d.span, d.name),
+                       "say what the rule does, like `then refuse`, or `then note` to only explain")
         for e in d.effects:
             if isinstance(e, ast.GiveOutcome):
                 if e.outcome not in outcome_names:
-                    hint = did_you_mean(e.outcome, outcome_names | {"add", "subtract", "set", "note"})
                     self.error("RPL026", f"`{e.outcome}` is not an outcome", e.span,
-                               hint or f"outcomes: {', '.join(sorted(outcome_names)) or 'none declared'}")
+                               self._outcome_hint(e.outcome, outcome_names, outputs))
                 elif outcome is not None:
                     self.error("RPL011", f"rule `{d.name}` gives two outcomes", e.span, "give one outcome per rule")
                 else:
@@ -355,13 +438,25 @@ class _Checker:
                 because.append(part if isinstance(part, str) else self._template_hole(part))
         for name, span in zip(d.overrides, d.override_spans):
             if name not in rule_names:
-                self.error("RPL026", f"there is no rule `{name}` to override", span,
-                           did_you_mean(name, rule_names))
+                self.error("RPL029", f"there is no rule `{name}` to override", span,
+                           did_you_mean(name, rule_names) or "name a rule of this policy")
             elif name == d.name:
-                self.error("RPL026", "a rule cannot override itself", span, None)
+                self.error("RPL029", "a rule cannot override itself", span,
+                           "name the rule this one is an exception to")
         self.scope, self.narrowed = [], set()
         return CheckedRule(d.name, var, source, clause, clause_text, condition, tuple(effects),
                            outcome, tuple(because), d.overrides, span=d.span)
+
+    @staticmethod
+    def _outcome_hint(name: str, outcome_names: set[str], outputs) -> str:
+        guess = did_you_mean(name, outcome_names | {"add", "subtract", "set", "note"})
+        if guess:
+            return guess
+        if name in outputs:
+            return f"`{name}` is an output: write `add ... to {name}` or `set {name} to ...`"
+        if not outcome_names:
+            return "declare the outcomes, strongest first, with `outcomes:`"
+        return f"outcomes: {', '.join(sorted(outcome_names))}; or write `note` to only explain"
 
     def _template_hole(self, e: ast.Expr) -> ir.Expr:
         expr = self.expr(e, None)
@@ -372,7 +467,7 @@ class _Checker:
         value = self.expr(e.amount if isinstance(e, ast.AddTo) else e.value,
                           output.type if output is not None else None)
         if output is None:
-            self.error("RPL025", f"there is no output `{e.output}`", e.span,
+            self.error("RPL025", f"there is no output `{e.output}`", _word_span(e.span, e.output),
                        did_you_mean(e.output, outputs) or f"declare it, like `output {e.output}: money total`")
             return Effect("note", span=e.span)
         if isinstance(e, ast.AddTo):
@@ -394,48 +489,59 @@ class _Checker:
         for o in outputs.values():
             if o.kind == "set" and o.name not in set_by and o.default is None \
                     and not isinstance(o.type, T.OptionalType):
-                self.error("RPL041", f"output `{o.name}` is never set", o.span,
+                self.error("RPL041", f"the output `{o.name}` is never set", _name_span(o.span, o.name),
                            f"add a rule with `set {o.name} to ...`, give it a default, or make it optional")
 
     # ---- expressions --------------------------------------------------------------------------
 
     def expect(self, expr: ir.Expr, wanted: T.Type | None, span, what: str) -> None:
-        if wanted is None or expr.type == wanted:
+        if wanted is None or expr.type == wanted or _broken(expr, wanted):
             return
         got = expr.type
-        if got == T.EXACT_MONEY and wanted == T.MONEY:
-            self.error("RPL031", "this amount is not rounded to the cent", span,
-                       "wrap it in `round(...)`: it rounds half up to the cent")
+        if got is T.EXACT_MONEY and wanted is T.MONEY:
+            self._unrounded(expr, span)
             return
         if isinstance(got, T.OptionalType) and got.inner == wanted:
             self.error("RPL032", "this value may be missing", span,
                        "check it first, like `if x is given then ... else ...`")
             return
         hint = None
-        if wanted == T.MONEY and got == T.INTEGER:
+        if wanted is T.MONEY and got is T.INTEGER:
             hint = "write amounts with cents, like `0.00`"
-        elif wanted == T.PERCENT and got == T.MONEY:
+        elif wanted is T.PERCENT and got is T.MONEY:
             hint = "write percentages with `%`, like `15%`, not `0.15`"
+        elif wanted is T.BOOLEAN and isinstance(got, T.EnumType):
+            hint = f"compare it with a value, like `... is {got.members[0]}`"
+        elif isinstance(wanted, T.EnumType) and got is T.TEXT:
+            hint = f"write the value without quotes; {wanted.name} values: {', '.join(wanted.members)}"
         self.error("RPL030", f"{what} must be {wanted.describe()}, but this is {got.describe()}", span, hint)
+
+    def _unrounded(self, expr: ir.Expr, span) -> None:
+        hint = "wrap it in `round(...)`: it rounds half up to the cent"
+        if isinstance(expr, ir.Value):
+            hint = f"round it where it is defined: `let {expr.name} = round(...)`"
+        self.error("RPL031", "this amount is not rounded to the cent", span, hint)
 
     def _element_type(self, source: ir.Expr, span) -> T.Type:
         if isinstance(source.type, T.ListType):
             return source.type.element
         if isinstance(source.type, T.SetType):
             return source.type.element
-        self.error("RPL030", f"`for each` needs a list, but this is {source.type.describe()}", span, None)
-        return T.TEXT
+        if not _broken(source):
+            self.error("RPL030", f"`for each` needs a list, but this is {source.type.describe()}", span, None)
+        return UNKNOWN
 
     def _lookup(self, name: str):
         for var, type_ in reversed(self.scope):
             if var == name:
                 return ir.Var(name, type_)
         if name in self.let_decls:
-            type_ = self._value(name)
-            return ir.Value(name, type_) if type_ is not None else None
+            return ir.Value(name, self._value(name))
         if name in self.params:
             p = self.params[name]
             return ir.Param(p.name, p.value, p.type)
+        if name in self.broken_names:
+            return ir.Const(None, UNKNOWN)
         if name in self.request:
             return ir.Input((name,), self.request[name].type)
         return None
@@ -463,15 +569,55 @@ class _Checker:
         enum_value = self._enum_value(e.name, expected, e.span)
         if enum_value is not None:
             return enum_value
-        candidates = ([v for v, _ in self.scope] + list(self.let_decls) + list(self.params)
-                      + list(self.request))
-        if isinstance(expected, T.EnumType):
-            candidates += list(expected.members)
-        hint = did_you_mean(e.name, candidates)
-        if isinstance(expected, T.EnumType) and not hint:
-            hint = f"{expected.name} values: {', '.join(expected.members)}"
-        self.error("RPL020", f"unknown name `{e.name}`", e.span, hint)
-        return ir.Const(None, expected or T.TEXT)
+        self._unknown_name(e, expected)
+        return ir.Const(None, UNKNOWN)
+
+    def _unknown_name(self, e: ast.Name, expected) -> None:
+        """Say what the name could have been: a value, a field, an enum value, a keyword."""
+        name = e.name
+        enum = expected
+        while isinstance(enum, (T.OptionalType, T.SetType, T.ListType)):
+            enum = enum.inner if isinstance(enum, T.OptionalType) else enum.element
+        values = [v for v, _ in self.scope] + list(self.let_decls) + list(self.params) + list(self.request)
+        guess = did_you_mean(name, values)
+        if isinstance(enum, T.EnumType) and not guess:
+            close = did_you_mean(name, enum.members)
+            listed = f"{enum.name} values: {', '.join(enum.members)}"
+            self.error("RPL022", f"`{name}` is not a {enum.name} value", e.span,
+                       f"{close[:-1]}; {listed}" if close else listed)
+            return
+        if guess is None:
+            guess = self._field_path_hint(name)
+        if guess is None and name in self.enums:
+            members = self.enums[name].members
+            guess = f"`{name}` is a type; its values are {', '.join(members)}"
+        if guess is None and (name in self.record_decls or name in T.BUILTIN_TYPES):
+            guess = f"`{name}` is a type, not a value"
+        if guess is None:
+            close = difflib.get_close_matches(name, _EXPRESSION_KEYWORDS, n=1, cutoff=0.75)
+            guess = f"did you mean `{close[0]}`?" if close else None
+        if guess is None:
+            all_members = [m for t in self.enums.values() for m in t.members]
+            guess = did_you_mean(name, all_members)
+        self.error("RPL020", f"unknown name `{name}`", e.span, guess)
+
+    def _field_path_hint(self, name: str) -> str | None:
+        """`delivery_date` written for `order.delivery_date`, `price` for `item.price`."""
+        paths = []
+        for var, type_ in reversed(self.scope):
+            if isinstance(type_, T.RecordType):
+                paths += [(f, f"{var}.{f}") for f in self.records.get(type_.name, {})]
+        for field, spec in self.request.items():
+            inner = _strip_optional(spec.type)
+            if isinstance(inner, T.RecordType):
+                paths += [(f, f"{field}.{f}") for f in self.records.get(inner.name, {})]
+        exact = [p for f, p in paths if f == name]
+        if exact:
+            return f"did you mean `{exact[0]}`?"
+        close = difflib.get_close_matches(name, [f for f, _ in paths], n=1, cutoff=0.8)
+        if close:
+            return f"did you mean `{next(p for f, p in paths if f == close[0])}`?"
+        return None
 
     def _enum_value(self, name: str, expected, span):
         if isinstance(expected, T.OptionalType):
@@ -494,129 +640,222 @@ class _Checker:
     def _Field(self, e: ast.Field, expected):
         base = self.expr(e.base, None)
         base_type = base.type
+        if _broken(base):
+            return ir.Const(None, UNKNOWN)
         if isinstance(base_type, T.OptionalType):
             self.error("RPL032", "this record may be missing", e.base.span, "check it with `is given` first")
             base_type = base_type.inner
+        name_span = Span(e.span.source, e.span.end - len(e.name), e.span.end) if e.span is not None else None
         if not isinstance(base_type, T.RecordType):
-            self.error("RPL021", f"`{e.name}`: {base_type.describe()} has no fields", e.span,
-                       None if not isinstance(base_type, T.ListType)
-                       else "a list has no fields: use `for each` or `any ... in ... where`")
-            return ir.Const(None, T.TEXT)
+            hint = None
+            if isinstance(base_type, T.ListType):
+                hint = "a list has no fields: use `for each` or `any ... in ... where`"
+            self.error("RPL021", f"{base_type.describe()} has no fields, so no `{e.name}`", name_span, hint)
+            return ir.Const(None, UNKNOWN)
         fields = self.records.get(base_type.name, {})
         spec = fields.get(e.name)
         if spec is None:
-            self.error("RPL021", f"a {base_type.name} has no field `{e.name}`", e.span,
+            self.error("RPL021", f"a {base_type.name} has no field `{e.name}`", name_span,
                        did_you_mean(e.name, fields) or f"its fields: {', '.join(fields)}")
-            return ir.Const(None, T.TEXT)
+            return ir.Const(None, UNKNOWN)
         if isinstance(base, ir.Input):
             return ir.Input(base.path + (e.name,), spec.type)
         return ir.FieldOf(base, e.name, spec.type, spec.present_when)
 
     def _EnumSet(self, e: ast.EnumSet, expected):
         element = expected.element if isinstance(expected, (T.SetType, T.ListType)) else expected
+        element = _strip_optional(element) if element is not None else None
+        if _broken(element):
+            return ir.Const(frozenset(e.members), UNKNOWN)
         if not isinstance(element, T.EnumType):
             owners = [t for t in self.enums.values() if all(m in t.members for m in e.members)]
             if len(owners) != 1:
-                if not owners:
-                    unknown = [m for m in e.members if not any(m in t.members for t in self.enums.values())]
-                    self.error("RPL022", f"`{unknown[0] if unknown else e.members[0]}` is not a value of any enum"
-                               if unknown else "these values are not all of one enum", e.span,
-                               did_you_mean(unknown[0], [m for t in self.enums.values() for m in t.members])
-                               if unknown else "a set holds values of one enum")
+                unknown = [m for m in e.members if not any(m in t.members for t in self.enums.values())]
+                if unknown:
+                    # the enum the other members belong to, if they agree on one
+                    known = [m for m in e.members if m not in unknown]
+                    hosts = [t for t in self.enums.values() if known and all(m in t.members for m in known)]
+                    pool = hosts[0].members if len(hosts) == 1 else [m for t in self.enums.values() for m in t.members]
+                    what = f"a {hosts[0].name} value" if len(hosts) == 1 else "a value of any enum"
+                    close = did_you_mean(unknown[0], pool)
+                    listed = f"{hosts[0].name} values: {', '.join(pool)}" if len(hosts) == 1 else None
+                    self.error("RPL022", f"`{unknown[0]}` is not {what}", _word_span(e.span, unknown[0]),
+                               "; ".join(x for x in (close and close[:-1], listed) if x) or None)
+                elif not owners:
+                    self.error("RPL033", "these values are not all of one enum", e.span,
+                               "a set holds values of one enum")
                 else:
                     self.error("RPL033", "these values belong to more than one enum", e.span,
                                "use the set where it is compared with a field of the enum you mean")
-                return ir.Const(frozenset(e.members), T.SetType(T.EnumType("?", e.members)))
+                return ir.Const(frozenset(e.members), UNKNOWN)
             element = owners[0]
         for m in e.members:
             if m not in element.members:
-                self.error("RPL022", f"`{m}` is not a {element.name} value", e.span,
-                           did_you_mean(m, element.members) or f"{element.name} values: {', '.join(element.members)}")
+                close = did_you_mean(m, element.members)
+                listed = f"{element.name} values: {', '.join(element.members)}"
+                self.error("RPL022", f"`{m}` is not a {element.name} value", _word_span(e.span, m),
+                           f"{close[:-1]}; {listed}" if close else listed)
         return ir.Const(frozenset(e.members), T.SetType(element))
 
     def _Negate(self, e: ast.Negate, expected):
         operand = self.expr(e.operand, expected)
-        if operand.type not in _NUMBERS:
+        if operand.type not in _NUMBERS and not _broken(operand):
             self.error("RPL030", f"cannot negate {operand.type.describe()}", e.span, None)
         if isinstance(operand, ir.Const) and operand.value is not None:
             return ir.Const(-operand.value, operand.type)
         return ir.Op("neg", (operand,), operand.type)
 
     def _Arith(self, e: ast.Arith, expected):
+        date = self._date_written_as_numbers(e)
+        if date is not None:
+            return date
         left = self.expr(e.left, expected if e.op in "+-" else None)
         right = self.expr(e.right, self._right_hint(e.op, left.type))
+        if _broken(left, right):
+            return ir.Op(e.op, (left, right), UNKNOWN)
         result = _arith_type(e.op, left.type, right.type)
         if result is None:
-            self._arith_error(e, left.type, right.type)
-            return ir.Op(e.op, (left, right), expected or left.type)
+            self._arith_error(e, left, right)
+            return ir.Op(e.op, (left, right), UNKNOWN)
         return ir.Op(e.op, (left, right), result)
+
+    def _date_written_as_numbers(self, e: ast.Arith):
+        """`2026-3-2` or `03/02/2026` reads as arithmetic on whole numbers; say how to write the date."""
+        if e.span is None or e.op not in "-/":
+            return None
+        text = e.span.text
+        m = _DATE_LIKE.fullmatch(text)
+        if m is None:
+            return None
+        if m.group(1):
+            year, month, day = (int(g) for g in m.group(1, 2, 3))
+            hint = "write dates as YYYY-MM-DD"
+            try:
+                hint += f": `{datetime.date(year, month, day).isoformat()}`"
+            except ValueError:
+                pass
+        else:
+            a, b, year = (int(g) for g in m.group(4, 5, 6))
+            options = []
+            for month, day in ((a, b), (b, a)):
+                try:
+                    options.append(datetime.date(year, month, day).isoformat())
+                except ValueError:
+                    pass
+            options = list(dict.fromkeys(options))
+            hint = "write dates as YYYY-MM-DD"
+            if len(options) == 1:
+                hint += f": `{options[0]}`"
+            elif options:
+                hint += f": `{options[0]}` or `{options[1]}`, as you mean it"
+        self.error("RPL004", f"`{text}` is not a date rpl can read", e.span, hint)
+        return ir.Const(datetime.date(1970, 1, 1), T.DATE)
 
     @staticmethod
     def _right_hint(op, left_type):
         return left_type if op in "+-" and left_type in (T.MONEY,) else None
 
-    def _arith_error(self, e: ast.Arith, lt: T.Type, rt: T.Type):
+    def _arith_error(self, e: ast.Arith, left: ir.Expr, right: ir.Expr):
+        lt, rt = _strip_optional(left.type), _strip_optional(right.type)
         words = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[e.op]
+        if e.op == "*" and lt is rt is T.MONEY:
+            for side in (right, left):
+                if self._percent_written_as_amount(side):
+                    return
         hint = None
-        if e.op == "-" and lt == rt == T.DATE:
+        if e.op == "-" and lt is rt is T.DATE:
             hint = "write `days from A to B` for the number of days between two dates"
         elif T.DATE in (lt, rt) and T.INTEGER in (lt, rt):
-            hint = "add a duration, like `14 days` or `10 business days`"
-        elif {lt, rt} & {T.DAYS, T.BUSINESS_DAYS} and {lt, rt} & {T.MONEY, T.PERCENT}:
+            hint = "add a number of days, like `14 days` or `10 business days`"
+        elif {lt, rt} & {T.DAYS, T.BUSINESS_DAYS} and {lt, rt} & {T.MONEY, T.PERCENT, T.EXACT_MONEY}:
             hint = "days can only be added to or subtracted from a date"
-        elif lt == T.PERCENT and rt == T.MONEY and e.op == "*":
-            hint = None
         elif T.DATE in (lt, rt) and e.op in "*/":
-            hint = "a percentage applies to money, not to a date"
+            hint = "a percentage applies to an amount of money, not to a date"
+        elif T.DATE in (lt, rt) and {lt, rt} & {T.MONEY, T.PERCENT}:
+            hint = "a date takes a number of days, like `+ 14 days`"
+        elif lt is T.INTEGER and rt is T.MONEY or lt is T.MONEY and rt is T.INTEGER:
+            hint = "write amounts with cents, like `5.00`"
+        elif e.op == "/" and lt in (T.MONEY, T.EXACT_MONEY):
+            hint = "an amount can be divided by a whole number or a percentage"
         self.error("RPL030", f"cannot {words} {lt.describe()} and {rt.describe()}", e.span, hint)
 
+    def _percent_written_as_amount(self, side: ir.Expr) -> bool:
+        """`0.15` meant as 15%: report it once, at the value as written."""
+        if isinstance(side, ir.Param) and side.name in self.param_values:
+            written = self.param_values[side.name]
+            if ("percent", side.name) not in self.reported:
+                self.reported.add(("percent", side.name))
+                self.error("RPL030", f"`{side.name}` is used as a percentage, but `{written.span.text}` is an amount",
+                           written.span, f"write `{_as_percent(side.value)}`, not `{written.span.text}`")
+            return True
+        if isinstance(side, ir.Const) and side.type is T.MONEY and side.span is not None:
+            self.error("RPL030", f"`{side.span.text}` is an amount, not a percentage", side.span,
+                       f"write `{_as_percent(side.value)}`, not `{side.span.text}`")
+            return True
+        return False
+
     def _Compare(self, e: ast.Compare, expected):
-        left = self.expr(e.left, None)
-        right = self.expr(e.right, left.type)
-        if isinstance(right.type, T.EnumType) and not isinstance(left.type, T.EnumType) \
-                and isinstance(e.left, ast.Name) and self._lookup(e.left.name) is None:
+        if isinstance(e.left, ast.Name) and self._lookup(e.left.name) is None:
+            right = self.expr(e.right, None)  # an enum value written first: `check is payment_method`
             left = self.expr(e.left, right.type)
+        else:
+            left = self.expr(e.left, None)
+            right = self.expr(e.right, left.type)
         op = {"is": "==", "is not": "!="}.get(e.op, e.op)
+        if _broken(left, right):
+            return ir.Op(op, (left, right), T.BOOLEAN)
         lt, rt = _strip_optional(left.type), _strip_optional(right.type)
         for side, node in (("left", left), ("right", right)):
             if isinstance(node.type, T.OptionalType) and op not in ("==", "!="):
                 self.error("RPL032", "this value may be missing", (e.left if side == "left" else e.right).span,
-                           "check it first with `is given`")
-        if op in ("==", "!="):
-            if lt != rt and not (lt == T.EXACT_MONEY and rt == T.MONEY or lt == T.MONEY and rt == T.EXACT_MONEY):
+                           "check it first with `is given`, like `x is given and x > ...`")
+        money = (T.MONEY, T.EXACT_MONEY)
+        if lt in money and rt in money and lt is not rt and op not in ("==", "!="):
+            exact, node = (left, e.left) if lt is T.EXACT_MONEY else (right, e.right)
+            self._unrounded(exact, node.span)
+        elif op in ("==", "!="):
+            if lt != rt and not (lt in money and rt in money):
                 self._compare_error(e, lt, rt)
-        else:
-            if lt != rt or lt not in _ORDERED:
-                if lt == rt:
-                    self.error("RPL030", f"{lt.describe()} has no order: use `is` or `is not`", e.span, None)
-                else:
-                    self._compare_error(e, lt, rt)
+        elif lt != rt or lt not in _ORDERED:
+            if lt == rt:
+                self.error("RPL030", f"{lt.describe()} has no order: use `is` or `is not`", e.span, None)
+            else:
+                self._compare_error(e, lt, rt)
         return ir.Op(op, (left, right), T.BOOLEAN)
 
     def _compare_error(self, e, lt, rt):
         hint = None
-        if {lt, rt} == {T.MONEY, T.INTEGER}:
+        pair = {lt, rt}
+        if pair == {T.MONEY, T.INTEGER}:
             hint = "write amounts with cents, like `0.00`"
-        elif {lt, rt} == {T.DATE, T.DAYS} or {lt, rt} == {T.DATE, T.INTEGER}:
+        elif pair in ({T.DATE, T.DAYS}, {T.DATE, T.INTEGER}, {T.DATE, T.BUSINESS_DAYS}):
             hint = "compare a date with a date, like `request_date > order.delivery_date + 14 days`"
-        elif isinstance(lt, T.EnumType) and rt == T.TEXT:
+        elif isinstance(lt, T.EnumType) and rt is T.TEXT:
             hint = f"write the value without quotes; {lt.name} values: {', '.join(lt.members)}"
+        elif T.BOOLEAN in pair:
+            hint = "a yes/no fact is a condition on its own: write `item.opened` or `not item.opened`"
         self.error("RPL030", f"cannot compare {lt.describe()} with {rt.describe()}", e.span, hint)
 
     def _Test(self, e: ast.Test, expected):
         operand = self.expr(e.operand, None)
+        if _broken(operand):
+            op = ("not_given" if e.negated else "given") if e.test == "given" else ("not_empty" if e.negated else "empty")
+            return ir.Op(op, (operand,), T.BOOLEAN)
         if e.test == "given":
             if not isinstance(operand.type, T.OptionalType) and not _present_when(operand):
-                self.error("RPL030", "this value is always given", e.operand.span,
-                           "`is given` applies to optional fields")
+                self.error("RPL036", "this value is always given", e.operand.span,
+                           "`is given` applies to `optional` fields and to fields given `when` a fact is true")
             return ir.Op("not_given" if e.negated else "given", (operand,), T.BOOLEAN)
-        if not isinstance(_strip_optional(operand.type), (T.ListType, T.SetType)) and operand.type != T.TEXT:
+        if not isinstance(_strip_optional(operand.type), (T.ListType, T.SetType)) and operand.type is not T.TEXT:
             self.error("RPL030", f"`is empty` needs a list, but this is {operand.type.describe()}", e.operand.span, None)
         return ir.Op("not_empty" if e.negated else "empty", (operand,), T.BOOLEAN)
 
     def _Membership(self, e: ast.Membership, expected):
         left = self.expr(e.element, None)
-        right = self.expr(e.collection, T.SetType(left.type) if isinstance(left.type, T.EnumType) else None)
+        element_hint = _strip_optional(left.type)
+        right = self.expr(e.collection, T.SetType(element_hint) if isinstance(element_hint, T.EnumType) else None)
+        if _broken(left, right):
+            return ir.Op("not_in" if e.negated else "in", (left, right), T.BOOLEAN)
         element_type = right.type.element if isinstance(right.type, (T.ListType, T.SetType)) else None
         if element_type is None:
             self.error("RPL030", f"`in` needs a set or a list, but this is {right.type.describe()}",
@@ -651,9 +890,16 @@ class _Checker:
         self.narrowed = saved | _not_given_in(condition)
         otherwise = self.expr(e.otherwise, expected or then.type)
         self.narrowed = saved
+        if _broken(then, otherwise):
+            return ir.Op("if", (condition, then, otherwise), UNKNOWN)
         if then.type != otherwise.type:
-            self.error("RPL030", f"the two branches differ: {then.type.describe()} and {otherwise.type.describe()}",
-                       e.span, "both `then` and `else` must give the same kind of value")
+            money = (T.MONEY, T.EXACT_MONEY)
+            if then.type in money and otherwise.type in money:
+                exact, part = (then, e.then) if then.type is T.EXACT_MONEY else (otherwise, e.otherwise)
+                self._unrounded(exact, part.span)
+            else:
+                self.error("RPL030", f"the two branches differ: {then.type.describe()} and {otherwise.type.describe()}",
+                           e.span, "both `then` and `else` must give the same kind of value")
         return ir.Op("if", (condition, then, otherwise), then.type)
 
     def _bind(self, variable: str, source_expr: ast.Expr):
@@ -687,38 +933,51 @@ class _Checker:
 
     def _Aggregate(self, e: ast.Aggregate, expected):
         operand = self.expr(e.operand, None)
+        if _broken(operand):
+            return ir.Op(e.function, (operand,), T.INTEGER if e.function == "count" else UNKNOWN)
         if not isinstance(operand.type, T.ListType):
             self.error("RPL030", f"`{e.function} of` needs a list, but this is {operand.type.describe()}",
                        e.operand.span, "write `sum of item.price for each item in items`")
-            return ir.Op(e.function, (operand,), T.INTEGER)
+            return ir.Op(e.function, (operand,), T.INTEGER if e.function == "count" else UNKNOWN)
         element = operand.type.element
         if e.function == "count":
             return ir.Op("count", (operand,), T.INTEGER)
-        if element not in _NUMBERS and not (e.function != "sum" and element == T.DATE):
+        if element not in _NUMBERS and not (e.function != "sum" and element is T.DATE):
             self.error("RPL030", f"cannot take the {e.function} of {operand.type.describe()}", e.operand.span, None)
+            return ir.Op(e.function, (operand,), UNKNOWN)
         return ir.Op(e.function, (operand,), element)
 
     def _Call(self, e: ast.Call, expected):
+        if e.function not in ("round", "max", "min"):
+            for a in e.arguments:
+                self.expr(a, None)
+            self.error("RPL020", f"unknown function `{e.function}`", _lead_span(e.span, e.function),
+                       did_you_mean(e.function, ["round", "max", "min"]) or "the functions are round, max and min")
+            return ir.Const(None, UNKNOWN)
         args = tuple(self.expr(a, expected) for a in e.arguments)
+        if _broken(*args):
+            return ir.Op(e.function, args, T.MONEY if e.function == "round" else UNKNOWN)
         if e.function == "round":
             if len(args) != 1:
                 self.error("RPL030", "`round` takes one amount", e.span, "write `round(item.price * 15%)`")
             elif args[0].type not in (T.EXACT_MONEY, T.MONEY):
-                self.error("RPL030", f"`round` rounds money, not {args[0].type.describe()}", e.span, None)
+                self.error("RPL030", f"`round` rounds amounts of money, not {args[0].type.describe()}", e.span, None)
             return ir.Op("round", args[:1], T.MONEY)
-        if e.function in ("max", "min"):
-            if len(args) < 2 or any(a.type != args[0].type for a in args) or args[0].type not in _ORDERED:
-                self.error("RPL030", f"`{e.function}` takes two or more values of one kind", e.span,
-                           f"write `{e.function}(0.00, amount)`")
-            return ir.Op(e.function, args, args[0].type if args else T.MONEY)
-        self.error("RPL020", f"unknown function `{e.function}`", e.span,
-                   did_you_mean(e.function, ["round", "max", "min"]) or "functions: round, max, min")
-        return ir.Const(None, expected or T.TEXT)
+        kinds = {a.type for a in args}
+        if len(args) >= 2 and kinds == {T.MONEY, T.EXACT_MONEY}:
+            exact = next(i for i, a in enumerate(args) if a.type is T.EXACT_MONEY)
+            self._unrounded(args[exact], e.arguments[exact].span)
+            return ir.Op(e.function, args, T.MONEY)
+        if len(args) < 2 or len(kinds) != 1 or args[0].type not in _ORDERED:
+            self.error("RPL030", f"`{e.function}` takes two or more values of one kind", e.span,
+                       f"write `{e.function}(0.00, amount)`")
+            return ir.Op(e.function, args, UNKNOWN)
+        return ir.Op(e.function, args, args[0].type)
 
     def _DaysBetween(self, e: ast.DaysBetween, expected):
         start, end = self.expr(e.start, T.DATE), self.expr(e.end, T.DATE)
         for node, part in ((start, e.start), (end, e.end)):
-            self.expect(node, T.DATE, part.span, "`days from ... to ...`")
+            self.expect(node, T.DATE, part.span, "each end of `days from ... to ...`")
         return ir.Op("days_between", (start, end), T.INTEGER)
 
     def _DateRange(self, e: ast.DateRange, expected):
@@ -726,6 +985,15 @@ class _Checker:
         for node, part in ((start, e.start), (end, e.end)):
             self.expect(node, T.DATE, part.span, "each end of `through`")
         return ir.Op("through", (start, end), T.DATE_RANGE)
+
+
+def _as_percent(value) -> str:
+    """`0.15` as a percentage: `15%`."""
+    try:
+        text = format((value * 100).normalize(), "f")
+    except (AttributeError, ArithmeticError, TypeError):
+        return "15%"
+    return f"{text}%"
 
 
 def _strip_optional(t: T.Type) -> T.Type:

@@ -19,13 +19,13 @@ from .span import Source, Span
 
 # ---- Policies ---------------------------------------------------------------------------------
 
-MAX_POLICY_BYTES = 512 * 1024  # fifty times the bundled policies
+MAX_POLICY_BYTES = 32 * 1024 * 1024  # room for a marketplace's 10,000 rules, one per product
 MAX_LINE_CHARS = 1_000  # a diagnostic shows its whole line, once per problem on it
 # Levels of nesting in one expression. A `let` counts as deep as the values it uses, as if they
 # were written in its place: the checker and the runtime recurse through them.
 MAX_DEPTH = 64
-MAX_RULES = 1_000
-MAX_DECLARATIONS = 2_000  # every declaration, rules included
+MAX_RULES = 50_000
+MAX_DECLARATIONS = 60_000  # every declaration, rules included
 MAX_MEMBERS = 500  # values of one enum, fields of one record or of the request, outcomes
 MAX_REPORTED = 50  # syntax problems reported at once; one more line says how many were left out
 

@@ -192,6 +192,7 @@ def _register_commands() -> None:
     from rpl import policy_ci
 
     policy_ci.register(cli)
+    from rpl import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
 
 
 _register_commands()

@@ -179,6 +179,11 @@ def _safe_to_compute_early(e: ir.Expr) -> bool:
     return True
 
 
+# Rules that test the same field against different constants are looked up in a table by that
+# field's value instead of tried one by one, once there are this many of them.
+INDEX_AT = 3
+
+
 def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable"]:
     """Python source of `find_applying(R, env)`, and the function itself.
 
@@ -194,7 +199,11 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
             local = gen.local("v")
             body.append(f"{local} = {gen.expr(expr, {})}")
             gen.eager[name] = local
+    groups = _indexable_groups(graph)
+    indexed = {index for members in groups.values() for index, _, _ in members}
     for index, rule_node in enumerate(graph.rules):
+        if index in indexed:
+            continue
         rule = rule_node.rule
         if rule.var is None:
             scope, indent, element = {}, "", "None"
@@ -203,20 +212,104 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
             scope, indent = {rule.var: element}, "    "
             body.append(f"for {element} in {gen.expr(rule.source, {})}:")
             gen.known_flags = {(element, flag) for flag in _flags_true_for_all(graph, rule.source)}
-        values = [gen.expr(e.value, scope) if e.value is not None else "None" for e in rule.effects]
-        effect_tuple = "(" + "".join(v + ", " for v in values) + ")"
         body.append(f"{indent}if {gen.expr(rule.condition, scope)}:")
-        body.append(f"{indent}    applying.append(({index}, {element}, {effect_tuple}))")
+        body.append(f"{indent}    applying.append(({index}, {element}, {_effects(gen, rule, scope)}))")
         gen.known_flags = set()
-    source = "def find_applying(R, env):\n    applying = []\n" + \
+    helpers, tables = _indexed_rules(gen, graph, groups, body)
+    if groups:
+        body.append("applying.sort(key=_rule_index)  # tables are visited by value, not in file order")
+    source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \
         "".join(f"    {line}\n" for line in body) + "    return applying\n"
     namespace = {
         "K": gen.constants, "CENT": CENT, "HALF_UP": ROUND_HALF_UP, "HUNDRED": HUNDRED,
         "ZERO": Decimal(0), "_business": calendar.add, "_days": _days, "_unknown": _unknown,
+        "_rule_index": _rule_index,
         "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
     }
     exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)
+    for slot, table in tables:  # the tables hold the rule functions, which exist only now
+        gen.constants[slot] = {value: tuple(namespace[f] for f in names) for value, names in table.items()}
     return source, namespace["find_applying"]
+
+
+def _effects(gen: "_Generator", rule, scope) -> str:
+    values = [gen.expr(e.value, scope) if e.value is not None else "None" for e in rule.effects]
+    return "(" + "".join(v + ", " for v in values) + ")"
+
+
+def _rule_index(found: tuple) -> int:
+    return found[0]
+
+
+def _key_test(rule) -> tuple[tuple, ir.Expr, object] | None:
+    """(what the rule tests, the comparison, the constant) when one `and` operand of its condition
+    compares a field with a constant: `item.sku is "SKU-17"`, `order.seller is acme`."""
+    operands = rule.condition.args if isinstance(rule.condition, ir.Op) and rule.condition.op == "and" \
+        else (rule.condition,)
+    for operand in operands:
+        if not (isinstance(operand, ir.Op) and operand.op == "=="):
+            continue
+        field, constant = operand.args
+        if isinstance(field, (ir.Const, ir.Param)):
+            field, constant = constant, field
+        if not isinstance(constant, (ir.Const, ir.Param)) or not isinstance(constant.value, (str, int)):
+            continue
+        if rule.var is not None and isinstance(field, ir.FieldOf) and field.present_when is None \
+                and isinstance(field.base, ir.Var) and field.base.name == rule.var:
+            return ("element", rule.source, field.name), operand, constant.value
+        if isinstance(field, ir.Input) and not isinstance(field.type, T.OptionalType):
+            return ("request", rule.source, field.path), operand, constant.value
+    return None
+
+
+def _indexable_groups(graph: RuleGraph) -> dict:
+    groups: dict = {}
+    for index, rule_node in enumerate(graph.rules):
+        found = _key_test(rule_node.rule)
+        if found is not None:
+            key, test, value = found
+            groups.setdefault(key, []).append((index, test, value))
+    return {key: members for key, members in groups.items() if len(members) >= INDEX_AT}
+
+
+def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list[str]):
+    """One function per indexed rule (its condition less the tested field), and the lookups."""
+    helpers, tables = [], []
+    eager_locals = dict(gen.eager)
+    gen.eager = {name: f"V[{k}]" for k, name in enumerate(eager_locals)}
+    if groups:
+        body.append("V = (" + "".join(f"{local}, " for local in eager_locals.values()) + ")")
+    for (kind, source, key), members in groups.items():
+        table: dict = {}
+        for index, test, value in members:
+            rule = graph.rules[index].rule
+            scope = {rule.var: "e"} if rule.var is not None else {}
+            gen.known_flags = {("e", flag) for flag in _flags_true_for_all(graph, source)} if rule.var else set()
+            rest = [a for a in rule.condition.args if a is not test] \
+                if isinstance(rule.condition, ir.Op) and rule.condition.op == "and" else []
+            condition = " and ".join(gen.expr(a, scope) for a in rest) or "True"
+            element = "e" if rule.var is not None else "None"
+            helpers.append(f"def rule_{index}(R, env, V, e, applying):\n"
+                           f"    if {condition}:\n"
+                           f"        applying.append(({index}, {element}, {_effects(gen, rule, scope)}))\n")
+            table.setdefault(value, []).append(f"rule_{index}")
+            gen.known_flags = set()
+        slot = gen.const(object())  # filled with the table once the functions exist
+        slot_index = int(slot[2:-1])
+        tables.append((slot_index, table))
+        saved, gen.eager = gen.eager, eager_locals
+        if kind == "element":
+            element = gen.local("e")
+            body.append(f"for {element} in {gen.expr(source, {})}:")
+            body.append(f"    for rule in {slot}.get({element}[{_quote(key)}], ()):")
+            body.append(f"        rule(R, env, V, {element}, applying)")
+        else:
+            lookup = "R" + "".join(f"[{_quote(p)}]" for p in key)
+            body.append(f"for rule in {slot}.get({lookup}, ()):")
+            body.append("    rule(R, env, V, None, applying)")
+        gen.eager = saved
+    gen.eager = eager_locals
+    return helpers, tables
 
 
 def _flags_true_for_all(graph: RuleGraph, source: ir.Expr) -> set[str]:

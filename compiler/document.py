@@ -1,0 +1,102 @@
+"""The customer-facing policy, rendered from the policy itself: the clause texts, in the order the
+file declares them, with every `{parameter}` shown with its value (see `compiler.clauses`).
+
+The published document and the engine read the same file, so they cannot disagree: change the
+window in the `.rpl` and the document says the new window. Texts that rules cite inline (`cites
+"..."`) are policy text too, and follow the clauses.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import attrs
+
+from .checked import CheckedPolicy
+
+
+@attrs.frozen
+class Section:
+    """One clause of the published policy: its heading and its text, parameters filled in."""
+    id: str  # `clause-NAME`, or `rule-NAME` for a text a rule cites inline
+    heading: str
+    text: str
+
+
+def sections(policy: CheckedPolicy) -> list[Section]:
+    """The clauses in file order, then the texts rules cite inline, each once."""
+    out = [Section(f"clause-{name}", _heading(name), text) for name, text in policy.clauses.items()]
+    seen = set(policy.clauses.values())
+    for rule in policy.rules:
+        if rule.clause is None and rule.clause_text and rule.clause_text not in seen:
+            seen.add(rule.clause_text)
+            out.append(Section(f"rule-{rule.name}", _heading(rule.name), rule.clause_text))
+    return out
+
+
+def render_markdown(policy: CheckedPolicy) -> str:
+    lines = [f"# {_md(policy.name or 'Returns policy')}", ""]
+    if policy.version:
+        lines += [f"*Version {_md(policy.version)}*", ""]
+    for section in sections(policy):
+        lines += [f"## {_md(section.heading)}", "", _md(section.text), ""]
+    lines.append(_md(_footer(policy)))
+    return "\n".join(lines) + "\n"
+
+
+def render_html(policy: CheckedPolicy) -> str:
+    title = html.escape(policy.name or "Returns policy")
+    parts = [
+        "<!doctype html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{title}</h1>",
+    ]
+    if policy.version:
+        parts.append(f'<p class="version">Version {html.escape(policy.version)}</p>')
+    for section in sections(policy):
+        parts += [f'<section id="{html.escape(section.id)}">',
+                  f"<h2>{html.escape(section.heading)}</h2>",
+                  f"<p>{html.escape(section.text)}</p>",
+                  "</section>"]
+    parts += [f'<footer><p>{html.escape(_footer(policy))}</p></footer>', "</main>", "</body>", "</html>"]
+    return "\n".join(parts) + "\n"
+
+
+def _heading(name: str) -> str:
+    """`return_window` as `Return window`."""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _footer(policy: CheckedPolicy) -> str:
+    source = policy.source_name.rsplit("/", 1)[-1] if policy.source_name else "the policy file"
+    return f"Generated from {source} by rpl doc: the values in this text are the ones the policy applies."
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+_LIST_ITEM = re.compile(r"(\d+)\.(?=\s)")
+
+
+def _md(text: str) -> str:
+    """Plain text (one line: clause texts are folded) that Markdown shows as it is."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    if text.startswith(("#", "- ", "+ ", "=", "~")):
+        return "\\" + text
+    return _LIST_ITEM.sub(r"\1\\.", text, count=1) if _LIST_ITEM.match(text) else text
+
+
+_CSS = ("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;line-height:1.55;"
+        "color:#1d2430;margin:0;background:#fff}"
+        "main{max-width:44rem;margin:0 auto;padding:2.5rem 1.25rem}"
+        "h1{font-size:1.9rem;margin:0 0 .25rem}"
+        "h2{font-size:1.1rem;margin:1.8rem 0 .4rem}"
+        ".version{color:#5b6472;margin:0 0 1.5rem}"
+        "footer{margin-top:2.5rem;color:#5b6472;font-size:.85rem;border-top:1px solid #e3e6ea}")

@@ -1,0 +1,176 @@
+"""`rpl fmt`, `rpl graph`, `rpl schema` and `rpl doc`: tools for writing and publishing a policy.
+
+Exit codes, as in rpl.cli: 0 done, 1 a policy error (or, for `fmt --check`, a file not
+formatted), 2 a request error; and 69 when a program it needs (Graphviz) is not installed,
+70 when the formatter finds it would change a policy's meaning (a bug: the file is left as is).
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+# Not imported from rpl.cli: rpl.cli imports this module to register its commands.
+EXIT_OK, EXIT_POLICY, EXIT_REQUEST = 0, 1, 2
+EXIT_UNAVAILABLE, EXIT_SOFTWARE = 69, 70
+
+
+def register(cli: click.Group) -> None:
+    for command in (fmt, graph, schema, doc):
+        cli.add_command(command)
+
+
+def _load(path: str):
+    from rpl.cli import _load as load
+
+    return load(path)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+
+
+# ---- rpl fmt --------------------------------------------------------------------------------------
+
+@click.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--check", is_flag=True,
+              help="change nothing; show a diff and exit 1 if a file is not formatted (for CI)")
+def fmt(files, check):
+    """Rewrite FILES (.rpl files or folders of them; - for stdin) in the canonical layout."""
+    from policy_lang.errors import PolicyError
+    from policy_lang.format import FormatterBug, format_policy
+
+    paths = _policy_files(files)
+    changed = unchanged = 0
+    status = EXIT_OK
+    for path in paths:
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8") if path == "-" else \
+                Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            click.echo(f"{path}: error: cannot read it: {getattr(error, 'strerror', None) or error}", err=True)
+            status = EXIT_POLICY
+            continue
+        name = "<stdin>" if path == "-" else path
+        try:
+            formatted = format_policy(text, name)
+        except PolicyError as error:
+            click.echo(error.render(), err=True)
+            status = max(status, EXIT_POLICY)
+            continue
+        except FormatterBug as error:
+            click.echo(f"{name}: internal error: {error}; please report it", err=True)
+            status = EXIT_SOFTWARE
+            continue
+        if formatted == text:
+            unchanged += 1
+            if path == "-" and not check:
+                click.echo(formatted, nl=False)
+            continue
+        changed += 1
+        if check:
+            click.echo("".join(difflib.unified_diff(
+                text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                f"{name}", f"{name} (formatted)")), nl=False)
+            status = max(status, EXIT_POLICY)
+        elif path == "-":
+            click.echo(formatted, nl=False)
+        else:
+            Path(path).write_text(formatted, encoding="utf-8")
+            click.echo(f"formatted {path}", err=True)
+    if "-" not in paths:
+        verb = "would be reformatted" if check else "reformatted"
+        click.echo(f"{_count(changed, 'file')} {verb}, {unchanged} already formatted", err=True)
+    sys.exit(status)
+
+
+def _policy_files(arguments) -> list[str]:
+    """The files to format: a folder stands for the .rpl files in it, at any depth."""
+    paths: list[str] = []
+    for argument in arguments:
+        folder = Path(argument)
+        if argument != "-" and folder.is_dir():
+            paths += [str(p) for p in sorted(folder.rglob("*.rpl"))]
+        else:
+            paths.append(argument)
+    return paths
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# ---- rpl graph ------------------------------------------------------------------------------------
+
+@click.command()
+@click.argument("policy")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid",
+              show_default=True, help="mermaid (GitHub shows it), Graphviz dot, or svg through Graphviz")
+@click.option("--request", "request", metavar="FILE",
+              help="highlight the path the decision on this request (JSON, - for stdin) took")
+@click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+def graph(policy, fmt, request, output):
+    """Draw the rule graph of POLICY: inputs, parameters, values, conditions, rules, outputs."""
+    from compiler import render_graph
+    from policy_lang.errors import RplError
+
+    compiled = _load(policy)
+    path = None
+    if request is not None:
+        from rpl.cli import _read_request_text
+
+        try:
+            path = render_graph.decision_path(compiled.decide_json(_read_request_text(request)))
+        except RplError as error:
+            click.echo(error.render() if hasattr(error, "render") else f"error: {error}", err=True)
+            sys.exit(EXIT_REQUEST)
+    picture = render_graph.picture(compiled.graph, path)
+    if fmt == "mermaid":
+        _write(render_graph.to_mermaid(picture), output)
+        return
+    dot = render_graph.to_dot(picture)
+    if fmt == "dot":
+        _write(dot, output)
+        return
+    try:
+        _write(render_graph.to_svg(dot), output)
+    except render_graph.GraphvizMissing as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+
+
+# ---- rpl schema -----------------------------------------------------------------------------------
+
+@click.command()
+@click.argument("policy")
+@click.option("--decision", is_flag=True, help="the schema of the decision JSON instead of the request's")
+@click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+def schema(policy, decision, output):
+    """Print the JSON Schema (draft 2020-12) of POLICY's requests, or of its decisions."""
+    from compiler.schema import decision_schema, request_schema
+
+    checked = _load(policy).checked
+    document = decision_schema(checked) if decision else request_schema(checked)
+    _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+
+
+# ---- rpl doc --------------------------------------------------------------------------------------
+
+@click.command()
+@click.argument("policy")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown",
+              show_default=True)
+@click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+def doc(policy, fmt, output):
+    """Render POLICY's customer-facing text: its clauses, with the parameters' values filled in."""
+    from compiler.document import render_html, render_markdown
+
+    checked = _load(policy).checked
+    _write(render_markdown(checked) if fmt == "markdown" else render_html(checked), output)

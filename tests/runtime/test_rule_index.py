@@ -1,0 +1,112 @@
+"""Rules looked up by the value they test decide exactly as rules tried one by one."""
+import pytest
+
+import runtime.codegen as codegen
+from runtime import load_policy_text
+
+SKU_POLICY = '''
+policy "Per-SKU fees"
+currency USD
+clause terms: "Some products carry their own restocking fee."
+enum Condition: sealed, opened
+enum Region: north, south, east, west
+record Item:
+  sku: text
+  price: money
+  returned: boolean
+  condition: Condition
+request:
+  region: Region
+  items: list of Item
+let returned_items = each item in items where item.returned
+outcomes:
+  approve_with_fee "APPROVED WITH A FEE"
+  approve "APPROVED"
+rule base for each item in returned_items:
+  cites terms
+  when true
+  then add item.price to refund
+  because "returned {item.sku}"
+rule a1 for each item in returned_items:
+  cites terms
+  when item.sku is "A" and item.condition is opened
+  then approve_with_fee
+       add round(item.price * 10%) to fee
+  because "A opened"
+rule a2 for each item in returned_items:
+  cites terms
+  when item.condition is opened and item.sku is "A" and item.price > 50.00
+  then add 1.00 to fee
+  because "A opened, over 50.00"
+rule b for each item in returned_items:
+  cites terms
+  when item.sku is "B"
+  then approve_with_fee
+       add round(item.price * 20%) to fee
+  because "B"
+rule c for each item in returned_items:
+  cites terms
+  when "C" is item.sku
+  then add 2.00 to fee
+  because "C"
+rule north:
+  cites terms
+  when region is north
+  then add 3.00 to fee
+  because "north"
+rule south:
+  cites terms
+  when region is south and (count of returned_items) > 1
+  then add 4.00 to fee
+  because "south"
+rule east:
+  cites terms
+  when region is east
+  then add 5.00 to fee
+  because "east"
+output outcome
+output refund: money total
+output fee: money total
+'''
+
+
+def _requests():
+    import itertools
+    skus = ["A", "B", "C", "D"]
+    out = []
+    for region, (s1, s2), (c1, c2), returned in itertools.product(
+            ["north", "south", "east", "west"], itertools.product(skus, skus),
+            [("sealed", "opened"), ("opened", "opened")], [(True, True), (True, False)]):
+        out.append({"region": region, "items": [
+            {"sku": s1, "price": "60.00", "returned": returned[0], "condition": c1},
+            {"sku": s2, "price": "40.00", "returned": returned[1], "condition": c2}]})
+    return out
+
+
+def test_the_sku_and_region_rules_are_looked_up_by_value():
+    policy = load_policy_text(SKU_POLICY, "skus.rpl")
+    assert ".get(e" in policy.rules_source and "['sku']" in policy.rules_source
+    assert ".get(R['region']" in policy.rules_source
+    assert "def rule_1(" in policy.rules_source and "def rule_5(" in policy.rules_source
+
+
+def test_looked_up_rules_decide_as_rules_tried_one_by_one(monkeypatch):
+    indexed = load_policy_text(SKU_POLICY, "skus.rpl")
+    monkeypatch.setattr(codegen, "INDEX_AT", 10**9)
+    one_by_one = load_policy_text(SKU_POLICY, "skus.rpl")
+    assert "def rule_" not in one_by_one.rules_source
+    requests = _requests()
+    assert len(requests) == 256
+    for request in requests:
+        a, b = indexed.decide(request), one_by_one.decide(request)
+        assert a.to_json() == b.to_json(), request
+
+
+@pytest.mark.parametrize("sku,condition,fee", [("A", "opened", "7.00"), ("A", "sealed", "0.00"),
+                                               ("B", "sealed", "12.00"), ("C", "opened", "2.00"),
+                                               ("Z", "opened", "0.00")])
+def test_fees_by_sku(sku, condition, fee):
+    policy = load_policy_text(SKU_POLICY, "skus.rpl")
+    decision = policy.decide({"region": "west", "items": [
+        {"sku": sku, "price": "60.00", "returned": True, "condition": condition}]})
+    assert decision.outputs_json()["fee"] == fee
