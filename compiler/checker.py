@@ -52,7 +52,7 @@ def _broken(*types) -> bool:
     return False
 
 
-def _name_span(span: Span | None, name: str) -> Span | None:
+def name_span(span: Span | None, name: str) -> Span | None:
     """The span of a declaration's name (`window` in `rule window: ...`), or of the whole if not found."""
     if span is None:
         return None
@@ -124,7 +124,7 @@ class _Checker:
 
         def unique(kind: str, name: str, span) -> bool:
             key = (kind, name)
-            at = span if kind == "header" else _name_span(span, name)
+            at = span if kind == "header" else name_span(span, name)
             if key in seen:
                 first = seen[key]
                 what = {"header": f"`{name}`", "name": f"`{name}`", "type": f"the type `{name}`"}.get(
@@ -168,7 +168,7 @@ class _Checker:
         for name in list(self.params) + list(self.let_decls):
             if name in names_in_use:
                 span = (self.let_decls[name].span if name in self.let_decls else self.params[name].span)
-                self.error("RPL010", f"`{name}` is already a field of the request", _name_span(span, name),
+                self.error("RPL010", f"`{name}` is already a field of the request", name_span(span, name),
                            "choose another name")
         for name in self.let_decls:
             self._value(name)
@@ -296,7 +296,7 @@ class _Checker:
                 message = f"`{name}` is defined in terms of itself"
             else:
                 message = "these values are defined in terms of each other: " + " -> ".join(f"`{n}`" for n in cycle)
-            self.error("RPL040", message, _name_span(decl.span, decl.name),
+            self.error("RPL040", message, name_span(decl.span, decl.name),
                        "a value cannot depend on itself: define one of them from the request and the parameters")
             return UNKNOWN
         self.checking.append(name)
@@ -349,11 +349,11 @@ class _Checker:
                 continue
             if d.type is None:
                 if d.name != "outcome":
-                    self.error("RPL044", f"the output `{d.name}` needs a type", _name_span(d.span, d.name),
+                    self.error("RPL044", f"the output `{d.name}` needs a type", name_span(d.span, d.name),
                                f"write `output {d.name}: money total` or `output {d.name}: optional date`")
                     continue
                 if not outcomes:
-                    self.error("RPL042", "`output outcome` needs an `outcomes:` list", _name_span(d.span, d.name),
+                    self.error("RPL042", "`output outcome` needs an `outcomes:` list", name_span(d.span, d.name),
                                "declare the outcomes, strongest first, like `outcomes:` `refuse \"REFUSED\"` ...")
                 out[d.name] = CheckedOutput(d.name, "outcome", None, span=d.span)
                 continue
@@ -396,7 +396,7 @@ class _Checker:
         if d.cites is None:
             pass  # a missing citation is a warning of the static checks
         else:
-            value, inline, span = d.cites
+            (value, inline), span = d.cites, d.cites_span
             if inline:
                 clause_text = value
             elif value in clauses:
@@ -405,7 +405,7 @@ class _Checker:
                 self.error("RPL024", f"there is no clause `{value}`", span,
                            did_you_mean(value, clauses) or "declare it with `clause NAME: \"...\"`, or quote the text here")
         if d.condition is None:
-            self.error("RPL012", f"the rule `{d.name}` has no `when`", _name_span(d.span, d.name),
+            self.error("RPL012", f"the rule `{d.name}` has no `when`", name_span(d.span, d.name),
                        "say when the rule applies, like `when request_date > last_request_day`, or `when true`")
             condition = ir.Const(True, T.BOOLEAN)
         else:
@@ -416,7 +416,7 @@ class _Checker:
         effects, outcome = [], None
         outcome_names = {o.name for o in outcomes}
         if not d.effects:
-            self.error("RPL012", f"the rule `{d.name}` has no `then`", _name_span(d.span, d.name),
+            self.error("RPL012", f"the rule `{d.name}` has no `then`", name_span(d.span, d.name),
                        "say what the rule does, like `then refuse`, or `then note` to only explain")
         for e in d.effects:
             if isinstance(e, ast.GiveOutcome):
@@ -489,7 +489,7 @@ class _Checker:
         for o in outputs.values():
             if o.kind == "set" and o.name not in set_by and o.default is None \
                     and not isinstance(o.type, T.OptionalType):
-                self.error("RPL041", f"the output `{o.name}` is never set", _name_span(o.span, o.name),
+                self.error("RPL041", f"the output `{o.name}` is never set", name_span(o.span, o.name),
                            f"add a rule with `set {o.name} to ...`, give it a default, or make it optional")
 
     # ---- expressions --------------------------------------------------------------------------
@@ -579,15 +579,12 @@ class _Checker:
         while isinstance(enum, (T.OptionalType, T.SetType, T.ListType)):
             enum = enum.inner if isinstance(enum, T.OptionalType) else enum.element
         values = [v for v, _ in self.scope] + list(self.let_decls) + list(self.params) + list(self.request)
-        guess = did_you_mean(name, values)
+        guess = self._field_path_hint(name, exact=True) or did_you_mean(name, values)
         if isinstance(enum, T.EnumType) and not guess:
-            close = did_you_mean(name, enum.members)
-            listed = f"{enum.name} values: {', '.join(enum.members)}"
-            self.error("RPL022", f"`{name}` is not a {enum.name} value", e.span,
-                       f"{close[:-1]}; {listed}" if close else listed)
+            self.error("RPL022", f"`{name}` is not a {enum.name} value", e.span, _enum_hint(name, enum))
             return
         if guess is None:
-            guess = self._field_path_hint(name)
+            guess = self._field_path_hint(name, exact=False)
         if guess is None and name in self.enums:
             members = self.enums[name].members
             guess = f"`{name}` is a type; its values are {', '.join(members)}"
@@ -601,7 +598,7 @@ class _Checker:
             guess = did_you_mean(name, all_members)
         self.error("RPL020", f"unknown name `{name}`", e.span, guess)
 
-    def _field_path_hint(self, name: str) -> str | None:
+    def _field_path_hint(self, name: str, exact: bool) -> str | None:
         """`delivery_date` written for `order.delivery_date`, `price` for `item.price`."""
         paths = []
         for var, type_ in reversed(self.scope):
@@ -611,9 +608,9 @@ class _Checker:
             inner = _strip_optional(spec.type)
             if isinstance(inner, T.RecordType):
                 paths += [(f, f"{field}.{f}") for f in self.records.get(inner.name, {})]
-        exact = [p for f, p in paths if f == name]
+        same = [p for f, p in paths if f == name]
         if exact:
-            return f"did you mean `{exact[0]}`?"
+            return f"did you mean `{same[0]}`?" if same else None
         close = difflib.get_close_matches(name, [f for f, _ in paths], n=1, cutoff=0.8)
         if close:
             return f"did you mean `{next(p for f, p in paths if f == close[0])}`?"
@@ -676,11 +673,12 @@ class _Checker:
                     known = [m for m in e.members if m not in unknown]
                     hosts = [t for t in self.enums.values() if known and all(m in t.members for m in known)]
                     pool = hosts[0].members if len(hosts) == 1 else [m for t in self.enums.values() for m in t.members]
-                    what = f"a {hosts[0].name} value" if len(hosts) == 1 else "a value of any enum"
-                    close = did_you_mean(unknown[0], pool)
-                    listed = f"{hosts[0].name} values: {', '.join(pool)}" if len(hosts) == 1 else None
-                    self.error("RPL022", f"`{unknown[0]}` is not {what}", _word_span(e.span, unknown[0]),
-                               "; ".join(x for x in (close and close[:-1], listed) if x) or None)
+                    if len(hosts) == 1:
+                        self.error("RPL022", f"`{unknown[0]}` is not a {hosts[0].name} value",
+                                   _word_span(e.span, unknown[0]), _enum_hint(unknown[0], hosts[0]))
+                    else:
+                        self.error("RPL022", f"`{unknown[0]}` is not a value of any enum",
+                                   _word_span(e.span, unknown[0]), did_you_mean(unknown[0], pool))
                 elif not owners:
                     self.error("RPL033", "these values are not all of one enum", e.span,
                                "a set holds values of one enum")
@@ -691,10 +689,8 @@ class _Checker:
             element = owners[0]
         for m in e.members:
             if m not in element.members:
-                close = did_you_mean(m, element.members)
-                listed = f"{element.name} values: {', '.join(element.members)}"
                 self.error("RPL022", f"`{m}` is not a {element.name} value", _word_span(e.span, m),
-                           f"{close[:-1]}; {listed}" if close else listed)
+                           _enum_hint(m, element))
         return ir.Const(frozenset(e.members), T.SetType(element))
 
     def _Negate(self, e: ast.Negate, expected):
@@ -985,6 +981,10 @@ class _Checker:
         for node, part in ((start, e.start), (end, e.end)):
             self.expect(node, T.DATE, part.span, "each end of `through`")
         return ir.Op("through", (start, end), T.DATE_RANGE)
+
+
+def _enum_hint(name: str, enum: T.EnumType) -> str:
+    return did_you_mean(name, enum.members) or f"the {enum.name} values are {', '.join(enum.members)}"
 
 
 def _as_percent(value) -> str:

@@ -338,12 +338,13 @@ class Rule:
     """A rule: the clause it implements, when it applies, what it does, and how it explains itself."""
     name: str
     for_each: ForEach | None
-    cites: tuple[str, bool, Span | None] | None  # (clause name or inline text, is_inline, span)
+    cites: tuple[str, bool] | None  # (clause name or inline text, is it inline text)
     condition: Expr | None
     effects: tuple[Effect, ...]
     because: Template | None
     overrides: tuple[str, ...] = ()
     override_spans: tuple[Span, ...] = attrs.field(eq=False, repr=False, default=())
+    cites_span: Span | None = _span()
     span: Span | None = _span()
 
 

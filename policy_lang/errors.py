@@ -98,6 +98,10 @@ class RequestError(RplError):
                 "problems": [p.to_json() for p in self.problems]}
 
 
+class EvaluationError(RplError):
+    """The policy could not be applied to a request: a division by zero, the least of no values."""
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A `did you mean` hint from the closest known names, or None."""
     import difflib

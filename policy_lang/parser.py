@@ -254,7 +254,7 @@ class _AstBuilder(Transformer):
     def rule_decl(self, meta, c):
         name, for_each, *parts = c
         span = self._span(meta)
-        cites = condition = because = None
+        cites = condition = because = cites_span = None
         effects: list = []
         overrides: list[Token] = []
         for kind, value, part_span in parts:
@@ -265,7 +265,7 @@ class _AstBuilder(Transformer):
                     f"keep one `{kind}` per rule"))
                 continue
             if kind == "cites":
-                cites = value
+                cites, cites_span = value
             elif kind == "when":
                 condition = value
             elif kind == "then":
@@ -276,7 +276,8 @@ class _AstBuilder(Transformer):
                 overrides.extend(value)
         return ast.Rule(str(name), for_each, cites, condition, tuple(effects), because,
                         tuple(str(t) for t in overrides),
-                        override_spans=tuple(self._tok(t) for t in overrides), span=span)
+                        override_spans=tuple(self._tok(t) for t in overrides), cites_span=cites_span,
+                        span=span)
 
     def for_each(self, meta, c):
         return ast.ForEach(str(c[0]), c[1], span=self._span(meta))
@@ -285,7 +286,7 @@ class _AstBuilder(Transformer):
         token = c[0]
         inline = token.type == "STRING"
         value = self._text(token) if inline else str(token)
-        return ("cites", (value, inline, self._tok(token)), self._span(meta))
+        return ("cites", ((value, inline), self._tok(token)), self._span(meta))
 
     def condition(self, meta, c):
         return ("when", c[0], self._span(meta))

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import ROUND_HALF_UP, Decimal
 
 from compiler import ir
 from compiler import types as T
 from compiler.graph import RuleGraph
 from policy_lang.errors import RequestError, RequestProblem
 
+from . import arithmetic
 from .request import PATH_KEY
 
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
+HUNDRED = arithmetic.HUNDRED
 
 
 def _quote(name: str) -> str:
@@ -120,16 +119,17 @@ class _Generator:
         if op in ("<", "<=", ">", ">=", "==", "!="):
             return f"({args[0]} {op} {args[1]})"
         if op == "neg":
-            return f"(-{args[0]})"
+            return f"_minus({args[0]})" if e.type in _DECIMAL else f"(-{args[0]})"
         if op == "round":
-            return f"{args[0]}.quantize(CENT, HALF_UP)"
+            return f"_round_cent({args[0]})"
         if op in ("max", "min"):
+            if len(args) == 1:  # `max of xs`
+                return f"{'_greatest' if op == 'max' else '_least'}({args[0]})"
             return f"{op}({', '.join(args)})"
         if op == "count":
             return f"len({args[0]})"
         if op == "sum":
-            zero = "ZERO" if e.type in (T.MONEY, T.EXACT_MONEY, T.PERCENT) else "0"
-            return f"sum({args[0]}, {zero})"
+            return f"_total({args[0]})" if e.type in _DECIMAL else f"sum({args[0]}, 0)"
         if op == "days_between":
             return f"({args[1]} - {args[0]}).days"
         if op == "through":
@@ -155,14 +155,16 @@ class _Generator:
                 days = count_node.value if e.op == "+" else -count_node.value
                 return f"({date} + {self.const(datetime.timedelta(days=days))})"
             return f"({date} + _days({sign}{count}))"
-        if e.op == "*" and T.PERCENT in (lt, rt):
+        if e.op == "*" and T.PERCENT in (lt, rt) and {lt, rt} != {T.PERCENT}:
             percent_node, amount = (e.args[1], a) if rt == T.PERCENT else (e.args[0], b)
             if isinstance(percent_node, (ir.Const, ir.Param)):
-                return f"({amount} * {self.const(percent_node.value / HUNDRED)})"
+                return f"_multiply({amount}, {self.const(percent_node.value / HUNDRED)})"
             percent = b if rt == T.PERCENT else a
-            return f"({amount} * {percent} / HUNDRED)"
+            return f"_divide(_multiply({amount}, {percent}), HUNDRED)"
         if e.op == "/" and rt == T.PERCENT:
-            return f"({a} * HUNDRED / {b})"
+            return f"_divide(_multiply({a}, HUNDRED), {b})"
+        if lt in _DECIMAL or rt in _DECIMAL:
+            return f"{_DECIMAL_OPS[e.op]}({a}, {b})"
         return f"({a} {e.op} {b})"
 
 
@@ -177,6 +179,10 @@ def _safe_to_compute_early(e: ir.Expr) -> bool:
             return False
         stack.extend(ir.children(node))
     return True
+
+
+_DECIMAL = (T.MONEY, T.EXACT_MONEY, T.PERCENT)
+_DECIMAL_OPS = {"+": "_add", "-": "_subtract", "*": "_multiply", "/": "_divide"}
 
 
 # Rules that test the same field against different constants are looked up in a table by that
@@ -221,8 +227,10 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
     source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \
         "".join(f"    {line}\n" for line in body) + "    return applying\n"
     namespace = {
-        "K": gen.constants, "CENT": CENT, "HALF_UP": ROUND_HALF_UP, "HUNDRED": HUNDRED,
-        "ZERO": Decimal(0), "_business": calendar.add, "_days": _days, "_unknown": _unknown,
+        "K": gen.constants, "HUNDRED": HUNDRED, "_business": calendar.add, "_days": _days, "_unknown": _unknown,
+        "_add": arithmetic.add, "_subtract": arithmetic.subtract, "_multiply": arithmetic.multiply,
+        "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
+        "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,
         "_rule_index": _rule_index,
         "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
     }

@@ -9,12 +9,9 @@ import attrs
 from compiler import types as T
 from compiler.checked import CheckedOutput
 from compiler.graph import RuleGraph, RuleNode
-from policy_lang.errors import RequestError, RequestProblem, RplError
+from policy_lang.errors import EvaluationError, RequestError, RequestProblem, RplError
 
-
-class EvaluationError(RplError):
-    """The policy could not be applied to a request (a division by zero, say)."""
-
+from .arithmetic import add, subtract
 from .codegen import generate
 from .evaluate import Env, Evaluator
 from .request import RequestReader
@@ -185,7 +182,7 @@ class CompiledPolicy:
         for index, _, amounts in applied:
             for position, adds, output, sign in plans[index]:
                 if adds:
-                    totals[output] += amounts[position] if sign > 0 else -amounts[position]
+                    totals[output] = (add if sign > 0 else subtract)(totals[output], amounts[position])
                 elif output not in values:
                     values[output] = amounts[position]
         out = {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import operator
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable
 
 from compiler import ir
@@ -15,10 +14,10 @@ from compiler.calendars import BusinessCalendar
 from compiler.graph import RuleGraph
 from policy_lang.errors import RequestError, RequestProblem
 
+from . import arithmetic
 from .request import PATH_KEY
 
-CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
+HUNDRED = arithmetic.HUNDRED
 
 
 class Env:
@@ -30,6 +29,13 @@ class Env:
         self.request = request
         self.memo: dict[int, object] = {}
         self.bound: dict[str, object] = {}
+
+    def with_bound(self, name: str | None, value) -> "Env":
+        """An environment of the same request and remembered values, with `name` bound to `value`."""
+        env = Env.__new__(Env)
+        env.request, env.memo = self.request, self.memo
+        env.bound = {name: value} if name is not None else {}
+        return env
 
 
 Fn = Callable[[Env], object]
@@ -150,10 +156,12 @@ class Evaluator:
             return lambda env: f(a(env), b(env))
         if op == "neg":
             (a,) = args
+            if e.type in _DECIMAL:
+                return lambda env: arithmetic.minus(a(env))
             return lambda env: -a(env)
         if op == "round":
             (a,) = args
-            return lambda env: a(env).quantize(CENT, ROUND_HALF_UP)
+            return lambda env: arithmetic.round_cent(a(env))
         if op in ("max", "min") and len(args) > 1:
             f = max if op == "max" else min
             return lambda env: f(x(env) for x in args)
@@ -162,11 +170,12 @@ class Evaluator:
             return lambda env: len(a(env))
         if op == "sum":
             (a,) = args
-            zero = Decimal(0) if e.type in (T.MONEY, T.EXACT_MONEY, T.PERCENT) else 0
-            return lambda env: sum(a(env), zero)
-        if op in ("min", "max"):  # `min of xs`: the least of a list
+            if e.type in _DECIMAL:
+                return lambda env: arithmetic.total(a(env))
+            return lambda env: sum(a(env), 0)
+        if op in ("min", "max"):  # `min of xs`: the least of a list, which must not be empty
             (a,) = args
-            f = min if op == "min" else max
+            f = arithmetic.least if op == "min" else arithmetic.greatest
             return lambda env: f(a(env))
         if op == "days_between":
             a, b = args
@@ -188,18 +197,23 @@ class Evaluator:
                 add = self.calendar.add
                 return lambda env: add(d(env), sign * n(env))
             return lambda env: d(env) + datetime.timedelta(days=sign * n(env))
-        if op == "*" and T.PERCENT in (lt, rt):
+        multiply, divide = arithmetic.multiply, arithmetic.divide
+        if op == "*" and T.PERCENT in (lt, rt) and {lt, rt} != {T.PERCENT}:
             if lt == T.PERCENT:
-                return lambda env: b(env) * a(env) / HUNDRED
-            return lambda env: a(env) * b(env) / HUNDRED
+                return lambda env: divide(multiply(b(env), a(env)), HUNDRED)
+            return lambda env: divide(multiply(a(env), b(env)), HUNDRED)
         if op == "/" and rt == T.PERCENT:
-            return lambda env: a(env) * HUNDRED / b(env)
+            return lambda env: divide(multiply(a(env), HUNDRED), b(env))
+        if lt in _DECIMAL or rt in _DECIMAL:
+            return lambda env, f=_DECIMAL_OPS[op]: f(a(env), b(env))
         return lambda env, f=_ARITH[op]: f(a(env), b(env))
 
 
 _UNBOUND = object()
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "==": operator.eq, "!=": operator.ne}
+_DECIMAL = (T.MONEY, T.EXACT_MONEY, T.PERCENT)
+_DECIMAL_OPS = {"+": arithmetic.add, "-": arithmetic.subtract, "*": arithmetic.multiply, "/": arithmetic.divide}
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 
 

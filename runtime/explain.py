@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from compiler import ir
 from compiler import types as T
-from policy_lang.errors import RequestError
+from policy_lang.errors import RequestError, RplError
 
 from .request import PATH_KEY
 from compiler.show import formatter as show_formatter
@@ -14,6 +14,11 @@ from .values import json_formatter, json_value, money_text
 
 if TYPE_CHECKING:
     from .decide import Application, Decision
+
+
+# Evaluating what the decision did not need may fail (the short-circuited side of an `or`, say):
+# such a value is left out of the explanation.
+_CANNOT_EVALUATE = (RplError, ArithmeticError)
 
 
 # ---- plans: what to read and how to show it, worked out once per rule ------------------------
@@ -69,7 +74,7 @@ def _why(policy, expr: ir.Expr):
             for value_of, why_part in parts:
                 try:
                     v = value_of(env)
-                except RequestError:
+                except _CANNOT_EVALUATE:  # an operand the decision never had to evaluate
                     continue
                 if not decisive or v == outcome:
                     facts += why_part(env, v)
@@ -83,7 +88,10 @@ def _why(policy, expr: ir.Expr):
         why_condition, why_then, why_else = (_why(policy, a) for a in expr.args)
 
         def why_if(env, outcome):
-            condition = condition_of(env)
+            try:
+                condition = condition_of(env)
+            except _CANNOT_EVALUATE:
+                return []
             return why_condition(env, condition) + (why_then if condition else why_else)(env, outcome)
         return why_if
     return _leaf(policy, expr)
@@ -102,7 +110,7 @@ def _leaf(policy, expr: ir.Expr):
         for name, value_of, to_json in operands:
             try:
                 values[name] = to_json(value_of(env))
-            except RequestError:
+            except _CANNOT_EVALUATE:
                 continue
         if values:
             fact["values"] = values
@@ -161,7 +169,7 @@ def _sentence(plan: _RulePlan, env) -> str:
             value_of, show = part
             try:
                 parts.append(show(value_of(env)))
-            except RequestError:
+            except _CANNOT_EVALUATE:
                 parts.append("(not known)")
     return "".join(parts) if parts else plan.rule.name.replace("_", " ")
 
@@ -169,15 +177,11 @@ def _sentence(plan: _RulePlan, env) -> str:
 def _entry(decision: "Decision", a: "Application") -> dict:
     plan = _plan(decision.policy, a.rule)
     rule = plan.rule
-    env = decision.env
-    if plan.var is not None:
-        env.bound[plan.var] = a.element
-    try:
-        facts = plan.facts(env, True)
-        text = _sentence(plan, env)
-    finally:
-        if plan.var is not None:
-            env.bound.pop(plan.var, None)
+    # Each entry binds its element in an environment of its own, sharing the values the
+    # decision computed, so that threads may explain one decision at once.
+    env = decision.env.with_bound(plan.var, a.element)
+    facts = plan.facts(env, True)
+    text = _sentence(plan, env)
     effects = []
     for (kind, output, sign, out_type), amount in zip(plan.effects, a.amounts):
         if kind == "add":

@@ -21,11 +21,16 @@ How a decision is made, in the language's own terms:
 4. The rules left determine the decision, in file order. A total is the sum of what they add
    and subtract, raised to its floor; an output that rules set takes the value of the first of
    them that sets it, else its default, else none.
+
+Amounts are exact: an amount that needs more than 60 digits cannot be computed, and neither can
+a division by zero, a date out of the calendar, or the least of an empty list: then the request
+gets an EvaluationError. Only a division is carried to 60 digits and rounded there.
 """
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, Inexact,
+                     InvalidOperation, Overflow)
 
 import attrs
 
@@ -33,17 +38,21 @@ from compiler import ir
 from compiler import types as T
 from compiler.calendars import BusinessCalendar
 from compiler.checked import CheckedPolicy, CheckedRule
-from policy_lang.errors import RequestError, RequestProblem
+from policy_lang.errors import EvaluationError, RequestError, RequestProblem
 
-from .decide import EvaluationError
 from .request import PATH_KEY
 
 CENT = Decimal("0.01")
+_TRAPS = [InvalidOperation, DivisionByZero, Overflow]
+EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=_TRAPS + [Inexact])  # + - *
+ROUNDING = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=_TRAPS)  # a division, a rounding
+DIVIDE = ROUNDING
 
 
 @attrs.frozen
 class ReferenceDecision:
-    """Outputs as decision JSON prints them, and the determining rules as (rule, element)."""
+    """The outcome, outputs as decision JSON prints them, the determining rules as (rule, element)."""
+    outcome: str | None
     outputs: dict
     determining: tuple[tuple[str, object], ...]
 
@@ -59,6 +68,13 @@ def element_key(element: object) -> object:
 
 def decide(policy: CheckedPolicy, request: dict) -> ReferenceDecision:
     """Decide a converted request by the rules above; raises RequestError or EvaluationError."""
+    try:
+        return _decide(policy, request)
+    except ArithmeticError as error:
+        raise EvaluationError(f"the policy could not compute a value: {error!r}") from None
+
+
+def _decide(policy: CheckedPolicy, request: dict) -> ReferenceDecision:
     walker = _Walker(policy, request)
     applying = []  # (rule, element, effect values) in file order
     for rule in policy.rules:
@@ -77,7 +93,8 @@ def decide(policy: CheckedPolicy, request: dict) -> ReferenceDecision:
     if outcome is not None and outcome.overrides_all:
         left = [a for a in left if a[0].outcome == outcome.name]
 
-    return ReferenceDecision(_outputs(policy, outcome, left),
+    return ReferenceDecision(outcome.name if outcome is not None else None,
+                             _outputs(policy, outcome, left),
                              tuple((rule.name, element_key(element)) for rule, element, _ in left))
 
 
@@ -111,7 +128,7 @@ def _outputs(policy: CheckedPolicy, outcome, left) -> dict:
             for rule, _, values in left:
                 for effect, value in zip(rule.effects, values):
                     if effect.kind == "add" and effect.output == output.name:
-                        total += value * effect.sign
+                        total = EXACT.add(total, value) if effect.sign > 0 else EXACT.subtract(total, value)
             if output.floor is not None and total < output.floor:
                 total = output.floor
             out[output.name] = _json(total, output.type)
@@ -133,7 +150,7 @@ def _json(value: object, type_: T.Type | None) -> object:
     if isinstance(type_, T.OptionalType):
         type_ = type_.inner
     if type_ in (T.MONEY, T.EXACT_MONEY):
-        text = f"{value.quantize(CENT, ROUND_HALF_UP):f}"
+        text = f"{value.quantize(CENT, ROUND_HALF_UP, context=ROUNDING):f}"
         return "0.00" if text == "-0.00" else text
     if type_ == T.PERCENT:
         return f"{value.normalize():f}%"
@@ -173,10 +190,7 @@ class _Walker:
         return value
 
     def eval(self, e: ir.Expr, scope: dict) -> object:
-        try:
-            return self._eval(e, scope)
-        except ArithmeticError as error:
-            raise EvaluationError(f"the policy could not compute a value: {error}") from None
+        return self._eval(e, scope)
 
     def _eval(self, e: ir.Expr, scope: dict) -> object:
         if isinstance(e, (ir.Const, ir.Param)):
@@ -262,14 +276,16 @@ class _Walker:
         if op in _COMPARE:
             return _COMPARE[op](values[0], values[1])
         if op == "neg":
-            return -values[0]
+            return EXACT.minus(values[0]) if isinstance(values[0], Decimal) else -values[0]
         if op == "round":
-            return values[0].quantize(CENT, ROUND_HALF_UP)
+            return values[0].quantize(CENT, ROUND_HALF_UP, context=ROUNDING)
         if op == "count":
             return len(values[0])
         if op == "sum":
-            zero = Decimal(0) if e.type in (T.MONEY, T.EXACT_MONEY, T.PERCENT) else 0
-            return sum(values[0], zero)
+            total = Decimal(0) if e.type in (T.MONEY, T.EXACT_MONEY, T.PERCENT) else 0
+            for value in values[0]:
+                total = EXACT.add(total, value) if isinstance(total, Decimal) else total + value
+            return total
         if op in ("min", "max"):
             pick = min if op == "min" else max
             items = values[0] if len(values) == 1 else values  # `min of xs`, or `min(a, b)`
@@ -295,16 +311,19 @@ class _Walker:
             return day + datetime.timedelta(days=count)
         if op == "*" and T.PERCENT in (left, right):  # a percentage of an amount
             amount, percent = (a, b) if right == T.PERCENT else (b, a)
-            return amount * percent / 100
+            return DIVIDE.divide(EXACT.multiply(amount, percent), 100)
         if op == "/" and right == T.PERCENT:  # the amount of which `b` percent is `a`
-            return a * 100 / b
-        if op == "+":
+            return DIVIDE.divide(EXACT.multiply(a, 100), b)
+        if isinstance(a, Decimal) or isinstance(b, Decimal):  # amounts, percentages
+            return {"+": EXACT.add, "-": EXACT.subtract, "*": EXACT.multiply,
+                    "/": DIVIDE.divide}[op](a, b)
+        if op == "+":  # whole numbers and days
             return a + b
         if op == "-":
             return a - b
         if op == "*":
             return a * b
-        return a / b
+        raise ValueError(f"`/` on {left} and {right}")
 
     def business_days_after(self, day: datetime.date, count: int) -> datetime.date:
         """The count-th business day after `day`, counting from the next one (before it if < 0)."""

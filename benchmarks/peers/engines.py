@@ -37,6 +37,11 @@ class Peer:
     def decide(self, request: dict) -> dict:
         raise NotImplementedError
 
+    def floor(self):
+        """A `decide` with the same marshalling in and the engine called the same way, on a
+        trivial policy: what a decision costs before the policy's own rules (None: not measured)."""
+        return None
+
 
 def _amounts(result: dict, outcome: str, reasons) -> dict:
     return {"outcome": outcome, "reasons": reasons,
@@ -53,10 +58,18 @@ class ZenPeer(Peer):
         import zen
 
         self.decision = zen.ZenEngine().create_decision((HERE / self.encoding).read_text())
+        self._zen = zen
 
     def decide(self, request: dict) -> dict:
         result = self.decision.evaluate(plain(request))["result"]
         return _amounts(result, result["outcome"], result["reasons"])
+
+    def floor(self):
+        empty = self._zen.ZenEngine().create_decision(json.dumps({"nodes": [
+            {"id": "in", "type": "inputNode", "name": "in", "position": {"x": 0, "y": 0}},
+            {"id": "out", "type": "outputNode", "name": "out", "position": {"x": 0, "y": 0}}],
+            "edges": [{"id": "e", "sourceId": "in", "targetId": "out", "type": "edge"}]}))
+        return lambda request: empty.evaluate(plain(request))["result"]
 
 
 def _cel_source() -> str:
@@ -80,6 +93,10 @@ class CelRustPeer(Peer):
         result = self.program.execute(context)
         return _amounts(result, result["outcome"], result["reasons"])
 
+    def floor(self):
+        program, cel, functions = self._cel.compile("true"), self._cel, self.functions
+        return lambda request: program.execute(cel.Context(variables=plain(request), functions=functions))
+
 
 class CelPythonPeer(Peer):
     """CEL in pure Python (cel-python, `celpy`): the same aputure.cel."""
@@ -93,13 +110,17 @@ class CelPythonPeer(Peer):
 
         logging.getLogger("celpy").setLevel(logging.WARNING)
         self._to_cel = celpy.json_to_cel
-        env = celpy.Environment()
+        self.env = env = celpy.Environment()
         self.program = env.program(env.compile(_cel_source()),
                                    functions={"sum": lambda xs: celtypes.IntType(sum(xs))})
 
     def decide(self, request: dict) -> dict:
         result = self.program.evaluate(self._to_cel(plain(request)))
         return _amounts(result, str(result["outcome"]), [str(r) for r in result["reasons"]])
+
+    def floor(self):
+        program, to_cel = self.env.program(self.env.compile("true")), self._to_cel
+        return lambda request: program.evaluate(to_cel(plain(request)))
 
 
 class RegoPeer(Peer):
@@ -109,11 +130,21 @@ class RegoPeer(Peer):
     def __init__(self):
         import opa_eval
 
+        self._opa_eval = opa_eval
         self.policy = opa_eval.OpaEval(str(HERE / self.encoding), query="data.aputure.decision")
 
     def decide(self, request: dict) -> dict:
         result = self.policy.evaluate_parsed(json.dumps(plain(request)))
         return _amounts(result, result["outcome"], result["reasons"])
+
+    def floor(self):
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".rego", delete=False) as file:
+            file.write("package trivial\n\nyes := true\n")
+        trivial = self._opa_eval.OpaEval(file.name, query="data.trivial.yes")
+        Path(file.name).unlink()
+        return lambda request: trivial.evaluate_parsed(json.dumps(plain(request)))
 
 
 class CedarPeer(Peer):
@@ -167,6 +198,15 @@ class CedarPeer(Peer):
         outcome = "refuse" if reasons else "approve_with_fee" if with_fee else "approve"
         return {"outcome": outcome, "reasons": sorted(reasons)}
 
+    def floor(self):
+        permit_all = self._cedar.PolicySet.from_str("permit (principal, action, resource);")
+
+        def trivial(request):
+            requests, entities = self.marshal(request)
+            return [answer.allowed for answer in
+                    self._cedar.is_authorized_batch(requests, permit_all, entities)]
+        return trivial
+
 
 class RuleEnginePeer(Peer):
     """rule-engine (pure Python): named rules evaluated in order, each adding a fact."""
@@ -175,7 +215,8 @@ class RuleEnginePeer(Peer):
     def __init__(self):
         import rule_engine
 
-        context = rule_engine.Context(default_value=None)
+        self.context = context = rule_engine.Context(default_value=None)
+        self._rule_engine = rule_engine
         self.rules = [(name, rule_engine.Rule(text, context=context))
                       for name, text in read_rules((HERE / self.encoding).read_text())]
 
@@ -184,6 +225,10 @@ class RuleEnginePeer(Peer):
         for name, rule in self.rules:
             facts[name] = rule.evaluate(facts)
         return _amounts(facts, facts["outcome"], list(facts["reasons"]))
+
+    def floor(self):
+        rule = self._rule_engine.Rule("true", context=self.context)
+        return lambda request: rule.evaluate(plain(request))
 
 
 def read_rules(text: str) -> list[tuple[str, str]]:

@@ -177,7 +177,7 @@ def test_rule_citing_a_clause_by_name():
     assert rule.name == "window"
     assert rule.for_each is None
     assert rule.cites[:2] == ("late_request", False)
-    assert rule.cites[2].text == "late_request"
+    assert rule.cites_span.text == "late_request"
     assert rule.condition == A.Compare(">", A.Name("request_date"), A.Name("last_day"))
     assert rule.effects == (A.GiveOutcome("refuse"),)
     assert rule.because == A.Template(("too late",))

@@ -159,9 +159,6 @@ def test_a_large_amount_prints_instead_of_failing():
     assert MONEY.match(data["outputs"]["t"]) and len(data["outputs"]["t"]) == 30
 
 
-@pytest.mark.xfail(strict=True, reason="explaining a condition re-evaluates every operand of `or`, even those "
-                   "the decision never evaluated, so `n is 0 or m / n > ...` divides by zero in to_json "
-                   "(runtime/explain.py `_why` / `why_logic` catches only RequestError)")
 def test_explaining_does_not_evaluate_what_the_decision_skipped():
     policy = load_policy_text("request:\n  m: money\n  n: integer\nrule r:\n  when n is 0 or round(m / n) > 1.00\n"
                               "  then set out to m\noutput out: optional money\n", "guard.rpl")

@@ -99,9 +99,6 @@ def test_money_addition_is_exact():
     assert value("m1 + m2", "money", m1="999999999999999.99", m2="0.01") == "1000000000000000.00"
 
 
-@pytest.mark.xfail(strict=True, reason="money arithmetic runs in the default decimal context (28 digits), so "
-                   "a product of amounts the request reader accepts is silently rounded "
-                   "(runtime/codegen.py and runtime/evaluate.py `_arith`)")
 def test_money_multiplication_is_exact_for_every_accepted_input():
     assert value("m1 * n", "money", m1="999999999999999.99", n=999999999999999) == \
         "999999999999998990000000000000.01"
@@ -347,9 +344,6 @@ def test_a_date_out_of_range_is_an_rpl_error():
         value("d1 + 14 days", "date", d1="9999-12-25")
 
 
-@pytest.mark.xfail(strict=True, reason="`max of`/`min of` an empty list call Python's max() on an empty "
-                   "sequence and the ValueError escapes decide (runtime/codegen.py `op`, "
-                   "runtime/evaluate.py `_op`); every other failure is an RplError")
 def test_max_of_an_empty_list_is_an_rpl_error_not_a_crash():
     try:
         value("max of l.price for each l in lines", "money", lines=[])

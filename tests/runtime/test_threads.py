@@ -54,9 +54,6 @@ def test_decisions_explained_each_in_its_own_thread(fast_switching):
     assert got == expected * 2
 
 
-@pytest.mark.xfail(strict=True, reason="explaining binds `for each` variables in the decision's own "
-                   "environment (runtime/explain.py `_entry`: env.bound[var] = element ... pop), so two "
-                   "threads explaining one Decision see each other's element or a KeyError")
 def test_one_decision_explained_from_several_threads_at_once(fast_switching):
     decision = load_policy(APUTURE).decide(REQUESTS[0])
     expected = json.dumps(decision.to_json(), sort_keys=True)

@@ -1,0 +1,875 @@
+"""Static checks: what is legal rpl but probably not what the policy owner meant. All are warnings.
+
+A false warning is worse than a missing one, so each check claims only what it can show:
+- a rule never applies, or never matters, only when that follows from its condition over enum
+  values, yes/no facts and numeric bounds (a contradiction found in every case of the condition);
+- two rules conflict only when a request built for the purpose makes both apply and set
+  different values (the runtime decides it, so what is reported is what would happen).
+"""
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+from decimal import Decimal
+
+import attrs
+
+from policy_lang.errors import Diagnostic, PolicyError
+from policy_lang.span import Span
+
+from . import ir
+from . import types as T
+from .checked import CheckedPolicy, CheckedRule
+from .checker import name_span
+
+
+def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]:
+    """What `rpl check` reports on a policy: its errors, or else the static checks' warnings."""
+    from . import compile_policy
+
+    try:
+        graph = compile_policy(text, filename)
+    except PolicyError as error:
+        return list(error.diagnostics)
+    return lint_policy(graph.policy)
+
+
+def lint_policy(checked: CheckedPolicy) -> list[Diagnostic]:
+    """Every warning about a policy that compiles, in the order of the file."""
+    found: list[Diagnostic] = []
+    found += _unused(checked)
+    found += _uncited(checked)
+    found += _suspicious_parameters(checked)
+    logic = _Logic(checked)
+    found += _dead_rules(checked, logic)
+    found += _conflicts(checked, logic)
+    return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
+
+
+def _warning(code: str, message: str, span: Span | None, hint: str | None) -> Diagnostic:
+    return Diagnostic(code, message, span, hint, severity="warning")
+
+
+# ---- Unused parameters, values and request fields ---------------------------------------------
+
+def _expressions(checked: CheckedPolicy):
+    yield from checked.values.values()
+    for rule in checked.rules:
+        yield from _rule_expressions(rule)
+
+
+def _rule_expressions(rule: CheckedRule):
+    if rule.source is not None:
+        yield rule.source
+    yield rule.condition
+    for effect in rule.effects:
+        if effect.value is not None:
+            yield effect.value
+    for part in rule.because:
+        if not isinstance(part, str):
+            yield part
+
+
+def _walk(expr: ir.Expr):
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(ir.children(node))
+
+
+def _record_of(t: T.Type) -> str | None:
+    while isinstance(t, (T.OptionalType, T.ListType)):
+        t = t.inner if isinstance(t, T.OptionalType) else t.element
+    return t.name if isinstance(t, T.RecordType) else None
+
+
+def _unused(checked: CheckedPolicy) -> list[Diagnostic]:
+    params, values, fields = set(), set(), set()  # fields as (record or "request", field)
+    for expr in _expressions(checked):
+        for node in _walk(expr):
+            if isinstance(node, ir.Param):
+                params.add(node.name)
+            elif isinstance(node, ir.Value):
+                values.add(node.name)
+            elif isinstance(node, ir.Input):
+                owner, specs = "request", checked.request
+                for name in node.path:
+                    fields.add((owner, name))
+                    spec = specs.get(name)
+                    owner = _record_of(spec.type) if spec is not None else None
+                    if owner is None:
+                        break
+                    specs = checked.records.get(owner, {})
+            elif isinstance(node, ir.FieldOf):
+                owner = _record_of(node.base.type)
+                if owner is not None:
+                    fields.add((owner, node.name))
+    # a yes/no field that says when others are given is used when they are
+    for owner, specs in [("request", checked.request)] + list(checked.records.items()):
+        for spec in specs.values():
+            if spec.present_when is not None and (owner, spec.name) in fields:
+                fields.add((owner, spec.present_when))
+    found = []
+    for name, param in checked.parameters.items():
+        if name not in params:
+            found.append(_warning("RPL101", f"the parameter `{name}` is never used", name_span(param.span, name),
+                                  "use it in a rule or a value, or remove it"))
+    for name, expr in checked.values.items():
+        if name not in values:
+            found.append(_warning("RPL103", f"the value `{name}` is never used", _let_name_span(expr.span, name),
+                                  "use it in a rule, or remove it"))
+    reachable = _reported_records(checked, fields)
+    for owner, specs in [("request", checked.request)] + [(r, checked.records[r]) for r in sorted(reachable)]:
+        for spec in specs.values():
+            if (owner, spec.name) in fields:
+                continue
+            what = "the request field" if owner == "request" else "the field"
+            where = "" if owner == "request" else f" of `{reachable[owner]}`"
+            found.append(_warning("RPL102", f"{what} `{spec.name}`{where} is never used",
+                                  _lead_span(spec.span, spec.name),
+                                  "no rule or value looks at it; use it, or remove it if requests need not carry it"))
+    return found
+
+
+def _reported_records(checked: CheckedPolicy, fields: set) -> dict[str, str]:
+    """Records whose unused fields are worth a warning, those of a field in use, each with its path."""
+    out: dict[str, str] = {}
+    todo = [(_record_of(spec.type), name) for name, spec in checked.request.items() if ("request", name) in fields]
+    while todo:
+        record, path = todo.pop(0)
+        if record is None or record in out or record not in checked.records:
+            continue
+        out[record] = path
+        todo += [(_record_of(spec.type), f"{path}.{name}") for name, spec in checked.records[record].items()
+                 if (record, name) in fields]
+    return out
+
+
+def _lead_span(span: Span | None, name: str) -> Span | None:
+    if span is None:
+        return None
+    return Span(span.source, span.start, min(span.end, span.start + len(name)))
+
+
+def _let_name_span(value_span: Span | None, name: str) -> Span | None:
+    if value_span is None:
+        return None
+    text = value_span.source.text
+    found = None
+    for found in re.finditer(rf"\blet\s+({re.escape(name)})\b", text[:value_span.start]):
+        pass
+    return Span(value_span.source, found.start(1), found.end(1)) if found else value_span
+
+
+# ---- Rules without a clause, parameters with a suspicious value ----------------------------------
+
+def _uncited(checked: CheckedPolicy) -> list[Diagnostic]:
+    return [_warning("RPL110", f"the rule `{r.name}` cites no clause", name_span(r.span, r.name),
+                     "say which clause of the published policy it implements, like `cites late_request`")
+            for r in checked.rules if r.clause is None and r.clause_text is None]
+
+
+def _suspicious_parameters(checked: CheckedPolicy) -> list[Diagnostic]:
+    found = []
+    for name, p in checked.parameters.items():
+        span = _parameter_value_span(p.span) or name_span(p.span, name)
+        value = p.value
+        if p.type in (T.DAYS, T.BUSINESS_DAYS) and isinstance(value, int) and value <= 0:
+            unit = "business days" if p.type is T.BUSINESS_DAYS else "days"
+            what = "no time at all" if value == 0 else "a time that runs backwards"
+            found.append(_warning("RPL140", f"`{name}` is {value} {unit}, {what}", span,
+                                  "check the number; a window of 0 days closes the day it opens"))
+        elif p.type is T.PERCENT and isinstance(value, Decimal) and value > 100:
+            found.append(_warning("RPL140", f"`{name}` is {value}%, more than the whole price", span,
+                                  "a fee or a discount is at most 100% of the price"))
+        elif p.type is T.PERCENT and isinstance(value, Decimal) and value < 0:
+            found.append(_warning("RPL140", f"`{name}` is {value}%, below zero", span,
+                                  "write the percentage without a minus; the rule says whether to add or subtract"))
+        elif p.type is T.MONEY and isinstance(value, Decimal) and value < 0:
+            found.append(_warning("RPL140", f"`{name}` is a negative amount", span,
+                                  "write the amount without a minus; the rule says whether to add or subtract"))
+    return found
+
+
+def _parameter_value_span(span: Span | None) -> Span | None:
+    if span is None:
+        return None
+    m = re.compile(r"[^=]*=\s*").match(span.source.text, span.start, span.end)
+    if m is None:
+        return None
+    end = span.start + len(span.text.rstrip())
+    return Span(span.source, m.end(), max(m.end(), end)) if m.end() < end else None
+
+
+# ---- Conditions as formulas ---------------------------------------------------------------------
+#
+# A condition becomes a formula over atoms, in disjunctive normal form: a list of cases, each a
+# set of (atom, holds) literals. A case is possible unless its literals contradict each other:
+# a yes/no fact both true and false, an enum value outside every allowed one, numeric bounds
+# that leave no number. Atoms the check does not understand are left free, so that a case is only
+# ever found impossible for a reason that holds for every request.
+
+_MAX_CASES = 256
+
+
+class _TooBig(Exception):
+    """The condition has too many cases to look at: the check says nothing about it."""
+
+
+@attrs.frozen
+class _Atom:
+    """kind: `fact` (an opaque yes/no), `in` (term in values), `cmp` (term op bound), `order` (a op b)."""
+    kind: str
+    term: object
+    values: object = None  # `in`: frozenset of values; `cmp`: (op, bound); `order`: (op, other term)
+
+
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+class _Logic:
+    """Turns checked expressions into formulas and tells which cases are possible."""
+
+    def __init__(self, checked: CheckedPolicy):
+        self.checked = checked
+        self._canon: dict = {}
+
+    # -- canonical terms: derived values written out, types without `optional`
+    def canon(self, expr: ir.Expr) -> ir.Expr:
+        found = self._canon.get(expr)
+        if found is not None:
+            return found
+        result = self._canon_new(expr)
+        self._canon[expr] = result
+        return result
+
+    def _canon_new(self, expr: ir.Expr) -> ir.Expr:
+        if isinstance(expr, ir.Value) and expr.name in self.checked.values:
+            return self.canon(self.checked.values[expr.name])
+        strip = _strip(expr.type)
+        if isinstance(expr, ir.FieldOf):
+            return attrs.evolve(expr, base=self.canon(expr.base), type=strip, span=None)
+        if isinstance(expr, ir.Op):
+            return attrs.evolve(expr, args=tuple(self.canon(a) for a in expr.args), type=strip, span=None)
+        if isinstance(expr, ir.Each):
+            return attrs.evolve(expr, source=self.canon(expr.source),
+                                where=self.canon(expr.where) if expr.where is not None else None,
+                                element=self.canon(expr.element) if expr.element is not None else None,
+                                type=strip, span=None)
+        return attrs.evolve(expr, type=strip, span=None)
+
+    def optional(self, term: ir.Expr) -> bool:
+        """Whether a term may have no value: declared optional, or not a field the check can look up."""
+        if isinstance(term, ir.Input):
+            specs, spec = self.checked.request, None
+            for name in term.path:
+                spec = specs.get(name) if specs is not None else None
+                if spec is None:
+                    return True
+                record = _record_of(spec.type) if not isinstance(spec.type, T.ListType) else None
+                specs = self.checked.records.get(record) if record else None
+            return isinstance(spec.type, T.OptionalType)
+        if isinstance(term, ir.FieldOf):
+            record = _record_of(term.base.type)
+            spec = self.checked.records.get(record, {}).get(term.name) if record else None
+            return spec is None or isinstance(spec.type, T.OptionalType)
+        return True
+
+    # -- formulas: ("const", bool) | ("atom", _Atom) | ("not", f) | ("and", fs) | ("or", fs)
+    def formula(self, expr: ir.Expr):
+        """The formula of a canonical boolean expression."""
+        if isinstance(expr, ir.Const) and isinstance(expr.value, bool):
+            return ("const", expr.value)
+        if isinstance(expr, ir.Op):
+            op, args = expr.op, expr.args
+            if op in ("and", "or"):
+                return (op, tuple(self.formula(a) for a in args))
+            if op == "not":
+                return ("not", self.formula(args[0]))
+            if op == "if" and expr.type is T.BOOLEAN:
+                c = self.formula(args[0])
+                return ("or", (("and", (c, self.formula(args[1]))),
+                               ("and", (("not", c), self.formula(args[2])))))
+            if op in ("given", "not_given", "empty", "not_empty"):
+                positive = {"not_given": "given", "not_empty": "empty"}.get(op, op)
+                atom = ("atom", _Atom("fact", ir.Op(positive, args, T.BOOLEAN)))
+                return atom if op == positive else ("not", atom)
+            if op in ("in", "not_in"):
+                element, collection = args
+                if isinstance(collection, ir.Const) and isinstance(collection.value, frozenset):
+                    atom = ("atom", _Atom("in", element, collection.value))
+                else:
+                    atom = ("atom", _Atom("fact", ir.Op("in", args, T.BOOLEAN)))
+                return atom if op == "in" else ("not", atom)
+            if op in ("==", "!="):
+                return self._equality(expr)
+            if op in _FLIP:
+                return self._ordering(expr)
+        if isinstance(expr, ir.Each) and expr.kind == "no":
+            return ("not", ("atom", _Atom("fact", attrs.evolve(expr, kind="any"))))
+        return ("atom", _Atom("fact", expr))
+
+    def _equality(self, expr: ir.Op):
+        a, b = expr.args
+        a_const, b_const = _constant(a), _constant(b)
+        if a_const is not _NOT and b_const is not _NOT:
+            return ("const", (a_const == b_const) == (expr.op == "=="))
+        if a_const is not _NOT:
+            a, b, b_const = b, a, a_const
+        if b_const is not _NOT:
+            if isinstance(b_const, bool) and not self.optional(a):
+                atom = ("atom", _Atom("fact", a))
+                return atom if b_const == (expr.op == "==") else ("not", atom)
+            atom = ("atom", _Atom("in", a, frozenset([b_const])))
+        else:
+            first, second = sorted((a, b), key=repr)
+            atom = ("atom", _Atom("order", first, ("==", second)))
+        return atom if expr.op == "==" else ("not", atom)
+
+    def _ordering(self, expr: ir.Op):
+        a, b = expr.args
+        op = expr.op
+        a_const, b_const = _constant(a), _constant(b)
+        if a_const is not _NOT and b_const is not _NOT:
+            try:
+                return ("const", bool({"<": a_const < b_const, "<=": a_const <= b_const,
+                                       ">": a_const > b_const, ">=": a_const >= b_const}[op]))
+            except TypeError:
+                return ("atom", _Atom("fact", expr))
+        if a_const is not _NOT:
+            a, b, b_const, op = b, a, a_const, _FLIP[op]
+        if b_const is not _NOT:
+            bound = _ordinal(b_const)
+            if bound is None:
+                return ("atom", _Atom("fact", expr))
+            return ("atom", _Atom("cmp", a, (op, bound)))
+        # two terms: one atom `first < second`, one `first == second`; the rest follows
+        first, second = sorted((a, b), key=repr)
+        if (a, b) != (first, second):
+            op = _FLIP[op]
+        less = ("atom", _Atom("order", first, ("<", second)))
+        same = ("atom", _Atom("order", first, ("==", second)))
+        return {"<": less, "<=": ("or", (less, same)),
+                ">": ("and", (("not", less), ("not", same))), ">=": ("not", less)}[op]
+
+    # -- cases
+    def cases(self, formula, positive: bool = True) -> list[frozenset]:
+        """The formula (or its negation) as a list of possible cases, each a set of literals."""
+        kind = formula[0]
+        if kind == "const":
+            return [frozenset()] if formula[1] == positive else []
+        if kind == "atom":
+            return [frozenset([(formula[1], positive)])]
+        if kind == "not":
+            return self.cases(formula[1], not positive)
+        parts = formula[1]
+        if (kind == "and") == positive:  # a conjunction: every part holds
+            result = [frozenset()]
+            for part in parts:
+                part_cases = self.cases(part, positive)
+                result = [a | b for a, b in itertools.product(result, part_cases)]
+                result = [c for c in result if self.possible(c)]
+                if len(result) > _MAX_CASES:
+                    raise _TooBig()
+            return result
+        result = []
+        for part in parts:
+            result += self.cases(part, positive)
+            if len(result) > _MAX_CASES:
+                raise _TooBig()
+        return [c for c in result if self.possible(c)]
+
+    def possible(self, case: frozenset) -> bool:
+        """Whether some values satisfy every literal of a case."""
+        facts: dict = {}
+        terms: dict = {}
+        orders: dict = {}
+        for atom, holds in case:
+            if atom.kind == "fact":
+                if facts.setdefault(atom.term, holds) != holds:
+                    return False
+            elif atom.kind == "order":
+                op, other = atom.values
+                orders.setdefault((atom.term, other), []).append((op, holds))
+            else:
+                terms.setdefault(atom.term, []).append((atom, holds))
+        for literals in orders.values():
+            if not _order_possible(literals):
+                return False
+        return all(self._term_possible(term, literals) for term, literals in terms.items())
+
+    def _term_possible(self, term: ir.Expr, literals) -> bool:
+        domain = None
+        if isinstance(term.type, T.EnumType):
+            domain = set(term.type.members) | ({None} if self.optional(term) else set())
+        elif term.type is T.BOOLEAN:
+            domain = {True, False} | ({None} if self.optional(term) else set())
+        excluded, lower, upper = set(), None, None
+        for atom, holds in literals:
+            if atom.kind == "in":
+                values = {_ordinal(v) if _ordinal(v) is not None else v for v in atom.values}
+                if holds:
+                    domain = values if domain is None else domain & values
+                else:
+                    excluded |= values
+            else:
+                op, bound = atom.values
+                if not holds:
+                    op = _NEGATE[op]
+                if op in (">", ">="):
+                    candidate = (bound, op == ">")
+                    if lower is None or candidate[0] > lower[0] or (candidate[0] == lower[0] and candidate[1]):
+                        lower = candidate
+                else:
+                    candidate = (bound, op == "<")
+                    if upper is None or candidate[0] < upper[0] or (candidate[0] == upper[0] and candidate[1]):
+                        upper = candidate
+        if domain is not None:
+            return any(v not in excluded and _within(v, lower, upper) for v in domain)
+        if lower is not None and upper is not None:
+            if lower[0] > upper[0]:
+                return False
+            if lower[0] == upper[0]:
+                return not (lower[1] or upper[1]) and lower[0] not in excluded
+        return True
+
+
+_NOT = object()
+
+
+def _constant(expr: ir.Expr):
+    if isinstance(expr, (ir.Const, ir.Param)) and expr.value is not None:
+        return expr.value
+    return _NOT
+
+
+def _ordinal(value):
+    """A number or a date as something ordered; None for what has no order."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, datetime.date):
+        return Decimal(value.toordinal())
+    return None
+
+
+def _within(value, lower, upper) -> bool:
+    if lower is None and upper is None:
+        return True
+    if not isinstance(value, Decimal):
+        return False
+    if lower is not None and (value < lower[0] or (value == lower[0] and lower[1])):
+        return False
+    if upper is not None and (value > upper[0] or (value == upper[0] and upper[1])):
+        return False
+    return True
+
+
+def _order_possible(literals) -> bool:
+    """Two values: exactly one of less, same, greater holds (whenever they are compared)."""
+    options = {"<", "==", ">"}
+    for op, holds in literals:
+        options &= {op} if holds else (options - {op})
+    return bool(options)
+
+
+def _strip(t: T.Type) -> T.Type:
+    return t.inner if isinstance(t, T.OptionalType) else t
+
+
+def _rename(expr: ir.Expr, old: str, new: str) -> ir.Expr:
+    """The expression with the element `old` called `new` (where `old` is not bound again)."""
+    if isinstance(expr, ir.Var):
+        return attrs.evolve(expr, name=new) if expr.name == old else expr
+    if isinstance(expr, ir.FieldOf):
+        return attrs.evolve(expr, base=_rename(expr.base, old, new))
+    if isinstance(expr, ir.Op):
+        return attrs.evolve(expr, args=tuple(_rename(a, old, new) for a in expr.args))
+    if isinstance(expr, ir.Each):
+        inner = expr.var != old
+        return attrs.evolve(
+            expr, source=_rename(expr.source, old, new),
+            where=_rename(expr.where, old, new) if inner and expr.where is not None else expr.where,
+            element=_rename(expr.element, old, new) if inner and expr.element is not None else expr.element)
+    return expr
+
+
+# ---- Rules that never apply, or never matter --------------------------------------------------
+
+@attrs.frozen
+class _Scope:
+    """What a rule looks at: its condition, and what is known of its element, as one formula."""
+    var: str | None
+    sources: tuple  # the canonical lists its element is known to be in, innermost first
+    condition: object  # formula: the rule's condition
+    known: object  # formula: what is true of the element (`item.returned` in `returned_items`)
+
+
+def _scope(logic: _Logic, rule: CheckedRule, var: str | None = None) -> _Scope:
+    """The rule with its element called `var` (its own name by default)."""
+    condition = logic.canon(rule.condition)
+    if rule.var is None:
+        return _Scope(None, (), logic.formula(condition), ("const", True))
+    var = var or rule.var
+    condition = _rename(condition, rule.var, var)
+    sources, known = [], []
+    source = logic.canon(rule.source)
+    while True:
+        sources.append(source)
+        if isinstance(source, ir.Each) and source.kind == "filter":
+            if source.where is not None:
+                known.append(logic.formula(_rename(source.where, source.var, var)))
+            source = source.source
+            continue
+        break
+    return _Scope(var, tuple(sources), logic.formula(condition), ("and", tuple(known)))
+
+
+def _dead_rules(checked: CheckedPolicy, logic: _Logic) -> list[Diagnostic]:
+    found = []
+    scopes = {}
+    for rule in checked.rules:
+        try:
+            scope = _scope(logic, rule)
+            scopes[rule.name] = scope
+            if not logic.cases(("and", (scope.condition, scope.known))):
+                found.append(_warning("RPL120", f"the rule `{rule.name}` can never apply",
+                                      rule.condition.span or name_span(rule.span, rule.name),
+                                      "its condition contradicts itself: no request meets it"))
+                scopes.pop(rule.name)
+        except (_TooBig, RecursionError):
+            continue
+    found += _covered_rules(checked, logic, scopes)
+    return found
+
+
+def _covered_rules(checked: CheckedPolicy, logic: _Logic, scopes: dict) -> list[Diagnostic]:
+    """A rule whose every application comes with a refusal that overrides it."""
+    outcomes = {o.name: o for o in checked.outcomes}
+    overridden = {name for r in checked.rules for name in r.overrides}
+    found = []
+    for b in checked.rules:
+        if b.name not in scopes:
+            continue
+        for a in checked.rules:
+            if a is b or a.name not in scopes or a.name in overridden or a.name in b.overrides:
+                continue
+            strong = outcomes.get(a.outcome)
+            if strong is None or not strong.overrides_all or b.outcome == a.outcome:
+                continue
+            mine = outcomes.get(b.outcome)
+            if mine is not None and mine.overrides_all and mine.rank < strong.rank:
+                continue
+            if _always_with(logic, b, a):
+                found.append(_warning(
+                    "RPL121", f"the rule `{b.name}` never matters: whenever it applies, `{a.name}` gives "
+                    f"`{a.outcome}`, which overrides it", name_span(b.span, b.name),
+                    f"its condition is covered by the one of `{a.name}`; remove the rule, or narrow `{a.name}`"))
+                break
+    return found
+
+
+def _always_with(logic: _Logic, b: CheckedRule, a: CheckedRule) -> bool:
+    """Whether `a` applies whenever `b` does (for the same element, if both go through a list)."""
+    try:
+        sb = _scope(logic, b)
+        if a.var is None:
+            sa = _scope(logic, a)
+        else:
+            if b.var is None:
+                return False
+            sa = _scope(logic, a, sb.var)
+            if sa.sources[0] not in sb.sources:
+                return False  # b's element is not known to be one that a looks at
+        return not logic.cases(("and", (sb.condition, sb.known, ("not", sa.condition))))
+    except (_TooBig, RecursionError):
+        return False
+
+
+# ---- Rules that conflict ------------------------------------------------------------------------
+
+def _conflicts(checked: CheckedPolicy, logic: _Logic) -> list[Diagnostic]:
+    """Two rules of equal standing that set one output to different values, shown by a request."""
+    outcomes = {o.name: o for o in checked.outcomes}
+    found, reported = [], set()
+    setters = [(r, e) for r in checked.rules for e in r.effects if e.kind == "set"]
+    for (a, ea), (b, eb) in itertools.combinations(setters, 2):
+        if a is b or ea.output != eb.output or (ea.output, b.name) in reported:
+            continue
+        if a.name in b.overrides or b.name in a.overrides or not _same_standing(a, b, outcomes):
+            continue
+        if logic.canon(ea.value) == logic.canon(eb.value) and a.var is None and b.var is None:
+            continue
+        shown = _Witness(checked, logic).conflict(a, ea, b, eb)
+        if shown is None:
+            continue
+        reported.add((ea.output, b.name))
+        found.append(_warning(
+            "RPL130", f"the rules `{a.name}` and `{b.name}` can both apply and set `{ea.output}` to different values",
+            name_span(b.span, b.name),
+            f"for example when {shown}; the first one written wins, so make their conditions exclusive, "
+            f"or write `overrides {a.name}` in `{b.name}` if it is the exception"))
+    return found
+
+
+def _same_standing(a: CheckedRule, b: CheckedRule, outcomes: dict) -> bool:
+    """Whether neither rule's outcome overrides the other when both apply."""
+    if a.outcome == b.outcome:
+        return True
+    for rule in (a, b):
+        outcome = outcomes.get(rule.outcome)
+        if outcome is not None and outcome.overrides_all:
+            return False
+    return True
+
+
+class _Witness:
+    """Builds a request from a possible case of two conditions, and asks the runtime about it."""
+
+    def __init__(self, checked: CheckedPolicy, logic: _Logic):
+        self.checked, self.logic = checked, logic
+
+    def conflict(self, a: CheckedRule, ea, b: CheckedRule, eb) -> str | None:
+        try:
+            sa, sb = _scope(self.logic, a, "__a"), _scope(self.logic, b, "__b")
+            cases = self.logic.cases(("and", (sa.condition, sa.known, sb.condition, sb.known)))
+        except (_TooBig, RecursionError):
+            return None
+        lists = {"__a": sa.sources[-1] if sa.var else None, "__b": sb.sources[-1] if sb.var else None}
+        for case in cases[:16]:
+            request = self._request(case, lists)
+            if request is None:
+                continue
+            shown = self._decide(request, a, ea, b, eb)
+            if shown:
+                return self._describe(case, {"__a": a.var, "__b": b.var})
+        return None
+
+    # -- a request for a case
+    def _request(self, case: frozenset, lists: dict) -> dict | None:
+        assignments: dict = {}  # path (tuple, with "__a"/"__b" for an element) -> JSON value
+        by_term: dict = {}
+        for atom, holds in case:
+            if atom.kind in ("order",):
+                return None
+            if atom.kind == "fact":
+                path = self._path(atom.term, lists)
+                if path is None or _strip(atom.term.type) is not T.BOOLEAN:
+                    return None
+                assignments[path] = holds
+                continue
+            by_term.setdefault(atom.term, []).append((atom, holds))
+        for term, literals in by_term.items():
+            path = self._path(term, lists)
+            if path is None:
+                return None
+            value = self._value_for(term, literals)
+            if value is _NOT:
+                return None
+            assignments[path] = value
+        request = self._defaults(self.checked.request)
+        elements = {}
+        for var, source in lists.items():
+            if source is None:
+                continue
+            if not isinstance(source, ir.Input):
+                return None
+            record = _record_of(source.type)
+            if record is None:
+                return None
+            elements[var] = (source.path, self._defaults(self.checked.records[record]))
+        for path in list(assignments):
+            flag = self._flag_of(path, lists)
+            if flag is not None:
+                if assignments.get(flag, True) is not True:
+                    return None  # a field needed where it is not given: the rule would fail there
+                assignments[flag] = True
+        for path, value in assignments.items():
+            if path[0] in elements:
+                target = elements[path[0]][1]
+                path = path[1:]
+            else:
+                target = request
+            for key in path[:-1]:
+                target = target.setdefault(key, {})
+            target[path[-1]] = value
+        for var in sorted(elements):
+            list_path, element = elements[var]
+            target = request
+            for key in list_path[:-1]:
+                target = target.setdefault(key, {})
+            target.setdefault(list_path[-1], []).append(element)
+        return request
+
+    def _flag_of(self, path: tuple, lists: dict) -> tuple | None:
+        """The path of the yes/no field that says whether the field at `path` is given, if any."""
+        if path[0] in lists:
+            specs = self.checked.records.get(_record_of(lists[path[0]].type), {})
+            prefix, rest = path[:1], path[1:]
+        else:
+            specs, prefix, rest = self.checked.request, (), path
+        for i, name in enumerate(rest):
+            spec = specs.get(name)
+            if spec is None:
+                return None
+            if i == len(rest) - 1:
+                return prefix + rest[:i] + (spec.present_when,) if spec.present_when else None
+            specs = self.checked.records.get(_record_of(spec.type), {})
+        return None
+
+    def _path(self, term: ir.Expr, lists: dict) -> tuple | None:
+        if isinstance(term, ir.Input):
+            return term.path
+        if isinstance(term, ir.Var) and term.name in lists:
+            return None
+        if isinstance(term, ir.FieldOf):
+            base = term.base
+            if isinstance(base, ir.Var) and lists.get(base.name) is not None:
+                return (base.name, term.name)
+            inner = self._path(base, lists)
+            return inner + (term.name,) if inner is not None else None
+        return None
+
+    def _value_for(self, term: ir.Expr, literals):
+        t = term.type
+        if isinstance(t, T.EnumType) or t is T.TEXT:
+            allowed, excluded = None, set()
+            for atom, holds in literals:
+                if atom.kind != "in":
+                    return _NOT
+                if holds:
+                    allowed = set(atom.values) if allowed is None else allowed & set(atom.values)
+                else:
+                    excluded |= set(atom.values)
+            pool = allowed if allowed is not None else (set(t.members) if isinstance(t, T.EnumType) else {"x", "y", "z"})
+            choices = sorted(v for v in pool if v not in excluded and isinstance(v, str))
+            return choices[0] if choices else _NOT
+        if t in (T.MONEY, T.INTEGER, T.DATE, T.DAYS):
+            step = Decimal("0.01") if t is T.MONEY else Decimal(1)
+            lowest = Decimal(0) if t is T.MONEY else None
+            lower = upper = None
+            allowed, excluded = None, set()
+            for atom, holds in literals:
+                if atom.kind == "in":
+                    values = {_ordinal(v) for v in atom.values}
+                    if holds:
+                        allowed = values if allowed is None else allowed & values
+                    else:
+                        excluded |= values
+                    continue
+                op, bound = atom.values
+                op = op if holds else _NEGATE[op]
+                if op in (">", ">="):
+                    value = bound + step if op == ">" else bound
+                    lower = value if lower is None else max(lower, value)
+                else:
+                    value = bound - step if op == "<" else bound
+                    upper = value if upper is None else min(upper, value)
+            if lowest is not None:
+                lower = lowest if lower is None else max(lower, lowest)
+            candidates = sorted(allowed) if allowed is not None else [
+                x for x in (lower, upper, Decimal(738000) if t is T.DATE else Decimal(0)) if x is not None]
+            for x in candidates:
+                x = x.quantize(step) if t is T.MONEY else x
+                if (lower is None or x >= lower) and (upper is None or x <= upper) and x not in excluded \
+                        and (t is T.MONEY or x == x.to_integral_value()):
+                    if t is T.MONEY:
+                        return f"{x:.2f}"
+                    if t is T.DATE:
+                        try:
+                            return datetime.date.fromordinal(int(x)).isoformat()
+                        except (ValueError, OverflowError):
+                            return _NOT
+                    return int(x)
+            return _NOT
+        return _NOT
+
+    def _defaults(self, fields: dict) -> dict:
+        out = {}
+        for spec in fields.values():
+            if spec.has_default or isinstance(spec.type, T.OptionalType) or spec.present_when is not None:
+                continue
+            out[spec.name] = self._default(spec.type, depth=0)
+        return out
+
+    def _default(self, t: T.Type, depth: int):
+        if isinstance(t, T.ListType):
+            return []
+        if isinstance(t, T.EnumType):
+            return t.members[0]
+        if isinstance(t, T.RecordType):
+            return self._defaults(self.checked.records[t.name]) if depth < 8 else {}
+        return {"date": "2026-01-05", "money": "0.00", "percent": "0%", "integer": 0, "boolean": False,
+                "text": "x"}.get(getattr(t, "name", ""), None)
+
+    def _decide(self, request: dict, a, ea, b, eb) -> bool:
+        try:
+            from runtime import CompiledPolicy
+
+            from .graph import lower
+
+            if not hasattr(self, "_policy"):
+                self._policy = CompiledPolicy(lower(self.checked))
+            decision = self._policy.decide(request)
+            applied = decision.applied
+        except Exception:  # a request the check could not build well: no claim either way
+            return False
+        values = {}
+        for application in applied:
+            rule = application.rule.rule
+            for effect, amount in zip(rule.effects, application.amounts):
+                if effect.kind == "set" and effect.output == ea.output:
+                    values.setdefault(rule.name, set()).add(_hashable(amount))
+        if a.name not in values or b.name not in values:
+            return False
+        return values[a.name] != values[b.name] or len(values[a.name] | values[b.name]) > 1
+
+    def _describe(self, case: frozenset, names: dict) -> str:
+        parts = []
+        for atom, holds in sorted(case, key=lambda x: repr(x[0].term)):
+            name = _show_term(atom.term, names)
+            if name is None:
+                continue
+            if atom.kind == "fact":
+                parts.append(f"`{name}` is {'true' if holds else 'false'}")
+            elif atom.kind == "in":
+                values = sorted(str(v) for v in atom.values)
+                verb = "is" if holds else "is not"
+                parts.append(f"`{name}` {verb} {' or '.join(values)}")
+            elif atom.kind == "cmp":
+                op, bound = atom.values
+                op = op if holds else _NEGATE[op]
+                parts.append(f"`{name}` {op} {_show_bound(atom.term, bound)}")
+        return " and ".join(dict.fromkeys(parts)) or "any request"
+
+
+def _show_term(term: ir.Expr, names: dict) -> str | None:
+    if isinstance(term, ir.Input):
+        return ".".join(term.path)
+    if isinstance(term, ir.Var):
+        return names.get(term.name) or term.name
+    if isinstance(term, ir.FieldOf):
+        base = _show_term(term.base, names)
+        return f"{base}.{term.name}" if base else None
+    return None
+
+
+def _show_bound(term: ir.Expr, bound: Decimal) -> str:
+    if term.type is T.DATE:
+        try:
+            return datetime.date.fromordinal(int(bound)).isoformat()
+        except (ValueError, OverflowError):
+            return str(bound)
+    return str(bound)
+
+
+def _hashable(value):
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return repr(value)
