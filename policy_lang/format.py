@@ -341,7 +341,7 @@ def _space(prev: Token, tok: Token) -> str:
 
 
 def _rstrip(line: str) -> str:
-    """Trailing spaces of a line in a quoted text go, unless a backslash escapes the last one."""
+    """Trailing spaces go, but for one that a backslash escapes (the end of a line of a text)."""
     stripped = line.rstrip()
     backslashes = len(stripped) - len(stripped.rstrip("\\"))
     return stripped + " " if backslashes % 2 else stripped
@@ -356,7 +356,7 @@ def _render(lines: list[_Out]) -> str:
     code = ["" if line.comment_only else
             " " * line.indent + "".join(c.ljust(widths[i, k]) for k, c in enumerate(line.cells[:-1]))
             + line.cells[-1] for i, line in enumerate(lines)]
-    code = [c.rstrip() for c in code]
+    code = [_rstrip(c) for c in code]
     _place_trailing_comments(lines, code)
     out: list[str] = []
     for i, line in enumerate(lines):

@@ -58,31 +58,47 @@ def cli():
 @click.argument("policies", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               help="text for people, json for programs, github for workflow annotations")
-def check(policies, fmt):
-    """Parse and type-check POLICIES; report every problem."""
-    from compiler import compile_policy
+@click.option("--strict", is_flag=True, help="treat warnings as errors")
+def check(policies, fmt, strict):
+    """Check POLICIES: every error, else the static checks' warnings.
+
+    Exits 0 when no error is found (warnings allowed), 1 otherwise; with --strict a warning is an error.
+    """
+    import attrs
+
+    from compiler.lint import check_policy_text
 
     diagnostics: list[Diagnostic] = []
     for path in policies:
         try:
-            compile_policy(Path(path).read_text(encoding="utf-8"), path)
-        except PolicyError as error:
-            diagnostics.extend(error.diagnostics)
+            text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             diagnostics.append(Diagnostic("RPL000", f"cannot read `{path}`: {getattr(error, 'strerror', None) or error}"))
+            continue
+        diagnostics.extend(check_policy_text(text, path))
+    if strict:
+        diagnostics = [attrs.evolve(d, severity="error") for d in diagnostics]
+    errors = sum(d.severity == "error" for d in diagnostics)
     if fmt == "json":
-        click.echo(json.dumps([d.to_json() for d in diagnostics], indent=2))
+        click.echo(json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False))
     elif fmt == "github":
         for d in diagnostics:
             click.echo(_github_annotation(d))
     else:
         if diagnostics:
-            click.echo("\n\n".join(d.render() for d in diagnostics), err=True)
-            n = len(diagnostics)
-            click.echo(f"\n{n} error{'s' if n != 1 else ''}", err=True)
+            click.echo("\n\n".join(d.render() for d in diagnostics) + "\n", err=True)
+        summary = _count(errors, "error") + (f", {_count(len(diagnostics) - errors, 'warning')}"
+                                              if len(diagnostics) > errors else "")
+        if errors:
+            click.echo(summary, err=True)
         else:
-            click.echo(f"ok: {len(policies)} polic{'y' if len(policies) == 1 else 'ies'} checked")
-    sys.exit(EXIT_POLICY if diagnostics else EXIT_OK)
+            checked = f"{len(policies)} polic{'y' if len(policies) == 1 else 'ies'} checked"
+            click.echo(f"ok: {checked}" + (f", {_count(len(diagnostics), 'warning')}" if diagnostics else ""))
+    sys.exit(EXIT_POLICY if errors else EXIT_OK)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def _github_annotation(d: Diagnostic) -> str:

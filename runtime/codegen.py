@@ -186,8 +186,8 @@ _DECIMAL_OPS = {"+": "_add", "-": "_subtract", "*": "_multiply", "/": "_divide"}
 
 
 # Rules that test the same field against different constants are looked up in a table by that
-# field's value instead of tried one by one, once there are this many of them.
-INDEX_AT = 3
+# field's value instead of tried one by one, once they test this many different values.
+INDEX_AT = 8
 
 
 def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable"]:
@@ -207,23 +207,36 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
             gen.eager[name] = local
     groups = _indexable_groups(graph)
     indexed = {index for members in groups.values() for index, _, _ in members}
+    # Rules over the same list share one loop over it; the list of what applies is then put
+    # back in file order.
+    loops: dict = {}
+    reordered = False
     for index, rule_node in enumerate(graph.rules):
         if index in indexed:
             continue
         rule = rule_node.rule
         if rule.var is None:
-            scope, indent, element = {}, "", "None"
-        else:
+            body.append(f"if {gen.expr(rule.condition, {})}:")
+            body.append(f"    applying.append(({index}, None, {_effects(gen, rule, {})}))")
+            continue
+        loop = loops.get(rule.source)
+        if loop is None:
             element = gen.local("e")
-            scope, indent = {rule.var: element}, "    "
+            loop = loops[rule.source] = (element, [])
             body.append(f"for {element} in {gen.expr(rule.source, {})}:")
-            gen.known_flags = {(element, flag) for flag in _flags_true_for_all(graph, rule.source)}
-        body.append(f"{indent}if {gen.expr(rule.condition, scope)}:")
-        body.append(f"{indent}    applying.append(({index}, {element}, {_effects(gen, rule, scope)}))")
+            body.append(loop[1])  # the loop's body, filled in below
+        else:
+            reordered = True
+        element, lines = loop
+        scope = {rule.var: element}
+        gen.known_flags = {(element, flag) for flag in _flags_true_for_all(graph, rule.source)}
+        lines.append(f"    if {gen.expr(rule.condition, scope)}:")
+        lines.append(f"        applying.append(({index}, {element}, {_effects(gen, rule, scope)}))")
         gen.known_flags = set()
+    body[:] = [line for entry in body for line in (entry if isinstance(entry, list) else [entry])]
     helpers, tables = _indexed_rules(gen, graph, groups, body)
-    if groups:
-        body.append("applying.sort(key=_rule_index)  # tables are visited by value, not in file order")
+    if groups or reordered:
+        body.append("applying.sort(key=_rule_index)  # back in file order")
     source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \
         "".join(f"    {line}\n" for line in body) + "    return applying\n"
     namespace = {
@@ -277,7 +290,8 @@ def _indexable_groups(graph: RuleGraph) -> dict:
         if found is not None:
             key, test, value = found
             groups.setdefault(key, []).append((index, test, value))
-    return {key: members for key, members in groups.items() if len(members) >= INDEX_AT}
+    return {key: members for key, members in groups.items()
+            if len({value for _, _, value in members}) >= INDEX_AT}
 
 
 def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list[str]):

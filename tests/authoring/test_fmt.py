@@ -204,7 +204,7 @@ def test_fmt_check_shows_a_diff_and_exits_1(tmp_path):
     path.write_text(UNFORMATTED)
     result = CliRunner().invoke(cli, ["fmt", "--check", str(path)])
     assert result.exit_code == 1
-    assert "-parameter w=14 days\n+parameter w = 14 days" in result.output
+    assert '-policy   "P"\n-parameter w=14 days\n+policy "P"\n+parameter w = 14 days' in result.output
     assert path.read_text() == UNFORMATTED  # nothing written
     path.write_text(FORMATTED)
     assert CliRunner().invoke(cli, ["fmt", "--check", str(path)]).exit_code == 0

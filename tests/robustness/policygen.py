@@ -24,7 +24,8 @@ AVOID = {
     "unguarded_min_max_of": True,
     # a `when flag` field of the request or of a record reached by a path loses its condition
     "when_on_paths": True,
-    # a let computed early (codegen) raises though no rule needs it: keep dates far from the end
+    # a let computed early (codegen) raises though no rule needs it: no `n * 14 days` in a let,
+    # no dates at the end of the calendar
     "eager_overflow": True,
 }
 
@@ -219,6 +220,7 @@ class PolicyGen:
         self.set_outputs: list[tuple[str, object]] = []
         self.rule_names: list[str] = []
         self.texts: list[str] = list(PLAIN_TEXTS)
+        self.in_let = False
 
     # schema ----------------------------------------------------------------------------------
 
@@ -572,7 +574,7 @@ class PolicyGen:
         k = c.below(4)
         if k == 0:
             return f"({self.expr(DAYS, d)} {c.choice(('+', '-'))} {self.expr(DAYS, d)})"
-        if k == 1:
+        if k == 1 and not (self.in_let and AVOID["eager_overflow"]):
             return f"({self.expr(INTEGER, d)} * {self.expr(DAYS, d)})"
         if k == 2:
             return f"(if {self.expr(BOOLEAN, d)} then {self.expr(DAYS, d)} else {self.expr(DAYS, d)})"
@@ -642,7 +644,9 @@ class PolicyGen:
             t = c.choice((MONEY, INTEGER, DATE, BOOLEAN, PERCENT, DAYS)
                          + tuple(self.record_lists()) + (list_of(MONEY), list_of(TEXT)))
             name = self.names.fresh("v")
+            self.in_let = True
             out.append(f"let {name} = {self.expr(t, c.between(1, 3))}")
+            self.in_let = False
             self.lets.append(Access(name, t))
 
         if c.chance(0.9):

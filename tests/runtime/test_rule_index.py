@@ -83,14 +83,25 @@ def _requests():
     return out
 
 
-def test_the_sku_and_region_rules_are_looked_up_by_value():
+@pytest.fixture
+def index_at_three(monkeypatch):
+    monkeypatch.setattr(codegen, "INDEX_AT", 3)
+
+
+def test_the_sku_and_region_rules_are_looked_up_by_value(index_at_three):
     policy = load_policy_text(SKU_POLICY, "skus.rpl")
     assert ".get(e" in policy.rules_source and "['sku']" in policy.rules_source
     assert ".get(R['region']" in policy.rules_source
     assert "def rule_1(" in policy.rules_source and "def rule_5(" in policy.rules_source
 
 
+def test_few_values_are_not_worth_a_table():
+    policy = load_policy_text(SKU_POLICY, "skus.rpl")  # three skus, three regions
+    assert "def rule_" not in policy.rules_source
+
+
 def test_looked_up_rules_decide_as_rules_tried_one_by_one(monkeypatch):
+    monkeypatch.setattr(codegen, "INDEX_AT", 3)
     indexed = load_policy_text(SKU_POLICY, "skus.rpl")
     monkeypatch.setattr(codegen, "INDEX_AT", 10**9)
     one_by_one = load_policy_text(SKU_POLICY, "skus.rpl")
@@ -105,7 +116,7 @@ def test_looked_up_rules_decide_as_rules_tried_one_by_one(monkeypatch):
 @pytest.mark.parametrize("sku,condition,fee", [("A", "opened", "7.00"), ("A", "sealed", "0.00"),
                                                ("B", "sealed", "12.00"), ("C", "opened", "2.00"),
                                                ("Z", "opened", "0.00")])
-def test_fees_by_sku(sku, condition, fee):
+def test_fees_by_sku(index_at_three, sku, condition, fee):
     policy = load_policy_text(SKU_POLICY, "skus.rpl")
     decision = policy.decide({"region": "west", "items": [
         {"sku": sku, "price": "60.00", "returned": True, "condition": condition}]})
