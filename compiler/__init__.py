@@ -1,6 +1,9 @@
 """The rpl compiler: resolve and type-check a parsed policy, then lower it to a rule graph."""
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from policy_lang import parse_policy
 
 from .checker import check_policy
@@ -9,9 +12,23 @@ from .graph import RuleGraph, lower
 
 def compile_policy(text: str, filename: str = "<policy>") -> RuleGraph:
     """Text to rule graph: parse, check, lower. Raises PolicyError with every problem found."""
-    policy = parse_policy(text, filename)
-    checked = check_policy(policy)
-    return lower(checked)
+    with without_garbage_collection():
+        policy = parse_policy(text, filename)
+        checked = check_policy(policy)
+        return lower(checked)
+
+
+@contextlib.contextmanager
+def without_garbage_collection():
+    """Compiling makes many objects and frees few: Python's collector, scanning them again and
+    again, made compiling 10,000 rules take three times as long. It is paused meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compile_policy_cached(text: str, filename: str = "<policy>") -> RuleGraph:
@@ -20,7 +37,8 @@ def compile_policy_cached(text: str, filename: str = "<policy>") -> RuleGraph:
 
     checked = cache.load(text, filename)
     if checked is None:
-        checked = check_policy(parse_policy(text, filename))
+        with without_garbage_collection():
+            checked = check_policy(parse_policy(text, filename))
         cache.store(text, filename, checked)
     return lower(checked)
 

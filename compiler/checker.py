@@ -107,6 +107,7 @@ class _Checker:
         self.broken_names: set[str] = set()  # parameters that could not be checked
         self.param_values: dict[str, ast.Expr] = {}  # as written, to point at a parameter's value
         self.reported: set = set()  # problems reported once, wherever they show
+        self.current_rule: str | None = None
         self.checking: list[str] = []  # the derived values being checked, to find cycles
         self.scope: list[tuple[str, T.Type]] = []
         self.narrowed: set = set()
@@ -312,10 +313,12 @@ class _Checker:
 
     def _value_order(self) -> list[str]:
         order: list[str] = []
+        visiting: set[str] = set()  # values in a circle are reported; here they must not loop
 
         def visit(name: str):
-            if name in order or name not in self.values:
+            if name in order or name not in self.values or name in visiting:
                 return
+            visiting.add(name)
             for dep in _value_refs(self.values[name]):
                 if dep not in order:
                     visit(dep)
@@ -386,6 +389,7 @@ class _Checker:
 
     def _rule(self, d: ast.Rule, clauses, outcomes, outputs, rule_names) -> CheckedRule:
         self.scope, self.narrowed = [], set()
+        self.current_rule = d.name
         var = source = None
         if d.for_each is not None:
             source = self.expr(d.for_each.source, None)
@@ -502,8 +506,7 @@ class _Checker:
             self._unrounded(expr, span)
             return
         if isinstance(got, T.OptionalType) and got.inner == wanted:
-            self.error("RPL032", "this value may be missing", span,
-                       "check it first, like `if x is given then ... else ...`")
+            self._may_be_missing(expr, span)
             return
         hint = None
         if wanted is T.MONEY and got is T.INTEGER:
@@ -515,6 +518,15 @@ class _Checker:
         elif isinstance(wanted, T.EnumType) and got is T.TEXT:
             hint = f"write the value without quotes; {wanted.name} values: {', '.join(wanted.members)}"
         self.error("RPL030", f"{what} must be {wanted.describe()}, but this is {got.describe()}", span, hint)
+
+    def _may_be_missing(self, expr: ir.Expr, span) -> None:
+        """Once per value and rule: the same optional field used unchecked in several places is one mistake."""
+        key = ("missing", self.current_rule, _key(expr))
+        if key in self.reported:
+            return
+        self.reported.add(key)
+        self.error("RPL032", "this value may be missing", span,
+                   "check it first, like `when received_date is given and ...` or `if x is given then ... else ...`")
 
     def _unrounded(self, expr: ir.Expr, span) -> None:
         hint = "wrap it in `round(...)`: it rounds half up to the cent"
@@ -644,16 +656,19 @@ class _Checker:
             base_type = base_type.inner
         name_span = Span(e.span.source, e.span.end - len(e.name), e.span.end) if e.span is not None else None
         if not isinstance(base_type, T.RecordType):
+            written = e.base.span.text if e.base.span is not None else "this"
             hint = None
             if isinstance(base_type, T.ListType):
-                hint = "a list has no fields: use `for each` or `any ... in ... where`"
-            self.error("RPL021", f"{base_type.describe()} has no fields, so no `{e.name}`", name_span, hint)
+                hint = (f"a list has no fields: go through it, like `for each x in {written}` "
+                        f"or `any x in {written} where x.{e.name}`")
+            self.error("RPL021", f"`{written}` is {base_type.describe()}: it has no field `{e.name}`", name_span, hint)
             return ir.Const(None, UNKNOWN)
         fields = self.records.get(base_type.name, {})
         spec = fields.get(e.name)
         if spec is None:
-            self.error("RPL021", f"a {base_type.name} has no field `{e.name}`", name_span,
-                       did_you_mean(e.name, fields) or f"its fields: {', '.join(fields)}")
+            article = "an" if base_type.name[:1].lower() in "aeiou" else "a"
+            self.error("RPL021", f"{article} {base_type.name} has no field `{e.name}`", name_span,
+                       did_you_mean(e.name, fields) or f"its fields are {', '.join(fields)}")
             return ir.Const(None, UNKNOWN)
         if isinstance(base, ir.Input):
             return ir.Input(base.path + (e.name,), spec.type)
@@ -709,6 +724,9 @@ class _Checker:
         right = self.expr(e.right, self._right_hint(e.op, left.type))
         if _broken(left, right):
             return ir.Op(e.op, (left, right), UNKNOWN)
+        for node, part in ((left, e.left), (right, e.right)):
+            if isinstance(node.type, T.OptionalType):
+                self._may_be_missing(node, part.span)
         result = _arith_type(e.op, left.type, right.type)
         if result is None:
             self._arith_error(e, left, right)
@@ -791,6 +809,9 @@ class _Checker:
         return False
 
     def _Compare(self, e: ast.Compare, expected):
+        test = self._test_misspelled(e)
+        if test is not None:
+            return test
         if isinstance(e.left, ast.Name) and self._lookup(e.left.name) is None:
             right = self.expr(e.right, None)  # an enum value written first: `check is payment_method`
             left = self.expr(e.left, right.type)
@@ -801,10 +822,9 @@ class _Checker:
         if _broken(left, right):
             return ir.Op(op, (left, right), T.BOOLEAN)
         lt, rt = _strip_optional(left.type), _strip_optional(right.type)
-        for side, node in (("left", left), ("right", right)):
+        for node, part in ((left, e.left), (right, e.right)):
             if isinstance(node.type, T.OptionalType) and op not in ("==", "!="):
-                self.error("RPL032", "this value may be missing", (e.left if side == "left" else e.right).span,
-                           "check it first with `is given`, like `x is given and x > ...`")
+                self._may_be_missing(node, part.span)
         money = (T.MONEY, T.EXACT_MONEY)
         if lt in money and rt in money and lt is not rt and op not in ("==", "!="):
             exact, node = (left, e.left) if lt is T.EXACT_MONEY else (right, e.right)
@@ -819,17 +839,35 @@ class _Checker:
                 self._compare_error(e, lt, rt)
         return ir.Op(op, (left, right), T.BOOLEAN)
 
+    def _test_misspelled(self, e: ast.Compare):
+        """`x is give`: report the word, and go on as if `is given` was written (it narrows `x`)."""
+        if e.op not in ("is", "is not") or not isinstance(e.right, ast.Name) or self._lookup(e.right.name) is not None:
+            return None
+        word = difflib.get_close_matches(e.right.name, ["given", "empty"], n=1, cutoff=0.7)
+        if not word or word[0] == e.right.name or any(e.right.name in t.members for t in self.enums.values()):
+            return None
+        operand = self.expr(e.left, None)
+        self.error("RPL020", f"unknown name `{e.right.name}`", e.right.span, f"did you mean `{e.op} {word[0]}`?")
+        negated = e.op == "is not"
+        op = {"given": ("not_given", "given"), "empty": ("not_empty", "empty")}[word[0]][0 if negated else 1]
+        return ir.Op(op, (operand,), T.BOOLEAN)
+
     def _compare_error(self, e, lt, rt):
-        hint = None
         pair = {lt, rt}
         if pair == {T.MONEY, T.INTEGER}:
             hint = "write amounts with cents, like `0.00`"
         elif pair in ({T.DATE, T.DAYS}, {T.DATE, T.INTEGER}, {T.DATE, T.BUSINESS_DAYS}):
             hint = "compare a date with a date, like `request_date > order.delivery_date + 14 days`"
         elif isinstance(lt, T.EnumType) and rt is T.TEXT:
-            hint = f"write the value without quotes; {lt.name} values: {', '.join(lt.members)}"
+            hint = f"write the value without quotes; the {lt.name} values are {', '.join(lt.members)}"
         elif T.BOOLEAN in pair:
             hint = "a yes/no fact is a condition on its own: write `item.opened` or `not item.opened`"
+        elif T.DATE in pair:
+            hint = "a date compares with another date, like `request_date > last_request_day`"
+        elif pair & {T.MONEY, T.EXACT_MONEY}:
+            hint = "an amount compares with another amount, like `item.price > 100.00`"
+        else:
+            hint = f"compare {lt.describe()} with {lt.describe()} of the same kind"
         self.error("RPL030", f"cannot compare {lt.describe()} with {rt.describe()}", e.span, hint)
 
     def _Test(self, e: ast.Test, expected):

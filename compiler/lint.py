@@ -166,8 +166,9 @@ def _let_name_span(value_span: Span | None, name: str) -> Span | None:
 # ---- Rules without a clause, parameters with a suspicious value ----------------------------------
 
 def _uncited(checked: CheckedPolicy) -> list[Diagnostic]:
+    example = next(iter(checked.clauses), "late_request")
     return [_warning("RPL110", f"the rule `{r.name}` cites no clause", name_span(r.span, r.name),
-                     "say which clause of the published policy it implements, like `cites late_request`")
+                     f"say which clause of the published policy it implements, like `cites {example}`")
             for r in checked.rules if r.clause is None and r.clause_text is None]
 
 

@@ -15,6 +15,8 @@ import subprocess
 
 import attrs
 
+from policy_lang.errors import RplError
+
 from . import ir
 from .graph import RuleGraph
 from .show import show
@@ -77,7 +79,7 @@ def decision_path(decision) -> DecisionPath:
                 env.bound[rule.var] = element
                 held += bool(fns[rule_node.condition](env))
             conditions[rule.name] = (held, len(elements))
-        except Exception:  # a fact this request does not give: the decision went on without it
+        except (RplError, ArithmeticError, ValueError):  # a fact this request does not give
             conditions[rule.name] = None
         finally:
             if rule.var is not None:
@@ -99,7 +101,6 @@ class _PictureBuilder:
         self.nodes: dict[str, PictureNode] = {}
         self.ids: dict[tuple[str, str], str] = {}
         self.edges: dict[tuple, PictureEdge] = {}
-        self.inputs: dict[str, str] = {}  # label -> id, in the order first used
 
     def build(self) -> Picture:
         for name, param in self.policy.parameters.items():
@@ -199,12 +200,11 @@ class _PictureBuilder:
             if value_id is not None:
                 for leaf in self.leaves(value_id):
                     self.edge(leaf, rule_id, dashed=True)
-            if effect.kind == "outcome":
-                self.edge(rule_id, self.id("output", "outcome"), effect.output)
-            elif effect.kind == "add":
-                self.edge(rule_id, self.id("output", effect.output), "+" if effect.sign > 0 else "−")
-            elif effect.kind == "set":
-                self.edge(rule_id, self.id("output", effect.output), "set")
+            output = self.id("output", "outcome" if effect.kind == "outcome" else effect.output or "")
+            if effect.kind == "note" or output not in self.nodes:
+                continue  # nothing to draw, or a policy without `output outcome`
+            label = {"outcome": effect.output, "set": "set"}.get(effect.kind) or ("+" if effect.sign > 0 else "−")
+            self.edge(rule_id, output, label)
 
     def output_label(self, output) -> str:
         words = {"outcome": "", "total": " (total)", "set": ""}[output.kind]
@@ -366,20 +366,20 @@ def _mermaid_text(text: str) -> str:
 # ---- Graphviz -----------------------------------------------------------------------------------
 
 _DOT_SHAPES = {
-    "input": 'shape=parallelogram, style=filled, fillcolor="#e3f2fd", color="#1565c0"',
-    "parameter": 'shape=hexagon, style=filled, fillcolor="#fff3e0", color="#ef6c00"',
-    "value": 'shape=box, style="rounded,filled", fillcolor="#ede7f6", color="#5e35b1"',
-    "condition": 'shape=diamond, style=filled, fillcolor="#fffde7", color="#9e9d24"',
-    "rule": 'shape=box, style="filled,bold", fillcolor="#e8f5e9", color="#2e7d32"',
-    "output": 'shape=doubleoctagon, style=filled, fillcolor="#fce4ec", color="#ad1457"',
+    "input": {"shape": "parallelogram", "style": "filled", "fillcolor": "#e3f2fd", "color": "#1565c0"},
+    "parameter": {"shape": "hexagon", "style": "filled", "fillcolor": "#fff3e0", "color": "#ef6c00"},
+    "value": {"shape": "box", "style": "rounded,filled", "fillcolor": "#ede7f6", "color": "#5e35b1"},
+    "condition": {"shape": "diamond", "style": "filled", "fillcolor": "#fffde7", "color": "#9e9d24"},
+    "rule": {"shape": "box", "style": "filled,bold", "fillcolor": "#e8f5e9", "color": "#2e7d32"},
+    "output": {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#fce4ec", "color": "#ad1457"},
 }
 _DOT_STATES = {
-    "true": 'penwidth=3, color="#2e7d32"',
-    "false": 'penwidth=2, color="#c62828", style="filled,dashed"',
-    "fired": 'penwidth=4, color="#1b5e20"',
-    "overridden": 'penwidth=3, color="#ef6c00", style="filled,dashed"',
-    "off": 'fontcolor="#9e9e9e", color="#bdbdbd", fillcolor="#f5f5f5"',
-    "on": "penwidth=2",
+    "true": {"penwidth": "3", "color": "#2e7d32"},
+    "false": {"penwidth": "2", "color": "#c62828", "style": "filled,dashed"},
+    "fired": {"penwidth": "4", "color": "#1b5e20"},
+    "overridden": {"penwidth": "3", "color": "#ef6c00", "style": "filled,dashed"},
+    "off": {"fontcolor": "#9e9e9e", "color": "#bdbdbd", "fillcolor": "#f5f5f5"},
+    "on": {"penwidth": "2"},
 }
 
 
@@ -397,10 +397,9 @@ def to_dot(pic: Picture) -> str:
             continue
         out.append(f"  // {kind}s")
         for node in members:
-            attributes = [f"label={_dot_string(chr(10).join(_wrap(node.label)))}", _DOT_SHAPES[kind]]
-            if node.state:
-                attributes.append(_DOT_STATES[node.state])
-            out.append(f"  {node.id} [{', '.join(attributes)}];")
+            attributes = {"label": "\n".join(_wrap(node.label)), **_DOT_SHAPES[kind],
+                          **_DOT_STATES.get(node.state, {})}
+            out.append(f"  {node.id} [{', '.join(f'{k}={_dot_string(v)}' for k, v in attributes.items())}];")
     out.append("  // edges")
     for edge in pic.edges:
         attributes = []

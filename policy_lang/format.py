@@ -65,10 +65,6 @@ def format_policy(text: str, filename: str = "<policy>") -> str:
     return formatted
 
 
-def is_formatted(text: str, filename: str = "<policy>") -> bool:
-    return format_policy(text, filename) == text
-
-
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     # The grammar of the parser, keeping the punctuation and keywords it normally drops.
@@ -174,8 +170,8 @@ def _body_line(part: Tree) -> list:
         return events
     tokens = _tokens(part)
     lead = 1
-    while lead < len(tokens) and tokens[lead].type in _BODY_KEYWORDS and tokens[lead - 1].type in _BODY_KEYWORDS:
-        lead += 1
+    while lead < len(tokens) and {tokens[lead - 1].type, tokens[lead].type} <= _BODY_KEYWORDS:
+        lead += 1  # `expect rules`: both words lead the line
     events = [_Line("body", None), *tokens[:lead], _Open()]
     if kind == "effects":
         for i, effect in enumerate(ch[1:]):
@@ -217,6 +213,8 @@ class _Anchor:
 
 
 class _Printer:
+    """Places the tokens on lines as the events say, and the comments between them by position."""
+
     def __init__(self, text: str, comments: list[tuple[int, int, str]]):
         self.text = text
         self.comments = comments

@@ -172,7 +172,8 @@ class Named:
 
     `where` says what to underline: `token` (what the parser stopped at), `gap` (the place just
     after the previous word, where something is missing) or `previous` (the word before).
-    Messages and hints may use {token}, {previous} and {keyword} (the declaration's first word).
+    Messages and hints may use {token}, {previous}, {keyword} (the declaration's first word) and
+    {name} (its second).
     """
     message: str
     hint: str | None
@@ -189,22 +190,25 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
      ["rule a for item in items:", "rule a for\n"]),
     (Named("missing `in` after `for each {previous}`", "write `for each {previous} in items:`", "gap"),
      ["rule a for each i items:", "rule a for each i\n", "rule a for each i: x"]),
-    (Named("missing `:` after the list the rule goes through", "write `rule NAME for each item in items:`", "gap"),
+    (Named("missing `:` after the list the rule goes through", "write `rule {name} for each item in items:`", "gap"),
      ["rule a for each i in items when x", "rule a for each i in items\n", "rule a for each i in items cites x",
       "rule a for each i in o.items when x", "rule a for each i in o.items\n"]),
     (Named("`cites` must be followed by a clause's name or a quoted text",
            "write `cites late_request` or `cites \"the text of the clause\"`", "previous"),
-     ["rule a:\n cites\n", "rule a:\n cites 12"]),
+     ["rule a:\n cites\n", "rule a:\n cites 12", "rule a for each i in s:\n cites\n",
+      "rule a for each i in s:\n cites 12"]),
     (Named("`when` must be followed by a condition", "write `when request_date > last_request_day`", "previous"),
-     ["rule a:\n when\n"]),
+     ["rule a:\n when\n", "rule a for each i in s:\n when\n"]),
     (Named("`then` must be followed by what the rule does",
            "write `then refuse`, `then add item.price to refund` or `then note`", "previous"),
-     ["rule a:\n when x\n then\n"]),
+     ["rule a:\n when x\n then\n", "rule a for each i in s:\n when x\n then\n"]),
     (Named("the sentence after `because` must be in double quotes", 'write `because "..."`'),
-     ["rule a:\n because x", "rule a:\n because\n", "rule a:\n because 12"]),
+     ["rule a:\n because x", "rule a:\n because\n", "rule a:\n because 12",
+      "rule a for each i in s:\n because x", "rule a for each i in s:\n because\n",
+      "rule a:\n when x\n then y\n because z", "rule a for each i in s:\n when x\n then y\n because z"]),
     (Named("missing `:` after the clause's name", 'write `clause {previous}: "..."`', "gap"),
      ['clause a "x"', "clause a\n", "clause a x"]),
-    (Named("the text of a clause must be in double quotes", 'write `clause NAME: "the text as published"`'),
+    (Named("the text of a clause must be in double quotes", 'write `clause {name}: "the text as published"`'),
      ["clause a: x", "clause a:\n", "clause a: 14 days"]),
     (Named("missing `=` after the parameter's name", "write `parameter {previous} = ...`", "gap"),
      ["parameter a 1", "parameter a\n", "parameter a b", "parameter a 14 days", "parameter a 15%"]),
@@ -218,7 +222,7 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
     # after the general case of the same place: a `:` for a `=` is told apart by the token itself
     (Named("write `=` after the name, not `:`", "write `{keyword} {previous} = ...`"),
      ["parameter a: 1", "let a: 1"]),
-    (Named("`{keyword}` must be followed by a name", "write `{keyword} NAME ...`"),
+    (Named("`{keyword}` must be followed by a name", "write a name of letters, digits and `_` after `{keyword}`"),
      ["parameter = 1", "let = 1", "rule :", 'clause : "x"', "enum : a", "record :", "output :",
       "rule\n", "parameter\n", "let\n", "enum\n", "record\n", "output\n", "clause\n"]),
     (Named("missing `:` after the enum's name", "write `enum {previous}: value, value, ...`", "gap"),
@@ -244,7 +248,8 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
     (Named("missing `:` after `outcomes`", "write `outcomes:` and one outcome a line", "gap"),
      ['outcomes\n a "A"', "outcomes\n"]),
     (Named("an outcome's heading must be in double quotes", 'write the heading in quotes, like `{previous} "..."`'),
-     ["outcomes:\n a A", 'outcomes:\n a\n b "B"', "outcomes:\n a\n"]),
+     ["outcomes:\n a A", 'outcomes:\n a\n b "B"', "outcomes:\n a\n", 'outcomes:\n a "A"\n b B',
+      'outcomes:\n a "A" overrides all other rules\n b B', 'outcomes:\n a "A"\n b "B"\n c C']),
     (Named("missing `:` after the output's name", "write `output {previous}: {token} ...`", "gap"),
      ["output x money total", "output x money", "output x optional date"]),
 ]
@@ -357,7 +362,9 @@ class _Context:
         shift = len(replacement) - (b - a)
         if stop < b + shift:  # stopped at the repair or before it
             return False
-        return stop - shift > self.token_end - self.offset
+        line_end = self.text.find("\n", self.token_end)
+        line_end = self.end if line_end < 0 else min(line_end, self.end)
+        return stop - shift >= line_end - self.offset  # past the rest of the line it stopped on
 
     # -- the diagnosis
     def describe(self) -> Diagnostic:
@@ -374,7 +381,8 @@ class _Context:
         if template is None:
             return None
         previous = self.previous.text if self.previous is not None else ""
-        return template.format(token=token_text, previous=previous, keyword=self.keyword)
+        name = self.pieces[1].text if len(self.pieces) > 1 and self.pieces[1].kind == "word" else "name"
+        return template.format(token=token_text, previous=previous, keyword=self.keyword, name=name)
 
     def token_text(self) -> str:
         piece = _at(self.pieces, self.pos)
@@ -418,8 +426,10 @@ class _Context:
             return Diagnostic("RPL002", "quoted text is written between double quotes", span,
                               'write `"..."`, not `\'...\'`')
         if char in "$€£¥":
+            number = _after(self.pieces, self.pos + 1)
+            amount = number.text if number is not None and number.kind == "number" else "25.00"
             return Diagnostic("RPL005", "write amounts without a currency sign", span,
-                              "write `25.00`; the currency is set once, like `currency USD`")
+                              f"write `{amount}`; the currency is set once for the policy, like `currency USD`")
         if char == "%":
             number = _before(self.pieces, self.pos)
             if number is not None and number.kind == "number":
@@ -524,8 +534,9 @@ class _Context:
                 following = _after(self.pieces, piece.end)
                 if following is None or following.kind != "number":
                     continue
+                month = months.index(piece.text.lower()) % 12 + 1 if piece.text.lower() != "sept" else 9
                 return Diagnostic("RPL004", "dates are written YYYY-MM-DD", self.span(piece.start, following.end),
-                                  "write a date like `2026-03-02` for 2 March 2026")
+                                  _date_hint(self.text[piece.start:self.end], month))
         return None
 
     def header_words(self) -> Diagnostic | None:
@@ -579,16 +590,16 @@ class _Context:
             return None
         word = _at(self.pieces, self.pos)
         expected = self.keywords_expected()
-        if word is not None and word.kind == "word" and word.text not in expected:
+        keywords = set(_keyword_terminals(self.lark).values()) | set(DECLARATION_KEYWORDS)
+        if word is not None and word.kind == "word" and word.text not in keywords:
             for guess in difflib.get_close_matches(word.text.lower(), list(expected), n=3, cutoff=0.6):
                 if self.repaired(word.start, word.end, guess):
                     return Diagnostic("RPL006", f"unknown word `{word.text}`", self.span(word.start, word.end),
                                       f"did you mean `{guess}`?")
         previous = self.previous
         if previous is not None and previous.kind == "word":
-            all_keywords = set(_keyword_terminals(self.lark).values()) | set(DECLARATION_KEYWORDS)
-            if previous.text not in all_keywords:
-                for guess in difflib.get_close_matches(previous.text.lower(), sorted(all_keywords), n=3, cutoff=0.7):
+            if previous.text not in keywords:
+                for guess in difflib.get_close_matches(previous.text.lower(), sorted(keywords), n=3, cutoff=0.7):
                     if self.repaired(previous.start, previous.end, guess):
                         return Diagnostic("RPL006", f"unknown word `{previous.text}`",
                                           self.span(previous.start, previous.end), f"did you mean `{guess}`?")
@@ -631,7 +642,7 @@ class _Context:
         for word in order:
             if word not in literal:
                 continue
-            if not self.repaired(at, at, f" {word} "):
+            if not self.repaired(at, at, f" {word} ") and not self.repaired(at, at, f" {word} x "):
                 continue
             token_text = self.token_text()
             if word in ")}":
@@ -687,6 +698,19 @@ class _Context:
         if isinstance(error, UnexpectedEOF):
             return Diagnostic("RPL001", "the declaration ends too early", self.token_span(), None)
         return Diagnostic("RPL001", "this cannot be read", self.span(self.pos, self.pos + 1), None)
+
+
+def _date_hint(text: str, month: int) -> str:
+    """`November 15, 2026` -> write `2026-11-15`; `2 March 2026` is read from its month name on."""
+    m = re.match(r"[A-Za-z]+\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text)
+    if m:
+        try:
+            import datetime
+
+            return f"write `{datetime.date(int(m.group(2)), month, int(m.group(1))).isoformat()}`"
+        except ValueError:
+            pass
+    return "write a date like `2026-03-02` for 2 March 2026"
 
 
 def looks_like_declaration(word: str) -> bool:

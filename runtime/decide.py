@@ -7,6 +7,7 @@ from decimal import Decimal
 import attrs
 
 from compiler import types as T
+from compiler import without_garbage_collection
 from compiler.checked import CheckedOutput
 from compiler.graph import RuleGraph, RuleNode
 from policy_lang.errors import EvaluationError, RequestError, RequestProblem, RplError
@@ -100,7 +101,9 @@ class CompiledPolicy:
         self.outcome_rank = {o.name: o.rank for o in graph.outcomes}
         self.default_outcome = graph.outcomes[-1].name if graph.outcomes else None
         self.overriding_outcomes = {o.name for o in graph.outcomes if o.overrides_all}
-        self.rules_source, self._find_applying = generate(graph, self.evaluator.fns, self.evaluator.calendar)
+        with without_garbage_collection():
+            self.rules_source, self._find_applying = generate(graph, self.evaluator.fns,
+                                                              self.evaluator.calendar)
         self._has_exceptions = any(r.rule.overrides for r in graph.rules)
         self._rule_names = [r.rule.name for r in graph.rules]
         self._rule_overrides = [frozenset(r.rule.overrides) for r in graph.rules]

@@ -41,19 +41,33 @@ class Env:
 Fn = Callable[[Env], object]
 
 
+class _Closures(dict):
+    """Node id -> closure, each built the first time it is asked for.
+
+    The generated rule code decides; closures serve explanations and values computed lazily, so
+    a policy of 10,000 rules builds the few an explanation reads, not one for every node.
+    """
+
+    def __init__(self, evaluator: "Evaluator"):
+        super().__init__()
+        self.evaluator = evaluator
+
+    def __missing__(self, node_id: int) -> Fn:
+        node = self.evaluator.graph.nodes[node_id]
+        fn = self.evaluator._build(node.expr)
+        if node.shared and not _uses_bound(node.expr) and not isinstance(node.expr, (ir.Const, ir.Param)):
+            fn = _remembered(node.id, fn)
+        self[node_id] = fn
+        return fn
+
+
 class Evaluator:
-    """Closures for every node of a rule graph."""
+    """Closures for the nodes of a rule graph."""
 
     def __init__(self, graph: RuleGraph):
         self.graph = graph
         self.calendar = BusinessCalendar(graph.policy.calendar)
-        self.fns: dict[int, Fn] = {}
-        for node in graph.nodes:
-            fn = self._build(node.expr)
-            if node.shared and not _uses_bound(node.expr) and not isinstance(node.expr, (ir.Const, ir.Param)):
-                fn = _remembered(node.id, fn)
-            self.fns[node.id] = fn
-        self.value_fns = {name: self.fns[i] for name, i in graph.values.items()}
+        self.fns: dict[int, Fn] = _Closures(self)
 
     def fn(self, expr: ir.Expr) -> Fn:
         return self.fns[self.graph.ids[expr]]

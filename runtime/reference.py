@@ -196,10 +196,7 @@ class _Walker:
         if isinstance(e, (ir.Const, ir.Param)):
             return e.value
         if isinstance(e, ir.Input):
-            value = self.request
-            for key in e.path:
-                value = value[key]
-            return value
+            return self.input(e.path)
         if isinstance(e, ir.Value):
             if e.name not in self.values:
                 self.values[e.name] = self._eval(self.policy.values[e.name], {})
@@ -211,6 +208,16 @@ class _Walker:
         if isinstance(e, ir.Each):
             return self.each(e, scope)
         return self.op(e, scope)
+
+    def input(self, path: tuple[str, ...]) -> object:
+        """A field of the request by its path, each step known only `when` its fact holds."""
+        value, fields = self.request, self.policy.request
+        for key in path:
+            spec = fields[key]
+            value = self.field(value, key, spec.present_when)
+            inner = _plain(spec.type)
+            fields = self.policy.records[inner.name] if isinstance(inner, T.RecordType) else {}
+        return value
 
     def field(self, record: dict, name: str, present_when: str | None) -> object:
         value = record[name]
@@ -224,6 +231,8 @@ class _Walker:
         """A value as given, None when absent, without complaint (for `is given`)."""
         if isinstance(e, ir.FieldOf):
             return self._eval(e.base, scope)[e.name]
+        if isinstance(e, ir.Input):
+            return self.input(e.path[:-1])[e.path[-1]] if len(e.path) > 1 else self.request[e.path[0]]
         return self._eval(e, scope)
 
     def each(self, e: ir.Each, scope: dict) -> object:

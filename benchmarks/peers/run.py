@@ -108,12 +108,19 @@ def timed(fn, items) -> float:
     return (time.perf_counter() - start) / len(items)
 
 
+SLOW_PASS = 5.0  # seconds: a function whose pass takes longer is not passed again
+
+
 def best_of(measures: dict, items, repeat: int) -> dict:
     """Best-of-`repeat` seconds per item for each function, the rounds interleaved (every
-    function once per round) so that a busy spell on the shared machine hits all of them alike."""
+    function once per round) so that a busy spell on the shared machine hits all of them alike.
+    A function whose first pass took over SLOW_PASS seconds (a pure-Python engine at a few ms
+    per decision, some 100x rpl) is timed on that one pass, to keep the run short."""
     result = dict.fromkeys(measures, float("inf"))
-    for _ in range(repeat):
+    for round_ in range(repeat):
         for key, fn in measures.items():
+            if round_ and result[key] * len(items) > SLOW_PASS:
+                continue
             result[key] = min(result[key], timed(fn, items))
     return result
 

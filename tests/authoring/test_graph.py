@@ -159,3 +159,9 @@ def test_svg_without_graphviz_says_how_to_install_it(monkeypatch):
     result = CliRunner().invoke(cli, ["graph", str(POLICIES / "aputure.rpl"), "--format", "svg"])
     assert result.exit_code == 69
     assert "apt-get install graphviz" in result.output and "--format mermaid" in result.output
+
+
+def test_the_picture_in_the_docs_is_the_current_one(compiled):
+    docs = (POLICIES.parent / "docs" / "authoring.md").read_text()
+    current = render_graph.to_mermaid(render_graph.picture(compiled["aputure"].graph))
+    assert f"```mermaid\n{current}```" in docs, "run `rpl graph policies/aputure.rpl` and paste it in docs/authoring.md"

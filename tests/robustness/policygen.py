@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 # look for them again once fixed.
 AVOID = {
     # `min of` / `max of` an empty list raises ValueError, not an rpl error: guard them
-    "unguarded_min_max_of": True,
+    "unguarded_min_max_of": False,
     # a `when flag` field of the request or of a record reached by a path loses its condition
     "when_on_paths": True,
+    # `is empty` on an optional list passes the checker and fails on an absent one
+    "empty_on_optional_list": True,
     # a let computed early (codegen) raises though no rule needs it: no `n * 14 days` in a let,
     # no dates at the end of the calendar
     "eager_overflow": True,
@@ -267,6 +269,9 @@ class PolicyGen:
             nested = self.names.fresh("Order")
             s.records[nested] = [Field(self.names.fresh("g"), c.choice(scalar + [enum(e) for e in enums]))
                                  for _ in range(c.between(1, 3))]
+            if not AVOID["when_on_paths"] and c.chance(0.5):
+                s.records[nested].insert(0, Field(self.names.fresh("known"), BOOLEAN))
+                s.records[nested][-1].when = s.records[nested][0].name
             request.append(Field(self.names.fresh("order"), record(nested), optional=c.chance(0.3)))
         if c.chance(0.3):  # a list of plain values, to run a rule for each of them
             request.append(Field(self.names.fresh("tags"), list_of(enum(c.choice(enums)))))
@@ -291,7 +296,8 @@ class PolicyGen:
                     found.append(Access(f.name, f.type, optional=True))
                     continue
                 for g in self.schema.records[f.type[1]]:
-                    found.append(Access(f"{f.name}.{g.name}", g.type, g.optional))
+                    guard = f"{f.name}.{g.when}" if g.when else None
+                    found.append(Access(f"{f.name}.{g.name}", g.type, g.optional, guard))
             else:
                 found.append(Access(f.name, f.type, f.optional))
         found += self.params + self.lets
@@ -407,7 +413,10 @@ class PolicyGen:
             return self.expr(BOOLEAN, d)
         if k == 6:  # `is empty`
             t = c.choice([list_of(TEXT), list_of(MONEY)] + self.record_lists() + self.enum_lists())
-            return f"({self.expr(t, d)} {c.choice(('is empty', 'is not empty'))})"
+            subject = self.expr(t, d)
+            if not AVOID["empty_on_optional_list"] and self.readable(t, optional=True):
+                subject = c.choice(self.readable(t, optional=True)).text
+            return f"({subject} {c.choice(('is empty', 'is not empty'))})"
         if k == 7:
             return self.quantifier(d)
         if k == 8:
