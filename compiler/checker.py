@@ -451,11 +451,14 @@ class _Checker:
         return CheckedRule(d.name, var, source, clause, clause_text, condition, tuple(effects),
                            outcome, tuple(because), d.overrides, span=d.span)
 
-    @staticmethod
-    def _outcome_hint(name: str, outcome_names: set[str], outputs) -> str:
+    def _outcome_hint(self, name: str, outcome_names: set[str], outputs) -> str:
         guess = did_you_mean(name, outcome_names | {"add", "subtract", "set", "note"})
         if guess:
             return guess
+        if name in ("then", "when", "cites", "because", "overrides", "to", "from", "each", "for"):
+            return f"`{name}` is a word of the language, read here as an outcome: is it written twice, or misplaced?"
+        if name in self.params or name in self.let_decls or name in self.request:
+            return f"`{name}` is a value, not an outcome: is it written twice, or is something missing before it?"
         if name in outputs:
             return f"`{name}` is an output: write `add ... to {name}` or `set {name} to ...`"
         if not outcome_names:
@@ -592,6 +595,9 @@ class _Checker:
             enum = enum.inner if isinstance(enum, T.OptionalType) else enum.element
         values = [v for v, _ in self.scope] + list(self.let_decls) + list(self.params) + list(self.request)
         guess = self._field_path_hint(name, exact=True) or did_you_mean(name, values)
+        joined = self._field_path_hint(name, exact=True, joined=True)
+        if joined:
+            guess = joined
         if isinstance(enum, T.EnumType) and not guess:
             self.error("RPL022", f"`{name}` is not a {enum.name} value", e.span, _enum_hint(name, enum))
             return
@@ -610,7 +616,7 @@ class _Checker:
             guess = did_you_mean(name, all_members)
         self.error("RPL020", f"unknown name `{name}`", e.span, guess)
 
-    def _field_path_hint(self, name: str, exact: bool) -> str | None:
+    def _field_path_hint(self, name: str, exact: bool, joined: bool = False) -> str | None:
         """`delivery_date` written for `order.delivery_date`, `price` for `item.price`."""
         paths = []
         for var, type_ in reversed(self.scope):
@@ -620,6 +626,9 @@ class _Checker:
             inner = _strip_optional(spec.type)
             if isinstance(inner, T.RecordType):
                 paths += [(f, f"{field}.{f}") for f in self.records.get(inner.name, {})]
+        if joined:  # `itemprice` for `item.price`: the dot left out
+            glued = [p for f, p in paths if p.replace(".", "") == name]
+            return f"did you mean `{glued[0]}`?" if glued else None
         same = [p for f, p in paths if f == name]
         if exact:
             return f"did you mean `{same[0]}`?" if same else None

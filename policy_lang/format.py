@@ -26,7 +26,6 @@ from functools import lru_cache
 import attrs
 from lark import Lark, Token, Tree
 
-from . import ast
 from .parser import GRAMMAR, parse_policy
 
 INDENT = 2  # the lines of a body
@@ -60,7 +59,7 @@ def format_policy(text: str, filename: str = "<policy>") -> str:
     for event in _events(tree):
         printer.feed(event)
     formatted = printer.finish()
-    if _meaning(parse_policy(formatted, filename)) != _meaning(original):
+    if parse_policy(formatted, filename) != original:  # spans aside, the same tree
         raise FormatterBug(f"formatting {filename} would change what it means; it was left as it is")
     return formatted
 
@@ -78,12 +77,6 @@ def _comments(text: str, tokens: list[Token]) -> list[tuple[int, int, str]]:
     ends = [t.start_pos for t in tokens] + [len(text)]
     return [(m.start(), m.end(), m.group().rstrip())
             for start, end in zip(starts, ends) for m in _COMMENT.finditer(text, start, end)]
-
-
-def _meaning(policy: ast.Policy) -> tuple:
-    """The declarations, with the one span that equality does not leave out (a rule's `cites`)."""
-    return tuple(attrs.evolve(d, cites=d.cites[:2]) if isinstance(d, ast.Rule) and d.cites else d
-                 for d in policy.declarations)
 
 
 # ---- From the tree: tokens, and where lines, columns and continuations are --------------------

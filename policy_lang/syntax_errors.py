@@ -155,7 +155,7 @@ def _found(token) -> str:
     if token.type == "$END":
         return "the end of the declaration"
     if token.type == "STRING":
-        return "a quoted text"
+        return "quoted text"
     return f"`{_short(str(token))}`"
 
 
@@ -243,6 +243,12 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
      ["record R:\n a text", "request:\n a text", "record R:\n a: text\n b text", "request:\n a: text\n b text"]),
     (Named("the field has no type", "write its type after the `:`, like `price: money`", "previous"),
      ["record R:\n a:\n", "request:\n a:\n", "record R:\n a: = 1", "request:\n a: = 1"]),
+    (Named("the field has no name", "write the field's name before the `:`, like `price: money`"),
+     ["record R:\n a: text\n : text", "request:\n a: text\n : text", "record R:\n : text",
+      "request:\n : text", 'request:\n a: text "x"\n : text', 'record R:\n a: text "x"\n : text',
+      "request:\n a: K = v\n : text", "record R:\n a: K = v\n : text", "record R:\n a: text when b\n : text",
+      'record R:\n a: text when b "x"\n : text', 'request:\n a: K = v "x"\n : text',
+      "request:\n a: list of K\n : text", "request:\n a: optional date\n : text"]),
     (Named("this has no fields", "list the fields, one a line, like `price: money`", "previous"),
      ["record R:\n", "request:\n"]),
     (Named("missing `:` after `outcomes`", "write `outcomes:` and one outcome a line", "gap"),
@@ -452,7 +458,8 @@ class _Context:
         if one == "=" and self.text[self.pos - 1:self.pos] == "=" and isinstance(self.error, UnexpectedToken):
             return Diagnostic("RPL007", "`==` is not rpl", self.span(self.pos - 1, self.pos + 1),
                               "write one `=` to give a value, and `is` to compare values")
-        in_expression = isinstance(self.error, UnexpectedCharacters) or "EQUAL" not in self.error.expected
+        in_expression = isinstance(self.error, UnexpectedCharacters) or (
+            "EQUAL" not in self.error.expected and self._in_expression())
         if two == "==":
             return Diagnostic("RPL007", "`==` is not rpl", self.span(self.pos, self.pos + 2),
                               "write `is` to compare values, like `kind is return`")
@@ -469,12 +476,27 @@ class _Context:
                               self.span(self.pos, self.pos + width), f"write `{word}`")
         if one == "!":
             return Diagnostic("RPL007", "`!` is not rpl", self.span(self.pos, self.pos + 1), "write `not`")
-        if one == "=" and in_expression and isinstance(self.error, UnexpectedToken):
+        if one == "=" and in_expression and isinstance(self.error, UnexpectedToken) \
+                and not (self.previous is not None and self.previous.text == "="):
             return Diagnostic("RPL007", "`=` does not compare", self.span(self.pos, self.pos + 1),
                               "write `is` to compare values, like `kind is return`")
         if two == "<>":
             return Diagnostic("RPL007", "`<>` is not rpl", self.span(self.pos, self.pos + 2), "write `is not`")
         return None
+
+    def _in_expression(self) -> bool:
+        """Whether the parser stopped in an expression: after `when`, `if`, `and`..., or a value's `=`."""
+        seen_equals = False
+        for piece in reversed([p for p in self.pieces if p.end <= self.pos]):
+            if piece.text in ("when", "if", "where", "and", "or", "not", "is", "then", "else"):
+                return piece.text != "then" or self.keyword != "rule"
+            if piece.text in ("because", "cites", "overrides"):
+                return False
+            if piece.text == "=":
+                seen_equals = True
+            if piece.text in ("let", "parameter"):
+                return seen_equals
+        return False
 
     def units(self) -> Diagnostic | None:
         """A number with its unit written as a word: `15 percent`, `14 dys`, `2 weeks`, `25.00 USD`."""
@@ -560,10 +582,18 @@ class _Context:
             return None
         before = _before(self.pieces, self.previous.start)
         p, q = self.previous, before
-        if q is None or p.kind != "word" or p.text not in _RULE_PARTS + ("and", "or", "not", "is"):
+        if p.text == "optional" or (p.text == "of" and q is not None and q.text == "list"):
+            what = "`optional`" if p.text == "optional" else "`list of`"
+            return Diagnostic("RPL001", f"{what} must be followed by a type", self.span(p.start, p.end),
+                              f"write {what[:-1]} date`, or another type")
+        keywords = set(_keyword_terminals(self.lark).values()) | set(DECLARATION_KEYWORDS)
+        if q is None or p.kind != "word" or p.text not in keywords:
             return None
-        if q.text == p.text:
+        if q.text == p.text and self.repaired(p.start, p.end, ""):
             return Diagnostic("RPL001", f"`{p.text}` is written twice", self.span(p.start, p.end), "remove one")
+        if q.text in DECLARATION_KEYWORDS and q.text not in ("policy", "version", "currency", "calendar"):
+            return Diagnostic("RPL001", f"`{q.text}` must be followed by a name", self.span(q.end, q.end),
+                              f"`{p.text}` is a word of the language; write a name after `{q.text}`")
         needs = {
             "when": ("`when` must be followed by a condition", "write `when request_date > last_request_day`"),
             "then": ("`then` must be followed by what the rule does",
@@ -573,11 +603,19 @@ class _Context:
             "because": ("the sentence after `because` must be in double quotes", 'write `because "..."`'),
             "and": ("`and` must be followed by another condition", "remove `and`, or add the missing condition"),
             "or": ("`or` must be followed by another condition", "remove `or`, or add the missing condition"),
+            "set": ("`set` must be followed by an output's name", "write `set refund_method to ...`"),
+            "add": ("`add` must be followed by an amount", "write `add item.price to refund`"),
+            "subtract": ("`subtract` must be followed by an amount", "write `subtract item.price from refund`"),
+            "optional": ("`optional` must be followed by a type", "write `optional date`"),
+            "each": ("`each` must be followed by a name for the element", "write `for each item in items`"),
         }
         if q.text not in needs:
             return None
         message, hint = needs[q.text]
         return Diagnostic("RPL001", message, self.span(q.start, q.end), hint)
+
+    def keyword_expected(self, keyword: str) -> bool:
+        return keyword in self.keywords_expected()
 
     def keywords_expected(self) -> dict[str, str]:
         if not isinstance(self.error, UnexpectedToken):
@@ -592,7 +630,9 @@ class _Context:
         expected = self.keywords_expected()
         keywords = set(_keyword_terminals(self.lark).values()) | set(DECLARATION_KEYWORDS)
         if word is not None and word.kind == "word" and word.text not in keywords:
-            for guess in difflib.get_close_matches(word.text.lower(), list(expected), n=3, cutoff=0.6):
+            guesses = difflib.get_close_matches(word.text.lower(), list(expected), n=3, cutoff=0.7)
+            guesses += difflib.get_close_matches(word.text.lower(), sorted(keywords), n=3, cutoff=0.75)
+            for guess in dict.fromkeys(guesses):
                 if self.repaired(word.start, word.end, guess):
                     return Diagnostic("RPL006", f"unknown word `{word.text}`", self.span(word.start, word.end),
                                       f"did you mean `{guess}`?")
@@ -606,13 +646,19 @@ class _Context:
         return None
 
     def repeated_word(self) -> Diagnostic | None:
+        """`when when`, `: :`, or a word repeated one word before the parser stops (`boolean boolean when`)."""
+        if not isinstance(self.error, UnexpectedToken) or self.previous is None:
+            return None
         word = _at(self.pieces, self.pos)
-        if word is None or self.previous is None or word.text != self.previous.text:
-            return None
-        if not isinstance(self.error, UnexpectedToken) or not self.repaired(word.start, word.end, ""):
-            return None
-        return Diagnostic("RPL001", f"`{_short(word.text)}` is written twice", self.span(word.start, word.end),
-                          "remove one")
+        pairs = [(self.previous, word), (_before(self.pieces, self.previous.start), self.previous)]
+        for first, second in pairs:
+            if first is None or second is None or first.text != second.text:
+                continue
+            if self.repaired(second.start, second.end, ""):
+                what = "the quoted text" if second.kind == "string" else f"`{second.text}`"
+                return Diagnostic("RPL001", f"{what} is written twice", self.span(second.start, second.end),
+                                  "remove one")
+        return None
 
     def table(self) -> Diagnostic | None:
         named = _named(self.error, self.lark) if self.start == "policy" else None
@@ -639,9 +685,14 @@ class _Context:
                 and self.repaired(at, at, " of "):
             return Diagnostic("RPL001", f"missing `of` after `{self.previous.text}`", self.gap_span(),
                               f"write `{self.previous.text} of ...`")
+        token = _at(self.pieces, self.pos)
+        starts_line = token is not None and not self.text[self.text.rfind("\n", 0, token.start) + 1:token.start].strip()
+        effect_word = token is not None and token.text in ("add", "subtract", "set", "note")
         for word in order:
             if word not in literal:
                 continue
+            if word == "then" and not (starts_line or effect_word):
+                continue  # any name could be an outcome: only a new line or an effect's word says `then`
             if not self.repaired(at, at, f" {word} ") and not self.repaired(at, at, f" {word} x "):
                 continue
             token_text = self.token_text()
@@ -694,7 +745,11 @@ class _Context:
             if str(token) in DECLARATION_KEYWORDS and "NAME" not in error.expected:
                 return Diagnostic("RPL001", f"the declaration before this `{token}` is not finished",
                                   self.token_span(), hint)
-            return Diagnostic("RPL001", f"unexpected {_found(token)}", self.token_span(), hint)
+            if token.type == "NAME" and _after(self.pieces, self.token_end) is not None \
+                    and _after(self.pieces, self.token_end).text == "=" and self.keyword_expected("let"):
+                return Diagnostic("RPL001", f"`{token}` does not start a declaration", self.token_span(),
+                                  f"write `parameter {token} = ...` for a fixed value, or `let {token} = ...`")
+            return Diagnostic("RPL001", f"{_found(token)} cannot come here", self.token_span(), hint)
         if isinstance(error, UnexpectedEOF):
             return Diagnostic("RPL001", "the declaration ends too early", self.token_span(), None)
         return Diagnostic("RPL001", "this cannot be read", self.span(self.pos, self.pos + 1), None)

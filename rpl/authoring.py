@@ -52,8 +52,8 @@ def fmt(files, check):
     status = EXIT_OK
     for path in paths:
         try:
-            text = sys.stdin.buffer.read().decode("utf-8") if path == "-" else \
-                Path(path).read_text(encoding="utf-8")
+            # bytes, so that line ends are seen as they are (the layout's are `\n`)
+            text = (sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()).decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             click.echo(f"{path}: error: cannot read it: {getattr(error, 'strerror', None) or error}", err=True)
             status = EXIT_POLICY
@@ -83,7 +83,7 @@ def fmt(files, check):
         elif path == "-":
             click.echo(formatted, nl=False)
         else:
-            Path(path).write_text(formatted, encoding="utf-8")
+            Path(path).write_bytes(formatted.encode("utf-8"))
             click.echo(f"formatted {path}", err=True)
     if "-" not in paths:
         verb = "would be reformatted" if check else "reformatted"

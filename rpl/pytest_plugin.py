@@ -6,6 +6,7 @@ Installed with rpl (entry point `pytest11`), so `pytest` in a policy repository 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,21 @@ from policy_lang.errors import PolicyError
 def pytest_collect_file(file_path: Path, parent):
     from runtime.testing import EXAMPLES_FILE
 
-    if file_path.suffix == ".rpl" and file_path.name != EXAMPLES_FILE:
+    if file_path.suffix == ".rpl" and file_path.name != EXAMPLES_FILE and _has_examples(file_path):
         return PolicyFile.from_parent(parent, path=file_path)
     return None
+
+
+def _has_examples(path: Path) -> bool:
+    """A policy with examples in it or beside it; other `.rpl` files (broken ones kept as test
+    data, say) are not collected."""
+    if (path.with_suffix("") / "examples.rpl").exists():
+        return True
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return re.search(r"^example\b", text, re.MULTILINE) is not None
 
 
 class PolicyFile(pytest.File):

@@ -161,7 +161,8 @@ def test_svg_without_graphviz_says_how_to_install_it(monkeypatch):
     assert "apt-get install graphviz" in result.output and "--format mermaid" in result.output
 
 
-def test_the_picture_in_the_docs_is_the_current_one(compiled):
-    docs = (POLICIES.parent / "docs" / "authoring.md").read_text()
+@pytest.mark.parametrize("document", ["docs/authoring.md", "README.md"])
+def test_the_picture_in_the_docs_is_the_current_one(compiled, document):
+    docs = (POLICIES.parent / document).read_text()
     current = render_graph.to_mermaid(render_graph.picture(compiled["aputure"].graph))
-    assert f"```mermaid\n{current}```" in docs, "run `rpl graph policies/aputure.rpl` and paste it in docs/authoring.md"
+    assert f"```mermaid\n{current}```" in docs, f"run `rpl graph policies/aputure.rpl` and paste it in {document}"

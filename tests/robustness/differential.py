@@ -64,7 +64,7 @@ def _error(error: RplError):
     return ("error", type(error).__name__, paths)
 
 
-def compare(policy_text: str, requests, tally: Tally, explain: bool = True):
+def compare(policy_text: str, requests, tally: Tally, explain: bool = False):
     """Compile `policy_text` and decide every request both ways; raise Disagreement on a difference.
 
     Returns the compiled policy, or None when the checker refused it.

@@ -1,0 +1,88 @@
+"""Run every benchmark and write benchmarks/RESULTS.md: one command regenerates the table.
+
+    python benchmarks/report.py            # a few minutes on 2 cores
+    python benchmarks/report.py --quick    # smaller counts, no 10,000-rule policy
+
+Ratios are measured in the same run as their baselines; absolute times depend on the machine and
+on what else runs on it (the report records the machine, the date and the load).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+import bench_cli  # noqa: E402
+import bench_decide  # noqa: E402
+
+
+def _scale(sizes: str) -> str:
+    return subprocess.run([sys.executable, str(HERE / "bench_scale.py"), "--sizes", sizes],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    count = 500 if args.quick else 2000
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {datetime.date.today().isoformat()}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}",
+        f"- load average when started: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"- command: `python benchmarks/report.py{' --quick' if args.quick else ''}`",
+        "",
+        "## Deciding aputure from Python (per decision, best of 5 runs over "
+        f"{count:,} generated requests)",
+        "",
+        "| measure | µs/decision | ratio | target |",
+        "|---|---:|---:|---:|",
+    ]
+    rows = bench_decide.measure(count, 5)
+    base_full, base_decide = rows["baseline: parse + decide"], rows["baseline: decide (parsed)"]
+    targets = {"rpl: decide from dict": (base_full, "≤ 2x"), "rpl: decide (validated)": (base_decide, "≤ 1.5x"),
+               "rpl: decide + explanation": (base_full, "≤ 3x")}
+    for name, seconds in rows.items():
+        ratio, target = ("", "")
+        if name in targets:
+            ratio, target = f"{seconds / targets[name][0]:.2f}x", targets[name][1]
+        lines.append(f"| {name} | {seconds * 1e6:.2f} | {ratio} | {target} |")
+    start = bench_cli.cold_start()
+    t = bench_cli.throughput(2000 if args.quick else 20000)
+    lines += [
+        "",
+        "## The command line",
+        "",
+        "| measure | value | target |",
+        "|---|---:|---:|",
+        f"| cold start `rpl eval aputure.rpl one-request.json`, first run after an edit | "
+        f"{start['first_run_s'] * 1000:.0f} ms | |",
+        f"| cold start, every run after | {start['warm_s'] * 1000:.0f} ms | < 300 ms |",
+        f"| `rpl eval --jsonl` ({t['count']:,} requests), with explanations | "
+        f"{t['baseline_s'] / t['rpl_s']:.2f}x the baseline script's throughput | ≥ 0.5x |",
+        f"| `rpl eval --jsonl --outputs-only` | {t['baseline_s'] / t['rpl_outputs_only_s']:.2f}x | ≥ 0.5x |",
+        f"| baseline script | {t['count'] / t['baseline_s']:,.0f} decisions/s | |",
+        "",
+        "## Policies of many rules (one process per size)",
+        "",
+        "```",
+        _scale("10,100,1000" if args.quick else "10,100,1000,10000").rstrip(),
+        "```",
+        "",
+    ]
+    (HERE / "RESULTS.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
