@@ -18,6 +18,7 @@ class FieldSpec:
     has_default: bool = False
     present_when: str | None = None
     label: str | None = None
+    stage: str | None = None  # `at inspection`: may be unknown before that stage (runtime/residual.py)
     span: Span | None = attrs.field(eq=False, repr=False, default=None)
 
 

@@ -263,6 +263,7 @@ class _Checker:
                     self.error("RPL035", "a default must be a plain value", f.default.span,
                                "write a value like `0.00` or an enum value")
             out[f.name] = FieldSpec(f.name, type_, default, has_default, f.present_when, f.label,
+                                    stage=f.stage,  # `at STAGE`, for residual decisions
                                     span=f.span)
         for f in fields:
             if f.present_when is not None:
@@ -428,7 +429,11 @@ class _Checker:
                     self.error("RPL026", f"`{e.outcome}` is not an outcome", e.span,
                                self._outcome_hint(e.outcome, outcome_names, outputs))
                 elif outcome is not None:
-                    self.error("RPL011", f"rule `{d.name}` gives two outcomes", e.span, "give one outcome per rule")
+                    if outcome == e.outcome:
+                        self.error("RPL011", f"`{e.outcome}` is written twice", e.span, "remove one")
+                    else:
+                        self.error("RPL011", f"the rule `{d.name}` gives two outcomes, `{outcome}` and `{e.outcome}`",
+                                   e.span, "give one outcome per rule; write two rules if both can happen")
                 else:
                     outcome = e.outcome
                 effects.append(Effect("outcome", e.outcome, span=e.span))
@@ -594,6 +599,9 @@ class _Checker:
         while isinstance(enum, (T.OptionalType, T.SetType, T.ListType)):
             enum = enum.inner if isinstance(enum, T.OptionalType) else enum.element
         values = [v for v, _ in self.scope] + list(self.let_decls) + list(self.params) + list(self.request)
+        if isinstance(enum, T.EnumType) and did_you_mean(name, enum.members):
+            self.error("RPL022", f"`{name}` is not a {enum.name} value", e.span, _enum_hint(name, enum))
+            return
         guess = self._field_path_hint(name, exact=True) or did_you_mean(name, values)
         joined = self._field_path_hint(name, exact=True, joined=True)
         if joined:

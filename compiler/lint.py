@@ -516,14 +516,16 @@ def _scope(logic: _Logic, rule: CheckedRule, var: str | None = None) -> _Scope:
     if rule.var is None:
         return _Scope(None, (), logic.formula(condition), ("const", True))
     var = var or rule.var
-    condition = _rename(condition, rule.var, var)
+    if var != rule.var:
+        condition = _rename(condition, rule.var, var)
     sources, known = [], []
     source = logic.canon(rule.source)
     while True:
         sources.append(source)
         if isinstance(source, ir.Each) and source.kind == "filter":
             if source.where is not None:
-                known.append(logic.formula(_rename(source.where, source.var, var)))
+                where = source.where if source.var == var else _rename(source.where, source.var, var)
+                known.append(logic.formula(where))
             source = source.source
             continue
         break
@@ -552,20 +554,25 @@ def _covered_rules(checked: CheckedPolicy, logic: _Logic, scopes: dict) -> list[
     """A rule whose every application comes with a refusal that overrides it."""
     outcomes = {o.name: o for o in checked.outcomes}
     overridden = {name for r in checked.rules for name in r.overrides}
+    refusals = [a for a in checked.rules if a.name in scopes and a.name not in overridden
+                and a.outcome in outcomes and outcomes[a.outcome].overrides_all]
+    if not refusals:
+        return []
+    looked_at = {r.name: _terms(scopes[r.name]) for r in checked.rules if r.name in scopes}
     found = []
     for b in checked.rules:
         if b.name not in scopes:
             continue
-        for a in checked.rules:
-            if a is b or a.name not in scopes or a.name in overridden or a.name in b.overrides:
+        for a in refusals:
+            if a is b or a.name in b.overrides or b.outcome == a.outcome:
                 continue
-            strong = outcomes.get(a.outcome)
-            if strong is None or not strong.overrides_all or b.outcome == a.outcome:
-                continue
-            mine = outcomes.get(b.outcome)
+            mine, strong = outcomes.get(b.outcome), outcomes[a.outcome]
             if mine is not None and mine.overrides_all and mine.rank < strong.rank:
                 continue
-            if _always_with(logic, b, a):
+            # what a refusal looks at must be constrained by the rule for one to follow from the other
+            if not looked_at[a.name] <= looked_at[b.name] | {_ELEMENT}:
+                continue
+            if _always_with(logic, b, a, scopes[b.name]):
                 found.append(_warning(
                     "RPL121", f"the rule `{b.name}` never matters: whenever it applies, `{a.name}` gives "
                     f"`{a.outcome}`, which overrides it", name_span(b.span, b.name),
@@ -574,10 +581,35 @@ def _covered_rules(checked: CheckedPolicy, logic: _Logic, scopes: dict) -> list[
     return found
 
 
-def _always_with(logic: _Logic, b: CheckedRule, a: CheckedRule) -> bool:
+_ELEMENT = ir.Var("__element", T.BOOLEAN)
+
+
+def _terms(scope: _Scope) -> frozenset:
+    """The terms a rule's condition and its element's facts are about, its element renamed `_ELEMENT`."""
+    found = set()
+
+    def walk(formula):
+        kind = formula[0]
+        if kind == "atom":
+            atom = formula[1]
+            found.add(_rename(atom.term, scope.var, _ELEMENT.name) if scope.var else atom.term)
+            if atom.kind == "order":
+                other = atom.values[1]
+                found.add(_rename(other, scope.var, _ELEMENT.name) if scope.var else other)
+        elif kind == "not":
+            walk(formula[1])
+        elif kind in ("and", "or"):
+            for part in formula[1]:
+                walk(part)
+
+    walk(scope.condition)
+    walk(scope.known)
+    return frozenset(found)
+
+
+def _always_with(logic: _Logic, b: CheckedRule, a: CheckedRule, sb: _Scope) -> bool:
     """Whether `a` applies whenever `b` does (for the same element, if both go through a list)."""
     try:
-        sb = _scope(logic, b)
         if a.var is None:
             sa = _scope(logic, a)
         else:
@@ -597,15 +629,21 @@ def _conflicts(checked: CheckedPolicy, logic: _Logic) -> list[Diagnostic]:
     """Two rules of equal standing that set one output to different values, shown by a request."""
     outcomes = {o.name: o for o in checked.outcomes}
     found, reported = [], set()
-    setters = [(r, e) for r in checked.rules for e in r.effects if e.kind == "set"]
-    for (a, ea), (b, eb) in itertools.combinations(setters, 2):
-        if a is b or ea.output != eb.output or (ea.output, b.name) in reported:
+    witness = _Witness(checked, logic)
+    by_output: dict = {}
+    for r in checked.rules:
+        for e in r.effects:
+            if e.kind == "set":
+                by_output.setdefault(e.output, []).append((r, e))
+    pairs = [pair for setters in by_output.values() for pair in itertools.combinations(setters, 2)]
+    for (a, ea), (b, eb) in pairs[:_MAX_PAIRS]:
+        if a is b or (ea.output, b.name) in reported:
             continue
         if a.name in b.overrides or b.name in a.overrides or not _same_standing(a, b, outcomes):
             continue
         if logic.canon(ea.value) == logic.canon(eb.value) and a.var is None and b.var is None:
             continue
-        shown = _Witness(checked, logic).conflict(a, ea, b, eb)
+        shown = witness.conflict(a, ea, b, eb)
         if shown is None:
             continue
         reported.add((ea.output, b.name))
@@ -615,6 +653,9 @@ def _conflicts(checked: CheckedPolicy, logic: _Logic) -> list[Diagnostic]:
             f"for example when {shown}; the first one written wins, so make their conditions exclusive, "
             f"or write `overrides {a.name}` in `{b.name}` if it is the exception"))
     return found
+
+
+_MAX_PAIRS = 2_000  # pairs of rules setting one output looked at; beyond, no claim
 
 
 def _same_standing(a: CheckedRule, b: CheckedRule, outcomes: dict) -> bool:

@@ -250,6 +250,9 @@ class FieldDecl:
     default: Expr | None = None
     present_when: str | None = None
     label: str | None = None
+    # `at inspection`: the stage from which the fact is known; before it, a request for a
+    # residual decision may leave the field out (runtime/residual.py).
+    stage: str | None = None
     span: Span | None = _span()
 
 

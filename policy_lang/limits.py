@@ -79,14 +79,13 @@ def check_text(source: Source) -> list[Diagnostic]:
 
 
 def cap(problems: list[Diagnostic], source: Source) -> list[Diagnostic]:
-    """At most MAX_REPORTED problems, and a last one saying how many more there were."""
+    """At most MAX_REPORTED problems, and a last one saying that there are more."""
     if len(problems) <= MAX_REPORTED:
         return problems
-    rest = problems[MAX_REPORTED:]
-    first = next((p.span for p in rest if p.span is not None), Span(source, 0, 0))
+    first = next((p.span for p in problems[MAX_REPORTED:] if p.span is not None), Span(source, 0, 0))
     return problems[:MAX_REPORTED] + [Diagnostic(
-        "RPL099", f"{_n(len(rest))} more problems are not shown", first,
-        f"rpl reports the first {MAX_REPORTED} problems at once; fix these first")]
+        "RPL099", "more problems follow", first,
+        f"rpl reports the first {MAX_REPORTED} problems at once: fix these and check again")]
 
 
 # ---- The tree ---------------------------------------------------------------------------------

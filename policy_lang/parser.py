@@ -112,6 +112,8 @@ def _syntax_errors_by_declaration(source: Source) -> list[Diagnostic]:
     for _ in range(100):
         restart = None
         for start, end in _declaration_chunks(text, pos):
+            if len(syntax) + len(built) > limits.MAX_REPORTED:  # limits: enough to report
+                break
             try:
                 tree = _lark().parse(text[start:end], start="policy")
             except UnexpectedInput as error:
@@ -129,7 +131,7 @@ def _syntax_errors_by_declaration(source: Source) -> list[Diagnostic]:
             builder = _AstBuilder(source, start)
             _build(builder, tree)
             built.extend(builder.problems)
-        if restart is None:
+        if restart is None or len(syntax) + len(built) > limits.MAX_REPORTED:
             break
         pos = restart
     if not syntax:  # the declarations parse alone but not together: report the whole-file error
@@ -218,13 +220,17 @@ class _AstBuilder(Transformer):
         return ast.RequestDecl(tuple(c), span=self._span(meta))
 
     def field_decl(self, meta, c):
-        name, type_, default, presence, label = c
-        return ast.FieldDecl(str(name), type_, default, presence, label, span=self._span(meta))
+        name, type_, default, presence, stage, label = c
+        return ast.FieldDecl(str(name), type_, default, presence, label, stage=stage,
+                             span=self._span(meta))
 
     def default(self, meta, c):
         return c[0]
 
     def presence(self, meta, c):
+        return str(c[0])
+
+    def stage(self, meta, c):  # `at inspection` (residual decisions)
         return str(c[0])
 
     def label(self, meta, c):

@@ -173,12 +173,13 @@ class Named:
     `where` says what to underline: `token` (what the parser stopped at), `gap` (the place just
     after the previous word, where something is missing) or `previous` (the word before).
     Messages and hints may use {token}, {previous}, {keyword} (the declaration's first word) and
-    {name} (its second).
+    {name} (its second). `when_type` says the entry fits only if the token may be a type.
     """
     message: str
     hint: str | None
     where: str = "token"
     code: str = "RPL001"
+    when_type: bool = False
 
 
 # Each entry: how to report, and broken inputs that stop the parser in the same place.
@@ -233,13 +234,13 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
      ["enum K: a,\n", "enum K: a, b,\n"]),
     (Named("two `,` in a row", "remove one `,`, or add the missing value between them"),
      ["enum K: a,,b", "enum K: a, b,,c"]),
-    (Named("the enum has no values", "write `enum {previous}: value, value, ...`", "previous"),
+    (Named("the enum has no values", "write `enum {name}: value, value, ...`", "previous"),
      ["enum K:\n"]),
     (Named("missing `:` after the record's name", "write `record {previous}:` and its fields on the next lines", "gap"),
      ["record R\n a: text", "record R\n", "record R a: text"]),
     (Named("missing `:` after `request`", "write `request:` and its fields on the next lines", "gap"),
      ["request\n a: text", "request a: text"]),
-    (Named("missing `:` between the field's name and its type", "write `{previous}: {token}`", "gap"),
+    (Named("missing `:` between the field's name and its type", "write `{previous}: {token}`", "gap", when_type=True),
      ["record R:\n a text", "request:\n a text", "record R:\n a: text\n b text", "request:\n a: text\n b text"]),
     (Named("the field has no type", "write its type after the `:`, like `price: money`", "previous"),
      ["record R:\n a:\n", "request:\n a:\n", "record R:\n a: = 1", "request:\n a: = 1"]),
@@ -484,6 +485,12 @@ class _Context:
             return Diagnostic("RPL007", "`<>` is not rpl", self.span(self.pos, self.pos + 2), "write `is not`")
         return None
 
+    def _last_keyword(self) -> str | None:
+        for piece in reversed([p for p in self.pieces if p.end <= self.pos]):
+            if piece.text in ("if", "then", "else", "when", "because", "cites", "let", "parameter", "rule"):
+                return piece.text
+        return None
+
     def _in_expression(self) -> bool:
         """Whether the parser stopped in an expression: after `when`, `if`, `and`..., or a value's `=`."""
         seen_equals = False
@@ -582,6 +589,17 @@ class _Context:
             return None
         before = _before(self.pieces, self.previous.start)
         p, q = self.previous, before
+        for word, after in ((p, self.token_text()), (q, p.text)):
+            if word is not None and word.text == "list" and after != "of" and _type_like(after):
+                return Diagnostic("RPL001", "missing `of` after `list`", self.span(word.end, word.end),
+                                  f"write `list of {after}`")
+        if self.keyword == "outcomes" and "all" in (self.token_text(), p.text) and p.text != "overrides":
+            where = p if p.text == "all" else _at(self.pieces, self.pos)
+            return Diagnostic("RPL001", "missing `overrides` before `all other rules`",
+                              self.span(where.start, where.end), "write `overrides all other rules`")
+        if p.text == "overrides" and self.keyword == "outcomes":
+            return Diagnostic("RPL001", "write `overrides all other rules` in full", self.span(p.start, p.end),
+                              "it says that this outcome overrides every rule of the outcomes after it")
         if p.text == "optional" or (p.text == "of" and q is not None and q.text == "list"):
             what = "`optional`" if p.text == "optional" else "`list of`"
             return Diagnostic("RPL001", f"{what} must be followed by a type", self.span(p.start, p.end),
@@ -665,6 +683,8 @@ class _Context:
         if named is None:
             return None
         token_text = self.token_text()
+        if named.when_type and not _type_like(token_text):
+            return None
         span = {"token": self.token_span, "gap": self.gap_span}.get(
             named.where, lambda: self.span(self.previous.start, self.previous.end) if self.previous else self.token_span())()
         return Diagnostic(named.code, self._fmt(named.message, token_text), span, self._fmt(named.hint, token_text))
@@ -686,12 +706,18 @@ class _Context:
             return Diagnostic("RPL001", f"missing `of` after `{self.previous.text}`", self.gap_span(),
                               f"write `{self.previous.text} of ...`")
         token = _at(self.pieces, self.pos)
+        if token is not None and token.kind == "op" and token.text not in "({":
+            return None  # a sign where a word was missing: the parser's own words say more
         starts_line = token is not None and not self.text[self.text.rfind("\n", 0, token.start) + 1:token.start].strip()
         effect_word = token is not None and token.text in ("add", "subtract", "set", "note")
+        in_if = self._last_keyword() == "if"
+        if token is not None and token.kind == "word" and "is" not in literal and self._in_expression() \
+                and not starts_line:
+            literal["is"] = "IS"  # Lark leaves `is` out of what it expects after a name; try it too
         for word in order:
             if word not in literal:
                 continue
-            if word == "then" and not (starts_line or effect_word):
+            if word == "then" and not (starts_line or effect_word or in_if):
                 continue  # any name could be an outcome: only a new line or an effect's word says `then`
             if not self.repaired(at, at, f" {word} ") and not self.repaired(at, at, f" {word} x "):
                 continue
@@ -713,13 +739,16 @@ class _Context:
             if self.error.token.type == "STRING":
                 return Diagnostic("RPL001", f"missing `{word}` before the quoted text", self.token_span(),
                                   f"write `{word} \"...\"`")
+            if word == "then" and in_if:
+                return Diagnostic("RPL001", f"missing `then` before `{token_text}`", self.token_span(),
+                                  "an `if` is written `if CONDITION then A else B`")
             if word == "then" and token_text and self.token_end > self.pos:
                 return Diagnostic("RPL001", f"missing `then` before `{token_text}`", self.token_span(),
                                   f"write `then {token_text}` to say what happens; use `and` or `or` to combine conditions")
             if token_text and self.token_end > self.pos:
                 return Diagnostic("RPL001", f"missing `{word}` before `{token_text}`", self.token_span(),
                                   f"write `{word} {token_text}`")
-            return Diagnostic("RPL001", f"missing `{word}`", self.gap_span(), None)
+            return Diagnostic("RPL001", f"missing `{word}`", self.gap_span(), f"add `{word}` here")
         return None
 
     def _unclosed_bracket(self, opener: str) -> _Piece | None:
@@ -740,6 +769,8 @@ class _Context:
             hint = _expected_hint(error.expected, self.lark)
             if error.token.type == "$END":
                 what = f"the {self.keyword}" if self.keyword in DECLARATION_KEYWORDS else "the declaration"
+                if self.start == "expr":
+                    what = "the value in `{...}`"
                 return Diagnostic("RPL001", f"{what} ends too early", self.token_span(), hint)
             token = error.token
             if str(token) in DECLARATION_KEYWORDS and "NAME" not in error.expected:
@@ -766,6 +797,12 @@ def _date_hint(text: str, month: int) -> str:
         except ValueError:
             pass
     return "write a date like `2026-03-02` for 2 March 2026"
+
+
+def _type_like(word: str) -> bool:
+    """A word that may be a type: a built-in one, `optional`, `list`, or a capitalized name."""
+    return word in ("date", "money", "percent", "integer", "boolean", "text", "optional", "list") \
+        or (word[:1].isupper() and word.isidentifier())
 
 
 def looks_like_declaration(word: str) -> bool:

@@ -29,6 +29,42 @@ Converter = Callable[[object, str, list], object]
 PATH_KEY = "#path"  # where a converted record remembers its JSON path, for errors at decision time
 
 
+# ---- Residual decisions: facts not known yet (runtime/residual.py) ------------------------------
+
+class _Unknown:
+    """A fact declared `at STAGE` and left out of a request read for a residual decision.
+
+    It is never a default: only the three-valued evaluator of runtime/residual.py reads it, and
+    anything else that meets it (a comparison, a test, arithmetic, a field of it) raises, so a
+    fact not known yet can never be decided with by mistake.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self):  # one marker, also through copy and pickle
+        return "UNKNOWN"
+
+    def _used(self, *args):
+        from policy_lang.errors import EvaluationError
+
+        raise EvaluationError("a fact that is not known yet was used to decide")
+
+    __bool__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _used
+    __len__ = __iter__ = __contains__ = __getitem__ = __neg__ = __format__ = __str__ = _used
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _used
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._used()
+
+
+UNKNOWN = _Unknown()
+
+
 def _short(value: object) -> object:
     if isinstance(value, str) and len(value) > 60:
         return value[:57] + "..."
@@ -69,9 +105,11 @@ class _TooMany(Exception):
 class _Problems(list):
     """The problems found so far, and how deeply records are nested where the reader is."""
 
-    def __init__(self):
+    def __init__(self, unknown_at=None):
         super().__init__()
         self.depth = 0
+        # residual reading: the stages whose facts may be left out (True: every stage), else None
+        self.unknown_at = unknown_at
 
     def append(self, problem: RequestProblem) -> None:  # limits: stop at MAX_PROBLEMS
         super().append(problem)
@@ -92,8 +130,11 @@ class RequestReader:
         self._record_readers: dict[str, Converter] = {}
         self._top = self._record_reader("request", request)
 
-    def read(self, data: object) -> dict:
-        problems = _Problems()
+    def read(self, data: object, unknown_at=None) -> dict:
+        """Check and convert a request. With `unknown_at` (a set of stage names, or True for every
+        stage), a field declared `at STAGE` of those stages may be left out (or null): it is then
+        the UNKNOWN marker, for a residual decision (runtime/residual.py); never otherwise."""
+        problems = _Problems(unknown_at)
         try:
             result = self._top(data, "$", problems)
         except _TooMany:  # limits: list the first MAX_PROBLEMS, and say that there are more
@@ -162,8 +203,12 @@ class RequestReader:
             for field_name, convert, spec in plan:
                 raw = value.get(field_name)
                 field_path = f"{path}.{field_name}"
-                if spec.present_when is not None and value.get(spec.present_when) is not True:
+                if spec.present_when is not None and value.get(spec.present_when) is not True \
+                        and not _flag_unknown(fields, spec.present_when, value, problems):
                     out[field_name] = None  # not known for this record, and ignored if given
+                    continue
+                if raw is None and _may_be_unknown(spec, problems):
+                    out[field_name] = UNKNOWN  # residual reading: known at a later stage
                     continue
                 if raw is None:
                     if spec.has_default:
@@ -179,6 +224,19 @@ class RequestReader:
                 out[field_name] = convert(raw, field_path, problems)
             return out
         return read_record
+
+
+def _may_be_unknown(spec: FieldSpec, problems: _Problems) -> bool:
+    """Whether a field left out is unknown (residual reading, declared `at` a stage left out)."""
+    stages = problems.unknown_at
+    return spec.stage is not None and stages is not None and (stages is True or spec.stage in stages)
+
+
+def _flag_unknown(fields: dict, flag: str, value: dict, problems: _Problems) -> bool:
+    """Whether the yes/no field `flag` is itself unknown (residual reading): the fields given
+    `when flag` are then read as if it were true."""
+    spec = fields.get(flag)
+    return value.get(flag) is None and spec is not None and _may_be_unknown(spec, problems)
 
 
 def _enum(type_: T.EnumType) -> Converter:

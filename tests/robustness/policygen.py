@@ -29,13 +29,13 @@ AVOID = {
     # a let computed early (codegen) raises though no rule needs it: no `n * 14 days` in a let,
     # no dates at the end of the calendar
     "eager_overflow": True,
+    # `overrides` between rules over lists of plain values compares them by identity
+    "plain_overrides": True,
 }
 # Open bugs of explanations: left out of the policies made to be explained (`explainable`).
 AVOID_IN_EXPLAINED = {
     # a rule for each element of a list of plain values (not records) cannot be explained
     "plain_elements": True,
-    # a fact whose value is a record (`order is given`) makes decision JSON unprintable
-    "record_facts": True,
     # explaining `a and b` evaluates b even where a is false (`q is given and q > 1.00`)
     "guarded_operands": True,
 }
@@ -233,6 +233,7 @@ class PolicyGen:
         self.rule_names: list[str] = []
         self.texts: list[str] = list(PLAIN_TEXTS)
         self.in_let = False
+        self.plain_rules: set[str] = set()  # rules for each element of a list of plain values
 
     # schema ----------------------------------------------------------------------------------
 
@@ -418,8 +419,7 @@ class PolicyGen:
             subject = self.optional_or(enum(e), d)
             return f"({subject} {c.choice(('in', 'not in'))} {{{', '.join(chosen)}}})"
         if k == 5:  # `is given`
-            options = [a for a in self.accesses() if (a.optional or a.guard)
-                       and not (is_record(a.type) and "record_facts" in self.avoid)]
+            options = [a for a in self.accesses() if a.optional or a.guard]
             if options:
                 a = c.choice(options)
                 return f"({a.text} {c.choice(('is given', 'is not given'))})"
@@ -726,6 +726,8 @@ class PolicyGen:
         var = None
         if c.chance(0.6):
             t = c.choice(lists)
+            if not is_record(t[1]):
+                self.plain_rules.add(name)
             source = self.expr(t, c.below(2))
             var = self.bind(t[1])
             head += f" for each {var.text} in {source}"
@@ -756,6 +758,8 @@ class PolicyGen:
             if c.chance(0.5):
                 lines.append(f"  because {self.template()}")
             others = [r for r in self.rule_names if r != name]
+            if AVOID["plain_overrides"] and name in self.plain_rules:
+                others = []
             if others and c.chance(0.25):
                 lines.append(f"  overrides {', '.join(sorted({c.choice(others) for _ in range(c.between(1, 2))}))}")
         finally:
