@@ -125,15 +125,22 @@ def _escape_property(value) -> str:
 @click.option("--jsonl", "jsonl", metavar="FILE", help="decide one request per line of FILE (- for stdin)")
 @click.option("--pretty/--compact", default=False, help="indent the JSON")
 @click.option("--outputs-only", is_flag=True, help="print only the outputs, without the explanation")
-def eval_(policy, request, jsonl, pretty, outputs_only):
+@click.option("--partial", is_flag=True,
+              help="facts declared `at STAGE` may be missing: print what is certain and the residual")
+def eval_(policy, request, jsonl, pretty, outputs_only, partial):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
+    if partial and jsonl is not None:  # residual decisions (docs/residual.md): one request at a time
+        raise click.UsageError("--partial decides one REQUEST file, not --jsonl")
     compiled = _load(policy)
     if jsonl is not None:
         sys.exit(_eval_lines(compiled, jsonl, outputs_only))
     try:
-        decision = compiled.decide_json(_read_request_text(request))
+        if partial:  # {"outputs", "residual", "explanation"}: see docs/residual.md
+            decision = compiled.decide_partial_json(_read_request_text(request))
+        else:
+            decision = compiled.decide_json(_read_request_text(request))
         data = decision.to_json()
     except RplError as error:
         click.echo(json.dumps({"error": _error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
@@ -167,9 +174,9 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False) -> int:
     rejected = 0
     with stream:
         for number, raw in enumerate(stream, 1):
-            if not raw.strip():
-                continue
             try:
+                if not raw.strip():  # still one output line per input line, for those who zip them
+                    raise RequestError([RequestProblem("$", "an empty line: expected a request")])
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as error:
@@ -189,11 +196,14 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False) -> int:
 @cli.command()
 @click.argument("policy")
 @click.argument("request")
-def explain(policy, request):
+@click.option("--partial", is_flag=True,
+              help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
+def explain(policy, request, partial):
     """Decide REQUEST under POLICY and explain the decision in words."""
     compiled = _load(policy)
     try:
-        decision = compiled.decide_json(_read_request_text(request))
+        decide = compiled.decide_partial_json if partial else compiled.decide_json  # docs/residual.md
+        decision = decide(_read_request_text(request))
         text = decision.explain_text()
     except RplError as error:
         click.echo(_error_text(error), err=True)

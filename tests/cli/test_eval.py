@@ -172,11 +172,17 @@ def test_jsonl_with_only_good_lines(aputure):
     assert [json.loads(o) for o in out] == [aputure.decide(json.loads(line)).to_json() for line in lines]
 
 
-def test_jsonl_line_numbers_count_blank_lines(tmp_path):
+def test_jsonl_a_blank_line_gets_its_own_error_line(tmp_path):
     path = tmp_path / "r.jsonl"
     path.write_text(_line(_good("a")) + "\n" + "{}\n")
-    out = [json.loads(line) for line in run("eval", APUTURE, "--jsonl", path).out.splitlines()]
-    assert out[-1]["error"]["line"] == 3
+    result = run("eval", APUTURE, "--jsonl", path)
+    out = [json.loads(line) for line in result.out.splitlines()]
+    assert len(out) == 3  # one output line per input line, so inputs and outputs zip
+    assert "outputs" in out[0]
+    assert out[1]["error"]["line"] == 2
+    assert out[1]["error"]["problems"][0]["message"] == "an empty line: expected a request"
+    assert out[2]["error"]["line"] == 3
+    assert result.code == 2
 
 
 def test_jsonl_with_a_request_the_policy_cannot_compute(tmp_path):
