@@ -86,3 +86,5 @@ class CheckedPolicy:
     outputs: tuple[CheckedOutput, ...]
     source_name: str = ""
     clause_sources: dict[str, str] = attrs.field(factory=dict)  # as written, with `{parameter}`s
+    terms: ir.Expr | None = None  # `terms by ...`: the date that selects dated values and versions
+    effective: object = None  # `effective DATE`: the first day this version is in force

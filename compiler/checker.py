@@ -20,6 +20,8 @@ from . import types as T
 from .clauses import render_clause
 from .checked import CheckedOutput, CheckedPolicy, CheckedRule, Effect, FieldSpec, Outcome
 
+_FIRST_DAY = datetime.date.min
+_ONE_DAY = datetime.timedelta(days=1)
 _LITERAL_TYPES = {"money": T.MONEY, "integer": T.INTEGER, "percent": T.PERCENT, "date": T.DATE,
                   "duration": T.DAYS, "business_duration": T.BUSINESS_DAYS,
                   "boolean": T.BOOLEAN, "text": T.TEXT}
@@ -137,9 +139,14 @@ class _Checker:
             seen[key] = at
             return True
 
+        terms = effective = None
         for d in decls:
             if isinstance(d, ast.Header) and unique("header", d.key, d.span):
                 headers[d.key] = d
+            elif isinstance(d, ast.Terms) and unique("header", "terms by", d.span):
+                terms = d
+            elif isinstance(d, ast.Effective) and unique("header", "effective", d.span):
+                effective = d
             elif isinstance(d, ast.Clause) and unique("clause", d.name, d.span):
                 clauses[d.name] = d
             elif isinstance(d, ast.EnumDecl) and unique("type", d.name, d.span):
@@ -173,6 +180,7 @@ class _Checker:
                            "choose another name")
         for name in self.let_decls:
             self._value(name)
+        selector = self._terms(terms, effective)
 
         outcomes = self._outcomes([d for d in decls if isinstance(d, ast.OutcomesDecl)])
         outputs = self._outputs([d for d in decls if isinstance(d, ast.OutputDecl)], outcomes, unique)
@@ -201,7 +209,8 @@ class _Checker:
             records=self.records, request=self.request,
             values={n: self.values[n] for n in self._value_order() if n in self.values},
             outcomes=outcomes, rules=rules, outputs=tuple(outputs.values()),
-            source_name=policy.span.source.name if policy.span else "")
+            source_name=policy.span.source.name if policy.span else "",
+            terms=selector, effective=effective.date if effective is not None else None)
 
     def _check_calendar(self, calendar: str, span):
         from . import calendars
@@ -276,7 +285,27 @@ class _Checker:
                                or (f"yes/no fields here: {', '.join(flags)}" if flags else None))
         return out
 
+    def _terms(self, terms: ast.Terms | None, effective: ast.Effective | None) -> ir.Expr | None:
+        """The date that selects dated values and versions: a date of the request."""
+        dated = [p for p in self.params.values() if isinstance(p, ir.DatedParam)]
+        if terms is None:
+            if dated or effective is not None:
+                first = dated[0].span if dated else effective.span
+                self.error("RPL054", "values by date need the date that selects them", first,
+                           "say which date of the request chooses the terms, like `terms by order.purchase_date`")
+            return None
+        self.scope, self.narrowed = [], set()
+        selector = self.expr(terms.selector, T.DATE)
+        if selector.type != T.DATE and not _broken(selector):
+            self.error("RPL054", f"the terms date must be a date of the request, but this is "
+                       f"{selector.type.describe()}", terms.selector.span,
+                       "name a date field that every request has, like `order.purchase_date`")
+        return selector
+
     def _parameter(self, d: ast.Parameter):
+        if d.dated:
+            self._dated_parameter(d)
+            return
         expr = self.expr(d.value, None)
         if not isinstance(expr, ir.Const):
             if not _broken(expr):
@@ -286,6 +315,61 @@ class _Checker:
             return
         self.params[d.name] = ir.Param(d.name, expr.value, expr.type, span=d.span)
         self.param_values[d.name] = d.value
+
+    def _dated_parameter(self, d: ast.Parameter):
+        """A parameter with values by date: each a plain value of one type, the periods in order,
+        none overlapping, and, without a value for other dates, none missing."""
+        default = self.expr(d.value, None) if d.value is not None else None
+        type_ = default.type if default is not None else None
+        periods = []
+        for dated in d.dated:
+            value = self.expr(dated.value, type_)
+            if not isinstance(value, ir.Const):
+                if not _broken(value):
+                    self.error("RPL035", f"a value of `{d.name}` must be a plain value", dated.value.span,
+                               "write a value like `30 days` or `20%`")
+                self.broken_names.add(d.name)
+                return
+            if type_ is None:
+                type_ = value.type
+            elif value.type != type_:
+                self.error("RPL030", f"every value of `{d.name}` must be {type_.describe()}, but this is "
+                           f"{value.type.describe()}", dated.value.span, None)
+            if dated.start is not None and dated.end is not None and dated.end < dated.start:
+                self.error("RPL051", f"this period ends ({dated.end}) before it starts ({dated.start})",
+                           dated.span, "write the first day after `from` and the last day after `until`")
+            periods.append((dated.start, dated.end, value.value, dated.label, dated.span))
+        if default is not None and not isinstance(default, ir.Const):
+            if not _broken(default):
+                self.error("RPL035", f"parameter `{d.name}` must be a plain value", d.value.span,
+                           "write a value like `14 days`, `15%` or `25.00`; use `let` for a computed value")
+            self.broken_names.add(d.name)
+            return
+        ordered = sorted(periods, key=lambda p: (p[0] or _FIRST_DAY))
+        for before, after in zip(ordered, ordered[1:]):
+            if before[1] is None or (after[0] or _FIRST_DAY) <= before[1]:
+                where = f" (line {before[4].line})" if before[4] is not None else ""
+                self.error("RPL052", f"two periods of `{d.name}` overlap", after[4],
+                           f"this period starts before the one before it{where} ends: "
+                           "make each period end before the next one starts")
+            elif default is None and (after[0] - before[1]).days > 1:
+                first, last = before[1] + _ONE_DAY, after[0] - _ONE_DAY
+                dates = f"on {first}" if first == last else f"from {first} to {last}"
+                self.error("RPL053", f"`{d.name}` has no value {dates}", after[4],
+                           "start this period the day after the last one ends, or give a value for "
+                           f"other dates: `parameter {d.name} = ...`")
+        if default is None and ordered:
+            if ordered[0][0] is not None:
+                self.error("RPL053", f"`{d.name}` has no value before {ordered[0][0]}", ordered[0][4],
+                           f"write `until` for the first period, or give a value for other dates: "
+                           f"`parameter {d.name} = ...`")
+            if ordered[-1][1] is not None:
+                self.error("RPL053", f"`{d.name}` has no value after {ordered[-1][1]}", ordered[-1][4],
+                           "leave the last period open (`from DATE` alone), or give a value for other dates")
+        self.params[d.name] = ir.DatedParam(
+            d.name, default.value if default is not None else None,
+            tuple(p[:4] for p in ordered), type_, span=d.span)
+        self.param_values[d.name] = d.value if d.value is not None else d.dated[0].value
 
     def _value(self, name: str) -> T.Type | None:
         """Check a derived value on first use, so that values may be declared in any order."""
@@ -559,6 +643,8 @@ class _Checker:
             return ir.Value(name, self._value(name))
         if name in self.params:
             p = self.params[name]
+            if isinstance(p, ir.DatedParam):
+                return attrs.evolve(p, span=None)
             return ir.Param(p.name, p.value, p.type)
         if name in self.broken_names:
             return ir.Const(None, UNKNOWN)

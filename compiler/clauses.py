@@ -15,6 +15,22 @@ from .show import show
 _HOLE = re.compile(r"\{([^{}]*)\}")
 
 
+def describe_period(start, end) -> str:
+    if start is not None and end is not None:
+        return f"from {start} to {end}"
+    return f"from {start}" if start is not None else f"until {end}"
+
+
+def describe_dated(param: ir.DatedParam) -> str:
+    """`14 days (30 days from 2026-11-15 to 2026-12-31)`, or `15% until 2026-02-28, 20% from
+    2026-03-01` when the periods cover every date."""
+    periods = ", ".join(f"{show(value, param.type)} {describe_period(start, end)}"
+                        for start, end, value, _ in param.periods)
+    if param.value is None:
+        return periods
+    return f"{show(param.value, param.type)} ({periods})"
+
+
 def render_clause(text: str, parameters: dict[str, ir.Param], span: Span | None
                   ) -> tuple[str, list[Diagnostic]]:
     """The clause with each `{parameter}` replaced by its value; problems for unknown names."""
@@ -23,6 +39,8 @@ def render_clause(text: str, parameters: dict[str, ir.Param], span: Span | None
     def value_of(match: re.Match) -> str:
         name = match.group(1).strip()
         param = parameters.get(name)
+        if isinstance(param, ir.DatedParam):
+            return describe_dated(param)
         if param is not None:
             return show(param.value, param.type)
         where = span

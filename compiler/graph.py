@@ -46,6 +46,8 @@ class RuleGraph:
 def lower(policy: CheckedPolicy) -> RuleGraph:
     """Build the rule graph of a checked policy."""
     builder = _GraphBuilder()
+    if policy.terms is not None:  # the date that selects dated parameters
+        builder.add(policy.terms)
     for name, expr in policy.values.items():
         builder.values[name] = builder.add(expr, kind="value", name=name)
     rules = []
@@ -99,7 +101,7 @@ class _GraphBuilder:
 def _kind_of(expr: ir.Expr) -> str:
     if isinstance(expr, ir.Input):
         return "input"
-    if isinstance(expr, ir.Param):
+    if isinstance(expr, (ir.Param, ir.DatedParam)):
         return "parameter"
     if isinstance(expr, ir.Value):
         return "value"
@@ -109,6 +111,6 @@ def _kind_of(expr: ir.Expr) -> str:
 def _name_of(expr: ir.Expr) -> str | None:
     if isinstance(expr, ir.Input):
         return ".".join(expr.path)
-    if isinstance(expr, (ir.Param, ir.Value)):
+    if isinstance(expr, (ir.Param, ir.DatedParam, ir.Value)):
         return expr.name
     return None

@@ -34,6 +34,28 @@ class Param:
 
 
 @attrs.frozen
+class DatedParam:
+    """A parameter whose value depends on the request's terms date (`terms by ...`).
+
+    `periods` are (first day or None, last day or None, value, label), in date order; `value` is
+    the value on the dates no period covers, or None when the periods cover every date.
+    """
+    name: str
+    value: object
+    periods: tuple[tuple, ...]
+    type: Type
+    span: Span | None = _span()
+
+    def value_on(self, day):
+        """The value in force on `day`, and the period it comes from (None: the other dates)."""
+        for period in self.periods:
+            start, end, value, _ = period
+            if (start is None or start <= day) and (end is None or day <= end):
+                return value, period
+        return self.value, None
+
+
+@attrs.frozen
 class Input:
     """A field of the request, by its path from the top (`order.delivery_date`)."""
     path: tuple[str, ...]
@@ -91,7 +113,7 @@ class Each:
     span: Span | None = _span()
 
 
-Expr = Const | Param | Input | Value | Var | FieldOf | Op | Each
+Expr = Const | Param | DatedParam | Input | Value | Var | FieldOf | Op | Each
 
 
 def children(node: Expr) -> tuple[Expr, ...]:

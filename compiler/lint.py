@@ -54,6 +54,8 @@ def _warning(code: str, message: str, span: Span | None, hint: str | None) -> Di
 # ---- Unused parameters, values and request fields ---------------------------------------------
 
 def _expressions(checked: CheckedPolicy):
+    if checked.terms is not None:
+        yield checked.terms
     yield from checked.values.values()
     for rule in checked.rules:
         yield from _rule_expressions(rule)
@@ -89,7 +91,7 @@ def _unused(checked: CheckedPolicy) -> list[Diagnostic]:
     params, values, fields = set(), set(), set()  # fields as (record or "request", field)
     for expr in _expressions(checked):
         for node in _walk(expr):
-            if isinstance(node, ir.Param):
+            if isinstance(node, (ir.Param, ir.DatedParam)):
                 params.add(node.name)
             elif isinstance(node, ir.Value):
                 values.add(node.name)

@@ -4,6 +4,8 @@ Spans are left out of equality, so two trees compare equal wherever they came fr
 """
 from __future__ import annotations
 
+import datetime
+
 import attrs
 
 from .span import Span
@@ -226,10 +228,39 @@ class Clause:
 
 
 @attrs.frozen
+class DatedValue:
+    """`30 days from 2026-11-15 until 2026-12-31 "the holiday window"`: a value for some dates."""
+    value: "Expr"
+    start: datetime.date | None
+    end: datetime.date | None
+    label: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Parameter:
-    """A named constant that the policy owner changes in one place."""
+    """A named constant that the policy owner changes in one place; it may differ by date.
+
+    `value` is the value for every date no dated value covers (None when the dated values must
+    cover every date).
+    """
     name: str
-    value: Expr
+    value: "Expr | None"
+    dated: tuple[DatedValue, ...] = ()
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Terms:
+    """`terms by order.purchase_date`: the date of a request that selects its dated terms."""
+    selector: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Effective:
+    """`effective 2026-03-01`: this version of the policy is in force from that date."""
+    date: datetime.date
     span: Span | None = _span()
 
 
@@ -390,7 +421,7 @@ class Example:
     span: Span | None = _span()
 
 
-Declaration = (Header | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
+Declaration = (Header | Terms | Effective | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
                | OutcomesDecl | Rule | OutputDecl | Example)
 
 

@@ -125,7 +125,15 @@ def _declaration(d: Tree) -> list:
     kind, ch = d.data, d.children
     if kind == "clause_decl" and len(ch) == 4:  # clause NAME : "text"
         return [_Line("decl", kind), *ch[:3], TAB, _Open(), ch[3], CLOSE]
-    if kind in ("parameter_decl", "let_decl") and len(ch) == 4:  # let NAME = expr
+    if kind == "parameter_decl":  # parameter NAME [= expr], then its values by date, one a line
+        dated = [c for c in ch if isinstance(c, Tree) and c.data == "dated_value"]
+        head = ch[:len(ch) - len(dated)]
+        events = [_Line("decl", kind), *head[:2], TAB, head[2], _Open(), *_tokens(head[3]), CLOSE] \
+            if len(head) == 4 else [_Line("decl", None), *head]
+        for value in dated:
+            events += [_Line("body", "dated"), _Open(), *_tokens(value), CLOSE]
+        return events
+    if kind == "let_decl" and len(ch) == 4:  # let NAME = expr
         return [_Line("decl", kind), *ch[:2], TAB, ch[2], _Open(), *_tokens(ch[3]), CLOSE]
     if kind == "enum_decl":  # enum NAME : a, b, c
         return [_Line("decl", kind), *ch[:3], TAB, _Open(), *ch[3:], CLOSE]

@@ -21,6 +21,9 @@ from .span import Source, Span
 
 MAX_POLICY_BYTES = 32 * 1024 * 1024  # room for a marketplace's 10,000 rules, one per product
 MAX_LINE_CHARS = 1_000  # a diagnostic shows its whole line, once per problem on it
+# A syntax error is described by re-parsing its declaration with each repair it might need:
+# the work grows with the declaration, so one declaration may not be the whole file.
+MAX_DECLARATION_CHARS = 64 * 1024
 # Levels of nesting in one expression. A `let` counts as deep as the values it uses, as if they
 # were written in its place: the checker and the runtime recurse through them.
 MAX_DEPTH = 64
@@ -76,6 +79,16 @@ def check_text(source: Source) -> list[Diagnostic]:
         if len(problems) == MAX_REPORTED:
             break
     return problems
+
+
+def check_declaration(source: Source, start: int, end: int) -> Diagnostic | None:
+    """The length of one declaration, cut from the text after a syntax error, before reading it."""
+    if end - start <= MAX_DECLARATION_CHARS:
+        return None
+    return Diagnostic(
+        "RPL090", f"the declaration starting here runs {_n(end - start)} characters; the limit is "
+        f"{_n(MAX_DECLARATION_CHARS)}", Span(source, start, min(end, start + 1)),
+        "split it; and start each declaration at the beginning of a line")
 
 
 def cap(problems: list[Diagnostic], source: Source) -> list[Diagnostic]:
@@ -198,6 +211,10 @@ def check_tree(tree: Tree, source: Source, offset: int = 0) -> list[Diagnostic]:
             check.problems.append(Diagnostic(
                 "RPL092", f"this is nested more than {MAX_DEPTH} levels deep", check.span(too_deep),
                 "write it with fewer levels, like `a and b and c` rather than `if`s inside `if`s"))
+        if not getattr(decl.meta, "empty", True) and tree.data == "policy":
+            too_long = check_declaration(source, offset + decl.meta.start_pos, offset + decl.meta.end_pos)
+            if too_long is not None:
+                check.problems.append(too_long)
         name = _declaration_name(decl)
         if decl.data == "let_decl" and name in lets and lets[name] is decl:
             own[name], refs[name] = depth, found

@@ -54,8 +54,8 @@ def _build(builder: "_AstBuilder", tree: Tree):
 # ---- Recovery: after a syntax error, parse declaration by declaration ------------------------
 
 _DECLARATION_START = re.compile(
-    r"(policy|version|currency|calendar|clause|parameter|enum|record|request|let|outcomes"
-    r"|rule|output|example)\b")
+    r"(policy|version|currency|calendar|terms|effective|clause|parameter|enum|record|request|let"
+    r"|outcomes|rule|output|example)\b")
 
 
 def _declaration_chunks(text: str, start: int = 0) -> list[tuple[int, int]]:
@@ -114,6 +114,10 @@ def _syntax_errors_by_declaration(source: Source) -> list[Diagnostic]:
         for start, end in _declaration_chunks(text, pos):
             if len(syntax) + len(built) > limits.MAX_REPORTED:  # limits: enough to report
                 break
+            too_long = limits.check_declaration(source, start, end)  # limits: before re-parsing it
+            if too_long is not None:
+                syntax.append(too_long)
+                continue
             try:
                 tree = _lark().parse(text[start:end], start="policy")
             except UnexpectedInput as error:
@@ -207,7 +211,38 @@ class _AstBuilder(Transformer):
         return ast.Clause(str(c[0]), self._text(c[1]), span=self._span(meta))
 
     def parameter_decl(self, meta, c):
-        return ast.Parameter(str(c[0]), c[1], span=self._span(meta))
+        name, value, *dated = c
+        if value is None and not dated:
+            self.problems.append(Diagnostic(
+                "RPL050", f"parameter `{name}` has no value", self._span(meta),
+                f"write `parameter {name} = ...`, or values by date like `15% until 2026-02-28`"))
+        return ast.Parameter(str(name), value, tuple(dated), span=self._span(meta))
+
+    def dated_value(self, meta, c):
+        value, (start, end), label = c
+        return ast.DatedValue(value, start, end, self._text(label) if label is not None else None,
+                              span=self._span(meta))
+
+    def period_from(self, meta, c):
+        return (self._date(c[0]), self._date(c[1]) if c[1] is not None else None)
+
+    def period_until(self, meta, c):
+        return (None, self._date(c[0]))
+
+    def _date(self, token: Token) -> datetime.date:
+        try:
+            return datetime.date.fromisoformat(str(token))
+        except ValueError:
+            self.problems.append(Diagnostic(
+                "RPL004", f"`{token}` is not a real date", self._tok(token),
+                "write dates as YYYY-MM-DD, with a month from 01 to 12 and a day that exists in it"))
+            return datetime.date(1970, 1, 1)
+
+    def policy_terms(self, meta, c):
+        return ast.Terms(c[0], span=self._span(meta))
+
+    def policy_effective(self, meta, c):
+        return ast.Effective(self._date(c[0]), span=self._span(meta))
 
     def enum_decl(self, meta, c):
         return ast.EnumDecl(str(c[0]), tuple(str(t) for t in c[1:]),

@@ -25,7 +25,7 @@ from .errors import Diagnostic
 from .span import Source, Span
 
 # The words that may start a declaration.
-DECLARATION_KEYWORDS = ("policy", "version", "currency", "calendar", "clause", "parameter",
+DECLARATION_KEYWORDS = ("policy", "version", "currency", "calendar", "terms", "effective", "clause", "parameter",
                         "enum", "record", "request", "let", "outcomes", "rule", "output", "example")
 _RULE_PARTS = ("cites", "when", "then", "because", "overrides")
 _EXPRESSION_WORDS = ("and", "or", "is", "in", "not", "through", "for", "where", "of", "to", "else")
@@ -51,7 +51,7 @@ _REGEX_KEYWORDS = {"_POLICY": "policy", "_VERSION": "version", "_CURRENCY": "cur
 
 _SCAN = re.compile(r"""
     (?P<ws>\s+) | (?P<comment>\#[^\n]*) | (?P<string>"(?:\\.|[^"\\])*"?)
-  | (?P<number>\d+(?:\.\d+)?%?) | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<number>\d+[ \t]+(?:business[ \t]+)?days?\b|\d+(?:\.\d+)?%?) | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op><=|>=|==|!=|=>|=<|&&|\|\||<>|.)""", re.X | re.S)
 
 
@@ -212,7 +212,12 @@ EXAMPLES: list[tuple[Named, list[str]]] = [
     (Named("the text of a clause must be in double quotes", 'write `clause {name}: "the text as published"`'),
      ["clause a: x", "clause a:\n", "clause a: 14 days"]),
     (Named("missing `=` after the parameter's name", "write `parameter {previous} = ...`", "gap"),
-     ["parameter a 1", "parameter a\n", "parameter a b", "parameter a 14 days", "parameter a 15%"]),
+     ["parameter a\n", "parameter a b"]),
+    # `parameter a 15%` reads as the start of a value by date (`15% from 2026-03-01`)
+    (Named("missing `=` between the parameter's name and its value",
+           "write `parameter {name} = {previous}`; a value by date needs its period: "
+           "`{previous} from 2026-03-01`", "previous"),
+     ["parameter a 1", "parameter a 14 days", "parameter a 15%", "parameter a 15%\nenum", "parameter a 1 x"]),
     (Named("the parameter has no value", "write a value like `14 days`, `15%` or `25.00`", "previous"),
      ["parameter a =\n", "parameter a = :"]),
     (Named("missing `=` after the value's name", "write `let {previous} = ...`", "gap"),
@@ -308,6 +313,8 @@ def describe_syntax_error(error: UnexpectedInput, source: Source, offset: int, l
 
 
 class _Context:
+    """One syntax error in its declaration: where it is, what comes before, and repairs to try."""
+
     def __init__(self, error, source, text, offset, end, lark, start):
         self.error, self.source, self.text = error, source, text
         self.offset, self.end, self.lark, self.start = offset, end, lark, start
@@ -511,14 +518,26 @@ class _Context:
             return None
         word = _at(self.pieces, self.pos)
         number = self.previous
-        if word is None or word.kind != "word" or number is None or number.kind != "number":
-            if word is not None and word.text == "," and number is not None and number.kind == "number":
-                following = _after(self.pieces, word.end)
-                if following is not None and following.kind == "number" and re.fullmatch(r"\d{3}(\.\d+)?", following.text):
-                    return Diagnostic("RPL005", "write numbers without a thousands separator",
-                                      self.span(number.start, following.end),
-                                      f"write `{number.text}{following.text}`")
-            return None
+        if word is not None and word.text == "," and number is not None and number.kind == "number":
+            following = _after(self.pieces, word.end)
+            if following is not None and following.kind == "number" and re.fullmatch(r"\d{3}(\.\d+)?", following.text):
+                return Diagnostic("RPL005", "write numbers without a thousands separator",
+                                  self.span(number.start, following.end),
+                                  f"write `{number.text}{following.text}`")
+        # the pair where the parser stopped, then the pairs before it on its line (a value may
+        # go on after a number, so the parser can stop a few words later)
+        line_start = self.text.rfind("\n", 0, self.pos) + 1
+        before = [p for p in self.pieces if line_start <= p.start and p.end <= self.token_end]
+        pairs = [(number, word)] + [(a, b) for a, b in reversed(list(zip(before, before[1:]))) if (a, b) != (number, word)]
+        for first, second in pairs:
+            if first is None or second is None or first.kind != "number" or second.kind != "word":
+                continue
+            found = self._unit_problem(first, second)
+            if found is not None:
+                return found
+        return None
+
+    def _unit_problem(self, number: _Piece, word: _Piece) -> Diagnostic | None:
         if self.text[number.end:word.start].strip():
             return None
         n, w = number.text, word.text.lower()
@@ -526,6 +545,10 @@ class _Context:
         if number.end == word.start and w in ("day", "days", "business"):
             return Diagnostic("RPL005", f"put a space between `{n}` and `{word.text}`", span,
                               f"write `{n} {word.text}`")
+        following = _after(self.pieces, word.end)
+        if word.text in ("day", "days") or (word.text == "business" and following is not None
+                                              and following.text in ("day", "days")):
+            return None  # a number of days as rpl writes it
         if w in ("percent", "pct", "per", "procent", "percentage", "pc"):
             after = _after(self.pieces, word.end)
             if w == "per" and after is not None and after.text.lower() == "cent":
@@ -555,10 +578,17 @@ class _Context:
         return None
 
     def dates(self) -> Diagnostic | None:
+        """`2026-3-2`, `03/02/2026`, `March 2, 2026`: a date in another format than YYYY-MM-DD."""
+        line_start = self.text.rfind("\n", 0, self.pos) + 1
+        for m in _NUMERIC_DATE.finditer(self.text, line_start, self.end):
+            if m.start() <= self.pos <= m.end() and not _ISO_DATE.fullmatch(m.group()):
+                return Diagnostic("RPL004", f"`{m.group()}` is not a date rpl can read",
+                                  self.span(m.start(), m.end()), _numeric_date_hint(m))
         months = ("january february march april may june july august september october november december "
                   "jan feb mar apr jun jul aug sep sept oct nov dec").split()
-        word = _at(self.pieces, self.pos)
-        for piece in (word, self.previous):
+        line_start = self.text.rfind("\n", 0, self.pos) + 1
+        on_line = [p for p in self.pieces if line_start <= p.start and p.end <= max(self.token_end, self.pos)]
+        for piece in reversed(on_line):
             if piece is not None and piece.kind == "word" and piece.text.lower() in months:
                 following = _after(self.pieces, piece.end)
                 if following is None or following.kind != "number":
@@ -609,7 +639,7 @@ class _Context:
             return None
         if q.text == p.text and self.repaired(p.start, p.end, ""):
             return Diagnostic("RPL001", f"`{p.text}` is written twice", self.span(p.start, p.end), "remove one")
-        if q.text in DECLARATION_KEYWORDS and q.text not in ("policy", "version", "currency", "calendar"):
+        if q.text in DECLARATION_KEYWORDS and q.text not in ("policy", "version", "currency", "calendar", "terms", "effective"):
             return Diagnostic("RPL001", f"`{q.text}` must be followed by a name", self.span(q.end, q.end),
                               f"`{p.text}` is a word of the language; write a name after `{q.text}`")
         needs = {
@@ -784,6 +814,32 @@ class _Context:
         if isinstance(error, UnexpectedEOF):
             return Diagnostic("RPL001", "the declaration ends too early", self.token_span(), None)
         return Diagnostic("RPL001", "this cannot be read", self.span(self.pos, self.pos + 1), None)
+
+
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(?:(\d{4})[-/](\d{1,2})[-/](\d{1,2})|(\d{1,2})[-/](\d{1,2})[-/](\d{4}))(?![\d.])")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _numeric_date_hint(m: re.Match) -> str:
+    import datetime
+
+    if m.group(1):
+        candidates = [(int(m.group(1)), int(m.group(2)), int(m.group(3)))]
+    else:
+        a, b, year = int(m.group(4)), int(m.group(5)), int(m.group(6))
+        candidates = [(year, a, b), (year, b, a)]
+    dates = []
+    for year, month, day in candidates:
+        try:
+            dates.append(datetime.date(year, month, day).isoformat())
+        except ValueError:
+            pass
+    dates = list(dict.fromkeys(dates))
+    if len(dates) == 1:
+        return f"write dates as YYYY-MM-DD: `{dates[0]}`"
+    if dates:
+        return f"write dates as YYYY-MM-DD: `{dates[0]}` or `{dates[1]}`, as you mean it"
+    return "write dates as YYYY-MM-DD, like `2026-03-02`"
 
 
 def _date_hint(text: str, month: int) -> str:

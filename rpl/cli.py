@@ -23,8 +23,16 @@ def _fail_policy(error: PolicyError) -> None:
 
 
 def _load(path: str):
+    """A policy file, or a folder of its versions (each with `effective DATE`) as one history."""
     from runtime import load_policy_text
 
+    if Path(path).is_dir():
+        from runtime.history import load_history
+
+        try:
+            return load_history(path)
+        except PolicyError as error:
+            _fail_policy(error)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -70,6 +78,9 @@ def check(policies, fmt, strict):
 
     diagnostics: list[Diagnostic] = []
     for path in policies:
+        if Path(path).is_dir():  # a folder of versions: each version, then the versions together
+            diagnostics.extend(_check_versions(path))
+            continue
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -95,6 +106,22 @@ def check(policies, fmt, strict):
             checked = f"{len(policies)} polic{'y' if len(policies) == 1 else 'ies'} checked"
             click.echo(f"ok: {checked}" + (f", {_count(len(diagnostics), 'warning')}" if diagnostics else ""))
     sys.exit(EXIT_POLICY if errors else EXIT_OK)
+
+
+def _check_versions(folder: str) -> list[Diagnostic]:
+    from compiler.lint import check_policy_text
+    from runtime.history import load_history
+
+    found = []
+    for version in sorted(Path(folder).glob("*.rpl")):
+        if version.name != "examples.rpl":
+            found.extend(check_policy_text(version.read_text(encoding="utf-8"), str(version)))
+    if not any(d.severity == "error" for d in found):
+        try:
+            load_history(folder)
+        except PolicyError as error:
+            found.extend(error.diagnostics)
+    return found
 
 
 def _count(n: int, word: str) -> str:
@@ -127,20 +154,27 @@ def _escape_property(value) -> str:
 @click.option("--outputs-only", is_flag=True, help="print only the outputs, without the explanation")
 @click.option("--partial", is_flag=True,
               help="facts declared `at STAGE` may be missing: print what is certain and the residual")
-def eval_(policy, request, jsonl, pretty, outputs_only, partial):
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+              help="decide under the terms in force on DATE instead of the request's terms date")
+def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
     if partial and jsonl is not None:  # residual decisions (docs/residual.md): one request at a time
         raise click.UsageError("--partial decides one REQUEST file, not --jsonl")
+    if partial and as_of is not None:
+        raise click.UsageError("--partial decides under the request's own terms: leave out --as-of")
+    as_of = as_of.date() if as_of is not None else None
+    if partial and Path(policy).is_dir():
+        raise click.UsageError("--partial decides under one policy file, not a folder of versions")
     compiled = _load(policy)
     if jsonl is not None:
-        sys.exit(_eval_lines(compiled, jsonl, outputs_only))
+        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of))
     try:
         if partial:  # {"outputs", "residual", "explanation"}: see docs/residual.md
             decision = compiled.decide_partial_json(_read_request_text(request))
         else:
-            decision = compiled.decide_json(_read_request_text(request))
+            decision = compiled.decide_json(_read_request_text(request), as_of)
         data = decision.to_json()
     except RplError as error:
         click.echo(json.dumps({"error": _error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
@@ -161,7 +195,7 @@ def _error_text(error: RplError) -> str:
     return error.render() if isinstance(error, RequestError) else f"error: {error}"
 
 
-def _eval_lines(compiled, path: str, outputs_only: bool = False) -> int:
+def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None) -> int:
     # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
@@ -181,7 +215,7 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False) -> int:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as error:
                     raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
-                decision = compiled.decide_json(line)
+                decision = compiled.decide_json(line, as_of)
                 data = {"outputs": decision.outputs_json()} if outputs_only else decision.to_json()
                 text = dumps(data, ensure_ascii=False)
             except RplError as error:
@@ -198,12 +232,20 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False) -> int:
 @click.argument("request")
 @click.option("--partial", is_flag=True,
               help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
-def explain(policy, request, partial):
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+              help="decide under the terms in force on DATE instead of the request's terms date")
+def explain(policy, request, partial, as_of):
     """Decide REQUEST under POLICY and explain the decision in words."""
+    if partial and as_of is not None:  # residual decisions (docs/residual.md)
+        raise click.UsageError("--partial decides under the request's own terms: leave out --as-of")
+    if partial and Path(policy).is_dir():
+        raise click.UsageError("--partial decides under one policy file, not a folder of versions")
     compiled = _load(policy)
     try:
-        decide = compiled.decide_partial_json if partial else compiled.decide_json  # docs/residual.md
-        decision = decide(_read_request_text(request))
+        if partial:  # docs/residual.md
+            decision = compiled.decide_partial_json(_read_request_text(request))
+        else:
+            decision = compiled.decide_json(_read_request_text(request), as_of.date() if as_of else None)
         text = decision.explain_text()
     except RplError as error:
         click.echo(_error_text(error), err=True)

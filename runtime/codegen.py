@@ -58,6 +58,8 @@ class _Generator:
     def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
         if isinstance(e, (ir.Const, ir.Param)):
             return self.const(e.value)
+        if isinstance(e, ir.DatedParam):
+            return self.eager[_dated_name(e.name)]
         if isinstance(e, ir.Input):
             return "R" + "".join(f"[{_quote(p)}]" for p in e.path)
         if isinstance(e, ir.Value):
@@ -198,6 +200,13 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
     """
     gen = _Generator(graph, closures)
     body: list[str] = []
+    dated = [p for p in graph.policy.parameters.values() if isinstance(p, ir.DatedParam)]
+    if dated:  # the terms date once, then the value in force of each dated parameter
+        body.append(f"terms_date = env.as_of or {gen.expr(graph.policy.terms, {})}")
+        for p in dated:
+            local = gen.local("d")
+            body.append(f"{local} = {gen.const(p)}.value_on(terms_date)[0]")
+            gen.eager[_dated_name(p.name)] = local
     for name, node_id in graph.values.items():
         expr = graph.nodes[node_id].expr
         deps_eager = all(dep in gen.eager for dep in ir.value_refs(expr))
@@ -256,6 +265,10 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
 def _effects(gen: "_Generator", rule, scope) -> str:
     values = [gen.expr(e.value, scope) if e.value is not None else "None" for e in rule.effects]
     return "(" + "".join(v + ", " for v in values) + ")"
+
+
+def _dated_name(name: str) -> str:
+    return f"#dated {name}"  # not a name a `let` can have
 
 
 def _rule_index(found: tuple) -> int:

@@ -1,6 +1,7 @@
 """Decide a request: evaluate the rules, combine them as the policy declares, compute the outputs."""
 from __future__ import annotations
 
+import datetime
 import json
 from decimal import Decimal
 
@@ -35,13 +36,15 @@ Found = tuple
 class Decision:
     """The decision on one request: its outputs, and the rules that determined them."""
 
-    __slots__ = ("outcome", "outputs", "_applied", "_overridden", "policy", "env", "_applications")
+    __slots__ = ("outcome", "outputs", "_applied", "_overridden", "policy", "env", "_applications",
+                 "version_note")
 
     def __init__(self, outcome: str, outputs: dict, applied: list[Found],
                  overridden: list[tuple[Found, str]], policy: "CompiledPolicy", env: Env):
         self.outcome, self.outputs, self.policy, self.env = outcome, outputs, policy, env
         self._applied, self._overridden = applied, overridden
         self._applications = None
+        self.version_note = None  # set by a PolicyHistory: which version decided, and why
 
     @property
     def applied(self) -> tuple[Application, ...]:
@@ -75,8 +78,13 @@ class Decision:
 
     def to_json(self) -> dict:
         """`{"outputs": ..., "explanation": [...], "computation": ...}` with stable keys and formats."""
-        return {"outputs": self.outputs_json(), "explanation": self.explanation(),
+        data = {"outputs": self.outputs_json(), "explanation": self.explanation(),
                 "computation": self.computation()}
+        if self.policy.has_dated_terms:
+            from .explain import terms
+
+            data["terms"] = terms(self)
+        return data
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False)
@@ -117,6 +125,7 @@ class CompiledPolicy:
         self._zero_totals = {o.name: _ZERO for o in graph.outputs if o.kind == "total"}
         self._output_plan = tuple((o.name, o.kind, o.floor, o.default) for o in graph.outputs)
         self.labels = _labels(self.checked)
+        self.has_dated_terms = self.checked.terms is not None or self.checked.effective is not None
         self.explanation_plans: dict = {}  # rule name -> how it explains itself, made on first use
 
     @property
@@ -127,20 +136,36 @@ class CompiledPolicy:
         """Check and convert a request (a dict, as parsed from JSON); raises RequestError."""
         return self.reader.read(data)
 
-    def decide(self, data: object) -> Decision:
-        """Decide a request given as a dict; raises RequestError listing every problem."""
-        return self.decide_checked(self.reader.read(data))
+    def decide(self, data: object, as_of: datetime.date | None = None) -> Decision:
+        """Decide a request given as a dict; raises RequestError listing every problem.
 
-    def decide_json(self, text: str | bytes) -> Decision:
+        `as_of` decides under the terms in force on that date instead of the request's own terms
+        date (`terms by ...`): for what-if questions.
+        """
+        return self.decide_checked(self.reader.read(data), as_of)
+
+    def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as error:
             raise RequestError([RequestProblem("$", f"not valid JSON: {error}")]) from None
-        return self.decide(data)
+        return self.decide(data, as_of)
 
-    def decide_checked(self, request: dict) -> Decision:
+    # Residual decisions (runtime/residual.py): facts declared `at STAGE` may be left out.
+    def decide_partial(self, data: object, unknown_at=True):
+        """Decide what the known facts decide: a ResidualDecision (pending, or final)."""
+        from .residual import decide_partial
+
+        return decide_partial(self, data, unknown_at)
+
+    def decide_partial_json(self, text: str | bytes, unknown_at=True):
+        from .residual import decide_partial_json
+
+        return decide_partial_json(self, text, unknown_at)
+
+    def decide_checked(self, request: dict, as_of: datetime.date | None = None) -> Decision:
         """Decide a request already converted by `read_request`."""
-        env = Env(request)
+        env = Env(request, as_of)
         try:
             found = self._find_applying(request, env)
         except ArithmeticError as error:

@@ -23,17 +23,18 @@ HUNDRED = arithmetic.HUNDRED
 class Env:
     """What one decision evaluates against: the converted request, remembered values, bound names."""
 
-    __slots__ = ("request", "memo", "bound")
+    __slots__ = ("request", "memo", "bound", "as_of")
 
-    def __init__(self, request: dict):
+    def __init__(self, request: dict, as_of=None):
         self.request = request
         self.memo: dict[int, object] = {}
         self.bound: dict[str, object] = {}
+        self.as_of = as_of  # a date that overrides the request's terms date (`rpl eval --as-of`)
 
     def with_bound(self, name: str | None, value) -> "Env":
         """An environment of the same request and remembered values, with `name` bound to `value`."""
         env = Env.__new__(Env)
-        env.request, env.memo = self.request, self.memo
+        env.request, env.memo, env.as_of = self.request, self.memo, self.as_of
         env.bound = {name: value} if name is not None else {}
         return env
 
@@ -79,6 +80,9 @@ class Evaluator:
         if isinstance(e, (ir.Const, ir.Param)):
             value = e.value
             return lambda env: value
+        if isinstance(e, ir.DatedParam):
+            terms_date = self.fns[self.graph.ids[self.graph.policy.terms]]
+            return lambda env: e.value_on(env.as_of or terms_date(env))[0]
         if isinstance(e, ir.Input):
             return _input(e.path)
         if isinstance(e, ir.Value):

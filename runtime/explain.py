@@ -240,6 +240,50 @@ def computation(decision: "Decision") -> dict:
     return out
 
 
+# ---- terms by date ------------------------------------------------------------------------------
+
+def terms(decision: "Decision") -> list[dict]:
+    """Which version of the policy and which dated values decided, and why: one entry each."""
+    from compiler.clauses import describe_period
+    from compiler.show import show
+
+    policy, checked = decision.policy, decision.policy.checked
+    entries = []
+    if decision.version_note is not None:
+        entries.append(dict(decision.version_note))
+    elif checked.effective is not None:
+        entries.append({"version": checked.version, "effective": checked.effective.isoformat(),
+                        "sentence": f"version {checked.version or '(unnamed)'} of the policy, in force from "
+                                    f"{checked.effective}"})
+    if checked.terms is None:
+        return entries
+    selector = checked.terms
+    request_day = policy.evaluator.fn(selector)(decision.env)
+    day = decision.env.as_of or request_day
+    label = policy.labels.get(_label_key(selector)) or _source_text(selector)
+    why = f"{label} {request_day}" if decision.env.as_of is None else \
+        f"as of {day} (asked instead of {label} {request_day})"
+    for param in checked.parameters.values():
+        if not isinstance(param, ir.DatedParam):
+            continue
+        value, period = param.value_on(day)
+        name = param.name.replace("_", " ")
+        shown = show(value, param.type)
+        if period is None:
+            others = ", ".join(describe_period(start, end) for start, end, _, _ in param.periods)
+            sentence = f"{why}: the {name} is {shown} (other values apply {others})"
+            entry_period = None
+        else:
+            start, end, _, period_label = period
+            sentence = f"{why}: {period_label or 'the ' + name} of {shown} applies, {describe_period(start, end)}"
+            entry_period = {"from": start.isoformat() if start else None,
+                            "until": end.isoformat() if end else None, "label": period_label}
+        entries.append({"parameter": param.name, "value": json_value(value, param.type),
+                        "period": entry_period, "selected_by": _source_text(selector),
+                        "date": day.isoformat(), "sentence": sentence})
+    return entries
+
+
 # ---- text for people ----------------------------------------------------------------------------
 
 def _quote(text: str | None, width: int = 100) -> str:
@@ -250,6 +294,13 @@ def _quote(text: str | None, width: int = 100) -> str:
 
 def explain_text(decision: "Decision") -> str:
     """The decision as a customer-service agent reads it out."""
+    text = _decision_text(decision)
+    if decision.policy.has_dated_terms:
+        text += "\nTerms:\n" + "\n".join(f"  {t['sentence']}" for t in terms(decision))
+    return text
+
+
+def _decision_text(decision: "Decision") -> str:
     policy = decision.policy
     outcomes = {o.name: o for o in policy.graph.outcomes}
     outcome = outcomes.get(decision.outcome)

@@ -46,7 +46,6 @@ CENT = Decimal("0.01")
 _TRAPS = [InvalidOperation, DivisionByZero, Overflow]
 EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=_TRAPS + [Inexact])  # + - *
 ROUNDING = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=_TRAPS)  # a division, a rounding
-DIVIDE = ROUNDING
 
 
 @attrs.frozen
@@ -87,7 +86,8 @@ def _decide(policy: CheckedPolicy, request: dict) -> ReferenceDecision:
                 if walker.truth(rule.condition, scope):
                     applying.append((rule, element, walker.effect_values(rule, scope)))
 
-    left = [a for a in applying if not any(_overrides(b, a) for b in applying)]
+    overriding = [a for a in applying if a[0].overrides]
+    left = [a for a in applying if not any(_overrides(b, a) for b in overriding)]
 
     outcome = _outcome(policy, left)
     if outcome is not None and outcome.overrides_all:
@@ -320,12 +320,12 @@ class _Walker:
             return day + datetime.timedelta(days=count)
         if op == "*" and T.PERCENT in (left, right):  # a percentage of an amount
             amount, percent = (a, b) if right == T.PERCENT else (b, a)
-            return DIVIDE.divide(EXACT.multiply(amount, percent), 100)
+            return ROUNDING.divide(EXACT.multiply(amount, percent), 100)
         if op == "/" and right == T.PERCENT:  # the amount of which `b` percent is `a`
-            return DIVIDE.divide(EXACT.multiply(a, 100), b)
+            return ROUNDING.divide(EXACT.multiply(a, 100), b)
         if isinstance(a, Decimal) or isinstance(b, Decimal):  # amounts, percentages
             return {"+": EXACT.add, "-": EXACT.subtract, "*": EXACT.multiply,
-                    "/": DIVIDE.divide}[op](a, b)
+                    "/": ROUNDING.divide}[op](a, b)
         if op == "+":  # whole numbers and days
             return a + b
         if op == "-":

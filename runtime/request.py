@@ -132,8 +132,9 @@ class RequestReader:
 
     def read(self, data: object, unknown_at=None) -> dict:
         """Check and convert a request. With `unknown_at` (a set of stage names, or True for every
-        stage), a field declared `at STAGE` of those stages may be left out (or null): it is then
-        the UNKNOWN marker, for a residual decision (runtime/residual.py); never otherwise."""
+        stage), a field declared `at STAGE` of those stages may be left out: it is then the UNKNOWN
+        marker, for a residual decision (runtime/residual.py); never otherwise. `null` keeps its
+        meaning (an optional field not given)."""
         problems = _Problems(unknown_at)
         try:
             result = self._top(data, "$", problems)
@@ -207,8 +208,8 @@ class RequestReader:
                         and not _flag_unknown(fields, spec.present_when, value, problems):
                     out[field_name] = None  # not known for this record, and ignored if given
                     continue
-                if raw is None and _may_be_unknown(spec, problems):
-                    out[field_name] = UNKNOWN  # residual reading: known at a later stage
+                if raw is None and field_name not in value and _may_be_unknown(spec, problems):
+                    out[field_name] = UNKNOWN  # residual reading: left out, known at a later stage
                     continue
                 if raw is None:
                     if spec.has_default:
@@ -236,7 +237,7 @@ def _flag_unknown(fields: dict, flag: str, value: dict, problems: _Problems) -> 
     """Whether the yes/no field `flag` is itself unknown (residual reading): the fields given
     `when flag` are then read as if it were true."""
     spec = fields.get(flag)
-    return value.get(flag) is None and spec is not None and _may_be_unknown(spec, problems)
+    return flag not in value and spec is not None and _may_be_unknown(spec, problems)
 
 
 def _enum(type_: T.EnumType) -> Converter:

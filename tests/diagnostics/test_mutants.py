@@ -1,7 +1,8 @@
 """Mutants of the real policy: a token deleted, repeated or swapped with the next, a name
 misspelled. `rpl check` must accept each one or report errors with a location, never fail itself.
 
-The default count keeps the test in seconds; set RPL_MUTANTS (say 5000) for a longer run.
+The default count keeps the test in seconds; set RPL_MUTANTS for more, or run the `fuzz` test
+(`pytest -m fuzz tests/diagnostics`, RPL_MUTANTS_FUZZ mutants, 5000 by default).
 """
 import os
 import random
@@ -87,3 +88,16 @@ def test_a_mutant_is_accepted_or_located(text):
 def test_the_mutants_are_many_and_varied():
     kinds = {name.split("-")[1] for name, _ in MUTANTS}
     assert len(MUTANTS) >= 200 and kinds == {"delete", "repeat", "swap", "rename"}
+
+
+@pytest.mark.fuzz
+def test_many_mutants():
+    """`pytest -m fuzz tests/diagnostics`: thousands of mutants, each seed a different set."""
+    count = int(os.environ.get("RPL_MUTANTS_FUZZ", "5000"))
+    failures = []
+    for name, text in mutants(APUTURE.read_text(encoding="utf-8"), count, SEED + 1):
+        try:
+            test_a_mutant_is_accepted_or_located(text)
+        except Exception as error:  # collect them all, to see the pattern
+            failures.append(f"{name}: {type(error).__name__}: {error}"[:300])
+    assert failures == []

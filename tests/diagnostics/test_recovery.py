@@ -25,7 +25,8 @@ def test_several_broken_declarations_are_all_reported():
 def test_after_a_quote_never_closed_the_declarations_that_follow_are_read():
     text = ('policy "P"\nclause a: "never closed\nclause b: "fine"\nparameter p 1\n'
             'clause c: "also never closed\nenum E: x y\n')
-    assert located(text) == [("RPL002", 2, 11), ("RPL001", 4, 12), ("RPL002", 5, 11), ("RPL001", 6, 10)]
+    # `parameter p 1`: the value is underlined, with `parameter p = 1` as the fix
+    assert located(text) == [("RPL002", 2, 11), ("RPL001", 4, 13), ("RPL002", 5, 11), ("RPL001", 6, 10)]
 
 
 def test_a_misspelled_keyword_starts_its_own_declaration():

@@ -61,8 +61,9 @@ def test_every_broken_declaration_is_reported_in_order():
 
 def test_recovered_errors_are_located_where_the_fix_goes_and_say_it():
     missing_equals, missing_colon, not_equal, unclosed = problems(BROKEN)
-    # after `parameter window` (the gap) or at `14 days` (what came instead)
-    assert missing_equals.span.line == 2 and 17 <= missing_equals.span.column <= 18
+    # at `14 days`: the value that needs an `=` before it
+    assert missing_equals.span.line == 2 and missing_equals.span.text == "14 days"
+    assert missing_equals.hint.startswith("write `parameter window = 14 days`")
     assert "`=`" in missing_equals.message + (missing_equals.hint or "")
     assert missing_colon.span.line == 5 and 4 <= missing_colon.span.column <= 5
     assert "`:`" in missing_colon.message + (missing_colon.hint or "")

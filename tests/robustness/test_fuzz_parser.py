@@ -81,9 +81,13 @@ rule r:
 
 
 @pytest.mark.parametrize("kind", sorted(_NESTINGS))
-@pytest.mark.parametrize("depth", [limits.MAX_DEPTH + 10, 10_000, 200_000])
+@pytest.mark.parametrize("depth", [limits.MAX_DEPTH + 1, 2_000,
+                                   pytest.param(200_000, marks=pytest.mark.fuzz)])
 def test_deep_nesting_is_a_clear_error(kind, depth):
-    """However deep, and whatever nests, a clear error, never a RecursionError."""
+    """However deep, and whatever nests, a clear error, never a RecursionError.
+
+    200,000 levels make megabytes of text, which take Lark seconds to read: with the long runs.
+    """
     condition = _NESTINGS[kind](depth)
     for text in (_HEAD + condition + "\n  then note\n",  # one long line
                  _HEAD + condition.replace(" ", "\n    ") + "\n  then note\n"):  # many lines
@@ -95,7 +99,7 @@ def test_deep_nesting_is_a_clear_error(kind, depth):
         start = time.monotonic()
         with pytest.raises(PolicyError) as caught:
             load_policy_text(text)
-        assert time.monotonic() - start < 10
+        assert time.monotonic() - start < (10 if depth < 10_000 else 60)
         assert all(d.span is not None for d in caught.value.diagnostics)
 
 

@@ -1,0 +1,778 @@
+"""Residual decisions: decide what the known facts decide, and say what the unknown ones will.
+
+A policy declares facts known only from a later stage (`condition: Condition when returned at
+inspection`). A request read for a residual decision may leave them out; they are then UNKNOWN,
+never defaulted (runtime/request.py). Deciding such a request works on the compiled rule graph
+itself, in four steps:
+
+1. Three-valued evaluation (runtime/kleene.py): each node of the rule graph becomes a closure
+   whose value may be `Unknown`; logic is Kleene's; known values are computed by the
+   evaluator's own operations.
+2. Rule instances. Each rule, for each element of its list, is false (dropped), certain (true,
+   with known amounts) or open (true or false depending on unknown facts, or true with amounts
+   still unknown).
+3. Scenarios. Open instances are grouped by the facts they share. A group whose facts all have
+   few values (yes/no, enums) is evaluated under every assignment of them, which gives the
+   combinations of its instances that can really happen (damage caused by moisture cannot also
+   be caused by fire); any other group may take every combination. The scenarios are then
+   combined with the policy's own rule combination (`_apply_exceptions`, outcome ranks,
+   `overrides all other rules`, `_outputs`): every combination when there are few; otherwise
+   outcome by outcome, keeping of each group only what changes the outputs (refusal rules
+   without amounts only say "refused"), which stays small for many items; and when even that is
+   too much, sound bounds on each amount.
+4. Words. Each open instance is described with its clause, its source text, the facts it waits
+   for (labels and JSON paths), the ways it can apply (the operands of an `or`, of a negated
+   `and`) and what it leads to alone; deadlines follow from comparisons of a date of the request
+   with a date already known (`request_date > last_request_day`: the last day to request).
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import math
+import weakref
+from decimal import Decimal
+
+import attrs
+
+from compiler import types as T
+from policy_lang.errors import EvaluationError, RequestError, RequestProblem
+
+from . import explain
+from .decide import Application, CompiledPolicy, Decision
+from .evaluate import Env
+from .kleene import FAILURES, Kleene, KleeneEnv, Unknown, facts_of, unknown_in
+from .request import PATH_KEY, UNKNOWN
+from .residual_words import Words
+from .arithmetic import add, subtract
+from .values import json_formatter
+
+# Limits of the exact enumeration; past them, bounds.
+ASSIGNMENTS = 4096  # values of the unknown facts of one group tried one by one
+COMBINATIONS = 1024  # combinations of the open instances of one group whose facts have many values
+SCENARIOS = 4096  # scenarios combined with the policy's rules, all together
+OUTCOME_SCENARIOS = 4096  # the same, outcome by outcome (only what changes the outputs)
+ALTERNATIVES = 8  # the alternatives of an output are listed when there are at most this many
+
+PENDING = "pending"
+_ZERO = Decimal("0.00")
+
+
+# ---- The unknown facts of a request -------------------------------------------------------------
+
+@attrs.frozen
+class UnknownFact:
+    """A fact the request left out: where it is, its label, the stage it is known at."""
+    path: str
+    field: str
+    label: str | None
+    stage: str | None
+    element: str  # the JSON path of its record
+    element_name: str | None
+    type: T.Type
+
+    def domain(self) -> tuple | None:
+        """Every value it can take, when there are few (yes/no, an enum); else None."""
+        inner = self.type.inner if isinstance(self.type, T.OptionalType) else self.type
+        values = (False, True) if inner is T.BOOLEAN else \
+            inner.members if isinstance(inner, T.EnumType) else None
+        if values is not None and isinstance(self.type, T.OptionalType):
+            values = (None,) + tuple(values)
+        return values
+
+    def to_json(self) -> dict:
+        domain = self.domain()
+        return {"path": self.path, "field": self.field, "label": self.label, "stage": self.stage,
+                "element": self.element, "element_name": self.element_name,
+                "values": list(domain) if domain is not None else None}
+
+
+def _unknown_facts(policy: CompiledPolicy, request: dict) -> dict[str, UnknownFact]:
+    checked = policy.checked
+    found: dict[str, UnknownFact] = {}
+
+    def walk(record: dict, fields: dict, depth: int):
+        for name, spec in fields.items():
+            value = record.get(name)
+            if value is UNKNOWN:
+                path = record.get(PATH_KEY, "$")
+                fact = UnknownFact(f"{path}.{name}", name, spec.label, spec.stage, path,
+                                   explain.element_name(None, record) if path != "$" else None, spec.type)
+                found[fact.path] = fact
+            elif value is not None and depth < 32:
+                for child, type_ in _records_in(value, spec.type):
+                    walk(child, checked.records[type_.name], depth + 1)
+
+    walk(request, checked.request, 0)
+    return found
+
+
+def _records_in(value, type_: T.Type):
+    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+    if isinstance(inner, T.RecordType) and isinstance(value, dict):
+        yield value, inner
+    elif isinstance(inner, T.ListType) and isinstance(value, list):
+        for x in value:
+            yield from _records_in(x, inner.element)
+
+
+# ---- Rule instances and their groups ------------------------------------------------------------
+
+@attrs.define(eq=False)
+class _Instance:
+    """One rule for one element (or for the request): true, or open on unknown facts."""
+    seq: int
+    index: int
+    rule_node: object
+    element: object
+    truth: object  # True, or Unknown
+    amounts: tuple  # per effect: a value, None, or Unknown
+    whole_list: bool = False  # the rule's list itself is unknown: it stands for every element
+    facts: frozenset = attrs.field(init=False)  # the unknown facts it depends on
+    uncertain: bool = attrs.field(init=False)  # open, or true with amounts not known yet
+
+    def __attrs_post_init__(self):
+        self.facts = facts_of(self.truth, self.amounts)
+        self.uncertain = self.truth is not True or unknown_in((self.amounts,)) is not None
+
+    @property
+    def found(self) -> tuple:
+        return (self.index, self.element, self.amounts)
+
+
+@attrs.define(eq=False)
+class _Group:
+    """Open instances sharing unknown facts, and the combinations of them that can happen.
+
+    A state gives, per member, (applies, amounts when it applies)."""
+    members: list
+    states: list
+    enumerated: bool  # states come from the values of the facts (so each can really happen)
+
+
+def _instances(policy: CompiledPolicy, kleene: Kleene, env: KleeneEnv) -> list[_Instance]:
+    out: list[_Instance] = []
+    fns = kleene.fns
+    for index, rule_node in enumerate(policy.graph.rules):
+        rule = rule_node.rule
+        condition = fns[rule_node.condition]
+        effects = [fns[v] if v is not None else None for v in rule_node.effect_values]
+        if rule.var is None:
+            targets = [(None, env)]
+        else:
+            xs = fns[rule_node.source](env)
+            if isinstance(xs, Unknown):  # which elements it runs over is not known yet
+                amounts = tuple(xs if f is not None else None for f in effects)
+                out.append(_Instance(len(out), index, rule_node, None, xs, amounts, whole_list=True))
+                continue
+            targets = [(x, env.with_bound(rule.var, x)) for x in xs]
+        for element, e in targets:
+            truth = condition(e)
+            if truth is False:
+                continue
+            amounts = tuple(_amount(f, e, truth) for f in effects)
+            out.append(_Instance(len(out), index, rule_node, element, truth, amounts))
+    return out
+
+
+def _amount(fn, env, truth):
+    if fn is None:
+        return None
+    try:
+        return fn(env)
+    except FAILURES:
+        if truth is True:
+            raise
+        return Unknown(truth.facts)  # it may never be computed: only if the rule applies
+
+
+def _groups(kleene: Kleene, request: dict, facts: dict, uncertain: list[_Instance]) -> list[_Group]:
+    parent: dict[str, str] = {}
+
+    def root(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for inst in uncertain:
+        first, *rest = sorted(inst.facts)
+        for other in rest:
+            parent[root(other)] = root(first)
+    by_root: dict[str, list] = {}
+    for inst in uncertain:
+        by_root.setdefault(root(min(inst.facts)), []).append(inst)
+    groups = []
+    for members in by_root.values():
+        group = _enumerate_group(kleene, request, facts, members)
+        if group is not None:
+            groups.append(group)
+        else:  # too many combinations: each instance on its own (bounds stay sound)
+            groups += [_every_combination([m]) for m in members]
+    return groups
+
+
+def _enumerate_group(kleene: Kleene, request: dict, facts: dict, members: list) -> _Group | None:
+    names = sorted(set().union(*(m.facts for m in members)))
+    domains = [facts[n].domain() if n in facts else None for n in names]
+    if all(d is not None for d in domains) and math.prod(len(d) for d in domains) <= ASSIGNMENTS \
+            and not any(m.whole_list for m in members):
+        states: dict = {}
+        complete = True
+        for values in itertools.product(*domains):
+            env = KleeneEnv(request, dict(zip(names, values)))
+            state = _state(kleene, env, members)
+            if state is _UNDECIDED:
+                complete = False
+                break
+            if state is not None:
+                states.setdefault(_freeze(state), state)
+        if complete and states:
+            return _Group(members, list(states.values()), True)
+    open_count = sum(m.truth is not True for m in members)
+    if 2 ** open_count > COMBINATIONS:
+        return None
+    return _every_combination(members)
+
+
+_UNDECIDED = object()
+
+
+def _state(kleene: Kleene, env: KleeneEnv, members: list):
+    """Each member's (applies, amounts) once its facts are assigned; None if this assignment
+    cannot be decided at all (an error), _UNDECIDED if something stays unknown."""
+    fns = kleene.fns
+    state = []
+    try:
+        for m in members:
+            rule_node = m.rule_node
+            e = env.with_bound(rule_node.rule.var, m.element) if rule_node.rule.var else env
+            truth = fns[rule_node.condition](e)
+            if truth is not True and truth is not False:
+                return _UNDECIDED
+            amounts = None
+            if truth:
+                amounts = tuple(fns[v](e) if v is not None else None for v in rule_node.effect_values)
+                if unknown_in((amounts,)) is not None:
+                    return _UNDECIDED
+            state.append((truth, amounts))
+    except FAILURES:
+        return None
+    return tuple(state)
+
+
+def _every_combination(members: list) -> _Group:
+    options = [((True, m.amounts),) if m.truth is True else ((True, m.amounts), (False, None))
+               for m in members]
+    return _Group(members, list(itertools.product(*options)), False)
+
+
+def _freeze(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return ("#record", id(value))
+    return value
+
+
+# ---- Combining scenarios with the policy's own rules -------------------------------------------
+
+def _combine(policy: CompiledPolicy, found: list) -> tuple[str, list, list]:
+    """What `CompiledPolicy.decide_checked` does once it has found the rules that apply."""
+    overridden: list = []
+    if policy._has_exceptions:
+        found, overridden = policy._apply_exceptions(found)
+    rule_rank = policy._rule_rank
+    best = policy._default_rank
+    for f in found:
+        if rule_rank[f[0]] < best:
+            best = rule_rank[f[0]]
+    outcome = policy._outcome_names[best]
+    if outcome in policy.overriding_outcomes:
+        overridden += [(f, f"outcome {outcome}") for f in found if rule_rank[f[0]] != best]
+        found = [f for f in found if rule_rank[f[0]] == best]
+    return outcome, found, overridden
+
+
+def _outputs_of(policy: CompiledPolicy, outcome: str, applied: list) -> dict:
+    """`CompiledPolicy._outputs`, where an amount still unknown makes its output unknown."""
+    tainted, clean = set(), []
+    plans = policy._effect_plans
+    for index, element, amounts in applied:
+        if unknown_in((amounts,)) is not None:
+            fixed = list(amounts)
+            for position, adds, output, _ in plans[index]:
+                if isinstance(amounts[position], Unknown) and adds:
+                    fixed[position] = _ZERO
+                    tainted.add(output)
+            amounts = tuple(fixed)
+        clean.append((index, element, amounts))
+    outputs = policy._outputs(outcome, clean)
+    for name in tainted:
+        outputs[name] = Unknown(frozenset())
+    return outputs
+
+
+class _Possible:
+    """What the scenarios can give: outcomes, and each output's values (or bounds)."""
+
+    def __init__(self, policy: CompiledPolicy):
+        self.policy = policy
+        self.outcomes: list[str] = []
+        self.values: dict[str, dict] = {o.name: {} for o in policy.outputs if o.kind != "outcome"}
+        self.bounds: dict[str, list] = {}  # total -> [low, high]; None for no bound
+        self.unbounded: set[str] = set()
+        self.method = "enumerated"
+
+    def add(self, outcome: str, outputs: dict) -> None:
+        if outcome not in self.outcomes:
+            self.outcomes.append(outcome)
+        for name, seen in self.values.items():
+            value = outputs[name]
+            if isinstance(value, Unknown):
+                self.unbounded.add(name)
+            else:
+                seen.setdefault(_freeze(value), value)
+
+    def add_bounds(self, outcome: str, low: dict, high: dict, sets: dict) -> None:
+        self.method = "bounds"
+        if outcome not in self.outcomes:
+            self.outcomes.append(outcome)
+        for name in low:
+            bound = self.bounds.setdefault(name, [low[name], high[name]])
+            bound[0] = None if bound[0] is None or low[name] is None else min(bound[0], low[name])
+            bound[1] = None if bound[1] is None or high[name] is None else max(bound[1], high[name])
+        for name, values in sets.items():
+            if values is None:
+                self.unbounded.add(name)
+            else:
+                for value in values:
+                    self.values[name].setdefault(_freeze(value), value)
+
+    def certain(self, name: str):
+        """(True, value) when every scenario gives the same known value."""
+        if name in self.unbounded or name in self.bounds and self.bounds[name][0] != self.bounds[name][1]:
+            return False, None
+        seen = list(self.values[name].values())
+        if name in self.bounds:
+            low = self.bounds[name][0]
+            if low is None or any(v != low for v in seen):
+                return False, None
+            return True, low
+        return (True, seen[0]) if len(seen) == 1 else (False, None)
+
+
+class _Analysis:
+    """Everything a residual decision is made of, computed once."""
+
+    def __init__(self, policy: CompiledPolicy, request: dict, facts: dict):
+        self.policy, self.request, self.facts = policy, request, facts
+        self.kleene = _kleene(policy)
+        self.env = KleeneEnv(request)
+        self.instances = _instances(policy, self.kleene, self.env)
+        self.certain = [i for i in self.instances if not i.uncertain]
+        self.uncertain = [i for i in self.instances if i.uncertain]
+        self.groups = _groups(self.kleene, request, facts, self.uncertain)
+        self.group_of = {m.seq: g for g in self.groups for m in g.members}
+        self._certain_found = [i.found for i in self.certain]  # in file order
+        self._certain_seqs = [i.seq for i in self.certain]
+        self.possible = _Possible(policy)
+        if not self._every_scenario():
+            if policy._has_exceptions:
+                self._by_outcome(bounds_only=True)
+            else:
+                self._by_outcome()
+
+    def found(self, applying: dict) -> list:
+        """The `found` list of a scenario: certain instances and those in `applying` (seq ->
+        amounts), in the order of the policy file."""
+        if len(applying) * 8 > len(self.instances):
+            return [(i.index, i.element, applying.get(i.seq, i.amounts)) for i in self.instances
+                    if not i.uncertain or i.seq in applying]
+        found, seqs = list(self._certain_found), list(self._certain_seqs)
+        instances = self.instances
+        for seq in sorted(applying):  # few: put each in its place
+            at = bisect.bisect(seqs, seq)
+            seqs.insert(at, seq)
+            found.insert(at, (instances[seq].index, instances[seq].element, applying[seq]))
+        return found
+
+    def scenario(self, applying: dict) -> tuple[str, dict, list, list]:
+        outcome, applied, overridden = _combine(self.policy, self.found(applying))
+        return outcome, _outputs_of(self.policy, outcome, applied), applied, overridden
+
+    def _every_scenario(self) -> bool:
+        if math.prod(len(g.states) for g in self.groups) > SCENARIOS:
+            return False
+        for combination in itertools.product(*(g.states for g in self.groups)):
+            applying = {m.seq: amounts for g, state in zip(self.groups, combination)
+                        for m, (applies, amounts) in zip(g.members, state) if applies}
+            outcome, outputs, _, _ = self.scenario(applying)
+            self.possible.add(outcome, outputs)
+        return True
+
+    def _by_outcome(self, bounds_only: bool = False) -> None:
+        """Outcome by outcome (strongest first), keeping of each group what changes the outputs.
+
+        Without exceptions between rules, the outcome is the strongest of the rules that apply:
+        for outcome r, no rule of a stronger outcome applies and one of r does (unless r is the
+        default). With exceptions (`bounds_only`), nothing is ruled out, and only bounds are given.
+        """
+        policy, rank = self.policy, self.policy._rule_rank
+        overridable = {name for r in policy.graph.rules for name in r.rule.overrides}
+        certain, groups = self.certain, list(self.groups)
+        if bounds_only:  # a certain rule that another may override may not count
+            loose = [i for i in certain if i.rule_node.rule.name in overridable]
+            certain = [i for i in certain if i not in loose]
+            groups += [_Group([i], [((True, i.amounts),), ((False, None),)], False) for i in loose]
+        for r in range(policy._default_rank + 1):
+            outcome = policy._outcome_names[r]
+            if any(rank[i.index] < r for i in certain):
+                break  # a rule of a stronger outcome applies for certain
+            default = r == policy._default_rank
+            overriding = outcome in policy.overriding_outcomes
+
+            def relevant(i, r=r, overriding=overriding):
+                return rank[i.index] == r if overriding else rank[i.index] >= r
+
+            projections, possible = [], True
+            for g in groups:
+                states = g.states if bounds_only else \
+                    [s for s in g.states if not any(a and rank[m.index] < r for m, (a, _) in zip(g.members, s))]
+                if not states:
+                    possible = False
+                    break
+                keep = [k for k, m in enumerate(g.members) if relevant(m) and policy._effect_plans[m.index]]
+                seen: dict = {}
+                for s in states:
+                    hit = any(a and rank[m.index] == r for m, (a, _) in zip(g.members, s))
+                    kept = tuple((g.members[k], s[k][1]) for k in keep if s[k][0])
+                    seen.setdefault((hit, _freeze([(m.seq, amounts) for m, amounts in kept])), (hit, kept))
+                projections.append(list(seen.values()))
+            if not possible:
+                continue
+            certain_hit = any(rank[i.index] == r for i in certain)
+            effectless = [p for p in projections if all(not kept for _, kept in p)]
+            effectful = [p for p in projections if any(kept for _, kept in p)]
+            hits = set()
+            if any(hit for p in effectless for hit, _ in p):
+                hits.add(True)
+            if all(any(not hit for hit, _ in p) for p in effectless):
+                hits.add(False)
+            base = [i for i in certain if relevant(i)]
+            base_seqs = {i.seq for i in base}
+            if not bounds_only and math.prod(len(p) for p in effectful) * len(hits) <= OUTCOME_SCENARIOS:
+                for combination in itertools.product(*effectful):
+                    for hit in hits:
+                        if not (default or certain_hit or hit or any(h for h, _ in combination)):
+                            continue  # no rule of this outcome applies: a weaker outcome's scenario
+                        chosen = {m.seq: amounts for _, kept in combination for m, amounts in kept}
+                        applied = [(i.index, i.element, chosen.get(i.seq, i.amounts)) for i in self.instances
+                                   if i.seq in base_seqs or i.seq in chosen]
+                        self.possible.add(outcome, _outputs_of(policy, outcome, applied))
+                continue
+            if not (default or certain_hit or hits & {True} or any(h for p in effectful for h, _ in p)):
+                continue
+            self.possible.add_bounds(outcome, *self._bounds(outcome, base, effectful))
+
+    def _bounds(self, outcome: str, base: list, effectful: list):
+        """Sound bounds of each output for one outcome: certain amounts plus, per group, the least
+        and the most it can add; the values a set output can take."""
+        policy = self.policy
+        low: dict = {o.name: _ZERO for o in policy.outputs if o.kind == "total"}
+        high = dict(low)
+
+        def contribution(kept_list):
+            total: dict = {}
+            for inst, amounts in kept_list:
+                for position, adds, output, sign in policy._effect_plans[inst.index]:
+                    if adds:
+                        amount = amounts[position]
+                        if isinstance(amount, Unknown) or total.get(output, 0) is None:
+                            total[output] = None
+                        else:
+                            total[output] = (add if sign > 0 else subtract)(total.get(output, _ZERO), amount)
+            return total
+
+        fixed = contribution([(i, i.amounts) for i in base])
+        for name, amount in fixed.items():
+            low[name] = high[name] = amount
+        for projection in effectful:
+            options = [contribution(kept) for _, kept in projection]
+            for name in low:
+                amounts = [o.get(name, _ZERO) for o in options]
+                if low[name] is not None:
+                    low[name] = None if None in amounts else add(low[name], min(amounts))
+                if high[name] is not None:
+                    high[name] = None if None in amounts else add(high[name], max(amounts))
+        for o in policy.outputs:
+            if o.kind == "total" and o.floor is not None:
+                low[o.name] = max(low[o.name], o.floor) if low[o.name] is not None else None
+                high[o.name] = max(high[o.name], o.floor) if high[o.name] is not None else None
+        sets: dict = {}
+        setters = [(i, i.amounts) for i in base] + \
+            [pair for projection in effectful for _, kept in projection for pair in kept]
+        for o in policy.outputs:
+            if o.kind != "set":
+                continue
+            values, certain_setter = [], False
+            for inst, amounts in setters:
+                for position, adds, output, _ in policy._effect_plans[inst.index]:
+                    if not adds and output == o.name:
+                        values.append(amounts[position])
+                        certain_setter |= any(inst is b for b in base)
+            if not certain_setter:
+                values.append(o.default)
+            sets[o.name] = None if any(isinstance(v, Unknown) for v in values) else values
+        return low, high, sets
+
+
+_KLEENE: "weakref.WeakKeyDictionary[CompiledPolicy, Kleene]" = weakref.WeakKeyDictionary()
+
+
+def _kleene(policy: CompiledPolicy) -> Kleene:
+    kleene = _KLEENE.get(policy)
+    if kleene is None:
+        kleene = _KLEENE.setdefault(policy, Kleene(policy.graph, policy.evaluator.calendar))
+    return kleene
+
+
+# ---- The residual decision ----------------------------------------------------------------------
+
+class ResidualDecision:
+    """A decision on a request whose later facts are not all known: what is already certain, and
+    what is still open. When nothing is open, it is `final` and holds the ordinary Decision."""
+
+    def __init__(self, policy: CompiledPolicy, request: dict, facts: dict[str, UnknownFact]):
+        self.policy = policy
+        self.request = request
+        self.unknown_facts = list(facts.values())
+        self.decision: Decision | None = None
+        self.open_conditions: list[dict] = []
+        self.if_none_apply: dict | None = None
+        self.possible_outcomes: tuple[str, ...] = ()
+        self.ranges: dict[str, dict] = {}
+        self.deadlines: list[dict] = []
+        self.method = "enumerated"
+        self.outputs: dict = {}
+        self.outcome = PENDING
+        self._analysis: _Analysis | None = None
+        self._certain_entries: list[dict] | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.decision is not None
+
+    @property
+    def pending_outputs(self) -> tuple[str, ...]:
+        return tuple(name for name in self.ranges)
+
+    # -- for programs
+
+    def outputs_json(self) -> dict:
+        if self.decision is not None:
+            return self.decision.outputs_json()
+        outcome_names = {o.name for o in self.policy.outputs if o.kind == "outcome"}
+        return {name: self.outcome if name in outcome_names else None if name in self.ranges
+                else fmt(self.outputs[name]) for name, fmt in self.policy.output_formatters}
+
+    def explanation(self) -> list[dict]:
+        """The rules already certain to apply (for a final decision: the determining rules)."""
+        if self._certain_entries is None:
+            if self.decision is not None:
+                applied = self.decision.applied
+                decision = self.decision
+            else:
+                certain = [i.found for i in self._analysis.certain]
+                decision = Decision(PENDING, {}, certain, [], self.policy, Env(self.request))
+                applied = decision.applied
+            self._certain_entries = [_safe_entry(decision, a) for a in applied]
+        return self._certain_entries
+
+    def residual_json(self) -> dict | None:
+        if self.decision is not None:
+            return None
+        return {
+            "unknown_facts": [f.to_json() for f in self.unknown_facts],
+            "open_conditions": self.open_conditions,
+            "if_none_apply": self.if_none_apply,
+            "possible_outcomes": list(self.possible_outcomes),
+            "ranges": self.ranges,
+            "deadlines": self.deadlines,
+            "method": self.method,
+        }
+
+    def to_json(self) -> dict:
+        """`{"outputs", "residual", "explanation"}`, and `computation` when final (see docs/residual.md)."""
+        data = {"outputs": self.outputs_json(), "residual": self.residual_json(),
+                "explanation": self.explanation()}
+        if self.decision is not None:
+            data["computation"] = self.decision.computation()
+            if getattr(self.policy, "has_dated_terms", False):  # as `Decision.to_json`
+                data["terms"] = explain.terms(self.decision)
+        return data
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False)
+
+    def scenario(self, holding) -> dict:
+        """The outputs (JSON) when exactly the open conditions whose ids are in `holding` apply,
+        with the amounts known so far: what the final decision will be once the facts are known."""
+        if self.decision is not None:
+            return self.decision.outputs_json()
+        wanted = set(holding)
+        applying = {i.seq: i.amounts for i in self._analysis.uncertain
+                    if i.truth is True or _open_id(i) in wanted}
+        outcome, outputs, _, _ = self._analysis.scenario(applying)
+        return Words(self._analysis).outputs_json(outputs)
+
+    # -- for people
+
+    def explain_text(self) -> str:
+        from .residual_words import residual_text
+
+        return residual_text(self)
+
+
+def _open_id(inst: _Instance) -> str:
+    element = inst.element.get(PATH_KEY) if isinstance(inst.element, dict) else None
+    return inst.rule_node.rule.name if element is None else f"{inst.rule_node.rule.name}@{element}"
+
+
+def _safe_entry(decision: Decision, application: Application) -> dict:
+    """An explanation entry; a rule already certain may mention facts not known yet, which its
+    entry leaves out (or, when they cannot even be formatted, shows without its facts)."""
+    try:
+        return explain._entry(decision, application)
+    except (TypeError, AttributeError, *FAILURES):
+        rule = application.rule.rule
+        element = application.element
+        return {"rule": rule.name, "clause": rule.clause, "cites": rule.clause_text, "outcome": rule.outcome,
+                "element": element.get(PATH_KEY) if isinstance(element, dict) else None,
+                "element_name": explain.element_name(decision, element), "sentence": rule.name.replace("_", " "),
+                "facts": [], "effects": [], "line": rule.span.line if rule.span is not None else None}
+
+
+def decide_partial(policy: CompiledPolicy, data: object, unknown_at=True) -> ResidualDecision:
+    """Decide a request (a dict, as parsed from JSON) whose facts declared `at STAGE` may be left
+    out (every stage, or the stages named in `unknown_at`); raises RequestError for any other
+    problem, a fact missing without such a declaration included."""
+    return decide_partial_checked(policy, policy.reader.read(data, unknown_at=unknown_at))
+
+
+def decide_partial_json(policy: CompiledPolicy, text: str | bytes, unknown_at=True) -> ResidualDecision:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise RequestError([RequestProblem("$", f"not valid JSON: {error}")]) from None
+    return decide_partial(policy, data, unknown_at)
+
+
+def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDecision:
+    """Decide a request read with `policy.reader.read(data, unknown_at=...)`."""
+    facts = _unknown_facts(policy, request)
+    result = ResidualDecision(policy, request, facts)
+    if not facts:  # everything is known: the ordinary decision, on the ordinary path
+        result.decision = policy.decide_checked(request)
+        result.outcome, result.outputs = result.decision.outcome, result.decision.outputs
+        return result
+    try:
+        analysis = _Analysis(policy, request, facts)
+    except ArithmeticError as error:
+        raise EvaluationError(f"the policy could not compute a value: {error}") from None
+    result._analysis = analysis
+    possible = analysis.possible
+    outcomes = [o.name for o in policy.graph.outcomes if o.name in possible.outcomes]
+    outcomes += [o for o in possible.outcomes if o not in outcomes]
+    result.possible_outcomes = tuple(outcomes)
+    result.method = possible.method
+    for o in policy.outputs:
+        if o.kind == "outcome":
+            continue  # set below, once the outcome is known
+        known, value = possible.certain(o.name)
+        if known:
+            result.outputs[o.name] = value
+        else:
+            result.ranges[o.name] = _range(policy, o, possible)
+    if len(outcomes) == 1:
+        result.outcome = outcomes[0]
+    result.outputs.update({o.name: result.outcome for o in policy.outputs if o.kind == "outcome"})
+    if len(outcomes) == 1:
+        if not result.ranges:
+            decision = _certain_decision(analysis, outcomes[0], result.outputs)
+            if decision is not None:
+                result.decision = decision
+                return result
+    _describe(result, analysis)
+    return result
+
+
+def _certain_decision(analysis: _Analysis, outcome: str, outputs: dict) -> Decision | None:
+    """The ordinary decision, when the certain rules alone give the outcome and the outputs."""
+    policy = analysis.policy
+    certain_outcome, applied, overridden = _combine(policy, [i.found for i in analysis.certain])
+    if certain_outcome != outcome:
+        return None
+    computed = policy._outputs(outcome, applied)
+    if any(computed[name] != value for name, value in outputs.items()):
+        return None
+    return Decision(outcome, computed, applied, overridden, policy, Env(analysis.request))
+
+
+def _range(policy: CompiledPolicy, output, possible: _Possible) -> dict:
+    values = list(possible.values[output.name].values())
+    fmt = json_formatter(policy.output_types[output.name])
+    unknown = output.name in possible.unbounded
+    listed = None
+    if not unknown and output.name not in possible.bounds and len(values) <= ALTERNATIVES:
+        listed = [fmt(v) for v in sorted(values, key=_order)]
+    if output.kind != "total":
+        return {"alternatives": listed}
+    low = high = None
+    bound = possible.bounds.get(output.name)
+    if not unknown and (values or bound):
+        candidates = list(values)
+        if bound is None or None not in bound:
+            lows = candidates + ([bound[0]] if bound else [])
+            highs = candidates + ([bound[1]] if bound else [])
+            low, high = fmt(min(lows)), fmt(max(highs))
+    return {"min": low, "max": high, "alternatives": listed}
+
+
+def _order(value):
+    """Sorts values of one output: absent first, then by value."""
+    return (value is not None, value if value is not None else 0)
+
+
+def _describe(result: ResidualDecision, analysis: _Analysis) -> None:
+    """The open conditions, what each leads to alone, what happens when none applies, deadlines."""
+    words = Words(analysis)
+    always = {i.seq: i.amounts for i in analysis.uncertain if i.truth is True}
+    none_possible = {id(g): any(all(not a or m.truth is True for m, (a, _) in zip(g.members, s))
+                                for s in g.states) for g in analysis.groups}
+
+    def lead(applying: dict, possible: bool) -> dict:
+        outcome, outputs, _, _ = analysis.scenario({**always, **applying})
+        lead = {"outcome": outcome, "outputs": words.outputs_json(outputs), "possible": possible}
+        unknown = [name for name, value in outputs.items() if isinstance(value, Unknown)]
+        if unknown:  # amounts that depend on facts not known yet (null in `outputs`)
+            lead["unknown"] = unknown
+        return lead
+
+    never_none = sum(not v for v in none_possible.values())  # groups where something must apply
+    result.if_none_apply = lead({}, never_none == 0)
+    for inst in analysis.uncertain:
+        leads_to = None
+        if inst.truth is not True:
+            group = analysis.group_of[inst.seq]
+            others_none = never_none - (not none_possible[id(group)]) == 0
+            alone = any(_only(group, state, inst) for state in group.states)
+            leads_to = lead({inst.seq: inst.amounts}, alone and others_none)
+        result.open_conditions.append(words.open_condition(inst, leads_to))
+    result.deadlines = words.deadlines()
+
+
+def _only(group: _Group, state: tuple, inst: _Instance) -> bool:
+    """Whether, in `state`, `inst` applies and no other open member of its group does."""
+    return all(applies == (m is inst) or m.truth is True for m, (applies, _) in zip(group.members, state))

@@ -1,0 +1,175 @@
+"""Bugs found by the robustness tests in code this folder does not own: each a minimal reproducer.
+
+Each is `xfail(strict=True)`: when a fix lands the test passes, pytest reports it, and the mark
+(and the matching entry of policygen.AVOID, if any) goes.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import tempfile
+import time
+
+import pytest
+
+from compiler import compile_policy
+from policy_lang import limits
+from policy_lang.errors import PolicyError, RplError
+from runtime import load_policy_text
+from runtime.reference import decide as reference_decide
+
+OUTCOMES = 'outcomes:\n  refuse "REFUSED"\n  approve "APPROVED"\noutput outcome\n'
+
+
+def _decides_or_refuses(policy, request):
+    """A decision, or an rpl error: what must come out; anything else is the bug."""
+    try:
+        return policy.decide(request).outputs_json()
+    except RplError as error:
+        return type(error).__name__
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="syntax errors: a number of days before a stray word crashes the description")
+def test_a_duration_before_a_stray_word():
+    from policy_lang import parse_policy
+
+    with pytest.raises(PolicyError):
+        parse_policy("let x = 30 days u\n")  # ValueError: invalid literal for int(): '30 days'
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="checker: `is empty` on an optional list passes, and fails when it is absent")
+def test_is_empty_on_an_optional_list():
+    policy = load_policy_text(OUTCOMES + "request:\n  tags: optional list of text\n"
+                              "rule r:\n  when tags is empty\n  then refuse\n")
+    _decides_or_refuses(policy, {})  # TypeError: object of type 'NoneType' has no len()
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="checker: a `when` field of the request (a path) loses its condition")
+def test_a_when_field_of_the_request():
+    policy = load_policy_text(OUTCOMES + "request:\n  d: date\n  late: boolean\n  seen: date when late\n"
+                              "rule r:\n  when seen > d\n  then refuse\n")
+    _decides_or_refuses(policy, {"d": "2026-01-01", "late": False})  # TypeError: None > date
+
+
+@pytest.mark.xfail(strict=True, raises=PolicyError,
+                   reason="checker: `is given` on a `when` field of the request is refused as always given")
+def test_is_given_on_a_when_field_of_the_request():
+    load_policy_text(OUTCOMES + "request:\n  late: boolean\n  seen: date when late\n"
+                     "rule r:\n  when seen is given\n  then refuse\n")
+
+
+@pytest.mark.xfail(strict=True, reason="codegen: a `let` computed before it is needed fails a "
+                                       "decision that never needs it (the reference decides)")
+def test_a_value_no_rule_needs_cannot_fail_the_decision():
+    policy = load_policy_text(OUTCOMES + "request:\n  d: date\n  n: integer\n"
+                              "let far = d + n * 1 days\n"
+                              "rule r:\n  when n > 5\n  then refuse\n")
+    request = {"d": "2026-01-01", "n": 10**9}
+    expected = reference_decide(policy.checked, policy.read_request(request)).outputs
+    assert expected == {"outcome": "refuse"}
+    assert _decides_or_refuses(policy, request) == expected  # EvaluationError: date out of range
+
+
+@pytest.mark.xfail(strict=True, reason="decide: `overrides` between rules over lists of texts "
+                                       "compares elements by identity: one-letter texts are shared")
+def test_overrides_on_equal_texts_do_not_depend_on_their_length():
+    policy = load_policy_text("""request:
+  a: list of text
+  b: list of text
+rule keep for each x in a:
+  when true
+  then add 1.00 to t
+rule drop for each y in b:
+  when true
+  then note
+  overrides keep
+output t: money total
+""")
+    short = policy.decide_json('{"a": ["B"], "b": ["B"]}').outputs_json()
+    long = policy.decide_json('{"a": ["SKU-1"], "b": ["SKU-1"]}').outputs_json()
+    assert short == long  # {'t': '0.00'} and {'t': '1.00'}
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError,
+                   reason="explain: a rule for each element of a list of texts cannot be explained")
+def test_explaining_a_rule_over_a_list_of_texts():
+    policy = load_policy_text(OUTCOMES + "request:\n  tags: list of text\n"
+                              "rule r for each t in tags:\n  when true\n  then refuse\n")
+    policy.decide({"tags": ["a"]}).to_json_text()  # AttributeError: 'str' has no attribute 'get'
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="explain: a fact that reads records shows them unconverted (Decimal, date)")
+def test_decision_json_with_a_fact_about_records():
+    policy = load_policy_text(OUTCOMES + "record Item:\n  price: money\nrequest:\n  items: list of Item\n"
+                              "rule r:\n  when (count of items) > 0\n  then refuse\n")
+    policy.decide({"items": [{"price": "1.00"}]}).to_json_text()  # Decimal is not JSON serializable
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="explain: explaining `a and b` computes b even where a is false")
+def test_explaining_a_guarded_comparison():
+    policy = load_policy_text(OUTCOMES + "request:\n  m: optional money\n"
+                              "rule r:\n  when not (m is given and m > 1.00)\n  then refuse\n")
+    policy.decide({}).to_json_text()  # TypeError: '>' between None and Decimal
+
+
+@pytest.mark.xfail(strict=True, reason="checker: a policy with no declaration gets a diagnostic "
+                                       "without a location")
+def test_every_diagnostic_has_a_location():
+    with pytest.raises(PolicyError) as caught:
+        compile_policy("# nothing but a comment\n")
+    assert all(d.span is not None for d in caught.value.diagnostics)
+
+
+@pytest.mark.xfail(strict=True, reason="checker: every problem is reported, each with `did you "
+                                       "mean` over every name and its own line search: quadratic")
+def test_many_errors_are_reported_quickly():
+    text = OUTCOMES + "request:\n  n: integer\n" + "".join(
+        f"let value_{i} = unknown_{i}\n" for i in range(600))
+    start = time.monotonic()
+    with pytest.raises(PolicyError) as caught:
+        compile_policy(text)
+    assert time.monotonic() - start < 0.5  # about 1 s, growing with the square of the count
+    assert len(caught.value.diagnostics) <= limits.MAX_REPORTED + 1  # all 600
+
+
+class _TookTooLong(Exception):
+    pass
+
+
+@pytest.mark.xfail(strict=True, raises=_TookTooLong,
+                   reason="runtime: no budget on a decision's work; nested loops over a list run "
+                          "len(list) ** depth steps, and lists in lists fill memory the same way")
+def test_nested_loops_over_a_long_list_are_refused_in_time():
+    policy = load_policy_text(OUTCOMES + "request:\n  xs: list of integer\n"
+                              "rule r:\n  when any a in xs where any b in xs where any c in xs "
+                              "where a + b + c < 0\n  then refuse\n")
+
+    def alarm(signum, frame):
+        raise _TookTooLong
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(2)
+    try:  # 10**12 steps for 10,000 elements: refused with an rpl error within seconds, or hangs
+        _decides_or_refuses(policy, {"xs": list(range(limits.MAX_LIST))})
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.xfail(strict=True, reason="parser: Lark caches the grammar as a pickle in the shared "
+                                       "temp directory and loads it from there (cache=True)")
+def test_parsing_reads_and_writes_nothing_in_the_temp_directory(tmp_path, monkeypatch):
+    from policy_lang import parser
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    parser._lark.cache_clear()
+    try:
+        parser.parse_policy("request:\n  n: integer\n")
+        assert list(tmp_path.iterdir()) == []  # .lark_cache_<user>_<hash>.tmp: a pickle anyone
+    finally:                                   # who writes there first gets loaded
+        parser._lark.cache_clear()
