@@ -20,8 +20,26 @@ GRAMMAR = Path(__file__).with_name("rpl.lark")
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", start=["policy", "expr"],
-                propagate_positions=True, maybe_placeholders=True, cache=True)
+    grammar = GRAMMAR.read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", start=["policy", "expr"], propagate_positions=True,
+                maybe_placeholders=True, cache=_grammar_cache(grammar))
+
+
+def _grammar_cache(grammar: str) -> str | bool:
+    """Where Lark keeps the built parser between runs: in rpl's own cache folder (a pickle, so
+    never a shared folder like the temp directory), or nowhere when `RPL_NO_CACHE` is set."""
+    import hashlib
+    import os
+
+    if os.environ.get("RPL_NO_CACHE"):
+        return False
+    folder = Path(os.environ.get("RPL_CACHE_DIR") or Path.home() / ".cache" / "rpl")
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return False
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    return str(folder / f"grammar-{digest}.lark.pickle")
 
 
 def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:

@@ -179,6 +179,9 @@ def _safe_to_compute_early(e: ir.Expr) -> bool:
             return False
         if isinstance(node, ir.Op) and (node.op == "/" or (node.op in ("min", "max") and len(node.args) == 1)):
             return False
+        if isinstance(node, ir.Op) and node.op in ("+", "-") and node.type == T.DATE \
+                and not all(isinstance(a, (ir.Const, ir.Param)) or a.type == T.DATE for a in node.args):
+            return False  # a number of days from the request can take the date past year 9999
         stack.extend(ir.children(node))
     return True
 

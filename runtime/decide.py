@@ -196,7 +196,7 @@ class CompiledPolicy:
         for f in found:
             name = names[f[0]]
             winner = next((o for o in found if name in overrides[o[0]]
-                           and (o[1] is None or f[1] is None or o[1] is f[1])), None)
+                           and (o[1] is None or f[1] is None or _same_element(o[1], f[1]))), None)
             if winner is None:
                 kept.append(f)
             else:
@@ -226,6 +226,11 @@ class CompiledPolicy:
 
 
 _ZERO = Decimal("0.00")
+
+
+def _same_element(a, b) -> bool:
+    """A record is the same element only as itself; a plain value (a text, a number) by its value."""
+    return a is b if isinstance(a, dict) else a == b
 
 
 def _labels(checked) -> dict:

@@ -70,14 +70,21 @@ def _why(policy, expr: ir.Expr):
 
         def why_logic(env, outcome):
             decisive = is_and != outcome  # the operands equal to `outcome` decided it
-            facts = []
+            facts, settled = [], False
             for value_of, why_part in parts:
+                # Past the operand that settled it, the decision evaluated nothing: what follows
+                # may not make sense there (`m is given and m > 1.00`), and is shown only if it does.
                 try:
                     v = value_of(env)
-                except _CANNOT_EVALUATE:  # an operand the decision never had to evaluate
+                    if not decisive or v == outcome:
+                        facts += why_part(env, v)
+                except _CANNOT_EVALUATE:
                     continue
-                if not decisive or v == outcome:
-                    facts += why_part(env, v)
+                except Exception:
+                    if not settled:
+                        raise
+                    continue
+                settled = settled or v == (not is_and)
             return facts
         return why_logic
     if isinstance(expr, ir.Op) and expr.op == "not":
@@ -151,9 +158,12 @@ def fact_text(fact: dict) -> str:
 # ---- entries ------------------------------------------------------------------------------------
 
 def element_name(decision: "Decision", element) -> str | None:
-    """How an element is named in sentences: its first text field (a sku), else its JSON path."""
+    """How an element is named in sentences: its first text field (a sku), else its JSON path;
+    an element that is a plain value (a text of a list of texts) is named by its value."""
     if element is None:
         return None
+    if not isinstance(element, dict):
+        return json_value(element, None) if not isinstance(element, str) else element
     for key, value in element.items():
         if isinstance(value, str) and not key.startswith("#"):
             return value
@@ -193,7 +203,7 @@ def _entry(decision: "Decision", a: "Application") -> dict:
         "clause": rule.clause,
         "cites": rule.clause_text,
         "outcome": rule.outcome,
-        "element": a.element.get(PATH_KEY) if a.element is not None else None,
+        "element": a.element.get(PATH_KEY) if isinstance(a.element, dict) else None,
         "element_name": element_name(decision, a.element),
         "sentence": text,
         "facts": facts,

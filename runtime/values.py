@@ -35,8 +35,15 @@ def json_value(value: object, type_: T.Type | None) -> object:
     if isinstance(type_, (T.ListType, T.SetType)):
         return [json_value(v, type_.element) for v in sorted(value) if v is not None] \
             if isinstance(value, frozenset) else [json_value(v, type_.element) for v in value]
-    if isinstance(type_, T.RecordType) and isinstance(value, dict):
-        return {k: v for k, v in value.items() if not k.startswith("#")}
+    if isinstance(value, dict):  # a record: each field as JSON, whatever its type
+        return {k: json_value(v, None) for k, v in value.items() if not k.startswith("#")}
+    if type_ is None:  # a value whose type is not at hand (a field of a record, say)
+        if isinstance(value, Decimal):
+            return f"{value:f}"
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, (list, tuple, frozenset)):
+            return [json_value(v, None) for v in (sorted(value) if isinstance(value, frozenset) else value)]
     return value
 
 

@@ -61,8 +61,6 @@ def test_is_given_on_a_when_field_of_the_request():
                      "rule r:\n  when seen is given\n  then refuse\n")
 
 
-@pytest.mark.xfail(strict=True, reason="codegen: a `let` computed before it is needed fails a "
-                                       "decision that never needs it (the reference decides)")
 def test_a_value_no_rule_needs_cannot_fail_the_decision():
     policy = load_policy_text(OUTCOMES + "request:\n  d: date\n  n: integer\n"
                               "let far = d + n * 1 days\n"
@@ -73,8 +71,6 @@ def test_a_value_no_rule_needs_cannot_fail_the_decision():
     assert _decides_or_refuses(policy, request) == expected  # EvaluationError: date out of range
 
 
-@pytest.mark.xfail(strict=True, reason="decide: `overrides` between rules over lists of texts "
-                                       "compares elements by identity: one-letter texts are shared")
 def test_overrides_on_equal_texts_do_not_depend_on_their_length():
     policy = load_policy_text("""request:
   a: list of text
@@ -93,24 +89,18 @@ output t: money total
     assert short == long  # {'t': '0.00'} and {'t': '1.00'}
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="explain: a rule for each element of a list of texts cannot be explained")
 def test_explaining_a_rule_over_a_list_of_texts():
     policy = load_policy_text(OUTCOMES + "request:\n  tags: list of text\n"
                               "rule r for each t in tags:\n  when true\n  then refuse\n")
     policy.decide({"tags": ["a"]}).to_json_text()  # AttributeError: 'str' has no attribute 'get'
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="explain: a fact that reads records shows them unconverted (Decimal, date)")
 def test_decision_json_with_a_fact_about_records():
     policy = load_policy_text(OUTCOMES + "record Item:\n  price: money\nrequest:\n  items: list of Item\n"
                               "rule r:\n  when (count of items) > 0\n  then refuse\n")
     policy.decide({"items": [{"price": "1.00"}]}).to_json_text()  # Decimal is not JSON serializable
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="explain: explaining `a and b` computes b even where a is false")
 def test_explaining_a_guarded_comparison():
     policy = load_policy_text(OUTCOMES + "request:\n  m: optional money\n"
                               "rule r:\n  when not (m is given and m > 1.00)\n  then refuse\n")
@@ -161,8 +151,6 @@ def test_nested_loops_over_a_long_list_are_refused_in_time():
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.xfail(strict=True, reason="parser: Lark caches the grammar as a pickle in the shared "
-                                       "temp directory and loads it from there (cache=True)")
 def test_parsing_reads_and_writes_nothing_in_the_temp_directory(tmp_path, monkeypatch):
     from policy_lang import parser
 
