@@ -8,6 +8,8 @@
 - explain: the same, explaining every decision (patterns of open explanation bugs left out).
 - parser: random bytes, unicode, token soup and mutated policies; only located PolicyErrors.
 - requests: broken Aputure requests; a RequestError, or the decision the oracle makes.
+- values: random policies; their requests with a random JSON value somewhere: an rpl error or
+  a decision, never a traceback.
 - aputure: realistic Aputure requests against the oracle and the reference.
 
 The first failure stops the run and prints how to reproduce it. `pytest -m fuzz` runs the same
@@ -96,6 +98,38 @@ def requests(cases: int, seed: int) -> str:
             f"{counts['decided']:,} decided, {counts['oracle']:,} of them also by the oracle, alike)")
 
 
+def values(cases: int, seed: int) -> str:
+    """Random policies, their valid requests with one field given a random JSON value."""
+    from runtime import load_policy_text
+    from policy_lang.errors import PolicyError
+    from tests.robustness.test_fuzz_requests import _at, paths, random_json
+
+    rng, done, counts, n = random.Random(seed), 0, {"decided": 0, "refused": 0}, seed
+    while done < cases:
+        policy, requests = generate(RandomChooser(random.Random(n)))
+        n += 1
+        try:
+            compiled = load_policy_text(policy.text)
+        except PolicyError:
+            continue
+        for _ in range(10):
+            request = requests.request()
+            places = list(paths(request))
+            if places:
+                where, key = rng.choice(places)
+                _at(request, where)[key] = random_json(rng)
+            try:
+                counts[decide_or_refuse(compiled, request)] += 1
+            except Exception:
+                traceback.print_exc()
+                print(f"\nreproduce: --- policy ---\n{policy.text}--- request ---\n"
+                      f"{json.dumps(request, default=repr)[:5000]}")
+                raise SystemExit(1)
+            done += 1
+    return (f"{done:,} requests with a random value somewhere, over {n - seed:,} random policies "
+            f"({counts['refused']:,} refused with an rpl error, {counts['decided']:,} decided)")
+
+
 def aputure(cases: int, seed: int) -> str:
     from runtime import load_policy
     from runtime.reference import decide as reference_decide
@@ -115,7 +149,7 @@ def aputure(cases: int, seed: int) -> str:
 
 
 RUNS = {"differential": differential, "explain": lambda c, s: differential(c, s, explain=True),
-        "parser": parser, "requests": requests, "aputure": aputure}
+        "parser": parser, "requests": requests, "values": values, "aputure": aputure}
 
 
 def main(argv=None) -> int:

@@ -157,7 +157,7 @@ class _Checker:
             self.records[name] = self._fields(d.fields)
         requests = [d for d in decls if isinstance(d, ast.RequestDecl)]
         if not requests:
-            start = next((d.span for d in decls if d.span is not None), None)
+            start = next((d.span for d in decls if d.span is not None), policy.span)
             self.error("RPL043", "the policy has no `request:` declaration",
                        Span(start.source, 0, 0) if start is not None else None,
                        "declare the fields of a request, like `request:` then `request_date: date`")
@@ -649,7 +649,8 @@ class _Checker:
         if name in self.broken_names:
             return ir.Const(None, UNKNOWN)
         if name in self.request:
-            return ir.Input((name,), self.request[name].type)
+            spec = self.request[name]
+            return ir.Input((name,), spec.type, spec.present_when)
         return None
 
     def _narrow(self, expr: ir.Expr) -> ir.Expr:
@@ -774,7 +775,7 @@ class _Checker:
                        did_you_mean(e.name, fields) or f"its fields are {', '.join(fields)}")
             return ir.Const(None, UNKNOWN)
         if isinstance(base, ir.Input):
-            return ir.Input(base.path + (e.name,), spec.type)
+            return ir.Input(base.path + (e.name,), spec.type, spec.present_when)
         return ir.FieldOf(base, e.name, spec.type, spec.present_when)
 
     def _EnumSet(self, e: ast.EnumSet, expected):
@@ -985,6 +986,10 @@ class _Checker:
             return ir.Op("not_given" if e.negated else "given", (operand,), T.BOOLEAN)
         if not isinstance(_strip_optional(operand.type), (T.ListType, T.SetType)) and operand.type is not T.TEXT:
             self.error("RPL030", f"`is empty` needs a list, but this is {operand.type.describe()}", e.operand.span, None)
+        elif isinstance(operand.type, T.OptionalType):
+            self.error("RPL032", "this list may be missing", e.operand.span,
+                       f"check it first: `{' '.join(e.operand.span.text.split())} is given and ...`"
+                       if e.operand.span is not None else "check it first with `is given`")
         return ir.Op("not_empty" if e.negated else "empty", (operand,), T.BOOLEAN)
 
     def _Membership(self, e: ast.Membership, expected):
@@ -1198,7 +1203,7 @@ def _not_given_in(condition: ir.Expr) -> set:
 
 
 def _present_when(expr: ir.Expr) -> bool:
-    return isinstance(expr, ir.FieldOf) and expr.present_when is not None
+    return isinstance(expr, (ir.FieldOf, ir.Input)) and expr.present_when is not None
 
 
 def _value_refs(expr: ir.Expr) -> set[str]:

@@ -57,9 +57,11 @@ class DatedParam:
 
 @attrs.frozen
 class Input:
-    """A field of the request, by its path from the top (`order.delivery_date`)."""
+    """A field of the request, by its path from the top (`order.delivery_date`); `present_when`
+    names the fact of its record that says it was given (`when returned`)."""
     path: tuple[str, ...]
     type: Type
+    present_when: str | None = None
     span: Span | None = _span()
 
 

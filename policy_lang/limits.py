@@ -30,7 +30,7 @@ MAX_DEPTH = 64
 MAX_RULES = 50_000
 MAX_DECLARATIONS = 60_000  # every declaration, rules included
 MAX_MEMBERS = 500  # values of one enum, fields of one record or of the request, outcomes
-MAX_REPORTED = 50  # syntax problems reported at once; one more line says how many were left out
+MAX_REPORTED = 50  # syntax problems reported at once; one more line says that more follow
 
 # Literal numbers and dates
 MAX_WHOLE_DIGITS = 15  # whole numbers, and the whole part of amounts and percentages
@@ -45,7 +45,7 @@ MAX_DATE = datetime.date(2999, 12, 31)
 
 MAX_TEXT = 10_000  # characters in a text
 MAX_LIST = 10_000  # elements of a list
-MAX_REQUEST_DEPTH = 32  # objects and lists nested in a request
+MAX_REQUEST_DEPTH = 32  # records within records (a record type may hold itself)
 MAX_INTEGER = 10**MAX_WHOLE_DIGITS - 1
 MAX_MONEY_DIGITS = MAX_WHOLE_DIGITS  # before the point of an amount
 MAX_PROBLEMS = 100  # problems listed in one request error
@@ -63,9 +63,10 @@ def _n(value: int) -> str:
 def check_text(source: Source) -> list[Diagnostic]:
     """The size of a policy file and the length of its lines, before Lark reads it."""
     text = source.text
-    size = len(text.encode("utf-8", "surrogatepass"))
+    data = text.encode("utf-8", "surrogatepass")
+    size = len(data)
     if size > MAX_POLICY_BYTES:
-        cut = len(text.encode("utf-8", "surrogatepass")[:MAX_POLICY_BYTES].decode("utf-8", "ignore"))
+        cut = len(data[:MAX_POLICY_BYTES].decode("utf-8", "ignore"))
         return [Diagnostic(
             "RPL090", f"the policy is {_n(size)} bytes; the limit is {_n(MAX_POLICY_BYTES)} bytes",
             Span(source, cut, min(cut + 1, len(text))),

@@ -211,7 +211,8 @@ class _AstBuilder(Transformer):
 
     # declarations
     def policy(self, meta, decls):
-        return ast.Policy(tuple(decls), span=self._span(meta))
+        # An empty policy still has a place, the start of its file, for what is missing from it.
+        return ast.Policy(tuple(decls), span=self._span(meta) or Span(self.source, self.offset, self.offset))
 
     def policy_name(self, meta, c):
         return ast.Header("policy", self._text(c[0]), span=self._span(meta))

@@ -538,8 +538,8 @@ class _Context:
         return None
 
     def _unit_problem(self, number: _Piece, word: _Piece) -> Diagnostic | None:
-        if self.text[number.end:word.start].strip():
-            return None
+        if self.text[number.end:word.start].strip() or " " in number.text or "\t" in number.text:
+            return None  # words apart, or a whole duration (`30 days`) followed by a word
         n, w = number.text, word.text.lower()
         span = self.span(number.start, word.end)
         if number.end == word.start and w in ("day", "days", "business"):

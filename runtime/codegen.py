@@ -61,7 +61,12 @@ class _Generator:
         if isinstance(e, ir.DatedParam):
             return self.eager[_dated_name(e.name)]
         if isinstance(e, ir.Input):
-            return "R" + "".join(f"[{_quote(p)}]" for p in e.path)
+            path = "R" + "".join(f"[{_quote(p)}]" for p in e.path)
+            if e.present_when is None:
+                return path
+            record = "R" + "".join(f"[{_quote(p)}]" for p in e.path[:-1])
+            return (f"({path} if {path} is not None "
+                    f"else _unknown({record}, {_quote(e.path[-1])}, {self.const(e.present_when)}))")
         if isinstance(e, ir.Value):
             if e.name in self.eager:
                 return self.eager[e.name]
@@ -142,6 +147,8 @@ class _Generator:
         """A field's value as stored, None when absent (for `is given`)."""
         if isinstance(e, ir.FieldOf):
             return f"{self.expr(e.base, scope)}[{_quote(e.name)}]"
+        if isinstance(e, ir.Input):
+            return "R" + "".join(f"[{_quote(p)}]" for p in e.path)
         return self.expr(e, scope)
 
     def arith(self, e: ir.Op, args) -> str:

@@ -84,6 +84,8 @@ class Evaluator:
             terms_date = self.fns[self.graph.ids[self.graph.policy.terms]]
             return lambda env: e.value_on(env.as_of or terms_date(env))[0]
         if isinstance(e, ir.Input):
+            if e.present_when is not None:
+                return _known_input(e.path, e.present_when)
             return _input(e.path)
         if isinstance(e, ir.Value):
             return self.fns[self.graph.values[e.name]]
@@ -259,6 +261,12 @@ def _input(path: tuple[str, ...]) -> Fn:
             value = value[key]
         return value
     return deep
+
+
+def _known_input(path: tuple[str, ...], present_when: str) -> Fn:
+    """A request field given only when a fact is true: an error where it is needed but absent."""
+    record, name = _input(path[:-1]) if len(path) > 1 else (lambda env: env.request), path[-1]
+    return _field(record, name, present_when)
 
 
 def _field(base: Fn, name: str, present_when: str | None) -> Fn:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from runtime import load_policy
 from runtime.reference import decide as reference_decide
 
-from ..conftest import APUTURE, APUTURE_REQUESTS, POLICIES, ROOT
+from ..conftest import APUTURE_REQUESTS, POLICIES
 from .conftest import FUZZ_CASES, quick
 from .differential import Tally, compare, compiled_result, reference_result
 from .policygen import DataChooser, RandomChooser, generate

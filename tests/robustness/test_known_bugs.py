@@ -5,7 +5,6 @@ Each is `xfail(strict=True)`: when a fix lands the test passes, pytest reports i
 """
 from __future__ import annotations
 
-import json
 import signal
 import tempfile
 import time
@@ -29,8 +28,6 @@ def _decides_or_refuses(policy, request):
         return type(error).__name__
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="syntax errors: a number of days before a stray word crashes the description")
 def test_a_duration_before_a_stray_word():
     from policy_lang import parse_policy
 
@@ -38,24 +35,24 @@ def test_a_duration_before_a_stray_word():
         parse_policy("let x = 30 days u\n")  # ValueError: invalid literal for int(): '30 days'
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="checker: `is empty` on an optional list passes, and fails when it is absent")
 def test_is_empty_on_an_optional_list():
+    # fixed in the checker: an optional list must be checked with `is given` first
+    with pytest.raises(PolicyError) as caught:
+        load_policy_text(OUTCOMES + "request:\n  tags: optional list of text\n"
+                         "rule r:\n  when tags is empty\n  then refuse\n")
+    assert [d.code for d in caught.value.diagnostics] == ["RPL032"]
     policy = load_policy_text(OUTCOMES + "request:\n  tags: optional list of text\n"
-                              "rule r:\n  when tags is empty\n  then refuse\n")
-    _decides_or_refuses(policy, {})  # TypeError: object of type 'NoneType' has no len()
+                              "rule r:\n  when tags is given and tags is empty\n  then refuse\n")
+    assert _decides_or_refuses(policy, {}) == {"outcome": "approve"}
+    assert _decides_or_refuses(policy, {"tags": []}) == {"outcome": "refuse"}
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="checker: a `when` field of the request (a path) loses its condition")
 def test_a_when_field_of_the_request():
     policy = load_policy_text(OUTCOMES + "request:\n  d: date\n  late: boolean\n  seen: date when late\n"
                               "rule r:\n  when seen > d\n  then refuse\n")
     _decides_or_refuses(policy, {"d": "2026-01-01", "late": False})  # TypeError: None > date
 
 
-@pytest.mark.xfail(strict=True, raises=PolicyError,
-                   reason="checker: `is given` on a `when` field of the request is refused as always given")
 def test_is_given_on_a_when_field_of_the_request():
     load_policy_text(OUTCOMES + "request:\n  late: boolean\n  seen: date when late\n"
                      "rule r:\n  when seen is given\n  then refuse\n")
@@ -107,8 +104,6 @@ def test_explaining_a_guarded_comparison():
     policy.decide({}).to_json_text()  # TypeError: '>' between None and Decimal
 
 
-@pytest.mark.xfail(strict=True, reason="checker: a policy with no declaration gets a diagnostic "
-                                       "without a location")
 def test_every_diagnostic_has_a_location():
     with pytest.raises(PolicyError) as caught:
         compile_policy("# nothing but a comment\n")

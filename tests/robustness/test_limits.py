@@ -349,3 +349,27 @@ def test_records_within_records():
     with pytest.raises(RequestError):
         RECURSIVE.decide(_chain(100_000))
     assert reference_decide(RECURSIVE.checked, RECURSIVE.read_request(_chain(3))).outputs == {}
+
+
+def _clause(length: int) -> str:
+    """A clause declaration exactly `length` characters long, its text on short lines."""
+    head, line = 'clause c: "', "x" * 99 + "\n"
+    body = length - len(head) - 1
+    return head + line * (body // len(line)) + "x" * (body % len(line)) + '"'
+
+
+def test_declarations_are_not_too_long():
+    assert len(_clause(limits.MAX_DECLARATION_CHARS)) == limits.MAX_DECLARATION_CHARS
+    load_policy_text(BASE + _clause(limits.MAX_DECLARATION_CHARS) + "\n")
+    refused_for(BASE + _clause(limits.MAX_DECLARATION_CHARS + 1) + "\n", "RPL090",
+                f"limit is {limits.MAX_DECLARATION_CHARS:,}")
+
+
+def test_a_broken_long_declaration_is_refused_before_it_is_read_again():
+    """Describing a syntax error re-parses its declaration: a long one is refused for its length."""
+    import time
+
+    broken = "rule r:\n  when " + "(n > 1 and\n    " * 20_000 + "\n  then note\n"
+    start = time.monotonic()
+    refused_for(BASE + broken, "RPL090", f"limit is {limits.MAX_DECLARATION_CHARS:,}")
+    assert time.monotonic() - start < 10
