@@ -158,7 +158,7 @@ def _body_line(part: Tree) -> list:
     if kind == "field_decl":  # NAME : type [= default] [when flag] ["label"]
         events = [_Line("body", "field"), ch[0], ch[1], TAB, _Open()]
         rest = ch[2:]
-        while rest and not (isinstance(rest[0], Tree) and rest[0].data in ("presence", "label")):
+        while rest and not (isinstance(rest[0], Tree) and rest[0].data in ("presence", "stage", "label")):
             events += _tokens(rest.pop(0))
         events.append(CLOSE)
         for cell in rest:
@@ -394,7 +394,7 @@ def _column_widths(lines: list[_Out]) -> dict[tuple[int, int], int]:
     columns = max((len(line.cells) - 1 for _, line in code), default=0)
     for k in range(columns):
         run: list[tuple[int, _Out]] = []
-        previous = None
+        previous, previous_index = None, -1
         for i, line in code + [(len(lines), None)]:
             joined = (line is not None and previous is not None and run
                       and line.kind is not None and line.kind == previous.kind

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from policy_lang.errors import PolicyError, RplError
+from policy_lang.errors import PolicyError
 
 # Exit codes, as in rpl.cli (not imported from there: rpl.cli imports this module).
 EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 64

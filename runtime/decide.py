@@ -11,7 +11,7 @@ from compiler import types as T
 from compiler import without_garbage_collection
 from compiler.checked import CheckedOutput
 from compiler.graph import RuleGraph, RuleNode
-from policy_lang.errors import EvaluationError, RequestError, RequestProblem, RplError
+from policy_lang.errors import EvaluationError, RequestError, RequestProblem
 
 from .arithmetic import add, subtract
 from .codegen import generate

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from compiler import ir
 from compiler import types as T
-from policy_lang.errors import RequestError, RplError
+from policy_lang.errors import RplError
 
 from .request import PATH_KEY
 from compiler.show import formatter as show_formatter

@@ -1,0 +1,705 @@
+"""Types of expressions: resolve names, check types and units, narrow what `is given` proves.
+
+The checker of declarations (compiler/checker.py) checks every expression of a policy through
+`ExpressionChecker`; what could not be checked gets the type `UNKNOWN`, and nothing that uses it
+is checked again: one mistake, one error.
+"""
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+
+import attrs
+
+from policy_lang import ast
+from policy_lang.errors import did_you_mean
+from policy_lang.span import Span
+
+from . import ir
+from . import types as T
+
+_LITERAL_TYPES = {"money": T.MONEY, "integer": T.INTEGER, "percent": T.PERCENT, "date": T.DATE,
+                  "duration": T.DAYS, "business_duration": T.BUSINESS_DAYS,
+                  "boolean": T.BOOLEAN, "text": T.TEXT}
+_NUMBERS = {T.MONEY, T.INTEGER, T.PERCENT, T.DAYS, T.BUSINESS_DAYS, T.EXACT_MONEY}
+_ORDERED = _NUMBERS | {T.DATE}
+# Words of the language that a name in an expression may be a misspelling of.
+_EXPRESSION_KEYWORDS = ("given", "empty", "true", "false", "not", "and", "or", "then", "else", "each",
+                        "through")
+
+
+@attrs.frozen(eq=False)
+class _Unknown(T.Scalar):
+    """The type of what could not be checked."""
+
+    def describe(self) -> str:
+        return "a value that could not be checked"
+
+
+UNKNOWN = _Unknown("unknown")
+
+
+def broken(*types) -> bool:
+    """Whether any of these types (or of these expressions' types) comes from an earlier error."""
+    for t in types:
+        t = getattr(t, "type", t)
+        while isinstance(t, (T.OptionalType, T.ListType, T.SetType)):
+            t = t.inner if isinstance(t, T.OptionalType) else t.element
+        if t is UNKNOWN:
+            return True
+    return False
+
+
+def name_span(span: Span | None, name: str) -> Span | None:
+    """The span of a declaration's name (`window` in `rule window: ...`), or of the whole if not found."""
+    if span is None:
+        return None
+    text = span.source.text
+    first_space = re.compile(r"\S+\s+").match(text, span.start, span.end)
+    start = first_space.end() if first_space else span.start
+    found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])").search(text, start, span.end)
+    if found is None:
+        found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])").search(text, span.start, span.end)
+    return Span(span.source, found.start(), found.end()) if found else span
+
+
+def word_span(span: Span | None, word: str) -> Span | None:
+    """The span of `word` inside `span` (a member of `{a, b}`), or `span` itself."""
+    if span is None:
+        return None
+    found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])").search(
+        span.source.text, span.start, span.end)
+    return Span(span.source, found.start(), found.end()) if found else span
+
+
+def lead_span(span: Span | None, name: str) -> Span | None:
+    """The span of a name that starts its declaration (a field, an outcome)."""
+    if span is None:
+        return None
+    return Span(span.source, span.start, min(span.end, span.start + len(name)))
+
+
+_DATE_LIKE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})|(\d{1,2})[-/](\d{1,2})[-/](\d{4})")
+
+
+
+class ExpressionChecker:
+    """Checks expressions; the declaration checker provides `error`, the names in scope, and the
+    declarations they resolve to."""
+
+    def expect(self, expr: ir.Expr, wanted: T.Type | None, span, what: str) -> None:
+        if wanted is None or expr.type == wanted or broken(expr, wanted):
+            return
+        got = expr.type
+        if got is T.EXACT_MONEY and wanted is T.MONEY:
+            self._unrounded(expr, span)
+            return
+        if isinstance(got, T.OptionalType) and got.inner == wanted:
+            self._may_be_missing(expr, span)
+            return
+        hint = None
+        if wanted is T.MONEY and got is T.INTEGER:
+            hint = "write amounts with cents, like `0.00`"
+        elif wanted is T.PERCENT and got is T.MONEY:
+            hint = "write percentages with `%`, like `15%`, not `0.15`"
+        elif wanted is T.BOOLEAN and isinstance(got, T.EnumType):
+            hint = f"compare it with a value, like `... is {got.members[0]}`"
+        elif isinstance(wanted, T.EnumType) and got is T.TEXT:
+            hint = f"write the value without quotes; {wanted.name} values: {', '.join(wanted.members)}"
+        self.error("RPL030", f"{what} must be {wanted.describe()}, but this is {got.describe()}", span, hint)
+
+    def _may_be_missing(self, expr: ir.Expr, span) -> None:
+        """Once per value and rule: the same optional field used unchecked in several places is one mistake."""
+        key = ("missing", self.current_rule, _key(expr))
+        if key in self.reported:
+            return
+        self.reported.add(key)
+        self.error("RPL032", "this value may be missing", span,
+                   "check it first, like `when received_date is given and ...` or `if x is given then ... else ...`")
+
+    def _unrounded(self, expr: ir.Expr, span) -> None:
+        hint = "wrap it in `round(...)`: it rounds half up to the cent"
+        if isinstance(expr, ir.Value):
+            hint = f"round it where it is defined: `let {expr.name} = round(...)`"
+        self.error("RPL031", "this amount is not rounded to the cent", span, hint)
+
+    def _element_type(self, source: ir.Expr, span) -> T.Type:
+        if isinstance(source.type, T.ListType):
+            return source.type.element
+        if isinstance(source.type, T.SetType):
+            return source.type.element
+        if not broken(source):
+            self.error("RPL030", f"`for each` needs a list, but this is {source.type.describe()}", span, None)
+        return UNKNOWN
+
+    def _lookup(self, name: str):
+        for var, type_ in reversed(self.scope):
+            if var == name:
+                return ir.Var(name, type_)
+        if name in self.let_decls:
+            return ir.Value(name, self._value(name))
+        if name in self.params:
+            p = self.params[name]
+            if isinstance(p, ir.DatedParam):
+                return attrs.evolve(p, span=None)
+            return ir.Param(p.name, p.value, p.type)
+        if name in self.broken_names:
+            return ir.Const(None, UNKNOWN)
+        if name in self.request:
+            spec = self.request[name]
+            return ir.Input((name,), spec.type, spec.present_when)
+        return None
+
+    def _narrow(self, expr: ir.Expr) -> ir.Expr:
+        if isinstance(expr.type, T.OptionalType) and _key(expr) in self.narrowed:
+            return attrs.evolve(expr, type=expr.type.inner)
+        return expr
+
+    def expr(self, e: ast.Expr, expected: T.Type | None) -> ir.Expr:
+        result = self._expr(e, expected)
+        return self._narrow(attrs.evolve(result, span=e.span))
+
+    def _expr(self, e: ast.Expr, expected):
+        method = getattr(self, "_" + type(e).__name__)
+        return method(e, expected)
+
+    def _Literal(self, e: ast.Literal, expected):
+        return ir.Const(e.value, _LITERAL_TYPES[e.kind])
+
+    def _Name(self, e: ast.Name, expected):
+        found = self._lookup(e.name)
+        if found is not None:
+            return found
+        enum_value = self._enum_value(e.name, expected, e.span)
+        if enum_value is not None:
+            return enum_value
+        self._unknown_name(e, expected)
+        return ir.Const(None, UNKNOWN)
+
+    def _unknown_name(self, e: ast.Name, expected) -> None:
+        """Say what the name could have been: a value, a field, an enum value, a keyword."""
+        name = e.name
+        enum = expected
+        while isinstance(enum, (T.OptionalType, T.SetType, T.ListType)):
+            enum = enum.inner if isinstance(enum, T.OptionalType) else enum.element
+        values = [v for v, _ in self.scope] + list(self.let_decls) + list(self.params) + list(self.request)
+        if isinstance(enum, T.EnumType) and did_you_mean(name, enum.members):
+            self.error("RPL022", f"`{name}` is not a {enum.name} value", e.span, _enum_hint(name, enum))
+            return
+        guess = self._field_path_hint(name, exact=True) or did_you_mean(name, values)
+        joined = self._field_path_hint(name, exact=True, joined=True)
+        if joined:
+            guess = joined
+        if isinstance(enum, T.EnumType) and not guess:
+            self.error("RPL022", f"`{name}` is not a {enum.name} value", e.span, _enum_hint(name, enum))
+            return
+        if guess is None:
+            guess = self._field_path_hint(name, exact=False)
+        if guess is None and name in self.enums:
+            members = self.enums[name].members
+            guess = f"`{name}` is a type; its values are {', '.join(members)}"
+        if guess is None and (name in self.record_decls or name in T.BUILTIN_TYPES):
+            guess = f"`{name}` is a type, not a value"
+        if guess is None:
+            close = difflib.get_close_matches(name, _EXPRESSION_KEYWORDS, n=1, cutoff=0.75)
+            guess = f"did you mean `{close[0]}`?" if close else None
+        if guess is None:
+            all_members = [m for t in self.enums.values() for m in t.members]
+            guess = did_you_mean(name, all_members)
+        self.error("RPL020", f"unknown name `{name}`", e.span, guess)
+
+    def _field_path_hint(self, name: str, exact: bool, joined: bool = False) -> str | None:
+        """`delivery_date` written for `order.delivery_date`, `price` for `item.price`."""
+        paths = []
+        for var, type_ in reversed(self.scope):
+            if isinstance(type_, T.RecordType):
+                paths += [(f, f"{var}.{f}") for f in self.records.get(type_.name, {})]
+        for field, spec in self.request.items():
+            inner = _strip_optional(spec.type)
+            if isinstance(inner, T.RecordType):
+                paths += [(f, f"{field}.{f}") for f in self.records.get(inner.name, {})]
+        if joined:  # `itemprice` for `item.price`: the dot left out
+            glued = [p for f, p in paths if p.replace(".", "") == name]
+            return f"did you mean `{glued[0]}`?" if glued else None
+        same = [p for f, p in paths if f == name]
+        if exact:
+            return f"did you mean `{same[0]}`?" if same else None
+        close = difflib.get_close_matches(name, [f for f, _ in paths], n=1, cutoff=0.8)
+        if close:
+            return f"did you mean `{next(p for f, p in paths if f == close[0])}`?"
+        return None
+
+    def _enum_value(self, name: str, expected, span):
+        if isinstance(expected, T.OptionalType):
+            expected = expected.inner
+        if isinstance(expected, (T.SetType, T.ListType)):
+            expected = expected.element
+        if isinstance(expected, T.EnumType):
+            if name in expected.members:
+                return ir.Const(name, expected)
+            return None
+        owners = [t for t in self.enums.values() if name in t.members]
+        if len(owners) == 1:
+            return ir.Const(name, owners[0])
+        if len(owners) > 1:
+            self.error("RPL033", f"`{name}` is a value of {' and of '.join(t.name for t in owners)}",
+                       span, "compare it with a field of the type you mean, like `order.payment_method is check`")
+            return ir.Const(name, owners[0])
+        return None
+
+    def _Field(self, e: ast.Field, expected):
+        base = self.expr(e.base, None)
+        base_type = base.type
+        if broken(base):
+            return ir.Const(None, UNKNOWN)
+        if isinstance(base_type, T.OptionalType):
+            self.error("RPL032", "this record may be missing", e.base.span, "check it with `is given` first")
+            base_type = base_type.inner
+        name_span = Span(e.span.source, e.span.end - len(e.name), e.span.end) if e.span is not None else None
+        if not isinstance(base_type, T.RecordType):
+            written = e.base.span.text if e.base.span is not None else "this"
+            hint = None
+            if isinstance(base_type, T.ListType):
+                hint = (f"a list has no fields: go through it, like `for each x in {written}` "
+                        f"or `any x in {written} where x.{e.name}`")
+            self.error("RPL021", f"`{written}` is {base_type.describe()}: it has no field `{e.name}`", name_span, hint)
+            return ir.Const(None, UNKNOWN)
+        fields = self.records.get(base_type.name, {})
+        spec = fields.get(e.name)
+        if spec is None:
+            article = "an" if base_type.name[:1].lower() in "aeiou" else "a"
+            self.error("RPL021", f"{article} {base_type.name} has no field `{e.name}`", name_span,
+                       did_you_mean(e.name, fields) or f"its fields are {', '.join(fields)}")
+            return ir.Const(None, UNKNOWN)
+        if isinstance(base, ir.Input):
+            return ir.Input(base.path + (e.name,), spec.type, spec.present_when)
+        return ir.FieldOf(base, e.name, spec.type, spec.present_when)
+
+    def _EnumSet(self, e: ast.EnumSet, expected):
+        element = expected.element if isinstance(expected, (T.SetType, T.ListType)) else expected
+        element = _strip_optional(element) if element is not None else None
+        if broken(element):
+            return ir.Const(frozenset(e.members), UNKNOWN)
+        if not isinstance(element, T.EnumType):
+            owners = [t for t in self.enums.values() if all(m in t.members for m in e.members)]
+            if len(owners) != 1:
+                unknown = [m for m in e.members if not any(m in t.members for t in self.enums.values())]
+                if unknown:
+                    # the enum the other members belong to, if they agree on one
+                    known = [m for m in e.members if m not in unknown]
+                    hosts = [t for t in self.enums.values() if known and all(m in t.members for m in known)]
+                    pool = hosts[0].members if len(hosts) == 1 else [m for t in self.enums.values() for m in t.members]
+                    if len(hosts) == 1:
+                        self.error("RPL022", f"`{unknown[0]}` is not a {hosts[0].name} value",
+                                   word_span(e.span, unknown[0]), _enum_hint(unknown[0], hosts[0]))
+                    else:
+                        self.error("RPL022", f"`{unknown[0]}` is not a value of any enum",
+                                   word_span(e.span, unknown[0]), did_you_mean(unknown[0], pool))
+                elif not owners:
+                    self.error("RPL033", "these values are not all of one enum", e.span,
+                               "a set holds values of one enum")
+                else:
+                    self.error("RPL033", "these values belong to more than one enum", e.span,
+                               "use the set where it is compared with a field of the enum you mean")
+                return ir.Const(frozenset(e.members), UNKNOWN)
+            element = owners[0]
+        for m in e.members:
+            if m not in element.members:
+                self.error("RPL022", f"`{m}` is not a {element.name} value", word_span(e.span, m),
+                           _enum_hint(m, element))
+        return ir.Const(frozenset(e.members), T.SetType(element))
+
+    def _Negate(self, e: ast.Negate, expected):
+        operand = self.expr(e.operand, expected)
+        if operand.type not in _NUMBERS and not broken(operand):
+            self.error("RPL030", f"cannot negate {operand.type.describe()}", e.span, None)
+        if isinstance(operand, ir.Const) and operand.value is not None:
+            return ir.Const(-operand.value, operand.type)
+        return ir.Op("neg", (operand,), operand.type)
+
+    def _Arith(self, e: ast.Arith, expected):
+        date = self._date_written_as_numbers(e)
+        if date is not None:
+            return date
+        left = self.expr(e.left, expected if e.op in "+-" else None)
+        right = self.expr(e.right, self._right_hint(e.op, left.type))
+        if broken(left, right):
+            return ir.Op(e.op, (left, right), UNKNOWN)
+        for node, part in ((left, e.left), (right, e.right)):
+            if isinstance(node.type, T.OptionalType):
+                self._may_be_missing(node, part.span)
+        result = _arith_type(e.op, left.type, right.type)
+        if result is None:
+            self._arith_error(e, left, right)
+            return ir.Op(e.op, (left, right), UNKNOWN)
+        return ir.Op(e.op, (left, right), result)
+
+    def _date_written_as_numbers(self, e: ast.Arith):
+        """`2026-3-2` or `03/02/2026` reads as arithmetic on whole numbers; say how to write the date."""
+        if e.span is None or e.op not in "-/":
+            return None
+        text = e.span.text
+        m = _DATE_LIKE.fullmatch(text)
+        if m is None:
+            return None
+        if m.group(1):
+            year, month, day = (int(g) for g in m.group(1, 2, 3))
+            hint = "write dates as YYYY-MM-DD"
+            try:
+                hint += f": `{datetime.date(year, month, day).isoformat()}`"
+            except ValueError:
+                pass
+        else:
+            a, b, year = (int(g) for g in m.group(4, 5, 6))
+            options = []
+            for month, day in ((a, b), (b, a)):
+                try:
+                    options.append(datetime.date(year, month, day).isoformat())
+                except ValueError:
+                    pass
+            options = list(dict.fromkeys(options))
+            hint = "write dates as YYYY-MM-DD"
+            if len(options) == 1:
+                hint += f": `{options[0]}`"
+            elif options:
+                hint += f": `{options[0]}` or `{options[1]}`, as you mean it"
+        self.error("RPL004", f"`{text}` is not a date rpl can read", e.span, hint)
+        return ir.Const(datetime.date(1970, 1, 1), T.DATE)
+
+    @staticmethod
+    def _right_hint(op, left_type):
+        return left_type if op in "+-" and left_type in (T.MONEY,) else None
+
+    def _arith_error(self, e: ast.Arith, left: ir.Expr, right: ir.Expr):
+        lt, rt = _strip_optional(left.type), _strip_optional(right.type)
+        words = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[e.op]
+        if e.op == "*" and lt is rt is T.MONEY:
+            for side in (right, left):
+                if self._percent_written_as_amount(side):
+                    return
+        hint = None
+        if e.op == "-" and lt is rt is T.DATE:
+            hint = "write `days from A to B` for the number of days between two dates"
+        elif T.DATE in (lt, rt) and T.INTEGER in (lt, rt):
+            hint = "add a number of days, like `14 days` or `10 business days`"
+        elif {lt, rt} & {T.DAYS, T.BUSINESS_DAYS} and {lt, rt} & {T.MONEY, T.PERCENT, T.EXACT_MONEY}:
+            hint = "days can only be added to or subtracted from a date"
+        elif T.DATE in (lt, rt) and e.op in "*/":
+            hint = "a percentage applies to an amount of money, not to a date"
+        elif T.DATE in (lt, rt) and {lt, rt} & {T.MONEY, T.PERCENT}:
+            hint = "a date takes a number of days, like `+ 14 days`"
+        elif lt is T.INTEGER and rt is T.MONEY or lt is T.MONEY and rt is T.INTEGER:
+            hint = "write amounts with cents, like `5.00`"
+        elif e.op == "/" and lt in (T.MONEY, T.EXACT_MONEY):
+            hint = "an amount can be divided by a whole number or a percentage"
+        self.error("RPL030", f"cannot {words} {lt.describe()} and {rt.describe()}", e.span, hint)
+
+    def _percent_written_as_amount(self, side: ir.Expr) -> bool:
+        """`0.15` meant as 15%: report it once, at the value as written."""
+        if isinstance(side, ir.Param) and side.name in self.param_values:
+            written = self.param_values[side.name]
+            if ("percent", side.name) not in self.reported:
+                self.reported.add(("percent", side.name))
+                self.error("RPL030", f"`{side.name}` is used as a percentage, but `{written.span.text}` is an amount",
+                           written.span, f"write `{_as_percent(side.value)}`, not `{written.span.text}`")
+            return True
+        if isinstance(side, ir.Const) and side.type is T.MONEY and side.span is not None:
+            self.error("RPL030", f"`{side.span.text}` is an amount, not a percentage", side.span,
+                       f"write `{_as_percent(side.value)}`, not `{side.span.text}`")
+            return True
+        return False
+
+    def _Compare(self, e: ast.Compare, expected):
+        test = self._test_misspelled(e)
+        if test is not None:
+            return test
+        if isinstance(e.left, ast.Name) and self._lookup(e.left.name) is None:
+            right = self.expr(e.right, None)  # an enum value written first: `check is payment_method`
+            left = self.expr(e.left, right.type)
+        else:
+            left = self.expr(e.left, None)
+            right = self.expr(e.right, left.type)
+        op = {"is": "==", "is not": "!="}.get(e.op, e.op)
+        if broken(left, right):
+            return ir.Op(op, (left, right), T.BOOLEAN)
+        lt, rt = _strip_optional(left.type), _strip_optional(right.type)
+        for node, part in ((left, e.left), (right, e.right)):
+            if isinstance(node.type, T.OptionalType) and op not in ("==", "!="):
+                self._may_be_missing(node, part.span)
+        money = (T.MONEY, T.EXACT_MONEY)
+        if lt in money and rt in money and lt is not rt and op not in ("==", "!="):
+            exact, node = (left, e.left) if lt is T.EXACT_MONEY else (right, e.right)
+            self._unrounded(exact, node.span)
+        elif op in ("==", "!="):
+            if lt != rt and not (lt in money and rt in money):
+                self._compare_error(e, lt, rt)
+        elif lt != rt or lt not in _ORDERED:
+            if lt == rt:
+                self.error("RPL030", f"{lt.describe()} has no order: use `is` or `is not`", e.span, None)
+            else:
+                self._compare_error(e, lt, rt)
+        return ir.Op(op, (left, right), T.BOOLEAN)
+
+    def _test_misspelled(self, e: ast.Compare):
+        """`x is give`: report the word, and go on as if `is given` was written (it narrows `x`)."""
+        if e.op not in ("is", "is not") or not isinstance(e.right, ast.Name) or self._lookup(e.right.name) is not None:
+            return None
+        word = difflib.get_close_matches(e.right.name, ["given", "empty"], n=1, cutoff=0.7)
+        if not word or word[0] == e.right.name or any(e.right.name in t.members for t in self.enums.values()):
+            return None
+        operand = self.expr(e.left, None)
+        self.error("RPL020", f"unknown name `{e.right.name}`", e.right.span, f"did you mean `{e.op} {word[0]}`?")
+        negated = e.op == "is not"
+        op = {"given": ("not_given", "given"), "empty": ("not_empty", "empty")}[word[0]][0 if negated else 1]
+        return ir.Op(op, (operand,), T.BOOLEAN)
+
+    def _compare_error(self, e, lt, rt):
+        pair = {lt, rt}
+        if pair == {T.MONEY, T.INTEGER}:
+            hint = "write amounts with cents, like `0.00`"
+        elif pair in ({T.DATE, T.DAYS}, {T.DATE, T.INTEGER}, {T.DATE, T.BUSINESS_DAYS}):
+            hint = "compare a date with a date, like `request_date > order.delivery_date + 14 days`"
+        elif isinstance(lt, T.EnumType) and rt is T.TEXT:
+            hint = f"write the value without quotes; the {lt.name} values are {', '.join(lt.members)}"
+        elif T.BOOLEAN in pair:
+            hint = "a yes/no fact is a condition on its own: write `item.opened` or `not item.opened`"
+        elif T.DATE in pair:
+            hint = "a date compares with another date, like `request_date > last_request_day`"
+        elif pair & {T.MONEY, T.EXACT_MONEY}:
+            hint = "an amount compares with another amount, like `item.price > 100.00`"
+        else:
+            hint = f"compare {lt.describe()} with {lt.describe()} of the same kind"
+        self.error("RPL030", f"cannot compare {lt.describe()} with {rt.describe()}", e.span, hint)
+
+    def _Test(self, e: ast.Test, expected):
+        operand = self.expr(e.operand, None)
+        if broken(operand):
+            op = ("not_given" if e.negated else "given") if e.test == "given" else ("not_empty" if e.negated else "empty")
+            return ir.Op(op, (operand,), T.BOOLEAN)
+        if e.test == "given":
+            if not isinstance(operand.type, T.OptionalType) and not _present_when(operand):
+                self.error("RPL036", "this value is always given", e.operand.span,
+                           "`is given` applies to `optional` fields and to fields given `when` a fact is true")
+            return ir.Op("not_given" if e.negated else "given", (operand,), T.BOOLEAN)
+        if not isinstance(_strip_optional(operand.type), (T.ListType, T.SetType)) and operand.type is not T.TEXT:
+            self.error("RPL030", f"`is empty` needs a list, but this is {operand.type.describe()}", e.operand.span, None)
+        elif isinstance(operand.type, T.OptionalType):
+            self.error("RPL032", "this list may be missing", e.operand.span,
+                       f"check it first: `{' '.join(e.operand.span.text.split())} is given and ...`"
+                       if e.operand.span is not None else "check it first with `is given`")
+        return ir.Op("not_empty" if e.negated else "empty", (operand,), T.BOOLEAN)
+
+    def _Membership(self, e: ast.Membership, expected):
+        left = self.expr(e.element, None)
+        element_hint = _strip_optional(left.type)
+        right = self.expr(e.collection, T.SetType(element_hint) if isinstance(element_hint, T.EnumType) else None)
+        if broken(left, right):
+            return ir.Op("not_in" if e.negated else "in", (left, right), T.BOOLEAN)
+        element_type = right.type.element if isinstance(right.type, (T.ListType, T.SetType)) else None
+        if element_type is None:
+            self.error("RPL030", f"`in` needs a set or a list, but this is {right.type.describe()}",
+                       e.collection.span, "write a set like `{fire, flood}`")
+        elif _strip_optional(left.type) != element_type:
+            self.error("RPL030", f"{left.type.describe()} cannot be in {right.type.describe()}", e.span, None)
+        return ir.Op("not_in" if e.negated else "in", (left, right), T.BOOLEAN)
+
+    def _Logic(self, e: ast.Logic, expected):
+        saved = set(self.narrowed)
+        operands = []
+        for operand in e.operands:
+            checked = self.expr(operand, T.BOOLEAN)
+            self.expect(checked, T.BOOLEAN, operand.span, f"each side of `{e.op}`")
+            operands.append(checked)
+            if e.op == "and":
+                self.narrowed |= given_in(checked)
+        self.narrowed = saved
+        return ir.Op(e.op, tuple(operands), T.BOOLEAN)
+
+    def _Not(self, e: ast.Not, expected):
+        operand = self.expr(e.operand, T.BOOLEAN)
+        self.expect(operand, T.BOOLEAN, e.operand.span, "what follows `not`")
+        return ir.Op("not", (operand,), T.BOOLEAN)
+
+    def _IfThenElse(self, e: ast.IfThenElse, expected):
+        condition = self.expr(e.condition, T.BOOLEAN)
+        self.expect(condition, T.BOOLEAN, e.condition.span, "the condition of `if`")
+        saved = set(self.narrowed)
+        self.narrowed |= given_in(condition)
+        then = self.expr(e.then, expected)
+        self.narrowed = saved | _not_given_in(condition)
+        otherwise = self.expr(e.otherwise, expected or then.type)
+        self.narrowed = saved
+        if broken(then, otherwise):
+            return ir.Op("if", (condition, then, otherwise), UNKNOWN)
+        if then.type != otherwise.type:
+            money = (T.MONEY, T.EXACT_MONEY)
+            if then.type in money and otherwise.type in money:
+                exact, part = (then, e.then) if then.type is T.EXACT_MONEY else (otherwise, e.otherwise)
+                self._unrounded(exact, part.span)
+            else:
+                self.error("RPL030", f"the two branches differ: {then.type.describe()} and {otherwise.type.describe()}",
+                           e.span, "both `then` and `else` must give the same kind of value")
+        return ir.Op("if", (condition, then, otherwise), then.type)
+
+    def _bind(self, variable: str, source_expr: ast.Expr):
+        source = self.expr(source_expr, None)
+        element = self._element_type(source, source_expr.span)
+        return source, element
+
+    def _Each(self, e: ast.Each, expected):
+        source, element_type = self._bind(e.variable, e.source)
+        self.scope.append((e.variable, element_type))
+        where = None
+        if e.where is not None:
+            where = self.expr(e.where, T.BOOLEAN)
+            self.expect(where, T.BOOLEAN, e.where.span, "the condition after `where`")
+        element = None
+        result_type = T.ListType(element_type)
+        if e.element is not None:
+            element = self.expr(e.element, None)
+            result_type = T.ListType(element.type)
+        self.scope.pop()
+        return ir.Each("map" if element is not None else "filter", e.variable, source, where, element,
+                       result_type)
+
+    def _Quantifier(self, e: ast.Quantifier, expected):
+        source, element_type = self._bind(e.variable, e.source)
+        self.scope.append((e.variable, element_type))
+        condition = self.expr(e.condition, T.BOOLEAN)
+        self.expect(condition, T.BOOLEAN, e.condition.span, "the condition after `where`")
+        self.scope.pop()
+        return ir.Each(e.quantifier, e.variable, source, condition, None, T.BOOLEAN)
+
+    def _Aggregate(self, e: ast.Aggregate, expected):
+        operand = self.expr(e.operand, None)
+        if broken(operand):
+            return ir.Op(e.function, (operand,), T.INTEGER if e.function == "count" else UNKNOWN)
+        if not isinstance(operand.type, T.ListType):
+            self.error("RPL030", f"`{e.function} of` needs a list, but this is {operand.type.describe()}",
+                       e.operand.span, "write `sum of item.price for each item in items`")
+            return ir.Op(e.function, (operand,), T.INTEGER if e.function == "count" else UNKNOWN)
+        element = operand.type.element
+        if e.function == "count":
+            return ir.Op("count", (operand,), T.INTEGER)
+        if element not in _NUMBERS and not (e.function != "sum" and element is T.DATE):
+            self.error("RPL030", f"cannot take the {e.function} of {operand.type.describe()}", e.operand.span, None)
+            return ir.Op(e.function, (operand,), UNKNOWN)
+        return ir.Op(e.function, (operand,), element)
+
+    def _Call(self, e: ast.Call, expected):
+        if e.function not in ("round", "max", "min"):
+            for a in e.arguments:
+                self.expr(a, None)
+            self.error("RPL020", f"unknown function `{e.function}`", lead_span(e.span, e.function),
+                       did_you_mean(e.function, ["round", "max", "min"]) or "the functions are round, max and min")
+            return ir.Const(None, UNKNOWN)
+        args = tuple(self.expr(a, expected) for a in e.arguments)
+        if broken(*args):
+            return ir.Op(e.function, args, T.MONEY if e.function == "round" else UNKNOWN)
+        if e.function == "round":
+            if len(args) != 1:
+                self.error("RPL030", "`round` takes one amount", e.span, "write `round(item.price * 15%)`")
+            elif args[0].type not in (T.EXACT_MONEY, T.MONEY):
+                self.error("RPL030", f"`round` rounds amounts of money, not {args[0].type.describe()}", e.span, None)
+            return ir.Op("round", args[:1], T.MONEY)
+        kinds = {a.type for a in args}
+        if len(args) >= 2 and kinds == {T.MONEY, T.EXACT_MONEY}:
+            exact = next(i for i, a in enumerate(args) if a.type is T.EXACT_MONEY)
+            self._unrounded(args[exact], e.arguments[exact].span)
+            return ir.Op(e.function, args, T.MONEY)
+        if len(args) < 2 or len(kinds) != 1 or args[0].type not in _ORDERED:
+            self.error("RPL030", f"`{e.function}` takes two or more values of one kind", e.span,
+                       f"write `{e.function}(0.00, amount)`")
+            return ir.Op(e.function, args, UNKNOWN)
+        return ir.Op(e.function, args, args[0].type)
+
+    def _DaysBetween(self, e: ast.DaysBetween, expected):
+        start, end = self.expr(e.start, T.DATE), self.expr(e.end, T.DATE)
+        for node, part in ((start, e.start), (end, e.end)):
+            self.expect(node, T.DATE, part.span, "each end of `days from ... to ...`")
+        return ir.Op("days_between", (start, end), T.INTEGER)
+
+    def _DateRange(self, e: ast.DateRange, expected):
+        start, end = self.expr(e.start, T.DATE), self.expr(e.end, T.DATE)
+        for node, part in ((start, e.start), (end, e.end)):
+            self.expect(node, T.DATE, part.span, "each end of `through`")
+        return ir.Op("through", (start, end), T.DATE_RANGE)
+
+
+
+def _enum_hint(name: str, enum: T.EnumType) -> str:
+    return did_you_mean(name, enum.members) or f"the {enum.name} values are {', '.join(enum.members)}"
+
+
+def _as_percent(value) -> str:
+    """`0.15` as a percentage: `15%`."""
+    try:
+        text = format((value * 100).normalize(), "f")
+    except (AttributeError, ArithmeticError, TypeError):
+        return "15%"
+    return f"{text}%"
+
+
+def _strip_optional(t: T.Type) -> T.Type:
+    return t.inner if isinstance(t, T.OptionalType) else t
+
+
+def _arith_type(op: str, lt: T.Type, rt: T.Type) -> T.Type | None:
+    lt, rt = _strip_optional(lt), _strip_optional(rt)
+    money_like = (T.MONEY, T.EXACT_MONEY)
+    if op in "+-":
+        if lt == rt and lt in (T.MONEY, T.INTEGER, T.PERCENT, T.DAYS, T.BUSINESS_DAYS):
+            return lt
+        if lt in money_like and rt in money_like:
+            return T.EXACT_MONEY
+        if lt == T.DATE and rt in (T.DAYS, T.BUSINESS_DAYS):
+            return T.DATE
+        if op == "+" and rt == T.DATE and lt in (T.DAYS, T.BUSINESS_DAYS):
+            return T.DATE
+        return None
+    if op == "*":
+        pair = {lt, rt}
+        if lt == rt == T.INTEGER:
+            return T.INTEGER
+        if pair == {T.MONEY, T.INTEGER}:
+            return T.MONEY
+        if pair <= {T.MONEY, T.EXACT_MONEY, T.PERCENT, T.INTEGER} and pair & set(money_like) and len(pair) == 2:
+            return T.EXACT_MONEY
+        if pair == {T.INTEGER, T.DAYS}:
+            return T.DAYS
+        return None
+    if op == "/":
+        if lt in money_like and rt in (T.INTEGER, T.PERCENT):
+            return T.EXACT_MONEY
+        return None
+    return None
+
+
+def _key(expr: ir.Expr):
+    """What identifies an expression for narrowing: the same value whatever its optional-ness."""
+    return attrs.evolve(expr, type=_strip_optional(expr.type))
+
+
+def given_in(condition: ir.Expr) -> set:
+    """The values a true `condition` proves to be given."""
+    if isinstance(condition, ir.Op):
+        if condition.op == "given":
+            return {_key(condition.args[0])}
+        if condition.op == "and":
+            found = set()
+            for a in condition.args:
+                found |= given_in(a)
+            return found
+    return set()
+
+
+def _not_given_in(condition: ir.Expr) -> set:
+    """The values a false `condition` proves to be given."""
+    if isinstance(condition, ir.Op) and condition.op == "not_given":
+        return {_key(condition.args[0])}
+    return set()
+
+
+def _present_when(expr: ir.Expr) -> bool:
+    return isinstance(expr, (ir.FieldOf, ir.Input)) and expr.present_when is not None
