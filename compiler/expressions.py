@@ -511,8 +511,8 @@ class ExpressionChecker:
             checked = self.expr(operand, T.BOOLEAN)
             self.expect(checked, T.BOOLEAN, operand.span, f"each side of `{e.op}`")
             operands.append(checked)
-            if e.op == "and":
-                self.narrowed |= given_in(checked)
+            # what the operands before prove, when the next one is evaluated at all
+            self.narrowed |= given_in(checked) if e.op == "and" else _not_given_in(checked)
         self.narrowed = saved
         return ir.Op(e.op, tuple(operands), T.BOOLEAN)
 
@@ -696,8 +696,16 @@ def given_in(condition: ir.Expr) -> set:
 
 def _not_given_in(condition: ir.Expr) -> set:
     """The values a false `condition` proves to be given."""
-    if isinstance(condition, ir.Op) and condition.op == "not_given":
-        return {_key(condition.args[0])}
+    if isinstance(condition, ir.Op):
+        if condition.op == "not_given":
+            return {_key(condition.args[0])}
+        if condition.op == "not":
+            return given_in(condition.args[0])
+        if condition.op == "or":  # a false `or`: every side is false
+            found = set()
+            for a in condition.args:
+                found |= _not_given_in(a)
+            return found
     return set()
 
 

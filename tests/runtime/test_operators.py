@@ -227,9 +227,6 @@ def test_is_given_narrows_the_then_branch_only():
     assert value("if maybe is not given then d2 else maybe", "date", maybe="2026-01-05") == "2026-01-05"
 
 
-@pytest.mark.xfail(strict=True, reason="the checker narrows `x is given` only across `and` and `if`, not "
-                   "`x is not given or ...`, whose right side runs only when x is given "
-                   "(compiler/checker.py `_Logic`)")
 def test_is_not_given_narrows_the_right_side_of_or():
     assert value("maybe is not given or maybe > d1", "boolean") is True
     assert value("maybe is not given or maybe > d1", "boolean", maybe="2026-01-01") is False
