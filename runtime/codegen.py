@@ -277,6 +277,24 @@ def _effects(gen: "_Generator", rule, scope) -> str:
     return "(" + "".join(v + ", " for v in values) + ")"
 
 
+def loop_depth(graph: RuleGraph) -> int:
+    """How many lists deep a decision looks, at most: `any a in xs where any b in xs where ...`
+    is two; a rule for each element counts as one more around its condition."""
+    def depth(e: ir.Expr | None) -> int:
+        if e is None:
+            return 0
+        if isinstance(e, ir.Each):
+            return max(depth(e.source), 1 + max(depth(e.where), depth(e.element)))
+        return max((depth(c) for c in ir.children(e)), default=0)
+
+    deepest = max((depth(e) for e in graph.policy.values.values()), default=0)
+    for rule_node in graph.rules:
+        rule = rule_node.rule
+        inner = max([depth(rule.condition)] + [depth(e.value) for e in rule.effects if e.value is not None])
+        deepest = max(deepest, depth(rule.source), inner + (1 if rule.var is not None else 0))
+    return deepest
+
+
 def _dated_name(name: str) -> str:
     return f"#dated {name}"  # not a name a `let` can have
 

@@ -14,7 +14,7 @@ from compiler.graph import RuleGraph, RuleNode
 from policy_lang.errors import EvaluationError, RequestError, RequestProblem
 
 from .arithmetic import add, subtract
-from .codegen import generate
+from .codegen import generate, loop_depth
 from .evaluate import Env, Evaluator
 from .request import RequestReader
 from .values import json_formatter
@@ -109,6 +109,7 @@ class CompiledPolicy:
         self.outcome_rank = {o.name: o.rank for o in graph.outcomes}
         self.default_outcome = graph.outcomes[-1].name if graph.outcomes else None
         self.overriding_outcomes = {o.name for o in graph.outcomes if o.overrides_all}
+        self._loop_depth = loop_depth(graph)
         with without_garbage_collection():
             self.rules_source, self._find_applying = generate(graph, self.evaluator.fns,
                                                               self.evaluator.calendar)
@@ -166,6 +167,8 @@ class CompiledPolicy:
     def decide_checked(self, request: dict, as_of: datetime.date | None = None) -> Decision:
         """Decide a request already converted by `read_request`."""
         env = Env(request, as_of)
+        if self._loop_depth > 1:
+            _within_budget(request, self._loop_depth)
         try:
             found = self._find_applying(request, env)
         except ArithmeticError as error:
@@ -226,6 +229,28 @@ class CompiledPolicy:
 
 
 _ZERO = Decimal("0.00")
+
+
+# Steps a decision may take looking through lists inside lists: a policy that looks three lists
+# deep at a request with lists of 10,000 elements would take 10**12, and never answer.
+WORK_BUDGET = 10_000_000
+
+
+def _within_budget(request: dict, depth: int) -> None:
+    longest = _longest_list(request)
+    if longest ** depth > WORK_BUDGET:
+        raise EvaluationError(
+            f"this request has a list of {longest:,} elements, and the policy looks through lists "
+            f"{depth} deep: about {longest:,}^{depth} steps, more than the limit of {WORK_BUDGET:,}; "
+            "send fewer elements, or write the policy to look fewer lists deep")
+
+
+def _longest_list(value) -> int:
+    if isinstance(value, dict):
+        return max((_longest_list(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return max([len(value)] + [_longest_list(v) for v in value if isinstance(v, (dict, list))])
+    return 0
 
 
 def _same_element(a, b) -> bool:

@@ -126,9 +126,6 @@ class _TookTooLong(Exception):
     pass
 
 
-@pytest.mark.xfail(strict=True, raises=_TookTooLong,
-                   reason="runtime: no budget on a decision's work; nested loops over a list run "
-                          "len(list) ** depth steps, and lists in lists fill memory the same way")
 def test_nested_loops_over_a_long_list_are_refused_in_time():
     policy = load_policy_text(OUTCOMES + "request:\n  xs: list of integer\n"
                               "rule r:\n  when any a in xs where any b in xs where any c in xs "
