@@ -57,7 +57,7 @@ def check_examples(examples: list[ast.Example], policy: CheckedPolicy) -> list[C
         if example.expect_rules is not None:
             for name in example.expect_rules:
                 if name not in rule_names:
-                    problems.append(Diagnostic("RPL026", f"there is no rule `{name}`", example.span,
+                    problems.append(Diagnostic("RPL029", f"there is no rule `{name}`", example.span,
                                                did_you_mean(name, rule_names)))
             rules = frozenset(example.expect_rules)
         checked.append(CheckedExample(example.name, example.request_file, example.request, example.changes,

@@ -13,7 +13,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from . import ast, limits
 from .errors import Diagnostic, PolicyError
 from .span import Source, Span
-from .syntax_errors import describe_syntax_error, looks_like_declaration
+from .syntax_errors import DECLARATION_KEYWORDS, describe_syntax_error, looks_like_declaration
 
 GRAMMAR = Path(__file__).with_name("rpl.lark")
 
@@ -71,9 +71,7 @@ def _build(builder: "_AstBuilder", tree: Tree):
 
 # ---- Recovery: after a syntax error, parse declaration by declaration ------------------------
 
-_DECLARATION_START = re.compile(
-    r"(policy|version|currency|calendar|terms|effective|clause|parameter|enum|record|request|let"
-    r"|outcomes|rule|output|example)\b")
+_DECLARATION_START = re.compile("(" + "|".join(DECLARATION_KEYWORDS) + r")\b")
 
 
 def _declaration_chunks(text: str, start: int = 0) -> list[tuple[int, int]]:

@@ -12,8 +12,10 @@ class Source:
     text: str = attrs.field(repr=False)
 
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
-        return lines[line - 1] if 0 < line <= len(lines) else ""
+        # Lines end at "\n" only, as `position` counts them (`splitlines` would also split at
+        # form feeds and other separators, and show the wrong line).
+        lines = self.text.split("\n")
+        return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""

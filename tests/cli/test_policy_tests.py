@@ -1,0 +1,193 @@
+"""Policy examples: the `example` declarations, `rpl test` with coverage, and the pytest plugin."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from policy_lang.errors import PolicyError
+from runtime.testing import coverage, coverage_percent, load_suite, run_suite
+
+SHOP = '''policy "Shop"
+currency USD
+clause window: "Returns within 30 days."
+enum Kind: return, exchange
+request:
+  days: integer
+  kind: Kind = return
+  price: money
+outcomes:
+  refuse "REFUSED" overrides all other rules
+  approve "APPROVED"
+rule late:
+  cites window
+  when days > 30
+  then refuse
+  because "{days} days"
+rule refund:
+  cites window
+  when kind is return
+  then add price to refund
+  because "refund {price}"
+output outcome
+output refund: money total
+'''
+
+GOOD = '''
+example "in time":
+  request {"days": 3, "price": "10.00"}
+  expect outcome = approve
+  expect refund = 10.00
+  expect rules refund
+
+example "late":
+  request {"days": 31, "price": "10.00"}
+  expect outcome = refuse
+  expect refund = 0.00
+  expect rules late
+
+example "an exchange refunds nothing":
+  request {"days": 3, "kind": "exchange", "price": "10.00"}
+  expect refund = 0.00
+  expect rules
+'''
+
+
+def _rpl(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "rpl.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+@pytest.fixture
+def shop(tmp_path):
+    (tmp_path / "shop.rpl").write_text(SHOP + GOOD)
+    return tmp_path
+
+
+# ---- the library ----------------------------------------------------------------------------------
+
+def test_examples_run_and_cover_every_rule_both_ways(shop):
+    suite = load_suite(shop / "shop.rpl")
+    results = run_suite(suite)
+    assert [r.passed for r in results] == [True, True, True]
+    rows = coverage(suite, results)
+    assert [(r.rule, r.fired, r.seen_true, r.seen_false) for r in rows] == [
+        ("late", True, True, True), ("refund", True, True, True)]
+    assert coverage_percent(rows) == 100.0
+
+
+def test_a_failing_example_says_what_differs_and_how_it_was_decided(shop):
+    (shop / "shop.rpl").write_text(SHOP + GOOD.replace("expect refund = 10.00", "expect refund = 12.00"))
+    (failed, _, _) = run_suite(load_suite(shop / "shop.rpl"))
+    assert not failed.passed
+    assert [(m.output, m.expected, m.actual) for m in failed.mismatches] == [("refund", "12.00", "10.00")]
+
+
+def test_examples_in_a_sibling_file_with_a_request_file_and_changes(shop):
+    (shop / "shop.rpl").write_text(SHOP)
+    (shop / "shop").mkdir()
+    (shop / "shop" / "late.json").write_text(json.dumps({"days": 31, "price": "5.00"}))
+    (shop / "shop" / "examples.rpl").write_text(
+        'example "late, from a file":\n  request "late.json"\n  expect outcome = refuse\n\n'
+        'example "in time, changed":\n  request "late.json" with days = 2, kind = "exchange"\n'
+        '  expect outcome = approve\n  expect refund = 0.00\n')
+    results = run_suite(load_suite(shop / "shop.rpl"))
+    assert [r.passed for r in results] == [True, True]
+
+
+@pytest.mark.parametrize("example,code", [
+    ('example "x":\n  request {"days": 1, "price": "1.00"}\n  expect refnd = 1.00\n', "RPL025"),
+    ('example "x":\n  request {"days": 1, "price": "1.00"}\n  expect refund = 14 days\n', "RPL030"),
+    ('example "x":\n  request {"days": 1, "price": "1.00"}\n  expect outcome = aprove\n', "RPL030"),
+    ('example "x":\n  request {"days": 1, "price": "1.00"}\n  expect rules lat\n', "RPL029"),
+    ('example "x":\n  expect outcome = approve\n', "RPL012"),
+    ('example "x":\n  request {}\nexample "x":\n  request {}\n', "RPL010"),
+])
+def test_a_broken_example_is_a_located_error(tmp_path, example, code):
+    (tmp_path / "shop.rpl").write_text(SHOP + example)
+    with pytest.raises(PolicyError) as caught:
+        load_suite(tmp_path / "shop.rpl")
+    assert code in [d.code for d in caught.value.diagnostics]
+    assert all(d.span is not None for d in caught.value.diagnostics)
+
+
+def test_an_examples_file_holds_only_examples(shop):
+    (shop / "shop").mkdir()
+    (shop / "shop" / "examples.rpl").write_text('let x = 1\n')
+    with pytest.raises(PolicyError) as caught:
+        load_suite(shop / "shop.rpl")
+    assert [d.code for d in caught.value.diagnostics] == ["RPL013"]
+
+
+def test_a_request_file_that_is_missing_is_the_example_failing(shop):
+    (shop / "shop.rpl").write_text(SHOP + 'example "x":\n  request "nope.json"\n  expect outcome = approve\n')
+    (result,) = run_suite(load_suite(shop / "shop.rpl"))
+    assert not result.passed and "cannot read the request" in result.error
+
+
+def test_a_change_to_a_place_the_request_does_not_have(shop):
+    (shop / "shop.rpl").write_text(SHOP + 'example "x":\n  request {"days": 1}\n  with items[0].price = "1.00"\n'
+                                   '  expect outcome = approve\n')
+    (result,) = run_suite(load_suite(shop / "shop.rpl"))
+    assert "no such place" in result.error
+
+
+# ---- rpl test -------------------------------------------------------------------------------------
+
+def test_rpl_test_passes_with_a_summary_line(shop):
+    result = _rpl("test", "--coverage", "--fail-under", "100", cwd=shop)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == "3 passed, 0 failed"
+    assert "total: 2/2 rules fired and seen both ways: 100.0%" in result.stdout
+
+
+def test_rpl_test_fails_and_shows_the_difference(shop):
+    (shop / "shop.rpl").write_text(SHOP + GOOD.replace("expect outcome = refuse", "expect outcome = approve"))
+    result = _rpl("test", "shop.rpl", cwd=shop)
+    assert result.returncode == 1
+    assert 'example "late"' in result.stdout
+    assert '"approve"  →  "refuse"' in result.stdout
+    assert "REFUSED — 1 reason" in result.stdout  # the explanation of the actual decision
+    assert result.stdout.rstrip().splitlines()[-1] == "2 passed, 1 failed"
+
+
+def test_rpl_test_fails_under_the_coverage_asked(shop):
+    (shop / "shop.rpl").write_text(SHOP + GOOD.split('example "late"')[0])
+    result = _rpl("test", "--coverage", "--fail-under", "100", cwd=shop)
+    assert result.returncode == 1
+    assert "late    NO     NO    yes" in result.stdout  # never applied, never seen true
+    assert "refund  yes    yes   NO" in result.stdout   # never seen false
+    assert "coverage 0.0% is under 100%" in result.stderr
+
+
+def test_rpl_test_with_a_broken_policy(shop):
+    (shop / "shop.rpl").write_text(SHOP.replace("when days > 30", "when dayz > 30") + GOOD)
+    result = _rpl("test", cwd=shop)
+    assert result.returncode == 1
+    assert "shop.rpl:14:8" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rpl_test_without_any_policy(tmp_path):
+    result = _rpl("test", tmp_path, cwd=tmp_path)
+    assert result.returncode == 64
+
+
+# ---- the pytest plugin ------------------------------------------------------------------------------
+
+def test_pytest_collects_examples_as_items(shop):
+    (shop / "broken_data.rpl").write_text("this is not a policy\n")  # no examples: not collected
+    run = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA"]
+    result = subprocess.run(run, capture_output=True, text=True, cwd=shop)
+    assert result.returncode == 0, result.stdout
+    assert "PASSED shop.rpl::in time" in result.stdout and "PASSED shop.rpl::late" in result.stdout
+    selected = subprocess.run(run + ["-k", "late"], capture_output=True, text=True, cwd=shop)
+    assert "1 passed, 2 deselected" in selected.stdout
+
+
+def test_a_failing_example_fails_pytest_with_the_difference(shop):
+    (shop / "shop.rpl").write_text(SHOP + GOOD.replace("expect refund = 10.00", "expect refund = 9.00"))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
+                            capture_output=True, text=True, cwd=shop)
+    assert result.returncode == 1
+    assert '"9.00"  →  "10.00"' in result.stdout
+    assert "FAILED shop.rpl::in time" in result.stdout
