@@ -204,7 +204,8 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None) -> 
         click.echo(json.dumps({"error": RequestError([problem]).to_json()}, ensure_ascii=False))
         return EXIT_REQUEST
     out = sys.stdout
-    dumps = json.dumps
+    # decisions are trees of plain values, never circular: skip the check, line after line
+    dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     rejected = 0
     with stream:
         for number, raw in enumerate(stream, 1):
@@ -217,12 +218,12 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None) -> 
                     raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
                 decision = compiled.decide_json(line, as_of)
                 data = {"outputs": decision.outputs_json()} if outputs_only else decision.to_json()
-                text = dumps(data, ensure_ascii=False)
+                text = dumps(data)
             except RplError as error:
                 rejected += 1
                 data = _error_json(error)
                 data["line"] = number
-                text = dumps({"error": data}, ensure_ascii=False)
+                text = dumps({"error": data})
             out.write(text + "\n")
     return EXIT_REQUEST if rejected else EXIT_OK
 

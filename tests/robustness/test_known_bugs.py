@@ -1,7 +1,8 @@
 """Bugs found by the robustness tests in code this folder does not own: each a minimal reproducer.
 
-Each is `xfail(strict=True)`: when a fix lands the test passes, pytest reports it, and the mark
-(and the matching entry of policygen.AVOID, if any) goes.
+An open one is `xfail(strict=True)`: when its fix lands the test passes, pytest reports it, and
+the mark (and the matching entry of policygen.AVOID, if any) goes; the test stays, a regression
+test of the fix.
 """
 from __future__ import annotations
 
@@ -56,6 +57,19 @@ def test_a_when_field_of_the_request():
 def test_is_given_on_a_when_field_of_the_request():
     load_policy_text(OUTCOMES + "request:\n  late: boolean\n  seen: date when late\n"
                      "rule r:\n  when seen is given\n  then refuse\n")
+
+
+@pytest.mark.xfail(strict=True, reason="codegen: a `let` reading a `when` field by a path is computed "
+                                       "early, and fails a decision that does not need it")
+def test_a_value_no_rule_needs_cannot_fail_the_decision_with_a_fact_not_given():
+    policy = load_policy_text(OUTCOMES + "record Order:\n  known: boolean\n  fee: money when known\n"
+                              "request:\n  order: Order\n"
+                              "let unused = order.fee\n"
+                              "rule r:\n  when true\n  then refuse\n")
+    request = {"order": {"known": False}}
+    expected = reference_decide(policy.checked, policy.read_request(request)).outputs
+    assert expected == {"outcome": "refuse"}
+    assert _decides_or_refuses(policy, request) == expected  # RequestError: $.order.fee
 
 
 def test_a_value_no_rule_needs_cannot_fail_the_decision():
