@@ -11,12 +11,12 @@ from compiler import types as T
 from compiler import without_garbage_collection
 from compiler.checked import CheckedOutput
 from compiler.graph import RuleGraph, RuleNode
-from policy_lang.errors import EvaluationError, RequestError, RequestProblem
+from policy_lang.errors import EvaluationError
 
 from .arithmetic import add, subtract
 from .codegen import generate, loop_depth
 from .evaluate import Env, Evaluator
-from .request import RequestReader
+from .request import RequestReader, load_json
 from .values import json_formatter
 
 
@@ -146,11 +146,7 @@ class CompiledPolicy:
         return self.decide_checked(self.reader.read(data), as_of)
 
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as error:
-            raise RequestError([RequestProblem("$", f"not valid JSON: {error}")]) from None
-        return self.decide(data, as_of)
+        return self.decide(load_json(text), as_of)
 
     # Residual decisions (runtime/residual.py): facts declared `at STAGE` may be left out.
     def decide_partial(self, data: object, unknown_at=True):

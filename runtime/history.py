@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from policy_lang.errors import Diagnostic, EvaluationError, PolicyError, RequestError
+from policy_lang.errors import Diagnostic, EvaluationError, PolicyError
 
 from .decide import CompiledPolicy, Decision
 from .evaluate import Env
+from .request import load_json
 
 
 class PolicyHistory:
@@ -78,15 +79,7 @@ class PolicyHistory:
         return decision
 
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
-        import json
-
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as error:
-            from policy_lang.errors import RequestProblem
-
-            raise RequestError([RequestProblem("$", f"not valid JSON: {error}")]) from None
-        return self.decide(data, as_of)
+        return self.decide(load_json(text), as_of)
 
 
 def _start(version: CompiledPolicy):

@@ -21,7 +21,7 @@ from compiler import ir
 from compiler.graph import RuleGraph
 from policy_lang.errors import RequestError, RequestProblem, RplError
 
-from .evaluate import Evaluator, _uses_bound
+from .evaluate import Evaluator, _remembered, _uses_bound
 from .request import PATH_KEY, UNKNOWN
 
 FAILURES = (RplError, ArithmeticError)  # what evaluating a value may raise on purpose
@@ -125,15 +125,6 @@ class _Closures(dict):
         self[node_id] = fn
         return fn
 
-
-def _remembered(node_id: int, fn):
-    def remembered(env):
-        memo = env.memo
-        if node_id in memo:
-            return memo[node_id]
-        value = memo[node_id] = fn(env)
-        return value
-    return remembered
 
 
 class Kleene:

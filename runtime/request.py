@@ -5,6 +5,7 @@ Every problem is collected with its JSON path, the value received and what was e
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import re
 from decimal import Decimal
@@ -320,3 +321,11 @@ def _text(value, path, problems):
 
 _SCALARS: dict[str, Converter] = {"date": _date, "money": _money, "percent": _percent,
                                   "integer": _integer, "boolean": _boolean, "text": _text}
+
+
+def load_json(text: str | bytes) -> object:
+    """A request's JSON text as data; text that is not JSON is a request error, not a crash."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise RequestError([RequestProblem("$", f"not valid JSON: {error}")]) from None

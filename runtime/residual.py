@@ -37,13 +37,13 @@ from decimal import Decimal
 import attrs
 
 from compiler import types as T
-from policy_lang.errors import EvaluationError, RequestError, RequestProblem
+from policy_lang.errors import EvaluationError
 
 from . import explain
 from .decide import Application, CompiledPolicy, Decision
 from .evaluate import Env
 from .kleene import FAILURES, Kleene, KleeneEnv, Unknown, facts_of, unknown_in
-from .request import PATH_KEY, UNKNOWN
+from .request import PATH_KEY, UNKNOWN, load_json
 from .residual_words import Words
 from .arithmetic import add, subtract
 from .values import json_formatter
@@ -662,11 +662,7 @@ def decide_partial(policy: CompiledPolicy, data: object, unknown_at=True) -> Res
 
 
 def decide_partial_json(policy: CompiledPolicy, text: str | bytes, unknown_at=True) -> ResidualDecision:
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise RequestError([RequestProblem("$", f"not valid JSON: {error}")]) from None
-    return decide_partial(policy, data, unknown_at)
+    return decide_partial(policy, load_json(text), unknown_at)
 
 
 def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDecision:
