@@ -48,12 +48,27 @@ def _sources_stamp() -> str:
     return ";".join(stamps)
 
 
+def _trusted(path: Path) -> bool:
+    """A cache entry is read only if its user wrote it and no one else could have."""
+    try:
+        for p in (path.parent, path):
+            st = p.stat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return False
+    except OSError:
+        return False
+    return True
+
+
 def load(text: str, filename: str) -> CheckedPolicy | None:
     folder = _folder()
     if folder is None:
         return None
+    entry = folder / _key(text, filename)
+    if not _trusted(entry):
+        return None
     try:
-        with open(folder / _key(text, filename), "rb") as f:
+        with open(entry, "rb") as f:
             checked = pickle.load(f)
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
         return None

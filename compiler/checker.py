@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime
 
-from policy_lang import ast
-from policy_lang.errors import Diagnostic, PolicyError, did_you_mean
+from policy_lang import ast, limits
+from policy_lang.errors import Diagnostic, PolicyError
 from policy_lang.span import Span
 
 from . import ir
@@ -26,7 +26,8 @@ def check_policy(policy: ast.Policy) -> CheckedPolicy:
     checker = _Checker()
     checked = checker.run(policy)
     if checker.errors:
-        raise PolicyError(sorted(checker.errors, key=lambda d: d.span.start if d.span else -1))
+        found = sorted(checker.errors, key=lambda d: d.span.start if d.span else -1)
+        raise PolicyError(limits.cap(found, policy.span.source) if policy.span else found)
     return checked
 
 
@@ -180,7 +181,7 @@ class _Checker(ExpressionChecker):
         if t.name in self.record_decls:
             return T.RecordType(t.name)
         known = list(T.BUILTIN_TYPES) + list(self.enums) + list(self.record_decls)
-        hint = did_you_mean(t.name, known) or f"known types: {', '.join(known)}"
+        hint = self.suggest(t.name, known) or f"known types: {', '.join(known)}"
         if t.name in ("bool", "int", "string", "str", "float", "decimal", "number"):
             hint = {"bool": "write `boolean`", "int": "write `integer`", "string": "write `text`",
                     "str": "write `text`", "float": "write `money` or `percent`",
@@ -219,7 +220,7 @@ class _Checker(ExpressionChecker):
                     flags = [n for n, s in out.items() if s.type is T.BOOLEAN]
                     self.error("RPL021", f"`when {f.present_when}` must name a yes/no field of the same record",
                                word_span(f.span, f.present_when),
-                               did_you_mean(f.present_when, flags)
+                               self.suggest(f.present_when, flags)
                                or (f"yes/no fields here: {', '.join(flags)}" if flags else None))
         return out
 
@@ -390,6 +391,9 @@ class _Checker(ExpressionChecker):
             if d.default is not None:
                 default = self._constant(d.default, type_, "the default")
             if d.total:
+                if d.default is not None:
+                    self.error("RPL044", "a total has no default: it is the sum of what rules add, 0.00 when "
+                               "none does", d.default.span, f"remove `= ...`, or add the amount with a rule")
                 if type_ is not T.MONEY and not broken(type_):
                     self.error("RPL044", f"a total must be money, not {type_.describe()}", d.type.span,
                                f"write `output {d.name}: money total`")
@@ -430,7 +434,7 @@ class _Checker(ExpressionChecker):
                 clause, clause_text = value, clauses[value]
             else:
                 self.error("RPL024", f"there is no clause `{value}`", span,
-                           did_you_mean(value, clauses) or "declare it with `clause NAME: \"...\"`, or quote the text here")
+                           self.suggest(value, clauses) or "declare it with `clause NAME: \"...\"`, or quote the text here")
         if d.condition is None:
             self.error("RPL012", f"the rule `{d.name}` has no `when`", name_span(d.span, d.name),
                        "say when the rule applies, like `when request_date > last_request_day`, or `when true`")
@@ -470,7 +474,7 @@ class _Checker(ExpressionChecker):
         for name, span in zip(d.overrides, d.override_spans):
             if name not in rule_names:
                 self.error("RPL029", f"there is no rule `{name}` to override", span,
-                           did_you_mean(name, rule_names) or "name a rule of this policy")
+                           self.suggest(name, rule_names) or "name a rule of this policy")
             elif name == d.name:
                 self.error("RPL029", "a rule cannot override itself", span,
                            "name the rule this one is an exception to")
@@ -479,7 +483,7 @@ class _Checker(ExpressionChecker):
                            outcome, tuple(because), d.overrides, span=d.span)
 
     def _outcome_hint(self, name: str, outcome_names: set[str], outputs) -> str:
-        guess = did_you_mean(name, outcome_names | {"add", "subtract", "set", "note"})
+        guess = self.suggest(name, outcome_names | {"add", "subtract", "set", "note"})
         if guess:
             return guess
         if name in ("then", "when", "cites", "because", "overrides", "to", "from", "each", "for"):
@@ -502,7 +506,7 @@ class _Checker(ExpressionChecker):
                           output.type if output is not None else None)
         if output is None:
             self.error("RPL025", f"there is no output `{e.output}`", word_span(e.span, e.output),
-                       did_you_mean(e.output, outputs) or f"declare it, like `output {e.output}: money total`")
+                       self.suggest(e.output, outputs) or f"declare it, like `output {e.output}: money total`")
             return Effect("note", span=e.span)
         if isinstance(e, ast.AddTo):
             if output.kind != "total":

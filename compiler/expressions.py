@@ -12,7 +12,7 @@ import re
 
 import attrs
 
-from policy_lang import ast
+from policy_lang import ast, limits
 from policy_lang.errors import did_you_mean
 from policy_lang.span import Span
 
@@ -87,6 +87,13 @@ _DATE_LIKE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})|(\d{1,2})[-/](\d{1,2
 class ExpressionChecker:
     """Checks expressions; the declaration checker provides `error`, the names in scope, and the
     declarations they resolve to."""
+
+    def suggest(self, word: str, candidates) -> str | None:
+        """`did you mean`, while the problems found still fit in one report: comparing every
+        name with every other would make a file full of mistakes take minutes."""
+        if len(self.errors) >= limits.MAX_REPORTED:
+            return None
+        return did_you_mean(word, candidates)
 
     def expect(self, expr: ir.Expr, wanted: T.Type | None, span, what: str) -> None:
         if wanted is None or expr.type == wanted or broken(expr, wanted):
@@ -184,10 +191,10 @@ class ExpressionChecker:
         while isinstance(enum, (T.OptionalType, T.SetType, T.ListType)):
             enum = enum.inner if isinstance(enum, T.OptionalType) else enum.element
         values = [v for v, _ in self.scope] + list(self.let_decls) + list(self.params) + list(self.request)
-        if isinstance(enum, T.EnumType) and did_you_mean(name, enum.members):
+        if isinstance(enum, T.EnumType) and self.suggest(name, enum.members):
             self.error("RPL022", f"`{name}` is not a {enum.name} value", e.span, _enum_hint(name, enum))
             return
-        guess = self._field_path_hint(name, exact=True) or did_you_mean(name, values)
+        guess = self._field_path_hint(name, exact=True) or self.suggest(name, values)
         joined = self._field_path_hint(name, exact=True, joined=True)
         if joined:
             guess = joined
@@ -206,7 +213,7 @@ class ExpressionChecker:
             guess = f"did you mean `{close[0]}`?" if close else None
         if guess is None:
             all_members = [m for t in self.enums.values() for m in t.members]
-            guess = did_you_mean(name, all_members)
+            guess = self.suggest(name, all_members)
         self.error("RPL020", f"unknown name `{name}`", e.span, guess)
 
     def _field_path_hint(self, name: str, exact: bool, joined: bool = False) -> str | None:
@@ -270,7 +277,7 @@ class ExpressionChecker:
         if spec is None:
             article = "an" if base_type.name[:1].lower() in "aeiou" else "a"
             self.error("RPL021", f"{article} {base_type.name} has no field `{e.name}`", name_span,
-                       did_you_mean(e.name, fields) or f"its fields are {', '.join(fields)}")
+                       self.suggest(e.name, fields) or f"its fields are {', '.join(fields)}")
             return ir.Const(None, UNKNOWN)
         if isinstance(base, ir.Input):
             return ir.Input(base.path + (e.name,), spec.type, spec.present_when)
@@ -295,7 +302,7 @@ class ExpressionChecker:
                                    word_span(e.span, unknown[0]), _enum_hint(unknown[0], hosts[0]))
                     else:
                         self.error("RPL022", f"`{unknown[0]}` is not a value of any enum",
-                                   word_span(e.span, unknown[0]), did_you_mean(unknown[0], pool))
+                                   word_span(e.span, unknown[0]), self.suggest(unknown[0], pool))
                 elif not owners:
                     self.error("RPL033", "these values are not all of one enum", e.span,
                                "a set holds values of one enum")
@@ -592,7 +599,7 @@ class ExpressionChecker:
             for a in e.arguments:
                 self.expr(a, None)
             self.error("RPL020", f"unknown function `{e.function}`", lead_span(e.span, e.function),
-                       did_you_mean(e.function, ["round", "max", "min"]) or "the functions are round, max and min")
+                       self.suggest(e.function, ["round", "max", "min"]) or "the functions are round, max and min")
             return ir.Const(None, UNKNOWN)
         args = tuple(self.expr(a, expected) for a in e.arguments)
         if broken(*args):

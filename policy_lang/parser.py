@@ -36,10 +36,16 @@ def _grammar_cache(grammar: str) -> str | bool:
     folder = Path(os.environ.get("RPL_CACHE_DIR") or Path.home() / ".cache" / "rpl")
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+        path = folder / f"grammar-{digest}.lark.pickle"
+        # only a folder (and file) no one else can write: Lark loads what it finds there
+        for p in (folder, path) if path.exists() else (folder,):
+            st = p.stat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return False
     except OSError:
         return False
-    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
-    return str(folder / f"grammar-{digest}.lark.pickle")
+    return str(path)
 
 
 def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:

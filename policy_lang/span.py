@@ -1,6 +1,8 @@
 """Where a piece of policy text came from: file, offsets, line and column."""
 from __future__ import annotations
 
+import bisect
+
 import attrs
 
 
@@ -10,19 +12,34 @@ class Source:
 
     name: str
     text: str = attrs.field(repr=False)
+    # Where each line starts, found on first use: a policy with thousands of problems must not
+    # count its lines again for each one. (Lines end at "\n" only, as people number them.)
+    _line_starts: list = attrs.field(init=False, factory=list, eq=False, repr=False)
+
+    def _starts(self) -> list[int]:
+        if not self._line_starts:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._line_starts.extend(starts)
+        return self._line_starts
 
     def line_text(self, line: int) -> str:
-        # Lines end at "\n" only, as `position` counts them (`splitlines` would also split at
-        # form feeds and other separators, and show the wrong line).
-        lines = self.text.split("\n")
-        return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
+        starts = self._starts()
+        if not 0 < line <= len(starts):
+            return ""
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[starts[line - 1]:end].rstrip("\r")
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
         offset = max(0, min(offset, len(self.text)))
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
-        return line, column
+        starts = self._starts()
+        line = bisect.bisect_right(starts, offset)
+        return line, offset - starts[line - 1] + 1
 
 
 @attrs.frozen

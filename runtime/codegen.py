@@ -182,7 +182,7 @@ def _safe_to_compute_early(e: ir.Expr) -> bool:
     stack = [e]
     while stack:
         node = stack.pop()
-        if isinstance(node, ir.FieldOf) and node.present_when is not None:
+        if isinstance(node, (ir.FieldOf, ir.Input)) and node.present_when is not None:
             return False
         if isinstance(node, ir.Op) and (node.op == "/" or (node.op in ("min", "max") and len(node.args) == 1)):
             return False

@@ -83,10 +83,17 @@ def load_suite(path: Path) -> Suite:
     return Suite(path, policy, tuple(examples))
 
 
-def example_request(example: CheckedExample, folder: Path) -> dict:
-    """The example's request as JSON data: its file or inline object, with its changes made."""
+def example_request(example: CheckedExample, folder: Path, root: Path | None = None) -> dict:
+    """The example's request as JSON data: its file or inline object, with its changes made.
+
+    A request file must be inside `root` (the folder of the policy; by default `folder`).
+    """
+    root = root or folder
     if example.request_file is not None:
-        file = folder / example.request_file
+        file = (folder / example.request_file).resolve()
+        if not file.is_relative_to(root.resolve()):
+            raise RplError(f"the request {example.request_file} is outside {root}: an example reads "
+                           "requests from the policy's own folder")
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
@@ -111,7 +118,7 @@ def _apply(data, change: ast.Change) -> None:
 
 def run_example(suite: Suite, example: CheckedExample, folder: Path) -> ExampleResult:
     try:
-        decision = suite.policy.decide(example_request(example, folder))
+        decision = suite.policy.decide(example_request(example, folder, suite.path.parent))
     except RequestError as error:
         return ExampleResult(example, error=error.render())
     except RplError as error:

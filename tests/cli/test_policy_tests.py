@@ -191,3 +191,11 @@ def test_a_failing_example_fails_pytest_with_the_difference(shop):
     assert result.returncode == 1
     assert '"9.00"  →  "10.00"' in result.stdout
     assert "FAILED shop.rpl::in time" in result.stdout
+
+
+def test_an_example_reads_requests_only_from_the_policys_folder(shop, tmp_path):
+    outside = tmp_path.parent / "outside.json"
+    outside.write_text('{"days": 1, "price": "1.00"}')
+    (shop / "shop.rpl").write_text(SHOP + f'example "x":\n  request "../{outside.name}"\n  expect outcome = approve\n')
+    (result,) = run_suite(load_suite(shop / "shop.rpl"))
+    assert not result.passed and "outside" in result.error
