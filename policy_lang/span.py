@@ -24,7 +24,7 @@ class Source:
             while i >= 0:
                 starts.append(i + 1)
                 i = find("\n", i + 1)
-            self._line_starts.extend(starts)
+            self._line_starts[:] = starts  # one step: threads that race here store the same list
         return self._line_starts
 
     def line_text(self, line: int) -> str:
