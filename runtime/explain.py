@@ -188,8 +188,9 @@ def _entry(decision: "Decision", a: "Application") -> dict:
     plan = _plan(decision.policy, a.rule)
     rule = plan.rule
     # Each entry binds its element in an environment of its own, sharing the values the
-    # decision computed, so that threads may explain one decision at once.
-    env = decision.env.with_bound(plan.var, a.element)
+    # decision computed, so that threads may explain one decision at once (a rule of the whole
+    # request binds nothing: it reads the decision's own).
+    env = decision.env if plan.var is None else decision.env.with_bound(plan.var, a.element)
     facts = plan.facts(env, True)
     text = _sentence(plan, env)
     effects = []
