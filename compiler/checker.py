@@ -128,7 +128,7 @@ class _Checker(ExpressionChecker):
             unique("rule", d.name, d.span)
         clause_texts = {}
         for name, c in clauses.items():
-            clause_texts[name], problems = render_clause(c.text, self.params, c.span)
+            clause_texts[name], problems = render_clause(c.text, self.params, c.span, self.broken_names)
             self.errors.extend(problems)
         rule_names = {r.name for r in rule_decls}
         rules = tuple(self._rule(d, clause_texts, outcomes, outputs, rule_names) for d in rule_decls)
@@ -274,6 +274,8 @@ class _Checker(ExpressionChecker):
             elif value.type != type_:
                 self.error("RPL030", f"every value of `{d.name}` must be {type_.describe()}, but this is "
                            f"{value.type.describe()}", dated.value.span, None)
+                self.broken_names.add(d.name)  # checked no further: one mistake, one error
+                return
             if dated.start is not None and dated.end is not None and dated.end < dated.start:
                 self.error("RPL051", f"this period ends ({dated.end}) before it starts ({dated.start})",
                            dated.span, "write the first day after `from` and the last day after `until`")

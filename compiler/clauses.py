@@ -31,9 +31,10 @@ def describe_dated(param: ir.DatedParam) -> str:
     return f"{show(param.value, param.type)} ({periods})"
 
 
-def render_clause(text: str, parameters: dict[str, ir.Param], span: Span | None
-                  ) -> tuple[str, list[Diagnostic]]:
-    """The clause with each `{parameter}` replaced by its value; problems for unknown names."""
+def render_clause(text: str, parameters: dict[str, ir.Param], span: Span | None,
+                  broken: frozenset | set = frozenset()) -> tuple[str, list[Diagnostic]]:
+    """The clause with each `{parameter}` replaced by its value; problems for unknown names
+    (not for `broken` ones, whose own declaration was reported wrong)."""
     problems: list[Diagnostic] = []
 
     def value_of(match: re.Match) -> str:
@@ -43,6 +44,8 @@ def render_clause(text: str, parameters: dict[str, ir.Param], span: Span | None
             return describe_dated(param)
         if param is not None:
             return show(param.value, param.type)
+        if name in broken:  # a parameter already reported as wrong: no second error about it
+            return match.group(0)
         where = span
         if span is not None:
             found = span.text.find(match.group(0))
