@@ -169,6 +169,15 @@ class CompiledPolicy:
             found = self._find_applying(request, env)
         except ArithmeticError as error:
             raise EvaluationError(f"the policy could not compute a value: {error}") from None
+        outcome, applied, overridden = self.combine(found)
+        return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env)
+
+    def combine(self, found: list[Found]) -> tuple[str, list[Found], list]:
+        """How the rules that apply combine, as the policy declares: rules that override others,
+        then the strongest outcome, which may override every rule of another outcome.
+
+        Returns the outcome, the rules that determine it, and the (rule, overridden by) pairs.
+        """
         overridden: list = []
         if self._has_exceptions:
             found, overridden = self._apply_exceptions(found)
@@ -179,13 +188,11 @@ class CompiledPolicy:
             if rank < best:
                 best = rank
         outcome = self._outcome_names[best]
-        if outcome in self.overriding_outcomes:
-            # the outcome overrides every rule of another outcome, and rules of none
-            applied = [f for f in found if rule_rank[f[0]] == best]
-            overridden += [(f, f"outcome {outcome}") for f in found if rule_rank[f[0]] != best]
-        else:
-            applied = found
-        return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env)
+        if outcome not in self.overriding_outcomes:
+            return outcome, found, overridden
+        # the outcome overrides every rule of another outcome, and rules of none
+        overridden += [(f, f"outcome {outcome}") for f in found if rule_rank[f[0]] != best]
+        return outcome, [f for f in found if rule_rank[f[0]] == best], overridden
 
     def _apply_exceptions(self, found: list[Found]) -> tuple[list[Found], list]:
         """Drop the rules that a rule applying to the same element (or to the whole request) overrides."""

@@ -278,23 +278,6 @@ def _freeze(value):
 
 # ---- Combining scenarios with the policy's own rules -------------------------------------------
 
-def _combine(policy: CompiledPolicy, found: list) -> tuple[str, list, list]:
-    """What `CompiledPolicy.decide_checked` does once it has found the rules that apply."""
-    overridden: list = []
-    if policy._has_exceptions:
-        found, overridden = policy._apply_exceptions(found)
-    rule_rank = policy._rule_rank
-    best = policy._default_rank
-    for f in found:
-        if rule_rank[f[0]] < best:
-            best = rule_rank[f[0]]
-    outcome = policy._outcome_names[best]
-    if outcome in policy.overriding_outcomes:
-        overridden += [(f, f"outcome {outcome}") for f in found if rule_rank[f[0]] != best]
-        found = [f for f in found if rule_rank[f[0]] == best]
-    return outcome, found, overridden
-
-
 def _outputs_of(policy: CompiledPolicy, outcome: str, applied: list) -> dict:
     """`CompiledPolicy._outputs`, where an amount still unknown makes its output unknown."""
     tainted, clean = set(), []
@@ -399,7 +382,7 @@ class _Analysis:
         return found
 
     def scenario(self, applying: dict) -> tuple[str, dict, list, list]:
-        outcome, applied, overridden = _combine(self.policy, self.found(applying))
+        outcome, applied, overridden = self.policy.combine(self.found(applying))
         return outcome, _outputs_of(self.policy, outcome, applied), applied, overridden
 
     def _every_scenario(self) -> bool:
@@ -707,7 +690,7 @@ def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDec
 def _certain_decision(analysis: _Analysis, outcome: str, outputs: dict) -> Decision | None:
     """The ordinary decision, when the certain rules alone give the outcome and the outputs."""
     policy = analysis.policy
-    certain_outcome, applied, overridden = _combine(policy, [i.found for i in analysis.certain])
+    certain_outcome, applied, overridden = policy.combine([i.found for i in analysis.certain])
     if certain_outcome != outcome:
         return None
     computed = policy._outputs(outcome, applied)
