@@ -54,6 +54,9 @@ def json_formatter(type_: T.Type | None):
         def money(v, cent=CENT, half_up=ROUND_HALF_UP, wide=_WIDE):
             if v is None:
                 return None
+            text = str(v)
+            if text[-3:-2] == "." and text[0] != "-" and "E" not in text:
+                return text  # already in cents, as nearly every amount is: no rounding to do
             text = f"{v.quantize(cent, half_up, wide):f}"
             return "0.00" if text == "-0.00" else text
         return money
