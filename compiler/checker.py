@@ -395,7 +395,7 @@ class _Checker(ExpressionChecker):
             if d.total:
                 if d.default is not None:
                     self.error("RPL044", "a total has no default: it is the sum of what rules add, 0.00 when "
-                               "none does", d.default.span, f"remove `= ...`, or add the amount with a rule")
+                               "none does", d.default.span, "remove `= ...`, or add the amount with a rule")
                 if type_ is not T.MONEY and not broken(type_):
                     self.error("RPL044", f"a total must be money, not {type_.describe()}", d.type.span,
                                f"write `output {d.name}: money total`")

@@ -106,7 +106,3 @@ def _plural(t: Type) -> str:
         if word.startswith(article):
             word = word[len(article):]
     return word if word.endswith("s") else word + "s"
-
-
-def describe(t: Type) -> str:
-    return t.describe()
