@@ -151,6 +151,8 @@ class Kleene:
                 return day if isinstance(day, Unknown) else dated.value_on(day)[0]
             return parameter
         if isinstance(e, ir.Input):
+            if e.present_when is not None:  # a request field given only when a fact is true
+                return self._field(self._input(e.path[:-1]), e.path[-1], e.present_when)
             return self._input(e.path)
         if isinstance(e, ir.Value):
             return self.fns[self.graph.values[e.name]]
