@@ -201,6 +201,13 @@ class _Checker(ExpressionChecker):
                            "rename or remove one of them" + where)
                 continue
             type_ = self._type(f.type)
+            inner = type_
+            while isinstance(inner, (T.OptionalType, T.ListType)):
+                inner = inner.inner if isinstance(inner, T.OptionalType) else inner.element
+            if inner is T.DATE_RANGE:
+                self.error("RPL023", "a request cannot hold a range of dates", f.type.span,
+                           f"give its first and last days as two dates, and write `first through last` "
+                           "in the policy")
             default, has_default = None, False
             if f.default is not None:
                 expr = self.expr(f.default, type_)

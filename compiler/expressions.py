@@ -503,6 +503,9 @@ class ExpressionChecker:
         right = self.expr(e.collection, T.SetType(element_hint) if isinstance(element_hint, T.EnumType) else None)
         if broken(left, right):
             return ir.Op("not_in" if e.negated else "in", (left, right), T.BOOLEAN)
+        if right.type is T.DATE_RANGE:  # `order.purchase_date in holiday_season`
+            self.expect(left, T.DATE, e.element.span, "what is in a range of dates")
+            return ir.Op("not_in" if e.negated else "in", (left, right), T.BOOLEAN)
         element_type = right.type.element if isinstance(right.type, (T.ListType, T.SetType)) else None
         if element_type is None:
             self.error("RPL030", f"`in` needs a set or a list, but this is {right.type.describe()}",
@@ -631,6 +634,11 @@ class ExpressionChecker:
         start, end = self.expr(e.start, T.DATE), self.expr(e.end, T.DATE)
         for node, part in ((start, e.start), (end, e.end)):
             self.expect(node, T.DATE, part.span, "each end of `through`")
+        if isinstance(start, ir.Const) and isinstance(end, ir.Const) and start.type is end.type is T.DATE:
+            if end.value < start.value:
+                self.error("RPL051", f"this range ends ({end.value}) before it starts ({start.value})", e.span,
+                           "write the first day before `through` and the last day after it")
+            return ir.Const(T.DateRange(start.value, end.value), T.DATE_RANGE)  # a plain value
         return ir.Op("through", (start, end), T.DATE_RANGE)
 
 

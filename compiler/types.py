@@ -106,3 +106,18 @@ def _plural(t: Type) -> str:
         if word.startswith(article):
             word = word[len(article):]
     return word if word.endswith("s") else word + "s"
+
+
+class DateRange(tuple):
+    """A value of type `date range`: (first day, last day), both included; `day in range`."""
+
+    __slots__ = ()
+
+    def __new__(cls, first, last):
+        return super().__new__(cls, (first, last))
+
+    def __contains__(self, day) -> bool:
+        return self[0] <= day <= self[1]
+
+    def __reduce__(self):
+        return (DateRange, (self[0], self[1]))

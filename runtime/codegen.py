@@ -140,7 +140,7 @@ class _Generator:
         if op == "days_between":
             return f"({args[1]} - {args[0]}).days"
         if op == "through":
-            return f"({args[0]}, {args[1]})"
+            return f"_date_range({args[0]}, {args[1]})"
         return self.arith(e, args)
 
     def raw(self, e: ir.Expr, scope) -> str:
@@ -263,7 +263,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         "_add": arithmetic.add, "_subtract": arithmetic.subtract, "_multiply": arithmetic.multiply,
         "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
         "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,
-        "_rule_index": _rule_index,
+        "_rule_index": _rule_index, "_date_range": T.DateRange,
         "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
     }
     exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)

@@ -202,7 +202,7 @@ class Evaluator:
             return lambda env: (b(env) - a(env)).days
         if op == "through":
             a, b = args
-            return lambda env: (a(env), b(env))
+            return lambda env: T.DateRange(a(env), b(env))
         return self._arith(e, args)
 
     def _arith(self, e: ir.Op, args) -> Fn:

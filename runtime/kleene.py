@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 
 from compiler import ir
+from compiler import types as T
 from compiler.graph import RuleGraph
 from policy_lang.errors import RequestError, RequestProblem, RplError
 
@@ -338,7 +339,7 @@ def _membership(element, collection, negated: bool):
             return Unknown(xs.facts | facts_of(x))
         if isinstance(x, Unknown):
             return negated if len(xs) == 0 else x
-        if isinstance(xs, (set, frozenset)):
+        if isinstance(xs, (set, frozenset, T.DateRange)):
             return (x in xs) is not negated
         if any(x == y for y in xs if not isinstance(y, Unknown)):
             return not negated

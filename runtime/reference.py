@@ -304,7 +304,7 @@ class _Walker:
         if op == "days_between":
             return (values[1] - values[0]).days
         if op == "through":
-            return (values[0], values[1])
+            return T.DateRange(values[0], values[1])
         if op in ("+", "-", "*", "/"):
             return self.arith(op, args[0].type, args[1].type, values[0], values[1])
         raise ValueError(f"unknown operator `{op}`")

@@ -201,3 +201,55 @@ def test_rpl_diff_compares_two_versions(versions, tmp_path):
     report = json.loads(result.stdout)
     assert report["changed"] > 0
     assert all(row["from"] == "refuse" for row in report["outcomes"])
+
+
+# ---- ranges of dates as values: `parameter season = A through B`, `day in season` ---------------
+
+SEASON = '''policy "Season"
+request:
+  purchase_date: date
+parameter holiday_season = 2026-11-15 through 2026-12-31
+outcomes:
+  approve_with_fee "HOLIDAY"
+  approve "APPROVED"
+rule holiday:
+  cites "Holiday orders."
+  when purchase_date in holiday_season
+  then approve_with_fee
+  because "bought {purchase_date}, in {holiday_season}"
+output outcome
+'''
+
+
+@pytest.mark.parametrize("day,outcome", [("2026-11-14", "approve"), ("2026-11-15", "approve_with_fee"),
+                                         ("2026-12-31", "approve_with_fee"), ("2027-01-01", "approve")])
+def test_a_day_in_a_range_of_dates(day, outcome):
+    decision = load_policy_text(SEASON, "season.rpl").decide({"purchase_date": day})
+    assert decision.outcome == outcome
+    if outcome != "approve":
+        assert decision.explanation()[0]["sentence"] == f"bought {day}, in 2026-11-15 to 2026-12-31"
+
+
+def test_a_day_in_a_range_agrees_with_the_reference_and_the_residual_evaluator():
+    from runtime.reference import decide as reference_decide
+
+    policy = load_policy_text(SEASON.replace("purchase_date: date", "purchase_date: date at checkout"), "s.rpl")
+    for day in ("2026-11-14", "2026-11-15", "2026-12-31", "2027-01-01"):
+        request = {"purchase_date": day}
+        expected = policy.decide(request)
+        assert reference_decide(policy.checked, policy.read_request(request)).outputs == expected.outputs_json()
+        assert policy.decide_partial(request).outcome == expected.outcome
+    assert policy.decide_partial({}).outcome == "pending"
+
+
+def test_a_range_that_ends_before_it_starts():
+    with pytest.raises(PolicyError) as caught:
+        load_policy_text(SEASON.replace("2026-11-15 through 2026-12-31", "2026-12-31 through 2026-11-15"), "s.rpl")
+    assert [d.code for d in caught.value.diagnostics] == ["RPL051"]
+
+
+def test_a_request_cannot_hold_a_range_of_dates():
+    with pytest.raises(PolicyError) as caught:
+        load_policy_text("request:\n  stay: date range\n", "r.rpl")
+    (problem,) = caught.value.diagnostics
+    assert (problem.code, problem.span.text) == ("RPL023", "date range")
