@@ -107,7 +107,6 @@ class CompiledPolicy:
         self.output_types = {o.name: (o.type if o.kind != "outcome" else T.TEXT) for o in self.outputs}
         self.output_formatters = tuple((name, json_formatter(t)) for name, t in self.output_types.items())
         self.outcome_rank = {o.name: o.rank for o in graph.outcomes}
-        self.default_outcome = graph.outcomes[-1].name if graph.outcomes else None
         self.overriding_outcomes = {o.name for o in graph.outcomes if o.overrides_all}
         self._loop_depth = loop_depth(graph)
         with without_garbage_collection():

@@ -1,5 +1,8 @@
 """Paths shared by the tests."""
+import functools
+import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,6 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 APUTURE = POLICIES / "aputure.rpl"
 APUTURE_REQUESTS = POLICIES / "aputure" / "requests"
+
+
+@functools.lru_cache(maxsize=None)
+def load_benchmark(name: str):
+    """A module of benchmarks/ (the hand-written baseline, the corpus generator), loaded once."""
+    spec = importlib.util.spec_from_file_location(f"_rpl_benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ expectations in policies/aputure/requests/expected.json, plus the corpus generat
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import json
 import re
 import subprocess
@@ -12,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = ROOT / "policies" / "aputure" / "requests"
@@ -22,17 +23,8 @@ SEMANTICS_EXAMPLE_OUTPUTS = {
     "check_not_before": None, "credit_between": ["2026-03-23", "2026-03-26"]}
 
 
-def _load(name: str):
-    path = ROOT / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_rpl_bench_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-baseline = _load("baseline_aputure")
-gen_corpus = _load("gen_corpus")
+baseline = load_benchmark("baseline_aputure")
+gen_corpus = load_benchmark("gen_corpus")
 
 EXPECTED: dict = json.loads((REQUESTS / "expected.json").read_text())
 REQUEST_FILES = sorted(p.name for p in REQUESTS.glob("*.json") if p.name != "expected.json")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime
-import importlib.util
 import random
-import sys
 from decimal import Decimal
 
 import pytest
@@ -22,19 +20,11 @@ from hypothesis import strategies as st
 import runtime.residual as residual
 from policy_lang.errors import EvaluationError
 
-from ..conftest import ROOT
+from ..conftest import ROOT, load_benchmark
 from .conftest import INSPECTION
 
 
-def _gen_corpus():
-    spec = importlib.util.spec_from_file_location("_rpl_residual_gen_corpus", ROOT / "benchmarks" / "gen_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen_corpus = _gen_corpus()
+gen_corpus = load_benchmark("gen_corpus")
 CAUSES = ["none", "unauthorized_use", "modification", "moisture", "foreign_object", "improper_installation",
           "improper_operation", "fire", "flood", "high_wind", "lightning"]
 

@@ -7,7 +7,6 @@ reference interpreter, on every request.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import random
 import sys
@@ -21,20 +20,12 @@ from hypothesis import strategies as st
 from runtime import load_policy
 from runtime.reference import decide as reference_decide
 
-from ..conftest import APUTURE, ROOT
+from ..conftest import APUTURE, load_benchmark
 from .conftest import FUZZ_CASES, quick
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_rpl_robustness_{name}", ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-baseline = _load("baseline_aputure")
-gen_corpus = _load("gen_corpus")
+baseline = load_benchmark("baseline_aputure")
+gen_corpus = load_benchmark("gen_corpus")
 
 AMOUNTS = ("refund", "restocking_fee", "free_items_deduction")
 INSPECTION = {"condition": "new", "marks": [], "accessories_complete": True, "manuals_included": True,
