@@ -13,6 +13,7 @@ from policy_lang.errors import EvaluationError
 AMOUNTS = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+ZERO_CENTS = Decimal("0.00")
 HUNDRED = Decimal(100)
 
 add = AMOUNTS.add

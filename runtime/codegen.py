@@ -8,6 +8,7 @@ and which are checked again here before they are quoted. Local names are generat
 from __future__ import annotations
 
 import datetime
+import operator
 import re
 
 from compiler import ir
@@ -17,6 +18,7 @@ from policy_lang.errors import RequestError, RequestProblem
 
 from . import arithmetic
 from .request import PATH_KEY
+from .values import unchanged
 
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 HUNDRED = arithmetic.HUNDRED
@@ -37,6 +39,8 @@ class _Generator:
         self.lines: list[str] = []
         self.eager: dict[str, str] = {}  # let name -> local variable
         self.known_flags: set[tuple[str, str]] = set()  # (element local, flag) known to be true
+        self.used: set[str] = set()  # the values computed up front that generated code reads
+        self.shared_tests: dict[ir.Expr, str] = {}  # test of the request several rules make -> local
         self.fresh = 0
 
     def const(self, value) -> str:
@@ -59,6 +63,7 @@ class _Generator:
         if isinstance(e, (ir.Const, ir.Param)):
             return self.const(e.value)
         if isinstance(e, ir.DatedParam):
+            self.used.add(_dated_name(e.name))
             return self.eager[_dated_name(e.name)]
         if isinstance(e, ir.Input):
             path = "R" + "".join(f"[{_quote(p)}]" for p in e.path)
@@ -69,6 +74,7 @@ class _Generator:
                     f"else _unknown({record}, {_quote(e.path[-1])}, {self.const(e.present_when)}))")
         if isinstance(e, ir.Value):
             if e.name in self.eager:
+                self.used.add(e.name)
                 return self.eager[e.name]
             node = self.graph.values[e.name]
             return f"{self.const(self.closures[node])}(env)"
@@ -102,6 +108,8 @@ class _Generator:
         return f"all({where} for {var} in {source})"
 
     def op(self, e: ir.Op, scope) -> str:
+        if self.shared_tests and e in self.shared_tests:
+            return self.shared_tests[e]
         op = e.op
         args = [self.expr(a, scope) for a in e.args]
         if op == "and":
@@ -217,15 +225,23 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
             local = gen.local("d")
             body.append(f"{local} = {gen.const(p)}.value_on(terms_date)[0]")
             gen.eager[_dated_name(p.name)] = local
+    value_lines: dict[str, tuple[int, set]] = {}  # value computed up front -> (its line, what it reads)
     for name, node_id in graph.values.items():
         expr = graph.nodes[node_id].expr
-        deps_eager = all(dep in gen.eager for dep in ir.value_refs(expr))
-        if deps_eager and _safe_to_compute_early(expr):
+        refs = set(ir.value_refs(expr))
+        if all(dep in gen.eager for dep in refs) and _safe_to_compute_early(expr):
             local = gen.local("v")
+            used, gen.used = gen.used, set()
             body.append(f"{local} = {gen.expr(expr, {})}")
+            gen.used = used
+            value_lines[name] = (len(body) - 1, refs)
             gen.eager[name] = local
     groups = _indexable_groups(graph)
     indexed = {index for members in groups.values() for index, _, _ in members}
+    for test in _shared_tests(graph, indexed):  # once for every rule that makes it
+        local = gen.local("c")
+        body.append(f"{local} = {gen.expr(test, {})}")
+        gen.shared_tests[test] = local
     # Rules over the same list share one loop over it; the list of what applies is then put
     # back in file order.
     loops: dict = {}
@@ -254,6 +270,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         gen.known_flags = set()
     body[:] = [line for entry in body for line in (entry if isinstance(entry, list) else [entry])]
     helpers, tables = _indexed_rules(gen, graph, groups, body)
+    _drop_unread_values(gen, body, value_lines)
     if groups or reordered:
         body.append("applying.sort(key=_rule_index)  # back in file order")
     source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \
@@ -272,8 +289,136 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
     return source, namespace["find_applying"]
 
 
+def generate_outputs(graph: RuleGraph) -> tuple[str, "callable"]:
+    """Python source of `outputs(outcome, applied)`, and the function itself: the value of every
+    output from the rules that determine a decision (what `combine` returns).
+
+    A total adds up what the rules add to it and subtract from it, in file order, then takes its
+    floor; a value is set by the first rule that sets it, else it is the output's default. Rules
+    are grouped by the effects they have on outputs, and each group is one branch of the loop.
+    """
+    constants: list = []
+
+    def const(value) -> str:
+        constants.append(value)
+        return f"K[{len(constants) - 1}]"
+
+    local = {o.name: f"o{k}" for k, o in enumerate(graph.outputs)}
+    shapes: dict[tuple, int] = {}  # the effects a rule has on outputs -> its group (0: none)
+    groups: list[int] = []
+    for rule_node in graph.rules:
+        shape = tuple((k, e.kind, e.output, e.sign) for k, e in enumerate(rule_node.rule.effects)
+                      if e.kind in ("add", "set"))
+        groups.append(shapes.setdefault(shape, len(shapes) + 1) if shape else 0)
+    lines = ["def outputs(outcome, applied):"]
+    for o in graph.outputs:
+        if o.kind == "total":
+            lines.append(f"    {local[o.name]} = _ZERO")
+        elif o.kind == "set":
+            lines.append(f"    {local[o.name]} = _UNSET")
+    if shapes:
+        lines.append("    for i, _, a in applied:")
+        lines.append("        g = GROUP[i]")
+        lines.append("        if not g:")
+        lines.append("            continue")
+        for n, (shape, group) in enumerate(shapes.items()):
+            lines.append(f"        {'if' if n == 0 else 'elif'} g == {group}:")
+            for position, kind, output, sign in shape:
+                name = local[output]
+                if kind == "add":
+                    lines.append(f"            {name} = {'_add' if sign > 0 else '_subtract'}({name}, a[{position}])")
+                else:
+                    lines.append(f"            if {name} is _UNSET:")
+                    lines.append(f"                {name} = a[{position}]")
+    entries = []
+    for o in graph.outputs:
+        name = local[o.name]
+        if o.kind == "total":
+            floor = const(o.floor) if o.floor is not None else None
+            value = name if floor is None else f"({floor} if {name} < {floor} else {name})"
+        elif o.kind == "set":
+            value = f"({const(o.default)} if {name} is _UNSET else {name})"
+        else:
+            value = "outcome"
+        entries.append(f"{_quote(o.name)}: {value}")
+    lines.append("    return {" + ", ".join(entries) + "}")
+    source = "\n".join(lines) + "\n"
+    namespace = {"K": constants, "GROUP": groups, "_ZERO": _ZERO, "_UNSET": _UNSET, "_add": arithmetic.add,
+                 "_subtract": arithmetic.subtract, "__builtins__": {}}
+    exec(compile(source, f"<rpl outputs of {graph.policy.source_name or 'policy'}>", "exec"), namespace)
+    return source, namespace["outputs"]
+
+
+def generate_outputs_json(formatters: tuple) -> "callable":
+    """`outputs_json(outputs)`: the outputs as decision JSON, one dict display with each output's
+    formatter (`values.json_formatter`) called in place, and none for values already JSON."""
+    entries = [f"{_quote(name)}: " + (f"o[{_quote(name)}]" if fmt is unchanged else f"F[{k}](o[{_quote(name)}])")
+               for k, (name, fmt) in enumerate(formatters)]
+    source = "def outputs_json(o):\n    return {" + ", ".join(entries) + "}\n"
+    namespace = {"F": [fmt for _, fmt in formatters], "__builtins__": {}}
+    exec(compile(source, "<rpl outputs as JSON>", "exec"), namespace)
+    return namespace["outputs_json"]
+
+
+_ZERO = arithmetic.ZERO_CENTS  # a total no rule adds to
+_UNSET = object()  # an output no rule has set yet
+
+
+def _shared_tests(graph: RuleGraph, indexed: set[int]) -> list[ir.Op]:
+    """The tests of the request alone (no list element) that two or more rules' conditions make,
+    `kind is return` say, when they are safe to compute before any rule needs them."""
+    seen: dict[ir.Op, int] = {}
+    for index, rule_node in enumerate(graph.rules):
+        condition = rule_node.rule.condition
+        if index in indexed or not isinstance(condition, ir.Op):
+            continue
+        for test in condition.args if condition.op == "and" else (condition,):
+            if isinstance(test, ir.Op) and test.op != "and":
+                seen[test] = seen.get(test, 0) + 1
+    return [test for test, count in seen.items()
+            if count > 1 and not _reads_element(test) and _safe_to_compute_early(test)]
+
+
+def _reads_element(e: ir.Expr) -> bool:
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ir.Var, ir.Each)):
+            return True
+        stack.extend(ir.children(node))
+    return False
+
+
+def _drop_unread_values(gen: "_Generator", body: list, value_lines: dict) -> None:
+    """Leave out the values computed up front that no rule reads (those only sentences show,
+    say): the explanation computes them when it needs them."""
+    read = set(gen.used)
+    for name, (_, refs) in reversed(value_lines.items()):
+        if name in read:
+            read |= refs
+    if _READ_VALUES in body:  # the values indexed rules read, by position: None for those left out
+        body[body.index(_READ_VALUES)] = "V = (" + "".join(
+            f"{local if name in read or name not in value_lines else None}, "
+            for name, local in gen.eager.items()) + ")"
+    for name, (line, _) in value_lines.items():
+        if name not in read:
+            body[line] = None
+            del gen.eager[name]
+    body[:] = [line for line in body if line is not None]
+
+
 def _effects(gen: "_Generator", rule, scope) -> str:
+    """The tuple of a rule's effect values; a value two effects share is computed once."""
     values = [gen.expr(e.value, scope) if e.value is not None else "None" for e in rule.effects]
+    repeated = {v for v in values if "(" in v and values.count(v) > 1}  # computed, not just read
+    shared: dict[str, str] = {}
+    for k, v in enumerate(values):
+        if v in repeated:
+            if v in shared:
+                values[k] = shared[v]
+            else:
+                shared[v] = gen.local("t")
+                values[k] = f"({shared[v]} := {v})"
     return "(" + "".join(v + ", " for v in values) + ")"
 
 
@@ -299,8 +444,8 @@ def _dated_name(name: str) -> str:
     return f"#dated {name}"  # not a name a `let` can have
 
 
-def _rule_index(found: tuple) -> int:
-    return found[0]
+_rule_index = operator.itemgetter(0)  # of what the rule code finds: (rule index, element, effect values)
+_READ_VALUES = "V = (...)"  # where the indexed rules get the values they read, written last
 
 
 def _key_test(rule) -> tuple[tuple, ir.Expr, object] | None:
@@ -340,8 +485,9 @@ def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list
     helpers, tables = [], []
     eager_locals = dict(gen.eager)
     gen.eager = {name: f"V[{k}]" for k, name in enumerate(eager_locals)}
+    shared_tests, gen.shared_tests = gen.shared_tests, {}  # locals of find_applying, not of the helpers
     if groups:
-        body.append("V = (" + "".join(f"{local}, " for local in eager_locals.values()) + ")")
+        body.append(_READ_VALUES)
     for (kind, source, key), members in groups.items():
         table: dict = {}
         for index, test, value in members:
@@ -371,7 +517,7 @@ def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list
             body.append(f"for rule in {slot}.get({lookup}, ()):")
             body.append("    rule(R, env, V, None, applying)")
         gen.eager = saved
-    gen.eager = eager_locals
+    gen.eager, gen.shared_tests = eager_locals, shared_tests
     return helpers, tables
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from decimal import Decimal
 
 import attrs
 
@@ -13,8 +12,7 @@ from compiler.checked import CheckedOutput
 from compiler.graph import RuleGraph, RuleNode
 from policy_lang.errors import EvaluationError
 
-from .arithmetic import add, subtract
-from .codegen import generate, loop_depth
+from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
 from .request import RequestReader, load_json
 from .values import json_formatter
@@ -63,8 +61,7 @@ class Decision:
                      for (i, element, amounts), by in self._overridden)
 
     def outputs_json(self) -> dict:
-        outputs = self.outputs
-        return {name: fmt(outputs[name]) for name, fmt in self.policy.output_formatters}
+        return self.policy.outputs_json(self.outputs)
 
     def explanation(self) -> list[dict]:
         from .explain import explanation_entries
@@ -106,6 +103,7 @@ class CompiledPolicy:
         self.outputs: tuple[CheckedOutput, ...] = graph.outputs
         self.output_types = {o.name: (o.type if o.kind != "outcome" else T.TEXT) for o in self.outputs}
         self.output_formatters = tuple((name, json_formatter(t)) for name, t in self.output_types.items())
+        self.outputs_json = generate_outputs_json(self.output_formatters)  # outputs -> decision JSON
         self.outcome_rank = {o.name: o.rank for o in graph.outcomes}
         self.overriding_outcomes = {o.name for o in graph.outcomes if o.overrides_all}
         self._loop_depth = loop_depth(graph)
@@ -122,8 +120,7 @@ class CompiledPolicy:
         self._effect_plans = [tuple((k, e.kind == "add", e.output, e.sign)
                                     for k, e in enumerate(r.rule.effects) if e.kind in ("add", "set"))
                               for r in graph.rules]
-        self._zero_totals = {o.name: _ZERO for o in graph.outputs if o.kind == "total"}
-        self._output_plan = tuple((o.name, o.kind, o.floor, o.default) for o in graph.outputs)
+        self.outputs_source, self._outputs = generate_outputs(graph)
         self.labels = _labels(self.checked)
         self.has_dated_terms = self.checked.terms is not None or self.checked.effective is not None
         self.explanation_plans: dict = {}  # rule name -> how it explains itself, made on first use
@@ -207,30 +204,6 @@ class CompiledPolicy:
             else:
                 overridden.append((f, names[winner[0]]))
         return kept, overridden
-
-    def _outputs(self, outcome: str, applied: list[Found]) -> dict:
-        totals = dict(self._zero_totals)
-        values: dict = {}
-        plans = self._effect_plans
-        for index, _, amounts in applied:
-            for position, adds, output, sign in plans[index]:
-                if adds:
-                    totals[output] = (add if sign > 0 else subtract)(totals[output], amounts[position])
-                elif output not in values:
-                    values[output] = amounts[position]
-        out = {}
-        for name, kind, floor, default in self._output_plan:
-            if kind == "total":
-                total = totals[name]
-                out[name] = floor if floor is not None and total < floor else total
-            elif kind == "set":
-                out[name] = values.get(name, default)
-            else:
-                out[name] = outcome
-        return out
-
-
-_ZERO = Decimal("0.00")
 
 
 # Steps a decision may take looking through lists inside lists: a policy that looks three lists

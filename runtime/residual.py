@@ -32,7 +32,6 @@ import itertools
 import json
 import math
 import weakref
-from decimal import Decimal
 
 import attrs
 
@@ -45,7 +44,7 @@ from .evaluate import Env
 from .kleene import FAILURES, Kleene, KleeneEnv, Unknown, facts_of, unknown_in
 from .request import PATH_KEY, UNKNOWN, load_json
 from .residual_words import Words
-from .arithmetic import add, subtract
+from .arithmetic import ZERO_CENTS, add, subtract
 from .values import json_formatter
 
 # Limits of the exact enumeration; past them, bounds.
@@ -56,7 +55,7 @@ OUTCOME_SCENARIOS = 4096  # the same, outcome by outcome (only what changes the 
 ALTERNATIVES = 8  # the alternatives of an output are listed when there are at most this many
 
 PENDING = "pending"
-_ZERO = Decimal("0.00")
+_ZERO = ZERO_CENTS  # a total nothing was added to
 
 
 # ---- The unknown facts of a request -------------------------------------------------------------

@@ -65,5 +65,10 @@ def json_formatter(type_: T.Type | None):
     if inner == T.DATE_RANGE:
         return lambda v: None if v is None else [v[0].isoformat(), v[1].isoformat()]
     if isinstance(inner, (T.EnumType, T.Scalar)) and inner not in (T.PERCENT,):
-        return lambda v: v
+        return unchanged
     return lambda v: json_value(v, type_)
+
+
+def unchanged(value):
+    """The formatter of values that are JSON as they are (texts, numbers, yes/no)."""
+    return value
