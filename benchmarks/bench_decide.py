@@ -26,15 +26,18 @@ def _module(name: str):
     return module
 
 
-def _best(fn, items, repeat: int) -> float:
-    """Best-of-`repeat` seconds per item (the least disturbed run on a shared machine)."""
-    best = float("inf")
+def _best(rows: dict, repeat: int) -> dict:
+    """Best-of-`repeat` seconds per item of each (fn, items) row: the least disturbed run on a
+    shared machine. The rows take turns, round after round, so that a busy spell of the machine
+    falls on all of them alike rather than on the one measured then."""
+    best = dict.fromkeys(rows, float("inf"))
     for _ in range(repeat):
-        start = time.perf_counter()
-        for x in items:
-            fn(x)
-        best = min(best, time.perf_counter() - start)
-    return best / len(items)
+        for name, (fn, items) in rows.items():
+            start = time.perf_counter()
+            for x in items:
+                fn(x)
+            best[name] = min(best[name], (time.perf_counter() - start) / len(items))
+    return best
 
 
 def measure(count: int, repeat: int) -> dict:
@@ -52,14 +55,13 @@ def measure(count: int, repeat: int) -> dict:
     parsed_base = [baseline.parse(r) for r in requests]
     parsed_rpl = [policy.read_request(r) for r in requests]
 
-    rows = {
-        "baseline: parse + decide": _best(baseline.decide_request, requests, repeat),
-        "baseline: decide (parsed)": _best(baseline.decide, parsed_base, repeat),
-        "rpl: decide from dict": _best(lambda r: policy.decide(r).outputs_json(), requests, repeat),
-        "rpl: decide (validated)": _best(lambda r: policy.decide_checked(r).outputs_json(), parsed_rpl, repeat),
-        "rpl: decide + explanation": _best(lambda r: policy.decide(r).to_json(), requests, repeat),
-    }
-    return rows
+    return _best({
+        "baseline: parse + decide": (baseline.decide_request, requests),
+        "baseline: decide (parsed)": (baseline.decide, parsed_base),
+        "rpl: decide from dict": (lambda r: policy.decide(r).outputs_json(), requests),
+        "rpl: decide (validated)": (lambda r: policy.decide_checked(r).outputs_json(), parsed_rpl),
+        "rpl: decide + explanation": (lambda r: policy.decide(r).to_json(), requests),
+    }, repeat)
 
 
 def main() -> None:

@@ -19,6 +19,13 @@ def formatter(type_: T.Type | None):
         return lambda v: "none" if v is None else v.isoformat()
     if inner == T.TEXT:
         return lambda v: "none" if v is None else v
+    if inner in (T.DAYS, T.BUSINESS_DAYS):
+        unit = " business day" if inner == T.BUSINESS_DAYS else " day"
+        return lambda v: "none" if v is None else f"{v}{unit}{'' if v == 1 else 's'}"
+    if inner == T.DATE_RANGE:
+        return lambda v: "none" if v is None else f"{v[0].isoformat()} to {v[1].isoformat()}"
+    if isinstance(inner, T.EnumType):
+        return lambda v: "none" if v is None else v.replace("_", " ")
     return lambda v: show(v, type_)
 
 

@@ -12,10 +12,11 @@ from compiler.checked import CheckedOutput
 from compiler.graph import RuleGraph, RuleNode
 from policy_lang.errors import EvaluationError
 
+from . import explain
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
 from .request import RequestReader, load_json
-from .values import json_formatter
+from .values import json_formatter, money_text
 
 
 @attrs.frozen
@@ -64,32 +65,24 @@ class Decision:
         return self.policy.outputs_json(self.outputs)
 
     def explanation(self) -> list[dict]:
-        from .explain import explanation_entries
-
-        return explanation_entries(self)
+        return explain.explanation_entries(self)
 
     def computation(self) -> dict:
-        from .explain import computation
-
-        return computation(self)
+        return explain.computation(self)
 
     def to_json(self) -> dict:
         """`{"outputs": ..., "explanation": [...], "computation": ...}` with stable keys and formats."""
         data = {"outputs": self.outputs_json(), "explanation": self.explanation(),
                 "computation": self.computation()}
         if self.policy.has_dated_terms:
-            from .explain import terms
-
-            data["terms"] = terms(self)
+            data["terms"] = explain.terms(self)
         return data
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False)
 
     def explain_text(self) -> str:
-        from .explain import explain_text
-
-        return explain_text(self)
+        return explain.explain_text(self)
 
 
 class CompiledPolicy:
@@ -104,6 +97,8 @@ class CompiledPolicy:
         self.output_types = {o.name: (o.type if o.kind != "outcome" else T.TEXT) for o in self.outputs}
         self.output_formatters = tuple((name, json_formatter(t)) for name, t in self.output_types.items())
         self.outputs_json = generate_outputs_json(self.output_formatters)  # outputs -> decision JSON
+        self.total_outputs = tuple((o.name, o.floor, money_text(o.floor) if o.floor is not None else None)
+                                   for o in self.outputs if o.kind == "total")
         self.outcome_rank = {o.name: o.rank for o in graph.outcomes}
         self.overriding_outcomes = {o.name for o in graph.outcomes if o.overrides_all}
         self._loop_depth = loop_depth(graph)

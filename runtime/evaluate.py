@@ -216,6 +216,10 @@ class Evaluator:
             if T.BUSINESS_DAYS in (lt, rt):
                 add = self.calendar.add
                 return lambda env: add(d(env), sign * n(env))
+            count = e.args[1] if date_first else e.args[0]
+            if isinstance(count, (ir.Const, ir.Param)):  # a fixed number of days, made into a step once
+                step = datetime.timedelta(days=sign * count.value)
+                return lambda env: d(env) + step
             return lambda env: d(env) + datetime.timedelta(days=sign * n(env))
         multiply, divide = arithmetic.multiply, arithmetic.divide
         if op == "*" and T.PERCENT in (lt, rt) and {lt, rt} != {T.PERCENT}:

@@ -7,13 +7,14 @@ from compiler import ir
 from compiler import types as T
 from policy_lang.errors import RplError
 
-from .request import PATH_KEY
 from compiler.show import formatter as show_formatter
 
+from .arithmetic import add, minus
+from .request import PATH_KEY
 from .values import json_formatter, json_value, money_text
 
 if TYPE_CHECKING:
-    from .decide import Application, Decision
+    from .decide import Decision
 
 
 # Evaluating what the decision did not need may fail (the short-circuited side of an `or`, say):
@@ -136,7 +137,9 @@ class _RulePlan:
         self.sentence = [part if isinstance(part, str) else (fn(part), show_formatter(part.type))
                          for part in rule.because]
         self.facts = _why(policy, rule.condition)
-        self.effects = [(e.kind, e.output, e.sign, policy.output_types.get(e.output)) for e in rule.effects]
+        self.effects = [(e.kind, e.output, e.sign, json_formatter(policy.output_types.get(e.output)))
+                        for e in rule.effects]
+        self.adds = [(k, e.output, e.sign > 0) for k, e in enumerate(rule.effects) if e.kind == "add"]
 
 
 def _plan(policy, rule_node) -> _RulePlan:
@@ -184,70 +187,68 @@ def _sentence(plan: _RulePlan, env) -> str:
     return "".join(parts) if parts else plan.rule.name.replace("_", " ")
 
 
-def _entry(decision: "Decision", a: "Application") -> dict:
-    plan = _plan(decision.policy, a.rule)
+def entry(decision: "Decision", rule_node, element, amounts, overridden_by: str | None = None) -> dict:
+    """The explanation of one rule applying (to `element`, for a rule for each element)."""
+    plan = _plan(decision.policy, rule_node)
     rule = plan.rule
     # Each entry binds its element in an environment of its own, sharing the values the
     # decision computed, so that threads may explain one decision at once (a rule of the whole
     # request binds nothing: it reads the decision's own).
-    env = decision.env if plan.var is None else decision.env.with_bound(plan.var, a.element)
-    facts = plan.facts(env, True)
-    text = _sentence(plan, env)
+    env = decision.env if plan.var is None else decision.env.with_bound(plan.var, element)
     effects = []
-    for (kind, output, sign, out_type), amount in zip(plan.effects, a.amounts):
+    for (kind, output, sign, to_json), amount in zip(plan.effects, amounts):
         if kind == "add":
-            effects.append({"output": output, "amount": money_text(sign * amount)})
+            effects.append({"output": output, "amount": money_text(amount if sign > 0 else minus(amount))})
         elif kind == "set":
-            effects.append({"output": output, "set": json_value(amount, out_type)})
+            effects.append({"output": output, "set": to_json(amount)})
     entry = {
         "rule": rule.name,
         "clause": rule.clause,
         "cites": rule.clause_text,
         "outcome": rule.outcome,
-        "element": a.element.get(PATH_KEY) if isinstance(a.element, dict) else None,
-        "element_name": element_name(decision, a.element),
-        "sentence": text,
-        "facts": facts,
+        "element": element.get(PATH_KEY) if isinstance(element, dict) else None,
+        "element_name": element_name(decision, element),
+        "sentence": _sentence(plan, env),
+        "facts": plan.facts(env, True),
         "effects": effects,
         "line": plan.line,
     }
-    if a.overridden_by is not None:
-        entry["overridden_by"] = a.overridden_by
+    if overridden_by is not None:
+        entry["overridden_by"] = overridden_by
     return entry
 
 
 def explanation_entries(decision: "Decision") -> list[dict]:
     """Every rule that determined the decision, in the order of the policy file."""
-    return [_entry(decision, a) for a in decision.applied]
+    rules = decision.policy.graph.rules
+    return [entry(decision, rules[index], element, amounts) for index, element, amounts in decision._applied]
 
 
 def computation(decision: "Decision") -> dict:
     """Each total output, step by step: the amounts rules added or subtracted, then the floor."""
     policy = decision.policy
-    totals = [o for o in policy.outputs if o.kind == "total"]
+    totals = policy.total_outputs
     if not totals:
         return {}
-    steps: dict[str, list] = {o.name: [] for o in totals}
+    steps: dict[str, list] = {name: [] for name, _, _ in totals}
     sums: dict = {}
     rules = policy.graph.rules
     for index, element, amounts in decision._applied:
-        rule = rules[index].rule
-        name = None
-        for effect, amount in zip(rule.effects, amounts):
-            if effect.kind == "add":
-                signed = amount if effect.sign > 0 else -amount
-                sums[effect.output] = sums.get(effect.output, 0) + signed
-                if name is None:
-                    name = element_name(decision, element)
-                steps[effect.output].append({"rule": rule.name, "element_name": name,
-                                             "amount": money_text(signed)})
+        plan = _plan(policy, rules[index])
+        if not plan.adds:
+            continue
+        name = element_name(decision, element)
+        for position, output, adds in plan.adds:
+            signed = amounts[position] if adds else minus(amounts[position])
+            sums[output] = add(sums[output], signed) if output in sums else signed
+            steps[output].append({"rule": plan.rule.name, "element_name": name, "amount": money_text(signed)})
     out = {}
-    for o in totals:
-        running = sums.get(o.name)
-        floored = running is not None and o.floor is not None and running < o.floor
-        out[o.name] = {"steps": steps[o.name], "sum": money_text(running) if running is not None else "0.00",
-                       "floor": money_text(o.floor) if o.floor is not None else None,
-                       "floored": floored, "value": money_text(decision.outputs[o.name])}
+    outputs = decision.outputs
+    for name, floor, floor_text in totals:
+        running = sums.get(name)
+        out[name] = {"steps": steps[name], "sum": money_text(running) if running is not None else "0.00",
+                     "floor": floor_text, "floored": floor is not None and running is not None and running < floor,
+                     "value": money_text(outputs[name])}
     return out
 
 

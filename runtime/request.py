@@ -19,6 +19,7 @@ from policy_lang.errors import RequestError, RequestProblem, did_you_mean
 # Limits on a request live with the policy's in policy_lang/limits.py; the names stay here.
 MAX_TEXT = limits.MAX_TEXT
 MAX_LIST = limits.MAX_LIST
+_FIRST_DAY, _LAST_DAY = limits.MIN_DATE, limits.MAX_DATE
 # ASCII digits only: `\d` would also take other scripts' digits, which Decimal reads as numbers.
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _MONEY = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?\Z")
@@ -204,26 +205,23 @@ class RequestReader:
                              value[key])
             for field_name, convert, spec in plan:
                 raw = value.get(field_name)
-                field_path = f"{path}.{field_name}"
                 if spec.present_when is not None and value.get(spec.present_when) is not True \
                         and not _flag_unknown(fields, spec.present_when, value, problems):
                     out[field_name] = None  # not known for this record, and ignored if given
                     continue
-                if raw is None and field_name not in value and _may_be_unknown(spec, problems):
+                if raw is not None:
+                    out[field_name] = convert(raw, f"{path}.{field_name}", problems)
+                elif field_name not in value and _may_be_unknown(spec, problems):
                     out[field_name] = UNKNOWN  # residual reading: left out, known at a later stage
-                    continue
-                if raw is None:
-                    if spec.has_default:
-                        out[field_name] = spec.default
-                    elif isinstance(spec.type, T.OptionalType):
-                        out[field_name] = None
-                    else:
-                        why = f" (required when `{spec.present_when}` is true)" if spec.present_when else ""
-                        _problem(problems, field_path, "missing" + why if field_name not in value
-                                 else "must not be null" + why, None)
-                        out[field_name] = None
-                    continue
-                out[field_name] = convert(raw, field_path, problems)
+                elif spec.has_default:
+                    out[field_name] = spec.default
+                elif isinstance(spec.type, T.OptionalType):
+                    out[field_name] = None
+                else:
+                    why = f" (required when `{spec.present_when}` is true)" if spec.present_when else ""
+                    _problem(problems, f"{path}.{field_name}", "missing" + why if field_name not in value
+                             else "must not be null" + why, None)
+                    out[field_name] = None
             return out
         return read_record
 
@@ -261,7 +259,7 @@ def _date(value, path, problems):
         except ValueError:
             _problem(problems, path, "not a real date", value)
             return None
-        if not limits.MIN_DATE <= day <= limits.MAX_DATE:  # limits: dates rpl computes with
+        if not _FIRST_DAY <= day <= _LAST_DAY:  # limits: dates rpl computes with
             _problem(problems, path, f"a date must be from {limits.MIN_DATE.isoformat()} to "
                      f"{limits.MAX_DATE.isoformat()}", value)
             return None

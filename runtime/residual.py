@@ -626,7 +626,8 @@ def _safe_entry(decision: Decision, application: Application) -> dict:
     """An explanation entry; a rule already certain may mention facts not known yet, which its
     entry leaves out (or, when they cannot even be formatted, shows without its facts)."""
     try:
-        return explain._entry(decision, application)
+        return explain.entry(decision, application.rule, application.element, application.amounts,
+                             application.overridden_by)
     except (TypeError, AttributeError, *FAILURES):
         rule = application.rule.rule
         element = application.element

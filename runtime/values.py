@@ -14,6 +14,9 @@ _WIDE = Context(prec=MAX_PREC)
 
 def money_text(amount: Decimal) -> str:
     """Exactly two decimals, rounded half up, never `-0.00`."""
+    text = str(amount)
+    if text[-3:-2] == "." and "E" not in text and text != "-0.00":
+        return text  # already in cents, as nearly every amount is: no rounding to do
     text = f"{amount.quantize(CENT, ROUND_HALF_UP, context=_WIDE):f}"
     return "0.00" if text == "-0.00" else text
 
@@ -51,15 +54,7 @@ def json_formatter(type_: T.Type | None):
     """A function that formats values of one type for JSON, chosen once per output."""
     inner = type_.inner if isinstance(type_, T.OptionalType) else type_
     if inner in (T.MONEY, T.EXACT_MONEY):
-        def money(v, cent=CENT, half_up=ROUND_HALF_UP, wide=_WIDE):
-            if v is None:
-                return None
-            text = str(v)
-            if text[-3:-2] == "." and text[0] != "-" and "E" not in text:
-                return text  # already in cents, as nearly every amount is: no rounding to do
-            text = f"{v.quantize(cent, half_up, wide):f}"
-            return "0.00" if text == "-0.00" else text
-        return money
+        return lambda v: None if v is None else money_text(v)
     if inner == T.DATE:
         return lambda v: None if v is None else v.isoformat()
     if inner == T.DATE_RANGE:
