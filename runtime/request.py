@@ -177,7 +177,7 @@ class RequestReader:
         return read_list
 
     def _record_reader(self, name: str, fields: dict[str, FieldSpec]) -> Converter:
-        plan = [(f.name, self._converter(f.type), f) for f in fields.values()]
+        plan = [(f.name, self._converter(f.type), f.present_when, f) for f in fields.values()]
         known = set(fields)
 
         def read_record(value, path, problems):
@@ -196,17 +196,17 @@ class RequestReader:
 
         def read_fields(value, path, problems):
             out = {PATH_KEY: path}
-            for key in value:
+            for key in () if known.issuperset(value) else value:
                 if key not in known:
                     hint = _hint(str(key), known)
                     known_list = ", ".join(fields)
                     _problem(problems, f"{path}.{_short(str(key))}",
                              f"unknown field; {hint}" if hint else f"unknown field (known: {known_list})",
                              value[key])
-            for field_name, convert, spec in plan:
+            for field_name, convert, flag, spec in plan:
                 raw = value.get(field_name)
-                if spec.present_when is not None and value.get(spec.present_when) is not True \
-                        and not _flag_unknown(fields, spec.present_when, value, problems):
+                if flag is not None and value.get(flag) is not True \
+                        and not _flag_unknown(fields, flag, value, problems):
                     out[field_name] = None  # not known for this record, and ignored if given
                     continue
                 if raw is not None:
