@@ -58,7 +58,9 @@ def throughput(count: int) -> dict:
             baseline = _time([sys.executable, str(HERE / "baseline_aputure.py")], stdin=stdin)
         full = _time(_rpl() + ["eval", str(POLICY), "--jsonl", str(corpus)])
         outputs = _time(_rpl() + ["eval", str(POLICY), "--jsonl", str(corpus), "--outputs-only"])
-    return {"count": count, "baseline_s": baseline, "rpl_s": full, "rpl_outputs_only_s": outputs}
+        two = _time(_rpl() + ["eval", str(POLICY), "--jsonl", str(corpus), "--jobs", "2"])
+    return {"count": count, "baseline_s": baseline, "rpl_s": full, "rpl_outputs_only_s": outputs,
+            "rpl_jobs_2_s": two}
 
 
 def main() -> None:
@@ -70,7 +72,8 @@ def main() -> None:
           f"then {start['warm_s'] * 1000:.0f} ms (target < 300 ms)")
     t = throughput(args.count)
     for name, key in (("baseline script", "baseline_s"), ("rpl eval --jsonl", "rpl_s"),
-                      ("rpl eval --jsonl --outputs-only", "rpl_outputs_only_s")):
+                      ("rpl eval --jsonl --outputs-only", "rpl_outputs_only_s"),
+                      ("rpl eval --jsonl --jobs 2", "rpl_jobs_2_s")):
         rate = t["count"] / t[key]
         print(f"{name:34} {t[key]:6.2f} s  {rate:9,.0f} decisions/s  "
               f"{t['baseline_s'] / t[key]:.2f}x the baseline's throughput")

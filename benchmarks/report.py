@@ -71,6 +71,8 @@ def main() -> None:
         f"| `rpl eval --jsonl` ({t['count']:,} requests), with explanations | "
         f"{t['baseline_s'] / t['rpl_s']:.2f}x the baseline script's throughput | ≥ 0.5x |",
         f"| `rpl eval --jsonl --outputs-only` | {t['baseline_s'] / t['rpl_outputs_only_s']:.2f}x | ≥ 0.5x |",
+        f"| `rpl eval --jsonl --jobs 2`, with explanations, in 2 processes | "
+        f"{t['baseline_s'] / t['rpl_jobs_2_s']:.2f}x (the baseline script runs in one) | |",
         f"| baseline script | {t['count'] / t['baseline_s']:,.0f} decisions/s | |",
         "",
         "## Policies of many rules (one process per size)",

@@ -12,6 +12,8 @@ import click
 
 from policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 
+from .stream import error_json
+
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
 
 
@@ -156,10 +158,19 @@ def _escape_property(value) -> str:
               help="facts declared `at STAGE` may be missing: print what is certain and the residual")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
               help="decide under the terms in force on DATE instead of the request's terms date")
-def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of):
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N",
+              help="with --jsonl: decide in N processes (the output keeps the input's order)")
+def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
+    if jobs > 1 and jsonl is None:
+        raise click.UsageError("--jobs decides the lines of --jsonl FILE in several processes")
+    if jobs > 1:
+        from .stream import can_fork
+
+        if not can_fork():
+            raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
     if partial and jsonl is not None:  # residual decisions (docs/residual.md): one request at a time
         raise click.UsageError("--partial decides one REQUEST file, not --jsonl")
     if partial and as_of is not None:
@@ -169,7 +180,7 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of):
         raise click.UsageError("--partial decides under one policy file, not a folder of versions")
     compiled = _load(policy)
     if jsonl is not None:
-        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of))
+        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs))
     try:
         if partial:  # {"outputs", "residual", "explanation"}: see docs/residual.md
             decision = compiled.decide_partial_json(_read_request_text(request))
@@ -177,54 +188,28 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of):
             decision = compiled.decide_json(_read_request_text(request), as_of)
         data = decision.to_json()
     except RplError as error:
-        click.echo(json.dumps({"error": _error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
+        click.echo(json.dumps({"error": error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
         click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)
     click.echo(json.dumps(data, indent=2 if pretty else None, ensure_ascii=False))
-
-
-def _error_json(error: RplError) -> dict:
-    """A request error as its own JSON; any other error while deciding (a date out of range, a
-    division by zero) as `evaluation_error`: either way this request could not be decided."""
-    if isinstance(error, RequestError):
-        return error.to_json()
-    return {"kind": "evaluation_error", "message": str(error)}
 
 
 def _error_text(error: RplError) -> str:
     return error.render() if isinstance(error, RequestError) else f"error: {error}"
 
 
-def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None) -> int:
+def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None, jobs: int = 1) -> int:
+    from .stream import decide_stream
+
     # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as error:
         problem = RequestProblem("$", f"cannot read {path}: {error.strerror or error}")
-        click.echo(json.dumps({"error": RequestError([problem]).to_json()}, ensure_ascii=False))
+        click.echo(json.dumps({"error": error_json(RequestError([problem]))}, ensure_ascii=False))
         return EXIT_REQUEST
-    out = sys.stdout
-    # decisions are trees of plain values, never circular: skip the check, line after line
-    dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    rejected = 0
     with stream:
-        for number, raw in enumerate(stream, 1):
-            try:
-                if not raw.strip():  # still one output line per input line, for those who zip them
-                    raise RequestError([RequestProblem("$", "an empty line: expected a request")])
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
-                decision = compiled.decide_json(line, as_of)
-                data = {"outputs": decision.outputs_json()} if outputs_only else decision.to_json()
-                text = dumps(data)
-            except RplError as error:
-                rejected += 1
-                data = _error_json(error)
-                data["line"] = number
-                text = dumps({"error": data})
-            out.write(text + "\n")
+        rejected = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs)
     return EXIT_REQUEST if rejected else EXIT_OK
 
 

@@ -205,3 +205,40 @@ def test_jsonl_missing_file(tmp_path):
 def test_jsonl_empty_input():
     result = run("eval", APUTURE, "--jsonl", "-", input="")
     assert (result.code, result.out) == (0, "")
+
+
+def test_jsonl_in_several_processes_writes_what_one_process_writes(tmp_path, monkeypatch):
+    import rpl.stream
+
+    monkeypatch.setattr(rpl.stream, "BLOCK", 3)  # many blocks, so that order across workers shows
+    corpus = (APUTURE_REQUESTS.parent / "corpus.jsonl").read_text().splitlines()[:30]
+    lines = [line + "\n" for line in corpus]
+    lines[4], lines[11], lines[25] = "{broken\n", "\n", _line(MALFORMED)
+    path = tmp_path / "requests.jsonl"
+    path.write_text("".join(lines))
+    alone = run("eval", APUTURE, "--jsonl", path)
+    together = run("eval", APUTURE, "--jsonl", path, "--jobs", "2")
+    assert together.code == alone.code == 2
+    assert together.out == alone.out
+    assert [json.loads(line).get("error", {}).get("line") for line in together.out.splitlines()].count(None) == 27
+
+
+def test_jsonl_in_several_processes_with_outputs_only_and_as_of(tmp_path):
+    corpus = (APUTURE_REQUESTS.parent / "corpus.jsonl").read_text().splitlines()[:10]
+    path = tmp_path / "requests.jsonl"
+    path.write_text("\n".join(corpus) + "\n")
+    args = ("eval", APUTURE, "--jsonl", path, "--outputs-only", "--as-of", "2026-03-01")
+    alone, together = run(*args), run(*args, "--jobs", "3")
+    assert (together.code, together.out) == (alone.code, alone.out) == (0, alone.out)
+    assert all(set(json.loads(line)) == {"outputs"} for line in together.out.splitlines())
+
+
+def test_jobs_only_with_jsonl():
+    result = run("eval", APUTURE, EXAMPLE, "--jobs", "2")
+    assert result.code == 64
+    assert "--jobs decides the lines of --jsonl FILE" in result.err
+
+
+def test_jobs_must_be_at_least_one():
+    result = run("eval", APUTURE, "--jsonl", "-", "--jobs", "0", input="")
+    assert result.code == 64
