@@ -70,14 +70,22 @@ def _why(policy, expr: ir.Expr):
         is_and = expr.op == "and"
 
         def why_logic(env, outcome):
-            decisive = is_and != outcome  # the operands equal to `outcome` decided it
+            if is_and == outcome:  # a true `and`, a false `or`: every operand came out as it did
+                facts = []
+                for _, why_part in parts:
+                    try:
+                        facts += why_part(env, outcome)
+                    except _CANNOT_EVALUATE:
+                        continue
+                return facts
+            # the operands equal to `outcome` decided it
             facts, settled = [], False
             for value_of, why_part in parts:
                 # Past the operand that settled it, the decision evaluated nothing: what follows
                 # may not make sense there (`m is given and m > 1.00`), and is shown only if it does.
                 try:
                     v = value_of(env)
-                    if not decisive or v == outcome:
+                    if v == outcome:
                         facts += why_part(env, v)
                 except _CANNOT_EVALUATE:
                     continue

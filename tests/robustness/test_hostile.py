@@ -78,18 +78,22 @@ def watched(action):
     return list(_Watch.events)
 
 
+# What rpl generates: the rule code, the outputs code and the request reader's code.
+GENERATED = ("<rpl rules", "<rpl outputs", "<rpl request reader")
+
+
 def assert_inert(events, policy_texts=()) -> None:
-    """Only the generated rule code was compiled and run; nothing was opened, imported or spawned."""
+    """Only generated code was compiled and run; nothing was opened, imported or spawned."""
     for event, args in events:
         if event == "compile":
             source, filename = args[0], args[1]
-            assert str(filename).startswith("<rpl rules"), f"compiled {filename}"
+            assert str(filename).startswith(GENERATED), f"compiled {filename}"
             text = source.decode() if isinstance(source, bytes) else str(source)
             for t in policy_texts:
                 assert t not in text, f"the policy's text {t!r} is in the generated code"
         elif event == "exec":
             code = args[0]
-            assert getattr(code, "co_filename", "").startswith("<rpl rules"), f"ran {code}"
+            assert getattr(code, "co_filename", "").startswith(GENERATED), f"ran {code}"
         else:
             raise AssertionError(f"{event}{args}")
 
