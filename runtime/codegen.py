@@ -41,9 +41,12 @@ class _Generator:
         self.known_flags: set[tuple[str, str]] = set()  # (element local, flag) known to be true
         self.used: set[str] = set()  # the values computed up front that generated code reads
         self.shared_tests: dict[ir.Expr, str] = {}  # test of the request several rules make -> local
+        self.rule_constants: _Constants | None = None  # while writing one indexed rule's code
         self.fresh = 0
 
     def const(self, value) -> str:
+        if self.rule_constants is not None:  # in the code of one indexed rule: its own table
+            return self.rule_constants.add(value)
         key = (type(value), value) if not isinstance(value, (list, dict, set)) else None
         if key is not None and key in self.constant_ids:
             return f"K[{self.constant_ids[key]}]"
@@ -285,7 +288,8 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
     }
     exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)
     for slot, table in tables:  # the tables hold the rule functions, which exist only now
-        gen.constants[slot] = {value: tuple(namespace[f] for f in names) for value, names in table.items()}
+        gen.constants[slot] = {value: tuple((namespace[name], index, constants) for name, index, constants in rules)
+                               for value, rules in table.items()}
     return source, namespace["find_applying"]
 
 
@@ -481,8 +485,14 @@ def _indexable_groups(graph: RuleGraph) -> dict:
 
 
 def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list[str]):
-    """One function per indexed rule (its condition less the tested field), and the lookups."""
+    """The rules looked up by the value they test, and the lookups.
+
+    Each rule is a function of its condition less the tested field, with its constants and its
+    index as arguments, so that rules of the same shape (a marketplace's one rule per SKU, say)
+    share one function: a table maps each tested value to (function, rule index, constants).
+    """
     helpers, tables = [], []
+    shapes: dict[str, str] = {}  # a rule's code -> the name of the function that has it
     eager_locals = dict(gen.eager)
     gen.eager = {name: f"V[{k}]" for k, name in enumerate(eager_locals)}
     shared_tests, gen.shared_tests = gen.shared_tests, {}  # locals of find_applying, not of the helpers
@@ -496,12 +506,19 @@ def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list
             gen.known_flags = {("e", flag) for flag in _flags_true_for_all(graph, source)} if rule.var else set()
             rest = [a for a in rule.condition.args if a is not test] \
                 if isinstance(rule.condition, ir.Op) and rule.condition.op == "and" else []
+            # local names and constants numbered from 0 in each rule, so that equal shapes are equal code
+            fresh, gen.fresh, gen.rule_constants = gen.fresh, 0, _Constants()
             condition = " and ".join(gen.expr(a, scope) for a in rest) or "True"
             element = "e" if rule.var is not None else "None"
-            helpers.append(f"def rule_{index}(R, env, V, e, applying):\n"
-                           f"    if {condition}:\n"
-                           f"        applying.append(({index}, {element}, {_effects(gen, rule, scope)}))\n")
-            table.setdefault(value, []).append(f"rule_{index}")
+            code = (f"(R, env, V, e, applying, I, C):\n"
+                    f"    if {condition}:\n"
+                    f"        applying.append((I, {element}, {_effects(gen, rule, scope)}))\n")
+            constants, gen.fresh, gen.rule_constants = gen.rule_constants, fresh, None
+            name = shapes.get(code)
+            if name is None:
+                name = shapes[code] = f"rule_shape_{len(shapes)}"
+                helpers.append(f"def {name}{code}")
+            table.setdefault(value, []).append((name, index, tuple(constants.values)))
             gen.known_flags = set()
         slot = gen.const(object())  # filled with the table once the functions exist
         slot_index = int(slot[2:-1])
@@ -510,15 +527,32 @@ def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list
         if kind == "element":
             element = gen.local("e")
             body.append(f"for {element} in {gen.expr(source, {})}:")
-            body.append(f"    for rule in {slot}.get({element}[{_quote(key)}], ()):")
-            body.append(f"        rule(R, env, V, {element}, applying)")
+            body.append(f"    for rule, index, constants in {slot}.get({element}[{_quote(key)}], ()):")
+            body.append(f"        rule(R, env, V, {element}, applying, index, constants)")
         else:
             lookup = "R" + "".join(f"[{_quote(p)}]" for p in key)
-            body.append(f"for rule in {slot}.get({lookup}, ()):")
-            body.append("    rule(R, env, V, None, applying)")
+            body.append(f"for rule, index, constants in {slot}.get({lookup}, ()):")
+            body.append("    rule(R, env, V, None, applying, index, constants)")
         gen.eager = saved
     gen.eager, gen.shared_tests = eager_locals, shared_tests
     return helpers, tables
+
+
+class _Constants:
+    """The constants of one indexed rule's code, read there as `C[i]`."""
+
+    def __init__(self):
+        self.values: list = []
+        self.ids: dict = {}
+
+    def add(self, value) -> str:
+        key = (type(value), value) if not isinstance(value, (list, dict, set)) else None
+        if key is None or key not in self.ids:
+            self.values.append(value)
+            if key is None:
+                return f"C[{len(self.values) - 1}]"
+            self.ids[key] = len(self.values) - 1
+        return f"C[{self.ids[key]}]"
 
 
 def _flags_true_for_all(graph: RuleGraph, source: ir.Expr) -> set[str]:

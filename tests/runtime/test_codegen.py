@@ -126,7 +126,30 @@ rule sku_{n} for each item in items:
 ''' for n in range(10))
     policy = load_policy_text(POLICY + rules)
     assert "V = (None, " in policy.rules_source  # days_after_delivery left out, last_day kept
+    assert policy.rules_source.count("def rule_shape_") == 1  # ten rules of one shape, one function
     decision = policy.decide({"kind": "return", "request_date": "2026-03-05", "delivery_date": "2026-03-01",
                               "items": [{"sku": "S3", "price": "10.00", "returned": True}]})
     assert decision.outputs_json()["fee"] == "3.00"
     assert [e["sentence"] for e in decision.explanation() if e["rule"] == "sku_3"] == ["sku 3, 4 days"]
+
+
+def test_indexed_rules_of_one_shape_keep_their_own_constants_and_names():
+    rules = "".join(f'''
+rule sku_{n} for each item in items:
+  cites terms
+  when item.sku is "S{n}" and item.price > {n}0.00
+  then add round(item.price * {n + 1}%) to fee
+  because "sku {n}"
+''' for n in range(10))
+    policy = load_policy_text(POLICY + rules)
+    assert policy.rules_source.count("def rule_shape_") == 1
+    items = [{"sku": f"S{n}", "price": "55.00", "returned": True} for n in range(10)]
+    decision = policy.decide({"kind": "exchange", "request_date": "2026-03-05", "delivery_date": "2026-03-01",
+                              "items": items})
+    applied = [e["rule"] for e in decision.explanation() if e["rule"].startswith("sku_")]
+    assert applied == ["sku_0", "sku_1", "sku_2", "sku_3", "sku_4", "sku_5"]  # price 55.00 > n0.00
+    expected = sum(round(55 * (n + 1) / 100, 2) for n in range(6))
+    assert decision.outputs_json()["fee"] == f"{expected:.2f}"
+    reference_decision = reference.decide(policy.checked, policy.read_request(
+        {"kind": "exchange", "request_date": "2026-03-05", "delivery_date": "2026-03-01", "items": items}))
+    assert decision.outputs_json() == reference_decision.outputs
