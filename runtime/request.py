@@ -131,12 +131,21 @@ class RequestReader:
         self.records = records
         self._record_readers: dict[str, Converter] = {}
         self._top = self._record_reader("request", request)
+        # The fast path (below): reads a valid request with no problem to list, else leaves it to
+        # the general reader, the one that says what is wrong. None when the schema has a type it
+        # does not read.
+        self._fast = _fast_reader(request, records)
 
     def read(self, data: object, unknown_at=None) -> dict:
         """Check and convert a request. With `unknown_at` (a set of stage names, or True for every
         stage), a field declared `at STAGE` of those stages may be left out: it is then the UNKNOWN
         marker, for a residual decision (runtime/residual.py); never otherwise. `null` keeps its
         meaning (an optional field not given)."""
+        if unknown_at is None and self._fast is not None:
+            try:
+                return self._fast(data, "$", 0)
+            except _UNUSUAL:
+                pass  # something to say about it, or to read residually: the general reader does
         problems = _Problems(unknown_at)
         try:
             result = self._top(data, "$", problems)
@@ -319,6 +328,194 @@ def _text(value, path, problems):
 
 _SCALARS: dict[str, Converter] = {"date": _date, "money": _money, "percent": _percent,
                                   "integer": _integer, "boolean": _boolean, "text": _text}
+
+
+# ---- The fast path: a valid request, read by functions generated for the policy's schema -------
+#
+# One Python function per record type (and one for the request) converts a record on a straight
+# line, with cheap checks, exactly as the general reader does when it finds no problem: the same
+# keys in the same order, the same PATH_KEY, the same values. At anything unusual (an unknown or
+# missing key, null, a wrong type, a limit reached, records nested deeply) it raises, and `read`
+# gives the request to the general reader, the only one that says what is wrong. So the fast path
+# never accepts what the general reader refuses, and never has to agree with it on a message.
+#
+# As in runtime/codegen.py, policy text is never run: the only words of the policy in the code
+# are field names, checked against `[A-Za-z_][A-Za-z0-9_]*` and quoted (the only other strings are
+# this module's own: PATH_KEY, "%", the path's "." and "[i]"); defaults, enum members and key sets
+# are constants read as `K[i]`. Residual reading (`unknown_at`) always takes the general way.
+
+class _Unusual(Exception):
+    """The fast path met something it leaves to the general reader."""
+
+
+class _NoFastPath(Exception):
+    """The schema has something the fast path does not read: every request takes the general way."""
+
+
+# what the fast path may raise: its own signal, and a date that matches _DATE but is not a real
+# day (`date.fromisoformat`)
+_UNUSUAL = (_Unusual, ValueError)
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# per scalar type: when the fast path leaves a value `{x}` to the general reader, and else its
+# value; the same tests as the general reader's (isinstance, not `type`, which generated code
+# never names), written for one value.
+_SCALAR_READING = {
+    "text": (f"not isinstance({{x}}, str) or len({{x}}) > {MAX_TEXT}", "{x}"),
+    "boolean": ("{x} is not True and {x} is not False", "{x}"),
+    "integer": ("not isinstance({x}, int) or isinstance({x}, bool) "
+                f"or abs({{x}}) > {limits.MAX_INTEGER}", "{x}"),
+    "money": ("not isinstance({x}, str) or not MONEY({x})", "Decimal({x})"),
+    "percent": ("not isinstance({x}, str) or not PERCENT({x})", "Decimal({x}.rstrip('%'))"),
+    "date": ("not isinstance({x}, str) or not DATE({x})", "fromisoformat({x})"),  # ValueError if not a day
+}
+
+
+def _quote(name: str) -> str:
+    if not _FIELD_NAME.match(name):
+        raise _NoFastPath(f"not a field name: {name!r}")
+    return repr(name)
+
+
+def _holds_record(type_: T.Type) -> bool:
+    """Whether a value of the type may hold a record, whose path must then be known."""
+    while isinstance(type_, (T.OptionalType, T.ListType)):
+        type_ = type_.inner if isinstance(type_, T.OptionalType) else type_.element
+    return isinstance(type_, T.RecordType)
+
+
+def fast_source(request: dict[str, FieldSpec], records: dict[str, dict[str, FieldSpec]]):
+    """The fast path's source, with its table of constants; `request(v, path, d)` reads a request.
+    None if the schema has a type the fast path does not read."""
+    writer = _FastWriter()
+    try:
+        writer.function(request)
+        while writer.todo:
+            name = writer.todo.pop()
+            writer.function(records[name], writer.names[name])
+    except _NoFastPath:
+        return None
+    return "\n".join(writer.lines), writer.constants
+
+
+def _fast_reader(request: dict[str, FieldSpec], records: dict[str, dict[str, FieldSpec]]):
+    """The fast path's function for the request: (data, "$", 0) -> the converted request."""
+    written = fast_source(request, records)
+    if written is None:
+        return None
+    source, constants = written
+    namespace = {"K": constants, "Unusual": _Unusual, "Decimal": Decimal,
+                 "fromisoformat": datetime.date.fromisoformat, "FIRST_DAY": _FIRST_DAY,
+                 "LAST_DAY": _LAST_DAY, "DATE": _DATE.match, "MONEY": _MONEY.match,
+                 "PERCENT": _PERCENT.match,
+                 "__builtins__": {"isinstance": isinstance, "len": len, "abs": abs, "str": str,
+                                  "bool": bool, "int": int, "dict": dict, "list": list,
+                                  "enumerate": enumerate}}
+    exec(compile(source, "<rpl request reader>", "exec"), namespace)
+    return namespace["request"]
+
+
+class _FastWriter:
+    """Writes the fast path's functions, `record_N(v, path, d)` with `d` the records around `v`."""
+
+    def __init__(self):
+        self.constants: list = []
+        self.names: dict[str, str] = {}  # record type -> its function
+        self.todo: list[str] = []  # record types named, not written yet
+        self.lines: list[str] = []
+        self.fresh = 0
+
+    def const(self, value: object) -> str:
+        self.constants.append(value)
+        return f"K[{len(self.constants) - 1}]"
+
+    def local(self, prefix: str) -> str:
+        self.fresh += 1
+        return f"{prefix}{self.fresh}"
+
+    def record(self, name: str) -> str:
+        if name not in self.names:  # a record may hold itself: name its function, write it later
+            self.names[name] = f"record_{len(self.names)}"
+            self.todo.append(name)
+        return self.names[name]
+
+    def function(self, fields: dict[str, FieldSpec], name: str = "request") -> str:
+        emit = self.lines.append
+        emit(f"def {name}(v, path, d):")
+        emit(f"    if not isinstance(v, dict) or d >= {limits.MAX_REQUEST_DEPTH} "
+             f"or not {self.const(frozenset(fields))}.issuperset(v):")
+        emit("        raise Unusual")
+        out = {spec.name: self.local("f") for spec in fields.values()}
+        by_flag: dict[str | None, list[FieldSpec]] = {}
+        for spec in fields.values():  # fields read in any order: only the result's order counts
+            by_flag.setdefault(spec.present_when, []).append(spec)
+        for flag, specs in by_flag.items():
+            if flag is None:
+                for spec in specs:
+                    self.field(spec, out[spec.name], "    ")
+                continue
+            emit(f"    if v.get({_quote(flag)}) is True:")
+            for spec in specs:
+                self.field(spec, out[spec.name], "        ")
+            emit("    else:")  # not known for this record, and ignored if given
+            emit("        " + " = ".join(out[spec.name] for spec in specs) + " = None")
+        pairs = [f"{PATH_KEY!r}: path"] + [f"{_quote(field)}: {local}" for field, local in out.items()]
+        emit(f"    return {{{', '.join(pairs)}}}")
+        emit("")
+        return name
+
+    def field(self, spec: FieldSpec, target: str, indent: str) -> None:
+        path = f"path + {'.' + spec.name!r}"
+        self.lines.append(f"{indent}x = v.get({_quote(spec.name)})")
+        if not spec.has_default and not isinstance(spec.type, T.OptionalType):
+            self.convert(spec.type, "x", target, path, indent)  # required: null is unusual
+            return
+        self.lines.append(f"{indent}if x is None:")
+        self.lines.append(f"{indent}    {target} = {self.const(spec.default) if spec.has_default else None}")
+        self.lines.append(f"{indent}else:")
+        self.convert(spec.type, "x", target, path, indent + "    ")
+
+    def convert(self, type_: T.Type, x: str, target: str, path: str, indent: str) -> None:
+        """Lines that set `target` to the value `x` converted, or raise Unusual."""
+        emit = lambda line: self.lines.append(indent + line)
+        if isinstance(type_, T.OptionalType):  # within a list: null is a problem, as a field's type
+            type_ = type_.inner
+        if isinstance(type_, T.RecordType):
+            emit(f"{target} = {self.record(type_.name)}({x}, {path}, d + 1)")
+        elif isinstance(type_, T.ListType):
+            emit(f"if not isinstance({x}, list) or len({x}) > {MAX_LIST}:")
+            emit("    raise Unusual")
+            element = type_.element.inner if isinstance(type_.element, T.OptionalType) else type_.element
+            e, value = self.local("e"), self.local("c")
+            if not _holds_record(element):  # no path needed
+                emit(f"{target} = []")
+                emit(f"for {e} in {x}:")
+                self.convert(element, e, value, "None", indent + "    ")
+                emit(f"    {target}.append({value})")
+                return
+            at, i = self.local("p"), self.local("i")
+            emit(f"{at} = {path}")
+            if isinstance(element, T.RecordType):
+                emit(f"{target} = [{self.record(element.name)}({e}, f\"{{{at}}}[{{{i}}}]\", d + 1) "
+                     f"for {i}, {e} in enumerate({x})]")
+                return
+            emit(f"{target} = []")
+            emit(f"for {i}, {e} in enumerate({x}):")
+            self.convert(element, e, value, f"f\"{{{at}}}[{{{i}}}]\"", indent + "    ")
+            emit(f"    {target}.append({value})")
+        elif isinstance(type_, T.EnumType):
+            emit(f"if not isinstance({x}, str) or {x} not in {self.const(frozenset(type_.members))}:")
+            emit("    raise Unusual")
+            emit(f"{target} = {x}")
+        elif isinstance(type_, T.Scalar) and type_.name in _SCALAR_READING:
+            unusual, value = _SCALAR_READING[type_.name]
+            emit(f"if {unusual.format(x=x)}:")
+            emit("    raise Unusual")
+            emit(f"{target} = {value.format(x=x)}")
+            if type_ == T.DATE:  # limits: dates rpl computes with
+                emit(f"if not FIRST_DAY <= {target} <= LAST_DAY:")
+                emit("    raise Unusual")
+        else:
+            raise _NoFastPath(f"no fast reading of {type_}")
 
 
 def load_json(text: str | bytes) -> object:
