@@ -206,7 +206,7 @@ class _Checker(ExpressionChecker):
                 inner = inner.inner if isinstance(inner, T.OptionalType) else inner.element
             if inner is T.DATE_RANGE:
                 self.error("RPL023", "a request cannot hold a range of dates", f.type.span,
-                           f"give its first and last days as two dates, and write `first through last` "
+                           "give its first and last days as two dates, and write `first through last` "
                            "in the policy")
             default, has_default = None, False
             if f.default is not None:

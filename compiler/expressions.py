@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import re
 
 import attrs
@@ -56,21 +57,39 @@ def name_span(span: Span | None, name: str) -> Span | None:
     if span is None:
         return None
     text = span.source.text
-    first_space = re.compile(r"\S+\s+").match(text, span.start, span.end)
+    first_space = _FIRST_WORD.match(text, span.start, span.end)
     start = first_space.end() if first_space else span.start
-    found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])").search(text, start, span.end)
-    if found is None:
-        found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])").search(text, span.start, span.end)
-    return Span(span.source, found.start(), found.end()) if found else span
+    found = _find_word(text, name, start, span.end)
+    if found < 0:
+        found = _find_word(text, name, span.start, span.end)
+    return Span(span.source, found, found + len(name)) if found >= 0 else span
 
 
 def word_span(span: Span | None, word: str) -> Span | None:
     """The span of `word` inside `span` (a member of `{a, b}`), or `span` itself."""
     if span is None:
         return None
-    found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])").search(
-        span.source.text, span.start, span.end)
-    return Span(span.source, found.start(), found.end()) if found else span
+    found = _find_word(span.source.text, word, span.start, span.end)
+    return Span(span.source, found, found + len(word)) if found >= 0 else span
+
+
+_FIRST_WORD = re.compile(r"\S+\s+")
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _find_word(text: str, word: str, start: int, end: int) -> int:
+    """Where `word` first occurs in text[start:end] as a whole word, or -1: the search of
+    `(?<![A-Za-z0-9_])word(?![A-Za-z0-9_])` from `start` to `end`, without compiling a pattern
+    per word (a policy has thousands). Like that search, it looks at the character before `start`
+    but not at the one at `end`."""
+    end = min(end, len(text))
+    i = text.find(word, start, end)
+    while i >= 0:
+        after = i + len(word)
+        if (i == 0 or text[i - 1] not in _WORD_CHARS) and (after >= end or text[after] not in _WORD_CHARS):
+            return i
+        i = text.find(word, i + 1, end)
+    return -1
 
 
 def lead_span(span: Span | None, name: str) -> Span | None:
@@ -165,7 +184,7 @@ class ExpressionChecker:
 
     def expr(self, e: ast.Expr, expected: T.Type | None) -> ir.Expr:
         result = self._expr(e, expected)
-        return self._narrow(attrs.evolve(result, span=e.span))
+        return self._narrow(_with_span(result, e.span))
 
     def _expr(self, e: ast.Expr, expected):
         method = getattr(self, "_" + type(e).__name__)
@@ -452,7 +471,7 @@ class ExpressionChecker:
         """`x is give`: report the word, and go on as if `is given` was written (it narrows `x`)."""
         if e.op not in ("is", "is not") or not isinstance(e.right, ast.Name) or self._lookup(e.right.name) is not None:
             return None
-        word = difflib.get_close_matches(e.right.name, ["given", "empty"], n=1, cutoff=0.7)
+        word = _test_word(e.right.name)
         if not word or word[0] == e.right.name or any(e.right.name in t.members for t in self.enums.values()):
             return None
         operand = self.expr(e.left, None)
@@ -643,6 +662,13 @@ class ExpressionChecker:
 
 
 
+@functools.lru_cache(maxsize=1024)
+def _test_word(name: str) -> tuple[str, ...]:
+    """`given` or `empty`, if `name` may be one misspelled (`x is give`); asked once per enum
+    value compared (`item.condition is opened`) rather than once per comparison."""
+    return tuple(difflib.get_close_matches(name, ["given", "empty"], n=1, cutoff=0.7))
+
+
 def _enum_hint(name: str, enum: T.EnumType) -> str:
     return did_you_mean(name, enum.members) or f"the {enum.name} values are {', '.join(enum.members)}"
 
@@ -689,6 +715,21 @@ def _arith_type(op: str, lt: T.Type, rt: T.Type) -> T.Type | None:
             return T.EXACT_MONEY
         return None
     return None
+
+
+_FIELDS_BUT_SPAN: dict[type, tuple[str, ...]] = {}
+
+
+def _with_span(expr: ir.Expr, span: Span | None) -> ir.Expr:
+    """`attrs.evolve(expr, span=span)`, without evolve's generic work: the checker does this for
+    every node it checks."""
+    cls = type(expr)
+    names = _FIELDS_BUT_SPAN.get(cls)
+    if names is None:
+        fields = attrs.fields(cls)
+        assert fields[-1].name == "span" and all(f.init and f.alias == f.name for f in fields)
+        names = _FIELDS_BUT_SPAN[cls] = tuple(f.name for f in fields[:-1])
+    return cls(*[getattr(expr, name) for name in names], span=span)
 
 
 def _key(expr: ir.Expr):

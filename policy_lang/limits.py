@@ -287,3 +287,43 @@ def _let_depths(own: dict[str, int], refs: dict[str, list]) -> dict[str, int]:
             done[name] = depth
             stack.pop()
     return done
+
+
+class _EveryName:
+    """Every name counts as a `let`: used while the lets of later batches are not known yet."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+class BatchCheck:
+    """`check_tree` for a policy parsed in batches (`parser._parse_in_batches`): whether its limits
+    hold, not the diagnostics (when one is crossed, the policy is parsed whole and `check_tree`
+    says which). Counts and the depths of lets through the values they use span the batches."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.declarations = self.rules = 0
+        self.own: dict[str, int] = {}  # as in check_tree: the last `let` of a name counts
+        self.refs: dict[str, list] = {}
+
+    def add(self, tree: Tree, offset: int) -> bool:
+        """Check one batch's tree; False if it crosses a limit."""
+        if check_tree(tree, self.source, offset):
+            return False
+        decls = [d for d in tree.children if isinstance(d, Tree)]
+        self.declarations += len(decls)
+        self.rules += sum(1 for d in decls if d.data == "rule_decl")
+        walker = _TreeCheck(self.source, offset)
+        for d in decls:
+            name = _declaration_name(d)
+            if d.data == "let_decl" and name:
+                self.own[name], _, self.refs[name] = walker.walk(d, _EveryName())
+        return True
+
+    def within(self) -> bool:
+        """After the last batch: whether the policy is within every limit."""
+        if self.declarations > MAX_DECLARATIONS or self.rules > MAX_RULES:
+            return False
+        refs = {name: [(at, r) for at, r in found if r in self.own] for name, found in self.refs.items()}
+        return all(depth <= MAX_DEPTH for depth in _let_depths(self.own, refs).values())

@@ -7,8 +7,9 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedInput, VisitError
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedInput
+from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
 
 from . import ast, limits
 from .errors import Diagnostic, PolicyError
@@ -21,8 +22,41 @@ GRAMMAR = Path(__file__).with_name("rpl.lark")
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = GRAMMAR.read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", start=["policy", "expr"], propagate_positions=True,
+    lark = Lark(grammar, parser="lalr", start=["policy", "expr"], propagate_positions=True,
                 maybe_placeholders=True, cache=_grammar_cache(grammar))
+    _skip_unit_positions(lark)
+    return lark
+
+
+class _UnitPositions:
+    """Lark's positions for a `?rule`, skipped when the rule matched one child, which it returns
+    as it is: that child's positions are already the rule's. Each operand passes through ten
+    such rules (`expr` down to `atom`), and recomputing them was a fifth of the parse."""
+
+    __slots__ = ("positions",)
+
+    def __init__(self, positions: PropagatePositions):
+        self.positions = positions
+
+    def __call__(self, children):
+        if len(children) == 1:
+            return children[0]
+        return self.positions(children)
+
+
+def _skip_unit_positions(lark: Lark) -> None:
+    """Wrap the callbacks of the `?rules` whose children reach `ExpandSingleChild` unfiltered.
+
+    The parser holds this same dict of callbacks. Should a Lark version build them differently,
+    nothing matches here and Lark's own callbacks stay: slower, never different.
+    """
+    callbacks = getattr(lark, "_callbacks", None)
+    if not isinstance(callbacks, dict):
+        return
+    for rule, callback in callbacks.items():
+        if type(callback) is PropagatePositions and callback.node_filter is None \
+                and type(callback.node_builder) is ExpandSingleChild:
+            callbacks[rule] = _UnitPositions(callback)
 
 
 def _grammar_cache(grammar: str) -> str | bool:
@@ -54,6 +88,9 @@ def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:
     too_big = limits.check_text(source)  # limits: size and lines, before Lark reads the text
     if too_big:
         raise PolicyError(too_big)
+    policy = _parse_in_batches(source)
+    if policy is not None:
+        return policy
     builder = _AstBuilder(source, 0)
     try:
         tree = _lark().parse(text, start="policy")
@@ -69,10 +106,89 @@ def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:
 
 
 def _build(builder: "_AstBuilder", tree: Tree):
+    return builder.build(tree)
+
+
+# ---- A large policy, parsed in batches of declarations -----------------------------------------
+#
+# Lark's tree of a whole 10,000-rule policy takes hundreds of megabytes, more than the AST built
+# from it, and the process keeps that peak. Parsed a batch of declarations at a time, each
+# batch's tree is dropped once built. The whole text stays the reference: whatever the batches
+# could get differently from it (a batch that does not parse, a limit crossed, a boundary read
+# differently from the whole text) sends the policy through the whole-text path instead, whose
+# diagnostics are the ones reported.
+
+_BATCH_CHARS = 64 * 1024  # at least, per batch; a text shorter than two batches is parsed whole
+# Where a batch may start: a declaration keyword at the start of a line, outside quoted text and
+# comments (a quote never closed only makes a batch fail to parse).
+_BATCH_SCAN = re.compile(r'"(?:\\.|[^"\\])*"|#[^\n]*|^(?:' + "|".join(DECLARATION_KEYWORDS) + r")\b", re.M)
+
+
+def _batches(text: str) -> list[tuple[int, int]]:
+    """(start, end) of batches of at least _BATCH_CHARS characters, cut where a declaration starts."""
+    cuts = [0]
+    for found in _BATCH_SCAN.finditer(text):
+        if found.start() - cuts[-1] >= _BATCH_CHARS and found.group()[0] not in '"#':
+            cuts.append(found.start())
+    return list(zip(cuts, cuts[1:] + [len(text)]))
+
+
+def _parse_in_batches(source: Source) -> ast.Policy | None:
+    """The policy, parsed and built batch by batch; None when it must be parsed whole.
+
+    Each boundary is checked by parsing the declarations on both sides of it together: they must
+    come out as the same two trees, so that no token or lookahead reads across it differently.
+    """
+    text = source.text
+    batches = _batches(text)
+    if len(batches) < 2:
+        return None
+    lark = _lark()
+    limits_check = limits.BatchCheck(source)
+    builder = _AstBuilder(source, 0)
+    declarations: list = []
+    first = last = None  # where the first declaration starts; (tree, offset) of the last so far
+    for start, end in batches:
+        try:
+            tree = lark.parse(text[start:end], start="policy")
+        except UnexpectedInput:
+            return None
+        decls = tree.children
+        if not decls:  # comments only
+            continue
+        if not all(type(d) is Tree and not d.meta.empty for d in decls):
+            return None
+        if not limits_check.add(tree, start):
+            return None
+        if last is not None and not _same_boundary(lark, text, last, (decls[0], start)):
+            return None
+        builder.offset = start
+        declarations.extend(builder.build(d) for d in decls)
+        if first is None:
+            first = start + decls[0].meta.start_pos
+        last = (decls[-1], start)
+        del tree, decls  # this batch's tree, before the next one is parsed
+    if last is None or not limits_check.within():
+        return None
+    if builder.problems:
+        raise PolicyError(limits.cap(builder.problems, source))
+    end_tree, end_offset = last
+    return ast.Policy(tuple(declarations),
+                      span=Span(source, first, end_offset + end_tree.meta.end_pos))
+
+
+def _same_boundary(lark: Lark, text: str, before: tuple[Tree, int], after: tuple[Tree, int]) -> bool:
+    """Whether the last declaration of a batch and the first of the next parse together, from the
+    whole text between them, into the same two trees at the same places."""
+    (left, left_offset), (right, right_offset) = before, after
+    start, end = left_offset + left.meta.start_pos, right_offset + right.meta.end_pos
     try:
-        return builder.transform(tree)
-    except VisitError as error:  # a builder bug surfaces as itself, not as Lark's wrapper
-        raise error.orig_exc from None
+        pair = lark.parse(text[start:end], start="policy").children
+    except UnexpectedInput:
+        return False
+    return len(pair) == 2 and pair[0] == left and pair[1] == right and \
+        start + pair[0].meta.end_pos == left_offset + left.meta.end_pos and \
+        start + pair[1].meta.start_pos == right_offset + right.meta.start_pos
 
 
 # ---- Recovery: after a syntax error, parse declaration by declaration ------------------------
@@ -193,13 +309,21 @@ def fold_text(raw: str) -> str:
     return _WHITESPACE.sub(" ", _ESCAPE.sub(r"\1", raw)).strip()
 
 
-@v_args(meta=True)
-class _AstBuilder(Transformer):
+class _AstBuilder:
+    """Builds our nodes from Lark's tree, children first: a method per rule, called with the
+    rule's positions (Lark's `meta`) and its built children; tokens and placeholders pass as
+    they are. The depth is bounded by `limits.check_tree`, which runs before."""
+
     def __init__(self, source: Source, offset: int):
-        super().__init__()
         self.source = source
         self.offset = offset
         self.problems: list[Diagnostic] = []
+
+    def build(self, node):
+        if type(node) is not Tree:  # a Token, or None for a missing `[optional]` part
+            return node
+        build = self.build
+        return getattr(self, node.data)(node.meta, [build(child) for child in node.children])
 
     # spans
     def _span(self, meta) -> Span | None:
@@ -502,6 +626,9 @@ class _AstBuilder(Transformer):
                 "RPL003", "empty `{}` in a sentence", Span(self.source, offset - 1, offset + 1),
                 "put a name inside the braces, like `{request_date}`"))
             return ast.Literal("text", "", span=Span(self.source, offset, offset))
+        path = _PLAIN_PATH.fullmatch(text)
+        if path is not None and not _KEYWORDS.intersection(path.group(1).split(".")):
+            return self._path(path, offset)
         try:
             tree = _lark().parse(text, start="expr")
         except UnexpectedInput as error:
@@ -513,6 +640,19 @@ class _AstBuilder(Transformer):
             self.problems.extend(beyond)
             return ast.Literal("text", text, span=Span(self.source, offset, offset + len(text)))
         return _build(_HoleBuilder(self, offset), tree)
+
+    def _path(self, path: re.Match, offset: int) -> ast.Expr:
+        """The expression of a hole that is a name or a dotted path (`{item.sku}`), as Lark would
+        build it, without a parse: the names (`name`), then each `field` from the first name's start."""
+        start = offset + path.start(1)
+        end = start
+        node = None
+        for word in path.group(1).split("."):
+            end += len(word)
+            node = ast.Name(word, span=Span(self.source, start, end)) if node is None else \
+                ast.Field(node, word, span=Span(self.source, start, end))
+            end += 1  # the dot
+        return node
 
     # expressions
     def name(self, meta, c):
@@ -628,6 +768,14 @@ class _AstBuilder(Transformer):
 
     def mapping(self, meta, c):
         return ast.Each(str(c[1]), c[2], c[3], c[0], span=self._span(meta))
+
+
+# A hole that is a plain name or dotted path, without spaces, between Lark's ignored whitespace:
+# no lookahead terminal (`any x in`, `sum of`, `days from`) can start in it. Paths of more names
+# than MAX_DEPTH allows, and words of the grammar (`true`, `not`), go through Lark.
+_PLAIN_PATH = re.compile(r"[ \t\f\r\n]*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*){0,%d})[ \t\f\r\n]*"
+                         % (limits.MAX_DEPTH // 2))
+_KEYWORDS = frozenset(re.findall(r'"([A-Za-z_]+)"', GRAMMAR.read_text(encoding="utf-8")))
 
 
 class _HoleBuilder(_AstBuilder):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import Error, Token, Whitespace
+from pygments.token import Error, Token
 
 from policy_lang.highlight import RplLexer
 from tests.authoring.textmate import Grammar

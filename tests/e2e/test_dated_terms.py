@@ -12,7 +12,7 @@ import pytest
 
 from policy_lang.errors import EvaluationError, PolicyError
 from runtime import load_policy, load_policy_text
-from runtime.history import PolicyHistory, load_history
+from runtime.history import load_history
 from tests.conftest import APUTURE, APUTURE_REQUESTS, POLICIES, ROOT
 
 HOLIDAYS = POLICIES / "aputure_holidays.rpl"
