@@ -1,6 +1,6 @@
 """Policies of 10 to 10,000 rules: compile time, decision time, memory.
 
-    python benchmarks/bench_scale.py [--sizes 10,100,1000,10000] [--requests 300]
+    python benchmarks/bench_scale.py [--sizes 10,100,1000,10000] [--requests 300] [--kind skus|bands]
 
 Each size runs in a fresh process, so that memory is the policy's own: resident memory is read
 after compiling (and collecting what compiling left behind), then again after deciding.
@@ -26,13 +26,13 @@ def _resident_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def one(size: int, requests: int) -> dict:
+def one(size: int, requests: int, kind: str = "skus") -> dict:
     sys.path[:0] = [str(ROOT), str(HERE)]
     import gen_scale_policy
     from compiler import compile_policy
     from runtime.decide import CompiledPolicy
 
-    text = gen_scale_policy.policy(size)
+    text = gen_scale_policy.policy(size, kind=kind)
     before = _resident_mb()
     start = time.perf_counter()
     policy = CompiledPolicy(compile_policy(text, f"scale-{size}.rpl"))
@@ -54,15 +54,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,10000")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--kind", choices=["skus", "bands"], default="skus",
+                        help="one rule per SKU (found by its value), or per price band (by a range)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(one(args.one, args.requests)))
+        print(json.dumps(one(args.one, args.requests, args.kind)))
         return
     rows = []
     for size in map(int, args.sizes.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--requests", str(args.requests)],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--requests", str(args.requests),
+                              "--kind", args.kind], capture_output=True, text=True, check=True).stdout
         rows.append(json.loads(out))
     base = rows[0]
     print(f"{'rules':>7} {'compile s':>10} {'s/1k rules':>10} {'memory MB':>10} {'µs/decision':>12} {'× smallest':>10}")

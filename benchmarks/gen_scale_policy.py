@@ -1,10 +1,14 @@
-"""Generate a policy with N rules: the general rules of a marketplace plus one rule per SKU.
+"""Generate a policy with N rules: the general rules of a marketplace plus one rule per SKU, or
+one rule per price band.
 
     python benchmarks/gen_scale_policy.py 10000 > /tmp/scale-10000.rpl
+    python benchmarks/gen_scale_policy.py 10000 bands > /tmp/bands-10000.rpl
 
 Each SKU rule charges its own restocking rate on that SKU when it comes back opened; a few
 general rules (window, proof, condition) apply to every request. The SKU rules are what a
-marketplace keeps one per product, so a decision must not scan them all.
+marketplace keeps one per product, so a decision must not scan them all. A band rule charges its
+own handling fee on an item whose price falls in its band (`item.price >= 120.00 and item.price
+< 120.50`): the same scale, found by a range of values rather than by one value.
 """
 from __future__ import annotations
 
@@ -76,12 +80,29 @@ rule sku_{n} for each item in returned_items:
 '''
 
 
-def policy(rules: int, seed: int = 1) -> str:
+BAND_RULE = '''
+rule band_{n} for each item in returned_items:
+  cites sku_terms
+  when item.price >= {low} and item.price < {high} and item.condition is opened
+  then approve_with_fee
+       add {fee} to restocking_fee
+       subtract {fee} from refund
+  because "{{item.sku}} opened, priced from {low} to {high}: {fee} handling"
+'''
+
+
+def policy(rules: int, seed: int = 1, kind: str = "skus") -> str:
     rng = random.Random(seed)
     general = 3
     parts = [HEADER]
     for n in range(max(rules - general, 0)):
-        parts.append(SKU_RULE.format(n=n, rate=rng.choice([5, 10, 15, 20]), floor=rng.choice([0, 20, 50])))
+        if kind == "bands":  # bands of 0.05 from 5.00: 10,000 of them reach 505.00
+            low = 500 + 5 * n
+            parts.append(BAND_RULE.format(n=n, low=f"{low // 100}.{low % 100:02d}",
+                                          high=f"{(low + 5) // 100}.{(low + 5) % 100:02d}",
+                                          fee=f"{rng.choice([1, 2, 3, 5])}.00"))
+        else:
+            parts.append(SKU_RULE.format(n=n, rate=rng.choice([5, 10, 15, 20]), floor=rng.choice([0, 20, 50])))
     return "".join(parts)
 
 
@@ -100,4 +121,5 @@ def requests(count: int, skus: int, seed: int = 2) -> list[dict]:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(policy(int(sys.argv[1]) if len(sys.argv) > 1 else 100))
+    sys.stdout.write(policy(int(sys.argv[1]) if len(sys.argv) > 1 else 100,
+                            kind=sys.argv[2] if len(sys.argv) > 2 else "skus"))

@@ -2,6 +2,7 @@
 import pytest
 
 import runtime.codegen as codegen
+from policy_lang.errors import RequestError
 from runtime import load_policy_text
 
 SKU_POLICY = '''
@@ -121,3 +122,58 @@ def test_fees_by_sku(index_at_three, sku, condition, fee):
     decision = policy.decide({"region": "west", "items": [
         {"sku": sku, "price": "60.00", "returned": True, "condition": condition}]})
     assert decision.outputs_json()["fee"] == fee
+
+
+def test_a_field_of_an_optional_record_is_not_looked_up_before_it_is_given():
+    """`order is given and order.seller is "S3"`: a lookup of order.seller before the rules run
+    would read a field of nothing when the order is left out (it crashed)."""
+    rules = "".join(f'''
+rule s{n}:
+  cites terms
+  when order is given and order.seller is "S{n}"
+  then add 1.00 to fee
+''' for n in range(10))
+    policy = load_policy_text('''
+policy "Sellers"
+currency USD
+clause terms: "Each seller its fee."
+record Order:
+  seller: text
+request:
+  order: optional Order
+outcomes:
+  approve "APPROVED"
+''' + rules + '''
+output outcome
+output fee: money total
+''', "sellers.rpl")
+    assert policy.decide({"order": {"seller": "S3"}}).outputs_json()["fee"] == "1.00"
+    assert policy.decide({}).outputs_json()["fee"] == "0.00"
+
+
+def test_a_fact_given_only_when_a_flag_is_true_is_not_looked_up():
+    """Read before the rules run, a fact given `when` a flag would be missing without the error
+    that says it is needed."""
+    rules = "".join(f'''
+rule s{n}:
+  cites terms
+  when code is "C{n}"
+  then add 1.00 to fee
+''' for n in range(10))
+    policy = load_policy_text('''
+policy "Codes"
+currency USD
+clause terms: "Each code its fee."
+request:
+  coded: boolean
+  code: text when coded
+outcomes:
+  approve "APPROVED"
+''' + rules + '''
+output outcome
+output fee: money total
+''', "codes.rpl")
+    assert ".get(R['code']" not in policy.rules_source
+    assert policy.decide({"coded": True, "code": "C4"}).outputs_json()["fee"] == "1.00"
+    with pytest.raises(RequestError, match="needed to decide"):
+        policy.decide({"coded": False})
