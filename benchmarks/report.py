@@ -1,6 +1,6 @@
 """Run every benchmark and write benchmarks/RESULTS.md: one command regenerates the table.
 
-    python benchmarks/report.py            # a few minutes on 2 cores
+    python benchmarks/report.py            # about ten minutes on 2 cores
     python benchmarks/report.py --quick    # smaller counts, no 10,000-rule policy
 
 Ratios are measured in the same run as their baselines; absolute times depend on the machine and
@@ -23,9 +23,18 @@ import bench_cli  # noqa: E402
 import bench_decide  # noqa: E402
 
 
-def _scale(sizes: str) -> str:
-    return subprocess.run([sys.executable, str(HERE / "bench_scale.py"), "--sizes", sizes],
+def _run(script: str, *args: str) -> str:
+    return subprocess.run([sys.executable, str(HERE / script), *args],
                           capture_output=True, text=True, check=True).stdout
+
+
+def _peers(count: int) -> str:
+    """The peers' table, or why there is none (they are an optional extra)."""
+    result = subprocess.run([sys.executable, str(HERE / "peers" / "run.py"), "--count", str(count)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"the peer benchmark failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+    return result.stdout
 
 
 def main() -> None:
@@ -59,6 +68,7 @@ def main() -> None:
         lines.append(f"| {name} | {seconds * 1e6:.2f} | {ratio} | {target} |")
     start = bench_cli.cold_start()
     t = bench_cli.throughput(2000 if args.quick else 20000)
+    sizes = "10,100,1000" if args.quick else "10,100,1000,10000"
     lines += [
         "",
         "## The command line",
@@ -77,9 +87,27 @@ def main() -> None:
         "",
         "## Policies of many rules (one process per size)",
         "",
+        "One rule per SKU (`bench_scale.py --kind skus`), found by the value it tests:",
+        "",
         "```",
-        _scale("10,100,1000" if args.quick else "10,100,1000,10000").rstrip(),
+        _run("bench_scale.py", "--sizes", sizes, "--kind", "skus").rstrip(),
         "```",
+        "",
+        "One rule per price band (`bench_scale.py --kind bands`), found by the range it tests:",
+        "",
+        "```",
+        _run("bench_scale.py", "--sizes", sizes, "--kind", "bands").rstrip(),
+        "```",
+        "",
+        "## Memory over a long stream (`bench_stream_memory.py`)",
+        "",
+        "```",
+        _run("bench_stream_memory.py", "--count", str(100_000 if args.quick else 1_000_000)).rstrip(),
+        "```",
+        "",
+        "## Peer engines (`peers/run.py`, needs `pip install -e '.[bench]'`)",
+        "",
+        _peers(500 if args.quick else 2000).rstrip(),
         "",
     ]
     (HERE / "RESULTS.md").write_text("\n".join(lines))
