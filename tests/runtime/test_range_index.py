@@ -166,3 +166,19 @@ rule heavy_{n} for each item in items:
         {"sku": "A", "price": "5.00", "returned": True, "condition": "sealed", "weight": 25},
         {"sku": "B", "price": "5.00", "returned": True, "condition": "sealed"}]})
     assert decision.outputs_json()["fee"] == "1.00"
+
+
+def test_the_benchmark_band_policy_is_found_by_range():
+    """bench_scale.py --kind bands measures range lookups only if its rules are looked up so."""
+    from tests.conftest import load_benchmark
+
+    scale = load_benchmark("gen_scale_policy")
+    policy = load_policy_text(scale.policy(60, kind="bands"), "bands-60.rpl")
+    assert policy.rules_source.count("def rule_shape_") == 1
+    assert "['price'] >=" not in policy.rules_source.split("def find_applying")[1]
+    prices = {"5.00": "band_0", "5.04": "band_0", "5.05": "band_1", "7.84": "band_56", "7.85": None, "4.99": None}
+    items = [{"sku": f"S-{price}", "category": "home", "price": price, "returned": True, "condition": "opened"}
+             for price in prices]
+    decision = policy.decide({"request_date": "2026-03-20", "delivery_date": "2026-03-10", "items": items})
+    found = {e["element_name"]: e["rule"] for e in decision.explanation() if e["rule"].startswith("band_")}
+    assert found == {f"S-{price}": rule for price, rule in prices.items() if rule is not None}
