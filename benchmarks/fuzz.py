@@ -54,8 +54,7 @@ def differential(cases: int, seed: int, explain: bool = False) -> str:
         if (n - seed) % 1000 == 0:
             print(f"  differential: {tally.cases:,}/{cases:,} in {time.monotonic() - start:.0f} s",
                   file=sys.stderr, flush=True)
-    return (f"{tally.cases:,} cases ({tally.decided:,} decided alike, {tally.errors:,} refused by both"
-            f"{f', {tally.other_error:,} with another error' if tally.other_error else ''}) over "
+    return (f"{tally.cases:,} cases ({tally.decided:,} decided alike, {tally.errors:,} refused alike) over "
             f"{tally.policies:,} random policies ({tally.rejected:,} refused by the checker)")
 
 

@@ -10,7 +10,7 @@ from compiler import types as T
 from compiler import without_garbage_collection
 from compiler.checked import CheckedOutput
 from compiler.graph import RuleGraph, RuleNode
-from policy_lang.errors import EvaluationError
+from policy_lang.errors import EvaluationError, RplError
 
 from . import explain
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
@@ -158,10 +158,34 @@ class CompiledPolicy:
             _within_budget(request, self._loop_depth)
         try:
             found = self._find_applying(request, env)
-        except ArithmeticError as error:
-            raise EvaluationError(f"the policy could not compute a value: {error}") from None
+        except (RplError, ArithmeticError) as error:
+            raise self._first_failure(request, as_of, error) from None
         outcome, applied, overridden = self.combine(found)
         return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env)
+
+    def _first_failure(self, request: dict, as_of, error: Exception) -> RplError:
+        """Why a request cannot be decided: the failure of the first rule, in the order of the
+        policy file, that cannot be worked out for it.
+
+        The generated code tries rules out of that order (rules over one list share a loop), so
+        it may meet a later rule's failure first. Failures are rare: the rules are tried again,
+        one by one in file order, to say the same as any other reading of the policy would."""
+        env, fn = Env(request, as_of), self.evaluator.fn
+        try:
+            for rule_node in self.graph.rules:
+                rule = rule_node.rule
+                bindings = [env] if rule.var is None else \
+                    (env.with_bound(rule.var, element) for element in fn(rule.source)(env))
+                for bound in bindings:
+                    if fn(rule.condition)(bound):
+                        for effect in rule.effects:
+                            if effect.value is not None:
+                                fn(effect.value)(bound)
+        except (RplError, ArithmeticError) as first:
+            error = first
+        if isinstance(error, ArithmeticError):
+            return EvaluationError(f"the policy could not compute a value: {error}")
+        return error
 
     def combine(self, found: list[Found]) -> tuple[str, list[Found], list]:
         """How the rules that apply combine, as the policy declares: rules that override others,

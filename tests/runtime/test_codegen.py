@@ -2,6 +2,9 @@
 whatever it leaves out, the decision (and its explanation) is that of the reference interpreter."""
 import itertools
 
+import pytest
+
+from policy_lang.errors import EvaluationError, RequestError
 from runtime import load_policy_text
 from runtime import reference
 
@@ -153,3 +156,49 @@ rule sku_{n} for each item in items:
     reference_decision = reference.decide(policy.checked, policy.read_request(
         {"kind": "exchange", "request_date": "2026-03-05", "delivery_date": "2026-03-01", "items": items}))
     assert decision.outputs_json() == reference_decision.outputs
+
+
+def test_a_request_two_rules_cannot_decide_gets_the_error_of_the_first_in_file_order():
+    """The generated code tries `late_fee` (its loop is the first rule's) before `average`:
+    the error reported is still the one of `average`, which comes first in the file."""
+    policy = load_policy_text('''
+policy "Two failures"
+currency USD
+clause terms: "Terms."
+record Item:
+  sku: text
+  price: money
+  inspected: boolean
+  grade: integer when inspected
+request:
+  items: list of Item
+  divisor: integer
+outcomes:
+  approve "APPROVED"
+rule refund for each item in items:
+  cites terms
+  when item.price > 0.00
+  then add item.price to refund
+rule average:
+  cites terms
+  when true
+  then set share to round(100.00 / divisor)
+rule graded for each item in items:
+  cites terms
+  when item.grade > 2
+  then add 1.00 to fee
+output outcome
+output refund: money total
+output fee: money total
+output share: optional money
+''')
+    source = policy.rules_source
+    assert source.index("'grade'") < source.index("_divide(")  # `graded` is tried before `average`
+    data = {"divisor": 0, "items": [{"sku": "A", "price": "10.00", "inspected": False}]}
+    with pytest.raises(EvaluationError, match="could not compute"):
+        policy.decide(data)
+    with pytest.raises(EvaluationError):  # the reference interpreter tries the rules in file order
+        reference.decide(policy.checked, policy.read_request(data))
+    # with the division possible, the missing grade is the problem
+    with pytest.raises(RequestError, match="grade"):
+        policy.decide({**data, "divisor": 4})
