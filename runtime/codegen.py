@@ -1,15 +1,16 @@
-"""Lower the rule graph to one Python function that finds the rules that apply to a request.
+"""Lower the rule graph to Python: a function that finds the rules that apply to a request, and one
+that computes the outputs from them.
 
 Only the checked graph is translated, never policy text: every literal (numbers, dates, texts,
 sets) is passed in a table of constants and read as `K[i]`; the only names of the policy that
 appear in the code are field names, which the grammar restricts to `[A-Za-z_][A-Za-z0-9_]*`
-and which are checked again here before they are quoted. Local names are generated (`v3`, `e1`).
+and which are checked again (runtime/generated.py) before they are quoted. Local names are
+generated (`v3`, `e1`).
 """
 from __future__ import annotations
 
 import datetime
 import operator
-import re
 from decimal import Decimal
 
 from compiler import ir
@@ -18,45 +19,30 @@ from compiler.graph import RuleGraph
 from policy_lang.errors import RequestError, RequestProblem
 
 from . import arithmetic
+from .generated import Constants, quoted
 from .ranges import RangeIndex, pieces_covered
 from .request import PATH_KEY
 from .values import unchanged
 
-_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 HUNDRED = arithmetic.HUNDRED
-
-
-def _quote(name: str) -> str:
-    if not _FIELD_NAME.match(name):
-        raise ValueError(f"not a field name: {name!r}")
-    return repr(name)
 
 
 class _Generator:
     def __init__(self, graph: RuleGraph, closures: dict):
         self.graph = graph
         self.closures = closures  # node id -> closure, for values computed lazily
-        self.constants: list = []
-        self.constant_ids: dict = {}
+        self.table = Constants()
         self.lines: list[str] = []
         self.eager: dict[str, str] = {}  # let name -> local variable
         self.known_flags: set[tuple[str, str]] = set()  # (element local, flag) known to be true
         self.used: set[str] = set()  # the values computed up front that generated code reads
         self.shared_tests: dict[ir.Expr, str] = {}  # test of the request several rules make -> local
-        self.rule_constants: _Constants | None = None  # while writing one indexed rule's code
+        self.rule_constants: Constants | None = None  # while writing one indexed rule's code
         self.fresh = 0
 
     def const(self, value) -> str:
-        if self.rule_constants is not None:  # in the code of one indexed rule: its own table
-            return self.rule_constants.add(value)
-        key = (type(value), value) if not isinstance(value, (list, dict, set)) else None
-        if key is not None and key in self.constant_ids:
-            return f"K[{self.constant_ids[key]}]"
-        self.constants.append(value)
-        index = len(self.constants) - 1
-        if key is not None:
-            self.constant_ids[key] = index
-        return f"K[{index}]"
+        # in the code of one indexed rule, its own table
+        return (self.rule_constants or self.table).add(value)
 
     def local(self, prefix: str) -> str:
         self.fresh += 1
@@ -71,12 +57,12 @@ class _Generator:
             self.used.add(_dated_name(e.name))
             return self.eager[_dated_name(e.name)]
         if isinstance(e, ir.Input):
-            path = "R" + "".join(f"[{_quote(p)}]" for p in e.path)
+            path = "R" + "".join(f"[{quoted(p)}]" for p in e.path)
             if e.present_when is None:
                 return path
-            record = "R" + "".join(f"[{_quote(p)}]" for p in e.path[:-1])
+            record = "R" + "".join(f"[{quoted(p)}]" for p in e.path[:-1])
             return (f"({path} if {path} is not None "
-                    f"else _unknown({record}, {_quote(e.path[-1])}, {self.const(e.present_when)}))")
+                    f"else _unknown({record}, {quoted(e.path[-1])}, {self.const(e.present_when)}))")
         if isinstance(e, ir.Value):
             if e.name in self.eager:
                 self.used.add(e.name)
@@ -87,7 +73,7 @@ class _Generator:
             return scope[e.name]
         if isinstance(e, ir.FieldOf):
             base = self.expr(e.base, scope)
-            key = _quote(e.name)
+            key = quoted(e.name)
             if e.present_when is None or (base, e.present_when) in self.known_flags:
                 return f"{base}[{key}]"
             # absent only when the record says the fact is not known: then it is an error
@@ -159,9 +145,9 @@ class _Generator:
     def raw(self, e: ir.Expr, scope) -> str:
         """A field's value as stored, None when absent (for `is given`)."""
         if isinstance(e, ir.FieldOf):
-            return f"{self.expr(e.base, scope)}[{_quote(e.name)}]"
+            return f"{self.expr(e.base, scope)}[{quoted(e.name)}]"
         if isinstance(e, ir.Input):
-            return "R" + "".join(f"[{_quote(p)}]" for p in e.path)
+            return "R" + "".join(f"[{quoted(p)}]" for p in e.path)
         return self.expr(e, scope)
 
     def arith(self, e: ir.Op, args) -> str:
@@ -281,7 +267,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
     source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \
         "".join(f"    {line}\n" for line in body) + "    return applying\n"
     namespace = {
-        "K": gen.constants, "HUNDRED": HUNDRED, "_business": calendar.add, "_days": _days, "_unknown": _unknown,
+        "K": gen.table.values, "HUNDRED": HUNDRED, "_business": calendar.add, "_days": _days, "_unknown": _unknown,
         "_add": arithmetic.add, "_subtract": arithmetic.subtract, "_multiply": arithmetic.multiply,
         "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
         "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,
@@ -293,10 +279,10 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         found = {value: tuple((namespace[name], index, constants) for name, index, constants in rules)
                  for value, rules in table.items()}
         if found_by == "value":
-            gen.constants[slot] = found
+            gen.table.values[slot] = found
         else:
             pairs = [(interval, rule) for interval, rules in found.items() for rule in rules]
-            gen.constants[slot] = RangeIndex([interval for interval, _ in pairs], [rule for _, rule in pairs])
+            gen.table.values[slot] = RangeIndex([interval for interval, _ in pairs], [rule for _, rule in pairs])
     return source, namespace["find_applying"]
 
 
@@ -308,12 +294,7 @@ def generate_outputs(graph: RuleGraph) -> tuple[str, "callable"]:
     floor; a value is set by the first rule that sets it, else it is the output's default. Rules
     are grouped by the effects they have on outputs, and each group is one branch of the loop.
     """
-    constants: list = []
-
-    def const(value) -> str:
-        constants.append(value)
-        return f"K[{len(constants) - 1}]"
-
+    constants = Constants()
     local = {o.name: f"o{k}" for k, o in enumerate(graph.outputs)}
     shapes: dict[tuple, int] = {}  # the effects a rule has on outputs -> its group (0: none)
     groups: list[int] = []
@@ -345,16 +326,16 @@ def generate_outputs(graph: RuleGraph) -> tuple[str, "callable"]:
     for o in graph.outputs:
         name = local[o.name]
         if o.kind == "total":
-            floor = const(o.floor) if o.floor is not None else None
+            floor = constants.add(o.floor) if o.floor is not None else None
             value = name if floor is None else f"({floor} if {name} < {floor} else {name})"
         elif o.kind == "set":
-            value = f"({const(o.default)} if {name} is _UNSET else {name})"
+            value = f"({constants.add(o.default)} if {name} is _UNSET else {name})"
         else:
             value = "outcome"
-        entries.append(f"{_quote(o.name)}: {value}")
+        entries.append(f"{quoted(o.name)}: {value}")
     lines.append("    return {" + ", ".join(entries) + "}")
     source = "\n".join(lines) + "\n"
-    namespace = {"K": constants, "GROUP": groups, "_ZERO": _ZERO, "_UNSET": _UNSET, "_add": arithmetic.add,
+    namespace = {"K": constants.values, "GROUP": groups, "_ZERO": _ZERO, "_UNSET": _UNSET, "_add": arithmetic.add,
                  "_subtract": arithmetic.subtract, "__builtins__": {}}
     exec(compile(source, f"<rpl outputs of {graph.policy.source_name or 'policy'}>", "exec"), namespace)
     return source, namespace["outputs"]
@@ -363,7 +344,7 @@ def generate_outputs(graph: RuleGraph) -> tuple[str, "callable"]:
 def generate_outputs_json(formatters: tuple) -> "callable":
     """`outputs_json(outputs)`: the outputs as decision JSON, one dict display with each output's
     formatter (`values.json_formatter`) called in place, and none for values already JSON."""
-    entries = [f"{_quote(name)}: " + (f"o[{_quote(name)}]" if fmt is unchanged else f"F[{k}](o[{_quote(name)}])")
+    entries = [f"{quoted(name)}: " + (f"o[{quoted(name)}]" if fmt is unchanged else f"F[{k}](o[{quoted(name)}])")
                for k, (name, fmt) in enumerate(formatters)]
     source = "def outputs_json(o):\n    return {" + ", ".join(entries) + "}\n"
     namespace = {"F": [fmt for _, fmt in formatters], "__builtins__": {}}
@@ -605,7 +586,7 @@ def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list
             gen.known_flags = {("e", flag) for flag in _flags_true_for_all(graph, source)} if rule.var else set()
             rest = [a for a in _conjuncts(rule) if a is not test]  # a value found is not tested again
             # local names and constants numbered from 0 in each rule, so that equal shapes are equal code
-            fresh, gen.fresh, gen.rule_constants = gen.fresh, 0, _Constants()
+            fresh, gen.fresh, gen.rule_constants = gen.fresh, 0, Constants("C")
             condition = " and ".join(gen.expr(a, scope) for a in rest) or "True"
             element = "e" if rule.var is not None else "None"
             code = (f"(R, env, V, e, applying, I, C):\n"
@@ -618,41 +599,24 @@ def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list
                 helpers.append(f"def {name}{code}")
             table.setdefault(value, []).append((name, index, tuple(constants.values)))
             gen.known_flags = set()
-        slot = gen.const(object())  # filled with the table once the functions exist
-        slot_index = int(slot[2:-1])
+        slot_index = gen.table.reserve()  # filled with the table once the functions exist
+        slot = f"K[{slot_index}]"
         tables.append((slot_index, found_by, table))
         find = f"{slot}.get" if found_by == "value" else slot  # a dict, or a RangeIndex
         saved, gen.eager = gen.eager, eager_locals
         if kind == "element":
             element = gen.local("e")
             body.append(f"for {element} in {gen.expr(source, {})}:")
-            body.append(f"    for rule, index, constants in {find}({element}[{_quote(key)}]"
+            body.append(f"    for rule, index, constants in {find}({element}[{quoted(key)}]"
                         f"{', ()' if found_by == 'value' else ''}):")
             body.append(f"        rule(R, env, V, {element}, applying, index, constants)")
         else:
-            lookup = "R" + "".join(f"[{_quote(p)}]" for p in key)
+            lookup = "R" + "".join(f"[{quoted(p)}]" for p in key)
             body.append(f"for rule, index, constants in {find}({lookup}{', ()' if found_by == 'value' else ''}):")
             body.append("    rule(R, env, V, None, applying, index, constants)")
         gen.eager = saved
     gen.eager, gen.shared_tests = eager_locals, shared_tests
     return helpers, tables
-
-
-class _Constants:
-    """The constants of one indexed rule's code, read there as `C[i]`."""
-
-    def __init__(self):
-        self.values: list = []
-        self.ids: dict = {}
-
-    def add(self, value) -> str:
-        key = (type(value), value) if not isinstance(value, (list, dict, set)) else None
-        if key is None or key not in self.ids:
-            self.values.append(value)
-            if key is None:
-                return f"C[{len(self.values) - 1}]"
-            self.ids[key] = len(self.values) - 1
-        return f"C[{self.ids[key]}]"
 
 
 def _flags_true_for_all(graph: RuleGraph, source: ir.Expr) -> set[str]:

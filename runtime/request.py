@@ -16,6 +16,8 @@ from compiler.checked import FieldSpec
 from policy_lang import limits
 from policy_lang.errors import RequestError, RequestProblem, did_you_mean
 
+from .generated import Constants, quoted
+
 # Limits on a request live with the policy's in policy_lang/limits.py; the names stay here.
 MAX_TEXT = limits.MAX_TEXT
 MAX_LIST = limits.MAX_LIST
@@ -355,7 +357,6 @@ class _NoFastPath(Exception):
 # what the fast path may raise: its own signal, and a date that matches _DATE but is not a real
 # day (`date.fromisoformat`)
 _UNUSUAL = (_Unusual, ValueError)
-_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # per scalar type: when the fast path leaves a value `{x}` to the general reader, and else its
 # value; the same tests as the general reader's (isinstance, not `type`, which generated code
 # never names), written for one value.
@@ -371,9 +372,10 @@ _SCALAR_READING = {
 
 
 def _quote(name: str) -> str:
-    if not _FIELD_NAME.match(name):
-        raise _NoFastPath(f"not a field name: {name!r}")
-    return repr(name)
+    try:
+        return quoted(name)
+    except ValueError as error:  # not a field name: no fast path for this schema
+        raise _NoFastPath(str(error)) from None
 
 
 def _holds_record(type_: T.Type) -> bool:
@@ -394,7 +396,7 @@ def fast_source(request: dict[str, FieldSpec], records: dict[str, dict[str, Fiel
             writer.function(records[name], writer.names[name])
     except _NoFastPath:
         return None
-    return "\n".join(writer.lines), writer.constants
+    return "\n".join(writer.lines), writer.constants.values
 
 
 def _fast_reader(request: dict[str, FieldSpec], records: dict[str, dict[str, FieldSpec]]):
@@ -418,15 +420,14 @@ class _FastWriter:
     """Writes the fast path's functions, `record_N(v, path, d)` with `d` the records around `v`."""
 
     def __init__(self):
-        self.constants: list = []
+        self.constants = Constants()
         self.names: dict[str, str] = {}  # record type -> its function
         self.todo: list[str] = []  # record types named, not written yet
         self.lines: list[str] = []
         self.fresh = 0
 
     def const(self, value: object) -> str:
-        self.constants.append(value)
-        return f"K[{len(self.constants) - 1}]"
+        return self.constants.add(value)
 
     def local(self, prefix: str) -> str:
         self.fresh += 1
