@@ -12,7 +12,7 @@ import click
 
 from policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 
-from .stream import error_json
+from .stream import can_fork, decide_stream, error_json
 
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
 
@@ -166,11 +166,8 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs):
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
     if jobs > 1 and jsonl is None:
         raise click.UsageError("--jobs decides the lines of --jsonl FILE in several processes")
-    if jobs > 1:
-        from .stream import can_fork
-
-        if not can_fork():
-            raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
+    if jobs > 1 and not can_fork():
+        raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
     if partial and jsonl is not None:  # residual decisions (docs/residual.md): one request at a time
         raise click.UsageError("--partial decides one REQUEST file, not --jsonl")
     if partial and as_of is not None:
@@ -199,8 +196,6 @@ def _error_text(error: RplError) -> str:
 
 
 def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None, jobs: int = 1) -> int:
-    from .stream import decide_stream
-
     # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
