@@ -24,7 +24,7 @@ REQUEST = ROOT / "policies" / "aputure" / "requests" / "00-semantics-example.jso
 
 def _rpl() -> list[str]:
     found = shutil.which("rpl", path=str(Path(sys.executable).parent)) or shutil.which("rpl")
-    return [found] if found else [sys.executable, "-m", "rpl.cli"]
+    return [found] if found else [sys.executable, "-m", "rplang.cli"]
 
 
 def _time(command: list[str], stdin=None, repeat: int = 3, env=None) -> float:

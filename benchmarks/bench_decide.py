@@ -42,7 +42,7 @@ def _best(rows: dict, repeat: int) -> dict:
 
 def measure(count: int, repeat: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from runtime import load_policy
+    from rplang.runtime import load_policy
 
     baseline = _module("baseline_aputure")
     corpus = _module("gen_corpus")

@@ -29,8 +29,8 @@ def _resident_mb() -> float:
 def one(size: int, requests: int, kind: str = "skus") -> dict:
     sys.path[:0] = [str(ROOT), str(HERE)]
     import gen_scale_policy
-    from compiler import compile_policy
-    from runtime.decide import CompiledPolicy
+    from rplang.compiler import compile_policy
+    from rplang.runtime.decide import CompiledPolicy
 
     text = gen_scale_policy.policy(size, kind=kind)
     before = _resident_mb()

@@ -77,7 +77,7 @@ def parser(cases: int, seed: int) -> str:
 
 
 def requests(cases: int, seed: int) -> str:
-    from runtime import load_policy
+    from rplang.runtime import load_policy
     from tests.robustness.test_fuzz_requests import _agrees_with_the_oracle, broken_request_stream
 
     policy = load_policy(ROOT / "policies" / "aputure.rpl")
@@ -99,8 +99,8 @@ def requests(cases: int, seed: int) -> str:
 
 def values(cases: int, seed: int) -> str:
     """Random policies, their valid requests with one field given a random JSON value."""
-    from runtime import load_policy_text
-    from policy_lang.errors import PolicyError
+    from rplang.runtime import load_policy_text
+    from rplang.policy_lang.errors import PolicyError
     from tests.robustness.test_fuzz_requests import _at, paths, random_json
 
     rng, done, counts, n = random.Random(seed), 0, {"decided": 0, "refused": 0}, seed
@@ -130,8 +130,8 @@ def values(cases: int, seed: int) -> str:
 
 
 def aputure(cases: int, seed: int) -> str:
-    from runtime import load_policy
-    from runtime.reference import decide as reference_decide
+    from rplang.runtime import load_policy
+    from rplang.runtime.reference import decide as reference_decide
     from tests.robustness.test_aputure_properties import baseline, gen_corpus
 
     policy = load_policy(ROOT / "policies" / "aputure.rpl")

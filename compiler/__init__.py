@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import gc
 
-from policy_lang import parse_policy
+from rplang.policy_lang import parse_policy
 
 from .checker import check_policy
 from .graph import RuleGraph, lower
@@ -32,7 +32,7 @@ def without_garbage_collection():
 
 
 def compile_policy_cached(text: str, filename: str = "<policy>") -> RuleGraph:
-    """`compile_policy`, reusing the checked policy of a text seen before (see `compiler.cache`)."""
+    """`compile_policy`, reusing the checked policy of a text seen before (see `rplang.compiler.cache`)."""
     from . import cache
 
     checked = cache.load(text, filename)

@@ -10,7 +10,7 @@ def is_known(name: str) -> bool:
 
 
 def hint(name: str) -> str:
-    from policy_lang.errors import did_you_mean
+    from rplang.policy_lang.errors import did_you_mean
 
     return did_you_mean(name.upper(), _countries()) or \
         "name a country by its ISO code, like \"US\" (US federal holidays) or \"GB\""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import attrs
 
-from policy_lang.span import Span
+from rplang.policy_lang.span import Span
 
 from . import ir
 from .types import Type

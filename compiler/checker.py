@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime
 
-from policy_lang import ast, limits
-from policy_lang.errors import Diagnostic, PolicyError
-from policy_lang.span import Span
+from rplang.policy_lang import ast, limits
+from rplang.policy_lang.errors import Diagnostic, PolicyError
+from rplang.policy_lang.span import Span
 
 from . import ir
 from . import types as T

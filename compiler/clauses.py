@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from policy_lang.errors import Diagnostic, did_you_mean
-from policy_lang.span import Span
+from rplang.policy_lang.errors import Diagnostic, did_you_mean
+from rplang.policy_lang.span import Span
 
 from . import ir
 from .show import show

@@ -1,5 +1,5 @@
 """The customer-facing policy, rendered from the policy itself: the clause texts, in the order the
-file declares them, with every `{parameter}` shown with its value (see `compiler.clauses`).
+file declares them, with every `{parameter}` shown with its value (see `rplang.compiler.clauses`).
 
 The published document and the engine read the same file, so they cannot disagree: change the
 window in the `.rpl` and the document says the new window. Texts that rules cite inline (`cites

@@ -5,9 +5,9 @@ import datetime
 
 import attrs
 
-from policy_lang import ast
-from policy_lang.errors import Diagnostic, PolicyError, did_you_mean
-from policy_lang.span import Span
+from rplang.policy_lang import ast
+from rplang.policy_lang.errors import Diagnostic, PolicyError, did_you_mean
+from rplang.policy_lang.span import Span
 
 from . import types as T
 from .checked import CheckedPolicy

@@ -13,9 +13,9 @@ import re
 
 import attrs
 
-from policy_lang import ast, limits
-from policy_lang.errors import did_you_mean
-from policy_lang.span import Span
+from rplang.policy_lang import ast, limits
+from rplang.policy_lang.errors import did_you_mean
+from rplang.policy_lang.span import Span
 
 from . import ir
 from . import types as T

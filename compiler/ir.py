@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import attrs
 
-from policy_lang.span import Span
+from rplang.policy_lang.span import Span
 
 from .types import Type
 

@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import attrs
 
-from policy_lang.errors import Diagnostic, PolicyError
-from policy_lang.span import Span
+from rplang.policy_lang.errors import Diagnostic, PolicyError
+from rplang.policy_lang.span import Span
 
 from . import ir
 from . import types as T
@@ -852,7 +852,7 @@ class _Witness:
 
     def _decide(self, request: dict, a, ea, b, eb) -> bool:
         try:
-            from runtime import CompiledPolicy
+            from rplang.runtime import CompiledPolicy
 
             from .graph import lower
 

@@ -15,7 +15,7 @@ import subprocess
 
 import attrs
 
-from policy_lang.errors import RplError
+from rplang.policy_lang.errors import RplError
 
 from . import ir
 from .graph import RuleGraph

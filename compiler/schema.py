@@ -12,7 +12,7 @@ import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from policy_lang import limits
+from rplang.policy_lang import limits
 
 from . import types as T
 from .checked import CheckedPolicy, FieldSpec

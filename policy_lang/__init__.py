@@ -4,7 +4,7 @@ from .span import Source, Span
 
 
 def parse_policy(text: str, filename: str = "<policy>"):
-    """Parse a whole policy file (see `policy_lang.parser`); Lark is imported on first use."""
+    """Parse a whole policy file (see `rplang.policy_lang.parser`); Lark is imported on first use."""
     from .parser import parse_policy as parse
 
     return parse(text, filename)

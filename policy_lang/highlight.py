@@ -6,7 +6,7 @@
 It follows the grammar's words (rpl.lark): the declaration keywords, the words of rules and
 examples, the built-in types, and the literals (dates, durations, percentages, amounts). Quoted
 texts highlight their `{...}` holes as expressions. Pygments must be installed (`pip install
-rpl[highlight]`); rpl itself does not need it.
+rplang[highlight]`); rpl itself does not need it.
 """
 from __future__ import annotations
 

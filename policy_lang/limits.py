@@ -4,7 +4,7 @@ A `.rpl` file is code that someone may hand us, and a request is data from anyon
 compiling and deciding bounded in time, memory and Python stack. The policy's limits are checked
 before the work they protect: the size and the lines before Lark reads the text; nesting, counts
 and numbers on Lark's tree, before our AST is built (building it recurses once per level).
-The request's limits are checked by `runtime.request` as it reads a request.
+The request's limits are checked by `rplang.runtime.request` as it reads a request.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler import compile_policy, compile_policy_cached
+from rplang.compiler import compile_policy, compile_policy_cached
 
 from .decide import Application, CompiledPolicy, Decision
 
@@ -11,7 +11,7 @@ from .decide import Application, CompiledPolicy, Decision
 def load_policy_text(text: str, filename: str = "<policy>", cache: bool = False) -> CompiledPolicy:
     """Compile policy text; raises PolicyError listing every problem.
 
-    With `cache`, a text compiled before is not parsed and checked again (see `compiler.cache`).
+    With `cache`, a text compiled before is not parsed and checked again (see `rplang.compiler.cache`).
     """
     return CompiledPolicy((compile_policy_cached if cache else compile_policy)(text, filename))
 

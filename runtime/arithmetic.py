@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 
-from policy_lang.errors import EvaluationError
+from rplang.policy_lang.errors import EvaluationError
 
 AMOUNTS = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 CENT = Decimal("0.01")

@@ -13,10 +13,10 @@ import datetime
 import operator
 from decimal import Decimal
 
-from compiler import ir
-from compiler import types as T
-from compiler.graph import RuleGraph
-from policy_lang.errors import RequestError, RequestProblem
+from rplang.compiler import ir
+from rplang.compiler import types as T
+from rplang.compiler.graph import RuleGraph
+from rplang.policy_lang.errors import RequestError, RequestProblem
 
 from . import arithmetic
 from .generated import Constants, quoted

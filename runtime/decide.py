@@ -6,11 +6,11 @@ import json
 
 import attrs
 
-from compiler import types as T
-from compiler import without_garbage_collection
-from compiler.checked import CheckedOutput
-from compiler.graph import RuleGraph, RuleNode
-from policy_lang.errors import EvaluationError, RplError
+from rplang.compiler import types as T
+from rplang.compiler import without_garbage_collection
+from rplang.compiler.checked import CheckedOutput
+from rplang.compiler.graph import RuleGraph, RuleNode
+from rplang.policy_lang.errors import EvaluationError, RplError
 
 from . import explain
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth

@@ -8,11 +8,11 @@ import datetime
 import operator
 from typing import Callable
 
-from compiler import ir
-from compiler import types as T
-from compiler.calendars import BusinessCalendar
-from compiler.graph import RuleGraph
-from policy_lang.errors import RequestError, RequestProblem
+from rplang.compiler import ir
+from rplang.compiler import types as T
+from rplang.compiler.calendars import BusinessCalendar
+from rplang.compiler.graph import RuleGraph
+from rplang.policy_lang.errors import RequestError, RequestProblem
 
 from . import arithmetic
 from .request import PATH_KEY

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from compiler import ir
-from compiler import types as T
-from policy_lang.errors import RplError
+from rplang.compiler import ir
+from rplang.compiler import types as T
+from rplang.policy_lang.errors import RplError
 
-from compiler.show import formatter as show_formatter
+from rplang.compiler.show import formatter as show_formatter
 
 from .arithmetic import add, minus
 from .request import PATH_KEY
@@ -264,8 +264,8 @@ def computation(decision: "Decision") -> dict:
 
 def terms(decision: "Decision") -> list[dict]:
     """Which version of the policy and which dated values decided, and why: one entry each."""
-    from compiler.clauses import describe_period
-    from compiler.show import show
+    from rplang.compiler.clauses import describe_period
+    from rplang.compiler.show import show
 
     policy, checked = decision.policy, decision.policy.checked
     entries = []

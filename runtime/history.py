@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from policy_lang.errors import Diagnostic, EvaluationError, PolicyError
+from rplang.policy_lang.errors import Diagnostic, EvaluationError, PolicyError
 
 from .decide import CompiledPolicy, Decision
 from .evaluate import Env
@@ -84,7 +84,7 @@ class PolicyHistory:
 
 def _start(version: CompiledPolicy):
     """The start of a version's file, to say which file a problem is about."""
-    from policy_lang.span import Span
+    from rplang.policy_lang.span import Span
 
     span = next((r.span for r in version.checked.rules if r.span is not None), None)
     return Span(span.source, 0, 0) if span is not None else None

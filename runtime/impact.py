@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import attrs
 
-from policy_lang.errors import RequestError
+from rplang.policy_lang.errors import RequestError
 
 from .decide import CompiledPolicy
 
@@ -79,7 +79,7 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3)
 
 
 def _is_money(t) -> bool:
-    from compiler import types as T
+    from rplang.compiler import types as T
 
     return (t.inner if isinstance(t, T.OptionalType) else t) in (T.MONEY,)
 

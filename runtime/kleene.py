@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import threading
 
-from compiler import ir
-from compiler import types as T
-from compiler.graph import RuleGraph
-from policy_lang.errors import RequestError, RequestProblem, RplError
+from rplang.compiler import ir
+from rplang.compiler import types as T
+from rplang.compiler.graph import RuleGraph
+from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 
 from .evaluate import Evaluator, _remembered, _uses_bound
 from .request import PATH_KEY, UNKNOWN

@@ -34,11 +34,11 @@ from decimal import (ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionB
 
 import attrs
 
-from compiler import ir
-from compiler import types as T
-from compiler.calendars import BusinessCalendar
-from compiler.checked import CheckedPolicy, CheckedRule
-from policy_lang.errors import EvaluationError, RequestError, RequestProblem
+from rplang.compiler import ir
+from rplang.compiler import types as T
+from rplang.compiler.calendars import BusinessCalendar
+from rplang.compiler.checked import CheckedPolicy, CheckedRule
+from rplang.policy_lang.errors import EvaluationError, RequestError, RequestProblem
 
 from .request import PATH_KEY
 

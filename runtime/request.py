@@ -11,10 +11,10 @@ import re
 from decimal import Decimal
 from typing import Callable
 
-from compiler import types as T
-from compiler.checked import FieldSpec
-from policy_lang import limits
-from policy_lang.errors import RequestError, RequestProblem, did_you_mean
+from rplang.compiler import types as T
+from rplang.compiler.checked import FieldSpec
+from rplang.policy_lang import limits
+from rplang.policy_lang.errors import RequestError, RequestProblem, did_you_mean
 
 from .generated import Constants, quoted
 
@@ -52,7 +52,7 @@ class _Unknown:
         return "UNKNOWN"
 
     def _used(self, *args):
-        from policy_lang.errors import EvaluationError
+        from rplang.policy_lang.errors import EvaluationError
 
         raise EvaluationError("a fact that is not known yet was used to decide")
 

@@ -35,8 +35,8 @@ import weakref
 
 import attrs
 
-from compiler import types as T
-from policy_lang.errors import EvaluationError
+from rplang.compiler import types as T
+from rplang.policy_lang.errors import EvaluationError
 
 from . import explain
 from .decide import Application, CompiledPolicy, Decision

@@ -6,8 +6,8 @@ import datetime
 import itertools
 import math
 
-from compiler import ir
-from compiler import types as T
+from rplang.compiler import ir
+from rplang.compiler import types as T
 
 from . import explain
 from .kleene import FAILURES, KleeneEnv, Unknown, facts_of, unknown_in

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import attrs
 
-from compiler.examples import CheckedExample, check_examples
-from policy_lang import ast, parse_policy
-from policy_lang.errors import PolicyError, RequestError, RplError
+from rplang.compiler.examples import CheckedExample, check_examples
+from rplang.policy_lang import ast, parse_policy
+from rplang.policy_lang.errors import PolicyError, RequestError, RplError
 
 from . import load_policy_text
 from .decide import CompiledPolicy, Decision
@@ -75,7 +75,7 @@ def load_suite(path: Path) -> Suite:
         others = [d for d in parsed.declarations if isinstance(d, ast.Example)]
         strays = [d for d in parsed.declarations if not isinstance(d, ast.Example)]
         if strays:
-            from policy_lang.errors import Diagnostic
+            from rplang.policy_lang.errors import Diagnostic
 
             raise PolicyError([Diagnostic("RPL013", "an examples file holds only examples", strays[0].span,
                                           f"move this declaration to {path.name}")])
@@ -189,7 +189,7 @@ def coverage(suite: Suite, results: list[ExampleResult]) -> list[RuleCoverage]:
 
 
 def _always_true(condition) -> bool:
-    from compiler import ir
+    from rplang.compiler import ir
 
     return isinstance(condition, ir.Const) and condition.value is True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 from decimal import MAX_PREC, ROUND_HALF_UP, Context, Decimal
 
-from compiler import types as T
+from rplang.compiler import types as T
 
 CENT = Decimal("0.01")
 # Rounding to the cent must keep every digit: in the default context (28 digits) it fails on

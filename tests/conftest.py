@@ -29,6 +29,6 @@ def load_benchmark(name: str):
 
 @pytest.fixture(scope="session")
 def aputure():
-    from runtime import load_policy
+    from rplang.runtime import load_policy
 
     return load_policy(APUTURE)

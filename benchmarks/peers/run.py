@@ -42,7 +42,7 @@ for path in (str(ROOT), str(BENCH), str(HERE)):
 import gen_corpus  # noqa: E402
 from engines import FULL, PEERS  # noqa: E402
 from marshalling import REASONS  # noqa: E402
-from runtime import load_policy  # noqa: E402
+from rplang.runtime import load_policy  # noqa: E402
 
 AMOUNTS = ("refund", "restocking_fee", "free_items_deduction")
 
@@ -84,7 +84,7 @@ def verify(peers, full, eligibility, requests, what: str) -> None:
             if diff:
                 problems.append((peer.name, diff, request))
     if problems:
-        print(f"DISAGREEMENT: {len(problems)} decision(s) differ from rpl; no timing is done.")
+        print(f"DISAGREEMENT: {len(problems)} decision(s) differ from rplang; no timing is done.")
         shown = {}
         for name, diff, request in problems:
             shown[name] = shown.get(name, 0) + 1

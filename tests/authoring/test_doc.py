@@ -5,9 +5,9 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from compiler.document import render_html, render_markdown, sections
-from rpl.cli import cli
-from runtime import load_policy, load_policy_text
+from rplang.compiler.document import render_html, render_markdown, sections
+from rplang.cli import cli
+from rplang.runtime import load_policy, load_policy_text
 from tests.conftest import APUTURE, POLICIES
 
 POLICY_NAMES = ["aputure", "electronics"]

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler import compile_policy
-from policy_lang import PolicyError, parse_policy
-from policy_lang import format as fmt_module
-from policy_lang.format import FormatterBug, format_policy
-from rpl.cli import cli
-from runtime import load_policy_text
+from rplang.compiler import compile_policy
+from rplang.policy_lang import PolicyError, parse_policy
+from rplang.policy_lang import format as fmt_module
+from rplang.policy_lang.format import FormatterBug, format_policy
+from rplang.cli import cli
+from rplang.runtime import load_policy_text
 from tests.conftest import POLICIES
 
 CASES = sorted((Path(__file__).parent / "fmt_cases").glob("*.rpl"))

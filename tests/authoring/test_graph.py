@@ -5,9 +5,9 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from compiler import render_graph
-from rpl.cli import cli
-from runtime import load_policy
+from rplang.compiler import render_graph
+from rplang.cli import cli
+from rplang.runtime import load_policy
 from tests.conftest import POLICIES
 
 POLICY_NAMES = ["aputure", "electronics"]

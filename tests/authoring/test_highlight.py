@@ -5,7 +5,7 @@ import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error, Token
 
-from policy_lang.highlight import RplLexer
+from rplang.policy_lang.highlight import RplLexer
 from tests.authoring.textmate import Grammar
 from tests.conftest import POLICIES, ROOT
 

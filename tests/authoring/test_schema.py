@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from compiler.schema import decision_schema, request_schema
-from policy_lang.errors import RequestError
-from rpl.cli import cli
-from runtime import load_policy, load_policy_text
+from rplang.compiler.schema import decision_schema, request_schema
+from rplang.policy_lang.errors import RequestError
+from rplang.cli import cli
+from rplang.runtime import load_policy, load_policy_text
 from tests.conftest import POLICIES
 
 POLICY_NAMES = ["aputure", "electronics"]

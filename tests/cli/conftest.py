@@ -1,4 +1,4 @@
-"""Running `rpl`: in-process through `rpl.cli.main` (fast, exact exit codes), or as a subprocess
+"""Running `rpl`: in-process through `rplang.cli.main` (fast, exact exit codes), or as a subprocess
 (the installed script, for what only a real process shows: tracebacks, stdin bytes)."""
 import os
 import shutil
@@ -10,7 +10,7 @@ import attrs
 import pytest
 from click.testing import CliRunner
 
-from rpl.cli import main
+from rplang.cli import main
 
 
 @attrs.frozen
@@ -43,7 +43,7 @@ def _rpl_script() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("rpl")
-    return [found] if found else [sys.executable, "-c", "from rpl.cli import main; main()"]
+    return [found] if found else [sys.executable, "-c", "from rplang.cli import main; main()"]
 
 
 RPL = _rpl_script()

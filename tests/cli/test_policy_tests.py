@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from policy_lang.errors import PolicyError
-from runtime.testing import coverage, coverage_percent, load_suite, run_suite
+from rplang.policy_lang.errors import PolicyError
+from rplang.runtime.testing import coverage, coverage_percent, load_suite, run_suite
 
 SHOP = '''policy "Shop"
 currency USD
@@ -54,7 +54,7 @@ example "an exchange refunds nothing":
 
 
 def _rpl(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "rpl.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "rplang.cli", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd)
 
 

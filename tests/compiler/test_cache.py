@@ -1,8 +1,8 @@
 """The compiled-policy cache: a policy seen before is not parsed again, and decides the same."""
 import json
 
-from compiler import cache, compile_policy, compile_policy_cached
-from runtime.decide import CompiledPolicy
+from rplang.compiler import cache, compile_policy, compile_policy_cached
+from rplang.runtime.decide import CompiledPolicy
 from tests.conftest import APUTURE, APUTURE_REQUESTS
 
 

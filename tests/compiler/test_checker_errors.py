@@ -1,8 +1,8 @@
 """The checker: one mistake gives one error, at the offending text, with what to write instead."""
 import pytest
 
-from compiler import compile_policy
-from policy_lang import PolicyError
+from rplang.compiler import compile_policy
+from rplang.policy_lang import PolicyError
 
 HEAD = '''
 policy "Checker"

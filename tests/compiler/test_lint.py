@@ -3,8 +3,8 @@ import textwrap
 
 import pytest
 
-from compiler import compile_policy
-from compiler.lint import check_policy_text, lint_policy
+from rplang.compiler import compile_policy
+from rplang.compiler.lint import check_policy_text, lint_policy
 from tests.conftest import APUTURE
 
 HEAD = '''

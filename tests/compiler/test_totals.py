@@ -1,8 +1,8 @@
 """A total output is the sum of what rules add: it has no default to start from."""
 import pytest
 
-from compiler import compile_policy
-from policy_lang.errors import PolicyError
+from rplang.compiler import compile_policy
+from rplang.policy_lang.errors import PolicyError
 
 
 def test_a_default_on_a_total_is_refused_where_it_is_written():

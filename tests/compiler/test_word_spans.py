@@ -4,8 +4,8 @@ from __future__ import annotations
 import random
 import re
 
-from compiler.expressions import _find_word, name_span, word_span
-from policy_lang.span import Source, Span
+from rplang.compiler.expressions import _find_word, name_span, word_span
+from rplang.policy_lang.span import Source, Span
 
 
 def _regex(text: str, word: str, start: int, end: int) -> int:

@@ -3,7 +3,7 @@ every refusal reported, and the window and the fee each a one-line edit of the p
 """
 import json
 
-from runtime import load_policy_text
+from rplang.runtime import load_policy_text
 from tests.conftest import APUTURE, APUTURE_REQUESTS
 
 EXPECTED = json.loads((APUTURE_REQUESTS / "expected.json").read_text())

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from runtime import load_policy
+from rplang.runtime import load_policy
 from tests.conftest import POLICIES
 
 CASES = [(policy_file, name)

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from policy_lang.errors import EvaluationError, PolicyError
-from runtime import load_policy, load_policy_text
-from runtime.history import load_history
+from rplang.policy_lang.errors import EvaluationError, PolicyError
+from rplang.runtime import load_policy, load_policy_text
+from rplang.runtime.history import load_history
 from tests.conftest import APUTURE, APUTURE_REQUESTS, POLICIES, ROOT
 
 HOLIDAYS = POLICIES / "aputure_holidays.rpl"
@@ -87,7 +87,7 @@ def test_as_of_answers_what_if(holidays):
 
 def test_as_of_on_the_command_line():
     path = APUTURE_REQUESTS / "00-semantics-example.json"
-    run = [sys.executable, "-m", "rpl.cli", "eval", str(HOLIDAYS), str(path)]
+    run = [sys.executable, "-m", "rplang.cli", "eval", str(HOLIDAYS), str(path)]
     before = json.loads(subprocess.run(run, capture_output=True, text=True, cwd=ROOT).stdout)
     after = json.loads(subprocess.run(run + ["--as-of", "2026-03-05"], capture_output=True, text=True,
                                       cwd=ROOT).stdout)
@@ -181,7 +181,7 @@ def test_a_folder_of_versions_on_the_command_line(versions):
     path = tmp_request = versions / "request.json"
     tmp_request.write_text(json.dumps(_request(purchase_date="2026-07-01", delivery_date="2026-07-02",
                                                request_date="2026-07-20")))
-    run = [sys.executable, "-m", "rpl.cli"]
+    run = [sys.executable, "-m", "rplang.cli"]
     checked = subprocess.run(run + ["check", str(versions)], capture_output=True, text=True, cwd=ROOT)
     assert checked.returncode == 0, checked.stderr
     result = subprocess.run(run + ["explain", str(versions), str(path)], capture_output=True, text=True, cwd=ROOT)
@@ -195,7 +195,7 @@ def test_a_folder_of_versions_on_the_command_line(versions):
 def test_rpl_diff_compares_two_versions(versions, tmp_path):
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text((POLICIES / "aputure" / "corpus.jsonl").read_text())
-    result = subprocess.run([sys.executable, "-m", "rpl.cli", "diff", str(versions / "2026-01.rpl"),
+    result = subprocess.run([sys.executable, "-m", "rplang.cli", "diff", str(versions / "2026-01.rpl"),
                              str(versions / "2026-07.rpl"), "--requests", str(corpus), "--format", "json"],
                             capture_output=True, text=True, cwd=ROOT)
     report = json.loads(result.stdout)
@@ -231,7 +231,7 @@ def test_a_day_in_a_range_of_dates(day, outcome):
 
 
 def test_a_day_in_a_range_agrees_with_the_reference_and_the_residual_evaluator():
-    from runtime.reference import decide as reference_decide
+    from rplang.runtime.reference import decide as reference_decide
 
     policy = load_policy_text(SEASON.replace("purchase_date: date", "purchase_date: date at checkout"), "s.rpl")
     for day in ("2026-11-14", "2026-11-15", "2026-12-31", "2027-01-01"):

@@ -2,7 +2,7 @@
 
 Change a policy, run pytest, read which requests changed and how; accept with `--snapshot-update`.
 """
-from rpl.pytest_plugin import snapshot_requests
+from rplang.pytest_plugin import snapshot_requests
 
 test_aputure = snapshot_requests("../../policies/aputure.rpl", "../../policies/aputure/requests")
 test_electronics = snapshot_requests("../../policies/electronics.rpl", "../../policies/electronics/requests")

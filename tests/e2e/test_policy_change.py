@@ -30,7 +30,7 @@ def _late_by_14_days(name):
 
 
 def _rpl(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "rpl.cli", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "rplang.cli", *args], capture_output=True, text=True, cwd=cwd)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_rpl_diff_names_exactly_the_requests_that_change(tmp_path, widened):
 
 
 def _other_refusal(name):
-    from runtime import load_policy
+    from rplang.runtime import load_policy
     decision = load_policy(APUTURE).decide(json.loads((APUTURE_REQUESTS / name).read_text()))
     return any(a.rule.rule.name != "window" and a.rule.rule.outcome == "refuse" for a in decision.applied)
 
@@ -89,7 +89,7 @@ def test_snapshot_tests_fail_with_a_readable_diff_then_accept(tmp_path):
     policy = project / "aputure.rpl"
     policy.write_text(APUTURE.read_text())
     (project / "test_decisions.py").write_text(
-        "from rpl.pytest_plugin import snapshot_requests\n"
+        "from rplang.pytest_plugin import snapshot_requests\n"
         "test_aputure = snapshot_requests('aputure.rpl', 'requests')\n")
 
     def pytest_run(*args):

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from policy_lang import PolicyError, parse_policy
-from policy_lang import ast as A
+from rplang.policy_lang import PolicyError, parse_policy
+from rplang.policy_lang import ast as A
 
 
 def decls(text: str) -> tuple:

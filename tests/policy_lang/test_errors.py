@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from policy_lang import Diagnostic, PolicyError, Source, Span, parse_policy
+from rplang.policy_lang import Diagnostic, PolicyError, Source, Span, parse_policy
 
 
 def problems(text: str, name: str = "t.rpl") -> tuple[Diagnostic, ...]:

@@ -10,9 +10,9 @@ import attrs
 import pytest
 from lark import Lark
 
-from policy_lang import limits, parser
-from policy_lang.errors import PolicyError
-from policy_lang.span import Source, Span
+from rplang.policy_lang import limits, parser
+from rplang.policy_lang.errors import PolicyError
+from rplang.policy_lang.span import Source, Span
 
 from ..conftest import POLICIES, ROOT, load_benchmark
 

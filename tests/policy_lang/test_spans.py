@@ -2,8 +2,8 @@
 import attrs
 import pytest
 
-from policy_lang import Source, Span, parse_policy
-from policy_lang import ast as A
+from rplang.policy_lang import Source, Span, parse_policy
+from rplang.policy_lang import ast as A
 
 TEXT = (
     'policy "P"\n'                                   # line 1

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from runtime import load_policy_text
-from runtime.kleene import KleeneEnv, Unknown
-from runtime.residual import _kleene
+from rplang.runtime import load_policy_text
+from rplang.runtime.kleene import KleeneEnv, Unknown
+from rplang.runtime.residual import _kleene
 
 from ..conftest import APUTURE_REQUESTS
 

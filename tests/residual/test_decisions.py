@@ -2,8 +2,8 @@
 to (combined by the policy's own rules), ranges, deadlines, and decisions that are already final."""
 import pytest
 
-import runtime.residual as residual
-from runtime import load_policy_text
+import rplang.runtime.residual as residual
+from rplang.runtime import load_policy_text
 
 POLICY = '''policy "shop"
 currency USD

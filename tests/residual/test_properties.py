@@ -17,8 +17,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-import runtime.residual as residual
-from policy_lang.errors import EvaluationError
+import rplang.runtime.residual as residual
+from rplang.policy_lang.errors import EvaluationError
 
 from ..conftest import ROOT, load_benchmark
 from .conftest import INSPECTION
@@ -160,7 +160,7 @@ def test_dated_parameters_too(case):
 def _holidays():
     global _HOLIDAYS
     if _HOLIDAYS is None:
-        from runtime import load_policy
+        from rplang.runtime import load_policy
 
         _HOLIDAYS = load_policy(HOLIDAYS)
     return _HOLIDAYS

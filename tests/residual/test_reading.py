@@ -5,10 +5,10 @@ import pickle
 
 import pytest
 
-from policy_lang import parse_policy
-from policy_lang.errors import EvaluationError, RequestError
-from runtime import load_policy_text
-from runtime.request import UNKNOWN
+from rplang.policy_lang import parse_policy
+from rplang.policy_lang.errors import EvaluationError, RequestError
+from rplang.runtime import load_policy_text
+from rplang.runtime.request import UNKNOWN
 
 from .conftest import EXAMPLE, before_inspection
 

@@ -1,6 +1,6 @@
 """A field of the request itself (not of a record) given only `when` a fact is true, and known
 only at a later stage: the residual decision guards it as the ordinary one does."""
-from runtime import load_policy_text
+from rplang.runtime import load_policy_text
 
 POLICY = '''outcomes:
   refuse "REFUSED"

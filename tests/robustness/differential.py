@@ -14,10 +14,10 @@ import re
 import types
 from dataclasses import dataclass, field
 
-from policy_lang.errors import PolicyError, RequestError, RplError
-from runtime import load_policy_text
-from runtime.reference import decide as reference_decide
-from runtime.reference import element_key
+from rplang.policy_lang.errors import PolicyError, RequestError, RplError
+from rplang.runtime import load_policy_text
+from rplang.runtime.reference import decide as reference_decide
+from rplang.runtime.reference import element_key
 
 
 class Disagreement(AssertionError):

@@ -11,8 +11,8 @@ import random
 import re
 import time
 
-from policy_lang.errors import PolicyError, RequestError, RplError
-from runtime import load_policy_text
+from rplang.policy_lang.errors import PolicyError, RequestError, RplError
+from rplang.runtime import load_policy_text
 
 from ..conftest import POLICIES
 

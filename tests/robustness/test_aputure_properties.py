@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime import load_policy
-from runtime.reference import decide as reference_decide
+from rplang.runtime import load_policy
+from rplang.runtime.reference import decide as reference_decide
 
 from ..conftest import APUTURE, load_benchmark
 from .conftest import FUZZ_CASES, quick

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime import load_policy
-from runtime.reference import decide as reference_decide
+from rplang.runtime import load_policy
+from rplang.runtime.reference import decide as reference_decide
 
 from ..conftest import APUTURE_REQUESTS, POLICIES
 from .conftest import FUZZ_CASES, quick

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_lang import limits
-from policy_lang.errors import PolicyError
-from runtime import load_policy_text
+from rplang.policy_lang import limits
+from rplang.policy_lang.errors import PolicyError
+from rplang.runtime import load_policy_text
 
 from .conftest import FUZZ_CASES, quick
 from .fuzzing import SEEDS, compile_or_refuse, mutate, random_policy_text, token_soup

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_lang import limits
-from policy_lang.errors import RequestError
-from runtime import load_policy_text
+from rplang.policy_lang import limits
+from rplang.policy_lang.errors import RequestError
+from rplang.runtime import load_policy_text
 
 from .conftest import FUZZ_CASES, quick
 from .fuzzing import decide_or_refuse

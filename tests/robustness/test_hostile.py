@@ -16,11 +16,11 @@ from pathlib import Path
 import attrs
 import pytest
 
-from compiler import ir
-from compiler.graph import lower
-from policy_lang.errors import PolicyError
-from runtime import load_policy_text
-from runtime.decide import CompiledPolicy
+from rplang.compiler import ir
+from rplang.compiler.graph import lower
+from rplang.policy_lang.errors import PolicyError
+from rplang.runtime import load_policy_text
+from rplang.runtime.decide import CompiledPolicy
 
 from ..conftest import ROOT
 from .differential import Tally, audit_generated_code, compare
@@ -57,7 +57,7 @@ def warm_up() -> None:
     calendars, the explainer) is no concern of a policy's."""
     import json
 
-    from runtime import load_policy
+    from rplang.runtime import load_policy
 
     policy = load_policy(ROOT / "policies" / "aputure.rpl")
     for line in (ROOT / "policies" / "aputure" / "corpus.jsonl").read_text().splitlines()[:60]:

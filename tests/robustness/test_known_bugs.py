@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from compiler import compile_policy
-from policy_lang import limits
-from policy_lang.errors import PolicyError, RplError
-from runtime import load_policy_text
-from runtime.reference import decide as reference_decide
+from rplang.compiler import compile_policy
+from rplang.policy_lang import limits
+from rplang.policy_lang.errors import PolicyError, RplError
+from rplang.runtime import load_policy_text
+from rplang.runtime.reference import decide as reference_decide
 
 OUTCOMES = 'outcomes:\n  refuse "REFUSED"\n  approve "APPROVED"\noutput outcome\n'
 
@@ -30,7 +30,7 @@ def _decides_or_refuses(policy, request):
 
 
 def test_a_duration_before_a_stray_word():
-    from policy_lang import parse_policy
+    from rplang.policy_lang import parse_policy
 
     with pytest.raises(PolicyError):
         parse_policy("let x = 30 days u\n")  # ValueError: invalid literal for int(): '30 days'
@@ -154,7 +154,7 @@ def test_nested_loops_over_a_long_list_are_refused_in_time():
 
 
 def test_parsing_reads_and_writes_nothing_in_the_temp_directory(tmp_path, monkeypatch):
-    from policy_lang import parser
+    from rplang.policy_lang import parser
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     parser._lark.cache_clear()

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from policy_lang import limits
-from policy_lang.errors import PolicyError, RequestError
-from runtime import load_policy_text
-from runtime.reference import decide as reference_decide
+from rplang.policy_lang import limits
+from rplang.policy_lang.errors import PolicyError, RequestError
+from rplang.runtime import load_policy_text
+from rplang.runtime.reference import decide as reference_decide
 
 from .differential import audit_generated_code, compiled_result, reference_result
 

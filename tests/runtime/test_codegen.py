@@ -4,9 +4,9 @@ import itertools
 
 import pytest
 
-from policy_lang.errors import EvaluationError, RequestError
-from runtime import load_policy_text
-from runtime import reference
+from rplang.policy_lang.errors import EvaluationError, RequestError
+from rplang.runtime import load_policy_text
+from rplang.runtime import reference
 
 POLICY = '''
 policy "Codegen"

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from runtime import load_policy_text
-from runtime.values import money_text
+from rplang.runtime import load_policy_text
+from rplang.runtime.values import money_text
 from tests.conftest import APUTURE_REQUESTS
 from tests.runtime.test_rules import LINE_A, LINE_B, PLAIN, POLICY
 

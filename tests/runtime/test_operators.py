@@ -7,8 +7,8 @@ from functools import lru_cache
 
 import pytest
 
-from policy_lang.errors import PolicyError, RequestError, RplError
-from runtime import load_policy_text
+from rplang.policy_lang.errors import PolicyError, RequestError, RplError
+from rplang.runtime import load_policy_text
 
 HEAD = '''policy "operators"
 currency USD

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from hypothesis import given, strategies as st
 
-import runtime.codegen as codegen
-from runtime import load_policy_text
-from runtime.ranges import RangeIndex, pieces_covered
+import rplang.runtime.codegen as codegen
+from rplang.runtime import load_policy_text
+from rplang.runtime.ranges import RangeIndex, pieces_covered
 
 
 # ---- the index itself ---------------------------------------------------------------------------

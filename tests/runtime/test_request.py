@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from policy_lang.errors import RequestError, RequestProblem
-from runtime import load_policy_text
-from runtime.request import MAX_LIST, MAX_TEXT
+from rplang.policy_lang.errors import RequestError, RequestProblem
+from rplang.runtime import load_policy_text
+from rplang.runtime.request import MAX_LIST, MAX_TEXT
 from tests.conftest import APUTURE_REQUESTS
 
 BASE = json.loads((APUTURE_REQUESTS / "00-semantics-example.json").read_text())

@@ -17,11 +17,11 @@ from decimal import Decimal
 
 import pytest
 
-from compiler import types as T
-from policy_lang import limits
-from policy_lang.errors import RequestError
-from runtime import load_policy, load_policy_text
-from runtime.request import _UNUSUAL, PATH_KEY, RequestReader, fast_source
+from rplang.compiler import types as T
+from rplang.policy_lang import limits
+from rplang.policy_lang.errors import RequestError
+from rplang.runtime import load_policy, load_policy_text
+from rplang.runtime.request import _UNUSUAL, PATH_KEY, RequestReader, fast_source
 from tests.conftest import APUTURE, POLICIES, load_benchmark
 from tests.robustness.differential import FORBIDDEN
 

@@ -1,9 +1,9 @@
 """Rules looked up by the value they test decide exactly as rules tried one by one."""
 import pytest
 
-import runtime.codegen as codegen
-from policy_lang.errors import RequestError
-from runtime import load_policy_text
+import rplang.runtime.codegen as codegen
+from rplang.policy_lang.errors import RequestError
+from rplang.runtime import load_policy_text
 
 SKU_POLICY = '''
 policy "Per-SKU fees"

@@ -2,7 +2,7 @@
 `overrides`, totals with a floor, set outputs and their defaults."""
 import pytest
 
-from runtime import load_policy_text
+from rplang.runtime import load_policy_text
 
 POLICY = '''policy "combination"
 currency USD

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from runtime import load_policy
+from rplang.runtime import load_policy
 from tests.conftest import APUTURE, APUTURE_REQUESTS
 
 THREADS = 8

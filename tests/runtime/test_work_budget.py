@@ -1,9 +1,9 @@
 """A decision that would look through lists inside lists too long is refused, not left to hang."""
 import pytest
 
-from policy_lang.errors import EvaluationError
-from runtime import load_policy_text
-from runtime.decide import WORK_BUDGET
+from rplang.policy_lang.errors import EvaluationError
+from rplang.runtime import load_policy_text
+from rplang.runtime.decide import WORK_BUDGET
 
 PAIRS = '''outcomes:
   refuse "REFUSED"

@@ -1,6 +1,6 @@
 """`rpl fmt`, `rpl graph`, `rpl schema` and `rpl doc`: tools for writing and publishing a policy.
 
-Exit codes, as in rpl.cli: 0 done, 1 a policy error (or, for `fmt --check`, a file not
+Exit codes, as in rplang.cli: 0 done, 1 a policy error (or, for `fmt --check`, a file not
 formatted), 2 a request error; and 69 when a program it needs (Graphviz) is not installed,
 70 when the formatter finds it would change a policy's meaning (a bug: the file is left as is).
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-# Not imported from rpl.cli: rpl.cli imports this module to register its commands.
+# Not imported from rplang.cli: rplang.cli imports this module to register its commands.
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST = 0, 1, 2
 EXIT_UNAVAILABLE, EXIT_SOFTWARE = 69, 70
 
@@ -24,7 +24,7 @@ def register(cli: click.Group) -> None:
 
 
 def _load(path: str):
-    from rpl.cli import _load as load
+    from rplang.cli import _load as load
 
     return load(path)
 
@@ -44,8 +44,8 @@ def _write(text: str, output: str | None) -> None:
               help="change nothing; show a diff and exit 1 if a file is not formatted (for CI)")
 def fmt(files, check):
     """Rewrite FILES (.rpl files or folders of them; - for stdin) in the canonical layout."""
-    from policy_lang.errors import PolicyError
-    from policy_lang.format import FormatterBug, format_policy
+    from rplang.policy_lang.errors import PolicyError
+    from rplang.policy_lang.format import FormatterBug, format_policy
 
     paths = _policy_files(files)
     changed = unchanged = 0
@@ -118,13 +118,13 @@ def _count(n: int, word: str) -> str:
 @click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 def graph(policy, fmt, request, output):
     """Draw the rule graph of POLICY: inputs, parameters, values, conditions, rules, outputs."""
-    from compiler import render_graph
-    from policy_lang.errors import RplError
+    from rplang.compiler import render_graph
+    from rplang.policy_lang.errors import RplError
 
     compiled = _load(policy)
     path = None
     if request is not None:
-        from rpl.cli import _read_request_text
+        from rplang.cli import _read_request_text
 
         try:
             path = render_graph.decision_path(compiled.decide_json(_read_request_text(request)))
@@ -154,7 +154,7 @@ def graph(policy, fmt, request, output):
 @click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 def schema(policy, decision, output):
     """Print the JSON Schema (draft 2020-12) of POLICY's requests, or of its decisions."""
-    from compiler.schema import decision_schema, request_schema
+    from rplang.compiler.schema import decision_schema, request_schema
 
     checked = _load(policy).checked
     document = decision_schema(checked) if decision else request_schema(checked)
@@ -170,7 +170,7 @@ def schema(policy, decision, output):
 @click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 def doc(policy, fmt, output):
     """Render POLICY's customer-facing text: its clauses, with the parameters' values filled in."""
-    from compiler.document import render_html, render_markdown
+    from rplang.compiler.document import render_html, render_markdown
 
     checked = _load(policy).checked
     _write(render_markdown(checked) if fmt == "markdown" else render_html(checked), output)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
+from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 
 from .stream import can_fork, decide_stream, error_json
 
@@ -26,10 +26,10 @@ def _fail_policy(error: PolicyError) -> None:
 
 def _load(path: str):
     """A policy file, or a folder of its versions (each with `effective DATE`) as one history."""
-    from runtime import load_policy_text
+    from rplang.runtime import load_policy_text
 
     if Path(path).is_dir():
-        from runtime.history import load_history
+        from rplang.runtime.history import load_history
 
         try:
             return load_history(path)
@@ -76,7 +76,7 @@ def check(policies, fmt, strict):
     """
     import attrs
 
-    from compiler.lint import check_policy_text
+    from rplang.compiler.lint import check_policy_text
 
     diagnostics: list[Diagnostic] = []
     for path in policies:
@@ -111,8 +111,8 @@ def check(policies, fmt, strict):
 
 
 def _check_versions(folder: str) -> list[Diagnostic]:
-    from compiler.lint import check_policy_text
-    from runtime.history import load_history
+    from rplang.compiler.lint import check_policy_text
+    from rplang.runtime.history import load_history
 
     found = []
     for version in sorted(Path(folder).glob("*.rpl")):
@@ -238,10 +238,10 @@ def explain(policy, request, partial, as_of):
 # Each line registers one command group of another module (keep one line per module).
 # (registrations)
 def _register_commands() -> None:
-    from rpl import policy_ci
+    from rplang import policy_ci
 
     policy_ci.register(cli)
-    from rpl import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
+    from rplang import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
 
 
 _register_commands()

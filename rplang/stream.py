@@ -10,7 +10,7 @@ import collections
 import json
 import sys
 
-from policy_lang.errors import RequestError, RequestProblem, RplError
+from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 
 BLOCK = 256  # lines a worker decides at a time: enough to make passing them on cheap
 IN_FLIGHT = 3  # blocks per worker given out and not yet written

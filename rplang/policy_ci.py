@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from policy_lang.errors import PolicyError
+from rplang.policy_lang.errors import PolicyError
 
-# Exit codes, as in rpl.cli (not imported from there: rpl.cli imports this module).
+# Exit codes, as in rplang.cli (not imported from there: rplang.cli imports this module).
 EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 64
 
 
@@ -22,7 +22,7 @@ EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 64
               help="fail when fewer than PCT% of the rules are covered both ways")
 def test_command(paths, show_coverage, fail_under):
     """Run the examples of every policy under PATHS (default: policies/ or .)."""
-    from runtime.testing import coverage, coverage_percent, coverage_text, failure_text, find_policies, \
+    from rplang.runtime.testing import coverage, coverage_percent, coverage_text, failure_text, find_policies, \
         load_suite, run_suite
 
     if not paths:
@@ -94,8 +94,8 @@ def _policy_text(spec: str) -> tuple[str, str]:
 @click.option("--show", default=3, show_default=True, help="how many changed requests to show in full")
 def diff_command(old, new, requests_file, fmt, show):
     """Decide every request under OLD and NEW and report what changes. OLD may be git:REV:path."""
-    from runtime import load_policy_text
-    from runtime.impact import compare, impact_text
+    from rplang.runtime import load_policy_text
+    from rplang.runtime.impact import compare, impact_text
 
     policies = []
     for spec in (old, new):

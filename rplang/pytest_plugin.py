@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from policy_lang.errors import PolicyError
+from rplang.policy_lang.errors import PolicyError
 
 
 def pytest_collect_file(file_path: Path, parent):
-    from runtime.testing import EXAMPLES_FILE
+    from rplang.runtime.testing import EXAMPLES_FILE
 
     if file_path.suffix == ".rpl" and file_path.name != EXAMPLES_FILE and _has_examples(file_path):
         return PolicyFile.from_parent(parent, path=file_path)
@@ -38,7 +38,7 @@ class PolicyFile(pytest.File):
     """A policy file: one test item per example."""
 
     def collect(self):
-        from runtime.testing import load_suite
+        from rplang.runtime.testing import load_suite
 
         try:
             suite = load_suite(self.path)
@@ -61,7 +61,7 @@ class ExampleItem(pytest.Item):
         self.suite, self.example, self.folder = suite, example, folder
 
     def runtest(self):
-        from runtime.testing import failure_text, run_example
+        from rplang.runtime.testing import failure_text, run_example
 
         result = run_example(self.suite, self.example, self.folder)
         if not result.passed:
@@ -105,7 +105,7 @@ _loaded: dict = {}
 
 
 def _policy(path: Path):
-    from runtime import load_policy
+    from rplang.runtime import load_policy
 
     key = (path, path.stat().st_mtime_ns)
     if key not in _loaded:
