@@ -59,7 +59,7 @@ def _read_request_text(path: str) -> str:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="rpl")
+@click.version_option(package_name="rplang", prog_name="rpl")
 def cli():
     """rpl: returns policies as code."""
 
