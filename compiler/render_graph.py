@@ -65,7 +65,7 @@ class DecisionPath:
 def decision_path(decision) -> DecisionPath:
     """The path of a decision (a `runtime.Decision`), evaluating each rule's condition again."""
     policy = decision.policy
-    fns, env = policy.evaluator.fns, decision.env
+    fns, env = policy.evaluator.fns, decision._env
     conditions = {}
     for rule_node in policy.graph.rules:
         rule = rule_node.rule

@@ -1,6 +1,28 @@
-"""rplang: returns policies as code. The embedding API, in one place."""
-from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
-from rplang.runtime import CompiledPolicy, Decision, load_policy, load_policy_text
+"""rplang: returns policies as code.
 
-__all__ = ["CompiledPolicy", "Decision", "Diagnostic", "PolicyError", "RequestError",
-           "RequestProblem", "RplError", "load_policy", "load_policy_text"]
+Load a policy once, decide return requests many times, and explain every decision:
+
+    >>> from rplang import load_policy
+    >>> policy = load_policy("policies/aputure.rpl")
+    >>> decision = policy.decide(request)          # raises RequestError listing every problem
+    >>> decision.outcome, decision.outputs["refund"]
+    ('approve_with_fee', Decimal('1557.50'))
+    >>> print(decision.explain_text())
+
+This module is the embedding API, in one place; `rplang.runtime`, `rplang.compiler` and
+`rplang.policy_lang` are the layers beneath it.
+"""
+from importlib.metadata import PackageNotFoundError, version
+
+from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
+from rplang.runtime import (CompiledPolicy, Decision, OutputValue, PolicyHistory, load_policy,
+                            load_policy_text)
+
+try:
+    __version__ = version("rplang")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = ["CompiledPolicy", "Decision", "Diagnostic", "OutputValue", "PolicyError", "PolicyHistory",
+           "RequestError", "RequestProblem", "RplError", "__version__", "load_policy",
+           "load_policy_text"]

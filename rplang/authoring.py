@@ -13,20 +13,13 @@ from pathlib import Path
 
 import click
 
-# Not imported from rplang.cli: rplang.cli imports this module to register its commands.
-EXIT_OK, EXIT_POLICY, EXIT_REQUEST = 0, 1, 2
-EXIT_UNAVAILABLE, EXIT_SOFTWARE = 69, 70
+from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
+                     read_request_text)
 
 
 def register(cli: click.Group) -> None:
     for command in (fmt, graph, schema, doc):
         cli.add_command(command)
-
-
-def _load(path: str):
-    from rplang.cli import _load as load
-
-    return load(path)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -121,13 +114,12 @@ def graph(policy, fmt, request, output):
     from rplang.compiler import render_graph
     from rplang.policy_lang.errors import RplError
 
-    compiled = _load(policy)
+    compiled = load_policy_arg(policy)
     path = None
     if request is not None:
-        from rplang.cli import _read_request_text
 
         try:
-            path = render_graph.decision_path(compiled.decide_json(_read_request_text(request)))
+            path = render_graph.decision_path(compiled.decide_json(read_request_text(request)))
         except RplError as error:
             click.echo(error.render() if hasattr(error, "render") else f"error: {error}", err=True)
             sys.exit(EXIT_REQUEST)
@@ -156,7 +148,7 @@ def schema(policy, decision, output):
     """Print the JSON Schema (draft 2020-12) of POLICY's requests, or of its decisions."""
     from rplang.compiler.schema import decision_schema, request_schema
 
-    checked = _load(policy).checked
+    checked = load_policy_arg(policy).checked
     document = decision_schema(checked) if decision else request_schema(checked)
     _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
 
@@ -172,5 +164,5 @@ def doc(policy, fmt, output):
     """Render POLICY's customer-facing text: its clauses, with the parameters' values filled in."""
     from rplang.compiler.document import render_html, render_markdown
 
-    checked = _load(policy).checked
+    checked = load_policy_arg(policy).checked
     _write(render_markdown(checked) if fmt == "markdown" else render_html(checked), output)

@@ -12,54 +12,12 @@ import click
 
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 
+from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, load_policy_arg, read_request_text
 from .stream import can_fork, decide_stream, error_json
-
-EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
-
-
-def _fail_policy(error: PolicyError) -> None:
-    click.echo(error.render(), err=True)
-    n = len(error.diagnostics)
-    click.echo(f"\n{n} error{'s' if n != 1 else ''}", err=True)
-    sys.exit(EXIT_POLICY)
-
-
-def _load(path: str):
-    """A policy file, or a folder of its versions (each with `effective DATE`) as one history."""
-    from rplang.runtime import load_policy_text
-
-    if Path(path).is_dir():
-        from rplang.runtime.history import load_history
-
-        try:
-            return load_history(path)
-        except PolicyError as error:
-            _fail_policy(error)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        click.echo(f"{path}: error: cannot read the policy: {getattr(error, 'strerror', None) or error}", err=True)
-        sys.exit(EXIT_POLICY)
-    try:
-        return load_policy_text(text, path, cache=True)
-    except PolicyError as error:
-        _fail_policy(error)
-
-
-def _read_request_text(path: str) -> str:
-    try:
-        # JSON is UTF-8 whatever the locale says stdin is, so read bytes and decode them here.
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as error:
-        raise RequestError([RequestProblem("$", f"cannot read {path}: {error.strerror or error}")]) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="rplang", prog_name="rpl")
+@click.version_option(None, "-V", "--version", package_name="rplang", prog_name="rpl")
 def cli():
     """rpl: returns policies as code."""
 
@@ -112,7 +70,7 @@ def check(policies, fmt, strict):
 
 def _check_versions(folder: str) -> list[Diagnostic]:
     from rplang.compiler.lint import check_policy_text
-    from rplang.runtime.history import load_history
+    from rplang.runtime.loading import load_history
 
     found = []
     for version in sorted(Path(folder).glob("*.rpl")):
@@ -175,14 +133,14 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs):
     as_of = as_of.date() if as_of is not None else None
     if partial and Path(policy).is_dir():
         raise click.UsageError("--partial decides under one policy file, not a folder of versions")
-    compiled = _load(policy)
+    compiled = load_policy_arg(policy)
     if jsonl is not None:
         sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs))
     try:
         if partial:  # {"outputs", "residual", "explanation"}: see docs/residual.md
-            decision = compiled.decide_partial_json(_read_request_text(request))
+            decision = compiled.decide_partial_json(read_request_text(request))
         else:
-            decision = compiled.decide_json(_read_request_text(request), as_of)
+            decision = compiled.decide_json(read_request_text(request), as_of)
         data = decision.to_json()
     except RplError as error:
         click.echo(json.dumps({"error": error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
@@ -221,12 +179,12 @@ def explain(policy, request, partial, as_of):
         raise click.UsageError("--partial decides under the request's own terms: leave out --as-of")
     if partial and Path(policy).is_dir():
         raise click.UsageError("--partial decides under one policy file, not a folder of versions")
-    compiled = _load(policy)
+    compiled = load_policy_arg(policy)
     try:
         if partial:  # docs/residual.md
-            decision = compiled.decide_partial_json(_read_request_text(request))
+            decision = compiled.decide_partial_json(read_request_text(request))
         else:
-            decision = compiled.decide_json(_read_request_text(request), as_of.date() if as_of else None)
+            decision = compiled.decide_json(read_request_text(request), as_of.date() if as_of else None)
         text = decision.explain_text()
     except RplError as error:
         click.echo(_error_text(error), err=True)

@@ -10,8 +10,7 @@ import click
 
 from rplang.policy_lang.errors import PolicyError
 
-# Exit codes, as in rplang.cli (not imported from there: rplang.cli imports this module).
-EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 64
+from .inputs import EXIT_OK, EXIT_POLICY, EXIT_USAGE, fail_policy
 
 
 @click.command(name="test")
@@ -103,9 +102,7 @@ def diff_command(old, new, requests_file, fmt, show):
         try:
             policies.append((load_policy_text(text, name), name))
         except PolicyError as error:
-            from .cli import _fail_policy
-
-            _fail_policy(error)
+            fail_policy(error)
     stream = sys.stdin if requests_file == "-" else open(requests_file, encoding="utf-8")
     with stream:
         impact = compare(policies[0][0], policies[1][0], stream, show)

@@ -1,25 +1,8 @@
 """The rpl runtime: load a policy once, decide requests many times, explain every decision."""
-from __future__ import annotations
+from .decide import CompiledPolicy
+from .decision import Application, Decision, OutputValue
+from .history import PolicyHistory
+from .loading import load_history, load_policy, load_policy_text
 
-from pathlib import Path
-
-from rplang.compiler import compile_policy, compile_policy_cached
-
-from .decide import Application, CompiledPolicy, Decision
-
-
-def load_policy_text(text: str, filename: str = "<policy>", cache: bool = False) -> CompiledPolicy:
-    """Compile policy text; raises PolicyError listing every problem.
-
-    With `cache`, a text compiled before is not parsed and checked again (see `rplang.compiler.cache`).
-    """
-    return CompiledPolicy((compile_policy_cached if cache else compile_policy)(text, filename))
-
-
-def load_policy(path: str | Path) -> CompiledPolicy:
-    """Read and compile a `.rpl` file; raises PolicyError listing every problem."""
-    path = Path(path)
-    return load_policy_text(path.read_text(encoding="utf-8"), str(path))
-
-
-__all__ = ["Application", "CompiledPolicy", "Decision", "load_policy", "load_policy_text"]
+__all__ = ["Application", "CompiledPolicy", "Decision", "OutputValue", "PolicyHistory",
+           "load_history", "load_policy", "load_policy_text"]

@@ -2,91 +2,30 @@
 from __future__ import annotations
 
 import datetime
-import json
-
-import attrs
+from typing import TYPE_CHECKING
 
 from rplang.compiler import types as T
 from rplang.compiler import without_garbage_collection
 from rplang.compiler.checked import CheckedOutput
-from rplang.compiler.graph import RuleGraph, RuleNode
+from rplang.compiler.graph import RuleGraph
 from rplang.policy_lang.errors import EvaluationError, RplError
 
-from . import explain
+from .decision import Decision, Found
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
 from .request import RequestReader, load_json
 from .values import json_formatter, money_text
 
-
-@attrs.frozen
-class Application:
-    """One rule applying, for one element when the rule runs for each element of a list."""
-    rule: RuleNode
-    element: object  # the bound element (a converted record), or None
-    amounts: tuple  # per effect: its value, or None
-    overridden_by: str | None = None
-
-
-# What the generated rule code finds: (rule index, element, effect values), cheap to make.
-Found = tuple
-
-
-class Decision:
-    """The decision on one request: its outputs, and the rules that determined them."""
-
-    __slots__ = ("outcome", "outputs", "_applied", "_overridden", "policy", "env", "_applications",
-                 "version_note")
-
-    def __init__(self, outcome: str, outputs: dict, applied: list[Found],
-                 overridden: list[tuple[Found, str]], policy: "CompiledPolicy", env: Env):
-        self.outcome, self.outputs, self.policy, self.env = outcome, outputs, policy, env
-        self._applied, self._overridden = applied, overridden
-        self._applications = None
-        self.version_note = None  # set by a PolicyHistory: which version decided, and why
-
-    @property
-    def applied(self) -> tuple[Application, ...]:
-        """The rules that determined the decision, in the order of the policy file."""
-        if self._applications is None:
-            rules = self.policy.graph.rules
-            self._applications = tuple(Application(rules[i], element, amounts)
-                                       for i, element, amounts in self._applied)
-        return self._applications
-
-    @property
-    def overridden(self) -> tuple[Application, ...]:
-        """The rules that applied but were overridden, and by what."""
-        rules = self.policy.graph.rules
-        return tuple(Application(rules[i], element, amounts, by)
-                     for (i, element, amounts), by in self._overridden)
-
-    def outputs_json(self) -> dict:
-        return self.policy.outputs_json(self.outputs)
-
-    def explanation(self) -> list[dict]:
-        return explain.explanation_entries(self)
-
-    def computation(self) -> dict:
-        return explain.computation(self)
-
-    def to_json(self) -> dict:
-        """`{"outputs": ..., "explanation": [...], "computation": ...}` with stable keys and formats."""
-        data = {"outputs": self.outputs_json(), "explanation": self.explanation(),
-                "computation": self.computation()}
-        if self.policy.has_dated_terms:
-            data["terms"] = explain.terms(self)
-        return data
-
-    def to_json_text(self) -> str:
-        return json.dumps(self.to_json(), ensure_ascii=False)
-
-    def explain_text(self) -> str:
-        return explain.explain_text(self)
+if TYPE_CHECKING:
+    from .residual import ResidualDecision
 
 
 class CompiledPolicy:
-    """A policy loaded once and decided many times; safe to share between threads."""
+    """A policy loaded once and decided many times; safe to share between threads.
+
+    Made by `load_policy` or `load_policy_text`. Its attributes besides the methods below
+    (`graph`, `checked`, the generated code) belong to rpl's own tools and may change.
+    """
 
     def __init__(self, graph: RuleGraph):
         self.graph = graph
@@ -122,31 +61,41 @@ class CompiledPolicy:
 
     @property
     def name(self) -> str:
-        return self.checked.name
+        """The policy's name, as its `policy "..."` line gives it."""
+        name: str = self.checked.name
+        return name
 
-    def read_request(self, data: object) -> dict:
-        """Check and convert a request (a dict, as parsed from JSON); raises RequestError."""
+    def read_request(self, data: object) -> dict[str, object]:
+        """Check and convert a request (a dict, as parsed from JSON); raises RequestError listing
+        every problem. `decide_checked` then decides it without checking it again."""
         return self.reader.read(data)
 
     def decide(self, data: object, as_of: datetime.date | None = None) -> Decision:
         """Decide a request given as a dict; raises RequestError listing every problem.
 
-        `as_of` decides under the terms in force on that date instead of the request's own terms
+        Values are given as JSON has them (money `"12.50"`, dates `"2026-03-01"`) or as the
+        Python values a decision gives back (`Decimal("12.50")`, `datetime.date(2026, 3, 1)`);
+        both are checked alike. `as_of` decides under the terms in force on that date instead of the request's own terms
         date (`terms by ...`): for what-if questions.
         """
         return self.decide_checked(self.reader.read(data), as_of)
 
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
+        """Decide a request given as JSON text; raises RequestError for text that is not JSON,
+        with the same problems as `decide` otherwise."""
         return self.decide(load_json(text), as_of)
 
     # Residual decisions (runtime/residual.py): facts declared `at STAGE` may be left out.
-    def decide_partial(self, data: object, unknown_at=True):
-        """Decide what the known facts decide: a ResidualDecision (pending, or final)."""
+    def decide_partial(self, data: object, unknown_at: bool | set[str] = True) -> ResidualDecision:
+        """Decide what the known facts decide, when facts declared `at STAGE` are left out: a
+        ResidualDecision, pending (what is still open, and what each case would give) or final.
+        `unknown_at` names the stages whose facts may be missing (`True`: every stage)."""
         from .residual import decide_partial
 
         return decide_partial(self, data, unknown_at)
 
-    def decide_partial_json(self, text: str | bytes, unknown_at=True):
+    def decide_partial_json(self, text: str | bytes, unknown_at: bool | set[str] = True) -> ResidualDecision:
+        """`decide_partial` of a request given as JSON text."""
         from .residual import decide_partial_json
 
         return decide_partial_json(self, text, unknown_at)
@@ -160,7 +109,7 @@ class CompiledPolicy:
             found = self._find_applying(request, env)
         except (RplError, ArithmeticError) as error:
             raise self._first_failure(request, as_of, error) from None
-        outcome, applied, overridden = self.combine(found)
+        outcome, applied, overridden = self._combine(found)
         return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env)
 
     def _first_failure(self, request: dict, as_of, error: Exception) -> RplError:
@@ -187,7 +136,7 @@ class CompiledPolicy:
             return EvaluationError(f"the policy could not compute a value: {error}")
         return error
 
-    def combine(self, found: list[Found]) -> tuple[str, list[Found], list]:
+    def _combine(self, found: list[Found]) -> tuple[str, list[Found], list]:
         """How the rules that apply combine, as the policy declares: rules that override others,
         then the strongest outcome, which may override every rule of another outcome.
 

@@ -14,7 +14,7 @@ from .request import PATH_KEY
 from .values import json_formatter, json_value, money_text
 
 if TYPE_CHECKING:
-    from .decide import Decision
+    from .decision import Decision
 
 
 # Evaluating what the decision did not need may fail (the short-circuited side of an `or`, say):
@@ -202,7 +202,7 @@ def entry(decision: "Decision", rule_node, element, amounts, overridden_by: str 
     # Each entry binds its element in an environment of its own, sharing the values the
     # decision computed, so that threads may explain one decision at once (a rule of the whole
     # request binds nothing: it reads the decision's own).
-    env = decision.env if plan.var is None else decision.env.with_bound(plan.var, element)
+    env = decision._env if plan.var is None else decision._env.with_bound(plan.var, element)
     effects = []
     for (kind, output, sign, to_json), amount in zip(plan.effects, amounts):
         if kind == "add":
@@ -278,10 +278,10 @@ def terms(decision: "Decision") -> list[dict]:
     if checked.terms is None:
         return entries
     selector = checked.terms
-    request_day = policy.evaluator.fn(selector)(decision.env)
-    day = decision.env.as_of or request_day
+    request_day = policy.evaluator.fn(selector)(decision._env)
+    day = decision._env.as_of or request_day
     label = policy.labels.get(_label_key(selector)) or _source_text(selector)
-    why = f"{label} {request_day}" if decision.env.as_of is None else \
+    why = f"{label} {request_day}" if decision._env.as_of is None else \
         f"as of {day} (asked instead of {label} {request_day})"
     for param in checked.parameters.values():
         if not isinstance(param, ir.DatedParam):

@@ -6,11 +6,11 @@ its terms date (`terms by ...`, the same in every version), or on the date asked
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 from rplang.policy_lang.errors import Diagnostic, EvaluationError, PolicyError
 
-from .decide import CompiledPolicy, Decision
+from .decide import CompiledPolicy
+from .decision import Decision
 from .evaluate import Env
 from .request import load_json
 
@@ -50,8 +50,13 @@ class PolicyHistory:
         self.latest = dated[-1]
 
     @property
-    def checked(self):
+    def checked(self):  # the latest version's checked policy, for rpl's own tools
         return self.latest.checked
+
+    @property
+    def name(self) -> str:
+        """The policy's name, as its latest version gives it."""
+        return self.latest.name
 
     def version_on(self, day: datetime.date) -> CompiledPolicy:
         """The version in force on `day`."""
@@ -79,6 +84,7 @@ class PolicyHistory:
         return decision
 
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
+        """`decide` of a request given as JSON text."""
         return self.decide(load_json(text), as_of)
 
 
@@ -88,19 +94,3 @@ def _start(version: CompiledPolicy):
 
     span = next((r.span for r in version.checked.rules if r.span is not None), None)
     return Span(span.source, 0, 0) if span is not None else None
-
-
-def load_history(folder: str | Path) -> PolicyHistory:
-    """Every `.rpl` file of a folder, as the versions of one policy."""
-    from . import load_policy
-
-    files = sorted(p for p in Path(folder).glob("*.rpl") if p.name != "examples.rpl")
-    problems, versions = [], []
-    for f in files:
-        try:
-            versions.append(load_policy(f))
-        except PolicyError as error:
-            problems.extend(error.diagnostics)
-    if problems:
-        raise PolicyError(problems)
-    return PolicyHistory(versions)

@@ -264,6 +264,8 @@ def _enum(type_: T.EnumType) -> Converter:
 
 
 def _date(value, path, problems):
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        value = value.isoformat()  # from Python: read as its JSON text, with the same checks
     if isinstance(value, str) and _DATE.match(value):
         try:
             day = datetime.date.fromisoformat(value)
@@ -279,7 +281,13 @@ def _date(value, path, problems):
     return None
 
 
+def _from_decimal(value):
+    """A `Decimal` from Python, as its JSON text (never in exponent form), to be checked as one."""
+    return format(value, "f") if isinstance(value, Decimal) and value.is_finite() else value
+
+
 def _money(value, path, problems):
+    value = _from_decimal(value)
     if isinstance(value, str) and _MONEY.match(value):
         return Decimal(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -294,6 +302,7 @@ def _money(value, path, problems):
 
 
 def _percent(value, path, problems):
+    value = _from_decimal(value)
     if isinstance(value, str) and _PERCENT.match(value):
         return Decimal(value.rstrip("%"))
     _problem(problems, path, "expected a percentage as a string, like \"15%\"", value)

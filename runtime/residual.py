@@ -32,6 +32,7 @@ import itertools
 import json
 import math
 import weakref
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -39,13 +40,16 @@ from rplang.compiler import types as T
 from rplang.policy_lang.errors import EvaluationError
 
 from . import explain
-from .decide import Application, CompiledPolicy, Decision
+from .decision import Application, Decision
 from .evaluate import Env
 from .kleene import FAILURES, Kleene, KleeneEnv, Unknown, facts_of, unknown_in
 from .request import PATH_KEY, UNKNOWN, load_json
 from .residual_words import Words
 from .arithmetic import ZERO_CENTS, add, subtract
 from .values import json_formatter
+
+if TYPE_CHECKING:
+    from .decide import CompiledPolicy
 
 # Limits of the exact enumeration; past them, bounds.
 ASSIGNMENTS = 4096  # values of the unknown facts of one group tried one by one
@@ -381,7 +385,7 @@ class _Analysis:
         return found
 
     def scenario(self, applying: dict) -> tuple[str, dict, list, list]:
-        outcome, applied, overridden = self.policy.combine(self.found(applying))
+        outcome, applied, overridden = self.policy._combine(self.found(applying))
         return outcome, _outputs_of(self.policy, outcome, applied), applied, overridden
 
     def _every_scenario(self) -> bool:
@@ -690,7 +694,7 @@ def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDec
 def _certain_decision(analysis: _Analysis, outcome: str, outputs: dict) -> Decision | None:
     """The ordinary decision, when the certain rules alone give the outcome and the outputs."""
     policy = analysis.policy
-    certain_outcome, applied, overridden = policy.combine([i.found for i in analysis.certain])
+    certain_outcome, applied, overridden = policy._combine([i.found for i in analysis.certain])
     if certain_outcome != outcome:
         return None
     computed = policy._outputs(outcome, applied)

@@ -17,7 +17,8 @@ from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import PolicyError, RequestError, RplError
 
 from . import load_policy_text
-from .decide import CompiledPolicy, Decision
+from .decide import CompiledPolicy
+from .decision import Decision
 from .values import json_formatter
 
 EXAMPLES_FILE = "examples.rpl"
@@ -168,7 +169,7 @@ def coverage(suite: Suite, results: list[ExampleResult]) -> list[RuleCoverage]:
             continue
         for a in decision.applied + decision.overridden:
             table[a.rule.rule.name].fired = True
-        env = decision.env
+        env = decision._env
         for rule_node in policy.graph.rules:
             rule = rule_node.rule
             condition = fns[rule_node.condition]

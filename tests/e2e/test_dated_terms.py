@@ -12,7 +12,7 @@ import pytest
 
 from rplang.policy_lang.errors import EvaluationError, PolicyError
 from rplang.runtime import load_policy, load_policy_text
-from rplang.runtime.history import load_history
+from rplang.runtime.loading import load_history
 from tests.conftest import APUTURE, APUTURE_REQUESTS, POLICIES, ROOT
 
 HOLIDAYS = POLICIES / "aputure_holidays.rpl"

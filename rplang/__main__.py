@@ -1,0 +1,4 @@
+"""`python -m rplang`: the `rpl` command."""
+from rplang.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""Loading policies: a `.rpl` file, policy text, or a folder of versions as one history."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rplang.compiler import compile_policy, compile_policy_cached
+from rplang.policy_lang.errors import PolicyError
+
+from .decide import CompiledPolicy
+from .history import PolicyHistory
+
+
+def load_policy_text(text: str, filename: str = "<policy>", cache: bool = False) -> CompiledPolicy:
+    """Compile policy text; raises PolicyError listing every problem.
+
+    `filename` is the name problems and explanations give the text. With `cache`, a text
+    compiled before is not parsed and checked again (see `rplang.compiler.cache`).
+    """
+    return CompiledPolicy((compile_policy_cached if cache else compile_policy)(text, filename))
+
+
+def load_policy(path: str | Path, cache: bool = False) -> CompiledPolicy | PolicyHistory:
+    """Load a `.rpl` file, or a folder of its versions; raises PolicyError listing every problem.
+
+    A folder holds the versions of one policy, each saying `effective YYYY-MM-DD`; they are
+    loaded as one PolicyHistory, which decides each request under the version in force on its
+    terms date. With `cache`, see `load_policy_text`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return load_history(path, cache)
+    return load_policy_text(path.read_text(encoding="utf-8"), str(path), cache)
+
+
+def load_history(folder: str | Path, cache: bool = False) -> PolicyHistory:
+    """Every `.rpl` file of a folder (but `examples.rpl`), as the versions of one policy."""
+    files = sorted(p for p in Path(folder).glob("*.rpl") if p.name != "examples.rpl")
+    problems, versions = [], []
+    for f in files:
+        try:
+            versions.append(load_policy_text(f.read_text(encoding="utf-8"), str(f), cache))
+        except PolicyError as error:
+            problems.extend(error.diagnostics)
+    if problems:
+        raise PolicyError(problems)
+    return PolicyHistory(versions)
