@@ -1,6 +1,6 @@
 """Hand-written reference implementation ("oracle") of the Aputure return policy.
 
-Implements /work/shared/aputure/SEMANTICS.md directly in plain Python, independently of
+Implements the Aputure semantics (`../shared/aputure/SEMANTICS.md`, beside the repository) directly in plain Python, independently of
 the rpl language, compiler and runtime.  Used to cross-check rpl and as a speed baseline.
 
     parse(request: dict) -> ParsedRequest    validate + convert (dates, Decimal money)

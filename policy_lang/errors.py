@@ -40,6 +40,8 @@ class Diagnostic:
         return "\n".join(out)
 
     def to_json(self) -> dict:
+        """The problem as `rpl check --format json` gives it: code, severity, message, hint, and
+        where (`file`, 1-based `line` and `column`, `end_line`, `end_column`; `null` if nowhere)."""
         data: dict = {"code": self.code, "severity": self.severity, "message": self.message,
                       "hint": self.hint, "file": None, "line": None, "column": None,
                       "end_line": None, "end_column": None}
@@ -62,6 +64,7 @@ class PolicyError(RplError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        """Every problem as `rpl check` prints it, one after the other."""
         return "\n\n".join(d.render() for d in self.diagnostics)
 
 
@@ -74,9 +77,11 @@ class RequestProblem:
     received: object = None
 
     def render(self) -> str:
+        """`path: message`, as one line of a RequestError."""
         return f"{self.path}: {self.message}"
 
     def to_json(self) -> dict:
+        """`{"path", "message", "received"}`: where, what is wrong, and the value received."""
         return {"path": self.path, "message": self.message, "received": self.received}
 
 
@@ -88,11 +93,13 @@ class RequestError(RplError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        """`the request has N problems`, then one line a problem."""
         n = len(self.problems)
         head = f"the request has {n} problem{'s' if n != 1 else ''}"
         return "\n".join([head] + [f"  {p.render()}" for p in self.problems])
 
     def to_json(self) -> dict:
+        """`{"kind": "request_error", "message", "problems": [...]}`, as `rpl eval` prints it."""
         return {"kind": "request_error", "message": f"the request has {len(self.problems)} problem"
                 + ("s" if len(self.problems) != 1 else ""),
                 "problems": [p.to_json() for p in self.problems]}

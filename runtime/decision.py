@@ -33,8 +33,8 @@ Found = tuple
 #: A value of a decision's outputs, as Python sees it: money and percentages as `Decimal`, dates
 #: as `datetime.date`, a range of dates as a `DateRange` (first, last), an outcome, a text or an
 #: enum value as `str`, lists and sets of these, records as dicts; `None` where nothing set it.
-OutputValue = Union[Decimal, datetime.date, DateRange, str, int, bool, list[Any], frozenset[Any],
-                    dict[str, Any], None]
+OutputValue = Union[Decimal, datetime.date, DateRange, str, int, bool, list[object],
+                    frozenset[object], dict[str, object], None]
 
 
 class Decision:

@@ -50,7 +50,8 @@ class PolicyHistory:
         self.latest = dated[-1]
 
     @property
-    def checked(self):  # the latest version's checked policy, for rpl's own tools
+    def checked(self):
+        """The latest version's checked policy (for rpl's own tools)."""
         return self.latest.checked
 
     @property

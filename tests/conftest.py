@@ -18,13 +18,20 @@ APUTURE_REQUESTS = POLICIES / "aputure" / "requests"
 
 
 @functools.lru_cache(maxsize=None)
-def load_benchmark(name: str):
-    """A module of benchmarks/ (the hand-written baseline, the corpus generator), loaded once."""
-    spec = importlib.util.spec_from_file_location(f"_rpl_benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py")
+def load_module(path: Path):
+    """A Python file of the repository that is not a package's module (a benchmark, a docs
+    hook), loaded once."""
+    relative = path.relative_to(ROOT).with_suffix("")
+    spec = importlib.util.spec_from_file_location("_rpl_" + "_".join(relative.parts), path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_benchmark(name: str):
+    """A module of benchmarks/ (the hand-written baseline, the corpus generator), loaded once."""
+    return load_module(ROOT / "benchmarks" / f"{name}.py")
 
 
 @pytest.fixture(scope="session")
