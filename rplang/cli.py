@@ -53,8 +53,11 @@ def check(policies, fmt, strict):
     if fmt == "json":
         click.echo(json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False))
     elif fmt == "github":
+        from .reports import github_annotation
+
         for d in diagnostics:
-            click.echo(_github_annotation(d))
+            click.echo(github_annotation(d.severity, d.message + (f" (help: {d.hint})" if d.hint else ""),
+                                         d.span, d.code))
     else:
         if diagnostics:
             click.echo("\n\n".join(d.render() for d in diagnostics) + "\n", err=True)
@@ -86,24 +89,6 @@ def _check_versions(folder: str) -> list[Diagnostic]:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
-
-
-def _github_annotation(d: Diagnostic) -> str:
-    """A GitHub Actions workflow command: `::error file=F,line=L,col=C,...::message`."""
-    data = d.to_json()
-    props = [f"{key}={_escape_property(data[field])}" for key, field in (
-        ("file", "file"), ("line", "line"), ("col", "column"), ("endLine", "end_line"),
-        ("endColumn", "end_column")) if data[field] is not None]
-    props.append(f"title={d.code}")
-    message = d.message + (f" (help: {d.hint})" if d.hint else "")
-    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{d.severity} {','.join(props)}::{message}"
-
-
-def _escape_property(value) -> str:
-    """A property value of a workflow command: `,` and `:` separate properties, so escape them."""
-    return (str(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            .replace(":", "%3A").replace(",", "%2C"))
 
 
 @cli.command(name="eval")

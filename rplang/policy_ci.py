@@ -19,7 +19,12 @@ from .inputs import EXIT_OK, EXIT_POLICY, EXIT_USAGE, fail_policy
               "whether its condition was seen both true and false")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
               help="fail when fewer than PCT% of the rules are covered both ways")
-def test_command(paths, show_coverage, fail_under):
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
+              help="text for people; json for programs; junit (XML) for CI test reports; github for "
+                   "workflow annotations at each failing example")
+@click.option("--coverage-report", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="write the rule coverage of every policy to FILE, as JSON")
+def test_command(paths, show_coverage, fail_under, fmt, coverage_report):
     """Run the examples of every policy under PATHS (default: policies/ or .)."""
     from rplang.runtime.testing import coverage, coverage_percent, coverage_text, failure_text, find_policies, \
         load_suite, run_suite
@@ -30,8 +35,8 @@ def test_command(paths, show_coverage, fail_under):
     if not policies:
         click.echo(f"no policy found under {', '.join(paths)}", err=True)
         sys.exit(EXIT_USAGE)
-    passed = failed = 0
-    rows_all = []
+    text = fmt == "text"
+    runs, tables = [], []
     broken = False
     for path in policies:
         try:
@@ -41,28 +46,44 @@ def test_command(paths, show_coverage, fail_under):
             broken = True
             continue
         results = run_suite(suite)
-        for r in results:
-            if r.passed:
-                passed += 1
-            else:
-                failed += 1
-                click.echo(failure_text(r) + "\n")
-        if not suite.examples:
-            click.echo(f"{path}: no examples")
-        rows = coverage(suite, results)
-        rows_all += rows
-        if show_coverage:
-            click.echo(coverage_text(suite, rows) + "\n")
+        runs.append((suite, results))
+        tables.append((suite, coverage(suite, results)))
+        if text:
+            for r in results:
+                if not r.passed:
+                    click.echo(failure_text(r) + "\n")
+            if not suite.examples:
+                click.echo(f"{path}: no examples")
+            if show_coverage:
+                click.echo(coverage_text(suite, tables[-1][1]) + "\n")
+    rows_all = [row for _, table in tables for row in table]
+    failed = sum(not r.passed for _, results in runs for r in results)
+    passed = sum(len(results) for _, results in runs) - failed
+    _report_tests(fmt, runs)
+    if coverage_report:
+        from .reports import coverage_json
+
+        Path(coverage_report).write_text(coverage_json(tables) + "\n", encoding="utf-8")
+    summary_out = dict(err=not text)  # the summary never mixes into a report on stdout
     if show_coverage or fail_under is not None:
-        click.echo(f"rule coverage: {coverage_percent(rows_all):.1f}%")
-    click.echo(f"{passed} passed, {failed} failed")
+        click.echo(f"rule coverage: {coverage_percent(rows_all):.1f}%", **summary_out)
+    click.echo(f"{passed} passed, {failed} failed", **summary_out)
     if broken:
         sys.exit(EXIT_POLICY)
-    if failed or (fail_under is not None and coverage_percent(rows_all) < fail_under):
-        if fail_under is not None and coverage_percent(rows_all) < fail_under:
-            click.echo(f"coverage {coverage_percent(rows_all):.1f}% is under {fail_under:g}%", err=True)
-        sys.exit(1)
-    sys.exit(EXIT_OK)
+    under = fail_under is not None and coverage_percent(rows_all) < fail_under
+    if under:
+        click.echo(f"coverage {coverage_percent(rows_all):.1f}% is under {fail_under:g}%", err=True)
+    sys.exit(1 if failed or under else EXIT_OK)
+
+
+def _report_tests(fmt: str, runs: list) -> None:
+    if fmt == "text":
+        return
+    from . import reports
+
+    report = {"json": reports.tests_json, "junit": reports.tests_junit, "github": reports.tests_github}[fmt](runs)
+    if report:
+        click.echo(report)
 
 
 def _policy_text(spec: str) -> tuple[str, str]:

@@ -1,0 +1,99 @@
+"""Results in the forms CI tools read: GitHub workflow annotations, JUnit XML, and JSON.
+
+Used by `rpl check --format github` and `rpl test --format json|junit|github`.
+"""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from rplang.policy_lang.span import Span
+from rplang.runtime.testing import ExampleResult, RuleCoverage, Suite, coverage_percent, failure_text
+
+
+def github_annotation(level: str, message: str, span: Span | None = None, title: str | None = None) -> str:
+    """A GitHub Actions workflow command: `::error file=F,line=L,col=C,...::message`."""
+    props = []
+    if span is not None:
+        end_line, end_column = span.end_position
+        props += [f"{key}={_escape_property(value)}" for key, value in (
+            ("file", span.source.name), ("line", span.line), ("col", span.column),
+            ("endLine", end_line), ("endColumn", end_column))]
+    if title:
+        props.append(f"title={_escape_property(title)}")
+    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{level} {','.join(props)}::{message}"
+
+
+def _escape_property(value: object) -> str:
+    """A property value of a workflow command: `,` and `:` separate properties, so escape them."""
+    return (str(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            .replace(":", "%3A").replace(",", "%2C"))
+
+
+def example_json(suite: Suite, result: ExampleResult) -> dict:
+    """One example's result: where it is, whether it passed, and what differed."""
+    span = result.example.span
+    return {"policy": str(suite.path), "example": result.example.name,
+            "file": span.source.name if span is not None else None,
+            "line": span.line if span is not None else None,
+            "passed": result.passed, "error": result.error,
+            "mismatches": [{"output": m.output, "expected": m.expected, "actual": m.actual}
+                           for m in result.mismatches]}
+
+
+def tests_json(runs: list[tuple[Suite, list[ExampleResult]]]) -> str:
+    """Every example of every policy, and the totals, as JSON text."""
+    examples = [example_json(suite, r) for suite, results in runs for r in results]
+    passed = sum(e["passed"] for e in examples)
+    return json.dumps({"passed": passed, "failed": len(examples) - passed, "examples": examples},
+                      indent=2, ensure_ascii=False)
+
+
+def tests_junit(runs: list[tuple[Suite, list[ExampleResult]]]) -> str:
+    """JUnit XML: a test suite per policy, a test case per example (with its file and line)."""
+    root = ET.Element("testsuites", name="rpl test")
+    total = failures = errors = 0
+    for suite, results in runs:
+        node = ET.SubElement(root, "testsuite", name=str(suite.path))
+        suite_failures = suite_errors = 0
+        for result in results:
+            span = result.example.span
+            case = ET.SubElement(node, "testcase", name=result.example.name, classname=suite.path.stem)
+            if span is not None:
+                case.set("file", span.source.name)
+                case.set("line", str(span.line))
+            if result.error is not None:
+                suite_errors += 1
+                ET.SubElement(case, "error", message="could not decide").text = failure_text(result)
+            elif not result.passed:
+                suite_failures += 1
+                summary = ", ".join(f"{m.output}: expected {json.dumps(m.expected)}, got {json.dumps(m.actual)}"
+                                    for m in result.mismatches)
+                ET.SubElement(case, "failure", message=summary).text = failure_text(result)
+        node.set("tests", str(len(results)))
+        node.set("failures", str(suite_failures))
+        node.set("errors", str(suite_errors))
+        total, failures, errors = total + len(results), failures + suite_failures, errors + suite_errors
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", str(errors))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def tests_github(runs: list[tuple[Suite, list[ExampleResult]]]) -> str:
+    """A workflow annotation per failing example, at its own file and line."""
+    return "\n".join(github_annotation("error", failure_text(result), result.example.span,
+                                       f"example \"{result.example.name}\" failed")
+                     for _, results in runs for result in results if not result.passed)
+
+
+def coverage_json(rows: list[tuple[Suite, list[RuleCoverage]]]) -> str:
+    """Per policy and rule: fired, condition seen true, seen false (null: always true), both ways."""
+    policies = [{"policy": str(suite.path), "percent": round(coverage_percent(table), 1),
+                 "rules": [{"rule": r.rule, "fired": r.fired, "seen_true": r.seen_true,
+                            "seen_false": r.seen_false, "both_ways": r.both_ways} for r in table]}
+                for suite, table in rows]
+    every = [r for _, table in rows for r in table]
+    return json.dumps({"percent": round(coverage_percent(every), 1), "policies": policies}, indent=2, ensure_ascii=False)

@@ -1,0 +1,81 @@
+"""`rpl test --format json|junit|github` and `--coverage-report`: results in the forms CI tools read."""
+import json
+
+import pytest
+
+from tests.cli.conftest import run
+from tests.cli.test_policy_tests import GOOD, SHOP
+
+FAILING = GOOD.replace("expect refund = 10.00", "expect refund = 12.00")
+
+
+@pytest.fixture
+def failing(tmp_path):
+    """A policy whose examples file has one failing example and one that cannot be decided."""
+    (tmp_path / "shop.rpl").write_text(SHOP)
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "examples.rpl").write_text(
+        FAILING + '\nexample "a price that is no amount":\n  request {"days": 3, "price": "ten"}\n'
+                  '  expect outcome = approve\n')
+    return tmp_path
+
+
+def test_json_gives_every_example_with_its_place(failing):
+    result = run("test", failing, "--format", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert (report["passed"], report["failed"]) == (2, 2)
+    first = report["examples"][0]
+    assert first["example"] == "in time" and not first["passed"]
+    assert first["file"].endswith("shop/examples.rpl") and first["line"] == 2
+    assert first["mismatches"] == [{"output": "refund", "expected": "12.00", "actual": "10.00"}]
+    assert "price" in report["examples"][3]["error"]
+    assert "2 passed, 2 failed" in result.err  # the summary stays out of the report
+
+
+def test_junit_is_read_by_junit_tooling(failing, tmp_path):
+    junitparser = pytest.importorskip("junitparser")
+    result = run("test", failing, "--format", "junit")
+    assert result.code == 1
+    path = tmp_path / "report.xml"
+    path.write_text(result.out)
+    xml = junitparser.JUnitXml.fromfile(str(path))
+    (suite,) = list(xml)
+    assert (suite.tests, suite.failures, suite.errors) == (4, 1, 1)
+    cases = {case.name: case for case in suite}
+    (failure,) = cases["in time"].result
+    assert isinstance(failure, junitparser.Failure)
+    assert failure.message == 'refund: expected "12.00", got "10.00"'
+    assert cases["in time"]._elem.get("file").endswith("shop/examples.rpl")
+    assert cases["in time"]._elem.get("line") == "2"
+    assert isinstance(cases["a price that is no amount"].result[0], junitparser.Error)
+    assert cases["late"].is_passed
+
+
+def test_github_annotates_each_failing_example_at_its_own_line(failing):
+    result = run("test", failing, "--format", "github")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("::error file=") and "shop/examples.rpl,line=2," in lines[0]
+    assert "title=example \"in time\" failed::" in lines[0]
+    assert "refund  \"12.00\"  →  \"10.00\"" in lines[0].replace("%0A", "\n")
+
+
+def test_passing_examples_give_no_annotation(tmp_path):
+    (tmp_path / "shop.rpl").write_text(SHOP + GOOD)
+    result = run("test", tmp_path, "--format", "github")
+    assert (result.code, result.out) == (0, "")
+
+
+def test_the_coverage_report_per_policy_and_rule(tmp_path):
+    (tmp_path / "shop.rpl").write_text(SHOP + GOOD.split('example "late"')[0])
+    report_file = tmp_path / "coverage.json"
+    result = run("test", tmp_path, "--coverage-report", report_file)
+    assert result.code == 0
+    report = json.loads(report_file.read_text())
+    assert report["percent"] == 0.0
+    (policy,) = report["policies"]
+    assert policy["rules"] == [
+        {"rule": "late", "fired": False, "seen_true": False, "seen_false": True, "both_ways": False},
+        {"rule": "refund", "fired": True, "seen_true": True, "seen_false": False, "both_ways": False}]
