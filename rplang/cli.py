@@ -37,16 +37,17 @@ def check(policies, fmt, strict):
     from rplang.compiler.lint import check_policy_text
 
     diagnostics: list[Diagnostic] = []
-    for path in policies:
-        if Path(path).is_dir():  # a folder of versions: each version, then the versions together
-            diagnostics.extend(_check_versions(path))
-            continue
+    files, readings = _policy_files(policies)
+    for path in files:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             diagnostics.append(Diagnostic("RPL000", f"cannot read `{path}`: {getattr(error, 'strerror', None) or error}"))
             continue
-        diagnostics.extend(check_policy_text(text, path))
+        diagnostics.extend(check_policy_text(text, str(path)))
+    for folder in (f for f, reading in readings if reading == "versions"):
+        if not any(d.severity == "error" for d in diagnostics):
+            diagnostics.extend(_check_versions(folder))
     if strict:
         diagnostics = [attrs.evolve(d, severity="error") for d in diagnostics]
     errors = sum(d.severity == "error" for d in diagnostics)
@@ -66,25 +67,50 @@ def check(policies, fmt, strict):
         if errors:
             click.echo(summary, err=True)
         else:
-            checked = f"{len(policies)} polic{'y' if len(policies) == 1 else 'ies'} checked"
+            for folder, reading in readings:
+                click.echo(f"{folder}: {_reading_words(reading)}")
+            checked = f"{len(files)} polic{'y' if len(files) == 1 else 'ies'} checked"
             click.echo(f"ok: {checked}" + (f", {_count(len(diagnostics), 'warning')}" if diagnostics else ""))
     sys.exit(EXIT_POLICY if errors else EXIT_OK)
 
 
+def _policy_files(paths) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The policy files to check, and how each folder was read: `policies` (every `.rpl` file
+    under it, as `rpl test` and `rpl fmt` read it) or `versions` (see `_is_folder_of_versions`)."""
+    from rplang.runtime.testing import find_policies
+
+    files, readings = [], []
+    for path in paths:
+        if Path(path).is_dir():
+            readings.append((path, "versions" if _is_folder_of_versions(Path(path)) else "policies"))
+        files += find_policies([path]) if Path(path).is_dir() else [Path(path)]
+    return files, readings
+
+
+def _is_folder_of_versions(folder: Path) -> bool:
+    """A folder holds the versions of one policy when every `.rpl` file directly in it (but
+    `examples.rpl`) says when it takes effect, on a line `effective YYYY-MM-DD`."""
+    import re
+
+    files = [f for f in folder.glob("*.rpl") if f.name != "examples.rpl"]
+    said = re.compile(rb"^effective[ \t]+[0-9]", re.MULTILINE)
+    return bool(files) and all(said.search(f.read_bytes()) for f in files)
+
+
+def _reading_words(reading: str) -> str:
+    return ("a folder of versions of one policy (every file says `effective`), checked together"
+            if reading == "versions" else "a folder of policies, each checked on its own")
+
+
 def _check_versions(folder: str) -> list[Diagnostic]:
-    from rplang.compiler.lint import check_policy_text
+    """The versions of a folder, checked together (each was checked on its own before)."""
     from rplang.runtime.loading import load_history
 
-    found = []
-    for version in sorted(Path(folder).glob("*.rpl")):
-        if version.name != "examples.rpl":
-            found.extend(check_policy_text(version.read_text(encoding="utf-8"), str(version)))
-    if not any(d.severity == "error" for d in found):
-        try:
-            load_history(folder)
-        except PolicyError as error:
-            found.extend(error.diagnostics)
-    return found
+    try:
+        load_history(folder)
+    except PolicyError as error:
+        return list(error.diagnostics)
+    return []
 
 
 def _count(n: int, word: str) -> str:

@@ -253,3 +253,30 @@ def test_a_request_cannot_hold_a_range_of_dates():
         load_policy_text("request:\n  stay: date range\n", "r.rpl")
     (problem,) = caught.value.diagnostics
     assert (problem.code, problem.span.text) == ("RPL023", "date range")
+
+
+def test_rpl_check_says_how_it_read_a_folder(versions, tmp_path):
+    from tests.cli.conftest import run
+
+    versions_reading = run("check", versions)
+    assert versions_reading.code == 0, versions_reading.err
+    assert "a folder of versions of one policy (every file says `effective`), checked together" in versions_reading.out
+    assert "2 policies checked" in versions_reading.out
+    same_day = (versions / "2026-07.rpl").read_text().replace("effective 2026-07-01", "effective 2026-01-01")
+    (versions / "2026-07.rpl").write_text(same_day)
+    clash = run("check", versions)
+    assert clash.code == 1 and "RPL056" in clash.err  # checked together, as versions
+
+    policies_reading = run("check", ROOT / "policies")
+    assert policies_reading.code == 0, policies_reading.err
+    assert "a folder of policies, each checked on its own" in policies_reading.out
+    assert "RPL055" not in policies_reading.both
+
+
+def test_a_folder_with_one_file_that_has_no_date_is_a_folder_of_policies(versions):
+    from tests.cli.conftest import run
+
+    text = (versions / "2026-07.rpl").read_text().replace("effective 2026-07-01\n", "")
+    (versions / "2026-07.rpl").write_text(text)
+    result = run("check", versions)
+    assert "a folder of policies, each checked on its own" in result.out
