@@ -11,6 +11,7 @@ import click
 from rplang.policy_lang.errors import PolicyError
 
 from .inputs import EXIT_OK, EXIT_POLICY, EXIT_USAGE, fail_policy
+from .terminal import colour_diff_lines, progress_lines
 
 
 @click.command(name="test")
@@ -111,8 +112,14 @@ def _policy_text(spec: str) -> tuple[str, str]:
 @click.option("--requests", "requests_file", required=True, metavar="FILE.jsonl",
               help="one request per line (- for stdin)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
-@click.option("--show", default=3, show_default=True, help="how many changed requests to show in full")
-def diff_command(old, new, requests_file, fmt, show):
+@click.option("--show", default=3, show_default=True,
+              help="how many changed requests to show in full per outcome change, and of the largest "
+                   "changes of an amount")
+@click.option("--fail-on", type=click.Choice(["outcome-change", "money-change", "any"]), multiple=True,
+              help="exit 1 when a decision changes its outcome, an amount, or anything (repeatable)")
+@click.option("--progress/--no-progress", default=None,
+              help="show progress on stderr (default: when stderr is a terminal, outside CI)")
+def diff_command(old, new, requests_file, fmt, show, fail_on, progress):
     """Decide every request under OLD and NEW and report what changes. OLD may be git:REV:path."""
     from rplang.runtime import load_policy_text
     from rplang.runtime.impact import compare, impact_text
@@ -125,12 +132,27 @@ def diff_command(old, new, requests_file, fmt, show):
         except PolicyError as error:
             fail_policy(error)
     stream = sys.stdin if requests_file == "-" else open(requests_file, encoding="utf-8")
-    with stream:
-        impact = compare(policies[0][0], policies[1][0], stream, show)
+    with stream, progress_lines(stream, requests_file, progress, "deciding under both versions") as lines:
+        impact = compare(policies[0][0], policies[1][0], lines, show)
     if fmt == "json":
         click.echo(json.dumps(impact.to_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo(impact_text(impact, policies[0][1], policies[1][1], markdown=fmt == "markdown"))
+        report = impact_text(impact, policies[0][1], policies[1][1], markdown=fmt == "markdown")
+        click.echo(report if fmt == "markdown" else colour_diff_lines(report))
+    _gate(impact, fail_on)
+
+
+def _gate(impact, fail_on) -> None:
+    """`--fail-on`: exit 1, saying why, when the change does what the build must not allow."""
+    outcome = sum(impact.outcome_changes.values())
+    found = {"outcome-change": (outcome, "change their outcome"),
+             "money-change": (impact.money_changed, "change an amount"),
+             "any": (impact.changed, "change")}
+    failing = [f"{found[gate][0]} of {impact.total} decisions {found[gate][1]} (--fail-on {gate})"
+               for gate in fail_on if found[gate][0]]
+    if failing:
+        click.echo("\n".join(failing), err=True)
+        sys.exit(1)
 
 
 def register(cli: click.Group) -> None:

@@ -1,6 +1,8 @@
 """The impact of a policy change: decide the same requests under both versions and compare."""
 from __future__ import annotations
 
+import difflib
+import heapq
 import json
 from decimal import Decimal
 
@@ -15,10 +17,12 @@ from .decide import CompiledPolicy
 class ChangedRequest:
     """A request decided differently, with both decisions."""
     line: int
+    kind: str  # "outcome" (a flip), "money" (an amount changed), or "other"
     outputs_before: dict
     outputs_after: dict
     explanation_before: str
     explanation_after: str
+    money_delta: str | None = None  # the largest change of an amount, signed, when one changed
 
 
 @attrs.define
@@ -30,11 +34,13 @@ class Impact:
     outcome_changes: dict = attrs.field(factory=dict)  # (before, after) -> count
     money: dict = attrs.field(factory=dict)  # output -> {"changed": n, "delta": Decimal}
     other_changes: dict = attrs.field(factory=dict)  # output -> count
-    examples: list[ChangedRequest] = attrs.field(factory=list)
+    examples: list[ChangedRequest] = attrs.field(factory=list)  # the most severe first
+    money_changed: int = 0  # decisions in which an amount changed
 
     def to_json(self) -> dict:
         return {
             "requests": self.total, "rejected": self.rejected, "changed": self.changed,
+            "outcome_changed": sum(self.outcome_changes.values()), "money_changed": self.money_changed,
             "outcomes": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(self.outcome_changes.items())],
             "money": {k: {"changed": v["changed"], "total_delta": f"{v['delta']:.2f}"} for k, v in self.money.items()},
             "other_outputs": self.other_changes,
@@ -42,11 +48,27 @@ class Impact:
         }
 
 
+@attrs.frozen
+class _Candidate:
+    """A changed request kept as a possible example: its request, not yet explained."""
+    line: int
+    data: object
+    before: dict
+    after: dict
+    delta: Decimal  # the largest change of an amount, signed (0 when none changed)
+
+
 def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3) -> Impact:
-    """Decide each JSON line under both policies; a line either rejects is counted, not compared."""
+    """Decide each JSON line under both policies; a line either rejects is counted, not compared.
+
+    The examples are the most severe changes: up to `show` per outcome transition (in the
+    order of the lines), then the `show` largest changes of an amount, then `show` others."""
     impact = Impact()
     money_outputs = [name for name, t in after.output_types.items()
                      if name in before.output_types and _is_money(t)]
+    flips: dict[tuple, list[_Candidate]] = {}
+    by_amount: list[tuple[Decimal, int, _Candidate]] = []  # a heap of the largest changes
+    others: list[_Candidate] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -61,21 +83,43 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3)
         if a == b:
             continue
         impact.changed += 1
-        if a.get("outcome") != b.get("outcome"):
-            key = (a.get("outcome"), b.get("outcome"))
-            impact.outcome_changes[key] = impact.outcome_changes.get(key, 0) + 1
+        delta = Decimal(0)
         for name in set(a) | set(b):
             if a.get(name) == b.get(name) or name == "outcome":
                 continue
             if name in money_outputs:
                 entry = impact.money.setdefault(name, {"changed": 0, "delta": Decimal("0.00")})
                 entry["changed"] += 1
-                entry["delta"] += Decimal(b[name] or "0") - Decimal(a[name] or "0")
+                change = Decimal(b[name] or "0") - Decimal(a[name] or "0")
+                entry["delta"] += change
+                delta = max(delta, change, key=abs)
             else:
                 impact.other_changes[name] = impact.other_changes.get(name, 0) + 1
-        if len(impact.examples) < show:
-            impact.examples.append(ChangedRequest(number, a, b, old.explain_text(), new.explain_text()))
+        impact.money_changed += delta != 0
+        candidate = _Candidate(number, data, a, b, delta)
+        if a.get("outcome") != b.get("outcome"):
+            key = (a.get("outcome"), b.get("outcome"))
+            impact.outcome_changes[key] = impact.outcome_changes.get(key, 0) + 1
+            kept = flips.setdefault(key, [])
+            if len(kept) < show:
+                kept.append(candidate)
+        elif delta:
+            heapq.heappush(by_amount, (abs(delta), -number, candidate))
+            if len(by_amount) > show:
+                heapq.heappop(by_amount)
+        elif len(others) < show:
+            others.append(candidate)
+    chosen = [(c, "outcome") for key in sorted(flips, key=lambda k: (-impact.outcome_changes[k], k))
+              for c in flips[key]]
+    chosen += [(c, "money") for _, _, c in sorted(by_amount, reverse=True)]
+    chosen += [(c, "other") for c in others]
+    impact.examples = [_explained(before, after, c, kind) for c, kind in chosen]
     return impact
+
+
+def _explained(before: CompiledPolicy, after: CompiledPolicy, c: _Candidate, kind: str) -> ChangedRequest:
+    return ChangedRequest(c.line, kind, c.before, c.after, before.decide(c.data).explain_text(),
+                          after.decide(c.data).explain_text(), f"{c.delta:+.2f}" if c.delta else None)
 
 
 def _is_money(t) -> bool:
@@ -85,7 +129,8 @@ def _is_money(t) -> bool:
 
 
 def impact_text(impact: Impact, old_name: str, new_name: str, markdown: bool = False) -> str:
-    """A report for people; with `markdown`, one to paste into a pull request."""
+    """A report for people; with `markdown`, one to paste into a pull request (each example a
+    collapsible section holding a unified diff of the two explanations, which GitHub colours)."""
     lines = []
     title = f"Impact of {new_name} against {old_name}"
     lines.append(f"## {title}" if markdown else title)
@@ -112,20 +157,29 @@ def impact_text(impact: Impact, old_name: str, new_name: str, markdown: bool = F
     if impact.other_changes:
         lines.append("")
         lines.append("other outputs changed: " + ", ".join(f"{k} ({n})" for k, n in sorted(impact.other_changes.items())))
-    for e in impact.examples:
+    for number, e in enumerate(impact.examples):
+        diff = explanation_diff(e, old_name, new_name)
+        heading = f"request on line {e.line}: {_what_changed(e)}"
         lines.append("")
-        lines.append(f"### request on line {e.line}" if markdown else f"request on line {e.line}:")
-        lines += _side_by_side(e.explanation_before, e.explanation_after, markdown)
+        if markdown:
+            lines += [f"<details{' open' if number == 0 else ''}><summary>{heading}</summary>", "",
+                      "```diff", *diff, "```", "", "</details>"]
+        else:
+            lines.append(heading)
+            lines += [f"  {d}" for d in diff]
     return "\n".join(lines)
 
 
-def _side_by_side(before: str, after: str, markdown: bool) -> list[str]:
-    a, b = before.splitlines(), after.splitlines()
-    width = min(max([len(x) for x in a] + [6]), 70)
-    rows = [f"{'before':<{width}} | after", f"{'-' * width}-+-{'-' * 20}"]
-    for i in range(max(len(a), len(b))):
-        left = a[i] if i < len(a) else ""
-        right = b[i] if i < len(b) else ""
-        mark = " " if left == right else "*"
-        rows.append(f"{left[:width]:<{width}} {mark} {right}")
-    return ["```", *rows, "```"] if markdown else [f"  {r}" for r in rows]
+def _what_changed(e: ChangedRequest) -> str:
+    if e.kind == "outcome":
+        return f"{e.outputs_before.get('outcome')} → {e.outputs_after.get('outcome')}"
+    if e.kind == "money":
+        return f"an amount changes by {e.money_delta}"
+    return "outputs change: " + ", ".join(k for k in e.outputs_after if e.outputs_before.get(k) != e.outputs_after[k])
+
+
+def explanation_diff(e: ChangedRequest, old_name: str, new_name: str) -> list[str]:
+    """A unified diff of the two explanations, whole (every line as context)."""
+    before, after = e.explanation_before.splitlines(), e.explanation_after.splitlines()
+    return list(difflib.unified_diff(before, after, old_name, new_name, n=max(len(before), len(after)),
+                                     lineterm=""))

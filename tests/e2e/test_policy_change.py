@@ -111,3 +111,72 @@ def test_snapshot_tests_fail_with_a_readable_diff_then_accept(tmp_path):
     assert "+     APPROVED — refund" in plain
     assert pytest_run("--snapshot-update").returncode == 0
     assert pytest_run().returncode == 0
+
+
+# ---- rpl diff as a pull-request gate -----------------------------------------------------------
+
+CORPUS = ROOT / "policies" / "aputure" / "corpus.jsonl"
+
+
+def test_the_first_example_is_an_outcome_flip_shown_as_a_unified_diff(widened):
+    result = _rpl("diff", str(APUTURE), str(widened), "--requests", str(CORPUS), "--format", "markdown",
+                  "--show", "2")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.split("<details open><summary>", 1)[1]
+    heading, body = first.split("</summary>", 1)
+    assert re.match(r"request on line \d+: refuse → approve", heading)
+    diff = body.split("```diff\n", 1)[1].split("```", 1)[0].splitlines()
+    assert diff[0].startswith("--- ") and diff[1].startswith("+++ ") and diff[2].startswith("@@ ")
+    assert "-REFUSED — 1 reason" in diff and any(line.startswith("+APPROVED") for line in diff)
+    # several examples per transition, each in its own collapsible section
+    assert result.stdout.count("<summary>request on line") == 4
+
+
+def test_examples_are_ordered_outcome_flips_then_the_largest_changes_of_an_amount(tmp_path):
+    fee = "parameter restocking_fee_rate  = 15%"
+    assert APUTURE.read_text().count(fee) == 1
+    changed = tmp_path / "aputure.rpl"
+    changed.write_text(APUTURE.read_text().replace(fee, "parameter restocking_fee_rate  = 10%")
+                       .replace(WINDOW, "parameter return_window_length = 15 days"))
+    report = json.loads(_rpl("diff", str(APUTURE), str(changed), "--requests", str(CORPUS), "--format", "json",
+                             "--show", "3").stdout)
+    kinds = [e["kind"] for e in report["examples"]]
+    assert kinds[0] == "outcome" and "money" in kinds
+    assert kinds == sorted(kinds, key=["outcome", "money", "other"].index)
+    deltas = [abs(float(e["money_delta"])) for e in report["examples"] if e["kind"] == "money"]
+    assert len(deltas) == 3 and deltas == sorted(deltas, reverse=True)
+    everything = json.loads(_rpl("diff", str(APUTURE), str(changed), "--requests", str(CORPUS), "--format",
+                                 "json", "--show", "1000").stdout)
+    largest = max(abs(float(e["money_delta"])) for e in everything["examples"] if e["kind"] == "money")
+    assert deltas[0] == largest
+
+
+@pytest.mark.parametrize("gate", ["outcome-change", "money-change", "any"])
+def test_fail_on_fails_the_build_with_a_summary(widened, gate):
+    result = _rpl("diff", str(APUTURE), str(widened), "--requests", str(CORPUS), "--fail-on", gate)
+    assert result.returncode == 1
+    assert re.search(rf"\d+ of 500 decisions .*\(--fail-on {gate}\)", result.stderr)
+
+
+def test_fail_on_passes_when_nothing_it_names_changes(tmp_path):
+    same = tmp_path / "aputure.rpl"
+    same.write_text(APUTURE.read_text().replace('version "2026.1"', 'version "2026.2"'))
+    result = _rpl("diff", str(APUTURE), str(same), "--requests", str(CORPUS), "--fail-on", "any")
+    assert result.returncode == 0, result.stderr
+    assert "0 of 500 decisions change." in result.stdout
+
+
+def test_a_money_only_change_passes_the_outcome_gate_and_fails_the_money_gate(tmp_path):
+    changed = tmp_path / "aputure.rpl"
+    changed.write_text(APUTURE.read_text().replace("parameter restocking_fee_rate  = 15%",
+                                                   "parameter restocking_fee_rate  = 10%"))
+    outcome_gate = _rpl("diff", str(APUTURE), str(changed), "--requests", str(CORPUS), "--fail-on", "outcome-change")
+    money_gate = _rpl("diff", str(APUTURE), str(changed), "--requests", str(CORPUS), "--fail-on", "money-change")
+    assert outcome_gate.returncode == 0 and money_gate.returncode == 1
+
+
+def test_colour_only_at_a_terminal_and_progress_only_when_asked(widened):
+    piped = _rpl("diff", str(APUTURE), str(widened), "--requests", str(CORPUS))
+    assert "\x1b[" not in piped.stdout and piped.stderr == ""
+    asked = _rpl("diff", str(APUTURE), str(widened), "--requests", str(CORPUS), "--progress")
+    assert "deciding under both versions" in asked.stderr

@@ -1,0 +1,52 @@
+"""What the commands show only to a person at a terminal: colour, and progress on long runs.
+
+Colour goes to a terminal only, never under `NO_COLOR`; progress goes to stderr, only when it
+is a terminal outside CI, unless asked for (`--progress`) or refused (`--no-progress`).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import IO, Iterator
+
+import click
+
+
+def colour_wanted(stream: IO[str] | None = None) -> bool:
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def colour_diff_lines(text: str) -> str:
+    """Lines of a unified diff (as `rpl diff` indents them) in green and red, at a terminal."""
+    if not colour_wanted():
+        return text
+    colours = {"+": "green", "-": "red", "@": "cyan"}
+    out = []
+    for line in text.splitlines():
+        body = line[2:] if line.startswith("  ") else ""
+        colour = colours.get(body[:1]) if not body.startswith(("+++", "---")) else None
+        out.append(click.style(line, fg=colour) if colour else line)
+    return "\n".join(out)
+
+
+def progress_wanted(asked: bool | None) -> bool:
+    if asked is not None:
+        return asked
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextlib.contextmanager
+def progress_lines(stream: IO[str], path: str, asked: bool | None, label: str) -> Iterator[Iterator[str]]:
+    """The lines of `stream`, with a progress bar on stderr by the bytes of the file read."""
+    if not progress_wanted(asked) or path == "-":
+        yield iter(stream)
+        return
+    with click.progressbar(length=Path(path).stat().st_size, label=label, file=sys.stderr) as bar:
+        def lines() -> Iterator[str]:
+            for line in stream:
+                bar.update(len(line.encode("utf-8")))
+                yield line
+        yield lines()
