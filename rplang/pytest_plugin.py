@@ -5,6 +5,7 @@ Installed with rpl (entry point `pytest11`), so `pytest` in a policy repository 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -73,8 +74,11 @@ class ExampleItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        line = self.example.span.line - 1 if self.example.span is not None else 0
-        return self.path, line, f"example: {self.example.name}"
+        """Where the example is: its own file (the policy, or the `examples.rpl` beside it) and line."""
+        span = self.example.span
+        if span is None:
+            return self.path, 0, f"example: {self.example.name}"
+        return Path(span.source.name), span.line - 1, f"example: {self.example.name}"
 
 
 def snapshot_requests(policy: str | Path, folder: str | Path):
@@ -92,13 +96,26 @@ def snapshot_requests(policy: str | Path, folder: str | Path):
     files = sorted(f for f in folder_path.glob("*.json") if f.name != "expected.json")
 
     @pytest.mark.parametrize("request_file", files, ids=[f.name for f in files])
-    def test_decision(request_file, snapshot):
+    def test_decision(request_file, snapshot, request):
         decision = _policy(policy_path).decide(json.loads(request_file.read_text(encoding="utf-8")))
-        if not snapshot == {"outputs": decision.outputs_json(), "explanation": decision.explain_text()}:
-            # syrupy shows its diff for rewritten asserts only; this module is not a test module
-            pytest.fail("\n".join(snapshot.get_assert_diff()), pytrace=False)
+        data = {"outputs": decision.outputs_json(), "explanation": decision.explain_text()}
+        if not snapshot == data:
+            pytest.fail(_snapshot_diff(request.config, snapshot, data), pytrace=False)
 
     return test_decision
+
+
+def _snapshot_diff(config, snapshot, data) -> str:
+    """The failure as syrupy itself shows a failing snapshot assert, honouring its options
+    (`--snapshot-no-colors`, `--snapshot-diff-mode`), NO_COLOR, and pytest's own `--color`.
+
+    This module is not a rewritten test module, so the assert hook is asked directly."""
+    from syrupy.terminal import disable_color
+
+    plain = not config.get_terminal_writer().hasmarkup
+    with disable_color() if plain else contextlib.nullcontext():
+        explanations = config.hook.pytest_assertrepr_compare(config=config, op="==", left=snapshot, right=data)
+    return "\n".join(next(lines for lines in explanations if lines))
 
 
 _loaded: dict = {}

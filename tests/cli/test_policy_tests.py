@@ -199,3 +199,85 @@ def test_an_example_reads_requests_only_from_the_policys_folder(shop, tmp_path):
     (shop / "shop.rpl").write_text(SHOP + f'example "x":\n  request "../{outside.name}"\n  expect outcome = approve\n')
     (result,) = run_suite(load_suite(shop / "shop.rpl"))
     assert not result.passed and "outside" in result.error
+
+
+# ---- the pytest plugin: where failures are, and how they look -----------------------------------
+
+def _pytest(project, *args, env=None, terminal=False):
+    """pytest in `project`; with `terminal`, its output goes to a pseudo-terminal, as at a desk."""
+    import os
+
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
+    env = {**os.environ, **(env or {})}
+    if not terminal:
+        return subprocess.run(command, capture_output=True, text=True, cwd=project, env=env)
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+                               cwd=project, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    code = process.wait(timeout=120)
+    return subprocess.CompletedProcess(command, code, b"".join(chunks).decode("utf-8", "replace"), "")
+
+
+def test_a_failing_example_is_reported_at_its_own_file_and_line(tmp_path):
+    (tmp_path / "shop.rpl").write_text(SHOP)
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "examples.rpl").write_text("\n\n" + GOOD.replace("expect refund = 10.00",
+                                                                         "expect refund = 12.00"))
+    result = _pytest(tmp_path, "shop.rpl", "-o", "junit_family=xunit1", "--junitxml", "report.xml")
+    assert result.returncode == 1
+    import xml.etree.ElementTree as ET
+
+    cases = {c.get("name"): c for c in ET.parse(tmp_path / "report.xml").iter("testcase")}
+    failing = cases["in time"]
+    assert failing.get("file") == "shop/examples.rpl" and failing.get("line") == "3"
+
+
+def _snapshot_project(tmp_path):
+    from tests.conftest import APUTURE, APUTURE_REQUESTS
+
+    project = tmp_path / "shop"
+    (project / "requests").mkdir(parents=True)
+    name = "00-semantics-example.json"
+    (project / "requests" / name).write_text((APUTURE_REQUESTS / name).read_text())
+    (project / "aputure.rpl").write_text(APUTURE.read_text())
+    (project / "test_decisions.py").write_text(
+        "from rplang.pytest_plugin import snapshot_requests\n"
+        "test_aputure = snapshot_requests('aputure.rpl', 'requests')\n")
+    assert _pytest(project, "test_decisions.py", "--snapshot-update").returncode == 0
+    (project / "aputure.rpl").write_text(APUTURE.read_text().replace(
+        "parameter restocking_fee_rate  = 15%", "parameter restocking_fee_rate  = 10%"))
+    return project
+
+
+def test_snapshot_failures_are_plain_when_piped_and_coloured_only_when_asked(tmp_path):
+    project = _snapshot_project(tmp_path)
+    piped = _pytest(project, "test_decisions.py")
+    assert piped.returncode == 1 and "\x1b[" not in piped.stdout
+    # syrupy's own diff: its header, and the changed lines of the explanation only
+    assert "[- snapshot] == [+ received]" in piped.stdout
+    assert "-     APPROVED WITH A RESTOCKING FEE — refund 1,557.50 USD" in piped.stdout
+    assert "+     APPROVED WITH A RESTOCKING FEE — refund 1,652.00 USD" in piped.stdout
+
+    def diff_of(run):
+        return run.stdout.split("received]", 1)[1].split("snapshot report summary", 1)[0]
+
+    coloured = _pytest(project, "test_decisions.py", terminal=True)
+    assert coloured.returncode == 1 and "\x1b[" in diff_of(coloured)
+    for plain in (_pytest(project, "test_decisions.py", "--snapshot-no-colors", terminal=True),
+                  _pytest(project, "test_decisions.py", terminal=True, env={"NO_COLOR": "1"}),
+                  _pytest(project, "test_decisions.py", "--color=no", terminal=True)):
+        assert plain.returncode == 1 and "\x1b[" not in diff_of(plain)
+    assert len(diff_of(piped)) < 2000
