@@ -101,3 +101,16 @@ def test_no_traceback_for_a_deeply_nested_policy(tmp_path):
     result = run_process("check", path)
     assert "Traceback" not in result.both
     assert result.code == 1
+
+
+def test_shell_completion_as_docs_ci_says():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_RPL_COMPLETE": "bash_source"}
+    script = subprocess.run([sys.executable, "-m", "rplang"], capture_output=True, text=True, env=env)
+    assert "_rpl_completion()" in script.stdout
+    env = {**os.environ, "_RPL_COMPLETE": "bash_complete", "COMP_WORDS": "rpl te", "COMP_CWORD": "1"}
+    words = subprocess.run([sys.executable, "-m", "rplang"], capture_output=True, text=True, env=env)
+    assert words.stdout.split() == ["plain,test"]
