@@ -200,7 +200,9 @@ def explain(policy, request, partial, as_of):
     except RplError as error:
         click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)
-    click.echo(text)
+    from .terminal import colour_outcome
+
+    click.echo(colour_outcome(text, decision.outcome, decision.policy))
 
 
 # ---- Commands from their own modules ------------------------------------------------------------

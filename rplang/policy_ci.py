@@ -11,7 +11,7 @@ import click
 from rplang.policy_lang.errors import PolicyError
 
 from .inputs import EXIT_OK, EXIT_POLICY, EXIT_USAGE, fail_policy
-from .terminal import colour_diff_lines, progress_lines
+from .terminal import colour_diff_lines, progress_lines, progress_wanted
 
 
 @click.command(name="test")
@@ -25,7 +25,9 @@ from .terminal import colour_diff_lines, progress_lines
                    "workflow annotations at each failing example")
 @click.option("--coverage-report", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="write the rule coverage of every policy to FILE, as JSON")
-def test_command(paths, show_coverage, fail_under, fmt, coverage_report):
+@click.option("--progress/--no-progress", default=None,
+              help="show progress over the policies on stderr (default: when stderr is a terminal, outside CI)")
+def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progress):
     """Run the examples of every policy under PATHS (default: policies/ or .)."""
     from rplang.runtime.testing import coverage, coverage_percent, coverage_text, failure_text, find_policies, \
         load_suite, run_suite
@@ -39,7 +41,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report):
     text = fmt == "text"
     runs, tables = [], []
     broken = False
-    for path in policies:
+    for path in _with_progress(policies, progress, "running the examples"):
         try:
             suite = load_suite(path)
         except PolicyError as error:
@@ -75,6 +77,15 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report):
     if under:
         click.echo(f"coverage {coverage_percent(rows_all):.1f}% is under {fail_under:g}%", err=True)
     sys.exit(1 if failed or under else EXIT_OK)
+
+
+def _with_progress(items: list, asked: bool | None, label: str):
+    """The items, with a progress bar on stderr when there are several and it is wanted."""
+    if len(items) < 2 or not progress_wanted(asked):
+        yield from items
+        return
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
+        yield from bar
 
 
 def _report_tests(fmt: str, runs: list) -> None:

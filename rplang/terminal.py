@@ -32,6 +32,19 @@ def colour_diff_lines(text: str) -> str:
     return "\n".join(out)
 
 
+def colour_outcome(text: str, outcome: str, policy) -> str:
+    """The first line of an explanation (its outcome) in colour, at a terminal: red for an
+    outcome that overrides every other rule (a refusal), green for the default one (the last
+    declared), yellow for the others and for a decision still pending."""
+    if not colour_wanted() or not text:
+        return text
+    names = [o.name for o in policy.graph.outcomes]
+    colour = "red" if outcome in policy.overriding_outcomes else \
+        "green" if names and outcome == names[-1] else "yellow"
+    first, _, rest = text.partition("\n")
+    return click.style(first, fg=colour, bold=True) + ("\n" + rest if rest else "")
+
+
 def progress_wanted(asked: bool | None) -> bool:
     if asked is not None:
         return asked

@@ -79,3 +79,10 @@ def test_the_coverage_report_per_policy_and_rule(tmp_path):
     assert policy["rules"] == [
         {"rule": "late", "fired": False, "seen_true": False, "seen_false": True, "both_ways": False},
         {"rule": "refund", "fired": True, "seen_true": True, "seen_false": False, "both_ways": False}]
+
+
+def test_progress_over_several_policies_only_when_asked(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.rpl").write_text(SHOP + GOOD)
+    assert "running the examples" in run("test", tmp_path, "--progress").err
+    assert "running the examples" not in run("test", tmp_path).err

@@ -40,3 +40,14 @@ def test_progress_at_a_terminal_outside_ci_unless_told(monkeypatch):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     monkeypatch.delenv("CI")
     assert not terminal.progress_wanted(None) and not terminal.progress_wanted(False)
+
+
+def test_the_outcome_line_is_coloured_by_its_standing(monkeypatch, aputure):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys, "stdout", Tty())
+    text = "REFUSED — 1 reason\n1. window"
+    assert terminal.colour_outcome(text, "refuse", aputure).startswith("\x1b[31m\x1b[1mREFUSED — 1 reason\x1b[0m\n")
+    assert terminal.colour_outcome("APPROVED", "approve", aputure).startswith("\x1b[32m")
+    assert terminal.colour_outcome("APPROVED WITH A FEE", "approve_with_fee", aputure).startswith("\x1b[33m")
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert terminal.colour_outcome(text, "refuse", aputure) == text
