@@ -92,13 +92,19 @@ def _start(version: CompiledPolicy):
 
 def load_history(folder: str | Path) -> PolicyHistory:
     """Every `.rpl` file of a folder, as the versions of one policy."""
-    from . import load_policy
-
     files = sorted(p for p in Path(folder).glob("*.rpl") if p.name != "examples.rpl")
+    return history_from_texts({str(f): f.read_text(encoding="utf-8") for f in files})
+
+
+def history_from_texts(texts: dict[str, str], cache: bool = False) -> PolicyHistory:
+    """The versions of one policy from their texts, by file name: for a caller that must know
+    exactly which text it compiled (`rpl serve` names the text that made each decision)."""
+    from . import load_policy_text
+
     problems, versions = [], []
-    for f in files:
+    for name, text in texts.items():
         try:
-            versions.append(load_policy(f))
+            versions.append(load_policy_text(text, name, cache=cache))
         except PolicyError as error:
             problems.extend(error.diagnostics)
     if problems:

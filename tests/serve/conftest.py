@@ -1,0 +1,22 @@
+"""Servers shared by a test module: starting one costs about a second, deciding costs microseconds."""
+import pytest
+
+from tests.conftest import POLICIES
+
+from .server import Server
+
+
+@pytest.fixture(scope="module")
+def policies_server(tmp_path_factory):
+    """`rpl serve policies --no-watch`: the bundled policies, as a deployment would serve them."""
+    server = Server(POLICIES, "--no-watch", log_dir=tmp_path_factory.mktemp("serve"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def client(policies_server):
+    import httpx
+
+    with httpx.Client(base_url=policies_server.url, timeout=30) as client:
+        yield client
