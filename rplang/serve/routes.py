@@ -170,7 +170,8 @@ class Handlers:
                     skipping = False
                     continue
                 number += 1
-                answers.append(self._decide_line(request_id, served, options, number, raw))
+                answers.append(self._line_too_long(served, number) if len(raw) > self.max_body
+                               else self._decide_line(request_id, served, options, number, raw))
             if len(pending) > self.max_body and not skipping:
                 number += 1
                 answers.append(self._line_too_long(served, number))
