@@ -2,19 +2,18 @@
 imported here; the service's own dependencies (the `serve` extra) when a command runs."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
-EXIT_USAGE = 64
+EXIT_OK, EXIT_UNAVAILABLE, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 3, 64
 SERVE_MODULES = ("starlette", "uvicorn", "orjson", "watchfiles", "prometheus_client")
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(serve)
-    from .log_command import log
-
     cli.add_command(log)
 
 
@@ -75,6 +74,8 @@ def serve(path, host, port, workers, log_db, token_file, max_body, watch, access
 
     from .app import ServeConfig, build_app
 
+    if log_db is not None:
+        _check_log(log_db)
     config = ServeConfig(str(Path(path)), log_db, _tokens(token_file), max_body, watch)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = dict(host=host, port=port, log_level="info", access_log=access_log,
@@ -84,3 +85,83 @@ def serve(path, host, port, workers, log_db, token_file, max_body, watch, access
     else:  # each worker process builds its own application from the configuration
         config.to_environment()
         uvicorn.run("rplang.serve.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+def _check_log(path: str) -> None:
+    import sqlite3
+
+    from .log_store import connect
+
+    try:
+        connect(path).close()
+    except sqlite3.Error as error:
+        raise click.UsageError(f"--log-db {path}: cannot be a decision log: {error}")
+
+
+_WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--request-id", metavar="ID", help="the decisions of one request (an NDJSON batch has several)")
+@click.option("--policy", metavar="NAME", help="the decisions of one policy")
+@click.option("--outcome", metavar="NAME", help="the decisions with this outcome (`refuse`, `approve`...)")
+@click.option("--since", type=_WHEN, metavar="TIME", help="made at or after TIME (UTC; YYYY-MM-DD[THH:MM:SS])")
+@click.option("--until", type=_WHEN, metavar="TIME", help="made before TIME (UTC)")
+@click.option("--limit", type=click.IntRange(1, None), metavar="N", help="at most N decisions")
+@click.option("--replay", "replay_id", metavar="ID",
+              help="decide again, with the recorded policy text, the decision ID (its `id`, or a request id)")
+@click.option("--retain-days", type=click.IntRange(0, None), metavar="DAYS",
+              help="delete the decisions older than DAYS days, and the policy texts no decision needs")
+def log(file, request_id, policy, outcome, since, until, limit, replay_id, retain_days):
+    """Query the decision log FILE of `rpl serve --log-db FILE`: one JSON line per decision.
+
+    With --replay, the decision is made again with the policy text that made it; exits 0 when the
+    outputs are the same, 3 when they differ, 1 when the text is no longer in the log.
+    """
+    import datetime
+    import sqlite3
+
+    from .log_store import connect, retain, select
+
+    try:
+        connection = connect(file)
+    except sqlite3.DatabaseError as error:
+        click.echo(f"{file}: error: not a decision log: {error}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+    if retain_days is not None:
+        before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=retain_days)
+        decisions, texts = retain(connection, before)
+        click.echo(f"deleted {decisions} decision{'s' if decisions != 1 else ''} made before "
+                   f"{before.isoformat(timespec='seconds')} and {texts} policy text{'s' if texts != 1 else ''}",
+                   err=True)
+        return
+    filters = dict(request_id=request_id, policy=policy, outcome=outcome, since=since, until=until, limit=limit)
+    if replay_id is None:
+        for entry in select(connection, **filters):
+            click.echo(json.dumps(entry, ensure_ascii=False))
+        return
+    sys.exit(_replay(connection, replay_id, filters))
+
+
+def _replay(connection, replay_id: str, filters: dict) -> int:
+    from .log_store import select
+    from .replay import TextUnavailable, replay
+
+    entries = list(select(connection, **{**filters, "ids": [int(replay_id)]})) if replay_id.isdigit() else []
+    entries = entries or list(select(connection, **{**filters, "request_id": replay_id}))
+    if not entries:
+        raise click.UsageError(f"no decision {replay_id} in the log")
+    status = EXIT_OK
+    for entry in entries:
+        try:
+            result = replay(connection, entry)
+        except TextUnavailable as error:
+            click.echo(f"error: {error}", err=True)
+            status = max(status, EXIT_UNAVAILABLE)
+            continue
+        click.echo(json.dumps(result, ensure_ascii=False))
+        if not result["same"]:
+            click.echo(f"decision {entry['id']}: the outputs differ from those recorded", err=True)
+            status = EXIT_DIFFERENT
+    return status

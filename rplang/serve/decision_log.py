@@ -17,47 +17,12 @@ import threading
 
 import orjson
 
-log = logging.getLogger("rpl.serve")
+from .log_store import connect, log_time
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS decisions (
-    id          INTEGER PRIMARY KEY,
-    time        TEXT NOT NULL,     -- UTC, ISO 8601 with milliseconds
-    request_id  TEXT NOT NULL,
-    line        INTEGER,           -- the line of an NDJSON batch; NULL for a single request
-    policy      TEXT NOT NULL,
-    version     TEXT,
-    text_hash   TEXT NOT NULL,
-    outcome     TEXT NOT NULL,
-    as_of       TEXT,              -- the `as_of` date asked, if any
-    partial     INTEGER NOT NULL,  -- 1 for a residual decision
-    request     TEXT NOT NULL,     -- the request as received
-    outputs     TEXT NOT NULL,     -- JSON, as in the decision
-    rules       TEXT NOT NULL      -- JSON list of the rules that determined the decision
-);
-CREATE INDEX IF NOT EXISTS decisions_request_id ON decisions (request_id);
-CREATE INDEX IF NOT EXISTS decisions_time ON decisions (time);
-CREATE INDEX IF NOT EXISTS decisions_policy ON decisions (policy, outcome);
-CREATE TABLE IF NOT EXISTS policy_texts (
-    text_hash   TEXT PRIMARY KEY,
-    policy      TEXT NOT NULL,
-    file        TEXT NOT NULL,
-    loaded_at   TEXT NOT NULL,
-    text        TEXT NOT NULL
-);
-"""
+log = logging.getLogger("rpl.serve")
 
 BATCH = 1000  # rows committed at most in one transaction
 _CLOSE = object()
-
-
-def connect(path: str) -> sqlite3.Connection:
-    """A connection to a log file, created with its tables if new; WAL, so readers never wait."""
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
-    connection.executescript(SCHEMA)
-    return connection
 
 
 def decision_row(entry: tuple) -> tuple:
@@ -67,7 +32,7 @@ def decision_row(entry: tuple) -> tuple:
         rules = [e["rule"] for e in decision.explanation()]
     else:
         rules = [a.rule.rule.name for a in decision.applied]
-    return (time, request_id, line, policy, version, text_hash, decision.outcome, as_of, int(partial),
+    return (log_time(time), request_id, line, policy, version, text_hash, decision.outcome, as_of, int(partial),
             request.decode("utf-8", "replace"), orjson.dumps(decision.outputs_json()).decode(),
             orjson.dumps(rules).decode())
 

@@ -7,10 +7,10 @@ fails to compile never replaces the one serving; its problems are kept for `/v1/
 """
 from __future__ import annotations
 
-import datetime
 import hashlib
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +19,8 @@ import attrs
 from rplang.policy_lang.errors import Diagnostic, PolicyError
 from rplang.runtime import load_policy_text
 from rplang.runtime.history import PolicyHistory, history_from_texts
+
+from .log_store import log_time
 
 log = logging.getLogger("rpl.serve")
 
@@ -85,7 +87,7 @@ class LoadProblem:
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    return log_time(time.time())
 
 
 @attrs.frozen

@@ -21,18 +21,19 @@ def free_port() -> int:
 
 
 class Server:
-    """`rpl serve PATH ARGS` (or `python SCRIPT PATH ARGS`, a script that patches the service
-    before it runs `rpl`), on 127.0.0.1, its output kept in a file for the tests to read."""
+    """`rpl serve PATH ARGS` on 127.0.0.1, its output kept in a file for the tests to read; with
+    `patch`, run by patched_server.py with that patch."""
 
-    def __init__(self, path, *args: str, log_dir: Path, script: Path | None = None):
+    def __init__(self, path, *args: str, log_dir: Path, patch: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output = log_dir / f"server-{self.port}.log"
-        program = [sys.executable, str(script)] if script else [sys.executable, "-m", "rplang.cli"]
+        program = [sys.executable, str(Path(__file__).with_name("patched_server.py"))] if patch else \
+            [sys.executable, "-m", "rplang.cli"]
         command = [*program, "serve", str(path), "--port", str(self.port), *args]
         with open(self.output, "wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1", "RPL_TEST_PATCH": patch or ""})
         self._wait_until_up()
 
     def _wait_until_up(self) -> None:

@@ -86,8 +86,7 @@ def test_the_client_request_id_is_echoed_and_a_strange_one_replaced(client):
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
-    server = Server(APUTURE, "--no-watch", log_dir=tmp_path_factory.mktemp("faulty"),
-                    script=Path(__file__).with_name("faulty_server.py"))
+    server = Server(APUTURE, "--no-watch", log_dir=tmp_path_factory.mktemp("faulty"), patch="fault")
     yield server
     server.stop()
 
