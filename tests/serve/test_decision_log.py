@@ -148,6 +148,7 @@ def test_sigterm_during_a_batch_loses_no_decision_a_client_received(tmp_path):
     others = threading.Thread(target=single_requests)
     others.start()
     try:
+        wait_for(lambda: len(singles) >= 5)  # the other clients are being answered
         body = b"".join(CORPUS * 8)  # 4000 lines: far from done when the signal comes
         with httpx.stream("POST", f"{server.url}/v1/policies/aputure/decide?explain=false", content=body,
                           headers={**NDJSON, "X-Request-Id": "batch-sigterm"}, timeout=60) as answer:
