@@ -56,3 +56,13 @@ def test_openapi_holds_every_policy_request_schema_and_it_validates_the_bundled_
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready", "policies": 3}
+
+
+def test_docs_service_md_covers_every_endpoint(client):
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
+    for path, methods in client.get("/openapi.json").json()["paths"].items():
+        path = path.replace("/aputure_holidays", "/{name}").replace("/aputure", "/{name}").replace("/electronics", "/{name}")
+        for method in methods:
+            assert f"`{method.upper()} {path}`" in doc
