@@ -38,16 +38,19 @@ class Served:
     policy: object  # CompiledPolicy, or PolicyHistory for a folder of versions
     texts: dict  # file name -> text, as compiled
     loaded_at: str
+    # hashed once here, not on each decision that names them
+    hashes: dict = attrs.field(init=False)
+    text_hash: str = attrs.field(init=False)
 
-    @property
-    def hashes(self) -> dict[str, str]:
+    @hashes.default
+    def _hash_each(self) -> dict[str, str]:
         return {file: text_hash(text) for file, text in self.texts.items()}
 
-    @property
-    def text_hash(self) -> str:
+    @text_hash.default
+    def _hash_all(self) -> str:
         """The hash of the text; for versions, of every version's file name and text together."""
         if len(self.texts) == 1:
-            return text_hash(next(iter(self.texts.values())))
+            return next(iter(self.hashes.values()))
         return text_hash("\n".join(f"{f}\n{h}" for f, h in sorted(self.hashes.items())))
 
     @property
@@ -62,14 +65,12 @@ class Served:
     def version(self) -> str | None:
         return self.checked.version or None
 
-    def made_by(self, decision) -> tuple[str | None, str, str]:
-        """The version, text hash and text that made a decision (for versions: the one in force)."""
+    def made_by(self, decision) -> tuple[str | None, str]:
+        """The version and text hash that made a decision (for versions: the one in force)."""
         note = getattr(decision, "version_note", None)
         if note is None:
-            file, text = next(iter(self.texts.items()))
-            return self.version, text_hash(text), text
-        text = self.texts[note["file"]]
-        return note["version"] or None, text_hash(text), text
+            return self.version, self.text_hash
+        return note["version"] or None, self.hashes[note["file"]]
 
 
 @attrs.frozen

@@ -148,12 +148,12 @@ class Handlers:
     def _decided(self, request_id: str, line: int | None, served, options: Options, body: bytes, decision):
         self.metrics.decided(served.name, decision.outcome)
         if self.log is not None:
-            version, text_hash, _ = served.made_by(decision)
+            version, text_hash = served.made_by(decision)
             self.log.record(time.time(), request_id, line, served.name, version, text_hash,
                             options.as_of, options.partial, body, decision)
 
     def _made_by(self, request: Request, served, decision) -> dict:
-        version, text_hash, _ = served.made_by(decision)
+        version, text_hash = served.made_by(decision)
         return _made_by_headers(served.name, version, text_hash)
 
     async def _decide_lines(self, request: Request, served, options: Options):
