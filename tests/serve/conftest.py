@@ -1,4 +1,5 @@
-"""Servers shared by a test module: starting one costs about a second, deciding costs microseconds."""
+"""The server shared by the test modules that only read: starting one costs seconds, deciding
+microseconds. Modules that change a server's files, or stop it, start their own."""
 import pytest
 
 from tests.conftest import POLICIES
@@ -6,7 +7,7 @@ from tests.conftest import POLICIES
 from .server import Server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def policies_server(tmp_path_factory):
     """`rpl serve policies --no-watch`: the bundled policies, as a deployment would serve them."""
     server = Server(POLICIES, "--no-watch", log_dir=tmp_path_factory.mktemp("serve"))
@@ -14,7 +15,7 @@ def policies_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def client(policies_server):
     import httpx
 
