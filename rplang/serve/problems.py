@@ -21,7 +21,6 @@ KINDS = {
     404: ("urn:rpl:problem:not-found", "not found"),
     405: ("urn:rpl:problem:method-not-allowed", "method not allowed"),
     413: ("urn:rpl:problem:too-large", "the request body is too large"),
-    415: ("urn:rpl:problem:unsupported-media-type", "unsupported media type"),
     422: ("urn:rpl:problem:request-refused", "the policy cannot decide this request"),
     500: ("urn:rpl:problem:server-error", "the server failed to answer; this is a bug in rpl"),
     503: ("urn:rpl:problem:unavailable", "no policy is loaded"),

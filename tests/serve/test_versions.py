@@ -45,3 +45,14 @@ def test_partial_on_a_folder_of_versions_is_400(shop):
     answer = httpx.post(f"{server.url}/v1/policies/aputure_terms/decide?partial=true", json=_request())
     assert answer.status_code == 400
     assert answer.json()["detail"] == "`partial` decides under one policy file; `aputure_terms` is a folder of versions"
+
+
+def test_a_request_the_policy_cannot_work_out_is_422_evaluation_error(shop):
+    versions, server = shop
+    answer = httpx.post(f"{server.url}/v1/policies/aputure_terms/decide?as_of=2025-01-01", json=_request())
+    assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
+    data = answer.json()
+    assert data["kind"] == "evaluation_error" and "problems" not in data
+    assert data["detail"].startswith("no version of the policy is in force on 2025-01-01")
+    printed = run("eval", versions, "--as-of", "2025-01-01", "-", input=json.dumps(_request()))
+    assert json.loads(printed.out)["error"] == {"kind": "evaluation_error", "message": data["detail"]}
