@@ -213,6 +213,7 @@ def _register_commands() -> None:
 
     policy_ci.register(cli)
     from rplang import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
+    from rplang.serve import commands as serve; serve.register(cli)  # noqa: E702 (serve, log)
 
 
 _register_commands()

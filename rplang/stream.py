@@ -23,18 +23,27 @@ _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 def decide_line(policy, number: int, raw: bytes, outputs_only: bool, as_of) -> tuple[str, bool]:
     """One output line for input line `number`, and whether it is an error."""
     try:
-        if not raw.strip():  # still one output line per input line, for those who zip them
-            raise RequestError([RequestProblem("$", "an empty line: expected a request")])
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
-        decision = policy.decide_json(line, as_of)
+        decision = policy.decide_json(line_text(raw), as_of)
         return _dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), False
     except RplError as error:
-        data = error_json(error)
-        data["line"] = number
-        return _dumps({"error": data}), True
+        return _dumps(line_error_json(error, number)), True
+
+
+def line_text(raw: bytes) -> str:
+    """One input line as text; an empty line or bytes that are not UTF-8 are request errors."""
+    if not raw.strip():  # still one output line per input line, for those who zip them
+        raise RequestError([RequestProblem("$", "an empty line: expected a request")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
+
+
+def line_error_json(error: RplError, number: int) -> dict:
+    """The output line for an input line that could not be decided: `{"error": {..., "line": N}}`."""
+    data = error_json(error)
+    data["line"] = number
+    return {"error": data}
 
 
 def error_json(error: RplError) -> dict:

@@ -35,10 +35,16 @@ def load_policy(path: str | Path, cache: bool = False) -> CompiledPolicy | Polic
 def load_history(folder: str | Path, cache: bool = False) -> PolicyHistory:
     """Every `.rpl` file of a folder (but `examples.rpl`), as the versions of one policy."""
     files = sorted(p for p in Path(folder).glob("*.rpl") if p.name != "examples.rpl")
+    return history_from_texts({str(f): f.read_text(encoding="utf-8") for f in files}, cache)
+
+
+def history_from_texts(texts: dict[str, str], cache: bool = False) -> PolicyHistory:
+    """The versions of one policy from their texts, by file name: for a caller that must know
+    exactly which text it compiled (`rpl serve` names the text that made each decision)."""
     problems, versions = [], []
-    for f in files:
+    for name, text in texts.items():
         try:
-            versions.append(load_policy_text(f.read_text(encoding="utf-8"), str(f), cache))
+            versions.append(load_policy_text(text, name, cache))
         except PolicyError as error:
             problems.extend(error.diagnostics)
     if problems:

@@ -1,0 +1,121 @@
+"""The ASGI application: the registry, log and metrics composed with the routes; nothing global.
+
+The lifespan owns the parts that outlive a request: the policy watcher starts with the server,
+and at shutdown (uvicorn's, on SIGTERM, after the requests in flight are answered) the watcher
+stops and the decision log writes what it still holds.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+
+import attrs
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
+
+from . import problems
+from .decision_log import DecisionLog
+from .metrics import Metrics
+from .middleware import RequestContext
+from .problems import Problem
+from .registry import Registry, Watcher
+from .routes import Handlers
+
+MAX_BODY = 1_048_576  # bytes of a request, or of one NDJSON line
+
+
+@attrs.frozen
+class ServeConfig:
+    """What `rpl serve` was asked for; also passed to worker processes through the environment."""
+    path: str
+    log_db: str | None = None
+    tokens: tuple[str, ...] | None = None
+    max_body: int = MAX_BODY
+    watch: bool = True
+
+    ENVIRONMENT = "RPL_SERVE_CONFIG"
+
+    def to_environment(self) -> None:
+        os.environ[self.ENVIRONMENT] = orjson.dumps(attrs.asdict(self)).decode()
+
+    @classmethod
+    def from_environment(cls) -> "ServeConfig":
+        data = orjson.loads(os.environ[cls.ENVIRONMENT])
+        data["tokens"] = tuple(data["tokens"]) if data["tokens"] is not None else None
+        return cls(**data)
+
+
+def build_app(config: ServeConfig) -> Starlette:
+    metrics = Metrics()
+    decision_log = None
+
+    def loaded(served):
+        if decision_log is not None:
+            for file, text in served.texts.items():
+                decision_log.record_text(served.hashes[file], served.name, file, served.loaded_at, text)
+
+    registry = Registry(config.path, on_load=loaded, on_reload=metrics.reloaded)
+    handlers = Handlers(registry, metrics, None, config.max_body)
+    metrics.loaded.set_function(lambda: len(registry.policies))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        nonlocal decision_log
+        if config.log_db is not None:
+            decision_log = handlers.log = DecisionLog(config.log_db)
+        registry.load()
+        watcher = Watcher(registry) if config.watch else None
+        if watcher is not None:
+            watcher.start()
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            if decision_log is not None:
+                decision_log.close()
+
+    def problem(request, exc: Problem):
+        return problems.response(exc.status, exc.detail, request.state.request_id, request.url.path,
+                                 exc.error, exc.headers)
+
+    def http_error(request, exc: HTTPException):  # Starlette's own: no route, a wrong method
+        detail = {404: f"no endpoint at {request.url.path}",
+                  405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, exc.detail)
+        return problems.response(exc.status_code, detail, request.state.request_id, request.url.path,
+                                 headers=exc.headers)
+
+    def fault(request, exc: Exception):  # answered here; RequestContext logs it with the request id
+        return problems.response(500, "the server failed; quote request id "
+                                 f"{request.state.request_id} to find it in the server's log",
+                                 request.state.request_id, request.url.path)
+
+    routes = [
+        Route("/v1/policies", handlers.policies, methods=["GET"]),
+        Route("/v1/policies/{name}", handlers.policy, methods=["GET"]),
+        Route("/v1/policies/{name}/schema", handlers.schema, methods=["GET"]),
+        Route("/v1/policies/{name}/decision-schema", handlers.decision_schema, methods=["GET"]),
+        Route("/v1/policies/{name}/decide", handlers.decide, methods=["POST"]),
+        Route("/v1/policies/{name}/explain", handlers.explain, methods=["POST"]),
+        Route("/openapi.json", handlers.openapi, methods=["GET"]),
+        Route("/healthz", handlers.healthz, methods=["GET"]),
+        Route("/readyz", handlers.readyz, methods=["GET"]),
+        Route("/metrics", handlers.metrics_page, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={Problem: problem, HTTPException: http_error, Exception: fault})
+    tokens = frozenset(config.tokens) if config.tokens is not None else None
+    errors = metrics.errors
+
+    def count_error(status: int):
+        errors.labels(str(status)).inc()
+
+    # Outermost: the request id and faults wrap Starlette's own error handling.
+    return RequestContext(app, tokens, count_error)
+
+
+def app_from_environment():
+    """The application of a worker process (`--workers N`): uvicorn imports it by name."""
+    return build_app(ServeConfig.from_environment())

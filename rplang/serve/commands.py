@@ -1,0 +1,167 @@
+"""`rpl serve` and `rpl log`: the service's commands. Only click and the standard library are
+imported here; the service's own dependencies (the `serve` extra) when a command runs."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_UNAVAILABLE, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 3, 64
+SERVE_MODULES = ("starlette", "uvicorn", "orjson", "watchfiles", "prometheus_client")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)
+    cli.add_command(log)
+
+
+def require_extra(modules=SERVE_MODULES) -> None:
+    """Exit 64 with a clear message when the `serve` extra is not installed."""
+    import importlib
+
+    missing = []
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        click.echo(f"error: this command needs {', '.join(missing)}: install rplang[serve] "
+                   "(pip install 'rplang[serve]')", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _tokens(path: str | None) -> tuple[str, ...] | None:
+    if path is None:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.UsageError(f"cannot read the token file {path}: {getattr(error, 'strerror', None) or error}")
+    tokens = tuple(t for t in (line.strip() for line in lines) if t and not t.startswith("#"))
+    if not tokens:
+        raise click.UsageError(f"the token file {path} holds no token (one a line)")
+    return tokens
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="the address to listen on; 0.0.0.0 exposes the service to the network")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="processes answering requests (each loads the policies, keeps its own metrics)")
+@click.option("--log-db", metavar="FILE", help="record every decision in this SQLite file (see `rpl log`)")
+@click.option("--token-file", metavar="FILE",
+              help="accept only requests with `Authorization: Bearer TOKEN`, one token a line of FILE")
+@click.option("--max-body", default=1_048_576, show_default=True, type=click.IntRange(1, None),
+              metavar="BYTES", help="the largest request body, or NDJSON line, accepted")
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="reload a policy when its file changes")
+@click.option("--access-log", is_flag=True, help="log every request")
+def serve(path, host, port, workers, log_db, token_file, max_body, watch, access_log):
+    """Serve the policies of PATH (a .rpl file, or a folder of them) as a decision service over HTTP.
+
+    Each policy is served under its file name without `.rpl`; a sub-folder of versions under the
+    folder's name. See docs/service.md for the endpoints.
+    """
+    require_extra()
+    import logging
+
+    import uvicorn
+
+    from .app import ServeConfig, build_app
+
+    if log_db is not None:
+        _check_log(log_db)
+    config = ServeConfig(str(Path(path)), log_db, _tokens(token_file), max_body, watch)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = dict(host=host, port=port, log_level="info", access_log=access_log,
+                   timeout_graceful_shutdown=30)
+    if workers == 1:
+        uvicorn.run(build_app(config), **options)
+    else:  # each worker process builds its own application from the configuration
+        config.to_environment()
+        uvicorn.run("rplang.serve.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+def _check_log(path: str) -> None:
+    import sqlite3
+
+    from .log_store import connect
+
+    try:
+        connect(path).close()
+    except sqlite3.Error as error:
+        raise click.UsageError(f"--log-db {path}: cannot be a decision log: {error}")
+
+
+_WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--request-id", metavar="ID", help="the decisions of one request (an NDJSON batch has several)")
+@click.option("--policy", metavar="NAME", help="the decisions of one policy")
+@click.option("--outcome", metavar="NAME", help="the decisions with this outcome (`refuse`, `approve`...)")
+@click.option("--since", type=_WHEN, metavar="TIME", help="made at or after TIME (UTC; YYYY-MM-DD[THH:MM:SS])")
+@click.option("--until", type=_WHEN, metavar="TIME", help="made before TIME (UTC)")
+@click.option("--limit", type=click.IntRange(1, None), metavar="N", help="at most N decisions")
+@click.option("--replay", "replay_id", metavar="ID",
+              help="decide again, with the recorded policy text, the decision ID (its `id`, or a request id)")
+@click.option("--retain-days", type=click.IntRange(0, None), metavar="DAYS",
+              help="delete the decisions older than DAYS days, and the policy texts no decision needs")
+def log(file, request_id, policy, outcome, since, until, limit, replay_id, retain_days):
+    """Query the decision log FILE of `rpl serve --log-db FILE`: one JSON line per decision.
+
+    With --replay, the decision is made again with the policy text that made it; exits 0 when the
+    outputs are the same, 3 when they differ, 1 when the text is no longer in the log.
+    """
+    import datetime
+    import sqlite3
+
+    from .log_store import connect, retain, select
+
+    try:
+        connection = connect(file)
+    except sqlite3.DatabaseError as error:
+        click.echo(f"{file}: error: not a decision log: {error}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+    if retain_days is not None:
+        before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=retain_days)
+        decisions, texts = retain(connection, before)
+        click.echo(f"deleted {decisions} decision{'s' if decisions != 1 else ''} made before "
+                   f"{before.isoformat(timespec='seconds')} and {texts} policy text{'s' if texts != 1 else ''}",
+                   err=True)
+        return
+    filters = dict(request_id=request_id, policy=policy, outcome=outcome, since=since, until=until, limit=limit)
+    if replay_id is None:
+        for entry in select(connection, **filters):
+            click.echo(json.dumps(entry, ensure_ascii=False))
+        return
+    sys.exit(_replay(connection, replay_id, filters))
+
+
+def _replay(connection, replay_id: str, filters: dict) -> int:
+    from .log_store import select
+    from .replay import TextUnavailable, replay
+
+    entries = list(select(connection, **{**filters, "ids": [int(replay_id)]})) if replay_id.isdigit() else []
+    entries = entries or list(select(connection, **{**filters, "request_id": replay_id}))
+    if not entries:
+        raise click.UsageError(f"no decision {replay_id} in the log")
+    status = EXIT_OK
+    for entry in entries:
+        try:
+            result = replay(connection, entry)
+        except TextUnavailable as error:
+            click.echo(f"error: {error}", err=True)
+            status = max(status, EXIT_UNAVAILABLE)
+            continue
+        click.echo(json.dumps(result, ensure_ascii=False))
+        if not result["same"]:
+            click.echo(f"decision {entry['id']}: the outputs differ from those recorded", err=True)
+            status = EXIT_DIFFERENT
+    return status

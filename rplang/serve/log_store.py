@@ -1,0 +1,108 @@
+"""The decision log's SQLite file: its tables, and the queries `rpl log` runs on it.
+
+Only the standard library here: `rpl log` reads a log without the service's dependencies.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    id          INTEGER PRIMARY KEY,
+    time        TEXT NOT NULL,     -- UTC, ISO 8601 with milliseconds: sorts as it reads
+    request_id  TEXT NOT NULL,
+    line        INTEGER,           -- the line of an NDJSON batch; NULL for a single request
+    policy      TEXT NOT NULL,
+    version     TEXT,
+    text_hash   TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    as_of       TEXT,              -- the `as_of` date asked, if any
+    partial     INTEGER NOT NULL,  -- 1 for a residual decision
+    request     TEXT NOT NULL,     -- the request as received
+    outputs     TEXT NOT NULL,     -- JSON, as in the decision
+    rules       TEXT NOT NULL      -- JSON list of the rules that determined the decision
+);
+CREATE INDEX IF NOT EXISTS decisions_request_id ON decisions (request_id);
+CREATE INDEX IF NOT EXISTS decisions_time ON decisions (time);
+CREATE INDEX IF NOT EXISTS decisions_policy ON decisions (policy, outcome);
+CREATE TABLE IF NOT EXISTS policy_texts (
+    text_hash   TEXT PRIMARY KEY,
+    policy      TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    loaded_at   TEXT NOT NULL,
+    text        TEXT NOT NULL
+);
+"""
+
+COLUMNS = ("id", "time", "request_id", "line", "policy", "version", "text_hash", "outcome", "as_of",
+           "partial", "request", "outputs", "rules")
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection to a log file, created with its tables if new; WAL, so readers never wait."""
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
+    connection.executescript(SCHEMA)
+    return connection
+
+
+def log_time(moment: float | datetime.datetime) -> str:
+    """The one way a time is written in the log, so that comparing the text compares the times."""
+    if not isinstance(moment, datetime.datetime):
+        moment = datetime.datetime.fromtimestamp(moment, datetime.timezone.utc)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def select(connection: sqlite3.Connection, request_id=None, policy=None, outcome=None, since=None,
+           until=None, ids=None, limit=None):
+    """The decisions that match every filter given, oldest first, as dicts (JSON columns parsed)."""
+    where, values = [], []
+    for column, value in (("request_id", request_id), ("policy", policy), ("outcome", outcome)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            values.append(value)
+    if since is not None:
+        where.append("time >= ?")
+        values.append(log_time(since))
+    if until is not None:
+        where.append("time < ?")
+        values.append(log_time(until))
+    if ids is not None:
+        where.append(f"id IN ({', '.join('?' * len(ids))})")
+        values.extend(ids)
+    sql = f"SELECT {', '.join(COLUMNS)} FROM decisions"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        values.append(limit)
+    for row in connection.execute(sql, values):
+        entry = dict(zip(COLUMNS, row))
+        entry["partial"] = bool(entry["partial"])
+        entry["outputs"], entry["rules"] = json.loads(entry["outputs"]), json.loads(entry["rules"])
+        yield entry
+
+
+def policy_text(connection: sqlite3.Connection, text_hash: str) -> tuple[str, str] | None:
+    """The file name and text of a policy by its hash, if the log still holds it."""
+    row = connection.execute("SELECT file, text FROM policy_texts WHERE text_hash = ?", (text_hash,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def retain(connection: sqlite3.Connection, before: datetime.datetime) -> tuple[int, int]:
+    """Delete the decisions made before `before`, and the policy texts loaded before it that no
+    decision left names; the numbers of each deleted."""
+    cutoff = log_time(before)
+    connection.execute("BEGIN IMMEDIATE")
+    decisions = connection.execute("DELETE FROM decisions WHERE time < ?", (cutoff,)).rowcount
+    texts = connection.execute(
+        "DELETE FROM policy_texts WHERE loaded_at < ? AND text_hash NOT IN "
+        "(SELECT DISTINCT text_hash FROM decisions)", (cutoff,)).rowcount
+    connection.execute("COMMIT")
+    return decisions, texts

@@ -1,0 +1,217 @@
+"""The policies a server decides with: loaded from a file or a folder, reloaded when they change.
+
+Each name maps to one immutable `Served` entry. A reload compiles the changed texts on the
+watcher's thread (never on a request's), then swaps the whole mapping in one assignment: a
+request that took an entry keeps deciding with it, whatever is loaded after. A policy that
+fails to compile never replaces the one serving; its problems are kept for `/v1/policies`.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import attrs
+
+from rplang.policy_lang.errors import Diagnostic, PolicyError
+from rplang.runtime import load_policy_text
+from rplang.runtime.history import PolicyHistory
+from rplang.runtime.loading import history_from_texts
+
+from .log_store import log_time
+
+log = logging.getLogger("rpl.serve")
+
+EXAMPLES = "examples.rpl"  # a policy's examples, beside it or among its versions: not a policy
+
+
+def text_hash(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@attrs.frozen
+class Served:
+    """One policy as served: the compiled policy (or history of versions) and the texts it came from."""
+    name: str
+    policy: object  # CompiledPolicy, or PolicyHistory for a folder of versions
+    texts: dict  # file name -> text, as compiled
+    loaded_at: str
+    # hashed once here, not on each decision that names them
+    hashes: dict = attrs.field(init=False)
+    text_hash: str = attrs.field(init=False)
+
+    @hashes.default
+    def _hash_each(self) -> dict[str, str]:
+        return {file: text_hash(text) for file, text in self.texts.items()}
+
+    @text_hash.default
+    def _hash_all(self) -> str:
+        """The hash of the text; for versions, of every version's file name and text together."""
+        if len(self.texts) == 1:
+            return next(iter(self.hashes.values()))
+        return text_hash("\n".join(f"{f}\n{h}" for f, h in sorted(self.hashes.items())))
+
+    @property
+    def is_history(self) -> bool:
+        return isinstance(self.policy, PolicyHistory)
+
+    @property
+    def checked(self):
+        return self.policy.checked
+
+    @property
+    def version(self) -> str | None:
+        return self.checked.version or None
+
+    def made_by(self, decision) -> tuple[str | None, str]:
+        """The version and text hash that made a decision (for versions: the one in force)."""
+        note = getattr(decision, "version_note", None)
+        if note is None:
+            return self.version, self.text_hash
+        return note["version"] or None, self.hashes[note["file"]]
+
+
+@attrs.frozen
+class LoadProblem:
+    """A policy file that failed to load, and why."""
+    name: str
+    files: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    at: str
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "files": list(self.files), "at": self.at,
+                "diagnostics": [d.to_json() for d in self.diagnostics],
+                "rendered": "\n\n".join(d.render() for d in self.diagnostics)}
+
+
+def _now() -> str:
+    return log_time(time.time())
+
+
+@attrs.frozen
+class Source:
+    """Where a policy comes from: one file, or a folder of versions."""
+    files: tuple[Path, ...]
+    versions: bool
+
+
+def policy_sources(path: Path) -> dict[str, Source]:
+    """Each policy's name and files: a file is served under its name without `.rpl`; in a
+    folder, each `.rpl` file, and each sub-folder holding versions (`.rpl` files besides
+    `examples.rpl`) under the sub-folder's name. A file comes before a folder of the same name."""
+    if path.is_file():
+        return {path.stem: Source((path,), False)}
+    found: dict[str, Source] = {}
+    entries = sorted(path.iterdir())
+    for entry in entries:
+        if entry.is_file() and entry.suffix == ".rpl" and entry.name != EXAMPLES:
+            found[entry.stem] = Source((entry,), False)
+    for entry in entries:
+        if entry.is_dir() and entry.name not in found:
+            versions = tuple(sorted(p for p in entry.glob("*.rpl") if p.name != EXAMPLES))
+            if versions:
+                found[entry.name] = Source(versions, True)
+    return found
+
+
+class Registry:
+    """The served policies by name, and the problems of those that failed to load."""
+
+    def __init__(self, path: str | Path, on_load: Callable[[Served], None] | None = None,
+                 on_reload: Callable[[str, bool], None] | None = None):
+        self.path = Path(path)
+        self.policies: dict[str, Served] = {}
+        self.problems: dict[str, LoadProblem] = {}
+        self._on_load = on_load or (lambda served: None)
+        self._on_reload = on_reload or (lambda name, ok: None)
+        self._lock = threading.Lock()  # one reload at a time; readers never take it
+
+    def get(self, name: str) -> Served | None:
+        return self.policies.get(name)
+
+    def load(self) -> None:
+        """Read the path again and compile what changed; swap the new mapping in at once."""
+        with self._lock:
+            try:
+                sources = policy_sources(self.path)
+            except OSError as error:
+                log.error("cannot read %s: %s", self.path, error.strerror or error)
+                return
+            policies, problems = {}, {}
+            for name, source in sources.items():
+                outcome = self._compile(name, source)
+                if isinstance(outcome, Served):
+                    policies[name] = outcome
+                    continue
+                problems[name] = outcome
+                if name in self.policies:  # keep serving the version that works
+                    policies[name] = self.policies[name]
+            for name in self.policies.keys() - policies.keys():
+                log.info("policy %s removed", name)
+            self.policies, self.problems = policies, problems
+
+    def _compile(self, name: str, source: Source) -> Served | LoadProblem:
+        files = source.files
+        try:
+            texts = {str(f): f.read_text(encoding="utf-8") for f in files}
+        except (OSError, UnicodeDecodeError) as error:
+            message = f"cannot read the policy: {getattr(error, 'strerror', None) or error}"
+            return self._failed(name, files, (Diagnostic("RPL000", message),))
+        current = self.policies.get(name)
+        if current is not None and current.texts == texts:
+            return current
+        try:
+            if source.versions:
+                policy = history_from_texts(texts, cache=True)
+            else:
+                policy = load_policy_text(next(iter(texts.values())), str(files[0]), cache=True)
+        except PolicyError as error:
+            return self._failed(name, files, error.diagnostics)
+        served = Served(name, policy, texts, _now())
+        log.info("policy %s loaded: version %s, %s", name, served.version, served.text_hash)
+        self._on_load(served)
+        if current is not None:
+            self._on_reload(name, True)
+        return served
+
+    def _failed(self, name: str, files, diagnostics) -> LoadProblem:
+        problem = LoadProblem(name, tuple(str(f) for f in files), tuple(diagnostics), _now())
+        log.error("policy %s failed to load%s:\n%s", name,
+                  ", the version loaded before keeps serving" if name in self.policies else "",
+                  problem.to_json()["rendered"])
+        self._on_reload(name, False)
+        return problem
+
+
+class Watcher:
+    """Reloads a registry when a `.rpl` file under its path changes (watchfiles, on a thread)."""
+
+    def __init__(self, registry: Registry, debounce_ms: int = 200):
+        self.registry = registry
+        self.debounce_ms = debounce_ms
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rpl-policy-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import watchfiles
+
+        path = self.registry.path
+        root = path if path.is_dir() else path.parent
+        for _changes in watchfiles.watch(root, watch_filter=lambda change, name: name.endswith(".rpl"),
+                                         debounce=self.debounce_ms, step=50, stop_event=self._stop,
+                                         raise_interrupt=False):
+            try:
+                self.registry.load()
+            except Exception:  # a reload must never stop the watching; the fault is logged
+                log.exception("reloading the policies failed")

@@ -1,0 +1,102 @@
+"""`POST /v1/policies/{name}/decide` and `/explain` over a real socket: the decisions of `rpl eval`."""
+import copy
+import json
+
+import pytest
+
+from tests.cli.conftest import run
+from tests.conftest import APUTURE, APUTURE_REQUESTS, POLICIES
+from tests.residual.conftest import EXAMPLE, before_inspection
+
+ELECTRONICS = POLICIES / "electronics.rpl"
+BUNDLED = [(APUTURE, "aputure", p) for p in sorted(APUTURE_REQUESTS.glob("*.json"))] + \
+          [(ELECTRONICS, "electronics", p) for p in sorted((POLICIES / "electronics" / "requests").glob("*.json"))
+           if p.name != "expected.json"]
+
+
+def test_every_bundled_request_is_decided_as_rpl_eval_decides_it(client):
+    assert len(BUNDLED) > 90
+    decided = refused = 0
+    for policy, name, request in BUNDLED:
+        printed = run("eval", policy, request)
+        answer = client.post(f"/v1/policies/{name}/decide", content=request.read_bytes())
+        if printed.code == 0:
+            assert answer.status_code == 200, (request.name, answer.text)
+            assert answer.headers["content-type"] == "application/json"
+            assert answer.json() == json.loads(printed.out), request.name
+            decided += 1
+        else:  # `rpl eval` prints {"error": ...}; the service answers 422 with the same problems
+            assert answer.status_code == 422, (request.name, answer.text)
+            error = json.loads(printed.out)["error"]
+            problem = answer.json()
+            assert problem["kind"] == error["kind"]
+            assert problem.get("problems") == error.get("problems")
+            refused += 1
+    assert decided > 80  # the bundled requests are mostly decisions, a few refusals
+
+
+def test_a_decision_names_the_policy_version_and_text_hash(client):
+    answer = client.post("/v1/policies/aputure/decide", content=(APUTURE_REQUESTS / "01-window-day-14.json").read_bytes())
+    listed = {p["name"]: p for p in client.get("/v1/policies").json()["policies"]}["aputure"]
+    assert answer.headers["rpl-policy"] == "aputure"
+    assert answer.headers["rpl-policy-version"] == listed["version"] == "2026.1"
+    assert answer.headers["rpl-policy-hash"] == listed["text_hash"]
+    assert listed["text_hash"].startswith("sha256:") and len(listed["text_hash"]) == 7 + 64
+
+
+def test_explain_false_gives_the_outputs_of_rpl_eval_outputs_only(client, tmp_path):
+    request = APUTURE_REQUESTS / "00-semantics-example.json"
+    jsonl = tmp_path / "one.jsonl"
+    jsonl.write_text(request.read_text().replace("\n", "") + "\n")
+    printed = run("eval", APUTURE, "--jsonl", jsonl, "--outputs-only")
+    answer = client.post("/v1/policies/aputure/decide?explain=false", content=request.read_bytes())
+    assert answer.status_code == 200
+    assert answer.json() == json.loads(printed.out) and list(answer.json()) == ["outputs"]
+
+
+def test_as_of_decides_under_the_terms_of_that_date(client):
+    # aputure_holidays has dated terms (`terms by order.purchase_date`)
+    body = (APUTURE_REQUESTS / "00-semantics-example.json").read_bytes()
+    for day in ("2026-01-15", "2026-12-01"):
+        printed = run("eval", POLICIES / "aputure_holidays.rpl", APUTURE_REQUESTS / "00-semantics-example.json",
+                      "--as-of", day)
+        answer = client.post(f"/v1/policies/aputure_holidays/decide?as_of={day}", content=body)
+        assert printed.code == 0 and answer.status_code == 200, answer.text
+        assert answer.json() == json.loads(printed.out)
+
+
+def test_partial_gives_the_residual_decision_of_rpl_eval_partial(client, tmp_path):
+    request = before_inspection(EXAMPLE)
+    path = tmp_path / "portal.json"
+    path.write_text(json.dumps(request))
+    printed = run("eval", "--partial", APUTURE, path)
+    answer = client.post("/v1/policies/aputure/decide?partial=true", json=request)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == json.loads(printed.out)
+    assert answer.json()["outputs"]["outcome"] == "pending"
+    outputs_only = client.post("/v1/policies/aputure/decide?partial=true&explain=false", json=request).json()
+    assert outputs_only == {"outputs": answer.json()["outputs"], "residual": answer.json()["residual"]}
+
+
+def test_without_partial_a_missing_stage_fact_is_refused_as_rpl_eval_refuses_it(client, tmp_path):
+    path = tmp_path / "portal.json"
+    path.write_text(json.dumps(before_inspection(EXAMPLE)))
+    printed = run("eval", APUTURE, path)
+    answer = client.post("/v1/policies/aputure/decide", content=path.read_bytes())
+    assert printed.code == 2 and answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["problems"] == json.loads(printed.out)["error"]["problems"]
+    assert answer.json()["problems"][0]["path"] == "$.items[0].condition"
+
+
+@pytest.mark.parametrize("query", ["", "?partial=true"])
+def test_explain_gives_the_text_of_rpl_explain(client, tmp_path, query):
+    request = before_inspection(EXAMPLE) if query else copy.deepcopy(EXAMPLE)
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request))
+    printed = run("explain", *(["--partial"] if query else []), APUTURE, path)
+    answer = client.post(f"/v1/policies/aputure/explain{query}", json=request)
+    assert printed.code == 0 and answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+    assert answer.text == printed.out
+    assert answer.headers["rpl-policy-hash"].startswith("sha256:")

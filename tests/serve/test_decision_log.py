@@ -1,0 +1,171 @@
+"""The decision log over a real server: every decision recorded, `rpl log` queries and replays it,
+and a SIGTERM in the middle of a batch loses no decision a client received."""
+import json
+import sqlite3
+import threading
+
+import httpx
+import pytest
+
+from tests.cli.conftest import run
+from tests.conftest import APUTURE_REQUESTS, POLICIES
+
+from .server import Server, wait_for
+
+NDJSON = {"Content-Type": "application/x-ndjson"}
+CORPUS = (POLICIES / "aputure" / "corpus.jsonl").read_bytes().splitlines(keepends=True)
+EXAMPLE = (APUTURE_REQUESTS / "00-semantics-example.json").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("logged")
+    server = Server(POLICIES, "--no-watch", "--log-db", str(folder / "decisions.db"), log_dir=folder)
+    yield server, folder / "decisions.db"
+    server.stop()
+
+
+def entries(db, *args) -> list[dict]:
+    result = run("log", db, *args)
+    assert result.code == 0, result.err
+    return [json.loads(line) for line in result.out.splitlines()]
+
+
+def count(db) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT count(*) FROM decisions").fetchone()[0]
+
+
+def test_every_decision_is_logged_with_what_made_it(logged):
+    server, db = logged
+    answer = httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE,
+                        headers={"X-Request-Id": "single-1"})
+    batch = httpx.post(f"{server.url}/v1/policies/aputure/decide?explain=false", content=b"".join(CORPUS[:5]) + b"{\n",
+                       headers={**NDJSON, "X-Request-Id": "batch-1"})
+    assert answer.status_code == batch.status_code == 200
+    found = wait_for(lambda: len(entries(db, "--request-id", "batch-1")) == 5 and entries(db, "--request-id", "single-1"))
+    (single,) = found
+    assert single["policy"] == "aputure" and single["version"] == answer.headers["rpl-policy-version"]
+    assert single["text_hash"] == answer.headers["rpl-policy-hash"]
+    assert single["outputs"] == answer.json()["outputs"] and single["outcome"] == answer.json()["outputs"]["outcome"]
+    assert single["rules"] == [e["rule"] for e in answer.json()["explanation"]]
+    assert json.loads(single["request"]) == json.loads(EXAMPLE) and single["line"] is None
+    assert single["time"].endswith("+00:00") and single["partial"] is False
+    lines = entries(db, "--request-id", "batch-1")
+    assert [e["line"] for e in lines] == [1, 2, 3, 4, 5]  # line 6 was not a request: not a decision
+    assert [e["outputs"] for e in lines] == [json.loads(x)["outputs"] for x in batch.text.splitlines()[:5]]
+
+
+def test_queries_by_policy_outcome_and_time(logged):
+    server, db = logged
+    httpx.post(f"{server.url}/v1/policies/electronics/decide", headers={"X-Request-Id": "elec-1"},
+               content=(POLICIES / "electronics" / "requests" / "02-window-day-31-refused.json").read_bytes())
+    wait_for(lambda: entries(db, "--request-id", "elec-1"))
+    electronics = entries(db, "--policy", "electronics")
+    assert [e["request_id"] for e in electronics] == ["elec-1"] and electronics[0]["outcome"] == "refuse"
+    refused = entries(db, "--outcome", "refuse")
+    assert refused and all(e["outcome"] == "refuse" for e in refused)
+    everything = entries(db)
+    assert entries(db, "--since", "2000-01-01", "--until", "2999-01-01") == everything
+    assert entries(db, "--until", "2000-01-01") == []
+    assert entries(db, "--limit", "2") == everything[:2]
+
+
+def test_replay_decides_again_with_the_recorded_text(logged):
+    server, db = logged
+    httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "replay-1"})
+    (entry,) = wait_for(lambda: entries(db, "--request-id", "replay-1"))
+    for key in ("replay-1", str(entry["id"])):
+        result = run("log", db, "--replay", key)
+        assert result.code == 0, result.err
+        replayed = json.loads(result.out)
+        assert replayed["same"] is True and replayed["replayed"] == entry["outputs"]
+        assert replayed["decision"]["outputs"] == entry["outputs"]
+    assert run("log", db, "--replay", "no-such-decision").code == 64
+
+
+def test_replay_says_when_the_text_is_gone_and_when_the_outputs_differ(logged, tmp_path):
+    server, db = logged
+    httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "gone-1"})
+    (entry,) = wait_for(lambda: entries(db, "--request-id", "gone-1"))
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+        target.execute("UPDATE decisions SET outputs = '{}' WHERE request_id = 'gone-1'")
+    different = run("log", copy, "--replay", "gone-1")
+    assert different.code == 3 and "the outputs differ from those recorded" in different.err
+    with sqlite3.connect(copy) as target:
+        target.execute("DELETE FROM policy_texts")
+    gone = run("log", copy, "--replay", "gone-1")
+    assert gone.code == 1
+    assert f"the text of aputure {entry['text_hash']} is no longer in the log" in gone.err
+
+
+def test_retention_deletes_old_decisions_and_the_texts_they_alone_needed(logged, tmp_path):
+    server, db = logged
+    wait_for(lambda: count(db) > 0)
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+        target.execute("UPDATE decisions SET time = '2020-01-01T00:00:00.000+00:00' WHERE id = 1")
+        target.execute("UPDATE policy_texts SET loaded_at = '2020-01-01T00:00:00.000+00:00'")
+    kept = count(copy) - 1
+    result = run("log", copy, "--retain-days", "30")
+    assert result.code == 0 and result.err.startswith("deleted 1 decision made before")
+    assert count(copy) == kept
+    with sqlite3.connect(copy) as target:  # texts still named by a decision are kept
+        assert {row[0] for row in target.execute("SELECT policy FROM policy_texts")} == {"aputure", "electronics"}
+
+
+def test_a_file_that_is_not_a_log(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not sqlite at all" * 100)
+    result = run("log", junk)
+    assert result.code == 1 and "not a decision log" in result.err and "Traceback" not in result.err
+
+
+def test_sigterm_during_a_batch_loses_no_decision_a_client_received(tmp_path):
+    db = tmp_path / "decisions.db"
+    # a slow disk: decisions are still queued when the signal comes, and must be written then
+    server = Server(POLICIES / "aputure.rpl", "--no-watch", "--log-db", str(db), log_dir=tmp_path, patch="slow-log")
+    received: list[dict] = []
+    singles: list[str] = []
+    stop = threading.Event()
+
+    def single_requests():  # other clients, until the server stops answering
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for n in range(10_000):
+                if stop.is_set():
+                    return
+                try:
+                    answer = client.post("/v1/policies/aputure/decide", content=EXAMPLE,
+                                         headers={"X-Request-Id": f"single-{n}"})
+                except httpx.TransportError:
+                    return
+                if answer.status_code == 200:
+                    singles.append(answer.headers["x-request-id"])
+
+    others = threading.Thread(target=single_requests)
+    others.start()
+    try:
+        wait_for(lambda: len(singles) >= 5)  # the other clients are being answered
+        body = b"".join(CORPUS * 4)  # 2000 lines: far from done when the signal comes
+        with httpx.stream("POST", f"{server.url}/v1/policies/aputure/decide?explain=false", content=body,
+                          headers={**NDJSON, "X-Request-Id": "batch-sigterm"}, timeout=60) as answer:
+            for line in answer.iter_lines():
+                received.append(json.loads(line))
+                if len(received) == 50:
+                    server.process.send_signal(15)
+    finally:
+        stop.set()
+        others.join(timeout=60)
+        code = server.stop()
+    # uvicorn shuts down, then ends by the signal it was sent, as a process manager expects
+    assert code in (0, -15) and "Application shutdown complete" in server.log(), server.log()
+    assert len(received) == 2000  # the batch in flight was answered to its end
+    assert singles  # the other clients were answered too, until the server closed
+    logged_lines = entries(db, "--request-id", "batch-sigterm")
+    assert [e["line"] for e in logged_lines] == list(range(1, 2001))
+    assert [e["outputs"] for e in logged_lines] == [r["outputs"] for r in received]
+    logged_singles = {e["request_id"] for e in entries(db) if e["request_id"].startswith("single-")}
+    assert set(singles) <= logged_singles

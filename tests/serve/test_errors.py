@@ -1,0 +1,119 @@
+"""Every error status over a real socket: problem documents (RFC 9457), never a traceback."""
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import APUTURE, APUTURE_REQUESTS
+
+from .server import Server, wait_for
+
+PROBLEM = "application/problem+json"
+EXAMPLE = (APUTURE_REQUESTS / "00-semantics-example.json").read_bytes()
+
+
+def problem(answer: httpx.Response, status: int) -> dict:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    data = answer.json()
+    assert data["status"] == status and data["type"].startswith("urn:rpl:problem:") and data["title"]
+    assert data["request_id"] == answer.headers["x-request-id"]
+    assert "Traceback" not in answer.text
+    return data
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"{not json", "not valid JSON"),
+    (b"", "an empty line: expected a request"),
+    (b"\xff\xfe{}", "not valid UTF-8"),
+])
+def test_a_body_that_is_not_json_is_400_with_the_problem_of_rpl_eval(client, body, message):
+    data = problem(client.post("/v1/policies/aputure/decide", content=body), 400)
+    assert data["kind"] == "request_error" and message in data["detail"]
+    assert data["problems"][0]["path"] == "$" and message in data["problems"][0]["message"]
+
+
+@pytest.mark.parametrize("query, message", [
+    ("as_of=tomorrow", "`as_of` must be a date written YYYY-MM-DD, not `tomorrow`"),
+    ("explain=maybe", "`explain` must be true or false, not `maybe`"),
+    ("partial=true&as_of=2026-01-01", "`partial` decides under the request's own terms: leave out `as_of`"),
+])
+def test_a_bad_option_is_400(client, query, message):
+    assert problem(client.post(f"/v1/policies/aputure/decide?{query}", content=EXAMPLE), 400)["detail"] == message
+
+
+def test_a_request_the_policy_refuses_is_422_with_every_problem(client):
+    request = json.loads(EXAMPLE)
+    request["kind"] = "swap"
+    del request["items"][0]["price"]
+    data = problem(client.post("/v1/policies/aputure/decide", json=request), 422)
+    assert data["kind"] == "request_error" and data["detail"] == "the request has 2 problems"
+    assert [p["path"] for p in data["problems"]] == ["$.kind", "$.items[0].price"]
+
+
+@pytest.mark.parametrize("path", ["/v1/policies/nope", "/v1/policies/nope/schema", "/v1/policies/..%2Faputure",
+                                  "/v1/policies/%2Fetc%2Fpasswd/decide", "/v2/policies", "/"])
+def test_an_unknown_policy_or_endpoint_is_404(client, path):
+    # a policy is a name in the served set: a path in a request is not a route, let alone a file
+    method = client.post if path.endswith("decide") else client.get
+    data = problem(method(path, content=EXAMPLE) if method is client.post else method(path), 404)
+    if path.startswith("/v1/policies/nope"):
+        assert "served: `aputure`, `aputure_holidays`, `electronics`" in data["detail"]
+
+
+def test_a_wrong_method_is_405(client):
+    assert "GET is not allowed" in problem(client.get("/v1/policies/aputure/decide"), 405)["detail"]
+
+
+def test_a_body_over_the_limit_is_413(client):
+    big = b'{"pad": "' + b"x" * (1_048_576 + 10) + b'"}'
+    problem(client.post("/v1/policies/aputure/decide", content=big), 413)
+
+    def chunks():  # no Content-Length: the limit is counted as the body arrives
+        for _ in range(20):
+            yield b"x" * 65536
+
+    problem(client.post("/v1/policies/aputure/decide", content=chunks()), 413)
+
+
+def test_the_client_request_id_is_echoed_and_a_strange_one_replaced(client):
+    answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": "portal-42"})
+    assert problem(answer, 400)["request_id"] == "portal-42"
+    answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": "a b\t<c>"})
+    assert len(problem(answer, 400)["request_id"]) == 32
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    server = Server(APUTURE, "--no-watch", log_dir=tmp_path_factory.mktemp("faulty"), patch="fault")
+    yield server
+    server.stop()
+
+
+def test_a_server_fault_is_500_with_the_request_id_logged_and_no_traceback(faulty):
+    request = json.loads(EXAMPLE)
+    request["plant_fault"] = True
+    answer = httpx.post(f"{faulty.url}/v1/policies/aputure/decide", json=request,
+                        headers={"X-Request-Id": "fault-1"})
+    data = problem(answer, 500)
+    assert data["request_id"] == "fault-1" and "quote request id fault-1" in data["detail"]
+    assert "planted" not in answer.text
+    log = wait_for(lambda: "RuntimeError" in faulty.log() and faulty.log())  # logged after the answer
+    assert "request fault-1 (POST /v1/policies/aputure/decide) failed" in log
+    assert "RuntimeError: a planted fault" in log  # the traceback is the server's, not the client's
+    # and the server goes on answering
+    assert httpx.post(f"{faulty.url}/v1/policies/aputure/decide", content=EXAMPLE).status_code == 200
+
+
+def test_without_the_serve_extra_rpl_serve_says_what_to_install_and_exits_64():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['uvicorn'] = None; from rplang.cli import main; "
+            "main(['serve', 'policies'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).parents[2])
+    assert result.returncode == 64
+    assert "install rplang[serve]" in result.stderr and "uvicorn" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,77 @@
+"""NDJSON batches: one request a line in, one decision (or error object) a line out, in order,
+as `rpl eval --jsonl` prints them."""
+import json
+
+import pytest
+
+from tests.cli.conftest import run
+from tests.conftest import APUTURE, POLICIES
+
+NDJSON = {"Content-Type": "application/x-ndjson"}
+CORPUS = (POLICIES / "aputure" / "corpus.jsonl").read_bytes().splitlines(keepends=True)
+GOOD = CORPUS[0]
+BAD_LINES = [GOOD, b"{not json\n", b"\n", b"\xff\xfe{}\n", b'{"kind": "swap"}\n', CORPUS[1], b"[]\n", CORPUS[2]]
+
+
+def eval_jsonl(tmp_path, lines: list[bytes], *flags: str) -> list[dict]:
+    path = tmp_path / "batch.jsonl"
+    path.write_bytes(b"".join(lines))
+    result = run("eval", APUTURE, "--jsonl", path, *flags)
+    return [json.loads(line) for line in result.out.splitlines()]
+
+
+def decide_lines(client, body, query: str = "") -> list[dict]:
+    answer = client.post(f"/v1/policies/aputure/decide{query}", content=body, headers=NDJSON)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/x-ndjson")
+    assert answer.headers["rpl-policy-hash"].startswith("sha256:")
+    return [json.loads(line) for line in answer.text.splitlines()]
+
+
+def test_a_batch_with_bad_lines_is_answered_line_by_line_as_rpl_eval_jsonl(client, tmp_path):
+    answered = decide_lines(client, b"".join(BAD_LINES))
+    assert answered == eval_jsonl(tmp_path, BAD_LINES)
+    assert [("error" in a) for a in answered] == [False, True, True, True, True, False, True, False]
+    assert [a["error"]["line"] for a in answered if "error" in a] == [2, 3, 4, 5, 7]
+    assert "not valid JSON" in answered[1]["error"]["problems"][0]["message"]
+
+
+def test_the_corpus_in_order_and_with_outputs_only(client, tmp_path):
+    lines = CORPUS[:300]
+    assert decide_lines(client, b"".join(lines)) == eval_jsonl(tmp_path, lines)
+    assert decide_lines(client, b"".join(lines), "?explain=false") == eval_jsonl(tmp_path, lines, "--outputs-only")
+
+
+def test_lines_split_across_chunks_and_a_last_line_without_newline(client, tmp_path):
+    body = b"".join(CORPUS[:20]).rstrip(b"\n")
+
+    def in_pieces():  # 7 bytes at a time: every line arrives cut in several chunks
+        for start in range(0, len(body), 7):
+            yield body[start:start + 7]
+
+    assert decide_lines(client, in_pieces()) == eval_jsonl(tmp_path, CORPUS[:20])
+
+
+@pytest.mark.parametrize("pieces", [False, True])
+def test_a_line_over_the_limit_is_that_line_error_and_the_stream_goes_on(client, pieces):
+    body = GOOD + b'{"pad": "' + b"x" * (1_048_576 + 100) + b'"}\n' + GOOD
+
+    def in_pieces():  # the long line seen before its end arrives
+        for start in range(0, len(body), 65536):
+            yield body[start:start + 65536]
+
+    answered = decide_lines(client, in_pieces() if pieces else body)
+    assert len(answered) == 3 and answered[0] == answered[2] and "outputs" in answered[0]
+    assert answered[1] == {"error": {"kind": "request_error", "message": "the request has 1 problem", "line": 2,
+                                     "problems": [{"path": "$", "message": "a line longer than 1048576 bytes",
+                                                   "received": None}]}}
+
+
+def test_as_of_applies_to_every_line(client, tmp_path):
+    lines = CORPUS[:5]
+    answer = client.post("/v1/policies/aputure_holidays/decide?as_of=2026-12-01", content=b"".join(lines),
+                         headers=NDJSON)
+    path = tmp_path / "batch.jsonl"
+    path.write_bytes(b"".join(lines))
+    printed = run("eval", POLICIES / "aputure_holidays.rpl", "--jsonl", path, "--as-of", "2026-12-01")
+    assert [json.loads(x) for x in answer.text.splitlines()] == [json.loads(x) for x in printed.out.splitlines()]

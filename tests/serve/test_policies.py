@@ -1,0 +1,68 @@
+"""The read-only endpoints: the policies, their schemas, the OpenAPI document, health."""
+import json
+
+import jsonschema
+
+from tests.cli.conftest import run
+from tests.conftest import APUTURE, APUTURE_REQUESTS
+
+
+def test_policies_lists_each_served_policy_with_version_hash_and_load_time(client):
+    data = client.get("/v1/policies").json()
+    assert [p["name"] for p in data["policies"]] == ["aputure", "aputure_holidays", "electronics"]
+    assert data["problems"] == []
+    aputure = data["policies"][0]
+    assert aputure["title"] == "Aputure returns and refunds" and aputure["version"] == "2026.1"
+    assert aputure["files"] == {str(APUTURE.relative_to(APUTURE.parent.parent)): aputure["text_hash"]} or \
+        list(aputure["files"].values()) == [aputure["text_hash"]]
+    assert aputure["loaded_at"].endswith("+00:00")
+
+
+def test_a_policy_shows_its_parameters_clauses_outcomes(client):
+    data = client.get("/v1/policies/aputure").json()
+    parameters = {p["name"]: p for p in data["parameters"]}
+    assert parameters["return_window_length"]["value"] == "14 days"
+    assert parameters["restocking_fee_rate"]["value"] == "15%"
+    assert data["clauses"]["late_request"] == "Request after 14 days from delivery date."
+    assert [o["name"] for o in data["outcomes"]] == ["refuse", "approve_with_fee", "approve"]
+    assert data["outcomes"][0]["overrides_all"] is True
+    assert "refund" in [o["name"] for o in data["outputs"]] and data["currency"] == "USD"
+
+
+def test_the_schemas_are_those_of_rpl_schema(client):
+    for suffix, flags in (("schema", []), ("decision-schema", ["--decision"])):
+        printed = run("schema", APUTURE, *flags)
+        answer = client.get(f"/v1/policies/aputure/{suffix}")
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/schema+json"
+        assert answer.json() == json.loads(printed.out)
+
+
+def test_openapi_holds_every_policy_request_schema_and_it_validates_the_bundled_requests(client):
+    document = client.get("/openapi.json").json()
+    assert document["openapi"] == "3.1.0"
+    for name in ("aputure", "aputure_holidays", "electronics"):
+        assert {f"/v1/policies/{name}/decide", f"/v1/policies/{name}/explain"} <= set(document["paths"])
+    schema = document["components"]["schemas"]["aputure.request"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted(APUTURE_REQUESTS.glob("*.json"))[:10]:
+        request = json.loads(path.read_text())
+        if run("eval", APUTURE, path).code == 0:
+            validator.validate(request)
+    ref = document["paths"]["/v1/policies/aputure/decide"]["post"]["requestBody"]["content"]["application/json"]
+    assert ref["schema"] == {"$ref": "#/components/schemas/aputure.request"}
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready", "policies": 3}
+
+
+def test_docs_service_md_covers_every_endpoint(client):
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
+    for path, methods in client.get("/openapi.json").json()["paths"].items():
+        path = path.replace("/aputure_holidays", "/{name}").replace("/aputure", "/{name}").replace("/electronics", "/{name}")
+        for method in methods:
+            assert f"`{method.upper()} {path}`" in doc

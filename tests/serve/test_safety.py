@@ -1,0 +1,107 @@
+"""Bearer tokens, several workers, and concurrent clients getting a single client's answers."""
+import random
+import threading
+
+import httpx
+import pytest
+
+from tests.cli.conftest import run
+from tests.conftest import APUTURE_REQUESTS, POLICIES
+
+from .server import Server
+
+REQUESTS = [p.read_bytes() for p in sorted(APUTURE_REQUESTS.glob("*.json"))]
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("guarded")
+    tokens = folder / "tokens"
+    tokens.write_text("# the portal's and the warehouse's\nportal-token-1\n\nwarehouse-token-2\n")
+    server = Server(POLICIES / "aputure.rpl", "--no-watch", "--token-file", str(tokens), log_dir=folder)
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Basic cG9ydGFsLXRva2VuLTE=", "Bearer",
+                                           "Bearer portal-token-1x"])
+def test_without_a_good_token_the_answer_is_401(guarded, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    for method, path in (("POST", "/v1/policies/aputure/decide"), ("GET", "/v1/policies"), ("GET", "/metrics"),
+                         ("GET", "/openapi.json")):
+        answer = httpx.request(method, guarded.url + path, content=REQUESTS[0] if method == "POST" else None,
+                               headers=headers)
+        assert answer.status_code == 401 and answer.headers["www-authenticate"] == 'Bearer realm="rpl"'
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["request_id"] == answer.headers["x-request-id"]
+
+
+def test_each_token_of_the_file_is_accepted_and_health_needs_none(guarded):
+    for token in ("portal-token-1", "warehouse-token-2"):
+        answer = httpx.post(f"{guarded.url}/v1/policies/aputure/decide", content=REQUESTS[0],
+                            headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+    assert httpx.get(f"{guarded.url}/healthz").status_code == 200
+    assert httpx.get(f"{guarded.url}/readyz").status_code == 200
+
+
+def test_a_token_file_without_tokens_or_missing_is_a_usage_error(tmp_path):
+    empty = tmp_path / "tokens"
+    empty.write_text("# nothing yet\n\n")
+    result = run("serve", POLICIES, "--token-file", empty)
+    assert result.code == 64 and "holds no token" in result.err
+    result = run("serve", POLICIES, "--token-file", tmp_path / "absent")
+    assert result.code == 64 and "cannot read the token file" in result.err
+
+
+def test_a_log_db_that_cannot_be_a_log_is_a_usage_error(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not sqlite at all" * 100)
+    result = run("serve", POLICIES, "--log-db", junk)
+    assert result.code == 64 and "cannot be a decision log" in result.err
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    server = Server(POLICIES / "aputure.rpl", "--no-watch", "--workers", "2", log_dir=tmp_path_factory.mktemp("workers"))
+    yield server
+    server.stop()
+
+
+def test_concurrent_clients_from_several_threads_get_the_answers_a_single_client_gets(two_workers):
+    with httpx.Client(base_url=two_workers.url, timeout=60) as client:
+        single = [client.post("/v1/policies/aputure/decide", content=body) for body in REQUESTS]
+    expected = [(a.status_code, a.content) for a in single]
+    assert sum(status == 200 for status, _ in expected) > 70
+    failures: list[str] = []
+
+    def client_thread(seed: int):
+        order = list(range(len(REQUESTS)))
+        random.Random(seed).shuffle(order)
+        with httpx.Client(base_url=two_workers.url, timeout=60) as client:
+            for i in order:
+                answer = client.post("/v1/policies/aputure/decide", content=REQUESTS[i])
+                if (answer.status_code, answer.content) != expected[i] and \
+                        not _same_problem(answer, expected[i]):
+                    failures.append(f"thread {seed}, request {i}: {answer.status_code}")
+
+    threads = [threading.Thread(target=client_thread, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert failures == []
+
+
+def _same_problem(answer: httpx.Response, expected: tuple) -> bool:
+    """A refusal is the same refusal whatever its request id and instance."""
+    import json
+
+    status, body = expected
+    if answer.status_code != status or status == 200:
+        return False
+    mine, theirs = answer.json(), json.loads(body)
+    for data in (mine, theirs):
+        data.pop("request_id")
+    return mine == theirs
