@@ -234,6 +234,28 @@ def explain(policy, request, partial, as_of):
     click.echo(text)
 
 
+@cli.command()
+@click.argument("policies", nargs=-1, required=True, metavar="POLICY [NEW]")
+@click.option("--max-items", default=3, show_default=True, type=click.IntRange(0, 20),
+              help="prove for every request with up to this many elements in each list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--outputs", default=None, metavar="NAMES", help="OLD NEW: the outputs to compare, like outcome,refund")
+def verify(policies, max_items, fmt, outputs):
+    """Prove POLICY's properties, or whether OLD and NEW ever decide differently (OLD may be git:REV:path).
+
+    Exits 0 when every property holds (the versions decide alike), 1 when one does not, 2 for a policy error.
+    """
+    if len(policies) > 2:
+        raise click.UsageError("give one policy, or two versions to compare")
+    try:
+        from rplang.verify.command import run
+    except ModuleNotFoundError as error:
+        if error.name != "z3":
+            raise
+        click.echo("error: rpl verify needs the Z3 solver: install rplang[verify]", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(run(policies, max_items, fmt, outputs))
+
 # ---- Commands from their own modules ------------------------------------------------------------
 # Each line registers one command group of another module (keep one line per module).
 # (registrations)
