@@ -76,8 +76,7 @@ def check(policies, fmt, strict):
     """
     import attrs
 
-    from rplang.compiler.lint import check_policy_text
-
+    check_policy_text = _static_checks()
     diagnostics: list[Diagnostic] = []
     for path in policies:
         if Path(path).is_dir():  # a folder of versions: each version, then the versions together
@@ -110,10 +109,21 @@ def check(policies, fmt, strict):
     sys.exit(EXIT_POLICY if errors else EXIT_OK)
 
 
+def _static_checks():
+    """The compiler's checks, with the verifier's (rules in conflict) when the solver is installed."""
+    try:
+        from rplang.verify.static import check_policy_text
+    except ModuleNotFoundError as error:
+        if error.name != "z3":
+            raise
+        from rplang.compiler.lint import check_policy_text
+    return check_policy_text
+
+
 def _check_versions(folder: str) -> list[Diagnostic]:
-    from rplang.compiler.lint import check_policy_text
     from rplang.runtime.history import load_history
 
+    check_policy_text = _static_checks()
     found = []
     for version in sorted(Path(folder).glob("*.rpl")):
         if version.name != "examples.rpl":

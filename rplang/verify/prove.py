@@ -95,11 +95,11 @@ class Session:
         return result("refuted", None, found, replay.outputs_json(self.policy, found))
 
 
-def find(session: Session, goal: list, extra_base: list = ()):
+def find(session: Session, goal: list, extra_base: list = (), timeout_ms: int | None = None):
     """A request within the bounds meeting `goal`, minimised: None if there is none, "unknown" if
     the solver cannot tell."""
     solver = z3.Solver()
-    solver.set("timeout", SOLVER_TIMEOUT_MS)
+    solver.set("timeout", timeout_ms or SOLVER_TIMEOUT_MS)
     solver.add(*session.base(), *extra_base, *goal)
     answer = solver.check()
     if answer == z3.unsat:

@@ -126,6 +126,7 @@ class Compiler:
         self.definitions: list = []  # constraints that define helper variables, always true
         self.lets: dict = {}
         self.outputs: dict = {}
+        self.left: list = []  # (rule, element, determines, effect values): the rules that decide
         self._business: BusinessDays | None = None
         self._fresh = 0
 
@@ -441,7 +442,7 @@ class Compiler:
                 outputs[output.name] = total
             else:
                 outputs[output.name] = self._set_output(output, left)
-        self.outputs = outputs
+        self.outputs, self.left = outputs, left
         failure = z3.Or(*self.failures) if self.failures else z3.BoolVal(False)
         return Decision(outputs, failure, tuple((r.name, getattr(el, "path", None), d) for r, el, d, _ in left))
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rplang.compiler.lint import check_policy_text
+from rplang.verify.static import check_policy_text
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")

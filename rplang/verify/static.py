@@ -1,0 +1,136 @@
+"""Static checks of the verifier, added by `rpl check` to the compiler's own (`compiler/lint.py`).
+
+Two rules in conflict (RPL130): rules of equal standing that can both decide a request and set
+one output to different values. The solver looks for such a request within small bounds, the
+runtime decides it, and only what the runtime shows is reported: a false warning is worse than a
+missing one.
+"""
+from __future__ import annotations
+
+import itertools
+
+import z3
+
+from rplang.compiler import compile_policy, ir
+from rplang.compiler.checked import CheckedRule
+from rplang.compiler.checker import name_span
+from rplang.compiler.graph import RuleGraph
+from rplang.compiler.lint import lint_policy
+from rplang.policy_lang.errors import Diagnostic, PolicyError, RplError
+from rplang.runtime.decide import CompiledPolicy
+from rplang.runtime.values import json_value
+
+from .domain import Bounds
+from .prove import Session, find
+from .symbolic import equal
+
+MAX_RULES = 300  # beyond, the conflict check is left out: `rpl check` stays quick on large policies
+MAX_PAIRS = 2_000  # pairs of rules setting one output looked at; beyond, no claim
+QUESTION_MS = 5_000  # per pair: a pair the solver does not settle in time gets no claim
+
+
+def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]:
+    """What `rpl check` reports on a policy: its errors, or else every static check's warnings."""
+    try:
+        graph = compile_policy(text, filename)
+    except PolicyError as error:
+        return list(error.diagnostics)
+    found = lint_policy(graph.policy) + conflicts(graph)
+    return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
+
+
+def conflicts(graph: RuleGraph) -> list[Diagnostic]:
+    """Pairs of rules of equal standing that set one output differently on a request the runtime decides."""
+    checked = graph.policy
+    if len(checked.rules) > MAX_RULES:
+        return []
+    setters: dict = {}
+    for rule in checked.rules:
+        for k, effect in enumerate(rule.effects):
+            if effect.kind == "set":
+                setters.setdefault(effect.output, []).append((rule, k))
+    outcomes = {o.name: o for o in checked.outcomes}
+    pairs = [(a, b) for rules in setters.values() for a, b in itertools.combinations(rules, 2)
+             if a[0] is not b[0] and a[0].name not in b[0].overrides and b[0].name not in a[0].overrides
+             and _same_standing(a[0], b[0], outcomes)]
+    if not pairs:
+        return []
+    policy = CompiledPolicy(graph)
+    session = Session(policy, Bounds(max_items=2))
+    if session.problem is not None:
+        return []
+    found, reported = [], set()
+    for (a, ka), (b, kb) in pairs[:MAX_PAIRS]:
+        output = a.effects[ka].output
+        if (output, b.name) in reported:
+            continue
+        goal = [z3.And(da, db, z3.Not(equal(va[ka], vb[kb])))
+                for ra, _, da, va in session.compiler.left if ra is a
+                for rb, _, db, vb in session.compiler.left if rb is b]
+        request = find(session, [z3.Or(*goal)], timeout_ms=QUESTION_MS) if goal else None
+        if not isinstance(request, dict):
+            continue
+        shown = _shown(policy, request, a, ka, b, kb)
+        if shown is None:
+            continue
+        reported.add((output, b.name))
+        found.append(Diagnostic(
+            "RPL130", f"the rules `{a.name}` and `{b.name}` can both apply and set `{output}` to different values",
+            name_span(b.span, b.name),
+            f"for example when {shown}; the first one written wins, so make their conditions exclusive, "
+            f"or write `overrides {a.name}` in `{b.name}` if it is the exception", severity="warning"))
+    return found
+
+
+def _same_standing(a: CheckedRule, b: CheckedRule, outcomes: dict) -> bool:
+    """Whether neither rule's outcome overrides the other when both apply."""
+    if a.outcome == b.outcome:
+        return True
+    return not any(outcomes.get(r.outcome) is not None and outcomes[r.outcome].overrides_all for r in (a, b))
+
+
+def _shown(policy: CompiledPolicy, request: dict, a, ka, b, kb) -> str | None:
+    """What the runtime shows on the request: the facts the two rules read, when both decide it
+    and set different values; None when it does not show the conflict."""
+    try:
+        decision = policy.decide(request)
+    except RplError:
+        return None
+    values, elements = {}, {}
+    for application in decision.applied:
+        rule = application.rule.rule
+        k = {a.name: ka, b.name: kb}.get(rule.name)
+        if k is not None:
+            values.setdefault(rule.name, set()).add(repr(application.amounts[k]))
+            elements.setdefault(rule.name, application.element)
+    if a.name not in values or b.name not in values or \
+            (values[a.name] == values[b.name] and len(values[a.name]) == 1):
+        return None
+    parts = {}
+    for rule in (a, b):
+        for name, value in _facts(rule, request, elements[rule.name]):
+            parts[name] = f"`{name}` is {value}"
+    return " and ".join(parts[n] for n in sorted(parts)) or "any request"
+
+
+def _facts(rule: CheckedRule, request: dict, element):
+    """(name, value as written) of the request fields and element fields a rule's condition reads."""
+    stack = [rule.condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Input):
+            value = request
+            for key in node.path:
+                value = value.get(key) if isinstance(value, dict) else None
+            yield ".".join(node.path), _written(value)
+        elif isinstance(node, ir.FieldOf) and isinstance(node.base, ir.Var) and node.base.name == rule.var \
+                and isinstance(element, dict):
+            yield f"{rule.var}.{node.name}", _written(json_value(element.get(node.name), None))
+        else:
+            stack.extend(ir.children(node))
+
+
+def _written(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "not given" if value is None else str(value)

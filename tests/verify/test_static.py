@@ -1,0 +1,55 @@
+"""Rules in conflict (RPL130), the verifier's static check: reported only with a request the
+runtime decides to show it; `rpl check` adds it to the compiler's checks."""
+import pytest
+
+from rplang.verify.static import check_policy_text
+from tests.cli.conftest import run
+from tests.compiler.test_lint import HEAD, rule
+
+from .conftest import ROOT
+
+
+def codes(rules: str) -> list[str]:
+    found = check_policy_text(HEAD + rules, "lint.rpl")
+    assert all(d.severity == "warning" for d in found), [d.render() for d in found]
+    return [d.code for d in found if d.code not in ("RPL101", "RPL102", "RPL103")]
+
+
+# --------------------------------------------------------------------------
+
+def test_two_rules_that_set_one_output_differently():
+    found = check_policy_text(HEAD + rule("a", "receipt", "set refund_method to card")
+                              + rule("b", "kind is return", "set refund_method to credit"), "lint.rpl")
+    (conflict,) = [d for d in found if d.code == "RPL130"]
+    assert conflict.hint.startswith("for example when `kind` is return and `receipt` is true;")
+
+
+@pytest.mark.parametrize("rules", [
+    rule("a", "receipt", "set refund_method to card") + rule("b", "not receipt", "set refund_method to credit"),
+    rule("a", "kind is return", "set refund_method to card") + rule("b", "kind is exchange", "set refund_method to credit"),
+    rule("a", "days_late > 3", "set refund_method to card") + rule("b", "days_late <= 3", "set refund_method to credit"),
+    rule("a", "receipt", "set refund_method to card") + rule("b", "kind is return", "set refund_method to card"),
+    # both always overridden by a refusal where they meet
+    rule("a", "receipt", "set refund_method to card") + rule("b", "receipt", "set refund_method to credit")
+    + rule("no", "receipt", "refuse"),
+    # one is the declared exception to the other
+    rule("a", "receipt", "set refund_method to card")
+    + "\nrule b:\n  cites c\n  when kind is return\n  then set refund_method to credit\n  overrides a\n  because \"b\"\n",
+])
+def test_no_conflict_without_a_request_that_shows_one(rules):
+    assert "RPL130" not in codes(rules)  # (the rules under a refusal are reported as never mattering)
+
+
+
+
+def test_rpl_check_reports_the_conflict():
+    result = run("check", ROOT / "tests" / "diagnostics" / "cases" / "79-rules-in-conflict.rpl")
+    assert result.code == 0
+    assert "warning[RPL130]: the rules `to_card` and `as_credit`" in result.err
+
+
+def test_per_element_rules_in_conflict_name_the_element_fields():
+    rules = (rule("a", "item.opened", "set refund_method to card", " for each item in items")
+             + rule("b", "item.returned", "set refund_method to credit", " for each item in items"))
+    (conflict,) = [d for d in check_policy_text(HEAD + rules, "lint.rpl") if d.code == "RPL130"]
+    assert "`item.opened` is true" in conflict.hint and "`item.returned` is true" in conflict.hint
