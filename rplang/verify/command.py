@@ -59,8 +59,8 @@ def _properties(loaded, bounds: Bounds, fmt: str) -> int:
     if not results:
         click.echo(f"{name}: no properties to verify (declare them with `property NAME: ...`)")
         return EXIT_HOLDS
-    click.echo(f"{name}: {len(results)} properties, every request with up to {bounds.max_items} "
-               f"elements per list, dates {bounds.first_day} to {bounds.last_day}")
+    click.echo(f"{name}: {_count(len(results), 'property', 'properties')}, every request with up to "
+               f"{_count(bounds.max_items, 'element')} per list, dates {bounds.first_day} to {bounds.last_day}")
     for r in results:
         word = {"proven": "proven", "refuted": "REFUTED", "unsupported": "NOT CHECKED",
                 "unknown": "UNKNOWN"}[r.status]
@@ -78,6 +78,10 @@ def _properties(loaded, bounds: Bounds, fmt: str) -> int:
     return EXIT_HOLDS if proven else EXIT_VIOLATED
 
 
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def _versions(old, new, bounds: Bounds, fmt: str, outputs: str | None) -> int:
     (old_policy, old_name), (new_policy, new_name) = old, new
     names = [n.strip() for n in outputs.split(",") if n.strip()] if outputs else None
@@ -93,10 +97,10 @@ def _versions(old, new, bounds: Bounds, fmt: str, outputs: str | None) -> int:
     outputs_text = ", ".join(result.outputs)
     if result.equivalent:
         click.echo(f"{old_name} and {new_name} decide alike ({outputs_text}) on every request with up to "
-                   f"{bounds.max_items} elements per list ({result.seconds:.2f} s)")
+                   f"{_count(bounds.max_items, 'element')} per list ({result.seconds:.2f} s)")
         return EXIT_HOLDS
-    click.echo(f"{old_name} -> {new_name}: {len(result.changes)} kinds of change ({outputs_text}; "
-               f"up to {bounds.max_items} elements per list, {result.seconds:.2f} s)")
+    click.echo(f"{old_name} -> {new_name}: {_count(len(result.changes), 'kind')} of change ({outputs_text}; "
+               f"up to {_count(bounds.max_items, 'element')} per list, {result.seconds:.2f} s)")
     for change in result.changes:
         click.echo(f"  {change.output}: {change.kind}  ({change.old[change.output]} -> {change.new[change.output]})")
         for line in json.dumps(change.request, indent=2, ensure_ascii=False).splitlines():

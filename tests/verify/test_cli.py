@@ -110,3 +110,29 @@ def test_same_policy_from_git_is_equivalent():
 def _day(text):
     import datetime
     return datetime.date.fromisoformat(text)
+
+
+def test_without_the_solver_verify_says_what_to_install_and_check_still_works(monkeypatch, tmp_path):
+    import sys
+
+    for name in [m for m in sys.modules if m == "z3" or m.startswith(("z3.", "rplang.verify"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "z3", None)  # `import z3` now fails as if not installed
+    result = run("verify", APUTURE)
+    assert result.code == 64
+    assert "install rplang[verify]" in result.err
+    checked = run("check", APUTURE)
+    assert checked.code == 0, checked.both
+
+
+def test_text_report(tmp_path, snapshot):
+    import re
+
+    policy = tmp_path / "small.rpl"
+    policy.write_text(SMALL + "property always_approved: outcome is approve\n"
+                      + "property small_approved:\n  amount <= 100.00 implies outcome is approve\n"
+                      + "property halved: round(amount / 2) >= 0.00\n", encoding="utf-8")
+    result = run("verify", policy, "--max-items", "1")
+    assert result.code == 1
+    text = re.sub(r"\(\d+\.\d\d s\)", "(… s)", result.out.replace(str(tmp_path), "TMP"))
+    assert text == snapshot
