@@ -102,7 +102,8 @@ def _versions(old, new, bounds: Bounds, fmt: str, outputs: str | None) -> int:
     click.echo(f"{old_name} -> {new_name}: {_count(len(result.changes), 'kind')} of change ({outputs_text}; "
                f"up to {_count(bounds.max_items, 'element')} per list, {result.seconds:.2f} s)")
     for change in result.changes:
-        click.echo(f"  {change.output}: {change.kind}  ({change.old[change.output]} -> {change.new[change.output]})")
+        values = f"{change.old[change.output]} -> {change.new[change.output]}"
+        click.echo(f"  {change.output}: {change.kind}" + (f"  ({values})" if values != change.kind else ""))
         for line in json.dumps(change.request, indent=2, ensure_ascii=False).splitlines():
             click.echo(f"      {line}")
     for kind in result.unknown:

@@ -10,7 +10,8 @@ from rplang.runtime.reference import _Walker
 
 
 class _PropertyWalker(_Walker):
-    """The reference interpreter, reading a decision's outputs where a property names them."""
+    """The reference interpreter, reading a decision's outputs where a property names them (and
+    dated parameters, which only rules read through the runtime until now)."""
 
     def __init__(self, policy, request: dict, outputs: dict):
         super().__init__(policy, request)
@@ -19,6 +20,8 @@ class _PropertyWalker(_Walker):
     def _eval(self, e: ir.Expr, scope: dict) -> object:
         if isinstance(e, ir.Output):
             return self.outputs[e.name]
+        if isinstance(e, ir.DatedParam):  # the value in force on the request's terms date
+            return e.value_on(self._eval(self.policy.terms, {}))[0]
         return super()._eval(e, scope)
 
 

@@ -2,6 +2,8 @@
 `rpl explain` shows violating them."""
 import json
 
+import pytest
+
 from tests.cli.conftest import run
 
 from .conftest import APUTURE, status, verified
@@ -69,3 +71,16 @@ def test_properties_change_no_decision():
     assert with_them.graph.nodes == plain.graph.nodes
     request = json.loads((APUTURE.parent / "aputure" / "requests" / "00-semantics-example.json").read_text())
     assert with_them.decide(request).to_json() == plain.decide(request).to_json()
+
+
+@pytest.mark.fuzz
+def test_every_guarantee_is_proven_with_four_items():
+    found = status(APUTURE.read_text(encoding="utf-8"), max_items=4)
+    assert found == {name: "proven" for name in GUARANTEES}
+
+
+@pytest.mark.fuzz
+def test_broken_copy_refuted_with_three_items():
+    results = verified(broken_copy(), max_items=3)
+    assert results["refund_adds_up"].status == "refuted"
+    assert len(results["refund_adds_up"].request["items"]) == 1

@@ -80,6 +80,8 @@ CASES = [
     # dated parameters
     ("summer_rate", "outcome is approve and day >= 2026-06-01 and day <= 2026-08-31\n      implies total is round(amount * 20%)", "proven", {}),
     ("one_rate_wrong", "total is round(amount * 10%)", "refuted", {}),
+    ("dated_rate", "outcome is approve implies total is round(amount * rate)", "proven", {}),
+    ("dated_rate_wrong", "outcome is approve and amount > 0.00 implies rate is 10%", "refuted", {}),
     # empty lists
     ("empty_sum", "lines is empty implies (sum of l.price for each l in lines) is 0.00 and (count of lines) is 0",
      "proven", {}),
