@@ -48,11 +48,11 @@ class Session:
     """One policy's decision over the symbolic requests of the bounds; asks the solver questions."""
 
     def __init__(self, policy: CompiledPolicy, bounds: Bounds = Bounds(), texts: Texts | None = None,
-                 request=None):
+                 request=None, exact_business_days: bool = True):
         self.policy, self.bounds = policy, bounds
         self.texts = texts or Texts()
         self.request = request or RequestBuilder(policy.checked, bounds).build()
-        self.compiler = Compiler(policy.checked, self.request, bounds, self.texts)
+        self.compiler = Compiler(policy.checked, self.request, bounds, self.texts, exact_business_days)
         self.problem: str | None = None
         try:
             self.decision = self.compiler.decision()
@@ -93,6 +93,15 @@ class Session:
         if replay.holds(self.policy, prop, found):
             raise CounterexampleMismatch(f"property {prop.name}: the runtime does not violate it on {found}")
         return result("refuted", None, found, replay.outputs_json(self.policy, found))
+
+
+def possible(session: Session, goal: list, timeout_ms: int) -> bool | None:
+    """Whether some request within the bounds meets `goal`; None when the solver cannot tell."""
+    solver = z3.Solver()
+    solver.set("timeout", timeout_ms)
+    solver.add(*session.base(), *goal)
+    answer = solver.check()
+    return None if answer == z3.unknown else answer == z3.sat
 
 
 def find(session: Session, goal: list, extra_base: list = (), timeout_ms: int | None = None):

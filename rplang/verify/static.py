@@ -1,9 +1,12 @@
 """Static checks of the verifier, added by `rpl check` to the compiler's own (`compiler/lint.py`).
 
-Two rules in conflict (RPL130): rules of equal standing that can both decide a request and set
-one output to different values. The solver looks for such a request within small bounds, the
-runtime decides it, and only what the runtime shows is reported: a false warning is worse than a
-missing one.
+A false warning is worse than a missing one, so each claims only what it shows:
+- two rules in conflict (RPL130): rules of equal standing that can both decide a request and set
+  one output to different values, on a request the solver finds and the runtime decides;
+- a rule that can never apply (RPL120, where the compiler's own logic did not see it) and an
+  outcome never reached (RPL122): no request with up to MAX_ITEMS elements in each list, on any
+  date, gets it. Business days are left free after (before) their day there, so what the calendar
+  allows is never ruled out.
 """
 from __future__ import annotations
 
@@ -16,17 +19,19 @@ from rplang.compiler.checked import CheckedRule
 from rplang.compiler.checker import name_span
 from rplang.compiler.graph import RuleGraph
 from rplang.compiler.lint import lint_policy
+from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RplError
 from rplang.runtime.decide import CompiledPolicy
 from rplang.runtime.values import json_value
 
 from .domain import Bounds
-from .prove import Session, find
+from .prove import Session, find, possible
 from .symbolic import equal
 
 MAX_RULES = 300  # beyond, the conflict check is left out: `rpl check` stays quick on large policies
 MAX_PAIRS = 2_000  # pairs of rules setting one output looked at; beyond, no claim
-QUESTION_MS = 5_000  # per pair: a pair the solver does not settle in time gets no claim
+QUESTION_MS = 5_000  # per question: one the solver does not settle in time gets no claim
+MAX_ITEMS = 3  # the lists of the requests "never" speaks of
 
 
 def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]:
@@ -35,7 +40,8 @@ def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]
         graph = compile_policy(text, filename)
     except PolicyError as error:
         return list(error.diagnostics)
-    found = lint_policy(graph.policy) + conflicts(graph)
+    found = lint_policy(graph.policy)
+    found += conflicts(graph) + never_happens(graph, {d.message for d in found if d.code == "RPL120"})
     return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
 
 
@@ -80,6 +86,48 @@ def conflicts(graph: RuleGraph) -> list[Diagnostic]:
             f"for example when {shown}; the first one written wins, so make their conditions exclusive, "
             f"or write `overrides {a.name}` in `{b.name}` if it is the exception", severity="warning"))
     return found
+
+
+def never_happens(graph: RuleGraph, already: set) -> list[Diagnostic]:
+    """Rules that never apply and outcomes never reached, by any request with up to MAX_ITEMS
+    elements in each list, on any date."""
+    checked = graph.policy
+    if len(checked.rules) > MAX_RULES:
+        return []
+    session = Session(CompiledPolicy(graph), Bounds(MAX_ITEMS, limits.MIN_DATE, limits.MAX_DATE),
+                      exact_business_days=False)
+    if session.problem is not None:
+        return []
+    found = []
+    never_applies = set()
+    for rule in checked.rules:
+        message = f"the rule `{rule.name}` can never apply"
+        condition = _applies(session, rule)
+        if message in already or condition is None:
+            continue
+        if possible(session, [condition], QUESTION_MS) is False:
+            never_applies.add(rule.name)
+            found.append(Diagnostic("RPL120", message, rule.condition.span or name_span(rule.span, rule.name),
+                                    f"no request with up to {MAX_ITEMS} elements in each list meets its "
+                                    "condition (nor does one the runtime can decide)", severity="warning"))
+    outcome = session.decision.outputs.get(next((o.name for o in checked.outputs if o.kind == "outcome"), None))
+    for o in checked.outcomes[:-1]:  # the last is the default, reached when no rule gives another
+        givers = [r for r in checked.rules if r.outcome == o.name]
+        if outcome is None or not givers or all(r.name in never_applies for r in givers):
+            continue  # no rule gives it (the checker's concern), or the rules are reported already
+        if possible(session, [outcome == o.rank], QUESTION_MS) is False:
+            found.append(Diagnostic(
+                "RPL122", f"the outcome `{o.name}` is never reached", name_span(o.span, o.name),
+                f"whenever a rule gives it, a stronger outcome or an override wins, for every request with up "
+                f"to {MAX_ITEMS} elements in each list; check the conditions of "
+                + ", ".join(f"`{r.name}`" for r in givers), severity="warning"))
+    return found
+
+
+def _applies(session: Session, rule: CheckedRule):
+    """Whether the rule applies, overridden or not, as one condition; None if it cannot be said."""
+    terms = [applies for r, _, applies, _ in session.compiler.applying if r is rule]
+    return z3.Or(*terms) if terms else None
 
 
 def _same_standing(a: CheckedRule, b: CheckedRule, outcomes: dict) -> bool:

@@ -120,13 +120,18 @@ class Decision:
 class Compiler:
     """Compiles expressions and the decision of one policy over one symbolic request."""
 
-    def __init__(self, policy: CheckedPolicy, request: SymbolicRequest, bounds: Bounds, texts: Texts):
+    def __init__(self, policy: CheckedPolicy, request: SymbolicRequest, bounds: Bounds, texts: Texts,
+                 exact_business_days: bool = True):
         self.policy, self.request, self.bounds, self.texts = policy, request, bounds, texts
+        # Without the calendar, a business-day result is only known to lie after (before) its day:
+        # more requests than there are, which can show only that something never happens.
+        self.exact_business_days = exact_business_days
         self.failures: list = []  # conditions under which the request gets an error
         self.definitions: list = []  # constraints that define helper variables, always true
         self.lets: dict = {}
         self.outputs: dict = {}
         self.left: list = []  # (rule, element, determines, effect values): the rules that decide
+        self.applying: list = []  # (rule, element, applies, effect values): before overrides
         self._business: BusinessDays | None = None
         self._fresh = 0
 
@@ -343,6 +348,11 @@ class Compiler:
         n = count.as_long()
         if n == 0:
             return day
+        if not self.exact_business_days:
+            self._fresh += 1
+            result = z3.Int(f"business_day#{self._fresh}")
+            self.definitions.append(result > day if n > 0 else result < day)
+            return result
         days = self._business_days(abs(n))
         self._fresh += 1
         result = z3.Int(f"business_day#{self._fresh}")
@@ -442,7 +452,7 @@ class Compiler:
                 outputs[output.name] = total
             else:
                 outputs[output.name] = self._set_output(output, left)
-        self.outputs, self.left = outputs, left
+        self.outputs, self.left, self.applying = outputs, left, applying
         failure = z3.Or(*self.failures) if self.failures else z3.BoolVal(False)
         return Decision(outputs, failure, tuple((r.name, getattr(el, "path", None), d) for r, el, d, _ in left))
 

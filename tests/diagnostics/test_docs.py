@@ -16,7 +16,7 @@ PREAMBLE = BLOCKS.search(DOC[:DOC.index("| Code |")]).group(1)
 
 def codes_in_source() -> set[str]:
     found = set()
-    for folder in ("policy_lang", "compiler", "runtime", "rpl"):
+    for folder in ("policy_lang", "compiler", "runtime", "rplang"):
         for path in (ROOT / folder).rglob("*.py"):
             found |= set(re.findall(r"\"(RPL\d{3})\"", path.read_text(encoding="utf-8")))
     return found

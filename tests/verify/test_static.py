@@ -53,3 +53,32 @@ def test_per_element_rules_in_conflict_name_the_element_fields():
              + rule("b", "item.returned", "set refund_method to credit", " for each item in items"))
     (conflict,) = [d for d in check_policy_text(HEAD + rules, "lint.rpl") if d.code == "RPL130"]
     assert "`item.opened` is true" in conflict.hint and "`item.returned` is true" in conflict.hint
+
+
+def test_a_rule_that_never_applies_seen_by_the_solver_only():
+    when = "(days from delivery_date to request_date) > 30 and request_date < delivery_date"
+    from rplang.compiler.lint import check_policy_text as compiler_checks
+
+    assert "RPL120" not in [d.code for d in compiler_checks(HEAD + rule("a", when), "lint.rpl")]
+    (found,) = [d for d in check_policy_text(HEAD + rule("a", when), "lint.rpl") if d.code == "RPL120"]
+    assert found.message == "the rule `a` can never apply"
+    assert found.hint.startswith("no request with up to 3 elements in each list meets its condition")
+
+
+@pytest.mark.parametrize("when", [
+    "request_date > delivery_date + 4000 days",  # far beyond the dates rpl verify proves over
+    "request_date + 10 business days < request_date + 12 days",  # true from a Monday to a Wednesday
+    "(count of items) >= 3",
+])
+def test_no_never_applies_for_a_rule_some_request_meets(when):
+    assert "RPL120" not in codes(rule("a", when))
+
+
+def test_an_outcome_never_reached():
+    head = HEAD.replace('approve "APPROVED"', 'hold "HELD"\n  approve "APPROVED"')
+    rules = rule("late", "days_late > 3", "refuse") + rule("held", "days_late >= 4 and receipt", "hold")
+    found = [d for d in check_policy_text(head + rules, "lint.rpl") if d.code in ("RPL122", "RPL121")]
+    assert "RPL122" in [d.code for d in found]
+    assert any(d.message == "the outcome `hold` is never reached" for d in found)
+    reachable = rule("late", "days_late > 3", "refuse") + rule("held", "days_late >= 3 and receipt", "hold")
+    assert "RPL122" not in [d.code for d in check_policy_text(head + reachable, "lint.rpl")]
