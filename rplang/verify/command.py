@@ -21,9 +21,14 @@ EXIT_HOLDS, EXIT_VIOLATED, EXIT_POLICY = 0, 1, 2
 
 def _load(spec: str):
     """A policy file or `git:REV:path`, compiled; a policy that cannot be read or checked exits 2."""
+    from pathlib import Path
+
     from rplang.policy_ci import _policy_text
     from rplang.runtime import load_policy_text
 
+    if Path(spec).is_dir():
+        click.echo(f"{spec}: error: a folder of versions cannot be verified yet; give one version's file", err=True)
+        sys.exit(EXIT_POLICY)
     try:
         text, name = _policy_text(spec)
     except SystemExit:  # the reader said why; here that is a policy error, exit 2
@@ -52,7 +57,8 @@ def _properties(loaded, bounds: Bounds, fmt: str) -> int:
     results = verify_policy(policy, bounds)
     proven = all(r.status == "proven" for r in results)
     if fmt == "json":
-        click.echo(json.dumps({"policy": name, "max_items": bounds.max_items,
+        click.echo(json.dumps({"policy": name, "max_items": bounds.max_items, "first_day": str(bounds.first_day),
+                               "last_day": str(bounds.last_day),
                                "holds": proven, "properties": [r.to_json() for r in results]},
                               indent=2, ensure_ascii=False))
         return EXIT_HOLDS if proven else EXIT_VIOLATED

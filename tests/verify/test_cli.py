@@ -37,6 +37,7 @@ def test_refuted_exits_1_and_json_names_the_request(tmp_path):
     assert prop["status"] == "refuted"
     assert prop["request"] == {"amount": "101.00"}  # the least round amount that breaks it
     assert prop["outputs"] == {"outcome": "refuse"}
+    assert (report["max_items"], report["first_day"], report["last_day"]) == (3, "2026-01-01", "2027-12-31")
 
 
 def test_proven_exits_0(tmp_path):
@@ -55,6 +56,8 @@ def test_a_policy_error_exits_2(tmp_path):
     assert result.code == 2
     assert "p.rpl:" in result.err
     assert run("verify", tmp_path / "missing.rpl").code == 2
+    folder = run("verify", tmp_path)
+    assert folder.code == 2 and "a folder of versions cannot be verified yet" in folder.err
 
 
 def test_unsupported_is_reported_never_proven(tmp_path):
