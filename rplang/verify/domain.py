@@ -35,10 +35,6 @@ def plain(t: T.Type) -> T.Type:
     return t.inner if isinstance(t, T.OptionalType) else t
 
 
-def is_decimal(t: T.Type) -> bool:
-    return plain(t) in MONEY_SCALE
-
-
 class Texts:
     """Numbers for texts: each text a policy writes gets its own; any other number is another text."""
 

@@ -3,9 +3,9 @@
 A false warning is worse than a missing one, so each claims only what it shows:
 - two rules in conflict (RPL130): rules of equal standing that can both decide a request and set
   one output to different values, on a request the solver finds and the runtime decides;
-- a rule that can never apply (RPL120, where the compiler's own logic did not see it) and an
-  outcome never reached (RPL122): no request with up to MAX_ITEMS elements in each list, on any
-  date, gets it. Business days are left free after (before) their day there, so what the calendar
+- a rule that can never apply (RPL120), one that never matters (RPL121), where the compiler's own
+  logic did not see it, and an outcome never reached (RPL122): no request with up to MAX_ITEMS
+  elements in each list, on any date, shows it. Business days are left free after (before) their day there, so what the calendar
   allows is never ruled out.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]
     except PolicyError as error:
         return list(error.diagnostics)
     found = lint_policy(graph.policy)
-    found += conflicts(graph) + never_happens(graph, {d.message for d in found if d.code == "RPL120"})
+    found += conflicts(graph) + never_happens(graph, {(d.code, d.span.start if d.span else None) for d in found})
     return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
 
 
@@ -101,15 +101,22 @@ def never_happens(graph: RuleGraph, already: set) -> list[Diagnostic]:
     found = []
     never_applies = set()
     for rule in checked.rules:
-        message = f"the rule `{rule.name}` can never apply"
-        condition = _applies(session, rule)
-        if message in already or condition is None:
+        condition_span = rule.condition.span or name_span(rule.span, rule.name)
+        applies, determines = _applies(session, rule)
+        if ("RPL120", getattr(condition_span, "start", None)) in already or applies is None:
             continue
-        if possible(session, [condition], QUESTION_MS) is False:
+        if possible(session, [applies], QUESTION_MS) is False:
             never_applies.add(rule.name)
-            found.append(Diagnostic("RPL120", message, rule.condition.span or name_span(rule.span, rule.name),
+            found.append(Diagnostic("RPL120", f"the rule `{rule.name}` can never apply", condition_span,
                                     f"no request with up to {MAX_ITEMS} elements in each list meets its "
                                     "condition (nor does one the runtime can decide)", severity="warning"))
+        elif ("RPL121", getattr(name_span(rule.span, rule.name), "start", None)) not in already and \
+                possible(session, [determines], QUESTION_MS) is False:
+            found.append(Diagnostic(
+                "RPL121", f"the rule `{rule.name}` never matters: whenever it applies, another rule or a "
+                "stronger outcome overrides it", name_span(rule.span, rule.name),
+                f"no request with up to {MAX_ITEMS} elements in each list shows it in a decision; remove it, "
+                "or narrow the rules that override it", severity="warning"))
     outcome = session.decision.outputs.get(next((o.name for o in checked.outputs if o.kind == "outcome"), None))
     for o in checked.outcomes[:-1]:  # the last is the default, reached when no rule gives another
         givers = [r for r in checked.rules if r.outcome == o.name]
@@ -125,9 +132,11 @@ def never_happens(graph: RuleGraph, already: set) -> list[Diagnostic]:
 
 
 def _applies(session: Session, rule: CheckedRule):
-    """Whether the rule applies, overridden or not, as one condition; None if it cannot be said."""
-    terms = [applies for r, _, applies, _ in session.compiler.applying if r is rule]
-    return z3.Or(*terms) if terms else None
+    """Whether the rule applies at all, and whether it determines the decision, as two conditions
+    (None, None when the rule is not in the encoding)."""
+    applies = [a for r, _, a, _ in session.compiler.applying if r is rule]
+    determines = [d for r, _, d, _ in session.compiler.left if r is rule]
+    return (z3.Or(*applies), z3.Or(*determines)) if applies else (None, None)
 
 
 def _same_standing(a: CheckedRule, b: CheckedRule, outcomes: dict) -> bool:

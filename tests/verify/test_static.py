@@ -82,3 +82,16 @@ def test_an_outcome_never_reached():
     assert any(d.message == "the outcome `hold` is never reached" for d in found)
     reachable = rule("late", "days_late > 3", "refuse") + rule("held", "days_late >= 3 and receipt", "hold")
     assert "RPL122" not in [d.code for d in check_policy_text(head + reachable, "lint.rpl")]
+
+
+def test_a_rule_that_never_matters_seen_by_the_solver_only():
+    from rplang.compiler.lint import check_policy_text as compiler_checks
+
+    rules = (rule("late", "(days from delivery_date to request_date) > 30", "refuse")
+             + rule("late_note", "request_date > delivery_date + 30 days"))
+    assert "RPL121" not in [d.code for d in compiler_checks(HEAD + rules, "lint.rpl")]
+    (found,) = [d for d in check_policy_text(HEAD + rules, "lint.rpl") if d.code == "RPL121"]
+    assert found.message.startswith("the rule `late_note` never matters")
+    matters = rule("late", "(days from delivery_date to request_date) > 30", "refuse") \
+        + rule("late_note", "request_date > delivery_date + 29 days")
+    assert "RPL121" not in codes(matters)
