@@ -112,3 +112,41 @@ def test_a_fact_given_only_when_kept_is_never_read_on_other_lines():
     result = verified(POLICY + "\nproperty graded: outcome is approve\n")["graded"]
     for line in result.request.get("lines", []):
         assert ("grade" in line) == line["kept"]
+
+
+# ---- the proven ones hold on random requests too (hypothesis) -------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rplang.runtime import load_policy_text  # noqa: E402
+from rplang.verify.replay import holds  # noqa: E402
+
+PROVEN = [(name, condition) for name, condition, expected, _ in CASES if expected == "proven"]
+WITH_PROVEN = load_policy_text(POLICY + "".join(f"\nproperty {n}: {c}\n" for n, c in PROVEN), "<constructs>")
+
+
+def _day(n: int) -> str:
+    return (datetime.date(2026, 1, 1) + datetime.timedelta(days=n)).isoformat()
+
+
+@st.composite
+def requests(draw):
+    cents = draw(st.one_of(st.integers(0, 200), st.integers(0, 10**9)))
+    request = {"day": _day(draw(st.integers(-30, 3 * 366))), "amount": f"{cents // 100}.{cents % 100:02d}",
+               "lines": []}
+    if draw(st.booleans()):
+        request["due"] = _day(draw(st.integers(-30, 3 * 366)))
+    for _ in range(draw(st.integers(0, 4))):
+        line = {"price": f"{draw(st.integers(0, 10**6)) / 100:.2f}", "kept": draw(st.booleans())}
+        if line["kept"]:
+            line["grade"] = draw(st.integers(-10, 10))
+        request["lines"].append(line)
+    return request
+
+
+@settings(max_examples=60, deadline=None)
+@given(request=requests())
+def test_random_requests_never_violate_a_proven_property(request):
+    for prop in WITH_PROVEN.checked.properties:
+        assert holds(WITH_PROVEN, prop, request), (prop.name, request)
