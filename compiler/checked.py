@@ -70,6 +70,17 @@ class CheckedOutput:
 
 
 @attrs.frozen
+class CheckedProperty:
+    """A property: a condition over the request and its decision that must hold for every request."""
+    name: str
+    clause: str | None
+    clause_text: str | None
+    condition: ir.Expr
+    because: str | None
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
 class CheckedPolicy:
     """The output of the checker."""
     name: str
@@ -88,3 +99,4 @@ class CheckedPolicy:
     clause_sources: dict[str, str] = attrs.field(factory=dict)  # as written, with `{parameter}`s
     terms: ir.Expr | None = None  # `terms by ...`: the date that selects dated values and versions
     effective: object = None  # `effective DATE`: the first day this version is in force
+    properties: tuple[CheckedProperty, ...] = ()  # guarantees `rpl verify` proves; never decide anything

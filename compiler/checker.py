@@ -13,7 +13,7 @@ from rplang.policy_lang.span import Span
 
 from . import ir
 from . import types as T
-from .checked import CheckedOutput, CheckedPolicy, CheckedRule, Effect, FieldSpec, Outcome
+from .checked import CheckedOutput, CheckedPolicy, CheckedProperty, CheckedRule, Effect, FieldSpec, Outcome
 from .clauses import render_clause
 from .expressions import UNKNOWN, ExpressionChecker, broken, given_in, lead_span, name_span, word_span
 
@@ -52,6 +52,7 @@ class _Checker(ExpressionChecker):
         self.checking: list[str] = []  # the derived values being checked, to find cycles
         self.scope: list[tuple[str, T.Type]] = []
         self.narrowed: set = set()
+        self.output_types: dict[str, T.Type] = {}  # the outputs a property may read, while one is checked
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None):
         self.errors.append(Diagnostic(code, message, span, hint))
@@ -133,6 +134,8 @@ class _Checker(ExpressionChecker):
         rule_names = {r.name for r in rule_decls}
         rules = tuple(self._rule(d, clause_texts, outcomes, outputs, rule_names) for d in rule_decls)
         self._check_outputs_set(outputs, rules)
+        properties = self._properties([d for d in decls if isinstance(d, ast.Property)], clause_texts,
+                                      outcomes, outputs, unique)
 
         def header(key, default=None):
             return headers[key].value if key in headers else default
@@ -149,7 +152,38 @@ class _Checker(ExpressionChecker):
             values={n: self.values[n] for n in self._value_order() if n in self.values},
             outcomes=outcomes, rules=rules, outputs=tuple(outputs.values()),
             source_name=policy.span.source.name if policy.span else "",
-            terms=selector, effective=effective.date if effective is not None else None)
+            terms=selector, effective=effective.date if effective is not None else None,
+            properties=properties)
+
+    def _properties(self, decls: list[ast.Property], clauses, outcomes, outputs, unique):
+        """Each property's condition, checked with the decision's outputs in scope."""
+        self.output_types = {}
+        for output in outputs.values():
+            if output.kind == "outcome":
+                self.output_types[output.name] = T.EnumType("Outcome", tuple(o.name for o in outcomes))
+            elif output.type is not None:
+                optional = output.kind == "set" and output.default is None and \
+                    not isinstance(output.type, T.OptionalType)
+                self.output_types[output.name] = T.OptionalType(output.type) if optional else output.type
+        checked = []
+        for d in decls:
+            unique("property", d.name, d.span)
+            self.scope, self.narrowed, self.current_rule = [], set(), d.name
+            clause = clause_text = None
+            if d.cites is not None:
+                value, inline = d.cites
+                if inline:
+                    clause_text = value
+                elif value in clauses:
+                    clause, clause_text = value, clauses[value]
+                else:
+                    self.error("RPL024", f"there is no clause `{value}`", d.span,
+                               self.suggest(value, clauses) or "declare it with `clause NAME: \"...\"`")
+            condition = self.expr(d.condition, T.BOOLEAN)
+            self.expect(condition, T.BOOLEAN, d.condition.span, "a property")
+            checked.append(CheckedProperty(d.name, clause, clause_text, condition, d.because, span=d.span))
+        self.output_types, self.current_rule = {}, None
+        return tuple(checked)
 
     def _check_calendar(self, calendar: str, span):
         from . import calendars

@@ -175,6 +175,8 @@ class ExpressionChecker:
         if name in self.request:
             spec = self.request[name]
             return ir.Input((name,), spec.type, spec.present_when)
+        if name in self.output_types:  # only while a property is checked
+            return ir.Output(name, self.output_types[name])
         return None
 
     def _narrow(self, expr: ir.Expr) -> ir.Expr:
@@ -541,8 +543,11 @@ class ExpressionChecker:
             self.expect(checked, T.BOOLEAN, operand.span, f"each side of `{e.op}`")
             operands.append(checked)
             # what the operands before prove, when the next one is evaluated at all
-            self.narrowed |= given_in(checked) if e.op == "and" else _not_given_in(checked)
+            self.narrowed |= given_in(checked) if e.op in ("and", "implies") else _not_given_in(checked)
         self.narrowed = saved
+        if e.op == "implies":  # a implies b: not a, or b
+            premise, conclusion = operands
+            return ir.Op("or", (ir.Op("not", (premise,), T.BOOLEAN), conclusion), T.BOOLEAN)
         return ir.Op(e.op, tuple(operands), T.BOOLEAN)
 
     def _Not(self, e: ast.Not, expected):

@@ -115,7 +115,15 @@ class Each:
     span: Span | None = _span()
 
 
-Expr = Const | Param | DatedParam | Input | Value | Var | FieldOf | Op | Each
+@attrs.frozen
+class Output:
+    """An output of the decision (`refund`, `outcome`), as a property reads it; never in a rule."""
+    name: str
+    type: Type
+    span: Span | None = _span()
+
+
+Expr = Const | Param | DatedParam | Input | Value | Var | FieldOf | Op | Each | Output
 
 
 def children(node: Expr) -> tuple[Expr, ...]:

@@ -421,8 +421,18 @@ class Example:
     span: Span | None = _span()
 
 
+@attrs.frozen
+class Property:
+    """`property NAME: EXPR`: a guarantee over every request and its decision (`rpl verify`)."""
+    name: str
+    cites: tuple[str, bool] | None  # (clause name or inline text, is it inline text)
+    condition: Expr
+    because: str | None
+    span: Span | None = _span()
+
+
 Declaration = (Header | Terms | Effective | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
-               | OutcomesDecl | Rule | OutputDecl | Example)
+               | OutcomesDecl | Rule | OutputDecl | Example | Property)
 
 
 @attrs.frozen

@@ -150,6 +150,17 @@ def _declaration(d: Tree) -> list:
         for part in body:
             events += _body_line(part)
         return events
+    if kind == "property_decl" and any(isinstance(c, Tree) and c.data in ("property_cites", "property_because")
+                                       for c in ch):  # the block form: cites, condition, because, a line each
+        events = [_Line("decl", None), *ch[:3]]
+        for part in ch[3:]:
+            if part is None:
+                continue
+            if isinstance(part, Tree) and part.data in ("property_cites", "property_because"):
+                events += _body_line(part)
+            else:
+                events += [_Line("body", None), _Open(), *_tokens(part), CLOSE]
+        return events
     return [_Line("decl", None), *_tokens(d)]
 
 

@@ -15,11 +15,11 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Pun
                             Whitespace)
 
 DECLARATION_WORDS = ("policy", "version", "currency", "calendar", "clause", "parameter", "enum",
-                     "record", "request", "let", "outcomes", "rule", "output", "example")
+                     "record", "request", "let", "outcomes", "rule", "output", "example", "property")
 RULE_WORDS = ("cites", "when", "then", "because", "overrides", "for", "each", "in", "where", "if",
               "else", "add", "to", "subtract", "from", "set", "note", "expect", "with", "rules", "request",
               "total", "at", "least")
-OPERATOR_WORDS = ("and", "or", "not", "is", "given", "empty", "through", "of")
+OPERATOR_WORDS = ("and", "or", "not", "is", "given", "empty", "through", "of", "implies")
 TYPE_WORDS = ("date", "money", "percent", "integer", "boolean", "text", "optional", "list")
 FUNCTIONS = ("round", "max", "min")
 AGGREGATES = ("sum", "count", "min", "max")
@@ -43,7 +43,7 @@ class RplLexer(RegexLexer):
             (r"\s+", Whitespace),
             (r"#.*?$", Comment.Single),
             # a declaration and the name it declares
-            (rf"^(rule|clause)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace, Name.Function)),
+            (rf"^(rule|clause|property)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace, Name.Function)),
             (rf"^(parameter)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace, Name.Constant)),
             (rf"^(let|output)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace, Name.Variable)),
             (rf"^(enum|record)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace, Name.Class)),

@@ -511,6 +511,18 @@ class _AstBuilder:
         return ast.OutputDecl(str(name), type_, total is not None, floor, default,
                               span=self._span(meta))
 
+    def property_decl(self, meta, c):
+        name, cites, condition, because = c
+        return ast.Property(str(name), cites, condition, because, span=self._span(meta))
+
+    def property_cites(self, meta, c):
+        token = c[0]
+        inline = token.type == "STRING"
+        return (self._text(token) if inline else str(token), inline)
+
+    def property_because(self, meta, c):
+        return self._text(c[0])
+
     def output_spec(self, meta, c):
         return c
 
@@ -753,6 +765,9 @@ class _AstBuilder:
 
     def and_expr(self, meta, c):
         return ast.Logic("and", tuple(c), span=self._span(meta))
+
+    def implies(self, meta, c):
+        return ast.Logic("implies", (c[0], c[1]), span=self._span(meta))
 
     def if_expr(self, meta, c):
         return ast.IfThenElse(c[0], c[1], c[2], span=self._span(meta))

@@ -34,8 +34,7 @@ def check(policies, fmt, strict):
     """
     import attrs
 
-    from rplang.compiler.lint import check_policy_text
-
+    check_policy_text = _static_checks()
     diagnostics: list[Diagnostic] = []
     files, readings = _policy_files(policies)
     for path in files:
@@ -111,6 +110,17 @@ def _check_versions(folder: str) -> list[Diagnostic]:
     except PolicyError as error:
         return list(error.diagnostics)
     return []
+
+
+def _static_checks():
+    """The compiler's checks, with the verifier's (rules in conflict) when the solver is installed."""
+    try:
+        from rplang.verify.static import check_policy_text
+    except ModuleNotFoundError as error:
+        if error.name != "z3":
+            raise
+        from rplang.compiler.lint import check_policy_text
+    return check_policy_text
 
 
 def _count(n: int, word: str) -> str:
@@ -204,6 +214,28 @@ def explain(policy, request, partial, as_of):
 
     click.echo(colour_outcome(text, decision.outcome, decision.policy))
 
+
+@cli.command()
+@click.argument("policies", nargs=-1, required=True, metavar="POLICY [NEW]")
+@click.option("--max-items", default=3, show_default=True, type=click.IntRange(0, 20),
+              help="prove for every request with up to this many elements in each list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--outputs", default=None, metavar="NAMES", help="OLD NEW: the outputs to compare, like outcome,refund")
+def verify(policies, max_items, fmt, outputs):
+    """Prove POLICY's properties, or whether OLD and NEW ever decide differently (OLD may be git:REV:path).
+
+    Exits 0 when every property holds (the versions decide alike), 1 when one does not, 2 for a policy error.
+    """
+    if len(policies) > 2:
+        raise click.UsageError("give one policy, or two versions to compare")
+    try:
+        from rplang.verify.command import run
+    except ModuleNotFoundError as error:
+        if error.name != "z3":
+            raise
+        click.echo("error: rpl verify needs the Z3 solver: install rplang[verify]", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(run(policies, max_items, fmt, outputs))
 
 # ---- Commands from their own modules ------------------------------------------------------------
 # Each line registers one command group of another module (keep one line per module).

@@ -96,3 +96,13 @@ def test_textmate_scopes(grammar):
 def test_textmate_marks_what_is_not_rpl(grammar):
     tokens = grammar.tokenize("let x = a ; b\n")
     assert ("invalid.illegal.rpl" in [s[-1] for _, t, s in tokens if t == ";"])
+
+
+def test_properties_are_highlighted(grammar):
+    text = "property late_refused: request_date > last_day implies outcome is refuse\n"
+    kinds = {value: kind for _, kind, value in RplLexer().get_tokens_unprocessed(text) if value.strip()}
+    assert kinds["property"] is Token.Keyword.Declaration and kinds["late_refused"] is Token.Name.Function
+    assert kinds["implies"] is Token.Operator.Word
+    scopes = {token.strip(): token_scopes[-1] for _, token, token_scopes in grammar.tokenize(text)}
+    assert scopes["property"] == "storage.type.declaration.rpl"
+    assert scopes["implies"] == "keyword.operator.word.rpl"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rplang.compiler.lint import check_policy_text
+from rplang.verify.static import check_policy_text
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.rpl"))
 EXPECTED = re.compile(r"#\s*(error|warning):\s*(RPL\d{3})\s*@\s*(\d+):(\d+)")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rplang.compiler.lint import check_policy_text
+from rplang.verify.static import check_policy_text
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
@@ -16,7 +16,7 @@ PREAMBLE = BLOCKS.search(DOC[:DOC.index("| Code |")]).group(1)
 
 def codes_in_source() -> set[str]:
     found = set()
-    for folder in ("policy_lang", "compiler", "runtime", "rpl"):
+    for folder in ("policy_lang", "compiler", "runtime", "rplang"):
         for path in (ROOT / folder).rglob("*.py"):
             found |= set(re.findall(r"\"(RPL\d{3})\"", path.read_text(encoding="utf-8")))
     return found

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from rplang.compiler.lint import check_policy_text
+from rplang.verify.static import check_policy_text
 from tests.conftest import APUTURE
 
 COUNT = int(os.environ.get("RPL_MUTANTS", "240"))

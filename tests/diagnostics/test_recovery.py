@@ -1,7 +1,7 @@
 """Every error of a file in one run: after a syntax error the parser goes on at the next declaration."""
 import pytest
 
-from rplang.compiler.lint import check_policy_text
+from rplang.verify.static import check_policy_text
 from tests.conftest import APUTURE
 
 

@@ -1,0 +1,117 @@
+"""`rpl verify`: the properties of a policy, or two versions compared; text for people, JSON for CI.
+
+Exit codes: 0 every property proven (the versions decide alike), 1 one refuted, not checkable or
+not settled (a change found), 2 a policy error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from rplang.policy_lang.errors import PolicyError
+
+from .compare import compare
+from .domain import Bounds, Unsupported
+from .prove import CounterexampleMismatch, verify_policy
+
+EXIT_HOLDS, EXIT_VIOLATED, EXIT_POLICY = 0, 1, 2
+
+
+def _load(spec: str):
+    """A policy file or `git:REV:path`, compiled; a policy that cannot be read or checked exits 2."""
+    from pathlib import Path
+
+    from rplang.policy_ci import _policy_text
+    from rplang.runtime import load_policy_text
+
+    if Path(spec).is_dir():
+        click.echo(f"{spec}: error: a folder of versions cannot be verified yet; give one version's file", err=True)
+        sys.exit(EXIT_POLICY)
+    try:
+        text, name = _policy_text(spec)
+    except SystemExit:  # the reader said why; here that is a policy error, exit 2
+        sys.exit(EXIT_POLICY)
+    try:
+        return load_policy_text(text, name, cache=True), name
+    except PolicyError as error:
+        click.echo(error.render(), err=True)
+        sys.exit(EXIT_POLICY)
+
+
+def run(policies: tuple[str, ...], max_items: int, fmt: str, outputs: str | None) -> int:
+    bounds = Bounds(max_items=max_items)
+    loaded = [_load(spec) for spec in policies]
+    try:
+        if len(loaded) == 1:
+            return _properties(loaded[0], bounds, fmt)
+        return _versions(loaded[0], loaded[1], bounds, fmt, outputs)
+    except CounterexampleMismatch as error:
+        click.echo(f"error: the solver and the runtime disagree (a bug of rpl verify): {error}", err=True)
+        return EXIT_VIOLATED
+
+
+def _properties(loaded, bounds: Bounds, fmt: str) -> int:
+    policy, name = loaded
+    results = verify_policy(policy, bounds)
+    proven = all(r.status == "proven" for r in results)
+    if fmt == "json":
+        click.echo(json.dumps({"policy": name, "max_items": bounds.max_items, "first_day": str(bounds.first_day),
+                               "last_day": str(bounds.last_day),
+                               "holds": proven, "properties": [r.to_json() for r in results]},
+                              indent=2, ensure_ascii=False))
+        return EXIT_HOLDS if proven else EXIT_VIOLATED
+    if not results:
+        click.echo(f"{name}: no properties to verify (declare them with `property NAME: ...`)")
+        return EXIT_HOLDS
+    click.echo(f"{name}: {_count(len(results), 'property', 'properties')}, every request with up to "
+               f"{_count(bounds.max_items, 'element')} per list, dates {bounds.first_day} to {bounds.last_day}")
+    for r in results:
+        word = {"proven": "proven", "refuted": "REFUTED", "unsupported": "NOT CHECKED",
+                "unknown": "UNKNOWN"}[r.status]
+        click.echo(f"  {word:<11} {r.name}  ({r.seconds:.2f} s)")
+        if r.message:
+            click.echo(f"              {r.message}")
+        if r.request is not None:
+            click.echo("              counterexample (run it with `rpl explain`):")
+            for line in json.dumps(r.request, indent=2, ensure_ascii=False).splitlines():
+                click.echo(f"                {line}")
+            decided = ", ".join(f"{k} {v}" for k, v in r.outputs.items() if v is not None)
+            click.echo(f"              decided: {decided}")
+    held = sum(r.status == "proven" for r in results)
+    click.echo(f"{held} of {len(results)} properties proven")
+    return EXIT_HOLDS if proven else EXIT_VIOLATED
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _versions(old, new, bounds: Bounds, fmt: str, outputs: str | None) -> int:
+    (old_policy, old_name), (new_policy, new_name) = old, new
+    names = [n.strip() for n in outputs.split(",") if n.strip()] if outputs else None
+    try:
+        result = compare(old_policy, new_policy, names, bounds)
+    except Unsupported as error:
+        click.echo(f"error: the versions cannot be compared: {error} is not supported", err=True)
+        return EXIT_VIOLATED
+    if fmt == "json":
+        click.echo(json.dumps({"old": old_name, "new": new_name, "max_items": bounds.max_items,
+                               **result.to_json()}, indent=2, ensure_ascii=False))
+        return EXIT_HOLDS if result.equivalent else EXIT_VIOLATED
+    outputs_text = ", ".join(result.outputs)
+    if result.equivalent:
+        click.echo(f"{old_name} and {new_name} decide alike ({outputs_text}) on every request with up to "
+                   f"{_count(bounds.max_items, 'element')} per list ({result.seconds:.2f} s)")
+        return EXIT_HOLDS
+    click.echo(f"{old_name} -> {new_name}: {_count(len(result.changes), 'kind')} of change ({outputs_text}; "
+               f"up to {_count(bounds.max_items, 'element')} per list, {result.seconds:.2f} s)")
+    for change in result.changes:
+        values = f"{change.old[change.output]} -> {change.new[change.output]}"
+        click.echo(f"  {change.output}: {change.kind}" + (f"  ({values})" if values != change.kind else ""))
+        for line in json.dumps(change.request, indent=2, ensure_ascii=False).splitlines():
+            click.echo(f"      {line}")
+    for kind in result.unknown:
+        click.echo(f"  UNKNOWN {kind}: the solver gave up within its time limit")
+    return EXIT_VIOLATED

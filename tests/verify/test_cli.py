@@ -1,0 +1,141 @@
+"""`rpl verify` on the command line: exit codes, JSON for CI, two versions compared."""
+import json
+import subprocess
+
+from tests.cli.conftest import run
+
+from .conftest import APUTURE, ROOT
+
+SMALL = '''policy "small"
+version "1"
+currency USD
+
+request:
+  amount: money
+
+outcomes:
+  refuse  "REFUSED"
+  approve "APPROVED"
+
+rule big:
+  cites "big"
+  when amount > 100.00
+  then refuse
+  because "big"
+
+output outcome
+'''
+
+
+def test_refuted_exits_1_and_json_names_the_request(tmp_path):
+    policy = tmp_path / "p.rpl"
+    policy.write_text(SMALL + "property always_approved: outcome is approve\n", encoding="utf-8")
+    result = run("verify", policy, "--format", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    (prop,) = report["properties"]
+    assert prop["status"] == "refuted"
+    assert prop["request"] == {"amount": "101.00"}  # the least round amount that breaks it
+    assert prop["outputs"] == {"outcome": "refuse"}
+    assert (report["max_items"], report["first_day"], report["last_day"]) == (3, "2026-01-01", "2027-12-31")
+
+
+def test_proven_exits_0(tmp_path):
+    policy = tmp_path / "p.rpl"
+    policy.write_text(SMALL + "property small_approved: amount <= 100.00 implies outcome is approve\n",
+                      encoding="utf-8")
+    result = run("verify", policy)
+    assert result.code == 0, result.both
+    assert "proven      small_approved" in result.out
+
+
+def test_a_policy_error_exits_2(tmp_path):
+    policy = tmp_path / "p.rpl"
+    policy.write_text(SMALL + "property broken: outcome is nothing_such\n", encoding="utf-8")
+    result = run("verify", policy)
+    assert result.code == 2
+    assert "p.rpl:" in result.err
+    assert run("verify", tmp_path / "missing.rpl").code == 2
+    folder = run("verify", tmp_path)
+    assert folder.code == 2 and "a folder of versions cannot be verified yet" in folder.err
+
+
+def test_unsupported_is_reported_never_proven(tmp_path):
+    policy = tmp_path / "p.rpl"
+    policy.write_text(SMALL + "property later: amount > 0.00 implies amount + 0.00 >= amount\n"
+                      + "property shifted: round(amount / 2) >= 0.00 or true\n", encoding="utf-8")
+    result = run("verify", policy, "--format", "json")
+    found = {p["property"]: p for p in json.loads(result.out)["properties"]}
+    assert found["later"]["status"] == "proven"
+    assert found["shifted"]["status"] == "unsupported"
+    assert "property shifted cannot be checked: the operator `/` is not supported" == found["shifted"]["message"]
+    assert result.code == 1
+
+
+def test_window_14_to_30_days_shows_each_kind_of_change(tmp_path):
+    new = tmp_path / "aputure30.rpl"
+    new.write_text(APUTURE.read_text(encoding="utf-8").replace(
+        "parameter return_window_length = 14 days", "parameter return_window_length = 30 days"), encoding="utf-8")
+    result = run("verify", APUTURE, new, "--outputs", "outcome,refund", "--max-items", "1", "--format", "json")
+    assert result.code == 1, result.both
+    report = json.loads(result.out)
+    kinds = {(c["output"], c["change"]) for c in report["changes"]}
+    assert kinds == {("outcome", "refuse -> approve"), ("outcome", "refuse -> approve_with_fee"),
+                     ("refund", "up")}
+    for change in report["changes"]:  # requested 15 to 30 days after delivery: late before, in time now
+        request = change["request"]
+        days = (_day(request["request_date"]) - _day(request["order"]["delivery_date"])).days
+        assert 14 < days <= 30
+        assert change["old"]["outcome"] == "refuse"
+
+
+def test_same_policy_from_git_is_equivalent():
+    committed = subprocess.run(["git", "log", "-1", "--format=%H", "--", "policies/aputure.rpl"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+    if not committed:
+        import pytest
+        pytest.skip("not a git checkout")
+    import os
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = run("verify", f"git:{committed}:policies/aputure.rpl", "policies/aputure.rpl",
+                     "--outputs", "outcome,refund", "--max-items", "1")
+    finally:
+        os.chdir(cwd)
+    if "cannot read it from git" in result.err:
+        import pytest
+        pytest.skip("the working copy's aputure.rpl differs from the one committed")
+    assert result.code == 0, result.both
+    assert "decide alike (outcome, refund)" in result.out
+
+
+def _day(text):
+    import datetime
+    return datetime.date.fromisoformat(text)
+
+
+def test_without_the_solver_verify_says_what_to_install_and_check_still_works(monkeypatch, tmp_path):
+    import sys
+
+    for name in [m for m in sys.modules if m == "z3" or m.startswith(("z3.", "rplang.verify"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "z3", None)  # `import z3` now fails as if not installed
+    result = run("verify", APUTURE)
+    assert result.code == 64
+    assert "install rplang[verify]" in result.err
+    checked = run("check", APUTURE)
+    assert checked.code == 0, checked.both
+
+
+def test_text_report(tmp_path, snapshot):
+    import re
+
+    policy = tmp_path / "small.rpl"
+    policy.write_text(SMALL + "property always_approved: outcome is approve\n"
+                      + "property small_approved:\n  amount <= 100.00 implies outcome is approve\n"
+                      + "property halved: round(amount / 2) >= 0.00\n", encoding="utf-8")
+    result = run("verify", policy, "--max-items", "1")
+    assert result.code == 1
+    text = re.sub(r"\(\d+\.\d\d s\)", "(… s)", result.out.replace(str(tmp_path), "TMP"))
+    assert text == snapshot
