@@ -242,6 +242,7 @@ def _register_commands() -> None:
 
     policy_ci.register(cli)
     from rplang import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
+    from rplang.workbench.command import workbench; cli.add_command(workbench)  # noqa: E702
 
 
 _register_commands()
