@@ -7,6 +7,7 @@ latest texts), so a keystroke's diagnostics, decision and examples share one com
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -101,7 +102,7 @@ class Analysis:
         rows = coverage(suite, results)
         lines = {r.rule.name: r.rule.span.line for r in suite.policy.graph.rules if r.rule.span is not None}
         entries = [{"name": r.example.name, "passed": r.passed, **self._place(r.example.span, text),
-                    "report": None if r.passed else failure_text(r)} for r in results]
+                    "report": None if r.passed else self._report(failure_text(r))} for r in results]
         entries.sort(key=lambda e: e["passed"])  # failures first, each group in file order
         return {"status": "ran", "passed": sum(r.passed for r in results),
                 "failed": sum(not r.passed for r in results), "examples": entries,
@@ -110,14 +111,19 @@ class Analysis:
                              for c in rows],
                 "coverage_percent": round(coverage_percent(rows), 1)}
 
+    def _report(self, report: str) -> str:
+        """A report as `rpl test` prints it, with the files named relative to the folder."""
+        return report.replace(f"{self.folder.root}{os.sep}", "")
+
     def _place(self, span, text: str) -> dict:
         """Where an example is: its file (relative to the folder) and line, and its offset in
         the editor's terms when it is in the edited text."""
         if span is None:
-            return {"file": None, "line": None, "from": None}
+            return {"file": None, "line": None, "from": None, "source": None}
         file = _relative_name(span.source.name, self.folder)
         same = span.source.text == text
-        return {"file": file, "line": span.line, "from": _utf16(text, span.start) if same else None}
+        return {"file": file, "line": span.line, "from": _utf16(text, span.start) if same else None,
+                "source": None if same else span.text}
 
     # ---- Impact (rpl diff)
 

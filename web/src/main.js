@@ -302,6 +302,7 @@ function showExamples(answer, edit) {
                            onclick: () => e.from !== null && jumpTo(e.from),
                            title: e.from !== null ? "show it in the editor" : place },
       el("span", { class: "mark" }, e.passed ? "✓" : "✗"), " ", e.name, " ", el("span", { class: "where" }, place),
+      e.report && e.source ? el("pre", { class: "example-source" }, e.source) : null,
       e.report ? el("pre", { class: "report" }, e.report) : null));
   }
   box.append(list);
