@@ -174,6 +174,16 @@ def test_changing_the_request_changes_the_decision(page, workbench):
     set_request(page, dict(earlier, request_date="2026-02-30"))
     expect(decision).to_have_attribute("data-status", "request_error")
     expect(decision).to_contain_text("$.request_date")
+    underline = page.get_by_test_id("request-editor").locator(".cm-lintRange-error")
+    expect(underline).to_have_text('"2026-02-30"')  # underlined in the JSON, where it is
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text(",,")
+    expect(decision).to_contain_text("not valid JSON")
+    marked = page.get_by_test_id("request-editor").locator(".cm-lintRange-error, .cm-lintPoint-error")
+    expect(marked).to_have_count(1)
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    expect(decision).to_have_attribute("data-status", "request_error")
 
 
 def set_request(page, data) -> None:

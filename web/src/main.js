@@ -7,6 +7,7 @@ import { GutterMarker, gutter, keymap } from "@codemirror/view";
 import { setDiagnostics } from "@codemirror/lint";
 import { json } from "@codemirror/lang-json";
 import { rplLanguage } from "./rpl-language.js";
+import { requestDiagnostics } from "./request-lint.js";
 
 const SLOW_DELAY_MS = 300; // examples, impact, graph and document wait for typing to pause
 
@@ -177,7 +178,7 @@ function showDiagnostics(answer, edit) {
       const from = Math.min(d.from, length);
       const to = Math.min(Math.max(d.to, from + 1), length);
       marks.push({ from, to: Math.max(to, from), severity: d.severity === "warning" ? "warning" : "error",
-                   message: d.message + (d.hint ? `\nhelp: ${d.hint}` : ""), source: d.code,
+                   message: d.message + (d.hint ? `\nhelp: ${d.hint}` : ""),
                    renderMessage: () => el("div", { class: "lint-message" }, d.message,
                      d.hint ? el("div", { class: "hint" }, "help: ", d.hint) : null, codeLink(d.code)) });
     }
@@ -208,6 +209,8 @@ function showDecision(answer, edit) {
   }
   box.replaceChildren();
   $("explanation").textContent = "";
+  requestView.dispatch(setDiagnostics(requestView.state, answer.status === "request_error"
+    ? requestDiagnostics(requestView, answer.error) : []));
   if (answer.status === "request_error") {
     box.dataset.outcome = "";
     box.append(el("p", { class: "headline bad" }, answer.error.message),
@@ -281,6 +284,7 @@ function showExamples(answer, edit) {
   const badge = $("examples-badge");
   if (answer.status !== "ran") {
     badge.textContent = "";
+    badge.className = "badge";
     const why = answer.status === "policy_error"
       ? `The examples cannot run: ${answer.errors} error${answer.errors === 1 ? "" : "s"} in the policy or its examples.`
       : `The examples could not run: ${answer.error.message}`;
@@ -334,6 +338,7 @@ function showImpact(answer, edit) {
   box.replaceChildren();
   const badge = $("impact-badge");
   badge.textContent = "";
+  badge.className = "badge";
   if (answer.status !== "compared") {
     const why = { no_corpus: "This policy has no corpus of requests: choose a JSONL file above.",
                   policy_error: `The edited policy has ${answer.errors} error(s): fix them to see the impact.`,
