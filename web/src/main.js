@@ -9,7 +9,7 @@ import { json } from "@codemirror/lang-json";
 import { rplLanguage } from "./rpl-language.js";
 import { requestDiagnostics } from "./request-lint.js";
 
-const SLOW_DELAY_MS = 300; // examples, impact, graph and document wait for typing to pause
+const SLOW_DELAY_MS = 200; // examples, impact, graph and document wait for typing to pause
 
 const $ = (id) => document.getElementById(id);
 const wb = { path: null, version: null, savedText: "", edit: 0, corpus: null, tab: "try", timers: {} };
@@ -121,7 +121,13 @@ function policyChanged() {
   showFileState();
   checkNow();
   decideNow();
-  later("slow", SLOW_DELAY_MS, () => { runExamples(); runImpact(); showTab(); });
+  // one after the other, what is on screen first: run together, they would share the server's time
+  later("slow", SLOW_DELAY_MS, async () => {
+    const tasks = { examples: runExamples, impact: runImpact, graph: showTab, document: showTab };
+    const first = tasks[wb.tab];
+    if (first) await first();
+    for (const task of [runImpact, runExamples]) if (task !== first) await task();
+  });
 }
 
 function requestChanged() {
@@ -273,7 +279,7 @@ async function loadRequest(path) {
 
 function runExamples() {
   const edit = wb.edit;
-  fresh("examples", () => api("api/examples", about()), (answer) => showExamples(answer, edit));
+  return fresh("examples", () => api("api/examples", about()), (answer) => showExamples(answer, edit));
 }
 
 function showExamples(answer, edit) {
@@ -326,9 +332,9 @@ function showExamples(answer, edit) {
 // ---- Impact --------------------------------------------------------------------------------------
 
 function runImpact() {
-  if (!wb.corpus) return;
+  if (!wb.corpus) return Promise.resolve();
   const edit = wb.edit;
-  fresh("impact", () => api("api/impact", { ...about(), corpus: wb.corpus }), (answer) => showImpact(answer, edit));
+  return fresh("impact", () => api("api/impact", { ...about(), corpus: wb.corpus }), (answer) => showImpact(answer, edit));
 }
 
 function showImpact(answer, edit) {
@@ -397,7 +403,7 @@ function openInTry(changed) {
 // ---- Graph and document --------------------------------------------------------------------------
 
 function drawGraph() {
-  fresh("graph", () => api("api/graph", { ...about(), request: requestText() }), (answer) => {
+  return fresh("graph", () => api("api/graph", { ...about(), request: requestText() }), (answer) => {
     const box = $("graph");
     box.dataset.status = answer.status;
     box.replaceChildren();
@@ -418,7 +424,7 @@ function drawGraph() {
 }
 
 function renderDocument() {
-  fresh("document", () => api("api/document", about()), (answer) => {
+  return fresh("document", () => api("api/document", about()), (answer) => {
     const box = $("document");
     box.dataset.status = answer.status;
     box.replaceChildren();
@@ -440,8 +446,9 @@ function selectTab(name) {
 }
 
 function showTab() {
-  if (wb.tab === "graph") drawGraph();
-  if (wb.tab === "document") renderDocument();
+  if (wb.tab === "graph") return drawGraph();
+  if (wb.tab === "document") return renderDocument();
+  return Promise.resolve();
 }
 
 // ---- Saving --------------------------------------------------------------------------------------
