@@ -30,6 +30,7 @@ def workbench(path, port, no_browser):
         click.echo(f"rpl workbench needs {error.name}: install rplang[workbench]", err=True)
         sys.exit(EXIT_USAGE)
     with socket.socket() as probe:  # say plainly that the port is taken, before starting
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind((HOST, port))
         except OSError as error:
