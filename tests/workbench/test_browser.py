@@ -323,4 +323,7 @@ def test_a_policy_with_errors_is_saved_only_when_the_owner_insists(page, workben
     assert file.read_text(encoding="utf-8") == before
     page.get_by_test_id("save-with-errors").click()
     expect(page.get_by_test_id("save-status")).to_contain_text("Saved WITH 1 ERROR(S)")
+    expect(page.get_by_test_id("file-state")).to_have_text("saved, with 1 error")
     assert "then refus\n" in file.read_text(encoding="utf-8")
+    page.reload()  # opened again, the file still says it has errors
+    expect(page.get_by_test_id("file-state")).to_have_text("saved, with 1 error")

@@ -12,7 +12,7 @@ import { requestDiagnostics } from "./request-lint.js";
 const SLOW_DELAY_MS = 200; // examples, impact, graph and document wait for typing to pause
 
 const $ = (id) => document.getElementById(id);
-const wb = { path: null, version: null, savedText: "", edit: 0, corpus: null, tab: "try", timers: {} };
+const wb = { path: null, version: null, savedText: "", savedErrors: 0, edit: 0, corpus: null, tab: "try", timers: {} };
 
 // ---- the API -------------------------------------------------------------------------------------
 
@@ -172,6 +172,10 @@ function showDiagnostics(answer, edit) {
     : [errors && `${errors} error${errors === 1 ? "" : "s"}`,
        warnings && `${warnings} warning${warnings === 1 ? "" : "s"}`].filter(Boolean).join(", ");
   panel.dataset.errors = errors;
+  if (policyText() === wb.savedText) { // what is on disk: the file state says if it has errors
+    wb.savedErrors = errors;
+    showFileState();
+  }
   const length = policyView.state.doc.length;
   const marks = [];
   for (const d of found) {
@@ -455,8 +459,10 @@ function showTab() {
 
 function showFileState() {
   const edited = policyText() !== wb.savedText;
-  $("file-state").textContent = edited ? "edited, not saved" : "saved";
-  $("file-state").className = `file-state ${edited ? "edited" : ""}`;
+  const broken = !edited && wb.savedErrors > 0;
+  $("file-state").textContent = edited ? "edited, not saved"
+    : broken ? `saved, with ${wb.savedErrors} error${wb.savedErrors === 1 ? "" : "s"}` : "saved";
+  $("file-state").className = `file-state ${edited ? "edited" : broken ? "bad" : ""}`;
 }
 
 function ask(text, choices) {
@@ -472,6 +478,7 @@ async function save(options) {
     const answer = await api("api/save", { path: wb.path, text: policyText(), version: wb.version, ...options });
     wb.version = answer.version;
     wb.savedText = answer.text;
+    wb.savedErrors = answer.with_errors;
     if (answer.text !== policyText()) {
       const cursor = Math.min(policyView.state.selection.main.head, answer.text.length);
       policyView.dispatch({ changes: { from: 0, to: policyView.state.doc.length, insert: answer.text },
