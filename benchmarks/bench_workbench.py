@@ -140,8 +140,8 @@ def in_browser(url: str, chromium: str, keystrokes: int, impacts: int) -> dict:
             page.keyboard.press("abcdefghijklmnopqrstuvwxyz"[i % 26])
             page.wait_for_function("() => window.__probe.pending === null", timeout=10_000)
         keystroke = page.evaluate("() => window.__probe.times")
-        page.keyboard.press("Shift+Home")
-        page.keyboard.type(f"parameter {WINDOW_14}")
+        for _ in range(keystrokes + len("  # ")):  # the comment erased, the line as it was
+            page.keyboard.press("Backspace")
         for _ in range(len(" days")):
             page.keyboard.press("ArrowLeft")
         # impact: 14 -> 30 days and back, each time until the impact panel shows the new count

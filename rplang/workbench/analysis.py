@@ -34,6 +34,16 @@ class Analysis:
         self.folder = folder
         self._compiled: OrderedDict[tuple[str, str], CompiledPolicy | PolicyError] = OrderedDict()
         self._lock = threading.Lock()
+        self._latest_edit: dict[str, int] = {}  # policy -> the number of the page's latest edit
+
+    def edited(self, name: str, edit: int | None) -> None:
+        """The page numbers its edits and sends the number with each question: an impact still
+        running for an older edit then stops (see `_until_newer_edit`)."""
+        if edit is not None and edit > self._latest_edit.get(name, -1):
+            self._latest_edit[name] = edit
+
+    def _newer_edit(self, name: str, edit: int | None) -> bool:
+        return edit is not None and self._latest_edit.get(name, -1) > edit
 
     def compiled(self, text: str, name: str) -> CompiledPolicy:
         """The compiled policy of a text; raises PolicyError with every problem."""
@@ -127,8 +137,9 @@ class Analysis:
 
     # ---- Impact (rpl diff)
 
-    def impact(self, text: str, name: str, corpus: str | None) -> dict:
-        """The edited text against the saved file over a corpus of requests (JSONL)."""
+    def impact(self, text: str, name: str, corpus: str | None, edit: int | None = None) -> dict:
+        """The edited text against the saved file over a corpus of requests (JSONL); `edit`, the
+        page's number of this text, stops it early when a newer edit comes."""
         corpus = corpus or self.folder.default_corpus(name)
         if corpus is None:
             return {"status": "no_corpus"}
@@ -141,11 +152,22 @@ class Analysis:
             after = self.compiled(text, name)
         except PolicyError as error:
             return {"status": "policy_error", "errors": len(error.diagnostics)}
-        impact = compare(before, after, lines, SHOWN_CHANGES)
+        impact = compare(before, after, self._until_newer_edit(name, edit, lines), SHOWN_CHANGES)
+        if self._newer_edit(name, edit):
+            return {"status": "superseded"}
         data = impact.to_json()
         for example in data["examples"]:  # the request itself, to open it in Try
             example["request"] = lines[example["line"] - 1]
         return {"status": "compared", "corpus": corpus, **data}
+
+    def _until_newer_edit(self, name: str, edit: int | None, lines: list[str]):
+        """The corpus's lines, until a newer edit comes: an impact on 500 requests takes a while,
+        and the next keystroke's diagnostics and decision must not wait for it (the page asks
+        again, for the newer text, once typing pauses)."""
+        for line in lines:
+            if self._newer_edit(name, edit):
+                return
+            yield line
 
     # ---- Graph (rpl graph) and document (rpl doc)
 

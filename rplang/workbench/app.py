@@ -61,13 +61,20 @@ def create_app(root: str) -> Starlette:
         path = request.query_params.get("path")
         return JSONResponse({"path": path, "text": folder.read(path, (".json",))[0]})
 
-    def about_text(handler, *fields):
-        """A route over a policy text: body `{"path", "text", ...fields}`."""
+    def about_text(handler, *fields, numbered: bool = False):
+        """A route over a policy text: body `{"path", "text", ...fields}`, and the optional
+        `edit`, the page's number of this text (a newer one stops a `numbered` impact)."""
         async def route(request: Request) -> Response:
             body = await _json_body(request)
             name = folder.relative(folder.resolve(body.get("path")))
             text = _text(body, "text")
             extra = [_optional_text(body, f) for f in fields]
+            edit = body.get("edit")
+            if edit is not None and (type(edit) is not int or edit < 0):
+                raise BadBody("`edit` must be a whole number")
+            analysis.edited(name, edit)
+            if numbered:
+                extra.append(edit)
             return JSONResponse(await run_in_threadpool(handler, text, name, *extra))
         return route
 
@@ -88,7 +95,7 @@ def create_app(root: str) -> Starlette:
         Route("/api/check", about_text(analysis.check), methods=["POST"]),
         Route("/api/decide", about_text(analysis.decide, "request"), methods=["POST"]),
         Route("/api/examples", about_text(analysis.examples), methods=["POST"]),
-        Route("/api/impact", about_text(analysis.impact, "corpus"), methods=["POST"]),
+        Route("/api/impact", about_text(analysis.impact, "corpus", numbered=True), methods=["POST"]),
         Route("/api/graph", about_text(analysis.graph, "request"), methods=["POST"]),
         Route("/api/document", about_text(analysis.document), methods=["POST"]),
         Route("/api/save", save, methods=["POST"]),

@@ -240,6 +240,25 @@ def test_impact_of_the_edited_text_against_the_saved_file(workbench):
     assert len(answer["examples"]) == 15
 
 
+def test_an_impact_for_an_older_edit_stops_for_the_newer_one(workbench):
+    """The page numbers its edits: a keystroke's check says a newer text exists, and the impact of
+    the older text stops instead of holding the server while the owner types."""
+    text = read(workbench, "aputure_holidays.rpl")
+    assert post(workbench, "/api/check", path="aputure_holidays.rpl", text=text, edit=10).status_code == 200
+    older = post(workbench, "/api/impact", path="aputure_holidays.rpl", text=text, edit=9,
+                 corpus="aputure/corpus.jsonl").json()
+    assert older == {"status": "superseded"}
+    newer = post(workbench, "/api/impact", path="aputure_holidays.rpl", text=text, edit=10,
+                 corpus="aputure/corpus.jsonl").json()
+    assert (newer["status"], newer["requests"], newer["changed"]) == ("compared", 500, 0)
+    unnumbered = post(workbench, "/api/impact", path="aputure_holidays.rpl", text=text,
+                      corpus="aputure/corpus.jsonl").json()
+    assert unnumbered["status"] == "compared"
+    for bad in (-1, 1.5, "7", True):
+        response = post(workbench, "/api/check", path="aputure_holidays.rpl", text=text, edit=bad)
+        assert response.status_code == 400 and "`edit` must be a whole number" in response.text
+
+
 def test_impact_against_a_policy_without_corpus(workbench):
     text = read(workbench, "electronics.rpl")
     assert post(workbench, "/api/impact", path="electronics.rpl", text=text).json()["status"] == "no_corpus"

@@ -12,7 +12,9 @@ import { requestDiagnostics } from "./request-lint.js";
 const SLOW_DELAY_MS = 200; // examples, impact, graph and document wait for typing to pause
 
 const $ = (id) => document.getElementById(id);
-const wb = { path: null, version: null, savedText: "", savedErrors: 0, edit: 0, corpus: null, tab: "try", timers: {} };
+// Edits are numbered from the time the page opened, so that a page opened later numbers its
+// edits above those of an earlier one: the server stops an impact when a newer edit comes.
+const wb = { path: null, version: null, savedText: "", savedErrors: 0, edit: Date.now(), corpus: null, tab: "try", timers: {} };
 
 // ---- the API -------------------------------------------------------------------------------------
 
@@ -140,7 +142,7 @@ function later(key, delay, run) {
   wb.timers[key] = setTimeout(run, delay);
 }
 
-const about = () => ({ path: wb.path, text: policyText() });
+const about = () => ({ path: wb.path, text: policyText(), edit: wb.edit });
 
 function checkNow() {
   const edit = wb.edit;
@@ -342,6 +344,7 @@ function runImpact() {
 }
 
 function showImpact(answer, edit) {
+  if (answer.status === "superseded") return; // stopped for a newer text, whose impact follows
   const box = $("impact");
   box.dataset.edit = edit;
   box.dataset.status = answer.status;
