@@ -247,6 +247,20 @@ def test_the_graph_and_the_customer_document(page):
     expect(frame.locator("body")).to_contain_text("within 30 days of the delivery date")
 
 
+# ---- another policy of the folder -------------------------------------------------------------------
+
+def test_another_policy_opens_with_its_own_requests(page, workbench):
+    page.get_by_test_id("policy-select").select_option("electronics.rpl")
+    expect(page.get_by_test_id("request-select")).to_have_value(re.compile(r"^electronics/requests/"))
+    expect(page.get_by_test_id("decision")).to_have_attribute("data-status", "decided")
+    expect(page.get_by_test_id("policy-editor")).to_contain_text("policy")
+    open_tab(page, "impact")
+    expect(page.get_by_test_id("impact")).to_contain_text("This policy has no corpus of requests")
+    open_tab(page, "examples")
+    expect(page.get_by_test_id("examples-summary")).to_contain_text(" passed, 0 failed")
+    assert "policy=electronics.rpl" in page.url
+
+
 # ---- paths outside the folder ----------------------------------------------------------------------
 
 def test_a_path_outside_the_folder_is_refused_from_the_page(page, workbench):

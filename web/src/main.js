@@ -338,7 +338,10 @@ function showExamples(answer, edit) {
 // ---- Impact --------------------------------------------------------------------------------------
 
 function runImpact() {
-  if (!wb.corpus) return Promise.resolve();
+  if (!wb.corpus) {
+    showImpact({ status: "no_corpus" }, wb.edit);
+    return Promise.resolve();
+  }
   const edit = wb.edit;
   return fresh("impact", () => api("api/impact", { ...about(), corpus: wb.corpus }), (answer) => showImpact(answer, edit));
 }
