@@ -104,7 +104,7 @@ class Analysis:
         """The policy's examples, failures first, and per rule its coverage and its line."""
         path = self.folder.resolve(name)
         try:
-            suite = load_suite(path, text)
+            suite = load_suite(path, text, self.compiled(text, name))
         except PolicyError as error:
             return {"status": "policy_error", "errors": len(error.diagnostics),
                     "diagnostics": [_diagnostic_json(d, text, self.folder) for d in error.diagnostics]}

@@ -14,7 +14,8 @@ const SLOW_DELAY_MS = 200; // examples, impact, graph and document wait for typi
 const $ = (id) => document.getElementById(id);
 // Edits are numbered from the time the page opened, so that a page opened later numbers its
 // edits above those of an earlier one: the server stops an impact when a newer edit comes.
-const wb = { path: null, version: null, savedText: "", savedErrors: 0, edit: Date.now(), corpus: null, tab: "try", timers: {} };
+const wb = { path: null, version: null, savedText: "", savedErrors: 0, edit: Date.now(), slowFor: null,
+             answered: new Set(), corpus: null, tab: "try", timers: {} };
 
 // ---- the API -------------------------------------------------------------------------------------
 
@@ -123,7 +124,18 @@ function policyChanged() {
   showFileState();
   checkNow();
   decideNow();
-  // one after the other, what is on screen first: run together, they would share the server's time
+  clearTimeout(wb.timers.slow);
+  wb.answered.clear();
+  wb.slowFor = wb.edit; // the slow analyses wait for this edit's diagnostics and decision
+}
+
+// Examples, impact, graph and document start once typing pauses: SLOW_DELAY_MS after the last
+// keystroke's diagnostics and decision are on the page (started sooner, they would share the
+// server's time with the next keystroke's). They run one after the other, what is on screen first.
+function fastAnswered(edit) {
+  if (wb.slowFor !== edit || !wb.answered.has(`check ${edit}`) || !wb.answered.has(`decide ${edit}`)) return;
+  wb.slowFor = null;
+  wb.answered.clear();
   later("slow", SLOW_DELAY_MS, async () => {
     const tasks = { examples: runExamples, impact: runImpact, graph: showTab, document: showTab };
     const first = tasks[wb.tab];
@@ -146,13 +158,20 @@ const about = () => ({ path: wb.path, text: policyText(), edit: wb.edit });
 
 function checkNow() {
   const edit = wb.edit;
-  fresh("check", () => api("api/check", about()), (answer) => showDiagnostics(answer, edit));
+  fresh("check", () => api("api/check", about()), (answer) => {
+    showDiagnostics(answer, edit);
+    wb.answered.add(`check ${edit}`);
+    fastAnswered(edit);
+  });
 }
 
 function decideNow() {
   const edit = wb.edit;
-  fresh("decide", () => api("api/decide", { ...about(), request: requestText() }),
-        (answer) => showDecision(answer, edit));
+  fresh("decide", () => api("api/decide", { ...about(), request: requestText() }), (answer) => {
+    showDecision(answer, edit);
+    wb.answered.add(`decide ${edit}`);
+    fastAnswered(edit);
+  });
 }
 
 // ---- diagnostics ---------------------------------------------------------------------------------
