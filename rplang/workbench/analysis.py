@@ -8,6 +8,7 @@ latest texts), so a keystroke's diagnostics, decision and examples share one com
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -177,20 +178,23 @@ class Analysis:
             policy = self.compiled(text, name)
         except PolicyError as error:
             return {"status": "policy_error", "errors": len(error.diagnostics)}
-        path, note = None, None
+        path, not_decided = None, None
         if request_text:
             try:
                 path = render_graph.decision_path(policy.decide_json(request_text))
             except RplError as error:
-                note = f"no path drawn: the request is not decided ({_first_line(error)})"
+                not_decided = f"no path drawn: the request is not decided ({_first_line(error)})"
         picture = render_graph.picture(policy.graph, path)
         try:
             return {"status": "drawn", "format": "svg", "svg": render_graph.to_svg(render_graph.to_dot(picture)),
-                    "note": note}
+                    "note": not_decided}
         except render_graph.GraphvizMissing:
-            return {"status": "drawn", "format": "mermaid", "mermaid": render_graph.to_mermaid(picture),
-                    "note": "Graphviz is not installed, so the graph is shown as Mermaid text "
-                            "(install it with `apt-get install graphviz` to see the picture)"}
+            fallback = ("Graphviz is not installed, so the graph is shown as Mermaid text "
+                        "(install it with `apt-get install graphviz` to see the picture)")
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:  # `dot` failed
+            fallback = f"Graphviz could not draw it ({_first_line(error)}), so the graph is shown as Mermaid text"
+        return {"status": "drawn", "format": "mermaid", "mermaid": render_graph.to_mermaid(picture),
+                "note": "; ".join(filter(None, [not_decided, fallback]))}
 
     def document(self, text: str, name: str) -> dict:
         try:

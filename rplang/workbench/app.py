@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .analysis import Analysis
-from .folder import Folder, OutsideFolder, SaveRefused
+from .folder import Folder, OutsideFolder, SaveRefused, Unreadable
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
@@ -103,6 +103,7 @@ def create_app(root: str) -> Starlette:
     ]
     handlers = {
         OutsideFolder: lambda request, error: _error(403, "outside_folder", str(error)),
+        Unreadable: lambda request, error: _error(404, "unreadable", str(error)),
         BadBody: lambda request, error: _error(400, "bad_request", str(error)),
         SaveRefused: lambda request, error: _error(409, error.kind, str(error), **error.details),
     }

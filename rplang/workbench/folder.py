@@ -26,6 +26,10 @@ class OutsideFolder(RplError):
     """A path that is not a file of the folder (or not of the kind asked for)."""
 
 
+class Unreadable(RplError):
+    """A file of the folder that is not there, or cannot be opened as text."""
+
+
 class SaveRefused(RplError):
     """A save that would lose something: `kind` says what (`conflict`, `errors`)."""
 
@@ -110,15 +114,15 @@ class Folder:
             data = path.read_bytes()
             stat = path.stat()
         except FileNotFoundError:
-            raise OutsideFolder(f"`{relative}` does not exist") from None
+            raise Unreadable(f"`{relative}` does not exist") from None
         except OSError as error:
-            raise OutsideFolder(f"cannot read `{relative}`: {error.strerror or error}") from None
+            raise Unreadable(f"cannot read `{relative}`: {error.strerror or error}") from None
         if len(data) > MAX_FILE_BYTES:
-            raise OutsideFolder(f"`{relative}` is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+            raise Unreadable(f"`{relative}` is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise OutsideFolder(f"`{relative}` is not UTF-8 text: {error.reason}") from None
+            raise Unreadable(f"`{relative}` is not UTF-8 text: {error.reason}") from None
         return text, Version(stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest())
 
     def current_version(self, path: Path, opened: Version | None) -> Version | None:

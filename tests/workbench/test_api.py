@@ -69,6 +69,17 @@ def test_a_symbolic_link_out_of_the_folder_is_refused(workbench):
         link.unlink()
 
 
+def test_a_file_that_is_not_there_or_not_text(workbench):
+    response = workbench.client.get("/api/file", params={"path": "nowhere.rpl"})
+    assert response.status_code == 404 and response.json()["error"]["message"] == "`nowhere.rpl` does not exist"
+    (workbench.folder / "binary.rpl").write_bytes(b"\xff\xfe policy")
+    try:
+        response = workbench.client.get("/api/file", params={"path": "binary.rpl"})
+        assert response.status_code == 404 and "is not UTF-8 text" in response.json()["error"]["message"]
+    finally:
+        (workbench.folder / "binary.rpl").unlink()
+
+
 def test_requests_and_corpora_outside_the_folder_are_refused(workbench):
     response = workbench.client.get("/api/request", params={"path": "../secret.json"})
     assert response.status_code == 403
@@ -277,6 +288,20 @@ def test_the_graph_with_the_requests_path(workbench):
         assert "Graphviz is not installed" in answer["note"] and "==>" in answer["mermaid"]
     refused = post(workbench, "/api/graph", path="aputure.rpl", text=read(workbench), request="{").json()
     assert refused["status"] == "drawn" and refused["note"].startswith("no path drawn")
+
+
+def test_the_graph_without_graphviz_is_mermaid_text(tmp_path, monkeypatch):
+    """Where Graphviz is not installed (in-process: `dot` hidden from the PATH)."""
+    from rplang.workbench.analysis import Analysis
+    from rplang.workbench.folder import Folder
+    from tests.conftest import POLICIES
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    text = (POLICIES / "aputure.rpl").read_text(encoding="utf-8")
+    answer = Analysis(Folder(POLICIES)).graph(text, "aputure.rpl", "{")
+    assert answer["format"] == "mermaid" and answer["mermaid"].startswith("%% Aputure")
+    assert answer["note"].startswith("no path drawn: the request is not decided")
+    assert "Graphviz is not installed" in answer["note"]
 
 
 def test_the_customer_document_follows_the_edit(workbench):
