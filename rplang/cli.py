@@ -237,6 +237,7 @@ def verify(policies, max_items, fmt, outputs):
         sys.exit(EXIT_USAGE)
     sys.exit(run(policies, max_items, fmt, outputs))
 
+
 # ---- Commands from their own modules ------------------------------------------------------------
 # Each line registers one command group of another module (keep one line per module).
 # (registrations)
@@ -246,6 +247,7 @@ def _register_commands() -> None:
     policy_ci.register(cli)
     from rplang import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
     from rplang.serve import commands as serve; serve.register(cli)  # noqa: E702 (serve, log)
+    from rplang.workbench.command import workbench; cli.add_command(workbench)  # noqa: E702
 
 
 _register_commands()

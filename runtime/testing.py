@@ -64,10 +64,13 @@ def find_policies(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def load_suite(path: Path) -> Suite:
-    """Compile a policy and check its examples; raises PolicyError with every problem."""
-    text = path.read_text(encoding="utf-8")
-    policy = load_policy_text(text, str(path))
+def load_suite(path: Path, text: str | None = None, policy: CompiledPolicy | None = None) -> Suite:
+    """Compile a policy and check its examples; raises PolicyError with every problem.
+
+    `text`, when given, is the policy's text as edited (not yet saved to `path`); `policy`, that
+    text already compiled."""
+    text = path.read_text(encoding="utf-8") if text is None else text
+    policy = load_policy_text(text, str(path)) if policy is None else policy
     own = [d for d in parse_policy(text, str(path)).declarations if isinstance(d, ast.Example)]
     examples = [(e, path.parent) for e in check_examples(own, policy.checked)]
     sibling = path.with_suffix("") / EXAMPLES_FILE

@@ -1,0 +1,43 @@
+"""The `rpl workbench` command. Starlette and uvicorn are imported only when it runs, so that
+`rpl` starts without the `workbench` extra."""
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+import click
+
+EXIT_USAGE, EXIT_UNAVAILABLE = 64, 69
+HOST = "127.0.0.1"  # the workbench reads and writes files: it listens on the loopback only
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False))
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(1, 65535),
+              help="the port on 127.0.0.1 to listen on")
+@click.option("--no-browser", is_flag=True, help="do not open the page in a browser")
+def workbench(path, port, no_browser):
+    """Edit the policies under PATH (default: this folder) in the browser: diagnostics, decisions,
+    examples, impact on a corpus, graph and document, updated as you type."""
+    try:
+        import uvicorn
+
+        from .app import create_app
+    except ImportError as error:
+        click.echo(f"rpl workbench needs {error.name}: install rplang[workbench]", err=True)
+        sys.exit(EXIT_USAGE)
+    with socket.socket() as probe:  # say plainly that the port is taken, before starting
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            click.echo(f"cannot listen on {HOST}:{port}: {error.strerror}; choose another with --port", err=True)
+            sys.exit(EXIT_UNAVAILABLE)
+    url = f"http://{HOST}:{port}/"
+    click.echo(f"rpl workbench: {Path(path).resolve().name} at {url} (Ctrl+C to stop)", err=True)
+    if not no_browser:
+        threading.Timer(0.5, webbrowser.open, (url,)).start()
+    uvicorn.run(create_app(path), host=HOST, port=port, log_level="warning")
