@@ -30,14 +30,15 @@ _CLOSE = object()
 
 def decision_row(entry: tuple) -> tuple:
     """A queued decision as a row; made on the log's thread, not the request's."""
-    moment, request_id, line, policy, version, text_hash, as_of, partial, request, decision, outputs = entry
-    if partial:  # a residual decision: the rules already certain to apply
-        rules = [e["rule"] for e in decision.explanation()]
+    moment, request_id, line, policy, version, text_hash, as_of, partial, request, decision, rendered = entry
+    if rendered is None:  # answered as text (`/explain`): the JSON was never made
+        rendered = {"outputs": decision.outputs_json()}
+    if "explanation" in rendered or partial:  # the rules it names (for a residual: those certain)
+        rules = [e["rule"] for e in rendered.get("explanation") or decision.explanation()]
     else:
         rules = [a.rule.rule.name for a in decision.applied]
     return (log_time(moment), request_id, line, policy, version, text_hash, decision.outcome, as_of, int(partial),
-            request.decode("utf-8", "replace"), orjson.dumps(decision.outputs_json() if outputs is None else outputs).decode(),
-            orjson.dumps(rules).decode())
+            request.decode("utf-8", "replace"), orjson.dumps(rendered["outputs"]).decode(), orjson.dumps(rules).decode())
 
 
 class DecisionLog:
@@ -51,10 +52,11 @@ class DecisionLog:
         self._thread.start()
 
     def record(self, moment: float, request_id: str, line: int | None, policy: str, version: str | None,
-               text_hash: str, as_of, partial: bool, request: bytes, decision, outputs: dict | None) -> None:
-        """Queue a decision; `outputs` is its outputs' JSON if the caller made it already."""
+               text_hash: str, as_of, partial: bool, request: bytes, decision, rendered: dict | None) -> None:
+        """Queue a decision, with the JSON the answer was made of if it was (the row takes what it
+        needs from it rather than making it again)."""
         self._queue.put(("decision", (moment, request_id, line, policy, version, text_hash,
-                                      as_of.isoformat() if as_of else None, partial, request, decision, outputs)))
+                                      as_of.isoformat() if as_of else None, partial, request, decision, rendered)))
 
     def record_text(self, text_hash: str, policy: str, file: str, loaded_at: str, text: str) -> None:
         self._queue.put(("text", (text_hash, policy, file, loaded_at, text)))

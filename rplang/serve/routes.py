@@ -116,7 +116,7 @@ class Handlers:
             data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)
         except RplError as error:
             raise problems.refused(error)
-        self._decided(request.state.request_id, None, served, options, body, decision, data["outputs"])
+        self._decided(request.state.request_id, None, served, options, body, decision, data)
         answer = Response(dumps(data), media_type=JSON, headers=self._made_by(served, decision))
         self.metrics.timed(served.name, "json", time.perf_counter() - started)
         return answer
@@ -149,13 +149,13 @@ class Handlers:
         return decision
 
     def _decided(self, request_id: str, line: int | None, served, options: Options, body: bytes, decision,
-                 outputs: dict | None):
+                 rendered: dict | None):
         """Count a decision answered, and log it."""
         self.metrics.decided(served.name, decision.outcome)
         if self.log is not None:
             version, text_hash = served.made_by(decision)
             self.log.record(time.time(), request_id, line, served.name, version, text_hash,
-                            options.as_of, options.partial, body, decision, outputs)
+                            options.as_of, options.partial, body, decision, rendered)
 
     def _made_by(self, served, decision) -> dict:
         version, text_hash = served.made_by(decision)
@@ -205,7 +205,7 @@ class Handlers:
             self.metrics.line_errors.labels(served.name).inc()
             return dumps({"error": {"kind": "server_error", "line": number, "message":
                                     f"the server failed on this line; quote request id {request_id}"}}) + b"\n"
-        self._decided(request_id, number, served, options, raw, decision, data["outputs"])
+        self._decided(request_id, number, served, options, raw, decision, data)
         return dumps(data) + b"\n"
 
     def _line_too_long(self, served, number: int) -> bytes:
