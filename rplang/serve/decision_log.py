@@ -1,8 +1,8 @@
 """The decision log: every decision recorded in SQLite (WAL), written in batches off the request path.
 
-A request only puts its decision on a queue; one thread gathers what comes for up to a tenth of
-a second, turns it into rows and commits them in one transaction: a few commits a second however
-many decisions, and the request's thread (the event loop) woken for none of them. Closing the log (the server's shutdown, after the
+A request only puts its decision on a queue; one thread wakes for the first decision, lets more
+gather for a tenth of a second, turns them into rows and commits them in one transaction: a few
+commits a second however many decisions. Closing the log (the server's shutdown, after the
 requests in flight have been answered) writes everything still queued, so no decision that a
 client received is lost on a graceful shutdown.
 
@@ -24,7 +24,7 @@ from .log_store import connect, log_time
 log = logging.getLogger("rpl.serve")
 
 BATCH = 2000  # rows committed at most in one transaction
-GATHER_SECONDS = 0.1  # from the first row of a batch to its commit, at most
+GATHER_SECONDS = 0.1  # from the first row of a batch to its commit
 _CLOSE = object()
 
 
@@ -68,15 +68,19 @@ class DecisionLog:
 
     def _run(self) -> None:
         connection = connect(self.path)
-        closing = False
+        closing = full = False
         while not closing:
             batch = [self._queue.get()]
-            deadline = time.monotonic() + GATHER_SECONDS
+            if batch[0] is not _CLOSE and not full:
+                # Let the batch gather while asleep: waiting on the queue would wake this thread,
+                # and take the interpreter from the requests, for every decision put on it.
+                time.sleep(GATHER_SECONDS)
             while len(batch) < BATCH and batch[-1] is not _CLOSE:
                 try:
-                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            full = len(batch) == BATCH  # more may be waiting: write them without a pause
             closing = any(item is _CLOSE for item in batch)
             batch = [item for item in batch if item is not _CLOSE]
             try:
