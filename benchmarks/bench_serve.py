@@ -4,17 +4,22 @@
 
 1. Single decisions over keep-alive HTTP, against a minimal endpoint on the same framework
    (Starlette on uvicorn, same settings) that reads the request and answers a fixed JSON body of the
-   same size as the decision; and p50/p99 latency of both at half of their maximum load.
+   same size as the decision; and p50/p99 latency of both at about half of their maximum load.
 2. NDJSON batches, against `rpl eval --jsonl` on the same lines (both with full explanations,
    both written where nothing reads them back: curl -o /dev/null, and stdout to /dev/null).
 3. The decision log on (`--log-db`), against off: single decisions, and NDJSON batches.
 
 The load generator for single requests is wrk (a C client; `apt-get install wrk`), with a Lua
 script that sends the request body and, for the half-load runs, waits between requests; the
-batches are sent by curl. Both server and client run on this machine's cores, and on a shared
-machine the figures move between runs: each measure is the median of `--rounds` rounds, the
-servers measured alternately within a round. Every server's answers are checked against
-`rpl eval` before anything is timed. Loopback only; every run is bounded in time.
+batches are sent by curl. Every server's answers are checked against `rpl eval` before anything
+is timed. Loopback only; every run is bounded in time.
+
+Two measures of each ratio. Wall-clock throughput, the median of `--rounds` rounds with the
+servers measured alternately within a round. And the CPU time the server process spends per
+request (Linux /proc: user + system, the log's thread included), which is what bounds a
+single-worker server's throughput on a core of its own: on a shared machine the wall-clock
+figures move with the other loads (the client itself takes one of the cores), the CPU per request
+much less. For `rpl eval --jsonl`, its CPU time includes its start-up (about 0.3 s).
 """
 from __future__ import annotations
 
@@ -22,7 +27,9 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -40,17 +47,21 @@ CONNECTIONS = 8
 
 # ---- servers ----------------------------------------------------------------------------------------
 
-def baseline_app(body: bytes):
-    """The minimal endpoint: reads the request, answers a fixed JSON body."""
+def baseline_app(decision: bytes, outputs: bytes):
+    """The minimal endpoints: read the request, answer a fixed JSON body (the size of a decision at
+    /decide, of its outputs only at /outputs)."""
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
 
-    async def decide(request):
-        await request.body()
-        return Response(body, media_type="application/json")
+    def fixed(body: bytes):
+        async def endpoint(request):
+            await request.body()
+            return Response(body, media_type="application/json")
+        return endpoint
 
-    return Starlette(routes=[Route("/decide", decide, methods=["POST"])])
+    return Starlette(routes=[Route("/decide", fixed(decision), methods=["POST"]),
+                             Route("/outputs", fixed(outputs), methods=["POST"])])
 
 
 def _free_port() -> int:
@@ -88,10 +99,11 @@ def rpl_server(*args: str) -> tuple[Server, str]:
     return server, f"http://127.0.0.1:{port}/v1/policies/aputure/decide"
 
 
-def minimal_server(body_file: Path) -> tuple[Server, str]:
+def minimal_server(decision: Path, outputs: Path) -> tuple[Server, str]:
     port = _free_port()
-    server = Server([sys.executable, __file__, "--baseline-server", str(port), str(body_file)], port, "minimal")
-    return server, f"http://127.0.0.1:{port}/decide"
+    server = Server([sys.executable, __file__, "--baseline-server", str(port), str(decision), str(outputs)],
+                    port, "minimal")
+    return server, f"http://127.0.0.1:{port}"
 
 
 # ---- clients ----------------------------------------------------------------------------------------
@@ -104,18 +116,29 @@ local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
 """
 
 
-def wrk(url: str, body: Path, seconds: float, folder: Path, delay_ms: int | None = None) -> dict:
-    """Requests a second and latency percentiles of `wrk` over CONNECTIONS keep-alive connections."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, body: Path, seconds: float, folder: Path, delay_ms: int | None = None, pid: int | None = None) -> dict:
+    """Requests a second, latency percentiles, and the server's CPU time a request, of a `wrk` run
+    over CONNECTIONS keep-alive connections."""
     script = folder / "post.lua"
     delay = f"function delay() return {delay_ms} end" if delay_ms else ""
     script.write_text(WRK_SCRIPT.format(body=body, delay=delay))
+    cpu = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
+    cpu = cpu_seconds(pid) - cpu if pid else None
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M)}
-    return {"rate": rate, "p50_ms": percentiles["50"], "p99_ms": percentiles["99"]}
+    return {"rate": rate, "p50_ms": percentiles["50"], "p99_ms": percentiles["99"],
+            "cpu_us": 1e6 * cpu / requests if pid else None}
 
 
 def _ms(text: str) -> float:
@@ -141,19 +164,23 @@ def half_load(url: str, body: Path, seconds: float, folder: Path, max_rate: floa
     return min(runs, key=lambda r: abs(r["rate"] - target))
 
 
-def batch_seconds(url: str, corpus: Path) -> float:
-    start = time.perf_counter()
+def batch(url: str, corpus: Path, pid: int) -> dict:
+    """Wall-clock and server CPU seconds of one NDJSON batch sent by curl."""
+    cpu, start = cpu_seconds(pid), time.perf_counter()
     subprocess.run(["curl", "-sS", "--fail", "-X", "POST", "-H", "Content-Type: application/x-ndjson",
                     "--data-binary", f"@{corpus}", "-o", os.devnull, url], check=True, timeout=600)
-    return time.perf_counter() - start
+    return {"wall": time.perf_counter() - start, "cpu": cpu_seconds(pid) - cpu}
 
 
-def eval_jsonl_seconds(corpus: Path) -> float:
-    start = time.perf_counter()
+def eval_jsonl(corpus: Path) -> dict:
+    """Wall-clock and CPU seconds of `rpl eval --jsonl` on the same lines, start-up included."""
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     with open(os.devnull, "w") as out:
         subprocess.run([sys.executable, "-m", "rplang.cli", "eval", str(POLICY), "--jsonl", str(corpus)],
                        stdout=out, check=False, timeout=600)
-    return time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall": time.perf_counter() - start,
+            "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
 
 
 # ---- checks ------------------------------------------------------------------------------------------
@@ -193,62 +220,82 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
             import httpx
 
             decision = httpx.post(url, content=body.read_bytes()).content
-            fixed = folder / "fixed.json"
-            fixed.write_bytes(decision)  # the minimal endpoint answers as many bytes
-            minimal, minimal_url = minimal_server(fixed)
+            outputs = httpx.post(url + "?explain=false", content=body.read_bytes()).content
+            (folder / "decision.json").write_bytes(decision)  # the minimal endpoints answer as many bytes
+            (folder / "outputs.json").write_bytes(outputs)
+            minimal, minimal_root = minimal_server(folder / "decision.json", folder / "outputs.json")
             try:
                 check_answers(url, corpus)
                 check_answers(logged_url, corpus)
-                runs: dict[str, list] = {k: [] for k in ("rpl", "minimal", "logged", "batch", "eval", "logged_batch")}
+                pid = {"rpl": served.process.pid, "minimal": minimal.process.pid, "logged": logged.process.pid,
+                       "rpl_outputs": served.process.pid, "minimal_outputs": minimal.process.pid}
+                where = {"rpl": url, "minimal": f"{minimal_root}/decide", "logged": logged_url,
+                         "rpl_outputs": url + "?explain=false", "minimal_outputs": f"{minimal_root}/outputs"}
+                runs: dict[str, list] = {k: [] for k in (*where, "batch", "eval", "logged_batch")}
                 for _ in range(rounds):
-                    runs["rpl"].append(wrk(url, body, seconds, folder))
-                    runs["minimal"].append(wrk(minimal_url, body, seconds, folder))
-                    runs["logged"].append(wrk(logged_url, body, seconds, folder))
-                    runs["batch"].append(batch_seconds(url, corpus))
-                    runs["eval"].append(eval_jsonl_seconds(corpus))
-                    runs["logged_batch"].append(batch_seconds(logged_url, corpus))
-                rate = {k: statistics.median(r["rate"] for r in runs[k]) for k in ("rpl", "minimal", "logged")}
-                half = {"rpl": half_load(url, body, seconds, folder, rate["rpl"]),
-                        "minimal": half_load(minimal_url, body, seconds, folder, rate["minimal"])}
+                    for k in where:
+                        runs[k].append(wrk(where[k], body, seconds, folder, pid=pid[k]))
+                    runs["batch"].append(batch(url, corpus, pid["rpl"]))
+                    runs["eval"].append(eval_jsonl(corpus))
+                    runs["logged_batch"].append(batch(logged_url, corpus, pid["logged"]))
+                single = {k: {m: statistics.median(r[m] for r in runs[k]) for m in ("rate", "cpu_us")}
+                          for k in where}
+                half = {k: half_load(where[k], body, seconds, folder, single[k]["rate"]) for k in ("rpl", "minimal")}
             finally:
                 minimal.stop()
         finally:
             served.stop()
             logged.stop()
-        batch = {k: statistics.median(runs[k]) for k in ("batch", "eval", "logged_batch")}
-    return {"count": count, "body_bytes": len(decision), "rate": rate, "half": half, "batch_s": batch,
-            "single_ratio": rate["rpl"] / rate["minimal"], "batch_ratio": batch["eval"] / batch["batch"],
-            "log_ratio_single": rate["logged"] / rate["rpl"],
-            "log_ratio_batch": batch["batch"] / batch["logged_batch"]}
+        batches = {k: {m: statistics.median(r[m] for r in runs[k]) for m in ("wall", "cpu")}
+                   for k in ("batch", "eval", "logged_batch")}
+    b = batches
+    return {
+        "count": count, "body_bytes": len(decision), "outputs_bytes": len(outputs), "single": single, "half": half, "batches": batches,
+        "single_ratio": (single["rpl"]["rate"] / single["minimal"]["rate"],
+                         single["minimal"]["cpu_us"] / single["rpl"]["cpu_us"]),
+        "outputs_ratio": (single["rpl_outputs"]["rate"] / single["minimal_outputs"]["rate"],
+                          single["minimal_outputs"]["cpu_us"] / single["rpl_outputs"]["cpu_us"]),
+        "batch_ratio": (b["eval"]["wall"] / b["batch"]["wall"], b["eval"]["cpu"] / b["batch"]["cpu"]),
+        "log_ratio_single": (single["logged"]["rate"] / single["rpl"]["rate"],
+                             single["rpl"]["cpu_us"] / single["logged"]["cpu_us"]),
+        "log_ratio_batch": (b["batch"]["wall"] / b["logged_batch"]["wall"], b["batch"]["cpu"] / b["logged_batch"]["cpu"]),
+    }
 
 
 def report(m: dict) -> str:
-    r, h, b = m["rate"], m["half"], m["batch_s"]
-    lines = [
+    s, h, b, n = m["single"], m["half"], m["batches"], m["count"]
+
+    def ratio(pair, target):
+        return f"wall clock {pair[0]:.2f}, CPU {pair[1]:.2f} (target >= {target:.2f})"
+
+    return "\n".join([
         f"single decisions, {CONNECTIONS} keep-alive connections (wrk), a {m['body_bytes']:,}-byte decision:",
-        f"  rpl serve {r['rpl']:,.0f}/s, minimal Starlette endpoint {r['minimal']:,.0f}/s: "
-        f"ratio {m['single_ratio']:.2f} (target >= 0.50)",
-        f"  at about half load (half of the maximum: {r['rpl'] / 2:,.0f}/s and {r['minimal'] / 2:,.0f}/s): "
-        f"rpl serve {h['rpl']['rate']:,.0f}/s p50 {h['rpl']['p50_ms']:.2f} ms "
-        f"p99 {h['rpl']['p99_ms']:.2f} ms; minimal {h['minimal']['rate']:,.0f}/s "
-        f"p50 {h['minimal']['p50_ms']:.2f} ms p99 {h['minimal']['p99_ms']:.2f} ms",
-        f"NDJSON, {m['count']:,} requests with full explanations:",
-        f"  rpl serve (curl) {b['batch']:.2f} s = {m['count'] / b['batch']:,.0f}/s; rpl eval --jsonl {b['eval']:.2f} s "
-        f"= {m['count'] / b['eval']:,.0f}/s: ratio {m['batch_ratio']:.2f} (target >= 0.80)",
+        f"  rpl serve {s['rpl']['rate']:,.0f}/s, {s['rpl']['cpu_us']:.0f} us CPU a request; minimal Starlette "
+        f"endpoint {s['minimal']['rate']:,.0f}/s, {s['minimal']['cpu_us']:.0f} us CPU a request",
+        f"  ratio: {ratio(m['single_ratio'], 0.5)}",
+        f"  outputs only (?explain=false, {m['outputs_bytes']:,} bytes): rpl serve {s['rpl_outputs']['rate']:,.0f}/s, "
+        f"{s['rpl_outputs']['cpu_us']:.0f} us CPU; minimal {s['minimal_outputs']['rate']:,.0f}/s, "
+        f"{s['minimal_outputs']['cpu_us']:.0f} us CPU: ratio {ratio(m['outputs_ratio'], 0.5)}",
+        f"  at about half load (half of the maximum: {s['rpl']['rate'] / 2:,.0f}/s and {s['minimal']['rate'] / 2:,.0f}/s): "
+        f"rpl serve {h['rpl']['rate']:,.0f}/s p50 {h['rpl']['p50_ms']:.2f} ms p99 {h['rpl']['p99_ms']:.2f} ms; "
+        f"minimal {h['minimal']['rate']:,.0f}/s p50 {h['minimal']['p50_ms']:.2f} ms p99 {h['minimal']['p99_ms']:.2f} ms",
+        f"NDJSON, {n:,} requests with full explanations:",
+        f"  rpl serve (curl) {b['batch']['wall']:.2f} s, server CPU {b['batch']['cpu']:.2f} s; "
+        f"rpl eval --jsonl {b['eval']['wall']:.2f} s, CPU {b['eval']['cpu']:.2f} s",
+        f"  ratio: {ratio(m['batch_ratio'], 0.8)}",
         "decision log on against off:",
-        f"  single decisions {r['logged']:,.0f}/s against {r['rpl']:,.0f}/s: ratio {m['log_ratio_single']:.2f} "
-        "(target >= 0.80)",
-        f"  NDJSON {m['count'] / b['logged_batch']:,.0f}/s against {m['count'] / b['batch']:,.0f}/s: "
-        f"ratio {m['log_ratio_batch']:.2f} (target >= 0.80)",
-    ]
-    return "\n".join(lines)
+        f"  single decisions {s['logged']['rate']:,.0f}/s, {s['logged']['cpu_us']:.0f} us CPU a request, against "
+        f"{s['rpl']['rate']:,.0f}/s, {s['rpl']['cpu_us']:.0f} us: ratio {ratio(m['log_ratio_single'], 0.8)}",
+        f"  NDJSON {b['logged_batch']['wall']:.2f} s, CPU {b['logged_batch']['cpu']:.2f} s, against "
+        f"{b['batch']['wall']:.2f} s, {b['batch']['cpu']:.2f} s: ratio {ratio(m['log_ratio_batch'], 0.8)}",
+    ])
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--baseline-server":
+    if len(sys.argv) == 5 and sys.argv[1] == "--baseline-server":
         import uvicorn
 
-        uvicorn.run(baseline_app(Path(sys.argv[3]).read_bytes()), host="127.0.0.1", port=int(sys.argv[2]),
+        uvicorn.run(baseline_app(Path(sys.argv[3]).read_bytes(), Path(sys.argv[4]).read_bytes()), host="127.0.0.1", port=int(sys.argv[2]),
                     log_level="warning", access_log=False)
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -256,6 +303,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--count", type=int, default=20000, help="requests in the NDJSON batch")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     print(report(measure(args.seconds, args.rounds, args.count)))
 
 

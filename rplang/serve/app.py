@@ -77,17 +77,17 @@ def build_app(config: ServeConfig) -> Starlette:
             if decision_log is not None:
                 decision_log.close()
 
-    def problem(request, exc: Problem):
+    async def problem(request, exc: Problem):  # async: a sync handler would run on a thread
         return problems.response(exc.status, exc.detail, request.state.request_id, request.url.path,
                                  exc.error, exc.headers)
 
-    def http_error(request, exc: HTTPException):  # Starlette's own: no route, a wrong method
+    async def http_error(request, exc: HTTPException):  # Starlette's own: no route, a wrong method
         detail = {404: f"no endpoint at {request.url.path}",
                   405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, exc.detail)
         return problems.response(exc.status_code, detail, request.state.request_id, request.url.path,
                                  headers=exc.headers)
 
-    def fault(request, exc: Exception):  # answered here; RequestContext logs it with the request id
+    async def fault(request, exc: Exception):  # answered here; RequestContext logs it with the request id
         return problems.response(500, "the server failed; quote request id "
                                  f"{request.state.request_id} to find it in the server's log",
                                  request.state.request_id, request.url.path)

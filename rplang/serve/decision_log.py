@@ -1,7 +1,8 @@
 """The decision log: every decision recorded in SQLite (WAL), written in batches off the request path.
 
-A request only puts its decision on a queue; one thread takes what has gathered, turns it into
-rows and commits them in one transaction. Closing the log (the server's shutdown, after the
+A request only puts its decision on a queue; one thread wakes for the first decision, lets more
+gather for a tenth of a second, turns them into rows and commits them in one transaction: a few
+commits a second however many decisions. Closing the log (the server's shutdown, after the
 requests in flight have been answered) writes everything still queued, so no decision that a
 client received is lost on a graceful shutdown.
 
@@ -14,6 +15,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 
 import orjson
 
@@ -21,20 +23,22 @@ from .log_store import connect, log_time
 
 log = logging.getLogger("rpl.serve")
 
-BATCH = 1000  # rows committed at most in one transaction
+BATCH = 2000  # rows committed at most in one transaction
+GATHER_SECONDS = 0.1  # from the first row of a batch to its commit
 _CLOSE = object()
 
 
 def decision_row(entry: tuple) -> tuple:
     """A queued decision as a row; made on the log's thread, not the request's."""
-    time, request_id, line, policy, version, text_hash, as_of, partial, request, decision = entry
-    if partial:  # a residual decision: the rules already certain to apply
-        rules = [e["rule"] for e in decision.explanation()]
+    moment, request_id, line, policy, version, text_hash, as_of, partial, request, decision, rendered = entry
+    if rendered is None:  # answered as text (`/explain`): the JSON was never made
+        rendered = {"outputs": decision.outputs_json()}
+    if "explanation" in rendered or partial:  # the rules it names (for a residual: those certain)
+        rules = [e["rule"] for e in rendered.get("explanation") or decision.explanation()]
     else:
         rules = [a.rule.rule.name for a in decision.applied]
-    return (log_time(time), request_id, line, policy, version, text_hash, decision.outcome, as_of, int(partial),
-            request.decode("utf-8", "replace"), orjson.dumps(decision.outputs_json()).decode(),
-            orjson.dumps(rules).decode())
+    return (log_time(moment), request_id, line, policy, version, text_hash, decision.outcome, as_of, int(partial),
+            request.decode("utf-8", "replace"), orjson.dumps(rendered["outputs"]).decode(), orjson.dumps(rules).decode())
 
 
 class DecisionLog:
@@ -47,10 +51,12 @@ class DecisionLog:
         self._thread = threading.Thread(target=self._run, name="rpl-decision-log", daemon=True)
         self._thread.start()
 
-    def record(self, time: str, request_id: str, line: int | None, policy: str, version: str | None,
-               text_hash: str, as_of, partial: bool, request: bytes, decision) -> None:
-        self._queue.put(("decision", (time, request_id, line, policy, version, text_hash,
-                                      as_of.isoformat() if as_of else None, partial, request, decision)))
+    def record(self, moment: float, request_id: str, line: int | None, policy: str, version: str | None,
+               text_hash: str, as_of, partial: bool, request: bytes, decision, rendered: dict | None) -> None:
+        """Queue a decision, with the JSON the answer was made of if it was (the row takes what it
+        needs from it rather than making it again)."""
+        self._queue.put(("decision", (moment, request_id, line, policy, version, text_hash,
+                                      as_of.isoformat() if as_of else None, partial, request, decision, rendered)))
 
     def record_text(self, text_hash: str, policy: str, file: str, loaded_at: str, text: str) -> None:
         self._queue.put(("text", (text_hash, policy, file, loaded_at, text)))
@@ -62,14 +68,19 @@ class DecisionLog:
 
     def _run(self) -> None:
         connection = connect(self.path)
-        closing = False
+        closing = full = False
         while not closing:
             batch = [self._queue.get()]
-            while len(batch) < BATCH:  # what gathered while the last batch was written
+            if batch[0] is not _CLOSE and not full:
+                # Let the batch gather while asleep: waiting on the queue would wake this thread,
+                # and take the interpreter from the requests, for every decision put on it.
+                time.sleep(GATHER_SECONDS)
+            while len(batch) < BATCH and batch[-1] is not _CLOSE:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            full = len(batch) == BATCH  # more may be waiting: write them without a pause
             closing = any(item is _CLOSE for item in batch)
             batch = [item for item in batch if item is not _CLOSE]
             try:

@@ -26,9 +26,20 @@ class Metrics:
         self.reloads = Counter("rpl_policy_reloads", "Policy reloads, by policy and result (ok, failed)",
                                ["policy", "result"], registry=self.registry)
         self.loaded = Gauge("rpl_policies_loaded", "Policies being served", registry=self.registry)
+        self._children: dict = {}  # (metric, labels) -> the labelled child, looked up once
+
+    def _child(self, metric, *labels):
+        try:
+            return self._children[metric, labels]
+        except KeyError:
+            child = self._children[metric, labels] = metric.labels(*labels)
+            return child
 
     def decided(self, policy: str, outcome: str) -> None:
-        self.decisions.labels(policy, outcome).inc()
+        self._child(self.decisions, policy, outcome).inc()
+
+    def timed(self, policy: str, form: str, seconds: float) -> None:
+        self._child(self.latency, policy, form).observe(seconds)
 
     def reloaded(self, policy: str, ok: bool) -> None:
         self.reloads.labels(policy, "ok" if ok else "failed").inc()

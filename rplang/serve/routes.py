@@ -37,10 +37,12 @@ class Options:
     __slots__ = ("explain", "partial", "as_of")
 
     def __init__(self, request: Request, served):
+        self.explain, self.partial, self.as_of = True, False, None
+        if not request.scope["query_string"]:  # most requests: no options to read
+            return
         query = request.query_params
         self.explain = _flag(query, "explain", True)
         self.partial = _flag(query, "partial", False)
-        self.as_of = None
         if "as_of" in query:
             try:
                 self.as_of = datetime.date.fromisoformat(query["as_of"])
@@ -109,28 +111,30 @@ class Handlers:
                                   headers=_made_by_headers(served.name, served.version, served.text_hash))
         started = time.perf_counter()
         body = await self._body(request)
-        decision = self._decide_one(request, served, options, body)
+        decision = self._decide_one(served, options, body)
         try:
             data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)
         except RplError as error:
             raise problems.refused(error)
-        answer = Response(dumps(data), media_type=JSON, headers=self._made_by(request, served, decision))
-        self.metrics.latency.labels(served.name, "json").observe(time.perf_counter() - started)
+        self._decided(request.state.request_id, None, served, options, body, decision, data)
+        answer = Response(dumps(data), media_type=JSON, headers=self._made_by(served, decision))
+        self.metrics.timed(served.name, "json", time.perf_counter() - started)
         return answer
 
     async def explain(self, request: Request) -> Response:
         served = self._served(request)
         options = Options(request, served)
         body = await self._body(request)
-        decision = self._decide_one(request, served, options, body)
+        decision = self._decide_one(served, options, body)
         try:
             text = decision.explain_text()
         except RplError as error:
             raise problems.refused(error)
+        self._decided(request.state.request_id, None, served, options, body, decision, None)
         return Response(text + "\n", media_type="text/plain; charset=utf-8",
-                        headers=self._made_by(request, served, decision))
+                        headers=self._made_by(served, decision))
 
-    def _decide_one(self, request: Request, served, options: Options, body: bytes):
+    def _decide_one(self, served, options: Options, body: bytes):
         try:
             data = load_json(line_text(body))  # the same reading as `rpl eval` and `--jsonl`
         except RequestError as error:
@@ -142,17 +146,18 @@ class Handlers:
                 decision = served.policy.decide(data, options.as_of)
         except RplError as error:
             raise problems.refused(error)
-        self._decided(request.state.request_id, None, served, options, body, decision)
         return decision
 
-    def _decided(self, request_id: str, line: int | None, served, options: Options, body: bytes, decision):
+    def _decided(self, request_id: str, line: int | None, served, options: Options, body: bytes, decision,
+                 rendered: dict | None):
+        """Count a decision answered, and log it."""
         self.metrics.decided(served.name, decision.outcome)
         if self.log is not None:
             version, text_hash = served.made_by(decision)
             self.log.record(time.time(), request_id, line, served.name, version, text_hash,
-                            options.as_of, options.partial, body, decision)
+                            options.as_of, options.partial, body, decision, rendered)
 
-    def _made_by(self, request: Request, served, decision) -> dict:
+    def _made_by(self, served, decision) -> dict:
         version, text_hash = served.made_by(decision)
         return _made_by_headers(served.name, version, text_hash)
 
@@ -182,7 +187,7 @@ class Handlers:
                 yield b"".join(answers)
         if pending and not skipping:
             yield self._decide_line(request_id, served, options, number + 1, pending)
-        self.metrics.latency.labels(served.name, "ndjson").observe(time.perf_counter() - started)
+        self.metrics.timed(served.name, "ndjson", time.perf_counter() - started)
 
     def _decide_line(self, request_id: str, served, options: Options, number: int, raw: bytes) -> bytes:
         try:
@@ -200,7 +205,7 @@ class Handlers:
             self.metrics.line_errors.labels(served.name).inc()
             return dumps({"error": {"kind": "server_error", "line": number, "message":
                                     f"the server failed on this line; quote request id {request_id}"}}) + b"\n"
-        self._decided(request_id, number, served, options, raw, decision)
+        self._decided(request_id, number, served, options, raw, decision, data)
         return dumps(data) + b"\n"
 
     def _line_too_long(self, served, number: int) -> bytes:

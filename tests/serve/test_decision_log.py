@@ -51,6 +51,19 @@ def test_every_decision_is_logged_with_what_made_it(logged):
     assert single["rules"] == [e["rule"] for e in answer.json()["explanation"]]
     assert json.loads(single["request"]) == json.loads(EXAMPLE) and single["line"] is None
     assert single["time"].endswith("+00:00") and single["partial"] is False
+    explained = httpx.post(f"{server.url}/v1/policies/aputure/explain", content=EXAMPLE,
+                           headers={"X-Request-Id": "explain-1"})
+    assert explained.status_code == 200
+    (said,) = wait_for(lambda: entries(db, "--request-id", "explain-1"))
+    assert said["outputs"] == single["outputs"] and said["rules"] == single["rules"]
+    from tests.residual.conftest import before_inspection
+
+    pending = httpx.post(f"{server.url}/v1/policies/aputure/decide?partial=true", headers={"X-Request-Id": "partial-1"},
+                         json=before_inspection(json.loads(EXAMPLE)))
+    (residual,) = wait_for(lambda: entries(db, "--request-id", "partial-1"))
+    assert residual["partial"] is True and residual["outcome"] == "pending"
+    assert residual["outputs"] == pending.json()["outputs"]
+    assert residual["rules"] == [e["rule"] for e in pending.json()["explanation"]]
     lines = entries(db, "--request-id", "batch-1")
     assert [e["line"] for e in lines] == [1, 2, 3, 4, 5]  # line 6 was not a request: not a decision
     assert [e["outputs"] for e in lines] == [json.loads(x)["outputs"] for x in batch.text.splitlines()[:5]]

@@ -66,3 +66,18 @@ def test_docs_service_md_covers_every_endpoint(client):
         path = path.replace("/aputure_holidays", "/{name}").replace("/aputure", "/{name}").replace("/electronics", "/{name}")
         for method in methods:
             assert f"`{method.upper()} {path}`" in doc
+
+
+def test_snapshot_of_a_policy_description(client, snapshot):
+    data = client.get("/v1/policies/aputure").json()
+    data.pop("loaded_at")
+    data["files"] = list(data["files"].values())  # the path depends on where the tests run
+    assert data == snapshot
+
+
+def test_snapshot_of_a_refusal(client, snapshot):
+    request = json.loads((APUTURE_REQUESTS / "00-semantics-example.json").read_text())
+    request["items"][0]["price"] = "a lot"
+    request["order"]["delivery_date"] = "2026-02-30"
+    data = client.post("/v1/policies/aputure/decide", json=request, headers={"X-Request-Id": "snap-1"}).json()
+    assert data == snapshot

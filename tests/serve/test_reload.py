@@ -126,3 +126,22 @@ def test_a_policy_added_is_served_and_one_removed_is_not(served):
     (path.parent / "second.rpl").unlink()
     wait_for(lambda: "second" not in [p["name"] for p in listed(client)["policies"]])
     assert client.post("/v1/policies/second/decide", content=EXAMPLE).status_code == 404
+
+
+def test_a_server_started_on_a_broken_policy_is_not_ready_until_it_is_fixed(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    path = folder / "aputure.rpl"
+    path.write_text(APUTURE.read_text().replace(FEE_15, "parameter restocking_fee_rate  = 15 days +"))
+    server = Server(folder, log_dir=tmp_path)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            answer = client.get("/readyz")
+            assert answer.status_code == 503 and answer.headers["content-type"] == "application/problem+json"
+            assert listed(client)["policies"] == [] and listed(client)["problems"][0]["name"] == "aputure"
+            assert client.post("/v1/policies/aputure/decide", content=EXAMPLE).status_code == 404
+            path.write_text(APUTURE.read_text())
+            wait_for(lambda: client.get("/readyz").status_code == 200)
+            assert decide(client).headers["rpl-policy-hash"] == ORIGINAL
+    finally:
+        server.stop()
