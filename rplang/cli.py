@@ -242,6 +242,7 @@ def _register_commands() -> None:
 
     policy_ci.register(cli)
     from rplang import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
+    from rplang import lsp; lsp.register(cli)  # noqa: E702 (lsp; pygls imported when it runs)
 
 
 _register_commands()

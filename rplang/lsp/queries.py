@@ -1,0 +1,139 @@
+"""The query layer: what the parser, the checker and the static checks say about one version of a
+document, computed once per version and kept while the version lasts.
+
+A document in the middle of being typed is the normal case. When the text does not parse, the
+features that need names (hover, completion, definition) use the last version that did; its
+offsets are those of that version, so they are shown only where the name is still there.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urlparse
+
+from rplang.compiler import lower, without_garbage_collection
+from rplang.compiler.checked import CheckedPolicy
+from rplang.compiler.checker import check_policy
+from rplang.compiler.examples import check_examples
+from rplang.compiler.lint import lint_policy
+from rplang.policy_lang import ast, parse_policy
+from rplang.policy_lang.errors import Diagnostic, PolicyError
+from rplang.runtime.testing import EXAMPLES_FILE
+
+from .index import Index
+from .positions import Lines
+
+# The text of a file: the editor's buffer if it is open, else what is on disk, else None.
+TextOf = Callable[[Path], "str | None"]
+
+
+def path_of(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
+def policy_of_examples(path: Path) -> Path:
+    """`NAME/examples.rpl` holds the examples of `NAME.rpl` beside the folder."""
+    return path.parent.parent / (path.parent.name + ".rpl")
+
+
+def is_examples(path: Path | None) -> bool:
+    return path is not None and path.name == EXAMPLES_FILE
+
+
+class Analysis:
+    """One version of one document, as the compiler sees it."""
+
+    def __init__(self, uri: str, version: int | None, text: str, previous: "Analysis | None",
+                 text_of: TextOf):
+        self.uri, self.version, self.text = uri, version, text
+        self.path = path_of(uri)
+        self.name = str(self.path) if self.path else uri
+        self.lines = Lines(text)
+        self.tree: ast.Policy | None = None  # this version's, if it parses
+        self.checked: CheckedPolicy | None = None  # this version's, if it checks
+        self.policy_index: Index | None = None  # an examples file's policy
+        self.diagnostics: list[Diagnostic] = []
+        self.memo: dict = {}  # what features computed for this version (the examples' results)
+        if is_examples(self.path):
+            self._examples(text_of)
+        else:
+            self._policy()
+        # What the name-based features use: this version's tree, else the last one that parsed.
+        self.index: Index | None = None
+        if self.tree is not None:
+            self.index = Index(self.tree, self.policy_index)
+        elif previous is not None:
+            self.index = previous.index
+        self.last_checked = self.checked or (previous.last_checked if previous else None)
+        self.current = self.tree is not None  # the index's offsets are this text's
+
+    def _policy(self) -> None:
+        with without_garbage_collection():
+            try:
+                self.tree = parse_policy(self.text, self.name)
+                self.checked = check_policy(self.tree)
+                lower(self.checked)  # as `rpl check` does: compiling may still refuse (limits)
+            except PolicyError as error:
+                self.diagnostics = list(error.diagnostics)
+                return
+            self.diagnostics = lint_policy(self.checked)
+        own = [d for d in self.tree.declarations if isinstance(d, ast.Example)]
+        if own:
+            self.diagnostics += _example_problems(own, self.checked)
+
+    def _examples(self, text_of: TextOf) -> None:
+        try:
+            self.tree = parse_policy(self.text, self.name)
+        except PolicyError as error:
+            self.diagnostics = list(error.diagnostics)
+        policy_path = policy_of_examples(self.path)
+        policy_text = text_of(policy_path)
+        if policy_text is None:
+            return
+        try:
+            policy_tree = parse_policy(policy_text, str(policy_path))
+            self.policy_index = Index(policy_tree)
+            self.checked = check_policy(policy_tree)
+        except PolicyError:
+            return  # the policy's own errors are shown on the policy
+        if self.tree is None:
+            return
+        strays = [d for d in self.tree.declarations if not isinstance(d, ast.Example)]
+        for stray in strays:  # as `rpl test` says (rplang.runtime.testing.load_suite)
+            self.diagnostics.append(Diagnostic("RPL013", "an examples file holds only examples", stray.span,
+                                               f"move this declaration to {policy_path.name}"))
+        examples = [d for d in self.tree.declarations if isinstance(d, ast.Example)]
+        self.diagnostics += _example_problems(examples, self.checked)
+
+    @property
+    def checked_policy(self) -> CheckedPolicy | None:
+        """The checked policy the names are explained by: this version's, or the last one that checked."""
+        return self.checked or self.last_checked
+
+
+def _example_problems(examples: list[ast.Example], checked: CheckedPolicy) -> list[Diagnostic]:
+    try:
+        check_examples(examples, checked)
+    except PolicyError as error:
+        return list(error.diagnostics)
+    return []
+
+
+class Queries:
+    """The analyses of the open documents, one per document, replaced when its version changes."""
+
+    def __init__(self, text_of: TextOf):
+        self.text_of = text_of
+        self.analyses: dict[str, Analysis] = {}
+
+    def analysis(self, uri: str, version: int | None, text: str) -> Analysis:
+        known = self.analyses.get(uri)
+        if known is not None and known.version == version and known.text == text:
+            return known
+        fresh = Analysis(uri, version, text, known, self.text_of)
+        self.analyses[uri] = fresh
+        return fresh
+
+    def forget(self, uri: str) -> None:
+        self.analyses.pop(uri, None)
