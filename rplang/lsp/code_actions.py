@@ -1,7 +1,8 @@
 """Code actions: the fixes the diagnostics already suggest, applied in one click.
 
-A hint is a sentence for people; the three forms below say exactly what to write in place of
-the text the diagnostic points at, and only those become edits.
+A hint is a sentence for people; the forms below say exactly what to write in place of the text
+the diagnostic points at (`did you mean`, `write X, not Y`, a missing `round`, or a message that
+is itself `write X`, as for `14 day`), and only those become edits.
 """
 from __future__ import annotations
 
@@ -17,13 +18,18 @@ from .queries import Analysis
 _DID_YOU_MEAN = re.compile(r"did you mean `([^`]+)`\?")
 _WRITE_NOT = re.compile(r"write `([^`]+)`, not `([^`]+)`")
 _ROUND = "wrap it in `round(...)`"
+_WRITE = re.compile(r"write `([^`]+)`\Z")
 
 
 def fix(d: Diagnostic) -> tuple[str, str] | None:
     """The replacement of the diagnostic's text its hint suggests, and the action's title."""
-    if not d.hint or d.span is None:
+    if d.span is None:
         return None
     written = d.span.text
+    if (m := _WRITE.match(d.message)) is not None:
+        return m.group(1), f"Write `{m.group(1)}`"
+    if not d.hint:
+        return None
     if (m := _DID_YOU_MEAN.search(d.hint)) is not None:
         return m.group(1), f"Change `{written}` to `{m.group(1)}`"
     if (m := _WRITE_NOT.search(d.hint)) is not None and m.group(2) == written:

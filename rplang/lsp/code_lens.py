@@ -58,7 +58,7 @@ def register(server) -> None:
             result = found.get(example.name) if found else None
             title = summary(result) if result is not None else "▶ run (fix the problems first)"
             where = analysis.lines.range(example.span.start, example.span.start)
-            lenses.append(lsp.CodeLens(where, lsp.Command(title, RUN_EXAMPLE, [analysis.uri, example.name])))
+            lenses.append(lsp.CodeLens(where, lsp.Command(title=title, command=RUN_EXAMPLE, arguments=[analysis.uri, example.name])))
         return lenses
 
     @server.command(RUN_EXAMPLE)

@@ -116,7 +116,8 @@ class Session:
 
     def references(self, uri: str, at: lsp.Position, declaration: bool = True):
         return self.run(self.client.text_document_references_async(lsp.ReferenceParams(
-            lsp.TextDocumentIdentifier(uri), at, lsp.ReferenceContext(include_declaration=declaration))))
+            text_document=lsp.TextDocumentIdentifier(uri), position=at,
+            context=lsp.ReferenceContext(include_declaration=declaration))))
 
     def rename(self, uri: str, at: lsp.Position, new_name: str):
         return self.run(self.client.text_document_rename_async(
