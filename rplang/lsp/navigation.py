@@ -23,9 +23,18 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 def location(analysis: Analysis, span: Span) -> lsp.Location:
     """A span of this document, or of another file (an examples file's policy)."""
-    if span.source.text is analysis.text or span.source.name == analysis.name:
+    if span.source.text is analysis.text:
         return lsp.Location(analysis.uri, analysis.lines.span_range(span))
+    if span.source.name == analysis.name:  # from the last version that parsed: find the name again
+        start = _nearest(analysis.text, span.text, span.start)
+        return lsp.Location(analysis.uri, analysis.lines.range(start, start + len(span.text)))
     return lsp.Location(Path(span.source.name).resolve().as_uri(), Lines(span.source.text).span_range(span))
+
+
+def _nearest(text: str, name: str, near: int) -> int:
+    """Where `name` is written as a word closest to where it was."""
+    found = [m.start() for m in re.finditer(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text)]
+    return min(found, key=lambda at: abs(at - near)) if found else min(near, len(text))
 
 
 def register(server) -> None:

@@ -199,3 +199,14 @@ def test_completion_at_the_start_of_a_line_offers_snippets(session, tmp_path):
     assert set(snippets) == {"rule", "clause", "parameter", "example"}
     assert snippets["rule"].insert_text.startswith("rule ${1:name}:")
     assert snippets["rule"].insert_text_format == lsp.InsertTextFormat.Snippet
+
+
+def test_definition_while_the_file_does_not_parse(session, tmp_path):
+    # A line being typed above the rule: the last version that parsed still knows where the let is.
+    uri = session.open(tmp_path / "broken.rpl", TEXT)
+    session.wait_diagnostics(uri)
+    broken = TEXT.replace("# ---- Derived values", "rule half typed when\n# ---- Derived values")
+    session.change(uri, broken)
+    assert session.wait_diagnostics(uri)
+    found = session.definition(uri, position(broken, "for each item in returned_items", into=20))
+    assert found.range.start == position(broken, "let returned_items", into=4)
