@@ -239,28 +239,21 @@ class _Walker:
 
     def d_RecordDecl(self, d: ast.RecordDecl) -> None:
         for f in d.fields:
-            self.field(f)
+            self.field(f, d.name)
 
     def d_RequestDecl(self, d: ast.RequestDecl) -> None:
         for f in d.fields:
             self.field(f, "request")
 
-    def field(self, f: ast.FieldDecl, owner: str | None = None) -> None:
+    def field(self, f: ast.FieldDecl, owner: str) -> None:
         self.type_expr(f.type)
         if f.default is not None:
             self.expr(f.default, {}, self.type_of_decl(f.type))
-        if f.present_when and f.span is not None and owner is None:
+        if f.present_when and f.span is not None:  # `when returned`: a sibling field
             found = re.search(rf"\bwhen\s+({re.escape(f.present_when)})\b", f.span.text)
-            record = self._record_of(f)
-            if found and record:
+            if found:
                 start = f.span.start + found.start(1)
-                self.use("field", record, f.present_when, Span(f.span.source, start, start + len(f.present_when)))
-
-    def _record_of(self, f: ast.FieldDecl) -> str | None:
-        for name, fields in self.ix.records.items():
-            if fields.get(f.name) is f:
-                return name
-        return None
+                self.use("field", owner, f.present_when, Span(f.span.source, start, start + len(f.present_when)))
 
     def type_expr(self, t) -> None:
         if isinstance(t, ast.NamedType):

@@ -59,12 +59,11 @@ class Analysis:
             self._examples(text_of)
         else:
             self._policy()
-        # What the name-based features use: this version's tree, else the last one that parsed.
-        self.index: Index | None = None
-        if self.tree is not None:
-            self.index = Index(self.tree, self.policy_index)
-        elif previous is not None:
-            self.index = previous.index
+        # What the name-based features use: this version's tree (indexed when first asked, as
+        # diagnostics do not need it), else the index of the last version that parsed.
+        self._index: Index | None = None
+        if self.tree is None and previous is not None:
+            self._index = previous.index
         self.last_checked = self.checked or (previous.last_checked if previous else None)
         self.current = self.tree is not None  # the index's offsets are this text's
 
@@ -105,6 +104,12 @@ class Analysis:
                                                f"move this declaration to {policy_path.name}"))
         examples = [d for d in self.tree.declarations if isinstance(d, ast.Example)]
         self.diagnostics += _example_problems(examples, self.checked)
+
+    @property
+    def index(self) -> Index | None:
+        if self._index is None and self.tree is not None:
+            self._index = Index(self.tree, self.policy_index)
+        return self._index
 
     @property
     def checked_policy(self) -> CheckedPolicy | None:

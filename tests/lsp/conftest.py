@@ -22,7 +22,8 @@ TIMEOUT = 30.0
 class Session:
     """A client connected to one server process; each call waits for its answer."""
 
-    def __init__(self):
+    def __init__(self, debounce_ms: int = 20):
+        self.debounce_ms = debounce_ms
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -57,7 +58,7 @@ class Session:
 
         await client.start_io(sys.executable, "-m", "rplang.cli", "lsp")
         await client.initialize_async(lsp.InitializeParams(
-            capabilities=lsp.ClientCapabilities(), initialization_options={"debounceMs": 20}))
+            capabilities=lsp.ClientCapabilities(), initialization_options={"debounceMs": self.debounce_ms}))
         client.initialized(lsp.InitializedParams())
         return client
 
