@@ -36,7 +36,9 @@ def describe(analysis: Analysis, key: Key) -> str | None:
     node = declared.node if declared else None
     explain = _EXPLAIN.get(kind)
     lines = explain(name, owner, checked, node) if explain else []
-    if declared is not None and kind in ("let", "rule", "clause", "variable") and declared.span is not None:
+    # As written: a clause only when its text has `{parameter}`s (else the text above is the same).
+    as_written = kind in ("let", "rule", "variable") or (kind == "clause" and "{" in getattr(node, "text", ""))
+    if declared is not None and as_written and declared.span is not None:
         lines.append(f"```rpl\n{declared.span.text.strip()}\n```")
     return "\n\n".join(lines) if lines else None
 
