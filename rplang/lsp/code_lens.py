@@ -46,7 +46,7 @@ def summary(result: ExampleResult) -> str:
 def register(server) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
     def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens] | None:
-        analysis = ls.analysis(params.text_document.uri)
+        analysis = ls.analysis(params.text_document.uri, wait=True)
         examples = [d for d in analysis.tree.declarations if isinstance(d, ast.Example)] if analysis.tree else []
         if not examples:
             return None
@@ -64,7 +64,7 @@ def register(server) -> None:
     @server.command(RUN_EXAMPLE)
     def run_example(ls, uri: str, name: str) -> str:
         """Run one example again (the lens was clicked) and say what happened."""
-        analysis = ls.analysis(uri)
+        analysis = ls.analysis(uri, wait=True)
         analysis.memo.pop("examples", None)  # the request files may have changed on disk
         found = results(ls, analysis)
         result = found.get(name) if found else None

@@ -41,11 +41,12 @@ def _related(d: Diagnostic, analysis: Analysis) -> list[lsp.DiagnosticRelatedInf
         lsp.Location(analysis.uri, analysis.lines.span_range(first.name_span)), "declared first here")]
 
 
-def publish(server, uri: str) -> None:
+def publish(server, uri: str, analysis: Analysis | None = None) -> None:
     document = server.workspace.text_documents.get(uri)
     if document is None:
         return
-    analysis = server.analysis(uri)
+    if analysis is None:
+        analysis = server.analysis(uri, wait=True)
     server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
         uri=uri, version=analysis.version,
         diagnostics=[to_lsp(d, analysis, server.errors_url) for d in analysis.diagnostics]))
@@ -56,9 +57,18 @@ def register(server) -> None:
 
     async def later(uri: str) -> None:
         await asyncio.sleep(server.debounce_seconds)
-        pending.pop(uri, None)
-        publish(server, uri)
-        _republish_examples(server, uri)
+        document = server.workspace.text_documents.get(uri)
+        if document is None:
+            return
+        # Checked in a worker thread, so that hovers and completions are answered meanwhile.
+        version, text = document.version, document.source
+        analysis = await asyncio.get_running_loop().run_in_executor(
+            None, server.queries.analysis, uri, version, text)
+        if pending.get(uri) is asyncio.current_task():
+            pending.pop(uri)
+        if document.version == version:  # else a newer version is on its way
+            publish(server, uri, analysis)
+            _republish_examples(server, uri)
 
     def schedule(uri: str) -> None:
         task = pending.pop(uri, None)

@@ -47,7 +47,7 @@ def register(server) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     def references(ls, params: lsp.ReferenceParams) -> list[lsp.Location] | None:
-        analysis = ls.analysis(params.text_document.uri)
+        analysis = ls.analysis(params.text_document.uri, wait=True)
         if not analysis.current:
             return None
         found = analysis.index.at(analysis.lines.offset(params.position))
@@ -59,7 +59,7 @@ def register(server) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
     def prepare_rename(ls, params: lsp.PrepareRenameParams):
-        analysis = ls.analysis(params.text_document.uri)
+        analysis = ls.analysis(params.text_document.uri, wait=True)
         found = analysis.index.at(analysis.lines.offset(params.position)) if analysis.current else None
         if found is None:
             return None
@@ -67,7 +67,7 @@ def register(server) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_RENAME)
     def rename(ls, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
-        analysis = ls.analysis(params.text_document.uri)
+        analysis = ls.analysis(params.text_document.uri, wait=True)
         if not analysis.current:
             raise ValueError("the file does not parse: fix its syntax errors, then rename")
         new = params.new_name

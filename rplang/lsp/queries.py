@@ -105,6 +105,18 @@ class Analysis:
         examples = [d for d in self.tree.declarations if isinstance(d, ast.Example)]
         self.diagnostics += _example_problems(examples, self.checked)
 
+    @classmethod
+    def before_checking(cls, known: "Analysis", version: int | None, text: str) -> "Analysis":
+        """A version not yet analysed, seen with what the last analysed one knew (as when it does
+        not parse): names are found by the word under the cursor."""
+        view = cls.__new__(cls)
+        view.uri, view.version, view.text = known.uri, version, text
+        view.path, view.name, view.lines = known.path, known.name, Lines(text)
+        view.tree = view.checked = None
+        view.policy_index, view.diagnostics, view.memo = known.policy_index, [], {}
+        view._index, view.last_checked, view.current = known.index, known.checked_policy, False
+        return view
+
     @property
     def index(self) -> Index | None:
         if self._index is None and self.tree is not None:
@@ -125,19 +137,31 @@ def _example_problems(examples: list[ast.Example], checked: CheckedPolicy) -> li
     return []
 
 
+# A text this long takes long enough to check (about a second for 1,000 rules) that a hover or a
+# completion asked meanwhile is answered from the last version checked, not made to wait.
+CHECK_WHILE_ASKED_CHARS = 32 * 1024
+
+
 class Queries:
-    """The analyses of the open documents, one per document, replaced when its version changes."""
+    """The analyses of the open documents, one per document, replaced when its version changes.
+
+    Diagnostics analyse a version in a worker thread; features ask `analysis(..., wait=False)`.
+    """
 
     def __init__(self, text_of: TextOf):
         self.text_of = text_of
         self.analyses: dict[str, Analysis] = {}
 
-    def analysis(self, uri: str, version: int | None, text: str) -> Analysis:
+    def analysis(self, uri: str, version: int | None, text: str, wait: bool = True) -> Analysis:
         known = self.analyses.get(uri)
         if known is not None and known.version == version and known.text == text:
             return known
+        if not wait and known is not None and len(text) > CHECK_WHILE_ASKED_CHARS:
+            return Analysis.before_checking(known, version, text)
         fresh = Analysis(uri, version, text, known, self.text_of)
-        self.analyses[uri] = fresh
+        latest = self.analyses.get(uri)
+        if latest is None or latest.version is None or version is None or latest.version <= version:
+            self.analyses[uri] = fresh  # a worker that finished late does not replace a newer version
         return fresh
 
     def forget(self, uri: str) -> None:

@@ -48,9 +48,11 @@ class RplServer(LanguageServer):
         except (OSError, UnicodeDecodeError):
             return None
 
-    def analysis(self, uri: str) -> Analysis:
+    def analysis(self, uri: str, wait: bool = False) -> Analysis:
+        """What the compiler says about the open document; a feature does not `wait` for a long
+        check of a version being typed (see `Queries.analysis`)."""
         document = self.workspace.get_text_document(uri)
-        return self.queries.analysis(uri, document.version, document.source)
+        return self.queries.analysis(uri, document.version, document.source, wait)
 
 
 def word_at(text: str, offset: int) -> tuple[int, int] | None:
@@ -65,8 +67,8 @@ def word_at(text: str, offset: int) -> tuple[int, int] | None:
 def symbol_at(analysis: Analysis, offset: int):
     """The occurrence of a name at an offset of the document's text.
 
-    When this version does not parse, the last version that did is asked by the word under the
-    cursor: the name is the same even if its place moved.
+    When this version does not parse (or is still being checked), the last version analysed is
+    asked by the word under the cursor: of the names so written there, the one that was nearest.
     """
     index = analysis.index
     if index is None:
@@ -77,11 +79,8 @@ def symbol_at(analysis: Analysis, offset: int):
     if word is None:
         return None
     name = analysis.text[word[0]:word[1]]
-    keys = {o.key for o in index.occurrences if o.key[2] == name and o.key[0] != "variable"}
-    if len(keys) != 1:
-        return None
-    key = keys.pop()
-    return next(o for o in index.occurrences if o.key == key)
+    same = [o for o in index.occurrences if o.key[2] == name]
+    return min(same, key=lambda o: abs(o.start - word[0]), default=None)
 
 
 def build_server() -> RplServer:

@@ -210,3 +210,21 @@ def test_definition_while_the_file_does_not_parse(session, tmp_path):
     assert session.wait_diagnostics(uri)
     found = session.definition(uri, position(broken, "for each item in returned_items", into=20))
     assert found.range.start == position(broken, "let returned_items", into=4)
+
+
+def test_a_large_policy_answers_while_an_edit_is_checked(session, tmp_path):
+    # Past 32 KB a version is checked in a worker; hover and completion asked meanwhile answer
+    # from the last version checked, and the diagnostics of the new version follow.
+    from tests.conftest import load_benchmark
+
+    text = load_benchmark("gen_scale_policy").policy(150)
+    assert len(text) > 32 * 1024
+    uri = session.open(tmp_path / "large.rpl", text)
+    assert [d.code for d in session.wait_diagnostics(uri)] == ["RPL102"]  # as rpl check says
+    typo = text.replace("when request_date > delivery_date + window", "when request_date > delivery_dat + window")
+    version = session.change(uri, typo)
+    labels = _labels(session.completion(uri, position(typo, "when item.", into=10)))
+    assert "condition" in labels
+    hover = session.hover(uri, position(typo, "parameter window", into=11))
+    assert "**parameter** `window` = 30 days" in hover.contents.value
+    assert [d.code for d in session.wait_diagnostics(uri, version)] == ["RPL020"]
