@@ -62,10 +62,13 @@ def diagnostics_after_edit(session: Session, name: str, text: str, old: str, new
     return result
 
 
-def requests(session: Session, name: str, text: str, hover_at, complete_at, count: int) -> dict:
+def requests(session: Session, name: str, text: str, hover_at, complete_at, count: int,
+             old: str, new: str) -> dict:
+    """Hover and completion on a version already checked, then completion asked right after an
+    edit (before its diagnostics: on a small file it analyses the new version first)."""
     uri = session.open(Path(tempfile.gettempdir()) / name, text)
     session.wait_diagnostics(uri, timeout=120)
-    hovers, completions = [], []
+    hovers, completions, after_edit = [], [], []
     for _ in range(count):
         start = time.perf_counter()
         assert session.hover(uri, hover_at) is not None
@@ -73,7 +76,15 @@ def requests(session: Session, name: str, text: str, hover_at, complete_at, coun
         start = time.perf_counter()
         assert session.completion(uri, complete_at)
         completions.append(time.perf_counter() - start)
-    return {"hover": _summary(hovers), "completion": _summary(completions)}
+    versions = _edits(text, old, new)
+    for n in range(count):
+        version = session.change(uri, versions[n % 2])
+        start = time.perf_counter()
+        assert session.completion(uri, complete_at)
+        after_edit.append(time.perf_counter() - start)
+        session.wait_diagnostics(uri, version, timeout=120)
+    return {"hover": _summary(hovers), "completion": _summary(completions),
+            "completion right after an edit": _summary(after_edit)}
 
 
 def main() -> None:
@@ -94,10 +105,10 @@ def main() -> None:
             "aputure: hover and completion": requests(
                 session, "bench-aputure-requests.rpl", aputure,
                 position(aputure, "return_window_length", nth=3, into=2),
-                position(aputure, "item.damage_cause in", into=5), args.edits),
+                position(aputure, "item.damage_cause in", into=5), args.edits, "= 14 days", "= 15 days"),
             f"{args.rules} rules: hover and completion": requests(
                 session, "bench-scale-requests.rpl", scale, position(scale, "window", nth=2, into=2),
-                position(scale, "item.", into=5), max(5, args.edits // 4)),
+                position(scale, "item.", into=5), max(5, args.edits // 4), "= 30 days", "= 31 days"),
         }
     finally:
         session.close()

@@ -20,6 +20,6 @@ def lsp():
     try:
         from .server import main
     except ImportError as error:  # the extra is not installed: the rest of rpl works without it
-        click.echo(f"rpl lsp needs {error.name or 'pygls'}: install rplang[lsp]", err=True)
+        click.echo(f"rpl lsp needs {(error.name or 'pygls').split('.')[0]}: install rplang[lsp]", err=True)
         sys.exit(EXIT_USAGE)
     main()
