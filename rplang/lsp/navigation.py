@@ -28,7 +28,8 @@ def location(analysis: Analysis, span: Span) -> lsp.Location:
     if span.source.name == analysis.name:  # from the last version that parsed: find the name again
         start = _nearest(analysis.text, span.text, span.start)
         return lsp.Location(analysis.uri, analysis.lines.range(start, start + len(span.text)))
-    return lsp.Location(Path(span.source.name).resolve().as_uri(), Lines(span.source.text).span_range(span))
+    other = Lines(span.source.text, analysis.lines.encoding)
+    return lsp.Location(Path(span.source.name).resolve().as_uri(), other.span_range(span))
 
 
 def _nearest(text: str, name: str, near: int) -> int:
@@ -105,4 +106,5 @@ def _examples_edits(ls, path: Path, analysis: Analysis, key, new: str) -> list[l
     except PolicyError:
         return []
     index = Index(tree, analysis.index)
-    return [lsp.TextEdit(Lines(text).range(o.start, o.end), new) for o in index.uses(key) if not o.is_declaration]
+    lines = Lines(text, analysis.lines.encoding)
+    return [lsp.TextEdit(lines.range(o.start, o.end), new) for o in index.uses(key) if not o.is_declaration]

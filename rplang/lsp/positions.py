@@ -1,8 +1,9 @@
 """Where things are, in the editor's terms: the one place that converts positions.
 
-Python counts a string in code points, LSP in UTF-16 code units, and LSP ends a line at `\\r\\n`,
-`\\r` or `\\n`. Every feature speaks character offsets into the document's text (as the spans of
-the parser do) and converts here, at the edge.
+Python counts a string in code points; LSP counts a line's characters in UTF-16 code units,
+unless client and server agreed on UTF-8 bytes or UTF-32 (Neovim and Helix ask for UTF-8 first);
+and LSP ends a line at `\\r\\n`, `\\r` or `\\n`. Every feature speaks character offsets into the
+document's text (as the spans of the parser do) and converts here, at the edge.
 """
 from __future__ import annotations
 
@@ -16,11 +17,25 @@ from rplang.policy_lang.span import Span
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
+def _units_utf16(ch: str) -> int:
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def _units_utf8(ch: str) -> int:
+    code = ord(ch)
+    return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+
+
+_UNITS = {"utf-16": _units_utf16, "utf-8": _units_utf8, "utf-32": lambda ch: 1}
+
+
 class Lines:
     """The lines of one version of a document, to convert offsets and LSP positions both ways."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, encoding: str = "utf-16"):
         self.text = text
+        self.encoding = encoding if encoding in _UNITS else "utf-16"
+        self._units = _UNITS[self.encoding]
         self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
 
     def _line_end(self, line: int) -> int:
@@ -35,7 +50,7 @@ class Lines:
         line = bisect.bisect_right(self.starts, offset) - 1
         start = self.starts[line]
         offset = min(offset, self._line_end(line))  # an offset inside `\r\n` is its line's end
-        return lsp.Position(line, _utf16_length(self.text[start:offset]))
+        return lsp.Position(line, self._length(self.text[start:offset]))
 
     def offset(self, position: lsp.Position) -> int:
         """The offset of an LSP position; one past a line's end clamps to that end, as LSP says."""
@@ -44,9 +59,14 @@ class Lines:
         start, end = self.starts[position.line], self._line_end(position.line)
         units, offset = 0, start
         while offset < end and units < position.character:
-            units += 2 if ord(self.text[offset]) > 0xFFFF else 1
+            units += self._units(self.text[offset])
             offset += 1
         return offset
+
+    def _length(self, text: str) -> int:
+        if text.isascii():
+            return len(text)
+        return sum(map(self._units, text))
 
     def range(self, start: int, end: int) -> lsp.Range:
         return lsp.Range(self.position(start), self.position(end))
@@ -58,5 +78,3 @@ class Lines:
         return self.range(0, len(self.text))
 
 
-def _utf16_length(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)

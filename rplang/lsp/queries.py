@@ -45,11 +45,11 @@ class Analysis:
     """One version of one document, as the compiler sees it."""
 
     def __init__(self, uri: str, version: int | None, text: str, previous: "Analysis | None",
-                 text_of: TextOf):
+                 text_of: TextOf, encoding: str = "utf-16"):
         self.uri, self.version, self.text = uri, version, text
         self.path = path_of(uri)
         self.name = str(self.path) if self.path else uri
-        self.lines = Lines(text)
+        self.lines = Lines(text, encoding)
         self.tree: ast.Policy | None = None  # this version's, if it parses
         self.checked: CheckedPolicy | None = None  # this version's, if it checks
         self.policy_index: Index | None = None  # an examples file's policy
@@ -111,7 +111,7 @@ class Analysis:
         not parse): names are found by the word under the cursor."""
         view = cls.__new__(cls)
         view.uri, view.version, view.text = known.uri, version, text
-        view.path, view.name, view.lines = known.path, known.name, Lines(text)
+        view.path, view.name, view.lines = known.path, known.name, Lines(text, known.lines.encoding)
         view.tree = view.checked = None
         view.policy_index, view.diagnostics, view.memo = known.policy_index, [], {}
         view._index, view.last_checked, view.current = known.index, known.checked_policy, False
@@ -151,6 +151,7 @@ class Queries:
     def __init__(self, text_of: TextOf):
         self.text_of = text_of
         self.analyses: dict[str, Analysis] = {}
+        self.encoding = "utf-16"  # of positions, as agreed with the client at `initialize`
 
     def analysis(self, uri: str, version: int | None, text: str, wait: bool = True) -> Analysis:
         known = self.analyses.get(uri)
@@ -158,7 +159,7 @@ class Queries:
             return known
         if not wait and known is not None and len(text) > CHECK_WHILE_ASKED_CHARS:
             return Analysis.before_checking(known, version, text)
-        fresh = Analysis(uri, version, text, known, self.text_of)
+        fresh = Analysis(uri, version, text, known, self.text_of, self.encoding)
         latest = self.analyses.get(uri)
         if latest is None or latest.version is None or version is None or latest.version <= version:
             self.analyses[uri] = fresh  # a worker that finished late does not replace a newer version

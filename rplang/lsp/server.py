@@ -91,6 +91,8 @@ def build_server() -> RplServer:
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: RplServer, params: lsp.InitializeParams) -> None:
         ls.configure(params.initialization_options)
+        chosen = ls.workspace.position_encoding  # pygls chose it from what the client offered
+        ls.queries.encoding = getattr(chosen, "value", chosen) or "utf-16"
 
     for feature in (diagnostics, hover, navigation, completion, formatting, symbols, code_actions, code_lens):
         feature.register(server)

@@ -22,8 +22,9 @@ TIMEOUT = 30.0
 class Session:
     """A client connected to one server process; each call waits for its answer."""
 
-    def __init__(self, debounce_ms: int = 20):
+    def __init__(self, debounce_ms: int = 20, encodings: list[str] | None = None):
         self.debounce_ms = debounce_ms
+        self.encodings = encodings  # the position encodings the client offers (LSP's default: UTF-16)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -58,7 +59,9 @@ class Session:
 
         await client.start_io(sys.executable, "-m", "rplang.cli", "lsp")
         await client.initialize_async(lsp.InitializeParams(
-            capabilities=lsp.ClientCapabilities(), initialization_options={"debounceMs": self.debounce_ms}))
+            capabilities=lsp.ClientCapabilities(general=lsp.GeneralClientCapabilities(
+                position_encodings=self.encodings)) if self.encodings else lsp.ClientCapabilities(),
+            initialization_options={"debounceMs": self.debounce_ms}))
         client.initialized(lsp.InitializedParams())
         return client
 

@@ -97,6 +97,25 @@ def test_non_ascii_text_counts_utf16_units(session, tmp_path):
     assert found[0].range.end.character == line.index("request_dat") + 1 + len("request_dat")
 
 
+def test_a_client_that_counts_utf8_bytes_gets_byte_columns(tmp_path):
+    # Neovim and Helix offer UTF-8 first; the server agrees, and counts `é` as two units.
+    from .conftest import Session
+
+    text = APUTURE_TEXT.replace('because "Requested {request_date},', 'because "Déjà 🎁 {request_dat},')
+    utf8 = Session(encodings=["utf-8", "utf-16"])
+    try:
+        uri = utf8.open(tmp_path / "bytes.rpl", text)
+        (found,) = utf8.wait_diagnostics(uri)
+        line = text.split("\n")[found.range.start.line]
+        assert found.range.start.character == len(line[:line.index("request_dat")].encode("utf-8"))
+        column = len(line[:line.index("days_after_delivery")].encode("utf-8"))
+        hover = utf8.hover(uri, lsp.Position(found.range.start.line, column + 2))
+        assert hover.contents.value.startswith("**let** `days_after_delivery`")
+        assert hover.range.start.character == column
+    finally:
+        utf8.close()
+
+
 def test_an_examples_file_is_checked_against_its_policy(session):
     examples = POLICIES / "aputure" / "examples.rpl"
     text = examples.read_text(encoding="utf-8")
