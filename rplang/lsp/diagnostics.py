@@ -3,6 +3,7 @@ and the problems of examples, published a moment after the last change (debounce
 from __future__ import annotations
 
 import asyncio
+import re
 
 from lsprotocol import types as lsp
 
@@ -30,15 +31,24 @@ def to_lsp(d: Diagnostic, analysis: Analysis, errors_url: str | None) -> lsp.Dia
 
 
 def _related(d: Diagnostic, analysis: Analysis) -> list[lsp.DiagnosticRelatedInformation] | None:
-    """A name declared twice points at the first declaration."""
-    if d.code != "RPL010" or d.span is None or not analysis.current or analysis.index is None:
+    """The other places a diagnostic is about: the first declaration of a name declared twice;
+    the other rule of two in conflict, or of a rule that never matters."""
+    if d.span is None or not analysis.current or analysis.index is None:
         return None
-    here = analysis.index.at(d.span.start)
-    first = analysis.index.declaration(here.key) if here is not None else None
-    if first is None or first.name_span.start == d.span.start:
-        return None
-    return [lsp.DiagnosticRelatedInformation(
-        lsp.Location(analysis.uri, analysis.lines.span_range(first.name_span)), "declared first here")]
+    index, places = analysis.index, []
+    if d.code == "RPL010":
+        here = index.at(d.span.start)
+        first = index.declaration(here.key) if here is not None else None
+        if first is not None and first.name_span.start != d.span.start:
+            places.append((first.name_span, "declared first here"))
+    elif d.code in ("RPL121", "RPL130"):
+        for name in re.findall(r"the rules? `(\w+)`(?: and `(\w+)`)?|, `(\w+)` gives", d.message):
+            for rule in filter(None, name):
+                other = index.declaration(("rule", "", rule))
+                if other is not None and not other.span.start <= d.span.start < other.span.end:
+                    places.append((other.name_span, f"the rule `{rule}`"))
+    return [lsp.DiagnosticRelatedInformation(lsp.Location(analysis.uri, analysis.lines.span_range(span)), what)
+            for span, what in places] or None
 
 
 def publish(server, uri: str, analysis: Analysis | None = None) -> None:
