@@ -22,6 +22,7 @@ _AFTER_THEN = re.compile(r"\bthen\s+([A-Za-z0-9_]*)$")
 _AFTER_OUTPUT = re.compile(r"(?:\bto|\bfrom|\bset|\bexpect)\s+([A-Za-z0-9_]*)$")
 _AFTER_IS = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+(?:is|is\s+not|=)\s+([A-Za-z0-9_]*)$")
 _IN_SET = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+(?:not\s+)?in\s+\{[^}]*?([A-Za-z0-9_]*)$")
+_SET_TO = re.compile(r"(?:\bset\s+([A-Za-z_][A-Za-z0-9_]*)\s+to|\bexpect\s+([A-Za-z_][A-Za-z0-9_]*)\s*=)\s+([A-Za-z0-9_]*)$")
 _BINDING = re.compile(r"\b(?:each|any|every|no)\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([A-Za-z_][A-Za-z0-9_.]*)")
 _DECLARATION_START = re.compile(r"^(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.M)
 
@@ -63,10 +64,16 @@ def complete(analysis: Analysis, offset: int) -> list[lsp.CompletionItem]:
         expected = _type_of_path(m.group(1), walker, scope)
         if expected is not None and expected[0] == "enum":
             return _members(index, expected[1])
+    if (m := _SET_TO.search(before)) is not None:  # `set refund_method to `, `expect refund_method = `
+        output = index.outputs.get(m.group(1) or m.group(2))
+        expected = walker.type_of_decl(output.type) if output is not None else None
+        if expected is not None and expected[0] == "enum":
+            return _members(index, expected[1])
+        if output is not None and output.type is None:  # the outcome
+            return _outcomes(index)
     items: list[lsp.CompletionItem] = []
-    if _AFTER_THEN.search(before) or re.search(r"\bexpect\s+outcome\s*=\s*\w*$", before):
-        items += [lsp.CompletionItem(name, kind=lsp.CompletionItemKind.EnumMember, detail=f"outcome \"{o.label}\"")
-                  for name, o in index.outcomes.items()]
+    if _AFTER_THEN.search(before):
+        items += _outcomes(index)
     if _AFTER_OUTPUT.search(before):
         items += [lsp.CompletionItem(name, kind=lsp.CompletionItemKind.Property, detail="output")
                   for name in index.outputs]
@@ -107,6 +114,11 @@ def _field_item(f: ast.FieldDecl) -> lsp.CompletionItem:
 def _members(index: Index, enum: str) -> list[lsp.CompletionItem]:
     return [lsp.CompletionItem(m, kind=lsp.CompletionItemKind.EnumMember, detail=enum, preselect=i == 0)
             for i, m in enumerate(index.enums.get(enum, ()))]
+
+
+def _outcomes(index: Index) -> list[lsp.CompletionItem]:
+    return [lsp.CompletionItem(name, kind=lsp.CompletionItemKind.EnumMember, detail=f"outcome \"{o.label}\"")
+            for name, o in index.outcomes.items()]
 
 
 def _values(index: Index, scope: dict) -> list[lsp.CompletionItem]:

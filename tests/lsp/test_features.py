@@ -228,3 +228,16 @@ def test_a_large_policy_answers_while_an_edit_is_checked(session, tmp_path):
     hover = session.hover(uri, position(typo, "parameter window", into=11))
     assert "**parameter** `window` = 30 days" in hover.contents.value
     assert [d.code for d in session.wait_diagnostics(uri, version)] == ["RPL020"]
+
+
+def test_completion_of_an_output_value(session):
+    uri = session.open(APUTURE)
+    labels = _labels(session.completion(uri, position(TEXT, "set refund_method to check", into=21)))
+    assert labels == ["check", "original_payment"]
+    examples = POLICIES / "aputure" / "examples.rpl"
+    source = examples.read_text(encoding="utf-8")
+    examples_uri = session.open(examples)
+    outcomes = _labels(session.completion(examples_uri, position(source, "expect outcome = ", into=17)))
+    assert outcomes == ["refuse", "approve_with_fee", "approve"]
+    methods = _labels(session.completion(examples_uri, position(source, "expect refund_method = ", into=23)))
+    assert methods == ["check", "original_payment"]
