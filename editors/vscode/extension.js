@@ -21,7 +21,6 @@ function clientOptions() {
       debounceMs: config.get("debounceMs"),
       errorsUrl: config.get("errorsUrl") || undefined,
     },
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{rpl,json}") },
   };
 }
 
