@@ -21,7 +21,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from lsprotocol import types as lsp  # noqa: E402
 
 from rplang.compiler.lint import check_policy_text  # noqa: E402
 from tests.lsp.conftest import Session, position  # noqa: E402

@@ -13,7 +13,6 @@ from lsprotocol import types as lsp
 from rplang.policy_lang.errors import Diagnostic
 
 from .diagnostics import to_lsp
-from .queries import Analysis
 
 _DID_YOU_MEAN = re.compile(r"did you mean `([^`]+)`\?")
 _WRITE_NOT = re.compile(r"write `([^`]+)`, not `([^`]+)`")

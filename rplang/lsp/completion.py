@@ -13,7 +13,7 @@ from rplang.policy_lang import ast
 from rplang.policy_lang.parser import _KEYWORDS as KEYWORDS
 from rplang.policy_lang.syntax_errors import DECLARATION_KEYWORDS
 
-from .index import Index, _Walker
+from .index import Index, Resolver
 from .queries import Analysis
 
 _AFTER_DOT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.([A-Za-z0-9_]*)$")
@@ -50,7 +50,7 @@ def complete(analysis: Analysis, offset: int) -> list[lsp.CompletionItem]:
     if index is None:
         return _keywords(before) if not before.strip() or before.strip().isidentifier() else []
     declaration = _declaration_before(text, offset)
-    walker = _Walker(index)
+    walker = Resolver(index)
     scope = _scope(declaration, walker)
     if (m := _AFTER_DOT.search(before)) is not None:
         base = _type_of_path(m.group(1), walker, scope)
@@ -88,7 +88,7 @@ def _declaration_before(text: str, offset: int) -> str:
     return text[starts[-1] if starts else 0:offset]
 
 
-def _scope(declaration: str, walker: _Walker) -> dict:
+def _scope(declaration: str, walker: Resolver) -> dict:
     """The variables bound before the cursor in its declaration (`for each item in items`)."""
     scope: dict = {}
     for m in _BINDING.finditer(declaration):
@@ -97,7 +97,7 @@ def _scope(declaration: str, walker: _Walker) -> dict:
     return scope
 
 
-def _type_of_path(path: str, walker: _Walker, scope: dict):
+def _type_of_path(path: str, walker: Resolver, scope: dict):
     names = path.split(".")
     expr: ast.Name | ast.Field = ast.Name(names[0])
     for name in names[1:]:

@@ -67,7 +67,7 @@ class Index:
                          "rules", "clauses"):
                 setattr(self, name, getattr(outer, name))
         self._collect(policy)
-        _Walker(self).policy(policy)
+        Resolver(self).policy(policy)
         self.occurrences.sort(key=lambda o: (o.start, o.end))
         self._starts = [o.start for o in self.occurrences]
 
@@ -149,7 +149,7 @@ def _list_element(t):
     return t[1] if t is not None and t[0] == "list" else None
 
 
-class _Walker:
+class Resolver:
     """Finds every use of a name, with the variables in scope and the type expected there."""
 
     def __init__(self, index: Index):
