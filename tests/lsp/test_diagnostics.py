@@ -130,6 +130,26 @@ def test_an_examples_file_is_checked_against_its_policy(session):
     session.close_document(uri)
 
 
+def test_a_change_to_the_policy_checks_its_open_examples_file_again(session):
+    examples = POLICIES / "aputure" / "examples.rpl"
+    examples_uri = session.open(examples)
+    assert session.wait_diagnostics(examples_uri) == []
+    seen = len(session.diagnostics[examples_uri])
+    policy_uri = session.open(APUTURE)  # the editor's buffer, not the file, is what counts
+    session.wait_diagnostics(policy_uri)
+    # The policy still checks, but the examples name a rule it no longer has.
+    session.change(policy_uri, APUTURE_TEXT.replace("rule window:", "rule too_late:"))
+    session.wait_diagnostics(policy_uri)
+    with session.changed:
+        assert session.changed.wait_for(lambda: len(session.diagnostics[examples_uri]) > seen, 30)
+    found = session.diagnostics[examples_uri][-1].diagnostics
+    assert found and {d.code for d in found} == {"RPL029"}
+    session.change(policy_uri, APUTURE_TEXT)
+    session.wait_diagnostics(policy_uri)
+    session.close_document(policy_uri)
+    session.close_document(examples_uri)
+
+
 def test_junk_and_prefixes_give_diagnostics_not_crashes(session, tmp_path):
     uri = session.open(tmp_path / "junk.rpl", "")
     session.wait_diagnostics(uri)
