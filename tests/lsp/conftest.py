@@ -157,8 +157,9 @@ class Session:
         return [m.message for m in self.messages if m.type == lsp.MessageType.Error]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def session():
+    """One server for every test of tests/lsp: starting one takes a second or more."""
     s = Session()
     yield s
     s.close()
