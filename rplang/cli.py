@@ -248,6 +248,7 @@ def _register_commands() -> None:
     from rplang import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
     from rplang.serve import commands as serve; serve.register(cli)  # noqa: E702 (serve, log)
     from rplang.workbench.command import workbench; cli.add_command(workbench)  # noqa: E702
+    from rplang import lsp; lsp.register(cli)  # noqa: E702 (lsp; pygls imported when it runs)
 
 
 _register_commands()

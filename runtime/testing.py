@@ -64,18 +64,21 @@ def find_policies(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def load_suite(path: Path, text: str | None = None, policy: CompiledPolicy | None = None) -> Suite:
+def load_suite(path: Path, text: str | None = None, policy: CompiledPolicy | None = None,
+               examples_text: str | None = None) -> Suite:
     """Compile a policy and check its examples; raises PolicyError with every problem.
 
-    `text`, when given, is the policy's text as edited (not yet saved to `path`); `policy`, that
-    text already compiled."""
+    `text` and `examples_text`, when given, stand for the files' contents (an editor's unsaved
+    buffers); `policy`, that text already compiled."""
     text = path.read_text(encoding="utf-8") if text is None else text
     policy = load_policy_text(text, str(path)) if policy is None else policy
     own = [d for d in parse_policy(text, str(path)).declarations if isinstance(d, ast.Example)]
     examples = [(e, path.parent) for e in check_examples(own, policy.checked)]
     sibling = path.with_suffix("") / EXAMPLES_FILE
-    if sibling.exists():
-        parsed = parse_policy(sibling.read_text(encoding="utf-8"), str(sibling))
+    if examples_text is not None or sibling.exists():
+        if examples_text is None:
+            examples_text = sibling.read_text(encoding="utf-8")
+        parsed = parse_policy(examples_text, str(sibling))
         others = [d for d in parsed.declarations if isinstance(d, ast.Example)]
         strays = [d for d in parsed.declarations if not isinstance(d, ast.Example)]
         if strays:

@@ -40,8 +40,14 @@ def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]
         graph = compile_policy(text, filename)
     except PolicyError as error:
         return list(error.diagnostics)
-    found = lint_policy(graph.policy)
-    found += conflicts(graph) + never_happens(graph, {(d.code, d.span.start if d.span else None) for d in found})
+    return with_solver_checks(graph, lint_policy(graph.policy))
+
+
+def with_solver_checks(graph: RuleGraph, found: list[Diagnostic]) -> list[Diagnostic]:
+    """The compiler's warnings `found`, with what the solver adds: conflicts, and what never happens
+    that the compiler's logic did not see; in the order of the text."""
+    found = found + conflicts(graph) + never_happens(graph, {(d.code, d.span.start if d.span else None)
+                                                             for d in found})
     return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
 
 

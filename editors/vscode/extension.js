@@ -1,0 +1,58 @@
+// The rpl extension: start `rpl lsp` (its path is a setting) and let the language client speak to it.
+"use strict";
+
+const vscode = require("vscode");
+const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
+
+let client;
+
+function serverOptions() {
+  const config = vscode.workspace.getConfiguration("rpl");
+  const command = config.get("server.path") || "rpl";
+  const args = config.get("server.args") || ["lsp"];
+  return { command, args, transport: TransportKind.stdio };
+}
+
+function clientOptions() {
+  const config = vscode.workspace.getConfiguration("rpl");
+  return {
+    documentSelector: [{ scheme: "file", language: "rpl" }, { scheme: "untitled", language: "rpl" }],
+    initializationOptions: {
+      debounceMs: config.get("debounceMs"),
+      errorsUrl: config.get("errorsUrl") || undefined,
+    },
+  };
+}
+
+async function start() {
+  client = new LanguageClient("rpl", "rpl language server", serverOptions(), clientOptions());
+  try {
+    await client.start();
+  } catch (error) {
+    vscode.window.showErrorMessage(
+      `rpl: could not start \`${serverOptions().command} lsp\` (${error.message}). ` +
+        "Install rplang[lsp] and set rpl.server.path to its rpl command.");
+  }
+}
+
+async function activate(context) {
+  context.subscriptions.push(
+    vscode.commands.registerCommand("rpl.restartServer", async () => {
+      if (client) await client.stop();
+      await start();
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (event.affectsConfiguration("rpl") && client) {
+        await client.stop();
+        await start();
+      }
+    }),
+  );
+  await start();
+}
+
+function deactivate() {
+  return client ? client.stop() : undefined;
+}
+
+module.exports = { activate, deactivate };

@@ -1,0 +1,72 @@
+"""The language server: the documents the editor has open, and the features, one module each."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from .queries import Analysis, Queries
+
+class RplServer(LanguageServer):
+    """pygls's server, with the query layer and the client's settings."""
+
+    def __init__(self):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            own_version = version("rplang")
+        except PackageNotFoundError:  # run from a checkout that was not installed
+            own_version = "dev"
+        super().__init__("rpl", own_version)
+        self.queries = Queries(self.text_of)
+        # Settings the client may give in `initializationOptions` (see editors/README.md).
+        self.debounce_seconds = 0.15
+        self.errors_url: str | None = None
+
+    def configure(self, options) -> None:
+        if not isinstance(options, dict):
+            return
+        delay = options.get("debounceMs")
+        if isinstance(delay, (int, float)) and 0 <= delay <= 10_000:
+            self.debounce_seconds = delay / 1000
+        url = options.get("errorsUrl")
+        if isinstance(url, str) and "{code}" in url:
+            self.errors_url = url
+
+    def text_of(self, path: Path) -> str | None:
+        """A file's text: the open buffer if the editor has it, else the file on disk."""
+        open_document = self.workspace.text_documents.get(path.as_uri())
+        if open_document is not None:
+            return open_document.source
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def analysis(self, uri: str, wait: bool = False) -> Analysis:
+        """What the compiler says about the open document; a feature does not `wait` for a long
+        check of a version being typed (see `Queries.analysis`)."""
+        document = self.workspace.get_text_document(uri)
+        return self.queries.analysis(uri, document.version, document.source, wait)
+
+
+def build_server() -> RplServer:
+    from . import code_actions, code_lens, completion, diagnostics, formatting, hover, navigation, symbols
+
+    server = RplServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: RplServer, params: lsp.InitializeParams) -> None:
+        ls.configure(params.initialization_options)
+        chosen = ls.workspace.position_encoding  # pygls chose it from what the client offered
+        ls.queries.encoding = getattr(chosen, "value", chosen) or "utf-16"
+
+    for feature in (diagnostics, hover, navigation, completion, formatting, symbols, code_actions, code_lens):
+        feature.register(server)
+    return server
+
+
+def main() -> None:
+    server = build_server()
+    server.start_io()
