@@ -43,6 +43,9 @@ MAX_DATE = datetime.date(2999, 12, 31)
 
 # ---- Requests (checked by runtime/request.py) -------------------------------------------------
 
+# bytes of one request (a file, or a line of `--jsonl`), checked before it is parsed: room for
+# MAX_LIST items of a few hundred bytes each (`rpl eval --max-request-bytes` changes it)
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
 MAX_TEXT = 10_000  # characters in a text
 MAX_LIST = 10_000  # elements of a list
 MAX_REQUEST_DEPTH = 32  # records within records (a record type may hold itself)

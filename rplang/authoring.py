@@ -124,10 +124,10 @@ def graph(policy, fmt, request, output):
     compiled = _load(policy)
     path = None
     if request is not None:
-        from rplang.cli import _read_request_text
+        from rplang.cli import _read_request
 
         try:
-            path = render_graph.decision_path(compiled.decide_json(_read_request_text(request)))
+            path = render_graph.decision_path(compiled.decide(_read_request(request)))
         except RplError as error:
             click.echo(error.render() if hasattr(error, "render") else f"error: {error}", err=True)
             sys.exit(EXIT_REQUEST)

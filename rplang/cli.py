@@ -1,6 +1,7 @@
 """The `rpl` command: one small function per command, each calling the library.
 
-Exit codes: 0 decided / clean, 1 policy error, 2 request error, 64 bad command line.
+Exit codes: 0 decided / clean, 1 policy error, 2 request error, 64 bad command line,
+70 an internal error (a bug of rpl's: the message asks for a report).
 """
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import click
 
+from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 
 from .stream import can_fork, decide_stream, error_json
 
-EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
+EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_SOFTWARE = 0, 1, 2, 64, 70
+REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
 
 def _fail_policy(error: PolicyError) -> None:
@@ -46,16 +49,29 @@ def _load(path: str):
         _fail_policy(error)
 
 
-def _read_request_text(path: str) -> str:
+def _read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
+    """A request file (- for stdin) as data, through the one reader of requests."""
+    from rplang.runtime.request_text import read_request_json
+
     try:
-        # JSON is UTF-8 whatever the locale says stdin is, so read bytes and decode them here.
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        # JSON is UTF-8 whatever the locale says stdin is, so read bytes; at most one byte more
+        # than the cap, so a huge file is refused without being read whole.
+        if path == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(max_bytes + 1)
     except OSError as error:
         raise RequestError([RequestProblem("$", f"cannot read {path}: {error.strerror or error}")]) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
+    if len(data) > max_bytes:
+        raise RequestError([RequestProblem(
+            "$", f"the request is more than {max_bytes:,} bytes; the limit is {max_bytes:,} bytes")])
+    return read_request_json(data, max_bytes)
+
+
+_max_request_bytes = click.option(
+    "--max-request-bytes", type=click.IntRange(1), default=limits.MAX_REQUEST_BYTES, show_default=True,
+    metavar="N", help="refuse a request (a file, or a line of --jsonl) longer than N bytes, unread")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -160,7 +176,8 @@ def _escape_property(value) -> str:
               help="decide under the terms in force on DATE instead of the request's terms date")
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N",
               help="with --jsonl: decide in N processes (the output keeps the input's order)")
-def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs):
+@_max_request_bytes
+def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, max_request_bytes):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
@@ -177,12 +194,12 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs):
         raise click.UsageError("--partial decides under one policy file, not a folder of versions")
     compiled = _load(policy)
     if jsonl is not None:
-        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs))
+        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs, max_request_bytes))
     try:
         if partial:  # {"outputs", "residual", "explanation"}: see docs/residual.md
-            decision = compiled.decide_partial_json(_read_request_text(request))
+            decision = compiled.decide_partial(_read_request(request, max_request_bytes))
         else:
-            decision = compiled.decide_json(_read_request_text(request), as_of)
+            decision = compiled.decide(_read_request(request, max_request_bytes), as_of)
         data = decision.to_json()
     except RplError as error:
         click.echo(json.dumps({"error": error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
@@ -195,7 +212,7 @@ def _error_text(error: RplError) -> str:
     return error.render() if isinstance(error, RequestError) else f"error: {error}"
 
 
-def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None, jobs: int = 1) -> int:
+def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_bytes: int) -> int:
     # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
@@ -204,8 +221,12 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None, job
         click.echo(json.dumps({"error": error_json(RequestError([problem]))}, ensure_ascii=False))
         return EXIT_REQUEST
     with stream:
-        rejected = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs)
-    return EXIT_REQUEST if rejected else EXIT_OK
+        tally = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs, max_bytes)
+    if tally.faults:
+        click.echo(f"error: {_count(tally.faults, 'line')} met an internal error (see their output); "
+                   + REPORT, err=True)
+        return EXIT_SOFTWARE
+    return EXIT_REQUEST if tally.rejected else EXIT_OK
 
 
 @cli.command()
@@ -215,7 +236,8 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None, job
               help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
               help="decide under the terms in force on DATE instead of the request's terms date")
-def explain(policy, request, partial, as_of):
+@_max_request_bytes
+def explain(policy, request, partial, as_of, max_request_bytes):
     """Decide REQUEST under POLICY and explain the decision in words."""
     if partial and as_of is not None:  # residual decisions (docs/residual.md)
         raise click.UsageError("--partial decides under the request's own terms: leave out --as-of")
@@ -224,9 +246,9 @@ def explain(policy, request, partial, as_of):
     compiled = _load(policy)
     try:
         if partial:  # docs/residual.md
-            decision = compiled.decide_partial_json(_read_request_text(request))
+            decision = compiled.decide_partial(_read_request(request, max_request_bytes))
         else:
-            decision = compiled.decide_json(_read_request_text(request), as_of.date() if as_of else None)
+            decision = compiled.decide(_read_request(request, max_request_bytes), as_of.date() if as_of else None)
         text = decision.explain_text()
     except RplError as error:
         click.echo(_error_text(error), err=True)
@@ -257,6 +279,20 @@ def main(argv=None):
         sys.exit(130)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
+    except Exception as error:  # noqa: BLE001 (a bug: a message and its own exit code, not a traceback)
+        _report_internal_error(error)
+        sys.exit(EXIT_SOFTWARE)
+
+
+def _report_internal_error(error: Exception) -> None:
+    import os
+    import traceback
+
+    click.echo(f"rpl: internal error: {type(error).__name__}: {error}\n{REPORT}", err=True)
+    if os.environ.get("RPL_DEBUG"):  # the traceback, for the report
+        traceback.print_exc()
+    else:
+        click.echo("(set RPL_DEBUG=1 to print the traceback for the report)", err=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from rplang.policy_lang.errors import EvaluationError, RplError
 from . import explain
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
-from .request import RequestReader, load_json
+from .request import RequestReader
+from .request_text import read_request_json
 from .values import json_formatter, money_text
 
 
@@ -137,7 +138,7 @@ class CompiledPolicy:
         return self.decide_checked(self.reader.read(data), as_of)
 
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
-        return self.decide(load_json(text), as_of)
+        return self.decide(read_request_json(text), as_of)
 
     # Residual decisions (runtime/residual.py): facts declared `at STAGE` may be left out.
     def decide_partial(self, data: object, unknown_at=True):

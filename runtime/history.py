@@ -12,7 +12,7 @@ from rplang.policy_lang.errors import Diagnostic, EvaluationError, PolicyError
 
 from .decide import CompiledPolicy, Decision
 from .evaluate import Env
-from .request import load_json
+from .request_text import read_request_json
 
 
 class PolicyHistory:
@@ -79,7 +79,7 @@ class PolicyHistory:
         return decision
 
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
-        return self.decide(load_json(text), as_of)
+        return self.decide(read_request_json(text), as_of)
 
 
 def _start(version: CompiledPolicy):

@@ -42,7 +42,8 @@ from . import explain
 from .decide import Application, CompiledPolicy, Decision
 from .evaluate import Env
 from .kleene import FAILURES, Kleene, KleeneEnv, Unknown, facts_of, unknown_in
-from .request import PATH_KEY, UNKNOWN, load_json
+from .request import PATH_KEY, UNKNOWN
+from .request_text import read_request_json
 from .residual_words import Words
 from .arithmetic import ZERO_CENTS, add, subtract
 from .values import json_formatter
@@ -645,7 +646,7 @@ def decide_partial(policy: CompiledPolicy, data: object, unknown_at=True) -> Res
 
 
 def decide_partial_json(policy: CompiledPolicy, text: str | bytes, unknown_at=True) -> ResidualDecision:
-    return decide_partial(policy, load_json(text), unknown_at)
+    return decide_partial(policy, read_request_json(text), unknown_at)
 
 
 def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDecision:
