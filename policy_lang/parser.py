@@ -22,8 +22,11 @@ GRAMMAR = Path(__file__).with_name("rpl.lark")
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = GRAMMAR.read_text(encoding="utf-8")
-    lark = Lark(grammar, parser="lalr", start=["policy", "expr"], propagate_positions=True,
-                maybe_placeholders=True, cache=_grammar_cache(grammar))
+    lark = _cached_tables(grammar)
+    if lark is None:
+        lark = Lark(grammar, parser="lalr", start=["policy", "expr"], propagate_positions=True,
+                    maybe_placeholders=True)
+        _store_tables(grammar, lark)
     _skip_unit_positions(lark)
     return lark
 
@@ -59,27 +62,41 @@ def _skip_unit_positions(lark: Lark) -> None:
             callbacks[rule] = _UnitPositions(callback)
 
 
-def _grammar_cache(grammar: str) -> str | bool:
-    """Where Lark keeps the built parser between runs: in rpl's own cache folder (a pickle, so
-    never a shared folder like the temp directory), or nowhere when `RPL_NO_CACHE` is set."""
-    import hashlib
-    import os
+# Building the parse tables takes about 0.4 s; Lark saves them as a pickle, kept in the user's
+# cache and signed there (`user_cache`): read back only if the signature holds.
 
-    if os.environ.get("RPL_NO_CACHE"):
-        return False
-    folder = Path(os.environ.get("RPL_CACHE_DIR") or Path.home() / ".cache" / "rpl")
+def _tables_name(grammar: str) -> str:
+    import hashlib
+    import lark
+
+    return f"grammar-{hashlib.sha256((lark.__version__ + grammar).encode('utf-8')).hexdigest()}"
+
+
+def _cached_tables(grammar: str) -> Lark | None:
+    import io
+
+    from . import user_cache
+
+    data = user_cache.read(_tables_name(grammar))
+    if data is None:
+        return None
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
-        path = folder / f"grammar-{digest}.lark.pickle"
-        # only a folder (and file) no one else can write: Lark loads what it finds there
-        for p in (folder, path) if path.exists() else (folder,):
-            st = p.stat()
-            if st.st_uid != os.getuid() or st.st_mode & 0o022:
-                return False
-    except OSError:
-        return False
-    return str(path)
+        return Lark.load(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 (tables that cannot be read are built again)
+        return None
+
+
+def _store_tables(grammar: str, lark: Lark) -> None:
+    import io
+
+    from . import user_cache
+
+    data = io.BytesIO()
+    try:
+        lark.save(data)
+    except Exception:  # noqa: BLE001 (tables that cannot be saved are built again next time)
+        return
+    user_cache.write(_tables_name(grammar), data.getvalue())
 
 
 def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:
