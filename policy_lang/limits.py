@@ -27,6 +27,9 @@ MAX_DECLARATION_CHARS = 64 * 1024
 # Levels of nesting in one expression. A `let` counts as deep as the values it uses, as if they
 # were written in its place: the checker and the runtime recurse through them.
 MAX_DEPTH = 64
+# Digits of any number computed while deciding (whole numbers and amounts): beyond them a decision
+# is refused with "number too large", rather than rounded or left to grow without bound.
+MAX_COMPUTED_DIGITS = 60
 MAX_RULES = 50_000
 MAX_DECLARATIONS = 60_000  # every declaration, rules included
 MAX_MEMBERS = 500  # values of one enum, fields of one record or of the request, outcomes

@@ -12,7 +12,7 @@ from rplang.compiler.checked import CheckedOutput
 from rplang.compiler.graph import RuleGraph, RuleNode
 from rplang.policy_lang.errors import EvaluationError, RplError
 
-from . import explain
+from . import arithmetic, explain
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
 from .request import RequestReader
@@ -185,7 +185,7 @@ class CompiledPolicy:
         except (RplError, ArithmeticError) as first:
             error = first
         if isinstance(error, ArithmeticError):
-            return EvaluationError(f"the policy could not compute a value: {error}")
+            return arithmetic.failure(error)
         return error
 
     def combine(self, found: list[Found]) -> tuple[str, list[Found], list]:

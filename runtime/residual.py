@@ -36,7 +36,6 @@ import weakref
 import attrs
 
 from rplang.compiler import types as T
-from rplang.policy_lang.errors import EvaluationError
 
 from . import explain
 from .decide import Application, CompiledPolicy, Decision
@@ -45,7 +44,7 @@ from .kleene import FAILURES, Kleene, KleeneEnv, Unknown, facts_of, unknown_in
 from .request import PATH_KEY, UNKNOWN
 from .request_text import read_request_json
 from .residual_words import Words
-from .arithmetic import ZERO_CENTS, add, subtract
+from .arithmetic import ZERO_CENTS, add, failure, subtract
 from .values import json_formatter
 
 # Limits of the exact enumeration; past them, bounds.
@@ -660,7 +659,7 @@ def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDec
     try:
         analysis = _Analysis(policy, request, facts)
     except ArithmeticError as error:
-        raise EvaluationError(f"the policy could not compute a value: {error}") from None
+        raise failure(error) from None
     result._analysis = analysis
     possible = analysis.possible
     outcomes = [o.name for o in policy.graph.outcomes if o.name in possible.outcomes]
