@@ -17,7 +17,8 @@ from decimal import Decimal
 import attrs
 
 from rplang.policy_lang.errors import Diagnostic, PolicyError
-from rplang.policy_lang.span import Span
+from rplang.policy_lang.source_text import comment_warnings
+from rplang.policy_lang.span import Source, Span
 
 from . import ir
 from . import types as T
@@ -33,7 +34,8 @@ def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]
         graph = compile_policy(text, filename)
     except PolicyError as error:
         return list(error.diagnostics)
-    return lint_policy(graph.policy)
+    found = lint_policy(graph.policy) + comment_warnings(Source(filename, text))
+    return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
 
 
 def lint_policy(checked: CheckedPolicy) -> list[Diagnostic]:

@@ -13,6 +13,7 @@ from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
 
 from . import ast, limits
 from .errors import Diagnostic, PolicyError
+from .source_text import check_characters
 from .span import Source, Span
 from .syntax_errors import DECLARATION_KEYWORDS, describe_syntax_error, looks_like_declaration
 
@@ -102,9 +103,13 @@ def _store_tables(grammar: str, lark: Lark) -> None:
 def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:
     """Parse a whole policy file; every syntax error in it is reported at once."""
     source = Source(filename, text)
-    too_big = limits.check_text(source)  # limits: size and lines, before Lark reads the text
+    # what the text may hold (line ends, bidi controls), then limits: size, lines and the length
+    # of each declaration, all before Lark reads the text
+    too_big = check_characters(source) + limits.check_text(source)
+    if not too_big:
+        too_big = _declarations_too_long(source)
     if too_big:
-        raise PolicyError(too_big)
+        raise PolicyError(limits.cap(too_big, source))
     policy = _parse_in_batches(source)
     if policy is not None:
         return policy
@@ -148,6 +153,26 @@ def _batches(text: str) -> list[tuple[int, int]]:
         if found.start() - cuts[-1] >= _BATCH_CHARS and found.group()[0] not in '"#':
             cuts.append(found.start())
     return list(zip(cuts, cuts[1:] + [len(text)]))
+
+
+def _declarations_too_long(source: Source) -> list[Diagnostic]:
+    """Each declaration within MAX_DECLARATION_CHARS, measured from one declaration keyword at
+    the start of a line to the next, comments aside: Lark never sees a 16 MB declaration."""
+    text = source.text
+    if len(text) <= limits.MAX_DECLARATION_CHARS:
+        return []
+    problems, start, comments = [], 0, 0
+    for found in _BATCH_SCAN.finditer(text):
+        first = found.group()[0]
+        if first == "#":
+            comments += found.end() - found.start()
+        elif first != '"':
+            problem = limits.check_declaration(source, start, found.start() - comments)
+            if problem is not None:
+                problems.append(problem)
+            start, comments = found.start(), 0
+    problem = limits.check_declaration(source, start, len(text) - comments)
+    return problems + ([problem] if problem is not None else [])
 
 
 def _parse_in_batches(source: Source) -> ast.Policy | None:

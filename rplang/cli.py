@@ -29,6 +29,7 @@ def _fail_policy(error: PolicyError) -> None:
 
 def _load(path: str):
     """A policy file, or a folder of its versions (each with `effective DATE`) as one history."""
+    from rplang.policy_lang.source_text import read_policy_file
     from rplang.runtime import load_policy_text
 
     if Path(path).is_dir():
@@ -39,12 +40,7 @@ def _load(path: str):
         except PolicyError as error:
             _fail_policy(error)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        click.echo(f"{path}: error: cannot read the policy: {getattr(error, 'strerror', None) or error}", err=True)
-        sys.exit(EXIT_POLICY)
-    try:
-        return load_policy_text(text, path, cache=True)
+        return load_policy_text(read_policy_file(path), path, cache=True)
     except PolicyError as error:
         _fail_policy(error)
 
@@ -92,19 +88,12 @@ def check(policies, fmt, strict):
     """
     import attrs
 
-    from rplang.compiler.lint import check_policy_text
-
     diagnostics: list[Diagnostic] = []
     for path in policies:
         if Path(path).is_dir():  # a folder of versions: each version, then the versions together
             diagnostics.extend(_check_versions(path))
             continue
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            diagnostics.append(Diagnostic("RPL000", f"cannot read `{path}`: {getattr(error, 'strerror', None) or error}"))
-            continue
-        diagnostics.extend(check_policy_text(text, path))
+        diagnostics.extend(_check_file(path))
     if strict:
         diagnostics = [attrs.evolve(d, severity="error") for d in diagnostics]
     errors = sum(d.severity == "error" for d in diagnostics)
@@ -126,14 +115,23 @@ def check(policies, fmt, strict):
     sys.exit(EXIT_POLICY if errors else EXIT_OK)
 
 
-def _check_versions(folder: str) -> list[Diagnostic]:
+def _check_file(path: str) -> list[Diagnostic]:
     from rplang.compiler.lint import check_policy_text
+    from rplang.policy_lang.source_text import read_policy_file
+
+    try:
+        return check_policy_text(read_policy_file(path), path)
+    except PolicyError as error:  # a file that cannot be read, or is not UTF-8
+        return list(error.diagnostics)
+
+
+def _check_versions(folder: str) -> list[Diagnostic]:
     from rplang.runtime.history import load_history
 
     found = []
     for version in sorted(Path(folder).glob("*.rpl")):
         if version.name != "examples.rpl":
-            found.extend(check_policy_text(version.read_text(encoding="utf-8"), str(version)))
+            found.extend(_check_file(str(version)))
     if not any(d.severity == "error" for d in found):
         try:
             load_history(folder)

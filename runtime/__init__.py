@@ -18,8 +18,9 @@ def load_policy_text(text: str, filename: str = "<policy>", cache: bool = False)
 
 def load_policy(path: str | Path) -> CompiledPolicy:
     """Read and compile a `.rpl` file; raises PolicyError listing every problem."""
-    path = Path(path)
-    return load_policy_text(path.read_text(encoding="utf-8"), str(path))
+    from rplang.policy_lang.source_text import read_policy_file
+
+    return load_policy_text(read_policy_file(path), str(path))
 
 
 __all__ = ["Application", "CompiledPolicy", "Decision", "load_policy", "load_policy_text"]

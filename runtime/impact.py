@@ -1,14 +1,14 @@
 """The impact of a policy change: decide the same requests under both versions and compare."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import attrs
 
-from rplang.policy_lang.errors import RequestError
+from rplang.policy_lang.errors import RplError
 
 from .decide import CompiledPolicy
+from .request_text import read_request_json
 
 
 @attrs.frozen
@@ -52,9 +52,9 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3)
             continue
         impact.total += 1
         try:
-            data = json.loads(line)
+            data = read_request_json(line)
             old, new = before.decide(data), after.decide(data)
-        except (RequestError, ValueError):
+        except RplError:  # a request refused, or one either policy cannot decide
             impact.rejected += 1
             continue
         a, b = old.outputs_json(), new.outputs_json()

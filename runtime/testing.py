@@ -15,9 +15,11 @@ import attrs
 from rplang.compiler.examples import CheckedExample, check_examples
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import PolicyError, RequestError, RplError
+from rplang.policy_lang.source_text import read_policy_file
 
 from . import load_policy_text
 from .decide import CompiledPolicy, Decision
+from .request_text import read_request_json
 from .values import json_formatter
 
 EXAMPLES_FILE = "examples.rpl"
@@ -65,13 +67,13 @@ def find_policies(paths: list[str | Path]) -> list[Path]:
 
 def load_suite(path: Path) -> Suite:
     """Compile a policy and check its examples; raises PolicyError with every problem."""
-    text = path.read_text(encoding="utf-8")
+    text = read_policy_file(path)
     policy = load_policy_text(text, str(path))
     own = [d for d in parse_policy(text, str(path)).declarations if isinstance(d, ast.Example)]
     examples = [(e, path.parent) for e in check_examples(own, policy.checked)]
     sibling = path.with_suffix("") / EXAMPLES_FILE
     if sibling.exists():
-        parsed = parse_policy(sibling.read_text(encoding="utf-8"), str(sibling))
+        parsed = parse_policy(read_policy_file(sibling), str(sibling))
         others = [d for d in parsed.declarations if isinstance(d, ast.Example)]
         strays = [d for d in parsed.declarations if not isinstance(d, ast.Example)]
         if strays:
@@ -95,8 +97,8 @@ def example_request(example: CheckedExample, folder: Path, root: Path | None = N
             raise RplError(f"the request {example.request_file} is outside {root}: an example reads "
                            "requests from the policy's own folder")
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+            data = read_request_json(file.read_bytes())
+        except (OSError, RequestError) as error:
             raise RplError(f"cannot read the request {file}: {error}") from None
     else:
         data = copy.deepcopy(example.request)
