@@ -54,7 +54,9 @@ def decide_line(policy, number: int, raw: "bytes | TooLong", outputs_only: bool,
                 "$", f"the line is {raw.size:,} bytes, longer than the limit of {max_bytes:,} bytes")])
         if not raw.strip():  # still one output line per input line, for those who zip them
             raise RequestError([RequestProblem("$", "an empty line: expected a request")])
-        decision = policy.decide(read_request_json(raw, max_bytes), as_of)
+        # the request is the line without its line feed: the same bytes the API would be given
+        request = raw[:-1] if raw.endswith(b"\n") else raw
+        decision = policy.decide(read_request_json(request, max_bytes), as_of)
         return _dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), Tally()
     except RplError as error:
         data = error_json(error)
