@@ -61,7 +61,7 @@ def _read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> objec
         raise RequestError([RequestProblem("$", f"cannot read {path}: {error.strerror or error}")]) from None
     if len(data) > max_bytes:
         raise RequestError([RequestProblem(
-            "$", f"the request is more than {max_bytes:,} bytes; the limit is {max_bytes:,} bytes")])
+            "$", f"the request is longer than the limit of {max_bytes:,} bytes")])
     return read_request_json(data, max_bytes)
 
 

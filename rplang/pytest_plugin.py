@@ -5,7 +5,6 @@ Installed with rpl (entry point `pytest11`), so `pytest` in a policy repository 
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -93,7 +92,7 @@ def snapshot_requests(policy: str | Path, folder: str | Path):
 
     @pytest.mark.parametrize("request_file", files, ids=[f.name for f in files])
     def test_decision(request_file, snapshot):
-        decision = _policy(policy_path).decide(json.loads(request_file.read_text(encoding="utf-8")))
+        decision = _policy(policy_path).decide_json(request_file.read_bytes())
         if not snapshot == {"outputs": decision.outputs_json(), "explanation": decision.explain_text()}:
             # syrupy shows its diff for rewritten asserts only; this module is not a test module
             pytest.fail("\n".join(snapshot.get_assert_diff()), pytrace=False)
