@@ -157,22 +157,28 @@ def _batches(text: str) -> list[tuple[int, int]]:
 
 def _declarations_too_long(source: Source) -> list[Diagnostic]:
     """Each declaration within MAX_DECLARATION_CHARS, measured from one declaration keyword at
-    the start of a line to the next, comments aside: Lark never sees a 16 MB declaration."""
+    the start of a line to the next, comments and trailing blanks aside: Lark never sees a 16 MB
+    declaration."""
     text = source.text
     if len(text) <= limits.MAX_DECLARATION_CHARS:
         return []
     problems, start, comments = [], 0, 0
+
+    def measure(end: int) -> None:
+        end -= len(text[start:end]) - len(text[start:end].rstrip())
+        problem = limits.check_declaration(source, start, end - comments)
+        if problem is not None:
+            problems.append(problem)
+
     for found in _BATCH_SCAN.finditer(text):
         first = found.group()[0]
         if first == "#":
             comments += found.end() - found.start()
         elif first != '"':
-            problem = limits.check_declaration(source, start, found.start() - comments)
-            if problem is not None:
-                problems.append(problem)
+            measure(found.start())
             start, comments = found.start(), 0
-    problem = limits.check_declaration(source, start, len(text) - comments)
-    return problems + ([problem] if problem is not None else [])
+    measure(len(text))
+    return problems
 
 
 def _parse_in_batches(source: Source) -> ast.Policy | None:
