@@ -36,6 +36,10 @@ class Tally:
         self.faults += other.faults
 
 
+# what one line counts for (never changed: only the stream's own tally is added to)
+_DECIDED, _REFUSED, _FAULT = Tally(), Tally(rejected=1), Tally(faults=1)
+
+
 class TooLong:
     """A line longer than the cap, in place of its bytes (which were skipped, not kept)."""
 
@@ -57,13 +61,13 @@ def decide_line(policy, number: int, raw: "bytes | TooLong", outputs_only: bool,
         # the request is the line without its line feed: the same bytes the API would be given
         request = raw[:-1] if raw.endswith(b"\n") else raw
         decision = policy.decide(read_request_json(request, max_bytes), as_of)
-        return _dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), Tally()
+        return _dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), _DECIDED
     except RplError as error:
         data = error_json(error)
         data["line"] = number
-        return _dumps({"error": data}), Tally(rejected=1)
+        return _dumps({"error": data}), _REFUSED
     except Exception as error:  # noqa: BLE001 (a bug met on one line must not lose the others)
-        return _dumps({"error": internal_error_json(error) | {"line": number}}), Tally(faults=1)
+        return _dumps({"error": internal_error_json(error) | {"line": number}}), _FAULT
 
 
 def error_json(error: RplError) -> dict:
