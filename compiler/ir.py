@@ -1,7 +1,9 @@
 """Checked expressions: every name resolved, every node typed.
 
 Nodes are frozen and compare by structure (spans aside), so the same subexpression written twice
-is one value: the rule graph keys its nodes on them to compute each once.
+is one value: the rule graph keys its nodes on them to compute each once. A node keeps its hash:
+values built on values share their nodes, and hashing them again at each use would take time
+exponential in the number of `let`s.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ def _span():
     return attrs.field(eq=False, repr=False, default=None)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Const:
     """A literal value."""
     value: object
@@ -24,7 +26,7 @@ class Const:
     span: Span | None = _span()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Param:
     """A named parameter of the policy; its value is fixed when the policy is compiled."""
     name: str
@@ -33,7 +35,7 @@ class Param:
     span: Span | None = _span()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class DatedParam:
     """A parameter whose value depends on the request's terms date (`terms by ...`).
 
@@ -55,7 +57,7 @@ class DatedParam:
         return self.value, None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Input:
     """A field of the request, by its path from the top (`order.delivery_date`); `present_when`
     names the fact of its record that says it was given (`when returned`)."""
@@ -65,7 +67,7 @@ class Input:
     span: Span | None = _span()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Value:
     """A derived value declared with `let`."""
     name: str
@@ -73,7 +75,7 @@ class Value:
     span: Span | None = _span()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Var:
     """The element a rule or a list expression is looking at (`item`)."""
     name: str
@@ -81,7 +83,7 @@ class Var:
     span: Span | None = _span()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class FieldOf:
     """A field of a record value; `present_when` names the fact that says it was given."""
     base: "Expr"
@@ -91,7 +93,7 @@ class FieldOf:
     span: Span | None = _span()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Op:
     """An operation on values: arithmetic, comparison, logic, tests, rounding, dates."""
     op: str
@@ -100,7 +102,7 @@ class Op:
     span: Span | None = _span()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Each:
     """A list expression over `source` binding `var`: a filter, a mapping, or a quantifier.
 

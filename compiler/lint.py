@@ -11,6 +11,7 @@ the verifier's (`rplang.verify.static`): the compiler does not depend on the run
 from __future__ import annotations
 
 import datetime
+import hashlib
 import itertools
 import re
 from decimal import Decimal
@@ -18,7 +19,8 @@ from decimal import Decimal
 import attrs
 
 from rplang.policy_lang.errors import Diagnostic, PolicyError
-from rplang.policy_lang.span import Span
+from rplang.policy_lang.source_text import comment_warnings
+from rplang.policy_lang.span import Source, Span
 
 from . import ir
 from . import types as T
@@ -34,7 +36,8 @@ def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]
         graph = compile_policy(text, filename)
     except PolicyError as error:
         return list(error.diagnostics)
-    return lint_policy(graph.policy)
+    found = lint_policy(graph.policy) + comment_warnings(Source(filename, text))
+    return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
 
 
 def lint_policy(checked: CheckedPolicy) -> list[Diagnostic]:
@@ -240,6 +243,7 @@ class _Logic:
     def __init__(self, checked: CheckedPolicy):
         self.checked = checked
         self._canon: dict = {}
+        self._keys: dict = {}  # id(term) -> (term, order_key)
 
     # -- canonical terms: derived values written out, types without `optional`
     def canon(self, expr: ir.Expr) -> ir.Expr:
@@ -264,6 +268,28 @@ class _Logic:
                                 element=self.canon(expr.element) if expr.element is not None else None,
                                 type=strip, span=None)
         return attrs.evolve(expr, type=strip, span=None)
+
+    def order_key(self, term: ir.Expr) -> str:
+        """A text that orders terms the same way every run: a field or a name as it reads; any other
+        term by a digest of its parts, computed once per shared node (its text written out would
+        grow exponentially with values built on values)."""
+        if _small(term):
+            return repr(term)
+        found = self._keys.get(id(term))
+        if found is not None and found[0] is term:
+            return found[1]
+        parts = [type(term).__name__]
+        for field in attrs.fields(type(term)):
+            value = getattr(term, field.name)
+            if field.name == "span":
+                continue
+            if isinstance(value, tuple):
+                parts.append(",".join(self.order_key(v) if _is_expr(v) else repr(v) for v in value))
+            else:
+                parts.append(self.order_key(value) if _is_expr(value) else repr(value))
+        key = "~" + hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+        self._keys[id(term)] = (term, key)
+        return key
 
     def optional(self, term: ir.Expr) -> bool:
         """Whether a term may have no value: declared optional, or not a field the check can look up."""
@@ -329,7 +355,7 @@ class _Logic:
                 return atom if b_const == (expr.op == "==") else ("not", atom)
             atom = ("atom", _Atom("in", a, frozenset([b_const])))
         else:
-            first, second = sorted((a, b), key=repr)
+            first, second = sorted((a, b), key=self.order_key)
             atom = ("atom", _Atom("order", first, ("==", second)))
         return atom if expr.op == "==" else ("not", atom)
 
@@ -351,7 +377,7 @@ class _Logic:
                 return ("atom", _Atom("fact", expr))
             return ("atom", _Atom("cmp", a, (op, bound)))
         # two terms: one atom `first < second`, one `first == second`; the rest follows
-        first, second = sorted((a, b), key=repr)
+        first, second = sorted((a, b), key=self.order_key)
         if (a, b) != (first, second):
             op = _FLIP[op]
         less = ("atom", _Atom("order", first, ("<", second)))
@@ -442,6 +468,18 @@ class _Logic:
 
 
 _NOT = object()
+_EXPRESSIONS = (ir.Const, ir.Param, ir.DatedParam, ir.Input, ir.Value, ir.Var, ir.FieldOf, ir.Op, ir.Each)
+
+
+def _is_expr(value) -> bool:
+    return isinstance(value, _EXPRESSIONS)
+
+
+def _small(term) -> bool:
+    """A term whose text is short: a field of the request, a name, a literal."""
+    while isinstance(term, ir.FieldOf):
+        term = term.base
+    return isinstance(term, (ir.Input, ir.Var, ir.Value, ir.Const, ir.Param))
 
 
 def _constant(expr: ir.Expr):

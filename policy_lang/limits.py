@@ -27,6 +27,9 @@ MAX_DECLARATION_CHARS = 64 * 1024
 # Levels of nesting in one expression. A `let` counts as deep as the values it uses, as if they
 # were written in its place: the checker and the runtime recurse through them.
 MAX_DEPTH = 64
+# Digits of any number computed while deciding (whole numbers and amounts): beyond them a decision
+# is refused with "number too large", rather than rounded or left to grow without bound.
+MAX_COMPUTED_DIGITS = 60
 MAX_RULES = 50_000
 MAX_DECLARATIONS = 60_000  # every declaration, rules included
 MAX_MEMBERS = 500  # values of one enum, fields of one record or of the request, outcomes
@@ -43,6 +46,9 @@ MAX_DATE = datetime.date(2999, 12, 31)
 
 # ---- Requests (checked by runtime/request.py) -------------------------------------------------
 
+# bytes of one request (a file, or a line of `--jsonl`), checked before it is parsed: room for
+# MAX_LIST items of a few hundred bytes each (`rpl eval --max-request-bytes` changes it)
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
 MAX_TEXT = 10_000  # characters in a text
 MAX_LIST = 10_000  # elements of a list
 MAX_REQUEST_DEPTH = 32  # records within records (a record type may hold itself)

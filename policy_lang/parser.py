@@ -13,6 +13,7 @@ from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
 
 from . import ast, limits
 from .errors import Diagnostic, PolicyError
+from .source_text import check_characters
 from .span import Source, Span
 from .syntax_errors import DECLARATION_KEYWORDS, describe_syntax_error, looks_like_declaration
 
@@ -22,8 +23,11 @@ GRAMMAR = Path(__file__).with_name("rpl.lark")
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = GRAMMAR.read_text(encoding="utf-8")
-    lark = Lark(grammar, parser="lalr", start=["policy", "expr"], propagate_positions=True,
-                maybe_placeholders=True, cache=_grammar_cache(grammar))
+    lark = _cached_tables(grammar)
+    if lark is None:
+        lark = Lark(grammar, parser="lalr", start=["policy", "expr"], propagate_positions=True,
+                    maybe_placeholders=True)
+        _store_tables(grammar, lark)
     _skip_unit_positions(lark)
     return lark
 
@@ -59,35 +63,53 @@ def _skip_unit_positions(lark: Lark) -> None:
             callbacks[rule] = _UnitPositions(callback)
 
 
-def _grammar_cache(grammar: str) -> str | bool:
-    """Where Lark keeps the built parser between runs: in rpl's own cache folder (a pickle, so
-    never a shared folder like the temp directory), or nowhere when `RPL_NO_CACHE` is set."""
-    import hashlib
-    import os
+# Building the parse tables takes about 0.4 s; Lark saves them as a pickle, kept in the user's
+# cache and signed there (`user_cache`): read back only if the signature holds.
 
-    if os.environ.get("RPL_NO_CACHE"):
-        return False
-    folder = Path(os.environ.get("RPL_CACHE_DIR") or Path.home() / ".cache" / "rpl")
+def _tables_name(grammar: str) -> str:
+    import hashlib
+    import lark
+
+    return f"grammar-{hashlib.sha256((lark.__version__ + grammar).encode('utf-8')).hexdigest()}"
+
+
+def _cached_tables(grammar: str) -> Lark | None:
+    import io
+
+    from . import user_cache
+
+    data = user_cache.read(_tables_name(grammar))
+    if data is None:
+        return None
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
-        path = folder / f"grammar-{digest}.lark.pickle"
-        # only a folder (and file) no one else can write: Lark loads what it finds there
-        for p in (folder, path) if path.exists() else (folder,):
-            st = p.stat()
-            if st.st_uid != os.getuid() or st.st_mode & 0o022:
-                return False
-    except OSError:
-        return False
-    return str(path)
+        return Lark.load(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 (tables that cannot be read are built again)
+        return None
+
+
+def _store_tables(grammar: str, lark: Lark) -> None:
+    import io
+
+    from . import user_cache
+
+    data = io.BytesIO()
+    try:
+        lark.save(data)
+    except Exception:  # noqa: BLE001 (tables that cannot be saved are built again next time)
+        return
+    user_cache.write(_tables_name(grammar), data.getvalue())
 
 
 def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:
     """Parse a whole policy file; every syntax error in it is reported at once."""
     source = Source(filename, text)
-    too_big = limits.check_text(source)  # limits: size and lines, before Lark reads the text
+    # what the text may hold (line ends, bidi controls), then limits: size, lines and the length
+    # of each declaration, all before Lark reads the text
+    too_big = check_characters(source) + limits.check_text(source)
+    if not too_big:
+        too_big = _declarations_too_long(source)
     if too_big:
-        raise PolicyError(too_big)
+        raise PolicyError(limits.cap(too_big, source))
     policy = _parse_in_batches(source)
     if policy is not None:
         return policy
@@ -131,6 +153,32 @@ def _batches(text: str) -> list[tuple[int, int]]:
         if found.start() - cuts[-1] >= _BATCH_CHARS and found.group()[0] not in '"#':
             cuts.append(found.start())
     return list(zip(cuts, cuts[1:] + [len(text)]))
+
+
+def _declarations_too_long(source: Source) -> list[Diagnostic]:
+    """Each declaration within MAX_DECLARATION_CHARS, measured from one declaration keyword at
+    the start of a line to the next, comments and trailing blanks aside: Lark never sees a 16 MB
+    declaration."""
+    text = source.text
+    if len(text) <= limits.MAX_DECLARATION_CHARS:
+        return []
+    problems, start, comments = [], 0, 0
+
+    def measure(end: int) -> None:
+        end -= len(text[start:end]) - len(text[start:end].rstrip())
+        problem = limits.check_declaration(source, start, end - comments)
+        if problem is not None:
+            problems.append(problem)
+
+    for found in _BATCH_SCAN.finditer(text):
+        first = found.group()[0]
+        if first == "#":
+            comments += found.end() - found.start()
+        elif first != '"':
+            measure(found.start())
+            start, comments = found.start(), 0
+    measure(len(text))
+    return problems
 
 
 def _parse_in_batches(source: Source) -> ast.Policy | None:

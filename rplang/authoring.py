@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
-                     read_request_text)
+                     read_request)
 
 
 def register(cli: click.Group) -> None:
@@ -119,7 +119,7 @@ def graph(policy, fmt, request, output):
     if request is not None:
 
         try:
-            path = render_graph.decision_path(compiled.decide_json(read_request_text(request)))
+            path = render_graph.decision_path(compiled.decide(read_request(request)))
         except RplError as error:
             click.echo(error.render() if hasattr(error, "render") else f"error: {error}", err=True)
             sys.exit(EXIT_REQUEST)

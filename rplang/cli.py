@@ -1,6 +1,7 @@
 """The `rpl` command: one small function per command, each calling the library.
 
-Exit codes: 0 decided / clean, 1 policy error, 2 request error, 64 bad command line.
+Exit codes: 0 decided / clean, 1 policy error, 2 request error, 64 bad command line,
+70 an internal error (a bug of rpl's: the message asks for a report).
 """
 from __future__ import annotations
 
@@ -10,10 +11,20 @@ from pathlib import Path
 
 import click
 
+from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
+from rplang.policy_lang.source_text import read_policy_file
 
-from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, load_policy_arg, read_request_text
+from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
+                     read_request)
 from .stream import can_fork, decide_stream, error_json
+
+REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
+
+
+_max_request_bytes = click.option(
+    "--max-request-bytes", type=click.IntRange(1), default=limits.MAX_REQUEST_BYTES, show_default=True,
+    metavar="N", help="refuse a request (a file, or a line of --jsonl) longer than N bytes, unread")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,9 +50,9 @@ def check(policies, fmt, strict):
     files, readings = _policy_files(policies)
     for path in files:
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            diagnostics.append(Diagnostic("RPL000", f"cannot read `{path}`: {getattr(error, 'strerror', None) or error}"))
+            text = read_policy_file(path)
+        except PolicyError as error:  # a file that cannot be read, or is not UTF-8
+            diagnostics.extend(error.diagnostics)
             continue
         diagnostics.extend(check_policy_text(text, str(path)))
     for folder in (f for f, reading in readings if reading == "versions"):
@@ -139,7 +150,8 @@ def _count(n: int, word: str) -> str:
               help="decide under the terms in force on DATE instead of the request's terms date")
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N",
               help="with --jsonl: decide in N processes (the output keeps the input's order)")
-def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs):
+@_max_request_bytes
+def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, max_request_bytes):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
@@ -156,12 +168,12 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs):
         raise click.UsageError("--partial decides under one policy file, not a folder of versions")
     compiled = load_policy_arg(policy)
     if jsonl is not None:
-        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs))
+        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs, max_request_bytes))
     try:
         if partial:  # {"outputs", "residual", "explanation"}: see docs/residual.md
-            decision = compiled.decide_partial_json(read_request_text(request))
+            decision = compiled.decide_partial(read_request(request, max_request_bytes))
         else:
-            decision = compiled.decide_json(read_request_text(request), as_of)
+            decision = compiled.decide(read_request(request, max_request_bytes), as_of)
         data = decision.to_json()
     except RplError as error:
         click.echo(json.dumps({"error": error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
@@ -174,7 +186,7 @@ def _error_text(error: RplError) -> str:
     return error.render() if isinstance(error, RequestError) else f"error: {error}"
 
 
-def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None, jobs: int = 1) -> int:
+def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_bytes: int) -> int:
     # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
@@ -183,8 +195,12 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None, job
         click.echo(json.dumps({"error": error_json(RequestError([problem]))}, ensure_ascii=False))
         return EXIT_REQUEST
     with stream:
-        rejected = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs)
-    return EXIT_REQUEST if rejected else EXIT_OK
+        tally = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs, max_bytes)
+    if tally.faults:
+        click.echo(f"error: {_count(tally.faults, 'line')} met an internal error (see their output); "
+                   + REPORT, err=True)
+        return EXIT_SOFTWARE
+    return EXIT_REQUEST if tally.rejected else EXIT_OK
 
 
 @cli.command()
@@ -194,7 +210,8 @@ def _eval_lines(compiled, path: str, outputs_only: bool = False, as_of=None, job
               help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
               help="decide under the terms in force on DATE instead of the request's terms date")
-def explain(policy, request, partial, as_of):
+@_max_request_bytes
+def explain(policy, request, partial, as_of, max_request_bytes):
     """Decide REQUEST under POLICY and explain the decision in words."""
     if partial and as_of is not None:  # residual decisions (docs/residual.md)
         raise click.UsageError("--partial decides under the request's own terms: leave out --as-of")
@@ -203,9 +220,9 @@ def explain(policy, request, partial, as_of):
     compiled = load_policy_arg(policy)
     try:
         if partial:  # docs/residual.md
-            decision = compiled.decide_partial_json(read_request_text(request))
+            decision = compiled.decide_partial(read_request(request, max_request_bytes))
         else:
-            decision = compiled.decide_json(read_request_text(request), as_of.date() if as_of else None)
+            decision = compiled.decide(read_request(request, max_request_bytes), as_of.date() if as_of else None)
         text = decision.explain_text()
     except RplError as error:
         click.echo(_error_text(error), err=True)
@@ -264,6 +281,20 @@ def main(argv=None):
         sys.exit(130)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
+    except Exception as error:  # noqa: BLE001 (a bug: a message and its own exit code, not a traceback)
+        _report_internal_error(error)
+        sys.exit(EXIT_SOFTWARE)
+
+
+def _report_internal_error(error: Exception) -> None:
+    import os
+    import traceback
+
+    click.echo(f"rpl: internal error: {type(error).__name__}: {error}\n{REPORT}", err=True)
+    if os.environ.get("RPL_DEBUG"):  # the traceback, for the report
+        traceback.print_exc()
+    else:
+        click.echo("(set RPL_DEBUG=1 to print the traceback for the report)", err=True)
 
 
 if __name__ == "__main__":

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from rplang.policy_lang import limits
 from rplang.policy_lang.errors import PolicyError, RequestError, RequestProblem
 
 if TYPE_CHECKING:
     from rplang.runtime import CompiledPolicy, PolicyHistory
 
 # The exit codes of every command: 0 done (decided, clean), 1 a policy error, 2 a request error,
-# 64 a bad command line, 69 a tool missing (graphviz), 70 a fault of rpl itself.
+# 64 a bad command line, 69 a tool missing (graphviz), 70 a fault of rpl itself (a bug).
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_SOFTWARE = 0, 1, 2, 64, 69, 70
 
 
@@ -32,21 +32,25 @@ def load_policy_arg(path: str) -> CompiledPolicy | PolicyHistory:
 
     try:
         return load_policy(path, cache=True)
-    except PolicyError as error:
+    except PolicyError as error:  # a file that cannot be read, or is not UTF-8, included
         fail_policy(error)
-    except (OSError, UnicodeDecodeError) as error:
-        click.echo(f"{path}: error: cannot read the policy: {getattr(error, 'strerror', None) or error}", err=True)
-        sys.exit(EXIT_POLICY)
 
 
-def read_request_text(path: str) -> str:
-    """A request file's text (`-`: standard input), as UTF-8; raises RequestError."""
+def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
+    """A request file (- for stdin) as data, through the one reader of requests; raises
+    RequestError. At most one byte more than the cap is read, so a huge file is refused unread."""
+    from rplang.runtime.request_text import read_request_json
+
     try:
-        # JSON is UTF-8 whatever the locale says stdin is, so read bytes and decode them here.
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        # JSON is UTF-8 whatever the locale says stdin is, so read bytes
+        if path == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(max_bytes + 1)
     except OSError as error:
         raise RequestError([RequestProblem("$", f"cannot read {path}: {error.strerror or error}")]) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
+    if len(data) > max_bytes:
+        raise RequestError([RequestProblem(
+            "$", f"the request is longer than the limit of {max_bytes:,} bytes")])
+    return read_request_json(data, max_bytes)

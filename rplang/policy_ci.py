@@ -100,21 +100,26 @@ def _report_tests(fmt: str, runs: list) -> None:
 
 def _policy_text(spec: str) -> tuple[str, str]:
     """The text of a policy given as a path or as `git:REV:path`."""
+    from rplang.policy_lang.source_text import read_policy_file
+
     if spec.startswith("git:"):
-        _, rev, path = spec.split(":", 2)
+        _, rev, path = (spec.split(":", 2) + ["", ""])[:3]
+        if not rev or rev.startswith("-"):  # never an option of git's, whatever follows
+            raise click.UsageError(f"`{spec}`: write git:REV:path, with a revision that does not start with `-`")
         try:
-            text = subprocess.run(["git", "show", f"{rev}:{path}"], check=True, capture_output=True,
-                                  text=True).stdout
-        except (OSError, subprocess.CalledProcessError) as error:
+            data = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{path}"], check=True,
+                                  capture_output=True).stdout
+            return data.decode("utf-8"), f"{path}@{rev}"
+        except (OSError, subprocess.CalledProcessError, UnicodeDecodeError) as error:
             message = getattr(error, "stderr", None) or str(error)
+            if isinstance(message, bytes):
+                message = message.decode("utf-8", "replace")
             click.echo(f"{spec}: error: cannot read it from git: {message.strip()}", err=True)
             sys.exit(EXIT_POLICY)
-        return text, f"{path}@{rev}"
     try:
-        return Path(spec).read_text(encoding="utf-8"), spec
-    except OSError as error:
-        click.echo(f"{spec}: error: cannot read the policy: {error.strerror}", err=True)
-        sys.exit(EXIT_POLICY)
+        return read_policy_file(spec), spec
+    except PolicyError as error:
+        fail_policy(error)
 
 
 @click.command(name="diff")
@@ -142,7 +147,11 @@ def diff_command(old, new, requests_file, fmt, show, fail_on, progress):
             policies.append((load_policy_text(text, name), name))
         except PolicyError as error:
             fail_policy(error)
-    stream = sys.stdin if requests_file == "-" else open(requests_file, encoding="utf-8")
+    try:  # bytes: a line that is not UTF-8 is a rejected request, not a crash
+        stream = sys.stdin.buffer if requests_file == "-" else open(requests_file, "rb")
+    except OSError as error:
+        click.echo(f"{requests_file}: error: cannot read the requests: {error.strerror or error}", err=True)
+        sys.exit(EXIT_USAGE)
     with stream, progress_lines(stream, requests_file, progress, "deciding under both versions") as lines:
         impact = compare(policies[0][0], policies[1][0], lines, show)
     if fmt == "json":

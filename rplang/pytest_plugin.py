@@ -6,7 +6,6 @@ Installed with rpl (entry point `pytest11`), so `pytest` in a policy repository 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from pathlib import Path
 
@@ -97,7 +96,7 @@ def snapshot_requests(policy: str | Path, folder: str | Path):
 
     @pytest.mark.parametrize("request_file", files, ids=[f.name for f in files])
     def test_decision(request_file, snapshot, request):
-        decision = _policy(policy_path).decide(json.loads(request_file.read_text(encoding="utf-8")))
+        decision = _policy(policy_path).decide_json(request_file.read_bytes())
         data = {"outputs": decision.outputs_json(), "explanation": decision.explain_text()}
         if not snapshot == data:
             pytest.fail(_snapshot_diff(request.config, snapshot, data), pytrace=False)

@@ -10,7 +10,9 @@ import collections
 import json
 import sys
 
+from rplang.policy_lang import limits
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
+from rplang.runtime.request_text import read_request_json
 
 BLOCK = 256  # lines a worker decides at a time: enough to make passing them on cheap
 IN_FLIGHT = 3  # blocks per worker given out and not yet written
@@ -20,23 +22,55 @@ IN_FLIGHT = 3  # blocks per worker given out and not yet written
 _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
-def decide_line(policy, number: int, raw: bytes, outputs_only: bool, as_of) -> tuple[str, bool]:
-    """One output line for input line `number`, and whether it is an error."""
+class Tally:
+    """What a stream came to: lines refused (request or evaluation errors), and lines that met a
+    fault of rpl's own (a bug: reported on its line, and the stream goes on)."""
+
+    __slots__ = ("rejected", "faults")
+
+    def __init__(self, rejected: int = 0, faults: int = 0):
+        self.rejected, self.faults = rejected, faults
+
+    def add(self, other: "Tally") -> None:
+        self.rejected += other.rejected
+        self.faults += other.faults
+
+
+# what one line counts for (never changed: only the stream's own tally is added to)
+_DECIDED, _REFUSED, _FAULT = Tally(), Tally(rejected=1), Tally(faults=1)
+
+
+class TooLong:
+    """A line longer than the cap, in place of its bytes (which were skipped, not kept)."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
+
+
+def decide_line(policy, number: int, raw: "bytes | TooLong", outputs_only: bool, as_of,
+                max_bytes: int = limits.MAX_REQUEST_BYTES) -> tuple[str, Tally]:
+    """One output line for input line `number`, and what it counts for."""
     try:
-        decision = policy.decide_json(line_text(raw), as_of)
-        return _dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), False
+        decision = policy.decide(line_request(raw, max_bytes), as_of)
+        return _dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), _DECIDED
     except RplError as error:
-        return _dumps(line_error_json(error, number)), True
+        return _dumps(line_error_json(error, number)), _REFUSED
+    except Exception as error:  # noqa: BLE001 (a bug met on one line must not lose the others)
+        return _dumps({"error": internal_error_json(error) | {"line": number}}), _FAULT
 
 
-def line_text(raw: bytes) -> str:
-    """One input line as text; an empty line or bytes that are not UTF-8 are request errors."""
+def line_request(raw: "bytes | TooLong", max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
+    """One input line's request, read as the API reads the same bytes; an empty line, a line too
+    long, or one that is not a JSON request is a RequestError."""
+    if isinstance(raw, TooLong):
+        raise RequestError([RequestProblem(
+            "$", f"the line is {raw.size:,} bytes, longer than the limit of {max_bytes:,} bytes")])
     if not raw.strip():  # still one output line per input line, for those who zip them
         raise RequestError([RequestProblem("$", "an empty line: expected a request")])
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason}")]) from None
+    # the request is the line without its line feed: the same bytes the API would be given
+    return read_request_json(raw[:-1] if raw.endswith(b"\n") else raw, max_bytes)
 
 
 def line_error_json(error: RplError, number: int) -> dict:
@@ -54,17 +88,41 @@ def error_json(error: RplError) -> dict:
     return {"kind": "evaluation_error", "message": str(error)}
 
 
-def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, jobs: int = 1) -> int:
-    """Decide every line of `stream` (bytes) and write the decisions to `out`; the number of
-    lines that could not be decided."""
+def internal_error_json(error: Exception) -> dict:
+    return {"kind": "internal_error", "message": f"{type(error).__name__}: {error}"}
+
+
+def read_lines(stream, max_bytes: int):
+    """The lines of a byte stream, each at most `max_bytes` long with its newline: a longer line
+    is skipped in pieces, never held whole, and comes out as TooLong."""
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) <= max_bytes:
+            yield line
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = stream.readline(64 * 1024)
+            if not line:
+                break
+            size += len(line)
+        yield TooLong(size)
+
+
+def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, jobs: int = 1,
+                  max_bytes: int = limits.MAX_REQUEST_BYTES) -> Tally:
+    """Decide every line of `stream` (bytes) and write the decisions to `out`."""
+    lines = read_lines(stream, max_bytes)
     if jobs > 1:
-        return _decide_in_workers(policy, stream, out, outputs_only, as_of, jobs)
-    rejected = 0
-    for number, raw in enumerate(stream, 1):
-        text, failed = decide_line(policy, number, raw, outputs_only, as_of)
-        rejected += failed
+        return _decide_in_workers(policy, lines, out, outputs_only, as_of, jobs, max_bytes)
+    tally = Tally()
+    for number, raw in enumerate(lines, 1):
+        text, counted = decide_line(policy, number, raw, outputs_only, as_of, max_bytes)
+        tally.add(counted)
         out.write(text + "\n")
-    return rejected
+    return tally
 
 
 # ---- Several processes --------------------------------------------------------------------------
@@ -72,18 +130,18 @@ def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, j
 _worker_policy = None  # the policy a worker decides with, inherited when the worker is forked
 
 
-def _decide_block(block: list[tuple[int, bytes]], outputs_only: bool, as_of) -> tuple[str, int]:
-    lines, rejected = [], 0
+def _decide_block(block: list, outputs_only: bool, as_of, max_bytes: int) -> tuple[str, Tally]:
+    lines, tally = [], Tally()
     for number, raw in block:
-        text, failed = decide_line(_worker_policy, number, raw, outputs_only, as_of)
+        text, counted = decide_line(_worker_policy, number, raw, outputs_only, as_of, max_bytes)
         lines.append(text + "\n")
-        rejected += failed
-    return "".join(lines), rejected
+        tally.add(counted)
+    return "".join(lines), tally
 
 
-def _blocks(stream):
+def _blocks(lines):
     block = []
-    for number, raw in enumerate(stream, 1):
+    for number, raw in enumerate(lines, 1):
         block.append((number, raw))
         if len(block) == BLOCK:
             yield block
@@ -92,29 +150,52 @@ def _blocks(stream):
         yield block
 
 
-def _decide_in_workers(policy, stream, out, outputs_only: bool, as_of, jobs: int) -> int:
+def _quiet_worker() -> None:
+    """A worker ends quietly with the process that started it, whatever it is waiting on.
+
+    Writing to a pipe no one reads any more ends it (SIGPIPE, as any Unix filter), with no
+    BrokenPipeError traceback; a worker blocked on a lock that a dead sibling held is ended by a
+    watch on its parent. Ctrl-C is left to the main process, which stops the pool."""
+    import os
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="rpl-parent-watch").start()
+
+
+def _decide_in_workers(policy, lines, out, outputs_only: bool, as_of, jobs: int, max_bytes: int) -> Tally:
     global _worker_policy
     # Forked workers share the compiled policy as it is: generated code cannot be pickled, and
     # compiling it again in each worker would cost more than deciding a block.
     _worker_policy = policy
-    rejected = 0
+    tally = Tally()
     import multiprocessing  # here: most runs decide in one process, and start faster without it
 
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
         pending: collections.deque = collections.deque()
-        for block in _blocks(stream):
-            pending.append(pool.apply_async(_decide_block, (block, outputs_only, as_of)))
+        for block in _blocks(lines):
+            pending.append(pool.apply_async(_decide_block, (block, outputs_only, as_of, max_bytes)))
             if len(pending) >= IN_FLIGHT * jobs:
-                rejected += _write(pending.popleft().get(), out)
+                tally.add(_write(pending.popleft().get(), out))
         while pending:
-            rejected += _write(pending.popleft().get(), out)
-    return rejected
+            tally.add(_write(pending.popleft().get(), out))
+    return tally
 
 
-def _write(result: tuple[str, int], out) -> int:
-    text, rejected = result
+def _write(result: tuple[str, Tally], out) -> Tally:
+    text, tally = result
     out.write(text)
-    return rejected
+    return tally
 
 
 def can_fork() -> bool:

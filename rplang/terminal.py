@@ -52,14 +52,14 @@ def progress_wanted(asked: bool | None) -> bool:
 
 
 @contextlib.contextmanager
-def progress_lines(stream: IO[str], path: str, asked: bool | None, label: str) -> Iterator[Iterator[str]]:
-    """The lines of `stream`, with a progress bar on stderr by the bytes of the file read."""
+def progress_lines(stream: IO, path: str, asked: bool | None, label: str) -> Iterator[Iterator]:
+    """The lines of `stream` (text or bytes), with a progress bar on stderr by the bytes read."""
     if not progress_wanted(asked) or path == "-":
         yield iter(stream)
         return
     with click.progressbar(length=Path(path).stat().st_size, label=label, file=sys.stderr) as bar:
-        def lines() -> Iterator[str]:
+        def lines() -> Iterator:
             for line in stream:
-                bar.update(len(line.encode("utf-8")))
+                bar.update(len(line) if isinstance(line, bytes) else len(line.encode("utf-8")))
                 yield line
         yield lines()

@@ -173,7 +173,7 @@ class _Generator:
             return f"_divide(_multiply({a}, HUNDRED), {b})"
         if lt in _DECIMAL or rt in _DECIMAL:
             return f"{_DECIMAL_OPS[e.op]}({a}, {b})"
-        return f"({a} {e.op} {b})"
+        return f"_whole({a} {e.op} {b})"
 
 
 def _safe_to_compute_early(e: ir.Expr) -> bool:
@@ -271,7 +271,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         "_add": arithmetic.add, "_subtract": arithmetic.subtract, "_multiply": arithmetic.multiply,
         "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
         "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,
-        "_rule_index": _rule_index, "_date_range": T.DateRange,
+        "_whole": arithmetic.whole, "_rule_index": _rule_index, "_date_range": T.DateRange,
         "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
     }
     exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)

@@ -10,10 +10,12 @@ from rplang.compiler.checked import CheckedOutput
 from rplang.compiler.graph import RuleGraph
 from rplang.policy_lang.errors import EvaluationError, RplError
 
+from . import arithmetic
 from .decision import Decision, Found
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
-from .request import RequestReader, load_json
+from .request import RequestReader
+from .request_text import read_request_json
 from .values import json_formatter, money_text
 
 if TYPE_CHECKING:
@@ -83,7 +85,7 @@ class CompiledPolicy:
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
         """Decide a request given as JSON text; raises RequestError for text that is not JSON,
         with the same problems as `decide` otherwise."""
-        return self.decide(load_json(text), as_of)
+        return self.decide(read_request_json(text), as_of)
 
     # Residual decisions (runtime/residual.py): facts declared `at STAGE` may be left out.
     def decide_partial(self, data: object, unknown_at: bool | set[str] = True) -> ResidualDecision:
@@ -133,7 +135,7 @@ class CompiledPolicy:
         except (RplError, ArithmeticError) as first:
             error = first
         if isinstance(error, ArithmeticError):
-            return EvaluationError(f"the policy could not compute a value: {error}")
+            return arithmetic.failure(error)
         return error
 
     def _combine(self, found: list[Found]) -> tuple[str, list[Found], list]:

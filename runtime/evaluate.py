@@ -238,7 +238,8 @@ _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operato
             "==": operator.eq, "!=": operator.ne}
 _DECIMAL = (T.MONEY, T.EXACT_MONEY, T.PERCENT)
 _DECIMAL_OPS = {"+": arithmetic.add, "-": arithmetic.subtract, "*": arithmetic.multiply, "/": arithmetic.divide}
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_ARITH = {"+": lambda a, b: arithmetic.whole(a + b), "-": lambda a, b: arithmetic.whole(a - b),
+          "*": lambda a, b: arithmetic.whole(a * b), "/": operator.truediv}
 
 
 def _remembered(node_id: int, fn: Fn) -> Fn:

@@ -12,7 +12,7 @@ from rplang.policy_lang.errors import Diagnostic, EvaluationError, PolicyError
 from .decide import CompiledPolicy
 from .decision import Decision
 from .evaluate import Env
-from .request import load_json
+from .request_text import read_request_json
 
 
 class PolicyHistory:
@@ -86,7 +86,7 @@ class PolicyHistory:
 
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
         """`decide` of a request given as JSON text."""
-        return self.decide(load_json(text), as_of)
+        return self.decide(read_request_json(text), as_of)
 
 
 def _start(version: CompiledPolicy):

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import difflib
 import heapq
-import json
 from decimal import Decimal
 
 import attrs
 
-from rplang.policy_lang.errors import RequestError
+from rplang.policy_lang.errors import RplError
 
 from .decide import CompiledPolicy
+from .request_text import read_request_json
 
 
 @attrs.frozen
@@ -74,9 +74,9 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3)
             continue
         impact.total += 1
         try:
-            data = json.loads(line)
+            data = read_request_json(line)
             old, new = before.decide(data), after.decide(data)
-        except (RequestError, ValueError):
+        except RplError:  # a request refused, or one either policy cannot decide
             impact.rejected += 1
             continue
         a, b = old.outputs_json(), new.outputs_json()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from rplang.compiler import compile_policy, compile_policy_cached
 from rplang.policy_lang.errors import PolicyError
+from rplang.policy_lang.source_text import read_policy_file
 
 from .decide import CompiledPolicy
 from .history import PolicyHistory
@@ -22,20 +23,20 @@ def load_policy_text(text: str, filename: str = "<policy>", cache: bool = False)
 def load_policy(path: str | Path, cache: bool = False) -> CompiledPolicy | PolicyHistory:
     """Load a `.rpl` file, or a folder of its versions; raises PolicyError listing every problem.
 
-    A folder holds the versions of one policy, each saying `effective YYYY-MM-DD`; they are
+    A file that cannot be read, or is not UTF-8, is a PolicyError too. A folder holds the versions of one policy, each saying `effective YYYY-MM-DD`; they are
     loaded as one PolicyHistory, which decides each request under the version in force on its
     terms date. With `cache`, see `load_policy_text`.
     """
     path = Path(path)
     if path.is_dir():
         return load_history(path, cache)
-    return load_policy_text(path.read_text(encoding="utf-8"), str(path), cache)
+    return load_policy_text(read_policy_file(path), str(path), cache)
 
 
 def load_history(folder: str | Path, cache: bool = False) -> PolicyHistory:
     """Every `.rpl` file of a folder (but `examples.rpl`), as the versions of one policy."""
     files = sorted(p for p in Path(folder).glob("*.rpl") if p.name != "examples.rpl")
-    return history_from_texts({str(f): f.read_text(encoding="utf-8") for f in files}, cache)
+    return history_from_texts({str(f): read_policy_file(f) for f in files}, cache)
 
 
 def history_from_texts(texts: dict[str, str], cache: bool = False) -> PolicyHistory:

@@ -39,13 +39,14 @@ from rplang.compiler import types as T
 from rplang.compiler.calendars import BusinessCalendar
 from rplang.compiler.checked import CheckedPolicy, CheckedRule
 from rplang.policy_lang.errors import EvaluationError, RequestError, RequestProblem
+from rplang.policy_lang.limits import MAX_COMPUTED_DIGITS
 
 from .request import PATH_KEY
 
 CENT = Decimal("0.01")
 _TRAPS = [InvalidOperation, DivisionByZero, Overflow]
-EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=_TRAPS + [Inexact])  # + - *
-ROUNDING = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=_TRAPS)  # a division, a rounding
+EXACT = Context(prec=MAX_COMPUTED_DIGITS, rounding=ROUND_HALF_EVEN, traps=_TRAPS + [Inexact])  # + - *
+ROUNDING = Context(prec=MAX_COMPUTED_DIGITS, rounding=ROUND_HALF_EVEN, traps=_TRAPS)  # a division, a rounding
 
 
 @attrs.frozen
@@ -69,6 +70,8 @@ def decide(policy: CheckedPolicy, request: dict) -> ReferenceDecision:
     """Decide a converted request by the rules above; raises RequestError or EvaluationError."""
     try:
         return _decide(policy, request)
+    except (Inexact, Overflow):
+        raise EvaluationError(f"number too large: more than {MAX_COMPUTED_DIGITS} digits") from None
     except ArithmeticError as error:
         raise EvaluationError(f"the policy could not compute a value: {error!r}") from None
 
@@ -326,12 +329,11 @@ class _Walker:
         if isinstance(a, Decimal) or isinstance(b, Decimal):  # amounts, percentages
             return {"+": EXACT.add, "-": EXACT.subtract, "*": EXACT.multiply,
                     "/": ROUNDING.divide}[op](a, b)
-        if op == "+":  # whole numbers and days
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
+        if op in ("+", "-", "*"):  # whole numbers and days, of at most MAX_COMPUTED_DIGITS digits
+            result = a + b if op == "+" else a - b if op == "-" else a * b
+            if len(str(abs(result))) > MAX_COMPUTED_DIGITS:
+                raise Overflow
+            return result
         raise ValueError(f"`/` on {left} and {right}")
 
     def business_days_after(self, day: datetime.date, count: int) -> datetime.date:

@@ -5,7 +5,6 @@ Every problem is collected with its JSON path, the value received and what was e
 from __future__ import annotations
 
 import datetime
-import json
 import math
 import re
 from decimal import Decimal
@@ -526,11 +525,3 @@ class _FastWriter:
                 emit("    raise Unusual")
         else:
             raise _NoFastPath(f"no fast reading of {type_}")
-
-
-def load_json(text: str | bytes) -> object:
-    """A request's JSON text as data; text that is not JSON is a request error, not a crash."""
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise RequestError([RequestProblem("$", f"not valid JSON: {error}")]) from None

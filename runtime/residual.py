@@ -37,15 +37,15 @@ from typing import TYPE_CHECKING
 import attrs
 
 from rplang.compiler import types as T
-from rplang.policy_lang.errors import EvaluationError
 
 from . import explain
 from .decision import Application, Decision
 from .evaluate import Env
 from .kleene import FAILURES, Kleene, KleeneEnv, Unknown, facts_of, unknown_in
-from .request import PATH_KEY, UNKNOWN, load_json
+from .request import PATH_KEY, UNKNOWN
+from .request_text import read_request_json
 from .residual_words import Words
-from .arithmetic import ZERO_CENTS, add, subtract
+from .arithmetic import ZERO_CENTS, add, failure, subtract
 from .values import json_formatter
 
 if TYPE_CHECKING:
@@ -649,7 +649,7 @@ def decide_partial(policy: CompiledPolicy, data: object, unknown_at=True) -> Res
 
 
 def decide_partial_json(policy: CompiledPolicy, text: str | bytes, unknown_at=True) -> ResidualDecision:
-    return decide_partial(policy, load_json(text), unknown_at)
+    return decide_partial(policy, read_request_json(text), unknown_at)
 
 
 def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDecision:
@@ -663,7 +663,7 @@ def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDec
     try:
         analysis = _Analysis(policy, request, facts)
     except ArithmeticError as error:
-        raise EvaluationError(f"the policy could not compute a value: {error}") from None
+        raise failure(error) from None
     result._analysis = analysis
     possible = analysis.possible
     outcomes = [o.name for o in policy.graph.outcomes if o.name in possible.outcomes]

@@ -15,10 +15,12 @@ import attrs
 from rplang.compiler.examples import CheckedExample, check_examples
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import PolicyError, RequestError, RplError
+from rplang.policy_lang.source_text import read_policy_file
 
 from . import load_policy_text
 from .decide import CompiledPolicy
 from .decision import Decision
+from .request_text import read_request_json
 from .values import json_formatter
 
 EXAMPLES_FILE = "examples.rpl"
@@ -70,14 +72,14 @@ def load_suite(path: Path, text: str | None = None, policy: CompiledPolicy | Non
 
     `text` and `examples_text`, when given, stand for the files' contents (an editor's unsaved
     buffers); `policy`, that text already compiled."""
-    text = path.read_text(encoding="utf-8") if text is None else text
+    text = read_policy_file(path) if text is None else text
     policy = load_policy_text(text, str(path)) if policy is None else policy
     own = [d for d in parse_policy(text, str(path)).declarations if isinstance(d, ast.Example)]
     examples = [(e, path.parent) for e in check_examples(own, policy.checked)]
     sibling = path.with_suffix("") / EXAMPLES_FILE
     if examples_text is not None or sibling.exists():
         if examples_text is None:
-            examples_text = sibling.read_text(encoding="utf-8")
+            examples_text = read_policy_file(sibling)
         parsed = parse_policy(examples_text, str(sibling))
         others = [d for d in parsed.declarations if isinstance(d, ast.Example)]
         strays = [d for d in parsed.declarations if not isinstance(d, ast.Example)]
@@ -102,8 +104,8 @@ def example_request(example: CheckedExample, folder: Path, root: Path | None = N
             raise RplError(f"the request {example.request_file} is outside {root}: an example reads "
                            "requests from the policy's own folder")
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+            data = read_request_json(file.read_bytes())
+        except (OSError, RequestError) as error:
             raise RplError(f"cannot read the request {file}: {error}") from None
     else:
         data = copy.deepcopy(example.request)

@@ -16,8 +16,7 @@ from starlette.responses import Response, StreamingResponse
 
 from rplang.compiler.schema import decision_schema, request_schema
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
-from rplang.runtime.request import load_json
-from rplang.stream import line_error_json, line_text
+from rplang.stream import line_error_json, line_request
 
 from . import problems
 from .describe import describe_policy, policy_summary
@@ -136,7 +135,7 @@ class Handlers:
 
     def _decide_one(self, served, options: Options, body: bytes):
         try:
-            data = load_json(line_text(body))  # the same reading as `rpl eval` and `--jsonl`
+            data = line_request(body)  # the same reading as `rpl eval` and `--jsonl`
         except RequestError as error:
             raise problems.malformed(str(error.problems[0].message), error)
         try:
@@ -191,11 +190,11 @@ class Handlers:
 
     def _decide_line(self, request_id: str, served, options: Options, number: int, raw: bytes) -> bytes:
         try:
-            text = line_text(raw)
+            data = line_request(raw)
             if options.partial:
-                decision = served.policy.decide_partial_json(text)
+                decision = served.policy.decide_partial(data)
             else:
-                decision = served.policy.decide_json(text, options.as_of)
+                decision = served.policy.decide(data, options.as_of)
             data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)
         except RplError as error:
             self.metrics.line_errors.labels(served.name).inc()

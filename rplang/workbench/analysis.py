@@ -19,7 +19,7 @@ from rplang.compiler.lint import lint_policy
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RplError
 from rplang.runtime import CompiledPolicy
 from rplang.runtime.impact import compare
-from rplang.runtime.request import load_json
+from rplang.runtime.request_text import read_request_json
 from rplang.runtime.testing import coverage, coverage_percent, failure_text, load_suite, run_suite
 
 from .folder import Folder
@@ -90,7 +90,7 @@ class Analysis:
         except PolicyError as error:
             return {"status": "policy_error", "errors": len(error.diagnostics)}
         try:
-            residual = policy.decide_partial(load_json(request_text))
+            residual = policy.decide_partial(read_request_json(request_text))
             data = residual.to_json()
             return {"status": "decided", "final": residual.final, "decision": data,
                     "explanation": residual.explain_text()}

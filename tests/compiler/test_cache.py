@@ -7,8 +7,8 @@ from tests.conftest import APUTURE, APUTURE_REQUESTS
 
 
 def _entries(folder):
-    """The cache's entries of checked policies (Lark keeps its parser there too)."""
-    return [p for p in folder.iterdir() if not p.name.startswith("grammar-")]
+    """The cache's entries of checked policies (the parse tables and the key sit beside them)."""
+    return [p for p in folder.iterdir() if p.name.startswith("checked-")]
 
 
 def test_a_cached_policy_decides_exactly_as_a_fresh_one(tmp_path, monkeypatch):

@@ -261,23 +261,29 @@ ALLOWED = {
     "exec": {"runtime/codegen.py",  # the generated rule code, from the checked AST
              "runtime/request.py"},  # the request reader's fast path, from the checked schema
     "compile": {"runtime/codegen.py", "runtime/request.py"},
-    "pickle.load": {"compiler/cache.py"},  # the user's own cache folder (see its docstring)
-    "pickle.dump": {"compiler/cache.py"},
+    # the user's cache: entries signed with the user's key, checked before anything is read, and
+    # only a checked policy's classes let out (compiler/cache.py, policy_lang/user_cache.py)
+    "pickle.Unpickler": {"compiler/cache.py"},
+    "pickle.dumps": {"compiler/cache.py"},
+    "Lark.load": {"policy_lang/parser.py"},  # Lark's parse tables (a pickle), signed in the same cache
     "subprocess.run": {"compiler/render_graph.py"},  # graphviz `dot` for `rpl graph`, DOT escaped
 }
 DANGEROUS = {"eval", "exec", "compile", "__import__", "breakpoint", "pickle.load", "pickle.loads",
-             "pickle.dump", "marshal.loads", "os.system", "os.popen", "subprocess.run",
+             "pickle.dump", "pickle.dumps", "pickle.Unpickler", "Lark.load", "marshal.loads", "os.system", "os.popen", "subprocess.run",
              "subprocess.Popen", "subprocess.call", "subprocess.check_output", "importlib.import_module",
              "socket.socket", "urllib.request.urlopen", "shelve.open", "ctypes.CDLL"}
 
 
 def _calls(path: Path):
+    """Calls of dangerous functions, and classes built on them (an Unpickler's subclass loads)."""
     tree = pyast.parse(path.read_text(encoding="utf-8"))
     for node in pyast.walk(tree):
         if isinstance(node, pyast.Call):
             name = pyast.unparse(node.func)
             if name in DANGEROUS:
                 yield name
+        elif isinstance(node, pyast.ClassDef):
+            yield from (base for base in map(pyast.unparse, node.bases) if base in DANGEROUS)
 
 
 def test_only_codegen_runs_code_and_nothing_reaches_outside():

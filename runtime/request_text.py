@@ -1,0 +1,117 @@
+"""The one reader of a request's JSON text: the API (`decide_json`), `rpl eval`, `rpl eval --jsonl`,
+`rpl diff` and the policy tests all read requests here, so the same bytes give the same request,
+or the same error, wherever they are read.
+
+- bytes must be UTF-8 (strictly: not the encoded surrogates `json.loads(bytes)` would take);
+- a leading byte order mark is ignored (RFC 8259 allows it), in bytes and in text alike;
+- a key given twice in one object is refused with its path: which value was meant is ambiguous;
+- a `\\uD800`-style escape that is not half of a pair is refused with its path: it is not a
+  character, and no output could print it;
+- the size of a request is capped (`limits.MAX_REQUEST_BYTES`, or the caller's cap) before it
+  is parsed.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from rplang.policy_lang import limits
+from rplang.policy_lang.errors import RequestError, RequestProblem
+
+_BOM = "\ufeff"
+# a surrogate written as an escape: the only way one gets into parsed JSON text
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def read_request_json(data: str | bytes, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
+    """A request's JSON text (or its UTF-8 bytes) as data; anything else is a RequestError."""
+    size = len(data) if isinstance(data, bytes) or data.isascii() else len(data.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise _error("$", f"the request is {size:,} bytes; the limit is {max_bytes:,} bytes")
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _error("$", f"not valid UTF-8: {error.reason} at byte {error.start}") from None
+    else:
+        text = data
+    if text.startswith(_BOM):
+        text = text[1:]
+    duplicated: list[int] = []
+
+    def pairs(items: list) -> dict:
+        value = dict(items)
+        if len(value) != len(items):
+            value = _Duplicated(value)
+            value.twice = _twice(items)
+            duplicated.append(1)
+        return value
+
+    try:
+        value = json.loads(text, object_pairs_hook=pairs)
+    except RecursionError:
+        raise _error("$", "not valid JSON: nested too deeply") from None
+    except ValueError as error:
+        raise _error("$", f"not valid JSON: {error}") from None
+    if duplicated or ("\\u" in text and _SURROGATE_ESCAPE.search(text)):
+        problems = _problems(value)
+        if problems:
+            raise RequestError(problems[:limits.MAX_PROBLEMS])
+    return value
+
+
+class _Duplicated(dict):
+    """An object in which a key was given twice (`twice`: those keys, in order)."""
+
+    twice: list
+
+
+def _twice(items: list) -> list:
+    seen, twice = set(), []
+    for key, _ in items:
+        if key in seen and key not in twice:
+            twice.append(key)
+        seen.add(key)
+    return twice
+
+
+def _problems(value: object) -> list[RequestProblem]:
+    """Every key given twice and every lone surrogate, with its path (an explicit stack: the
+    value may be nested as deep as the JSON parser allows)."""
+    problems = []
+    stack = [("$", value)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key in getattr(node, "twice", ()):
+                problems.append(RequestProblem(path, f"the key `{_shown(key)}` is given twice"))
+            children = []
+            for key, child in node.items():
+                found = _SURROGATE.search(key)
+                if found:
+                    problems.append(RequestProblem(
+                        path, f"a lone surrogate `{_escaped(found.group())}` in a key: not a Unicode character"))
+                children.append((f"{path}.{_shown(key)}", child))
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(reversed([(f"{path}[{i}]", child) for i, child in enumerate(node)]))
+        elif isinstance(node, str):
+            found = _SURROGATE.search(node)
+            if found:
+                problems.append(RequestProblem(
+                    path, f"a lone surrogate `{_escaped(found.group())}`: not a Unicode character"))
+    return problems
+
+
+def _escaped(character: str) -> str:
+    return f"\\u{ord(character):04x}"
+
+
+def _shown(key: str) -> str:
+    """A key as it can be printed: a lone surrogate as its escape."""
+    return _SURROGATE.sub(lambda m: _escaped(m.group()), key)
+
+
+def _error(path: str, message: str) -> RequestError:
+    return RequestError([RequestProblem(path, message)])

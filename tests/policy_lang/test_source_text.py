@@ -1,0 +1,124 @@
+"""One reader of policy text for the CLI, the API and every tool (issue 15: 5, 6, 7, 8)."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from rplang.policy_lang import limits, parse_policy
+from rplang.policy_lang.errors import PolicyError
+from rplang.runtime import load_policy, load_policy_text
+from tests.cli.conftest import run, run_process
+from tests.conftest import APUTURE
+
+OUTCOMES = 'outcomes:\n  refuse "R"\n  approve "A"\noutput outcome\n'
+HIDDEN = (OUTCOMES + "request:\n  n: integer\n"
+          "rule r:\n  when n > 1  # see ticket 12\r and false\n  then refuse\n")
+
+
+def _codes(text: str) -> list[tuple[str, int, int]]:
+    with pytest.raises(PolicyError) as caught:
+        load_policy_text(text, "p.rpl")
+    return [(d.code, d.span.line, d.span.column) for d in caught.value.diagnostics]
+
+
+def test_a_lone_carriage_return_is_refused_with_its_place():
+    assert _codes(HIDDEN) == [("RPL008", 8, 30)]
+
+
+def test_the_file_reader_and_the_api_agree_on_a_lone_carriage_return(tmp_path):
+    path = tmp_path / "hidden.rpl"
+    path.write_bytes(HIDDEN.encode())
+    request = tmp_path / "r.json"
+    request.write_text('{"n": 5}')
+    for args in (("eval", path, request), ("check", path), ("fmt", "--check", path)):
+        result = run(*args)
+        assert result.code == 1 and "RPL008" in result.err and "8:30" in result.err, (args, result)
+    with pytest.raises(PolicyError):
+        load_policy(path)
+
+
+def test_fmt_on_a_lone_carriage_return_has_no_traceback(tmp_path):
+    path = tmp_path / "hidden.rpl"
+    path.write_bytes(HIDDEN.encode())
+    result = run_process("fmt", path)
+    assert result.code == 1 and "Traceback" not in result.err and "RPL008" in result.err
+
+
+def test_windows_line_ends_are_lines():
+    policy = load_policy_text(HIDDEN.replace("\r", "\n").replace("\n", "\r\n"), "crlf.rpl")
+    assert policy.decide({"n": 5}).outcome == "approve"  # `and false` is code on its own line
+
+
+@pytest.mark.parametrize("number", ["1\u09ea days", "\U0001d7cf\U0001d7d3%", "\u0661\u0664 days"])
+def test_digits_of_other_scripts_are_not_numbers(number):
+    codes = _codes(OUTCOMES + f"request:\n  n: integer\nparameter p = {number}\n")
+    assert codes and all(code.startswith("RPL00") for code, _, _ in codes)
+
+
+def test_ascii_digits_still_are():
+    assert parse_policy("parameter p = 14 days\nparameter q = 15%\n") is not None
+
+
+def test_a_bidi_control_outside_a_comment_is_refused():
+    assert _codes(OUTCOMES + "request:\n  n: integer\nlet x = n\u202e\n") == [("RPL008", 7, 10)]
+
+
+def test_a_huge_declaration_is_refused_before_it_is_parsed():
+    text = OUTCOMES + "request:\n  n: integer\nlet x = " + "n + \n  " * 2_000_000 + "n\n"
+    start = time.monotonic()
+    codes = _codes(text)
+    assert codes == [("RPL090", 7, 1)]
+    assert time.monotonic() - start < 20  # took 118 s and 3.8 GB before it was checked first
+
+
+def test_comments_do_not_count_towards_a_declaration():
+    comments = "".join(f"# {i:>8} of a long licence\n" for i in range(limits.MAX_DECLARATION_CHARS // 20))
+    assert load_policy_text(comments + OUTCOMES + "request:\n  n: integer\nrule r:\n  when n > 1\n"
+                            "  then refuse\n", "p.rpl").decide({"n": 2}).outcome == "refuse"
+
+
+def test_check_of_a_folder_with_a_file_that_is_not_utf8(tmp_path):
+    (tmp_path / "v1.rpl").write_bytes(b'effective 2026-01-01\nclause c: "caf\xe9"\n')
+    result = run_process("check", tmp_path)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "RPL000" in result.err and "not UTF-8" in result.err
+
+
+REQUEST = json.dumps({"n": 5})
+
+
+@pytest.fixture
+def pair(tmp_path):
+    old = tmp_path / "old.rpl"
+    old.write_text(OUTCOMES + "request:\n  n: integer\nrule r:\n  when n > 1\n  then refuse\n")
+    return old
+
+
+def test_diff_with_a_policy_that_is_not_utf8(pair, tmp_path):
+    bad = tmp_path / "bad.rpl"
+    bad.write_bytes(b'clause c: "caf\xe9"\n')
+    requests = tmp_path / "r.jsonl"
+    requests.write_text(REQUEST + "\n")
+    result = run_process("diff", pair, bad, "--requests", requests)
+    assert result.code == 1 and "Traceback" not in result.err and "not UTF-8" in result.err
+
+
+def test_diff_with_requests_missing_not_utf8_or_nested_deep(pair, tmp_path):
+    missing = run_process("diff", pair, pair, "--requests", tmp_path / "nope.jsonl")
+    assert missing.code == 64 and "Traceback" not in missing.err and "cannot read" in missing.err
+    requests = tmp_path / "r.jsonl"
+    requests.write_bytes(b"\xff\xfe\n" + b"[" * 100_000 + b"]" * 100_000 + b"\n" + REQUEST.encode() + b"\n")
+    result = run_process("diff", pair, pair, "--requests", requests, "--format", "json")
+    assert result.code == 0 and "Traceback" not in result.err, result.err
+    assert json.loads(result.out)["requests"] == 3 and json.loads(result.out)["rejected"] == 2
+
+
+def test_git_revisions_are_never_options(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    requests = tmp_path / "r.jsonl"
+    requests.write_text(REQUEST + "\n")
+    result = run("diff", "git:--output=x:y", APUTURE, "--requests", requests)
+    assert result.code == 64 and "revision" in result.err
+    assert list(tmp_path.iterdir()) == [requests]

@@ -1,0 +1,84 @@
+"""One reader of a request's JSON text for the API and the CLI (issue 15, 11): the same bytes
+give the same request, or the same error, wherever they are read."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rplang.policy_lang.errors import RequestError
+from rplang.runtime.request_text import read_request_json
+from tests.cli.conftest import run
+from tests.conftest import APUTURE, APUTURE_REQUESTS
+
+EXAMPLE = (APUTURE_REQUESTS / "00-semantics-example.json").read_bytes()
+
+
+def _problems(data) -> list[tuple[str, str]]:
+    with pytest.raises(RequestError) as caught:
+        read_request_json(data)
+    return [(p.path, p.message) for p in caught.value.problems]
+
+
+def test_a_leading_byte_order_mark_is_ignored_in_bytes_and_in_text():
+    assert read_request_json(b"\xef\xbb\xbf{\"a\": 1}") == {"a": 1}
+    assert read_request_json("\ufeff{\"a\": 1}") == {"a": 1}
+
+
+def test_encoded_surrogates_are_not_utf8():
+    ((path, message),) = _problems(b'{"a": "\xed\xa0\x80"}')  # CESU-8: json.loads(bytes) takes it
+    assert path == "$" and message.startswith("not valid UTF-8") and "byte 7" in message
+
+
+def test_other_encodings_are_not_utf8():
+    ((path, message),) = _problems('{"a": "b"}'.encode("utf-16"))
+    assert message.startswith("not valid UTF-8")
+
+
+def test_a_duplicated_key_is_refused_with_its_path():
+    assert _problems(b'{"a": 1, "b": {"c": [1, {"d": 1, "d": 2}]}, "a": 3}') == [
+        ("$", "the key `a` is given twice"),
+        ("$.b.c[1]", "the key `d` is given twice"),
+    ]
+
+
+def test_a_lone_surrogate_escape_is_refused_with_its_path():
+    assert _problems('{"items": [{"sku": "A\\ud800"}]}') == [
+        ("$.items[0].sku", "a lone surrogate `\\ud800`: not a Unicode character")]
+    assert _problems('{"\\udc00": 1}') == [("$", "a lone surrogate `\\udc00` in a key: not a Unicode character")]
+    assert read_request_json('{"a": "\\ud83d\\ude00"}') == {"a": "\U0001F600"}
+
+
+def test_the_size_of_a_request_is_capped():
+    with pytest.raises(RequestError) as caught:
+        read_request_json(b'{"a": "' + b"x" * 100 + b'"}', max_bytes=50)
+    assert caught.value.problems[0].message == "the request is 109 bytes; the limit is 50 bytes"
+
+
+def test_deep_nesting_is_a_request_error():
+    ((path, message),) = _problems(b"[" * 100_000 + b"]" * 100_000)
+    assert path == "$" and "nested" in message
+
+
+INPUTS = [
+    b"\xef\xbb\xbf" + EXAMPLE,
+    EXAMPLE.replace(b'"kind"', b'"kind": "return", "kind"', 1),
+    EXAMPLE.replace(b'"LS-600D-PRO"', b'"LS-600D-PRO\xed\xa0\x80"', 1),
+    EXAMPLE.replace(b'"LS-600D-PRO"', b'"LS-600D-PRO\\udfff"', 1),
+    EXAMPLE.replace(b'"LS-600D-PRO"', b'"LS-600D-PRO\xff"', 1),
+    EXAMPLE,
+]
+
+
+@pytest.mark.parametrize("data", INPUTS, ids=range(len(INPUTS)))
+def test_the_api_and_the_cli_read_the_same_bytes_alike(data, aputure):
+    try:
+        expected = {"outputs": aputure.decide_json(data).outputs_json()}
+    except RequestError as error:
+        expected = {"error": error.to_json()}
+    line = b" ".join(data.splitlines())
+    result = run("eval", APUTURE, "--jsonl", "-", "--outputs-only", input=line + b"\n")
+    (got,) = [json.loads(x) for x in result.out.splitlines()]
+    if "error" in got:
+        del got["error"]["line"]
+    assert got == expected
