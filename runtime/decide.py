@@ -15,6 +15,7 @@ from rplang.policy_lang.errors import EvaluationError, RplError
 from . import explain
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
+from .items import ItemCombiner
 from .request import RequestReader, load_json
 from .values import json_formatter, money_text
 
@@ -36,14 +37,15 @@ class Decision:
     """The decision on one request: its outputs, and the rules that determined them."""
 
     __slots__ = ("outcome", "outputs", "_applied", "_overridden", "policy", "env", "_applications",
-                 "version_note")
+                 "version_note", "items")
 
     def __init__(self, outcome: str, outputs: dict, applied: list[Found],
-                 overridden: list[tuple[Found, str]], policy: "CompiledPolicy", env: Env):
+                 overridden: list[tuple[Found, str]], policy: "CompiledPolicy", env: Env, items=None):
         self.outcome, self.outputs, self.policy, self.env = outcome, outputs, policy, env
         self._applied, self._overridden = applied, overridden
         self._applications = None
         self.version_note = None  # set by a PolicyHistory: which version decided, and why
+        self.items = items  # per-item outcomes (runtime/items.py): each item's ItemDecision, else None
 
     @property
     def applied(self) -> tuple[Application, ...]:
@@ -74,6 +76,8 @@ class Decision:
         """`{"outputs": ..., "explanation": [...], "computation": ...}` with stable keys and formats."""
         data = {"outputs": self.outputs_json(), "explanation": self.explanation(),
                 "computation": self.computation()}
+        if self.items is not None:
+            data["items"] = explain.items_json(self)
         if self.policy.has_dated_terms:
             data["terms"] = explain.terms(self)
         return data
@@ -119,6 +123,7 @@ class CompiledPolicy:
         self.labels = _labels(self.checked)
         self.has_dated_terms = self.checked.terms is not None or self.checked.effective is not None
         self.explanation_plans: dict = {}  # rule name -> how it explains itself, made on first use
+        self.item_combiner = ItemCombiner(self) if graph.items_source is not None else None
 
     @property
     def name(self) -> str:
@@ -160,8 +165,19 @@ class CompiledPolicy:
             found = self._find_applying(request, env)
         except (RplError, ArithmeticError) as error:
             raise self._first_failure(request, as_of, error) from None
+        if self.item_combiner is not None:
+            return self._decide_items(found, env)
         outcome, applied, overridden = self.combine(found)
         return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env)
+
+    def _decide_items(self, found: list[Found], env: Env) -> Decision:
+        """Outcomes decided item by item (docs/per-item.md)."""
+        try:
+            elements = self.item_combiner.elements(env)
+        except (RplError, ArithmeticError) as error:
+            raise self._first_failure(env.request, env.as_of, error) from None
+        outcome, applied, overridden, items = self.item_combiner.combine(found, elements)
+        return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env, items)
 
     def _first_failure(self, request: dict, as_of, error: Exception) -> RplError:
         """Why a request cannot be decided: the failure of the first rule, in the order of the
