@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 
 from .arithmetic import ZERO_CENTS, add, subtract
+from .request import PATH_KEY
 
 
 @attrs.frozen
@@ -112,3 +113,27 @@ class ItemCombiner:
                 if adds:
                     totals[output] = (add if sign > 0 else subtract)(totals[output], amounts[position])
         return totals
+
+
+class ItemOutcomesSeen:
+    """For a residual decision (runtime/residual.py): the outcomes each item gets across the
+    scenarios that can happen, in the order first seen."""
+
+    def __init__(self, elements: list):
+        self.elements = elements
+        self.outcomes: list[list[str]] = [[] for _ in elements]
+
+    def add(self, items: list[ItemDecision]) -> None:
+        for seen, item in zip(self.outcomes, items):
+            if item.outcome not in seen:
+                seen.append(item.outcome)
+
+    def every_outcome(self, names: list[str]) -> None:
+        """Too many scenarios to look at each: every item may get any outcome."""
+        self.outcomes = [list(names) for _ in self.elements]
+
+    def to_json(self, name_of, rank: dict[str, int]) -> list[dict]:
+        return [{"element": element.get(PATH_KEY), "name": name_of(element),
+                 "outcome": seen[0] if len(seen) == 1 else None,
+                 "possible_outcomes": sorted(seen, key=rank.__getitem__)}
+                for element, seen in zip(self.elements, self.outcomes)]
