@@ -102,3 +102,27 @@ def test_with_past_the_end_of_a_list_says_how_to_add(tmp_path):
     [result] = run_suite(load_suite(path))
     assert result.error == ("`with items[5]`: the request has no such place; the list has 2 elements: "
                             "`[2]` adds one at its end")
+
+
+def test_diff_shows_each_item_whose_outcome_changes(tmp_path):
+    old = tmp_path / "old.rpl"
+    new = tmp_path / "new.rpl"
+    old.write_text(MIXED.read_text())
+    new.write_text(MIXED.read_text().replace("when item.category in exchange_only_categories and item.opened",
+                                             "when item.category is software and item.opened"))
+    corpus = tmp_path / "corpus.jsonl"
+    requests = sorted((POLICIES / "mixed_store" / "requests").glob("0*.json"))
+    corpus.write_text("".join(json.dumps(json.loads(p.read_text())) + "\n" for p in requests))
+    text = run("diff", str(old), str(new), "--requests", str(corpus))
+    assert text.code == 0, text.both
+    assert "item outcome changes:\n  exchange_only -> approve: 2" in text.out
+    assert "  item GAME-STARFALL ($.items[1]): exchange_only -> approve, refund 0.00 -> 59.99" in text.out
+    data = json.loads(run("diff", str(old), str(new), "--requests", str(corpus), "--format", "json").out)
+    assert data["item_outcomes"] == [{"from": "exchange_only", "to": "approve", "count": 2}]
+    assert data["examples"][0]["items"] == [{
+        "element": "$.items[1]", "name": "GAME-STARFALL", "outcome_before": "exchange_only",
+        "outcome_after": "approve", "totals_before": {"refund": "0.00", "restocking_fee": "0.00", "label_fee": "0.00"},
+        "totals_after": {"refund": "59.99", "restocking_fee": "0.00", "label_fee": "0.00"}}]
+    markdown = run("diff", str(old), str(new), "--requests", str(corpus), "--format", "markdown").out
+    assert "| exchange_only | approve | 2 |" in markdown
+    assert "- item GAME-STARFALL ($.items[1]): exchange_only -> approve, refund 0.00 -> 59.99" in markdown
