@@ -41,6 +41,7 @@ def lint_policy(checked: CheckedPolicy) -> list[Diagnostic]:
     found += _unused(checked)
     found += _uncited(checked)
     found += _suspicious_parameters(checked)
+    found += _outcome_for_every_item(checked)
     logic = _Logic(checked)
     found += _dead_rules(checked, logic)
     found += _conflicts(checked, logic)
@@ -56,6 +57,8 @@ def _warning(code: str, message: str, span: Span | None, hint: str | None) -> Di
 def _expressions(checked: CheckedPolicy):
     if checked.terms is not None:
         yield checked.terms
+    if checked.items is not None:  # the list outcomes are decided for
+        yield checked.items.source
     yield from checked.values.values()
     for rule in checked.rules:
         yield from _rule_expressions(rule)
@@ -172,6 +175,25 @@ def _uncited(checked: CheckedPolicy) -> list[Diagnostic]:
     return [_warning("RPL110", f"the rule `{r.name}` cites no clause", name_span(r.span, r.name),
                      f"say which clause of the published policy it implements, like `cites {example}`")
             for r in checked.rules if r.clause is None and r.clause_text is None]
+
+
+def _outcome_for_every_item(checked: CheckedPolicy) -> list[Diagnostic]:
+    """Outcomes per item (docs/per-item.md): a rule for each element of another list gives its
+    outcome to every item, which is seldom what it means."""
+    items = checked.items
+    if items is None:
+        return []
+    listed = _source_text(items.source)
+    return [_warning("RPL122", f"the rule `{r.name}` runs for each element of `{_source_text(r.source)}`, not of "
+                     f"`{listed}` whose outcomes are decided one by one: its outcome `{r.outcome}` goes to "
+                     "every item", name_span(r.span, r.name),
+                     f"write `rule {r.name} for each {items.var} in {listed}:` to give it to its item only")
+            for r in checked.rules if r.var is not None and not r.per_item and r.outcome is not None]
+
+
+def _source_text(expr: ir.Expr) -> str:
+    span = expr.span
+    return span.source.text[span.start:span.end] if span is not None else "the list"
 
 
 def _suspicious_parameters(checked: CheckedPolicy) -> list[Diagnostic]:
