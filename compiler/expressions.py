@@ -336,6 +336,9 @@ class ExpressionChecker:
                            _enum_hint(m, element))
         return ir.Const(frozenset(e.members), T.SetType(element))
 
+    def _TextSet(self, e: ast.TextSet, expected):
+        return ir.Const(frozenset(e.members), T.SetType(T.TEXT))
+
     def _Negate(self, e: ast.Negate, expected):
         operand = self.expr(e.operand, expected)
         if operand.type not in _NUMBERS and not broken(operand):

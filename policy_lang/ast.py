@@ -48,6 +48,13 @@ class EnumSet:
 
 
 @attrs.frozen
+class TextSet:
+    """`{"AL", "OH"}`: a set of texts."""
+    members: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Negate:
     """`-x`."""
     operand: "Expr"
@@ -166,7 +173,7 @@ class DateRange:
     span: Span | None = _span()
 
 
-Expr = (Name | Field | Literal | EnumSet | Negate | Arith | Compare | Test | Membership | Logic
+Expr = (Name | Field | Literal | EnumSet | TextSet | Negate | Arith | Compare | Test | Membership | Logic
         | Not | IfThenElse | Each | Aggregate | Quantifier | Call | DaysBetween | DateRange)
 
 

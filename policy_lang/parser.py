@@ -730,6 +730,9 @@ class _AstBuilder:
     def set_literal(self, meta, c):
         return ast.EnumSet(tuple(str(t) for t in c), span=self._span(meta))
 
+    def text_set_literal(self, meta, c):
+        return ast.TextSet(tuple(self._text(t) for t in c), span=self._span(meta))
+
     def call(self, meta, c):
         return ast.Call(str(c[0]), tuple(c[1:]), span=self._span(meta))
 

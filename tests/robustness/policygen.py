@@ -451,7 +451,10 @@ class PolicyGen:
             if options:
                 return f"({c.choice(options).text} {c.choice(('is', 'is not'))} {self.expr(t, d)})"
             return self.expr(BOOLEAN, d)
-        if k == 11:  # a text in a list of texts
+        if k == 11:  # a text in a list of texts, or in a set of texts
+            if c.chance(0.5):
+                texts = sorted({rpl_string(self.text_value()) for _ in range(c.between(1, 3))})
+                return f"({self.expr(TEXT, d)} {c.choice(('in', 'not in'))} {{{', '.join(texts)}}})"
             return f"({self.expr(TEXT, d)} {c.choice(('in', 'not in'))} {self.expr(list_of(TEXT), d)})"
         return self.leaf(BOOLEAN, d)
 
