@@ -110,6 +110,8 @@ class _Checker(ExpressionChecker):
             self.request = self._fields(requests[0].fields)
 
         names_in_use = set(self.request)
+        self.element_names = frozenset(d.for_each.variable for d in decls
+                                       if isinstance(d, (ast.Rule, ast.OutcomesDecl)) and d.for_each is not None)
         for d in decls:
             if isinstance(d, ast.Parameter) and unique("name", d.name, d.span):
                 self._parameter(d)

@@ -42,6 +42,7 @@ def lint_policy(checked: CheckedPolicy) -> list[Diagnostic]:
     found += _uncited(checked)
     found += _suspicious_parameters(checked)
     found += _outcome_for_every_item(checked)
+    found += _terms_without_dates(checked)
     logic = _Logic(checked)
     found += _dead_rules(checked, logic)
     found += _conflicts(checked, logic)
@@ -175,6 +176,16 @@ def _uncited(checked: CheckedPolicy) -> list[Diagnostic]:
     return [_warning("RPL110", f"the rule `{r.name}` cites no clause", name_span(r.span, r.name),
                      f"say which clause of the published policy it implements, like `cites {example}`")
             for r in checked.rules if r.clause is None and r.clause_text is None]
+
+
+def _terms_without_dates(checked: CheckedPolicy) -> list[Diagnostic]:
+    """`terms by` chooses values by date and versions: with neither, it chooses nothing."""
+    if checked.terms is None or checked.effective is not None \
+            or any(isinstance(p, ir.DatedParam) for p in checked.parameters.values()):
+        return []
+    return [_warning("RPL104", "`terms by` chooses nothing: no parameter has values by date",
+                     checked.terms.span, "give a parameter values by date, like `30 days from 2026-11-15 "
+                     "until 2026-12-31`, or remove `terms by`")]
 
 
 def _outcome_for_every_item(checked: CheckedPolicy) -> list[Diagnostic]:

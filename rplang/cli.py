@@ -88,7 +88,10 @@ def check(policies, fmt, strict):
         except (OSError, UnicodeDecodeError) as error:
             diagnostics.append(Diagnostic("RPL000", f"cannot read `{path}`: {getattr(error, 'strerror', None) or error}"))
             continue
-        diagnostics.extend(check_policy_text(text, path))
+        found = check_policy_text(text, path)
+        if not any(d.severity == "error" for d in found):
+            found += _example_problems(Path(path))
+        diagnostics.extend(found)
     if strict:
         diagnostics = [attrs.evolve(d, severity="error") for d in diagnostics]
     errors = sum(d.severity == "error" for d in diagnostics)
@@ -108,6 +111,16 @@ def check(policies, fmt, strict):
             checked = f"{len(policies)} polic{'y' if len(policies) == 1 else 'ies'} checked"
             click.echo(f"ok: {checked}" + (f", {_count(len(diagnostics), 'warning')}" if diagnostics else ""))
     sys.exit(EXIT_POLICY if errors else EXIT_OK)
+
+
+def _example_problems(path: Path) -> list[Diagnostic]:
+    """The policy's examples (its own, and its examples file) are checked like the rest of it."""
+    from rplang.runtime.testing import load_suite, missing_requests
+
+    try:
+        return missing_requests(load_suite(path))
+    except PolicyError as error:
+        return list(error.diagnostics)
 
 
 def _check_versions(folder: str) -> list[Diagnostic]:
@@ -183,7 +196,7 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs):
             decision = compiled.decide_partial_json(_read_request_text(request))
         else:
             decision = compiled.decide_json(_read_request_text(request), as_of)
-        data = decision.to_json()
+        data = {"outputs": decision.outputs_json()} if outputs_only else decision.to_json()
     except RplError as error:
         click.echo(json.dumps({"error": error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
         click.echo(_error_text(error), err=True)

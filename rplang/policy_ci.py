@@ -11,7 +11,7 @@ import click
 from rplang.policy_lang.errors import PolicyError
 
 # Exit codes, as in rplang.cli (not imported from there: rplang.cli imports this module).
-EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 64
+EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
 
 
 @click.command(name="test")
@@ -106,7 +106,11 @@ def diff_command(old, new, requests_file, fmt, show):
             from .cli import _fail_policy
 
             _fail_policy(error)
-    stream = sys.stdin if requests_file == "-" else open(requests_file, encoding="utf-8")
+    try:
+        stream = sys.stdin if requests_file == "-" else open(requests_file, encoding="utf-8")
+    except OSError as error:
+        click.echo(f"{requests_file}: error: cannot read the requests: {error.strerror or error}", err=True)
+        sys.exit(EXIT_REQUEST)
     with stream:
         impact = compare(policies[0][0], policies[1][0], stream, show)
     if fmt == "json":

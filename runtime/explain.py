@@ -351,8 +351,9 @@ def _quote(text: str | None, width: int = 100) -> str:
 def explain_text(decision: "Decision") -> str:
     """The decision as a customer-service agent reads it out."""
     text = _decision_text(decision)
-    if decision.policy.has_dated_terms:
-        text += "\nTerms:\n" + "\n".join(f"  {t['sentence']}" for t in terms(decision))
+    entries = terms(decision) if decision.policy.has_dated_terms else []
+    if entries:  # `terms by` with no value by date has nothing to say (and is warned of: RPL104)
+        text += "\nTerms:\n" + "\n".join(f"  {t['sentence']}" for t in entries)
     return text
 
 

@@ -83,6 +83,16 @@ def load_suite(path: Path) -> Suite:
     return Suite(path, policy, tuple(examples))
 
 
+def missing_requests(suite: Suite) -> list:
+    """An example whose request file is not there, for `rpl check` (`rpl test` says it per example)."""
+    from rplang.policy_lang.errors import Diagnostic
+
+    return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" is not there",
+                       e.span, f"request files are found from {folder}")
+            for e, folder in suite.examples
+            if e.request_file is not None and not (folder / e.request_file).is_file()]
+
+
 def example_request(example: CheckedExample, folder: Path, root: Path | None = None) -> dict:
     """The example's request as JSON data: its file or inline object, with its changes made.
 
@@ -96,8 +106,11 @@ def example_request(example: CheckedExample, folder: Path, root: Path | None = N
                            "requests from the policy's own folder")
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise RplError(f"cannot read the request {file}: {error}") from None
+        except OSError as error:
+            raise RplError(f"cannot read the request {example.request_file}: "
+                           f"{error.strerror or error}") from None
+        except ValueError as error:
+            raise RplError(f"cannot read the request {example.request_file}: {error}") from None
     else:
         data = copy.deepcopy(example.request)
     for change in example.changes:
