@@ -809,6 +809,8 @@ class _Context:
             hint = _expected_hint(error.expected, self.lark)
             if error.token.type == "$END":
                 what = f"the {self.keyword}" if self.keyword in DECLARATION_KEYWORDS else "the declaration"
+                if self.keyword == "request" and len(self.pieces) > 1 and self.pieces[1].text == "outcome":
+                    what = "the `request outcome:` list"  # docs/per-item.md
                 if self.start == "expr":
                     what = "the value in `{...}`"
                 return Diagnostic("RPL001", f"{what} ends too early", self.token_span(), hint)
