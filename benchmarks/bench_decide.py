@@ -119,8 +119,8 @@ def against(tree: Path, count: int, repeat: int) -> None:
     if first["this"] != first["against"]:
         raise SystemExit("the two trees decide the corpus differently")
     best = {name: dict.fromkeys(TREE_ROWS, float("inf")) for name in workers}
-    for _ in range(repeat):  # turns: a busy spell of the machine falls on both alike
-        for name, w in workers.items():
+    for turn in range(repeat):  # turns, first one then the other first: a busy spell falls on both alike
+        for name, w in (list(workers.items()) if turn % 2 == 0 else list(workers.items())[::-1]):
             w.stdin.write("go\n")
             w.stdin.flush()
             for row, seconds in json.loads(w.stdout.readline()).items():
