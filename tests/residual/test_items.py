@@ -3,7 +3,10 @@ already certain, else the outcomes it may still get; completions land inside wha
 import copy
 import json
 
-from rplang.runtime import load_policy
+import pytest
+
+from rplang.policy_lang.errors import EvaluationError
+from rplang.runtime import load_policy, load_policy_text
 
 from ..conftest import POLICIES
 
@@ -57,3 +60,14 @@ def test_a_late_request_is_refused_item_by_item_whatever_is_still_unknown():
     data = result.to_json()
     assert data["residual"] is None
     assert [i["outcome"] for i in data["items"]] == ["refuse", "refuse"]
+
+
+def test_items_that_depend_on_a_fact_not_known_yet_are_an_error_in_words():
+    text = (POLICIES / "mixed_store.rpl").read_text().replace(
+        "outcomes for each item in items:", "outcomes for each item in opened_items:").replace(
+        "let last_return_day", "let opened_items = each item in items where item.opened\nlet last_return_day")
+    policy = load_policy_text(text)
+    with pytest.raises(EvaluationError) as error:
+        policy.decide_partial(_without_opened(1))
+    assert str(error.value) == ("which items are decided depends on facts not known yet ($.items[1].opened): "
+                                "give them to decide before all the facts are known")
