@@ -1,9 +1,15 @@
 """Deciding aputure: rpl against the hand-written baseline, as ratios measured in the same run.
 
     python benchmarks/bench_decide.py [--count 2000] [--repeat 5]
+    python benchmarks/bench_decide.py --against ../rpl-base [--count 2000] [--repeat 15]
 
 Every request is first decided by both and the outputs compared: a benchmark of wrong answers
 measures nothing.
+
+`--against TREE` compares this code with another checkout of the repository (say the commit
+before a change, from `git worktree add ../rpl-base BASE`): each tree decides the same requests in
+a process of its own, the two taking turns round after round, and the ratio of their best rounds
+is printed; the outputs of both must agree.
 """
 from __future__ import annotations
 
@@ -64,11 +70,82 @@ def measure(count: int, repeat: int) -> dict:
     }, repeat)
 
 
+# ---- this code against another checkout of it, in the same run ----------------------------------
+
+TREE_ROWS = ("decide from dict", "decide (validated)")
+
+
+def _import_tree(tree: Path):
+    """`rplang` from a checkout, not installed: its `rplang/` is the namespace root and its
+    `policy_lang/`, `compiler/`, `runtime/` folders are the subpackages (pyproject's package-dir)."""
+    spec = importlib.util.spec_from_file_location("rplang", tree / "rplang" / "__init__.py",
+                                                  submodule_search_locations=[str(tree / "rplang"), str(tree)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["rplang"] = module
+    spec.loader.exec_module(module)
+    from rplang.runtime import load_policy
+
+    return load_policy
+
+
+def worker(tree: Path, count: int) -> None:
+    """Decide the corpus with the code of `tree`, one timed round per `go` read on stdin."""
+    import os
+
+    os.environ["RPL_NO_CACHE"] = "1"
+    load_policy = _import_tree(tree)
+    corpus = _module("gen_corpus")
+    requests = [json.loads(line) for line in corpus.generate_lines(count, 1)]
+    policy = load_policy(ROOT / "policies" / "aputure.rpl")
+    outputs = [policy.decide(r).outputs_json() for r in requests]
+    parsed = [policy.read_request(r) for r in requests]
+    rows = {"decide from dict": (lambda r: policy.decide(r).outputs_json(), requests),
+            "decide (validated)": (lambda r: policy.decide_checked(r).outputs_json(), parsed)}
+    print(json.dumps({"outputs": outputs}), flush=True)
+    for _ in sys.stdin:
+        print(json.dumps(_best(rows, 1)), flush=True)
+
+
+def against(tree: Path, count: int, repeat: int) -> None:
+    import subprocess
+
+    here = Path(__file__).resolve()
+    workers = {}
+    for name, code in (("this", ROOT), ("against", tree.resolve())):
+        workers[name] = subprocess.Popen(
+            [sys.executable, str(here), "--worker", str(code), "--count", str(count)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    first = {name: json.loads(w.stdout.readline())["outputs"] for name, w in workers.items()}
+    if first["this"] != first["against"]:
+        raise SystemExit("the two trees decide the corpus differently")
+    best = {name: dict.fromkeys(TREE_ROWS, float("inf")) for name in workers}
+    for turn in range(repeat):  # turns, first one then the other first: a busy spell falls on both alike
+        for name, w in (list(workers.items()) if turn % 2 == 0 else list(workers.items())[::-1]):
+            w.stdin.write("go\n")
+            w.stdin.flush()
+            for row, seconds in json.loads(w.stdout.readline()).items():
+                best[name][row] = min(best[name][row], seconds)
+    for w in workers.values():
+        w.stdin.close()
+        w.wait(timeout=60)
+    print(f"aputure, {count} requests, best of {repeat} rounds each, taking turns")
+    print(f"{'measure':22} {'this µs':>9} {'against µs':>11} {'ratio':>7}")
+    for row in TREE_ROWS:
+        a, b = best["this"][row], best["against"][row]
+        print(f"{row:22} {a * 1e6:9.2f} {b * 1e6:11.2f} {a / b:6.3f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--against", type=Path, help="another checkout of the repository to compare with")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker is not None:
+        return worker(args.worker, args.count)
+    if args.against is not None:
+        return against(args.against, args.count, args.repeat)
     rows = measure(args.count, args.repeat)
     base_full = rows["baseline: parse + decide"]
     base_decide = rows["baseline: decide (parsed)"]

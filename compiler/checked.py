@@ -56,6 +56,25 @@ class CheckedRule:
     because: tuple[str | ir.Expr, ...]
     overrides: tuple[str, ...]
     span: Span | None = attrs.field(eq=False, repr=False, default=None)
+    per_item: bool = False  # runs for each item outcomes are decided for: its effects are that item's
+
+
+@attrs.frozen
+class RequestOutcome:
+    """A line of `request outcome:`; `tests` are (any|every|no, item outcomes), all must hold."""
+    name: str
+    label: str
+    tests: tuple[tuple[str, frozenset[str]], ...]
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class ItemOutcomes:
+    """Outcomes decided for each element of a list (docs/per-item.md)."""
+    var: str
+    source: ir.Expr
+    request_outcomes: tuple[RequestOutcome, ...]
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
 
 
 @attrs.frozen
@@ -100,3 +119,4 @@ class CheckedPolicy:
     terms: ir.Expr | None = None  # `terms by ...`: the date that selects dated values and versions
     effective: object = None  # `effective DATE`: the first day this version is in force
     properties: tuple[CheckedProperty, ...] = ()  # guarantees `rpl verify` proves; never decide anything
+    items: ItemOutcomes | None = None  # `outcomes for each item in ...`: decided item by item

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime
 
+import attrs
+
 from rplang.policy_lang import ast, limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError
 from rplang.policy_lang.span import Span
 
 from . import ir
 from . import types as T
-from .checked import CheckedOutput, CheckedPolicy, CheckedProperty, CheckedRule, Effect, FieldSpec, Outcome
+from .checked import (CheckedOutput, CheckedPolicy, CheckedProperty, CheckedRule, Effect, FieldSpec, ItemOutcomes,
+                      Outcome, RequestOutcome)
 from .clauses import render_clause
 from .expressions import UNKNOWN, ExpressionChecker, broken, given_in, lead_span, name_span, word_span
 
@@ -108,6 +111,8 @@ class _Checker(ExpressionChecker):
             self.request = self._fields(requests[0].fields)
 
         names_in_use = set(self.request)
+        self.element_names = frozenset(d.for_each.variable for d in decls
+                                       if isinstance(d, (ast.Rule, ast.OutcomesDecl)) and d.for_each is not None)
         for d in decls:
             if isinstance(d, ast.Parameter) and unique("name", d.name, d.span):
                 self._parameter(d)
@@ -122,7 +127,10 @@ class _Checker(ExpressionChecker):
             self._value(name)
         selector = self._terms(terms, effective)
 
-        outcomes = self._outcomes([d for d in decls if isinstance(d, ast.OutcomesDecl)])
+        outcome_decls = [d for d in decls if isinstance(d, ast.OutcomesDecl)]
+        outcomes = self._outcomes(outcome_decls)
+        items = self._item_outcomes(outcome_decls[:1], [d for d in decls if isinstance(d, ast.RequestOutcomeDecl)],
+                                    outcomes)
         outputs = self._outputs([d for d in decls if isinstance(d, ast.OutputDecl)], outcomes, unique)
         rule_decls = [d for d in decls if isinstance(d, ast.Rule)]
         for d in rule_decls:
@@ -133,6 +141,8 @@ class _Checker(ExpressionChecker):
             self.errors.extend(problems)
         rule_names = {r.name for r in rule_decls}
         rules = tuple(self._rule(d, clause_texts, outcomes, outputs, rule_names) for d in rule_decls)
+        if items is not None:
+            rules = tuple(attrs.evolve(r, per_item=True) if r.source == items.source else r for r in rules)
         self._check_outputs_set(outputs, rules)
         properties = self._properties([d for d in decls if isinstance(d, ast.Property)], clause_texts,
                                       outcomes, outputs, unique)
@@ -153,7 +163,7 @@ class _Checker(ExpressionChecker):
             outcomes=outcomes, rules=rules, outputs=tuple(outputs.values()),
             source_name=policy.span.source.name if policy.span else "",
             terms=selector, effective=effective.date if effective is not None else None,
-            properties=properties)
+            properties=properties, items=items)
 
     def _properties(self, decls: list[ast.Property], clauses, outcomes, outputs, unique):
         """Each property's condition, checked with the decision's outputs in scope."""
@@ -411,6 +421,50 @@ class _Checker(ExpressionChecker):
             seen.add(o.name)
             result.append(Outcome(o.name, o.label, rank, o.overrides_all, span=o.span))
         return tuple(result)
+
+    def _item_outcomes(self, decls: list[ast.OutcomesDecl], request_decls: list[ast.RequestOutcomeDecl],
+                       outcomes: tuple[Outcome, ...]) -> ItemOutcomes | None:
+        """`outcomes for each item in LIST` and `request outcome:` (docs/per-item.md)."""
+        for_each = decls[0].for_each if decls else None
+        for d in request_decls[1:]:
+            self.error("RPL010", "`request outcome:` is declared twice", lead_span(d.span, "request"),
+                       "keep one `request outcome:` list; its first line that holds gives the outcome")
+        if for_each is None:
+            for d in request_decls[:1]:
+                self.error("RPL045", "`request outcome:` needs outcomes decided for each item",
+                           lead_span(d.span, "request"),
+                           "write `outcomes for each item in items:` to decide each item on its own")
+            return None
+        source = self.expr(for_each.source, None)
+        element = self._element_type(source, for_each.source.span)
+        if not isinstance(element, T.RecordType) and not broken(element):
+            self.error("RPL045", f"outcomes are decided for each element of a list of records, "
+                       f"not of {source.type.describe()}", for_each.source.span,
+                       "name a list of records, like `items`")
+        item_names = {o.name for o in outcomes}
+        lines, seen = [], set()
+        for line in (request_decls[0].lines if request_decls else ()):
+            if line.name in seen:
+                self.error("RPL010", f"the request outcome `{line.name}` is listed twice",
+                           lead_span(line.span, line.name), "list each request outcome once")
+            seen.add(line.name)
+            label = next((o.label for o in outcomes if o.name == line.name), None)
+            if label is not None and label != line.label:
+                self.error("RPL045", f"the request outcome `{line.name}` is an item outcome with another heading",
+                           line.span, f"write the heading \"{label}\", or give the request outcome another name")
+            tests = []
+            for test in line.tests:
+                if test.variable != for_each.variable:
+                    self.error("RPL045", f"the items are called `{for_each.variable}`, not `{test.variable}`",
+                               word_span(test.span, test.variable),
+                               f"write `{test.quantifier} {for_each.variable} is ...`")
+                for name in test.outcomes:
+                    if name not in item_names:
+                        self.error("RPL026", f"`{name}` is not an outcome of an item", word_span(test.span, name),
+                                   self.suggest(name, item_names) or f"outcomes: {', '.join(sorted(item_names))}")
+                tests.append((test.quantifier, frozenset(test.outcomes)))
+            lines.append(RequestOutcome(line.name, line.label, tuple(tests), span=line.span))
+        return ItemOutcomes(for_each.variable, source, tuple(lines), span=for_each.span)
 
     def _outputs(self, decls, outcomes, unique) -> dict[str, CheckedOutput]:
         out: dict[str, CheckedOutput] = {}

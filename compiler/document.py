@@ -31,7 +31,26 @@ def sections(policy: CheckedPolicy) -> list[Section]:
         if rule.clause is None and rule.clause_text and rule.clause_text not in seen:
             seen.add(rule.clause_text)
             out.append(Section(f"rule-{rule.name}", _heading(rule.name), rule.clause_text))
+    if policy.items is not None:
+        out.append(Section("items", "Each item on its own", _items_text(policy)))
     return out
+
+
+def _items_text(policy: CheckedPolicy) -> str:
+    """Outcomes decided per item (docs/per-item.md), said to customers: each `request outcome`
+    line as a sentence, the outcomes by their headings."""
+    label = {o.name: o.label.lower() for o in policy.outcomes}
+    first, last = label[policy.outcomes[0].name], label[policy.outcomes[-1].name]
+    sentences = [f"Each item returned is decided on its own: one may be {last} while another is {first}."]
+    for line in policy.items.request_outcomes:
+        tests = [f"{quantifier} item is " + " or ".join(label[n] for n in sorted(names, key=list(label).index))
+                 for quantifier, names in line.tests]
+        when = " when " + " and ".join(tests) if tests else ""
+        sentences.append(f"A return is {line.label.lower()}{when}.")
+    if all(line.tests for line in policy.items.request_outcomes):
+        sentences.append("Otherwise it takes the first of these that one of its items is: "
+                         + ", ".join(label[o.name] for o in policy.outcomes) + ".")
+    return " ".join(sentences)
 
 
 def render_markdown(policy: CheckedPolicy) -> str:

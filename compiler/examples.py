@@ -23,6 +23,7 @@ class CheckedExample:
     expected: dict  # output name -> value
     expected_rules: frozenset[str] | None
     span: Span | None = attrs.field(eq=False, repr=False, default=None)
+    expected_items: dict = attrs.field(factory=dict)  # (item index, `outcome` or a total) -> value
 
 
 def check_examples(examples: list[ast.Example], policy: CheckedPolicy) -> list[CheckedExample]:
@@ -30,6 +31,8 @@ def check_examples(examples: list[ast.Example], policy: CheckedPolicy) -> list[C
     problems: list[Diagnostic] = []
     outputs = {o.name: o for o in policy.outputs}
     outcome_names = [o.name for o in policy.outcomes]
+    if policy.items is not None:  # the request's own outcomes (docs/per-item.md)
+        outcome_names += [o.name for o in policy.items.request_outcomes if o.name not in outcome_names]
     rule_names = {r.name for r in policy.rules}
     checked, seen = [], set()
     for example in examples:
@@ -37,8 +40,11 @@ def check_examples(examples: list[ast.Example], policy: CheckedPolicy) -> list[C
             problems.append(Diagnostic("RPL010", f"example \"{example.name}\" is declared twice", example.span,
                                        "give each example its own name"))
         seen.add(example.name)
-        expected = {}
+        expected, expected_items = {}, {}
         for e in example.expect_outputs:
+            if e.item is not None:
+                _expect_item(e, policy, outputs, expected_items, problems)
+                continue
             output = outputs.get(e.output)
             if output is None:
                 problems.append(Diagnostic("RPL025", f"there is no output `{e.output}`", e.span,
@@ -61,10 +67,35 @@ def check_examples(examples: list[ast.Example], policy: CheckedPolicy) -> list[C
                                                did_you_mean(name, rule_names)))
             rules = frozenset(example.expect_rules)
         checked.append(CheckedExample(example.name, example.request_file, example.request, example.changes,
-                                      expected, rules, span=example.span))
+                                      expected, rules, span=example.span, expected_items=expected_items))
     if problems:
         raise PolicyError(problems)
     return checked
+
+
+def _expect_item(e: ast.ExpectOutput, policy: CheckedPolicy, outputs: dict, expected: dict,
+                 problems: list[Diagnostic]) -> None:
+    """`expect items[1].outcome = exchange_only`, `expect items[1].refund = 0.00`."""
+    where = f"items[{e.item}].{e.output}"
+    if policy.items is None:
+        problems.append(Diagnostic("RPL045", f"`{where}`: the policy's outcomes are not decided for each item",
+                                   e.span, "expect outputs of the request, like `expect outcome = ...`"))
+        return
+    totals = [o.name for o in policy.outputs if o.kind == "total"]
+    if e.output != "outcome" and e.output not in totals:
+        problems.append(Diagnostic("RPL025", f"an item has no `{e.output}`", e.span,
+                                   did_you_mean(e.output, ["outcome"] + totals)
+                                   or f"an item has: {', '.join(['outcome'] + totals)}"))
+        return
+    if (e.item, e.output) in expected:
+        problems.append(Diagnostic("RPL011", f"`{where}` is expected twice", e.span, None))
+        return
+    type_ = None if e.output == "outcome" else T.MONEY
+    value, problem = _constant(e.value, type_, [o.name for o in policy.outcomes])
+    if problem:
+        problems.append(Diagnostic("RPL030", problem[0], e.value.span, problem[1]))
+    else:
+        expected[(e.item, e.output)] = value
 
 
 def _constant(e: ast.Expr, type_: T.Type | None, outcomes: list[str]):

@@ -107,6 +107,8 @@ class ExpressionChecker:
     """Checks expressions; the declaration checker provides `error`, the names in scope, and the
     declarations they resolve to."""
 
+    element_names: frozenset = frozenset()  # the names rules give their elements (`for each item`)
+
     def suggest(self, word: str, candidates) -> str | None:
         """`did you mean`, while the problems found still fit in one report: comparing every
         name with every other would make a file full of mistakes take minutes."""
@@ -208,6 +210,13 @@ class ExpressionChecker:
     def _unknown_name(self, e: ast.Name, expected) -> None:
         """Say what the name could have been: a value, a field, an enum value, a keyword."""
         name = e.name
+        plural = self.request.get(name + "s")
+        if self.checking and (name in self.element_names or plural is not None
+                              and isinstance(_strip_optional(plural.type), T.ListType)):  # a `let` reading an element
+            self.error("RPL020", f"a `let` cannot see `{name}`: `{name}` is the element a rule looks at", e.span,
+                       f"compute it in the rule that runs `for each {name} in ...`, or for every element, "
+                       f"like `... for each {name} in {name}s`")
+            return
         enum = expected
         while isinstance(enum, (T.OptionalType, T.SetType, T.ListType)):
             enum = enum.inner if isinstance(enum, T.OptionalType) else enum.element
@@ -337,6 +346,9 @@ class ExpressionChecker:
                 self.error("RPL022", f"`{m}` is not a {element.name} value", word_span(e.span, m),
                            _enum_hint(m, element))
         return ir.Const(frozenset(e.members), T.SetType(element))
+
+    def _TextSet(self, e: ast.TextSet, expected):
+        return ir.Const(frozenset(e.members), T.SetType(T.TEXT))
 
     def _Negate(self, e: ast.Negate, expected):
         operand = self.expr(e.operand, expected)
@@ -490,6 +502,11 @@ class ExpressionChecker:
             hint = "compare a date with a date, like `request_date > order.delivery_date + 14 days`"
         elif isinstance(lt, T.EnumType) and rt is T.TEXT:
             hint = f"write the value without quotes; the {lt.name} values are {', '.join(lt.members)}"
+        elif T.INTEGER in pair and pair & {T.DAYS, T.BUSINESS_DAYS}:
+            days = e.right if rt in (T.DAYS, T.BUSINESS_DAYS) else e.left
+            count = days.value if isinstance(days, ast.Literal) else "15"
+            hint = (f"a count of days (`days from ... to ...`) is a whole number: compare it with `{count}`, "
+                    f"or compare dates, like `request_date > order.delivery_date + {count} days`")
         elif T.BOOLEAN in pair:
             hint = "a yes/no fact is a condition on its own: write `item.opened` or `not item.opened`"
         elif T.DATE in pair:

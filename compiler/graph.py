@@ -41,6 +41,7 @@ class RuleGraph:
     rules: tuple[RuleNode, ...]
     outcomes: tuple[Outcome, ...]
     outputs: tuple[CheckedOutput, ...]
+    items_source: int | None = None  # the list outcomes are decided for (docs/per-item.md)
 
 
 def lower(policy: CheckedPolicy) -> RuleGraph:
@@ -50,6 +51,7 @@ def lower(policy: CheckedPolicy) -> RuleGraph:
         builder.add(policy.terms)
     for name, expr in policy.values.items():
         builder.values[name] = builder.add(expr, kind="value", name=name)
+    items_source = builder.add(policy.items.source) if policy.items is not None else None
     rules = []
     for rule in policy.rules:
         source = builder.add(rule.source) if rule.source is not None else None
@@ -61,7 +63,7 @@ def lower(policy: CheckedPolicy) -> RuleGraph:
         rules.append(RuleNode(rule, condition, source, effect_values))
     nodes = builder.finish()
     return RuleGraph(policy, nodes, builder.ids, builder.values, tuple(rules), policy.outcomes,
-                     policy.outputs)
+                     policy.outputs, items_source)
 
 
 class _GraphBuilder:

@@ -36,7 +36,13 @@ def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]
         graph = compile_policy(text, filename)
     except PolicyError as error:
         return list(error.diagnostics)
-    found = lint_policy(graph.policy) + comment_warnings(Source(filename, text))
+    return static_warnings(graph.policy, text, filename)
+
+
+def static_warnings(checked: CheckedPolicy, text: str, filename: str) -> list[Diagnostic]:
+    """The warnings about a policy that compiles, and about its text (bidi controls in comments),
+    in the order of the file."""
+    found = lint_policy(checked) + comment_warnings(Source(filename, text))
     return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
 
 
@@ -46,6 +52,8 @@ def lint_policy(checked: CheckedPolicy) -> list[Diagnostic]:
     found += _unused(checked)
     found += _uncited(checked)
     found += _suspicious_parameters(checked)
+    found += _outcome_for_every_item(checked)
+    found += _terms_without_dates(checked)
     logic = _Logic(checked)
     found += _dead_rules(checked, logic)
     return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
@@ -60,6 +68,8 @@ def _warning(code: str, message: str, span: Span | None, hint: str | None) -> Di
 def _expressions(checked: CheckedPolicy):
     if checked.terms is not None:
         yield checked.terms
+    if checked.items is not None:  # the list outcomes are decided for
+        yield checked.items.source
     yield from checked.values.values()
     for rule in checked.rules:
         yield from _rule_expressions(rule)
@@ -176,6 +186,35 @@ def _uncited(checked: CheckedPolicy) -> list[Diagnostic]:
     return [_warning("RPL110", f"the rule `{r.name}` cites no clause", name_span(r.span, r.name),
                      f"say which clause of the published policy it implements, like `cites {example}`")
             for r in checked.rules if r.clause is None and r.clause_text is None]
+
+
+def _terms_without_dates(checked: CheckedPolicy) -> list[Diagnostic]:
+    """`terms by` chooses values by date and versions: with neither, it chooses nothing."""
+    if checked.terms is None or checked.effective is not None \
+            or any(isinstance(p, ir.DatedParam) for p in checked.parameters.values()):
+        return []
+    return [_warning("RPL104", "`terms by` chooses nothing: no parameter has values by date",
+                     checked.terms.span, "give a parameter values by date, like `30 days from 2026-11-15 "
+                     "until 2026-12-31`, or remove `terms by`")]
+
+
+def _outcome_for_every_item(checked: CheckedPolicy) -> list[Diagnostic]:
+    """Outcomes per item (docs/per-item.md): a rule for each element of another list gives its
+    outcome to every item, which is seldom what it means."""
+    items = checked.items
+    if items is None:
+        return []
+    listed = _source_text(items.source)
+    return [_warning("RPL123", f"the rule `{r.name}` runs for each element of `{_source_text(r.source)}`, not of "
+                     f"`{listed}` whose outcomes are decided one by one: its outcome `{r.outcome}` goes to "
+                     "every item", name_span(r.span, r.name),
+                     f"write `rule {r.name} for each {items.var} in {listed}:` to give it to its item only")
+            for r in checked.rules if r.var is not None and not r.per_item and r.outcome is not None]
+
+
+def _source_text(expr: ir.Expr) -> str:
+    span = expr.span
+    return span.source.text[span.start:span.end] if span is not None else "the list"
 
 
 def _suspicious_parameters(checked: CheckedPolicy) -> list[Diagnostic]:

@@ -204,11 +204,16 @@ class _PictureBuilder:
             if effect.kind == "note" or output not in self.nodes:
                 continue  # nothing to draw, or a policy without `output outcome`
             label = {"outcome": effect.output, "set": "set"}.get(effect.kind) or ("+" if effect.sign > 0 else "−")
+            if effect.kind == "outcome" and self.policy.items is not None:  # docs/per-item.md
+                label += " (its item)" if rule.per_item else " (every item)"
             self.edge(rule_id, output, label)
 
     def output_label(self, output) -> str:
         words = {"outcome": "", "total": " (total)", "set": ""}[output.kind]
         label = output.name + words
+        items = self.policy.items
+        if output.kind == "outcome" and items is not None:
+            label += f"\nfor each {items.var} in {_source_text(items.source)}"
         if self.path is not None and output.name in self.path.outputs:
             value = self.path.outputs[output.name]
             shown = " to ".join(value) if isinstance(value, list) else ("none" if value is None else value)

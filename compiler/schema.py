@@ -106,7 +106,7 @@ def decision_schema(policy: CheckedPolicy) -> dict:
         "floored": {"type": "boolean"},
         "value": money,
     })
-    return {
+    schema = {
         "$schema": DRAFT,
         "title": f"A decision of {policy.name or 'the policy'}" + (f" (version {policy.version})"
                                                                   if policy.version else ""),
@@ -119,6 +119,25 @@ def decision_schema(policy: CheckedPolicy) -> dict:
         }),
         "$defs": {"entry": entry, "fact": fact, "effect": effect, "step": step, "total": total},
     }
+    if policy.items is not None:
+        _add_items(schema, policy, money, rule_names)
+    return schema
+
+
+def _add_items(schema: dict, policy: CheckedPolicy, money: dict, rule_names: list[str]) -> None:
+    """`items`: each item's decision, for outcomes decided per item (docs/per-item.md)."""
+    totals = [o.name for o in policy.outputs if o.kind == "total"]
+    schema["$defs"]["item"] = _closed({
+        "element": {"type": "string", "description": "the item's JSON path in the request"},
+        "name": {"type": ["string", "null"], "description": "how the explanation names the item"},
+        "outcome": {"enum": [o.name for o in policy.outcomes]},
+        "totals": _closed({name: money for name in totals}),
+        "rules": {"type": "array", "items": {"enum": rule_names},
+                  "description": "the rules that decided the item, in file order"},
+    })
+    schema["properties"]["items"] = {"type": "array", "items": {"$ref": "#/$defs/item"},
+                                     "description": "each item's decision, in the order of its list"}
+    schema["required"] = schema["required"] + ["items"]
 
 
 def _file_name(policy: CheckedPolicy) -> str:
@@ -227,7 +246,9 @@ _SCALARS: dict[str, dict] = {
 
 def _output_schema(output, policy: CheckedPolicy) -> dict:
     if output.kind == "outcome":
-        return {"enum": [o.name for o in policy.outcomes]}
+        request_outcomes = [o.name for o in policy.items.request_outcomes] if policy.items is not None else []
+        names = [o.name for o in policy.outcomes]
+        return {"enum": names + [n for n in request_outcomes if n not in names]}
     schema = _decision_value(output.type)
     if output.kind == "set" and output.default is None:
         schema = _nullable(schema)  # no rule set it

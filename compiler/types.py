@@ -50,8 +50,8 @@ class ListType:
 
 @attrs.frozen
 class SetType:
-    """A set of enum values, written `{a, b}`."""
-    element: EnumType
+    """A set of enum values, written `{a, b}`, or of texts, written `{"AL", "OH"}`."""
+    element: "EnumType | Scalar"
 
     def describe(self) -> str:
         return f"a set of {self.element.name} values"

@@ -48,6 +48,13 @@ class EnumSet:
 
 
 @attrs.frozen
+class TextSet:
+    """`{"AL", "OH"}`: a set of texts."""
+    members: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Negate:
     """`-x`."""
     operand: "Expr"
@@ -166,7 +173,7 @@ class DateRange:
     span: Span | None = _span()
 
 
-Expr = (Name | Field | Literal | EnumSet | Negate | Arith | Compare | Test | Membership | Logic
+Expr = (Name | Field | Literal | EnumSet | TextSet | Negate | Arith | Compare | Test | Membership | Logic
         | Not | IfThenElse | Each | Aggregate | Quantifier | Call | DaysBetween | DateRange)
 
 
@@ -321,8 +328,36 @@ class OutcomeDecl:
 
 @attrs.frozen
 class OutcomesDecl:
-    """The outcomes, strongest first; the last one is the outcome when no rule gives one."""
+    """The outcomes, strongest first; the last one is the outcome when no rule gives one.
+
+    `for_each`: outcomes decided for each element of a list (docs/per-item.md)."""
     outcomes: tuple[OutcomeDecl, ...]
+    span: Span | None = _span()
+    for_each: "ForEach | None" = None
+
+
+@attrs.frozen
+class ItemTest:
+    """`any item is refuse or exchange_only`: a test of the items' outcomes (any, every or no)."""
+    quantifier: str
+    variable: str
+    outcomes: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class RequestOutcomeLine:
+    """One line of `request outcome:`: the request's outcome when its tests hold (all; none: always)."""
+    name: str
+    label: str
+    tests: tuple[ItemTest, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class RequestOutcomeDecl:
+    """`request outcome:`: how the request's outcome follows from its items', the first line that holds."""
+    lines: tuple[RequestOutcomeLine, ...]
     span: Span | None = _span()
 
 
@@ -403,10 +438,11 @@ class Change:
 
 @attrs.frozen
 class ExpectOutput:
-    """`expect refund = 1557.50`."""
+    """`expect refund = 1557.50`; `expect items[1].outcome = exchange_only` (`item` is 1)."""
     output: str
     value: Expr
     span: Span | None = _span()
+    item: int | None = None
 
 
 @attrs.frozen
@@ -432,7 +468,7 @@ class Property:
 
 
 Declaration = (Header | Terms | Effective | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
-               | OutcomesDecl | Rule | OutputDecl | Example | Property)
+               | OutcomesDecl | RequestOutcomeDecl | Rule | OutputDecl | Example | Property)
 
 
 @attrs.frozen

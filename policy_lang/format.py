@@ -141,7 +141,8 @@ def _declaration(d: Tree) -> list:
         if len(ch) == 2:
             return [_Line("decl", kind), *ch]
         return [_Line("decl", kind), *ch[:3], TAB, _Open(), *_tokens(ch[3]), CLOSE]
-    if kind in ("record_decl", "request_decl", "outcomes_decl", "rule_decl", "example_decl"):
+    if kind in ("record_decl", "request_decl", "outcomes_decl", "rule_decl", "example_decl",
+                "request_outcome_decl"):
         head = [c for c in ch if not isinstance(c, Tree) or c.data == "for_each"]
         body = [c for c in ch if isinstance(c, Tree) and c.data != "for_each"]
         events = [_Line("decl", None)]
@@ -180,6 +181,10 @@ def _body_line(part: Tree) -> list:
         for cell in ch[1:]:
             events += [TAB, cell]
         return events
+    if kind == "request_outcome_line":  # NAME "label" [when any item is a or b and ...]
+        events = [_Line("body", "request_outcome"), ch[0], TAB, ch[1]]
+        rest = [t for cell in ch[2:] for t in _tokens(cell)]
+        return events + ([TAB, _Open(), *rest, CLOSE] if rest else [])
     tokens = _tokens(part)
     lead = 1
     while lead < len(tokens) and {tokens[lead - 1].type, tokens[lead].type} <= _BODY_KEYWORDS:

@@ -482,7 +482,25 @@ class _AstBuilder:
         return ast.Let(str(c[0]), c[1], span=self._span(meta))
 
     def outcomes_decl(self, meta, c):
-        return ast.OutcomesDecl(tuple(c), span=self._span(meta))
+        for_each, *outcomes = c
+        return ast.OutcomesDecl(tuple(outcomes), span=self._span(meta), for_each=for_each)
+
+    def request_outcome_decl(self, meta, c):
+        return ast.RequestOutcomeDecl(tuple(c), span=self._span(meta))
+
+    def request_outcome_line(self, meta, c):
+        name, label, *tests = c
+        return ast.RequestOutcomeLine(str(name), self._text(label), tuple(t for t in tests if t is not None),
+                                      span=self._span(meta))
+
+    def item_test(self, meta, c):
+        quantifier, variable, *outcomes = c
+        if str(quantifier) not in ("any", "every", "no"):
+            self.problems.append(Diagnostic(
+                "RPL045", f"`{quantifier}` cannot start a test of the items' outcomes", self._tok(quantifier),
+                f"write `any {variable} is ...`, `every {variable} is ...` or `no {variable} is ...`"))
+        return ast.ItemTest(str(quantifier), str(variable), tuple(str(o) for o in outcomes),
+                            span=self._span(meta))
 
     def outcome_decl(self, meta, c):
         return ast.OutcomeDecl(str(c[0]), self._text(c[1]), c[2] is not None, span=self._span(meta))
@@ -611,6 +629,15 @@ class _AstBuilder:
 
     def expect_output(self, meta, c):
         return ("expect", ast.ExpectOutput(str(c[0]), c[1], span=self._span(meta)), self._span(meta))
+
+    def expect_item(self, meta, c):
+        items, index, output, value = c
+        if str(items) != "items":
+            self.problems.append(Diagnostic(
+                "RPL045", f"an example expects an item's outcome or amounts as `items[...]`, not `{items}[...]`",
+                self._tok(items), f"write `expect items[{index}].{output} = ...`"))
+        expect = ast.ExpectOutput(str(output), value, span=self._span(meta), item=int(index))
+        return ("expect", expect, self._span(meta))
 
     def expect_rules(self, meta, c):
         return ("rules", tuple(str(t) for t in c if t is not None), self._span(meta))
@@ -762,6 +789,9 @@ class _AstBuilder:
 
     def set_literal(self, meta, c):
         return ast.EnumSet(tuple(str(t) for t in c), span=self._span(meta))
+
+    def text_set_literal(self, meta, c):
+        return ast.TextSet(tuple(self._text(t) for t in c), span=self._span(meta))
 
     def call(self, meta, c):
         return ast.Call(str(c[0]), tuple(c[1:]), span=self._span(meta))

@@ -255,13 +255,23 @@ class _Context:
     # -- the diagnosis
     def describe(self) -> Diagnostic:
         for check in (self.unclosed_string, self.odd_characters, self.foreign_operators, self.units,
-                      self.dates, self.header_words, self.keyword_as_name, self.misspelled_keyword,
+                      self.dates, self.dates_joined_with_to, self.header_words, self.keyword_as_name, self.misspelled_keyword,
                       self.repeated_word,
                       self.table, self.missing_word):
             found = check()
             if found is not None:
                 return found
         return self.generic()
+
+    def dates_joined_with_to(self) -> Diagnostic | None:
+        """`2023-10-27 to 2023-12-30`: a range of dates is written with `through`."""
+        if not isinstance(self.error, UnexpectedToken) or self.token_text() != "to":
+            return None
+        date_before = _ISO_DATE_AT_END.search(self.text[max(0, self.pos - 16):self.pos].rstrip())
+        if date_before is None:
+            return None
+        return Diagnostic("RPL001", "two dates are joined with `through`, not `to`", self.token_span(),
+                          f"write `{date_before.group()} through ...`: a range of dates, both days in it")
 
     def _fmt(self, template: str | None, token_text: str) -> str | None:
         if template is None:
@@ -671,6 +681,8 @@ class _Context:
             hint = _expected_hint(error.expected, self.lark)
             if error.token.type == "$END":
                 what = f"the {self.keyword}" if self.keyword in DECLARATION_KEYWORDS else "the declaration"
+                if self.keyword == "request" and len(self.pieces) > 1 and self.pieces[1].text == "outcome":
+                    what = "the `request outcome:` list"  # docs/per-item.md
                 if self.start == "expr":
                     what = "the value in `{...}`"
                 return Diagnostic("RPL001", f"{what} ends too early", self.token_span(), hint)
@@ -690,6 +702,7 @@ class _Context:
 
 _NUMERIC_DATE = re.compile(r"(?<![\d.])(?:(\d{4})[-/](\d{1,2})[-/](\d{1,2})|(\d{1,2})[-/](\d{1,2})[-/](\d{4}))(?![\d.])")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE_AT_END = re.compile(r"\d{4}-\d{2}-\d{2}$")
 
 
 def _numeric_date_hint(m: re.Match) -> str:

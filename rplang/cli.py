@@ -54,7 +54,10 @@ def check(policies, fmt, strict):
         except PolicyError as error:  # a file that cannot be read, or is not UTF-8
             diagnostics.extend(error.diagnostics)
             continue
-        diagnostics.extend(check_policy_text(text, str(path)))
+        found = check_policy_text(text, str(path))
+        if not any(d.severity == "error" for d in found):
+            found += _example_problems(Path(path))
+        diagnostics.extend(found)
     for folder in (f for f, reading in readings if reading == "versions"):
         if not any(d.severity == "error" for d in diagnostics):
             diagnostics.extend(_check_versions(folder))
@@ -82,6 +85,16 @@ def check(policies, fmt, strict):
             checked = f"{len(files)} polic{'y' if len(files) == 1 else 'ies'} checked"
             click.echo(f"ok: {checked}" + (f", {_count(len(diagnostics), 'warning')}" if diagnostics else ""))
     sys.exit(EXIT_POLICY if errors else EXIT_OK)
+
+
+def _example_problems(path: Path) -> list[Diagnostic]:
+    """The policy's examples (its own, and its examples file) are checked like the rest of it."""
+    from rplang.runtime.testing import load_suite, missing_requests
+
+    try:
+        return missing_requests(load_suite(path))
+    except PolicyError as error:
+        return list(error.diagnostics)
 
 
 def _policy_files(paths) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -174,7 +187,7 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, ma
             decision = compiled.decide_partial(read_request(request, max_request_bytes))
         else:
             decision = compiled.decide(read_request(request, max_request_bytes), as_of)
-        data = decision.to_json()
+        data = {"outputs": decision.outputs_json()} if outputs_only else decision.to_json()
     except RplError as error:
         click.echo(json.dumps({"error": error_json(error)}, indent=2 if pretty else None, ensure_ascii=False))
         click.echo(_error_text(error), err=True)

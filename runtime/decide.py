@@ -14,6 +14,7 @@ from . import arithmetic
 from .decision import Decision, Found
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
+from .items import ItemCombiner
 from .request import RequestReader
 from .request_text import read_request_json
 from .values import json_formatter, money_text
@@ -60,6 +61,7 @@ class CompiledPolicy:
         self.labels = _labels(self.checked)
         self.has_dated_terms = self.checked.terms is not None or self.checked.effective is not None
         self.explanation_plans: dict = {}  # rule name -> how it explains itself, made on first use
+        self.item_combiner = ItemCombiner(self) if graph.items_source is not None else None
 
     @property
     def name(self) -> str:
@@ -111,8 +113,19 @@ class CompiledPolicy:
             found = self._find_applying(request, env)
         except (RplError, ArithmeticError) as error:
             raise self._first_failure(request, as_of, error) from None
+        if self.item_combiner is not None:
+            return self._decide_items(found, env)
         outcome, applied, overridden = self._combine(found)
         return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env)
+
+    def _decide_items(self, found: list[Found], env: Env) -> Decision:
+        """Outcomes decided item by item (docs/per-item.md)."""
+        try:
+            elements = self.item_combiner.elements(env)
+        except (RplError, ArithmeticError) as error:
+            raise self._first_failure(env.request, env.as_of, error) from None
+        outcome, applied, overridden, items = self.item_combiner.combine(found, elements)
+        return Decision(outcome, self._outputs(outcome, applied), applied, overridden, self, env, items)
 
     def _first_failure(self, request: dict, as_of, error: Exception) -> RplError:
         """Why a request cannot be decided: the failure of the first rule, in the order of the

@@ -48,21 +48,25 @@ class Decision:
         outputs: every output by name, as Python values (see `OutputValue`).
         policy: the compiled policy (the version, for a history) that decided.
         version_note: for a folder of versions, which version decided and why; else `None`.
+        items: for a policy whose outcomes apply to each item (`outcomes for each item in ...`),
+            each item's decision (`runtime/items.py`); else `None`.
     """
     outcome: str
     outputs: dict[str, OutputValue]
     policy: CompiledPolicy
     version_note: dict[str, str] | None
+    items: tuple[Any, ...] | None
 
     __slots__ = ("outcome", "outputs", "_applied", "_overridden", "policy", "_env", "_applications",
-                 "version_note")
+                 "version_note", "items")
 
     def __init__(self, outcome: str, outputs: dict[str, OutputValue], applied: list[Found],
-                 overridden: list[tuple[Found, str]], policy: CompiledPolicy, env: Env):
+                 overridden: list[tuple[Found, str]], policy: CompiledPolicy, env: Env, items=None):
         self.outcome, self.outputs, self.policy, self._env = outcome, outputs, policy, env
         self._applied, self._overridden = applied, overridden
         self._applications: tuple[Application, ...] | None = None
         self.version_note = None  # set by a PolicyHistory: which version decided, and why
+        self.items = items  # per-item outcomes (runtime/items.py): each item's ItemDecision, else None
 
     @property
     def applied(self) -> tuple[Application, ...]:
@@ -95,9 +99,12 @@ class Decision:
 
     def to_json(self) -> dict[str, Any]:
         """The decision as `rpl eval` prints it: `{"outputs", "explanation", "computation"}`, and
-        `"terms"` when the policy has dated terms. Keys and formats are stable."""
+        `"items"` when the policy decides item by item (docs/per-item.md), `"terms"` when it has
+        dated terms. Keys and formats are stable."""
         data = {"outputs": self.outputs_json(), "explanation": self.explanation(),
                 "computation": self.computation()}
+        if self.items is not None:
+            data["items"] = explain.items_json(self)
         if self.policy.has_dated_terms:
             data["terms"] = explain.terms(self)
         return data

@@ -232,6 +232,42 @@ def explanation_entries(decision: "Decision") -> list[dict]:
     return [entry(decision, rules[index], element, amounts) for index, element, amounts in decision._applied]
 
 
+def items_json(decision: "Decision") -> list[dict]:
+    """Each item's decision (docs/per-item.md): its path, name, outcome, totals and rules."""
+    rules = decision.policy.graph.rules
+    return [{"element": item.element.get(PATH_KEY), "name": element_name(decision, item.element),
+             "outcome": item.outcome, "totals": {name: money_text(v) for name, v in item.totals.items()},
+             "rules": [rules[f[0]].rule.name for f in item.rules]}
+            for item in decision.items]
+
+
+def outcome_label(policy, name: str | None) -> str:
+    """The heading of an outcome: an item's or the request's (`request outcome:`)."""
+    for o in policy.graph.outcomes:
+        if o.name == name:
+            return o.label
+    items = policy.checked.items
+    for line in items.request_outcomes if items is not None else ():
+        if line.name == name:
+            return line.label
+    return str(name)
+
+
+def _items_text(decision: "Decision", entries: list[dict], main: str | None) -> list[str]:
+    """A line per item: its name, its outcome, its share of the main total, and why."""
+    policy = decision.policy
+    rows = []
+    for item, data in zip(decision.items, items_json(decision)):
+        amount = f"{main.replace('_', ' ')} {human_money(data['totals'][main])}" if main else ""
+        reasons = [e for e in entries if e["outcome"] == item.outcome
+                   and e["rule"] in data["rules"] and e["element"] in (None, data["element"])]
+        why = "; ".join(f"{e['sentence']}   [{e['rule']}]" for e in reasons)
+        rows.append((data["name"] or data["element"], outcome_label(policy, item.outcome), amount, why))
+    widths = [max(len(row[k]) for row in rows) for k in range(3)]
+    return ["  items:"] + [f"    {n:<{widths[0]}}  {o:<{widths[1]}}  {a:<{widths[2]}}  {w}".rstrip()
+                           for n, o, a, w in rows]
+
+
 def computation(decision: "Decision") -> dict:
     """Each total output, step by step: the amounts rules added or subtracted, then the floor."""
     policy = decision.policy
@@ -315,8 +351,9 @@ def _quote(text: str | None, width: int = 100) -> str:
 def explain_text(decision: "Decision") -> str:
     """The decision as a customer-service agent reads it out."""
     text = _decision_text(decision)
-    if decision.policy.has_dated_terms:
-        text += "\nTerms:\n" + "\n".join(f"  {t['sentence']}" for t in terms(decision))
+    entries = terms(decision) if decision.policy.has_dated_terms else []
+    if entries:  # `terms by` with no value by date has nothing to say (and is warned of: RPL104)
+        text += "\nTerms:\n" + "\n".join(f"  {t['sentence']}" for t in entries)
     return text
 
 
@@ -324,13 +361,15 @@ def _decision_text(decision: "Decision") -> str:
     policy = decision.policy
     outcomes = {o.name: o for o in policy.graph.outcomes}
     outcome = outcomes.get(decision.outcome)
-    label = outcome.label if outcome else str(decision.outcome)
+    label = outcome_label(policy, decision.outcome)
     currency = policy.checked.currency
     entries = explanation_entries(decision)
     comp = computation(decision)
     reasons = [e for e in entries if e["outcome"] is not None and e["outcome"] == decision.outcome]
+    # decided per item: the short form of a refusal only when every item got it
+    whole = decision.items is None or all(i.outcome == decision.outcome for i in decision.items)
 
-    if outcome is not None and outcome.overrides_all and reasons:
+    if outcome is not None and outcome.overrides_all and reasons and whole:
         n = len(reasons)
         lines = [f"{label} — {n} reason{'s' if n != 1 else ''}"]
         for i, e in enumerate(reasons, 1):
@@ -345,6 +384,8 @@ def _decision_text(decision: "Decision") -> str:
     if main is not None:
         headline += f" — {main.replace('_', ' ')} {human_money(comp[main]['value'])} {currency}".rstrip()
     lines = [headline]
+    if decision.items:
+        lines += _items_text(decision, entries, main)
     width = max([len(human_money(s["amount"].lstrip("-"))) for c in comp.values() for s in c["steps"]] + [4])
     if main is not None:
         lines.append(f"  {main.replace('_', ' ')}:")

@@ -23,6 +23,7 @@ class ChangedRequest:
     explanation_before: str
     explanation_after: str
     money_delta: str | None = None  # the largest change of an amount, signed, when one changed
+    items: tuple = ()  # outcomes per item: each item whose outcome or amounts changed
 
 
 @attrs.define
@@ -36,16 +37,23 @@ class Impact:
     other_changes: dict = attrs.field(factory=dict)  # output -> count
     examples: list[ChangedRequest] = attrs.field(factory=list)  # the most severe first
     money_changed: int = 0  # decisions in which an amount changed
+    examples: list[ChangedRequest] = attrs.field(factory=list)
+    item_outcome_changes: dict = attrs.field(factory=dict)  # outcomes per item: (before, after) -> items
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "requests": self.total, "rejected": self.rejected, "changed": self.changed,
             "outcome_changed": sum(self.outcome_changes.values()), "money_changed": self.money_changed,
             "outcomes": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(self.outcome_changes.items())],
             "money": {k: {"changed": v["changed"], "total_delta": f"{v['delta']:.2f}"} for k, v in self.money.items()},
             "other_outputs": self.other_changes,
-            "examples": [attrs.asdict(e) for e in self.examples],
+            # `items` only where items changed: a policy decided per request reads as before
+            "examples": [{k: v for k, v in attrs.asdict(e).items() if k != "items" or v} for e in self.examples],
         }
+        if self.item_outcome_changes:
+            data["item_outcomes"] = [{"from": a, "to": b, "count": n}
+                                     for (a, b), n in sorted(self.item_outcome_changes.items(), key=str)]
+        return data
 
 
 @attrs.frozen
@@ -80,8 +88,13 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3)
             impact.rejected += 1
             continue
         a, b = old.outputs_json(), new.outputs_json()
-        if a == b:
+        items = _item_changes(old, new)
+        if a == b and not items:
             continue
+        for item in items:
+            key = (item["outcome_before"], item["outcome_after"])
+            if key[0] != key[1]:
+                impact.item_outcome_changes[key] = impact.item_outcome_changes.get(key, 0) + 1
         impact.changed += 1
         delta = Decimal(0)
         for name in set(a) | set(b):
@@ -118,8 +131,33 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3)
 
 
 def _explained(before: CompiledPolicy, after: CompiledPolicy, c: _Candidate, kind: str) -> ChangedRequest:
-    return ChangedRequest(c.line, kind, c.before, c.after, before.decide(c.data).explain_text(),
-                          after.decide(c.data).explain_text(), f"{c.delta:+.2f}" if c.delta else None)
+    old, new = before.decide(c.data), after.decide(c.data)
+    return ChangedRequest(c.line, kind, c.before, c.after, old.explain_text(), new.explain_text(),
+                          f"{c.delta:+.2f}" if c.delta else None, tuple(_item_changes(old, new)))
+def _item_changes(old, new) -> list[dict]:
+    """Outcomes per item (docs/per-item.md): each item, by its JSON path, whose outcome or
+    amounts differ; an item one version does not decide has the outcome None there."""
+    if old.items is None and new.items is None:
+        return []
+    before = {i["element"]: i for i in (old.to_json().get("items") or [])}
+    after = {i["element"]: i for i in (new.to_json().get("items") or [])}
+    changes = []
+    for element in list(before) + [e for e in after if e not in before]:
+        a, b = before.get(element, {}), after.get(element, {})
+        if a.get("outcome") != b.get("outcome") or a.get("totals") != b.get("totals"):
+            changes.append({"element": element, "name": (a or b)["name"],
+                            "outcome_before": a.get("outcome"), "outcome_after": b.get("outcome"),
+                            "totals_before": a.get("totals"), "totals_after": b.get("totals")})
+    return changes
+
+
+def _item_change_text(change: dict) -> str:
+    what = [f"{change['outcome_before']} -> {change['outcome_after']}"] \
+        if change["outcome_before"] != change["outcome_after"] else []
+    a, b = change["totals_before"] or {}, change["totals_after"] or {}
+    what += [f"{name} {a.get(name, '-')} -> {b.get(name, '-')}" for name in dict.fromkeys([*a, *b])
+             if a.get(name) != b.get(name)]
+    return f"{change['name'] or change['element']} ({change['element']}): {', '.join(what)}"
 
 
 def _is_money(t) -> bool:
@@ -146,6 +184,15 @@ def impact_text(impact: Impact, old_name: str, new_name: str, markdown: bool = F
         else:
             lines.append("outcome changes:")
             lines += [f"  {a} -> {b}: {n}" for (a, b), n in sorted(impact.outcome_changes.items())]
+    if impact.item_outcome_changes:
+        lines.append("")
+        changes = sorted(impact.item_outcome_changes.items(), key=str)
+        if markdown:
+            lines += ["| item outcome before | item outcome after | items |", "|---|---|---:|"]
+            lines += [f"| {a} | {b} | {n} |" for (a, b), n in changes]
+        else:
+            lines.append("item outcome changes:")
+            lines += [f"  {a} -> {b}: {n}" for (a, b), n in changes]
     if impact.money:
         lines.append("")
         if markdown:
@@ -162,10 +209,12 @@ def impact_text(impact: Impact, old_name: str, new_name: str, markdown: bool = F
         heading = f"request on line {e.line}: {_what_changed(e)}"
         lines.append("")
         if markdown:
-            lines += [f"<details{' open' if number == 0 else ''}><summary>{heading}</summary>", "",
-                      "```diff", *diff, "```", "", "</details>"]
+            lines += [f"<details{' open' if number == 0 else ''}><summary>{heading}</summary>", ""]
+            lines += [f"- item {_item_change_text(c)}" for c in e.items] + ([""] if e.items else [])
+            lines += ["```diff", *diff, "```", "", "</details>"]
         else:
             lines.append(heading)
+            lines += [f"  item {_item_change_text(c)}" for c in e.items]
             lines += [f"  {d}" for d in diff]
     return "\n".join(lines)
 
@@ -175,7 +224,8 @@ def _what_changed(e: ChangedRequest) -> str:
         return f"{e.outputs_before.get('outcome')} → {e.outputs_after.get('outcome')}"
     if e.kind == "money":
         return f"an amount changes by {e.money_delta}"
-    return "outputs change: " + ", ".join(k for k in e.outputs_after if e.outputs_before.get(k) != e.outputs_after[k])
+    changed = [k for k in e.outputs_after if e.outputs_before.get(k) != e.outputs_after[k]]
+    return "outputs change: " + ", ".join(changed) if changed else "items change"
 
 
 def explanation_diff(e: ChangedRequest, old_name: str, new_name: str) -> list[str]:

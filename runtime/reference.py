@@ -22,6 +22,14 @@ How a decision is made, in the language's own terms:
    and subtract, raised to its floor; an output that rules set takes the value of the first of
    them that sets it, else its default, else none.
 
+Outcomes decided for each item (`outcomes for each item in LIST`, docs/per-item.md) replace 3:
+for each element of LIST, its rules are the rules over LIST that apply to it and every other
+rule left; its outcome is the strongest they give (else the last), and one that overrides all
+other rules keeps only its rules giving it. Its totals are what its own rules kept add. A rule
+over LIST counts where its item keeps it, any other rule where some item keeps it. The request's
+outcome is the first `request outcome:` line that holds, else the strongest item's. An empty
+LIST: 3 as written.
+
 Amounts are exact: an amount that needs more than 60 digits cannot be computed, and neither can
 a division by zero, a date out of the calendar, or the least of an empty list: then the request
 gets an EvaluationError. Only a division is carried to 60 digits and rounded there.
@@ -55,6 +63,7 @@ class ReferenceDecision:
     outcome: str | None
     outputs: dict
     determining: tuple[tuple[str, object], ...]
+    items: tuple | None = None  # per item: (element key, outcome, totals as decision JSON prints them)
 
 
 def element_key(element: object) -> object:
@@ -92,13 +101,74 @@ def _decide(policy: CheckedPolicy, request: dict) -> ReferenceDecision:
     overriding = [a for a in applying if a[0].overrides]
     left = [a for a in applying if not any(_overrides(b, a) for b in overriding)]
 
+    items = None
+    if policy.items is not None:
+        elements = walker.eval(policy.items.source, {})
+        if elements:
+            return _decide_items(policy, left, elements)
+        items = ()  # no items: the request-wide rules decide, as below
+
     outcome = _outcome(policy, left)
     if outcome is not None and outcome.overrides_all:
         left = [a for a in left if a[0].outcome == outcome.name]
 
     return ReferenceDecision(outcome.name if outcome is not None else None,
                              _outputs(policy, outcome, left),
-                             tuple((rule.name, element_key(element)) for rule, element, _ in left))
+                             tuple((rule.name, element_key(element)) for rule, element, _ in left), items)
+
+
+def _decide_items(policy: CheckedPolicy, left: list, elements: list) -> ReferenceDecision:
+    """Step 3 item by item (docs/per-item.md)."""
+    def strongest(rules):
+        given = {rule.outcome for rule, _, _ in rules if rule.outcome is not None}
+        return next((o for o in policy.outcomes if o.name in given), policy.outcomes[-1])
+
+    def key(application):
+        return (application[0].name, element_key(application[1]))
+
+    wide = [a for a in left if not a[0].per_item]
+    counted, items = set(), []
+    for element in elements:
+        own = [a for a in left if a[0].per_item and element_key(a[1]) == element_key(element)]
+        outcome = strongest(own + wide)
+        kept = own + wide
+        if outcome.overrides_all:
+            kept = [a for a in kept if a[0].outcome == outcome.name]
+        counted |= {key(a) for a in kept}
+        mine = [a for a in kept if a[0].per_item]
+        totals = {o.name: _json(_sum(mine, o.name), o.type) for o in policy.outputs if o.kind == "total"}
+        items.append((element_key(element), outcome.name, totals))
+    left = [a for a in left if key(a) in counted]
+    names = [outcome for _, outcome, _ in items]
+    chosen = None
+    for line in policy.items.request_outcomes:
+        if all(_test_holds(quantifier, wanted, names) for quantifier, wanted in line.tests):
+            chosen = line.name
+            break
+    if chosen is None:
+        chosen = next(o.name for o in policy.outcomes if o.name in names)
+    out = _outputs(policy, None, left)
+    for output in policy.outputs:
+        if output.kind == "outcome":
+            out[output.name] = chosen
+    return ReferenceDecision(chosen, out, tuple((rule.name, element_key(element)) for rule, element, _ in left),
+                             tuple(items))
+
+
+def _test_holds(quantifier: str, wanted: frozenset, outcomes: list[str]) -> bool:
+    if quantifier == "every":
+        return len(outcomes) > 0 and all(o in wanted for o in outcomes)
+    found = any(o in wanted for o in outcomes)
+    return found if quantifier == "any" else not found
+
+
+def _sum(left, name: str) -> Decimal:
+    total = Decimal(0)
+    for rule, _, values in left:
+        for effect, value in zip(rule.effects, values):
+            if effect.kind == "add" and effect.output == name:
+                total = EXACT.add(total, value) if effect.sign > 0 else EXACT.subtract(total, value)
+    return total
 
 
 def _overrides(winner, loser) -> bool:

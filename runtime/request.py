@@ -290,14 +290,22 @@ def _money(value, path, problems):
     if isinstance(value, str) and _MONEY.match(value):
         return Decimal(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        like = _short(value) if isinstance(value, float) or abs(value) < 10**30 else "12.50"
-        _problem(problems, path, f"money must be a string like \"{like}\", not a JSON number", value)
+        _problem(problems, path, f"money must be a string like \"{_money_like(value)}\", not a JSON number", value)
     elif isinstance(value, str) and _MONEY_DIGITS.match(value):  # limits: 15 digits
         _problem(problems, path, f"an amount may have at most {limits.MAX_MONEY_DIGITS} digits "
                  "before the point", value)
     else:
         _problem(problems, path, "expected an amount as a string with at most 2 decimals, like \"12.50\"", value)
     return None
+
+
+def _money_like(number: int | float) -> str:
+    """The amount a JSON number meant, written as money is: `900.0` as "900.00"."""
+    if not (isinstance(number, int) or math.isfinite(number)) or abs(number) >= 10**15:
+        return "12.50"
+    amount = Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
+    cents = amount.quantize(Decimal("0.01"))
+    return f"{cents}" if cents == amount else "12.50"
 
 
 def _percent(value, path, problems):

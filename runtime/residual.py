@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from rplang.compiler import types as T
+from rplang.policy_lang.errors import EvaluationError
 
 from . import explain
 from .decision import Application, Decision
@@ -44,6 +45,7 @@ from .evaluate import Env
 from .kleene import FAILURES, Kleene, KleeneEnv, Unknown, facts_of, unknown_in
 from .request import PATH_KEY, UNKNOWN
 from .request_text import read_request_json
+from .items import ItemOutcomesSeen
 from .residual_words import Words
 from .arithmetic import ZERO_CENTS, add, failure, subtract
 from .values import json_formatter
@@ -336,6 +338,12 @@ class _Possible:
                 for value in values:
                     self.values[name].setdefault(_freeze(value), value)
 
+    def give_up(self, outcomes: list[str]) -> None:
+        """Every outcome possible and every output unknown (outcomes per item, too many scenarios)."""
+        self.method = "bounds"
+        self.outcomes = list(dict.fromkeys(outcomes))
+        self.unbounded |= set(self.values)
+
     def certain(self, name: str):
         """(True, value) when every scenario gives the same known value."""
         if name in self.unbounded or name in self.bounds and self.bounds[name][0] != self.bounds[name][1]:
@@ -364,8 +372,14 @@ class _Analysis:
         self._certain_found = [i.found for i in self.certain]  # in file order
         self._certain_seqs = [i.seq for i in self.certain]
         self.possible = _Possible(policy)
+        self.items = _items_seen(policy, self.kleene, self.env)  # outcomes per item, else None
+        self._items_of_scenario = None
         if not self._every_scenario():
-            if policy._has_exceptions:
+            if self.items is not None:  # no bounds item by item: every outcome and amount stays open
+                self.items.every_outcome(policy._outcome_names[:-1])
+                self.possible.give_up(policy._outcome_names[:-1]
+                                      + [o.name for o in policy.checked.items.request_outcomes])
+            elif policy._has_exceptions:
                 self._by_outcome(bounds_only=True)
             else:
                 self._by_outcome()
@@ -385,7 +399,11 @@ class _Analysis:
         return found
 
     def scenario(self, applying: dict) -> tuple[str, dict, list, list]:
-        outcome, applied, overridden = self.policy._combine(self.found(applying))
+        if self.items is not None:
+            outcome, applied, overridden, self._items_of_scenario = \
+                self.policy.item_combiner.combine(self.found(applying), self.items.elements)
+        else:
+            outcome, applied, overridden = self.policy._combine(self.found(applying))
         return outcome, _outputs_of(self.policy, outcome, applied), applied, overridden
 
     def _every_scenario(self) -> bool:
@@ -396,6 +414,8 @@ class _Analysis:
                         for m, (applies, amounts) in zip(g.members, state) if applies}
             outcome, outputs, _, _ = self.scenario(applying)
             self.possible.add(outcome, outputs)
+            if self.items is not None:
+                self.items.add(self._items_of_scenario)
         return True
 
     def _by_outcome(self, bounds_only: bool = False) -> None:
@@ -514,6 +534,18 @@ class _Analysis:
         return low, high, sets
 
 
+def _items_seen(policy: CompiledPolicy, kleene: Kleene, env: KleeneEnv) -> ItemOutcomesSeen | None:
+    """The items outcomes are decided for (docs/per-item.md); they must be known already."""
+    if policy.item_combiner is None:
+        return None
+    elements = kleene.fns[policy.graph.items_source](env)
+    if isinstance(elements, Unknown):
+        raise EvaluationError(
+            f"which items are decided depends on facts not known yet ({', '.join(sorted(elements.facts))}): "
+            "give them to decide before all the facts are known")
+    return ItemOutcomesSeen(elements)
+
+
 _KLEENE: "weakref.WeakKeyDictionary[CompiledPolicy, Kleene]" = weakref.WeakKeyDictionary()
 
 
@@ -587,7 +619,15 @@ class ResidualDecision:
             "ranges": self.ranges,
             "deadlines": self.deadlines,
             "method": self.method,
+            **self._items_json(),
         }
+
+    def _items_json(self) -> dict:
+        """Outcomes per item (docs/per-item.md): each item's, or the ones it may still get."""
+        seen = self._analysis.items
+        if seen is None:
+            return {}
+        return {"items": seen.to_json(lambda e: explain.element_name(None, e), self.policy.outcome_rank)}
 
     def to_json(self) -> dict:
         """`{"outputs", "residual", "explanation"}`, and `computation` when final (see docs/residual.md)."""
@@ -595,6 +635,8 @@ class ResidualDecision:
                 "explanation": self.explanation()}
         if self.decision is not None:
             data["computation"] = self.decision.computation()
+            if self.decision.items is not None:  # outcomes per item, as `Decision.to_json`
+                data["items"] = explain.items_json(self.decision)
             if getattr(self.policy, "has_dated_terms", False):  # as `Decision.to_json`
                 data["terms"] = explain.terms(self.decision)
         return data
@@ -694,13 +736,17 @@ def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDec
 def _certain_decision(analysis: _Analysis, outcome: str, outputs: dict) -> Decision | None:
     """The ordinary decision, when the certain rules alone give the outcome and the outputs."""
     policy = analysis.policy
-    certain_outcome, applied, overridden = policy._combine([i.found for i in analysis.certain])
+    found, items = [i.found for i in analysis.certain], None
+    if analysis.items is not None:
+        certain_outcome, applied, overridden, items = policy.item_combiner.combine(found, analysis.items.elements)
+    else:
+        certain_outcome, applied, overridden = policy._combine(found)
     if certain_outcome != outcome:
         return None
     computed = policy._outputs(outcome, applied)
     if any(computed[name] != value for name, value in outputs.items()):
         return None
-    return Decision(outcome, computed, applied, overridden, policy, Env(analysis.request))
+    return Decision(outcome, computed, applied, overridden, policy, Env(analysis.request), items)
 
 
 def _range(policy: CompiledPolicy, output, possible: _Possible) -> dict:

@@ -237,6 +237,8 @@ def residual_text(result) -> str:
     """A residual decision as a customer-service agent reads it out."""
     policy = result.policy
     labels = {o.name: o.label for o in policy.graph.outcomes}
+    if policy.checked.items is not None:  # outcomes per item: the request's own headings too
+        labels.update({o.name: o.label for o in policy.checked.items.request_outcomes})
     currency = policy.checked.currency
     unknown = result.unknown_facts
     stages = sorted({f.stage for f in unknown if f.stage})
@@ -256,6 +258,13 @@ def residual_text(result) -> str:
         lines[0] = f"{labels.get(result.outcome, result.outcome)} — {what} for {n} " \
                    f"fact{'s' if n != 1 else ''} not known yet{at}"
     lines.append("  possible: " + ", ".join(labels.get(o, o) for o in result.possible_outcomes))
+    items = (result.residual_json() or {}).get("items")
+    if items:  # outcomes per item (docs/per-item.md)
+        width = max(len(i["name"] or i["element"]) for i in items)
+        lines.append("  items:")
+        lines += [f"    {i['name'] or i['element']:<{width}}  " + (
+            f"{labels[i['outcome']]} (certain)" if i["outcome"] is not None
+            else " or ".join(labels[o] for o in i["possible_outcomes"])) for i in items]
     outputs_json = result.outputs_json()
     for name, fmt in policy.output_formatters:
         if name in result.ranges:

@@ -92,6 +92,16 @@ def load_suite(path: Path, text: str | None = None, policy: CompiledPolicy | Non
     return Suite(path, policy, tuple(examples))
 
 
+def missing_requests(suite: Suite) -> list:
+    """An example whose request file is not there, for `rpl check` (`rpl test` says it per example)."""
+    from rplang.policy_lang.errors import Diagnostic
+
+    return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" is not there",
+                       e.span, f"request files are found from {folder}")
+            for e, folder in suite.examples
+            if e.request_file is not None and not (folder / e.request_file).is_file()]
+
+
 def example_request(example: CheckedExample, folder: Path, root: Path | None = None) -> dict:
     """The example's request as JSON data: its file or inline object, with its changes made.
 
@@ -105,8 +115,11 @@ def example_request(example: CheckedExample, folder: Path, root: Path | None = N
                            "requests from the policy's own folder")
         try:
             data = read_request_json(file.read_bytes())
-        except (OSError, RequestError) as error:
-            raise RplError(f"cannot read the request {file}: {error}") from None
+        except OSError as error:
+            raise RplError(f"cannot read the request {example.request_file}: "
+                           f"{error.strerror or error}") from None
+        except RequestError as error:
+            raise RplError(f"cannot read the request {example.request_file}: {error}") from None
     else:
         data = copy.deepcopy(example.request)
     for change in example.changes:
@@ -115,14 +128,23 @@ def example_request(example: CheckedExample, folder: Path, root: Path | None = N
 
 
 def _apply(data, change: ast.Change) -> None:
+    """One `with` change; `with items[N] = ...` with N the list's length adds an element."""
     target = data
+    last = change.path[-1]
     try:
         for step in change.path[:-1]:
             target = target[step]
-        target[change.path[-1]] = copy.deepcopy(change.value)
+        if isinstance(target, list) and isinstance(last, int) and last == len(target):
+            target.append(copy.deepcopy(change.value))
+        else:
+            target[last] = copy.deepcopy(change.value)
     except (KeyError, IndexError, TypeError):
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in change.path)
-        raise RplError(f"`with {where.lstrip('.')}`: the request has no such place") from None
+        hint = ""
+        if isinstance(target, list) and isinstance(last, int):
+            hint = (f"; the list has {len(target)} element{'s' if len(target) != 1 else ''}: "
+                    f"`[{len(target)}]` adds one at its end")
+        raise RplError(f"`with {where.lstrip('.')}`: the request has no such place{hint}") from None
 
 
 def run_example(suite: Suite, example: CheckedExample, folder: Path) -> ExampleResult:
@@ -139,11 +161,28 @@ def run_example(suite: Suite, example: CheckedExample, folder: Path) -> ExampleR
         want = json_formatter(types[name])(value)
         if actual[name] != want:
             mismatches.append(Mismatch(name, want, actual[name]))
+    if example.expected_items:
+        mismatches += _item_mismatches(suite.policy, example, decision)
     if example.expected_rules is not None:
         fired = frozenset(a.rule.rule.name for a in decision.applied)
         if fired != example.expected_rules:
             mismatches.append(Mismatch("rules", sorted(example.expected_rules), sorted(fired)))
     return ExampleResult(example, tuple(mismatches), decision=decision)
+
+
+def _item_mismatches(policy: CompiledPolicy, example: CheckedExample, decision: Decision) -> list[Mismatch]:
+    """`expect items[1].outcome = ...`: each item by its place in the list outcomes are decided for."""
+    items = decision.to_json()["items"]
+    found = []
+    for (index, name), value in sorted(example.expected_items.items()):
+        want = value if name == "outcome" else json_formatter(policy.output_types[name])(value)
+        if index >= len(items):
+            actual = f"no item: the decision has {len(items)}"
+        else:
+            actual = items[index]["outcome"] if name == "outcome" else items[index]["totals"][name]
+        if actual != want:
+            found.append(Mismatch(f"items[{index}].{name}", want, actual))
+    return found
 
 
 def run_suite(suite: Suite) -> list[ExampleResult]:

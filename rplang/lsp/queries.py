@@ -17,7 +17,7 @@ from rplang.compiler import lower, without_garbage_collection
 from rplang.compiler.checked import CheckedPolicy
 from rplang.compiler.checker import check_policy
 from rplang.compiler.examples import check_examples
-from rplang.compiler.lint import lint_policy
+from rplang.compiler.lint import static_warnings
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import Diagnostic, PolicyError
 from rplang.runtime.testing import EXAMPLES_FILE
@@ -78,7 +78,7 @@ class Analysis:
             except PolicyError as error:
                 self.diagnostics = list(error.diagnostics)
                 return
-            self.diagnostics = _static_checks(graph, lint_policy(self.checked))
+            self.diagnostics = _static_checks(graph, static_warnings(self.checked, self.text, self.name))
         own = [d for d in self.tree.declarations if isinstance(d, ast.Example)]
         if own:
             self.diagnostics += _example_problems(own, self.checked)

@@ -18,7 +18,7 @@ from rplang.compiler import compile_policy, ir
 from rplang.compiler.checked import CheckedRule
 from rplang.compiler.checker import name_span
 from rplang.compiler.graph import RuleGraph
-from rplang.compiler.lint import lint_policy
+from rplang.compiler.lint import static_warnings
 from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RplError
 from rplang.runtime.decide import CompiledPolicy
@@ -40,7 +40,7 @@ def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]
         graph = compile_policy(text, filename)
     except PolicyError as error:
         return list(error.diagnostics)
-    return with_solver_checks(graph, lint_policy(graph.policy))
+    return with_solver_checks(graph, static_warnings(graph.policy, text, filename))
 
 
 def with_solver_checks(graph: RuleGraph, found: list[Diagnostic]) -> list[Diagnostic]:

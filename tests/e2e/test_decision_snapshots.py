@@ -6,3 +6,4 @@ from rplang.pytest_plugin import snapshot_requests
 
 test_aputure = snapshot_requests("../../policies/aputure.rpl", "../../policies/aputure/requests")
 test_electronics = snapshot_requests("../../policies/electronics.rpl", "../../policies/electronics/requests")
+test_mixed_store = snapshot_requests("../../policies/mixed_store.rpl", "../../policies/mixed_store/requests")

@@ -59,6 +59,8 @@ def lit(kind, value):
     ("a not in {x}", A.Membership(N("a"), A.EnumSet(("x",)), True)),
     ("a.b in skus", A.Membership(A.Field(N("a"), "b"), N("skus"), False)),
     ("a in {x, y} or b", A.Logic("or", (A.Membership(N("a"), A.EnumSet(("x", "y")), False), N("b")))),
+    ('a.state in {"AL", "OH"}', A.Membership(A.Field(N("a"), "state"), A.TextSet(("AL", "OH")), False)),
+    ('a not in {"A \\"B\\""}', A.Membership(N("a"), A.TextSet(('A "B"',)), True)),
     # dates
     ("d + 14 days through d + 10 business days",
      A.DateRange(A.Arith("+", N("d"), lit("duration", 14)), A.Arith("+", N("d"), lit("business_duration", 10)))),

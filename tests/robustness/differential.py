@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from rplang.policy_lang.errors import PolicyError, RequestError, RplError
 from rplang.runtime import load_policy_text
+from rplang.runtime.explain import items_json
 from rplang.runtime.reference import decide as reference_decide
 from rplang.runtime.reference import element_key
 
@@ -46,7 +47,9 @@ def compiled_result(policy, request: dict):
         decision = policy.decide_checked(request)
         outputs = decision.outputs_json()
         rules = tuple((a.rule.rule.name, element_key(a.element)) for a in decision.applied)
-        return ("decided", decision.outcome, outputs, rules)
+        items = None if decision.items is None else \
+            tuple((i["element"], i["outcome"], i["totals"]) for i in items_json(decision))
+        return ("decided", decision.outcome, outputs, rules, items)
     except RplError as error:
         return _error(error)
 
@@ -54,7 +57,7 @@ def compiled_result(policy, request: dict):
 def reference_result(policy, request: dict):
     try:
         decision = reference_decide(policy.checked, request)
-        return ("decided", decision.outcome, decision.outputs, decision.determining)
+        return ("decided", decision.outcome, decision.outputs, decision.determining, decision.items)
     except RplError as error:
         return _error(error)
 

@@ -231,6 +231,7 @@ class PolicyGen:
         self.lets: list[Access] = []
         self.scope: list[Access] = []  # bound variables, innermost last
         self.outcomes: list[str] = []
+        self.items_source = None  # (list type, request field) when outcomes are decided per item
         self.totals: list[str] = []
         self.set_outputs: list[tuple[str, object]] = []
         self.rule_names: list[str] = []
@@ -450,7 +451,10 @@ class PolicyGen:
             if options:
                 return f"({c.choice(options).text} {c.choice(('is', 'is not'))} {self.expr(t, d)})"
             return self.expr(BOOLEAN, d)
-        if k == 11:  # a text in a list of texts
+        if k == 11:  # a text in a list of texts, or in a set of texts
+            if c.chance(0.5):
+                texts = sorted({rpl_string(self.text_value()) for _ in range(c.between(1, 3))})
+                return f"({self.expr(TEXT, d)} {c.choice(('in', 'not in'))} {{{', '.join(texts)}}})"
             return f"({self.expr(TEXT, d)} {c.choice(('in', 'not in'))} {self.expr(list_of(TEXT), d)})"
         return self.leaf(BOOLEAN, d)
 
@@ -677,10 +681,20 @@ class PolicyGen:
         if c.chance(0.9):
             self.outcomes = [self.names.fresh("o") for _ in range(c.between(1, 3))]
             overriding = c.below(len(self.outcomes) + 1)  # == len: none overrides all
-            out.append("outcomes:")
+            lists = self.record_lists()
+            if lists and c.chance(0.3):  # outcomes decided per item (docs/per-item.md)
+                t = c.choice(lists)
+                field = next(f.name for f in self.schema.request if f.type == t)
+                self.items_source = (t, field)
+                item = self.names.fresh("x")
+                out.append(f"outcomes for each {item} in {field}:")
+            else:
+                out.append("outcomes:")
             for k, o in enumerate(self.outcomes):
                 tail = " overrides all other rules" if k == overriding else ""
                 out.append(f"  {o} {rpl_string(self.text_value())}{tail}")
+            if self.items_source is not None and c.chance(0.7):
+                out += self.request_outcomes(item)
 
         outputs = []
         if self.outcomes and c.chance(0.9):
@@ -731,7 +745,10 @@ class PolicyGen:
             t = c.choice(lists)
             if not is_record(t[1]):
                 self.plain_rules.add(name)
-            source = self.expr(t, c.below(2))
+            if self.items_source is not None and c.chance(0.5):  # a per-item rule
+                t, source = self.items_source
+            else:
+                source = self.expr(t, c.below(2))
             var = self.bind(t[1])
             head += f" for each {var.text} in {source}"
         try:
@@ -768,6 +785,19 @@ class PolicyGen:
         finally:
             if var is not None:
                 self.scope.pop()
+        return lines
+
+    def request_outcomes(self, item: str) -> list[str]:
+        """`request outcome:` lines testing the items' outcomes."""
+        c = self.c
+        lines = ["request outcome:"]
+        for _ in range(c.between(1, 3)):
+            tests = []
+            for _ in range(c.below(3)):
+                wanted = sorted({c.choice(self.outcomes) for _ in range(c.between(1, 2))})
+                tests.append(f"{c.choice(('any', 'every', 'no'))} {item} is {' or '.join(wanted)}")
+            when = " when " + " and ".join(tests) if tests else ""
+            lines.append(f"  {self.names.fresh('q')} {rpl_string(self.text_value())}{when}")
         return lines
 
     def template(self) -> str:

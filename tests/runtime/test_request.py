@@ -171,11 +171,12 @@ def test_an_unknown_value_in_a_list_of_enums(aputure):
 
 # ---- money --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", [30, 30.0, 30.5, 0])
-def test_money_as_a_json_number(aputure, value):
+@pytest.mark.parametrize("value, like", [(30, "30.00"), (30.0, "30.00"), (30.5, "30.50"), (0, "0.00"),
+                                         (900.0, "900.00"), (12.345, "12.50"), (-4.1, "-4.10")])
+def test_money_as_a_json_number(aputure, value, like):
     [(path, message)] = problems(aputure, request(order__shipping_paid=value))
     assert path == "$.order.shipping_paid"
-    assert message == f'money must be a string like "{value}", not a JSON number'
+    assert message == f'money must be a string like "{like}", not a JSON number'
 
 
 @pytest.mark.parametrize("value", ["30.001", "0.125", "-1.00", "1e3", " 1.00", "1.00 ", "1,000.00", "", ".50",
