@@ -10,7 +10,7 @@ import click
 
 from rplang.policy_lang.errors import PolicyError
 
-from .inputs import EXIT_OK, EXIT_POLICY, EXIT_USAGE, fail_policy
+from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, fail_policy
 from .terminal import colour_diff_lines, progress_lines, progress_wanted
 
 
@@ -151,7 +151,7 @@ def diff_command(old, new, requests_file, fmt, show, fail_on, progress):
         stream = sys.stdin.buffer if requests_file == "-" else open(requests_file, "rb")
     except OSError as error:
         click.echo(f"{requests_file}: error: cannot read the requests: {error.strerror or error}", err=True)
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_REQUEST)
     with stream, progress_lines(stream, requests_file, progress, "deciding under both versions") as lines:
         impact = compare(policies[0][0], policies[1][0], lines, show)
     if fmt == "json":

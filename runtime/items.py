@@ -62,7 +62,7 @@ class ItemCombiner:
         pairs, and each item's decision."""
         policy = self.policy
         if not elements:  # the request-wide rules alone decide, as in a policy decided per request
-            outcome, applied, overridden = policy.combine(found)
+            outcome, applied, overridden = policy._combine(found)
             return outcome, applied, overridden, []
         overridden: list = []
         if policy._has_exceptions:
