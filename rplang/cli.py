@@ -234,6 +234,19 @@ def explain(policy, request, partial, as_of):
     click.echo(text)
 
 
+@click.command(name="replay", context_settings={"ignore_unknown_options": True, "help_option_names": []},
+               add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def _replay(args):
+    """Decide past requests inside DuckDB or Spark (rplang[replay])."""
+    try:
+        from rplang.replay.command import replay_command
+    except ImportError as error:
+        click.echo(f"error: rpl replay needs {error.name}: install rplang[replay]", err=True)
+        sys.exit(EXIT_USAGE)
+    replay_command.main(args=list(args), prog_name="rpl replay", standalone_mode=False)
+
+
 # ---- Commands from their own modules ------------------------------------------------------------
 # Each line registers one command group of another module (keep one line per module).
 # (registrations)
@@ -242,6 +255,7 @@ def _register_commands() -> None:
 
     policy_ci.register(cli)
     from rplang import authoring; authoring.register(cli)  # noqa: E702 (fmt, graph, schema, doc)
+    cli.add_command(_replay)
 
 
 _register_commands()
