@@ -19,7 +19,7 @@ from rplang.compiler.checked import CheckedOutput, CheckedPolicy
 from .errors import ReplayError
 
 MONEY = pa.decimal128(18, 2)
-PERCENT = pa.decimal128(13, 6)
+PERCENT = pa.decimal128(7, 4)  # up to 999.9999%, as the request reader reads them
 CENT = Decimal("0.01")
 RULES_APPLIED, POLICY_VERSION, POLICY_HASH = "rules_applied", "policy_version", "policy_hash"
 
@@ -101,8 +101,8 @@ def to_request(value):
         return {k: to_request(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [to_request(v) for v in value]
-    if isinstance(value, Decimal):
-        return f"{value:f}"
+    if isinstance(value, Decimal):  # the number, not the column's scale: 15.0000 is "15"
+        return f"{value.normalize():f}" if value.as_tuple().exponent < -2 else f"{value:f}"
     if isinstance(value, datetime.datetime):
         return value.isoformat()
     if isinstance(value, datetime.date):

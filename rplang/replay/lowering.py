@@ -74,6 +74,11 @@ def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression 
     return node.else_(default) if default is not None else node
 
 
+def grouped(e: exp.Expression) -> exp.Expression:
+    """An operand in parentheses where it is itself an operation (SQL has no `a = b = c`)."""
+    return exp.paren(e, copy=False) if isinstance(e, (exp.Binary, exp.Predicate, exp.Not, exp.Neg)) else e
+
+
 def is_null(e: exp.Expression) -> exp.Expression:
     return exp.Is(this=exp.paren(e, copy=False), expression=exp.Null())
 
@@ -105,9 +110,9 @@ def exists(source: exp.Expression, param: str, condition: exp.Expression) -> exp
 def total_of(values: exp.Expression, scale: int) -> exp.Expression:
     """The exact sum of a list of amounts (0 for none)."""
     zero = wide(exp.Literal.number(0), scale)
-    add = wide(exp.Add(this=exp.column("acc"), expression=exp.column("v")), scale)
+    add = wide(exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")), scale)
     return exp.Reduce(this=values, initial=zero,
-                      merge=exp.Lambda(this=add, expressions=[exp.to_identifier("acc"), exp.to_identifier("v")]))
+                      merge=exp.Lambda(this=add, expressions=[exp.to_identifier("_rpl_acc"), exp.to_identifier("_rpl_v")]))
 
 
 def combine(op: str, parts: list[tuple[exp.Expression, bool]]) -> exp.Expression:
@@ -135,7 +140,7 @@ class Lowering:
         self.business_days: list[tuple[exp.Expression, exp.Expression]] = []  # (start, count) per join
 
     def param(self) -> str:
-        return f"x{next(self._params)}"
+        return f"_rpl_x{next(self._params)}"
 
     # ---- What may be NULL ------------------------------------------------------------------
 
@@ -300,7 +305,7 @@ class Lowering:
         if op in _COMPARE:
             if isinstance(values[0], DateRange) or isinstance(values[1], DateRange):
                 raise NotLowerable("a comparison of date ranges")
-            return _COMPARE[op](this=values[0], expression=values[1])
+            return _COMPARE[op](this=grouped(values[0]), expression=grouped(values[1]))
         if op == "neg":
             return exp.Neg(this=exp.paren(values[0]))
         if op == "round":
@@ -316,8 +321,8 @@ class Lowering:
             if element in (T.MONEY, T.EXACT_MONEY, T.PERCENT):
                 return total_of(values[0], self.scale_of_list(args[0]))
             return exp.Reduce(this=values[0], initial=exp.cast(exp.Literal.number(0), "BIGINT"),
-                              merge=exp.Lambda(this=exp.Add(this=exp.column("acc"), expression=exp.column("v")),
-                                               expressions=[exp.to_identifier("acc"), exp.to_identifier("v")]))
+                              merge=exp.Lambda(this=exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")),
+                                               expressions=[exp.to_identifier("_rpl_acc"), exp.to_identifier("_rpl_v")]))
         if op == "days_between":
             return exp.DateDiff(this=values[1], expression=values[0], unit=exp.var("DAY"))
         if op in ("+", "-", "*", "/"):
@@ -363,7 +368,7 @@ class Lowering:
             return exp.Mul(this=wide(amount, self.scale(amount_expr)), expression=share)
         if op == "*" and (lt in _DECIMAL or rt in _DECIMAL):
             return exp.Mul(this=wide(a, self.scale(e.args[0])), expression=wide(b, self.scale(e.args[1])))
-        node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op](this=a, expression=b)
+        node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op](this=grouped(a), expression=grouped(b))
         return exp.paren(node, copy=False)
 
     def _in_calendar(self, day: exp.Expression) -> exp.Expression:

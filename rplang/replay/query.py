@@ -301,7 +301,7 @@ def _given_value_tests(policy, value, t, depth: int) -> list:
     if t == T.INTEGER:
         return [exp.GT(this=exp.Abs(this=value), expression=exp.Literal.number(limits.MAX_INTEGER))]
     if isinstance(t, T.ListType):
-        p = f"e{depth}"
+        p = f"_rpl_e{depth}"
         inner = [is_null(exp.column(p))] + _value_tests(policy, exp.column(p), plain(t.element), depth + 1)
         return [exp.GT(this=size(value), expression=exp.Literal.number(limits.MAX_LIST)),
                 exists(value, p, any_of(inner))]
