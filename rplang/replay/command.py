@@ -81,7 +81,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
 
             old, old_text, old_name = load(compare_to)
             report = compare_report(engine, job, run.Replay(old, old_text, source, tuple(keys), via),
-                                    out, show, master)
+                                    out, counts.rows, show, master)
             click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
                        else report.text(old_name, policy, markdown=fmt == "markdown"))
     except ReplayError as error:
