@@ -47,7 +47,6 @@ class PolicyQuery:
         self.keys, self.version, self.hash = keys, version, text_hash
         self.lowering = Lowering(self.policy)
         self._rules = [self._rule(i, node.rule) for i, node in enumerate(self.graph.rules)]
-        self._check_overrides()
 
     # ---- Rules ---------------------------------------------------------------------------------
 
@@ -80,7 +79,18 @@ class PolicyQuery:
 
     # ---- The query -----------------------------------------------------------------------------
 
+    def python_only(self, table: str) -> exp.Select:
+        """Every row for the Python path: its keys and its request."""
+        return exp.select(*[key.as_(k, quoted=True) for k, key in self.keys.items()],
+                          exp.true().as_(FALLBACK, quoted=True), self._request().as_(REQUEST, quoted=True)) \
+            .from_(exp.to_table(table).as_(ROW))
+
+    def _request(self) -> exp.Expression:
+        return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True), expression=_col(n, ROW))
+                                       for n in self.policy.request])
+
     def select(self, table: str) -> exp.Select:
+        self._check_overrides()
         rules_columns, fallbacks = [], [self.suspect()]
         if self.compiled._loop_depth > 1:
             fallbacks.append(self._over_budget(self.compiled._loop_depth))
@@ -89,9 +99,7 @@ class PolicyQuery:
             rules_columns += columns
             fallbacks += errors
         fallback = exp.Coalesce(this=exp.paren(any_of(fallbacks)), expressions=[exp.true()])
-        request = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True),
-                                                         expression=_col(n, ROW))
-                                          for n in self.policy.request])
+        request = self._request()
         rules = exp.select(*[key.as_(k, quoted=True) for k, key in self.keys.items()], *rules_columns,
                            fallback.as_(FALLBACK, quoted=True)).from_(exp.to_table(table).as_(ROW))
         rules = rules.select(case((fallback.copy(), request)).as_(REQUEST, quoted=True))
