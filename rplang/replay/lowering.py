@@ -116,18 +116,19 @@ def total_of(values: exp.Expression, scale: int) -> exp.Expression:
 
 
 def combine(op: str, parts: list[tuple[exp.Expression, bool]]) -> exp.Expression:
-    """`a and b` (or `or`) as the runtime reads it: left to right, so a failure (NULL) on the left
-    is a failure; `parts` are (SQL, whether it may be NULL)."""
-    result, nullable = parts[0]
-    for right, right_nullable in parts[1:]:
+    """`a and b` (or `or`) as the runtime reads it: left to right, so a failure (NULL) met before
+    the answer is known is a failure; `parts` are (SQL, whether it may be NULL).
+
+    One flat CASE, each part written at most twice (nesting CASEs would double the query with
+    every part)."""
+    if not any(nullable for _, nullable in parts[:-1]):
+        return exp.paren((exp.and_ if op == "and" else exp.or_)(*[sql for sql, _ in parts]), copy=False)
+    whens = []
+    for sql, nullable in parts[:-1]:
         if nullable:
-            decided = (result, right) if op == "and" else (result, exp.true())
-            otherwise = exp.false() if op == "and" else right
-            result = case((is_null(result), exp.Null()), decided, default=otherwise)
-        else:
-            result = (exp.and_ if op == "and" else exp.or_)(result, right)
-        nullable = nullable or right_nullable
-    return exp.paren(result, copy=False)
+            whens.append((is_null(sql), exp.Null()))
+        whens.append((exp.Not(this=exp.paren(sql.copy())), exp.false()) if op == "and" else (sql.copy(), exp.true()))
+    return case(*whens, default=parts[-1][0])
 
 
 class Lowering:

@@ -99,10 +99,11 @@ class PolicyQuery:
             rules_columns += columns
             fallbacks += errors
         fallback = exp.Coalesce(this=exp.paren(any_of(fallbacks)), expressions=[exp.true()])
-        request = self._request()
+        # the request's own columns pass through, to become the Python path's struct in the last
+        # layer, where the test deciding it is a column and not computed twice
+        passed = [_col(n, ROW).as_(_passed(n), quoted=True) for n in self.policy.request]
         rules = exp.select(*[key.as_(k, quoted=True) for k, key in self.keys.items()], *rules_columns,
-                           fallback.as_(FALLBACK, quoted=True)).from_(exp.to_table(table).as_(ROW))
-        rules = rules.select(case((fallback.copy(), request)).as_(REQUEST, quoted=True))
+                           fallback.as_(FALLBACK, quoted=True), *passed).from_(exp.to_table(table).as_(ROW))
         for i, (start, count) in enumerate(self.lowering.business_days):
             first, last = f"bd{i}_from", f"bd{i}_to"
             rules = rules.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT",
@@ -115,8 +116,12 @@ class PolicyQuery:
                                on=exp.EQ(this=_col("ordinal", last), expression=ordinal))
         decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, quoted=True)).from_(
             rules.subquery("rules"))
+        request = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True),
+                                                         expression=_col(_passed(n)))
+                                          for n in self.policy.request])
         final = exp.select(*[_col(k).as_(k, quoted=True) for k in self.keys], *self._outputs(),
-                           _col(FALLBACK), _col(REQUEST)).from_(decided.subquery("decided"))
+                           _col(FALLBACK), case((_col(FALLBACK), request)).as_(REQUEST, quoted=True)) \
+            .from_(decided.subquery("decided"))
         return final
 
     def _rule_columns(self, index: int, r: dict) -> tuple[list, list]:
@@ -321,6 +326,10 @@ def _given_value_tests(policy, value, t, depth: int) -> list:
             tests += _field_tests(policy, field(value, name), spec, value, depth + 1)
         return tests
     return []
+
+
+def _passed(name: str) -> str:
+    return f"__request_{name}"
 
 
 def _chain(policy, source: ir.Expr) -> tuple[ir.Expr, list]:
