@@ -102,24 +102,33 @@ def register_calendar(con, replay: Replay, query: PolicyQuery) -> None:
 
 def write_decided(reader, replay: Replay, key_names: tuple[str, ...], out: str, rejects: RejectsFile,
                   counts: Counts, count_rows: bool) -> None:
-    """Stream the query's batches to Parquet; the rows marked for the Python path decided on the way."""
-    schema = reader.schema
-    decided_schema = decision_schema(replay.compiled.checked, pa.schema([schema.field(n) for n in key_names]))
-    decider = PythonDecider(replay.compiled, replay.hash, decided_schema, key_names)
-    with pq.ParquetWriter(out, decided_schema) as writer:
-        for batch in reader:
-            if count_rows:
-                counts.rows += batch.num_rows
-            fallback = batch.column(FALLBACK)
-            table = pa.Table.from_batches([batch])
-            marked = pc.sum(fallback).as_py() or 0
-            if marked:
-                by_python, refused = decider.decide_columns(batch.filter(fallback), REQUEST)
-                rejects.write(refused)
-                counts.by_python += by_python.num_rows
-                table = table.filter(pc.invert(fallback))
-                writer.write_table(table.select(decided_schema.names).cast(decided_schema))
-                writer.write_table(by_python)
-            else:
-                writer.write_table(table.select(decided_schema.names).cast(decided_schema))
-            counts.by_sql += batch.num_rows - marked
+    """Stream the query's decided rows to Parquet."""
+    schema = decided_schema(reader, replay, key_names)
+    with pq.ParquetWriter(out, schema) as writer:
+        for table in decided_tables(reader, replay, schema, rejects, counts, count_rows):
+            writer.write_table(table)
+
+
+def decided_schema(reader, replay: Replay, key_names: tuple[str, ...]) -> pa.Schema:
+    return decision_schema(replay.compiled.checked, pa.schema([reader.schema.field(n) for n in key_names]))
+
+
+def decided_tables(reader, replay: Replay, schema: pa.Schema, rejects, counts: Counts, count_rows: bool):
+    """The query's batches as decided rows; the rows marked for the Python path decided on the way."""
+    key_names = tuple(schema.names[:len(schema.names) - len(decision_schema(replay.compiled.checked, pa.schema([])))])
+    decider = PythonDecider(replay.compiled, replay.hash, schema, key_names)
+    for batch in reader:
+        if count_rows:
+            counts.rows += batch.num_rows
+        fallback = batch.column(FALLBACK)
+        table = pa.Table.from_batches([batch])
+        marked = pc.sum(fallback).as_py() or 0
+        if marked:
+            by_python, refused = decider.decide_columns(batch.filter(fallback), REQUEST)
+            rejects.write(refused)
+            counts.by_python += by_python.num_rows
+            yield table.filter(pc.invert(fallback)).select(schema.names).cast(schema)
+            yield by_python
+        else:
+            yield table.select(schema.names).cast(schema)
+        counts.by_sql += batch.num_rows - marked

@@ -51,8 +51,7 @@ def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "
     query = PolicyQuery(replay.compiled, key_columns, replay.version, replay.hash)
     select = query.python_only(INPUT) if replay.via == "python" else query.select(INPUT)
     register_calendar(spark, replay, query)
-    rows = spark.sql(select.sql(dialect="spark"))
-    by_sql, by_python = decide_fallback(rows, replay, tuple(key_columns))
+    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect="spark")), replay, tuple(key_columns))
     by_python = by_python.cache()  # the few rows the runtime decides: decided once, read twice
     try:
         refused = by_python.filter(by_python[ERROR].isNotNull()).select(*key_columns, ERROR).collect()

@@ -37,3 +37,19 @@ def aputure_parquet(aputure_lines, tmp_path_factory):
     counts = write_requests(load_policy_text(text, str(APUTURE)), text, str(keyed), str(out), keys=("id",))
     assert counts.rejected == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def requests_table():
+    """Forty requests as typed rows with an `id`, and one the reader refuses (an unknown enum)."""
+    import pyarrow as pa
+
+    from rplang.replay.columns import from_request, request_schema
+    from rplang.runtime import load_policy
+
+    policy = load_policy(APUTURE)
+    rows = [{"id": n, **from_request(policy.read_request(json.loads(line)))}
+            for n, line in enumerate(CORPUS.read_text().splitlines()[:40], 1)]
+    rows[5]["kind"] = "swap"
+    schema = pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)])
+    return pa.Table.from_pylist(rows, schema=schema)

@@ -12,6 +12,7 @@ from rplang.runtime import load_policy
 
 from ..cli.conftest import run
 from ..conftest import APUTURE, POLICIES
+from .conftest import requests_table  # noqa: F401 (a fixture)
 from .outputs import outputs_by_key
 
 pytest.importorskip("pyspark")
@@ -63,3 +64,13 @@ def test_the_python_path_on_spark_runs_the_runtime_in_map_in_arrow(spark, tmp_pa
                          (tmp_path / f"{engine}.rejects.jsonl").read_text())
     assert found["spark"] == found["duckdb"]
     assert [json.loads(r)["source_row"] for r in found["spark"][1].splitlines()] == [21, 22]
+
+
+def test_a_spark_dataframe_gives_a_spark_dataframe(spark, requests_table):
+    from rplang.replay.api import decide
+
+    from .test_api import expected, summary
+
+    result = decide(APUTURE, spark.createDataFrame(requests_table))
+    assert type(result).__module__.startswith("pyspark")
+    assert summary(result.toArrow().to_pylist()) == (expected(), [(6, "$.kind")])
