@@ -93,7 +93,7 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
     schema = decision_schema(policy, pa.schema([table.schema.field(k) for k in keys]))
     if via == "sql" and typed and lowerable(job) is None:
         con = connect()
-        con.register(INPUT, table)
+        con.from_arrow(table).create_view(INPUT)
         query = PolicyQuery(compiled, {k: exp.column(k, table=ROW, quoted=True) for k in keys}, job.version, job.hash)
         select = query.select(INPUT)
         from .engine_duckdb import register_calendar

@@ -96,7 +96,7 @@ def impact_of(new: Replay, old: Replay, new_out: str, old_out: str, rows: int, s
         if x.name not in money and x.kind != "outcome":
             columns.append(differs(x).as_(f"c_{x.name}", quoted=True))
     pairs = con.sql(joined.select(*columns).sql(dialect="duckdb"))
-    con.register("pairs", pairs)
+    pairs.create_view("pairs")
     impact = Impact()
     impact.total = rows
     both = _count(con, exp.to_table("pairs"))

@@ -68,7 +68,7 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     batches = typed_batches(replay, keys, rejects, counts)
     first = next(batches)
     table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
-    con.register(INPUT, table)
+    con.from_arrow(table).create_view(INPUT)
     names = [n for n in table.schema.names if n not in expected.names]
     return {k: exp.column(k, table=ALIAS, quoted=True) for k in names}, True
 
@@ -96,8 +96,8 @@ def register_calendar(con, replay: Replay, query: PolicyQuery) -> None:
     found = [d for d in con.execute(span.sql(dialect="duckdb")).fetchall()[0] if d is not None]
     calendar, business = calendar_tables(replay.compiled.checked.calendar,
                                          min(found, default=None), max(found, default=None))
-    con.register(CALENDAR, calendar)
-    con.register(BUSINESS_DAYS, business)
+    con.from_arrow(calendar).create_view(CALENDAR)
+    con.from_arrow(business).create_view(BUSINESS_DAYS)
 
 
 def write_decided(reader, replay: Replay, key_names: tuple[str, ...], out: str, rejects: RejectsFile,
