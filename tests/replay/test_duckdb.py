@@ -198,3 +198,10 @@ def test_replay_without_its_extra_says_what_to_install(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 64
     assert "install rplang[replay]" in done.stderr
+
+
+def test_a_bad_command_line_exits_64_with_usage():
+    result = run("replay")
+    assert result.code == 64 and "Missing argument 'POLICY'" in result.err
+    result = run("replay", APUTURE, "x.parquet", "--via", "sq")
+    assert result.code == 64 and "'sq' is not one of 'sql', 'python'" in result.err
