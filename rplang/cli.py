@@ -268,6 +268,19 @@ def verify(policies, max_items, fmt, outputs):
     sys.exit(run(policies, max_items, fmt, outputs))
 
 
+@click.command(name="replay", context_settings={"ignore_unknown_options": True, "help_option_names": []},
+               add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def _replay(args):
+    """Decide past requests inside DuckDB or Spark (rplang[replay])."""
+    try:
+        from rplang.replay.command import replay_command
+    except ImportError as error:
+        click.echo(f"error: rpl replay needs {error.name}: install rplang[replay]", err=True)
+        sys.exit(EXIT_USAGE)
+    replay_command.main(args=list(args), prog_name="rpl replay", standalone_mode=False)
+
+
 # ---- Commands from their own modules ------------------------------------------------------------
 # Each line registers one command group of another module (keep one line per module).
 # (registrations)
@@ -279,6 +292,7 @@ def _register_commands() -> None:
     from rplang.serve import commands as serve; serve.register(cli)  # noqa: E702 (serve, log)
     from rplang.workbench.command import workbench; cli.add_command(workbench)  # noqa: E702
     from rplang import lsp; lsp.register(cli)  # noqa: E702 (lsp; pygls imported when it runs)
+    cli.add_command(_replay)
 
 
 _register_commands()

@@ -1,0 +1,119 @@
+"""`rpl replay` against `rpl eval --jsonl`: the same Aputure requests, ratios measured in one run.
+
+    nice python benchmarks/bench_replay.py --sizes 10000,100000,1000000 [--spark-max 100000]
+
+For each size: generated requests (gen_corpus.py) as JSON lines and as typed Parquet with an
+`id` column (the export `rpl replay` reads in place; converting is not timed). Every command runs
+as its own process; its wall time and peak RSS (the largest resident set of the process and its
+children) are reported.
+
+    duckdb sql      rpl replay aputure.rpl requests.parquet                (Parquet -> Parquet)
+    eval jobs 2     rpl eval aputure.rpl --jsonl requests.jsonl --outputs-only --jobs 2
+    duckdb python   rpl replay ... --via python                            (up to --python-max)
+    eval            rpl eval aputure.rpl --jsonl requests.jsonl --outputs-only
+    spark sql       rpl replay ... --engine spark (local[*], JVM start included; up to --spark-max)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import gen_corpus  # noqa: E402
+
+POLICY = ROOT / "policies" / "aputure.rpl"
+
+
+def measure(args: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of a command and its children, its output
+    thrown away. CPU seconds are what a shared machine's load does not inflate."""
+    start = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        process = subprocess.Popen(args, stdout=sink, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    error = process.stderr.read().decode()
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) not in (0,):
+        raise SystemExit(f"{' '.join(args)} failed:\n{error[-2000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def prepare(size: int, folder: Path) -> tuple[Path, Path]:
+    from rplang.replay.api import write_requests
+    from rplang.runtime import load_policy_text
+
+    lines, keyed = folder / f"requests-{size}.jsonl", folder / f"keyed-{size}.jsonl"
+    with open(lines, "w") as plain, open(keyed, "w") as with_id:
+        for n, line in enumerate(gen_corpus.generate_lines(size, seed=1), 1):
+            plain.write(line + "\n")
+            with_id.write(f'{{"id":{n},' + line[1:] + "\n")
+    parquet = folder / f"requests-{size}.parquet"
+    text = POLICY.read_text()
+    counts = write_requests(load_policy_text(text, str(POLICY)), text, str(keyed), str(parquet), keys=("id",))
+    assert counts.rejected == 0
+    keyed.unlink()
+    return lines, parquet
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--python-max", type=int, default=100_000)
+    ap.add_argument("--spark-max", type=int, default=100_000)
+    ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = ap.parse_args(argv)
+    rpl = [sys.executable, "-m", "rplang.cli"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rpl-bench-replay-") as tmp:
+        folder = Path(tmp)
+        for size in [int(s) for s in args.sizes.split(",")]:
+            lines, parquet = prepare(size, folder)
+            out = str(folder / "out.parquet")
+            runs = {"duckdb sql": rpl + ["replay", str(POLICY), str(parquet), "--out", out],
+                    "eval jobs 2": rpl + ["eval", str(POLICY), "--jsonl", str(lines), "--outputs-only", "--jobs", "2"]}
+            if size <= args.python_max:
+                runs["duckdb python"] = rpl + ["replay", str(POLICY), str(parquet), "--out", out, "--via", "python"]
+                runs["eval"] = rpl + ["eval", str(POLICY), "--jsonl", str(lines), "--outputs-only"]
+            if size <= args.spark_max:
+                runs["spark sql"] = rpl + ["replay", str(POLICY), str(parquet), "--out", str(folder / "spark"),
+                                           "--engine", "spark"]
+            for name, command in runs.items():
+                seconds, cpu, rss = measure(command)
+                rows.append({"size": size, "run": name, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+                             "per_second": round(size / seconds), "peak_rss_mb": round(rss)})
+                print(f"{size:>9,}  {name:<14} {seconds:8.2f} s  {cpu:8.2f} s CPU  {size / seconds:>10,.0f}/s"
+                      f"  {rss:7.0f} MB", flush=True)
+    print()
+    print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+def table(rows: list[dict]) -> str:
+    """The figures as markdown, with the ratios the issue asks for."""
+    by = {(r["size"], r["run"]): r for r in rows}
+    lines = ["| requests | run | wall s | CPU s | requests/s (wall) | peak RSS MB | speed against | wall ratio | CPU ratio |",
+             "|---:|---|---:|---:|---:|---:|---|---:|---:|"]
+    for r in rows:
+        base = {"duckdb sql": "eval jobs 2", "duckdb python": "eval", "spark sql": "duckdb sql"}.get(r["run"])
+        ratios = ["", "", ""]
+        if base and (r["size"], base) in by:
+            other = by[(r["size"], base)]
+            ratios = [base, f"{other['seconds'] / r['seconds']:.2f}x", f"{other['cpu_seconds'] / r['cpu_seconds']:.2f}x"]
+        lines.append(f"| {r['size']:,} | {r['run']} | {r['seconds']} | {r['cpu_seconds']} | {r['per_second']:,} | "
+                     f"{r['peak_rss_mb']} | " + " | ".join(ratios) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""rpl replay: decide past requests where they are, in DuckDB or Spark."""

@@ -1,0 +1,153 @@
+"""The replay from Python, for notebooks and scripts: files, and tables of the engines' own kinds."""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .run import Counts, RejectsFile, Replay, typed_batches
+from .sources import resolve
+
+
+def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[str, ...] = (),
+                   rejects: str | None = None) -> Counts:
+    """Requests (JSON lines, CSV or Parquet) as typed Parquet, each read by the request reader:
+    the export `rpl replay` reads in place. Refused rows go to `rejects` (else are counted)."""
+    counts = Counts()
+    job = Replay(compiled, text, resolve(input_spec), tuple(keys))
+    refused = RejectsFile(rejects)
+    writer = None
+    try:
+        for batch in typed_batches(job, keys, refused, counts):
+            writer = writer or pq.ParquetWriter(out, batch.schema)
+            writer.write_table(pa.Table.from_batches([batch]))
+    finally:
+        if writer is not None:
+            writer.close()
+        counts.rejected = refused.count
+        refused.close()
+    return counts
+
+
+# ---- Tables of the engines' own kinds ---------------------------------------------------------
+
+class _Collected:
+    """Rejects kept in memory, for a table of decisions that shows them beside the decided rows."""
+
+    def __init__(self):
+        self.rows, self.count = [], 0
+
+    def write(self, rejects: list[dict]) -> None:
+        self.rows += rejects
+        self.count += len(rejects)
+
+
+def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "sql", spark=None):
+    """Decide every row of `data` under the policy at `policy_path`: a pyarrow Table, a DuckDB
+    relation, a pandas or Polars DataFrame, or a Spark DataFrame; a table of the same kind comes
+    back: the key columns, every output, `rules_applied`, `policy_version`, `policy_hash`, and
+    `error` (the problems of a row the policy refuses, as `rpl eval` reports them, in JSON).
+
+    `keys`: the columns to keep (default: every column that is not a field of the request)."""
+    from pathlib import Path
+
+    from rplang.runtime import load_policy_text
+
+    text = Path(policy_path).read_text(encoding="utf-8")
+    compiled = load_policy_text(text, str(policy_path), cache=True)
+    kind = type(data).__module__.split(".")[0]
+    if kind == "pyspark":
+        return _decide_spark(compiled, text, data, keys, via, spark)
+    if kind == "duckdb":
+        import duckdb
+
+        return duckdb.from_arrow(decide_arrow(compiled, text, data.to_arrow_table(), keys, via))
+    if kind == "pandas":
+        return decide_arrow(compiled, text, pa.Table.from_pandas(data, preserve_index=False), keys, via).to_pandas()
+    if kind == "polars":
+        import polars
+
+        return polars.from_arrow(decide_arrow(compiled, text, data.to_arrow(), keys, via))
+    if isinstance(data, pa.Table):
+        return decide_arrow(compiled, text, data, keys, via)
+    raise TypeError(f"cannot decide a {type(data).__name__}: give an Arrow table, a DuckDB relation, "
+                    "a pandas or Polars DataFrame, or a Spark DataFrame")
+
+
+def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sql") -> pa.Table:
+    """The decisions on an Arrow table of requests, in DuckDB, as an Arrow table."""
+    from sqlglot import exp
+
+    from .columns import decision_schema, request_schema
+    from .engine_duckdb import INPUT, connect, decided_tables
+    from .lowering import ROW
+    from .python_path import ERROR, PythonDecider
+    from .query import PolicyQuery
+    from .run import conforms, lowerable
+
+    policy = compiled.checked
+    keys = tuple(keys) if keys is not None else tuple(n for n in table.schema.names if n not in policy.request)
+    job = Replay(compiled, text, resolve_none(), keys, via)
+    expected = request_schema(policy)
+    typed = all(f.name in table.schema.names and conforms(table.schema.field(f.name).type, f.type) for f in expected)
+    rejects, counts = _Collected(), Counts()
+    schema = decision_schema(policy, pa.schema([table.schema.field(k) for k in keys]))
+    if via == "sql" and typed and lowerable(job) is None:
+        con = connect()
+        con.from_arrow(table).create_view(INPUT)
+        query = PolicyQuery(compiled, {k: exp.column(k, table=ROW, quoted=True) for k in keys}, job.version, job.hash)
+        select = query.select(INPUT)
+        from .engine_duckdb import register_calendar
+
+        register_calendar(con, job, query)
+        reader = con.sql(select.sql(dialect="duckdb")).to_arrow_reader(BATCH_ROWS)
+        decided = list(decided_tables(reader, job, schema, rejects, counts, count_rows=True))
+    else:
+        from .columns import to_request
+
+        decider = PythonDecider(compiled, job.hash, schema, keys)
+        rows = table.to_pylist()
+        decided_rows, refused = decider.decide(({k: r.pop(k) for k in keys}, to_request(r)) for r in rows)
+        decided, rejects.rows = [decider.table(decided_rows)], refused
+    with_error = pa.schema(list(schema) + [pa.field(ERROR, pa.string())])
+    import json
+
+    refused = pa.Table.from_pylist([{**r, ERROR: json.dumps(r[ERROR], ensure_ascii=False)} for r in rejects.rows],
+                                   schema=with_error)
+    parts = [t.append_column(ERROR, pa.nulls(t.num_rows, pa.string())) for t in decided] + [refused]
+    return pa.concat_tables(parts)
+
+
+BATCH_ROWS = 20_000
+
+
+def resolve_none():
+    """The source of a table decided in memory: no files."""
+    from .sources import Source
+
+    return Source((), "arrow")
+
+
+def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
+    from sqlglot import exp
+
+    from .engine_spark import INPUT, decide_fallback, register_calendar
+    from .lowering import ROW
+    from .python_path import ERROR
+    from .query import PolicyQuery
+    from .run import lowerable
+
+    spark = spark or frame.sparkSession
+    policy = compiled.checked
+    keys = tuple(keys) if keys is not None else tuple(n for n in frame.columns if n not in policy.request)
+    job = Replay(compiled, text, resolve_none(), keys, "python" if via == "python" or lowerable(
+        Replay(compiled, text, resolve_none())) else "sql")
+    frame.createOrReplaceTempView(INPUT)
+    query = PolicyQuery(compiled, {k: exp.column(k, table=ROW, quoted=True) for k in keys}, job.version, job.hash)
+    select = query.python_only(INPUT) if job.via == "python" else query.select(INPUT)
+    register_calendar(spark, job, query)
+    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect="spark")), job, keys)
+    if by_sql is None:
+        return by_python
+    from pyspark.sql import functions as F
+
+    return by_sql.withColumn(ERROR, F.lit(None).cast("string")).unionByName(by_python)

@@ -1,0 +1,43 @@
+"""The business-day calendar as two tables the query joins, for the years the data spans.
+
+    rpl_calendar        bday, upto (business days on or before it), before (strictly before)
+    rpl_business_days   ordinal, bday: the business days, numbered from 1
+
+The n-th business day after a date (n > 0) is the one numbered `upto + n`; before it (n < 0),
+the one numbered `before + n + 1`: what `BusinessCalendar.add` counts day by day.
+"""
+from __future__ import annotations
+
+import datetime
+
+import pyarrow as pa
+
+from rplang.compiler.calendars import BusinessCalendar
+from rplang.policy_lang import limits
+
+# Years around the dates the data starts from: the most business days a count may hold, in years.
+MARGIN_YEARS = limits.MAX_BUSINESS_DAYS // 250 + 1
+
+
+def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None):
+    """(rpl_calendar, rpl_business_days) as Arrow tables, covering `first` to `last` with room
+    for the longest count either way."""
+    today = datetime.date.today()
+    first, last = first or today, last or today
+    start = datetime.date(max(1, first.year - MARGIN_YEARS), 1, 1)
+    end = datetime.date(min(9999, last.year + MARGIN_YEARS), 12, 31)
+    calendar = BusinessCalendar(country)
+    days, upto, before, business = [], [], [], []
+    count, day, step = 0, start, datetime.timedelta(days=1)
+    while day <= end:
+        before.append(count)
+        if calendar.is_business_day(day):
+            count += 1
+            business.append(day)
+        days.append(day)
+        upto.append(count)
+        day += step
+    return (pa.table({"bday": pa.array(days, pa.date32()), "upto": pa.array(upto, pa.int64()),
+                      "before": pa.array(before, pa.int64())}),
+            pa.table({"ordinal": pa.array(range(1, len(business) + 1), pa.int64()),
+                      "bday": pa.array(business, pa.date32())}))

@@ -1,0 +1,160 @@
+"""Columns: the Arrow types of a policy's requests and decisions, and rows to and from them.
+
+A request is a row whose columns are the request's fields (records as structs, lists as lists);
+a decision is a row of the input's key columns, then every output as a typed column (money as
+DECIMAL(18,2), dates as DATE, a date range as two columns `X_from` and `X_to`), the rules that
+determined it, and the policy's version and text hash.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+from decimal import ROUND_HALF_UP, Decimal
+
+import pyarrow as pa
+
+from rplang.compiler import types as T
+from rplang.compiler.checked import CheckedOutput, CheckedPolicy
+
+from .errors import ReplayError
+
+MONEY = pa.decimal128(18, 2)
+PERCENT = pa.decimal128(7, 4)  # up to 999.9999%, as the request reader reads them
+CENT = Decimal("0.01")
+RULES_APPLIED, POLICY_VERSION, POLICY_HASH = "rules_applied", "policy_version", "policy_hash"
+
+
+def plain(t: T.Type) -> T.Type:
+    return t.inner if isinstance(t, T.OptionalType) else t
+
+
+def scalar_type(t: T.Type, where: str) -> pa.DataType:
+    """The Arrow type of a value of type `t` (a field of the request, or an output)."""
+    t = plain(t)
+    if t in (T.MONEY, T.EXACT_MONEY):
+        return MONEY
+    if t == T.PERCENT:
+        return PERCENT
+    if t == T.DATE:
+        return pa.date32()
+    if t in (T.INTEGER, T.DAYS, T.BUSINESS_DAYS):
+        return pa.int64()
+    if t == T.BOOLEAN:
+        return pa.bool_()
+    if t == T.TEXT or isinstance(t, T.EnumType):
+        return pa.string()
+    if isinstance(t, (T.ListType, T.SetType)):
+        return pa.list_(scalar_type(t.element, where))
+    raise ReplayError(f"{where}: a value of type {t.describe()} has no column type")
+
+
+def request_schema(policy: CheckedPolicy) -> pa.Schema:
+    """The columns of a request: one per field of `request:`."""
+    return pa.schema([pa.field(name, _field_type(policy, spec.type, (name,)))
+                      for name, spec in policy.request.items()])
+
+
+def _field_type(policy: CheckedPolicy, t: T.Type, path: tuple, depth: int = 0) -> pa.DataType:
+    t = plain(t)
+    if isinstance(t, T.RecordType):
+        if depth > 8:  # a record that holds itself cannot be a column of fixed type
+            raise ReplayError(f"`{'.'.join(path)}`: a record type that holds itself has no column type")
+        return pa.struct([pa.field(n, _field_type(policy, s.type, path + (n,), depth + 1))
+                          for n, s in policy.records[t.name].items()])
+    if isinstance(t, T.ListType):
+        return pa.list_(_field_type(policy, t.element, path, depth + 1))
+    return scalar_type(t, f"`{'.'.join(path)}`")
+
+
+def output_columns(output: CheckedOutput) -> list[tuple[str, pa.DataType]]:
+    """The columns of one output: a date range is two, every other output one."""
+    if output.kind == "outcome":
+        return [(output.name, pa.string())]
+    if output.kind == "total":
+        return [(output.name, MONEY)]
+    if plain(output.type) == T.DATE_RANGE:
+        return [(f"{output.name}_from", pa.date32()), (f"{output.name}_to", pa.date32())]
+    return [(output.name, scalar_type(output.type, f"output `{output.name}`"))]
+
+
+def decision_schema(policy: CheckedPolicy, keys: pa.Schema) -> pa.Schema:
+    fields = list(keys)
+    for output in policy.outputs:
+        fields += [pa.field(n, t) for n, t in output_columns(output)]
+    fields += [pa.field(RULES_APPLIED, pa.list_(pa.string())), pa.field(POLICY_VERSION, pa.string()),
+               pa.field(POLICY_HASH, pa.string())]
+    return pa.schema(fields)
+
+
+def policy_hash(text: str) -> str:
+    """The policy's identity in every decided row: the SHA-256 of its text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---- Rows ----------------------------------------------------------------------------------------
+
+def to_request(value):
+    """A row as read from a column store, as the JSON request `rpl eval` reads: amounts as
+    strings, dates ISO, absent (null) fields left out, so the request reader checks it as it
+    checks any request and says the same about it."""
+    if isinstance(value, dict):
+        return {k: to_request(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [to_request(v) for v in value]
+    if isinstance(value, Decimal):  # the number, not the column's scale: 15.0000 is "15"
+        return f"{value.normalize():f}" if value.as_tuple().exponent < -2 else f"{value:f}"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def from_request(value):
+    """A converted request (`CompiledPolicy.read_request`) as a row of its columns."""
+    if isinstance(value, dict):
+        return {k: from_request(v) for k, v in value.items() if not k.startswith("#")}
+    if isinstance(value, list):
+        return [from_request(v) for v in value]
+    return value
+
+
+class DecisionRows:
+    """Decisions as rows of the decision columns."""
+
+    def __init__(self, policy: CheckedPolicy, text_hash: str):
+        self.outputs = policy.outputs
+        self.version, self.hash = policy.version, text_hash
+
+    def row(self, decision) -> dict:
+        row = {}
+        outputs = decision.outputs
+        for output in self.outputs:
+            value = outputs[output.name]
+            if output.kind == "outcome":
+                row[output.name] = value
+            elif plain(output.type) == T.DATE_RANGE:
+                row[f"{output.name}_from"], row[f"{output.name}_to"] = value if value is not None else (None, None)
+            else:
+                row[output.name] = _cell(value, output.kind == "total" or plain(output.type) == T.MONEY)
+        row[RULES_APPLIED] = applied_rules(decision)
+        row[POLICY_VERSION], row[POLICY_HASH] = self.version, self.hash
+        return row
+
+
+def applied_rules(decision) -> list[str]:
+    """The rules that determined a decision, each once, in the order of the policy file."""
+    names: list[str] = []
+    for application in decision.applied:
+        name = application.rule.rule.name
+        if not names or names[-1] != name:
+            names.append(name)
+    return names
+
+
+def _cell(value, money: bool):
+    if money and value is not None:  # in cents, as decision JSON prints an amount
+        return value.quantize(CENT, ROUND_HALF_UP) if value.as_tuple().exponent != -2 else value
+    if isinstance(value, frozenset):
+        return sorted(value)
+    return value

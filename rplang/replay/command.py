@@ -1,0 +1,119 @@
+"""`rpl replay`: decide past requests where they are, in DuckDB or Spark."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rplang.inputs import fail_policy
+from rplang.policy_lang.errors import PolicyError
+
+from .engines import engine_for
+from .errors import NotLowerable, ReplayError
+
+EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
+
+
+def load(spec: str):
+    """(compiled policy, its text, its name) from a path or `git:REV:path`, as `rpl diff` reads it."""
+    from rplang.policy_ci import _policy_text
+    from rplang.runtime import load_policy_text
+
+    text, name = _policy_text(spec)
+    try:
+        return load_policy_text(text, name, cache=True), text, name
+    except PolicyError as error:
+        fail_policy(error)
+
+
+@click.command(name="replay")
+@click.argument("policy")
+@click.argument("input_", metavar="INPUT")
+@click.option("--out", metavar="OUT.parquet", help="the decided rows (default: INPUT's name + .decided.parquet)")
+@click.option("--rejects", metavar="FILE.jsonl", help="the rows refused as malformed (default: beside OUT)")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
+@click.option("--via", type=click.Choice(["sql", "python"]), default=None,
+              help="sql: the policy compiled to a query (default where the policy allows); "
+                   "python: the ordinary runtime on batches of rows")
+@click.option("--key", "keys", multiple=True, metavar="COL",
+              help="a column identifying a row, kept in the output (repeatable; default: request_id, "
+                   "return_id or id if there is one, else the row's place in the input)")
+@click.option("--compare", "compare_to", metavar="OLD_POLICY",
+              help="also decide under OLD_POLICY (a path or git:REV:path) and report what changes")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              help="the --compare report, as `rpl diff` prints it")
+@click.option("--show", default=3, show_default=True, help="with --compare: changed rows shown per transition")
+@click.option("--master", default="local[*]", show_default=True, help="with --engine spark: the cluster")
+@click.option("--explain-sql", is_flag=True, help="print the query the policy compiles to, and stop")
+def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, show, master, explain_sql):
+    """Decide every request of INPUT (Parquet, JSON lines or CSV: a file, a folder or a glob)
+    under POLICY, inside DuckDB (default) or Spark; write the decisions to Parquet."""
+    try:
+        import duckdb  # noqa: F401
+        import pyarrow  # noqa: F401
+        import sqlglot  # noqa: F401
+    except ImportError as error:
+        click.echo(f"error: rpl replay needs {error.name}: install rplang[replay]", err=True)
+        sys.exit(EXIT_USAGE)
+    from . import run
+    from .sources import resolve
+
+    compiled, text, _ = load(policy)
+    if explain_sql:
+        sys.exit(_explain(compiled, text, engine))
+    try:
+        source = resolve(input_)
+        via = _choose_via(compiled, text, source, via)
+        out = out or str(Path(source.files[0]).with_suffix("").with_name(
+            Path(source.files[0]).stem + ".decided.parquet"))
+        rejects_file = run.RejectsFile(rejects or run.rejects_path(out))
+        job = run.Replay(compiled, text, source, tuple(keys), via)
+        try:
+            counts = engine_for(engine, master)(job, out, rejects_file)
+        finally:
+            rejects_file.close()
+        counts.rejected = rejects_file.count
+        click.echo(counts.text(out, rejects_file.path), err=True)
+        if compare_to:
+            from .compare import compare_report
+
+            old, old_text, old_name = load(compare_to)
+            report = compare_report(engine, job, run.Replay(old, old_text, source, tuple(keys), via),
+                                    out, counts.rows, show, master)
+            click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
+                       else report.text(old_name, policy, markdown=fmt == "markdown"))
+    except ReplayError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
+
+
+def _choose_via(compiled, text, source, via):
+    from .run import Replay, lowerable
+
+    reason = lowerable(Replay(compiled, text, source))
+    if via == "sql" and reason is not None:
+        raise reason
+    if via is None and reason is not None:
+        click.echo(f"note: {reason}; deciding with the Python path", err=True)
+        return "python"
+    return via or "sql"
+
+
+def _explain(compiled, text, engine: str) -> int:
+    from .columns import policy_hash
+    from .lowering import ROW
+    from .query import PolicyQuery
+    from sqlglot import exp
+
+    try:
+        query = PolicyQuery(compiled, {"request_id": exp.column("request_id", table=ROW, quoted=True)},
+                            compiled.checked.version, policy_hash(text))
+        select = query.select("rpl_input")
+    except NotLowerable as error:
+        click.echo(f"error: {error}", err=True)
+        return EXIT_USAGE
+    click.echo(select.sql(dialect="spark" if engine == "spark" else "duckdb", pretty=True))
+    return EXIT_OK

@@ -1,0 +1,171 @@
+"""`rpl replay --compare OLD`: the impact of a policy change on every row, computed by DuckDB over
+the two decided tables (joined on the key columns), and reported as `rpl diff` reports it.
+
+Beside `rpl diff`'s report: the money deltas of each outcome transition, and a sample of changed
+rows for each transition (the first by key), explained under both versions.
+"""
+from __future__ import annotations
+
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+from sqlglot import exp
+
+from rplang.compiler import types as T
+from rplang.runtime.impact import ChangedRequest, Impact, impact_text
+
+from .columns import output_columns, plain
+from .engines import engine_for
+from .run import RejectsFile, Replay, python_rows
+from .sources import FILE, ROW
+
+
+@attrs.define
+class ReplayImpact:
+    """`rpl diff`'s Impact, and the money deltas by outcome transition."""
+    impact: Impact
+    by_transition: list = attrs.field(factory=list)  # (before, after, rows, {output: delta})
+
+    def to_json(self) -> dict:
+        data = self.impact.to_json()
+        data["money_by_transition"] = [
+            {"from": a, "to": b, "count": n, "total_delta": {k: f"{v:.2f}" for k, v in deltas.items()}}
+            for a, b, n, deltas in self.by_transition]
+        return data
+
+    def text(self, old_name: str, new_name: str, markdown: bool = False) -> str:
+        report = impact_text(self.impact, old_name, new_name, markdown)
+        if not self.by_transition:
+            return report
+        names = sorted({k for *_, deltas in self.by_transition for k in deltas})
+        lines = ["", "money change by outcome transition:" if not markdown else
+                 "| outcome before | outcome after | requests | " + " | ".join(names) + " |"]
+        if markdown:
+            lines.append("|---|---|---:|" + "---:|" * len(names))
+        for a, b, n, deltas in self.by_transition:
+            cells = [f"{deltas.get(k, Decimal(0)):+.2f}" for k in names]
+            lines.append(f"| {a} | {b} | {n} | " + " | ".join(cells) + " |" if markdown else
+                         f"  {a} -> {b}: {n} requests, " + ", ".join(f"{k} {c}" for k, c in zip(names, cells)))
+        return report + "\n".join(lines)
+
+
+def compare_report(engine: str, new: Replay, old: Replay, new_out: str, rows: int, show: int,
+                   master: str) -> ReplayImpact:
+    """Decide the input (`rows` rows) under `old` too, and compare with the decisions in `new_out`."""
+
+    with tempfile.TemporaryDirectory(prefix="rpl-replay-") as folder:
+        old_out = str(Path(folder) / "old.parquet")
+        rejects = RejectsFile(None)
+        engine_for(engine, master)(old, old_out, rejects)
+        return impact_of(new, old, new_out, old_out, rows, show)
+
+
+def impact_of(new: Replay, old: Replay, new_out: str, old_out: str, rows: int, show: int) -> ReplayImpact:
+    import duckdb
+
+    con = duckdb.connect()
+    new_policy, old_policy = new.compiled.checked, old.compiled.checked
+    new_names = {o.name: o for o in new_policy.outputs}
+    common = [o for o in old_policy.outputs if o.name in new_names]
+    outcome = next((o.name for o in new_policy.outputs if o.kind == "outcome"), None)
+    money = [o.name for o in common if o.kind == "total" or plain(o.type) == T.MONEY]
+    keys = _keys(con, new_out, new_policy)
+
+    def col(table: str, name: str) -> exp.Column:
+        return exp.column(name, table=table, quoted=True)
+
+    def differs(output) -> exp.Expression:
+        return exp.or_(*[exp.NullSafeNEQ(this=col("o", c), expression=col("n", c)) for c, _ in output_columns(output)])
+
+    joined = exp.select(*[col("n", k).as_(k, quoted=True) for k in keys]).from_(
+        _read(new_out).as_("n")).join(_read(old_out).as_("o"), join_type="INNER",
+                                       on=exp.and_(*[exp.EQ(this=col("n", k), expression=col("o", k)) for k in keys]))
+    changed = exp.or_(*[differs(x) for x in common]) if common else exp.false()
+    columns = [changed.as_("changed", quoted=True)]
+    if outcome:
+        columns += [col("o", outcome).as_("before", quoted=True), col("n", outcome).as_("after", quoted=True)]
+    for name in money:
+        columns.append(exp.Sub(this=exp.Coalesce(this=col("n", name), expressions=[exp.Literal.number(0)]),
+                               expression=exp.Coalesce(this=col("o", name), expressions=[exp.Literal.number(0)]))
+                       .as_(f"d_{name}", quoted=True))
+        columns.append(exp.NullSafeNEQ(this=col("o", name), expression=col("n", name)).as_(f"c_{name}", quoted=True))
+    for x in common:
+        if x.name not in money and x.kind != "outcome":
+            columns.append(differs(x).as_(f"c_{x.name}", quoted=True))
+    pairs = con.sql(joined.select(*columns).sql(dialect="duckdb"))
+    pairs.create_view("pairs")
+    impact = Impact()
+    impact.total = rows
+    both = _count(con, exp.to_table("pairs"))
+    impact.rejected = impact.total - both
+    impact.changed = _scalar(con, exp.select(exp.func("COUNT_IF", exp.column("changed"))).from_("pairs")) or 0
+    by_transition = []
+    if outcome:
+        groups = exp.select(exp.column("before"), exp.column("after"), exp.Count(this=exp.Star()),
+                            *[exp.Sum(this=exp.column(f"d_{m}")) for m in money]).from_("pairs").where(
+            exp.column("changed")).group_by(exp.column("before"), exp.column("after")).order_by("before", "after")
+        for before, after, count, *deltas in con.sql(groups.sql(dialect="duckdb")).fetchall():
+            if before != after:
+                impact.outcome_changes[(before, after)] = count
+            by_transition.append((before, after, count, {m: d for m, d in zip(money, deltas) if d}))
+    for name in money:
+        row = con.sql(exp.select(exp.func("COUNT_IF", exp.column(f"c_{name}")),
+                                 exp.Sum(this=exp.column(f"d_{name}"))).from_("pairs").sql(dialect="duckdb")).fetchall()[0]
+        if row[0]:
+            impact.money[name] = {"changed": row[0], "delta": row[1] or Decimal("0.00")}
+    for x in common:
+        if x.name not in money and x.kind != "outcome":
+            found = _scalar(con, exp.select(exp.func("COUNT_IF", exp.column(f"c_{x.name}"))).from_("pairs"))
+            if found:
+                impact.other_changes[x.name] = found
+    impact.examples = _examples(con, new, old, keys, outcome, show)
+    return ReplayImpact(impact, by_transition)
+
+
+def _examples(con, new: Replay, old: Replay, keys: list[str], outcome: str | None, show: int) -> list:
+    """The first `show` changed rows (by key) of each transition, decided and explained again."""
+    order = [exp.column(k, quoted=True) for k in keys]
+    partition = [exp.column("before"), exp.column("after")] if outcome else []
+    rank = exp.Window(this=exp.RowNumber(), partition_by=partition, order=exp.Order(expressions=order))
+    sample = exp.select(*order).from_("pairs").where(exp.column("changed")).qualify(
+        exp.LTE(this=rank, expression=exp.Literal.number(show))).order_by(*order)
+    wanted = {tuple(row) for row in con.sql(sample.sql(dialect="duckdb")).fetchall()}
+    examples = []
+    if not wanted:
+        return examples
+    input_keys = tuple(k for k in keys if k not in (ROW, FILE))
+    for own, request in python_rows(new, input_keys):
+        key = tuple(own.get(k) for k in keys)
+        if key not in wanted:
+            continue
+        wanted.discard(key)
+        before, after = old.compiled.decide(request), new.compiled.decide(request)
+        label = own.get(ROW) if keys == [ROW] else ", ".join(f"{k}={v}" for k, v in zip(keys, key))
+        a, b = before.outputs_json(), after.outputs_json()
+        kind = "outcome" if a.get("outcome") != b.get("outcome") else "other"
+        examples.append(ChangedRequest(label, kind, a, b, before.explain_text(), after.explain_text()))
+        if not wanted:
+            break
+    return examples
+
+
+def _keys(con, path: str, policy) -> list[str]:
+    names = [c[0] for c in con.sql(exp.select(exp.Star()).from_(_read(path)).limit(0).sql(dialect="duckdb")).description]
+    first = output_columns(policy.outputs[0])[0][0] if policy.outputs else "rules_applied"
+    return names[:names.index(first)]
+
+
+def _read(path: str) -> exp.Expression:
+    """A decided table: a Parquet file, or a folder of them (as Spark writes)."""
+    target = str(Path(path) / "*.parquet") if Path(path).is_dir() else path
+    return exp.func("READ_PARQUET", exp.Literal.string(target))
+
+
+def _count(con, table: exp.Expression) -> int:
+    return _scalar(con, exp.select(exp.Count(this=exp.Star())).from_(table)) or 0
+
+
+def _scalar(con, select: exp.Select):
+    return con.sql(select.sql(dialect="duckdb")).fetchall()[0][0]

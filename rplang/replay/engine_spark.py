@@ -1,0 +1,137 @@
+"""Spark (local mode by default, `--master` for a cluster): the same query in Spark SQL's dialect;
+the rows it hands back, or every row `--via python`, decided by the runtime with `mapInArrow`.
+
+Workers compile the policy from its text (a compiled policy holds generated code, which does not
+travel): once per worker process, from the compiled-policy cache after the first time.
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import pyarrow as pa
+from sqlglot import exp
+
+from .calendar import calendar_tables
+from .columns import decision_schema
+from .lowering import ROW as ALIAS
+from .python_path import ERROR, PythonDecider
+from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, REQUEST, PolicyQuery
+from .run import Counts, RejectsFile, Replay, input_keys, typed_batches
+from .sources import FILE, ROW
+
+INPUT = "rpl_input"
+STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded machine
+# Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
+# out-of-range index is NULL (handed to the Python path), and products keep every digit.
+SETTINGS = {"spark.sql.ansi.enabled": "false", "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+            "spark.ui.enabled": "false", "spark.sql.session.timeZone": "UTC",
+            "spark.sql.execution.arrow.pyspark.enabled": "true", "spark.sql.shuffle.partitions": "4"}
+
+
+def session(master: str = "local[*]"):
+    """A Spark session for replays (the active one, if there is one)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName("rpl replay")
+    for key, value in SETTINGS.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    for key, value in SETTINGS.items():
+        if key != "spark.ui.enabled":
+            spark.conf.set(key, value)
+    return spark
+
+
+def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "local[*]", spark=None) -> Counts:
+    spark = spark or session(master)
+    counts = Counts()
+    keys = input_keys(replay)
+    key_columns, read_here = load_input(spark, replay, keys, rejects, counts)
+    query = PolicyQuery(replay.compiled, key_columns, replay.version, replay.hash)
+    select = query.python_only(INPUT) if replay.via == "python" else query.select(INPUT)
+    register_calendar(spark, replay, query)
+    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect="spark")), replay, tuple(key_columns))
+    by_python = by_python.cache()  # the few rows the runtime decides: decided once, read twice
+    try:
+        refused = by_python.filter(by_python[ERROR].isNotNull()).select(*key_columns, ERROR).collect()
+        rejects.write([{**{k: r[k] for k in key_columns}, ERROR: json.loads(r[ERROR])} for r in refused])
+        decided_by_python = by_python.filter(by_python[ERROR].isNull()).drop(ERROR)
+        decided = decided_by_python if by_sql is None else by_sql.unionByName(decided_by_python)
+        decided.write.mode("overwrite").parquet(out)
+        counts.by_python = decided_by_python.count()
+    finally:
+        by_python.unpersist()
+    counts.by_sql = spark.read.parquet(out).count() - counts.by_python  # from the files' metadata
+    if not read_here:
+        counts.rows = counts.by_sql + counts.by_python + len(refused)
+    return counts
+
+
+def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
+    from .engine_duckdb import _parquet_conforms
+    from .columns import request_schema
+
+    expected = request_schema(replay.compiled.checked)
+    source = replay.source
+    if source.format == "parquet" and _parquet_conforms(source, expected):
+        frame = spark.read.parquet(*source.files)
+        frame.createOrReplaceTempView(INPUT)
+        if keys:
+            return {k: exp.column(k, table=ALIAS, quoted=True) for k in keys}, False
+        metadata = exp.column("_metadata", table=ALIAS)
+        columns = {ROW: exp.Add(this=exp.Dot(this=metadata, expression=exp.to_identifier("row_index")),
+                                expression=exp.Literal.number(1))}
+        if len(source.files) > 1:
+            columns[FILE] = exp.Dot(this=metadata.copy(), expression=exp.to_identifier("file_path"))
+        return columns, False
+    table = pa.Table.from_batches(list(typed_batches(replay, keys, rejects, counts)))
+    spark.createDataFrame(table).createOrReplaceTempView(INPUT)
+    names = [n for n in table.schema.names if n not in expected.names]
+    return {k: exp.column(k, table=ALIAS, quoted=True) for k in names}, True
+
+
+def register_calendar(spark, replay: Replay, query: PolicyQuery) -> None:
+    starts = query.lowering.business_days
+    if not starts:
+        return
+    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(
+        exp.to_table(INPUT).as_(ALIAS))
+    found = [d for d in spark.sql(span.sql(dialect="spark")).collect()[0] if d is not None]
+    calendar, business = calendar_tables(replay.compiled.checked.calendar,
+                                         min(found, default=None), max(found, default=None))
+    spark.createDataFrame(calendar).createOrReplaceTempView(CALENDAR)
+    spark.createDataFrame(business).createOrReplaceTempView(BUSINESS_DAYS)
+
+
+def decide_fallback(rows, replay: Replay, keys: tuple[str, ...]):
+    """(the rows the SQL decided (None `--via python`), the others decided by the runtime in
+    `mapInArrow`, with the column `error`: a reject's error as JSON, else null)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    key_schema = rows.select(*keys).limit(0).toArrow().schema
+    schema = decision_schema(replay.compiled.checked, key_schema)
+    with_error = pa.schema(list(schema) + [pa.field(ERROR, pa.string())])
+    decide = functools.partial(_decide_partition, replay.text, replay.compiled.checked.source_name,
+                               replay.hash, schema, with_error, keys)
+    by_python = rows.filter(rows[FALLBACK]).select(*keys, REQUEST).mapInArrow(decide, from_arrow_schema(with_error))
+    by_sql = None if replay.via == "python" else rows.filter(~rows[FALLBACK]).select(*schema.names)
+    return by_sql, by_python
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(text: str, name: str):
+    from rplang.runtime import load_policy_text
+
+    return load_policy_text(text, name, cache=True)
+
+
+def _decide_partition(text: str, name: str, text_hash: str, schema: pa.Schema, with_error: pa.Schema,
+                      keys: tuple, batches):
+    decider = PythonDecider(_compiled(text, name), text_hash, schema, keys)
+    for batch in batches:
+        table, refused = decider.decide_columns(batch, REQUEST)
+        yield from table.append_column(ERROR, pa.nulls(table.num_rows, pa.string())).to_batches()
+        if refused:
+            rows = [{**{k: r[k] for k in keys}, ERROR: json.dumps(r[ERROR], ensure_ascii=False)} for r in refused]
+            yield from pa.Table.from_pylist(rows, schema=with_error).to_batches()

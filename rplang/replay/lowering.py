@@ -1,0 +1,438 @@
+"""The SQL compiler: checked expressions lowered to SQLGlot expressions, operator by operator as
+`runtime/evaluate.py` evaluates them.
+
+A list expression is a lambda over the list (`FILTER`, `TRANSFORM`, `AGGREGATE`), so a request
+stays one row. Amounts are DECIMAL, exact: products are widened to DECIMAL(38, s) first, and
+`round(...)` is ROUND(x, 2), half away from zero as Python's ROUND_HALF_UP.
+
+A NULL where the runtime has a value means the runtime would stop with an error there (a fact
+given only `when` another is true, read where it is not; the least of an empty list; a date out
+of the calendar): `and`, `or` and `if` pass a NULL on from the left as the runtime's
+left-to-right evaluation would raise, and the query hands every row where a rule meets a NULL to
+the Python path (query.py), so a NULL never decides in SQL.
+"""
+from __future__ import annotations
+
+import datetime
+import itertools
+from decimal import Decimal
+
+from sqlglot import exp
+
+from rplang.compiler import ir
+from rplang.compiler import types as T
+from rplang.compiler.checked import CheckedPolicy
+
+from .columns import plain
+from .errors import NotLowerable
+
+ROW = "rq"  # the alias of the request rows in the query
+FIRST_DAY, LAST_DAY = datetime.date(1, 1, 1), datetime.date(9999, 12, 31)  # Python's dates
+
+
+class DateRange:
+    """A date range as two SQL expressions, first and last day."""
+
+    def __init__(self, first: exp.Expression, last: exp.Expression):
+        self.first, self.last = first, last
+
+
+def literal(value, t: T.Type | None = None) -> exp.Expression:
+    """A constant of the policy as SQL."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    if isinstance(value, Decimal):
+        return decimal(value)
+    if isinstance(value, datetime.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    raise NotLowerable(f"the constant {value!r}")
+
+
+def decimal(value: Decimal, scale: int | None = None) -> exp.Expression:
+    """An exact DECIMAL literal (a bare `0.15` would be a DOUBLE in some dialects)."""
+    exponent = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0
+    scale = max(exponent, scale or 0)
+    text = f"{value:.{scale}f}"
+    digits = max(len(text.replace("-", "").replace(".", "")), scale + 1)
+    return exp.cast(exp.Literal.string(text), exp.DataType.build(f"DECIMAL({min(38, digits)}, {scale})"))
+
+
+def wide(e: exp.Expression, scale: int) -> exp.Expression:
+    return exp.cast(e, exp.DataType.build(f"DECIMAL(38, {scale})"))
+
+
+def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+    node = exp.Case()
+    for condition, value in whens:
+        node = node.when(condition, value)
+    return node.else_(default) if default is not None else node
+
+
+def grouped(e: exp.Expression) -> exp.Expression:
+    """An operand in parentheses where it is itself an operation (SQL has no `a = b = c`)."""
+    return exp.paren(e, copy=False) if isinstance(e, (exp.Binary, exp.Predicate, exp.Not, exp.Neg)) else e
+
+
+def is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=exp.paren(e, copy=False), expression=exp.Null())
+
+
+def any_of(conditions: list[exp.Expression]) -> exp.Expression:
+    return exp.or_(*conditions) if conditions else exp.false()
+
+
+def field(base: exp.Expression, name: str) -> exp.Expression:
+    return exp.Dot(this=base, expression=exp.to_identifier(name, quoted=True))
+
+
+def size(e: exp.Expression) -> exp.Expression:
+    return exp.ArraySize(this=e)
+
+
+def lambda_(param: str, body: exp.Expression) -> exp.Lambda:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(param)])
+
+
+def keep(source: exp.Expression, param: str, condition: exp.Expression) -> exp.Expression:
+    return exp.ArrayFilter(this=source, expression=lambda_(param, condition))
+
+
+def exists(source: exp.Expression, param: str, condition: exp.Expression) -> exp.Expression:
+    return exp.GT(this=size(keep(source, param, condition)), expression=exp.Literal.number(0))
+
+
+def total_of(values: exp.Expression, scale: int) -> exp.Expression:
+    """The exact sum of a list of amounts (0 for none)."""
+    zero = wide(exp.Literal.number(0), scale)
+    add = wide(exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")), scale)
+    return exp.Reduce(this=values, initial=zero,
+                      merge=exp.Lambda(this=add, expressions=[exp.to_identifier("_rpl_acc"), exp.to_identifier("_rpl_v")]))
+
+
+def combine(op: str, parts: list[tuple[exp.Expression, bool]]) -> exp.Expression:
+    """`a and b` (or `or`) as the runtime reads it: left to right, so a failure (NULL) met before
+    the answer is known is a failure; `parts` are (SQL, whether it may be NULL).
+
+    One flat CASE, each part written at most twice (nesting CASEs would double the query with
+    every part)."""
+    if not any(nullable for _, nullable in parts[:-1]):
+        return exp.paren((exp.and_ if op == "and" else exp.or_)(*[sql for sql, _ in parts]), copy=False)
+    whens = []
+    for sql, nullable in parts[:-1]:
+        if nullable:
+            whens.append((is_null(sql), exp.Null()))
+        whens.append((exp.Not(this=exp.paren(sql.copy())), exp.false()) if op == "and" else (sql.copy(), exp.true()))
+    return case(*whens, default=parts[-1][0])
+
+
+class Lowering:
+    """Lowers the expressions of one checked policy; remembers what the query must join."""
+
+    def __init__(self, policy: CheckedPolicy):
+        self.policy = policy
+        self._params = itertools.count()
+        self._nullable: dict = {}
+        self.business_days: list[tuple[exp.Expression, exp.Expression]] = []  # (start, count) per join
+
+    def param(self) -> str:
+        return f"_rpl_x{next(self._params)}"
+
+    # ---- What may be NULL ------------------------------------------------------------------
+
+    def nullable(self, e: ir.Expr) -> bool:
+        """Whether the SQL of `e` may be NULL on a valid request (an optional value, or an error)."""
+        found = self._nullable.get(e)
+        if found is None:
+            found = self._nullable[e] = self._may_be_null(e)
+        return found
+
+    def _may_be_null(self, e: ir.Expr) -> bool:
+        if isinstance(e, (ir.Const, ir.Param, ir.DatedParam, ir.Var)):
+            return False
+        if isinstance(e, (ir.Input, ir.FieldOf)):
+            spec = self._spec(e)
+            return spec.present_when is not None or (isinstance(spec.type, T.OptionalType) and not spec.has_default) \
+                or (isinstance(e, ir.FieldOf) and self.nullable(e.base))
+        if isinstance(e, ir.Value):
+            return self.nullable(self.policy.values[e.name])
+        if isinstance(e, ir.Op):
+            if e.op in ("given", "not_given"):
+                return False
+            if e.op in ("min", "max") and len(e.args) == 1:
+                return True  # of an empty list
+            if e.op in ("+", "-") and T.DATE in (plain(a.type) for a in e.args):
+                return True  # out of the calendar
+            return any(self.nullable(a) for a in e.args)
+        return any(self.nullable(c) for c in ir.children(e))
+
+    def _spec(self, e: ir.Input | ir.FieldOf):
+        if isinstance(e, ir.FieldOf):
+            record = plain(e.base.type)
+            return self.policy.records[record.name][e.name]
+        fields, spec = self.policy.request, None
+        for name in e.path:
+            spec = fields[name]
+            inner = plain(spec.type)
+            fields = self.policy.records[inner.name] if isinstance(inner, T.RecordType) else {}
+        return spec
+
+    # ---- Expressions -----------------------------------------------------------------------
+
+    def expr(self, e: ir.Expr, env: dict) -> exp.Expression | DateRange:
+        if isinstance(e, (ir.Const, ir.Param)):
+            if isinstance(e.value, T.DateRange):
+                return DateRange(literal(e.value[0]), literal(e.value[1]))
+            if isinstance(e.value, frozenset):
+                return exp.Array(expressions=[literal(v) for v in sorted(e.value)])
+            return literal(e.value)
+        if isinstance(e, ir.DatedParam):
+            return self._dated(e, env)
+        if isinstance(e, ir.Input):
+            value, fields = exp.column(e.path[0], table=ROW, quoted=True), self.policy.request
+            return self._read(value, fields, e.path)
+        if isinstance(e, ir.FieldOf):
+            record = plain(e.base.type)
+            return self._field_value(self.expr(e.base, env), self.policy.records[record.name][e.name])
+        if isinstance(e, ir.Value):
+            return self.expr(self.policy.values[e.name], env)
+        if isinstance(e, ir.Var):
+            return env[e.name]
+        if isinstance(e, ir.Each):
+            return self._each(e, env)
+        return self._op(e, env)
+
+    def _read(self, top: exp.Expression, fields: dict, path: tuple[str, ...]) -> exp.Expression:
+        spec = fields[path[0]]
+        value = self._guard(top, spec, None)
+        for name in path[1:]:
+            record = self.policy.records[plain(spec.type).name]
+            parent, spec = value, record[name]
+            value = self._guard(field(parent, name), spec, parent)
+        return value
+
+    def _field_value(self, base: exp.Expression, spec) -> exp.Expression:
+        return self._guard(field(base, spec.name), spec, base)
+
+    def _guard(self, value: exp.Expression, spec, parent: exp.Expression | None) -> exp.Expression:
+        """A field as the request reader leaves it: its default when absent, and nothing (NULL)
+        unless the fact it is given `when` is true."""
+        if spec.has_default:
+            value = exp.Coalesce(this=value, expressions=[literal(spec.default)])
+        if spec.present_when is not None:
+            flag = field(parent, spec.present_when) if parent is not None else \
+                exp.column(spec.present_when, table=ROW, quoted=True)
+            value = case((exp.EQ(this=flag, expression=exp.true()), value), default=exp.Null())
+        return value
+
+    def _dated(self, e: ir.DatedParam, env: dict) -> exp.Expression:
+        day = self.expr(self.policy.terms, env)
+        whens = []
+        for start, end, value, _ in e.periods:
+            tests = ([exp.GTE(this=day, expression=literal(start))] if start is not None else []) + \
+                    ([exp.LTE(this=day, expression=literal(end))] if end is not None else [])
+            whens.append((exp.and_(*tests) if tests else exp.true(), literal(value)))
+        return case(*whens, default=literal(e.value))
+
+    def _each(self, e: ir.Each, env: dict) -> exp.Expression:
+        source = self.expr(e.source, env)
+        p = self.param()
+        inner = {**env, e.var: exp.column(p)}
+        where = self.expr(e.where, inner) if e.where is not None else None
+        checks = []
+        if where is not None and self.nullable(e.where):
+            checks.append(exists(source, p, is_null(where)))
+        if e.kind in ("filter", "map"):
+            result = keep(source, p, where) if where is not None else source
+            if e.kind == "map":
+                q = self.param()
+                element = self.expr(e.element, {**env, e.var: exp.column(q)})
+                if self.nullable(e.element):
+                    checks.append(exists(result, q, is_null(element)))
+                result = exp.Transform(this=result, expression=lambda_(q, element))
+        elif e.kind == "any":
+            result = exists(source, p, where)
+        elif e.kind == "no":
+            result = exp.Not(this=exists(source, p, where))
+        elif e.kind == "every":
+            result = exp.Not(this=exists(source, p, exp.Not(this=exp.paren(where))))
+        else:
+            raise NotLowerable(f"the list expression `{e.kind}`")
+        return case((any_of(checks), exp.Null()), default=result) if checks else result
+
+    # ---- Operators ---------------------------------------------------------------------------
+
+    def _op(self, e: ir.Op, env: dict) -> exp.Expression | DateRange:
+        op, args = e.op, e.args
+        if op in ("and", "or"):
+            return self._logic(op, args, env)
+        if op == "if":
+            c, a, b = (self.expr(x, env) for x in args)
+            whens = [(is_null(c), exp.Null())] if self.nullable(args[0]) else []
+            if isinstance(a, DateRange):
+                return DateRange(case(*whens, (c, a.first), default=b.first), case(*whens, (c, a.last), default=b.last))
+            return case(*whens, (c, a), default=b)
+        if op in ("given", "not_given"):
+            test = is_null(self.expr(args[0], env))
+            return exp.Not(this=test) if op == "given" else test
+        if op == "through":
+            return DateRange(self.expr(args[0], env), self.expr(args[1], env))
+        values = [self.expr(a, env) for a in args]
+        result = self._strict_op(e, values)
+        if op in ("in", "not_in") and isinstance(values[1], DateRange):
+            pass  # a NULL day gives NULL: BETWEEN is strict already
+        nullable = [v for a, v in zip(args, values) if self.nullable(a) and not isinstance(v, DateRange)]
+        if nullable and op in ("in", "not_in", "max", "min"):  # these can swallow a NULL
+            return case((any_of([is_null(v) for v in nullable]), exp.Null()), default=result)
+        return result
+
+    def _logic(self, op: str, args, env: dict) -> exp.Expression:
+        return combine(op, [(self.expr(a, env), self.nullable(a)) for a in args])
+
+    def _strict_op(self, e: ir.Op, values: list) -> exp.Expression:
+        op, args = e.op, e.args
+        if op == "not":
+            return exp.Not(this=exp.paren(values[0]))
+        if op in ("empty", "not_empty"):
+            return (exp.EQ if op == "empty" else exp.NEQ)(this=size(values[0]), expression=exp.Literal.number(0))
+        if op in ("in", "not_in"):
+            test = self._member(values[0], values[1], args[1])
+            return exp.Not(this=exp.paren(test)) if op == "not_in" else test
+        if op in _COMPARE:
+            if isinstance(values[0], DateRange) or isinstance(values[1], DateRange):
+                raise NotLowerable("a comparison of date ranges")
+            return _COMPARE[op](this=grouped(values[0]), expression=grouped(values[1]))
+        if op == "neg":
+            return exp.Neg(this=exp.paren(values[0]))
+        if op == "round":
+            return exp.Round(this=values[0], decimals=exp.Literal.number(2))
+        if op in ("max", "min") and len(values) > 1:
+            return (exp.Greatest if op == "max" else exp.Least)(this=values[0], expressions=values[1:])
+        if op in ("max", "min"):
+            return (exp.ArrayMax if op == "max" else exp.ArrayMin)(this=values[0])
+        if op == "count":
+            return size(values[0])
+        if op == "sum":
+            element = plain(args[0].type).element
+            if element in (T.MONEY, T.EXACT_MONEY, T.PERCENT):
+                return total_of(values[0], self.scale_of_list(args[0]))
+            return exp.Reduce(this=values[0], initial=exp.cast(exp.Literal.number(0), "BIGINT"),
+                              merge=exp.Lambda(this=exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")),
+                                               expressions=[exp.to_identifier("_rpl_acc"), exp.to_identifier("_rpl_v")]))
+        if op == "days_between":
+            return exp.DateDiff(this=values[1], expression=values[0], unit=exp.var("DAY"))
+        if op in ("+", "-", "*", "/"):
+            return self._arith(e, values)
+        raise NotLowerable(f"the operator `{op}`")
+
+    def _member(self, value, collection, collection_expr: ir.Expr) -> exp.Expression:
+        if isinstance(collection, DateRange):
+            return exp.Between(this=value, low=collection.first, high=collection.last)
+        constant = self._constant(collection_expr)
+        if isinstance(constant, frozenset):
+            if not constant:
+                return exp.false()
+            return exp.In(this=value, expressions=[literal(v) for v in sorted(constant)])
+        return exp.ArrayContains(this=collection, expression=value)
+
+    def _constant(self, e: ir.Expr):
+        while isinstance(e, ir.Value):
+            e = self.policy.values[e.name]
+        return e.value if isinstance(e, (ir.Const, ir.Param)) else None
+
+    def _arith(self, e: ir.Op, values: list) -> exp.Expression:
+        op = e.op
+        (a, b), (lt, rt) = values, (plain(x.type) for x in e.args)
+        if T.DATE in (lt, rt):
+            day, count = (a, b) if lt == T.DATE else (b, a)
+            if op == "-":
+                count = exp.Neg(this=exp.paren(count))
+            if T.BUSINESS_DAYS in (lt, rt):
+                return self._business_days(e, day, count)
+            moved = exp.cast(exp.DateAdd(this=day, expression=count, unit=exp.var("DAY")), "DATE")
+            return self._in_calendar(moved)
+        if op == "/":
+            raise NotLowerable("a division (`/`)", _line(e))
+        if op == "*" and T.PERCENT in (lt, rt) and {lt, rt} != {T.PERCENT}:
+            # an amount times a percentage: times the exact share (15% is 0.15)
+            first = lt == T.PERCENT
+            (amount, amount_expr), (percent, percent_expr) = ((b, e.args[1]), (a, e.args[0])) if first \
+                else ((a, e.args[0]), (b, e.args[1]))
+            fixed = self._constant(percent_expr)
+            share = decimal(fixed / 100) if isinstance(fixed, Decimal) else \
+                exp.Mul(this=wide(percent, self.scale(percent_expr)), expression=decimal(Decimal("0.01")))
+            return exp.Mul(this=wide(amount, self.scale(amount_expr)), expression=share)
+        if op == "*" and (lt in _DECIMAL or rt in _DECIMAL):
+            return exp.Mul(this=wide(a, self.scale(e.args[0])), expression=wide(b, self.scale(e.args[1])))
+        node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op](this=grouped(a), expression=grouped(b))
+        return exp.paren(node, copy=False)
+
+    def _in_calendar(self, day: exp.Expression) -> exp.Expression:
+        """A computed date, or NULL where Python's calendar ends (where the runtime fails)."""
+        inside = exp.Between(this=day, low=literal(FIRST_DAY), high=literal(LAST_DAY))
+        return case((inside, day), default=exp.Null())
+
+    def _business_days(self, e: ir.Op, day, count) -> exp.Expression:
+        if _free(e):
+            raise NotLowerable("business days counted from a list element's date", _line(e))
+        self.business_days.append((day, count))
+        found = exp.column("bday", table=f"bd{len(self.business_days) - 1}_to")
+        return case((exp.EQ(this=count, expression=exp.Literal.number(0)), day), default=found)
+
+    # ---- Scales of amounts ---------------------------------------------------------------------
+
+    def scale(self, e: ir.Expr) -> int:
+        """Digits after the point an exact amount of `e` may need."""
+        t = plain(e.type)
+        if isinstance(e, (ir.Const, ir.Param)) and isinstance(e.value, Decimal):
+            return max(0, -e.value.as_tuple().exponent)
+        if isinstance(e, ir.DatedParam):
+            return max([0] + [max(0, -v.as_tuple().exponent) for v in
+                              [e.value] + [p[2] for p in e.periods] if isinstance(v, Decimal)])
+        if isinstance(e, ir.Value):
+            return self.scale(self.policy.values[e.name])
+        if isinstance(e, ir.Op):
+            if e.op == "round":
+                return 2
+            if e.op == "*" and T.PERCENT in (plain(a.type) for a in e.args):
+                return sum(self.scale(a) for a in e.args) + 2
+            if e.op == "*":
+                return sum(self.scale(a) for a in e.args)
+            if e.op == "sum":
+                return self.scale_of_list(e.args[0])
+            return max([self.scale(a) for a in e.args if plain(a.type) in _DECIMAL] or [2])
+        if t == T.PERCENT:
+            return 6
+        return 2
+
+    def scale_of_list(self, e: ir.Expr) -> int:
+        while isinstance(e, ir.Value):
+            e = self.policy.values[e.name]
+        if isinstance(e, ir.Each) and e.element is not None:
+            return self.scale(e.element)
+        return 6 if plain(e.type).element == T.PERCENT else 2
+
+
+_COMPARE = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE, "==": exp.EQ, "!=": exp.NEQ}
+_DECIMAL = (T.MONEY, T.EXACT_MONEY, T.PERCENT)
+
+
+def _free(e: ir.Expr) -> bool:
+    """Whether `e` reads a list element (a name bound by `for each`)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Var):
+            return True
+        stack.extend(ir.children(node))
+    return False
+
+
+def _line(e: ir.Expr) -> str | None:
+    span = getattr(e, "span", None)
+    return f"line {span.line}" if span is not None and getattr(span, "line", None) else None

@@ -1,0 +1,52 @@
+"""The Python path: the ordinary runtime decides rows, batch by batch, where the SQL does not.
+
+Every row `--via python` decides, and every row the SQL path hands back (one it finds suspect,
+or one whose decision fails), goes through `CompiledPolicy.decide` on the request `rpl eval`
+would read: the same decision, or the same problems in the rejects file.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from rplang.policy_lang.errors import RplError
+from rplang.stream import error_json
+
+from .columns import DecisionRows, to_request
+
+ERROR = "error"  # the column of a reject: the error as `rpl eval` prints it, in JSON
+
+
+class PythonDecider:
+    """Decides requests into decision rows, and refuses malformed ones into rejects."""
+
+    def __init__(self, compiled, text_hash: str, schema: pa.Schema, keys: tuple[str, ...]):
+        self.compiled = compiled
+        self.rows = DecisionRows(compiled.checked, text_hash)
+        self.schema = schema  # of the decided rows: keys, outputs, rules, version, hash
+        self.keys = keys
+
+    def decide(self, items) -> tuple[list[dict], list[dict]]:
+        """Decide (keys, request) pairs; a request may be a RequestError already (a bad line)."""
+        decided, rejected = [], []
+        decide = self.compiled.decide
+        row = self.rows.row
+        for keys, request in items:
+            try:
+                if isinstance(request, RplError):
+                    raise request
+                decided.append({**keys, **row(decide(request))})
+            except RplError as error:
+                rejected.append({**keys, ERROR: error_json(error)})
+        return decided, rejected
+
+    def decide_columns(self, batch: pa.RecordBatch, request_column: str) -> tuple[pa.Table, list[dict]]:
+        """Decide the requests of a column of structs; the keys come from the batch's key columns."""
+        keys = [batch.column(k).to_pylist() for k in self.keys]
+        requests = batch.column(request_column).to_pylist()
+        items = ((dict(zip(self.keys, values)), to_request(request))
+                 for values, request in zip(zip(*keys) if keys else ((),) * len(requests), requests))
+        decided, rejected = self.decide(items)
+        return self.table(decided), rejected
+
+    def table(self, rows: list[dict]) -> pa.Table:
+        return pa.Table.from_pylist(rows, schema=self.schema)

@@ -1,0 +1,358 @@
+"""The policy as one query: every rule lowered, combined by the declared outcome ranks, and the
+outputs computed, as `CompiledPolicy.combine` and the generated outputs code do.
+
+    rules    one row per request: for each rule whether it applies (after the rules that
+             override it) and its effect values; whether the row needs the Python path
+    decided  the outcome: the strongest outcome of a rule that applies, else the last
+    final    the key columns, each output, the determining rules, the policy's version and hash
+
+A rule for each element of a list is a lambda over that list's base (`items` for `each item in
+items where item.returned`): the filters of its source and its condition are one predicate per
+element, so a rule that overrides another is tested on the same element.
+
+A row goes to the Python path (`__fallback`) when the request is one the request reader might
+refuse (a required field null, an enum value not of the enum, ...) or when a rule meets a NULL
+(lowering.py): there, the ordinary runtime decides it or says what is wrong with it.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlglot import exp
+
+from rplang.compiler import ir
+from rplang.compiler import types as T
+from rplang.policy_lang import limits
+from rplang.runtime.decide import WORK_BUDGET
+
+from .columns import plain
+from .errors import NotLowerable
+from .lowering import (ROW, DateRange, Lowering, any_of, case, combine, decimal, exists, field, is_null,
+                       keep, lambda_, literal, size, total_of, wide)
+
+FALLBACK, REQUEST, OUTCOME = "__fallback", "__request", "__outcome"
+CALENDAR, BUSINESS_DAYS = "rpl_calendar", "rpl_business_days"
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+class PolicyQuery:
+    """The query deciding every row of `table` under a compiled policy."""
+
+    def __init__(self, compiled, keys: dict, version: str, text_hash: str):
+        """`keys`: the key columns kept, name -> SQL over the input row (usually its own column)."""
+        self.compiled, self.graph, self.policy = compiled, compiled.graph, compiled.checked
+        if self.policy.items is not None:
+            raise NotLowerable("outcomes decided item by item (`outcomes for each item in ...`)")
+        self.keys, self.version, self.hash = keys, version, text_hash
+        self.lowering = Lowering(self.policy)
+        self._rules = [self._rule(i, node.rule) for i, node in enumerate(self.graph.rules)]
+
+    # ---- Rules ---------------------------------------------------------------------------------
+
+    def _rule(self, index: int, rule) -> dict:
+        """How one rule reads in SQL: its predicate (per element: a function of the lambda's
+        parameter) and its source's base list."""
+        if rule.var is None:
+            return {"rule": rule, "base": None, "predicate": lambda p=None: self._predicate(rule, [], None)}
+        base, filters = _chain(self.policy, rule.source)
+        return {"rule": rule, "base": base, "filters": filters,
+                "predicate": lambda p, rule=rule, filters=filters: self._predicate(rule, filters, p)}
+
+    def _predicate(self, rule, filters, p: str | None) -> tuple[exp.Expression, bool, dict]:
+        """The rule's test as SQL (the filters of its source first), whether it may be NULL, and
+        the names its expressions see."""
+        env = {} if p is None else {name: exp.column(p) for name in [v for v, _ in filters] + [rule.var]}
+        parts = [(self.lowering.expr(where, env), self.lowering.nullable(where)) for _, where in filters]
+        parts.append((self.lowering.expr(rule.condition, env), self.lowering.nullable(rule.condition)))
+        return combine("and", parts), any(n for _, n in parts), env
+
+    def _check_overrides(self) -> None:
+        for r in self._rules:
+            r["overridden_by"] = [w for w in self._rules if r["rule"].name in w["rule"].overrides]
+            for w in r["overridden_by"]:
+                if r["base"] is not None and w["base"] is not None:
+                    if w["base"] != r["base"]:
+                        raise NotLowerable(f"`{w['rule'].name}` overriding `{r['rule'].name}`, a rule over another list")
+                    if not isinstance(plain(r["base"].type).element, T.RecordType):
+                        raise NotLowerable(f"`{w['rule'].name}` overriding `{r['rule'].name}` over a list of plain values")
+
+    # ---- The query -----------------------------------------------------------------------------
+
+    def python_only(self, table: str) -> exp.Select:
+        """Every row for the Python path: its keys and its request."""
+        return exp.select(*[key.as_(k, quoted=True) for k, key in self.keys.items()],
+                          exp.true().as_(FALLBACK, quoted=True), self._request().as_(REQUEST, quoted=True)) \
+            .from_(exp.to_table(table).as_(ROW))
+
+    def _request(self) -> exp.Expression:
+        return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True), expression=_col(n, ROW))
+                                       for n in self.policy.request])
+
+    def select(self, table: str) -> exp.Select:
+        self._check_overrides()
+        rules_columns, fallbacks = [], [self.suspect()]
+        if self.compiled._loop_depth > 1:
+            fallbacks.append(self._over_budget(self.compiled._loop_depth))
+        for index, r in enumerate(self._rules):
+            columns, errors = self._rule_columns(index, r)
+            rules_columns += columns
+            fallbacks += errors
+        fallback = exp.Coalesce(this=exp.paren(any_of(fallbacks)), expressions=[exp.true()])
+        # the request's own columns pass through, to become the Python path's struct in the last
+        # layer, where the test deciding it is a column and not computed twice
+        passed = [_col(n, ROW).as_(_passed(n), quoted=True) for n in self.policy.request]
+        rules = exp.select(*[key.as_(k, quoted=True) for k, key in self.keys.items()], *rules_columns,
+                           fallback.as_(FALLBACK, quoted=True), *passed).from_(exp.to_table(table).as_(ROW))
+        for i, (start, count) in enumerate(self.lowering.business_days):
+            first, last = f"bd{i}_from", f"bd{i}_to"
+            rules = rules.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT",
+                               on=exp.EQ(this=_col("bday", first), expression=start))
+            ordinal = case((exp.GTE(this=count, expression=exp.Literal.number(0)),
+                            exp.Add(this=_col("upto", first), expression=count)),
+                           default=exp.Add(this=exp.Add(this=_col("before", first), expression=count),
+                                           expression=exp.Literal.number(1)))
+            rules = rules.join(exp.to_table(BUSINESS_DAYS).as_(last), join_type="LEFT",
+                               on=exp.EQ(this=_col("ordinal", last), expression=ordinal))
+        decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, quoted=True)).from_(
+            rules.subquery("rules"))
+        request = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True),
+                                                         expression=_col(_passed(n)))
+                                          for n in self.policy.request])
+        final = exp.select(*[_col(k).as_(k, quoted=True) for k in self.keys], *self._outputs(),
+                           _col(FALLBACK), case((_col(FALLBACK), request)).as_(REQUEST, quoted=True)) \
+            .from_(decided.subquery("decided"))
+        return final
+
+    def _rule_columns(self, index: int, r: dict) -> tuple[list, list]:
+        rule, low = r["rule"], self.lowering
+        columns, errors = [], []
+        if r["base"] is None:
+            test, nullable, env = r["predicate"]()
+            if nullable:
+                errors.append(is_null(test))
+            applies = exp.and_(test, *[exp.Not(this=exp.paren(self._applies_at_all(w)))
+                                       for w in r["overridden_by"]]) if r["overridden_by"] else test
+            columns.append(applies.as_(f"a{index}"))
+            for k, effect in enumerate(rule.effects):
+                if effect.value is None:
+                    continue
+                value = low.expr(effect.value, env)
+                errors += [exp.and_(test, is_null(v)) for v in _parts(value)
+                           if low.nullable(effect.value) and not isinstance(effect.value.type, T.OptionalType)]
+                columns += self._effect_columns(index, k, value)
+            return columns, errors
+        base = low.expr(r["base"], {})
+        p = low.param()
+        test, nullable, env = r["predicate"](p)
+        if nullable:
+            errors.append(exists(base, p, is_null(test)))
+        kept = test
+        for w in r["overridden_by"]:
+            if w["base"] is None:
+                kept = exp.and_(kept, exp.Not(this=exp.paren(self._applies_at_all(w))))
+            else:
+                other, _, _ = w["predicate"](p)
+                kept = exp.and_(kept, exp.Not(this=exp.paren(other)))
+        columns.append(exists(base, p, kept).as_(f"a{index}"))
+        chosen = keep(base, p, kept)
+        for k, effect in enumerate(rule.effects):
+            if effect.value is None:
+                continue
+            q = low.param()
+            inner_env = {name: exp.column(q) for name in env}
+            value = low.expr(effect.value, inner_env)
+            if low.nullable(effect.value) and not isinstance(effect.value.type, T.OptionalType):
+                errors += [exists(base, q, exp.and_(w_test, is_null(v)))
+                           for v in _parts(value) for w_test in [r["predicate"](q)[0]]]
+            if effect.kind == "add":
+                values = exp.Transform(this=chosen.copy(), expression=lambda_(q, value))
+                columns.append(total_of(values, low.scale(effect.value)).as_(f"v{index}_{k}"))
+            else:  # set: the first element's value
+                columns += self._effect_columns(index, k, value, over=(chosen, q))
+        return columns, errors
+
+    def _effect_columns(self, index: int, k: int, value, over=None) -> list:
+        def first(v):
+            if over is None:
+                return v
+            chosen, q = over
+            return exp.Bracket(this=exp.Transform(this=chosen.copy(), expression=lambda_(q, v)),
+                               expressions=[exp.Literal.number(1)], offset=1, safe=True)
+        if isinstance(value, DateRange):
+            return [first(value.first).as_(f"v{index}_{k}_from"), first(value.last).as_(f"v{index}_{k}_to")]
+        return [first(value).as_(f"v{index}_{k}")]
+
+    def _applies_at_all(self, r: dict) -> exp.Expression:
+        """Whether a rule applies (to the request, or to some element), overridden or not."""
+        if r["base"] is None:
+            return r["predicate"]()[0]
+        p = self.lowering.param()
+        return exists(self.lowering.expr(r["base"], {}), p, r["predicate"](p)[0])
+
+    def _outcome(self) -> exp.Expression:
+        outcomes = self.graph.outcomes
+        if not outcomes:
+            return exp.cast(exp.Null(), "VARCHAR")
+        whens = []
+        for outcome in outcomes[:-1]:
+            given = [_col(f"a{i}") for i, r in enumerate(self._rules) if r["rule"].outcome == outcome.name]
+            if given:
+                whens.append((any_of(given), literal(outcome.name)))
+        return case(*whens, default=literal(outcomes[-1].name)) if whens else literal(outcomes[-1].name)
+
+    def _determining(self, index: int) -> exp.Expression:
+        """Whether rule `index` determines the decision: it applies, and the outcome chosen does
+        not override every rule of another outcome."""
+        rule = self._rules[index]["rule"]
+        others = [o.name for o in self.graph.outcomes if o.overrides_all and o.name != rule.outcome]
+        tests = [_col(f"a{index}")] + [exp.NEQ(this=_col(OUTCOME), expression=literal(o)) for o in others]
+        return exp.and_(*tests)
+
+    # ---- Outputs -------------------------------------------------------------------------------
+
+    def _outputs(self) -> list:
+        columns = []
+        for output in self.graph.outputs:
+            if output.kind == "outcome":
+                columns.append(_col(OUTCOME).as_(output.name, quoted=True))
+            elif output.kind == "total":
+                columns.append(self._total(output).as_(output.name, quoted=True))
+            elif plain(output.type) == T.DATE_RANGE:
+                columns += [self._set(output, "_from").as_(f"{output.name}_from", quoted=True),
+                            self._set(output, "_to").as_(f"{output.name}_to", quoted=True)]
+            else:
+                value = self._set(output, "")
+                if plain(output.type) == T.MONEY:
+                    value = _money(value)
+                columns.append(value.as_(output.name, quoted=True))
+        names = [case((self._determining(i), literal(r["rule"].name))) for i, r in enumerate(self._rules)]
+        p = self.lowering.param()
+        applied = keep(exp.Array(expressions=names), p, exp.Not(this=is_null(exp.column(p)))) if names \
+            else exp.cast(exp.Array(expressions=[]), "ARRAY<VARCHAR>")
+        columns += [applied.as_("rules_applied"), literal(self.version).as_("policy_version"),
+                    literal(self.hash).as_("policy_hash")]
+        return columns
+
+    def _total(self, output) -> exp.Expression:
+        terms, scale = [], 2
+        for i, r in enumerate(self._rules):
+            for k, effect in enumerate(r["rule"].effects):
+                if effect.kind == "add" and effect.output == output.name:
+                    scale = max(scale, self.lowering.scale(effect.value))
+                    terms.append((case((self._determining(i), _col(f"v{i}_{k}")), default=decimal(_ZERO)),
+                                  effect.sign))
+        total = wide(exp.Literal.number(0), scale)
+        for term, sign in terms:
+            total = wide((exp.Add if sign > 0 else exp.Sub)(this=total, expression=term), scale)
+        if output.floor is not None:
+            total = exp.Greatest(this=total, expressions=[decimal(output.floor)])
+        return _money(total)
+
+    def _set(self, output, suffix: str) -> exp.Expression:
+        whens = []
+        for i, r in enumerate(self._rules):
+            for k, effect in enumerate(r["rule"].effects):
+                if effect.kind == "set" and effect.output == output.name:
+                    whens.append((self._determining(i), _col(f"v{i}_{k}{suffix}")))
+        default = output.default
+        if isinstance(default, T.DateRange):
+            default = default[0] if suffix == "_from" else default[1]
+        fallback = literal(default)
+        return case(*whens, default=fallback) if whens else fallback
+
+    # ---- Rows the request reader might refuse ----------------------------------------------------
+
+    def suspect(self) -> exp.Expression:
+        """Whether the request reader might refuse the row: then the Python path reads it."""
+        tests = []
+        for name, spec in self.policy.request.items():
+            tests += _field_tests(self.policy, _col(name, ROW), spec, None, 0)
+        return any_of(tests)
+
+    def _over_budget(self, depth: int) -> exp.Expression:
+        """A request long enough that the runtime refuses to look through its lists `depth` deep."""
+        longest = int(WORK_BUDGET ** (1 / depth))
+        sizes = [size(_col(name, ROW)) for name, spec in self.policy.request.items()
+                 if isinstance(plain(spec.type), T.ListType)]
+        return any_of([exp.GT(this=s, expression=exp.Literal.number(longest)) for s in sizes]) if sizes \
+            else exp.false()
+
+
+def _field_tests(policy, value, spec, parent, depth: int) -> list:
+    """What the request reader checks of a field, as tests that are true where it might refuse it
+    (a field given `when` a fact is checked only where the fact is true)."""
+    tests = []
+    required = not spec.has_default and not isinstance(spec.type, T.OptionalType)
+    if spec.present_when is not None:
+        given = exp.EQ(this=field(parent, spec.present_when) if parent is not None
+                       else _col(spec.present_when, ROW), expression=exp.true())
+        if required:
+            tests.append(exp.and_(given, is_null(value)))
+    elif required:
+        tests.append(is_null(value))
+    return tests + _value_tests(policy, value, plain(spec.type), depth)
+
+
+def _value_tests(policy, value, t, depth: int) -> list:
+    """Tests of a value where it is given (a NULL is the business of `_field_tests`)."""
+    return [exp.and_(exp.Not(this=is_null(value)), test) for test in _given_value_tests(policy, value, t, depth)]
+
+
+def _given_value_tests(policy, value, t, depth: int) -> list:
+    if isinstance(t, T.EnumType):
+        return [exp.Not(this=exp.In(this=value, expressions=[literal(m) for m in t.members]))]
+    if t == T.TEXT:
+        return [exp.GT(this=exp.Length(this=value), expression=exp.Literal.number(limits.MAX_TEXT))]
+    if t == T.DATE:
+        return [exp.Not(this=exp.Between(this=value, low=literal(limits.MIN_DATE), high=literal(limits.MAX_DATE)))]
+    if t == T.MONEY:
+        return [exp.Not(this=exp.Between(this=value, low=decimal(_ZERO),
+                                         high=decimal(_MAX_MONEY)))]
+    if t == T.PERCENT:
+        return [exp.Not(this=exp.Between(this=value, low=decimal(_ZERO), high=decimal(_MAX_PERCENT)))]
+    if t == T.INTEGER:
+        return [exp.GT(this=exp.Abs(this=value), expression=exp.Literal.number(limits.MAX_INTEGER))]
+    if isinstance(t, T.ListType):
+        p = f"_rpl_e{depth}"
+        inner = [is_null(exp.column(p))] + _value_tests(policy, exp.column(p), plain(t.element), depth + 1)
+        return [exp.GT(this=size(value), expression=exp.Literal.number(limits.MAX_LIST)),
+                exists(value, p, any_of(inner))]
+    if isinstance(t, T.RecordType):
+        if depth > limits.MAX_REQUEST_DEPTH:
+            return [exp.true()]
+        tests = []
+        for name, spec in policy.records[t.name].items():
+            tests += _field_tests(policy, field(value, name), spec, value, depth + 1)
+        return tests
+    return []
+
+
+def _passed(name: str) -> str:
+    return f"__request_{name}"
+
+
+def _chain(policy, source: ir.Expr) -> tuple[ir.Expr, list]:
+    """The base list of a rule's source and the filters on it: `returned_items` is `items`
+    where `item.returned`."""
+    while isinstance(source, ir.Value):
+        source = policy.values[source.name]
+    if isinstance(source, ir.Each) and source.kind == "filter":
+        base, filters = _chain(policy, source.source)
+        return base, filters + ([(source.var, source.where)] if source.where is not None else [])
+    return source, []
+
+
+def _parts(value) -> list:
+    return [value.first, value.last] if isinstance(value, DateRange) else [value]
+
+
+def _money(value: exp.Expression) -> exp.Expression:
+    return exp.cast(exp.Round(this=value, decimals=exp.Literal.number(2)), exp.DataType.build("DECIMAL(18, 2)"))
+
+
+_ZERO = Decimal("0.00")
+_MAX_MONEY = Decimal(limits.MAX_INTEGER) + Decimal("0.99")
+_MAX_PERCENT = Decimal("999.9999")

@@ -1,0 +1,68 @@
+"""The replay from Python: an Arrow table, a DuckDB relation, a pandas (or Polars) DataFrame in,
+the same kind out, with the decisions `rpl eval` makes and the rejects beside them."""
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+
+from rplang.replay.api import decide
+from rplang.replay.columns import applied_rules
+from rplang.runtime import load_policy
+
+from ..conftest import APUTURE
+from .conftest import CORPUS, requests_table  # noqa: F401 (a fixture)
+
+
+def expected():
+    policy = load_policy(APUTURE)
+    found = {}
+    for n, line in enumerate(CORPUS.read_text().splitlines()[:40], 1):
+        if n != 6:
+            decision = policy.decide_json(line)
+            found[n] = (decision.outputs_json()["outcome"], decision.outputs_json()["refund"], applied_rules(decision))
+    return found
+
+
+def summary(rows: list[dict]) -> tuple[dict, list]:
+    decided = {r["id"]: (r["outcome"], f"{r['refund']:.2f}", list(r["rules_applied"])) for r in rows if r["error"] is None}
+    refused = [(r["id"], json.loads(r["error"])["problems"][0]["path"]) for r in rows if r["error"] is not None]
+    return decided, refused
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_an_arrow_table(requests_table, via):
+    result = decide(APUTURE, requests_table, via=via)
+    assert isinstance(result, pa.Table)
+    assert summary(result.to_pylist()) == (expected(), [(6, "$.kind")])
+
+
+def test_a_duckdb_relation(requests_table):
+    import duckdb
+
+    relation = duckdb.from_arrow(requests_table)
+    result = decide(APUTURE, relation)
+    assert isinstance(result, duckdb.DuckDBPyRelation)
+    assert summary(result.to_arrow_table().to_pylist()) == (expected(), [(6, "$.kind")])
+
+
+def test_a_pandas_dataframe(requests_table):
+    pandas = pytest.importorskip("pandas")
+    result = decide(APUTURE, requests_table.to_pandas())
+    assert isinstance(result, pandas.DataFrame)
+    rows = [{k: (None if k == "error" and v is None else v) for k, v in r.items()}
+            for r in pa.Table.from_pandas(result).to_pylist()]
+    assert summary(rows) == (expected(), [(6, "$.kind")])
+
+
+def test_a_polars_dataframe(requests_table):
+    polars = pytest.importorskip("polars")
+    result = decide(APUTURE, polars.from_arrow(requests_table))
+    assert isinstance(result, polars.DataFrame)
+    assert summary(result.to_arrow().to_pylist()) == (expected(), [(6, "$.kind")])
+
+
+def test_anything_else_is_refused_by_name():
+    with pytest.raises(TypeError, match="cannot decide a list"):
+        decide(APUTURE, [])

@@ -1,0 +1,55 @@
+"""`rpl replay --compare`: the impact of 14 -> 30 days, as `rpl diff` reports it."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ..cli.conftest import run
+from ..conftest import APUTURE, ROOT
+from .conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def thirty_days(tmp_path_factory):
+    path = tmp_path_factory.mktemp("compare") / "aputure30.rpl"
+    text = APUTURE.read_text()
+    path.write_text(text.replace("parameter return_window_length = 14 days",
+                                 "parameter return_window_length = 30 days"))
+    return path
+
+
+def test_the_impact_is_what_rpl_diff_reports(thirty_days, aputure_lines, tmp_path):
+    replayed = run("replay", thirty_days, aputure_lines, "--out", tmp_path / "new.parquet",
+                   "--compare", APUTURE, "--format", "json")
+    assert replayed.code == 0, replayed.both
+    diffed = run("diff", APUTURE, thirty_days, "--requests", aputure_lines, "--format", "json")
+    mine, theirs = json.loads(replayed.out), json.loads(diffed.out)
+    for key in ("requests", "rejected", "changed", "outcomes", "money", "other_outputs"):
+        assert mine[key] == theirs[key], key
+    assert mine["changed"] > 100 and {o["from"] for o in mine["outcomes"]} == {"refuse"}
+    # a sample per transition, explained under both versions, and the money of each transition
+    transitions = {(o["from"], o["to"]) for o in mine["outcomes"]}
+    assert len(mine["examples"]) >= len(transitions)
+    by_transition = {(t["from"], t["to"]): t for t in mine["money_by_transition"]}
+    assert set(by_transition) == transitions
+    total = sum(float(t["total_delta"].get("refund", 0)) for t in by_transition.values())
+    assert f"{total:.2f}" == mine["money"]["refund"]["total_delta"]
+
+
+def test_the_markdown_report(thirty_days, tmp_path, snapshot):
+    result = run("replay", thirty_days, CORPUS, "--out", tmp_path / "new.parquet",
+                 "--compare", APUTURE, "--format", "markdown", "--show", "1")
+    assert result.code == 0, result.both
+    assert result.out.replace(str(thirty_days), "aputure30.rpl").replace(str(APUTURE), "aputure.rpl") == snapshot
+
+
+def test_the_old_policy_may_come_from_git(thirty_days, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = run("replay", thirty_days, CORPUS, "--out", tmp_path / "new.parquet",
+                 "--compare", "git:HEAD:policies/aputure.rpl", "--format", "json")
+    assert result.code == 0, result.both
+    assert json.loads(result.out)["changed"] > 0
+    result = run("replay", thirty_days, CORPUS, "--out", tmp_path / "new.parquet",
+                 "--compare", "git:no-such-rev:policies/aputure.rpl")
+    assert result.code == 1 and "cannot read it from git" in result.err

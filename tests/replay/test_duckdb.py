@@ -1,0 +1,207 @@
+"""`rpl replay` on DuckDB: the SQL path and the Python path give exactly what `rpl eval` gives."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from rplang.replay.columns import applied_rules, policy_hash
+from rplang.runtime import load_policy
+from rplang.stream import decide_line
+
+from ..cli.conftest import run
+from ..conftest import APUTURE, POLICIES
+from .outputs import outputs_by_key
+
+HOLIDAYS = POLICIES / "aputure_holidays.rpl"
+ELECTRONICS = POLICIES / "electronics.rpl"
+
+
+def expected(policy, lines: list[str]) -> dict:
+    """Line number -> (outputs, rules applied), as `rpl eval` decides each line."""
+    found = {}
+    for number, line in enumerate(lines, 1):
+        decision = policy.decide_json(line)
+        found[number] = (decision.outputs_json(), applied_rules(decision))
+    return found
+
+
+@pytest.mark.parametrize("path", [APUTURE, HOLIDAYS], ids=["aputure", "aputure_holidays"])
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_every_path_decides_the_aputure_corpus_as_rpl_eval(path, via, aputure_lines, tmp_path):
+    out = tmp_path / "out.parquet"
+    result = run("replay", path, aputure_lines, "--out", out, "--via", via)
+    assert result.code == 0, result.both
+    policy = load_policy(path)
+    lines = aputure_lines.read_text().splitlines()
+    assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
+    if via == "sql":  # and in SQL: no row needed the Python path
+        assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
+
+
+def test_the_sql_path_reads_typed_parquet_in_place_and_keeps_its_keys(aputure_parquet, aputure_lines, tmp_path):
+    out = tmp_path / "out.parquet"
+    result = run("replay", APUTURE, aputure_parquet, "--out", out)
+    assert result.code == 0, result.both
+    policy = load_policy(APUTURE)
+    want = expected(policy, aputure_lines.read_text().splitlines())
+    assert outputs_by_key(policy, out, "id") == {f"R{n:05d}": v for n, v in want.items()}
+    table = pq.read_table(out)
+    assert str(table.schema.field("refund").type) == "decimal128(18, 2)"
+    assert str(table.schema.field("check_not_before").type) == "date32[day]"
+    assert {"credit_between_from", "credit_between_to"} <= set(table.schema.names)
+    assert set(table.column("policy_version").to_pylist()) == {"2026.1"}
+    assert set(table.column("policy_hash").to_pylist()) == {policy_hash(APUTURE.read_text())}
+
+
+def test_electronics_requests_in_sql_as_in_rpl_eval(tmp_path):
+    lines = [json.dumps(json.loads(p.read_text())) for p in sorted((POLICIES / "electronics" / "requests").glob("*.json"))
+             if p.name != "expected.json"]
+    source = tmp_path / "electronics.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.parquet"
+    result = run("replay", ELECTRONICS, source, "--out", out, "--via", "sql")
+    assert result.code == 0, result.both
+    policy = load_policy(ELECTRONICS)
+    assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
+
+
+BAD_LINES = [
+    "{not json",
+    "",
+    json.dumps({"request_date": "2025-01-10"}),
+    None,  # a good request, for the count
+    "[1, 2]",
+]
+
+
+def test_malformed_lines_go_to_the_rejects_with_the_problems_rpl_eval_reports(aputure_lines, tmp_path):
+    good = aputure_lines.read_text().splitlines()[0]
+    broken = json.loads(good)
+    broken["order"]["shipping_paid"] = 12.5  # money as a JSON number
+    broken["items"][0]["condition"] = "mint"  # not a Condition
+    del broken["items"][0]["upc_intact"]  # required when returned
+    lines = [good if line is None else line for line in BAD_LINES] + [json.dumps(broken)]
+    source = tmp_path / "bad.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    policy = load_policy(APUTURE)
+    for via in ("sql", "python"):
+        out, rejects = tmp_path / f"{via}.parquet", tmp_path / f"{via}.rejects.jsonl"
+        result = run("replay", APUTURE, source, "--out", out, "--via", via)
+        assert result.code == 2, result.both
+        assert f"{len(lines)} requests: 1 decided" in result.err and "5 rejected" in result.err
+        found = [json.loads(line) for line in rejects.read_text().splitlines()]
+        want = []
+        for number, line in enumerate(lines, 1):  # what `rpl eval --jsonl` prints for the line
+            printed, counted = decide_line(policy, number, line.encode() + b"\n", True, None)
+            if counted.rejected or counted.faults:
+                error = json.loads(printed)["error"]
+                del error["line"]
+                want.append({"source_row": number, "error": error})
+        assert found == want
+
+
+def test_rows_the_sql_finds_suspect_are_decided_or_refused_by_the_runtime(tmp_path):
+    """A typed Parquet row the request reader would refuse (an enum value not of the enum, an amount
+    below zero) goes to the Python path, which refuses it with the reader's own problems."""
+    import pyarrow as pa
+
+    from rplang.replay.columns import request_schema
+
+    policy = load_policy(APUTURE)
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:3]
+    rows = [policy.read_request(json.loads(line)) for line in lines]
+    from rplang.replay.columns import from_request
+
+    rows = [from_request(r) for r in rows]
+    rows[1]["order"]["payment_method"] = "barter"
+    rows[2]["items"][0]["price"] = __import__("decimal").Decimal("-1.00")
+    table = pa.Table.from_pylist(rows, schema=request_schema(policy.checked))
+    pq.write_table(table, tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", out)
+    assert result.code == 2, result.both
+    assert "3 requests: 1 decided (1 in SQL, 0 by the Python path)" in result.err
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert [r["source_row"] for r in rejects] == [2, 3]
+    assert rejects[0]["error"]["problems"][0]["path"] == "$.order.payment_method"
+    assert rejects[1]["error"]["problems"][0]["path"] == "$.items[0].price"
+
+
+DIVIDING = """policy "Dividing"
+version "1"
+currency USD
+parameter share = 3
+enum Outcome2: a
+request:
+  total: money
+outcomes:
+  approve "APPROVED"
+rule split:
+  cites "Split."
+  when true
+  then add round(total / share) to part
+  because "split"
+output outcome
+output part: money total
+"""
+
+
+def test_a_construct_the_sql_cannot_lower_is_named_and_the_python_path_decides(tmp_path):
+    policy = tmp_path / "dividing.rpl"
+    policy.write_text(DIVIDING)
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"total": "10.00"}\n')
+    result = run("replay", policy, source, "--via", "sql", "--out", tmp_path / "o.parquet")
+    assert result.code == 64
+    assert "the SQL compiler cannot lower a division (`/`) yet" in result.err
+    assert "--via python" in result.err
+    result = run("replay", policy, source, "--out", tmp_path / "o.parquet")
+    assert result.code == 0, result.both
+    assert "note: the SQL compiler cannot lower a division" in result.err
+    assert pq.read_table(tmp_path / "o.parquet").column("part").to_pylist() == [
+        __import__("decimal").Decimal("3.33")]
+
+
+def test_keys_columns_and_inputs_are_checked_before_any_row(aputure_parquet, tmp_path):
+    result = run("replay", APUTURE, aputure_parquet, "--key", "idd", "--out", tmp_path / "o.parquet")
+    assert result.code == 64 and "--key `idd`: the input has no such column; did you mean `id`?" in result.err
+    result = run("replay", APUTURE, tmp_path / "missing.parquet")
+    assert result.code == 64 and "missing.parquet: no such file or folder" in result.err
+    (tmp_path / "notes.txt").write_text("x")
+    result = run("replay", APUTURE, tmp_path / "notes.txt")
+    assert result.code == 64 and "cannot tell its format" in result.err
+
+
+def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
+    policy = load_policy(APUTURE)
+    line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
+    data = json.loads(line)
+    header = ["id", "request_date", "kind", "received_date"] + [f"order.{k}" for k in data["order"]] + ["items"]
+    cells = ["A1", data["request_date"], data["kind"], data.get("received_date", "")] + \
+        [str(v) for v in data["order"].values()] + [json.dumps(data["items"])]
+    import csv
+    with open(tmp_path / "in.csv", "w", newline="") as stream:
+        csv.writer(stream).writerows([header, cells])
+    result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet")
+    assert result.code == 0, result.both
+    assert outputs_by_key(policy, tmp_path / "o.parquet", "id") == {"A1": expected(policy, [line])[1]}
+
+
+def test_replay_without_its_extra_says_what_to_install(tmp_path):
+    code = ("import sys; sys.modules['duckdb'] = None\n"
+            "from rplang.cli import main\n"
+            f"main(['replay', {str(APUTURE)!r}, {str(tmp_path)!r}])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 64
+    assert "install rplang[replay]" in done.stderr
+
+
+def test_a_bad_command_line_exits_64_with_usage():
+    result = run("replay")
+    assert result.code == 64 and "Missing argument 'POLICY'" in result.err
+    result = run("replay", APUTURE, "x.parquet", "--via", "sq")
+    assert result.code == 64 and "'sq' is not one of 'sql', 'python'" in result.err

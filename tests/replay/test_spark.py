@@ -1,0 +1,76 @@
+"""`rpl replay --engine spark` in local mode: the same query in Spark SQL's dialect, and the
+runtime in `mapInArrow`, give exactly what `rpl eval` gives. One session for the module."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from rplang.replay.columns import applied_rules
+from rplang.runtime import load_policy
+
+from ..cli.conftest import run
+from ..conftest import APUTURE, POLICIES
+from .conftest import requests_table  # noqa: F401 (a fixture)
+from .outputs import outputs_by_key
+
+pytest.importorskip("pyspark")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A local session, started within a generous bound (a loaded machine starts Java slowly)."""
+    from rplang.replay.engine_spark import STARTUP_TIMEOUT, session
+
+    started: list = []
+    thread = threading.Thread(target=lambda: started.append(session("local[2]")), daemon=True)
+    thread.start()
+    thread.join(STARTUP_TIMEOUT)
+    if not started:
+        pytest.fail(f"Spark did not start in {STARTUP_TIMEOUT} s")
+    yield started[0]
+    started[0].stop()
+
+
+def test_the_sql_path_on_spark_decides_the_aputure_export_as_rpl_eval(spark, aputure_parquet, aputure_lines, tmp_path):
+    out = tmp_path / "out"
+    result = run("replay", APUTURE, aputure_parquet, "--engine", "spark", "--out", out)
+    assert result.code == 0, result.both
+    policy = load_policy(APUTURE)
+    lines = aputure_lines.read_text().splitlines()
+    assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
+    want = {}
+    for number, line in enumerate(lines, 1):
+        decision = policy.decide_json(line)
+        want[f"R{number:05d}"] = (decision.outputs_json(), applied_rules(decision))
+    assert outputs_by_key(policy, out, "id") == want
+
+
+def test_the_python_path_on_spark_runs_the_runtime_in_map_in_arrow(spark, tmp_path):
+    holidays = POLICIES / "aputure_holidays.rpl"
+    good = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:40]
+    lines = good[:20] + ["{broken", json.dumps({"request_date": "2026-01-01"})] + good[20:]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    found = {}
+    for engine in ("spark", "duckdb"):
+        out = tmp_path / f"{engine}.parquet"
+        result = run("replay", holidays, source, "--engine", engine, "--via", "python", "--out", out,
+                     "--master", "local[2]")
+        assert result.code == 2, result.both
+        assert f"{len(lines)} requests: 40 decided (by the Python path)" in result.err
+        found[engine] = (outputs_by_key(load_policy(holidays), out, "source_row"),
+                         (tmp_path / f"{engine}.rejects.jsonl").read_text())
+    assert found["spark"] == found["duckdb"]
+    assert [json.loads(r)["source_row"] for r in found["spark"][1].splitlines()] == [21, 22]
+
+
+def test_a_spark_dataframe_gives_a_spark_dataframe(spark, requests_table):
+    from rplang.replay.api import decide
+
+    from .test_api import expected, summary
+
+    result = decide(APUTURE, spark.createDataFrame(requests_table), via="python")  # the SQL is tested above
+    assert type(result).__module__.startswith("pyspark")
+    assert summary(result.toArrow().to_pylist()) == (expected(), [(6, "$.kind")])
