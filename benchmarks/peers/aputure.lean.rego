@@ -1,5 +1,5 @@
-# The Aputure decision in Rego, lean: the returned items gathered once, one pass over them for
-# every item refusal, completeness tested field by field, the amounts only when nothing refuses.
+# The Aputure decision in Rego, lean: the returned items gathered once, completeness tested
+# field by field, the order's refusals in one comprehension, the amounts only when nothing refuses.
 # Same input as aputure.rego (marshalling.py, plain()); query: data.aputure_lean.decision
 package aputure_lean
 
@@ -7,27 +7,31 @@ import rego.v1
 
 returned := [item | some item in input.items; item.returned]
 
-item_reasons contains reason if {
+item_reasons contains "misuse" if {
 	some item in returned
-	some reason in refusals(item)
+	item.damage_cause in {"unauthorized_use", "modification", "moisture", "foreign_object",
+		"improper_installation", "improper_operation"}
 }
 
-refusals(item) := {r |
-	some r, applies in {
-		"misuse": item.damage_cause in {"unauthorized_use", "modification", "moisture",
-			"foreign_object", "improper_installation", "improper_operation"},
-		"external_damage": item.damage_cause in {"fire", "flood", "high_wind", "lightning"},
-		"tampering": item.labels_tampered,
-		"condition": any_condition(item),
-	}
-	applies
+item_reasons contains "external_damage" if {
+	some item in returned
+	item.damage_cause in {"fire", "flood", "high_wind", "lightning"}
 }
 
-any_condition(item) if item.condition == "used"
+item_reasons contains "tampering" if {
+	some item in returned
+	item.labels_tampered
+}
 
-any_condition(item) if count(item.marks) > 0
+item_reasons contains "condition" if {
+	some item in returned
+	item.condition == "used"
+}
 
-default any_condition(_) := false
+item_reasons contains "condition" if {
+	some item in returned
+	count(item.marks) > 0
+}
 
 order_reasons := {r |
 	some r, applies in {

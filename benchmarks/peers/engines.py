@@ -226,6 +226,52 @@ class RegoPeer(Peer):
         return lambda request: trivial.evaluate_parsed(json.dumps(plain(request)))
 
 
+class RegorusPeer(Peer):
+    """Rego on regorus 0.13 through its own Python binding (module `regorus`), compiled once to
+    a program of its virtual machine (RVM). The binding is not on the PyPI under its own name:
+    gordon-to-regorus is a build of microsoft/regorus published by a third party."""
+    name, package, computes = "regorus (Rego, RVM)", "gordon-to-regorus", FULL
+    api = ("Program.compile_from_modules once, Rvm().load_program once; "
+           "rvm.set_input_json(JSON text), rvm.execute()")
+    ENCODINGS = RegoPeer.ENCODINGS
+
+    def load(self, path: Path) -> None:
+        import regorus
+
+        self._regorus = regorus
+        self.text, self.query = path.read_text(), RegoPeer.QUERIES[path.name]
+        self.vm = self._machine(path.name, self.text, self.query)
+
+    def _machine(self, name: str, text: str, query: str):
+        program = self._regorus.Program.compile_from_modules("{}", [(name, text)], [query])
+        vm = self._regorus.Rvm()
+        vm.load_program(program)
+        return vm
+
+    def decide(self, request: dict) -> dict:
+        self.vm.set_input_json(json.dumps(plain(request)))
+        result = json.loads(self.vm.execute())
+        return _amounts(result, result["outcome"], result["reasons"])
+
+    def other_apis(self) -> dict:
+        engine = self._regorus.Engine()
+        engine.add_policy(self.encoding, self.text)
+        query = self.query
+
+        def interpreted(request):
+            engine.set_input(plain(request))
+            return engine.eval_rule(query)
+        return {"Engine().add_policy once; set_input(dict), eval_rule(query)": interpreted}
+
+    def floor(self):
+        vm = self._machine("trivial.rego", "package trivial\n\nyes := true\n", "data.trivial.yes")
+
+        def trivial(request):
+            vm.set_input_json(json.dumps(plain(request)))
+            return json.loads(vm.execute())
+        return trivial
+
+
 class CedarPeer(Peer):
     """Cedar (cedarpy): authorization answers, combined by the host; no amounts.
 
@@ -355,4 +401,4 @@ def read_rules(text: str) -> list[tuple[str, str]]:
     return [(name, expression) for name, expression in rules]
 
 
-PEERS = (ZenPeer, CelRustPeer, RegoPeer, CedarPeer, CelPythonPeer, RuleEnginePeer)
+PEERS = (ZenPeer, CelRustPeer, RegoPeer, RegorusPeer, CedarPeer, CelPythonPeer, RuleEnginePeer)

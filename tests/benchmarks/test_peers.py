@@ -15,7 +15,7 @@ from tests.conftest import ROOT, load_module
 run = load_module(ROOT / "benchmarks" / "peers" / "run.py")
 engines = sys.modules["engines"]  # imported by run.py from the folder it puts on sys.path
 
-MODULES = {"zen-engine": "zen", "common-expression-language": "cel", "opa-eval": "opa_eval",
+MODULES = {"zen-engine": "zen", "common-expression-language": "cel", "opa-eval": "opa_eval", "gordon-to-regorus": "regorus",
            "cedarpy": "cedarpy", "cel-python": "celpy", "rule-engine": "rule_engine"}
 
 
