@@ -21,6 +21,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import bench_cli  # noqa: E402
 import bench_decide  # noqa: E402
+import bench_plain  # noqa: E402
 
 
 def _run(script: str, *args: str) -> str:
@@ -30,11 +31,24 @@ def _run(script: str, *args: str) -> str:
 
 def _peers(count: int) -> str:
     """The peers' table, or why there is none (they are an optional extra)."""
-    result = subprocess.run([sys.executable, str(HERE / "peers" / "run.py"), "--count", str(count)],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, str(HERE / "peers" / "run.py"), "--count", str(count),
+                             "--repeat", "5"], capture_output=True, text=True)
     if result.returncode != 0:
         return f"the peer benchmark failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
     return result.stdout
+
+
+def _plain_limit(count: int) -> list[str]:
+    """`rpl eval --jsonl --outputs-only` against a script that decides without validating."""
+    result = bench_plain.measure(count, 5)
+    ratios = bench_plain.ratios(result)
+    lines = ["", f"## The plain limit (`bench_plain.py`, {count:,} requests, rounds interleaved, best of 5)",
+             "", "| command | whole run s | start-up ms | µs a line |", "|---|---:|---:|---:|"]
+    for name, (seconds, start) in ((k, v) for k, v in result.items() if k != "count"):
+        lines.append(f"| {name} | {seconds:.2f} | {start * 1000:.0f} | {(seconds - start) / count * 1e6:.1f} |")
+    lines += ["", "| ratio (time of rpl over time of the script) | measured | target |", "|---|---:|---:|"]
+    lines += [f"| {name} | {value:.2f}x | {'< 2x' if 'plain' in name else ''} |" for name, value in ratios.items()]
+    return lines
 
 
 def main() -> None:
@@ -84,6 +98,7 @@ def main() -> None:
         f"| `rpl eval --jsonl --jobs 2`, with explanations, in 2 processes | "
         f"{t['baseline_s'] / t['rpl_jobs_2_s']:.2f}x (the baseline script runs in one) | |",
         f"| baseline script | {t['count'] / t['baseline_s']:,.0f} decisions/s | |",
+        *_plain_limit(2000 if args.quick else 20000),
         "",
         "## Policies of many rules (one process per size)",
         "",
