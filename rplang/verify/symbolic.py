@@ -406,6 +406,8 @@ class Compiler:
 
     def decision(self) -> Decision:
         policy, true = self.policy, z3.BoolVal(True)
+        if policy.items is not None:  # never proven by leaving out how items are decided
+            raise Unsupported("outcomes decided item by item (`outcomes for each item in ...`)")
         applying = []  # (rule, element, applies, effect values)
         for rule in policy.rules:
             if rule.var is None:

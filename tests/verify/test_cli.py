@@ -139,3 +139,12 @@ def test_text_report(tmp_path, snapshot):
     assert result.code == 1
     text = re.sub(r"\(\d+\.\d\d s\)", "(… s)", result.out.replace(str(tmp_path), "TMP"))
     assert text == snapshot
+
+def test_a_policy_decided_item_by_item_is_reported_unsupported(tmp_path):
+    from tests.conftest import POLICIES
+
+    policy = tmp_path / "mixed.rpl"
+    policy.write_text((POLICIES / "mixed_store.rpl").read_text() + "\nproperty refund_nonneg: refund >= 0.00\n")
+    result = run("verify", policy)
+    assert "cannot be checked: outcomes decided item by item" in result.out + result.err
+    assert "proven" not in (result.out + result.err).replace("0 of 1 properties proven", "")
