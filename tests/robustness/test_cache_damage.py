@@ -4,7 +4,6 @@ Entries are signed with the user's secret key; any entry that fails its check, o
 read, is a miss: the policy is checked again and the entry written anew."""
 from __future__ import annotations
 
-
 import os
 import pickle
 import random
