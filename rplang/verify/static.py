@@ -171,17 +171,22 @@ def _shown(policy: CompiledPolicy, request: dict, a, ka, b, kb) -> str | None:
         return None
     parts = {}
     for rule in (a, b):
-        for name, value in _facts(rule, request, elements[rule.name]):
+        for name, value in _facts(policy.checked.values, rule, request, elements[rule.name]):
             parts[name] = f"`{name}` is {value}"
     return " and ".join(parts[n] for n in sorted(parts)) or "any request"
 
 
-def _facts(rule: CheckedRule, request: dict, element):
-    """(name, value as written) of the request fields and element fields a rule's condition reads."""
-    stack = [rule.condition]
+def _facts(values: dict, rule: CheckedRule, request: dict, element):
+    """(name, value as written) of the request fields and element fields a rule's condition reads,
+    itself or through the values (`let`) it uses."""
+    stack, seen = [rule.condition], set()
     while stack:
         node = stack.pop()
-        if isinstance(node, ir.Input):
+        if isinstance(node, ir.Value):
+            if node.name not in seen:
+                seen.add(node.name)
+                stack.append(values[node.name])
+        elif isinstance(node, ir.Input):
             value = request
             for key in node.path:
                 value = value.get(key) if isinstance(value, dict) else None

@@ -95,3 +95,11 @@ def test_a_rule_that_never_matters_seen_by_the_solver_only():
     matters = rule("late", "(days from delivery_date to request_date) > 30", "refuse") \
         + rule("late_note", "request_date > delivery_date + 29 days")
     assert "RPL121" not in codes(matters)
+
+
+def test_a_conflict_names_the_fields_read_through_values():
+    head = HEAD + "let late = request_date > delivery_date + 30 days\n"
+    rules = rule("a", "late", "set refund_method to card") + rule("b", "receipt", "set refund_method to credit")
+    (conflict,) = [d for d in check_policy_text(head + rules, "lint.rpl") if d.code == "RPL130"]
+    shown = conflict.hint.split(";")[0]
+    assert "`delivery_date` is " in shown and "`request_date` is " in shown and "`receipt` is true" in shown
