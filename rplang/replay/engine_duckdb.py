@@ -7,14 +7,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from .calendar import calendar_tables
 from .columns import decision_schema, request_schema
-from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, REQUEST, PolicyQuery
+from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST, PolicyQuery, business_day_tables
 from .run import BATCH, Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
 from .python_path import PythonDecider
 from .sources import FILE, ROW
 
-INPUT = "rpl_input"
 
 
 def connect():
@@ -85,19 +83,11 @@ def _parquet_conforms(source, expected: pa.Schema) -> bool:
 
 
 def register_calendar(con, replay: Replay, query: PolicyQuery) -> None:
-    """The business-day tables, for the years the dates business days are counted from span."""
-    starts = query.lowering.business_days
-    if not starts:
-        return
-    from .lowering import ROW as ALIAS
-
-    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(
-        exp.to_table(INPUT).as_(ALIAS))
-    found = [d for d in con.execute(span.sql(dialect="duckdb")).fetchall()[0] if d is not None]
-    calendar, business = calendar_tables(replay.compiled.checked.calendar,
-                                         min(found, default=None), max(found, default=None))
-    con.from_arrow(calendar).create_view(CALENDAR)
-    con.from_arrow(business).create_view(BUSINESS_DAYS)
+    """The business-day tables, as views of the connection."""
+    tables = business_day_tables(replay, query, lambda select: con.execute(select.sql(dialect="duckdb")).fetchall()[0])
+    if tables is not None:
+        con.from_arrow(tables[0]).create_view(CALENDAR)
+        con.from_arrow(tables[1]).create_view(BUSINESS_DAYS)
 
 
 def write_decided(reader, replay: Replay, key_names: tuple[str, ...], out: str, rejects: RejectsFile,

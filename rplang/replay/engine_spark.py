@@ -12,15 +12,13 @@ import json
 import pyarrow as pa
 from sqlglot import exp
 
-from .calendar import calendar_tables
 from .columns import decision_schema
 from .lowering import ROW as ALIAS
 from .python_path import ERROR, PythonDecider
-from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, REQUEST, PolicyQuery
+from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST, PolicyQuery, business_day_tables
 from .run import Counts, RejectsFile, Replay, input_keys, typed_batches
 from .sources import FILE, ROW
 
-INPUT = "rpl_input"
 STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded machine
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
 # out-of-range index is NULL (handed to the Python path), and products keep every digit.
@@ -92,16 +90,11 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
 
 
 def register_calendar(spark, replay: Replay, query: PolicyQuery) -> None:
-    starts = query.lowering.business_days
-    if not starts:
-        return
-    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(
-        exp.to_table(INPUT).as_(ALIAS))
-    found = [d for d in spark.sql(span.sql(dialect="spark")).collect()[0] if d is not None]
-    calendar, business = calendar_tables(replay.compiled.checked.calendar,
-                                         min(found, default=None), max(found, default=None))
-    spark.createDataFrame(calendar).createOrReplaceTempView(CALENDAR)
-    spark.createDataFrame(business).createOrReplaceTempView(BUSINESS_DAYS)
+    """The business-day tables, as temporary views of the session."""
+    tables = business_day_tables(replay, query, lambda select: spark.sql(select.sql(dialect="spark")).collect()[0])
+    if tables is not None:
+        spark.createDataFrame(tables[0]).createOrReplaceTempView(CALENDAR)
+        spark.createDataFrame(tables[1]).createOrReplaceTempView(BUSINESS_DAYS)
 
 
 def decide_fallback(rows, replay: Replay, keys: tuple[str, ...]):

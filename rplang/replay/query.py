@@ -25,6 +25,7 @@ from rplang.compiler import types as T
 from rplang.policy_lang import limits
 from rplang.runtime.decide import WORK_BUDGET
 
+from .calendar import calendar_tables
 from .columns import plain
 from .errors import NotLowerable
 from .lowering import (ROW, DateRange, Lowering, any_of, case, combine, decimal, exists, field, is_null,
@@ -32,6 +33,7 @@ from .lowering import (ROW, DateRange, Lowering, any_of, case, combine, decimal,
 
 FALLBACK, REQUEST, OUTCOME = "__fallback", "__request", "__outcome"
 CALENDAR, BUSINESS_DAYS = "rpl_calendar", "rpl_business_days"
+INPUT = "rpl_input"  # the input rows, as the engine sees them
 
 
 def _col(name: str, table: str | None = None) -> exp.Column:
@@ -356,3 +358,15 @@ def _money(value: exp.Expression) -> exp.Expression:
 _ZERO = Decimal("0.00")
 _MAX_MONEY = Decimal(limits.MAX_INTEGER) + Decimal("0.99")
 _MAX_PERCENT = Decimal("999.9999")
+
+
+def business_day_tables(replay, query: "PolicyQuery", first_row):
+    """The calendar tables for the years the dates business days are counted from span, or None
+    when the policy counts none; `first_row(select)` runs a query in the engine and gives its row."""
+    starts = query.lowering.business_days
+    if not starts:
+        return None
+    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(
+        exp.to_table(INPUT).as_(ROW))
+    found = [d for d in first_row(span) if d is not None]
+    return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None))
