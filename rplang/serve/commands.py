@@ -1,5 +1,6 @@
-"""`rpl serve` and `rpl log`: the service's commands. Only click and the standard library are
-imported here; the service's own dependencies (the `serve` extra) when a command runs."""
+"""`rpl serve` and `rpl log`: the service's commands. Only click, the standard library and the
+command line's own inputs are imported here; the service's dependencies (the `serve` extra) when
+a command runs."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,10 @@ from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_UNAVAILABLE, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 3, 64
+from rplang.inputs import EXIT_OK, EXIT_USAGE
+
+# `rpl log`: 1 when the log, or a recorded policy text, cannot be had; 3 when a replayed decision differs.
+EXIT_UNAVAILABLE, EXIT_DIFFERENT = 1, 3
 SERVE_MODULES = ("starlette", "uvicorn", "orjson", "watchfiles", "prometheus_client")
 
 
