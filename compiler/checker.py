@@ -56,6 +56,7 @@ class _Checker(ExpressionChecker):
         self.scope: list[tuple[str, T.Type]] = []
         self.narrowed: set = set()
         self.output_types: dict[str, T.Type] = {}  # the outputs a property may read, while one is checked
+        self.item_output_types: dict[str, dict[str, T.Type]] = {}  # record name -> what a property reads of an item
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None):
         self.errors.append(Diagnostic(code, message, span, hint))
@@ -145,7 +146,7 @@ class _Checker(ExpressionChecker):
             rules = tuple(attrs.evolve(r, per_item=True) if r.source == items.source else r for r in rules)
         self._check_outputs_set(outputs, rules)
         properties = self._properties([d for d in decls if isinstance(d, ast.Property)], clause_texts,
-                                      outcomes, outputs, unique)
+                                      outcomes, outputs, unique, items)
 
         def header(key, default=None):
             return headers[key].value if key in headers else default
@@ -165,12 +166,21 @@ class _Checker(ExpressionChecker):
             terms=selector, effective=effective.date if effective is not None else None,
             properties=properties, items=items)
 
-    def _properties(self, decls: list[ast.Property], clauses, outcomes, outputs, unique):
-        """Each property's condition, checked with the decision's outputs in scope."""
+    def _properties(self, decls: list[ast.Property], clauses, outcomes, outputs, unique, items=None):
+        """Each property's condition, checked with the decision's outputs in scope, and, where
+        outcomes are decided item by item, each item's outcome and totals as fields of its element."""
         self.output_types = {}
+        names = [o.name for o in outcomes]
+        if items is not None:  # the request's own outcomes (`approve_in_part`) besides the items'
+            names += [line.name for line in items.request_outcomes if line.name not in names]
+        outcome_type = T.EnumType("Outcome", tuple(names))
+        element = items.source.type.element if items is not None and isinstance(items.source.type, T.ListType) else None
+        if isinstance(element, T.RecordType):
+            self.item_output_types = {element.name: {"outcome": T.EnumType("Outcome", tuple(o.name for o in outcomes)),
+                                                     **{o.name: o.type for o in outputs.values() if o.kind == "total"}}}
         for output in outputs.values():
             if output.kind == "outcome":
-                self.output_types[output.name] = T.EnumType("Outcome", tuple(o.name for o in outcomes))
+                self.output_types[output.name] = outcome_type
             elif output.type is not None:
                 optional = output.kind == "set" and output.default is None and \
                     not isinstance(output.type, T.OptionalType)
@@ -192,7 +202,7 @@ class _Checker(ExpressionChecker):
             condition = self.expr(d.condition, T.BOOLEAN)
             self.expect(condition, T.BOOLEAN, d.condition.span, "a property")
             checked.append(CheckedProperty(d.name, clause, clause_text, condition, d.because, span=d.span))
-        self.output_types, self.current_rule = {}, None
+        self.output_types, self.item_output_types, self.current_rule = {}, {}, None
         return tuple(checked)
 
     def _check_calendar(self, calendar: str, span):

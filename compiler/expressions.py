@@ -304,6 +304,9 @@ class ExpressionChecker:
             return ir.Const(None, UNKNOWN)
         fields = self.records.get(base_type.name, {})
         spec = fields.get(e.name)
+        item_output = self.item_output_types.get(base_type.name, {}).get(e.name)
+        if spec is None and item_output is not None:  # only while a property is checked
+            return ir.ItemOutput(e.name, base, item_output)
         if spec is None:
             article = "an" if base_type.name[:1].lower() in "aeiou" else "a"
             self.error("RPL021", f"{article} {base_type.name} has no field `{e.name}`", name_span,

@@ -125,13 +125,25 @@ class Output:
     span: Span | None = _span()
 
 
-Expr = Const | Param | DatedParam | Input | Value | Var | FieldOf | Op | Each | Output
+@attrs.frozen
+class ItemOutput:
+    """An item's own decision (`item.outcome`, `item.refund`) in a policy whose outcomes are decided
+    item by item, as a property reads it of an element of that list; never in a rule."""
+    name: str
+    element: "Expr"
+    type: Type
+    span: Span | None = _span()
+
+
+Expr = Const | Param | DatedParam | Input | Value | Var | FieldOf | Op | Each | Output | ItemOutput
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
     """The direct subexpressions of a node."""
     if isinstance(node, FieldOf):
         return (node.base,)
+    if isinstance(node, ItemOutput):
+        return (node.element,)
     if isinstance(node, Op):
         return node.args
     if isinstance(node, Each):

@@ -19,6 +19,7 @@ from rplang.compiler.checked import CheckedPolicy
 from rplang.policy_lang import limits
 
 from .domain import MONEY_SCALE, PERCENT_STEPS, Bounds, BusinessDays, Texts, Unsupported, constant, plain
+from .items import by_rank, decide_items
 
 
 @attrs.frozen
@@ -132,6 +133,8 @@ class Compiler:
         self.outputs: dict = {}
         self.left: list = []  # (rule, element, determines, effect values): the rules that decide
         self.applying: list = []  # (rule, element, applies, effect values): before overrides
+        self.items: dict = {}  # element path -> ItemTerms, where outcomes are decided item by item
+        self.reached: dict = {}  # outcome name -> when the decision shows it
         self._business: BusinessDays | None = None
         self._fresh = 0
 
@@ -167,6 +170,8 @@ class Compiler:
             if e.name not in self.outputs:
                 raise Unsupported(f"the output `{e.name}`")
             return self.outputs[e.name]
+        if isinstance(e, ir.ItemOutput):
+            return self._item_output(e, scope, guard)
         if isinstance(e, ir.Op):
             return self._op(e, scope, guard)
         raise Unsupported(f"the expression {type(e).__name__}")
@@ -236,6 +241,16 @@ class Compiler:
             record = record.value if isinstance(record, Opt) else record
             return _present(record.fields[e.path[-1]])
         return _present(self._expr(e, scope, guard))
+
+    def _item_output(self, e: ir.ItemOutput, scope, guard):
+        """An item's outcome or total; an element that is not one of the items cannot be read."""
+        element = self.expr(e.element, scope, guard)
+        item = self.items.get(getattr(element, "path", None))
+        if item is None:
+            self.fail(guard, z3.BoolVal(True))
+            return _zero(plain(e.type)) if e.name != "outcome" else z3.IntVal(0)
+        self.fail(guard, z3.Not(item.present))
+        return item.outcome if e.name == "outcome" else item.totals[e.name]
 
     def _each(self, e: ir.Each, scope, guard):
         source = self.expr(e.source, scope, guard)
@@ -406,8 +421,6 @@ class Compiler:
 
     def decision(self) -> Decision:
         policy, true = self.policy, z3.BoolVal(True)
-        if policy.items is not None:  # never proven by leaving out how items are decided
-            raise Unsupported("outcomes decided item by item (`outcomes for each item in ...`)")
         applying = []  # (rule, element, applies, effect values)
         for rule in policy.rules:
             if rule.var is None:
@@ -429,16 +442,12 @@ class Compiler:
         left = [(rule, element, z3.And(applies, z3.Not(overridden(a))), values)
                 for a in applying for rule, element, applies, values in [a]]
         outputs, outcome = {}, None
-        if policy.outcomes:
-            outcome = z3.IntVal(len(policy.outcomes) - 1)
-            for o in reversed(policy.outcomes):
-                given = [x[2] for x in left if x[0].outcome == o.name]
-                if given:
-                    outcome = z3.If(z3.Or(*given), o.rank, outcome)
-            for o in policy.outcomes:
-                if o.overrides_all:
-                    left = [(r, el, z3.And(d, z3.Implies(outcome == o.rank, z3.BoolVal(r.outcome == o.name))), v)
-                            for r, el, d, v in left]
+        if policy.items is not None:
+            decided = decide_items(self, left)
+            outcome, left, self.items, self.reached = decided.outcome, decided.counted, decided.items, decided.reached
+        elif policy.outcomes:
+            outcome, left = by_rank(policy, left)
+            self.reached = {o.name: outcome == o.rank for o in policy.outcomes}
         for output in policy.outputs:
             if output.kind == "outcome":
                 if outcome is None:
