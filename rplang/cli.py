@@ -251,13 +251,19 @@ def explain(policy, request, partial, as_of, max_request_bytes):
               help="prove for every request with up to this many elements in each list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--outputs", default=None, metavar="NAMES", help="OLD NEW: the outputs to compare, like outcome,refund")
-def verify(policies, max_items, fmt, outputs):
+@click.option("--from", "first_day", type=click.DateTime(["%Y-%m-%d"]), default="2026-01-01", show_default=True,
+              metavar="DATE", help="the first date a request's dates may take")
+@click.option("--until", "last_day", type=click.DateTime(["%Y-%m-%d"]), default="2027-12-31", show_default=True,
+              metavar="DATE", help="the last date a request's dates may take")
+def verify(policies, max_items, fmt, outputs, first_day, last_day):
     """Prove POLICY's properties, or whether OLD and NEW ever decide differently (OLD may be git:REV:path).
 
     Exits 0 when every property holds (the versions decide alike), 1 when one does not, 2 for a policy error.
     """
     if len(policies) > 2:
         raise click.UsageError("give one policy, or two versions to compare")
+    if first_day > last_day:
+        raise click.BadParameter(f"{last_day:%Y-%m-%d} is before --from {first_day:%Y-%m-%d}", param_hint="--until")
     try:
         from rplang.verify.command import run
     except ModuleNotFoundError as error:
@@ -265,7 +271,7 @@ def verify(policies, max_items, fmt, outputs):
             raise
         click.echo("error: rpl verify needs the Z3 solver: install rplang[verify]", err=True)
         sys.exit(EXIT_USAGE)
-    sys.exit(run(policies, max_items, fmt, outputs))
+    sys.exit(run(policies, max_items, fmt, outputs, first_day.date(), last_day.date()))
 
 
 @click.command(name="replay", context_settings={"ignore_unknown_options": True, "help_option_names": []},

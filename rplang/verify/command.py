@@ -5,11 +5,14 @@ not settled (a change found), 2 a policy error.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 
 import click
 
+from rplang.inputs import EXIT_USAGE
+from rplang.policy_lang import limits
 from rplang.policy_lang.errors import PolicyError
 
 from .compare import compare
@@ -40,8 +43,12 @@ def _load(spec: str):
         sys.exit(EXIT_POLICY)
 
 
-def run(policies: tuple[str, ...], max_items: int, fmt: str, outputs: str | None) -> int:
-    bounds = Bounds(max_items=max_items)
+def run(policies: tuple[str, ...], max_items: int, fmt: str, outputs: str | None,
+        first_day: datetime.date, last_day: datetime.date) -> int:
+    if not limits.MIN_DATE <= first_day <= last_day <= limits.MAX_DATE:
+        click.echo(f"error: the dates must lie from {limits.MIN_DATE} to {limits.MAX_DATE}", err=True)
+        return EXIT_USAGE
+    bounds = Bounds(max_items=max_items, first_day=first_day, last_day=last_day)
     loaded = [_load(spec) for spec in policies]
     try:
         if len(loaded) == 1:

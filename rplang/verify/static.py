@@ -123,12 +123,12 @@ def never_happens(graph: RuleGraph, already: set) -> list[Diagnostic]:
                 "stronger outcome overrides it", name_span(rule.span, rule.name),
                 f"no request with up to {MAX_ITEMS} elements in each list shows it in a decision; remove it, "
                 "or narrow the rules that override it", severity="warning"))
-    outcome = session.decision.outputs.get(next((o.name for o in checked.outputs if o.kind == "outcome"), None))
+    reached = session.compiler.reached  # by the request, or by an item where outcomes are per item
     for o in checked.outcomes[:-1]:  # the last is the default, reached when no rule gives another
         givers = [r for r in checked.rules if r.outcome == o.name]
-        if outcome is None or not givers or all(r.name in never_applies for r in givers):
+        if o.name not in reached or not givers or all(r.name in never_applies for r in givers):
             continue  # no rule gives it (the checker's concern), or the rules are reported already
-        if possible(session, [outcome == o.rank], QUESTION_MS) is False:
+        if possible(session, [reached[o.name]], QUESTION_MS) is False:
             found.append(Diagnostic(
                 "RPL122", f"the outcome `{o.name}` is never reached", name_span(o.span, o.name),
                 f"whenever a rule gives it, a stronger outcome or an override wins, for every request with up "

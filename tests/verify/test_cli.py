@@ -140,11 +140,38 @@ def test_text_report(tmp_path, snapshot):
     text = re.sub(r"\(\d+\.\d\d s\)", "(… s)", result.out.replace(str(tmp_path), "TMP"))
     assert text == snapshot
 
-def test_a_policy_decided_item_by_item_is_reported_unsupported(tmp_path):
+def test_a_policy_decided_item_by_item_is_verified(tmp_path):
     from tests.conftest import POLICIES
 
-    policy = tmp_path / "mixed.rpl"
-    policy.write_text((POLICIES / "mixed_store.rpl").read_text() + "\nproperty refund_nonneg: refund >= 0.00\n")
-    result = run("verify", policy)
-    assert "cannot be checked: outcomes decided item by item" in result.out + result.err
-    assert "proven" not in (result.out + result.err).replace("0 of 1 properties proven", "")
+    result = run("verify", POLICIES / "mixed_store.rpl", "--max-items", "2")
+    assert result.code == 0, result.out + result.err
+    assert "6 of 6 properties proven" in result.out
+
+
+def test_date_bounds_are_an_option(tmp_path):
+    """A property that fails only in 2028: proven within the default dates, refuted with wider ones;
+    the business days of the wider range are known (Christmas 2029 is a Tuesday)."""
+    policy = tmp_path / "dated.rpl"
+    policy.write_text(SMALL.replace("  amount: money", "  amount: money\n  day: date")
+                      .replace("currency USD", "currency USD\ncalendar \"US\"")
+                      + "property before_2028: day < 2028-01-01\n"
+                      + "property christmas_2029: day is 2029-12-24 implies day + 1 business days is 2029-12-26\n"
+                      + "property christmas_2029_wrong: day is 2029-12-24 implies day + 1 business days is 2029-12-25\n",
+                      encoding="utf-8")
+    default = json.loads(run("verify", policy, "--format", "json").out)
+    assert {p["property"]: p["status"] for p in default["properties"]} == \
+        {"before_2028": "proven", "christmas_2029": "proven", "christmas_2029_wrong": "proven"}  # no such day
+    wider = run("verify", policy, "--format", "json", "--from", "2027-06-01", "--until", "2030-12-31")
+    assert wider.code == 1
+    report = json.loads(wider.out)
+    assert (report["first_day"], report["last_day"]) == ("2027-06-01", "2030-12-31")
+    found = {p["property"]: p for p in report["properties"]}
+    assert found["christmas_2029"]["status"] == "proven"
+    assert found["christmas_2029_wrong"]["status"] == "refuted"
+    assert found["christmas_2029_wrong"]["request"]["day"] == "2029-12-24"
+    assert found["before_2028"]["status"] == "refuted"
+    assert found["before_2028"]["request"]["day"] == "2028-01-01"  # the earliest day that breaks it
+    wrong = run("verify", policy, "--from", "2027-01-01", "--until", "2026-01-01")
+    assert wrong.code == 64 and "2026-01-01 is before --from 2027-01-01" in wrong.err
+    outside = run("verify", policy, "--from", "1800-01-01")
+    assert outside.code == 64 and "the dates must lie from 1900-01-01 to 2999-12-31" in outside.err
