@@ -236,3 +236,16 @@ def test_fmt_reports_syntax_errors_and_goes_on(tmp_path):
     assert "broken.rpl:1:" in result.output
     assert fine.read_text() == FORMATTED
     assert broken.read_text() == "rule a when\n"
+
+
+def test_an_aggregate_on_the_right_of_a_comparison_keeps_its_meaning():
+    """Written bare it reads to the end; followed by `and ...` it keeps its parentheses."""
+    from tests.policy_lang.test_properties import ITEMS
+
+    text = ITEMS + ("property q:  refund   is not sum of item.price for each item in items where item.returned\n"
+                    "property r: refund <= (sum of item.price for each item in items) and refund >= 0.00\n")
+    out = format_policy(text)
+    assert "property q: refund is not sum of item.price for each item in items where item.returned\n" in out
+    assert "property r: refund <= (sum of item.price for each item in items) and refund >= 0.00\n" in out
+    assert format_policy(out) == out
+    assert compile_policy(out).policy.properties == compile_policy(text).policy.properties

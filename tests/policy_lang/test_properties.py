@@ -67,3 +67,83 @@ def test_outputs_are_not_in_scope_in_rules():
     with pytest.raises(PolicyError) as caught:
         compile_policy(HEAD + "rule s:\n  cites window\n  when total > 0.00\n  then note\n  because \"b\"\n")
     assert [d.code for d in caught.value.diagnostics] == ["RPL020"]
+
+
+ITEMS = '''policy "p"
+currency USD
+clause text: "Opened games are exchanged."
+record Item:
+  sku:      text
+  price:    money
+  returned: boolean
+  free:     boolean = false
+request:
+  items: list of Item
+outcomes for each item in items:
+  exchange_only "EXCHANGE ONLY" overrides all other rules
+  approve       "APPROVED"
+request outcome:
+  approve_in_part "APPROVED IN PART" when any item is exchange_only and any item is approve
+rule kept for each item in items:
+  cites text
+  when item.free
+  then exchange_only
+  because "b"
+rule refund for each item in items:
+  cites text
+  when item.returned
+  then add item.price to refund
+  because "b"
+output outcome
+output refund: money total
+'''
+
+
+def test_an_aggregate_on_the_right_of_a_comparison_reads_to_the_end():
+    """The issue's example parses as the refund compared with the whole sum, its `where` taking
+    `item.returned and not item.free`; the same as the parenthesised form."""
+    plain = "property p: refund <= sum of item.price for each item in items where item.returned and not item.free\n"
+    parenthesised = plain.replace("<= sum", "<= (sum").replace("item.free\n", "item.free)\n")
+    (a,) = [d for d in parse_policy(ITEMS + plain).declarations if isinstance(d, A.Property)]
+    (b,) = [d for d in parse_policy(ITEMS + parenthesised).declarations if isinstance(d, A.Property)]
+    assert a.condition == b.condition
+    assert isinstance(a.condition, A.Compare) and a.condition.op == "<="
+    assert isinstance(a.condition.right, A.Aggregate)
+    mapping = a.condition.right.operand
+    assert isinstance(mapping.where, A.Logic) and mapping.where.op == "and"
+    for op in ("is", "is not", ">"):
+        text = ITEMS + f"property q: refund {op} sum of item.price for each item in items\n"
+        (q,) = [d for d in parse_policy(text).declarations if isinstance(d, A.Property)]
+        assert isinstance(q.condition.right, A.Aggregate) and q.condition.op == op
+
+
+def test_an_items_decision_reads_as_fields_of_its_element():
+    checked = compile_policy(ITEMS + "property p: every item in items where item.outcome is approve "
+                             "implies item.refund is item.price and outcome is not approve_in_part\n").policy
+    (prop,) = checked.properties
+    found = []
+    stack = [prop.condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.ItemOutput):
+            found.append((node.name, node.type))
+        stack.extend(ir.children(node))
+    assert sorted(found, key=lambda f: f[0]) == [
+        ("outcome", T.EnumType("Outcome", ("exchange_only", "approve"))), ("refund", T.MONEY)]
+
+
+@pytest.mark.parametrize("prop, words", [
+    ("every item in items where item.outcome is approve_in_part", "`approve_in_part` is not a Outcome value"),
+    ("every item in items where item.label_fee is 0.00", "an Item has no field `label_fee`"),
+])
+def test_an_items_decision_errors(prop, words):
+    with pytest.raises(PolicyError) as caught:
+        compile_policy(ITEMS + f"property p: {prop}\n")
+    assert any(words in d.message for d in caught.value.diagnostics), caught.value.diagnostics
+
+
+def test_an_items_decision_is_not_in_scope_in_rules():
+    with pytest.raises(PolicyError) as caught:
+        compile_policy(ITEMS + "rule s for each item in items:\n  cites text\n  when item.outcome is approve\n"
+                       "  then exchange_only\n  because \"b\"\n")
+    assert any("an Item has no field `outcome`" in d.message for d in caught.value.diagnostics)
