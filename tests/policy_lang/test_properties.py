@@ -147,3 +147,17 @@ def test_an_items_decision_is_not_in_scope_in_rules():
         compile_policy(ITEMS + "rule s for each item in items:\n  cites text\n  when item.outcome is approve\n"
                        "  then exchange_only\n  because \"b\"\n")
     assert any("an Item has no field `outcome`" in d.message for d in caught.value.diagnostics)
+
+
+def test_a_record_field_of_the_same_name_comes_first():
+    text = ITEMS.replace("  free:     boolean = false\n", "  free:     boolean = false\n  refund:   boolean = false\n")
+    (prop,) = compile_policy(text + "property p: every item in items where item.refund or item.outcome is approve\n"
+                             ).policy.properties
+    fields = []
+    stack = [prop.condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ir.FieldOf, ir.ItemOutput)):
+            fields.append((type(node).__name__, node.name))
+        stack.extend(ir.children(node))
+    assert sorted(fields) == [("FieldOf", "refund"), ("ItemOutput", "outcome")]

@@ -105,3 +105,42 @@ rule note_b for each item in items:
             "outcome overrides it") in found
     assert ("RPL130", "the rules `note_a` and `note_b` can both apply and set `note` to different values") in found
     assert not [d for d in check_policy_text(MIXED, "<t>") if d.code in ("RPL120", "RPL121", "RPL122", "RPL130")]
+
+
+# ---- the proven ones hold on random requests too (hypothesis) -------------------------------------
+
+import datetime  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rplang.verify.replay import holds  # noqa: E402
+
+PROVEN = [c for c in CASES if c[2] == "proven"]
+WITH_PROVEN = load_policy_text(MIXED + "".join(f"\nproperty {n}: {c}\n" for n, c, _ in PROVEN), "<mixed>")
+CATEGORIES = ["computer", "console", "video_game", "software", "accessory", "gift_card"]
+
+
+def _day(n: int) -> str:
+    return (datetime.date(2026, 1, 1) + datetime.timedelta(days=n)).isoformat()
+
+
+@st.composite
+def requests(draw):
+    delivered = draw(st.integers(0, 700))
+    request = {"request_date": _day(delivered + draw(st.integers(0, 60))), "receipt": draw(st.booleans()),
+               "used_return_label": draw(st.booleans()),
+               "order": {"number": "A1", "delivery_date": _day(delivered)}, "items": []}
+    for k in range(draw(st.integers(0, 4))):
+        cents = draw(st.one_of(st.integers(0, 2_000), st.integers(0, 10**8)))
+        request["items"].append({"sku": f"S{k}", "category": draw(st.sampled_from(CATEGORIES)),
+                                 "price": f"{cents // 100}.{cents % 100:02d}", "opened": draw(st.booleans()),
+                                 "defective": draw(st.booleans()), "final_sale": draw(st.booleans())})
+    return request
+
+
+@settings(max_examples=60, deadline=None)
+@given(request=requests())
+def test_random_requests_never_violate_a_proven_property(request):
+    for prop in WITH_PROVEN.checked.properties:
+        assert holds(WITH_PROVEN, prop, request), (prop.name, request)
