@@ -144,3 +144,67 @@ def requests(draw):
 def test_random_requests_never_violate_a_proven_property(request):
     for prop in WITH_PROVEN.checked.properties:
         assert holds(WITH_PROVEN, prop, request), (prop.name, request)
+
+
+RETURNED = '''policy "returned only"
+currency USD
+clause text: "Returned items are refunded; opened games exchanged; late requests refused."
+record Item:
+  sku:      text
+  price:    money
+  returned: boolean
+  game:     boolean
+  opened:   boolean
+request:
+  late:  boolean
+  items: list of Item
+let returned_items = each item in items where item.returned
+outcomes for each item in returned_items:
+  refuse        "REFUSED"       overrides all other rules
+  exchange_only "EXCHANGE ONLY" overrides all other rules
+  approve       "APPROVED"
+rule late:
+  cites text
+  when late
+  then refuse
+  because "late"
+rule opened_game for each item in returned_items:
+  cites text
+  when item.game and item.opened
+  then exchange_only
+  because "{item.sku} opened"
+rule refund for each item in returned_items:
+  cites text
+  when true
+  then add item.price to refund
+  because "{item.sku}"
+rule kept_fee for each item in items:
+  cites text
+  when not item.returned
+  then add 1.00 to handling
+  because "{item.sku} kept"
+output outcome
+output refund: money total
+output handling: money total
+'''
+
+
+def test_outcomes_decided_for_a_filtered_list():
+    """Items are the returned ones; a rule over `items` is request-wide; reading the decision of an
+    element that is not an item cannot be evaluated, so the request breaks the property."""
+    results = verified(RETURNED + '''
+property refund_of_returned: refund <= sum of item.price for each item in items where item.returned
+property exchanged_refund_nothing: every item in returned_items where item.outcome is exchange_only
+    implies item.refund is 0.00
+property late_refuses_all: late implies (every item in returned_items where item.outcome is refuse)
+property handling_needs_an_item_kept: handling > 0.00 implies (any item in items where not item.returned)
+property late_drops_handling: late implies handling is 0.00
+property handling_never_wrong: items is not empty implies handling is 0.00
+property every_item_has_an_outcome_wrong: every item in items where item.outcome is approve or item.outcome is refuse
+      or item.outcome is exchange_only
+''', max_items=2)
+    assert {n: r.status for n, r in results.items()} == {
+        "refund_of_returned": "proven", "exchanged_refund_nothing": "proven", "late_refuses_all": "proven",
+        "handling_needs_an_item_kept": "proven", "late_drops_handling": "proven", "handling_never_wrong": "refuted",
+        "every_item_has_an_outcome_wrong": "refuted"}
+    assert any(not i["returned"] for i in results["every_item_has_an_outcome_wrong"].request["items"])
