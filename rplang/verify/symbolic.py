@@ -289,8 +289,8 @@ class Compiler:
         if op in ("given", "not_given"):
             given = self._raw(args[0], scope, guard)
             return given if op == "given" else z3.Not(given)
-        if op == "lookup":  # never proven by leaving the table out
-            raise Unsupported(f"the table `{args[0].value.table}`")
+        if op == "lookup":
+            return self._lookup(e, scope, guard)
         values = [self.expr(a, scope, guard) for a in args]
         if op == "not":
             return z3.Not(values[0])
@@ -337,6 +337,23 @@ class Compiler:
         if op in ("+", "-", "*"):
             return self._arith(e, values, guard)
         raise Unsupported(f"the operator `{op}`")
+
+    def _lookup(self, e: ir.Op, scope, guard):
+        """A table's value for its keys: an if-then-else over its rows, in the order written, with
+        the `otherwise` value last; without one, keys no row names get no decision (the runtime's
+        error; the checker proves an enum table covers every key)."""
+        index, key_types = e.args[0].value, e.args[0].type.keys
+        keys = [self.expr(a, scope, guard) for a in e.args[1:]]
+        value = self.constant(index.otherwise, e.type) if index.has_otherwise else _zero(plain(e.type))
+        named = []
+        for row_key, row_value in reversed(list(dict.items(index))):
+            row_keys = row_key if len(keys) > 1 else (row_key,)
+            match = z3.And(*[equal(k, self.constant(v, t)) for k, v, t in zip(keys, row_keys, key_types)])
+            value = ite(match, self.constant(row_value, e.type), value)
+            named.append(match)
+        if not index.has_otherwise:
+            self.fail(guard, z3.Not(z3.Or(*named)) if named else z3.BoolVal(True))
+        return value
 
     def _arith(self, e: ir.Op, values, guard):
         (lt, rt), (a, b), op = (plain(x.type) for x in e.args), values, e.op
