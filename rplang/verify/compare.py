@@ -11,6 +11,7 @@ import z3
 from rplang.runtime.decide import CompiledPolicy
 
 from .domain import Bounds, Unsupported
+from .items import outcome_names
 from .prove import CounterexampleMismatch, Session, find
 from .symbolic import equal
 
@@ -72,15 +73,15 @@ def compare(old: CompiledPolicy, new: CompiledPolicy, outputs: list[str] | None 
         if name not in shared:
             raise Unsupported(f"the output `{name}`, which both versions must have,")
     kinds = {o.name: o.kind for o in old.checked.outputs}
-    outcome_names = [o.name for o in old.checked.outcomes]
+    old_names = outcome_names(old.checked)
     changes, unknown = [], []
     base = after.base()
     for name in names:
         a, b = before.decision.outputs[name], after.decision.outputs[name]
         questions = []
         if kinds[name] == "outcome":
-            new_names = [o.name for o in new.checked.outcomes]
-            for i, x in enumerate(outcome_names):
+            new_names = outcome_names(new.checked)
+            for i, x in enumerate(old_names):
                 for j, y in enumerate(new_names):
                     if x != y:
                         questions.append((f"{x} -> {y}", z3.And(a == i, b == j)))

@@ -35,9 +35,11 @@ class ItemsDecision:
 
 
 def outcome_names(policy) -> list[str]:
-    """The outcome names a property compares `outcome` with: the items', then the request's own."""
+    """The names the `outcome` output's term counts: the outcomes (the items', where outcomes are
+    decided item by item), then the request's own (`request outcome:`)."""
     names = [o.name for o in policy.outcomes]
-    return names + [line.name for line in policy.items.request_outcomes if line.name not in names]
+    lines = policy.items.request_outcomes if policy.items is not None else ()
+    return names + [line.name for line in lines if line.name not in names]
 
 
 def by_rank(policy, left: list):

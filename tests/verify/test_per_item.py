@@ -6,6 +6,7 @@ import pytest
 
 from rplang.policy_lang.errors import PolicyError
 from rplang.runtime import load_policy_text
+from rplang.verify.domain import Bounds
 from rplang.verify.static import check_policy_text
 from tests.conftest import POLICIES
 
@@ -208,3 +209,18 @@ property every_item_has_an_outcome_wrong: every item in items where item.outcome
         "handling_needs_an_item_kept": "proven", "late_drops_handling": "proven", "handling_never_wrong": "refuted",
         "every_item_has_an_outcome_wrong": "refuted"}
     assert any(not i["returned"] for i in results["every_item_has_an_outcome_wrong"].request["items"])
+
+
+def test_versions_compared_item_by_item_name_the_request_outcomes():
+    """14 -> 30 days in mixed_store: late requests become decided item by item, down to a request
+    approved in part (a `request outcome:` name); each change replayed by the runtime in compare."""
+    from rplang.verify import compare
+
+    old = load_policy_text(MIXED.replace("return_window_length = 30 days", "return_window_length = 14 days"), "<14>")
+    new = load_policy_text(MIXED, "<30>")
+    result = compare(old, new, ["outcome"], Bounds(max_items=2))
+    kinds = {c.kind for c in result.changes}
+    assert kinds == {"refuse -> exchange_only", "refuse -> approve_with_fee", "refuse -> approve",
+                     "refuse -> approve_in_part"}
+    for change in result.changes:
+        assert (change.old["outcome"], change.new["outcome"]) == tuple(change.kind.split(" -> "))
