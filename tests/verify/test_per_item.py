@@ -82,7 +82,8 @@ def test_item_decision_is_read_only_of_the_items_records():
 
 
 def test_static_checks_run_on_a_policy_decided_item_by_item():
-    """An outcome no item can get (RPL122) and two rules setting one output differently (RPL130)."""
+    """An outcome no item can get (RPL122), a rule no item meets (RPL120), one always beaten (RPL121),
+    two rules setting one output differently (RPL130); none on the policy as shipped."""
     text = MIXED.replace("when item.category is gift_card or item.final_sale",
                          "when item.category is gift_card or item.final_sale or item.category in exchange_only_categories"
                          ).replace(
@@ -99,9 +100,16 @@ rule note_b for each item in items:
   when item.defective
   then set note to "defective"
   because "b"
+
+rule cheap_fee for each item in items:
+  cites refund
+  when item.price > 10.00 and round(item.price * restocking_rate) < 1.00
+  then approve_with_fee
+  because "c"
 '''
     found = {(d.code, d.message) for d in check_policy_text(text, "<t>")}
     assert ("RPL122", "the outcome `exchange_only` is never reached") in found
+    assert ("RPL120", "the rule `cheap_fee` can never apply") in found
     assert ("RPL121", "the rule `opened_game` never matters: whenever it applies, another rule or a stronger "
             "outcome overrides it") in found
     assert ("RPL130", "the rules `note_a` and `note_b` can both apply and set `note` to different values") in found
