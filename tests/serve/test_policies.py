@@ -57,7 +57,7 @@ def test_openapi_holds_every_policy_request_schema_and_it_validates_the_bundled_
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready", "policies": 4}
+    assert client.get("/readyz").json() == {"status": "ready", "policies": 7}
 
 
 def test_docs_service_md_covers_every_endpoint(client):
