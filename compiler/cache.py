@@ -4,7 +4,8 @@ Entries live in the user's cache (`rplang.policy_lang.user_cache`: `$RPL_CACHE_D
 platform's cache folder; `RPL_NO_CACHE=1` turns it off), one per hash of (entry format, rplang's
 version, the contents of every installed source file of rplang, file name, text): a changed
 limit or checker anywhere in the package never meets an entry of the old one. Only policies that
-check without errors are stored.
+check without errors are stored. A table's CSV file is checked again on every read of an
+entry (its SHA-256 is kept in the checked policy): an edited file makes the entry a miss.
 
 An entry is a pickle of the checked policy, signed with the user's secret key; it is read only
 when its signature holds, and then only rpl's own classes and plain values may come out of it.
@@ -99,7 +100,24 @@ def load(text: str, filename: str) -> CheckedPolicy | None:
         checked = _CheckedUnpickler(io.BytesIO(payload)).load()
     except Exception:  # noqa: BLE001 (any entry that cannot be read is a miss, then overwritten)
         return None
-    return checked if isinstance(checked, CheckedPolicy) else None
+    if not isinstance(checked, CheckedPolicy) or not _table_files_unchanged(checked):
+        return None
+    return checked
+
+
+def _table_files_unchanged(checked: CheckedPolicy) -> bool:
+    """A table's CSV file is part of the policy's source: an entry holds only while each file
+    still has the contents it was checked with."""
+    for table in checked.tables.values():
+        if table.file is None:
+            continue
+        try:
+            data = Path(table.file).read_bytes()
+        except OSError:
+            return False
+        if hashlib.sha256(data).hexdigest() != table.file_digest:
+            return False
+    return True
 
 
 def store(text: str, filename: str, checked: CheckedPolicy) -> None:

@@ -78,6 +78,21 @@ class ItemOutcomes:
 
 
 @attrs.frozen
+class CheckedTable:
+    """A table, checked: its key types, its columns (name or None, type), an index per column
+    (rows in the order written), and the CSV file it was read from with its SHA-256 (the
+    compiled-policy cache checks it again)."""
+    name: str
+    keys: tuple[Type, ...]
+    columns: tuple[tuple[str | None, Type], ...]
+    indexes: tuple[ir.TableIndex, ...]
+    file: str | None
+    file_digest: str | None
+    row_count: int
+    span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
 class CheckedOutput:
     """An output: the outcome, a total of amounts rules add, or a value rules set."""
     name: str
@@ -120,3 +135,4 @@ class CheckedPolicy:
     effective: object = None  # `effective DATE`: the first day this version is in force
     properties: tuple[CheckedProperty, ...] = ()  # guarantees `rpl verify` proves; never decide anything
     items: ItemOutcomes | None = None  # `outcomes for each item in ...`: decided item by item
+    tables: dict[str, CheckedTable] = attrs.field(factory=dict)  # `table ... by ...`, by name

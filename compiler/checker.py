@@ -18,6 +18,7 @@ from . import types as T
 from .checked import (CheckedOutput, CheckedPolicy, CheckedProperty, CheckedRule, Effect, FieldSpec, ItemOutcomes,
                       Outcome, RequestOutcome)
 from .clauses import render_clause
+from .tables import check_tables
 from .expressions import UNKNOWN, ExpressionChecker, broken, given_in, lead_span, name_span, word_span
 
 _FIRST_DAY = datetime.date.min
@@ -56,6 +57,8 @@ class _Checker(ExpressionChecker):
         self.scope: list[tuple[str, T.Type]] = []
         self.narrowed: set = set()
         self.output_types: dict[str, T.Type] = {}  # the outputs a property may read, while one is checked
+        self.tables: dict = {}  # name -> CheckedTable
+        self.table_names: set[str] = set()  # every table declared, checked or not
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None):
         self.errors.append(Diagnostic(code, message, span, hint))
@@ -118,6 +121,13 @@ class _Checker(ExpressionChecker):
                 self._parameter(d)
             elif isinstance(d, ast.Let) and unique("name", d.name, d.span):
                 self.let_decls[d.name] = d
+        table_decls = [d for d in decls if isinstance(d, ast.Table)]
+        self.table_names = {d.name for d in table_decls}
+        self.tables = check_tables(self, table_decls, policy.span.source.name if policy.span else "", unique)
+        for d in table_decls:
+            if d.name in names_in_use:
+                self.error("RPL010", f"`{d.name}` is already a field of the request", name_span(d.span, d.name),
+                           "choose another name")
         for name in list(self.params) + list(self.let_decls):
             if name in names_in_use:
                 span = (self.let_decls[name].span if name in self.let_decls else self.params[name].span)
@@ -163,7 +173,7 @@ class _Checker(ExpressionChecker):
             outcomes=outcomes, rules=rules, outputs=tuple(outputs.values()),
             source_name=policy.span.source.name if policy.span else "",
             terms=selector, effective=effective.date if effective is not None else None,
-            properties=properties, items=items)
+            properties=properties, items=items, tables=self.tables)
 
     def _properties(self, decls: list[ast.Property], clauses, outcomes, outputs, unique):
         """Each property's condition, checked with the decision's outputs in scope."""

@@ -108,6 +108,8 @@ class ExpressionChecker:
     declarations they resolve to."""
 
     element_names: frozenset = frozenset()  # the names rules give their elements (`for each item`)
+    tables: dict = {}  # name -> CheckedTable (compiler/tables.py)
+    table_names: set = set()
 
     def suggest(self, word: str, candidates) -> str | None:
         """`did you mean`, while the problems found still fit in one report: comparing every
@@ -285,7 +287,54 @@ class ExpressionChecker:
             return ir.Const(name, owners[0])
         return None
 
+    def _Lookup(self, e: ast.Lookup, expected, column: str | None = None, column_span=None):
+        """`rate[item.category]`, `fees[seller, category].window`: a value of a table, by its keys."""
+        table = self.tables.get(e.table)
+        if table is None:
+            if e.table not in self.table_names:  # a table that did not check has been reported
+                tables = sorted(self.table_names)
+                self.error("RPL075", f"`{e.table}` is not a table", name_span(e.span, e.table),
+                           self.suggest(e.table, tables) or (f"the tables are {', '.join(tables)}" if tables
+                                                             else "declare it: `table NAME by KEY: TYPE` and its rows"))
+            for key in e.keys:
+                self.expr(key, None)
+            return ir.Const(None, UNKNOWN)
+        names = [name for name, _ in table.columns]
+        if column is None and names[0] is not None:
+            self.error("RPL075", f"table `{e.table}` has several columns: say which one", e.span,
+                       f"write `{e.span.text if e.span else e.table}.{names[0]}`; its columns are {', '.join(names)}")
+            return ir.Const(None, UNKNOWN)
+        if column is not None and column not in names:
+            hint = (f"table `{e.table}` has one value: write `{e.span.text if e.span else e.table}`"
+                    if names[0] is None else self.suggest(column, names) or f"its columns are {', '.join(names)}")
+            self.error("RPL075", f"table `{e.table}` has no column `{column}`", column_span, hint)
+            return ir.Const(None, UNKNOWN)
+        if len(e.keys) != len(table.keys):
+            written = ", ".join(t.name if isinstance(t, T.EnumType) else "text" for t in table.keys)
+            self.error("RPL074", f"table `{e.table}` is looked up by {len(table.keys)} "
+                       f"key{'s' * (len(table.keys) != 1)} ({written}), but this gives {len(e.keys)}", e.span,
+                       f"write `{e.table}[{', '.join('...' for _ in table.keys)}]`")
+            return ir.Const(None, UNKNOWN)
+        keys = []
+        for key, key_type in zip(e.keys, table.keys):
+            expr = self.expr(key, key_type)
+            if not broken(expr) and expr.type != key_type:
+                if isinstance(expr.type, T.OptionalType) and expr.type.inner == key_type:
+                    self._may_be_missing(expr, key.span)
+                else:
+                    self.error("RPL074", f"a key of table `{e.table}` must be {key_type.describe()}, but this is "
+                               f"{expr.type.describe()}", key.span,
+                               f"look it up by a field of type {key_type.name if isinstance(key_type, T.EnumType) else 'text'}")
+            keys.append(expr)
+        k = names.index(column) if column is not None else 0
+        value_type = table.columns[k][1]
+        index = ir.Const(table.indexes[k], T.TableType(table.name, table.keys, value_type))
+        return ir.Op("lookup", (index, *keys), value_type)
+
     def _Field(self, e: ast.Field, expected):
+        if isinstance(e.base, ast.Lookup):
+            column_span = Span(e.span.source, e.span.end - len(e.name), e.span.end) if e.span is not None else None
+            return self._Lookup(e.base, expected, e.name, column_span)
         base = self.expr(e.base, None)
         base_type = base.type
         if broken(base):

@@ -125,6 +125,42 @@ class Output:
     span: Span | None = _span()
 
 
+class TableIndex(dict):
+    """One column of a table, indexed by its keys (a tuple of them for several), built once when
+    the policy is checked: a lookup is one dict access, never a scan. A key no row names gives
+    the `otherwise` value; a table without one covers every key (the checker proves it).
+
+    Compared and hashed by identity: it is a constant of the rule graph (`Const`), whose nodes
+    are keyed on their values.
+    """
+
+    __slots__ = ("table", "column", "otherwise", "has_otherwise")
+
+    def __init__(self, table: str, column: str | None, rows=(), otherwise=None, has_otherwise=False):
+        super().__init__(rows)
+        self.table, self.column = table, column
+        self.otherwise, self.has_otherwise = otherwise, has_otherwise
+
+    def __missing__(self, key):
+        if self.has_otherwise:
+            return self.otherwise
+        raise KeyError(key)
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __reduce__(self):
+        return (TableIndex, (self.table, self.column, dict(self), self.otherwise, self.has_otherwise))
+
+    def __repr__(self):
+        return f"<table {self.table}{'.' + self.column if self.column else ''}: {len(self)} rows>"
+
+
 Expr = Const | Param | DatedParam | Input | Value | Var | FieldOf | Op | Each | Output
 
 

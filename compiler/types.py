@@ -66,7 +66,18 @@ class OptionalType:
         return f"an optional {self.inner.describe().removeprefix('a ').removeprefix('an ')}"
 
 
-Type = Scalar | EnumType | RecordType | ListType | SetType | OptionalType
+@attrs.frozen
+class TableType:
+    """A table's column as a value (`restocking_rate`), only ever looked up by its keys."""
+    name: str
+    keys: tuple["Type", ...]
+    value: "Type"
+
+    def describe(self) -> str:
+        return f"the table {self.name}"
+
+
+Type = Scalar | EnumType | RecordType | ListType | SetType | OptionalType | TableType
 
 DATE = Scalar("date")
 MONEY = Scalar("money")
@@ -95,7 +106,7 @@ _SCALAR_WORDS = {
     "business_days": "a number of business days", "date_range": "a range of dates",
 }
 
-# Names a policy owner writes in a field or output declaration.
+# Names a policy owner writes in a field or output declaration (and `days`, in a table's header).
 BUILTIN_TYPES = {"date": DATE, "money": MONEY, "percent": PERCENT, "integer": INTEGER,
                  "boolean": BOOLEAN, "text": TEXT}
 

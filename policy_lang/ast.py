@@ -173,8 +173,16 @@ class DateRange:
     span: Span | None = _span()
 
 
+@attrs.frozen
+class Lookup:
+    """`restocking_rate[item.category]`: the value a table gives for these keys."""
+    table: str
+    keys: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
 Expr = (Name | Field | Literal | EnumSet | TextSet | Negate | Arith | Compare | Test | Membership | Logic
-        | Not | IfThenElse | Each | Aggregate | Quantifier | Call | DaysBetween | DateRange)
+        | Not | IfThenElse | Each | Aggregate | Quantifier | Call | DaysBetween | DateRange | Lookup)
 
 
 @attrs.frozen
@@ -467,8 +475,38 @@ class Property:
     span: Span | None = _span()
 
 
+@attrs.frozen
+class TableColumn:
+    """A column of a table's values, `fee: money`; `name` is None for a table of one unnamed value."""
+    name: str | None
+    type: NamedType
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class TableRow:
+    """`camera: 15%`: the values of a table for one key, or several; `keys` is None for `otherwise`.
+
+    The cells are literals or names (an enum value), checked against the columns' types."""
+    keys: tuple[Expr, ...] | None
+    cells: tuple[Expr, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Table:
+    """`table restocking_rate by category: percent` and its rows, written below or read from a CSV
+    file (`source`, a path relative to the policy's file)."""
+    name: str
+    keys: tuple[NamedType, ...]
+    columns: tuple[TableColumn, ...]
+    source: str | None
+    rows: tuple[TableRow, ...]
+    span: Span | None = _span()
+
+
 Declaration = (Header | Terms | Effective | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
-               | OutcomesDecl | RequestOutcomeDecl | Rule | OutputDecl | Example | Property)
+               | OutcomesDecl | RequestOutcomeDecl | Rule | OutputDecl | Example | Property | Table)
 
 
 @attrs.frozen

@@ -151,6 +151,15 @@ def _declaration(d: Tree) -> list:
         for part in body:
             events += _body_line(part)
         return events
+    if kind == "table_decl":  # table NAME by KEYS: VALUES [from "file.csv"], then its rows, a line each
+        rows = [c for c in ch if isinstance(c, Tree) and c.data in _TABLE_ROWS]
+        events = [_Line("decl", None)]
+        for part in ch:
+            if part is not None and part not in rows:
+                events += _tokens(part)
+        for row in rows:
+            events += _table_row(row)
+        return events
     if kind == "property_decl" and any(isinstance(c, Tree) and c.data in ("property_cites", "property_because")
                                        for c in ch):  # the block form: cites, condition, because, a line each
         events = [_Line("decl", None), *ch[:3]]
@@ -163,6 +172,22 @@ def _declaration(d: Tree) -> list:
                 events += [_Line("body", None), _Open(), *_tokens(part), CLOSE]
         return events
     return [_Line("decl", None), *_tokens(d)]
+
+
+_TABLE_ROWS = ("table_row", "table_default_row")
+
+
+def _table_row(row: Tree) -> list:
+    """`keys: value, value`: the keys, then each value in a column of its own, so that the rows
+    of a table line up as a table."""
+    tokens = _tokens(row)
+    colon = next(i for i, t in enumerate(tokens) if t.type == "COLON")
+    events = [_Line("body", "table_row"), *tokens[:colon + 1]]
+    for i, tok in enumerate(tokens[colon + 1:]):
+        if i == 0 or tokens[colon + i].type == "COMMA":
+            events.append(TAB)
+        events.append(tok)
+    return events
 
 
 def _body_line(part: Tree) -> list:

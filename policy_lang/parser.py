@@ -443,6 +443,36 @@ class _AstBuilder:
         return ast.EnumDecl(str(c[0]), tuple(str(t) for t in c[1:]),
                             member_spans=tuple(self._tok(t) for t in c[1:]), span=self._span(meta))
 
+    def table_decl(self, meta, c):
+        name, *rest = c
+        keys = tuple(ast.NamedType(str(t), span=self._tok(t)) for t in rest if isinstance(t, Token))
+        columns, source, *rows = rest[len(keys):]
+        return ast.Table(str(name), keys, columns, source, tuple(rows), span=self._span(meta))
+
+    def table_single_value(self, meta, c):
+        return (ast.TableColumn(None, ast.NamedType(str(c[0]), span=self._tok(c[0])), span=self._span(meta)),)
+
+    def table_columns(self, meta, c):
+        return tuple(c)
+
+    def table_column(self, meta, c):
+        return ast.TableColumn(str(c[0]), ast.NamedType(str(c[1]), span=self._tok(c[1])), span=self._span(meta))
+
+    def table_source(self, meta, c):
+        return self._text(c[0])
+
+    def table_row(self, meta, c):
+        return ast.TableRow(c[0], c[1], span=self._span(meta))
+
+    def table_default_row(self, meta, c):
+        return ast.TableRow(None, c[0], span=self._span(meta))
+
+    def table_keys(self, meta, c):
+        return tuple(c)
+
+    def table_cells(self, meta, c):
+        return tuple(c)
+
     def record_decl(self, meta, c):
         return ast.RecordDecl(str(c[0]), tuple(c[1:]), span=self._span(meta))
 
@@ -795,6 +825,9 @@ class _AstBuilder:
 
     def call(self, meta, c):
         return ast.Call(str(c[0]), tuple(c[1:]), span=self._span(meta))
+
+    def lookup(self, meta, c):
+        return ast.Lookup(str(c[0]), tuple(c[1:]), span=self._span(meta))
 
     def days_between(self, meta, c):
         return ast.DaysBetween(c[1], c[2], span=self._span(meta))

@@ -28,7 +28,7 @@ from . import syntax_examples
 # The words that may start a declaration.
 DECLARATION_KEYWORDS = ("policy", "version", "currency", "calendar", "terms", "effective", "clause", "parameter",
                         "enum", "record", "request", "let", "outcomes", "rule", "output", "example",
-                        "property")
+                        "property", "table")
 _RULE_PARTS = ("cites", "when", "then", "because", "overrides")
 _EXPRESSION_WORDS = ("and", "or", "is", "in", "not", "through", "for", "where", "of", "to", "else")
 

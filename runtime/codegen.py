@@ -140,6 +140,9 @@ class _Generator:
             return f"({args[1]} - {args[0]}).days"
         if op == "through":
             return f"_date_range({args[0]}, {args[1]})"
+        if op == "lookup":  # the table's index (a dict built when the policy was checked)
+            keys = args[1] if len(args) == 2 else f"({', '.join(args[1:])},)"
+            return f"{args[0]}[{keys}]"
         return self.arith(e, args)
 
     def raw(self, e: ir.Expr, scope) -> str:

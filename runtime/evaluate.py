@@ -203,6 +203,12 @@ class Evaluator:
         if op == "through":
             a, b = args
             return lambda env: T.DateRange(a(env), b(env))
+        if op == "lookup":  # a table's index, built when the policy was checked: one dict access
+            table, keys = e.args[0].value, args[1:]
+            if len(keys) == 1:
+                (key,) = keys
+                return lambda env: table[key(env)]
+            return lambda env: table[tuple(k(env) for k in keys)]
         return self._arith(e, args)
 
     def _arith(self, e: ir.Op, args) -> Fn:

@@ -43,11 +43,23 @@ def _named_operands(expr: ir.Expr) -> list[ir.Expr]:
     found, stack = [], [expr]
     while stack:
         node = stack.pop(0)
-        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)):
+        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or _is_lookup(node):
             found.append(node)
         elif isinstance(node, ir.Op):
             stack[:0] = list(node.args)
     return found
+
+
+def _is_lookup(expr: ir.Expr) -> bool:
+    return isinstance(expr, ir.Op) and expr.op == "lookup"
+
+
+def _lookup_name(policy, expr: ir.Op):
+    """How a lookup reads in the facts, with the keys it was given: `restocking rate for camera`."""
+    table = expr.args[0].value
+    words = table.table.replace("_", " ") + (f" {table.column.replace('_', ' ')}" if table.column else "")
+    keys = [(policy.evaluator.fn(k), show_formatter(k.type)) for k in expr.args[1:]]
+    return lambda env: f"{words} for {', '.join(shown(key(env)) for key, shown in keys)}"
 
 
 def _label_key(expr: ir.Expr):
@@ -118,14 +130,15 @@ def _leaf(policy, expr: ir.Expr):
     if isinstance(expr, (ir.Input, ir.FieldOf)) and expr.type == T.BOOLEAN:
         label = policy.labels.get(_label_key(expr))
         return lambda env, outcome: [{"fact": text, "holds": outcome, "label": label}]
-    operands = [(_describe(o), policy.evaluator.fn(o), json_formatter(o.type)) for o in _named_operands(expr)]
+    operands = [(_lookup_name(policy, o) if _is_lookup(o) else _describe(o), policy.evaluator.fn(o),
+                 json_formatter(o.type)) for o in _named_operands(expr)]
 
     def leaf(env, outcome):
         fact = {"fact": text, "holds": outcome}
         values = {}
         for name, value_of, to_json in operands:
             try:
-                values[name] = to_json(value_of(env))
+                values[name if isinstance(name, str) else name(env)] = to_json(value_of(env))
             except _CANNOT_EVALUATE:
                 continue
         if values:

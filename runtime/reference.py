@@ -378,6 +378,8 @@ class _Walker:
             return (values[1] - values[0]).days
         if op == "through":
             return T.DateRange(values[0], values[1])
+        if op == "lookup":
+            return _lookup(values[0], values[1] if len(values) == 2 else tuple(values[1:]))
         if op in ("+", "-", "*", "/"):
             return self.arith(op, args[0].type, args[1].type, values[0], values[1])
         raise ValueError(f"unknown operator `{op}`")
@@ -422,3 +424,14 @@ def _plain(t: T.Type) -> T.Type:
 
 _COMPARE = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
             ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+
+
+def _lookup(table, key):
+    """A table's value for a key, found by reading its rows one by one: the reference does not
+    trust the index the evaluators use."""
+    for row_key, value in dict.items(table):
+        if row_key == key:
+            return value
+    if table.has_otherwise:
+        return table.otherwise
+    raise EvaluationError(f"table `{table.table}` has no row for {key}")

@@ -282,6 +282,8 @@ class Lowering:
             return exp.Not(this=test) if op == "given" else test
         if op == "through":
             return DateRange(self.expr(args[0], env), self.expr(args[1], env))
+        if op == "lookup":
+            raise NotLowerable(f"a lookup in the table `{args[0].value.table}`", _line(e))
         values = [self.expr(a, env) for a in args]
         result = self._strict_op(e, values)
         if op in ("in", "not_in") and isinstance(values[1], DateRange):

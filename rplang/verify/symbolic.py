@@ -274,6 +274,8 @@ class Compiler:
         if op in ("given", "not_given"):
             given = self._raw(args[0], scope, guard)
             return given if op == "given" else z3.Not(given)
+        if op == "lookup":  # never proven by leaving the table out
+            raise Unsupported(f"the table `{args[0].value.table}`")
         values = [self.expr(a, scope, guard) for a in args]
         if op == "not":
             return z3.Not(values[0])

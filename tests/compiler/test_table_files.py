@@ -1,0 +1,86 @@
+"""Tables read from a CSV file beside the policy: typed cells checked at load, each problem at
+`file.csv:line:column`; the compiled-policy cache reads an edited file again."""
+import pytest
+
+from rplang.compiler import cache, compile_policy_cached
+from rplang.policy_lang.errors import PolicyError
+from rplang.runtime import load_policy
+from rplang.runtime.decide import CompiledPolicy
+
+POLICY = '''policy "Marketplace"
+enum Category: camera, drone
+request:
+  seller: text
+  category: Category
+outcomes:
+  approve "APPROVED"
+output fee: money total
+table seller_fee by text, Category: fee: money, window: days from "sellers.csv"
+  otherwise: 0.00, 14 days
+rule fee:
+  when seller_fee[seller, category].fee > 0.00
+  then approve add seller_fee[seller, category].fee to fee
+  because "the seller's fee, {seller_fee[seller, category].fee}"
+'''
+GOOD = 'seller,category,fee,window\nacme,camera,2.50,30 days\n"big, shop",drone,1.00,7\n'
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "p.rpl").write_text(POLICY)
+    (tmp_path / "sellers.csv").write_text(GOOD)
+    return tmp_path
+
+
+def problems(folder, csv_text: str) -> list[str]:
+    (folder / "sellers.csv").write_text(csv_text)
+    with pytest.raises(PolicyError) as error:
+        load_policy(folder / "p.rpl")
+    return [d.render().replace(str(folder), "DIR") for d in error.value.diagnostics]
+
+
+def test_rows_from_the_file_and_the_otherwise_row_below(folder):
+    policy = load_policy(folder / "p.rpl")
+    assert policy.decide({"seller": "big, shop", "category": "drone"}).outputs_json() == {"fee": "1.00"}
+    assert policy.decide({"seller": "acme", "category": "camera"}).outputs_json() == {"fee": "2.50"}
+    assert policy.decide({"seller": "acme", "category": "drone"}).outputs_json() == {"fee": "0.00"}  # otherwise
+
+
+def test_a_bad_cell_is_reported_at_its_line_and_column_in_the_file(folder, snapshot):
+    found = problems(folder, GOOD + "cheap,camera,1.0x,7\nacme,camera,1.00,3\nnew,tripod,1.00,3\n")
+    assert [p.splitlines()[0] for p in found] == [
+        "DIR/sellers.csv:4:14: error[RPL071]: a value of table `seller_fee` must be an amount of money, but this is `1.0x`",
+        "DIR/sellers.csv:5:1: error[RPL072]: table `seller_fee` has two rows for acme, camera",
+        "DIR/sellers.csv:6:5: error[RPL071]: `tripod` is not a Category value"]
+    assert "\n\n".join(found) == snapshot
+
+
+def test_a_row_with_a_missing_cell(folder):
+    (found,) = problems(folder, GOOD + "cheap,camera,1.00\n")
+    assert found.startswith("DIR/sellers.csv:4:1: error[RPL071]: this row has 3 cells, but table `seller_fee` has 4 columns")
+
+
+def test_a_header_that_does_not_name_the_columns(folder):
+    (found,) = problems(folder, "seller,category,fees,window\n")
+    assert found.startswith("DIR/sellers.csv:1:17: error[RPL076]: this column is `fees`, but table `seller_fee` names it `fee`")
+
+
+def test_a_missing_file_is_reported_at_the_table(folder):
+    (folder / "sellers.csv").unlink()
+    with pytest.raises(PolicyError) as error:
+        load_policy(folder / "p.rpl")
+    (d,) = error.value.diagnostics
+    assert (d.code, d.span.line, d.span.text) == ("RPL076", 9, '"sellers.csv"')
+    assert d.hint == "the path is relative to the policy's file"
+
+
+def test_the_cache_reads_an_edited_file_again(folder, monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("RPL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    name = str(folder / "p.rpl")
+    request = {"seller": "acme", "category": "camera"}
+    first = CompiledPolicy(compile_policy_cached(POLICY, name))
+    assert first.decide(request).outputs_json() == {"fee": "2.50"}
+    assert cache.load(POLICY, name) is not None  # stored, and the file is unchanged
+    (folder / "sellers.csv").write_text(GOOD.replace("2.50", "3.75"))
+    assert cache.load(POLICY, name) is None
+    assert CompiledPolicy(compile_policy_cached(POLICY, name)).decide(request).outputs_json() == {"fee": "3.75"}
