@@ -30,7 +30,7 @@ def _expected(policy_file, name):
 
 
 def test_every_bundled_policy_has_requests():
-    assert {p.stem for p, _ in CASES} >= {"aputure", "electronics"}
+    assert {p.stem for p, _ in CASES} >= {"aputure", "electronics", "mixed_store", "bestbuy", "hm", "ikea"}
 
 
 @pytest.mark.parametrize("policy_file,name", CASES, ids=IDS)

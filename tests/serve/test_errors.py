@@ -59,7 +59,7 @@ def test_an_unknown_policy_or_endpoint_is_404(client, path):
     method = client.post if path.endswith("decide") else client.get
     data = problem(method(path, content=EXAMPLE) if method is client.post else method(path), 404)
     if path.startswith("/v1/policies/nope"):
-        assert "served: `aputure`, `aputure_holidays`, `electronics`" in data["detail"]
+        assert "served: `aputure`, `aputure_holidays`, `bestbuy`, `electronics`" in data["detail"]
 
 
 def test_a_wrong_method_is_405(client):

@@ -53,4 +53,4 @@ def test_decisions_by_policy_and_outcome_latency_and_errors(client):
     for status in ("400", "404"):
         assert value(after, "rpl_request_errors_total", status=status) - \
             value(before, "rpl_request_errors_total", status=status) == 1
-    assert value(after, "rpl_policies_loaded") == 4
+    assert value(after, "rpl_policies_loaded") == 7

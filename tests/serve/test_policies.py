@@ -10,7 +10,8 @@ from tests.conftest import APUTURE, APUTURE_REQUESTS
 
 def test_policies_lists_each_served_policy_with_version_hash_and_load_time(client):
     data = client.get("/v1/policies").json()
-    assert [p["name"] for p in data["policies"]] == ["aputure", "aputure_holidays", "electronics", "mixed_store"]
+    assert [p["name"] for p in data["policies"]] == ["aputure", "aputure_holidays", "bestbuy", "electronics", "hm",
+                                                     "ikea", "mixed_store"]
     assert data["problems"] == []
     aputure = data["policies"][0]
     assert aputure["title"] == "Aputure returns and refunds" and aputure["version"] == "2026.1"
@@ -56,7 +57,7 @@ def test_openapi_holds_every_policy_request_schema_and_it_validates_the_bundled_
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready", "policies": 4}
+    assert client.get("/readyz").json() == {"status": "ready", "policies": 7}
 
 
 def test_docs_service_md_covers_every_endpoint(client):

@@ -26,7 +26,8 @@ def post(workbench, route, **body):
 
 def test_files_lists_the_policies_and_corpora(workbench):
     answer = workbench.client.get("/api/files").json()
-    assert answer["policies"] == ["aputure.rpl", "aputure_holidays.rpl", "electronics.rpl", "mixed_store.rpl"]
+    assert answer["policies"] == ["aputure.rpl", "aputure_holidays.rpl", "bestbuy.rpl", "electronics.rpl", "hm.rpl",
+                                  "ikea.rpl", "mixed_store.rpl"]
     assert answer["corpora"] == ["aputure/corpus.jsonl"]
 
 
