@@ -106,7 +106,7 @@ def render_html(policy: CheckedPolicy) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{_TABLE_CSS if policy.tables else ''}</style>",
         "</head>",
         "<body>",
         "<main>",
@@ -162,6 +162,7 @@ _CSS = ("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;line-hei
         "h1{font-size:1.9rem;margin:0 0 .25rem}"
         "h2{font-size:1.1rem;margin:1.8rem 0 .4rem}"
         ".version{color:#5b6472;margin:0 0 1.5rem}"
-        "table{border-collapse:collapse}th,td{text-align:left;padding:.2rem .9rem .2rem 0;"
-        "border-bottom:1px solid #e3e6ea}"
         "footer{margin-top:2.5rem;color:#5b6472;font-size:.85rem;border-top:1px solid #e3e6ea}")
+# only in a document with tables: the others stay as they were
+_TABLE_CSS = ("table{border-collapse:collapse}th,td{text-align:left;padding:.2rem .9rem .2rem 0;"
+              "border-bottom:1px solid #e3e6ea}")

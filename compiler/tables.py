@@ -218,6 +218,11 @@ class _TableChecker:
         return Span(span.source, span.start + at, span.start + at + len(self.d.source) + 2) if at >= 0 else span
 
     def _read_csv(self, relative: str) -> None:
+        if not _inside(relative):
+            self.error("RPL076", f"`{relative}` is not a CSV file beside the policy", self._source_span(),
+                       "name a `.csv` file in the policy's folder or a folder below it, like `\"tables/fees.csv\"`")
+            self.bad = True
+            return
         path = csv_path(self.policy_file, relative)
         self.path = str(path)
         try:
@@ -232,12 +237,20 @@ class _TableChecker:
             return
         except (UnicodeDecodeError, ValueError) as error:
             reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
-            self.error("RPL076", f"cannot read the table's file `{relative}`: {reason}", self._source_span(), None)
+            self.error("RPL076", f"cannot read the table's file `{relative}`: {reason}", self._source_span(),
+                       "save it as a UTF-8 CSV file" if isinstance(error, UnicodeDecodeError)
+                       else "split the table, or keep its rows in the policy")
             self.bad = True
             return
         self.digest = hashlib.sha256(data).hexdigest()
         source = Source(self.path, text)
-        records = _records(text)
+        try:
+            records = _records(text)
+        except csv.Error as error:  # a cell longer than the csv module takes, say
+            self.error("RPL076", f"cannot read the table's file `{relative}`: {error}", self._source_span(),
+                       "check the file's quotes: a quoted cell ends with a quote")
+            self.bad = True
+            return
         if not records:
             self.error("RPL076", f"the table's file `{relative}` is empty", self._source_span(),
                        "its first line names the columns: the keys, then the values")
@@ -333,6 +346,14 @@ def csv_path(policy_file: str, relative: str) -> Path:
     """Where a table's CSV file is: beside the policy's file (the current folder for a text with no file)."""
     base = Path(policy_file).parent if policy_file and not policy_file.startswith("<") else Path(".")
     return base / relative
+
+
+def _inside(relative: str) -> bool:
+    """A CSV file in the policy's folder or below it: a policy text (the workbench's, say) may
+    not read the machine's other files through a table."""
+    parts = relative.replace("\\", "/").split("/")
+    return (relative.endswith(".csv") and not relative.startswith(("/", "\\")) and ":" not in relative
+            and ".." not in parts and "" not in parts)
 
 
 def _records(text: str) -> list[tuple[int, list[tuple[str, int]]]]:

@@ -97,3 +97,11 @@ def test_a_table_and_a_request_field_of_one_name():
 def test_a_table_of_a_broken_type_reports_nothing_more():
     assert problems("table t by Category: percnt\n  camera: 15%\nrule r:\n  when t[category] > 1\n  then approve\n") == [
         "RPL070: unknown type `percnt` for a table's values"]
+
+
+def test_a_table_called_like_a_function_or_named_alone():
+    with pytest.raises(PolicyError) as error:
+        compile_policy(HEAD + "table t by Category: integer\n  otherwise: 1\nlet a = t(category)\nlet b = t\n")
+    assert [d.hint for d in error.value.diagnostics] == [
+        "`t` is a table: look it up with brackets, `t[category]`",
+        "`t` is a table: look a value up by its keys, like `t[...]`"]
