@@ -17,7 +17,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from rplang.policy_lang import ast
+from rplang.policy_lang import ast, limits
 from rplang.policy_lang.span import Source, Span
 
 from . import ir
@@ -297,9 +297,18 @@ class _TableChecker:
 
     def _csv_cell(self, source: Source, text: str, offset: int, type_: T.Type, what: str):
         value = read_cell(text.strip(), type_)
-        if value is not _BAD:
-            return value
         span = Span(source, offset, offset + max(1, len(text)))
+        if value is not _BAD:
+            kind = _LIMITED.get(type_)
+            if kind is None:
+                return value
+            written = f"{value} days" if type_ == T.DAYS else text.strip()
+            beyond = limits.check_literal(source, "DECIMAL" if "." in written and kind == "INT" else kind,
+                                          written, span.start, span.end)
+            if beyond is None:
+                return value
+            self.checker.errors.append(beyond)
+            return _BAD
         if isinstance(type_, T.EnumType):
             self.error("RPL071", f"`{text.strip()}` is not a {type_.name} value", span,
                        f"{type_.name} values: {', '.join(type_.members)}")
@@ -310,6 +319,8 @@ class _TableChecker:
 
 
 _BAD = object()
+# The grammar's terminal whose limits (rplang.policy_lang.limits) a cell of the type is held to.
+_LIMITED = {T.MONEY: "INT", T.PERCENT: "PERCENT", T.DAYS: "DURATION", T.INTEGER: "INT", T.DATE: "DATE"}
 _MONEY = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
 _PERCENT = re.compile(r"[0-9]+(\.[0-9]+)?%")
 _DAYS = re.compile(r"([0-9]+)( days?)?")

@@ -113,3 +113,11 @@ def test_a_file_in_a_folder_below_the_policy(folder):
     (folder / "tables" / "sellers.csv").write_text(GOOD)
     (folder / "p.rpl").write_text(POLICY.replace('"sellers.csv"', '"tables/sellers.csv"'))
     assert load_policy(folder / "p.rpl").decide({"seller": "acme", "category": "camera"}).outputs_json() == {"fee": "2.50"}
+
+
+def test_a_cell_beyond_the_limits_a_policy_is_held_to(folder):
+    found = problems(folder, GOOD + "a,camera,12345678901234567.00,3\nb,drone,1.00,99999\n")
+    assert [f.splitlines()[0] for f in found] == [
+        "DIR/sellers.csv:4:10: error[RPL094]: `12345678901234567.00` is too large: a number may have at most "
+        "15 digits before the point",
+        "DIR/sellers.csv:5:14: error[RPL094]: `99999 days` is more than 36,500 days"]

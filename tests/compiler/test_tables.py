@@ -105,3 +105,12 @@ def test_a_table_called_like_a_function_or_named_alone():
     assert [d.hint for d in error.value.diagnostics] == [
         "`t` is a table: look it up with brackets, `t[category]`",
         "`t` is a table: look a value up by its keys, like `t[...]`"]
+
+
+def test_a_table_never_read_and_an_otherwise_row_no_key_reaches():
+    text = HEAD + ("table unused by text: integer\n  otherwise: 1\n"
+                   "table full by Region: integer\n  east: 1\n  west: 2\n  otherwise: 3\n"
+                   "rule r:\n  cites \"r\"\n  when full[region] > 1\n  then approve\n")
+    warnings = [(d.code, d.message) for d in check_policy_text(text) if d.code == "RPL160"]
+    assert warnings == [("RPL160", "the table `unused` is never looked up"),
+                        ("RPL160", "the `otherwise` row of `full` is never used: a row names every key")]
