@@ -33,3 +33,14 @@ def test_hover_on_a_table_of_several_columns_and_definition(session, tmp_path):
     assert "- acme: 2.50, 30 days, no" in value
     target = session.definition(uri, at)
     assert target.range.start.line == text[:text.index("table seller_terms")].count("\n")
+
+
+def test_completion_offers_tables_as_lookups(session, tmp_path):
+    text = _policy()
+    path = tmp_path / "tables.rpl"
+    path.write_text(text, encoding="utf-8")
+    uri = session.open(path, text)
+    session.wait_diagnostics(uri)
+    at = position(text, "when shipping[region", into=len("when "))
+    items = {i.label: i for i in session.completion(uri, at)}
+    assert items["shipping"].detail == "table" and items["shipping"].insert_text == "shipping[$1]"
