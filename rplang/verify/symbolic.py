@@ -259,6 +259,24 @@ class Compiler:
             return SymList(tuple(slots))
         return z3.Not(decided) if e.kind in ("every", "no") else decided
 
+    def _lookup(self, e: ir.Op, scope, guard):
+        """A table's value as a chain of `if key is ... then ... else`, its rows in order, the
+        `otherwise` value (or, for a table that covers every key, its last row) at the end."""
+        table, key_types = e.args[0].value, e.args[0].type.keys
+        if len(table) > MAX_TABLE_ROWS:
+            raise Unsupported(f"the table `{table.table}` of more than {MAX_TABLE_ROWS} rows")
+        keys = [self.expr(k, scope, guard) for k in e.args[1:]]
+        rows = list(dict.items(table))
+        if table.has_otherwise:
+            result = self.constant(table.otherwise, e.type)
+        else:
+            result = self.constant(rows.pop()[1], e.type)
+        for row_key, value in reversed(rows):
+            cells = (row_key,) if len(keys) == 1 else row_key
+            found = z3.And(*[equal(k, self.constant(c, t)) for k, c, t in zip(keys, cells, key_types)])
+            result = ite(found, self.constant(value, e.type), result)
+        return result
+
     def _op(self, e: ir.Op, scope, guard):
         op, args = e.op, e.args
         if op in ("and", "or"):
@@ -274,8 +292,8 @@ class Compiler:
         if op in ("given", "not_given"):
             given = self._raw(args[0], scope, guard)
             return given if op == "given" else z3.Not(given)
-        if op == "lookup":  # never proven by leaving the table out
-            raise Unsupported(f"the table `{args[0].value.table}`")
+        if op == "lookup":
+            return self._lookup(e, scope, guard)
         values = [self.expr(a, scope, guard) for a in args]
         if op == "not":
             return z3.Not(values[0])
@@ -501,6 +519,11 @@ def _zero(t: T.Type):
     if isinstance(t, (T.Scalar, T.EnumType)):
         return z3.IntVal(0)
     raise Unsupported(f"an output of type {t.describe()}")
+
+
+# A table is encoded as a chain of tests, one per row: beyond this many rows the solver would
+# spend its time on the table, and the property is said not checked.
+MAX_TABLE_ROWS = 500
 
 
 def ite(c, a, b):
