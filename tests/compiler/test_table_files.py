@@ -121,3 +121,9 @@ def test_a_cell_beyond_the_limits_a_policy_is_held_to(folder):
         "DIR/sellers.csv:4:10: error[RPL094]: `12345678901234567.00` is too large: a number may have at most "
         "15 digits before the point",
         "DIR/sellers.csv:5:14: error[RPL094]: `99999 days` is more than 36,500 days"]
+
+
+def test_windows_line_ends_and_a_quoted_cell_keep_the_places_right(folder):
+    text = GOOD.replace("\n", "\r\n") + '"bad\r\nseller",camera,x,3\r\n'
+    (found,) = problems(folder, text)
+    assert found.startswith("DIR/sellers.csv:5:16: error[RPL071]: a value of table `seller_fee` must be an amount")
