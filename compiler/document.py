@@ -12,7 +12,13 @@ import re
 
 import attrs
 
-from .checked import CheckedPolicy
+from . import types as T
+from .checked import CheckedPolicy, CheckedTable
+from .show import show
+
+# A table longer than this is named in the document, not printed: thousands of sellers' rows
+# are no reading for a customer.
+_MAX_ROWS_SHOWN = 60
 
 
 @attrs.frozen
@@ -21,6 +27,7 @@ class Section:
     id: str  # `clause-NAME`, or `rule-NAME` for a text a rule cites inline
     heading: str
     text: str
+    table: tuple[tuple[str, ...], ...] = ()  # a policy's table: its header, then its rows
 
 
 def sections(policy: CheckedPolicy) -> list[Section]:
@@ -33,7 +40,30 @@ def sections(policy: CheckedPolicy) -> list[Section]:
             out.append(Section(f"rule-{rule.name}", _heading(rule.name), rule.clause_text))
     if policy.items is not None:
         out.append(Section("items", "Each item on its own", _items_text(policy)))
+    out += [_table_section(table) for table in policy.tables.values()]
     return out
+
+
+def _table_section(table: CheckedTable) -> Section:
+    """A table as a table: a column per key and per value, a row per row, `otherwise` last."""
+    keys = [_heading(t.name) if isinstance(t, T.EnumType) else "Key" for t in table.keys]
+    values = [_heading(name) if name else _heading(table.name) for name, _ in table.columns]
+    source = f" (from {table.file.replace(chr(92), '/').rsplit('/', 1)[-1]})" if table.file else ""
+    if table.row_count > _MAX_ROWS_SHOWN:
+        return Section(f"table-{table.name}", _heading(table.name),
+                       f"A table of {table.row_count:,} rows{source}, by {', '.join(keys).lower()}.")
+    first = table.indexes[0]
+    single = len(table.keys) == 1
+    rows = [tuple(keys + values)]
+    for key in dict.keys(first):
+        key_cells = (key,) if single else key
+        rows.append(tuple([show(k, t) for k, t in zip(key_cells, table.keys)]
+                          + [show(index[key], t) for index, (_, t) in zip(table.indexes, table.columns)]))
+    if first.has_otherwise:
+        rows.append(tuple(["any other"] + [""] * (len(keys) - 1)
+                          + [show(index.otherwise, t) for index, (_, t) in zip(table.indexes, table.columns)]))
+    return Section(f"table-{table.name}", _heading(table.name), f"By {', '.join(keys).lower()}{source}.",
+                   tuple(rows))
 
 
 def _items_text(policy: CheckedPolicy) -> str:
@@ -59,6 +89,10 @@ def render_markdown(policy: CheckedPolicy) -> str:
         lines += [f"*Version {_md(policy.version)}*", ""]
     for section in sections(policy):
         lines += [f"## {_md(section.heading)}", "", _md(section.text), ""]
+        if section.table:
+            header, *rows = section.table
+            lines += ["| " + " | ".join(_md(c) for c in header) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows] + [""]
     lines.append(_md(_footer(policy)))
     return "\n".join(lines) + "\n"
 
@@ -72,7 +106,7 @@ def render_html(policy: CheckedPolicy) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{_TABLE_CSS if policy.tables else ''}</style>",
         "</head>",
         "<body>",
         "<main>",
@@ -84,9 +118,19 @@ def render_html(policy: CheckedPolicy) -> str:
         parts += [f'<section id="{html.escape(section.id)}">',
                   f"<h2>{html.escape(section.heading)}</h2>",
                   f"<p>{html.escape(section.text)}</p>",
+                  *_html_table(section.table),
                   "</section>"]
     parts += [f'<footer><p>{html.escape(_footer(policy))}</p></footer>', "</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
+
+
+def _html_table(table: tuple[tuple[str, ...], ...]) -> list[str]:
+    if not table:
+        return []
+    header, *rows = table
+    return (["<table>", "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in header) + "</tr>"]
+            + ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+            + ["</table>"])
 
 
 def _heading(name: str) -> str:
@@ -119,3 +163,6 @@ _CSS = ("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;line-hei
         "h2{font-size:1.1rem;margin:1.8rem 0 .4rem}"
         ".version{color:#5b6472;margin:0 0 1.5rem}"
         "footer{margin-top:2.5rem;color:#5b6472;font-size:.85rem;border-top:1px solid #e3e6ea}")
+# only in a document with tables: the others stay as they were
+_TABLE_CSS = ("table{border-collapse:collapse}th,td{text-align:left;padding:.2rem .9rem .2rem 0;"
+              "border-bottom:1px solid #e3e6ea}")

@@ -235,6 +235,8 @@ class ExpressionChecker:
             return
         if guess is None:
             guess = self._field_path_hint(name, exact=False)
+        if name in self.table_names:
+            guess = f"`{name}` is a table: look a value up by its keys, like `{name}[...]`"
         if guess is None and name in self.enums:
             members = self.enums[name].members
             guess = f"`{name}` is a type; its values are {', '.join(members)}"
@@ -694,8 +696,11 @@ class ExpressionChecker:
         if e.function not in ("round", "max", "min"):
             for a in e.arguments:
                 self.expr(a, None)
-            self.error("RPL020", f"unknown function `{e.function}`", lead_span(e.span, e.function),
-                       self.suggest(e.function, ["round", "max", "min"]) or "the functions are round, max and min")
+            hint = self.suggest(e.function, ["round", "max", "min"]) or "the functions are round, max and min"
+            if e.function in self.table_names:
+                keys = ", ".join(a.span.text for a in e.arguments if a.span is not None)
+                hint = f"`{e.function}` is a table: look it up with brackets, `{e.function}[{keys}]`"
+            self.error("RPL020", f"unknown function `{e.function}`", lead_span(e.span, e.function), hint)
             return ir.Const(None, UNKNOWN)
         args = tuple(self.expr(a, expected) for a in e.arguments)
         if broken(*args):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import itertools
+import math
 import re
 from decimal import Decimal
 
@@ -54,6 +55,7 @@ def lint_policy(checked: CheckedPolicy) -> list[Diagnostic]:
     found += _suspicious_parameters(checked)
     found += _outcome_for_every_item(checked)
     found += _terms_without_dates(checked)
+    found += _table_rows_never_read(checked)
     logic = _Logic(checked)
     found += _dead_rules(checked, logic)
     return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
@@ -210,6 +212,23 @@ def _outcome_for_every_item(checked: CheckedPolicy) -> list[Diagnostic]:
                      "every item", name_span(r.span, r.name),
                      f"write `rule {r.name} for each {items.var} in {listed}:` to give it to its item only")
             for r in checked.rules if r.var is not None and not r.per_item and r.outcome is not None]
+
+
+def _table_rows_never_read(checked: CheckedPolicy) -> list[Diagnostic]:
+    """A table no expression looks up, and an `otherwise` row beside a row for every key."""
+    read = {node.args[0].type.name for expr in _expressions(checked) for node in _walk(expr)
+            if isinstance(node, ir.Op) and node.op == "lookup"}
+    found = []
+    for table in checked.tables.values():
+        at = name_span(table.span, table.name)
+        if table.name not in read:
+            found.append(_warning("RPL160", f"the table `{table.name}` is never looked up", at,
+                                  f"remove it, or read it like `{table.name}[...]`"))
+        elif table.indexes[0].has_otherwise and all(isinstance(t, T.EnumType) for t in table.keys) \
+                and table.row_count == math.prod(len(t.members) for t in table.keys):
+            found.append(_warning("RPL160", f"the `otherwise` row of `{table.name}` is never used: a row "
+                                  "names every key", at, "remove the `otherwise` row"))
+    return found
 
 
 def _source_text(expr: ir.Expr) -> str:

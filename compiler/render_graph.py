@@ -18,6 +18,7 @@ import attrs
 from rplang.policy_lang.errors import RplError
 
 from . import ir
+from . import types as T
 from .graph import RuleGraph
 from .show import show
 
@@ -177,6 +178,11 @@ class _PictureBuilder:
             return self.id("parameter", expr.name)
         if isinstance(expr, ir.Value):
             return self.id("value", expr.name)
+        if isinstance(expr, ir.Const) and isinstance(expr.type, T.TableType):  # fixed, like a parameter
+            table = self.policy.tables[expr.type.name]
+            keys = ", ".join(t.name if isinstance(t, T.EnumType) else "text" for t in table.keys)
+            rows = f"{table.row_count:,} row{'s' * (table.row_count != 1)}"
+            return self.node("parameter", f"table {table.name}", f"table {table.name} by {keys} ({rows})")
         path = _element_field(expr)
         if path is not None:
             return self.node("input", path, path)

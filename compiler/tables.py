@@ -17,7 +17,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from rplang.policy_lang import ast
+from rplang.policy_lang import ast, limits
 from rplang.policy_lang.span import Source, Span
 
 from . import ir
@@ -84,6 +84,9 @@ class _TableChecker:
         self.rows: dict[tuple, tuple] = {}
         self.row_spans: dict[tuple, Span | None] = {}
         self.otherwise: tuple | None = None
+        # Equal cells are one object: a large table repeats a few values (15%, 2.50) over
+        # thousands of rows, and a lookup then reads values already in the processor's cache.
+        self.shared: dict[tuple, object] = {}
         self.bad = False
         self.digest: str | None = None
         self.path: str | None = None
@@ -185,7 +188,7 @@ class _TableChecker:
                        f"keep one of them{where}")
             self.bad = True
             return
-        self.rows[keys] = cells
+        self.rows[keys] = tuple(self.shared.setdefault((type(c), str(c)), c) for c in cells)
         self.row_spans[keys] = span
 
     def _covers_every_key(self) -> bool:
@@ -218,6 +221,11 @@ class _TableChecker:
         return Span(span.source, span.start + at, span.start + at + len(self.d.source) + 2) if at >= 0 else span
 
     def _read_csv(self, relative: str) -> None:
+        if not _inside(relative):
+            self.error("RPL076", f"`{relative}` is not a CSV file beside the policy", self._source_span(),
+                       "name a `.csv` file in the policy's folder or a folder below it, like `\"tables/fees.csv\"`")
+            self.bad = True
+            return
         path = csv_path(self.policy_file, relative)
         self.path = str(path)
         try:
@@ -232,27 +240,35 @@ class _TableChecker:
             return
         except (UnicodeDecodeError, ValueError) as error:
             reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
-            self.error("RPL076", f"cannot read the table's file `{relative}`: {reason}", self._source_span(), None)
+            self.error("RPL076", f"cannot read the table's file `{relative}`: {reason}", self._source_span(),
+                       "save it as a UTF-8 CSV file" if isinstance(error, UnicodeDecodeError)
+                       else "split the table, or keep its rows in the policy")
             self.bad = True
             return
         self.digest = hashlib.sha256(data).hexdigest()
         source = Source(self.path, text)
-        records = _records(text)
+        try:
+            records = _records(text)
+        except csv.Error as error:  # a cell longer than the csv module takes, say
+            self.error("RPL076", f"cannot read the table's file `{relative}`: {error}", self._source_span(),
+                       "check the file's quotes: a quoted cell ends with a quote")
+            self.bad = True
+            return
         if not records:
             self.error("RPL076", f"the table's file `{relative}` is empty", self._source_span(),
                        "its first line names the columns: the keys, then the values")
             self.bad = True
             return
         self._header(source, records[0])
-        for start, line_cells in records[1:]:
-            self._csv_row(source, start, line_cells)
+        for start, end, line_cells in records[1:]:
+            self._csv_row(source, start, end, line_cells)
 
     def _header(self, source: Source, record) -> None:
-        start, cells = record
+        start, end, cells = record
         names = [c.name for c in self.d.columns]
         want = len(self.key_types) + len(names)
         header = [text.strip() for text, _ in cells]
-        span = Span(source, start, start + len(source.line_text(source.position(start)[0])))
+        span = Span(source, start, end)
         example = ", ".join(["key"] * len(self.key_types) + [n or "value" for n in names])
         if len(header) != want:
             self.error("RPL076", f"the header has {len(header)} columns, but table `{self.d.name}` has {want}",
@@ -265,10 +281,10 @@ class _TableChecker:
                            Span(source, offset, offset + len(text)), f"the columns are, in order: `{example}`")
                 self.bad = True
 
-    def _csv_row(self, source: Source, start: int, cells: list) -> None:
+    def _csv_row(self, source: Source, start: int, end: int, cells: list) -> None:
         if all(not text.strip() for text, _ in cells):
             return  # a blank line
-        span = Span(source, start, start + len(source.line_text(source.position(start)[0])))
+        span = Span(source, start, end)
         nkeys = len(self.key_types)
         if len(cells) != nkeys + len(self.value_types):
             self.error("RPL071", f"this row has {len(cells)} cells, but table `{self.d.name}` has "
@@ -284,9 +300,18 @@ class _TableChecker:
 
     def _csv_cell(self, source: Source, text: str, offset: int, type_: T.Type, what: str):
         value = read_cell(text.strip(), type_)
-        if value is not _BAD:
+        if value is not _BAD and _plainly_within_limits(text, value, type_):
             return value
         span = Span(source, offset, offset + max(1, len(text)))
+        if value is not _BAD:
+            kind = _LIMITED[type_]
+            written = f"{value} days" if type_ == T.DAYS else text.strip()
+            beyond = limits.check_literal(source, "DECIMAL" if "." in written and kind == "INT" else kind,
+                                          written, span.start, span.end)
+            if beyond is None:
+                return value
+            self.checker.errors.append(beyond)
+            return _BAD
         if isinstance(type_, T.EnumType):
             self.error("RPL071", f"`{text.strip()}` is not a {type_.name} value", span,
                        f"{type_.name} values: {', '.join(type_.members)}")
@@ -297,10 +322,26 @@ class _TableChecker:
 
 
 _BAD = object()
+# The grammar's terminal whose limits (rplang.policy_lang.limits) a cell of the type is held to.
+_LIMITED = {T.MONEY: "INT", T.PERCENT: "PERCENT", T.DAYS: "DURATION", T.INTEGER: "INT", T.DATE: "DATE"}
 _MONEY = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
 _PERCENT = re.compile(r"[0-9]+(\.[0-9]+)?%")
 _DAYS = re.compile(r"([0-9]+)( days?)?")
 _INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _plainly_within_limits(text: str, value, type_: T.Type) -> bool:
+    """A value that cannot be beyond the limits of `rplang.policy_lang.limits` (most cells: the
+    limits' own check builds a token and a span for each, a third of reading a large file)."""
+    if type_ not in _LIMITED:
+        return True
+    if type_ == T.DAYS:
+        return value <= limits.MAX_DAYS
+    if type_ == T.DATE:
+        return limits.MIN_DATE <= value <= limits.MAX_DATE
+    if type_ == T.PERCENT:
+        return len(text) <= 8 and value <= limits.MAX_PERCENT
+    return len(text) <= 9  # money, whole numbers: at most 9 characters, far from 15 digits
 
 
 def read_cell(text: str, type_: T.Type):
@@ -335,19 +376,29 @@ def csv_path(policy_file: str, relative: str) -> Path:
     return base / relative
 
 
-def _records(text: str) -> list[tuple[int, list[tuple[str, int]]]]:
-    """The CSV's records, each (offset of its first character, [(cell, offset of the cell)]),
-    read by the stdlib csv module; offsets are those of the cells as written (quoted cells are
-    found again in the record's text)."""
-    lines = text.splitlines(keepends=True)
-    starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
+def _inside(relative: str) -> bool:
+    """A CSV file in the policy's folder or below it: a policy text (the workbench's, say) may
+    not read the machine's other files through a table."""
+    parts = relative.replace("\\", "/").split("/")
+    return (relative.endswith(".csv") and not relative.startswith(("/", "\\")) and ":" not in relative
+            and ".." not in parts and "" not in parts)
+
+
+def _records(text: str) -> list[tuple[int, int, list[tuple[str, int]]]]:
+    """The CSV's records, each (offset of its first character, of its end, [(cell, offset of the
+    cell)]), read by the stdlib csv module; offsets are those of the cells as written (quoted
+    cells are found again in the record's text). Lines end at "\\n", as the csv module and
+    `Span` count them."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    if starts[-1] < len(text):
+        starts.append(len(text))
     reader = csv.reader(io.StringIO(text))
     out, line = [], 0
     for cells in reader:
         start = starts[line]
         line = reader.line_num
-        raw = text[start:starts[min(line, len(lines))]]
-        out.append((start, _cell_offsets(raw, start, cells)))
+        raw = text[start:starts[min(line, len(starts) - 1)]]
+        out.append((start, start + len(raw.rstrip("\r\n")), _cell_offsets(raw, start, cells)))
     return out
 
 

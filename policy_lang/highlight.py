@@ -15,7 +15,8 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Pun
                             Whitespace)
 
 DECLARATION_WORDS = ("policy", "version", "currency", "calendar", "clause", "parameter", "enum",
-                     "record", "request", "let", "outcomes", "rule", "output", "example", "property")
+                     "record", "request", "let", "outcomes", "rule", "output", "example", "property",
+                     "table")
 RULE_WORDS = ("cites", "when", "then", "because", "overrides", "for", "each", "in", "where", "if",
               "else", "add", "to", "subtract", "from", "set", "note", "expect", "with", "rules", "request",
               "total", "at", "least")
@@ -38,7 +39,8 @@ class RplLexer(RegexLexer):
     tokens = {
         "root": [
             (r"\n", Whitespace),  # alone, so that the rules for a line's start see the indentation
-            # a field of a record or of the request: `  name:`
+            # a table's `otherwise` row, then a field of a record or of the request: `  name:`
+            (r"^([ \t]+)(otherwise)(?=[ \t]*:)", bygroups(Whitespace, Keyword)),
             (rf"^([ \t]+)({_NAME})([ \t]*)(:)", bygroups(Whitespace, Name.Attribute, Whitespace, Punctuation)),
             (r"\s+", Whitespace),
             (r"#.*?$", Comment.Single),
@@ -51,6 +53,8 @@ class RplLexer(RegexLexer):
             (r"^(currency)([ \t]+)([A-Z]{3})\b", bygroups(Keyword.Declaration, Whitespace, Name.Constant)),
             (r"^(request|outcomes)(?=\s*:)", Keyword.Declaration),
             (r"^(example)\b", Keyword.Declaration),
+            (rf"^(table)(\s+)({_NAME})(\s+)(by)\b", bygroups(Keyword.Declaration, Whitespace, Name.Constant,
+                                                        Whitespace, Keyword)),
             (r"\boverrides\s+all\s+other\s+rules\b", Keyword),
             (r"\bdays\s+from\b", Operator.Word),
             (r"\bdate\s+range\b", Keyword.Type),

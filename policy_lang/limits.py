@@ -187,6 +187,15 @@ class _TreeCheck:
                                         "rpl keeps numbers in a range it computes exactly and fast"))
 
 
+def check_literal(source: Source, kind: str, text: str, start: int, end: int) -> Diagnostic | None:
+    """The limits of a value written outside the grammar (a cell of a table's CSV file), as for
+    the same value written in a policy: `kind` is the grammar's terminal (INT, DECIMAL, PERCENT,
+    DURATION, DATE)."""
+    check = _TreeCheck(source, 0)
+    check.literal(Token(kind, text, start_pos=start, end_pos=end))
+    return check.problems[0] if check.problems else None
+
+
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -130,6 +130,9 @@ def _values(index: Index, scope: dict) -> list[lsp.CompletionItem]:
               for name in index.parameters]
     items += [lsp.CompletionItem(name, kind=lsp.CompletionItemKind.Field, detail="request field", sort_text="1" + name)
               for name in index.request]
+    items += [lsp.CompletionItem(name, kind=lsp.CompletionItemKind.Constant, detail="table", sort_text="1" + name,
+                                 insert_text=f"{name}[$1]", insert_text_format=lsp.InsertTextFormat.Snippet)
+              for name in index.tables]
     seen = set()
     for enum, members in index.enums.items():
         for m in members:

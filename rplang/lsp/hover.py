@@ -150,10 +150,36 @@ def _output(name, owner, checked, node):
     return out
 
 
+_HOVER_ROWS = 8  # rows of a table shown on hover, in the order written
+
+
+def _table(name, owner, checked, node):
+    table = checked.tables.get(name) if checked else None
+    if table is None:
+        return [f"**table** `{name}`"]
+    keys = ", ".join(t.name if hasattr(t, "members") else "text" for t in table.keys)
+    columns = ", ".join(f"{n}: {t.describe()}" if n else t.describe() for n, t in table.columns)
+    source = f", from `{table.file.replace(chr(92), '/').rsplit('/', 1)[-1]}`" if table.file else ""
+    head = f"**table** `{name}` by {keys}: {columns} ({table.row_count:,} row{'s' * (table.row_count != 1)}{source})"
+    lines = []
+    first = table.indexes[0]
+    for key in list(dict.keys(first))[:_HOVER_ROWS]:
+        cells = (key,) if len(table.keys) == 1 else key
+        written = ", ".join(show(k, t) for k, t in zip(cells, table.keys))
+        lines.append(f"- {written}: " + ", ".join(show(index[key], t) for index, (_, t)
+                                                in zip(table.indexes, table.columns)))
+    if table.row_count > _HOVER_ROWS:
+        lines.append(f"- ... {table.row_count - _HOVER_ROWS:,} more")
+    if first.has_otherwise:
+        lines.append("- otherwise: " + ", ".join(show(index.otherwise, t) for index, (_, t)
+                                                 in zip(table.indexes, table.columns)))
+    return [head, "\n".join(lines)] if lines else [head]
+
+
 def _variable(name, owner, checked, node):
     return [f"**variable** `{name}`"]
 
 
 _EXPLAIN = {"field": _field, "parameter": _parameter, "let": _let, "clause": _clause, "enum": _enum,
             "member": _member, "record": _record, "outcome": _outcome, "rule": _rule, "output": _output,
-            "variable": _variable}
+            "variable": _variable, "table": _table}

@@ -61,6 +61,7 @@ class Index:
         self.rules: dict[str, ast.Rule] = {}
         self.clauses: dict[str, ast.Clause] = {}
         self.examples: list[ast.Example] = []
+        self.tables: dict[str, ast.Table] = {}
         self._types_seen: set[str] = set()
         if outer is not None:
             for name in ("records", "request", "enums", "lets", "parameters", "outputs", "outcomes",
@@ -140,6 +141,9 @@ class Index:
                 self._declare("output", "", d.name, name_span(d.span, d.name), d.span, d)
             elif isinstance(d, ast.Example):
                 self.examples.append(d)
+            elif isinstance(d, ast.Table):
+                self.tables.setdefault(d.name, d)
+                self._declare("table", "", d.name, name_span(d.span, d.name), d.span, d)
 
 
 # ---- types, as far as finding records and enums needs them -------------------------------------
@@ -376,6 +380,11 @@ class Resolver:
             for part in (getattr(e, "where", None), getattr(e, "element", None), getattr(e, "condition", None)):
                 if part is not None:
                     self.expr(part, inner, None)
+        elif isinstance(e, ast.Lookup):
+            if e.table in self.ix.tables and e.span is not None:
+                self.use("table", "", e.table, Span(e.span.source, e.span.start, e.span.start + len(e.table)))
+            for key in e.keys:
+                self.expr(key, scope, None)
         elif isinstance(e, ast.IfThenElse):
             self.expr(e.condition, scope, None)
             self.expr(e.then, scope, expected)

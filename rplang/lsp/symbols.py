@@ -11,7 +11,7 @@ from .positions import Lines
 K = lsp.SymbolKind
 _KINDS = {ast.Clause: ("clause", K.String), ast.Parameter: ("parameter", K.Constant), ast.EnumDecl: ("enum", K.Enum),
           ast.RecordDecl: ("record", K.Struct), ast.Let: ("let", K.Variable), ast.Rule: ("rule", K.Function),
-          ast.OutputDecl: ("output", K.Property), ast.Example: ("example", K.Event)}
+          ast.OutputDecl: ("output", K.Property), ast.Example: ("example", K.Event), ast.Table: ("table", K.Array)}
 
 
 def register(server) -> None:

@@ -343,6 +343,8 @@ class Compiler:
         the `otherwise` value last; without one, keys no row names get no decision (the runtime's
         error; the checker proves an enum table covers every key)."""
         index, key_types = e.args[0].value, e.args[0].type.keys
+        if len(index) > MAX_TABLE_ROWS:
+            raise Unsupported(f"the table `{index.table}` of more than {MAX_TABLE_ROWS} rows")
         keys = [self.expr(a, scope, guard) for a in e.args[1:]]
         value = self.constant(index.otherwise, e.type) if index.has_otherwise else _zero(plain(e.type))
         named = []
@@ -527,6 +529,11 @@ def _zero(t: T.Type):
     if isinstance(t, (T.Scalar, T.EnumType)):
         return z3.IntVal(0)
     raise Unsupported(f"an output of type {t.describe()}")
+
+
+# A table is encoded as a chain of tests, one per row: beyond this many rows the solver would
+# spend its time on the table, and the property is said not checked.
+MAX_TABLE_ROWS = 500
 
 
 def ite(c, a, b):

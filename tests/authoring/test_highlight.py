@@ -106,3 +106,23 @@ def test_properties_are_highlighted(grammar):
     scopes = {token.strip(): token_scopes[-1] for _, token, token_scopes in grammar.tokenize(text)}
     assert scopes["property"] == "storage.type.declaration.rpl"
     assert scopes["implies"] == "keyword.operator.word.rpl"
+
+
+def test_tables_are_highlighted(grammar):
+    from tests.runtime.test_tables import POLICY
+
+    kinds = {}
+    for _, kind, value in RplLexer().get_tokens_unprocessed(POLICY):
+        kinds.setdefault(value, kind)  # the first: the declaration's
+    assert kinds["table"] is Token.Keyword.Declaration and kinds["restocking_rate"] is Token.Name.Constant
+    assert kinds["otherwise"] is Token.Keyword
+    unclassified = [(line, text) for line, text, scopes in grammar.tokenize(POLICY)
+                    if text.strip() and (scopes == ("source.rpl",) or any("invalid" in s for s in scopes))]
+    assert unclassified == []
+    scopes = {}
+    for _, token, token_scopes in grammar.tokenize(POLICY):
+        scopes.setdefault(token.strip(), token_scopes[-1])
+    assert scopes["table"] == "storage.type.declaration.rpl"
+    assert scopes["restocking_rate"] == "variable.other.constant.rpl"
+    assert scopes["by"] == "keyword.other.rpl"
+    assert scopes["otherwise"] == "keyword.other.rpl"

@@ -84,3 +84,46 @@ def test_the_cache_reads_an_edited_file_again(folder, monkeypatch, tmp_path_fact
     (folder / "sellers.csv").write_text(GOOD.replace("2.50", "3.75"))
     assert cache.load(POLICY, name) is None
     assert CompiledPolicy(compile_policy_cached(POLICY, name)).decide(request).outputs_json() == {"fee": "3.75"}
+
+
+def test_a_file_the_csv_module_cannot_read_is_a_diagnostic(folder):
+    (found,) = problems(folder, GOOD + "x," + "y" * 200_000 + ",1.00,3\n")
+    assert "error[RPL076]: cannot read the table's file `sellers.csv`: field larger than field limit" in found
+
+
+def test_a_file_that_is_not_utf8(folder):
+    (folder / "sellers.csv").write_bytes(b"seller,category,fee,window\n\xff\xfe,camera,1.00,3\n")
+    with pytest.raises(PolicyError) as error:
+        load_policy(folder / "p.rpl")
+    assert [d.message for d in error.value.diagnostics] == [
+        "cannot read the table's file `sellers.csv`: it is not UTF-8 text"]
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../sellers.csv", "notes.txt", "C:/x.csv", "a//b.csv"])
+def test_only_a_csv_file_beside_the_policy_is_read(folder, path):
+    (folder / "p.rpl").write_text(POLICY.replace('"sellers.csv"', f'"{path}"'))
+    with pytest.raises(PolicyError) as error:
+        load_policy(folder / "p.rpl")
+    (d,) = error.value.diagnostics
+    assert (d.code, d.message) == ("RPL076", f"`{path}` is not a CSV file beside the policy")
+
+
+def test_a_file_in_a_folder_below_the_policy(folder):
+    (folder / "tables").mkdir()
+    (folder / "tables" / "sellers.csv").write_text(GOOD)
+    (folder / "p.rpl").write_text(POLICY.replace('"sellers.csv"', '"tables/sellers.csv"'))
+    assert load_policy(folder / "p.rpl").decide({"seller": "acme", "category": "camera"}).outputs_json() == {"fee": "2.50"}
+
+
+def test_a_cell_beyond_the_limits_a_policy_is_held_to(folder):
+    found = problems(folder, GOOD + "a,camera,12345678901234567.00,3\nb,drone,1.00,99999\n")
+    assert [f.splitlines()[0] for f in found] == [
+        "DIR/sellers.csv:4:10: error[RPL094]: `12345678901234567.00` is too large: a number may have at most "
+        "15 digits before the point",
+        "DIR/sellers.csv:5:14: error[RPL094]: `99999 days` is more than 36,500 days"]
+
+
+def test_windows_line_ends_and_a_quoted_cell_keep_the_places_right(folder):
+    text = GOOD.replace("\n", "\r\n") + '"bad\r\nseller",camera,x,3\r\n'
+    (found,) = problems(folder, text)
+    assert found.startswith("DIR/sellers.csv:5:16: error[RPL071]: a value of table `seller_fee` must be an amount")

@@ -97,3 +97,20 @@ def test_a_table_and_a_request_field_of_one_name():
 def test_a_table_of_a_broken_type_reports_nothing_more():
     assert problems("table t by Category: percnt\n  camera: 15%\nrule r:\n  when t[category] > 1\n  then approve\n") == [
         "RPL070: unknown type `percnt` for a table's values"]
+
+
+def test_a_table_called_like_a_function_or_named_alone():
+    with pytest.raises(PolicyError) as error:
+        compile_policy(HEAD + "table t by Category: integer\n  otherwise: 1\nlet a = t(category)\nlet b = t\n")
+    assert [d.hint for d in error.value.diagnostics] == [
+        "`t` is a table: look it up with brackets, `t[category]`",
+        "`t` is a table: look a value up by its keys, like `t[...]`"]
+
+
+def test_a_table_never_read_and_an_otherwise_row_no_key_reaches():
+    text = HEAD + ("table unused by text: integer\n  otherwise: 1\n"
+                   "table full by Region: integer\n  east: 1\n  west: 2\n  otherwise: 3\n"
+                   "rule r:\n  cites \"r\"\n  when full[region] > 1\n  then approve\n")
+    warnings = [(d.code, d.message) for d in check_policy_text(text) if d.code == "RPL160"]
+    assert warnings == [("RPL160", "the table `unused` is never looked up"),
+                        ("RPL160", "the `otherwise` row of `full` is never used: a row names every key")]
