@@ -375,6 +375,9 @@ def _decision_text(decision: "Decision") -> str:
         for i, e in enumerate(reasons, 1):
             lines.append(f"{i}. {e['rule']}  {_quote(e['cites'])}".rstrip())
             lines.append(f"   {e['sentence']}")
+            why = _labelled_facts(e)
+            if why:
+                lines.append(f"   because {why}")
         if comp and all(c["value"] == "0.00" for c in comp.values()):
             lines.append("Nothing is refunded." if "refund" in comp else "Every amount is 0.00.")
         return "\n".join(lines)
@@ -394,10 +397,9 @@ def _decision_text(decision: "Decision") -> str:
             sign = "−" if step["amount"].startswith("-") else "+"
             lines.append(f"    {sign} {human_money(step['amount'].lstrip('-')):>{width}}  {entry['sentence']}"
                          f"   [{entry['rule']}]")
-            if entry["outcome"] is not None:
-                why = [fact_text(f) for f in entry["facts"] if f.get("label")]
-                if why:
-                    lines.append(f"      {'':>{width}}  because {'; '.join(why)}")
+            why = _labelled_facts(entry) if entry["outcome"] is not None else ""
+            if why:
+                lines.append(f"      {'':>{width}}  because {why}")
         c = comp[main]
         if c["floored"]:
             lines.append(f"    = {human_money(c['sum'])}, raised to {human_money(c['floor'])}: "
@@ -432,6 +434,11 @@ def _decision_text(decision: "Decision") -> str:
                 seen.add(e["rule"])
                 lines.append(f"  [{e['rule']}] {_quote(e['cites'])}")
     return "\n".join(lines)
+
+
+def _labelled_facts(entry: dict) -> str:
+    """The facts a rule saw that the request names in words (`opened: yes`), for a `because` line."""
+    return "; ".join(fact_text(f) for f in entry["facts"] if f.get("label"))
 
 
 def _entry_for(entries: list[dict], step: dict) -> dict:
