@@ -106,6 +106,7 @@ class Words:
             "rule": rule.name,
             "clause": rule.clause,
             "cites": rule.clause_text,
+            "clauses": explain.citations_json(rule),
             "outcome": rule.outcome,
             "element": element,
             "element_name": explain.element_name(None, inst.element) if isinstance(inst.element, dict) else None,
@@ -160,7 +161,8 @@ class Words:
         element_path = element.get(PATH_KEY) if isinstance(element, dict) else None
         path = "$." + ".".join(date.path) if isinstance(date, ir.Input) else f"{element_path}.{date.name}"
         return {
-            "rule": rule.name, "clause": rule.clause, "cites": rule.clause_text, "outcome": rule.outcome,
+            "rule": rule.name, "clause": rule.clause, "cites": rule.clause_text,
+            "clauses": explain.citations_json(rule), "outcome": rule.outcome,
             "element": element_path,
             "element_name": explain.element_name(None, element) if isinstance(element, dict) else None,
             "date": {"path": path, "label": self.policy.labels.get(explain._label_key(date)),

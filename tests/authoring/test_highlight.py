@@ -106,3 +106,25 @@ def test_properties_are_highlighted(grammar):
     scopes = {token.strip(): token_scopes[-1] for _, token, token_scopes in grammar.tokenize(text)}
     assert scopes["property"] == "storage.type.declaration.rpl"
     assert scopes["implies"] == "keyword.operator.word.rpl"
+
+
+# ---- words chosen by a condition inside a sentence ----------------------------------------------
+
+_WORDS = 'rule r:\n  because "refund{if opened then "; opened" else ""}, in full"  # why\n'
+
+
+def test_pygments_reads_quoted_words_inside_a_sentence():
+    kinds = [(value, kind) for _, kind, value in RplLexer().get_tokens_unprocessed(_WORDS) if value.strip()]
+    assert ("if", Token.Keyword) in kinds and ("else", Token.Keyword) in kinds
+    assert ("; opened", Token.String.Double) in kinds
+    assert (", in full", Token.String.Double) in kinds  # the sentence goes on after the hole
+    assert ("# why", Token.Comment.Single) in kinds
+
+
+def test_textmate_reads_quoted_words_inside_a_sentence(grammar):
+    scopes = {token.strip(): token_scopes for _, token, token_scopes in grammar.tokenize(_WORDS)}
+    assert scopes["; opened"][-1] == "string.quoted.double.rpl"
+    assert "meta.interpolation.rpl" in scopes["; opened"]
+    assert scopes[", in full"][-1] == "string.quoted.double.rpl"
+    assert "meta.interpolation.rpl" not in scopes[", in full"]
+    assert scopes["# why"][-1] == "comment.line.number-sign.rpl"
