@@ -114,3 +114,69 @@ def test_the_decision_schema_describes_the_clauses(tmp_path):
     policy = load_policy_text(CITING)
     decision = policy.decide({"price": "5.00", "defective": False, "late": False})
     jsonschema.validate(decision.to_json(), decision_schema(policy.checked))
+
+
+# ---- money in the request's currency -----------------------------------------------------------
+
+PRICED = '''
+policy "Currencies"
+currency USD
+currency by currency
+clause refunds: "Items are refunded."
+request:
+  currency: optional text
+  price:    money
+outcomes:
+  approve "APPROVED"
+output refund: money total
+rule refund:
+  cites refunds
+  when true
+  then add price to refund
+  because "refund {price}"
+'''
+
+
+def _explained(request: dict, locale: str = "en_US") -> str:
+    return load_policy_text(PRICED).decide(request).explain_text(locale)
+
+
+def test_money_is_shown_with_the_digits_of_the_request_currency():
+    text = _explained({"currency": "JPY", "price": "148650"})
+    assert text.startswith("APPROVED — refund 148,650 JPY\n")
+    assert "+ 148,650  refund 148,650   [refund]" in text
+
+
+def test_the_policy_currency_when_the_request_names_none():
+    assert _explained({"price": "1890.5"}).startswith("APPROVED — refund 1,890.50 USD\n")
+
+
+def test_three_decimals_for_a_currency_that_has_them():
+    assert _explained({"currency": "KWD", "price": "12.5"}).startswith("APPROVED — refund 12.500 KWD\n")
+
+
+def test_an_amount_with_more_digits_than_its_currency_is_shown_as_computed_and_said_so():
+    text = _explained({"currency": "JPY", "price": "100.50"})
+    assert text.startswith("APPROVED — refund 100.50 JPY\n")
+    assert text.endswith("Note: JPY amounts have 0 decimal places; amounts with more are shown as the policy "
+                         "computed them, not rounded.")
+
+
+def test_a_locale_groups_and_marks_decimals_its_own_way():
+    assert _explained({"currency": "EUR", "price": "1890.5"}, "de_DE").startswith("APPROVED — refund 1.890,50 EUR\n")
+
+
+def test_the_decision_json_keeps_exact_amounts_and_its_sentences():
+    decision = load_policy_text(PRICED).decide({"currency": "JPY", "price": "148650"})
+    assert decision.outputs_json()["refund"] == "148650.00"
+    assert decision.explanation()[0]["sentence"] == "refund 148,650.00"
+
+
+def test_the_currency_field_must_be_a_text():
+    import pytest
+
+    from rplang.policy_lang.errors import PolicyError
+
+    with pytest.raises(PolicyError) as error:
+        load_policy_text(PRICED.replace("currency by currency", "currency by price"))
+    assert "RPL030" in error.value.render() and "the currency must be a text of the request" in error.value.render()
