@@ -128,3 +128,21 @@ def test_textmate_reads_quoted_words_inside_a_sentence(grammar):
     assert scopes[", in full"][-1] == "string.quoted.double.rpl"
     assert "meta.interpolation.rpl" not in scopes[", in full"]
     assert scopes["# why"][-1] == "comment.line.number-sign.rpl"
+
+
+_HEADERS = "currency USD\ncurrency by order.currency\nterms by order.purchase_date\n"
+
+
+def test_pygments_reads_the_currency_and_terms_headers():
+    kinds = [(value, kind) for _, kind, value in RplLexer().get_tokens_unprocessed(_HEADERS) if value.strip()]
+    assert kinds[:5] == [("currency", Token.Keyword.Declaration), ("USD", Token.Name.Constant),
+                         ("currency", Token.Keyword.Declaration), ("by", Token.Keyword.Declaration),
+                         ("order", Token.Name)]
+    assert ("terms", Token.Keyword.Declaration) in kinds
+
+
+def test_textmate_reads_the_currency_and_terms_headers(grammar):
+    tokens = [(token, scopes[-1]) for _, token, scopes in grammar.tokenize(_HEADERS) if token.strip()]
+    assert tokens[2:5] == [("currency", "storage.type.declaration.rpl"), ("by", "storage.type.declaration.rpl"),
+                           ("order", "variable.other.rpl")]
+    assert ("terms", "storage.type.declaration.rpl") in tokens
