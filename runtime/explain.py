@@ -365,12 +365,17 @@ def _quote(text: str | None, width: int = 100) -> str:
 def money_format(decision: "Decision", locale: str = DEFAULT_LOCALE) -> MoneyFormat:
     """How the decision's money is shown: in the currency the request names (`currency by`), else
     the policy's (`currency XYZ`), for readers of `locale`."""
-    checked = decision.policy.checked
+    return request_money_format(decision.policy, decision._env, locale)
+
+
+def request_money_format(policy, env, locale: str = DEFAULT_LOCALE) -> MoneyFormat:
+    """`money_format` for a request read into `env` (a residual decision has no Decision yet)."""
+    checked = policy.checked
     currency = checked.currency
     if checked.currency_by is not None:
         try:
-            named = decision.policy.evaluator.fn(checked.currency_by)(decision._env)
-        except _CANNOT_EVALUATE:
+            named = policy.evaluator.fn(checked.currency_by)(env)
+        except (*_CANNOT_EVALUATE, KeyError, TypeError):  # a fact not given yet
             named = None
         if isinstance(named, str) and len(named.strip()) == 3 and named.strip().isalpha():
             currency = named.strip().upper()
