@@ -11,7 +11,7 @@ from rplang.compiler.show import formatter as show_formatter
 
 from .arithmetic import add, minus
 from .request import PATH_KEY
-from .money import DEFAULT_LOCALE, MoneyFormat
+from .money import DEFAULT_LOCALE, MoneyFormat, currency_code
 from .values import json_formatter, json_value, money_text
 
 if TYPE_CHECKING:
@@ -377,8 +377,7 @@ def request_money_format(policy, env, locale: str = DEFAULT_LOCALE) -> MoneyForm
             named = policy.evaluator.fn(checked.currency_by)(env)
         except (*_CANNOT_EVALUATE, KeyError, TypeError):  # a fact not given yet
             named = None
-        if isinstance(named, str) and len(named.strip()) == 3 and named.strip().isalpha():
-            currency = named.strip().upper()
+        currency = currency_code(named) or currency
     return MoneyFormat(currency, locale)
 
 

@@ -10,7 +10,7 @@ import functools
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import get_currency_precision, parse_pattern
+from babel.numbers import get_currency_precision, is_currency, parse_pattern
 
 DEFAULT_LOCALE = "en_US"
 
@@ -22,6 +22,14 @@ def parse_locale(name: str) -> Locale:
         return Locale.parse(name.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         raise ValueError(f"unknown locale `{name}`: give one like `en_US`, `de_DE` or `ja_JP`") from None
+
+
+def currency_code(text: object) -> str | None:
+    """The ISO code a request's text names (`"JPY"`, `" jpy "`), or None if Babel knows no such currency."""
+    if not isinstance(text, str):
+        return None
+    code = text.strip().upper()
+    return code if len(code) == 3 and is_currency(code) else None
 
 
 @functools.lru_cache(maxsize=8192)

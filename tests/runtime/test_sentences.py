@@ -180,3 +180,16 @@ def test_the_currency_field_must_be_a_text():
     with pytest.raises(PolicyError) as error:
         load_policy_text(PRICED.replace("currency by currency", "currency by price"))
     assert "RPL030" in error.value.render() and "the currency must be a text of the request" in error.value.render()
+
+
+def test_a_text_that_is_no_currency_code_falls_back_to_the_policy_currency():
+    assert _explained({"currency": "yen", "price": "5"}).startswith("APPROVED — refund 5.00 USD\n")
+
+
+def test_zero_is_never_shown_negative_and_equal_amounts_keep_their_own_digits():
+    from rplang.runtime.money import MoneyFormat
+
+    usd, yen = MoneyFormat("USD"), MoneyFormat("JPY")
+    assert (usd.text("-0.00"), usd.text("0.00"), usd.text("-12.50")) == ("0.00", "0.00", "-12.50")
+    assert (yen.text("12.50"), yen.text("12.5"), yen.text("12.00")) == ("12.50", "12.5", "12")
+    assert MoneyFormat("JPY", "de_DE").text("1234567.00") == "1.234.567"
