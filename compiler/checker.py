@@ -191,7 +191,7 @@ class _Checker(ExpressionChecker):
                     clause, clause_text = value, clauses[value]
                 else:
                     self.error("RPL024", f"there is no clause `{value}`", d.span,
-                               self.suggest(value, clauses) or "declare it with `clause NAME: \"...\"`")
+                               self.suggest(value, clauses) or f"declare it with `clause {value}: \"...\"`")
             condition = self.expr(d.condition, T.BOOLEAN)
             self.expect(condition, T.BOOLEAN, d.condition.span, "a property")
             checked.append(CheckedProperty(d.name, clause, clause_text, condition, d.because, span=d.span))
@@ -545,7 +545,8 @@ class _Checker(ExpressionChecker):
                 citations.append((cited.value, clauses[cited.value]))
             else:
                 self.error("RPL024", f"there is no clause `{cited.value}`", cited.span,
-                           self.suggest(cited.value, clauses) or "declare it with `clause NAME: \"...\"`, or quote the text here")
+                           self.suggest(cited.value, clauses)
+                           or f"declare it with `clause {cited.value}: \"...\"`, or quote the text here")
         clause, clause_text = citations[0] if citations else (None, None)
         if d.condition is None:
             self.error("RPL012", f"the rule `{d.name}` has no `when`", name_span(d.span, d.name),
