@@ -24,6 +24,7 @@ def parse_locale(name: str) -> Locale:
         raise ValueError(f"unknown locale `{name}`: give one like `en_US`, `de_DE` or `ja_JP`") from None
 
 
+@functools.lru_cache(maxsize=256)
 def currency_code(text: object) -> str | None:
     """The ISO code a request's text names (`"JPY"`, `" jpy "`), or None if Babel knows no such currency."""
     if not isinstance(text, str):
