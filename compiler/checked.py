@@ -57,6 +57,9 @@ class CheckedRule:
     overrides: tuple[str, ...]
     span: Span | None = attrs.field(eq=False, repr=False, default=None)
     per_item: bool = False  # runs for each item outcomes are decided for: its effects are that item's
+    # Every clause cited, in order, as (clause name or None for a quoted text, its text); `clause`
+    # and `clause_text` are the first.
+    citations: tuple[tuple[str | None, str], ...] = ()
 
 
 @attrs.frozen
@@ -136,3 +139,4 @@ class CheckedPolicy:
     properties: tuple[CheckedProperty, ...] = ()  # guarantees `rpl verify` proves; never decide anything
     items: ItemOutcomes | None = None  # `outcomes for each item in ...`: decided item by item
     tables: dict[str, CheckedTable] = attrs.field(factory=dict)  # `table ... by ...`, by name
+    currency_by: ir.Expr | None = None  # `currency by ...`: the request's text naming its currency

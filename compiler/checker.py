@@ -86,12 +86,14 @@ class _Checker(ExpressionChecker):
             seen[key] = at
             return True
 
-        terms = effective = None
+        terms = effective = currency_by = None
         for d in decls:
             if isinstance(d, ast.Header) and unique("header", d.key, d.span):
                 headers[d.key] = d
             elif isinstance(d, ast.Terms) and unique("header", "terms by", d.span):
                 terms = d
+            elif isinstance(d, ast.CurrencyBy) and unique("header", "currency by", d.span):
+                currency_by = d
             elif isinstance(d, ast.Effective) and unique("header", "effective", d.span):
                 effective = d
             elif isinstance(d, ast.Clause) and unique("clause", d.name, d.span):
@@ -137,6 +139,7 @@ class _Checker(ExpressionChecker):
         for name in self.let_decls:
             self._value(name)
         selector = self._terms(terms, effective)
+        currency_field = self._currency_by(currency_by)
 
         outcome_decls = [d for d in decls if isinstance(d, ast.OutcomesDecl)]
         outcomes = self._outcomes(outcome_decls)
@@ -174,7 +177,7 @@ class _Checker(ExpressionChecker):
             outcomes=outcomes, rules=rules, outputs=tuple(outputs.values()),
             source_name=policy.span.source.name if policy.span else "",
             terms=selector, effective=effective.date if effective is not None else None,
-            properties=properties, items=items, tables=self.tables)
+            properties=properties, items=items, tables=self.tables, currency_by=currency_field)
 
     def _properties(self, decls: list[ast.Property], clauses, outcomes, outputs, unique, items=None):
         """Each property's condition, checked with the decision's outputs in scope, and, where
@@ -208,7 +211,7 @@ class _Checker(ExpressionChecker):
                     clause, clause_text = value, clauses[value]
                 else:
                     self.error("RPL024", f"there is no clause `{value}`", d.span,
-                               self.suggest(value, clauses) or "declare it with `clause NAME: \"...\"`")
+                               self.suggest(value, clauses) or f"declare it with `clause {value}: \"...\"`")
             condition = self.expr(d.condition, T.BOOLEAN)
             self.expect(condition, T.BOOLEAN, d.condition.span, "a property")
             checked.append(CheckedProperty(d.name, clause, clause_text, condition, d.because, span=d.span))
@@ -294,6 +297,18 @@ class _Checker(ExpressionChecker):
                                self.suggest(f.present_when, flags)
                                or (f"yes/no fields here: {', '.join(flags)}" if flags else None))
         return out
+
+    def _currency_by(self, d: ast.CurrencyBy | None) -> ir.Expr | None:
+        """The text of the request that names its currency, for showing money (runtime/money.py)."""
+        if d is None:
+            return None
+        self.scope, self.narrowed = [], set()
+        field = self.expr(d.field, T.TEXT)
+        if field.type not in (T.TEXT, T.OptionalType(T.TEXT)) and not broken(field):
+            self.error("RPL030", f"the currency must be a text of the request, like \"JPY\", but this is "
+                       f"{field.type.describe()}", d.field.span,
+                       "name a text field that holds an ISO currency code, like `currency by order.currency`")
+        return field
 
     def _terms(self, terms: ast.Terms | None, effective: ast.Effective | None) -> ir.Expr | None:
         """The date that selects dated values and versions: a date of the request."""
@@ -540,18 +555,19 @@ class _Checker(ExpressionChecker):
             element = self._element_type(source, d.for_each.source.span)
             var = d.for_each.variable
             self.scope.append((var, element))
-        clause = clause_text = None
-        if d.cites is None:
-            pass  # a missing citation is a warning of the static checks
-        else:
-            (value, inline), span = d.cites, d.cites_span
-            if inline:
-                clause_text = value
-            elif value in clauses:
-                clause, clause_text = value, clauses[value]
+        citations = []  # none is a warning of the static checks
+        for k, cited in enumerate(d.citations):
+            if (cited.value, cited.inline) in {(c.value, c.inline) for c in d.citations[:k]}:
+                self.error("RPL011", f"the rule `{d.name}` cites `{cited.value}` twice", cited.span, "remove one")
+            elif cited.inline:
+                citations.append((None, cited.value))
+            elif cited.value in clauses:
+                citations.append((cited.value, clauses[cited.value]))
             else:
-                self.error("RPL024", f"there is no clause `{value}`", span,
-                           self.suggest(value, clauses) or "declare it with `clause NAME: \"...\"`, or quote the text here")
+                self.error("RPL024", f"there is no clause `{cited.value}`", cited.span,
+                           self.suggest(cited.value, clauses)
+                           or f"declare it with `clause {cited.value}: \"...\"`, or quote the text here")
+        clause, clause_text = citations[0] if citations else (None, None)
         if d.condition is None:
             self.error("RPL012", f"the rule `{d.name}` has no `when`", name_span(d.span, d.name),
                        "say when the rule applies, like `when request_date > last_request_day`, or `when true`")
@@ -597,7 +613,7 @@ class _Checker(ExpressionChecker):
                            "name the rule this one is an exception to")
         self.scope, self.narrowed = [], set()
         return CheckedRule(d.name, var, source, clause, clause_text, condition, tuple(effects),
-                           outcome, tuple(because), d.overrides, span=d.span)
+                           outcome, tuple(because), d.overrides, span=d.span, citations=tuple(citations))
 
     def _outcome_hint(self, name: str, outcome_names: set[str], outputs) -> str:
         guess = self.suggest(name, outcome_names | {"add", "subtract", "set", "note"})

@@ -24,7 +24,7 @@ _MAX_ROWS_SHOWN = 60
 @attrs.frozen
 class Section:
     """One clause of the published policy: its heading and its text, parameters filled in."""
-    id: str  # `clause-NAME`, or `rule-NAME` for a text a rule cites inline
+    id: str  # `clause-NAME`, or `rule-NAME` (`rule-NAME-2`, ...) for a text a rule cites inline
     heading: str
     text: str
     table: tuple[tuple[str, ...], ...] = ()  # a policy's table: its header, then its rows
@@ -35,9 +35,10 @@ def sections(policy: CheckedPolicy) -> list[Section]:
     out = [Section(f"clause-{name}", _heading(name), text) for name, text in policy.clauses.items()]
     seen = set(policy.clauses.values())
     for rule in policy.rules:
-        if rule.clause is None and rule.clause_text and rule.clause_text not in seen:
-            seen.add(rule.clause_text)
-            out.append(Section(f"rule-{rule.name}", _heading(rule.name), rule.clause_text))
+        inline = [text for clause, text in rule.citations if clause is None and text not in seen]
+        for k, text in enumerate(dict.fromkeys(inline), 1):  # a rule citing two texts: `rule-NAME-2`
+            seen.add(text)
+            out.append(Section(f"rule-{rule.name}" + (f"-{k}" if k > 1 else ""), _heading(rule.name), text))
     if policy.items is not None:
         out.append(Section("items", "Each item on its own", _items_text(policy)))
     out += [_table_section(table) for table in policy.tables.values()]

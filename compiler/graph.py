@@ -49,6 +49,8 @@ def lower(policy: CheckedPolicy) -> RuleGraph:
     builder = _GraphBuilder()
     if policy.terms is not None:  # the date that selects dated parameters
         builder.add(policy.terms)
+    if policy.currency_by is not None:  # the currency explanations show money in (`currency by`)
+        builder.add(policy.currency_by)
     for name, expr in policy.values.items():
         builder.values[name] = builder.add(expr, kind="value", name=name)
     items_source = builder.add(policy.items.source) if policy.items is not None else None

@@ -195,6 +195,8 @@ class _PictureBuilder:
         heading = f"rule {rule.name}"
         if rule.var is not None and rule.source is not None:
             heading += f"\nfor each {rule.var} in {_source_text(rule.source)}"
+        if rule.citations:  # the clauses by name; a quoted text is too long for a node
+            heading += "\ncites " + ", ".join(name or "a quoted text" for name, _ in rule.citations)
         rule_id = self.node("rule", rule.name, heading)
         for leaf in self.leaves(rule_node.condition):
             self.edge(leaf, condition)

@@ -87,6 +87,10 @@ def decision_schema(policy: CheckedPolicy) -> dict:
         "rule": {"enum": rule_names},
         "clause": {"enum": sorted(policy.clauses) + [None], "description": "the clause cited by name"},
         "cites": {**nullable_text, "description": "the text of the clause, parameters shown"},
+        "clauses": {"type": "array", "description": "every clause the rule cites, in order; `clause` "
+                                                    "and `cites` are the first",
+                    "items": _closed({"clause": {"enum": sorted(policy.clauses) + [None]},
+                                      "cites": {"type": "string"}})},
         "outcome": {"enum": [o.name for o in policy.outcomes] + [None]},
         "element": {**nullable_text, "description": "the JSON path of the element, for a rule that "
                                                      "applies to each element of a list"},

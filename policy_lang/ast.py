@@ -273,6 +273,13 @@ class Terms:
 
 
 @attrs.frozen
+class CurrencyBy:
+    """`currency by order.currency`: the text of a request that names the currency it is in."""
+    field: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Effective:
     """`effective 2026-03-01`: this version of the policy is in force from that date."""
     date: datetime.date
@@ -411,6 +418,14 @@ class ForEach:
 
 
 @attrs.frozen
+class Citation:
+    """One clause a rule cites: a clause's name, or the quoted text itself."""
+    value: str
+    inline: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Rule:
     """A rule: the clause it implements, when it applies, what it does, and how it explains itself."""
     name: str
@@ -423,6 +438,8 @@ class Rule:
     override_spans: tuple[Span, ...] = attrs.field(eq=False, repr=False, default=())
     cites_span: Span | None = _span()
     span: Span | None = _span()
+    # Every clause cited, in order (`cites a, b`, or a line each); `cites` is the first of them.
+    citations: tuple[Citation, ...] = ()
 
 
 @attrs.frozen
@@ -505,7 +522,7 @@ class Table:
     span: Span | None = _span()
 
 
-Declaration = (Header | Terms | Effective | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
+Declaration = (Header | Terms | CurrencyBy | Effective | Clause | Parameter | EnumDecl | RecordDecl | RequestDecl | Let
                | OutcomesDecl | RequestOutcomeDecl | Rule | OutputDecl | Example | Property | Table)
 
 

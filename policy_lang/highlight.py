@@ -51,6 +51,7 @@ class RplLexer(RegexLexer):
             (rf"^(enum|record)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace, Name.Class)),
             (r'^(policy|version|calendar)(?=[ \t]+")', Keyword.Declaration),
             (r"^(currency)([ \t]+)([A-Z]{3})\b", bygroups(Keyword.Declaration, Whitespace, Name.Constant)),
+            (r"^(currency|terms)([ \t]+)(by)\b", bygroups(Keyword.Declaration, Whitespace, Keyword.Declaration)),
             (r"^(request|outcomes)(?=\s*:)", Keyword.Declaration),
             (r"^(example)\b", Keyword.Declaration),
             (rf"^(table)(\s+)({_NAME})(\s+)(by)\b", bygroups(Keyword.Declaration, Whitespace, Name.Constant,

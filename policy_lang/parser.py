@@ -350,6 +350,8 @@ def _close_quote(text: str, problem: Diagnostic) -> str | None:
 
 _WHITESPACE = re.compile(r"\s+")
 _ESCAPE = re.compile(r"\\(.)")
+# Quoted words inside a sentence's `{...}` (`{if opened then "; {fee}" else ""}`), closed or not.
+_QUOTED = re.compile(r'"(?:\\.|[^"\\])*"?')
 
 
 def fold_text(raw: str) -> str:
@@ -435,6 +437,9 @@ class _AstBuilder:
 
     def policy_terms(self, meta, c):
         return ast.Terms(c[0], span=self._span(meta))
+
+    def policy_currency_by(self, meta, c):
+        return ast.CurrencyBy(c[0], span=self._span(meta))
 
     def policy_effective(self, meta, c):
         return ast.Effective(self._date(c[0]), span=self._span(meta))
@@ -538,18 +543,18 @@ class _AstBuilder:
     def rule_decl(self, meta, c):
         name, for_each, *parts = c
         span = self._span(meta)
-        cites = condition = because = cites_span = None
+        condition = because = None
         effects: list = []
         overrides: list[Token] = []
+        citations: list[ast.Citation] = []
         for kind, value, part_span in parts:
-            if kind in ("cites", "when", "because") and \
-                    {"cites": cites, "when": condition, "because": because}[kind] is not None:
+            if kind in ("when", "because") and {"when": condition, "because": because}[kind] is not None:
                 self.problems.append(Diagnostic(
                     "RPL011", f"rule `{name}` has more than one `{kind}`", part_span,
                     f"keep one `{kind}` per rule"))
                 continue
             if kind == "cites":
-                cites, cites_span = value
+                citations.extend(value)
             elif kind == "when":
                 condition = value
             elif kind == "then":
@@ -558,19 +563,20 @@ class _AstBuilder:
                 because = value
             else:
                 overrides.extend(value)
+        cites = (citations[0].value, citations[0].inline) if citations else None
         return ast.Rule(str(name), for_each, cites, condition, tuple(effects), because,
                         tuple(str(t) for t in overrides),
-                        override_spans=tuple(self._tok(t) for t in overrides), cites_span=cites_span,
-                        span=span)
+                        override_spans=tuple(self._tok(t) for t in overrides),
+                        cites_span=citations[0].span if citations else None, span=span,
+                        citations=tuple(citations))
 
     def for_each(self, meta, c):
         return ast.ForEach(str(c[0]), c[1], span=self._span(meta))
 
     def cites(self, meta, c):
-        token = c[0]
-        inline = token.type == "STRING"
-        value = self._text(token) if inline else str(token)
-        return ("cites", ((value, inline), self._tok(token)), self._span(meta))
+        citations = [ast.Citation(self._text(token) if token.type == "STRING" else str(token),
+                                  token.type == "STRING", span=self._tok(token)) for token in c]
+        return ("cites", citations, self._span(meta))
 
     def condition(self, meta, c):
         return ("when", c[0], self._span(meta))
@@ -721,6 +727,9 @@ class _AstBuilder:
             if raw[i] == "{":
                 depth, j = 1, i + 1
                 while j < len(raw) and depth:
+                    if raw[j] == '"':  # quoted words inside the hole: their braces are text
+                        j = _QUOTED.match(raw, j).end()
+                        continue
                     depth += {"{": 1, "}": -1}.get(raw[j], 0)
                     j += 1
                 if depth:
@@ -910,6 +919,11 @@ class _HoleBuilder(_AstBuilder):
     def __init__(self, parent: _AstBuilder, offset: int):
         super().__init__(parent.source, offset)
         self.problems = parent.problems
+
+    def text_literal(self, meta, c):
+        # Words put into a sentence keep their spaces: `{if opened then " (opened)" else ""}`.
+        words = _WHITESPACE.sub(" ", _ESCAPE.sub(r"\1", c[0][1:-1]))
+        return ast.Literal("text", words, span=self._span(meta))
 
 
 def _fold_template(parts: list) -> list:

@@ -647,6 +647,8 @@ class _Context:
                 return Diagnostic("RPL001", f"missing `{word}`{where}", self.gap_span(), fix)
             if word == "else":
                 return Diagnostic("RPL001", "missing `else`", self.gap_span(),
+                                  'words shown only when the condition holds end with `else ""`: '
+                                  '`{if CONDITION then "words" else ""}`' if self.start == "expr" else
                                   "an `if` needs both branches: `if CONDITION then A else B`")
             if self.error.token.type == "STRING":
                 return Diagnostic("RPL001", f"missing `{word}` before the quoted text", self.token_span(),

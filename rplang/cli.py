@@ -223,11 +223,21 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
               help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
               help="decide under the terms in force on DATE instead of the request's terms date")
+@click.option("--locale", default="en_US", show_default=True, metavar="LOCALE",
+              help="write money as readers of LOCALE do (grouping, decimal mark), like de_DE or ja_JP")
 @_max_request_bytes
-def explain(policy, request, partial, as_of, max_request_bytes):
+def explain(policy, request, partial, as_of, locale, max_request_bytes):
     """Decide REQUEST under POLICY and explain the decision in words."""
+    from rplang.runtime.money import parse_locale
+
     if partial and as_of is not None:  # residual decisions (docs/residual.md)
         raise click.UsageError("--partial decides under the request's own terms: leave out --as-of")
+    if partial and locale != "en_US":
+        raise click.UsageError("--partial explains money as the policy writes it: leave out --locale")
+    try:
+        parse_locale(locale)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--locale") from None
     if partial and Path(policy).is_dir():
         raise click.UsageError("--partial decides under one policy file, not a folder of versions")
     compiled = load_policy_arg(policy)
@@ -236,7 +246,7 @@ def explain(policy, request, partial, as_of, max_request_bytes):
             decision = compiled.decide_partial(read_request(request, max_request_bytes))
         else:
             decision = compiled.decide(read_request(request, max_request_bytes), as_of.date() if as_of else None)
-        text = decision.explain_text()
+        text = decision.explain_text() if partial else decision.explain_text(locale)
     except RplError as error:
         click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)

@@ -8,7 +8,8 @@ import json
 import xml.etree.ElementTree as ET
 
 from rplang.policy_lang.span import Span
-from rplang.runtime.testing import ExampleResult, RuleCoverage, Suite, coverage_percent, failure_text
+from rplang.runtime.testing import ExampleResult, RuleCoverage, Suite, clause_coverage, coverage_percent, \
+    failure_text
 
 
 def github_annotation(level: str, message: str, span: Span | None = None, title: str | None = None) -> str:
@@ -93,7 +94,8 @@ def coverage_json(rows: list[tuple[Suite, list[RuleCoverage]]]) -> str:
     """Per policy and rule: fired, condition seen true, seen false (null: always true), both ways."""
     policies = [{"policy": str(suite.path), "percent": round(coverage_percent(table), 1),
                  "rules": [{"rule": r.rule, "fired": r.fired, "seen_true": r.seen_true,
-                            "seen_false": r.seen_false, "both_ways": r.both_ways} for r in table]}
+                            "seen_false": r.seen_false, "both_ways": r.both_ways} for r in table],
+                 "clauses": clause_coverage(suite, table)}
                 for suite, table in rows]
     every = [r for _, table in rows for r in table]
     return json.dumps({"percent": round(coverage_percent(every), 1), "policies": policies}, indent=2, ensure_ascii=False)

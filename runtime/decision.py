@@ -113,8 +113,8 @@ class Decision:
         """`to_json()` as JSON text (UTF-8 characters kept as they are)."""
         return json.dumps(self.to_json(), ensure_ascii=False)
 
-    def explain_text(self) -> str:
-        """The explanation for people, as `rpl explain` prints it."""
-        return explain.explain_text(self)
+    def explain_text(self, locale: str = "en_US") -> str:
+        """The explanation for people, as `rpl explain` prints it; money grouped as `locale` writes it."""
+        return explain.explain_text(self, locale)
 
 

@@ -11,6 +11,7 @@ from rplang.compiler.show import formatter as show_formatter
 
 from .arithmetic import add, minus
 from .request import PATH_KEY
+from .money import DEFAULT_LOCALE, MoneyFormat, currency_code
 from .values import json_formatter, json_value, money_text
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class _RulePlan:
         fn = policy.evaluator.fn
         self.rule, self.var = rule, rule.var
         self.line = rule.span.line if rule.span is not None else None
-        self.sentence = [part if isinstance(part, str) else (fn(part), show_formatter(part.type))
+        self.sentence = [part if isinstance(part, str) else
+                         (fn(part), show_formatter(part.type), part.type in (T.MONEY, T.EXACT_MONEY))
                          for part in rule.because]
         self.facts = _why(policy, rule.condition)
         self.effects = [(e.kind, e.output, e.sign, json_formatter(policy.output_types.get(e.output)))
@@ -194,21 +196,26 @@ def element_name(decision: "Decision", element) -> str | None:
     return element.get(PATH_KEY)
 
 
-def _sentence(plan: _RulePlan, env) -> str:
+def _sentence(plan: _RulePlan, env, money: MoneyFormat | None = None) -> str:
+    """The rule's sentence, its values filled in; money in `money`'s currency when given (the text
+    explanation), else as the decision's JSON has always shown it."""
     parts = []
     for part in plan.sentence:
         if isinstance(part, str):
             parts.append(part)
         else:
-            value_of, show = part
+            value_of, show, is_money = part
             try:
-                parts.append(show(value_of(env)))
+                value = value_of(env)
+                parts.append(money.amount(value) if money is not None and is_money and value is not None
+                             else show(value))
             except _CANNOT_EVALUATE:
                 parts.append("(not known)")
     return "".join(parts) if parts else plan.rule.name.replace("_", " ")
 
 
-def entry(decision: "Decision", rule_node, element, amounts, overridden_by: str | None = None) -> dict:
+def entry(decision: "Decision", rule_node, element, amounts, overridden_by: str | None = None,
+          money: MoneyFormat | None = None) -> dict:
     """The explanation of one rule applying (to `element`, for a rule for each element)."""
     plan = _plan(decision.policy, rule_node)
     rule = plan.rule
@@ -226,10 +233,11 @@ def entry(decision: "Decision", rule_node, element, amounts, overridden_by: str 
         "rule": rule.name,
         "clause": rule.clause,
         "cites": rule.clause_text,
+        "clauses": citations_json(rule),
         "outcome": rule.outcome,
         "element": element.get(PATH_KEY) if isinstance(element, dict) else None,
         "element_name": element_name(decision, element),
-        "sentence": _sentence(plan, env),
+        "sentence": _sentence(plan, env, money),
         "facts": plan.facts(env, True),
         "effects": effects,
         "line": plan.line,
@@ -239,10 +247,16 @@ def entry(decision: "Decision", rule_node, element, amounts, overridden_by: str 
     return entry
 
 
-def explanation_entries(decision: "Decision") -> list[dict]:
+def citations_json(rule) -> list[dict]:
+    """Every clause a rule cites (`clause` and `cites` of an entry are the first, for readers of one)."""
+    return [{"clause": name, "cites": text} for name, text in rule.citations]
+
+
+def explanation_entries(decision: "Decision", money: MoneyFormat | None = None) -> list[dict]:
     """Every rule that determined the decision, in the order of the policy file."""
     rules = decision.policy.graph.rules
-    return [entry(decision, rules[index], element, amounts) for index, element, amounts in decision._applied]
+    return [entry(decision, rules[index], element, amounts, money=money)
+            for index, element, amounts in decision._applied]
 
 
 def items_json(decision: "Decision") -> list[dict]:
@@ -266,12 +280,12 @@ def outcome_label(policy, name: str | None) -> str:
     return str(name)
 
 
-def _items_text(decision: "Decision", entries: list[dict], main: str | None) -> list[str]:
+def _items_text(decision: "Decision", entries: list[dict], main: str | None, money: MoneyFormat) -> list[str]:
     """A line per item: its name, its outcome, its share of the main total, and why."""
     policy = decision.policy
     rows = []
     for item, data in zip(decision.items, items_json(decision)):
-        amount = f"{main.replace('_', ' ')} {human_money(data['totals'][main])}" if main else ""
+        amount = f"{main.replace('_', ' ')} {money.text(data['totals'][main])}" if main else ""
         reasons = [e for e in entries if e["outcome"] == item.outcome
                    and e["rule"] in data["rules"] and e["element"] in (None, data["element"])]
         why = "; ".join(f"{e['sentence']}   [{e['rule']}]" for e in reasons)
@@ -361,22 +375,45 @@ def _quote(text: str | None, width: int = 100) -> str:
     return f'"{text}"' if len(text) <= width else f'"{text[:width - 4].rstrip()} ..."'
 
 
-def explain_text(decision: "Decision") -> str:
-    """The decision as a customer-service agent reads it out."""
-    text = _decision_text(decision)
+def money_format(decision: "Decision", locale: str = DEFAULT_LOCALE) -> MoneyFormat:
+    """How the decision's money is shown: in the currency the request names (`currency by`), else
+    the policy's (`currency XYZ`), for readers of `locale`."""
+    return request_money_format(decision.policy, decision._env, locale)
+
+
+def request_money_format(policy, env, locale: str = DEFAULT_LOCALE) -> MoneyFormat:
+    """`money_format` for a request read into `env` (a residual decision has no Decision yet)."""
+    checked = policy.checked
+    currency = checked.currency
+    if checked.currency_by is not None:
+        try:
+            named = policy.evaluator.fn(checked.currency_by)(env)
+        except (*_CANNOT_EVALUATE, KeyError, TypeError):  # a fact not given yet
+            named = None
+        currency = currency_code(named) or currency
+    return MoneyFormat(currency, locale)
+
+
+def explain_text(decision: "Decision", locale: str = DEFAULT_LOCALE) -> str:
+    """The decision as a customer-service agent reads it out, money as readers of `locale` write it."""
+    money = money_format(decision, locale)
+    text = _decision_text(decision, money)
+    note = money.note()
+    if note:
+        text += "\n" + note
     entries = terms(decision) if decision.policy.has_dated_terms else []
     if entries:  # `terms by` with no value by date has nothing to say (and is warned of: RPL104)
         text += "\nTerms:\n" + "\n".join(f"  {t['sentence']}" for t in entries)
     return text
 
 
-def _decision_text(decision: "Decision") -> str:
+def _decision_text(decision: "Decision", money: MoneyFormat) -> str:
     policy = decision.policy
     outcomes = {o.name: o for o in policy.graph.outcomes}
     outcome = outcomes.get(decision.outcome)
     label = outcome_label(policy, decision.outcome)
-    currency = policy.checked.currency
-    entries = explanation_entries(decision)
+    currency = money.currency
+    entries = explanation_entries(decision, money)
     comp = computation(decision)
     reasons = [e for e in entries if e["outcome"] is not None and e["outcome"] == decision.outcome]
     # decided per item: the short form of a refusal only when every item got it
@@ -387,7 +424,11 @@ def _decision_text(decision: "Decision") -> str:
         lines = [f"{label} — {n} reason{'s' if n != 1 else ''}"]
         for i, e in enumerate(reasons, 1):
             lines.append(f"{i}. {e['rule']}  {_quote(e['cites'])}".rstrip())
+            lines += [f"   {_quote(c['cites'])}" for c in e["clauses"][1:]]
             lines.append(f"   {e['sentence']}")
+            why = _labelled_facts(e)
+            if why:
+                lines.append(f"   because {why}")
         if comp and all(c["value"] == "0.00" for c in comp.values()):
             lines.append("Nothing is refunded." if "refund" in comp else "Every amount is 0.00.")
         return "\n".join(lines)
@@ -395,36 +436,35 @@ def _decision_text(decision: "Decision") -> str:
     main = next(iter(comp), None)
     headline = label
     if main is not None:
-        headline += f" — {main.replace('_', ' ')} {human_money(comp[main]['value'])} {currency}".rstrip()
+        headline += f" — {main.replace('_', ' ')} {money.text(comp[main]['value'])} {currency}".rstrip()
     lines = [headline]
     if decision.items:
-        lines += _items_text(decision, entries, main)
-    width = max([len(human_money(s["amount"].lstrip("-"))) for c in comp.values() for s in c["steps"]] + [4])
+        lines += _items_text(decision, entries, main, money)
+    width = max([len(money.text(s["amount"].lstrip("-"))) for c in comp.values() for s in c["steps"]] + [4])
     if main is not None:
         lines.append(f"  {main.replace('_', ' ')}:")
         for step in comp[main]["steps"]:
             entry = _entry_for(entries, step)
             sign = "−" if step["amount"].startswith("-") else "+"
-            lines.append(f"    {sign} {human_money(step['amount'].lstrip('-')):>{width}}  {entry['sentence']}"
+            lines.append(f"    {sign} {money.text(step['amount'].lstrip('-')):>{width}}  {entry['sentence']}"
                          f"   [{entry['rule']}]")
-            if entry["outcome"] is not None:
-                why = [fact_text(f) for f in entry["facts"] if f.get("label")]
-                if why:
-                    lines.append(f"      {'':>{width}}  because {'; '.join(why)}")
+            why = _labelled_facts(entry) if entry["outcome"] is not None else ""
+            if why:
+                lines.append(f"      {'':>{width}}  because {why}")
         c = comp[main]
         if c["floored"]:
-            lines.append(f"    = {human_money(c['sum'])}, raised to {human_money(c['floor'])}: "
-                         f"the {main.replace('_', ' ')} is never below {human_money(c['floor'])}")
-        lines.append(f"    = {human_money(c['value'])} {currency}".rstrip())
+            lines.append(f"    = {money.text(c['sum'])}, raised to {money.text(c['floor'])}: "
+                         f"the {main.replace('_', ' ')} is never below {money.text(c['floor'])}")
+        lines.append(f"    = {money.text(c['value'])} {currency}".rstrip())
     shown = {(s["rule"], s["element_name"]) for s in comp[main]["steps"]} if main else set()
     for name, c in comp.items():
         if name == main:
             continue
-        lines.append(f"  {name.replace('_', ' ')}: {human_money(c['value'])} {currency}".rstrip())
+        lines.append(f"  {name.replace('_', ' ')}: {money.text(c['value'])} {currency}".rstrip())
         for step in c["steps"]:
             if (step["rule"], step["element_name"]) not in shown:
                 entry = _entry_for(entries, step)
-                lines.append(f"    {human_money(step['amount'])}  {entry['sentence']}   [{entry['rule']}]")
+                lines.append(f"    {money.text(step['amount'])}  {entry['sentence']}   [{entry['rule']}]")
     for e in entries:
         for x in e["effects"]:
             if "set" in x:
@@ -443,8 +483,13 @@ def _decision_text(decision: "Decision") -> str:
         for e in cited:
             if e["rule"] not in seen:
                 seen.add(e["rule"])
-                lines.append(f"  [{e['rule']}] {_quote(e['cites'])}")
+                lines += [f"  [{e['rule']}] {_quote(c['cites'])}" for c in e["clauses"]]
     return "\n".join(lines)
+
+
+def _labelled_facts(entry: dict) -> str:
+    """The facts a rule saw that the request names in words (`opened: yes`), for a `because` line."""
+    return "; ".join(fact_text(f) for f in entry["facts"] if f.get("label"))
 
 
 def _entry_for(entries: list[dict], step: dict) -> dict:

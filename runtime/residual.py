@@ -677,7 +677,8 @@ def _safe_entry(decision: Decision, application: Application) -> dict:
     except (TypeError, AttributeError, *FAILURES):
         rule = application.rule.rule
         element = application.element
-        return {"rule": rule.name, "clause": rule.clause, "cites": rule.clause_text, "outcome": rule.outcome,
+        return {"rule": rule.name, "clause": rule.clause, "cites": rule.clause_text,
+                "clauses": explain.citations_json(rule), "outcome": rule.outcome,
                 "element": element.get(PATH_KEY) if isinstance(element, dict) else None,
                 "element_name": explain.element_name(decision, element), "sentence": rule.name.replace("_", " "),
                 "facts": [], "effects": [], "line": rule.span.line if rule.span is not None else None}

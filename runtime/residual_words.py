@@ -10,7 +10,9 @@ from rplang.compiler import ir
 from rplang.compiler import types as T
 
 from . import explain
+from .evaluate import Env
 from .kleene import FAILURES, KleeneEnv, Unknown, facts_of, unknown_in
+from .money import MoneyFormat
 from .request import PATH_KEY
 from .values import json_value, money_text
 
@@ -106,6 +108,7 @@ class Words:
             "rule": rule.name,
             "clause": rule.clause,
             "cites": rule.clause_text,
+            "clauses": explain.citations_json(rule),
             "outcome": rule.outcome,
             "element": element,
             "element_name": explain.element_name(None, inst.element) if isinstance(inst.element, dict) else None,
@@ -160,7 +163,8 @@ class Words:
         element_path = element.get(PATH_KEY) if isinstance(element, dict) else None
         path = "$." + ".".join(date.path) if isinstance(date, ir.Input) else f"{element_path}.{date.name}"
         return {
-            "rule": rule.name, "clause": rule.clause, "cites": rule.clause_text, "outcome": rule.outcome,
+            "rule": rule.name, "clause": rule.clause, "cites": rule.clause_text,
+            "clauses": explain.citations_json(rule), "outcome": rule.outcome,
             "element": element_path,
             "element_name": explain.element_name(None, element) if isinstance(element, dict) else None,
             "date": {"path": path, "label": self.policy.labels.get(explain._label_key(date)),
@@ -239,7 +243,7 @@ def residual_text(result) -> str:
     labels = {o.name: o.label for o in policy.graph.outcomes}
     if policy.checked.items is not None:  # outcomes per item: the request's own headings too
         labels.update({o.name: o.label for o in policy.checked.items.request_outcomes})
-    currency = policy.checked.currency
+    money = explain.request_money_format(policy, Env(result.request))
     unknown = result.unknown_facts
     stages = sorted({f.stage for f in unknown if f.stage})
     at = f" (known at {', '.join(stages)})" if stages else ""
@@ -268,9 +272,9 @@ def residual_text(result) -> str:
     outputs_json = result.outputs_json()
     for name, fmt in policy.output_formatters:
         if name in result.ranges:
-            lines.append(f"  {name.replace('_', ' ')}: {_range_text(result.ranges[name], currency)}")
+            lines.append(f"  {name.replace('_', ' ')}: {_range_text(result.ranges[name], money)}")
         elif name in result.outputs and name in totals:
-            lines.append(f"  {name.replace('_', ' ')}: {explain.human_money(outputs_json[name])} {currency} (certain)")
+            lines.append(f"  {name.replace('_', ' ')}: {money.text(outputs_json[name])} {money.currency} (certain)")
     for d in result.deadlines:
         day, word = (d["last_day"], "by") if "last_day" in d else (d["first_day"], "from")
         what = (d["date"]["label"] or d["date"]["path"])
@@ -281,7 +285,7 @@ def residual_text(result) -> str:
     if none is not None:
         head = "If none of the conditions below applies" if none["possible"] else \
             "If none of the conditions below applied (it cannot happen)"
-        lines.append(f"{head}: {_lead_text(none, None, main, labels, currency)}")
+        lines.append(f"{head}: {_lead_text(none, None, main, labels, money)}")
     if result.open_conditions:
         lines.append("Open conditions, each on its own:")
     for k, c in enumerate(result.open_conditions, 1):
@@ -293,14 +297,14 @@ def residual_text(result) -> str:
             lines.append(f"     {explain._quote(c['cites'])}")
         if c["leads_to"] is not None:
             alone = "" if c["leads_to"]["possible"] else " (not on its own)"
-            lines.append(f"     → {_lead_text(c['leads_to'], none, main, labels, currency)}{alone}")
+            lines.append(f"     → {_lead_text(c['leads_to'], none, main, labels, money)}{alone}")
         else:
             waits = ", ".join(d["label"] or d["path"] for d in c["depends_on"])
             lines.append(f"     its effect waits for: {waits}")
     entries = result.explanation()
     if entries:
         lines.append("Already certain to apply:")
-    width = max([len(explain.human_money(x["amount"].lstrip("-"))) for e in entries for x in e["effects"]
+    width = max([len(money.text(x["amount"].lstrip("-"))) for e in entries for x in e["effects"]
                  if x.get("amount") and x["output"] == main] + [4])
     for e in entries:
         amounts = [x for x in e["effects"] if x.get("amount") and x["output"] == main]
@@ -308,7 +312,7 @@ def residual_text(result) -> str:
         if amounts:
             for x in amounts:
                 sign = "−" if x["amount"].startswith("-") else "+"
-                lines.append(f"  {sign} {explain.human_money(x['amount'].lstrip('-')):>{width}}  {e['sentence']}"
+                lines.append(f"  {sign} {money.text(x['amount'].lstrip('-')):>{width}}  {e['sentence']}"
                              f"   [{e['rule']}]")
         elif sets:
             for x in sets:
@@ -326,34 +330,34 @@ def residual_text(result) -> str:
     return "\n".join(lines)
 
 
-def _range_text(r: dict, currency: str) -> str:
+def _range_text(r: dict, money: MoneyFormat) -> str:
     alternatives = r.get("alternatives")
     shown = None
     if alternatives is not None:
-        shown = " or ".join(_value_text(v) for v in alternatives)
+        shown = " or ".join(_value_text(v, money) for v in alternatives)
     if "min" not in r:
         return shown or "not known yet"
     if r["min"] is None or r["max"] is None:
-        bound = f"at least {explain.human_money(r['min'])}" if r["min"] is not None else \
-            f"at most {explain.human_money(r['max'])}" if r["max"] is not None else "not known yet"
-        return f"{bound} {currency}".rstrip() if r["min"] or r["max"] else bound
-    span = f"{explain.human_money(r['min'])} to {explain.human_money(r['max'])} {currency}".rstrip()
+        bound = f"at least {money.text(r['min'])}" if r["min"] is not None else \
+            f"at most {money.text(r['max'])}" if r["max"] is not None else "not known yet"
+        return f"{bound} {money.currency}".rstrip() if r["min"] or r["max"] else bound
+    span = f"{money.text(r['min'])} to {money.text(r['max'])} {money.currency}".rstrip()
     if shown and len(alternatives) > 2:
-        return f"{span} (one of {', '.join(_value_text(v) for v in alternatives)})"
-    return f"{shown} {currency}".rstrip() if shown else span
+        return f"{span} (one of {', '.join(_value_text(v, money) for v in alternatives)})"
+    return f"{shown} {money.currency}".rstrip() if shown else span
 
 
-def _value_text(value) -> str:
+def _value_text(value, money: MoneyFormat) -> str:
     if value is None:
         return "none"
     if isinstance(value, list):
         return " to ".join(str(v) for v in value)
     if isinstance(value, str) and value.replace(".", "", 1).replace("-", "", 1).isdigit() and "." in value:
-        return explain.human_money(value)
+        return money.text(value)
     return str(value).replace("_", " ")
 
 
-def _lead_text(lead: dict, baseline: dict | None, main: str | None, labels: dict, currency: str) -> str:
+def _lead_text(lead: dict, baseline: dict | None, main: str | None, labels: dict, money: MoneyFormat) -> str:
     """`APPROVED WITH A RESTOCKING FEE — refund 1,557.50, restocking fee 283.50 USD`: the outcome,
     the main total, and the other amounts that differ from `baseline`."""
     outputs, unknown = lead["outputs"], set(lead.get("unknown", ()))
@@ -363,7 +367,7 @@ def _lead_text(lead: dict, baseline: dict | None, main: str | None, labels: dict
             shown.append(f"{name.replace('_', ' ')} not known yet")
         elif name == main or baseline is not None and _is_money(value) \
                 and baseline["outputs"].get(name) != value:
-            shown.append(f"{name.replace('_', ' ')} {_value_text(value)} {currency}".rstrip())
+            shown.append(f"{name.replace('_', ' ')} {_value_text(value, money)} {money.currency}".rstrip())
     head = labels.get(lead["outcome"], lead["outcome"])
     return f"{head} — {', '.join(shown)}" if shown else head
 

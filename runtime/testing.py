@@ -242,6 +242,19 @@ def _always_true(condition) -> bool:
     return isinstance(condition, ir.Const) and condition.value is True
 
 
+def clause_coverage(suite: Suite, rows: list[RuleCoverage]) -> list[dict]:
+    """Per clause the rules cite (by name, or quoted), in the order first cited: the rules citing it
+    and whether one of them applied in an example. A rule citing several clauses counts for each."""
+    fired = {r.rule for r in rows if r.fired}
+    clauses: dict = {}
+    for rule in suite.policy.checked.rules:
+        for name, text in rule.citations:
+            found = clauses.setdefault((name, text), {"clause": name, "cites": text, "rules": [], "applied": False})
+            found["rules"].append(rule.name)
+            found["applied"] = found["applied"] or rule.name in fired
+    return list(clauses.values())
+
+
 def coverage_percent(rows: list[RuleCoverage]) -> float:
     """The share of rules that fired and whose condition was seen both true and false."""
     return 100.0 * sum(r.both_ways for r in rows) / len(rows) if rows else 100.0
@@ -273,4 +286,9 @@ def coverage_text(suite: Suite, rows: list[RuleCoverage]) -> str:
         lines.append(f"  {r.rule:<{width}}  {mark[r.fired]:<5}  {mark[r.seen_true]:<4}  {mark[r.seen_false]}")
     both = sum(r.both_ways for r in rows)
     lines.append(f"  total: {both}/{len(rows)} rules fired and seen both ways: {coverage_percent(rows):.1f}%")
+    clauses = clause_coverage(suite, rows)
+    if clauses:
+        never = [c["clause"] or f'"{c["cites"][:30]}"' for c in clauses if not c["applied"]]
+        lines.append(f"  clauses: {len(clauses) - len(never)}/{len(clauses)} cited clauses applied in an example"
+                     + (f"; never: {', '.join(never)}" if never else ""))
     return "\n".join(lines)

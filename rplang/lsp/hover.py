@@ -129,9 +129,9 @@ def _rule(name, owner, checked, node):
     if rule is None:
         return [f"**rule** `{name}`"]
     out = [f"**rule** `{name}`" + (f" → `{rule.outcome}`" if rule.outcome else "")]
-    if rule.clause_text:
-        out.append(f"cites `{rule.clause}`:" if rule.clause else "cites:")
-        out.append(f"> {rule.clause_text}")
+    for clause, text in rule.citations:
+        out.append(f"cites `{clause}`:" if clause else "cites:")
+        out.append(f"> {text}")
     if rule.overrides:
         out.append("overrides " + ", ".join(f"`{o}`" for o in rule.overrides))
     return out

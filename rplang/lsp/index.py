@@ -275,6 +275,9 @@ class Resolver:
     def d_Terms(self, d: ast.Terms) -> None:
         self.expr(d.selector, {}, None)
 
+    def d_CurrencyBy(self, d: ast.CurrencyBy) -> None:
+        self.expr(d.field, {}, None)
+
     def d_OutputDecl(self, d: ast.OutputDecl) -> None:
         self.type_expr(d.type)
         for e in (d.floor, d.default):
@@ -287,8 +290,9 @@ class Resolver:
             self.expr(d.for_each.source, {}, None)
             var = self.variable(d.for_each.span, d.for_each.variable)
             scope[d.for_each.variable] = (var, _list_element(self.type_of(d.for_each.source, {})))
-        if d.cites is not None and not d.cites[1] and d.cites_span is not None:
-            self.use("clause", "", d.cites[0], d.cites_span)
+        for cited in d.citations:
+            if not cited.inline and cited.span is not None:
+                self.use("clause", "", cited.value, cited.span)
         if d.condition is not None:
             self.expr(d.condition, scope, None)
         for effect in d.effects:

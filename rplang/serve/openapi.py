@@ -68,7 +68,10 @@ def openapi_document(policies: dict) -> dict:
                 "application/x-ndjson": {"schema": {"type": "string"}}}}, **errors}}}
         paths[f"{base}/explain"] = {"post": {
             "summary": f"decide a request under {name} and explain it in words",
-            "parameters": [p for p in DECIDE_PARAMETERS if p["name"] != "explain"],
+            "parameters": [p for p in DECIDE_PARAMETERS if p["name"] != "explain"] + [
+                {"name": "locale", "in": "query", "schema": {"type": "string", "default": "en_US"},
+                 "description": "how money is written (grouping, decimal mark), like de_DE; in the "
+                                "request's currency when the policy says `currency by`"}],
             "requestBody": {"required": True, "content": {"application/json": body["content"]["application/json"]}},
             "responses": {"200": {"description": "the explanation", "content": {"text/plain": {}}}, **errors}}}
     return {"openapi": "3.1.0",

@@ -54,6 +54,20 @@ class Options:
                                      "folder of versions")
 
 
+def _locale(request: Request, options: Options) -> str:
+    """`?locale=de_DE` of `/explain`: how money is written (as `rpl explain --locale`)."""
+    from rplang.runtime.money import DEFAULT_LOCALE, parse_locale
+
+    locale = request.query_params.get("locale") or DEFAULT_LOCALE
+    if options.partial and locale != DEFAULT_LOCALE:
+        raise problems.malformed("`partial` explains money as the policy writes it: leave out `locale`")
+    try:
+        parse_locale(locale)
+    except ValueError as error:
+        raise problems.malformed(str(error))
+    return locale
+
+
 def _flag(query, name: str, default: bool) -> bool:
     value = query.get(name)
     if value is None or value == "":
@@ -123,10 +137,11 @@ class Handlers:
     async def explain(self, request: Request) -> Response:
         served = self._served(request)
         options = Options(request, served)
+        locale = _locale(request, options)
         body = await self._body(request)
         decision = self._decide_one(served, options, body)
         try:
-            text = decision.explain_text()
+            text = decision.explain_text() if options.partial else decision.explain_text(locale)
         except RplError as error:
             raise problems.refused(error)
         self._decided(request.state.request_id, None, served, options, body, decision, None)

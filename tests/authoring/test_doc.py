@@ -89,3 +89,14 @@ def test_doc_command(name, fmt, tmp_path):
     assert result.exit_code == 0
     text = out.read_text()
     assert text.startswith("# " if fmt == "markdown" else "<!doctype html>")
+
+
+def test_every_quoted_text_a_rule_cites_is_a_section_of_its_own():
+    from rplang.compiler.document import sections
+    from rplang.runtime import load_policy_text
+
+    policy = load_policy_text('policy "c"\ncurrency USD\nclause a: "A."\nrequest:\n  x: boolean\n'
+                              'outcomes:\n  approve "OK"\noutput outcome\n'
+                              'rule r:\n  cites a, "First words."\n  cites "Second words."\n  when x\n  then approve\n')
+    assert [(s.id, s.text) for s in sections(policy.checked)] == [
+        ("clause-a", "A."), ("rule-r", "First words."), ("rule-r-2", "Second words.")]

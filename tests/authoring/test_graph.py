@@ -122,6 +122,16 @@ def test_labels_are_escaped():
     assert render_graph._dot_string('say "hi"\\\nnow') == '"say \\"hi\\"\\\\\\nnow"'
 
 
+def test_a_rule_node_names_every_clause_it_cites():
+    from rplang.runtime import load_policy_text
+
+    policy = load_policy_text('policy "c"\ncurrency USD\nclause a: "A."\nclause b: "B."\nrequest:\n  x: boolean\n'
+                              'outcomes:\n  approve "OK"\noutput outcome\n'
+                              'rule r:\n  cites a, b\n  cites "as said"\n  when x\n  then approve\n')
+    labels = [n.label for n in render_graph.picture(policy.graph).nodes if n.kind == "rule"]
+    assert labels == ["rule r\ncites a, b, a quoted text"]
+
+
 # ---- the command -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", POLICY_NAMES)

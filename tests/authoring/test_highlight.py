@@ -126,3 +126,43 @@ def test_tables_are_highlighted(grammar):
     assert scopes["restocking_rate"] == "variable.other.constant.rpl"
     assert scopes["by"] == "keyword.other.rpl"
     assert scopes["otherwise"] == "keyword.other.rpl"
+
+
+# ---- words chosen by a condition inside a sentence ----------------------------------------------
+
+_WORDS = 'rule r:\n  because "refund{if opened then "; opened" else ""}, in full"  # why\n'
+
+
+def test_pygments_reads_quoted_words_inside_a_sentence():
+    kinds = [(value, kind) for _, kind, value in RplLexer().get_tokens_unprocessed(_WORDS) if value.strip()]
+    assert ("if", Token.Keyword) in kinds and ("else", Token.Keyword) in kinds
+    assert ("; opened", Token.String.Double) in kinds
+    assert (", in full", Token.String.Double) in kinds  # the sentence goes on after the hole
+    assert ("# why", Token.Comment.Single) in kinds
+
+
+def test_textmate_reads_quoted_words_inside_a_sentence(grammar):
+    scopes = {token.strip(): token_scopes for _, token, token_scopes in grammar.tokenize(_WORDS)}
+    assert scopes["; opened"][-1] == "string.quoted.double.rpl"
+    assert "meta.interpolation.rpl" in scopes["; opened"]
+    assert scopes[", in full"][-1] == "string.quoted.double.rpl"
+    assert "meta.interpolation.rpl" not in scopes[", in full"]
+    assert scopes["# why"][-1] == "comment.line.number-sign.rpl"
+
+
+_HEADERS = "currency USD\ncurrency by order.currency\nterms by order.purchase_date\n"
+
+
+def test_pygments_reads_the_currency_and_terms_headers():
+    kinds = [(value, kind) for _, kind, value in RplLexer().get_tokens_unprocessed(_HEADERS) if value.strip()]
+    assert kinds[:5] == [("currency", Token.Keyword.Declaration), ("USD", Token.Name.Constant),
+                         ("currency", Token.Keyword.Declaration), ("by", Token.Keyword.Declaration),
+                         ("order", Token.Name)]
+    assert ("terms", Token.Keyword.Declaration) in kinds
+
+
+def test_textmate_reads_the_currency_and_terms_headers(grammar):
+    tokens = [(token, scopes[-1]) for _, token, scopes in grammar.tokenize(_HEADERS) if token.strip()]
+    assert tokens[2:5] == [("currency", "storage.type.declaration.rpl"), ("by", "storage.type.declaration.rpl"),
+                           ("order", "variable.other.rpl")]
+    assert ("terms", "storage.type.declaration.rpl") in tokens

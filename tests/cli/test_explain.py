@@ -58,3 +58,17 @@ def test_explain_a_request_the_policy_cannot_compute(tmp_path):
 def test_explain_a_broken_policy(broken_policy):
     result = run("explain", broken_policy, EXAMPLE)
     assert result.code == 1 and f"{broken_policy}:6:12:" in result.err
+
+
+# ---- money in the request's currency, for a locale ---------------------------------------------
+
+def test_explain_shows_a_yen_order_in_yen_grouped_for_the_locale():
+    request = APUTURE_REQUESTS / "64-currency-jpy.json"
+    assert run("explain", APUTURE, request).out.startswith("APPROVED WITH A RESTOCKING FEE — refund 148,650 JPY\n")
+    german = run("explain", APUTURE, request, "--locale", "de_DE")
+    assert german.code == 0 and german.out.startswith("APPROVED WITH A RESTOCKING FEE — refund 148.650 JPY\n")
+
+
+def test_explain_refuses_an_unknown_locale():
+    result = run("explain", APUTURE, APUTURE_REQUESTS / "64-currency-jpy.json", "--locale", "xx_YY")
+    assert result.code == 64 and "unknown locale `xx_YY`" in result.err

@@ -86,3 +86,15 @@ def test_progress_over_several_policies_only_when_asked(tmp_path):
         (tmp_path / f"{name}.rpl").write_text(SHOP + GOOD)
     assert "running the examples" in run("test", tmp_path, "--progress").err
     assert "running the examples" not in run("test", tmp_path).err
+
+
+def test_the_coverage_report_says_which_cited_clauses_applied(tmp_path):
+    shop = SHOP.replace("  cites window\n", '  cites window, "Late requests are refused."\n', 1)
+    (tmp_path / "shop.rpl").write_text(shop + GOOD.split('example "late"')[0])
+    report_file = tmp_path / "coverage.json"
+    text = run("test", tmp_path, "--coverage", "--coverage-report", report_file).out
+    (policy,) = json.loads(report_file.read_text())["policies"]
+    assert policy["clauses"] == [
+        {"clause": "window", "cites": "Returns within 30 days.", "rules": ["late", "refund"], "applied": True},
+        {"clause": None, "cites": "Late requests are refused.", "rules": ["late"], "applied": False}]
+    assert '  clauses: 1/2 cited clauses applied in an example; never: "Late requests are refused."' in text

@@ -226,9 +226,16 @@ def test_several_then_parts_add_up():
     assert rule.effects == (A.Note(), A.GiveOutcome("refuse"))
 
 
-@pytest.mark.parametrize("part", ["when y", 'because "b"', "cites d"])
+def test_a_rule_cites_several_clauses_on_one_line_or_several():
+    rule = one('rule r:\n  cites c, "the text"\n  then note\n  cites d\n')
+    assert [(c.value, c.inline) for c in rule.citations] == [("c", False), ("the text", True), ("d", False)]
+    assert [c.span.text for c in rule.citations] == ["c", '"the text"', "d"]
+    assert rule.cites == ("c", False) and rule.cites_span.text == "c"  # the first, for readers of one
+
+
+@pytest.mark.parametrize("part", ["when y", 'because "b"'])
 def test_a_part_given_twice_is_an_error(part):
-    first = {"when": "when x", "because": 'because "a"', "cites": "cites c"}[part.split()[0]]
+    first = {"when": "when x", "because": 'because "a"'}[part.split()[0]]
     text = f"rule r:\n  {first}\n  then note\n  {part}\n"
     with pytest.raises(PolicyError) as info:
         parse_policy(text, "t.rpl")

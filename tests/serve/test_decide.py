@@ -100,3 +100,13 @@ def test_explain_gives_the_text_of_rpl_explain(client, tmp_path, query):
     assert answer.headers["content-type"] == "text/plain; charset=utf-8"
     assert answer.text == printed.out
     assert answer.headers["rpl-policy-hash"].startswith("sha256:")
+
+
+def test_explain_writes_money_for_the_locale_asked(client):
+    request = (APUTURE_REQUESTS / "64-currency-jpy.json").read_bytes()
+    printed = run("explain", APUTURE, APUTURE_REQUESTS / "64-currency-jpy.json", "--locale", "de_DE")
+    answer = client.post("/v1/policies/aputure/explain?locale=de_DE", content=request)
+    assert answer.status_code == 200 and answer.text == printed.out
+    assert answer.text.startswith("APPROVED WITH A RESTOCKING FEE — refund 148.650 JPY\n")
+    unknown = client.post("/v1/policies/aputure/explain?locale=xx_YY", content=request)
+    assert unknown.status_code == 400 and "unknown locale `xx_YY`" in unknown.json()["detail"]
