@@ -17,7 +17,7 @@ from rplang.policy_lang.source_text import read_policy_file
 
 from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
                      read_request)
-from .stream import can_fork, decide_stream, error_json
+from .stream import can_fork, decide_stream, error_json, read_lines
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
@@ -163,8 +163,10 @@ def _count(n: int, word: str) -> str:
               help="decide under the terms in force on DATE instead of the request's terms date")
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N",
               help="with --jsonl: decide in N processes (the output keeps the input's order)")
+@click.option("--progress/--no-progress", default=None,
+              help="with --jsonl FILE: show progress on stderr (default: when stderr is a terminal, outside CI)")
 @_max_request_bytes
-def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, max_request_bytes):
+def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, progress, max_request_bytes):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
@@ -172,19 +174,13 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, ma
         raise click.UsageError("--jobs decides the lines of --jsonl FILE in several processes")
     if jobs > 1 and not can_fork():
         raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
-    if partial and jsonl is not None:  # residual decisions (docs/residual.md): one request at a time
-        raise click.UsageError("--partial decides one REQUEST file, not --jsonl")
-    if partial and as_of is not None:
-        raise click.UsageError("--partial decides under the request's own terms: leave out --as-of")
     as_of = as_of.date() if as_of is not None else None
-    if partial and Path(policy).is_dir():
-        raise click.UsageError("--partial decides under one policy file, not a folder of versions")
     compiled = load_policy_arg(policy)
     if jsonl is not None:
-        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs, max_request_bytes))
+        sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs, max_request_bytes, partial, progress))
     try:
         if partial:  # {"outputs", "residual", "explanation"}: see docs/residual.md
-            decision = compiled.decide_partial(read_request(request, max_request_bytes))
+            decision = compiled.decide_partial(read_request(request, max_request_bytes), as_of=as_of)
         else:
             decision = compiled.decide(read_request(request, max_request_bytes), as_of)
         data = {"outputs": decision.outputs_json()} if outputs_only else decision.to_json()
@@ -199,7 +195,8 @@ def _error_text(error: RplError) -> str:
     return error.render() if isinstance(error, RequestError) else f"error: {error}"
 
 
-def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_bytes: int) -> int:
+def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_bytes: int, partial: bool,
+                progress: bool | None) -> int:
     # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
@@ -207,8 +204,10 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
         problem = RequestProblem("$", f"cannot read {path}: {error.strerror or error}")
         click.echo(json.dumps({"error": error_json(RequestError([problem]))}, ensure_ascii=False))
         return EXIT_REQUEST
-    with stream:
-        tally = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs, max_bytes)
+    from .terminal import progress_lines
+
+    with stream, progress_lines(stream, path, progress, "deciding", read_lines(stream, max_bytes)) as lines:
+        tally = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs, max_bytes, partial, lines)
     if tally.faults:
         click.echo(f"error: {_count(tally.faults, 'line')} met an internal error (see their output); "
                    + REPORT, err=True)
@@ -230,20 +229,17 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
     """Decide REQUEST under POLICY and explain the decision in words."""
     from rplang.runtime.money import parse_locale
 
-    if partial and as_of is not None:  # residual decisions (docs/residual.md)
-        raise click.UsageError("--partial decides under the request's own terms: leave out --as-of")
     if partial and locale != "en_US":
         raise click.UsageError("--partial explains money as the policy writes it: leave out --locale")
     try:
         parse_locale(locale)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--locale") from None
-    if partial and Path(policy).is_dir():
-        raise click.UsageError("--partial decides under one policy file, not a folder of versions")
     compiled = load_policy_arg(policy)
     try:
         if partial:  # docs/residual.md
-            decision = compiled.decide_partial(read_request(request, max_request_bytes))
+            decision = compiled.decide_partial(read_request(request, max_request_bytes),
+                                               as_of=as_of.date() if as_of else None)
         else:
             decision = compiled.decide(read_request(request, max_request_bytes), as_of.date() if as_of else None)
         text = decision.explain_text() if partial else decision.explain_text(locale)

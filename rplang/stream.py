@@ -50,10 +50,12 @@ class TooLong:
 
 
 def decide_line(policy, number: int, raw: "bytes | TooLong", outputs_only: bool, as_of,
-                max_bytes: int = limits.MAX_REQUEST_BYTES) -> tuple[str, Tally]:
-    """One output line for input line `number`, and what it counts for."""
+                max_bytes: int = limits.MAX_REQUEST_BYTES, partial: bool = False) -> tuple[str, Tally]:
+    """One output line for input line `number`, and what it counts for; with `partial`, the
+    residual decision (docs/residual.md) in place of the decision."""
     try:
-        decision = policy.decide(line_request(raw, max_bytes), as_of)
+        request = line_request(raw, max_bytes)
+        decision = policy.decide_partial(request, as_of=as_of) if partial else policy.decide(request, as_of)
         return _dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), _DECIDED
     except RplError as error:
         return _dumps(line_error_json(error, number)), _REFUSED
@@ -112,14 +114,15 @@ def read_lines(stream, max_bytes: int):
 
 
 def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, jobs: int = 1,
-                  max_bytes: int = limits.MAX_REQUEST_BYTES) -> Tally:
-    """Decide every line of `stream` (bytes) and write the decisions to `out`."""
-    lines = read_lines(stream, max_bytes)
+                  max_bytes: int = limits.MAX_REQUEST_BYTES, partial: bool = False, lines=None) -> Tally:
+    """Decide every line of `stream` (bytes) and write the decisions to `out`. `lines` are the
+    stream's lines when the caller reads them itself (to show progress), else `read_lines`'."""
+    lines = read_lines(stream, max_bytes) if lines is None else lines
     if jobs > 1:
-        return _decide_in_workers(policy, lines, out, outputs_only, as_of, jobs, max_bytes)
+        return _decide_in_workers(policy, lines, out, outputs_only, as_of, jobs, max_bytes, partial)
     tally = Tally()
     for number, raw in enumerate(lines, 1):
-        text, counted = decide_line(policy, number, raw, outputs_only, as_of, max_bytes)
+        text, counted = decide_line(policy, number, raw, outputs_only, as_of, max_bytes, partial)
         tally.add(counted)
         out.write(text + "\n")
     return tally
@@ -130,10 +133,10 @@ def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, j
 _worker_policy = None  # the policy a worker decides with, inherited when the worker is forked
 
 
-def _decide_block(block: list, outputs_only: bool, as_of, max_bytes: int) -> tuple[str, Tally]:
+def _decide_block(block: list, outputs_only: bool, as_of, max_bytes: int, partial: bool) -> tuple[str, Tally]:
     lines, tally = [], Tally()
     for number, raw in block:
-        text, counted = decide_line(_worker_policy, number, raw, outputs_only, as_of, max_bytes)
+        text, counted = decide_line(_worker_policy, number, raw, outputs_only, as_of, max_bytes, partial)
         lines.append(text + "\n")
         tally.add(counted)
     return "".join(lines), tally
@@ -173,7 +176,8 @@ def _quiet_worker() -> None:
     threading.Thread(target=watch, daemon=True, name="rpl-parent-watch").start()
 
 
-def _decide_in_workers(policy, lines, out, outputs_only: bool, as_of, jobs: int, max_bytes: int) -> Tally:
+def _decide_in_workers(policy, lines, out, outputs_only: bool, as_of, jobs: int, max_bytes: int,
+                       partial: bool) -> Tally:
     global _worker_policy
     # Forked workers share the compiled policy as it is: generated code cannot be pickled, and
     # compiling it again in each worker would cost more than deciding a block.
@@ -184,7 +188,7 @@ def _decide_in_workers(policy, lines, out, outputs_only: bool, as_of, jobs: int,
     with multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
         pending: collections.deque = collections.deque()
         for block in _blocks(lines):
-            pending.append(pool.apply_async(_decide_block, (block, outputs_only, as_of, max_bytes)))
+            pending.append(pool.apply_async(_decide_block, (block, outputs_only, as_of, max_bytes, partial)))
             if len(pending) >= IN_FLIGHT * jobs:
                 tally.add(_write(pending.popleft().get(), out))
         while pending:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from pathlib import Path
 from typing import IO, Iterator
 
 import click
@@ -52,14 +51,43 @@ def progress_wanted(asked: bool | None) -> bool:
 
 
 @contextlib.contextmanager
-def progress_lines(stream: IO, path: str, asked: bool | None, label: str) -> Iterator[Iterator]:
-    """The lines of `stream` (text or bytes), with a progress bar on stderr by the bytes read."""
-    if not progress_wanted(asked) or path == "-":
-        yield iter(stream)
+def progress_lines(stream: IO, path: str, asked: bool | None, label: str,
+                   lines: Iterator | None = None) -> Iterator[Iterator]:
+    """The lines of `stream` (text or bytes), with a progress bar on stderr by the bytes read.
+    `lines`, when the caller reads them from `stream` its own way (a binary file), replace
+    iterating `stream`: the bar then follows `stream.tell()`."""
+    source = iter(stream) if lines is None else lines
+    size = _file_size(path) if progress_wanted(asked) else None
+    if not size:
+        yield source
         return
-    with click.progressbar(length=Path(path).stat().st_size, label=label, file=sys.stderr) as bar:
-        def lines() -> Iterator:
-            for line in stream:
+    # a redraw per line would cost more than deciding a short one: at most ~1,000 redraws
+    with click.progressbar(length=size, label=label, file=sys.stderr, update_min_steps=max(1, size // 1000)) as bar:
+        def by_length() -> Iterator:
+            for line in source:
                 bar.update(len(line) if isinstance(line, bytes) else len(line.encode("utf-8")))
                 yield line
-        yield lines()
+
+        def by_position() -> Iterator:
+            done = 0
+            for line in source:
+                position = stream.tell()
+                bar.update(position - done)
+                done = position
+                yield line
+        yield by_length() if lines is None else by_position()
+        bar.update_min_steps = 1  # the last steps, however few, so that the bar ends full
+        bar.update(0)
+
+
+def _file_size(path: str) -> int | None:
+    """The size of a regular file (a pipe or stdin has none to measure progress by)."""
+    if path == "-":
+        return None
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    import stat
+
+    return status.st_size if stat.S_ISREG(status.st_mode) else None

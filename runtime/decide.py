@@ -90,19 +90,22 @@ class CompiledPolicy:
         return self.decide(read_request_json(text), as_of)
 
     # Residual decisions (runtime/residual.py): facts declared `at STAGE` may be left out.
-    def decide_partial(self, data: object, unknown_at: bool | set[str] = True) -> ResidualDecision:
+    def decide_partial(self, data: object, unknown_at: bool | set[str] = True,
+                       as_of: datetime.date | None = None) -> ResidualDecision:
         """Decide what the known facts decide, when facts declared `at STAGE` are left out: a
         ResidualDecision, pending (what is still open, and what each case would give) or final.
-        `unknown_at` names the stages whose facts may be missing (`True`: every stage)."""
+        `unknown_at` names the stages whose facts may be missing (`True`: every stage); `as_of`
+        as for `decide`."""
         from .residual import decide_partial
 
-        return decide_partial(self, data, unknown_at)
+        return decide_partial(self, data, unknown_at, as_of)
 
-    def decide_partial_json(self, text: str | bytes, unknown_at: bool | set[str] = True) -> ResidualDecision:
+    def decide_partial_json(self, text: str | bytes, unknown_at: bool | set[str] = True,
+                            as_of: datetime.date | None = None) -> ResidualDecision:
         """`decide_partial` of a request given as JSON text."""
         from .residual import decide_partial_json
 
-        return decide_partial_json(self, text, unknown_at)
+        return decide_partial_json(self, text, unknown_at, as_of)
 
     def decide_checked(self, request: dict, as_of: datetime.date | None = None) -> Decision:
         """Decide a request already converted by `read_request`."""

@@ -6,13 +6,17 @@ its terms date (`terms by ...`, the same in every version), or on the date asked
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
-from rplang.policy_lang.errors import Diagnostic, EvaluationError, PolicyError
+from rplang.policy_lang.errors import Diagnostic, EvaluationError, PolicyError, RplError
 
 from .decide import CompiledPolicy
 from .decision import Decision
 from .evaluate import Env
 from .request_text import read_request_json
+
+if TYPE_CHECKING:
+    from .residual import ResidualDecision
 
 
 class PolicyHistory:
@@ -75,18 +79,52 @@ class PolicyHistory:
         version = self.version_on(day)
         decision = version.decide(data, as_of) if version is not self.latest else \
             version.decide_checked(request, as_of)
-        later = [v for v in self.versions if v.checked.effective > version.checked.effective]
-        until = f" until {later[0].checked.effective - datetime.timedelta(days=1)}" if later else ""
-        decision.version_note = {
-            "version": version.checked.version, "file": version.checked.source_name,
-            "effective": version.checked.effective.isoformat(), "date": day.isoformat(),
-            "sentence": f"{day}: version {version.checked.version or version.checked.source_name} "
-                        f"applies, in force from {version.checked.effective}{until}"}
+        decision.version_note = self._note(version, day)
         return decision
 
     def decide_json(self, text: str | bytes, as_of: datetime.date | None = None) -> Decision:
         """`decide` of a request given as JSON text."""
         return self.decide(read_request_json(text), as_of)
+
+    def decide_partial(self, data: object, unknown_at: bool | set[str] = True,
+                       as_of: datetime.date | None = None) -> ResidualDecision:
+        """`CompiledPolicy.decide_partial` under the version in force on the request's terms date
+        (or on `as_of`), which must be known: the version decides which facts are open."""
+        from .residual import decide_partial_checked
+
+        request = self.latest.reader.read(data, unknown_at=unknown_at)
+        day = as_of or self._terms_date(request)
+        version = self.version_on(day)
+        if version is not self.latest:  # the versions may differ in what they ask
+            request = version.reader.read(data, unknown_at=unknown_at)
+        residual = decide_partial_checked(version, request, as_of)
+        residual.version_note = self._note(version, day)
+        if residual.decision is not None:
+            residual.decision.version_note = residual.version_note
+        return residual
+
+    def _terms_date(self, request: dict) -> datetime.date:
+        selector = self.latest.checked.terms
+        try:
+            day = self.latest.evaluator.fn(selector)(Env(request))
+        except (RplError, ArithmeticError, TypeError, AttributeError):
+            day = None
+        if not isinstance(day, datetime.date):  # a fact declared `at STAGE`, left out
+            text = " ".join(selector.span.text.split()) if selector.span is not None else "terms by"
+            raise EvaluationError(f"the version in force is chosen by `{text}`, which is not known "
+                                  "yet: give it, or choose the version with `as_of`")
+        return day
+
+
+    def _note(self, version: CompiledPolicy, day: datetime.date) -> dict[str, str]:
+        """Which version decided on `day`, and why (a decision's first `terms` entry)."""
+        later = [v for v in self.versions if v.checked.effective > version.checked.effective]
+        until = f" until {later[0].checked.effective - datetime.timedelta(days=1)}" if later else ""
+        return {
+            "version": version.checked.version, "file": version.checked.source_name,
+            "effective": version.checked.effective.isoformat(), "date": day.isoformat(),
+            "sentence": f"{day}: version {version.checked.version or version.checked.source_name} "
+                        f"applies, in force from {version.checked.effective}{until}"}
 
 
 def _start(version: CompiledPolicy):

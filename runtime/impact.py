@@ -66,11 +66,44 @@ class _Candidate:
     delta: Decimal  # the largest change of an amount, signed (0 when none changed)
 
 
-def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3) -> Impact:
+class Decided:
+    """One policy's decisions on the lines of a corpus, made as they are first asked for and then
+    kept: when edit after edit is compared with the same saved policy (the workbench), its side of
+    the comparison is the same every time."""
+
+    def __init__(self, policy: CompiledPolicy):
+        self.policy = policy
+        self._lines: dict[int, tuple] = {}  # line number -> (line, request, decision or error)
+
+    def decide(self, number: int, line: str) -> tuple[object, object]:
+        """The request of line `number` and its decision; raises the RplError it met."""
+        kept = self._lines.get(number)
+        if kept is None or kept[0] != line:
+            data, result = None, None
+            try:
+                data = read_request_json(line)
+                result = self.policy.decide(data)
+            except RplError as error:
+                result = error
+            kept = self._lines[number] = (line, data, result)
+        if isinstance(kept[2], RplError):
+            raise kept[2]
+        return kept[1], kept[2]
+
+
+def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3,
+            decided: Decided | None = None) -> Impact:
     """Decide each JSON line under both policies; a line either rejects is counted, not compared.
+    `decided`, the decisions of `before` kept from an earlier comparison, saves deciding them again.
 
     The examples are the most severe changes: up to `show` per outcome transition (in the
     order of the lines), then the `show` largest changes of an amount, then `show` others."""
+    def decide_before(number: int, line: str) -> tuple[object, object]:  # kept nowhere: `rpl diff`
+        data = read_request_json(line)
+        return data, before.decide(data)
+
+    if decided is not None and decided.policy is before:
+        decide_before = decided.decide
     impact = Impact()
     money_outputs = [name for name, t in after.output_types.items()
                      if name in before.output_types and _is_money(t)]
@@ -82,8 +115,8 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3)
             continue
         impact.total += 1
         try:
-            data = read_request_json(line)
-            old, new = before.decide(data), after.decide(data)
+            data, old = decide_before(number, line)
+            new = after.decide(data)
         except RplError:  # a request refused, or one either policy cannot decide
             impact.rejected += 1
             continue

@@ -64,16 +64,17 @@ def facts_of(*values) -> frozenset:
 class KleeneEnv:
     """A request with unknown facts, values assigned to some of them, remembered values, bound names."""
 
-    __slots__ = ("request", "assign", "memo", "bound")
+    __slots__ = ("request", "assign", "memo", "bound", "as_of")
 
-    def __init__(self, request: dict, assign: dict | None = None):
+    def __init__(self, request: dict, assign: dict | None = None, as_of=None):
         self.request, self.assign = request, assign or {}
         self.memo: dict[int, object] = {}
         self.bound: dict[str, object] = {}
+        self.as_of = as_of  # a date that overrides the request's terms date, as `Env.as_of`
 
     def with_bound(self, name: str | None, value) -> "KleeneEnv":
         env = KleeneEnv.__new__(KleeneEnv)
-        env.request, env.assign, env.memo = self.request, self.assign, self.memo
+        env.request, env.assign, env.memo, env.as_of = self.request, self.assign, self.memo, self.as_of
         env.bound = {name: value} if name is not None else {}
         return env
 
@@ -148,7 +149,7 @@ class Kleene:
             terms_date, dated = self.fn(self.graph.policy.terms), e
 
             def parameter(env):
-                day = terms_date(env)
+                day = env.as_of or terms_date(env)
                 return day if isinstance(day, Unknown) else dated.value_on(day)[0]
             return parameter
         if isinstance(e, ir.Input):

@@ -192,7 +192,7 @@ def _amount(fn, env, truth):
         return Unknown(truth.facts)  # it may never be computed: only if the rule applies
 
 
-def _groups(kleene: Kleene, request: dict, facts: dict, uncertain: list[_Instance]) -> list[_Group]:
+def _groups(kleene: Kleene, request: dict, facts: dict, uncertain: list[_Instance], as_of=None) -> list[_Group]:
     parent: dict[str, str] = {}
 
     def root(x):
@@ -210,7 +210,7 @@ def _groups(kleene: Kleene, request: dict, facts: dict, uncertain: list[_Instanc
         by_root.setdefault(root(min(inst.facts)), []).append(inst)
     groups = []
     for members in by_root.values():
-        group = _enumerate_group(kleene, request, facts, members)
+        group = _enumerate_group(kleene, request, facts, members, as_of)
         if group is not None:
             groups.append(group)
         else:  # too many combinations: each instance on its own (bounds stay sound)
@@ -218,7 +218,7 @@ def _groups(kleene: Kleene, request: dict, facts: dict, uncertain: list[_Instanc
     return groups
 
 
-def _enumerate_group(kleene: Kleene, request: dict, facts: dict, members: list) -> _Group | None:
+def _enumerate_group(kleene: Kleene, request: dict, facts: dict, members: list, as_of=None) -> _Group | None:
     names = sorted(set().union(*(m.facts for m in members)))
     domains = [facts[n].domain() if n in facts else None for n in names]
     if all(d is not None for d in domains) and math.prod(len(d) for d in domains) <= ASSIGNMENTS \
@@ -226,7 +226,7 @@ def _enumerate_group(kleene: Kleene, request: dict, facts: dict, members: list) 
         states: dict = {}
         complete = True
         for values in itertools.product(*domains):
-            env = KleeneEnv(request, dict(zip(names, values)))
+            env = KleeneEnv(request, dict(zip(names, values)), as_of)
             state = _state(kleene, env, members)
             if state is _UNDECIDED:
                 complete = False
@@ -360,14 +360,14 @@ class _Possible:
 class _Analysis:
     """Everything a residual decision is made of, computed once."""
 
-    def __init__(self, policy: CompiledPolicy, request: dict, facts: dict):
-        self.policy, self.request, self.facts = policy, request, facts
+    def __init__(self, policy: CompiledPolicy, request: dict, facts: dict, as_of=None):
+        self.policy, self.request, self.facts, self.as_of = policy, request, facts, as_of
         self.kleene = _kleene(policy)
-        self.env = KleeneEnv(request)
+        self.env = KleeneEnv(request, as_of=as_of)
         self.instances = _instances(policy, self.kleene, self.env)
         self.certain = [i for i in self.instances if not i.uncertain]
         self.uncertain = [i for i in self.instances if i.uncertain]
-        self.groups = _groups(self.kleene, request, facts, self.uncertain)
+        self.groups = _groups(self.kleene, request, facts, self.uncertain, as_of)
         self.group_of = {m.seq: g for g in self.groups for m in g.members}
         self._certain_found = [i.found for i in self.certain]  # in file order
         self._certain_seqs = [i.seq for i in self.certain]
@@ -562,9 +562,11 @@ class ResidualDecision:
     """A decision on a request whose later facts are not all known: what is already certain, and
     what is still open. When nothing is open, it is `final` and holds the ordinary Decision."""
 
-    def __init__(self, policy: CompiledPolicy, request: dict, facts: dict[str, UnknownFact]):
+    def __init__(self, policy: CompiledPolicy, request: dict, facts: dict[str, UnknownFact], as_of=None):
         self.policy = policy
         self.request = request
+        self.as_of = as_of  # the date whose terms decide, instead of the request's (`--as-of`)
+        self.version_note: dict | None = None  # set by a PolicyHistory: which version decided, and why
         self.unknown_facts = list(facts.values())
         self.decision: Decision | None = None
         self.open_conditions: list[dict] = []
@@ -602,11 +604,29 @@ class ResidualDecision:
                 applied = self.decision.applied
                 decision = self.decision
             else:
-                certain = [i.found for i in self._analysis.certain]
-                decision = Decision(PENDING, {}, certain, [], self.policy, Env(self.request))
+                decision = self._pending_decision()
                 applied = decision.applied
             self._certain_entries = [_safe_entry(decision, a) for a in applied]
         return self._certain_entries
+
+    def _pending_decision(self) -> Decision:
+        """The rules already certain, as a decision still pending (to explain them)."""
+        certain = [i.found for i in self._analysis.certain]
+        decision = Decision(PENDING, {}, certain, [], self.policy, Env(self.request, self.as_of))
+        decision.version_note = self.version_note
+        return decision
+
+    def terms(self) -> list[dict] | None:
+        """Which version and dated values decide, as a decision's `terms`; None when the policy
+        has no dated terms, or while the date that chooses them is not known yet."""
+        if not getattr(self.policy, "has_dated_terms", False):
+            return None
+        if self.decision is not None:
+            return explain.terms(self.decision)
+        selector = self.policy.checked.terms
+        if selector is not None and isinstance(self._analysis.kleene.fn(selector)(self._analysis.env), Unknown):
+            return None
+        return explain.terms(self._pending_decision())
 
     def residual_json(self) -> dict | None:
         if self.decision is not None:
@@ -637,8 +657,9 @@ class ResidualDecision:
             data["computation"] = self.decision.computation()
             if self.decision.items is not None:  # outcomes per item, as `Decision.to_json`
                 data["items"] = explain.items_json(self.decision)
-            if getattr(self.policy, "has_dated_terms", False):  # as `Decision.to_json`
-                data["terms"] = explain.terms(self.decision)
+        terms = self.terms()
+        if terms is not None:  # as `Decision.to_json`
+            data["terms"] = terms
         return data
 
     def to_json_text(self) -> str:
@@ -684,27 +705,27 @@ def _safe_entry(decision: Decision, application: Application) -> dict:
                 "facts": [], "effects": [], "line": rule.span.line if rule.span is not None else None}
 
 
-def decide_partial(policy: CompiledPolicy, data: object, unknown_at=True) -> ResidualDecision:
+def decide_partial(policy: CompiledPolicy, data: object, unknown_at=True, as_of=None) -> ResidualDecision:
     """Decide a request (a dict, as parsed from JSON) whose facts declared `at STAGE` may be left
     out (every stage, or the stages named in `unknown_at`); raises RequestError for any other
-    problem, a fact missing without such a declaration included."""
-    return decide_partial_checked(policy, policy.reader.read(data, unknown_at=unknown_at))
+    problem, a fact missing without such a declaration included. `as_of` as for `decide`."""
+    return decide_partial_checked(policy, policy.reader.read(data, unknown_at=unknown_at), as_of)
 
 
-def decide_partial_json(policy: CompiledPolicy, text: str | bytes, unknown_at=True) -> ResidualDecision:
-    return decide_partial(policy, read_request_json(text), unknown_at)
+def decide_partial_json(policy: CompiledPolicy, text: str | bytes, unknown_at=True, as_of=None) -> ResidualDecision:
+    return decide_partial(policy, read_request_json(text), unknown_at, as_of)
 
 
-def decide_partial_checked(policy: CompiledPolicy, request: dict) -> ResidualDecision:
+def decide_partial_checked(policy: CompiledPolicy, request: dict, as_of=None) -> ResidualDecision:
     """Decide a request read with `policy.reader.read(data, unknown_at=...)`."""
     facts = _unknown_facts(policy, request)
-    result = ResidualDecision(policy, request, facts)
+    result = ResidualDecision(policy, request, facts, as_of)
     if not facts:  # everything is known: the ordinary decision, on the ordinary path
-        result.decision = policy.decide_checked(request)
+        result.decision = policy.decide_checked(request, as_of)
         result.outcome, result.outputs = result.decision.outcome, result.decision.outputs
         return result
     try:
-        analysis = _Analysis(policy, request, facts)
+        analysis = _Analysis(policy, request, facts, as_of)
     except ArithmeticError as error:
         raise failure(error) from None
     result._analysis = analysis
@@ -747,7 +768,7 @@ def _certain_decision(analysis: _Analysis, outcome: str, outputs: dict) -> Decis
     computed = policy._outputs(outcome, applied)
     if any(computed[name] != value for name, value in outputs.items()):
         return None
-    return Decision(outcome, computed, applied, overridden, policy, Env(analysis.request), items)
+    return Decision(outcome, computed, applied, overridden, policy, Env(analysis.request, analysis.as_of), items)
 
 
 def _range(policy: CompiledPolicy, output, possible: _Possible) -> dict:

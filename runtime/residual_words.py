@@ -327,6 +327,10 @@ def residual_text(result) -> str:
     for (name, path), fields in by_element.items():
         where = f"{name} ({path})" if name != path else "request" if path == "$" else path
         lines.append(f"  {where}: {', '.join(fields)}")
+    terms = result.terms()
+    if terms:  # as a decision's explanation ends (runtime/explain.py)
+        lines.append("Terms:")
+        lines += [f"  {t['sentence']}" for t in terms]
     return "\n".join(lines)
 
 

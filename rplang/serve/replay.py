@@ -28,10 +28,10 @@ def replay(connection, entry: dict) -> dict:
         raise TextUnavailable(f"decision {entry['id']}: the recorded text no longer compiles:\n{error}")
     result = {key: entry[key] for key in ("id", "request_id", "line", "policy", "version", "text_hash")}
     try:
+        as_of = datetime.date.fromisoformat(entry["as_of"]) if entry["as_of"] else None
         if entry["partial"]:
-            decision = policy.decide_partial_json(entry["request"])
+            decision = policy.decide_partial_json(entry["request"], as_of=as_of)
         else:
-            as_of = datetime.date.fromisoformat(entry["as_of"]) if entry["as_of"] else None
             decision = policy.decide_json(entry["request"], as_of)
         replayed = decision.outputs_json()
         result["decision"] = decision.to_json()

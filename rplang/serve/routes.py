@@ -35,7 +35,7 @@ class Options:
     """The query options of a decision: `explain`, `partial`, `as_of`."""
     __slots__ = ("explain", "partial", "as_of")
 
-    def __init__(self, request: Request, served):
+    def __init__(self, request: Request):
         self.explain, self.partial, self.as_of = True, False, None
         if not request.scope["query_string"]:  # most requests: no options to read
             return
@@ -47,11 +47,6 @@ class Options:
                 self.as_of = datetime.date.fromisoformat(query["as_of"])
             except ValueError:
                 raise problems.malformed(f"`as_of` must be a date written YYYY-MM-DD, not `{query['as_of']}`")
-        if self.partial and self.as_of is not None:  # as `rpl eval --partial`
-            raise problems.malformed("`partial` decides under the request's own terms: leave out `as_of`")
-        if self.partial and served.is_history:
-            raise problems.malformed(f"`partial` decides under one policy file; `{served.name}` is a "
-                                     "folder of versions")
 
 
 def _locale(request: Request, options: Options) -> str:
@@ -118,7 +113,7 @@ class Handlers:
 
     async def decide(self, request: Request) -> Response:
         served = self._served(request)
-        options = Options(request, served)
+        options = Options(request)
         if request.headers.get("content-type", "").split(";")[0].strip().lower() == NDJSON:
             return NDJSONResponse(self._decide_lines(request, served, options),
                                   headers=_made_by_headers(served.name, served.version, served.text_hash))
@@ -136,7 +131,7 @@ class Handlers:
 
     async def explain(self, request: Request) -> Response:
         served = self._served(request)
-        options = Options(request, served)
+        options = Options(request)
         locale = _locale(request, options)
         body = await self._body(request)
         decision = self._decide_one(served, options, body)
@@ -155,7 +150,7 @@ class Handlers:
             raise problems.malformed(str(error.problems[0].message), error)
         try:
             if options.partial:
-                decision = served.policy.decide_partial(data)
+                decision = served.policy.decide_partial(data, as_of=options.as_of)
             else:
                 decision = served.policy.decide(data, options.as_of)
         except RplError as error:
@@ -207,7 +202,7 @@ class Handlers:
         try:
             data = line_request(raw)
             if options.partial:
-                decision = served.policy.decide_partial(data)
+                decision = served.policy.decide_partial(data, as_of=options.as_of)
             else:
                 decision = served.policy.decide(data, options.as_of)
             data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)

@@ -18,7 +18,7 @@ from rplang.compiler.document import render_html
 from rplang.compiler.lint import lint_policy
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RplError
 from rplang.runtime import CompiledPolicy
-from rplang.runtime.impact import compare
+from rplang.runtime.impact import Decided, compare
 from rplang.runtime.request_text import read_request_json
 from rplang.runtime.testing import coverage, coverage_percent, failure_text, load_suite, run_suite
 
@@ -36,6 +36,10 @@ class Analysis:
         self._compiled: OrderedDict[tuple[str, str], CompiledPolicy | PolicyError] = OrderedDict()
         self._lock = threading.Lock()
         self._latest_edit: dict[str, int] = {}  # policy -> the number of the page's latest edit
+        self._asking = threading.local()  # the edit this thread answers about (see `answer`)
+        # policy -> its saved text, compiled, and its decisions per corpus: kept apart from the
+        # edits' compilations, which typing soon pushes out, since every impact compares with it
+        self._saved: dict[str, tuple[str, CompiledPolicy, dict[str, Decided]]] = {}
 
     def edited(self, name: str, edit: int | None) -> None:
         """The page numbers its edits and sends the number with each question: an impact still
@@ -46,11 +50,26 @@ class Analysis:
     def _newer_edit(self, name: str, edit: int | None) -> bool:
         return edit is not None and self._latest_edit.get(name, -1) > edit
 
+    def answer(self, name: str, edit: int | None, handler, *args) -> dict:
+        """`handler`'s answer about the page's edit number `edit`, or `superseded` when a newer
+        edit came while its text waited to be compiled: keys held down send a text per repeat,
+        and compiling each one the page no longer shows would delay the latest one's answers."""
+        self._asking.edit, self._asking.name = edit, name
+        try:
+            return handler(*args)
+        except _Superseded:
+            return {"status": "superseded"}
+        finally:
+            self._asking.edit = None
+
     def compiled(self, text: str, name: str) -> CompiledPolicy:
         """The compiled policy of a text; raises PolicyError with every problem."""
         key = (name, text)
         with self._lock:  # one compilation per text, even when requests about it come together
             found = self._compiled.get(key)
+            if found is None and getattr(self._asking, "name", None) == name \
+                    and self._newer_edit(name, getattr(self._asking, "edit", None)):
+                raise _Superseded()
             if found is None:
                 try:
                     found = CompiledPolicy(compile_policy(text, name))
@@ -65,9 +84,13 @@ class Analysis:
             raise found
         return found
 
-    def saved(self, name: str) -> CompiledPolicy:
-        """The policy as saved on disk."""
-        return self.compiled(self.folder.read(name)[0], name)
+    def saved(self, name: str) -> tuple[CompiledPolicy, dict[str, Decided]]:
+        """The policy as saved on disk, and its decisions kept per corpus."""
+        text = self.folder.read(name)[0]
+        kept = self._saved.get(name)
+        if kept is None or kept[0] != text:
+            kept = self._saved[name] = (text, self.compiled(text, name), {})
+        return kept[1], kept[2]
 
     # ---- diagnostics (rpl check)
 
@@ -146,14 +169,15 @@ class Analysis:
             return {"status": "no_corpus"}
         lines = self.folder.read(corpus, (".jsonl",))[0].splitlines()
         try:
-            before = self.saved(name)
+            before, decided = self.saved(name)
         except PolicyError as error:
             return {"status": "saved_policy_error", "errors": len(error.diagnostics)}
         try:
             after = self.compiled(text, name)
         except PolicyError as error:
             return {"status": "policy_error", "errors": len(error.diagnostics)}
-        impact = compare(before, after, self._until_newer_edit(name, edit, lines), SHOWN_CHANGES)
+        impact = compare(before, after, self._until_newer_edit(name, edit, lines), SHOWN_CHANGES,
+                         decided.setdefault(corpus, Decided(before)))
         if self._newer_edit(name, edit):
             return {"status": "superseded"}
         data = impact.to_json()
@@ -202,6 +226,10 @@ class Analysis:
         except PolicyError as error:
             return {"status": "policy_error", "errors": len(error.diagnostics)}
         return {"status": "rendered", "html": render_html(policy.checked)}
+
+
+class _Superseded(Exception):
+    """A newer edit came: this one's text is not worth compiling any more."""
 
 
 def _diagnostic_json(d: Diagnostic, text: str, folder: Folder | None = None) -> dict:

@@ -75,7 +75,7 @@ def create_app(root: str) -> Starlette:
             analysis.edited(name, edit)
             if numbered:
                 extra.append(edit)
-            return JSONResponse(await run_in_threadpool(handler, text, name, *extra))
+            return JSONResponse(await run_in_threadpool(analysis.answer, name, edit, handler, text, name, *extra))
         return route
 
     async def save(request: Request) -> Response:

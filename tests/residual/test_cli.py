@@ -46,11 +46,6 @@ def test_partial_on_a_complete_request_is_the_decision_with_no_residual(aputure,
     assert json.loads(result.out) == {**aputure.decide(EXAMPLE).to_json(), "residual": None}
 
 
-def test_partial_with_jsonl_is_a_usage_error(tmp_path):
-    result = run("eval", "--partial", APUTURE, "--jsonl", write(tmp_path, EXAMPLE))
-    assert result.code == 64
-
-
 def test_explain_partial(tmp_path):
     result = run("explain", "--partial", APUTURE, write(tmp_path, before_inspection(EXAMPLE)))
     assert result.code == 0, result.err
@@ -64,9 +59,3 @@ def test_explain_partial_of_a_late_request(tmp_path):
     result = run("explain", "--partial", APUTURE, write(tmp_path, request))
     assert result.code == 0
     assert result.out.startswith("REFUSED — 1 reason\n1. window")
-
-
-def test_partial_with_as_of_is_a_usage_error(tmp_path):
-    for command in ("eval", "explain"):
-        result = run(command, "--partial", "--as-of", "2026-03-01", APUTURE, write(tmp_path, EXAMPLE))
-        assert result.code == 64, command

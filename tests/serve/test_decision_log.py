@@ -97,6 +97,22 @@ def test_replay_decides_again_with_the_recorded_text(logged):
     assert run("log", db, "--replay", "no-such-decision").code == 64
 
 
+def test_replay_of_a_residual_as_of_a_date_decides_it_as_of_that_date(logged):
+    from tests.residual.conftest import before_inspection
+
+    server, db = logged
+    request = before_inspection(json.loads(EXAMPLE))
+    answer = httpx.post(f"{server.url}/v1/policies/aputure_holidays/decide?partial=true&as_of=2026-04-01",
+                        json=request, headers={"X-Request-Id": "replay-as-of"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["residual"]["ranges"]["restocking_fee"]["max"] == "283.50"  # April's 15%, not 10%
+    (entry,) = wait_for(lambda: entries(db, "--request-id", "replay-as-of"))
+    assert entry["as_of"] == "2026-04-01" and entry["partial"] is True
+    replayed = json.loads(run("log", db, "--replay", "replay-as-of").out)
+    assert replayed["same"] is True
+    assert replayed["decision"]["residual"] == answer.json()["residual"]
+
+
 def test_replay_says_when_the_text_is_gone_and_when_the_outputs_differ(logged, tmp_path):
     server, db = logged
     httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "gone-1"})
@@ -127,7 +143,9 @@ def test_retention_deletes_old_decisions_and_the_texts_they_alone_needed(logged,
     assert result.code == 0 and result.err.startswith("deleted 1 decision made before")
     assert count(copy) == kept
     with sqlite3.connect(copy) as target:  # texts still named by a decision are kept
-        assert {row[0] for row in target.execute("SELECT policy FROM policy_texts")} == {"aputure", "electronics"}
+        # (aputure_holidays: decided by the replay test above; mixed_store, never decided, is gone)
+        assert {row[0] for row in target.execute("SELECT policy FROM policy_texts")} == \
+            {"aputure", "aputure_holidays", "electronics"}
 
 
 def test_a_file_that_is_not_a_log(tmp_path):

@@ -6,6 +6,7 @@ import pytest
 
 from tests.cli.conftest import run
 from tests.e2e.test_dated_terms import _request, _version
+from tests.residual.conftest import before_inspection
 
 from .server import Server
 
@@ -40,11 +41,20 @@ def test_the_version_in_force_decides_and_is_named(shop, tmp_path, purchased, ve
     assert entry["text_hash"] not in [v["text_hash"] for v in entry["versions"]]  # the folder's own
 
 
-def test_partial_on_a_folder_of_versions_is_400(shop):
+@pytest.mark.parametrize("query, version", [("partial=true", "2026.2"), ("partial=true&as_of=2026-06-30", "2026.1")])
+def test_partial_on_a_folder_of_versions_decides_under_the_version_in_force(shop, tmp_path, query, version):
+    """As `rpl eval --partial`: the version in force on the request's terms date, or on `as_of`."""
     versions, server = shop
-    answer = httpx.post(f"{server.url}/v1/policies/aputure_terms/decide?partial=true", json=_request())
-    assert answer.status_code == 400
-    assert answer.json()["detail"] == "`partial` decides under one policy file; `aputure_terms` is a folder of versions"
+    request = before_inspection(_request(purchase_date="2026-07-01", delivery_date="2026-07-02",
+                                         request_date="2026-07-20"))
+    path = tmp_path / "portal.json"
+    path.write_text(json.dumps(request))
+    as_of = ["--as-of", "2026-06-30"] if "as_of" in query else []
+    printed = run("eval", "--partial", *as_of, versions, path)
+    answer = httpx.post(f"{server.url}/v1/policies/aputure_terms/decide?{query}", content=path.read_bytes())
+    assert printed.code == 0 and answer.status_code == 200, answer.text
+    assert answer.json() == json.loads(printed.out)
+    assert answer.headers["rpl-policy-version"] == version == answer.json()["terms"][0]["version"]
 
 
 def test_a_request_the_policy_cannot_work_out_is_422_evaluation_error(shop):

@@ -252,6 +252,21 @@ def test_impact_of_the_edited_text_against_the_saved_file(workbench):
     assert len(answer["examples"]) == 15
 
 
+def test_the_impact_follows_the_saved_file_when_it_changes_on_disk(workbench):
+    """The saved side's decisions are kept from one impact to the next, for the text saved then."""
+    path = workbench.folder / "aputure.rpl"
+    saved = read(workbench)
+    wider = saved.replace(WINDOW_14, WINDOW_30)
+    assert post(workbench, "/api/impact", path="aputure.rpl", text=wider).json()["changed"] == 15
+    try:
+        path.write_text(wider, encoding="utf-8")
+        assert post(workbench, "/api/impact", path="aputure.rpl", text=wider).json()["changed"] == 0
+        back = post(workbench, "/api/impact", path="aputure.rpl", text=saved).json()
+        assert back["changed"] == 15 and back["outcomes"][0]["from"] == "approve"
+    finally:
+        path.write_text(saved, encoding="utf-8")
+
+
 def test_an_impact_for_an_older_edit_stops_for_the_newer_one(workbench):
     """The page numbers its edits: a keystroke's check says a newer text exists, and the impact of
     the older text stops instead of holding the server while the owner types."""
@@ -269,6 +284,23 @@ def test_an_impact_for_an_older_edit_stops_for_the_newer_one(workbench):
     for bad in (-1, 1.5, "7", True):
         response = post(workbench, "/api/check", path="aputure_holidays.rpl", text=text, edit=bad)
         assert response.status_code == 400 and "`edit` must be a whole number" in response.text
+
+
+def test_a_text_older_than_the_latest_edit_is_not_compiled(workbench):
+    """Keys held down send a text per repeat: one the page has already replaced is answered
+    `superseded` (the page drops it) instead of being compiled ahead of the latest."""
+    text = read(workbench, "aputure_holidays.rpl")
+    latest = post(workbench, "/api/check", path="aputure_holidays.rpl", text=text + "\n# 2\n", edit=102).json()
+    assert latest["errors"] == 0 and "status" not in latest
+    for route in ("/api/check", "/api/decide", "/api/examples", "/api/document"):
+        older = post(workbench, route, path="aputure_holidays.rpl", text=text + "\n# 1\n", edit=101, request="{}")
+        assert older.json() == {"status": "superseded"}, route
+    # a text already compiled costs nothing: answered, even for an older edit
+    again = post(workbench, "/api/check", path="aputure_holidays.rpl", text=text + "\n# 2\n", edit=101).json()
+    assert again == latest
+    other = post(workbench, "/api/check", path="electronics.rpl", text=read(workbench, "electronics.rpl") + "\n#\n",
+                 edit=1).json()
+    assert other["errors"] == 0 and "status" not in other  # edits are counted per policy
 
 
 def test_impact_against_a_policy_without_corpus(workbench):

@@ -14,7 +14,7 @@ const SLOW_DELAY_MS = 200; // examples, impact, graph and document wait for typi
 const $ = (id) => document.getElementById(id);
 // Edits are numbered from the time the page opened, so that a page opened later numbers its
 // edits above those of an earlier one: the server stops an impact when a newer edit comes.
-const wb = { path: null, version: null, savedText: "", savedErrors: 0, edit: Date.now(), slowFor: null,
+const wb = { path: null, version: null, savedText: "", savedErrors: 0, edit: Date.now(), editedAt: 0, slowFor: null,
              answered: new Set(), corpus: null, tab: "try", timers: {} };
 
 // ---- the API -------------------------------------------------------------------------------------
@@ -43,7 +43,8 @@ async function fresh(key, ask, show) {
   const ticket = (latest[key] = (latest[key] || 0) + 1);
   try {
     const answer = await ask();
-    if (latest[key] === ticket) show(answer);
+    // superseded: the server skipped this text for a newer one, whose answer follows
+    if (latest[key] === ticket && answer.status !== "superseded") show(answer);
   } catch (error) {
     if (latest[key] === ticket) show({ status: "failed", error: { message: error.message } });
   }
@@ -127,16 +128,19 @@ function policyChanged() {
   clearTimeout(wb.timers.slow);
   wb.answered.clear();
   wb.slowFor = wb.edit; // the slow analyses wait for this edit's diagnostics and decision
+  wb.editedAt = performance.now();
 }
 
 // Examples, impact, graph and document start once typing pauses: SLOW_DELAY_MS after the last
-// keystroke's diagnostics and decision are on the page (started sooner, they would share the
-// server's time with the next keystroke's). They run one after the other, what is on screen first.
+// keystroke, and not before its diagnostics and decision are on the page (started sooner, they
+// would share the server's time with them). The pause is counted from the keystroke, so that
+// waiting for those answers is part of it rather than added to it. They run one after the
+// other, what is on screen first.
 function fastAnswered(edit) {
   if (wb.slowFor !== edit || !wb.answered.has(`check ${edit}`) || !wb.answered.has(`decide ${edit}`)) return;
   wb.slowFor = null;
   wb.answered.clear();
-  later("slow", SLOW_DELAY_MS, async () => {
+  later("slow", Math.max(0, SLOW_DELAY_MS - (performance.now() - wb.editedAt)), async () => {
     const tasks = { examples: runExamples, impact: runImpact, graph: showTab, document: showTab };
     const first = tasks[wb.tab];
     if (first) await first();
@@ -366,7 +370,6 @@ function runImpact() {
 }
 
 function showImpact(answer, edit) {
-  if (answer.status === "superseded") return; // stopped for a newer text, whose impact follows
   const box = $("impact");
   box.dataset.edit = edit;
   box.dataset.status = answer.status;
