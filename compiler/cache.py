@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rplang.policy_lang import user_cache
 
-from .checked import CheckedPolicy
+from .checked import CheckedPolicy, table_files_unchanged
 
 _FORMAT = "rpl-checked-2"
 
@@ -100,24 +100,9 @@ def load(text: str, filename: str) -> CheckedPolicy | None:
         checked = _CheckedUnpickler(io.BytesIO(payload)).load()
     except Exception:  # noqa: BLE001 (any entry that cannot be read is a miss, then overwritten)
         return None
-    if not isinstance(checked, CheckedPolicy) or not _table_files_unchanged(checked):
+    if not isinstance(checked, CheckedPolicy) or not table_files_unchanged(checked):
         return None
     return checked
-
-
-def _table_files_unchanged(checked: CheckedPolicy) -> bool:
-    """A table's CSV file is part of the policy's source: an entry holds only while each file
-    still has the contents it was checked with."""
-    for table in checked.tables.values():
-        if table.file is None:
-            continue
-        try:
-            data = Path(table.file).read_bytes()
-        except OSError:
-            return False
-        if hashlib.sha256(data).hexdigest() != table.file_digest:
-            return False
-    return True
 
 
 def store(text: str, filename: str, checked: CheckedPolicy) -> None:

@@ -1,6 +1,9 @@
 """A checked policy: declarations resolved and typed, ready to lower to a rule graph."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import attrs
 
 from rplang.policy_lang.span import Span
@@ -140,3 +143,34 @@ class CheckedPolicy:
     items: ItemOutcomes | None = None  # `outcomes for each item in ...`: decided item by item
     tables: dict[str, CheckedTable] = attrs.field(factory=dict)  # `table ... by ...`, by name
     currency_by: ir.Expr | None = None  # `currency by ...`: the request's text naming its currency
+
+
+# ---- The policy's source, its tables' files included ----------------------------------------------
+
+def table_files(checked: CheckedPolicy) -> dict[str, str]:
+    """The CSV files the policy's tables were read from, each with the SHA-256 it was checked
+    with: part of the policy's source, as its text is."""
+    return {t.file: t.file_digest for t in checked.tables.values() if t.file is not None}
+
+
+def table_files_unchanged(checked: CheckedPolicy) -> bool:
+    """Whether each table's CSV file still holds what the policy was checked with (a compiled
+    policy kept in a cache or a server holds only while it does)."""
+    for file, digest in table_files(checked).items():
+        try:
+            data = Path(file).read_bytes()
+        except OSError:
+            return False
+        if hashlib.sha256(data).hexdigest() != digest:
+            return False
+    return True
+
+
+def source_digest(text: str, checked: CheckedPolicy) -> str:
+    """The SHA-256 of the policy's source: its text, and the contents of its tables' CSV files
+    (the text's own SHA-256 when it reads none), so that a decision names what made it."""
+    files = table_files(checked)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
+    for file, file_digest in sorted(files.items()):
+        digest.update(f"\0{Path(file).name}\0{file_digest}".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()

@@ -8,13 +8,12 @@ determined it, and the policy's version and text hash.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 
 import pyarrow as pa
 
 from rplang.compiler import types as T
-from rplang.compiler.checked import CheckedOutput, CheckedPolicy
+from rplang.compiler.checked import CheckedOutput, CheckedPolicy, source_digest
 
 from .errors import ReplayError
 
@@ -86,9 +85,10 @@ def decision_schema(policy: CheckedPolicy, keys: pa.Schema) -> pa.Schema:
     return pa.schema(fields)
 
 
-def policy_hash(text: str) -> str:
-    """The policy's identity in every decided row: the SHA-256 of its text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def policy_hash(text: str, policy: CheckedPolicy) -> str:
+    """The policy's identity in every decided row: the SHA-256 of its text and of the CSV files
+    its tables read."""
+    return source_digest(text, policy)
 
 
 # ---- Rows ----------------------------------------------------------------------------------------

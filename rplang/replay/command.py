@@ -110,7 +110,7 @@ def _explain(compiled, text, engine: str) -> int:
 
     try:
         query = PolicyQuery(compiled, {"request_id": exp.column("request_id", table=ROW, quoted=True)},
-                            compiled.checked.version, policy_hash(text))
+                            compiled.checked.version, policy_hash(text, compiled.checked))
         select = query.select("rpl_input")
     except NotLowerable as error:
         click.echo(f"error: {error}", err=True)

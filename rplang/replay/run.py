@@ -51,7 +51,7 @@ class Replay:
 
     @property
     def hash(self) -> str:
-        return policy_hash(self.text)
+        return policy_hash(self.text, self.compiled.checked)
 
     @property
     def version(self) -> str:

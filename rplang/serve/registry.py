@@ -16,6 +16,7 @@ from typing import Callable
 
 import attrs
 
+from rplang.compiler.checked import source_digest, table_files_unchanged
 from rplang.policy_lang.errors import Diagnostic, PolicyError
 from rplang.runtime import load_policy_text
 from rplang.runtime.history import PolicyHistory
@@ -45,7 +46,19 @@ class Served:
 
     @hashes.default
     def _hash_each(self) -> dict[str, str]:
-        return {file: text_hash(text) for file, text in self.texts.items()}
+        """Each file's hash, of its text and of the CSV files its tables read (a table edited
+        on disk is another policy, and the decision log must say which one decided)."""
+        checked = {c.source_name: c for c in self._checked_versions()}
+        return {file: "sha256:" + source_digest(text, checked[file]) if file in checked else text_hash(text)
+                for file, text in self.texts.items()}
+
+    def _checked_versions(self) -> list:
+        versions = self.policy.versions if isinstance(self.policy, PolicyHistory) else [self.policy]
+        return [v.checked for v in versions]
+
+    def tables_unchanged(self) -> bool:
+        """Whether the CSV files of the served policy's tables still hold what it was compiled with."""
+        return all(table_files_unchanged(c) for c in self._checked_versions())
 
     @text_hash.default
     def _hash_all(self) -> str:
@@ -162,7 +175,7 @@ class Registry:
             message = f"cannot read the policy: {getattr(error, 'strerror', None) or error}"
             return self._failed(name, files, (Diagnostic("RPL000", message),))
         current = self.policies.get(name)
-        if current is not None and current.texts == texts:
+        if current is not None and current.texts == texts and current.tables_unchanged():
             return current
         try:
             if source.versions:
@@ -188,7 +201,8 @@ class Registry:
 
 
 class Watcher:
-    """Reloads a registry when a `.rpl` file under its path changes (watchfiles, on a thread)."""
+    """Reloads a registry when a `.rpl` file, or a table's `.csv` file, under its path changes
+    (watchfiles, on a thread)."""
 
     def __init__(self, registry: Registry, debounce_ms: int = 200):
         self.registry = registry
@@ -208,7 +222,7 @@ class Watcher:
 
         path = self.registry.path
         root = path if path.is_dir() else path.parent
-        for _changes in watchfiles.watch(root, watch_filter=lambda change, name: name.endswith(".rpl"),
+        for _changes in watchfiles.watch(root, watch_filter=lambda change, name: name.endswith((".rpl", ".csv")),
                                          debounce=self.debounce_ms, step=50, stop_event=self._stop,
                                          raise_interrupt=False):
             try:
