@@ -228,6 +228,12 @@ class _TableChecker:
             return
         path = csv_path(self.policy_file, relative)
         self.path = str(path)
+        if path.exists() and not _a_file_inside(path, csv_path(self.policy_file, ".")):
+            self.error("RPL076", f"`{relative}` is not a CSV file beside the policy: it is a link to a place "
+                       "outside the policy's folder, or not a file", self._source_span(),
+                       "copy the CSV file into the policy's folder")
+            self.bad = True
+            return
         try:
             data = path.read_bytes()
             if len(data) > _MAX_CSV_BYTES:
@@ -374,6 +380,15 @@ def csv_path(policy_file: str, relative: str) -> Path:
     """Where a table's CSV file is: beside the policy's file (the current folder for a text with no file)."""
     base = Path(policy_file).parent if policy_file and not policy_file.startswith("<") else Path(".")
     return base / relative
+
+
+def _a_file_inside(path: Path, folder: Path) -> bool:
+    """A regular file (a pipe or a device would hang the read) whose real place, links followed,
+    is in the folder or below it."""
+    try:
+        return path.is_file() and path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return False
 
 
 def _inside(relative: str) -> bool:

@@ -127,3 +127,32 @@ def test_windows_line_ends_and_a_quoted_cell_keep_the_places_right(folder):
     text = GOOD.replace("\n", "\r\n") + '"bad\r\nseller",camera,x,3\r\n'
     (found,) = problems(folder, text)
     assert found.startswith("DIR/sellers.csv:5:16: error[RPL071]: a value of table `seller_fee` must be an amount")
+
+
+def test_a_link_to_a_file_outside_the_policys_folder_is_not_read(folder, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "secret.csv"
+    elsewhere.write_text(GOOD)
+    (folder / "sellers.csv").unlink()
+    (folder / "sellers.csv").symlink_to(elsewhere)
+    with pytest.raises(PolicyError) as error:
+        load_policy(folder / "p.rpl", cache=False)
+    (problem,) = error.value.diagnostics
+    assert problem.code == "RPL076" and "a link to a place outside the policy's folder" in problem.message
+
+
+def test_a_link_inside_the_folder_is_read(folder):
+    (folder / "tables").mkdir()
+    (folder / "sellers.csv").rename(folder / "tables" / "sellers.csv")
+    (folder / "sellers.csv").symlink_to(folder / "tables" / "sellers.csv")
+    policy = load_policy(folder / "p.rpl", cache=False)
+    assert policy.decide({"seller": "acme", "category": "camera"}).outputs_json() == {"fee": "2.50"}
+
+
+def test_a_named_pipe_is_refused_not_waited_on(folder):
+    import os
+
+    (folder / "sellers.csv").unlink()
+    os.mkfifo(folder / "sellers.csv")  # reading it would wait for a writer forever
+    with pytest.raises(PolicyError) as error:
+        load_policy(folder / "p.rpl", cache=False)
+    assert "not a file" in error.value.diagnostics[0].message
