@@ -132,3 +132,10 @@ class DateRange(tuple):
 
     def __reduce__(self):
         return (DateRange, (self[0], self[1]))
+
+
+def record_name(t: Type) -> str | None:
+    """The record a value of type `t` holds, through optionals and lists (None for a scalar)."""
+    while isinstance(t, (OptionalType, ListType)):
+        t = t.inner if isinstance(t, OptionalType) else t.element
+    return t.name if isinstance(t, RecordType) else None
