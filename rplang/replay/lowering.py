@@ -443,7 +443,7 @@ class Lowering:
         if _free(e):
             raise NotLowerable("business days counted from a list element's date", _line(e))
         self.business_days.append((day, count))
-        found = exp.column("bday", table=f"bd{len(self.business_days) - 1}_to")
+        found = exp.column(business_day(len(self.business_days) - 1), table=ROW, quoted=True)
         return case((exp.EQ(this=count, expression=exp.Literal.number(0)), day), default=found)
 
     # ---- Scales of amounts ---------------------------------------------------------------------
@@ -506,6 +506,11 @@ def _names(e: ir.Expr) -> set:
             found.add(node.name)
         stack.extend(ir.children(node))
     return found
+
+
+def business_day(index: int) -> str:
+    """The column of the day the `index`th count of business days reaches (joined by query.py)."""
+    return f"__business_day{index}"
 
 
 def _free(e: ir.Expr) -> bool:

@@ -28,7 +28,7 @@ from rplang.runtime.decide import WORK_BUDGET
 from .calendar import calendar_tables
 from .columns import plain
 from .errors import NotLowerable
-from .lowering import (ROW, DateRange, Lowering, any_of, case, combine, decimal, exists, field, is_null,
+from .lowering import (ROW, DateRange, Lowering, any_of, business_day, case, combine, decimal, exists, field, is_null,
                        keep, lambda_, literal, size, total_of, wide)
 
 FALLBACK, REQUEST, OUTCOME = "__fallback", "__request", "__outcome"
@@ -51,6 +51,7 @@ class PolicyQuery:
         self.keys, self.version, self.hash = keys, version, text_hash
         self.lowering = Lowering(self.policy)
         self._rules = [self._rule(i, node.rule) for i, node in enumerate(self.graph.rules)]
+        self.first = None  # the first layer, once `select` has built it: the rows and their values
 
     # ---- Rules ---------------------------------------------------------------------------------
 
@@ -103,11 +104,9 @@ class PolicyQuery:
         # the first layer names the keys (a hidden column, as Spark's `_metadata`, is not in `*`)
         # and computes the values over lists once
         hoisted = self._hoist()
-        source = _layer(exp.to_table(table).as_(ROW), [key.as_(_key(k), quoted=True) for k, key in self.keys.items()]
-                        + [sql.as_(name, quoted=True) for name, sql in hoisted.items()])
+        self.first = _layer(exp.to_table(table).as_(ROW), [key.as_(_key(k), quoted=True) for k, key in self.keys.items()]
+                            + [sql.as_(name, quoted=True) for name, sql in hoisted.items()])
         kept = [self._kept(i, r).as_(_kept(i), quoted=True) for i, r in enumerate(self._rules) if r["base"] is not None]
-        if kept:
-            source = _layer(source, kept)
         rules_columns, fallbacks = [], [self.suspect()]
         if self.compiled._loop_depth > 1:
             fallbacks.append(self._over_budget(self.compiled._loop_depth))
@@ -115,22 +114,17 @@ class PolicyQuery:
             columns, errors = self._rule_columns(index, r)
             rules_columns += columns
             fallbacks += errors
+        # then the days business days reach, joined from the calendar, for the kept elements
+        # and the rules to read
+        source = self._business_days(self.first)
+        if kept:
+            source = _layer(source, kept)
         fallback = exp.Coalesce(this=exp.paren(any_of(fallbacks)), expressions=[exp.true()])
         # the request's own columns pass through, to become the Python path's struct in the last
         # layer, where the test deciding it is a column and not computed twice
         passed = [_col(n, ROW).as_(_passed(n), quoted=True) for n in self.policy.request]
         rules = exp.select(*[_col(_key(k), ROW).as_(k, quoted=True) for k in self.keys], *rules_columns,
                            fallback.as_(FALLBACK, quoted=True), *passed).from_(source)
-        for i, (start, count) in enumerate(self.lowering.business_days):
-            first, last = f"bd{i}_from", f"bd{i}_to"
-            rules = rules.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT",
-                               on=exp.EQ(this=_col("bday", first), expression=start))
-            ordinal = case((exp.GTE(this=count, expression=exp.Literal.number(0)),
-                            exp.Add(this=_col("upto", first), expression=count)),
-                           default=exp.Add(this=exp.Add(this=_col("before", first), expression=count),
-                                           expression=exp.Literal.number(1)))
-            rules = rules.join(exp.to_table(BUSINESS_DAYS).as_(last), join_type="LEFT",
-                               on=exp.EQ(this=_col("ordinal", last), expression=ordinal))
         decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, quoted=True)).from_(
             rules.subquery("rules"))
         request = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True),
@@ -140,6 +134,26 @@ class PolicyQuery:
                            _col(FALLBACK), case((_col(FALLBACK), request)).as_(REQUEST, quoted=True)) \
             .from_(decided.subquery("decided"))
         return final
+
+    def _business_days(self, source: exp.Expression) -> exp.Expression:
+        """`source`'s rows with the day each count of business days reaches (NULL past the
+        calendar)."""
+        if not self.lowering.business_days:
+            return source
+        days = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(ROW)), *[
+            _col("bday", f"bd{i}_to").as_(business_day(i), quoted=True) for i in range(len(self.lowering.business_days))
+        ]).from_(source)
+        for i, (start, count) in enumerate(self.lowering.business_days):
+            first, last = f"bd{i}_from", f"bd{i}_to"
+            days = days.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT",
+                             on=exp.EQ(this=_col("bday", first), expression=start))
+            ordinal = case((exp.GTE(this=count, expression=exp.Literal.number(0)),
+                            exp.Add(this=_col("upto", first), expression=count)),
+                           default=exp.Add(this=exp.Add(this=_col("before", first), expression=count),
+                                           expression=exp.Literal.number(1)))
+            days = days.join(exp.to_table(BUSINESS_DAYS).as_(last), join_type="LEFT",
+                             on=exp.EQ(this=_col("ordinal", last), expression=ordinal))
+        return days.subquery(ROW)
 
     def _rule_columns(self, index: int, r: dict) -> tuple[list, list]:
         rule, low = r["rule"], self.lowering
@@ -424,7 +438,6 @@ def business_day_tables(replay, query: "PolicyQuery", first_row):
     starts = query.lowering.business_days
     if not starts:
         return None
-    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(
-        exp.to_table(INPUT).as_(ROW))
+    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(query.first)
     found = [d for d in first_row(span) if d is not None]
     return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None))
