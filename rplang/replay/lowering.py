@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime
 import itertools
+
+import attrs
 from decimal import Decimal
 
 from sqlglot import exp
@@ -139,6 +141,8 @@ class Lowering:
         self._params = itertools.count()
         self._nullable: dict = {}
         self.business_days: list[tuple[exp.Expression, exp.Expression]] = []  # (start, count) per join
+        self.known: frozenset = frozenset()  # (element name, flag): flags known true where lowering
+        self.hoisted: dict[str, exp.Expression] = {}  # values computed once, by a layer before the rules
 
     def param(self) -> str:
         return f"_rpl_x{next(self._params)}"
@@ -147,29 +151,62 @@ class Lowering:
 
     def nullable(self, e: ir.Expr) -> bool:
         """Whether the SQL of `e` may be NULL on a valid request (an optional value, or an error)."""
-        found = self._nullable.get(e)
+        key = (e, self.known)
+        found = self._nullable.get(key)
         if found is None:
-            found = self._nullable[e] = self._may_be_null(e)
+            found = self._nullable[key] = self._may_be_null(e)
         return found
+
+    # ---- Facts known true ------------------------------------------------------------------
+
+    def facts(self, e: ir.Expr, names) -> frozenset:
+        """The flags `e` being true makes known for the element `names` stand for: `item.returned`
+        (or an `and` of flags) lets `item.condition`, given `when returned`, be read without its
+        guard. Only a required flag without a default: its column is what the reader read."""
+        if isinstance(e, ir.Op) and e.op == "and":
+            return frozenset().union(*(self.facts(a, names) for a in e.args))
+        if isinstance(e, ir.FieldOf) and isinstance(e.base, ir.Var) and plain(e.type) == T.BOOLEAN:
+            spec = self._spec(e)
+            if not spec.has_default and spec.present_when is None and not isinstance(spec.type, T.OptionalType):
+                return frozenset((name, e.name) for name in names)
+        return frozenset()
+
+    def knowing(self, facts: frozenset):
+        """A context where `facts` hold besides the known ones."""
+        return _Knowing(self, facts)
 
     def _may_be_null(self, e: ir.Expr) -> bool:
         if isinstance(e, (ir.Const, ir.Param, ir.DatedParam, ir.Var)):
             return False
         if isinstance(e, (ir.Input, ir.FieldOf)):
             spec = self._spec(e)
-            return spec.present_when is not None or (isinstance(spec.type, T.OptionalType) and not spec.has_default) \
+            return (spec.present_when is not None and not self._known(e, spec)) or (isinstance(spec.type, T.OptionalType) and not spec.has_default) \
                 or (isinstance(e, ir.FieldOf) and self.nullable(e.base))
         if isinstance(e, ir.Value):
             return self.nullable(self.policy.values[e.name])
         if isinstance(e, ir.Op):
             if e.op in ("given", "not_given"):
                 return False
+            if e.op == "and":
+                return any(n for _, n in self._and_parts(e.args, lambda a: None))
             if e.op in ("min", "max") and len(e.args) == 1:
                 return True  # of an empty list
             if e.op in ("+", "-") and T.DATE in (plain(a.type) for a in e.args):
                 return True  # out of the calendar
             return any(self.nullable(a) for a in e.args)
+        if isinstance(e, ir.Each):
+            if self.nullable(e.source):
+                return True
+            with self.binding(e.var):
+                if e.where is not None and self.nullable(e.where):
+                    return True
+                with self.knowing(self.facts(e.where, {e.var}) if e.where is not None else frozenset()):
+                    return e.element is not None and self.nullable(e.element)
         return any(self.nullable(c) for c in ir.children(e))
+
+    def binding(self, name: str):
+        """A context where `name` is a new element: nothing is known of it yet."""
+        return _Knowing(self, frozenset(), forget=name)
 
     def _spec(self, e: ir.Input | ir.FieldOf):
         if isinstance(e, ir.FieldOf):
@@ -197,9 +234,13 @@ class Lowering:
             value, fields = exp.column(e.path[0], table=ROW, quoted=True), self.policy.request
             return self._read(value, fields, e.path)
         if isinstance(e, ir.FieldOf):
-            record = plain(e.base.type)
-            return self._field_value(self.expr(e.base, env), self.policy.records[record.name][e.name])
+            spec = self._spec(e)
+            if self._known(e, spec):  # its guard would be true
+                return self._guard(field(self.expr(e.base, env), spec.name), attrs.evolve(spec, present_when=None), None)
+            return self._field_value(self.expr(e.base, env), spec)
         if isinstance(e, ir.Value):
+            if e.name in self.hoisted:
+                return self.hoisted[e.name].copy()
             return self.expr(self.policy.values[e.name], env)
         if isinstance(e, ir.Var):
             return env[e.name]
@@ -243,6 +284,10 @@ class Lowering:
         source = self.expr(e.source, env)
         p = self.param()
         inner = {**env, e.var: exp.column(p)}
+        with self.binding(e.var):
+            return self._each_over(e, env, source, p, inner)
+
+    def _each_over(self, e: ir.Each, env: dict, source, p: str, inner: dict) -> exp.Expression:
         where = self.expr(e.where, inner) if e.where is not None else None
         checks = []
         if where is not None and self.nullable(e.where):
@@ -251,9 +296,10 @@ class Lowering:
             result = keep(source, p, where) if where is not None else source
             if e.kind == "map":
                 q = self.param()
-                element = self.expr(e.element, {**env, e.var: exp.column(q)})
-                if self.nullable(e.element):
-                    checks.append(exists(result, q, is_null(element)))
+                with self.knowing(self.facts(e.where, {e.var}) if e.where is not None else frozenset()):
+                    element = self.expr(e.element, {**env, e.var: exp.column(q)})
+                    if self.nullable(e.element):
+                        checks.append(exists(result, q, is_null(element)))
                 result = exp.Transform(this=result, expression=lambda_(q, element))
         elif e.kind == "any":
             result = exists(source, p, where)
@@ -294,7 +340,23 @@ class Lowering:
         return result
 
     def _logic(self, op: str, args, env: dict) -> exp.Expression:
+        if op == "and":
+            return combine(op, self._and_parts(args, lambda a: self.expr(a, env)))
         return combine(op, [(self.expr(a, env), self.nullable(a)) for a in args])
+
+    def _and_parts(self, args, lower) -> list:
+        """(lower(a), whether a may be NULL) of each part of an `and`, each part lowered knowing the
+        flags the parts before it test (where one is false, the `and` is false whatever follows)."""
+        parts, facts = [], frozenset()
+        for a in args:
+            with self.knowing(facts):
+                parts.append((lower(a), self.nullable(a)))
+                facts = facts | self.facts(a, _names(a))
+        return parts
+
+    def _known(self, e: ir.Expr, spec) -> bool:
+        return isinstance(e, ir.FieldOf) and isinstance(e.base, ir.Var) and spec.present_when is not None \
+            and (e.base.name, spec.present_when) in self.known
 
     def _strict_op(self, e: ir.Op, values: list) -> exp.Expression:
         op, args = e.op, e.args
@@ -383,7 +445,7 @@ class Lowering:
         if _free(e):
             raise NotLowerable("business days counted from a list element's date", _line(e))
         self.business_days.append((day, count))
-        found = exp.column("bday", table=f"bd{len(self.business_days) - 1}_to")
+        found = exp.column(business_day(len(self.business_days) - 1), table=ROW, quoted=True)
         return case((exp.EQ(this=count, expression=exp.Literal.number(0)), day), default=found)
 
     # ---- Scales of amounts ---------------------------------------------------------------------
@@ -422,6 +484,35 @@ class Lowering:
 
 _COMPARE = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE, "==": exp.EQ, "!=": exp.NEQ}
 _DECIMAL = (T.MONEY, T.EXACT_MONEY, T.PERCENT)
+
+
+class _Knowing:
+    def __init__(self, lowering: Lowering, facts: frozenset, forget: str | None = None):
+        self.lowering, self.facts, self.forget = lowering, facts, forget
+
+    def __enter__(self):
+        self.before = self.lowering.known
+        kept = frozenset(f for f in self.before if f[0] != self.forget)
+        self.lowering.known = kept | self.facts
+
+    def __exit__(self, *exc):
+        self.lowering.known = self.before
+
+
+def _names(e: ir.Expr) -> set:
+    """The element names `e` reads."""
+    found, stack = set(), [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Var):
+            found.add(node.name)
+        stack.extend(ir.children(node))
+    return found
+
+
+def business_day(index: int) -> str:
+    """The column of the day the `index`th count of business days reaches (joined by query.py)."""
+    return f"__business_day{index}"
 
 
 def _free(e: ir.Expr) -> bool:

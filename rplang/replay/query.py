@@ -28,7 +28,7 @@ from rplang.runtime.decide import WORK_BUDGET
 from .calendar import calendar_tables
 from .columns import plain
 from .errors import NotLowerable
-from .lowering import (ROW, DateRange, Lowering, any_of, case, combine, decimal, exists, field, is_null,
+from .lowering import (ROW, DateRange, Lowering, any_of, business_day, case, combine, decimal, exists, field, is_null,
                        keep, lambda_, literal, size, total_of, wide)
 
 FALLBACK, REQUEST, OUTCOME = "__fallback", "__request", "__outcome"
@@ -51,6 +51,7 @@ class PolicyQuery:
         self.keys, self.version, self.hash = keys, version, text_hash
         self.lowering = Lowering(self.policy)
         self._rules = [self._rule(i, node.rule) for i, node in enumerate(self.graph.rules)]
+        self.first = None  # the first layer, once `select` has built it: the rows and their values
 
     # ---- Rules ---------------------------------------------------------------------------------
 
@@ -63,13 +64,18 @@ class PolicyQuery:
         return {"rule": rule, "base": base, "filters": filters,
                 "predicate": lambda p, rule=rule, filters=filters: self._predicate(rule, filters, p)}
 
-    def _predicate(self, rule, filters, p: str | None) -> tuple[exp.Expression, bool, dict]:
-        """The rule's test as SQL (the filters of its source first), whether it may be NULL, and
-        the names its expressions see."""
-        env = {} if p is None else {name: exp.column(p) for name in [v for v, _ in filters] + [rule.var]}
-        parts = [(self.lowering.expr(where, env), self.lowering.nullable(where)) for _, where in filters]
-        parts.append((self.lowering.expr(rule.condition, env), self.lowering.nullable(rule.condition)))
-        return combine("and", parts), any(n for _, n in parts), env
+    def _predicate(self, rule, filters, p: str | None) -> tuple[exp.Expression, bool, dict, frozenset]:
+        """The rule's test as SQL (the filters of its source first), whether it may be NULL, the
+        names its expressions see, and the flags known true where it holds (its effects are
+        computed there: `item.condition`, given `when returned`, read without its guard)."""
+        names = [v for v, _ in filters] + [rule.var] if p is not None else []
+        env = {name: exp.column(p) for name in names}
+        low, parts, facts = self.lowering, [], frozenset()
+        for where in [where for _, where in filters] + [rule.condition]:
+            with low.knowing(facts):
+                parts.append((low.expr(where, env), low.nullable(where)))
+            facts |= low.facts(where, names)
+        return combine("and", parts), any(n for _, n in parts), env, facts
 
     def _check_overrides(self) -> None:
         for r in self._rules:
@@ -95,6 +101,12 @@ class PolicyQuery:
 
     def select(self, table: str) -> exp.Select:
         self._check_overrides()
+        # the first layer names the keys (a hidden column, as Spark's `_metadata`, is not in `*`)
+        # and computes the values over lists once
+        hoisted = self._hoist()
+        self.first = _layer(exp.to_table(table).as_(ROW), [key.as_(_key(k), quoted=True) for k, key in self.keys.items()]
+                            + [sql.as_(name, quoted=True) for name, sql in hoisted.items()])
+        kept = [self._kept(i, r).as_(_kept(i), quoted=True) for i, r in enumerate(self._rules) if r["base"] is not None]
         rules_columns, fallbacks = [], [self.suspect()]
         if self.compiled._loop_depth > 1:
             fallbacks.append(self._over_budget(self.compiled._loop_depth))
@@ -102,22 +114,17 @@ class PolicyQuery:
             columns, errors = self._rule_columns(index, r)
             rules_columns += columns
             fallbacks += errors
+        # then the days business days reach, joined from the calendar, for the kept elements
+        # and the rules to read
+        source = self._business_days(self.first)
+        if kept:
+            source = _layer(source, kept)
         fallback = exp.Coalesce(this=exp.paren(any_of(fallbacks)), expressions=[exp.true()])
         # the request's own columns pass through, to become the Python path's struct in the last
         # layer, where the test deciding it is a column and not computed twice
         passed = [_col(n, ROW).as_(_passed(n), quoted=True) for n in self.policy.request]
-        rules = exp.select(*[key.as_(k, quoted=True) for k, key in self.keys.items()], *rules_columns,
-                           fallback.as_(FALLBACK, quoted=True), *passed).from_(exp.to_table(table).as_(ROW))
-        for i, (start, count) in enumerate(self.lowering.business_days):
-            first, last = f"bd{i}_from", f"bd{i}_to"
-            rules = rules.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT",
-                               on=exp.EQ(this=_col("bday", first), expression=start))
-            ordinal = case((exp.GTE(this=count, expression=exp.Literal.number(0)),
-                            exp.Add(this=_col("upto", first), expression=count)),
-                           default=exp.Add(this=exp.Add(this=_col("before", first), expression=count),
-                                           expression=exp.Literal.number(1)))
-            rules = rules.join(exp.to_table(BUSINESS_DAYS).as_(last), join_type="LEFT",
-                               on=exp.EQ(this=_col("ordinal", last), expression=ordinal))
+        rules = exp.select(*[_col(_key(k), ROW).as_(k, quoted=True) for k in self.keys], *rules_columns,
+                           fallback.as_(FALLBACK, quoted=True), *passed).from_(source)
         decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, quoted=True)).from_(
             rules.subquery("rules"))
         request = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True),
@@ -128,11 +135,31 @@ class PolicyQuery:
             .from_(decided.subquery("decided"))
         return final
 
+    def _business_days(self, source: exp.Expression) -> exp.Expression:
+        """`source`'s rows with the day each count of business days reaches (NULL past the
+        calendar)."""
+        if not self.lowering.business_days:
+            return source
+        days = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(ROW)), *[
+            _col("bday", f"bd{i}_to").as_(business_day(i), quoted=True) for i in range(len(self.lowering.business_days))
+        ]).from_(source)
+        for i, (start, count) in enumerate(self.lowering.business_days):
+            first, last = f"bd{i}_from", f"bd{i}_to"
+            days = days.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT",
+                             on=exp.EQ(this=_col("bday", first), expression=start))
+            ordinal = case((exp.GTE(this=count, expression=exp.Literal.number(0)),
+                            exp.Add(this=_col("upto", first), expression=count)),
+                           default=exp.Add(this=exp.Add(this=_col("before", first), expression=count),
+                                           expression=exp.Literal.number(1)))
+            days = days.join(exp.to_table(BUSINESS_DAYS).as_(last), join_type="LEFT",
+                             on=exp.EQ(this=_col("ordinal", last), expression=ordinal))
+        return days.subquery(ROW)
+
     def _rule_columns(self, index: int, r: dict) -> tuple[list, list]:
         rule, low = r["rule"], self.lowering
         columns, errors = [], []
         if r["base"] is None:
-            test, nullable, env = r["predicate"]()
+            test, nullable, env, _ = r["predicate"]()
             if nullable:
                 errors.append(is_null(test))
             applies = exp.and_(test, *[exp.Not(this=exp.paren(self._applies_at_all(w)))
@@ -148,25 +175,20 @@ class PolicyQuery:
             return columns, errors
         base = low.expr(r["base"], {})
         p = low.param()
-        test, nullable, env = r["predicate"](p)
+        test, nullable, env, facts = r["predicate"](p)
         if nullable:
             errors.append(exists(base, p, is_null(test)))
-        kept = test
-        for w in r["overridden_by"]:
-            if w["base"] is None:
-                kept = exp.and_(kept, exp.Not(this=exp.paren(self._applies_at_all(w))))
-            else:
-                other, _, _ = w["predicate"](p)
-                kept = exp.and_(kept, exp.Not(this=exp.paren(other)))
-        columns.append(exists(base, p, kept).as_(f"a{index}"))
-        chosen = keep(base, p, kept)
+        chosen = _col(_kept(index), ROW)  # the elements it applies to, kept by the layer before
+        columns.append(exp.GT(this=size(chosen), expression=exp.Literal.number(0)).as_(f"a{index}"))
         for k, effect in enumerate(rule.effects):
             if effect.value is None:
                 continue
             q = low.param()
             inner_env = {name: exp.column(q) for name in env}
-            value = low.expr(effect.value, inner_env)
-            if low.nullable(effect.value) and not isinstance(effect.value.type, T.OptionalType):
+            with low.knowing(facts):
+                value = low.expr(effect.value, inner_env)
+                nullable = low.nullable(effect.value)
+            if nullable and not isinstance(effect.value.type, T.OptionalType):
                 errors += [exists(base, q, exp.and_(w_test, is_null(v)))
                            for v in _parts(value) for w_test in [r["predicate"](q)[0]]]
             if effect.kind == "add":
@@ -175,6 +197,37 @@ class PolicyQuery:
             else:  # set: the first element's value
                 columns += self._effect_columns(index, k, value, over=(chosen, q))
         return columns, errors
+
+    def _hoist(self) -> dict:
+        """The values over lists, each computed once per request by a layer of its own (a rule
+        over each item reading `returned_paid_skus` would otherwise build it again per item):
+        name of the column -> SQL. A value counting business days stays where the calendar is
+        joined."""
+        low, found = self.lowering, {}
+        for name, value in self.policy.values.items():
+            joins = len(low.business_days)
+            try:
+                sql = low.expr(value, {})
+            except NotLowerable:
+                continue  # named where a rule uses it
+            if len(low.business_days) > joins:
+                del low.business_days[joins:]
+            elif isinstance(sql, exp.Expression) and sql.find(exp.Lambda) is not None:
+                found[name] = sql
+        for name in found:
+            low.hoisted[name] = _col(_value(name), ROW)
+        return {_value(name): sql for name, sql in found.items()}
+
+    def _kept(self, index: int, r: dict) -> exp.Expression:
+        """The elements a rule over a list applies to, the rules overriding it taken out."""
+        p = self.lowering.param()
+        kept = r["predicate"](p)[0]
+        for w in r["overridden_by"]:
+            if w["base"] is None:
+                kept = exp.and_(kept, exp.Not(this=exp.paren(self._applies_at_all(w))))
+            else:
+                kept = exp.and_(kept, exp.Not(this=exp.paren(w["predicate"](p)[0])))
+        return keep(self.lowering.expr(r["base"], {}), p, kept)
 
     def _effect_columns(self, index: int, k: int, value, over=None) -> list:
         def first(v):
@@ -299,8 +352,10 @@ def _field_tests(policy, value, spec, parent, depth: int) -> list:
 
 
 def _value_tests(policy, value, t, depth: int) -> list:
-    """Tests of a value where it is given (a NULL is the business of `_field_tests`)."""
-    return [exp.and_(exp.Not(this=is_null(value)), test) for test in _given_value_tests(policy, value, t, depth)]
+    """Tests of a value where it is given (a NULL is the business of `_field_tests`): one test,
+    the value's being given tested once for all."""
+    tests = _given_value_tests(policy, value, t, depth)
+    return [exp.and_(exp.Not(this=is_null(value)), exp.paren(any_of(tests)))] if tests else []
 
 
 def _given_value_tests(policy, value, t, depth: int) -> list:
@@ -336,6 +391,23 @@ def _passed(name: str) -> str:
     return f"__request_{name}"
 
 
+def _key(name: str) -> str:
+    return f"__key_{name}"
+
+
+def _value(name: str) -> str:
+    return f"__value_{name}"
+
+
+def _kept(index: int) -> str:
+    return f"__kept{index}"
+
+
+def _layer(source: exp.Expression, columns: list) -> exp.Expression:
+    """`source`'s rows with `columns` added, under the same alias."""
+    return exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(ROW)), *columns).from_(source).subquery(ROW)
+
+
 def _chain(policy, source: ir.Expr) -> tuple[ir.Expr, list]:
     """The base list of a rule's source and the filters on it: `returned_items` is `items`
     where `item.returned`."""
@@ -366,7 +438,6 @@ def business_day_tables(replay, query: "PolicyQuery", first_row):
     starts = query.lowering.business_days
     if not starts:
         return None
-    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(
-        exp.to_table(INPUT).as_(ROW))
+    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(query.first)
     found = [d for d in first_row(span) if d is not None]
     return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None))

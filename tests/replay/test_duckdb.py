@@ -5,10 +5,12 @@ import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from rplang.policy_lang.errors import RplError
 from rplang.replay.columns import applied_rules
 from rplang.runtime import load_policy
 from rplang.stream import decide_line
@@ -207,3 +209,39 @@ def test_a_bad_command_line_exits_64_with_usage():
     assert result.code == 64 and "Missing argument 'POLICY'" in result.err
     result = run("replay", APUTURE, "x.parquet", "--via", "sq")
     assert result.code == 64 and "'sq' is not one of 'sql', 'python'" in result.err
+
+
+
+LAYERS = Path(__file__).parent / "layers.rpl"
+
+
+def test_layers_of_the_query_decide_as_rpl_eval(tmp_path):
+    # a rule over each item reading business days counted from the request (the calendar joined
+    # before the kept elements), a value over a list read per item, and `item.damaged` and
+    # `item.repair`, given `when opened`, read after `item.opened`: given or not where not opened
+    def item(price, opened, shipped, **inspection):
+        return {"price": price, "opened": opened, "shipped": shipped, **inspection}
+    requests = [
+        {"request_date": "2025-12-23", "items": [item("10.00", False, "2025-12-26")]},
+        {"request_date": "2025-12-23", "items": [item("10.00", False, "2025-12-30")]},  # after the 29th
+        {"request_date": "2025-07-01", "items": [item("20.00", True, "2025-07-01", damaged=True, repair="5.50"),
+                                                  item("7.00", False, "2025-07-02", damaged=True, repair="1.00")]},
+        {"request_date": "2025-07-01", "items": [item("20.00", True, "2025-07-01", damaged=False, repair="5.50")]},
+        {"request_date": "2025-07-01", "items": [item("20.00", True, "2025-07-01", repair="5.50")]},  # refused
+        {"request_date": "2025-07-01", "items": []},
+    ]
+    lines = [json.dumps(r) for r in requests]
+    source = tmp_path / "layers.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.parquet"
+    result = run("replay", LAYERS, source, "--out", out, "--via", "sql")
+    assert result.code == 2, result.both  # the request without `damaged` is rejected, as by rpl eval
+    assert "5 decided (5 in SQL, 0 by the Python path)" in result.err, result.err
+    policy = load_policy(LAYERS)
+    decided = outputs_by_key(policy, out, "source_row")
+    with pytest.raises(RplError):
+        policy.decide_json(lines[4])
+    want = expected(policy, lines[:4] + lines[5:])  # the 5th line left out: numbers after it move
+    assert decided == {n if n < 5 else n + 1: outputs for n, outputs in want.items()}
+    assert [decided[n][0]["outcome"] for n in (1, 2)] == ["approve", "refuse"]
+    assert decided[3][0]["refund"] == "21.50"

@@ -23,3 +23,33 @@ def test_the_query_parses_in_both_dialects():
     for engine in ("duckdb", "spark"):
         text = run("replay", SMALL, "unused.parquet", "--explain-sql", "--engine", engine).out
         assert sqlglot.parse_one(text, read=engine).find(sqlglot.exp.Select) is not None
+
+
+APUTURE = Path(__file__).parents[2] / "policies" / "aputure.rpl"
+
+
+def aputure_query() -> str:
+    result = run("replay", APUTURE, "unused.parquet", "--explain-sql")
+    assert result.code == 0, result.both
+    return result.out
+
+
+def test_a_value_over_a_list_is_built_once_per_request():
+    # `returned_paid_skus` is read by `free_item_kept` for each item: built in the first layer,
+    # not again per item and per effect
+    text = aputure_query()
+    assert text.count('AS "__value_returned_paid_skus"') == 1
+    assert '"rq"."__value_returned_paid_skus"' in text
+    # the elements each rule over a list applies to are kept once, then counted and summed
+    assert text.count('AS "__kept7"') == 1
+    assert text.count('"rq"."__kept7"') == 3  # applies, free_items_deduction, refund
+
+
+def test_a_field_given_when_a_flag_holds_is_read_unguarded_where_the_flag_is_tested():
+    # `returned_items` keeps the items where `item.returned`: a rule over them reads
+    # `item.damage_cause` (given `when returned`) without the guard, and cannot meet a NULL there
+    text = aputure_query()
+    kept = text[text.index("LIST_FILTER("):text.index('AS "__kept3"')]
+    assert 'THEN NULL' not in kept.split('AS "__kept2"')[1]
+    assert "WHEN" not in kept.split('AS "__kept2"')[1]
+    assert '."damage_cause" IN (\'fire\', \'flood\', \'high_wind\', \'lightning\')' in kept
