@@ -208,7 +208,8 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
         click.echo(json.dumps({"error": error_json(RequestError([problem]))}, ensure_ascii=False))
         return EXIT_REQUEST
     with stream:
-        tally = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs, max_bytes)
+        sys.stdout.flush()  # the lines are written as bytes, beneath the text layer
+        tally = decide_stream(compiled, stream, sys.stdout.buffer, outputs_only, as_of, jobs, max_bytes)
     if tally.faults:
         click.echo(f"error: {_count(tally.faults, 'line')} met an internal error (see their output); "
                    + REPORT, err=True)
