@@ -1,6 +1,7 @@
 """The command line: cold start of `rpl eval` and `rpl --help`, and `rpl eval --jsonl` throughput.
 
     python benchmarks/bench_cli.py [--count 20000] [--rounds 5] [--start-rounds 15]
+    python benchmarks/bench_cli.py --against TREE [--start-rounds 15]   # cold start against a checkout
 
 Every command runs as its own process, the commands taking turns round after round (as hyperfine
 does one command at a time, but interleaved, so that a busy spell of this shared machine falls
@@ -85,6 +86,33 @@ def cold_start(rounds: int = 15) -> dict:
     return best
 
 
+# `rpl ARGS` run from a checkout (argv[1]) rather than the installed package, as
+# bench_decide.py's `--against` imports it: the checkout's `rplang/` is the namespace root and its
+# `policy_lang/`, `compiler/`, `runtime/` folders the subpackages (pyproject's package-dir).
+_FROM_TREE = """import importlib.util, sys
+tree = sys.argv[1]
+spec = importlib.util.spec_from_file_location("rplang", tree + "/rplang/__init__.py",
+                                              submodule_search_locations=[tree + "/rplang", tree])
+module = importlib.util.module_from_spec(spec)
+sys.modules["rplang"] = module
+spec.loader.exec_module(module)
+from rplang.cli import main
+main(sys.argv[2:])
+"""
+
+
+def cold_start_against(tree: Path, rounds: int = 15) -> dict:
+    """`rpl eval` and `rpl --help` of this checkout and of `tree` (say the commit before a change,
+    from `git worktree add --detach TREE BASE`), both run from their sources, taking turns."""
+    commands = {}
+    for name, code in (("this", ROOT), ("against", tree.resolve())):
+        run = [sys.executable, "-c", _FROM_TREE, str(code)]
+        commands[f"rpl --help ({name})"] = (run + ["--help"], None)
+        commands[f"rpl eval (cached) ({name})"] = (run + ["eval", str(POLICY), str(REQUEST)], None)
+    with tempfile.TemporaryDirectory() as cache:
+        return interleaved(commands, rounds, _environment(RPL_CACHE_DIR=cache))
+
+
 def throughput(count: int, rounds: int = 5) -> dict:
     """The baseline script and `rpl eval --jsonl` in its forms over the same `count` lines."""
     with tempfile.TemporaryDirectory() as folder:
@@ -122,7 +150,18 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--start-rounds", type=int, default=15)
+    parser.add_argument("--against", type=Path, help="cold start only: this checkout against another one")
     args = parser.parse_args()
+    if args.against is not None:
+        best = cold_start_against(args.against, args.start_rounds)
+        print(f"cold start from the sources, best of {args.start_rounds} rounds taking turns")
+        for name, b in best.items():
+            print(f"  {name:32} {b['wall'] * 1000:7.0f} ms wall {b['cpu'] * 1000:7.0f} ms processor")
+        for command in ("rpl --help", "rpl eval (cached)"):
+            this, other = best[f"{command} (this)"], best[f"{command} (against)"]
+            print(f"{command}: this / against = {this['wall'] / other['wall']:.2f}x by the clock, "
+                  f"{this['cpu'] / other['cpu']:.2f}x by processor time")
+        return
     start = cold_start(args.start_rounds)
     print(f"cold start, best of {args.start_rounds} rounds taking turns (target: rpl eval < 150 ms)")
     for name, best in start.items():

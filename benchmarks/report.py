@@ -59,8 +59,8 @@ def _targets(rows: dict, start: dict, stream: dict, plain: dict, per_item: dict)
     lines = ["", "## The targets of issue 22, from this run", "",
              "| target | measured | met |", "|---|---:|:---:|"]
 
-    def row(target: str, measured: str, met: bool) -> None:
-        lines.append(f"| {target} | {measured} | {'yes' if met else 'no'} |")
+    def row(target: str, measured: str, met: bool | str) -> None:
+        lines.append(f"| {target} | {measured} | {met if isinstance(met, str) else 'yes' if met else 'no'} |")
 
     row("full explanation `decide(r).to_json()` ≤ 1.5x the outputs-only `decide(r).outputs_json()`",
         f"{explained:.2f}x", explained <= 1.5)
@@ -72,7 +72,11 @@ def _targets(rows: dict, start: dict, stream: dict, plain: dict, per_item: dict)
         wall, cpu = cli[name]
         extra = " (processor time of `--jobs 1` over `--jobs 2`: 1.0 would add no work)" if floor == 1.7 else \
             " by processor time"
-        row(target, f"{wall:.2f}x by the clock; {cpu:.2f}x{extra}", wall >= floor)
+        # a throughput met by the clock alone, on a loaded machine, is not met: the other
+        # processes' waits fall on the longer run
+        met = wall >= floor if floor == 1.7 else (wall >= floor and cpu >= floor) or \
+            ("by the clock only" if wall >= floor else False)
+        row(target, f"{wall:.2f}x by the clock; {cpu:.2f}x{extra}", met)
     over_python = cli["cold start `rpl eval` over the interpreter's own start"][0]
     row("cold start `rpl eval aputure.rpl one.json`, policy cached, < 150 ms",
         f"{eval_ms['wall'] * 1000:.0f} ms by the clock, {eval_ms['cpu'] * 1000:.0f} ms processor "
