@@ -20,8 +20,9 @@ BLOCK = 1024  # lines a worker decides at a time: enough to make passing them on
 IN_FLIGHT = 3  # blocks per worker given out and not yet written
 
 
-# decisions are trees of plain values, never circular: skip the check, line after line
-_standard = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+# decisions are trees of plain values, never circular: skip the check, line after line; compact,
+# as orjson writes the other lines
+_standard = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
 
 
 def dumps(data: object) -> bytes:
