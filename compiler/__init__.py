@@ -6,12 +6,13 @@ import gc
 
 from rplang.policy_lang import parse_policy
 
-from .checker import check_policy
 from .graph import RuleGraph, lower
 
 
 def compile_policy(text: str, filename: str = "<policy>") -> RuleGraph:
     """Text to rule graph: parse, check, lower. Raises PolicyError with every problem found."""
+    from .checker import check_policy  # here: a policy loaded from the cache is never checked again
+
     with without_garbage_collection():
         policy = parse_policy(text, filename)
         checked = check_policy(policy)
@@ -37,10 +38,12 @@ def compile_policy_cached(text: str, filename: str = "<policy>") -> RuleGraph:
 
     checked = cache.load(text, filename)
     if checked is None:
+        from .checker import check_policy
+
         with without_garbage_collection():
             checked = check_policy(parse_policy(text, filename))
         cache.store(text, filename, checked)
     return lower(checked)
 
 
-__all__ = ["RuleGraph", "check_policy", "compile_policy", "compile_policy_cached", "lower"]
+__all__ = ["RuleGraph", "compile_policy", "compile_policy_cached", "lower"]

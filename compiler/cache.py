@@ -28,18 +28,10 @@ _FORMAT = "rpl-checked-2"
 
 def _key(text: str, filename: str) -> str:
     digest = hashlib.sha256()
-    for part in (_FORMAT, _release(), sources_digest(), filename, text):
+    # the release is in the digest: rplang/__init__.py, among the sources, writes the version
+    for part in (_FORMAT, sources_digest(), filename, text):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return "checked-" + digest.hexdigest()
-
-
-def _release() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("rplang")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 _sources: str | None = None  # the digest, once per process

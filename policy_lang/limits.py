@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
-
-from lark import Token, Tree
+from typing import TYPE_CHECKING
 
 from .errors import Diagnostic
 from .span import Source, Span
+
+if TYPE_CHECKING:  # lark is imported where a tree is checked: deciding never needs it
+    from lark import Token, Tree
 
 # ---- Policies ---------------------------------------------------------------------------------
 
@@ -122,6 +124,7 @@ class _TreeCheck:
         self.problems: list[Diagnostic] = []
 
     def span(self, node) -> Span:
+        from lark import Token
         if isinstance(node, Token):
             start, end = node.start_pos, node.end_pos
         else:
@@ -133,6 +136,7 @@ class _TreeCheck:
 
     def walk(self, root: Tree, let_names: frozenset[str]) -> tuple[int, Tree | None, list]:
         """The depth of `root`, the first node past MAX_DEPTH, and (depth, name) of let references."""
+        from lark import Token, Tree
         deepest, too_deep, refs = 0, None, []
         stack: list[tuple[object, int]] = [(root, 0)]
         while stack:
@@ -201,6 +205,7 @@ def _short(text: str) -> str:
 
 
 def _declaration_name(decl: Tree) -> str | None:
+    from lark import Token
     first = decl.children[0] if decl.children else None
     return str(first) if isinstance(first, Token) and first.type == "NAME" else None
 
@@ -210,6 +215,8 @@ def check_tree(tree: Tree, source: Source, offset: int = 0) -> list[Diagnostic]:
 
     `offset` is where the parsed text starts in the source.
     """
+    from lark import Tree
+
     check = _TreeCheck(source, offset)
     declarations = tree.children if tree.data == "policy" else [tree]
     if tree.data == "policy":
@@ -246,6 +253,8 @@ def check_tree(tree: Tree, source: Source, offset: int = 0) -> list[Diagnostic]:
 
 
 def _check_counts(check: _TreeCheck, declarations: list) -> None:
+    from lark import Token, Tree
+
     decls = [d for d in declarations if isinstance(d, Tree)]
     if len(decls) > MAX_DECLARATIONS:
         check.problems.append(Diagnostic(
@@ -324,6 +333,7 @@ class BatchCheck:
 
     def add(self, tree: Tree, offset: int) -> bool:
         """Check one batch's tree; False if it crosses a limit."""
+        from lark import Tree
         if check_tree(tree, self.source, offset):
             return False
         decls = [d for d in tree.children if isinstance(d, Tree)]

@@ -12,16 +12,13 @@ Load a policy once, decide return requests many times, and explain every decisio
 This module is the embedding API, in one place; `rplang.runtime`, `rplang.compiler` and
 `rplang.policy_lang` are the layers beneath it.
 """
-from importlib.metadata import PackageNotFoundError, version
-
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 from rplang.runtime import (CompiledPolicy, Decision, OutputValue, PolicyHistory, load_policy,
                             load_policy_text)
 
-try:
-    __version__ = version("rplang")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
+# The one place the version is written: pyproject.toml reads it from here (`version = {attr}`), and
+# reading it from the installed metadata instead cost every start of `rpl` importlib.metadata.
+__version__ = "0.2.0"
 
 __all__ = ["CompiledPolicy", "Decision", "Diagnostic", "OutputValue", "PolicyError", "PolicyHistory",
            "RequestError", "RequestProblem", "RplError", "__version__", "load_policy",

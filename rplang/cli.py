@@ -207,7 +207,9 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
     from .terminal import progress_lines
 
     with stream, progress_lines(stream, path, progress, "deciding", read_lines(stream, max_bytes)) as lines:
-        tally = decide_stream(compiled, stream, sys.stdout, outputs_only, as_of, jobs, max_bytes, partial, lines)
+        sys.stdout.flush()  # the lines are written as bytes, beneath the text layer
+        tally = decide_stream(compiled, stream, sys.stdout.buffer, outputs_only, as_of, jobs, max_bytes, partial,
+                              lines)
     if tally.faults:
         click.echo(f"error: {_count(tally.faults, 'line')} met an internal error (see their output); "
                    + REPORT, err=True)

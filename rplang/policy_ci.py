@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -100,6 +99,8 @@ def _report_tests(fmt: str, runs: list) -> None:
 
 def _policy_text(spec: str) -> tuple[str, str]:
     """The text of a policy given as a path or as `git:REV:path`."""
+    import subprocess  # here: only `git:` specs need it, and every start of `rpl` would pay for it
+
     from rplang.policy_lang.source_text import read_policy_file
 
     if spec.startswith("git:"):

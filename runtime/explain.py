@@ -162,7 +162,9 @@ class _RulePlan:
         self.facts = _why(policy, rule.condition)
         self.effects = [(e.kind, e.output, e.sign, json_formatter(policy.output_types.get(e.output)))
                         for e in rule.effects]
-        self.adds = [(k, e.output, e.sign > 0) for k, e in enumerate(rule.effects) if e.kind == "add"]
+        # each added amount: its effect's position, and its position among the entry's effects
+        shown = [e for e in rule.effects if e.kind in ("add", "set")]
+        self.adds = [(k, e.output, e.sign > 0, shown.index(e)) for k, e in enumerate(rule.effects) if e.kind == "add"]
 
 
 def _plan(policy, rule_node) -> _RulePlan:
@@ -295,8 +297,11 @@ def _items_text(decision: "Decision", entries: list[dict], main: str | None, mon
                            for n, o, a, w in rows]
 
 
-def computation(decision: "Decision") -> dict:
-    """Each total output, step by step: the amounts rules added or subtracted, then the floor."""
+def computation(decision: "Decision", entries: list[dict] | None = None) -> dict:
+    """Each total output, step by step: the amounts rules added or subtracted, then the floor.
+
+    `entries`, the decision's explanation when it is made as well, already names each element
+    and shows each amount: the steps take them from there rather than working them out again."""
     policy = decision.policy
     totals = policy.total_outputs
     if not totals:
@@ -304,15 +309,17 @@ def computation(decision: "Decision") -> dict:
     steps: dict[str, list] = {name: [] for name, _, _ in totals}
     sums: dict = {}
     rules = policy.graph.rules
-    for index, element, amounts in decision._applied:
+    for n, (index, element, amounts) in enumerate(decision._applied):
         plan = _plan(policy, rules[index])
         if not plan.adds:
             continue
-        name = element_name(decision, element)
-        for position, output, adds in plan.adds:
+        made = entries[n] if entries is not None else None
+        name = element_name(decision, element) if made is None else made["element_name"]
+        for position, output, adds, shown in plan.adds:
             signed = amounts[position] if adds else minus(amounts[position])
             sums[output] = add(sums[output], signed) if output in sums else signed
-            steps[output].append({"rule": plan.rule.name, "element_name": name, "amount": money_text(signed)})
+            text = money_text(signed) if made is None else made["effects"][shown]["amount"]
+            steps[output].append({"rule": plan.rule.name, "element_name": name, "amount": text})
     out = {}
     outputs = decision.outputs
     for name, floor, floor_text in totals:
@@ -414,7 +421,7 @@ def _decision_text(decision: "Decision", money: MoneyFormat) -> str:
     label = outcome_label(policy, decision.outcome)
     currency = money.currency
     entries = explanation_entries(decision, money)
-    comp = computation(decision)
+    comp = computation(decision)  # its amounts as JSON writes them: `entries` may write them for a locale
     reasons = [e for e in entries if e["outcome"] is not None and e["outcome"] == decision.outcome]
     # decided per item: the short form of a refusal only when every item got it
     whole = decision.items is None or all(i.outcome == decision.outcome for i in decision.items)

@@ -2,10 +2,7 @@
 `rpl` starts without the `workbench` extra."""
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-import webbrowser
 from pathlib import Path
 
 import click
@@ -22,6 +19,10 @@ HOST = "127.0.0.1"  # the workbench reads and writes files: it listens on the lo
 def workbench(path, port, no_browser):
     """Edit the policies under PATH (default: this folder) in the browser: diagnostics, decisions,
     examples, impact on a corpus, graph and document, updated as you type."""
+    import socket  # here, with the rest of what it needs: every other command starts without them
+    import threading
+    import webbrowser
+
     try:
         import uvicorn
 
