@@ -18,7 +18,7 @@ from rplang.compiler import types as T
 from rplang.compiler.graph import RuleGraph
 from rplang.policy_lang.errors import RequestError, RequestProblem
 
-from . import arithmetic
+from . import arithmetic, dates
 from .generated import Constants, quoted
 from .ranges import RangeIndex, pieces_covered
 from .request import PATH_KEY
@@ -140,6 +140,10 @@ class _Generator:
             return f"({args[1]} - {args[0]}).days"
         if op == "through":
             return f"_date_range({args[0]}, {args[1]})"
+        if op == "rule_value":  # a rule's own value: its expression, named for explanations
+            return args[1]
+        if op in dates.DATE_PARTS or op in dates.SEASON_BOUNDS:
+            return f"_{op}({', '.join(args)})"
         return self.arith(e, args)
 
     def raw(self, e: ir.Expr, scope) -> str:
@@ -272,6 +276,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
         "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,
         "_whole": arithmetic.whole, "_rule_index": _rule_index, "_date_range": T.DateRange,
+        **{f"_{op}": f for op, f in (dates.DATE_PARTS | dates.SEASON_BOUNDS).items()},
         "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
     }
     exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)

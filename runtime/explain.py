@@ -33,6 +33,8 @@ def _describe(expr: ir.Expr) -> str:
         return ".".join(expr.path)
     if isinstance(expr, (ir.Param, ir.Value, ir.Var)):
         return expr.name
+    if _is_rule_value(expr):
+        return expr.args[0].value
     if isinstance(expr, ir.FieldOf):
         return f"{_describe(expr.base)}.{expr.name}"
     return "value"
@@ -43,11 +45,16 @@ def _named_operands(expr: ir.Expr) -> list[ir.Expr]:
     found, stack = [], [expr]
     while stack:
         node = stack.pop(0)
-        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)):
+        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or _is_rule_value(node):
             found.append(node)
         elif isinstance(node, ir.Op):
             stack[:0] = list(node.args)
     return found
+
+
+def _is_rule_value(expr: ir.Expr) -> bool:
+    """A rule's own value (`let` in a rule), shown by its name like a top-level `let`."""
+    return isinstance(expr, ir.Op) and expr.op == "rule_value"
 
 
 def _label_key(expr: ir.Expr):
