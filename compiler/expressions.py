@@ -221,7 +221,7 @@ class ExpressionChecker:
                               and isinstance(_strip_optional(plural.type), T.ListType)):  # a `let` reading an element
             source = f"{name}s" if plural is not None else "..."
             self.error("RPL020", f"a `let` cannot see `{name}`: `{name}` is the element a rule looks at", e.span,
-                       f"write a value per {name} in its rule, before `cites`: `rule NAME for each {name} in "
+                       f"write a value per {name} in its rule, before `cites`: `rule ... for each {name} in "
                        f"{source}:` then `let {self.checking[-1]} = ...`; or for every element, like "
                        f"`... for each {name} in {source}`")
             return
