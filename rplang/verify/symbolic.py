@@ -18,6 +18,7 @@ from rplang.compiler import types as T
 from rplang.compiler.checked import CheckedPolicy
 from rplang.policy_lang import limits
 
+from . import dates
 from .domain import MONEY_SCALE, PERCENT_STEPS, Bounds, BusinessDays, Texts, Unsupported, constant, plain
 
 
@@ -180,7 +181,7 @@ class Compiler:
         if isinstance(plain(t), T.ListType):
             raise Unsupported("a list written in the policy")
         c = constant(value, t, self.texts)
-        if isinstance(c, tuple):
+        if isinstance(c, (tuple, dates.Yearly)):
             return c
         if c is None:
             return Opt(z3.BoolVal(False), _zero(plain(t)))
@@ -274,7 +275,16 @@ class Compiler:
         if op in ("given", "not_given"):
             given = self._raw(args[0], scope, guard)
             return given if op == "given" else z3.Not(given)
+        if op == "rule_value":  # a rule's own value: its expression
+            return self.expr(args[1], scope, guard)
         values = [self.expr(a, scope, guard) for a in args]
+        if op in ("year", "month", "day", "weekday", "end_of_month"):
+            return dates.date_part(op, values[0])
+        if op in ("season_start", "season_end"):
+            return dates.season_bound(op.removeprefix("season_"), values[0], values[1])
+        if op in ("in", "not_in") and isinstance(values[1], dates.Yearly):
+            found = dates.in_yearly(values[0], values[1])
+            return found if op == "in" else z3.Not(found)
         if op == "not":
             return z3.Not(values[0])
         if op in ("empty", "not_empty"):
