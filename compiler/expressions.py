@@ -284,7 +284,7 @@ class ExpressionChecker:
             if name in expected.members:
                 return ir.Const(name, expected)
             return None
-        owners = [t for t in self.enums.values() if name in t.members]
+        owners = [t for t in self.enums.values() if name in t.members] or [t for t in _DATE_NAMES if name in t.members]
         if len(owners) == 1:
             return ir.Const(name, owners[0])
         if len(owners) > 1:
@@ -327,7 +327,8 @@ class ExpressionChecker:
         if broken(element):
             return ir.Const(frozenset(e.members), UNKNOWN)
         if not isinstance(element, T.EnumType):
-            owners = [t for t in self.enums.values() if all(m in t.members for m in e.members)]
+            owners = [t for t in self.enums.values() if all(m in t.members for m in e.members)] \
+                or [t for t in _DATE_NAMES if all(m in t.members for m in e.members)]
             if len(owners) != 1:
                 unknown = [m for m in e.members if not any(m in t.members for t in self.enums.values())]
                 if unknown:
@@ -727,6 +728,9 @@ class ExpressionChecker:
         return ir.Const(T.YearlyRange(start.value, end.value), T.YEARLY_RANGE)
 
 
+# Months and weekdays: the values of `month of d` and `weekday of d`, read where the policy's own
+# enums have no value of that name (`parameter weekend = {saturday, sunday}`).
+_DATE_NAMES = (T.MONTH, T.WEEKDAY)
 _DATE_PART_WORDS = {"year": "year of", "month": "month of", "day": "day of", "weekday": "weekday of",
                     "end_of_month": "end of month of"}
 

@@ -173,3 +173,31 @@ def test_every_evaluator_agrees_with_the_model(purchased, first, last, returned)
         assert partial.final and partial.decision.outputs_json() == outputs
     else:
         assert {k: partial.to_json()["outputs"][k] for k in expected} == expected
+
+
+def test_months_and_weekdays_as_parameters_and_enum_values_of_the_policy_first():
+    text = '''policy "closed days"
+currency USD
+enum Shift: monday, night
+parameter weekend = {saturday, sunday}
+parameter holiday_months = {november, december}
+request:
+  requested: date
+  shift:     Shift
+outcomes:
+  refuse "REFUSED"
+  approve "APPROVED"
+rule closed:
+  cites "No returns on weekends outside the holiday months, nor on Monday shifts."
+  when weekday of requested in weekend and month of requested not in holiday_months or shift is monday
+  then refuse
+  because "closed on {weekday of requested}s: {weekend}"
+output outcome
+'''
+    policy = load_policy_text(text)
+    outcomes = {day: policy.decide({"requested": day, "shift": "night"}).outputs_json()["outcome"]
+                for day in ("2026-10-03", "2026-10-05", "2026-11-07")}
+    assert outcomes == {"2026-10-03": "refuse", "2026-10-05": "approve", "2026-11-07": "approve"}
+    assert policy.decide({"requested": "2026-10-05", "shift": "monday"}).outputs_json()["outcome"] == "refuse"
+    [closed] = policy.decide({"requested": "2026-10-03", "shift": "night"}).explanation()
+    assert closed["sentence"] == "closed on saturdays: saturday, sunday"
