@@ -4,9 +4,13 @@ month and day follow from it by integer arithmetic (H. Hinnant's `civil_from_day
 the day number modulo 7. A yearly range is a pair of days of the year, each `100 * month + day`."""
 from __future__ import annotations
 
+import datetime
+
 import attrs
 import z3
 
+# The day numbers Python's dates have, 0001-01-01 to 9999-12-31
+FIRST_DAY, LAST_DAY = datetime.date.min.toordinal(), datetime.date.max.toordinal()
 # `date.toordinal()` of 1970-01-01, and the shift of Hinnant's day count (from 0000-03-01)
 _EPOCH = 719163
 _SHIFT = 719468
