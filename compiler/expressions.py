@@ -694,7 +694,7 @@ class ExpressionChecker:
     def _SeasonBound(self, e: ast.SeasonBound, expected):
         season, date = self.expr(e.season, None), self.expr(e.date, T.DATE)
         if not broken(season) and season.type is not T.YEARLY_RANGE:
-            hint = None
+            hint = "name a yearly range, like `parameter holiday_season = november 1 through january 31`"
             if season.type is T.DATE_RANGE:
                 hint = ("a range of dates has one first and one last day: compare with it directly; "
                         "write a yearly range without years, like `november 1 through january 31`")
