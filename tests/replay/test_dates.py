@@ -60,7 +60,8 @@ rule refund for each item in items:
 '''
 
 
-def test_dates_and_rule_values_in_sql_as_in_rpl_eval(tmp_path):
+def dated_requests(tmp_path):
+    """The policy above and requests across years, leap days and the new year: (policy, source, lines)."""
     path = tmp_path / "holiday.rpl"
     path.write_text(POLICY)
     chooser = random.Random(7)
@@ -74,6 +75,11 @@ def test_dates_and_rule_values_in_sql_as_in_rpl_eval(tmp_path):
         lines.append(json.dumps({"purchased": day.isoformat(), "returned": returned.isoformat(), "items": items}))
     source = tmp_path / "requests.jsonl"
     source.write_text("\n".join(lines) + "\n")
+    return path, source, lines
+
+
+def test_dates_and_rule_values_in_sql_as_in_rpl_eval(tmp_path):
+    path, source, lines = dated_requests(tmp_path)
     out = tmp_path / "out.parquet"
     result = run("replay", path, source, "--out", out, "--via", "sql")
     assert result.code == 0, result.both
