@@ -555,6 +555,7 @@ class _Checker(ExpressionChecker):
             element = self._element_type(source, d.for_each.source.span)
             var = d.for_each.variable
             self.scope.append((var, element))
+        self.rule_values = self._rule_values(d)
         citations = []  # none is a warning of the static checks
         for k, cited in enumerate(d.citations):
             if (cited.value, cited.inline) in {(c.value, c.inline) for c in d.citations[:k]}:
@@ -611,9 +612,26 @@ class _Checker(ExpressionChecker):
             elif name == d.name:
                 self.error("RPL029", "a rule cannot override itself", span,
                            "name the rule this one is an exception to")
-        self.scope, self.narrowed = [], set()
+        self.scope, self.narrowed, self.rule_values = [], set(), {}
         return CheckedRule(d.name, var, source, clause, clause_text, condition, tuple(effects),
                            outcome, tuple(because), d.overrides, span=d.span, citations=tuple(citations))
+
+    def _rule_values(self, d: ast.Rule) -> dict[str, ir.Expr]:
+        """The rule's own values (`let` in a rule), in order: each may read the element, the
+        values before it, and anything a top-level `let` reads. A value is a named node, so that
+        explanations show it by its name where it is used."""
+        values: dict[str, ir.Expr] = {}
+        self.rule_values = values
+        for let in d.lets:
+            taken = let.name in values or any(let.name == v for v, _ in self.scope) \
+                or let.name in self.let_decls or let.name in self.params or let.name in self.request
+            if taken:
+                self.error("RPL010", f"`{let.name}` is already a name of this policy", name_span(let.span, let.name),
+                           "give the rule's value a name of its own")
+                continue
+            expr = self.expr(let.value, None)
+            values[let.name] = ir.Op("rule_value", (ir.Const(let.name, T.TEXT), expr), expr.type, span=let.span)
+        return values
 
     def _outcome_hint(self, name: str, outcome_names: set[str], outputs) -> str:
         guess = self.suggest(name, outcome_names | {"add", "subtract", "set", "note"})

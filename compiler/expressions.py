@@ -22,7 +22,7 @@ from . import types as T
 
 _LITERAL_TYPES = {"money": T.MONEY, "integer": T.INTEGER, "percent": T.PERCENT, "date": T.DATE,
                   "duration": T.DAYS, "business_duration": T.BUSINESS_DAYS,
-                  "boolean": T.BOOLEAN, "text": T.TEXT}
+                  "boolean": T.BOOLEAN, "text": T.TEXT, "month_day": T.MONTH_DAY}
 _NUMBERS = {T.MONEY, T.INTEGER, T.PERCENT, T.DAYS, T.BUSINESS_DAYS, T.EXACT_MONEY}
 _ORDERED = _NUMBERS | {T.DATE}
 # Words of the language that a name in an expression may be a misspelling of.
@@ -110,6 +110,7 @@ class ExpressionChecker:
     element_names: frozenset = frozenset()  # the names rules give their elements (`for each item`)
     tables: dict = {}  # name -> CheckedTable (compiler/tables.py)
     table_names: set = set()
+    rule_values: dict = {}  # the values of the rule being checked (`let` in a rule), by name
 
     def suggest(self, word: str, candidates) -> str | None:
         """`did you mean`, while the problems found still fit in one report: comparing every
@@ -135,6 +136,9 @@ class ExpressionChecker:
             hint = "write percentages with `%`, like `15%`, not `0.15`"
         elif wanted is T.BOOLEAN and isinstance(got, T.EnumType):
             hint = f"compare it with a value, like `... is {got.members[0]}`"
+        elif wanted is T.DATE and got is T.MONTH_DAY:
+            hint = ("a day of the year has no year: it is an end of a yearly range, like `november 1 through "
+                    "january 31`; `end of RANGE for DATE` gives the date it ends for a date")
         elif isinstance(wanted, T.EnumType) and got is T.TEXT:
             hint = f"write the value without quotes; {wanted.name} values: {', '.join(wanted.members)}"
         self.error("RPL030", f"{what} must be {wanted.describe()}, but this is {got.describe()}", span, hint)
@@ -164,6 +168,8 @@ class ExpressionChecker:
         return UNKNOWN
 
     def _lookup(self, name: str):
+        if name in self.rule_values:
+            return self.rule_values[name]
         for var, type_ in reversed(self.scope):
             if var == name:
                 return ir.Var(name, type_)
@@ -215,9 +221,11 @@ class ExpressionChecker:
         plural = self.request.get(name + "s")
         if self.checking and (name in self.element_names or plural is not None
                               and isinstance(_strip_optional(plural.type), T.ListType)):  # a `let` reading an element
+            source = f"{name}s" if plural is not None else "..."
             self.error("RPL020", f"a `let` cannot see `{name}`: `{name}` is the element a rule looks at", e.span,
-                       f"compute it in the rule that runs `for each {name} in ...`, or for every element, "
-                       f"like `... for each {name} in {name}s`")
+                       f"write a value per {name} in its rule, before `cites`: `rule ... for each {name} in "
+                       f"{source}:` then `let {self.checking[-1]} = ...`; or for every element, like "
+                       f"`... for each {name} in {source}`")
             return
         enum = expected
         while isinstance(enum, (T.OptionalType, T.SetType, T.ListType)):
@@ -280,7 +288,7 @@ class ExpressionChecker:
             if name in expected.members:
                 return ir.Const(name, expected)
             return None
-        owners = [t for t in self.enums.values() if name in t.members]
+        owners = [t for t in self.enums.values() if name in t.members] or [t for t in _DATE_NAMES if name in t.members]
         if len(owners) == 1:
             return ir.Const(name, owners[0])
         if len(owners) > 1:
@@ -373,7 +381,8 @@ class ExpressionChecker:
         if broken(element):
             return ir.Const(frozenset(e.members), UNKNOWN)
         if not isinstance(element, T.EnumType):
-            owners = [t for t in self.enums.values() if all(m in t.members for m in e.members)]
+            owners = [t for t in self.enums.values() if all(m in t.members for m in e.members)] \
+                or [t for t in _DATE_NAMES if all(m in t.members for m in e.members)]
             if len(owners) != 1:
                 unknown = [m for m in e.members if not any(m in t.members for t in self.enums.values())]
                 if unknown:
@@ -595,7 +604,7 @@ class ExpressionChecker:
         right = self.expr(e.collection, T.SetType(element_hint) if isinstance(element_hint, T.EnumType) else None)
         if broken(left, right):
             return ir.Op("not_in" if e.negated else "in", (left, right), T.BOOLEAN)
-        if right.type is T.DATE_RANGE:  # `order.purchase_date in holiday_season`
+        if right.type in (T.DATE_RANGE, T.YEARLY_RANGE):  # `order.purchase_date in holiday_season`
             self.expect(left, T.DATE, e.element.span, "what is in a range of dates")
             return ir.Op("not_in" if e.negated else "in", (left, right), T.BOOLEAN)
         element_type = right.type.element if isinstance(right.type, (T.ListType, T.SetType)) else None
@@ -728,8 +737,33 @@ class ExpressionChecker:
             self.expect(node, T.DATE, part.span, "each end of `days from ... to ...`")
         return ir.Op("days_between", (start, end), T.INTEGER)
 
+    def _DatePart(self, e: ast.DatePart, expected):
+        date = self.expr(e.date, T.DATE)
+        if not broken(date) and date.type is T.MONTH_DAY:
+            self.error("RPL059", f"`{e.date.span.text}` is a day of the year, in no year", e.date.span,
+                       "date parts are of dates, like `order.purchase_date`")
+        else:
+            self.expect(date, T.DATE, e.date.span, f"what `{_DATE_PART_WORDS[e.part]}` reads")
+        result = {"year": T.INTEGER, "day": T.INTEGER, "month": T.MONTH, "weekday": T.WEEKDAY,
+                  "end_of_month": T.DATE}[e.part]
+        return ir.Op(e.part, (date,), result)
+
+    def _SeasonBound(self, e: ast.SeasonBound, expected):
+        season, date = self.expr(e.season, None), self.expr(e.date, T.DATE)
+        if not broken(season) and season.type is not T.YEARLY_RANGE:
+            hint = "name a yearly range, like `parameter holiday_season = november 1 through january 31`"
+            if season.type is T.DATE_RANGE:
+                hint = ("a range of dates has one first and one last day: compare with it directly; "
+                        "write a yearly range without years, like `november 1 through january 31`")
+            self.error("RPL059", f"`{e.bound} of ... for` needs a yearly range, but this is {season.type.describe()}",
+                       e.season.span, hint)
+        self.expect(date, T.DATE, e.date.span, f"the date after `{e.bound} of ... for`")
+        return ir.Op("season_" + e.bound, (season, date), T.DATE)
+
     def _DateRange(self, e: ast.DateRange, expected):
         start, end = self.expr(e.start, T.DATE), self.expr(e.end, T.DATE)
+        if T.MONTH_DAY in (start.type, end.type) and not broken(start, end):
+            return self._yearly_range(e, start, end)
         for node, part in ((start, e.start), (end, e.end)):
             self.expect(node, T.DATE, part.span, "each end of `through`")
         if isinstance(start, ir.Const) and isinstance(end, ir.Const) and start.type is end.type is T.DATE:
@@ -739,6 +773,23 @@ class ExpressionChecker:
             return ir.Const(T.DateRange(start.value, end.value), T.DATE_RANGE)  # a plain value
         return ir.Op("through", (start, end), T.DATE_RANGE)
 
+
+
+    def _yearly_range(self, e: ast.DateRange, start: ir.Expr, end: ir.Expr):
+        """`november 1 through january 31`: a range of days of the year, every year."""
+        for node, part in ((start, e.start), (end, e.end)):
+            if not (isinstance(node, ir.Const) and node.type is T.MONTH_DAY):
+                self.error("RPL059", "a yearly range is written with two days of the year", part.span,
+                           "write both ends without a year, like `november 1 through january 31`")
+                return ir.Const(None, UNKNOWN)
+        return ir.Const(T.YearlyRange(start.value, end.value), T.YEARLY_RANGE)
+
+
+# Months and weekdays: the values of `month of d` and `weekday of d`, read where the policy's own
+# enums have no value of that name (`parameter weekend = {saturday, sunday}`).
+_DATE_NAMES = (T.MONTH, T.WEEKDAY)
+_DATE_PART_WORDS = {"year": "year of", "month": "month of", "day": "day of", "weekday": "weekday of",
+                    "end_of_month": "end of month of"}
 
 
 @functools.lru_cache(maxsize=1024)

@@ -36,6 +36,8 @@ def _shown(type_: T.Type | None):
         return lambda v: f"{v}{unit}{'' if v == 1 else 's'}"
     if type_ == T.DATE_RANGE:
         return lambda v: f"{v[0].isoformat()} to {v[1].isoformat()}"
+    if type_ == T.YEARLY_RANGE:  # `November 1 through January 31, every year`
+        return lambda v: v.written().title().replace(" Through ", " through ") + ", every year"
     if type_ == T.BOOLEAN:
         return lambda v: "yes" if v else "no"
     if isinstance(type_, T.EnumType):

@@ -1,7 +1,11 @@
 """The types of rpl values, with the names a policy owner reads in messages."""
 from __future__ import annotations
 
+import datetime
+
 import attrs
+
+from rplang.policy_lang import ast
 
 
 @attrs.frozen(eq=False)
@@ -89,9 +93,15 @@ TEXT = Scalar("text")
 DAYS = Scalar("days")
 BUSINESS_DAYS = Scalar("business_days")
 DATE_RANGE = Scalar("date_range")
+MONTH_DAY = Scalar("month_day")  # a day of the year, in no year: `november 1`
+YEARLY_RANGE = Scalar("yearly_range")  # `november 1 through january 31`, every year
 
 _SCALARS = {t.name: t for t in (DATE, MONEY, EXACT_MONEY, PERCENT, INTEGER, BOOLEAN, TEXT, DAYS,
-                                 BUSINESS_DAYS, DATE_RANGE)}
+                                 BUSINESS_DAYS, DATE_RANGE, MONTH_DAY, YEARLY_RANGE)}
+
+# What `month of d` and `weekday of d` give: compared with `november`, `{saturday, sunday}`.
+MONTH = EnumType("month", ast.MONTHS)
+WEEKDAY = EnumType("weekday", ast.WEEKDAYS)
 
 
 def scalar(name: str) -> Scalar:
@@ -104,6 +114,7 @@ _SCALAR_WORDS = {
     "exact_money": "an unrounded amount of money", "integer": "a whole number",
     "boolean": "a yes/no fact", "text": "a text", "days": "a number of days",
     "business_days": "a number of business days", "date_range": "a range of dates",
+    "month_day": "a day of the year", "yearly_range": "a yearly range of days",
 }
 
 # Names a policy owner writes in a field or output declaration (and `days`, in a table's header).
@@ -139,3 +150,39 @@ def record_name(t: Type) -> str | None:
     while isinstance(t, (OptionalType, ListType)):
         t = t.inner if isinstance(t, OptionalType) else t.element
     return t.name if isinstance(t, RecordType) else None
+
+
+class YearlyRange(tuple):
+    """A value of type yearly range: ((month, day), (month, day)), both days included, every year;
+    the range crosses the new year when its last day comes before its first (`november 1 through
+    january 31`). Neither end is February 29 (the parser refuses it): both are in every year."""
+
+    __slots__ = ()
+
+    def __new__(cls, first, last):
+        return super().__new__(cls, (tuple(first), tuple(last)))
+
+    def __contains__(self, day) -> bool:
+        first, last, today = self[0], self[1], (day.month, day.day)
+        if first <= last:
+            return first <= today <= last
+        return today >= first or today <= last
+
+    def end_for(self, day: datetime.date) -> datetime.date:
+        """The last day of the occurrence that holds `day`, or of the next one: the first last
+        day on or after `day`."""
+        year = day.year if (day.month, day.day) <= self[1] else day.year + 1
+        return datetime.date(year, *self[1])
+
+    def start_for(self, day: datetime.date) -> datetime.date:
+        """The first day of the occurrence that `end_for(day)` ends."""
+        end = self.end_for(day)
+        return datetime.date(end.year if self[0] <= self[1] else end.year - 1, *self[0])
+
+    def written(self) -> str:
+        """As a policy writes it: `november 1 through january 31`."""
+        (m1, d1), (m2, d2) = self
+        return f"{ast.MONTHS[m1 - 1]} {d1} through {ast.MONTHS[m2 - 1]} {d2}"
+
+    def __reduce__(self):
+        return (YearlyRange, (self[0], self[1]))

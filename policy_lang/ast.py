@@ -34,7 +34,8 @@ class Field:
 
 @attrs.frozen
 class Literal:
-    """A constant: kind is money, integer, percent, date, duration, business_duration, boolean or text."""
+    """A constant: kind is money, integer, percent, date, duration, business_duration, boolean, text,
+    or month_day (a day of the year, `november 1`, as (month, day))."""
     kind: str
     value: object
     span: Span | None = _span()
@@ -181,8 +182,33 @@ class Lookup:
     span: Span | None = _span()
 
 
+# The names of months and weekdays, as a policy writes them (`month of d in {november, december}`).
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@attrs.frozen
+class DatePart:
+    """`year of d`, `month of d`, `day of d`, `weekday of d`, `end of month of d` (part `end_of_month`)."""
+    part: str
+    date: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class SeasonBound:
+    """`start of season for d`, `end of season for d`: the first or last day of the yearly range's
+    occurrence that holds `d`, or of the next one."""
+    bound: str
+    season: "Expr"
+    date: "Expr"
+    span: Span | None = _span()
+
+
 Expr = (Name | Field | Literal | EnumSet | TextSet | Negate | Arith | Compare | Test | Membership | Logic
-        | Not | IfThenElse | Each | Aggregate | Quantifier | Call | DaysBetween | DateRange | Lookup)
+        | Not | IfThenElse | Each | Aggregate | Quantifier | Call | DaysBetween | DateRange | Lookup | DatePart
+        | SeasonBound)
 
 
 @attrs.frozen
@@ -435,6 +461,7 @@ class Rule:
     effects: tuple[Effect, ...]
     because: Template | None
     overrides: tuple[str, ...] = ()
+    lets: tuple[Let, ...] = ()  # the rule's own values, which may read its element
     override_spans: tuple[Span, ...] = attrs.field(eq=False, repr=False, default=())
     cites_span: Span | None = _span()
     span: Span | None = _span()

@@ -41,7 +41,8 @@ _NO_SPACE_BEFORE = {"COMMA", "RPAR", "RBRACE", "RSQB", "COLON", "DOT"}
 _NO_SPACE_AFTER = {"LPAR", "LBRACE", "LSQB", "DOT", "MINUS"}
 _OPENERS = {"LPAR", "LBRACE", "LSQB"}
 _CLOSERS = {"RPAR", "RBRACE", "RSQB"}
-_INNER_SPACE = {"DURATION", "DATE_RANGE_TYPE", "OVERRIDES_ALL", "DAYS_FROM"}  # `14  days` -> `14 days`
+_INNER_SPACE = {"DURATION", "DATE_RANGE_TYPE", "OVERRIDES_ALL", "DAYS_FROM",
+                "MONTH_DAY", "END_OF_MONTH", "SEASON_BOUND"}  # `14  days` -> `14 days`
 _BODY_KEYWORDS = {"EXPECT", "RULES", "REQUEST"}  # leading words of an example's line
 
 

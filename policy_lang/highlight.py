@@ -14,12 +14,14 @@ from pygments.lexer import RegexLexer, bygroups, include, words
 from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Punctuation, String,
                             Whitespace)
 
+from .ast import MONTHS
+
 DECLARATION_WORDS = ("policy", "version", "currency", "calendar", "clause", "parameter", "enum",
                      "record", "request", "let", "outcomes", "rule", "output", "example", "property",
                      "table")
 RULE_WORDS = ("cites", "when", "then", "because", "overrides", "for", "each", "in", "where", "if",
               "else", "add", "to", "subtract", "from", "set", "note", "expect", "with", "rules", "request",
-              "total", "at", "least")
+              "total", "at", "least", "let")
 OPERATOR_WORDS = ("and", "or", "not", "is", "given", "empty", "through", "of", "implies")
 TYPE_WORDS = ("date", "money", "percent", "integer", "boolean", "text", "optional", "list")
 FUNCTIONS = ("round", "max", "min")
@@ -66,6 +68,9 @@ class RplLexer(RegexLexer):
             (r"\s+", Whitespace),
             (r"#.*?$", Comment.Single),
             (r"\d{4}-\d{2}-\d{2}(?![\d-])", Number.Other),  # a date
+            (rf"\b({'|'.join(MONTHS)})[ \t]+\d{{1,2}}\b", Number.Other),  # a day of the year
+            (r"\bend\s+of\s+month\s+of\b|\b(start|end)\s+of\b|\b(year|month|day|weekday)(?=\s+of\b)",
+             Name.Builtin),  # parts of dates
             (r"(\d+)([ \t]+)((?:business[ \t]+)?days?)\b", bygroups(Number.Integer, Whitespace, Keyword.Type)),
             (r"\d+(\.\d+)?%", Number),
             (r"\d+\.\d+", Number.Float),

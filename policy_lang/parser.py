@@ -1,6 +1,7 @@
 """Text to AST: the Lark grammar in `rpl.lark`, then a separate step that builds our own nodes."""
 from __future__ import annotations
 
+import calendar
 import datetime
 import re
 from decimal import Decimal
@@ -547,6 +548,8 @@ class _AstBuilder:
         effects: list = []
         overrides: list[Token] = []
         citations: list[ast.Citation] = []
+        lets = [value for kind, value, _ in parts if kind == "let"]
+        parts = [part for part in parts if part[0] != "let"]
         for kind, value, part_span in parts:
             if kind in ("when", "because") and {"when": condition, "because": because}[kind] is not None:
                 self.problems.append(Diagnostic(
@@ -565,7 +568,7 @@ class _AstBuilder:
                 overrides.extend(value)
         cites = (citations[0].value, citations[0].inline) if citations else None
         return ast.Rule(str(name), for_each, cites, condition, tuple(effects), because,
-                        tuple(str(t) for t in overrides),
+                        tuple(str(t) for t in overrides), tuple(lets),
                         override_spans=tuple(self._tok(t) for t in overrides),
                         cites_span=citations[0].span if citations else None, span=span,
                         citations=tuple(citations))
@@ -840,6 +843,33 @@ class _AstBuilder:
 
     def days_between(self, meta, c):
         return ast.DaysBetween(c[1], c[2], span=self._span(meta))
+
+    def month_day_literal(self, meta, c):
+        month_name, day = str(c[0]).split()
+        month, day = ast.MONTHS.index(month_name) + 1, int(day)
+        if (month, day) == (2, 29):
+            self.problems.append(Diagnostic(
+                "RPL058", "`february 29` is not in every year", self._span(meta),
+                "a yearly range needs a day every year has: write `february 28` or `march 1`"))
+            day = 28
+        elif not 1 <= day <= calendar.monthrange(2025, month)[1]:
+            self.problems.append(Diagnostic(
+                "RPL058", f"`{month_name} {day}` is not a day of {month_name}", self._span(meta),
+                f"{month_name} has {calendar.monthrange(2025, month)[1]} days"))
+            day = 1
+        return ast.Literal("month_day", (month, day), span=self._span(meta))
+
+    def date_part(self, meta, c):
+        return ast.DatePart(str(c[0]), c[1], span=self._span(meta))
+
+    def end_of_month(self, meta, c):
+        return ast.DatePart("end_of_month", c[1], span=self._span(meta))
+
+    def season_bound(self, meta, c):
+        return ast.SeasonBound(str(c[0]).split()[0], c[1], c[2], span=self._span(meta))
+
+    def rule_let(self, meta, c):
+        return ("let", ast.Let(str(c[0]), c[1], span=self._span(meta)), self._span(meta))
 
     def date_range(self, meta, c):
         return ast.DateRange(c[0], c[1], span=self._span(meta))

@@ -79,6 +79,11 @@ def _pieces(text: str, start: int, end: int) -> list[_Piece]:
     return out
 
 
+_RULE_PART_WORDS = ("cites", "when", "then", "because", "overrides")
+_INDENTED_LET = re.compile(r"^[ \t]+(let)\b", re.M)
+_DECLARATION_LINE = re.compile(r"^[A-Za-z_]", re.M)  # a line at column 1 starts a declaration
+
+
 def _before(pieces: list[_Piece], pos: int) -> _Piece | None:
     found = None
     for p in pieces:
@@ -254,7 +259,7 @@ class _Context:
 
     # -- the diagnosis
     def describe(self) -> Diagnostic:
-        for check in (self.unclosed_string, self.odd_characters, self.foreign_operators, self.units,
+        for check in (self.rule_let_out_of_place, self.unclosed_string, self.odd_characters, self.foreign_operators, self.units,
                       self.dates, self.dates_joined_with_to, self.header_words, self.keyword_as_name, self.misspelled_keyword,
                       self.repeated_word,
                       self.table, self.missing_word):
@@ -262,6 +267,19 @@ class _Context:
             if found is not None:
                 return found
         return self.generic()
+
+    def rule_let_out_of_place(self) -> Diagnostic | None:
+        """`let` after `cites` or `when` in a rule: read as a new declaration, cut short by the
+        rule's next part."""
+        if not isinstance(self.error, UnexpectedToken) or self.token_text() not in _RULE_PART_WORDS:
+            return None
+        lets = list(_INDENTED_LET.finditer(self.source.text, 0, self.pos))
+        if not lets or _DECLARATION_LINE.search(self.source.text, lets[-1].end(), self.pos):
+            return None
+        let = lets[-1]
+        return Diagnostic("RPL001", "a rule's `let` lines come first", self.span(let.start(1), let.end(1)),
+                          "move them right after the rule's first line (`rule late for each item in items:`), "
+                          "before `cites`")
 
     def dates_joined_with_to(self) -> Diagnostic | None:
         """`2023-10-27 to 2023-12-30`: a range of dates is written with `through`."""

@@ -18,7 +18,7 @@ from rplang.compiler import types as T
 from rplang.compiler.graph import RuleGraph
 from rplang.policy_lang.errors import RequestError, RequestProblem
 
-from . import arithmetic
+from . import arithmetic, dates
 from .generated import Constants, quoted
 from .ranges import RangeIndex, pieces_covered
 from .request import PATH_KEY
@@ -143,6 +143,10 @@ class _Generator:
         if op == "lookup":  # the table's index (a dict built when the policy was checked)
             keys = args[1] if len(args) == 2 else f"({', '.join(args[1:])},)"
             return f"{args[0]}[{keys}]"
+        if op == "rule_value":  # a rule's own value: its expression, named for explanations
+            return args[1]
+        if op in dates.DATE_PARTS or op in dates.SEASON_BOUNDS:
+            return f"_{op}({', '.join(args)})"
         return self.arith(e, args)
 
     def raw(self, e: ir.Expr, scope) -> str:
@@ -275,6 +279,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
         "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,
         "_whole": arithmetic.whole, "_rule_index": _rule_index, "_date_range": T.DateRange,
+        **{f"_{op}": f for op, f in (dates.DATE_PARTS | dates.SEASON_BOUNDS).items()},
         "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
     }
     exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)

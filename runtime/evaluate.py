@@ -14,7 +14,7 @@ from rplang.compiler.calendars import BusinessCalendar
 from rplang.compiler.graph import RuleGraph
 from rplang.policy_lang.errors import RequestError, RequestProblem
 
-from . import arithmetic
+from . import arithmetic, dates
 from .request import PATH_KEY
 
 HUNDRED = arithmetic.HUNDRED
@@ -209,6 +209,14 @@ class Evaluator:
                 (key,) = keys
                 return lambda env: table[key(env)]
             return lambda env: table[tuple(k(env) for k in keys)]
+        if op == "rule_value":  # a rule's own value: its expression, named for explanations
+            return args[1]
+        if op in dates.DATE_PARTS:
+            (a,), part = args, dates.DATE_PARTS[op]
+            return lambda env: part(a(env))
+        if op in dates.SEASON_BOUNDS:
+            (a, b), bound = args, dates.SEASON_BOUNDS[op]
+            return lambda env: bound(a(env), b(env))
         return self._arith(e, args)
 
     def _arith(self, e: ir.Op, args) -> Fn:

@@ -34,6 +34,8 @@ def _describe(expr: ir.Expr) -> str:
         return ".".join(expr.path)
     if isinstance(expr, (ir.Param, ir.Value, ir.Var)):
         return expr.name
+    if _is_rule_value(expr):
+        return expr.args[0].value
     if isinstance(expr, ir.FieldOf):
         return f"{_describe(expr.base)}.{expr.name}"
     return "value"
@@ -44,7 +46,7 @@ def _named_operands(expr: ir.Expr) -> list[ir.Expr]:
     found, stack = [], [expr]
     while stack:
         node = stack.pop(0)
-        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or _is_lookup(node):
+        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or _is_lookup(node) or _is_rule_value(node):
             found.append(node)
         elif isinstance(node, ir.Op):
             stack[:0] = list(node.args)
@@ -61,6 +63,11 @@ def _lookup_name(policy, expr: ir.Op):
     words = table.table.replace("_", " ") + (f" {table.column.replace('_', ' ')}" if table.column else "")
     keys = [(policy.evaluator.fn(k), show_formatter(k.type)) for k in expr.args[1:]]
     return lambda env: f"{words} for {', '.join(shown(key(env)) for key, shown in keys)}"
+
+
+def _is_rule_value(expr: ir.Expr) -> bool:
+    """A rule's own value (`let` in a rule), shown by its name like a top-level `let`."""
+    return isinstance(expr, ir.Op) and expr.op == "rule_value"
 
 
 def _label_key(expr: ir.Expr):

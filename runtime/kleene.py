@@ -340,7 +340,7 @@ def _membership(element, collection, negated: bool):
             return Unknown(xs.facts | facts_of(x))
         if isinstance(x, Unknown):
             return negated if len(xs) == 0 else x
-        if isinstance(xs, (set, frozenset, T.DateRange)):
+        if isinstance(xs, (set, frozenset, T.DateRange, T.YearlyRange)):
             return (x in xs) is not negated
         if any(x == y for y in xs if not isinstance(y, Unknown)):
             return not negated

@@ -47,6 +47,7 @@ from rplang.compiler import types as T
 from rplang.compiler.calendars import BusinessCalendar
 from rplang.compiler.checked import CheckedPolicy, CheckedRule
 from rplang.policy_lang.errors import EvaluationError, RequestError, RequestProblem
+from rplang.policy_lang.ast import MONTHS, WEEKDAYS
 from rplang.policy_lang.limits import MAX_COMPUTED_DIGITS
 
 from .request import PATH_KEY
@@ -380,6 +381,14 @@ class _Walker:
             return T.DateRange(values[0], values[1])
         if op == "lookup":
             return _lookup(values[0], values[1] if len(values) == 2 else tuple(values[1:]))
+        if op == "rule_value":
+            return values[1]
+        if op in ("year", "month", "day", "weekday", "end_of_month"):
+            return _date_part(op, values[0])
+        if op == "season_start":
+            return values[0].start_for(values[1])
+        if op == "season_end":
+            return values[0].end_for(values[1])
         if op in ("+", "-", "*", "/"):
             return self.arith(op, args[0].type, args[1].type, values[0], values[1])
         raise ValueError(f"unknown operator `{op}`")
@@ -416,6 +425,21 @@ class _Walker:
             while not self.calendar.is_business_day(day):
                 day += step
         return day
+
+
+def _date_part(part: str, day: datetime.date):
+    """Written out here, apart from runtime/dates.py, so that the differential tests compare two
+    ways of computing it."""
+    if part == "year":
+        return day.year
+    if part == "day":
+        return day.day
+    if part == "month":
+        return MONTHS[day.month - 1]
+    if part == "weekday":
+        return WEEKDAYS[day.weekday()]
+    next_month = datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return next_month - datetime.timedelta(days=1)
 
 
 def _plain(t: T.Type) -> T.Type:

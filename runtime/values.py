@@ -35,6 +35,8 @@ def json_value(value: object, type_: T.Type | None) -> object:
         return value.isoformat()
     if type_ == T.DATE_RANGE:
         return [value[0].isoformat(), value[1].isoformat()]
+    if type_ == T.YEARLY_RANGE:
+        return value.written()
     if isinstance(type_, (T.ListType, T.SetType)):
         return [json_value(v, type_.element) for v in sorted(value) if v is not None] \
             if isinstance(value, frozenset) else [json_value(v, type_.element) for v in value]
@@ -59,6 +61,8 @@ def json_formatter(type_: T.Type | None):
         return lambda v: None if v is None else v.isoformat()
     if inner == T.DATE_RANGE:
         return lambda v: None if v is None else [v[0].isoformat(), v[1].isoformat()]
+    if inner == T.YEARLY_RANGE:
+        return lambda v: None if v is None else v.written()
     if isinstance(inner, (T.EnumType, T.Scalar)) and inner not in (T.PERCENT,):
         return unchanged
     return lambda v: json_value(v, type_)

@@ -23,6 +23,7 @@ _AFTER_OUTPUT = re.compile(r"(?:\bto|\bfrom|\bset|\bexpect)\s+([A-Za-z0-9_]*)$")
 _AFTER_IS = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+(?:is|is\s+not|=)\s+([A-Za-z0-9_]*)$")
 _IN_SET = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+(?:not\s+)?in\s+\{[^}]*?([A-Za-z0-9_]*)$")
 _SET_TO = re.compile(r"(?:\bset\s+([A-Za-z_][A-Za-z0-9_]*)\s+to|\bexpect\s+([A-Za-z_][A-Za-z0-9_]*)\s*=)\s+([A-Za-z0-9_]*)$")
+_RULE_VALUE = re.compile(r"^[ \t]+let[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*=", re.M)  # a rule's own value
 _BINDING = re.compile(r"\b(?:each|any|every|no)\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([A-Za-z_][A-Za-z0-9_.]*)")
 _DECLARATION_START = re.compile(r"^(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.M)
 
@@ -94,6 +95,8 @@ def _scope(declaration: str, walker: Resolver) -> dict:
     for m in _BINDING.finditer(declaration):
         source = _type_of_path(m.group(2), walker, scope)
         scope[m.group(1)] = (None, source[1] if source is not None and source[0] == "list" else None)
+    for m in _RULE_VALUE.finditer(declaration):
+        scope[m.group(1)] = (None, None)
     return scope
 
 
@@ -142,8 +145,14 @@ def _values(index: Index, scope: dict) -> list[lsp.CompletionItem]:
     return items
 
 
+# Words of the grammar that are not quoted in it (they are keywords only before `of`).
+_DATE_WORDS = ("year of", "month of", "day of", "weekday of", "end of month of", "start of", "end of")
+
+
 def _keywords(before: str) -> list[lsp.CompletionItem]:
     items = [lsp.CompletionItem(k, kind=lsp.CompletionItemKind.Keyword, sort_text="3" + k) for k in sorted(KEYWORDS)]
+    items += [lsp.CompletionItem(w, kind=lsp.CompletionItemKind.Function, detail="a part of a date",
+                                 sort_text="3" + w) for w in _DATE_WORDS]
     if before == before.lstrip() and (not before or before.isidentifier()):
         # A snippet starts a declaration, at the start of a line.
         items += [lsp.CompletionItem(name, kind=lsp.CompletionItemKind.Snippet, detail=f"a new {name}",

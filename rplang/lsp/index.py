@@ -290,6 +290,9 @@ class Resolver:
             self.expr(d.for_each.source, {}, None)
             var = self.variable(d.for_each.span, d.for_each.variable)
             scope[d.for_each.variable] = (var, _list_element(self.type_of(d.for_each.source, {})))
+        for let in d.lets:  # the rule's own values, in order: each sees the ones before it
+            self.expr(let.value, scope, None)
+            scope[let.name] = (self.rule_value(let), self.type_of(let.value, scope))
         for cited in d.citations:
             if not cited.inline and cited.span is not None:
                 self.use("clause", "", cited.value, cited.span)
@@ -355,6 +358,15 @@ class Resolver:
         key = ("variable", str(start), name)
         at = Span(span.source, start, start + len(name))
         self.ix._declare("variable", str(start), name, at, span, None)
+        return key
+
+    def rule_value(self, let: ast.Let) -> Key | None:
+        """Declare a rule's own value (`let` in a rule), a variable of the rule: its key is its place."""
+        if let.span is None:
+            return None
+        at = name_span(let.span, let.name)
+        key = ("variable", str(at.start), let.name)
+        self.ix._declare("variable", str(at.start), let.name, at, let.span, None)
         return key
 
     # ---- expressions --------------------------------------------------------------------------

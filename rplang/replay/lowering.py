@@ -25,11 +25,13 @@ from rplang.compiler import ir
 from rplang.compiler import types as T
 from rplang.compiler.checked import CheckedPolicy
 
+from . import dates
 from .columns import plain
 from .errors import NotLowerable
 
 ROW = "rq"  # the alias of the request rows in the query
 FIRST_DAY, LAST_DAY = datetime.date(1, 1, 1), datetime.date(9999, 12, 31)  # Python's dates
+DATE_PARTS = ("year", "month", "day", "weekday", "end_of_month")
 
 
 class DateRange:
@@ -223,6 +225,8 @@ class Lowering:
 
     def expr(self, e: ir.Expr, env: dict) -> exp.Expression | DateRange:
         if isinstance(e, (ir.Const, ir.Param)):
+            if isinstance(e.value, T.YearlyRange):
+                return e.value  # read by `in` and `start of ... for`, `end of ... for` (replay/dates.py)
             if isinstance(e.value, T.DateRange):
                 return DateRange(literal(e.value[0]), literal(e.value[1]))
             if isinstance(e.value, frozenset):
@@ -330,11 +334,14 @@ class Lowering:
             return DateRange(self.expr(args[0], env), self.expr(args[1], env))
         if op == "lookup":
             raise NotLowerable(f"a lookup in the table `{args[0].value.table}`", _line(e))
+        if op == "rule_value":  # a rule's own value: its expression
+            return self.expr(args[1], env)
         values = [self.expr(a, env) for a in args]
         result = self._strict_op(e, values)
         if op in ("in", "not_in") and isinstance(values[1], DateRange):
             pass  # a NULL day gives NULL: BETWEEN is strict already
-        nullable = [v for a, v in zip(args, values) if self.nullable(a) and not isinstance(v, DateRange)]
+        nullable = [v for a, v in zip(args, values)
+                    if self.nullable(a) and not isinstance(v, (DateRange, T.YearlyRange))]
         if nullable and op in ("in", "not_in", "max", "min"):  # these can swallow a NULL
             return case((any_of([is_null(v) for v in nullable]), exp.Null()), default=result)
         return result
@@ -364,6 +371,10 @@ class Lowering:
             return exp.Not(this=exp.paren(values[0]))
         if op in ("empty", "not_empty"):
             return (exp.EQ if op == "empty" else exp.NEQ)(this=size(values[0]), expression=exp.Literal.number(0))
+        if op in DATE_PARTS:
+            return dates.date_part(op, values[0])
+        if op in ("season_start", "season_end"):
+            return dates.season_bound(op.removeprefix("season_"), values[0], values[1])
         if op in ("in", "not_in"):
             test = self._member(values[0], values[1], args[1])
             return exp.Not(this=exp.paren(test)) if op == "not_in" else test
@@ -395,6 +406,8 @@ class Lowering:
         raise NotLowerable(f"the operator `{op}`")
 
     def _member(self, value, collection, collection_expr: ir.Expr) -> exp.Expression:
+        if isinstance(collection, T.YearlyRange):
+            return dates.in_yearly(value, collection)
         if isinstance(collection, DateRange):
             return exp.Between(this=value, low=collection.first, high=collection.last)
         constant = self._constant(collection_expr)

@@ -14,6 +14,8 @@ import attrs
 from rplang.compiler import types as T
 from rplang.compiler.calendars import BusinessCalendar
 
+from .dates import Yearly
+
 
 class Unsupported(Exception):
     """A construct the encoding does not support yet: the property cannot be checked."""
@@ -65,6 +67,8 @@ def constant(value: object, t: T.Type, texts: Texts):
         return value.toordinal()
     if t is T.DATE_RANGE:
         return (value[0].toordinal(), value[1].toordinal())
+    if t is T.YEARLY_RANGE:
+        return Yearly.of(value)
     if isinstance(t, T.EnumType):
         return t.members.index(value)
     if t is T.TEXT:

@@ -18,6 +18,7 @@ from rplang.compiler import types as T
 from rplang.compiler.checked import CheckedPolicy
 from rplang.policy_lang import limits
 
+from . import dates
 from .domain import MONEY_SCALE, PERCENT_STEPS, Bounds, BusinessDays, Texts, Unsupported, constant, plain
 from .items import by_rank, decide_items
 
@@ -185,7 +186,7 @@ class Compiler:
         if isinstance(plain(t), T.ListType):
             raise Unsupported("a list written in the policy")
         c = constant(value, t, self.texts)
-        if isinstance(c, tuple):
+        if isinstance(c, (tuple, dates.Yearly)):
             return c
         if c is None:
             return Opt(z3.BoolVal(False), _zero(plain(t)))
@@ -291,7 +292,16 @@ class Compiler:
             return given if op == "given" else z3.Not(given)
         if op == "lookup":
             return self._lookup(e, scope, guard)
+        if op == "rule_value":  # a rule's own value: its expression
+            return self.expr(args[1], scope, guard)
         values = [self.expr(a, scope, guard) for a in args]
+        if op in ("year", "month", "day", "weekday", "end_of_month"):
+            return dates.date_part(op, values[0])
+        if op in ("season_start", "season_end"):
+            return self._in_calendar(dates.season_bound(op.removeprefix("season_"), values[0], values[1]), guard)
+        if op in ("in", "not_in") and isinstance(values[1], dates.Yearly):
+            found = dates.in_yearly(values[0], values[1])
+            return found if op == "in" else z3.Not(found)
         if op == "not":
             return z3.Not(values[0])
         if op in ("empty", "not_empty"):
@@ -365,7 +375,7 @@ class Compiler:
                 count = -count
             if T.BUSINESS_DAYS in (lt, rt):
                 return self.business_days_after(day, count)
-            return day + count
+            return self._in_calendar(day + count, guard)
         if lt in MONEY_SCALE or rt in MONEY_SCALE:  # in each type's own units, as numbers
             x, y = _real(a) / MONEY_SCALE.get(lt, 1), _real(b) / MONEY_SCALE.get(rt, 1)
             if op == "*" and T.PERCENT in (lt, rt) and {lt, rt} != {T.PERCENT}:
@@ -375,6 +385,12 @@ class Compiler:
             scale = MONEY_SCALE.get(plain(e.type), 1)
             return result * scale
         return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b}[op]()
+
+    def _in_calendar(self, day, guard):
+        """A computed day, which the runtime cannot represent before year 1 or after 9999: there,
+        the request gets an error, as in the runtime."""
+        self.fail(guard, z3.Or(day < dates.FIRST_DAY, day > dates.LAST_DAY))
+        return day
 
     # ---- business days: exact over the range of the bounds -------------------------------------
 

@@ -166,3 +166,18 @@ def test_textmate_reads_the_currency_and_terms_headers(grammar):
     assert tokens[2:5] == [("currency", "storage.type.declaration.rpl"), ("by", "storage.type.declaration.rpl"),
                            ("order", "variable.other.rpl")]
     assert ("terms", "storage.type.declaration.rpl") in tokens
+
+
+def test_dates_are_highlighted(grammar):
+    text = ("parameter season = november 1 through january 31\n"
+            "rule r:\n"
+            "  let d = purchased\n"
+            "  when weekday of d is saturday and d <= end of month of d and d <= end of season for d\n")
+    kinds = {value: kind for _, kind, value in RplLexer().get_tokens_unprocessed(text) if value.strip()}
+    assert kinds["november 1"] is Token.Number.Other and kinds["january 31"] is Token.Number.Other
+    assert kinds["weekday"] is Token.Name.Builtin and kinds["end of month of"] is Token.Name.Builtin
+    assert kinds["end of"] is Token.Name.Builtin and kinds["let"] is Token.Keyword
+    scopes = {token.strip(): token_scopes[-1] for _, token, token_scopes in grammar.tokenize(text)}
+    assert scopes["november 1"] == "constant.other.date.rpl" and scopes["let"] == "keyword.other.rpl"
+    assert scopes["weekday"] == "support.function.date.rpl"
+    assert scopes["end of month of"] == "support.function.date.rpl" and scopes["end of"] == "support.function.date.rpl"

@@ -241,3 +241,45 @@ def test_completion_of_an_output_value(session):
     assert outcomes == ["refuse", "approve_with_fee", "approve"]
     methods = _labels(session.completion(examples_uri, position(source, "expect refund_method = ", into=23)))
     assert methods == ["check", "original_payment"]
+
+
+# ---- a rule's own values, and dates -------------------------------------------------------------
+
+RULE_VALUES = '''policy "per item"
+currency USD
+parameter holiday_season = november 1 through january 31
+enum Category: phone, laptop
+record Item:
+  category:  Category
+  delivered: date
+request:
+  requested: date
+  items:     list of Item
+outcomes:
+  refuse "REFUSED"
+  approve "APPROVED"
+rule late for each item in items:
+  let item_window = if item.category is phone then 14 days else 30 days
+  let last_day = max(item.delivered + item_window, end of holiday_season for item.delivered)
+  cites "Phones within 14 days, the rest within 30, holiday purchases until January 31."
+  when requested > last_day
+  then refuse
+  because "the last day was {last_day}"
+'''
+
+
+def test_definition_and_rename_of_a_rules_own_value(session, tmp_path):
+    uri = session.open(tmp_path / "per_item.rpl", RULE_VALUES)
+    session.wait_diagnostics(uri)
+    found = session.definition(uri, position(RULE_VALUES, "requested > last_day", into=13))
+    assert found.range.start == position(RULE_VALUES, "let last_day", into=4)
+    assert text_at(RULE_VALUES, found.range) == "last_day"
+    uses = session.references(uri, position(RULE_VALUES, "item_window", nth=1))
+    assert len(uses) == 2  # declared, used in `last_day`
+
+
+def test_completion_offers_a_rules_own_values_and_the_date_words(session, tmp_path):
+    uri = session.open(tmp_path / "per_item.rpl", RULE_VALUES)
+    session.wait_diagnostics(uri)
+    labels = _labels(session.completion(uri, position(RULE_VALUES, "when requested", into=5)))
+    assert {"item_window", "last_day", "weekday of", "end of month of"} <= set(labels)

@@ -74,3 +74,16 @@ def test_a_spark_dataframe_gives_a_spark_dataframe(spark, requests_table):
     result = decide(APUTURE, spark.createDataFrame(requests_table), via="python")  # the SQL is tested above
     assert type(result).__module__.startswith("pyspark")
     assert summary(result.toArrow().to_pylist()) == (expected(), [(6, "$.kind")])
+
+
+def test_dates_and_rule_values_on_spark_as_rpl_eval(spark, tmp_path):
+    from .test_dates import dated_requests
+    from .test_duckdb import expected
+
+    path, source, lines = dated_requests(tmp_path)
+    out = tmp_path / "out"
+    result = run("replay", path, source, "--engine", "spark", "--out", out, "--via", "sql")
+    assert result.code == 0, result.both
+    assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
+    policy = load_policy(path)
+    assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)

@@ -17,6 +17,9 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
+from rplang.policy_lang.ast import MONTHS as MONTH_NAMES
+from rplang.policy_lang.ast import WEEKDAYS as WEEKDAY_NAMES
+
 # Bugs whose patterns the generator leaves out while they are open (see test_known_bugs.py);
 # False once fixed, so that the fuzzers look for them again.
 AVOID = {
@@ -404,7 +407,7 @@ class PolicyGen:
 
     def boolean(self, d: int) -> str:
         c = self.c
-        k = c.below(13)
+        k = c.below(14)
         if k == 0:
             t = c.choice(ORDERED)
             return f"({self.expr(t, d)} {c.choice(('<', '<=', '>', '>='))} {self.expr(t, d)})"
@@ -456,7 +459,24 @@ class PolicyGen:
                 texts = sorted({rpl_string(self.text_value()) for _ in range(c.between(1, 3))})
                 return f"({self.expr(TEXT, d)} {c.choice(('in', 'not in'))} {{{', '.join(texts)}}})"
             return f"({self.expr(TEXT, d)} {c.choice(('in', 'not in'))} {self.expr(list_of(TEXT), d)})"
+        if k == 12:  # a month, a weekday, a yearly range
+            return self.date_test(d)
         return self.leaf(BOOLEAN, d)
+
+    def date_test(self, d: int) -> str:
+        c = self.c
+        k = c.below(3)
+        if k == 0:
+            months = sorted({c.below(12) for _ in range(c.between(1, 3))})
+            return f"(month of {self.expr(DATE, d)} in {{{', '.join(MONTH_NAMES[m] for m in months)}}})"
+        if k == 1:
+            return f"(weekday of {self.expr(DATE, d)} {c.choice(('is', 'is not'))} {c.choice(WEEKDAY_NAMES)})"
+        first, last = (self.month_day() for _ in range(2))
+        return f"({self.expr(DATE, d)} {c.choice(('in', 'not in'))} {first} through {last})"
+
+    def month_day(self) -> str:
+        month = self.c.below(12)
+        return f"{MONTH_NAMES[month]} {self.c.between(1, 28 if month == 1 else 30)}"
 
     def optional_or(self, t, d: int) -> str:
         options = self.readable(t, optional=True)
@@ -564,7 +584,7 @@ class PolicyGen:
 
     def integer(self, d: int) -> str:
         c = self.c
-        k = c.below(8)
+        k = c.below(9)
         if k == 0:
             return f"({self.expr(INTEGER, d)} {c.choice(('+', '-', '*'))} {self.expr(INTEGER, d)})"
         if k == 1:
@@ -579,11 +599,13 @@ class PolicyGen:
             return self.aggregate(c.choice(("sum", "max", "min")), INTEGER, d)
         if k == 6:
             return f"(if {self.expr(BOOLEAN, d)} then {self.expr(INTEGER, d)} else {self.expr(INTEGER, d)})"
+        if k == 7:
+            return f"({c.choice(('year', 'day'))} of {self.expr(DATE, d)})"
         return self.leaf(INTEGER, d)
 
     def date(self, d: int) -> str:
         c = self.c
-        k = c.below(7)
+        k = c.below(8)
         if k == 0:
             return f"({self.expr(DATE, d)} {c.choice(('+', '-'))} {self.expr(DAYS, d)})"
         if k == 1:
@@ -596,6 +618,8 @@ class PolicyGen:
             return f"(if {self.expr(BOOLEAN, d)} then {self.expr(DATE, d)} else {self.expr(DATE, d)})"
         if k == 5:
             return self.aggregate(c.choice(("max", "min")), DATE, d)
+        if k == 6:
+            return f"(end of month of {self.expr(DATE, d)})"
         return self.leaf(DATE, d)
 
     def days(self, d: int) -> str:

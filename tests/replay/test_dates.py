@@ -1,0 +1,88 @@
+"""Dates and a rule's own values in SQL: `rpl replay --via sql` decides as `rpl eval` does, for
+days before and after 2001 (the weekday counts from a Monday of that year), leap days, and a
+yearly range across the new year."""
+from __future__ import annotations
+
+import datetime
+import json
+import random
+
+from rplang.runtime import load_policy
+
+from ..cli.conftest import run
+from .outputs import outputs_by_key
+from .test_duckdb import expected
+
+POLICY = '''policy "holiday returns"
+currency USD
+parameter holiday_returns = november 1 through january 31
+parameter spring = march 1 through may 31
+enum Category: phone, laptop
+record Item:
+  category: Category
+  price:    money
+request:
+  purchased: date
+  returned:  date
+  items:     list of Item
+outcomes:
+  refuse  "REFUSED" overrides all other rules
+  approve "APPROVED"
+output refund: money total
+output last_day: optional date
+output month_end: optional date
+output season_start: optional date
+output purchase_year: optional integer
+output purchase_day: optional integer
+rule late:
+  let last_day = if month of purchased in {november, december}
+                 then end of holiday_returns for purchased
+                 else purchased + 30 days
+  cites "Purchases made in November or December may be returned until January 31 of the next year."
+  when returned > last_day
+  then refuse
+  because "returned after {last_day}"
+rule dates:
+  cites "The dates of the purchase."
+  when weekday of purchased not in {saturday, sunday} or purchased in spring
+  then set month_end to end of month of purchased
+       set season_start to start of holiday_returns for purchased
+       set last_day to end of holiday_returns for purchased
+       set purchase_year to year of purchased
+       set purchase_day to day of purchased
+  because "a weekday, or spring"
+rule refund for each item in items:
+  let window = if item.category is phone then 14 days else 30 days
+  cites "Phones within 14 days, laptops within 30."
+  when returned <= purchased + window
+  then add item.price to refund
+  because "{item.category} within {window}"
+'''
+
+
+def dated_requests(tmp_path):
+    """The policy above and requests across years, leap days and the new year: (policy, source, lines)."""
+    path = tmp_path / "holiday.rpl"
+    path.write_text(POLICY)
+    chooser = random.Random(7)
+    days = [datetime.date(2024, 2, 29), datetime.date(1999, 12, 31), datetime.date(2000, 1, 1),
+            datetime.date(2026, 11, 20), datetime.date(2027, 1, 31), datetime.date(2001, 1, 1)]
+    days += [datetime.date(1990, 1, 1) + datetime.timedelta(days=chooser.randrange(20_000)) for _ in range(60)]
+    lines = []
+    for day in days:
+        returned = day + datetime.timedelta(days=chooser.randrange(-10, 120))
+        items = [{"category": chooser.choice(["phone", "laptop"]), "price": "10.00"} for _ in range(2)]
+        lines.append(json.dumps({"purchased": day.isoformat(), "returned": returned.isoformat(), "items": items}))
+    source = tmp_path / "requests.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    return path, source, lines
+
+
+def test_dates_and_rule_values_in_sql_as_in_rpl_eval(tmp_path):
+    path, source, lines = dated_requests(tmp_path)
+    out = tmp_path / "out.parquet"
+    result = run("replay", path, source, "--out", out, "--via", "sql")
+    assert result.code == 0, result.both
+    assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
+    policy = load_policy(path)
+    assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
