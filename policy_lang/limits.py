@@ -195,6 +195,8 @@ def check_literal(source: Source, kind: str, text: str, start: int, end: int) ->
     """The limits of a value written outside the grammar (a cell of a table's CSV file), as for
     the same value written in a policy: `kind` is the grammar's terminal (INT, DECIMAL, PERCENT,
     DURATION, DATE)."""
+    from lark import Token
+
     check = _TreeCheck(source, 0)
     check.literal(Token(kind, text, start_pos=start, end_pos=end))
     return check.problems[0] if check.problems else None

@@ -98,12 +98,11 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3,
 
     The examples are the most severe changes: up to `show` per outcome transition (in the
     order of the lines), then the `show` largest changes of an amount, then `show` others."""
-    def decide_before(number: int, line: str) -> tuple[object, object]:  # kept nowhere: `rpl diff`
+    def decide_afresh(number: int, line: str) -> tuple[object, object]:  # kept nowhere: `rpl diff`
         data = read_request_json(line)
         return data, before.decide(data)
 
-    if decided is not None and decided.policy is before:
-        decide_before = decided.decide
+    decide_before = decided.decide if decided is not None and decided.policy is before else decide_afresh
     impact = Impact()
     money_outputs = [name for name, t in after.output_types.items()
                      if name in before.output_types and _is_money(t)]
