@@ -19,7 +19,8 @@ from .checked import (CheckedOutput, CheckedPolicy, CheckedProperty, CheckedRule
                       Outcome, RequestOutcome)
 from .clauses import render_clause
 from .tables import check_tables
-from .expressions import UNKNOWN, ExpressionChecker, broken, given_in, lead_span, name_span, word_span
+from .expression_support import UNKNOWN, broken, given_in, lead_span, name_span, word_span
+from .expressions import ExpressionChecker
 
 _FIRST_DAY = datetime.date.min
 _ONE_DAY = datetime.timedelta(days=1)
