@@ -14,7 +14,8 @@ from .errors import Diagnostic, PolicyError
 from .grammar import lark_parser
 from .source_text import check_characters
 from .span import Source, Span
-from .syntax_errors import DECLARATION_KEYWORDS, describe_syntax_error, looks_like_declaration
+from .syntax_errors import describe_syntax_error
+from .syntax_text import DECLARATION_KEYWORDS, looks_like_declaration
 
 
 def parse_policy(text: str, filename: str = "<policy>") -> ast.Policy:
