@@ -26,7 +26,8 @@ from functools import lru_cache
 import attrs
 from lark import Lark, Token, Tree
 
-from .parser import GRAMMAR, parse_policy
+from .grammar import GRAMMAR
+from .parser import parse_policy
 
 INDENT = 2  # the lines of a body
 HANGING = 4  # a line break inside a declaration's or a body line's head

@@ -16,160 +16,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import lru_cache
-import attrs
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import Diagnostic
 from .span import Source, Span
 from . import syntax_examples
-
-# The words that may start a declaration.
-DECLARATION_KEYWORDS = ("policy", "version", "currency", "calendar", "terms", "effective", "clause", "parameter",
-                        "enum", "record", "request", "let", "outcomes", "rule", "output", "example",
-                        "property", "table")
-_RULE_PARTS = ("cites", "when", "then", "because", "overrides")
-_EXPRESSION_WORDS = ("and", "or", "is", "in", "not", "through", "for", "where", "of", "to", "else")
-
-# How each kind of token is called in a message; terminals not listed are never named.
-_TOKEN_WORDS = {
-    "NAME": "a name", "STRING": "a quoted text", "DATE": "a date like `2026-03-02`",
-    "DURATION": "a number of days like `14 days`", "PERCENT": "a percentage like `15%`",
-    "DECIMAL": "an amount like `25.00`", "INT": "a whole number",
-    "COMPARE": "`<`, `<=`, `>` or `>=`", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`",
-    "AGGREGATE": "`sum of`, `count of`, `min of` or `max of`",
-    "QUANTIFIER": "`any`, `every` or `no`", "DAYS_FROM": "`days from`",
-    "OVERRIDES_ALL": "`overrides all other rules`", "TOTAL": "`total`",
-    "DATE_RANGE_TYPE": "`date range`", "_POLICY": "`policy`", "_VERSION": "`version`",
-    "_CURRENCY": "`currency`", "_CALENDAR": "`calendar`", "$END": "the end of the file",
-}
-# Regex terminals that stand for keywords, by the words they match.
-_REGEX_KEYWORDS = {"_POLICY": "policy", "_VERSION": "version", "_CURRENCY": "currency",
-                   "_CALENDAR": "calendar", "TOTAL": "total"}
-
-
-# ---- The text of a declaration, as a policy owner sees it --------------------------------------
-
-_SCAN = re.compile(r"""
-    (?P<ws>\s+) | (?P<comment>\#[^\n]*) | (?P<string>"(?:\\.|[^"\\])*"?)
-  | (?P<number>\d+[ \t]+(?:business[ \t]+)?days?\b|\d+(?:\.\d+)?%?) | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><=|>=|==|!=|=>|=<|&&|\|\||<>|.)""", re.X | re.S)
-
-
-@attrs.frozen
-class _Piece:
-    """One word, number, quoted text or sign of the text, by offsets into it."""
-    kind: str
-    start: int
-    end: int
-    text: str
-
-
-def _pieces(text: str, start: int, end: int) -> list[_Piece]:
-    out, i = [], start
-    while i < end:
-        m = _SCAN.match(text, i, end)
-        if m is None:  # cannot happen: `.` matches anything but a line break, which `\s` takes
-            break
-        kind = m.lastgroup
-        if kind not in ("ws", "comment"):
-            out.append(_Piece(kind, m.start(), m.end(), m.group()))
-        i = m.end()
-    return out
-
-
-_RULE_PART_WORDS = ("cites", "when", "then", "because", "overrides")
-_INDENTED_LET = re.compile(r"^[ \t]+(let)\b", re.M)
-_DECLARATION_LINE = re.compile(r"^[A-Za-z_]", re.M)  # a line at column 1 starts a declaration
-
-
-def _before(pieces: list[_Piece], pos: int) -> _Piece | None:
-    found = None
-    for p in pieces:
-        if p.end <= pos:
-            found = p
-        else:
-            break
-    return found
-
-
-def _at(pieces: list[_Piece], pos: int) -> _Piece | None:
-    for p in pieces:
-        if p.start <= pos < p.end:
-            return p
-    return None
-
-
-def _after(pieces: list[_Piece], pos: int) -> _Piece | None:
-    for p in pieces:
-        if p.start >= pos:
-            return p
-    return None
-
-
-# ---- Words for what the parser expected ----------------------------------------------------------
-
-@lru_cache(maxsize=4)
-def _keyword_terminals(lark: Lark) -> dict[str, str]:
-    """Terminal name -> the keyword it stands for (`RULE` -> `rule`)."""
-    out = dict(_REGEX_KEYWORDS)
-    for t in lark.terminals:
-        if t.pattern.type == "str" and re.fullmatch(r"[a-z]+", t.pattern.value):
-            out[t.name] = t.pattern.value
-    return out
-
-
-def _words_for(terminal: str, lark: Lark) -> str | None:
-    if terminal in _TOKEN_WORDS:
-        return _TOKEN_WORDS[terminal]
-    for t in lark.terminals:
-        if t.name == terminal and t.pattern.type == "str":
-            return f"`{t.pattern.value}`"
-    return None  # an internal terminal: never shown
-
-
-def _expected_words(expected, lark: Lark) -> list[str]:
-    """What could come instead, grouped so that a list of twenty terminals reads as three ideas."""
-    keywords = _keyword_terminals(lark)
-    names = {keywords.get(t) for t in expected}
-    groups, rest = [], set(expected)
-    if sum(k in names for k in DECLARATION_KEYWORDS) >= 4:
-        groups.append("a new declaration (`rule`, `let`, `parameter`, ...)")
-        rest = {t for t in rest if keywords.get(t) not in DECLARATION_KEYWORDS and t != "$END"}
-    if sum(k in names for k in _RULE_PARTS) >= 3:
-        groups.insert(0, "another part of the rule (`when`, `then`, `because`, ...)")
-        rest = {t for t in rest if keywords.get(t) not in _RULE_PARTS}
-    operators = {"COMPARE", "ADD_OP", "MUL_OP", "DOT"} | {t for t, k in keywords.items()
-                                                         if k in ("and", "or", "is", "in", "not", "through")}
-    if len(rest & operators) >= 4:
-        groups.insert(0, "more of the expression (`and`, `or`, `is`, `+`, ...)")
-        rest -= operators | {t for t, k in keywords.items() if k in ("for", "where", "then", "else", "to", "of")}
-    words = sorted({w for w in (_words_for(t, lark) for t in rest) if w is not None})
-    return groups + words
-
-
-def _expected_hint(expected, lark: Lark) -> str | None:
-    words = _expected_words(expected, lark)
-    if not words or len(words) > 6:
-        return None
-    if len(words) == 1:
-        return f"expected {words[0]} here"
-    return f"expected {', '.join(words[:-1])} or {words[-1]}"
-
-
-def _found(token) -> str:
-    if token.type == "$END":
-        return "the end of the declaration"
-    if token.type == "STRING":
-        return "quoted text"
-    return f"`{_short(str(token))}`"
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 30 else text[:27] + "..."
-
+from .syntax_text import (DECLARATION_KEYWORDS, DECLARATION_LINE, INDENTED_LET, ISO_DATE, ISO_DATE_AT_END,
+                          NUMERIC_DATE, Piece, RULE_PART_WORDS, date_hint, expected_hint, found_text,
+                          keyword_terminals, numeric_date_hint, piece_after, piece_at, piece_before,
+                          pieces_of, shortened, type_like, words_for)
 
 # ---- Entry point -------------------------------------------------------------------------------
 
@@ -195,7 +51,7 @@ class _Context:
     def __init__(self, error, source, text, offset, end, lark, start):
         self.error, self.source, self.text = error, source, text
         self.offset, self.end, self.lark, self.start = offset, end, lark, start
-        self.pieces = _pieces(text, offset, end)
+        self.pieces = pieces_of(text, offset, end)
         if isinstance(error, UnexpectedToken):
             token = error.token
             if token.type == "$END" or token.start_pos is None:
@@ -208,7 +64,7 @@ class _Context:
         else:
             self.pos = offset + (error.pos_in_stream or 0)
             self.token_end = self.pos + 1
-        self.previous = _before(self.pieces, self.pos)
+        self.previous = piece_before(self.pieces, self.pos)
         first = self.pieces[0] if self.pieces else None
         self.keyword = first.text if first is not None and first.kind == "word" else ""
 
@@ -233,7 +89,7 @@ class _Context:
             self.lark.parse(variant, start=self.start)
         except UnexpectedToken as e:
             if e.token.type == "$END" or e.token.start_pos is None:
-                pieces = _pieces(variant, 0, len(variant))
+                pieces = pieces_of(variant, 0, len(variant))
                 return pieces[-1].end if pieces else 0
             return e.token.start_pos
         except UnexpectedInput as e:
@@ -271,10 +127,10 @@ class _Context:
     def rule_let_out_of_place(self) -> Diagnostic | None:
         """`let` after `cites` or `when` in a rule: read as a new declaration, cut short by the
         rule's next part."""
-        if not isinstance(self.error, UnexpectedToken) or self.token_text() not in _RULE_PART_WORDS:
+        if not isinstance(self.error, UnexpectedToken) or self.token_text() not in RULE_PART_WORDS:
             return None
-        lets = list(_INDENTED_LET.finditer(self.source.text, 0, self.pos))
-        if not lets or _DECLARATION_LINE.search(self.source.text, lets[-1].end(), self.pos):
+        lets = list(INDENTED_LET.finditer(self.source.text, 0, self.pos))
+        if not lets or DECLARATION_LINE.search(self.source.text, lets[-1].end(), self.pos):
             return None
         let = lets[-1]
         return Diagnostic("RPL001", "a rule's `let` lines come first", self.span(let.start(1), let.end(1)),
@@ -285,7 +141,7 @@ class _Context:
         """`2023-10-27 to 2023-12-30`: a range of dates is written with `through`."""
         if not isinstance(self.error, UnexpectedToken) or self.token_text() != "to":
             return None
-        date_before = _ISO_DATE_AT_END.search(self.text[max(0, self.pos - 16):self.pos].rstrip())
+        date_before = ISO_DATE_AT_END.search(self.text[max(0, self.pos - 16):self.pos].rstrip())
         if date_before is None:
             return None
         return Diagnostic("RPL001", "two dates are joined with `through`, not `to`", self.token_span(),
@@ -299,10 +155,10 @@ class _Context:
         return template.format(token=token_text, previous=previous, keyword=self.keyword, name=name)
 
     def token_text(self) -> str:
-        piece = _at(self.pieces, self.pos)
+        piece = piece_at(self.pieces, self.pos)
         if isinstance(self.error, UnexpectedToken) and self.error.token.type != "$END":
-            return _short(str(self.error.token))
-        return _short(piece.text) if piece is not None else ""
+            return shortened(str(self.error.token))
+        return shortened(piece.text) if piece is not None else ""
 
     def unclosed_string(self) -> Diagnostic | None:
         """A quote never closed: Lark either finds no closing quote, or takes the next text's opening
@@ -340,12 +196,12 @@ class _Context:
             return Diagnostic("RPL002", "quoted text is written between double quotes", span,
                               'write `"..."`, not `\'...\'`')
         if char in "$€£¥":
-            number = _after(self.pieces, self.pos + 1)
+            number = piece_after(self.pieces, self.pos + 1)
             amount = number.text if number is not None and number.kind == "number" else "25.00"
             return Diagnostic("RPL005", "write amounts without a currency sign", span,
                               f"write `{amount}`; the currency is set once for the policy, like `currency USD`")
         if char == "%":
-            number = _before(self.pieces, self.pos)
+            number = piece_before(self.pieces, self.pos)
             if number is not None and number.kind == "number":
                 return Diagnostic("RPL005", "a `%` must follow the number directly", self.span(number.start, self.pos + 1),
                                   f"write `{number.text}%`, with no space")
@@ -356,7 +212,7 @@ class _Context:
             return None
         shown = char if char.isprintable() else repr(char)
         return Diagnostic("RPL001", f"`{shown}` cannot be used here", span,
-                          _expected_hint(self.error.allowed or (), self.lark))
+                          expected_hint(self.error.allowed or (), self.lark))
 
     def foreign_operators(self) -> Diagnostic | None:
         two = self.text[self.pos:self.pos + 2]
@@ -416,10 +272,10 @@ class _Context:
         """A number with its unit written as a word: `15 percent`, `14 dys`, `2 weeks`, `25.00 USD`."""
         if not isinstance(self.error, UnexpectedToken):
             return None
-        word = _at(self.pieces, self.pos)
+        word = piece_at(self.pieces, self.pos)
         number = self.previous
         if word is not None and word.text == "," and number is not None and number.kind == "number":
-            following = _after(self.pieces, word.end)
+            following = piece_after(self.pieces, word.end)
             if following is not None and following.kind == "number" and re.fullmatch(r"\d{3}(\.\d+)?", following.text):
                 return Diagnostic("RPL005", "write numbers without a thousands separator",
                                   self.span(number.start, following.end),
@@ -437,7 +293,7 @@ class _Context:
                 return found
         return None
 
-    def _unit_problem(self, number: _Piece, word: _Piece) -> Diagnostic | None:
+    def _unit_problem(self, number: Piece, word: Piece) -> Diagnostic | None:
         if self.text[number.end:word.start].strip() or " " in number.text or "\t" in number.text:
             return None  # words apart, or a whole duration (`30 days`) followed by a word
         n, w = number.text, word.text.lower()
@@ -445,12 +301,12 @@ class _Context:
         if number.end == word.start and w in ("day", "days", "business"):
             return Diagnostic("RPL005", f"put a space between `{n}` and `{word.text}`", span,
                               f"write `{n} {word.text}`")
-        following = _after(self.pieces, word.end)
+        following = piece_after(self.pieces, word.end)
         if word.text in ("day", "days") or (word.text == "business" and following is not None
                                               and following.text in ("day", "days")):
             return None  # a number of days as rpl writes it
         if w in ("percent", "pct", "per", "procent", "percentage", "pc"):
-            after = _after(self.pieces, word.end)
+            after = piece_after(self.pieces, word.end)
             if w == "per" and after is not None and after.text.lower() == "cent":
                 span = self.span(number.start, after.end)
             return Diagnostic("RPL005", f"write percentages with `%`: `{n}%`", span, f"write `{n}%`, not `{span.text}`")
@@ -480,27 +336,27 @@ class _Context:
     def dates(self) -> Diagnostic | None:
         """`2026-3-2`, `03/02/2026`, `March 2, 2026`: a date in another format than YYYY-MM-DD."""
         line_start = self.text.rfind("\n", 0, self.pos) + 1
-        for m in _NUMERIC_DATE.finditer(self.text, line_start, self.end):
-            if m.start() <= self.pos <= m.end() and not _ISO_DATE.fullmatch(m.group()):
+        for m in NUMERIC_DATE.finditer(self.text, line_start, self.end):
+            if m.start() <= self.pos <= m.end() and not ISO_DATE.fullmatch(m.group()):
                 return Diagnostic("RPL004", f"`{m.group()}` is not a date rpl can read",
-                                  self.span(m.start(), m.end()), _numeric_date_hint(m))
+                                  self.span(m.start(), m.end()), numeric_date_hint(m))
         months = ("january february march april may june july august september october november december "
                   "jan feb mar apr jun jul aug sep sept oct nov dec").split()
         line_start = self.text.rfind("\n", 0, self.pos) + 1
         on_line = [p for p in self.pieces if line_start <= p.start and p.end <= max(self.token_end, self.pos)]
         for piece in reversed(on_line):
             if piece is not None and piece.kind == "word" and piece.text.lower() in months:
-                following = _after(self.pieces, piece.end)
+                following = piece_after(self.pieces, piece.end)
                 if following is None or following.kind != "number":
                     continue
                 month = months.index(piece.text.lower()) % 12 + 1 if piece.text.lower() != "sept" else 9
                 return Diagnostic("RPL004", "dates are written YYYY-MM-DD", self.span(piece.start, following.end),
-                                  _date_hint(self.text[piece.start:self.end], month))
+                                  date_hint(self.text[piece.start:self.end], month))
         return None
 
     def header_words(self) -> Diagnostic | None:
         """`policy Aputure`, `currency usd`: header words are keywords only before what they take."""
-        word = _at(self.pieces, self.pos)
+        word = piece_at(self.pieces, self.pos)
         if word is None or word.kind != "word" or word != (self.pieces[0] if self.pieces else None):
             return None
         if word.text in ("policy", "version", "calendar"):
@@ -517,14 +373,14 @@ class _Context:
         parser stops one word later; the mistake is the word before it, left without its part."""
         if not isinstance(self.error, UnexpectedToken) or self.previous is None:
             return None
-        before = _before(self.pieces, self.previous.start)
+        before = piece_before(self.pieces, self.previous.start)
         p, q = self.previous, before
         for word, after in ((p, self.token_text()), (q, p.text)):
-            if word is not None and word.text == "list" and after != "of" and _type_like(after):
+            if word is not None and word.text == "list" and after != "of" and type_like(after):
                 return Diagnostic("RPL001", "missing `of` after `list`", self.span(word.end, word.end),
                                   f"write `list of {after}`")
         if self.keyword == "outcomes" and "all" in (self.token_text(), p.text) and p.text != "overrides":
-            where = p if p.text == "all" else _at(self.pieces, self.pos)
+            where = p if p.text == "all" else piece_at(self.pieces, self.pos)
             return Diagnostic("RPL001", "missing `overrides` before `all other rules`",
                               self.span(where.start, where.end), "write `overrides all other rules`")
         if p.text == "overrides" and self.keyword == "outcomes":
@@ -534,7 +390,7 @@ class _Context:
             what = "`optional`" if p.text == "optional" else "`list of`"
             return Diagnostic("RPL001", f"{what} must be followed by a type", self.span(p.start, p.end),
                               f"write {what[:-1]} date`, or another type")
-        keywords = set(_keyword_terminals(self.lark).values()) | set(DECLARATION_KEYWORDS)
+        keywords = set(keyword_terminals(self.lark).values()) | set(DECLARATION_KEYWORDS)
         if q is None or p.kind != "word" or p.text not in keywords:
             return None
         if q.text == p.text and self.repaired(p.start, p.end, ""):
@@ -568,15 +424,15 @@ class _Context:
     def keywords_expected(self) -> dict[str, str]:
         if not isinstance(self.error, UnexpectedToken):
             return {}
-        keywords = _keyword_terminals(self.lark)
+        keywords = keyword_terminals(self.lark)
         return {keywords[t]: t for t in self.error.expected if t in keywords}
 
     def misspelled_keyword(self) -> Diagnostic | None:
         if not isinstance(self.error, UnexpectedToken):
             return None
-        word = _at(self.pieces, self.pos)
+        word = piece_at(self.pieces, self.pos)
         expected = self.keywords_expected()
-        keywords = set(_keyword_terminals(self.lark).values()) | set(DECLARATION_KEYWORDS)
+        keywords = set(keyword_terminals(self.lark).values()) | set(DECLARATION_KEYWORDS)
         if word is not None and word.kind == "word" and word.text not in keywords:
             guesses = difflib.get_close_matches(word.text.lower(), list(expected), n=3, cutoff=0.7)
             guesses += difflib.get_close_matches(word.text.lower(), sorted(keywords), n=3, cutoff=0.75)
@@ -597,8 +453,8 @@ class _Context:
         """`when when`, `: :`, or a word repeated one word before the parser stops (`boolean boolean when`)."""
         if not isinstance(self.error, UnexpectedToken) or self.previous is None:
             return None
-        word = _at(self.pieces, self.pos)
-        pairs = [(self.previous, word), (_before(self.pieces, self.previous.start), self.previous)]
+        word = piece_at(self.pieces, self.pos)
+        pairs = [(self.previous, word), (piece_before(self.pieces, self.previous.start), self.previous)]
         for first, second in pairs:
             if first is None or second is None or first.text != second.text:
                 continue
@@ -613,7 +469,7 @@ class _Context:
         if named is None:
             return None
         token_text = self.token_text()
-        if named.when_type and not _type_like(token_text):
+        if named.when_type and not type_like(token_text):
             return None
         span = {"token": self.token_span, "gap": self.gap_span}.get(
             named.where, lambda: self.span(self.previous.start, self.previous.end) if self.previous else self.token_span())()
@@ -627,7 +483,7 @@ class _Context:
                  "because"]
         literal = {}
         for t in self.error.expected:
-            word = _words_for(t, self.lark)
+            word = words_for(t, self.lark)
             if word is not None and word.startswith("`"):
                 literal[word.strip("`")] = t
         at = self.previous.end if self.previous is not None else self.pos
@@ -635,7 +491,7 @@ class _Context:
                 and self.repaired(at, at, " of "):
             return Diagnostic("RPL001", f"missing `of` after `{self.previous.text}`", self.gap_span(),
                               f"write `{self.previous.text} of ...`")
-        token = _at(self.pieces, self.pos)
+        token = piece_at(self.pieces, self.pos)
         if token is not None and token.kind == "op" and token.text not in "({":
             return None  # a sign where a word was missing: the parser's own words say more
         starts_line = token is not None and not self.text[self.text.rfind("\n", 0, token.start) + 1:token.start].strip()
@@ -683,7 +539,7 @@ class _Context:
             return Diagnostic("RPL001", f"missing `{word}`", self.gap_span(), f"add `{word}` here")
         return None
 
-    def _unclosed_bracket(self, opener: str) -> _Piece | None:
+    def _unclosed_bracket(self, opener: str) -> Piece | None:
         closer = {"(": ")", "{": "}"}[opener]
         stack = []
         for p in self.pieces:
@@ -698,7 +554,7 @@ class _Context:
     def generic(self) -> Diagnostic:
         error = self.error
         if isinstance(error, UnexpectedToken):
-            hint = _expected_hint(error.expected, self.lark)
+            hint = expected_hint(error.expected, self.lark)
             if error.token.type == "$END":
                 what = f"the {self.keyword}" if self.keyword in DECLARATION_KEYWORDS else "the declaration"
                 if self.keyword == "request" and len(self.pieces) > 1 and self.pieces[1].text == "outcome":
@@ -710,65 +566,13 @@ class _Context:
             if str(token) in DECLARATION_KEYWORDS and "NAME" not in error.expected:
                 return Diagnostic("RPL001", f"the declaration before this `{token}` is not finished",
                                   self.token_span(), hint)
-            if token.type == "NAME" and _after(self.pieces, self.token_end) is not None \
-                    and _after(self.pieces, self.token_end).text == "=" and self.keyword_expected("let"):
+            if token.type == "NAME" and piece_after(self.pieces, self.token_end) is not None \
+                    and piece_after(self.pieces, self.token_end).text == "=" and self.keyword_expected("let"):
                 return Diagnostic("RPL001", f"`{token}` does not start a declaration", self.token_span(),
                                   f"write `parameter {token} = ...` for a fixed value, or `let {token} = ...`")
-            return Diagnostic("RPL001", f"{_found(token)} cannot come here", self.token_span(), hint)
+            return Diagnostic("RPL001", f"{found_text(token)} cannot come here", self.token_span(), hint)
         if isinstance(error, UnexpectedEOF):
             return Diagnostic("RPL001", "the declaration ends too early", self.token_span(), None)
         return Diagnostic("RPL001", "this cannot be read", self.span(self.pos, self.pos + 1), None)
 
-
-_NUMERIC_DATE = re.compile(r"(?<![\d.])(?:(\d{4})[-/](\d{1,2})[-/](\d{1,2})|(\d{1,2})[-/](\d{1,2})[-/](\d{4}))(?![\d.])")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_DATE_AT_END = re.compile(r"\d{4}-\d{2}-\d{2}$")
-
-
-def _numeric_date_hint(m: re.Match) -> str:
-    import datetime
-
-    if m.group(1):
-        candidates = [(int(m.group(1)), int(m.group(2)), int(m.group(3)))]
-    else:
-        a, b, year = int(m.group(4)), int(m.group(5)), int(m.group(6))
-        candidates = [(year, a, b), (year, b, a)]
-    dates = []
-    for year, month, day in candidates:
-        try:
-            dates.append(datetime.date(year, month, day).isoformat())
-        except ValueError:
-            pass
-    dates = list(dict.fromkeys(dates))
-    if len(dates) == 1:
-        return f"write dates as YYYY-MM-DD: `{dates[0]}`"
-    if dates:
-        return f"write dates as YYYY-MM-DD: `{dates[0]}` or `{dates[1]}`, as you mean it"
-    return "write dates as YYYY-MM-DD, like `2026-03-02`"
-
-
-def _date_hint(text: str, month: int) -> str:
-    """`November 15, 2026` -> write `2026-11-15`; `2 March 2026` is read from its month name on."""
-    m = re.match(r"[A-Za-z]+\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text)
-    if m:
-        try:
-            import datetime
-
-            return f"write `{datetime.date(int(m.group(2)), month, int(m.group(1))).isoformat()}`"
-        except ValueError:
-            pass
-    return "write a date like `2026-03-02` for 2 March 2026"
-
-
-def _type_like(word: str) -> bool:
-    """A word that may be a type: a built-in one, `optional`, `list`, or a capitalized name."""
-    return word in ("date", "money", "percent", "integer", "boolean", "text", "optional", "list") \
-        or (word[:1].isupper() and word.isidentifier())
-
-
-def looks_like_declaration(word: str) -> bool:
-    """A word at the start of a line that is a declaration keyword misspelled (`rul`, `paramter`)."""
-    if word in DECLARATION_KEYWORDS or word in _RULE_PARTS or word in _EXPRESSION_WORDS:
-        return False
-    return bool(difflib.get_close_matches(word.lower(), DECLARATION_KEYWORDS, n=1, cutoff=0.75))
 

@@ -10,8 +10,8 @@ import re
 from lsprotocol import types as lsp
 
 from rplang.policy_lang import ast
-from rplang.policy_lang.parser import _KEYWORDS as KEYWORDS
-from rplang.policy_lang.syntax_errors import DECLARATION_KEYWORDS
+from rplang.policy_lang.grammar import KEYWORDS
+from rplang.policy_lang.syntax_text import DECLARATION_KEYWORDS
 
 from .index import Index, Resolver
 from .queries import Analysis

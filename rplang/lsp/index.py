@@ -15,7 +15,7 @@ from typing import Iterator
 
 import attrs
 
-from rplang.compiler.expressions import lead_span, name_span, word_span
+from rplang.compiler.expression_support import lead_span, name_span, word_span
 from rplang.policy_lang import ast
 from rplang.policy_lang.span import Span
 

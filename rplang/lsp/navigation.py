@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from rplang.policy_lang.parser import _KEYWORDS as KEYWORDS
+from rplang.policy_lang.grammar import KEYWORDS
 from rplang.policy_lang.span import Span
 
 from .index import Index

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from rplang.compiler.expressions import lead_span, name_span
+from rplang.compiler.expression_support import lead_span, name_span
 from rplang.policy_lang import ast
 
 from .positions import Lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import re
 
-from rplang.compiler.expressions import _find_word, name_span, word_span
+from rplang.compiler.expression_support import _find_word, name_span, word_span
 from rplang.policy_lang.span import Source, Span
 
 

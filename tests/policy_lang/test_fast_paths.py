@@ -10,7 +10,8 @@ import attrs
 import pytest
 from lark import Lark
 
-from rplang.policy_lang import limits, parser
+from rplang.policy_lang import build_expressions, grammar, limits, parser
+from rplang.policy_lang.build_declarations import AstBuilder
 from rplang.policy_lang.errors import PolicyError
 from rplang.policy_lang.span import Source, Span
 
@@ -107,7 +108,7 @@ def test_a_boundary_read_differently_falls_back(monkeypatch):
     text = HEAD + "let x = any\nrule in: when true then approve\n"
     monkeypatch.setattr(parser, "_BATCH_CHARS", 1)
     for start, end in parser._batches(text):
-        parser._lark().parse(text[start:end], start="policy")  # each batch parses
+        grammar.lark_parser().parse(text[start:end], start="policy")  # each batch parses
     assert parser._parse_in_batches(Source("p.rpl", text)) is None
     with pytest.raises(PolicyError):
         parser.parse_policy(text, "p.rpl")
@@ -160,12 +161,12 @@ HOLES = ["item", "item.sku", " item.sku ", "\titem .sku", "a.b.c", "a.b.c.d.e", 
 def test_a_plain_hole_is_built_as_lark_would(monkeypatch, hole):
     text = HEAD + 'rule r:\n  when true\n  then approve\n  because "see {' + hole + '} here"\n'
     fast = _outcome(text)
-    monkeypatch.setattr(parser, "_PLAIN_PATH", type("Never", (), {"fullmatch": staticmethod(lambda t: None)}))
+    monkeypatch.setattr(build_expressions, "_PLAIN_PATH", type("Never", (), {"fullmatch": staticmethod(lambda t: None)}))
     assert fast == _outcome(text)
 
 
 def test_the_fast_hole_path_is_taken():
-    builder = parser._AstBuilder(Source("p.rpl", "{item.sku}"), 0)
+    builder = AstBuilder(Source("p.rpl", "{item.sku}"), 0)
     calls = []
     builder._path = lambda path, offset: calls.append(path.group(1))
     builder._hole("item.sku", 1)
@@ -175,16 +176,16 @@ def test_the_fast_hole_path_is_taken():
 # ---- positions --------------------------------------------------------------------------------
 
 def test_skipped_unit_positions_are_lark_positions():
-    grammar = parser.GRAMMAR.read_text(encoding="utf-8")
-    plain = Lark(grammar, parser="lalr", start=["policy", "expr"], propagate_positions=True, maybe_placeholders=True)
-    assert any(isinstance(c, parser._UnitPositions) for c in parser._lark()._callbacks.values())
+    rules = grammar.GRAMMAR.read_text(encoding="utf-8")
+    plain = Lark(rules, parser="lalr", start=["policy", "expr"], propagate_positions=True, maybe_placeholders=True)
+    assert any(isinstance(c, grammar._UnitPositions) for c in grammar.lark_parser()._callbacks.values())
     for path in POLICY_FILES[:40]:
         text = path.read_text(encoding="utf-8")
         try:
             expected = plain.parse(text, start="policy")
         except Exception:
             continue
-        got = parser._lark().parse(text, start="policy")
+        got = grammar.lark_parser().parse(text, start="policy")
         assert got == expected
         assert [(t.data, t.meta.start_pos, t.meta.end_pos) for t in got.iter_subtrees() if not t.meta.empty] == \
             [(t.data, t.meta.start_pos, t.meta.end_pos) for t in expected.iter_subtrees() if not t.meta.empty]

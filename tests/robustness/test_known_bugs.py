@@ -165,12 +165,12 @@ def test_nested_loops_over_a_long_list_are_refused_in_time():
 
 
 def test_parsing_reads_and_writes_nothing_in_the_temp_directory(tmp_path, monkeypatch):
-    from rplang.policy_lang import parser
+    from rplang.policy_lang import grammar, parser
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    parser._lark.cache_clear()
+    grammar.lark_parser.cache_clear()
     try:
         parser.parse_policy("request:\n  n: integer\n")
         assert list(tmp_path.iterdir()) == []  # .lark_cache_<user>_<hash>.tmp: a pickle anyone
     finally:                                   # who writes there first gets loaded
-        parser._lark.cache_clear()
+        grammar.lark_parser.cache_clear()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from hypothesis import given, strategies as st
 
-import rplang.runtime.codegen as codegen
+import rplang.runtime.codegen_index as codegen_index
 from rplang.runtime import load_policy_text
 from rplang.runtime.ranges import RangeIndex, pieces_covered
 
@@ -43,7 +43,7 @@ def test_what_an_index_costs():
     bands = [(n, True, n + 1, False) for n in range(100)]
     assert pieces_covered(bands) == 200  # each band: its low bound and the stretch above it
     from_each = [(n, True, None, False) for n in range(100)]  # `price >= n`: each covers the rest
-    assert pieces_covered(from_each) > codegen.RANGE_PIECES_PER_RULE * 100
+    assert pieces_covered(from_each) > codegen_index.RANGE_PIECES_PER_RULE * 100
 
 
 # ---- rules found by it --------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def test_band_and_date_rules_are_found_by_range():
 def test_rules_found_by_range_decide_as_rules_tried_one_by_one(monkeypatch):
     text = _bands(12)
     indexed = load_policy_text(text, "bands.rpl")
-    monkeypatch.setattr(codegen, "INDEX_AT", 10**9)
+    monkeypatch.setattr(codegen_index, "INDEX_AT", 10**9)
     one_by_one = load_policy_text(text, "bands.rpl")
     assert "def rule_shape_" not in one_by_one.rules_source
     for request in itertools.chain(_requests(400), [

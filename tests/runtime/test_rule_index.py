@@ -1,7 +1,7 @@
 """Rules looked up by the value they test decide exactly as rules tried one by one."""
 import pytest
 
-import rplang.runtime.codegen as codegen
+import rplang.runtime.codegen_index as codegen_index
 from rplang.policy_lang.errors import RequestError
 from rplang.runtime import load_policy_text
 
@@ -86,7 +86,7 @@ def _requests():
 
 @pytest.fixture
 def index_at_three(monkeypatch):
-    monkeypatch.setattr(codegen, "INDEX_AT", 3)
+    monkeypatch.setattr(codegen_index, "INDEX_AT", 3)
 
 
 def test_the_sku_and_region_rules_are_looked_up_by_value(index_at_three):
@@ -102,9 +102,9 @@ def test_few_values_are_not_worth_a_table():
 
 
 def test_looked_up_rules_decide_as_rules_tried_one_by_one(monkeypatch):
-    monkeypatch.setattr(codegen, "INDEX_AT", 3)
+    monkeypatch.setattr(codegen_index, "INDEX_AT", 3)
     indexed = load_policy_text(SKU_POLICY, "skus.rpl")
-    monkeypatch.setattr(codegen, "INDEX_AT", 10**9)
+    monkeypatch.setattr(codegen_index, "INDEX_AT", 10**9)
     one_by_one = load_policy_text(SKU_POLICY, "skus.rpl")
     assert "def rule_" not in one_by_one.rules_source
     requests = _requests()
