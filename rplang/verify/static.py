@@ -11,6 +11,7 @@ A false warning is worse than a missing one, so each claims only what it shows:
 from __future__ import annotations
 
 import itertools
+import threading
 
 import z3
 
@@ -43,11 +44,18 @@ def check_policy_text(text: str, filename: str = "<policy>") -> list[Diagnostic]
     return with_solver_checks(graph, static_warnings(graph.policy, text, filename))
 
 
+# Z3's default context is shared by the whole process and is not safe to use from two threads at
+# once (the language server checks a version in a worker thread while a request may check
+# another): one solver check at a time.
+_SOLVER = threading.Lock()
+
+
 def with_solver_checks(graph: RuleGraph, found: list[Diagnostic]) -> list[Diagnostic]:
     """The compiler's warnings `found`, with what the solver adds: conflicts, and what never happens
     that the compiler's logic did not see; in the order of the text."""
-    found = found + conflicts(graph) + never_happens(graph, {(d.code, d.span.start if d.span else None)
-                                                             for d in found})
+    with _SOLVER:
+        found = found + conflicts(graph) + never_happens(graph, {(d.code, d.span.start if d.span else None)
+                                                                 for d in found})
     return sorted(found, key=lambda d: (d.span.start if d.span is not None else -1, d.code))
 
 

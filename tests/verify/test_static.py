@@ -103,3 +103,32 @@ def test_a_conflict_names_the_fields_read_through_values():
     (conflict,) = [d for d in check_policy_text(head + rules, "lint.rpl") if d.code == "RPL130"]
     shown = conflict.hint.split(";")[0]
     assert "`delivery_date` is " in shown and "`request_date` is " in shown and "`receipt` is true" in shown
+
+
+def test_solver_checks_from_two_threads_take_turns(monkeypatch):
+    """Z3's shared context is not thread-safe (the language server once failed with `Z3Exception:
+    unreachable` while a worker thread checked another version): checks run one at a time."""
+    import threading
+    import time
+
+    from rplang.compiler import compile_policy
+    from rplang.verify import static
+
+    active, most = [], []
+
+    def conflicts(graph):
+        active.append(1)
+        most.append(len(active))
+        time.sleep(0.05)  # long enough for the other thread to arrive
+        active.pop()
+        return []
+
+    monkeypatch.setattr(static, "conflicts", conflicts)
+    aputure = ROOT / "policies" / "aputure.rpl"
+    graph = compile_policy(aputure.read_text(encoding="utf-8"), str(aputure))
+    threads = [threading.Thread(target=static.with_solver_checks, args=(graph, [])) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(most) == 3 and max(most) == 1
