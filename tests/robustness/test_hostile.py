@@ -265,7 +265,7 @@ ALLOWED = {
     # only a checked policy's classes let out (compiler/cache.py, policy_lang/user_cache.py)
     "pickle.Unpickler": {"compiler/cache.py"},
     "pickle.dumps": {"compiler/cache.py"},
-    "Lark.load": {"policy_lang/parser.py"},  # Lark's parse tables (a pickle), signed in the same cache
+    "Lark.load": {"policy_lang/grammar.py"},  # Lark's parse tables (a pickle), signed in the same cache
     "subprocess.run": {"compiler/render_graph.py"},  # graphviz `dot` for `rpl graph`, DOT escaped
 }
 DANGEROUS = {"eval", "exec", "compile", "__import__", "breakpoint", "pickle.load", "pickle.loads",
