@@ -8,7 +8,8 @@ Needs rplang[workbench], playwright (pip) and a Chromium (Debian's `chromium`). 
 types a letter into a comment on Aputure's window line (a text never seen before), and waits until
 both the problems list and the decision show that text's answers; the time is taken in the page,
 from the key's `keydown` to the last of those two updates (and for the impact, from the first
-key of `30` or `14` to the new count in the impact panel). The baseline, in the same run, is the
+key of a new window, `20`, `21`, ... days, each a text the server has never compiled, to the
+count the library computes for it shown in the impact panel). The baseline, in the same run, is the
 library doing the same work in-process (compile, static checks, decide and explain), with no
 HTTP and no browser: the ratio is what the page adds.
 """
@@ -138,7 +139,21 @@ def baseline_impact(text: str, corpus: str, repeat: int) -> dict:
     return summary(times)
 
 
-def in_browser(url: str, chromium: str, keystrokes: int, impacts: int) -> dict:
+def impact_counts(text: str, corpus: str, impacts: int) -> list[tuple[str, str]]:
+    """The windows the impact loop types, each a text the server has never compiled (20 days, 21
+    days, ...), with the count its impact panel must show, computed here by the library."""
+    from rplang.runtime import load_policy_text
+    from rplang.runtime.impact import compare
+
+    before, lines, counts = load_policy_text(text), corpus.splitlines(), []
+    for days in range(20, 20 + impacts):
+        after = load_policy_text(text.replace(WINDOW_14, f"return_window_length = {days} days"))
+        found = compare(before, after, lines, 0)
+        counts.append((str(days), f"{found.changed} of {found.total}"))
+    return counts
+
+
+def in_browser(url: str, chromium: str, keystrokes: int, impacts: list[tuple[str, str]]) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
@@ -165,7 +180,7 @@ def in_browser(url: str, chromium: str, keystrokes: int, impacts: int) -> dict:
             page.keyboard.press("Backspace")
         for _ in range(len(" days")):
             page.keyboard.press("ArrowLeft")
-        # impact: 14 -> 30 days and back, each time until the impact panel shows the new count
+        # impact: 14 -> 20 days, 21 days, ..., each time until the impact panel shows the new count
         page.get_by_test_id("tab-impact").click()
         summary_ = page.get_by_test_id("impact-summary")
         expect(summary_).to_have_text("0 of 500 decisions change", timeout=30_000)
@@ -173,8 +188,7 @@ def in_browser(url: str, chromium: str, keystrokes: int, impacts: int) -> dict:
         page.keyboard.press("Backspace")  # `14` erased: the loop types 30, then 14 again
         page.keyboard.press("Backspace")
         page.evaluate(IMPACT_PROBE)
-        for i in range(impacts):
-            digits, want = ("30", "15 of 500") if i % 2 == 0 else ("14", "0 of 500")
+        for digits, want in impacts:  # each a window never typed before: its text compiled anew
             page.evaluate("want => { window.__impact.want = want; window.__impact.start = null; }", want)
             page.keyboard.type(digits)
             page.wait_for_function("() => window.__impact.want === null", timeout=10_000)
@@ -217,7 +231,8 @@ def main() -> None:
         shutil.copytree(ROOT / "policies", folder)
         process, url = start(folder)
         try:
-            results.update(in_browser(url, args.chromium, args.keystrokes, args.impacts))
+            results.update(in_browser(url, args.chromium, args.keystrokes,
+                                      impact_counts(text, corpus, args.impacts)))
             results["impact_api"] = impact_api(url, text, args.impacts)
         finally:
             process.terminate()
