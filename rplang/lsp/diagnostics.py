@@ -1,8 +1,10 @@
 """Diagnostics as you type: what `rpl check` reports (errors, else the static checks' warnings),
-and the problems of examples, published a moment after the last change (debounced)."""
+and the problems of examples, published a moment after the last change (debounced). The
+solver's warnings take longer than the rest: they follow in a second publication, when any."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 
 from lsprotocol import types as lsp
@@ -62,6 +64,25 @@ def publish(server, uri: str, analysis: Analysis | None = None) -> None:
         diagnostics=[to_lsp(d, analysis, server.errors_url) for d in analysis.diagnostics]))
 
 
+# The solver's checks run on a thread of their own: on the loop's executor, the next version's
+# analysis would queue behind them (a quarter of a second on Aputure).
+_SOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpl-solver")
+
+
+async def add_solver_checks(server, uri: str, analysis: Analysis) -> None:
+    """Publish again once the solver's warnings are known, if they add any and the version is
+    still the one shown (the compiler's diagnostics were published without waiting for them)."""
+    def shown() -> bool:
+        document = server.workspace.text_documents.get(uri)
+        return document is not None and document.version == analysis.version
+
+    def check() -> bool:  # a version typed over while it waited for the thread is not checked
+        return shown() and analysis.add_solver_checks()
+
+    if await asyncio.get_running_loop().run_in_executor(_SOLVER, check) and shown():
+        publish(server, uri, analysis)
+
+
 def register(server) -> None:
     pending: dict[str, asyncio.Task] = {}
 
@@ -79,6 +100,7 @@ def register(server) -> None:
         if document.version == version:  # else a newer version is on its way
             publish(server, uri, analysis)
             _republish_examples(server, uri)
+            await add_solver_checks(server, uri, analysis)
 
     def schedule(uri: str) -> None:
         task = pending.pop(uri, None)
@@ -88,7 +110,10 @@ def register(server) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls, params: lsp.DidOpenTextDocumentParams) -> None:
-        publish(ls, params.text_document.uri)  # at once: the file was just opened, nobody is typing
+        uri = params.text_document.uri
+        analysis = ls.analysis(uri, wait=True)
+        publish(ls, uri, analysis)  # at once: the file was just opened, nobody is typing
+        await add_solver_checks(ls, uri, analysis)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls, params: lsp.DidChangeTextDocumentParams) -> None:

@@ -8,6 +8,7 @@ offsets are those of that version, so they are shown only where the name is stil
 from __future__ import annotations
 
 import re
+import threading
 
 from pathlib import Path
 from typing import Callable
@@ -57,6 +58,10 @@ class Analysis:
         self.policy_index: Index | None = None  # an examples file's policy
         self.diagnostics: list[Diagnostic] = []
         self.memo: dict = {}  # what features computed for this version (the examples' results)
+        # The solver's checks take far longer than the rest (a quarter of a second on Aputure):
+        # the compiler's diagnostics are shown first, the solver's added by `add_solver_checks`.
+        self._solver_pending: tuple | None = None  # (graph, the compiler's warnings, the examples' problems)
+        self._solver_lock = threading.Lock()
         if is_examples(self.path):
             self._examples(text_of)
         else:
@@ -78,10 +83,22 @@ class Analysis:
             except PolicyError as error:
                 self.diagnostics = list(error.diagnostics)
                 return
-            self.diagnostics = _static_checks(graph, static_warnings(self.checked, self.text, self.name))
+            self.diagnostics = static_warnings(self.checked, self.text, self.name)
         own = [d for d in self.tree.declarations if isinstance(d, ast.Example)]
-        if own:
-            self.diagnostics += _example_problems(own, self.checked)
+        examples = _example_problems(own, self.checked) if own else []
+        self._solver_pending = (graph, self.diagnostics, examples)
+        self.diagnostics = self.diagnostics + examples
+
+    def add_solver_checks(self) -> bool:
+        """Add the solver's warnings (rules in conflict, what never happens), as `rpl check` gives
+        them; whether that changed the diagnostics. Done once, whichever thread asks first."""
+        with self._solver_lock:
+            if self._solver_pending is None:
+                return False
+            (graph, found, examples), self._solver_pending = self._solver_pending, None
+            with_solver = _static_checks(graph, found)
+            self.diagnostics = with_solver + examples
+            return len(with_solver) != len(found)
 
     def _examples(self, text_of: TextOf) -> None:
         try:
@@ -116,6 +133,7 @@ class Analysis:
         view.path, view.name, view.lines = known.path, known.name, Lines(text, known.lines.encoding)
         view.tree = view.checked = None
         view.policy_index, view.diagnostics, view.memo = known.policy_index, [], {}
+        view._solver_pending, view._solver_lock = None, threading.Lock()
         view._index, view.last_checked, view.current = known.index, known.checked_policy, False
         return view
 

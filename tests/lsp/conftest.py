@@ -100,6 +100,21 @@ class Session:
         self.loop.call_soon_threadsafe(self.client.text_document_did_close, lsp.DidCloseTextDocumentParams(
             lsp.TextDocumentIdentifier(uri)))
 
+    def wait_diagnostics_with(self, uri: str, codes: list[str], timeout: float = TIMEOUT) -> list[lsp.Diagnostic]:
+        """The diagnostics of the latest version once they hold these codes, in order: the solver's
+        warnings follow the compiler's in a second publication."""
+        want = self.versions[uri]
+
+        def latest():
+            shown = [p for p in self.diagnostics.get(uri, ()) if p.version == want]
+            return shown[-1].diagnostics if shown else None
+
+        with self.changed:
+            ok = self.changed.wait_for(lambda: latest() is not None and [d.code for d in latest()] == codes, timeout)
+            found = latest()
+        assert ok, f"the diagnostics of {uri} were {[d.code for d in found or ()]}, not {codes}, within {timeout} s"
+        return list(found)
+
     def wait_diagnostics(self, uri: str, version: int | None = None, timeout: float = TIMEOUT) -> list[lsp.Diagnostic]:
         """The diagnostics published for a version of a document (by default its latest)."""
         want = self.versions[uri] if version is None else version

@@ -9,6 +9,8 @@ from lsprotocol import types as lsp
 
 from tests.conftest import APUTURE, POLICIES
 
+from .conftest import TIMEOUT
+
 APUTURE_TEXT = APUTURE.read_text(encoding="utf-8")
 
 
@@ -159,3 +161,24 @@ def test_junk_and_prefixes_give_diagnostics_not_crashes(session, tmp_path):
         session.wait_diagnostics(uri)
     assert session.hover(uri, lsp.Position(0, 1)) is None
     assert session.errors() == []
+
+
+def test_the_solvers_warnings_follow_the_compilers(session, tmp_path):
+    """The compiler's diagnostics are published at once; the solver's (here two rules in conflict,
+    RPL130, as `rpl check` reports them) follow in a second publication of the same version."""
+    from tests.compiler.test_lint import HEAD, rule
+
+    path = tmp_path / "conflict.rpl"
+    path.write_text(HEAD + rule("a", "receipt", "set refund_method to card")
+                    + rule("b", "kind is return", "set refund_method to credit"), encoding="utf-8")
+    uri = session.open(path)
+    with session.changed:
+        assert session.changed.wait_for(
+            lambda: any("RPL130" in [d.code for d in p.diagnostics] for p in session.diagnostics.get(uri, ())),
+            TIMEOUT), "the solver's warning never came"
+    first, last = session.diagnostics[uri][0], session.diagnostics[uri][-1]
+    assert first.version == last.version == 1
+    assert "RPL130" not in [d.code for d in first.diagnostics]
+    expected = rpl_check_json(path)
+    assert [as_check_json(d) for d in last.diagnostics] == [
+        {k: e[k] for k in ("code", "severity", "line", "column", "end_line", "end_column")} for e in expected]

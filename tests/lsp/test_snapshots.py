@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import APUTURE
 
 from .conftest import position
+from .test_diagnostics import rpl_check_json
 
 CASES = sorted((Path(__file__).parent / "diagnostic_cases").glob("*.rpl"))
 
@@ -23,8 +24,10 @@ def _shown(d) -> dict:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_diagnostics(session, case, snapshot):
+    """What is published once the solver's warnings have come: the codes `rpl check` gives."""
     uri = session.open(case)
-    assert [_shown(d) for d in session.wait_diagnostics(uri)] == snapshot
+    codes = [d["code"] for d in rpl_check_json(case)]
+    assert [_shown(d) for d in session.wait_diagnostics_with(uri, codes)] == snapshot
 
 
 HOVERS = [  # (what, the text to find, which occurrence, how far into it)
