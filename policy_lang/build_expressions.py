@@ -28,9 +28,14 @@ def unescape(raw: str) -> str:
     return _ESCAPE.sub(r"\1", raw)
 
 
+def _folded(raw: str) -> str:
+    """Escapes resolved, each run of line breaks and indentation one space."""
+    return _WHITESPACE.sub(" ", unescape(raw))
+
+
 def fold_text(raw: str) -> str:
     """The text of a quoted string: escapes resolved, line breaks and indentation folded."""
-    return _WHITESPACE.sub(" ", _ESCAPE.sub(r"\1", raw)).strip()
+    return _folded(raw).strip()
 
 
 class ExpressionBuilder:
@@ -309,7 +314,7 @@ class _HoleBuilder(ExpressionBuilder):
 
     def text_literal(self, meta, c):
         # Words put into a sentence keep their spaces: `{if opened then " (opened)" else ""}`.
-        words = _WHITESPACE.sub(" ", _ESCAPE.sub(r"\1", c[0][1:-1]))
+        words = _folded(c[0][1:-1])
         return ast.Literal("text", words, span=self._span(meta))
 
 
@@ -318,7 +323,7 @@ def _fold_template(parts: list) -> list:
     out: list = []
     for k, part in enumerate(parts):
         if isinstance(part, str):
-            text = _WHITESPACE.sub(" ", _ESCAPE.sub(r"\1", part))
+            text = _folded(part)
             if k == 0:
                 text = text.lstrip()
             if k == len(parts) - 1:

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pyarrow as pa
 
 from rplang.compiler import types as T
-from rplang.compiler.checked import CheckedOutput, CheckedPolicy, source_digest
+from rplang.compiler.checked import CheckedOutput, CheckedPolicy
 
 from .errors import ReplayError
 
@@ -83,12 +83,6 @@ def decision_schema(policy: CheckedPolicy, keys: pa.Schema) -> pa.Schema:
     fields += [pa.field(RULES_APPLIED, pa.list_(pa.string())), pa.field(POLICY_VERSION, pa.string()),
                pa.field(POLICY_HASH, pa.string())]
     return pa.schema(fields)
-
-
-def policy_hash(text: str, policy: CheckedPolicy) -> str:
-    """The policy's identity in every decided row: the SHA-256 of its text and of the CSV files
-    its tables read."""
-    return source_digest(text, policy)
 
 
 # ---- Rows ----------------------------------------------------------------------------------------

@@ -103,14 +103,15 @@ def _choose_via(compiled, text, source, via):
 
 
 def _explain(compiled, text, engine: str) -> int:
-    from .columns import policy_hash
+    from rplang.compiler.checked import source_digest
+
     from .lowering import ROW
     from .query import PolicyQuery
     from sqlglot import exp
 
     try:
         query = PolicyQuery(compiled, {"request_id": exp.column("request_id", table=ROW, quoted=True)},
-                            compiled.checked.version, policy_hash(text, compiled.checked))
+                            compiled.checked.version, source_digest(text, compiled.checked))
         select = query.select("rpl_input")
     except NotLowerable as error:
         click.echo(f"error: {error}", err=True)

@@ -13,10 +13,11 @@ from pathlib import Path
 import attrs
 import pyarrow as pa
 
+from rplang.compiler.checked import source_digest
 from rplang.policy_lang.errors import RplError
 from rplang.stream import error_json
 
-from .columns import decision_schema, from_request, policy_hash, request_schema, to_request
+from .columns import decision_schema, from_request, request_schema, to_request
 from .errors import NotLowerable, ReplayError
 from .python_path import ERROR, PythonDecider
 from .sources import FILE, ROW, Source, check_columns, choose_keys, json_value, text_columns, text_rows
@@ -51,7 +52,8 @@ class Replay:
 
     @property
     def hash(self) -> str:
-        return policy_hash(self.text, self.compiled.checked)
+        """The policy's identity in every decided row: its text and its tables' CSV files."""
+        return source_digest(self.text, self.compiled.checked)
 
     @property
     def version(self) -> str:
