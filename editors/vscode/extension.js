@@ -2,7 +2,7 @@
 "use strict";
 
 const vscode = require("vscode");
-const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
+const { LanguageClient } = require("vscode-languageclient/node");
 
 let client;
 
@@ -10,7 +10,9 @@ function serverOptions() {
   const config = vscode.workspace.getConfiguration("rpl");
   const command = config.get("server.path") || "rpl";
   const args = config.get("server.args") || ["lsp"];
-  return { command, args, transport: TransportKind.stdio };
+  // No `transport`: the client then speaks over the process's stdin and stdout as it is. Naming
+  // TransportKind.stdio would make it append `--stdio` to the arguments, which `rpl lsp` refuses.
+  return { command, args };
 }
 
 function clientOptions() {

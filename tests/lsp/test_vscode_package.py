@@ -44,6 +44,8 @@ def test_the_extension_starts_rpl_lsp_at_the_configured_path():
     assert done.returncode == 0, done.stderr
     ((client_id, server, client),) = json.loads(done.stdout)
     assert client_id == "rpl"
-    assert server == {"command": "/opt/rpl/bin/rpl", "args": ["lsp"], "transport": 0}
+    # Exactly these: a `transport` of stdio would make vscode-languageclient add `--stdio` to the
+    # arguments, and `rpl lsp` would exit on the unknown option (seen in code-server).
+    assert server == {"command": "/opt/rpl/bin/rpl", "args": ["lsp"]}
     assert client["initializationOptions"] == {"debounceMs": 300, "errorsUrl": "https://docs.example/errors#{code}"}
     assert {"scheme": "file", "language": "rpl"} in client["documentSelector"]
