@@ -32,22 +32,28 @@ async function start() {
     await client.start();
   } catch (error) {
     vscode.window.showErrorMessage(
-      `rpl: could not start \`${serverOptions().command} lsp\` (${error.message}). ` +
+      `rpl: could not start \`${serverOptions().command} lsp\` (${error?.message ?? error}). ` +
         "Install rplang[lsp] and set rpl.server.path to its rpl command.");
   }
 }
 
+async function restart() {
+  if (client) {
+    try {
+      await client.stop();
+    } catch {
+      // A client whose server never started cannot be stopped; a new one starts all the same, so
+      // that setting rpl.server.path after that error is enough.
+    }
+  }
+  await start();
+}
+
 async function activate(context) {
   context.subscriptions.push(
-    vscode.commands.registerCommand("rpl.restartServer", async () => {
-      if (client) await client.stop();
-      await start();
-    }),
+    vscode.commands.registerCommand("rpl.restartServer", restart),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
-      if (event.affectsConfiguration("rpl") && client) {
-        await client.stop();
-        await start();
-      }
+      if (event.affectsConfiguration("rpl")) await restart();
     }),
   );
   await start();
