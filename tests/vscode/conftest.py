@@ -6,6 +6,7 @@ environment; code-server opens a copy of policies/ in a temporary folder. Screen
 go to RPL_VSCODE_SCREENSHOTS if set, else to the temporary folder."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -47,15 +48,20 @@ class CodeServer:
 
 
 @pytest.fixture(scope="session")
-def code_server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("code-server")
+def vsix(tmp_path_factory) -> Path:
     packaged = subprocess.run(["npm", "run", "package"], cwd=EXTENSION, capture_output=True, text=True, timeout=300)
     assert packaged.returncode == 0, packaged.stdout + packaged.stderr
-    vsix = shutil.move(EXTENSION / "rpl.vsix", home / "rpl.vsix")
+    return shutil.move(EXTENSION / "rpl.vsix", tmp_path_factory.mktemp("vsix") / "rpl.vsix")
+
+
+@contextlib.contextmanager
+def running_code_server(home: Path, vsix: Path, server_path: str):
+    """code-server on a free port of 127.0.0.1, with a profile of its own in `home` holding the
+    extension and `rpl.server.path`, and a copy of policies/ as its workspace."""
     user_data, extensions = home / "user-data", home / "extensions"
     (user_data / "User").mkdir(parents=True)
     # What keeps the trial quiet (no welcome page, trust prompt or updates), and the server's path.
-    settings = {"rpl.server.path": rpl_command(), "workbench.startupEditor": "none",
+    settings = {"rpl.server.path": server_path, "workbench.startupEditor": "none",
                 "security.workspace.trust.enabled": False, "workbench.tips.enabled": False,
                 "extensions.autoCheckUpdates": False, "extensions.autoUpdate": False, "update.mode": "none",
                 "telemetry.telemetryLevel": "off", "files.hotExit": "off", "window.restoreWindows": "none",
@@ -73,29 +79,40 @@ def code_server(tmp_path_factory):
     workspace = home / "workspace"
     shutil.copytree(POLICIES, workspace / "policies")
     port = free_port()
-    log = (home / "code-server.log").open("wb")
-    process = subprocess.Popen([CODE_SERVER, *common, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}",
-                                "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust"],
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    with (home / "code-server.log").open("wb") as log:
+        process = subprocess.Popen([CODE_SERVER, *common, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}",
+                                    "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust"],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_up(url, process, home / "code-server.log")
+            yield CodeServer(url, workspace)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_SECONDS
     while True:
         try:
             urllib.request.urlopen(url + "/healthz", timeout=5)
-            break
+            return
         except (urllib.error.URLError, ConnectionError):
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail("code-server did not start: " + (home / "code-server.log").read_text(errors="replace"))
+                pytest.fail("code-server did not start: " + log.read_text(errors="replace"))
             time.sleep(0.2)
-    yield CodeServer(url, workspace)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def code_server(tmp_path_factory, vsix):
+    with running_code_server(tmp_path_factory.mktemp("code-server"), vsix, rpl_command()) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +135,12 @@ def browser():
 @pytest.fixture(scope="module")
 def vscode(browser, code_server):
     """A VS Code window on the workspace with policies/aputure.rpl open and its server running."""
+    with window_on(browser, code_server) as window:
+        yield window
+
+
+@contextlib.contextmanager
+def window_on(browser, code_server: CodeServer):
     context = browser.new_context(viewport={"width": 1400, "height": 900},
                                   permissions=["clipboard-read", "clipboard-write"])
     context.set_default_timeout(TIMEOUT_MS)
@@ -125,5 +148,7 @@ def vscode(browser, code_server):
     page.goto(f"{code_server.url}/?folder={code_server.workspace}")
     window = VSCode(page)
     window.open("policies/aputure.rpl")
-    yield window
-    context.close()
+    try:
+        yield window
+    finally:
+        context.close()

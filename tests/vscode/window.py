@@ -42,6 +42,20 @@ class VSCode:
         palette.press("Enter")
         expect(self.page.locator(".quick-input-widget")).to_be_hidden()
 
+    def set_setting(self, key: str, value: str) -> None:
+        """Type a text setting's value in the Settings editor (as a user does), then close it."""
+        self.command("Preferences: Open User Settings")
+        settings = self.page.locator(".settings-editor")
+        expect(settings).to_be_visible()
+        self.page.keyboard.type(key)  # the Settings editor opens with its search box focused
+        field = settings.locator(".setting-item-contents input")
+        expect(field).to_have_count(1)
+        field.fill(value)
+        field.press("Tab")
+        self.focus()
+        self.page.keyboard.press("Control+w")
+        expect(settings).to_have_count(0)
+
     def focus(self) -> None:
         self.page.keyboard.press("Control+1")  # View: Focus First Editor Group
 
