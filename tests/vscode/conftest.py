@@ -21,7 +21,7 @@ import attrs
 import pytest
 
 from tests.conftest import POLICIES, ROOT
-from tests.serve.server import free_port
+from tests.serve.server import free_port, stop_process
 from tests.vscode.window import START_SECONDS, VSCode
 
 CODE_SERVER = os.environ.get("RPL_CODE_SERVER")
@@ -88,12 +88,7 @@ def running_code_server(home: Path, vsix: Path, server_path: str):
             wait_until_up(url, process, home / "code-server.log")
             yield CodeServer(url, workspace)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process)
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
