@@ -56,6 +56,7 @@ def test_a_typo_shows_the_error_rpl_check_reports_in_the_editor_and_the_problems
     row = window.page.locator(".markers-panel .monaco-list-row").filter(has_text=problem["message"])
     expect(row).to_contain_text(problem["code"])
     expect(row).to_contain_text(f"[Ln {problem['line']}, Col {problem['column']}]")
+    expect(window.page.locator(".markers-panel")).to_contain_text(f"help: {problem['hint']}")
     expect(window.page.locator("#status\\.problems")).to_contain_text("1")
     window.screenshot(screenshots, "1-error-as-you-type")
     window.page.keyboard.press("Control+Shift+M")
