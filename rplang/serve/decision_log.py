@@ -1,12 +1,12 @@
 """The decision log: every decision recorded in SQLite (WAL), written by a process of its own.
 
-A request makes its row (the outputs' JSON and the rules it names, taken from the JSON its answer
-was made of) and puts it on a queue: nothing else happens on the request's path. A thread of the
-server wakes every tenth of a second and hands what gathered to the writer process down a pipe,
-in one write; the writer (`log_writer`) inserts each batch in one transaction. SQLite's work, and
-the interpreter's lock that a thread inserting rows would take back from the requests for every
-row it steps, stay out of the server's process: in a thread of the server, the log cost a
-decision about 70 µs of the server's processor time.
+A request makes its record (the request as received, and the outputs' JSON and the rules taken
+from the JSON its answer was made of) and puts it on a queue: nothing else happens on the
+request's path. A thread of the server wakes every tenth of a second and hands what gathered to
+the writer process (`log_writer`) down a pipe, in one write; the writer commits each batch in one
+transaction. SQLite's work, and the interpreter's lock that a thread inserting rows takes back
+from the requests for every row it steps, stay out of the process that answers requests (in a
+thread of the server, the log cost a decision 50 to 150 µs of the server's processor time).
 
 Closing the log (the server's shutdown, after the requests in flight have been answered) hands
 over everything still queued and waits for the writer to commit it; the writer stops only at the
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import pickle
 import subprocess
 import sys
 import threading
@@ -28,46 +27,49 @@ import threading
 import orjson
 
 from .log_store import connect
+from .log_writer import batch, decision_record, text_record
 
 log = logging.getLogger("rpl.serve")
 
 GATHER_SECONDS = 0.1  # between two hand-overs to the writer
-# the writer's command: `python -m rplang.serve.log_writer FILE` (a test runs it under a patch)
+# the writer's command, given the log's file (a test runs it under a patch)
 WRITER = [sys.executable, "-m", "rplang.serve.log_writer"]
 
 
-def decision_row(moment: float, request_id: str, line: int | None, policy: str, version: str | None,
-                 text_hash: str, as_of, partial: bool, request: bytes, decision, rendered: dict | None) -> tuple:
-    """A decision as the writer's row: the outputs and the rules from the JSON the answer was made
-    of when there is one (the explanation names the rules; for a residual, those certain)."""
+def outputs_and_rules(decision, rendered: dict | None, partial: bool) -> tuple[bytes, list[str]]:
+    """The outputs' JSON and the rules a decision names, from the JSON its answer was made of when
+    there is one (the explanation names the rules; for a residual, those certain)."""
     if rendered is None:  # answered as text (`/explain`): the JSON was never made
         rendered = {"outputs": decision.outputs_json()}
     if "explanation" in rendered or partial:
         rules = [e["rule"] for e in rendered.get("explanation") or decision.explanation()]
     else:
         rules = [a.rule.rule.name for a in decision.applied]
-    return (moment, request_id, line, policy, version, text_hash, decision.outcome,
-            as_of.isoformat() if as_of else None, int(partial), request, orjson.dumps(rendered["outputs"]), rules)
+    return orjson.dumps(rendered["outputs"]), rules
 
 
 class DecisionLog:
-    """A queue of decisions, the thread that hands them over, and the process that writes them."""
+    """A queue of records, the thread that hands them over, and the process that writes them."""
 
     def __init__(self, path: str):
         self.path = path
         connect(path).close()  # fail now, at start-up, if the file cannot be a log
-        self._queue: collections.deque = collections.deque()  # appends and pops are atomic
-        self._writer = subprocess.Popen([*WRITER, path], stdin=subprocess.PIPE)
+        self._queue: collections.deque[bytes] = collections.deque()  # appends and pops are atomic
+        self._writer = subprocess.Popen([*WRITER, path], stdin=subprocess.PIPE, bufsize=0)
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._hand_over, name="rpl-decision-log", daemon=True)
         self._thread.start()
 
-    def record(self, *decision) -> None:
-        """Queue a decision: `decision_row`'s arguments."""
-        self._queue.append(("decision", decision_row(*decision)))
+    def record(self, moment: float, request_id: str, line: int | None, policy: str, version: str | None,
+               text_hash: str, as_of, partial: bool, request: bytes, decision, rendered: dict | None) -> None:
+        """Queue a decision, with the JSON its answer was made of if it was."""
+        outputs, rules = outputs_and_rules(decision, rendered, partial)
+        columns = (moment, request_id, line, policy, version, text_hash, decision.outcome,
+                   as_of.isoformat() if as_of else None, int(partial))
+        self._queue.append(decision_record(columns, request, outputs, orjson.dumps(rules)))
 
     def record_text(self, text_hash: str, policy: str, file: str, loaded_at: str, text: str) -> None:
-        self._queue.append(("text", (text_hash, policy, file, loaded_at, text)))
+        self._queue.append(text_record(text_hash, policy, file, loaded_at, text))
 
     def close(self) -> None:
         """Hand over everything queued, and wait for the writer to commit it and stop."""
@@ -77,20 +79,27 @@ class DecisionLog:
 
     def _hand_over(self) -> None:
         pipe = self._writer.stdin
-        closing = False
+        closing, lost = False, 0
         while not closing:
             # asleep in between: the thread takes the interpreter a few times a second, not per decision
             closing = self._closing.wait(GATHER_SECONDS)
-            batch = []
+            records = []
             while self._queue:
-                batch.append(self._queue.popleft())
-            if not batch:
+                records.append(self._queue.popleft())
+            if not records or lost:  # once the writer is gone, only count what it misses
+                lost += len(records)
                 continue
+            # one write of the whole batch: each write to the pipe gives the interpreter up and
+            # takes it back from the requests
+            data = memoryview(batch(records))
             try:
-                pickle.dump(batch, pipe, pickle.HIGHEST_PROTOCOL)
-                pipe.flush()
-            except OSError:  # the writer is gone (its error is in the log): say what is lost
-                log.exception("the decision log's writer stopped; %d entries not written", len(batch))
+                while data:
+                    data = data[pipe.write(data):]
+            except OSError:
+                log.exception("the decision log's writer stopped (its error is above)")
+                lost += len(records)
+        if lost:
+            log.error("the decision log's writer stopped: %d entries were not written", lost)
         try:
             pipe.close()  # the end of the pipe: the writer commits what it holds and stops
         except OSError:
