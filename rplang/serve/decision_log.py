@@ -55,7 +55,9 @@ class DecisionLog:
         self.path = path
         connect(path).close()  # fail now, at start-up, if the file cannot be a log
         self._queue: collections.deque[bytes] = collections.deque()  # appends and pops are atomic
-        self._writer = subprocess.Popen([*WRITER, path], stdin=subprocess.PIPE, bufsize=0)
+        # in a session of its own: a signal to the server's process group (a terminal's Ctrl-C) must
+        # not stop it before the server has handed it everything
+        self._writer = subprocess.Popen([*WRITER, path], stdin=subprocess.PIPE, bufsize=0, start_new_session=True)
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._hand_over, name="rpl-decision-log", daemon=True)
         self._thread.start()

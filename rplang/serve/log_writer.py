@@ -10,9 +10,9 @@ request as received, the outputs' JSON and the rules' JSON; for a policy text, i
 JSON array and the text. The server writes the bytes it already has (the request, the answer's
 outputs) as they are, and this process reads them without parsing them again.
 
-It stops at the end of its input only: SIGINT and SIGTERM are ignored, so a signal sent to the
-server's whole process group still lets the server hand over what it holds, and lets this
-process write it. A batch that fails to be written is logged with its size, and the next goes on.
+It stops at the end of its input only: the server starts it in a session of its own, and it
+ignores SIGINT and SIGTERM besides, so a signal meant for the server (or its process group) lets
+the server hand over what it holds, and lets this process write it. A batch that fails to be written is logged with its size, and the next goes on.
 """
 from __future__ import annotations
 
