@@ -15,11 +15,11 @@ batches are sent by curl. Every server's answers are checked against `rpl eval` 
 is timed. Loopback only; every run is bounded in time.
 
 Two measures of each ratio. Wall-clock throughput, the median of `--rounds` rounds with the
-servers measured alternately within a round. And the CPU time the server process spends per
-request (Linux /proc: user + system, the log's thread included), which is what bounds a
-single-worker server's throughput on a core of its own: on a shared machine the wall-clock
-figures move with the other loads (the client itself takes one of the cores), the CPU per request
-much less. For `rpl eval --jsonl`, its CPU time includes its start-up (about 0.3 s).
+servers measured alternately within a round. And the CPU time the server spends per request
+(Linux /proc: user + system, of the server process and of those it started: the decision log's
+writer), which is what bounds a single-worker server's throughput on a core of its own: on a
+shared machine the wall-clock figures move with the other loads (the client itself takes one of
+the cores), the CPU per request much less. For `rpl eval --jsonl`, its CPU time includes its start-up (about 0.3 s).
 """
 from __future__ import annotations
 
