@@ -102,8 +102,8 @@ class Decision:
         `"items"` when the policy decides item by item (docs/per-item.md), `"terms"` when it has
         dated terms. Keys and formats are stable."""
         entries = self.explanation()  # made once: the computation's steps reuse their names and amounts
-        data = {"outputs": self.outputs_json(), "explanation": entries,
-                "computation": explain.computation(self, entries)}
+        outputs = self.outputs_json()
+        data = {"outputs": outputs, "explanation": entries, "computation": explain.computation(self, entries, outputs)}
         if self.items is not None:
             data["items"] = explain.items_json(self)
         if self.policy.has_dated_terms:
