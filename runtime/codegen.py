@@ -286,7 +286,7 @@ def expression_names(table: Constants, calendar) -> dict:
     """What the code of expressions (`CodeGenerator.expr`) reads besides its locals: the constants
     and the functions of the runtime it calls, and the few builtins it uses."""
     return {
-        "K": table.values, "HUNDRED": HUNDRED, "_business": calendar.add, "_days": _days, "_unknown": _unknown,
+        **table.namespace(), "HUNDRED": HUNDRED, "_business": calendar.add, "_days": _days, "_unknown": _unknown,
         "_add": arithmetic.add, "_subtract": arithmetic.subtract, "_multiply": arithmetic.multiply,
         "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
         "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,

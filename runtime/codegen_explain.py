@@ -90,6 +90,7 @@ class _EntryCode(CodeGenerator):
 
     def __init__(self, policy):
         super().__init__(policy.graph, policy.evaluator.fns)
+        self.table = Constants(named=True)
         self.labels, self.output_types = policy.labels, policy.output_types
         self.lines: list[str] = []
         self.reads_env = False  # whether the code calls closures, which evaluate in `env`
@@ -132,7 +133,9 @@ class _EntryCode(CodeGenerator):
         if not parts:
             return self.const(rule.name.replace("_", " "))
         parts = [self.const(p[0]) if isinstance(p, tuple) else p for p in parts]
-        return parts[0] if len(parts) == 1 else "''.join((" + "".join(p + ", " for p in parts) + "))"
+        if len(parts) <= 3:
+            return " + ".join(parts)
+        return "''.join((" + "".join(p + ", " for p in parts) + "))"
 
     # the facts ---------------------------------------------------------------------------------
 
@@ -203,12 +206,24 @@ class _EntryCode(CodeGenerator):
         if not operands:
             self.emit(pad, f"{out}.append({{'fact': {text}, 'holds': {holds}}})")
             return
+        if all(_plain_read(o) or _constant_shown(o) for o in operands):  # nothing to leave out: one display
+            shown = []
+            for operand in operands:
+                name = self.const(describe(operand))
+                if _constant_shown(operand):
+                    shown.append(f"{name}: {self.const(json_formatter(operand.type)(operand.value))}")
+                else:
+                    value = self.local("w")
+                    read = f"({value} := {self.expr(operand, scope)})"
+                    shown.append(f"{name}: {_as_json(operand.type, value, self.const, read)}")
+            self.emit(pad, f"{out}.append({{'fact': {text}, 'holds': {holds}, 'values': {{{', '.join(shown)}}}}})")
+            return
         values, fact = self.local("n"), self.local("f")
         self.emit(pad, f"{values} = {{}}")
         for operand in operands:
             to_json = json_formatter(operand.type)
             name = self.lookup_name(operand, scope) if _is_lookup(operand) else self.const(describe(operand))
-            if isinstance(operand, ir.Param) and not isinstance(to_json(operand.value), (list, dict)):
+            if _constant_shown(operand):
                 self.emit(pad, f"{values}[{name}] = {self.const(to_json(operand.value))}")  # the same every time
                 continue
             value = self.local("w")
@@ -259,30 +274,48 @@ def _shown(type_: T.Type | None, value: str, const) -> str:
     return f"'none' if {value} is None else {shown}"
 
 
-def _as_json(type_: T.Type | None, value: str, const) -> str:
+def _as_json(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
     """The code of `value` (a local or a plain read) as decision JSON shows it
-    (values.json_formatter): money and dates written in place, the others by the formatter."""
+    (values.json_formatter): money and dates written in place, the others by the formatter.
+    `first`, when given, is the code that reads the value into the local `value` first."""
     inner = type_.inner if isinstance(type_, T.OptionalType) else type_
     to_json = json_formatter(type_)
+    first = first or value
     if to_json is unchanged:
-        return value
+        return first
     if inner in (T.MONEY, T.EXACT_MONEY):
-        return f"None if {value} is None else _money_text({value})"
+        return f"(None if {first} is None else _money_text({value}))"
     if inner == T.DATE:
-        return f"None if {value} is None else {value}.isoformat()"
-    return f"{const(to_json)}({value})"
+        return f"(None if {first} is None else {value}.isoformat())"
+    return f"{const(to_json)}({first})"
+
+
+def _plain_read(e: ir.Expr) -> bool:
+    """A field of the request or of a bound element, always given: reading it cannot fail."""
+    if isinstance(e, ir.FieldOf):
+        return e.present_when is None and (isinstance(e.base, ir.Var) or _plain_read(e.base))
+    return isinstance(e, ir.Input) and e.present_when is None
+
+
+def _constant_shown(e: ir.Expr) -> bool:
+    """A parameter whose JSON is a text or a number: shown by the same constant every time."""
+    return isinstance(e, ir.Param) and not isinstance(json_formatter(e.type)(e.value), (list, dict))
 
 
 def _element_name_code(policy, rule, const) -> str:
     """How an element is named (explain.element_name), written in place when its record's first
     field is a text always given: the reader puts the record's `#path` first, then its fields in
     the declared order, so that text is the first the name would find."""
-    element = rule.source.type.element if isinstance(rule.source.type, (T.ListType, T.SetType)) else None
-    if isinstance(element, T.RecordType):
-        first = next(iter(policy.checked.records[element.name].values()), None)
+    if _of_records(rule):
+        first = next(iter(policy.checked.records[rule.source.type.element.name].values()), None)
         if first is not None and first.type == T.TEXT and first.present_when is None and first.stage is None:
             return f"e[{quoted(first.name)}]"
     return "_element_name(None, e)"
+
+
+def _of_records(rule) -> bool:
+    """Whether a rule runs for each element of a list of records (dicts, as the reader made them)."""
+    return isinstance(rule.source.type, (T.ListType, T.SetType)) and isinstance(rule.source.type.element, T.RecordType)
 
 
 def _is_fact(e: ir.Expr) -> bool:
@@ -298,11 +331,17 @@ def entry_function(policy, rule_node, element_name) -> tuple[str, "callable"]:
     code = _EntryCode(policy)
     scope = {rule.var: "e"} if rule.var is not None else {}
     sentence = code.sentence(rule, scope)
-    code.emit("", "facts = []")
+    start = len(code.lines)
     code.why(rule.condition, True, "facts", scope, "")
+    appended = code.lines[start:]
+    if all(line.startswith("facts.append(") for line in appended):  # facts always shown: one display
+        code.lines[start:] = ["facts = [" + ", ".join(line[len("facts.append("):-1] for line in appended) + "]"]
+    else:
+        code.lines.insert(start, "facts = []")
     clauses = ", ".join(f"{{'clause': {code.const(name)}, 'cites': {code.const(text)}}}"
                         for name, text in rule.citations)
-    element = f"(e.get({code.const(PATH_KEY)}) if isinstance(e, dict) else None)" if rule.var is not None else "None"
+    element = "None" if rule.var is None else f"e.get({code.const(PATH_KEY)})" if _of_records(rule) \
+        else f"(e.get({code.const(PATH_KEY)}) if isinstance(e, dict) else None)"
     named = _element_name_code(policy, rule, code.const) if rule.var is not None else "None"
     code.emit("", "return {" + ", ".join((
         f"'rule': {code.const(rule.name)}", f"'clause': {code.const(rule.clause)}",
@@ -333,7 +372,7 @@ def computation_function(policy) -> tuple[str, "callable"]:
 
     Rules are grouped by the amounts they add, as the outputs code groups them (codegen.py);
     the sum is worked out only for a total with a floor: without one, it is the total."""
-    constants = Constants()
+    constants = Constants(named=True)
     totals = policy.total_outputs
     index = {name: k for k, (name, _, _) in enumerate(totals)}
     shapes: dict[tuple, int] = {}  # the amounts a rule adds -> its group (0: none)
@@ -372,7 +411,7 @@ def computation_function(policy) -> tuple[str, "callable"]:
                          f"'floored': r{k} is not None and r{k} < {constants.add(floor)}, 'value': {value}}}")
     lines.append("    return {" + ", ".join(shown) + "}")
     source = "\n".join(lines) + "\n"
-    namespace = {"K": constants.values, "GROUP": groups, "NAMES": policy._rule_names, "_add": add, "_minus": minus,
+    namespace = {**constants.namespace(), "GROUP": groups, "NAMES": policy._rule_names, "_add": add, "_minus": minus,
                  "_money_text": money_text, "__builtins__": {"enumerate": enumerate}}
     exec(compile(source, f"<rpl computation of {policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)
     return source, namespace["computation"]
