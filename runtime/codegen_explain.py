@@ -371,7 +371,8 @@ def computation_function(policy) -> tuple[str, "callable"]:
     amount) and the outputs as JSON.
 
     Rules are grouped by the amounts they add, as the outputs code groups them (codegen.py);
-    the sum is worked out only for a total with a floor: without one, it is the total."""
+    the sum is worked out only for a total with a floor, and written out only when the floor
+    raised it: otherwise it is the total."""
     constants = Constants(named=True)
     totals = policy.total_outputs
     index = {name: k for k, (name, _, _) in enumerate(totals)}
@@ -407,7 +408,8 @@ def computation_function(policy) -> tuple[str, "callable"]:
                          f"'value': {value}}}")
         else:
             shown.append(f"{quoted(name)}: {{'steps': s{k}, "
-                         f"'sum': '0.00' if r{k} is None else _money_text(r{k}), 'floor': {constants.add(floor_text)}, "
+                         f"'sum': '0.00' if r{k} is None else {value} if r{k} >= {constants.add(floor)} "
+                         f"else _money_text(r{k}), 'floor': {constants.add(floor_text)}, "
                          f"'floored': r{k} is not None and r{k} < {constants.add(floor)}, 'value': {value}}}")
     lines.append("    return {" + ", ".join(shown) + "}")
     source = "\n".join(lines) + "\n"
