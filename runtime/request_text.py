@@ -65,7 +65,8 @@ _UNSURE = object()
 
 def _plain_json(text: str) -> object:
     """Text without a backslash as orjson reads it, or _UNSURE where the standard reader must
-    read it: when orjson refuses it (the standard reader then says why, in its words), when a
+    read it: when orjson refuses it or cannot write it again (the standard reader then says why,
+    in its words), when a
     key may be given twice (orjson keeps the last value without a word), and when an integer
     was wider than 64 bits (orjson reads it as a float, the standard reader keeps every digit).
 
@@ -74,9 +75,9 @@ def _plain_json(text: str) -> object:
     an integer became a float (always written with one of them)."""
     try:
         value = orjson.loads(text)
-    except orjson.JSONDecodeError:
+        again = orjson.dumps(value)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # the latter: nested deeper than it writes
         return _UNSURE
-    again = orjson.dumps(value)
     for mark in ":.eE":
         if again.count(mark.encode()) != text.count(mark):
             return _UNSURE

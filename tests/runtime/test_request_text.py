@@ -120,3 +120,8 @@ def test_text_orjson_refuses_gets_the_standard_readers_error(text):
 
 def test_nan_which_orjson_refuses_is_read_as_the_standard_reader_reads_it():
     assert math.isnan(read_request_json(b'{"a": NaN}')["a"])
+
+
+def test_nesting_orjson_reads_but_cannot_write_again_is_the_standard_readers():
+    text = "[" * 300 + "]" * 300  # orjson reads 1,024 levels and writes 254
+    assert read_request_json(text.encode()) == json.loads(text)
