@@ -79,7 +79,7 @@ def watched(action):
 
 
 # What rpl generates: the rule code, the outputs code and the request reader's code.
-GENERATED = ("<rpl rules", "<rpl outputs", "<rpl request reader")
+GENERATED = ("<rpl rules", "<rpl outputs", "<rpl request reader", "<rpl explanation", "<rpl computation")
 
 
 def assert_inert(events, policy_texts=()) -> None:
