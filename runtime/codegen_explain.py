@@ -94,6 +94,8 @@ class _EntryCode(CodeGenerator):
         self.labels, self.output_types = policy.labels, policy.output_types
         self.lines: list[str] = []
         self.reads_env = False  # whether the code calls closures, which evaluate in `env`
+        self.why_functions: dict[tuple, str] = {}  # (condition, outcome) -> its function
+        self.functions: list[str] = []  # their sources
 
     def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
         if isinstance(e, (ir.Value, ir.DatedParam)):
@@ -141,7 +143,9 @@ class _EntryCode(CodeGenerator):
 
     def why(self, e: ir.Expr, holds: bool, out: str, scope: dict[str, str], pad: str) -> None:
         """Statements appending to the list `out` the facts that made `e` come out as `holds`."""
-        if isinstance(e, ir.Op) and e.op in ("and", "or"):
+        if len(pad) >= _DEEPEST and not _is_fact(e):
+            self.emit(pad, f"{self.why_function(e, holds, scope)}(R, env, e, {out})")
+        elif isinstance(e, ir.Op) and e.op in ("and", "or"):
             is_and = e.op == "and"
             if is_and == holds:  # a true `and`, a false `or`: every operand came out as it did
                 for arg in e.args:
@@ -166,6 +170,18 @@ class _EntryCode(CodeGenerator):
             self.why(otherwise, holds, out, scope, pad + "        ")
         else:
             self.fact(e, holds, out, scope, pad)
+
+    def why_function(self, e: ir.Expr, holds: bool, scope: dict[str, str]) -> str:
+        """A function of its own, `why_N(R, env, e, out)`, for the facts of a condition nested
+        deeper than _DEEPEST; one per condition and outcome, however often it is shown."""
+        name = self.why_functions.get((e, holds))
+        if name is None:
+            name = self.why_functions[e, holds] = self.local("why")
+            lines, self.lines = self.lines, []
+            self.why(e, holds, "out", scope, "")
+            self.functions.append(f"def {name}(R, env, e, out):\n" + "".join(f"    {line}\n" for line in self.lines))
+            self.lines = lines
+        return name
 
     def deciding_operands(self, args, holds: bool, settles: bool, out: str, scope, pad: str) -> None:
         """A false `and` or a true `or`: the operands equal to `holds` decided it. Past the
@@ -318,6 +334,12 @@ def _of_records(rule) -> bool:
     return isinstance(rule.source.type, (T.ListType, T.SetType)) and isinstance(rule.source.type.element, T.RecordType)
 
 
+# How deep the facts' statements are indented before a condition gets a function of its own:
+# Python compiles blocks nested 20 deep at most, and an `if` within a condition is written for
+# both its outcomes.
+_DEEPEST = 32
+
+
 def _is_fact(e: ir.Expr) -> bool:
     return not (isinstance(e, ir.Op) and e.op in ("and", "or", "not", "if"))
 
@@ -353,7 +375,7 @@ def entry_function(policy, rule_node, element_name) -> tuple[str, "callable"]:
     # so that threads may explain one decision at once (a rule of the whole request reads the
     # decision's own).
     binding = [f"env = env.with_bound({code.const(rule.var)}, e)"] if rule.var is not None and code.reads_env else []
-    source = "def entry(env, e, a, money):\n" + "".join(
+    source = "".join(code.functions) + "def entry(env, e, a, money):\n" + "".join(
         f"    {line}\n" for line in ["R = env.request"] + binding + code.lines)
     namespace = expression_names(code.table, policy.evaluator.calendar)
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
