@@ -27,7 +27,7 @@ from .values import unchanged
 HUNDRED = arithmetic.HUNDRED
 
 
-class _Generator:
+class CodeGenerator:
     def __init__(self, graph: RuleGraph, closures: dict):
         self.graph = graph
         self.closures = closures  # node id -> closure, for values computed lazily
@@ -210,7 +210,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
     It returns the list of (rule index, element, effect values) of every rule that applies, in
     the order of the policy file (rules in file order, elements in list order).
     """
-    gen = _Generator(graph, closures)
+    gen = CodeGenerator(graph, closures)
     body: list[str] = []
     dated = [p for p in graph.policy.parameters.values() if isinstance(p, ir.DatedParam)]
     if dated:  # the terms date once, then the value in force of each dated parameter
@@ -269,15 +269,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         body.append("applying.sort(key=_rule_index)  # back in file order")
     source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \
         "".join(f"    {line}\n" for line in body) + "    return applying\n"
-    namespace = {
-        "K": gen.table.values, "HUNDRED": HUNDRED, "_business": calendar.add, "_days": _days, "_unknown": _unknown,
-        "_add": arithmetic.add, "_subtract": arithmetic.subtract, "_multiply": arithmetic.multiply,
-        "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
-        "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,
-        "_whole": arithmetic.whole, "_rule_index": _rule_index, "_date_range": T.DateRange,
-        **{f"_{op}": f for op, f in (dates.DATE_PARTS | dates.SEASON_BOUNDS).items()},
-        "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
-    }
+    namespace = {**expression_names(gen.table, calendar), "_rule_index": _rule_index}
     exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)
     for slot, found_by, table in tables:  # the tables hold the rule functions, which exist only now
         found = {value: tuple((namespace[name], index, constants) for name, index, constants in rules)
@@ -288,6 +280,20 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
             pairs = [(interval, rule) for interval, rules in found.items() for rule in rules]
             gen.table.values[slot] = RangeIndex([interval for interval, _ in pairs], [rule for _, rule in pairs])
     return source, namespace["find_applying"]
+
+
+def expression_names(table: Constants, calendar) -> dict:
+    """What the code of expressions (`CodeGenerator.expr`) reads besides its locals: the constants
+    and the functions of the runtime it calls, and the few builtins it uses."""
+    return {
+        **table.namespace(), "HUNDRED": HUNDRED, "_business": calendar.add, "_days": _days, "_unknown": _unknown,
+        "_add": arithmetic.add, "_subtract": arithmetic.subtract, "_multiply": arithmetic.multiply,
+        "_divide": arithmetic.divide, "_minus": arithmetic.minus, "_round_cent": arithmetic.round_cent,
+        "_total": arithmetic.total, "_least": arithmetic.least, "_greatest": arithmetic.greatest,
+        "_whole": arithmetic.whole, "_date_range": T.DateRange,
+        **{f"_{op}": f for op, f in (dates.DATE_PARTS | dates.SEASON_BOUNDS).items()},
+        "__builtins__": {"len": len, "sum": sum, "any": any, "all": all, "max": max, "min": min},
+    }
 
 
 def generate_outputs(graph: RuleGraph) -> tuple[str, "callable"]:
@@ -385,7 +391,7 @@ def _reads_element(e: ir.Expr) -> bool:
     return False
 
 
-def _drop_unread_values(gen: "_Generator", body: list, value_lines: dict) -> None:
+def _drop_unread_values(gen: "CodeGenerator", body: list, value_lines: dict) -> None:
     """Leave out the values computed up front that no rule reads (those only sentences show,
     say): the explanation computes them when it needs them."""
     read = set(gen.used)
@@ -403,7 +409,7 @@ def _drop_unread_values(gen: "_Generator", body: list, value_lines: dict) -> Non
     body[:] = [line for line in body if line is not None]
 
 
-def _effects(gen: "_Generator", rule, scope) -> str:
+def _effects(gen: "CodeGenerator", rule, scope) -> str:
     """The tuple of a rule's effect values; a value two effects share is computed once."""
     values = [gen.expr(e.value, scope) if e.value is not None else "None" for e in rule.effects]
     repeated = {v for v in values if "(" in v and values.count(v) > 1}  # computed, not just read
@@ -444,7 +450,7 @@ _rule_index = operator.itemgetter(0)  # of what the rule code finds: (rule index
 _READ_VALUES = "V = (...)"  # where the indexed rules get the values they read, written last
 
 
-def _indexed_rules(gen: "_Generator", graph: RuleGraph, groups: dict, body: list[str]):
+def _indexed_rules(gen: "CodeGenerator", graph: RuleGraph, groups: dict, body: list[str]):
     """The rules looked up by the value they test, and the lookups.
 
     Each rule is a function of its condition less the tested field, with its constants and its

@@ -14,6 +14,7 @@ from . import arithmetic
 from .decision import Decision, Found
 from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
+from .explain import ExplanationCode
 from .items import ItemCombiner
 from .request import RequestReader
 from .request_text import read_request_json
@@ -60,7 +61,7 @@ class CompiledPolicy:
         self.outputs_source, self._outputs = generate_outputs(graph)
         self.labels = _labels(self.checked)
         self.has_dated_terms = self.checked.terms is not None or self.checked.effective is not None
-        self.explanation_plans: dict = {}  # rule name -> how it explains itself, made on first use
+        self.explanation_code = ExplanationCode(self)  # generated the first time a decision is explained
         self.item_combiner = ItemCombiner(self) if graph.items_source is not None else None
 
     @property

@@ -4,182 +4,41 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rplang.compiler import ir
-from rplang.compiler import types as T
-from rplang.policy_lang.errors import RplError
 
-from rplang.compiler.show import formatter as show_formatter
-
-from .arithmetic import add, minus
+from .codegen_explain import CANNOT_EVALUATE, computation_function, entry_function, label_key, source_text
 from .request import PATH_KEY
 from .money import DEFAULT_LOCALE, MoneyFormat, currency_code
-from .values import json_formatter, json_value, money_text
+from .values import json_value, money_text
 
 if TYPE_CHECKING:
     from .decision import Decision
 
 
-# Evaluating what the decision did not need may fail (the short-circuited side of an `or`, say):
-# such a value is left out of the explanation.
-_CANNOT_EVALUATE = (RplError, ArithmeticError)
+# ---- plans: how each rule explains itself, worked out once per rule ---------------------------
 
+class ExplanationCode:
+    """The generated code of a policy's explanations (runtime/codegen_explain.py), each part made
+    the first time it is needed: a policy of 10,000 rules generates the code of the few rules its
+    explanations show."""
 
-# ---- plans: what to read and how to show it, worked out once per rule ------------------------
+    def __init__(self, policy):
+        self.policy = policy
+        self.entries: list = [None] * len(policy.graph.rules)  # by rule index: its entry function
+        self.index = {r.rule.name: k for k, r in enumerate(policy.graph.rules)}
+        self._computation = None
 
-def _source_text(expr: ir.Expr) -> str:
-    return " ".join(expr.span.text.split()) if expr.span is not None else _describe(expr)
+    def entry(self, index: int):
+        """The function making rule `index`'s entry: `(env, element, amounts, money) -> dict`."""
+        made = self.entries[index]
+        if made is None:
+            made = self.entries[index] = entry_function(self.policy, self.policy.graph.rules[index], element_name)[1]
+        return made
 
-
-def _describe(expr: ir.Expr) -> str:
-    if isinstance(expr, ir.Input):
-        return ".".join(expr.path)
-    if isinstance(expr, (ir.Param, ir.Value, ir.Var)):
-        return expr.name
-    if _is_rule_value(expr):
-        return expr.args[0].value
-    if isinstance(expr, ir.FieldOf):
-        return f"{_describe(expr.base)}.{expr.name}"
-    return "value"
-
-
-def _named_operands(expr: ir.Expr) -> list[ir.Expr]:
-    """The named things (fields, values, parameters) a comparison reads, in order."""
-    found, stack = [], [expr]
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or _is_lookup(node) or _is_rule_value(node):
-            found.append(node)
-        elif isinstance(node, ir.Op):
-            stack[:0] = list(node.args)
-    return found
-
-
-def _is_lookup(expr: ir.Expr) -> bool:
-    return isinstance(expr, ir.Op) and expr.op == "lookup"
-
-
-def _lookup_name(policy, expr: ir.Op):
-    """How a lookup reads in the facts, with the keys it was given: `restocking rate for camera`."""
-    table = expr.args[0].value
-    words = table.table.replace("_", " ") + (f" {table.column.replace('_', ' ')}" if table.column else "")
-    keys = [(policy.evaluator.fn(k), show_formatter(k.type)) for k in expr.args[1:]]
-    return lambda env: f"{words} for {', '.join(shown(key(env)) for key, shown in keys)}"
-
-
-def _is_rule_value(expr: ir.Expr) -> bool:
-    """A rule's own value (`let` in a rule), shown by its name like a top-level `let`."""
-    return isinstance(expr, ir.Op) and expr.op == "rule_value"
-
-
-def _label_key(expr: ir.Expr):
-    if isinstance(expr, ir.Input):
-        return ("request",) + expr.path
-    if isinstance(expr, ir.FieldOf) and isinstance(expr.base.type, T.RecordType):
-        return (expr.base.type.name, expr.name)
-    return None
-
-
-def _why(policy, expr: ir.Expr):
-    """A function (env, outcome) -> the facts that made `expr` come out as `outcome`.
-
-    For `and`/`or`, the operands that decided it: the false ones of a false `and`, the true ones
-    of a true `or`, all of them otherwise; `not` flips; `if` gives its condition and its branch.
-    """
-    fn = policy.evaluator.fn
-    if isinstance(expr, ir.Op) and expr.op in ("and", "or"):
-        parts = [(fn(arg), _why(policy, arg)) for arg in expr.args]
-        is_and = expr.op == "and"
-
-        def why_logic(env, outcome):
-            if is_and == outcome:  # a true `and`, a false `or`: every operand came out as it did
-                facts = []
-                for _, why_part in parts:
-                    try:
-                        facts += why_part(env, outcome)
-                    except _CANNOT_EVALUATE:
-                        continue
-                return facts
-            # the operands equal to `outcome` decided it
-            facts, settled = [], False
-            for value_of, why_part in parts:
-                # Past the operand that settled it, the decision evaluated nothing: what follows
-                # may not make sense there (`m is given and m > 1.00`), and is shown only if it does.
-                try:
-                    v = value_of(env)
-                    if v == outcome:
-                        facts += why_part(env, v)
-                except _CANNOT_EVALUATE:
-                    continue
-                except Exception:
-                    if not settled:
-                        raise
-                    continue
-                settled = settled or v == (not is_and)
-            return facts
-        return why_logic
-    if isinstance(expr, ir.Op) and expr.op == "not":
-        inner = _why(policy, expr.args[0])
-        return lambda env, outcome: inner(env, not outcome)
-    if isinstance(expr, ir.Op) and expr.op == "if":
-        condition_of = fn(expr.args[0])
-        why_condition, why_then, why_else = (_why(policy, a) for a in expr.args)
-
-        def why_if(env, outcome):
-            try:
-                condition = condition_of(env)
-            except _CANNOT_EVALUATE:
-                return []
-            return why_condition(env, condition) + (why_then if condition else why_else)(env, outcome)
-        return why_if
-    return _leaf(policy, expr)
-
-
-def _leaf(policy, expr: ir.Expr):
-    text = _source_text(expr)
-    if isinstance(expr, (ir.Input, ir.FieldOf)) and expr.type == T.BOOLEAN:
-        label = policy.labels.get(_label_key(expr))
-        return lambda env, outcome: [{"fact": text, "holds": outcome, "label": label}]
-    operands = [(_lookup_name(policy, o) if _is_lookup(o) else _describe(o), policy.evaluator.fn(o),
-                 json_formatter(o.type)) for o in _named_operands(expr)]
-
-    def leaf(env, outcome):
-        fact = {"fact": text, "holds": outcome}
-        values = {}
-        for name, value_of, to_json in operands:
-            try:
-                values[name if isinstance(name, str) else name(env)] = to_json(value_of(env))
-            except _CANNOT_EVALUATE:
-                continue
-        if values:
-            fact["values"] = values
-        return [fact]
-    return leaf
-
-
-class _RulePlan:
-    """How one rule explains itself: its sentence, the facts to read, its effects."""
-
-    def __init__(self, policy, rule_node):
-        rule = rule_node.rule
-        fn = policy.evaluator.fn
-        self.rule, self.var = rule, rule.var
-        self.line = rule.span.line if rule.span is not None else None
-        self.sentence = [part if isinstance(part, str) else
-                         (fn(part), show_formatter(part.type), part.type in (T.MONEY, T.EXACT_MONEY))
-                         for part in rule.because]
-        self.facts = _why(policy, rule.condition)
-        self.effects = [(e.kind, e.output, e.sign, json_formatter(policy.output_types.get(e.output)))
-                        for e in rule.effects]
-        # each added amount: its effect's position, and its position among the entry's effects
-        shown = [e for e in rule.effects if e.kind in ("add", "set")]
-        self.adds = [(k, e.output, e.sign > 0, shown.index(e)) for k, e in enumerate(rule.effects) if e.kind == "add"]
-
-
-def _plan(policy, rule_node) -> _RulePlan:
-    plans = policy.explanation_plans
-    plan = plans.get(rule_node.rule.name)
-    if plan is None:
-        plan = plans[rule_node.rule.name] = _RulePlan(policy, rule_node)
-    return plan
+    def computation(self):
+        """The function making the computation: `(applied, entries, outputs JSON) -> dict`."""
+        if self._computation is None:
+            self._computation = computation_function(self.policy)[1]
+        return self._computation
 
 
 def fact_text(fact: dict) -> str:
@@ -205,55 +64,15 @@ def element_name(decision: "Decision", element) -> str | None:
     return element.get(PATH_KEY)
 
 
-def _sentence(plan: _RulePlan, env, money: MoneyFormat | None = None) -> str:
-    """The rule's sentence, its values filled in; money in `money`'s currency when given (the text
-    explanation), else as the decision's JSON has always shown it."""
-    parts = []
-    for part in plan.sentence:
-        if isinstance(part, str):
-            parts.append(part)
-        else:
-            value_of, show, is_money = part
-            try:
-                value = value_of(env)
-                parts.append(money.amount(value) if money is not None and is_money and value is not None
-                             else show(value))
-            except _CANNOT_EVALUATE:
-                parts.append("(not known)")
-    return "".join(parts) if parts else plan.rule.name.replace("_", " ")
-
-
 def entry(decision: "Decision", rule_node, element, amounts, overridden_by: str | None = None,
           money: MoneyFormat | None = None) -> dict:
-    """The explanation of one rule applying (to `element`, for a rule for each element)."""
-    plan = _plan(decision.policy, rule_node)
-    rule = plan.rule
-    # Each entry binds its element in an environment of its own, sharing the values the
-    # decision computed, so that threads may explain one decision at once (a rule of the whole
-    # request binds nothing: it reads the decision's own).
-    env = decision._env if plan.var is None else decision._env.with_bound(plan.var, element)
-    effects = []
-    for (kind, output, sign, to_json), amount in zip(plan.effects, amounts):
-        if kind == "add":
-            effects.append({"output": output, "amount": money_text(amount if sign > 0 else minus(amount))})
-        elif kind == "set":
-            effects.append({"output": output, "set": to_json(amount)})
-    entry = {
-        "rule": rule.name,
-        "clause": rule.clause,
-        "cites": rule.clause_text,
-        "clauses": citations_json(rule),
-        "outcome": rule.outcome,
-        "element": element.get(PATH_KEY) if isinstance(element, dict) else None,
-        "element_name": element_name(decision, element),
-        "sentence": _sentence(plan, env, money),
-        "facts": plan.facts(env, True),
-        "effects": effects,
-        "line": plan.line,
-    }
+    """The explanation of one rule applying (to `element`, for a rule for each element); money
+    in `money`'s currency when given (the text explanation), else as the decision's JSON shows it."""
+    code = decision.policy.explanation_code
+    made = code.entry(code.index[rule_node.rule.name])(decision._env, element, amounts, money)
     if overridden_by is not None:
-        entry["overridden_by"] = overridden_by
-    return entry
+        made["overridden_by"] = overridden_by
+    return made
 
 
 def citations_json(rule) -> list[dict]:
@@ -263,8 +82,9 @@ def citations_json(rule) -> list[dict]:
 
 def explanation_entries(decision: "Decision", money: MoneyFormat | None = None) -> list[dict]:
     """Every rule that determined the decision, in the order of the policy file."""
-    rules = decision.policy.graph.rules
-    return [entry(decision, rules[index], element, amounts, money=money)
+    code, env = decision.policy.explanation_code, decision._env
+    made = code.entries
+    return [(made[index] or code.entry(index))(env, element, amounts, money)
             for index, element, amounts in decision._applied]
 
 
@@ -304,37 +124,18 @@ def _items_text(decision: "Decision", entries: list[dict], main: str | None, mon
                            for n, o, a, w in rows]
 
 
-def computation(decision: "Decision", entries: list[dict] | None = None) -> dict:
+def computation(decision: "Decision", entries: list[dict] | None = None,
+                outputs_json: dict | None = None) -> dict:
     """Each total output, step by step: the amounts rules added or subtracted, then the floor.
 
-    `entries`, the decision's explanation when it is made as well, already names each element
-    and shows each amount: the steps take them from there rather than working them out again."""
-    policy = decision.policy
-    totals = policy.total_outputs
-    if not totals:
-        return {}
-    steps: dict[str, list] = {name: [] for name, _, _ in totals}
-    sums: dict = {}
-    rules = policy.graph.rules
-    for n, (index, element, amounts) in enumerate(decision._applied):
-        plan = _plan(policy, rules[index])
-        if not plan.adds:
-            continue
-        made = entries[n] if entries is not None else None
-        name = element_name(decision, element) if made is None else made["element_name"]
-        for position, output, adds, shown in plan.adds:
-            signed = amounts[position] if adds else minus(amounts[position])
-            sums[output] = add(sums[output], signed) if output in sums else signed
-            text = money_text(signed) if made is None else made["effects"][shown]["amount"]
-            steps[output].append({"rule": plan.rule.name, "element_name": name, "amount": text})
-    out = {}
-    outputs = decision.outputs
-    for name, floor, floor_text in totals:
-        running = sums.get(name)
-        out[name] = {"steps": steps[name], "sum": money_text(running) if running is not None else "0.00",
-                     "floor": floor_text, "floored": floor is not None and running is not None and running < floor,
-                     "value": money_text(outputs[name])}
-    return out
+    `entries` (the decision's explanation, money as JSON shows it) and `outputs_json`, when they
+    are made as well, already name each element and show each amount and total: the steps take
+    them from there rather than working them out again."""
+    if entries is None:
+        entries = explanation_entries(decision)
+    if outputs_json is None:
+        outputs_json = decision.outputs_json()
+    return decision.policy.explanation_code.computation()(decision._applied, entries, outputs_json)
 
 
 # ---- terms by date ------------------------------------------------------------------------------
@@ -357,7 +158,7 @@ def terms(decision: "Decision") -> list[dict]:
     selector = checked.terms
     request_day = policy.evaluator.fn(selector)(decision._env)
     day = decision._env.as_of or request_day
-    label = policy.labels.get(_label_key(selector)) or _source_text(selector)
+    label = policy.labels.get(label_key(selector)) or source_text(selector)
     why = f"{label} {request_day}" if decision._env.as_of is None else \
         f"as of {day} (asked instead of {label} {request_day})"
     for param in checked.parameters.values():
@@ -376,7 +177,7 @@ def terms(decision: "Decision") -> list[dict]:
             entry_period = {"from": start.isoformat() if start else None,
                             "until": end.isoformat() if end else None, "label": period_label}
         entries.append({"parameter": param.name, "value": json_value(value, param.type),
-                        "period": entry_period, "selected_by": _source_text(selector),
+                        "period": entry_period, "selected_by": source_text(selector),
                         "date": day.isoformat(), "sentence": sentence})
     return entries
 
@@ -402,7 +203,7 @@ def request_money_format(policy, env, locale: str = DEFAULT_LOCALE) -> MoneyForm
     if checked.currency_by is not None:
         try:
             named = policy.evaluator.fn(checked.currency_by)(env)
-        except (*_CANNOT_EVALUATE, KeyError, TypeError):  # a fact not given yet
+        except (*CANNOT_EVALUATE, KeyError, TypeError):  # a fact not given yet
             named = None
         currency = currency_code(named) or currency
     return MoneyFormat(currency, locale)

@@ -20,13 +20,20 @@ def quoted(name: str) -> str:
 
 
 class Constants:
-    """A table of constants, read in generated code as `NAME[i]`. Equal values written alike
-    share a slot (`1.0` and `1.00` do not: they print differently)."""
+    """A table of constants, read in generated code as `NAME[i]`, or as names `NAME_i` of the
+    code's globals (`named`: one step to read rather than three, for code that reads many).
+    Equal values written alike share a slot (`1.0` and `1.00` do not: they print differently)."""
 
-    def __init__(self, name: str = "K"):
-        self.name = name
+    def __init__(self, name: str = "K", named: bool = False):
+        self.name, self.named = name, named
         self.values: list = []
         self._slots: dict = {}
+
+    def namespace(self) -> dict:
+        """The globals the generated code reads its constants from."""
+        if self.named:
+            return {f"{self.name}_{slot}": value for slot, value in enumerate(self.values)}
+        return {self.name: self.values}
 
     def add(self, value) -> str:
         key = None if isinstance(value, (list, dict, set)) else (type(value), value, str(value))
@@ -36,9 +43,10 @@ class Constants:
             self.values[slot] = value
             if key is not None:
                 self._slots[key] = slot
-        return f"{self.name}[{slot}]"
+        return f"{self.name}_{slot}" if self.named else f"{self.name}[{slot}]"
 
     def reserve(self) -> int:
-        """A slot for a value that exists only once the code is compiled."""
+        """A slot for a value that exists only once the code is compiled (in a table read as
+        `NAME[i]`, not `named`)."""
         self.values.append(None)
         return len(self.values) - 1

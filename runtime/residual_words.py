@@ -10,6 +10,7 @@ from rplang.compiler import ir
 from rplang.compiler import types as T
 
 from . import explain
+from .codegen_explain import describe, label_key, named_operands
 from .evaluate import Env
 from .kleene import FAILURES, KleeneEnv, Unknown, facts_of, unknown_in
 from .money import MoneyFormat
@@ -22,7 +23,7 @@ ALTERNATIVES = 8  # ways of one condition listed one by one, at most
 # ---- Words: open conditions, deadlines ----------------------------------------------------------
 
 def _source_text(expr: ir.Expr) -> str:
-    return " ".join(expr.span.text.split()) if expr.span is not None else explain._describe(expr)
+    return " ".join(expr.span.text.split()) if expr.span is not None else describe(expr)
 
 
 class Words:
@@ -59,15 +60,15 @@ class Words:
         """One condition as explanations show facts, with the unknown facts it waits for."""
         entry: dict = {"fact": _source_text(expr), "holds": holds}
         if isinstance(expr, (ir.Input, ir.FieldOf)) and expr.type == T.BOOLEAN:
-            entry["label"] = self.policy.labels.get(explain._label_key(expr))
+            entry["label"] = self.policy.labels.get(label_key(expr))
         values = {}
-        for operand in explain._named_operands(expr):
+        for operand in named_operands(expr):
             try:
                 value = self.kleene.fn(operand)(env)
             except FAILURES:
                 continue
             if unknown_in((value,)) is None:
-                values[explain._describe(operand)] = json_value(value, operand.type)
+                values[describe(operand)] = json_value(value, operand.type)
         if values and "label" not in entry:
             entry["values"] = values
         entry["unknown"] = self.in_order(facts_of(self.kleene.fn(expr)(env)))
@@ -167,7 +168,7 @@ class Words:
             "clauses": explain.citations_json(rule), "outcome": rule.outcome,
             "element": element_path,
             "element_name": explain.element_name(None, element) if isinstance(element, dict) else None,
-            "date": {"path": path, "label": self.policy.labels.get(explain._label_key(date)),
+            "date": {"path": path, "label": self.policy.labels.get(label_key(date)),
                      "value": None if isinstance(value, Unknown) or value is None else value.isoformat()},
             ("last_day" if op in (">", ">=") else "first_day"): day.isoformat(),
             "condition": _source_text(test),

@@ -79,7 +79,7 @@ def watched(action):
 
 
 # What rpl generates: the rule code, the outputs code and the request reader's code.
-GENERATED = ("<rpl rules", "<rpl outputs", "<rpl request reader")
+GENERATED = ("<rpl rules", "<rpl outputs", "<rpl request reader", "<rpl explanation", "<rpl computation")
 
 
 def assert_inert(events, policy_texts=()) -> None:
@@ -259,8 +259,12 @@ def test_random_hostile_policies_are_inert(tmp_path):
 # Calls that can run code or reach outside, and the only modules allowed to make them.
 ALLOWED = {
     "exec": {"runtime/codegen.py",  # the generated rule code, from the checked AST
+             "runtime/codegen_explain.py",  # the explanations' code, from the same checked rules
              "runtime/request.py"},  # the request reader's fast path, from the checked schema
-    "compile": {"runtime/codegen.py", "runtime/request.py"},
+    "compile": {"runtime/codegen.py", "runtime/codegen_explain.py", "runtime/request.py"},
+    # the process's own C library (no file is loaded), for glibc's mallopt: `rpl eval --jobs`
+    # keeps freed blocks' memory
+    "ctypes.CDLL": {"rplang/stream.py"},
     # the user's cache: entries signed with the user's key, checked before anything is read, and
     # only a checked policy's classes let out (compiler/cache.py, policy_lang/user_cache.py)
     "pickle.Unpickler": {"compiler/cache.py"},

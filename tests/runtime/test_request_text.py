@@ -3,6 +3,7 @@ give the same request, or the same error, wherever they are read."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -82,3 +83,45 @@ def test_the_api_and_the_cli_read_the_same_bytes_alike(data, aputure):
     if "error" in got:
         del got["error"]["line"]
     assert got == expected
+
+
+# Text without escapes is read by orjson, and by the standard reader whenever orjson's reading
+# could differ: the same requests and the same errors either way.
+@pytest.mark.parametrize("text", [
+    '{"a": 123456789012345678901234567890}',  # wider than 64 bits: orjson reads a float
+    '{"a": 18446744073709551616, "b": -9223372036854775809}',
+    '{"a": 18446744073709551615, "b": -9223372036854775808}',
+    '{"a": 1.50, "b": 1E5, "c": -0, "d": 1e400, "e": true, "f": null}',
+    '{ "a" : [ 1 , { "b" : "x:y. eE" } ] , "c" : "12:00" }',
+    '{"a": "é€😀", "b": ["", "\u00e9"]}',
+])
+def test_plain_text_is_read_as_the_standard_reader_reads_it(text):
+    value = read_request_json(text.encode("utf-8"))
+    assert value == json.loads(text)
+    assert [type(v) for v in value.values()] == [type(v) for v in json.loads(text).values()]
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": "x:y", "a": "z"}',  # the `:` within the text dropped too
+    '{"a": {"b": 1, "b": {"c": 2}}}',
+    '{"k": 1, "k": 1}',
+])
+def test_a_key_given_twice_is_refused_in_text_without_escapes(text):
+    assert [message for _, message in _problems(text.encode())] in (
+        ["the key `a` is given twice"], ["the key `b` is given twice"], ["the key `k` is given twice"])
+
+
+@pytest.mark.parametrize("text", ['{"a": 1,}', '{"a": "\t"}', "[1, 2", '{"a": 01}'])
+def test_text_orjson_refuses_gets_the_standard_readers_error(text):
+    with pytest.raises(ValueError) as caught:
+        json.loads(text)
+    assert _problems(text.encode()) == [("$", f"not valid JSON: {caught.value}")]
+
+
+def test_nan_which_orjson_refuses_is_read_as_the_standard_reader_reads_it():
+    assert math.isnan(read_request_json(b'{"a": NaN}')["a"])
+
+
+def test_nesting_orjson_reads_but_cannot_write_again_is_the_standard_readers():
+    text = "[" * 300 + "]" * 300  # orjson reads 1,024 levels and writes 254
+    assert read_request_json(text.encode()) == json.loads(text)
