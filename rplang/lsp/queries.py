@@ -21,6 +21,7 @@ from rplang.compiler.examples import check_examples
 from rplang.compiler.lint import static_warnings
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import Diagnostic, PolicyError
+from rplang.policy_lang.reparse import Reparser
 from rplang.runtime.testing import EXAMPLES_FILE
 
 from .index import Index
@@ -48,7 +49,7 @@ class Analysis:
     """One version of one document, as the compiler sees it."""
 
     def __init__(self, uri: str, version: int | None, text: str, previous: "Analysis | None",
-                 text_of: TextOf, encoding: str = "utf-16"):
+                 text_of: TextOf, encoding: str = "utf-16", reparser: Reparser | None = None):
         self.uri, self.version, self.text = uri, version, text
         self.path = path_of(uri)
         self.name = str(self.path) if self.path else uri
@@ -65,7 +66,7 @@ class Analysis:
         if is_examples(self.path):
             self._examples(text_of)
         else:
-            self._policy()
+            self._policy(reparser.parse if reparser is not None else parse_policy)
         # What the name-based features use: this version's tree (indexed when first asked, as
         # diagnostics do not need it), else the index of the last version that parsed.
         self._index: Index | None = None
@@ -74,10 +75,10 @@ class Analysis:
         self.last_checked = self.checked or (previous.last_checked if previous else None)
         self.current = self.tree is not None  # the index's offsets are this text's
 
-    def _policy(self) -> None:
+    def _policy(self, parse: Callable[[str, str], ast.Policy]) -> None:
         with without_garbage_collection():
             try:
-                self.tree = parse_policy(self.text, self.name)
+                self.tree = parse(self.text, self.name)
                 self.checked = check_policy(self.tree)
                 graph = lower(self.checked)  # as `rpl check` does: compiling may still refuse (limits)
             except PolicyError as error:
@@ -182,6 +183,9 @@ class Queries:
     def __init__(self, text_of: TextOf):
         self.text_of = text_of
         self.analyses: dict[str, Analysis] = {}
+        # Each policy's declarations as Lark read them in its last version: an edit parses again
+        # only the declarations it touched.
+        self.reparsers: dict[str, Reparser] = {}
         self.encoding = "utf-16"  # of positions, as agreed with the client at `initialize`
 
     def analysis(self, uri: str, version: int | None, text: str, wait: bool = True) -> Analysis:
@@ -190,7 +194,8 @@ class Queries:
             return known
         if not wait and known is not None and len(text) > CHECK_WHILE_ASKED_CHARS:
             return Analysis.before_checking(known, version, text)
-        fresh = Analysis(uri, version, text, known, self.text_of, self.encoding)
+        fresh = Analysis(uri, version, text, known, self.text_of, self.encoding,
+                         self.reparsers.setdefault(uri, Reparser()))
         latest = self.analyses.get(uri)
         if latest is None or latest.version is None or version is None or latest.version <= version:
             self.analyses[uri] = fresh  # a worker that finished late does not replace a newer version
@@ -198,6 +203,7 @@ class Queries:
 
     def forget(self, uri: str) -> None:
         self.analyses.pop(uri, None)
+        self.reparsers.pop(uri, None)
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
