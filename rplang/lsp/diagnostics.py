@@ -35,7 +35,9 @@ def to_lsp(d: Diagnostic, analysis: Analysis, errors_url: str | None) -> lsp.Dia
 def _related(d: Diagnostic, analysis: Analysis) -> list[lsp.DiagnosticRelatedInformation] | None:
     """The other places a diagnostic is about: the first declaration of a name declared twice;
     the other rule of two in conflict, or of a rule that never matters."""
-    if d.span is None or not analysis.current or analysis.index is None:
+    # (the index is built only for these: a large policy's takes longer than its diagnostics)
+    if d.code not in ("RPL010", "RPL121", "RPL130") or d.span is None or not analysis.current \
+            or analysis.index is None:
         return None
     index, places = analysis.index, []
     if d.code == "RPL010":
