@@ -70,8 +70,11 @@ class Analysis:
         # What the name-based features use: this version's tree (indexed when first asked, as
         # diagnostics do not need it), else the index of the last version that parsed.
         self._index: Index | None = None
+        self._index_lock = threading.Lock()  # built once, whichever thread asks first
         if self.tree is None and previous is not None:
             self._index = previous.index
+        # The newest index already built, for a version being typed (see `before_checking`).
+        self.last_index = previous.built_index() if previous is not None else None
         self.last_checked = self.checked or (previous.last_checked if previous else None)
         self.current = self.tree is not None  # the index's offsets are this text's
 
@@ -134,15 +137,24 @@ class Analysis:
         view.path, view.name, view.lines = known.path, known.name, Lines(text, known.lines.encoding)
         view.tree = view.checked = None
         view.policy_index, view.diagnostics, view.memo = known.policy_index, [], {}
-        view._solver_pending, view._solver_lock = None, threading.Lock()
-        view._index, view.last_checked, view.current = known.index, known.checked_policy, False
+        view._solver_pending, view._solver_lock, view._index_lock = None, threading.Lock(), threading.Lock()
+        # The last version's index if built, else an older one: indexing a large policy takes
+        # longer than a completion may (the diagnostics build it once the typing pauses).
+        view._index = known.built_index() or known.index
+        view.last_index, view.last_checked, view.current = view._index, known.checked_policy, False
         return view
 
     @property
     def index(self) -> Index | None:
         if self._index is None and self.tree is not None:
-            self._index = Index(self.tree, self.policy_index)
+            with self._index_lock:
+                if self._index is None:
+                    self._index = Index(self.tree, self.policy_index)
         return self._index
+
+    def built_index(self) -> Index | None:
+        """This version's index if it is built already, else the newest one of a version before."""
+        return self._index or self.last_index
 
     @property
     def checked_policy(self) -> CheckedPolicy | None:
