@@ -94,8 +94,8 @@ def register(server) -> None:
     pending: dict[str, asyncio.Task] = {}
     indexing: dict[str, asyncio.Task] = {}
 
-    async def index_when_idle(analysis: Analysis) -> None:
-        await asyncio.sleep(INDEX_WHEN_IDLE_SECONDS)
+    async def index_when_idle(analysis: Analysis, delay: float = INDEX_WHEN_IDLE_SECONDS) -> None:
+        await asyncio.sleep(delay)
         await asyncio.get_running_loop().run_in_executor(None, lambda: analysis.index)
 
     async def later(uri: str) -> None:
@@ -115,18 +115,23 @@ def register(server) -> None:
             indexing[uri] = asyncio.get_running_loop().create_task(index_when_idle(analysis))
             await add_solver_checks(server, uri, analysis)
 
-    def schedule(uri: str) -> None:
+    def cancel(uri: str) -> None:
         for tasks in (pending, indexing):
             task = tasks.pop(uri, None)
             if task is not None:
                 task.cancel()
+
+    def schedule(uri: str) -> None:
+        cancel(uri)
         pending[uri] = asyncio.get_running_loop().create_task(later(uri))
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls, params: lsp.DidOpenTextDocumentParams) -> None:
         uri = params.text_document.uri
+        cancel(uri)
         analysis = ls.analysis(uri, wait=True)
         publish(ls, uri, analysis)  # at once: the file was just opened, nobody is typing
+        indexing[uri] = asyncio.get_running_loop().create_task(index_when_idle(analysis, 0))
         await add_solver_checks(ls, uri, analysis)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
@@ -140,10 +145,7 @@ def register(server) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls, params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        for tasks in (pending, indexing):
-            task = tasks.pop(uri, None)
-            if task is not None:
-                task.cancel()
+        cancel(uri)
         ls.queries.forget(uri)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
