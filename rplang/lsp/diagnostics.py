@@ -85,9 +85,8 @@ async def add_solver_checks(server, uri: str, analysis: Analysis) -> None:
         publish(server, uri, analysis)
 
 
-# How long the typing must pause before the index of the version shown is built and the garbage
-# of the versions before collected (a tenth of a second each on a 1,000-rule policy): done after
-# every edit, they would hold up the next version's check.
+# How long the typing must pause before the index of the version shown is built (a tenth of a
+# second on a 1,000-rule policy): built after every edit, it would hold up the next version's check.
 INDEX_WHEN_IDLE_SECONDS = 0.5
 
 
@@ -98,7 +97,6 @@ def register(server) -> None:
     async def index_when_idle(analysis: Analysis, delay: float = INDEX_WHEN_IDLE_SECONDS) -> None:
         await asyncio.sleep(delay)
         await asyncio.get_running_loop().run_in_executor(None, lambda: analysis.index)
-        server.queries.collect_garbage()
 
     async def later(uri: str) -> None:
         await asyncio.sleep(server.debounce_seconds)

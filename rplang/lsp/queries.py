@@ -7,7 +7,6 @@ offsets are those of that version, so they are shown only where the name is stil
 """
 from __future__ import annotations
 
-import gc
 import re
 import threading
 
@@ -200,7 +199,6 @@ class Queries:
         # only the declarations it touched.
         self.reparsers: dict[str, Reparser] = {}
         self.encoding = "utf-16"  # of positions, as agreed with the client at `initialize`
-        self.living = gc.get_freeze_count()  # objects kept from the collector after its last pass
 
     def analysis(self, uri: str, version: int | None, text: str, wait: bool = True) -> Analysis:
         known = self.analyses.get(uri)
@@ -208,28 +206,12 @@ class Queries:
             return known
         if not wait and known is not None and len(text) > CHECK_WHILE_ASKED_CHARS:
             return Analysis.before_checking(known, version, text)
-        with without_garbage_collection():
-            fresh = Analysis(uri, version, text, known, self.text_of, self.encoding,
-                             self.reparsers.setdefault(uri, Reparser()))
-            # Out of the collector's sight: scanning a large policy's objects again after each
-            # edit took a quarter of the time its diagnostics took. What the versions left
-            # behind in cycles is collected once the typing pauses, or once it is as much as
-            # what lives (a few megabytes an edit on 1,000 rules).
-            gc.freeze()
-        if gc.get_freeze_count() > 2 * self.living:
-            self.collect_garbage()
+        fresh = Analysis(uri, version, text, known, self.text_of, self.encoding,
+                         self.reparsers.setdefault(uri, Reparser()))
         latest = self.analyses.get(uri)
         if latest is None or latest.version is None or version is None or latest.version <= version:
             self.analyses[uri] = fresh  # a worker that finished late does not replace a newer version
         return fresh
-
-    def collect_garbage(self) -> None:
-        """Collect what the versions typed over left in reference cycles, then keep what lives on
-        out of the collector's sight again."""
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
-        self.living = gc.get_freeze_count()
 
     def forget(self, uri: str) -> None:
         self.analyses.pop(uri, None)
