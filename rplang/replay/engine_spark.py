@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import sys
 
 import pyarrow as pa
 from sqlglot import exp
@@ -32,6 +34,8 @@ def session(master: str = "local[*]"):
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName("rpl replay")
+    if master.startswith("local"):  # the workers are this machine's: this interpreter, with rplang
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -87,3 +87,24 @@ def test_dates_and_rule_values_on_spark_as_rpl_eval(spark, tmp_path):
     assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
     policy = load_policy(path)
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
+
+
+@pytest.mark.parametrize("name", ["bestbuy", "mixed_store"])
+def test_outcomes_per_item_and_tables_on_spark_as_rpl_eval(spark, name, tmp_path):
+    import random
+
+    from .test_duckdb import expected
+    from .test_per_item import Mutator, bundled_requests
+
+    path = POLICIES / f"{name}.rpl"
+    policy = load_policy(path)
+    own = bundled_requests(name)
+    mutator = Mutator(policy, own, random.Random(name))
+    lines = [json.dumps(r) for r in own + [mutator.request() for _ in range(60)]]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    result = run("replay", path, source, "--engine", "spark", "--out", out, "--via", "sql")
+    assert result.code == 0, result.both
+    assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
+    assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
