@@ -422,6 +422,7 @@ def _covered_rules(checked: CheckedPolicy, logic: _Logic, scopes: dict) -> list[
     if not refusals:
         return []
     looked_at = {r.name: _terms(scopes[r.name]) for r in checked.rules if r.name in scopes}
+    renamed: dict = {}  # a refusal's scope with the element of the rule it is compared with, by its name
     found = []
     for b in checked.rules:
         if b.name not in scopes:
@@ -435,7 +436,7 @@ def _covered_rules(checked: CheckedPolicy, logic: _Logic, scopes: dict) -> list[
             # what a refusal looks at must be constrained by the rule for one to follow from the other
             if not looked_at[a.name] <= looked_at[b.name] | {_ELEMENT}:
                 continue
-            if _always_with(logic, b, a, scopes[b.name]):
+            if _always_with(logic, b, a, scopes[b.name], renamed):
                 found.append(_warning(
                     "RPL121", f"the rule `{b.name}` never matters: whenever it applies, `{a.name}` gives "
                     f"`{a.outcome}`, which overrides it", name_span(b.span, b.name),
@@ -470,17 +471,18 @@ def _terms(scope: _Scope) -> frozenset:
     return frozenset(found)
 
 
-def _always_with(logic: _Logic, b: CheckedRule, a: CheckedRule, sb: _Scope) -> bool:
-    """Whether `a` applies whenever `b` does (for the same element, if both go through a list)."""
+def _always_with(logic: _Logic, b: CheckedRule, a: CheckedRule, sb: _Scope, renamed: dict) -> bool:
+    """Whether `a` applies whenever `b` does (for the same element, if both go through a list).
+    `renamed` keeps `a`'s scopes by the name of the element, for the next `b`."""
     try:
-        if a.var is None:
-            sa = _scope(logic, a)
-        else:
-            if b.var is None:
-                return False
-            sa = _scope(logic, a, sb.var)
-            if sa.sources[0] not in sb.sources:
-                return False  # b's element is not known to be one that a looks at
+        if a.var is not None and b.var is None:
+            return False
+        key = (a.name, sb.var if a.var is not None else None)
+        sa = renamed.get(key)
+        if sa is None:
+            sa = renamed[key] = _scope(logic, a, key[1])
+        if a.var is not None and sa.sources[0] not in sb.sources:
+            return False  # b's element is not known to be one that a looks at
         return not logic.cases(("and", (sb.condition, sb.known, ("not", sa.condition))))
     except (_TooBig, RecursionError):
         return False

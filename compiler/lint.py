@@ -204,6 +204,8 @@ def _outcome_for_every_item(checked: CheckedPolicy) -> list[Diagnostic]:
 
 def _table_rows_never_read(checked: CheckedPolicy) -> list[Diagnostic]:
     """A table no expression looks up, and an `otherwise` row beside a row for every key."""
+    if not checked.tables:  # nothing to look for in every expression
+        return []
     read = {node.args[0].type.name for expr in _expressions(checked) for node in _walk(expr)
             if isinstance(node, ir.Op) and node.op == "lookup"}
     found = []

@@ -322,6 +322,17 @@ class _EveryName:
         return True
 
 
+def measure_declaration(decl: Tree) -> tuple[bool, str | None, int, list]:
+    """What the limits of a whole policy need of one declaration that is within its own: whether it
+    is a rule, and for a `let`, its name, its depth and the names it uses (at their depths).
+    Depends on the declaration's text only, so a reparse keeps it with the declaration's tree."""
+    name = _declaration_name(decl)
+    if decl.data == "let_decl" and name:
+        depth, _, refs = _TreeCheck(None, 0).walk(decl, _EveryName())
+        return False, name, depth, refs
+    return decl.data == "rule_decl", None, 0, []
+
+
 class BatchCheck:
     """`check_tree` for a policy parsed in batches (`parser._parse_in_batches`): whether its limits
     hold, not the diagnostics (when one is crossed, the policy is parsed whole and `check_tree`
@@ -338,15 +349,18 @@ class BatchCheck:
         from lark import Tree
         if check_tree(tree, self.source, offset):
             return False
-        decls = [d for d in tree.children if isinstance(d, Tree)]
-        self.declarations += len(decls)
-        self.rules += sum(1 for d in decls if d.data == "rule_decl")
-        walker = _TreeCheck(self.source, offset)
-        for d in decls:
-            name = _declaration_name(d)
-            if d.data == "let_decl" and name:
-                self.own[name], _, self.refs[name] = walker.walk(d, _EveryName())
+        for d in tree.children:
+            if isinstance(d, Tree):
+                self.count(measure_declaration(d))
         return True
+
+    def count(self, measured: tuple) -> None:
+        """Add one declaration of the policy, in the order of the text, as `measure_declaration` gave it."""
+        is_rule, let, depth, refs = measured
+        self.declarations += 1
+        self.rules += is_rule
+        if let is not None:
+            self.own[let], self.refs[let] = depth, refs
 
     def within(self) -> bool:
         """After the last batch: whether the policy is within every limit."""

@@ -21,6 +21,7 @@ from rplang.compiler.examples import check_examples
 from rplang.compiler.lint import static_warnings
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import Diagnostic, PolicyError
+from rplang.policy_lang.reparse import Reparser
 from rplang.runtime.testing import EXAMPLES_FILE
 
 from .index import Index
@@ -48,7 +49,7 @@ class Analysis:
     """One version of one document, as the compiler sees it."""
 
     def __init__(self, uri: str, version: int | None, text: str, previous: "Analysis | None",
-                 text_of: TextOf, encoding: str = "utf-16"):
+                 text_of: TextOf, encoding: str = "utf-16", reparser: Reparser | None = None):
         self.uri, self.version, self.text = uri, version, text
         self.path = path_of(uri)
         self.name = str(self.path) if self.path else uri
@@ -65,19 +66,22 @@ class Analysis:
         if is_examples(self.path):
             self._examples(text_of)
         else:
-            self._policy()
+            self._policy(reparser.parse if reparser is not None else parse_policy)
         # What the name-based features use: this version's tree (indexed when first asked, as
         # diagnostics do not need it), else the index of the last version that parsed.
         self._index: Index | None = None
+        self._index_lock = threading.Lock()  # built once, whichever thread asks first
         if self.tree is None and previous is not None:
             self._index = previous.index
+        # The newest index already built, for a version being typed (see `before_checking`).
+        self.last_index = previous.built_index() if previous is not None else None
         self.last_checked = self.checked or (previous.last_checked if previous else None)
         self.current = self.tree is not None  # the index's offsets are this text's
 
-    def _policy(self) -> None:
+    def _policy(self, parse: Callable[[str, str], ast.Policy]) -> None:
         with without_garbage_collection():
             try:
-                self.tree = parse_policy(self.text, self.name)
+                self.tree = parse(self.text, self.name)
                 self.checked = check_policy(self.tree)
                 graph = lower(self.checked)  # as `rpl check` does: compiling may still refuse (limits)
             except PolicyError as error:
@@ -133,15 +137,24 @@ class Analysis:
         view.path, view.name, view.lines = known.path, known.name, Lines(text, known.lines.encoding)
         view.tree = view.checked = None
         view.policy_index, view.diagnostics, view.memo = known.policy_index, [], {}
-        view._solver_pending, view._solver_lock = None, threading.Lock()
-        view._index, view.last_checked, view.current = known.index, known.checked_policy, False
+        view._solver_pending, view._solver_lock, view._index_lock = None, threading.Lock(), threading.Lock()
+        # The last version's index if built, else an older one: indexing a large policy takes
+        # longer than a completion may (the diagnostics build it once the typing pauses).
+        view._index = known.built_index() or known.index
+        view.last_index, view.last_checked, view.current = view._index, known.checked_policy, False
         return view
 
     @property
     def index(self) -> Index | None:
         if self._index is None and self.tree is not None:
-            self._index = Index(self.tree, self.policy_index)
+            with self._index_lock:
+                if self._index is None:
+                    self._index = Index(self.tree, self.policy_index)
         return self._index
+
+    def built_index(self) -> Index | None:
+        """This version's index if it is built already, else the newest one of a version before."""
+        return self._index or self.last_index
 
     @property
     def checked_policy(self) -> CheckedPolicy | None:
@@ -182,6 +195,9 @@ class Queries:
     def __init__(self, text_of: TextOf):
         self.text_of = text_of
         self.analyses: dict[str, Analysis] = {}
+        # Each policy's declarations as Lark read them in its last version: an edit parses again
+        # only the declarations it touched.
+        self.reparsers: dict[str, Reparser] = {}
         self.encoding = "utf-16"  # of positions, as agreed with the client at `initialize`
 
     def analysis(self, uri: str, version: int | None, text: str, wait: bool = True) -> Analysis:
@@ -190,7 +206,8 @@ class Queries:
             return known
         if not wait and known is not None and len(text) > CHECK_WHILE_ASKED_CHARS:
             return Analysis.before_checking(known, version, text)
-        fresh = Analysis(uri, version, text, known, self.text_of, self.encoding)
+        fresh = Analysis(uri, version, text, known, self.text_of, self.encoding,
+                         self.reparsers.setdefault(uri, Reparser()))
         latest = self.analyses.get(uri)
         if latest is None or latest.version is None or version is None or latest.version <= version:
             self.analyses[uri] = fresh  # a worker that finished late does not replace a newer version
@@ -198,6 +215,7 @@ class Queries:
 
     def forget(self, uri: str) -> None:
         self.analyses.pop(uri, None)
+        self.reparsers.pop(uri, None)
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -68,5 +68,11 @@ def build_server() -> RplServer:
 
 
 def main() -> None:
+    import sys
+
+    # A check runs in a worker thread while the loop answers hovers and completions; each answer
+    # needs the interpreter's lock several times (reading, answering, writing), and waits up to
+    # the switch interval each time (5 ms by default) while the check holds it.
+    sys.setswitchinterval(0.001)
     server = build_server()
     server.start_io()

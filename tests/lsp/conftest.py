@@ -22,8 +22,9 @@ TIMEOUT = 30.0
 class Session:
     """A client connected to one server process; each call waits for its answer."""
 
-    def __init__(self, debounce_ms: int = 20, encodings: list[str] | None = None):
+    def __init__(self, debounce_ms: int = 20, encodings: list[str] | None = None, command: list[str] | None = None):
         self.debounce_ms = debounce_ms
+        self.command = command or [sys.executable, "-m", "rplang.cli", "lsp"]  # the server to start
         self.encodings = encodings  # the position encodings the client offers (LSP's default: UTF-16)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -57,7 +58,7 @@ class Session:
             if params.type == lsp.MessageType.Error:
                 show_message(lsp.ShowMessageParams(params.type, params.message))
 
-        await client.start_io(sys.executable, "-m", "rplang.cli", "lsp")
+        await client.start_io(*self.command)
         await client.initialize_async(lsp.InitializeParams(
             capabilities=lsp.ClientCapabilities(general=lsp.GeneralClientCapabilities(
                 position_encodings=self.encodings)) if self.encodings else lsp.ClientCapabilities(),

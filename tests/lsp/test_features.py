@@ -230,6 +230,28 @@ def test_a_large_policy_answers_while_an_edit_is_checked(session, tmp_path):
     assert [d.code for d in session.wait_diagnostics(uri, version)] == ["RPL020"]
 
 
+def test_a_large_policy_completes_after_an_edit_with_the_names_of_the_last_version_checked(session, tmp_path):
+    # The index of the version shown is built once the typing pauses; a completion asked right
+    # after the next edit, before that version is checked, offers the names it holds.
+    import time
+
+    from rplang.lsp.diagnostics import INDEX_WHEN_IDLE_SECONDS
+    from tests.conftest import load_benchmark
+
+    text = load_benchmark("gen_scale_policy").policy(150) + "\nparameter late_fee = 5%\n"
+    uri = session.open(tmp_path / "large.rpl", text)
+    session.wait_diagnostics(uri)
+    grown = text.replace("parameter late_fee = 5%", "parameter late_fee = 5%\nparameter later_fee = 6%")
+    session.wait_diagnostics(uri, session.change(uri, grown))
+    time.sleep(2 * INDEX_WHEN_IDLE_SECONDS)  # a pause in the typing
+    typed = grown.replace("when request_date > delivery_date + window",
+                          "when request_date > delivery_date + window + l")
+    version = session.change(uri, typed)
+    labels = _labels(session.completion(uri, position(typed, "+ window + l", into=12)))
+    assert {"late_fee", "later_fee", "window"} <= set(labels)
+    assert session.wait_diagnostics(uri, version)
+
+
 def test_completion_of_an_output_value(session):
     uri = session.open(APUTURE)
     labels = _labels(session.completion(uri, position(TEXT, "set refund_method to check", into=21)))

@@ -2,15 +2,19 @@
 
 - a large policy parsed in batches of declarations, against the whole text parsed at once;
 - a `{hole}` that is a plain name or path, built without Lark, against Lark's parse of it;
-- Lark's positions skipped for `?rules` of one child, against Lark's own.
+- Lark's positions skipped for `?rules` of one child, against Lark's own;
+- a new version parsed again reusing the last version's declarations, against its whole text.
 """
 from __future__ import annotations
+
+import random
+import re
 
 import attrs
 import pytest
 from lark import Lark
 
-from rplang.policy_lang import build_expressions, grammar, limits, parser
+from rplang.policy_lang import build_expressions, grammar, limits, parser, reparse
 from rplang.policy_lang.build_declarations import AstBuilder
 from rplang.policy_lang.errors import PolicyError
 from rplang.policy_lang.span import Source, Span
@@ -189,3 +193,88 @@ def test_skipped_unit_positions_are_lark_positions():
         assert got == expected
         assert [(t.data, t.meta.start_pos, t.meta.end_pos) for t in got.iter_subtrees() if not t.meta.empty] == \
             [(t.data, t.meta.start_pos, t.meta.end_pos) for t in expected.iter_subtrees() if not t.meta.empty]
+
+
+# ---- A new version parsed again, reusing the declarations of the last one (`reparse.py`) --------
+
+def _reparsed(reparser: reparse.Reparser, text: str):
+    try:
+        return _dump(reparser.parse(text, "p.rpl"))
+    except PolicyError as error:
+        return ("error", [(d.code, d.message, d.span and (d.span.start, d.span.end), d.hint)
+                          for d in error.diagnostics])
+
+
+_SNIPPETS = ["rule ", "\n", "{", "}", "item.", ":", " and ", '"', "# ", "let x = 1\n", "\n  ", "(",
+             "\nrule extra:\n  when true\n  then refuse\n", "\nlet late = 3 days\n", "\r\n", "any "]
+
+
+def _random_edit(rng, text: str, original: str) -> str:
+    kind = rng.randrange(6)
+    at = rng.randrange(len(text) + 1)
+    if kind == 0:  # delete a little
+        return text[:at] + text[at + rng.randrange(1, 30):]
+    if kind == 1:  # type something
+        return text[:at] + rng.choice(_SNIPPETS) + text[at:]
+    if kind == 2:  # a whole line moved elsewhere
+        lines = text.splitlines(keepends=True)
+        line = lines.pop(rng.randrange(len(lines))) if lines else ""
+        lines.insert(rng.randrange(len(lines) + 1), line)
+        return "".join(lines)
+    if kind == 3:  # back to the original: every declaration is known again
+        return original
+    if kind == 4:  # a word changed everywhere it is written, or in one place only
+        words = sorted(set(re.findall(r"\b[a-z_]{4,}\b", text)))
+        word = rng.choice(words) if words else "x"
+        return text.replace(word, word + "2", rng.choice([1, -1]))
+    return text[:at] + text[at:].replace(" ", "  ", 1)  # a declaration grows
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_reparse_gives_the_whole_text_result_over_random_edits(monkeypatch, seed):
+    rng = random.Random(seed)
+    original = (POLICIES / "aputure.rpl").read_text(encoding="utf-8")
+    reparser, text = reparse.Reparser(), original
+    whole_parses = []
+    parse_whole = reparse.parse_policy
+    monkeypatch.setattr(reparse, "parse_policy", lambda *a: whole_parses.append(1) or parse_whole(*a))
+    reused = 0
+    for _ in range(40):
+        text = _random_edit(rng, text, original)
+        before = len(whole_parses)
+        assert _reparsed(reparser, text) == _outcome(text)
+        reused += len(whole_parses) == before
+    assert reused >= 10  # the reparse itself, not only its fallback, was compared
+
+
+def test_a_reparse_moves_the_declarations_after_an_edit():
+    text = (POLICIES / "aputure.rpl").read_text(encoding="utf-8")
+    reparser = reparse.Reparser()
+    reparser.parse(text, "p.rpl")
+    longer = text.replace("= 14 days", "= 140 days", 1)
+    policy = reparser.parse(longer, "p.rpl")
+    assert _dump(policy) == _dump(parser.parse_policy(longer, "p.rpl"))
+    assert all(d.span.source.text is longer for d in policy.declarations)
+
+
+@pytest.mark.parametrize("text", [
+    HEAD + "record Item:\nrule: text\n  price: money\nrule a:\n  when true\n  then approve\n",
+    HEAD + "let x = any\nrule in: when true then approve\n",
+    HEAD + "let x = any\nrule in items where true\n",
+    HEAD + "# rule commented: out\nclause c: \"text\nrule inside the quote\"\nrule a:\n  cites c\n  when true\n  then approve\n",
+    _let_chain(lets=8, nesting=12),
+])
+def test_a_reparse_reads_boundaries_as_the_whole_text(text):
+    """Each text after a version that parsed: its new declarations meet old ones."""
+    reparser = reparse.Reparser()
+    reparser.parse(HEAD + "rule a:\n  when true\n  then approve\n", "p.rpl")
+    assert _reparsed(reparser, text) == _outcome(text)
+
+
+def test_a_reparse_keeps_the_counts_of_the_whole_policy(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_RULES", 2)
+    rules = [f"rule r{k}:\n  when true\n  then approve\n" for k in range(3)]
+    reparser = reparse.Reparser()
+    assert _reparsed(reparser, HEAD + "".join(rules[:2]))[0] == "Policy"
+    text = HEAD + "".join(rules)
+    assert _reparsed(reparser, text) == _outcome(text) and _outcome(text)[0] == "error"
