@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import sys
 
 import pyarrow as pa
 from sqlglot import exp
@@ -23,7 +25,7 @@ STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded mac
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
 # out-of-range index is NULL (handed to the Python path), and products keep every digit.
 SETTINGS = {"spark.sql.ansi.enabled": "false", "spark.sql.decimalOperations.allowPrecisionLoss": "false",
-            "spark.ui.enabled": "false", "spark.sql.session.timeZone": "UTC",
+            "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.sql.session.timeZone": "UTC",
             "spark.sql.execution.arrow.pyspark.enabled": "true", "spark.sql.shuffle.partitions": "4"}
 
 
@@ -31,12 +33,16 @@ def session(master: str = "local[*]"):
     """A Spark session for replays (the active one, if there is one)."""
     from pyspark.sql import SparkSession
 
+    if master.startswith("local"):
+        # local workers run this Python, where rpl is installed (Spark's default is the first
+        # `python3` on the PATH, which may not have it); a cluster's come from PYSPARK_PYTHON
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("rpl replay")
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     for key, value in SETTINGS.items():
-        if key != "spark.ui.enabled":
+        if not key.startswith("spark.ui."):
             spark.conf.set(key, value)
     return spark
 

@@ -431,8 +431,9 @@ class Lowering:
                 count = exp.Neg(this=exp.paren(count))
             if T.BUSINESS_DAYS in (lt, rt):
                 return self._business_days(e, day, count)
-            moved = exp.cast(exp.DateAdd(this=day, expression=count, unit=exp.var("DAY")), "DATE")
-            return self._in_calendar(moved)
+            # Spark's DATE_ADD takes a 32-bit count: one that long is NULL before (`_in_calendar`)
+            moved = exp.cast(exp.DateAdd(this=day, expression=exp.cast(count, "INT"), unit=exp.var("DAY")), "DATE")
+            return self._in_calendar(moved, count)
         if op == "/":
             raise NotLowerable("a division (`/`)", _line(e))
         if op == "*" and T.PERCENT in (lt, rt) and {lt, rt} != {T.PERCENT}:
@@ -449,10 +450,14 @@ class Lowering:
         node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op](this=grouped(a), expression=grouped(b))
         return exp.paren(node, copy=False)
 
-    def _in_calendar(self, day: exp.Expression) -> exp.Expression:
-        """A computed date, or NULL where Python's calendar ends (where the runtime fails)."""
+    def _in_calendar(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        """A date moved by `count` days, or NULL where Python's calendar ends (where the runtime
+        fails). A count longer than the calendar is NULL before the engine adds it: DuckDB would
+        stop at a count past 32 bits."""
         inside = exp.Between(this=day, low=literal(FIRST_DAY), high=literal(LAST_DAY))
-        return case((inside, day), default=exp.Null())
+        short = exp.Between(this=count.copy(), low=exp.Literal.number(-_CALENDAR_DAYS),
+                            high=exp.Literal.number(_CALENDAR_DAYS))
+        return case((exp.Not(this=exp.paren(short)), exp.Null()), (inside, day), default=exp.Null())
 
     def _business_days(self, e: ir.Op, day, count) -> exp.Expression:
         if _free(e):
@@ -480,8 +485,8 @@ class Lowering:
                 return sum(self.scale(a) for a in e.args) + 2
             if e.op == "*":
                 return sum(self.scale(a) for a in e.args)
-            if e.op == "sum":
-                return self.scale_of_list(e.args[0])
+            if e.op == "sum" or (e.op in ("min", "max") and len(e.args) == 1):
+                return self.scale_of_list(e.args[0])  # as many digits as its elements
             return max([self.scale(a) for a in e.args if plain(a.type) in _DECIMAL] or [2])
         if t == T.PERCENT:
             return 6
@@ -495,6 +500,7 @@ class Lowering:
         return 6 if plain(e.type).element == T.PERCENT else 2
 
 
+_CALENDAR_DAYS = (LAST_DAY - FIRST_DAY).days
 _COMPARE = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE, "==": exp.EQ, "!=": exp.NEQ}
 _DECIMAL = (T.MONEY, T.EXACT_MONEY, T.PERCENT)
 
