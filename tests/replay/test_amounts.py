@@ -77,3 +77,34 @@ def test_rpl_eval_decides_those_amounts(tmp_path):
     outputs = [load_policy(policy).decide_json(json.dumps(r)).outputs_json() for r in REQUESTS[2:]]
     assert [o["charged"] for o in outputs] == ["19999999999999999.80", "20.00"]
     assert [o["total"] for o in outputs] == ["3.00", "11999999999999999.88"]
+
+
+PRODUCTS = """\
+policy "products"
+version "1"
+currency USD
+request:
+  q: integer
+outcomes:
+  big "Big"
+  small "Small"
+rule huge:
+  when q * q * 100000 > 5
+  then big
+output outcome
+"""
+
+
+def test_arithmetic_that_may_outgrow_the_engines_numbers_is_not_lowered(tmp_path):
+    # q * q reaches 1e30 where the runtime computes exactly: DuckDB would stop on a BIGINT that
+    # large, Spark would wrap it around; so the Python path decides the policy, and says why
+    policy, source, out = tmp_path / "products.rpl", tmp_path / "in.jsonl", tmp_path / "out.parquet"
+    policy.write_text(PRODUCTS)
+    source.write_text('{"q": 999999999999999}\n{"q": 0}\n')
+    result = run("replay", policy, source, "--via", "sql", "--out", out)
+    assert result.code == 64
+    assert "cannot lower arithmetic that may reach 1.0E+30 (more than a 64-bit integer holds) yet (line 10)" in result.err
+    result = run("replay", policy, source, "--out", out)
+    assert result.code == 0, result.both
+    assert "note: the SQL compiler cannot lower arithmetic" in result.err
+    assert [o["outcome"] for o, _ in outputs_by_key(load_policy(policy), out, "source_row").values()] == ["big", "small"]
