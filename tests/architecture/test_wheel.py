@@ -15,9 +15,11 @@ from tests.architecture.test_imports import ROOT
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                            "-q", "-w", str(out), str(ROOT)], capture_output=True, text=True, timeout=300)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v",
+                            "-w", str(out), str(ROOT)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr
+    # setuptools warns of a folder it would leave out of the packages; the workbench's page was one
+    assert "would be ignored" not in build.stdout + build.stderr
     (found,) = out.glob("rplang-*.whl")
     return found
 
@@ -25,7 +27,8 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_installs_only_the_rplang_namespace(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] for name in names} == {"rplang", wheel.name.split("-py")[0] + ".dist-info"}
-    for layer in ("policy_lang/rpl.lark", "compiler/checker.py", "runtime/decide.py", "py.typed", "cli.py"):
+    for layer in ("policy_lang/rpl.lark", "compiler/checker.py", "runtime/decide.py", "py.typed", "cli.py",
+                  "workbench/static/index.html", "workbench/static/workbench.js", "workbench/static/workbench.css"):
         assert f"rplang/{layer}" in names
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "License-Expression: Apache-2.0" in metadata and "Name: rplang" in metadata
