@@ -43,6 +43,21 @@ class BusinessCalendar:
             self._years[year] = found
         return found
 
+    def load_years(self, first: int, last: int) -> None:
+        """Find the holidays of the years `first` to `last` at once (one look-up per year pays
+        the holidays package's set-up again and again: a calendar table of decades)."""
+        import holidays
+
+        years = [year for year in range(first, last + 1) if year not in self._years]
+        if not years:
+            return
+        found: dict[int, set] = {year: set() for year in years}
+        if self.country:
+            for d in holidays.country_holidays(self.country, years=range(years[0] - 1, years[-1] + 2)):
+                if d.year in found:
+                    found[d.year].add(d)
+        self._years.update((year, frozenset(days)) for year, days in found.items())
+
     def is_business_day(self, day: datetime.date) -> bool:
         return day.weekday() < 5 and day not in self._holidays(day.year)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+import numpy
 import pyarrow as pa
 
 from rplang.compiler.calendars import BusinessCalendar
@@ -27,6 +28,7 @@ def calendar_tables(country: str | None, first: datetime.date | None, last: date
     start = datetime.date(max(1, first.year - MARGIN_YEARS * chained), 1, 1)
     end = datetime.date(min(9999, last.year + MARGIN_YEARS * chained), 12, 31)
     calendar = BusinessCalendar(country)
+    calendar.load_years(start.year, end.year)
     days, upto, before, business = [], [], [], []
     count, day, step = 0, start, datetime.timedelta(days=1)
     while day <= end:
@@ -37,7 +39,25 @@ def calendar_tables(country: str | None, first: datetime.date | None, last: date
         days.append(day)
         upto.append(count)
         day += step
-    return (pa.table({"bday": pa.array(days, pa.date32()), "upto": pa.array(upto, pa.int64()),
-                      "before": pa.array(before, pa.int64())}),
-            pa.table({"ordinal": pa.array(range(1, len(business) + 1), pa.int64()),
-                      "bday": pa.array(business, pa.date32())}))
+    return (pa.table({"bday": _dates(days), "upto": _integers(upto), "before": _integers(before)}),
+            pa.table({"ordinal": _integers(range(1, len(business) + 1)), "bday": _dates(business)}))
+
+
+# Arrow's constructors look at Python values (a list, even a NumPy array) through pandas,
+# importing it (a quarter of a second): the columns are built from their buffers.
+
+def _integers(values) -> pa.Array:
+    return _array(pa.int64(), numpy.fromiter(values, numpy.int64))
+
+
+def _dates(days: list[datetime.date]) -> pa.Array:
+    """Dates as Arrow's days since 1970."""
+    epoch = _EPOCH.toordinal()
+    return _array(pa.date32(), numpy.fromiter((d.toordinal() - epoch for d in days), numpy.int32))
+
+
+def _array(t: pa.DataType, values: numpy.ndarray) -> pa.Array:
+    return pa.Array.from_buffers(t, len(values), [None, pa.py_buffer(values)])
+
+
+_EPOCH = datetime.date(1970, 1, 1)

@@ -22,6 +22,7 @@ MONEY_LIMIT = 10 ** (MONEY.precision - MONEY.scale)  # no amount of the column r
 PERCENT = pa.decimal128(7, 4)  # up to 999.9999%, as the request reader reads them
 CENT = Decimal("0.01")
 RULES_APPLIED, POLICY_VERSION, POLICY_HASH = "rules_applied", "policy_version", "policy_hash"
+ITEM_OUTCOMES = "item_outcomes"  # with outcomes decided item by item: each item's, in list order
 
 
 def plain(t: T.Type) -> T.Type:
@@ -81,6 +82,8 @@ def decision_schema(policy: CheckedPolicy, keys: pa.Schema) -> pa.Schema:
     fields = list(keys)
     for output in policy.outputs:
         fields += [pa.field(n, t) for n, t in output_columns(output)]
+    if policy.items is not None:
+        fields.append(pa.field(ITEM_OUTCOMES, pa.list_(pa.string())))
     fields += [pa.field(RULES_APPLIED, pa.list_(pa.string())), pa.field(POLICY_VERSION, pa.string()),
                pa.field(POLICY_HASH, pa.string())]
     return pa.schema(fields)
@@ -118,7 +121,7 @@ class DecisionRows:
     """Decisions as rows of the decision columns."""
 
     def __init__(self, policy: CheckedPolicy, text_hash: str):
-        self.outputs = policy.outputs
+        self.outputs, self.per_item = policy.outputs, policy.items is not None
         self.version, self.hash = policy.version, text_hash
 
     def row(self, decision) -> dict:
@@ -132,6 +135,8 @@ class DecisionRows:
                 row[f"{output.name}_from"], row[f"{output.name}_to"] = value if value is not None else (None, None)
             else:
                 row[output.name] = _cell(value, output.kind == "total" or plain(output.type) == T.MONEY, output.name)
+        if self.per_item:
+            row[ITEM_OUTCOMES] = [item.outcome for item in decision.items]
         row[RULES_APPLIED] = applied_rules(decision)
         row[POLICY_VERSION], row[POLICY_HASH] = self.version, self.hash
         return row

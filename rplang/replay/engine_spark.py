@@ -33,11 +33,9 @@ def session(master: str = "local[*]"):
     """A Spark session for replays (the active one, if there is one)."""
     from pyspark.sql import SparkSession
 
-    if master.startswith("local"):
-        # local workers run this Python, where rpl is installed (Spark's default is the first
-        # `python3` on the PATH, which may not have it); a cluster's come from PYSPARK_PYTHON
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("rpl replay")
+    if master.startswith("local"):  # the workers are this machine's: this interpreter, with rplang
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

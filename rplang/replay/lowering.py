@@ -14,6 +14,7 @@ the Python path (query.py), so a NULL never decides in SQL.
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 
 import attrs
@@ -26,7 +27,7 @@ from rplang.compiler import types as T
 from rplang.compiler.checked import CheckedPolicy
 from rplang.policy_lang import limits
 
-from . import dates
+from . import dates, tables
 from .columns import plain
 from .errors import NotLowerable
 
@@ -53,7 +54,7 @@ def literal(value, t: T.Type | None = None) -> exp.Expression:
     if isinstance(value, Decimal):
         return decimal(value)
     if isinstance(value, datetime.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
+        return exp.cast(exp.Literal.string(value.isoformat()), sql_type("DATE"))
     if isinstance(value, str):
         return exp.Literal.string(value)
     raise NotLowerable(f"the constant {value!r}")
@@ -65,11 +66,18 @@ def decimal(value: Decimal, scale: int | None = None) -> exp.Expression:
     scale = max(exponent, scale or 0)
     text = f"{value:.{scale}f}"
     digits = max(len(text.replace("-", "").replace(".", "")), scale + 1)
-    return exp.cast(exp.Literal.string(text), exp.DataType.build(f"DECIMAL({min(38, digits)}, {scale})"))
+    return exp.cast(exp.Literal.string(text), sql_type(f"DECIMAL({min(38, digits)}, {scale})"))
+
+
+@functools.lru_cache(maxsize=None)
+def sql_type(text: str) -> exp.DataType:
+    """A type, parsed once (`exp.cast` copies it): parsing each of the query's hundreds of casts
+    was a tenth of a second of every run."""
+    return exp.DataType.build(text)
 
 
 def wide(e: exp.Expression, scale: int) -> exp.Expression:
-    return exp.cast(e, exp.DataType.build(f"DECIMAL(38, {scale})"))
+    return exp.cast(e, sql_type(f"DECIMAL(38, {scale})"))
 
 
 def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
@@ -337,7 +345,7 @@ class Lowering:
         if op == "through":
             return DateRange(self.expr(args[0], env), self.expr(args[1], env))
         if op == "lookup":
-            raise NotLowerable(f"a lookup in the table `{args[0].value.table}`", _line(e))
+            return tables.lookup(args[0].value, [self.expr(k, env) for k in args[1:]], literal, _line(e))
         if op == "rule_value":  # a rule's own value: its expression
             return self.expr(args[1], env)
         values = [self.expr(a, env) for a in args]
@@ -487,6 +495,8 @@ class Lowering:
         if isinstance(e, ir.Op):
             if e.op == "round":
                 return 2
+            if e.op == "lookup":
+                return tables.scale(e.args[0].value)
             if e.op == "*" and T.PERCENT in (plain(a.type) for a in e.args):
                 return sum(self.scale(a) for a in e.args) + 2
             if e.op == "*":

@@ -26,10 +26,11 @@ from rplang.policy_lang import limits
 from rplang.runtime.decide import WORK_BUDGET
 
 from .calendar import calendar_tables
-from .columns import MONEY_LIMIT, plain
+from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
+from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import (ROW, DateRange, Lowering, any_of, business_day, case, combine, decimal, exists, field, is_null,
-                       keep, lambda_, literal, size, total_of, wide)
+                       keep, lambda_, literal, size, sql_type, total_of, wide)
 
 FALLBACK, REQUEST, OUTCOME = "__fallback", "__request", "__outcome"
 CALENDAR, BUSINESS_DAYS = "rpl_calendar", "rpl_business_days"
@@ -46,11 +47,10 @@ class PolicyQuery:
     def __init__(self, compiled, keys: dict, version: str, text_hash: str):
         """`keys`: the key columns kept, name -> SQL over the input row (usually its own column)."""
         self.compiled, self.graph, self.policy = compiled, compiled.graph, compiled.checked
-        if self.policy.items is not None:
-            raise NotLowerable("outcomes decided item by item (`outcomes for each item in ...`)")
         self.keys, self.version, self.hash = keys, version, text_hash
         self.lowering = Lowering(self.policy)
         self._rules = [self._rule(i, node.rule) for i, node in enumerate(self.graph.rules)]
+        self.items = ItemOutcomes(self, _chain) if self.policy.items is not None else None
         self.first = None  # the first layer, once `select` has built it: the rows and their values
 
     # ---- Rules ---------------------------------------------------------------------------------
@@ -114,25 +114,35 @@ class PolicyQuery:
             columns, errors = self._rule_columns(index, r)
             rules_columns += columns
             fallbacks += errors
+        if self.items is not None:
+            elements, errors = self.items.elements()
+            fallbacks += errors
+            rules_columns += self.items.per_item_columns()
         # then the days business days reach, joined from the calendar, for the kept elements
         # and the rules to read
         source = self._business_days(self.first)
         if kept:
             source = _layer(source, kept)
+        if self.items is not None:  # the items, then their outcomes
+            source = _layer(_layer(source, elements), [self.items.ranked()])
         fallback = exp.Coalesce(this=exp.paren(any_of(fallbacks)), expressions=[exp.true()])
         # the request's own columns pass through, to become the Python path's struct in the last
         # layer, where the test deciding it is a column and not computed twice
         passed = [_col(n, ROW).as_(_passed(n), quoted=True) for n in self.policy.request]
         rules = exp.select(*[_col(_key(k), ROW).as_(k, quoted=True) for k in self.keys], *rules_columns,
-                           fallback.as_(FALLBACK, quoted=True), *passed).from_(source)
+                           fallback.as_(FALLBACK, quoted=True), *passed).from_(source, copy=False)
         decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, quoted=True)).from_(
-            rules.subquery("rules"))
+            rules.subquery("rules", copy=False), copy=False)
+        if self.items is not None:  # the request's outcome, and which request-wide rules count
+            decided = exp.select(exp.Star(), *self.items.request_columns(self._determines)).from_(
+                decided.subquery("decided", copy=False), copy=False)
         request = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True),
                                                          expression=_col(_passed(n)))
                                           for n in self.policy.request])
         outputs = self._outputs()
         computed = exp.select(*[_col(k).as_(k, quoted=True) for k in self.keys], *outputs, _col(FALLBACK),
-                              *[_col(_passed(n)) for n in self.policy.request]).from_(decided.subquery("decided"))
+                              *[_col(_passed(n)) for n in self.policy.request]) \
+            .from_(decided.subquery("decided", copy=False), copy=False)
         return self._in_columns(computed, [o.alias_or_name for o in outputs], request)
 
     def _in_columns(self, computed: exp.Select, names: list[str], request: exp.Expression) -> exp.Select:
@@ -146,40 +156,41 @@ class PolicyQuery:
         unfit = [exp.Not(this=exp.Coalesce(this=fits[name].copy(), expressions=[exp.Boolean(this=not total)]))
                  for name, total in amounts.items()]
         fallback = exp.or_(_col(FALLBACK), *unfit) if unfit else _col(FALLBACK)
-        columns = [case((fits[n], exp.cast(_col(n), exp.DataType.build("DECIMAL(18, 2)")))).as_(n, quoted=True)
+        columns = [case((fits[n], exp.cast(_col(n), sql_type("DECIMAL(18, 2)")))).as_(n, quoted=True)
                    if n in amounts else _col(n) for n in names]
         return exp.select(*[_col(k) for k in self.keys], *columns, fallback.as_(FALLBACK, quoted=True),
-                          case((fallback.copy(), request)).as_(REQUEST, quoted=True)).from_(computed.subquery("computed"))
+                          case((fallback.copy(), request)).as_(REQUEST, quoted=True)) \
+            .from_(computed.subquery("computed", copy=False), copy=False)
 
     def _business_days(self, source: exp.Expression) -> exp.Expression:
         """`source`'s rows with the day each count of business days reaches (NULL past the
         calendar): a count from a day another count reaches is joined in a layer after it."""
-        counts = self.lowering.business_days
-        first = 0
-        for i in range(len(counts) + 1):
-            if i == len(counts) or (i > first and _reads_business_days(counts[i], range(first, i))):
-                source = self._business_days_layer(source, first, i)
-                first = i
+        joins = self.lowering.business_days
+        begin = 0
+        for i in range(len(joins) + 1):
+            if i == len(joins) or (i > begin and _reads_business_days(joins[i], range(begin, i))):
+                source = self._business_days_layer(source, begin, i)
+                begin = i
         return source
 
-    def _business_days_layer(self, source: exp.Expression, first: int, end: int) -> exp.Expression:
-        """`source`'s rows joined with the days counts `first` to `end` (excluded) reach."""
-        if first == end:
+    def _business_days_layer(self, source: exp.Expression, begin: int, end: int) -> exp.Expression:
+        """`source`'s rows joined with the days counts `begin` to `end` (excluded) reach."""
+        if begin == end:
             return source
         days = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(ROW)), *[
-            _col("bday", f"bd{i}_to").as_(business_day(i), quoted=True) for i in range(first, end)
-        ]).from_(source)
-        for i, (start, count) in list(enumerate(self.lowering.business_days))[first:end]:
+            _col("bday", f"bd{i}_to").as_(business_day(i), quoted=True) for i in range(begin, end)
+        ]).from_(source, copy=False)
+        for i, (start, count) in list(enumerate(self.lowering.business_days))[begin:end]:
             first, last = f"bd{i}_from", f"bd{i}_to"
-            days = days.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT",
+            days = days.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT", copy=False,
                              on=exp.EQ(this=_col("bday", first), expression=start))
             ordinal = case((exp.GTE(this=count, expression=exp.Literal.number(0)),
                             exp.Add(this=_col("upto", first), expression=count)),
                            default=exp.Add(this=exp.Add(this=_col("before", first), expression=count),
                                            expression=exp.Literal.number(1)))
-            days = days.join(exp.to_table(BUSINESS_DAYS).as_(last), join_type="LEFT",
+            days = days.join(exp.to_table(BUSINESS_DAYS).as_(last), join_type="LEFT", copy=False,
                              on=exp.EQ(this=_col("ordinal", last), expression=ordinal))
-        return days.subquery(ROW)
+        return days.subquery(ROW, copy=False)
 
     def _rule_columns(self, index: int, r: dict) -> tuple[list, list]:
         rule, low = r["rule"], self.lowering
@@ -188,9 +199,7 @@ class PolicyQuery:
             test, nullable, env, _ = r["predicate"]()
             if nullable:
                 errors.append(is_null(test))
-            applies = exp.and_(test, *[exp.Not(this=exp.paren(self._applies_at_all(w)))
-                                       for w in r["overridden_by"]]) if r["overridden_by"] else test
-            columns.append(applies.as_(f"a{index}"))
+            columns.append(self.applies(index, test).as_(f"a{index}"))
             for k, effect in enumerate(rule.effects):
                 if effect.value is None:
                     continue
@@ -205,7 +214,7 @@ class PolicyQuery:
         if nullable:
             errors.append(exists(base, p, is_null(test)))
         chosen = _col(_kept(index), ROW)  # the elements it applies to, kept by the layer before
-        columns.append(exp.GT(this=size(chosen), expression=exp.Literal.number(0)).as_(f"a{index}"))
+        columns.append(self.applies(index).as_(f"a{index}"))
         for k, effect in enumerate(rule.effects):
             if effect.value is None:
                 continue
@@ -223,6 +232,16 @@ class PolicyQuery:
             else:  # set: the first element's value
                 columns += self._effect_columns(index, k, value, over=(chosen, q))
         return columns, errors
+
+    def applies(self, index: int, test: exp.Expression | None = None) -> exp.Expression:
+        """Whether a rule applies, the rules overriding it taken out (over a list: to some
+        element, kept by the layer of kept elements); `test`, its own test, where lowered."""
+        r = self._rules[index]
+        if r["base"] is not None:
+            return exp.GT(this=size(_col(_kept(index), ROW)), expression=exp.Literal.number(0))
+        test = test if test is not None else r["predicate"]()[0]
+        return exp.and_(test, *[exp.Not(this=exp.paren(self._applies_at_all(w)))
+                                for w in r["overridden_by"]]) if r["overridden_by"] else test
 
     def _hoist(self) -> dict:
         """The values over lists, each computed once per request by a layer of its own (a rule
@@ -247,13 +266,17 @@ class PolicyQuery:
     def _kept(self, index: int, r: dict) -> exp.Expression:
         """The elements a rule over a list applies to, the rules overriding it taken out."""
         p = self.lowering.param()
+        return keep(self.lowering.expr(r["base"], {}), p, self.keeps(r, p))
+
+    def keeps(self, r: dict, p: str) -> exp.Expression:
+        """Whether a rule over a list applies to the element `p`, the rules overriding it taken out."""
         kept = r["predicate"](p)[0]
         for w in r["overridden_by"]:
             if w["base"] is None:
                 kept = exp.and_(kept, exp.Not(this=exp.paren(self._applies_at_all(w))))
             else:
                 kept = exp.and_(kept, exp.Not(this=exp.paren(w["predicate"](p)[0])))
-        return keep(self.lowering.expr(r["base"], {}), p, kept)
+        return kept
 
     def _effect_columns(self, index: int, k: int, value, over=None) -> list:
         def first(v):
@@ -285,8 +308,14 @@ class PolicyQuery:
         return case(*whens, default=literal(outcomes[-1].name)) if whens else literal(outcomes[-1].name)
 
     def _determining(self, index: int) -> exp.Expression:
-        """Whether rule `index` determines the decision: it applies, and the outcome chosen does
-        not override every rule of another outcome."""
+        """Whether rule `index` determines the decision (counts, with outcomes decided per item)."""
+        if self.items is not None:
+            return _col(counts(index))
+        return self._determines(index)
+
+    def _determines(self, index: int) -> exp.Expression:
+        """Whether rule `index` determines the decision of a request decided as a whole: it
+        applies, and the outcome chosen does not override every rule of another outcome."""
         rule = self._rules[index]["rule"]
         others = [o.name for o in self.graph.outcomes if o.overrides_all and o.name != rule.outcome]
         tests = [_col(f"a{index}")] + [exp.NEQ(this=_col(OUTCOME), expression=literal(o)) for o in others]
@@ -298,7 +327,8 @@ class PolicyQuery:
         columns = []
         for output in self.graph.outputs:
             if output.kind == "outcome":
-                columns.append(_col(OUTCOME).as_(output.name, quoted=True))
+                outcome = _col(OUTCOME if self.items is None else ITEM_OUTCOME)
+                columns.append(outcome.as_(output.name, quoted=True))
             elif output.kind == "total":
                 columns.append(self._total(output).as_(output.name, quoted=True))
             elif plain(output.type) == T.DATE_RANGE:
@@ -309,6 +339,8 @@ class PolicyQuery:
                 if plain(output.type) == T.MONEY:
                     value = _money(value)
                 columns.append(value.as_(output.name, quoted=True))
+        if self.items is not None:
+            columns.append(self.items.outcomes().as_(ITEM_OUTCOMES))
         names = [case((self._determining(i), literal(r["rule"].name))) for i, r in enumerate(self._rules)]
         p = self.lowering.param()
         applied = keep(exp.Array(expressions=names), p, exp.Not(this=is_null(exp.column(p)))) if names \
@@ -323,7 +355,7 @@ class PolicyQuery:
             for k, effect in enumerate(r["rule"].effects):
                 if effect.kind == "add" and effect.output == output.name:
                     scale = max(scale, self.lowering.scale(effect.value))
-                    terms.append((case((self._determining(i), _col(f"v{i}_{k}")), default=decimal(_ZERO)),
+                    terms.append((case((self._determining(i), self._value(i, k)), default=decimal(_ZERO)),
                                   effect.sign))
         total = wide(exp.Literal.number(0), scale)
         for term, sign in terms:
@@ -337,12 +369,19 @@ class PolicyQuery:
         for i, r in enumerate(self._rules):
             for k, effect in enumerate(r["rule"].effects):
                 if effect.kind == "set" and effect.output == output.name:
-                    whens.append((self._determining(i), _col(f"v{i}_{k}{suffix}")))
+                    whens.append((self._determining(i), self._value(i, k, suffix)))
         default = output.default
         if isinstance(default, T.DateRange):
             default = default[0] if suffix == "_from" else default[1]
         fallback = literal(default)
         return case(*whens, default=fallback) if whens else fallback
+
+    def _value(self, index: int, k: int, suffix: str = "") -> exp.Expression:
+        """What effect `k` of rule `index` gives the request where the rule counts: with outcomes
+        decided per item, a per-item rule's over the items that keep it."""
+        if self.items is not None and index in self.items.per_item:
+            return _col(item_value(index, k, suffix))
+        return _col(f"v{index}_{k}{suffix}")
 
     # ---- Rows the request reader might refuse ----------------------------------------------------
 
@@ -431,7 +470,7 @@ def _kept(index: int) -> str:
 
 def _layer(source: exp.Expression, columns: list) -> exp.Expression:
     """`source`'s rows with `columns` added, under the same alias."""
-    return exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(ROW)), *columns).from_(source).subquery(ROW)
+    return exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(ROW)), *columns).from_(source, copy=False).subquery(ROW, copy=False)
 
 
 def _chain(policy, source: ir.Expr) -> tuple[ir.Expr, list]:
@@ -469,13 +508,13 @@ _MAX_PERCENT = Decimal("999.9999")
 def business_day_tables(replay, query: "PolicyQuery", first_row):
     """The calendar tables for the years the dates business days are counted from span, or None
     when the policy counts none; `first_row(select)` runs a query in the engine and gives its row."""
-    counts = query.lowering.business_days
-    if not counts:
+    joins = query.lowering.business_days
+    if not joins:
         return None
     # a count from the day another count reaches is not known before the joins: the calendar
     # spans the longest counts one after another from the days the data gives
-    given = [start for i, (start, _) in enumerate(counts) if not _reads_business_days(counts[i], range(i))]
+    given = [start for i, (start, _) in enumerate(joins) if not _reads_business_days(joins[i], range(i))]
     span = exp.select(*[f(this=start) for start in given for f in (exp.Min, exp.Max)]).from_(query.first)
     found = [d for d in first_row(span) if d is not None]
     return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
-                           chained=len(counts) - len(given) + 1)
+                           chained=len(joins) - len(given) + 1)

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -39,6 +40,8 @@ def policy_repo(tmp_path):
 def _step(repo, *args, **settings):
     env = {**os.environ, **{f"RPL_{k.upper()}": v for k, v in settings.items()}}
     env.pop("CI", None)
+    # the action calls `rpl` by name, as installed beside the interpreter running these tests
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     return subprocess.run(["bash", str(SCRIPT), *args], cwd=repo, capture_output=True, text=True, env=env,
                           timeout=600)
 

@@ -8,11 +8,13 @@ import pytest
 from ..cli.conftest import run
 
 SMALL = Path(__file__).parent / "small.rpl"
+PER_ITEM = Path(__file__).parent / "per_item.rpl"  # outcomes decided item by item, a table
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
-def test_the_query_of_a_small_policy(engine, snapshot):
-    result = run("replay", SMALL, "unused.parquet", "--explain-sql", "--engine", engine)
+@pytest.mark.parametrize("path", [SMALL, PER_ITEM], ids=["small", "per_item"])
+def test_the_query_of_a_policy(path, engine, snapshot):
+    result = run("replay", path, "unused.parquet", "--explain-sql", "--engine", engine)
     assert result.code == 0, result.both
     assert result.out == snapshot
 
@@ -53,3 +55,12 @@ def test_a_field_given_when_a_flag_holds_is_read_unguarded_where_the_flag_is_tes
     assert 'THEN NULL' not in kept.split('AS "__kept2"')[1]
     assert "WHEN" not in kept.split('AS "__kept2"')[1]
     assert '."damage_cause" IN (\'fire\', \'flood\', \'high_wind\', \'lightning\')' in kept
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_the_items_and_their_outcomes_are_computed_once_per_request(engine):
+    # the items with their rules' tests, then their outcomes, then what counts for the request
+    text = run("replay", PER_ITEM, "unused.parquet", "--explain-sql", "--engine", engine).out
+    quote = "`" if engine == "spark" else '"'
+    for column in ("__items", "__wide_rank", "__item_outcome"):
+        assert text.count(f"AS {quote}{column}{quote}") == 1

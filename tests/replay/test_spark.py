@@ -103,3 +103,24 @@ def test_policies_the_long_run_found_decide_in_spark_sql_as_the_runtime(spark, s
 
     engine = functools.partial(replay_spark, spark=spark)
     assert decide_seed(seed, tmp_path, engine), f"seed {seed} is not lowered any more: it tests nothing"
+
+
+@pytest.mark.parametrize("name", ["bestbuy", "mixed_store"])
+def test_outcomes_per_item_and_tables_on_spark_as_rpl_eval(spark, name, tmp_path):
+    import random
+
+    from .test_duckdb import expected
+    from .test_per_item import Mutator, bundled_requests
+
+    path = POLICIES / f"{name}.rpl"
+    policy = load_policy(path)
+    own = bundled_requests(name)
+    mutator = Mutator(policy, own, random.Random(name))
+    lines = [json.dumps(r) for r in own + [mutator.request() for _ in range(60)]]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    result = run("replay", path, source, "--engine", "spark", "--out", out, "--via", "sql")
+    assert result.code == 0, result.both
+    assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
+    assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
