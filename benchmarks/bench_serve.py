@@ -15,11 +15,11 @@ batches are sent by curl. Every server's answers are checked against `rpl eval` 
 is timed. Loopback only; every run is bounded in time.
 
 Two measures of each ratio. Wall-clock throughput, the median of `--rounds` rounds with the
-servers measured alternately within a round. And the CPU time the server process spends per
-request (Linux /proc: user + system, the log's thread included), which is what bounds a
-single-worker server's throughput on a core of its own: on a shared machine the wall-clock
-figures move with the other loads (the client itself takes one of the cores), the CPU per request
-much less. For `rpl eval --jsonl`, its CPU time includes its start-up (about 0.3 s).
+servers measured alternately within a round. And the CPU time the server spends per request
+(Linux /proc: user + system, of the server process and of those it started: the decision log's
+writer), which is what bounds a single-worker server's throughput on a core of its own: on a
+shared machine the wall-clock figures move with the other loads (the client itself takes one of
+the cores), the CPU per request much less. For `rpl eval --jsonl`, its CPU time includes its start-up (about 0.3 s).
 """
 from __future__ import annotations
 
@@ -117,9 +117,24 @@ local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU time so far of a process and of those it started (the decision log's
+    writer), Linux."""
+    total = 0.0
+    for process in _process_tree(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _process_tree(pid: int) -> list[int]:
+    found = [pid]
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            found += _process_tree(int(child))
+    return found
 
 
 def wrk(url: str, body: Path, seconds: float, folder: Path, delay_ms: int | None = None, pid: int | None = None) -> dict:

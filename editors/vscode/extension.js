@@ -2,7 +2,7 @@
 "use strict";
 
 const vscode = require("vscode");
-const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
+const { LanguageClient } = require("vscode-languageclient/node");
 
 let client;
 
@@ -10,7 +10,9 @@ function serverOptions() {
   const config = vscode.workspace.getConfiguration("rpl");
   const command = config.get("server.path") || "rpl";
   const args = config.get("server.args") || ["lsp"];
-  return { command, args, transport: TransportKind.stdio };
+  // No `transport`: the client then speaks over the process's stdin and stdout as it is. Naming
+  // TransportKind.stdio would make it append `--stdio` to the arguments, which `rpl lsp` refuses.
+  return { command, args };
 }
 
 function clientOptions() {
@@ -30,22 +32,28 @@ async function start() {
     await client.start();
   } catch (error) {
     vscode.window.showErrorMessage(
-      `rpl: could not start \`${serverOptions().command} lsp\` (${error.message}). ` +
+      `rpl: could not start \`${serverOptions().command} lsp\` (${error?.message ?? error}). ` +
         "Install rplang[lsp] and set rpl.server.path to its rpl command.");
   }
 }
 
+async function restart() {
+  if (client) {
+    try {
+      await client.stop();
+    } catch {
+      // A client whose server never started cannot be stopped; a new one starts all the same, so
+      // that setting rpl.server.path after that error is enough.
+    }
+  }
+  await start();
+}
+
 async function activate(context) {
   context.subscriptions.push(
-    vscode.commands.registerCommand("rpl.restartServer", async () => {
-      if (client) await client.stop();
-      await start();
-    }),
+    vscode.commands.registerCommand("rpl.restartServer", restart),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
-      if (event.affectsConfiguration("rpl") && client) {
-        await client.stop();
-        await start();
-      }
+      if (event.affectsConfiguration("rpl")) await restart();
     }),
   );
   await start();

@@ -92,12 +92,12 @@ def build_app(config: ServeConfig) -> Starlette:
                                  f"{request.state.request_id} to find it in the server's log",
                                  request.state.request_id, request.url.path)
 
-    routes = [
+    routes = [  # the router tries them in order: decisions first
+        Route("/v1/policies/{name}/decide", handlers.decide, methods=["POST"]),
         Route("/v1/policies", handlers.policies, methods=["GET"]),
         Route("/v1/policies/{name}", handlers.policy, methods=["GET"]),
         Route("/v1/policies/{name}/schema", handlers.schema, methods=["GET"]),
         Route("/v1/policies/{name}/decision-schema", handlers.decision_schema, methods=["GET"]),
-        Route("/v1/policies/{name}/decide", handlers.decide, methods=["POST"]),
         Route("/v1/policies/{name}/explain", handlers.explain, methods=["POST"]),
         Route("/openapi.json", handlers.openapi, methods=["GET"]),
         Route("/healthz", handlers.healthz, methods=["GET"]),
@@ -107,13 +107,8 @@ def build_app(config: ServeConfig) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={Problem: problem, HTTPException: http_error, Exception: fault})
     tokens = frozenset(config.tokens) if config.tokens is not None else None
-    errors = metrics.errors
-
-    def count_error(status: int):
-        errors.labels(str(status)).inc()
-
     # Outermost: the request id and faults wrap Starlette's own error handling.
-    return RequestContext(app, tokens, count_error)
+    return RequestContext(app, tokens, metrics.request_error)
 
 
 def app_from_environment():

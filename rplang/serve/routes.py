@@ -8,10 +8,13 @@ functions (`rplang.stream`). Which version and text made a decision goes in the 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import time
+from typing import NamedTuple
 
-from starlette.requests import Request
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from rplang.compiler.schema import decision_schema, request_schema
@@ -31,22 +34,31 @@ NDJSON = "application/x-ndjson"
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
-class Options:
+class Options(NamedTuple):
     """The query options of a decision: `explain`, `partial`, `as_of`."""
-    __slots__ = ("explain", "partial", "as_of")
+    explain: bool = True
+    partial: bool = False
+    as_of: datetime.date | None = None
 
-    def __init__(self, request: Request):
-        self.explain, self.partial, self.as_of = True, False, None
-        if not request.scope["query_string"]:  # most requests: no options to read
-            return
-        query = request.query_params
-        self.explain = _flag(query, "explain", True)
-        self.partial = _flag(query, "partial", False)
-        if "as_of" in query:
-            try:
-                self.as_of = datetime.date.fromisoformat(query["as_of"])
-            except ValueError:
-                raise problems.malformed(f"`as_of` must be a date written YYYY-MM-DD, not `{query['as_of']}`")
+
+def _options(request: Request) -> Options:
+    query = request.scope["query_string"]
+    return _options_of(query) if query else _NO_OPTIONS  # most requests: no options to read
+
+
+_NO_OPTIONS = Options()
+
+
+@functools.lru_cache(maxsize=256)  # clients send the same few queries again and again: read once each
+def _options_of(query_string: bytes) -> Options:
+    query = QueryParams(query_string)
+    as_of = None
+    if "as_of" in query:
+        try:
+            as_of = datetime.date.fromisoformat(query["as_of"])
+        except ValueError:
+            raise problems.malformed(f"`as_of` must be a date written YYYY-MM-DD, not `{query['as_of']}`")
+    return Options(_flag(query, "explain", True), _flag(query, "partial", False), as_of)
 
 
 def _locale(request: Request, options: Options) -> str:
@@ -85,6 +97,19 @@ class NDJSONResponse(StreamingResponse):
         except OSError:  # the client went away: nothing to answer
             log.info("request %s: the client closed the stream", scope["state"]["request_id"])
 
+    async def stream_response(self, send):
+        # The first lines are read (and decided) before the headers go out: uvicorn answers a
+        # client's `Expect: 100-continue` at the first read of the body, and no more once the
+        # answer has begun, and curl, which asks it of any large body, would wait a second.
+        answers = aiter(self.body_iterator)
+        first = await anext(answers, b"")
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        if first:
+            await send({"type": "http.response.body", "body": first, "more_body": True})
+        async for chunk in answers:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
 
 class Handlers:
     def __init__(self, registry, metrics, decision_log, max_body: int):
@@ -113,35 +138,37 @@ class Handlers:
 
     async def decide(self, request: Request) -> Response:
         served = self._served(request)
-        options = Options(request)
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() == NDJSON:
-            return NDJSONResponse(self._decide_lines(request, served, options),
-                                  headers=_made_by_headers(served.name, served.version, served.text_hash))
+        options = _options(request)
+        content_type, length = _content_headers(request.scope["headers"])
+        if content_type == NDJSON:
+            return _made_by(NDJSONResponse(self._decide_lines(request, served, options)), served.name,
+                            (served.version, served.text_hash))
         started = time.perf_counter()
-        body = await self._body(request)
+        body = await self._body(request, length)
         decision = self._decide_one(served, options, body)
         try:
             data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)
         except RplError as error:
             raise problems.refused(error)
-        self._decided(request.state.request_id, None, served, options, body, decision, data)
-        answer = Response(dumps(data), media_type=JSON, headers=self._made_by(served, decision))
+        made_by = served.made_by(decision)
+        self._decided(_request_id(request), None, served, made_by, options, body, decision, data)
+        answer = _made_by(Response(dumps(data), media_type=JSON), served.name, made_by)
         self.metrics.timed(served.name, "json", time.perf_counter() - started)
         return answer
 
     async def explain(self, request: Request) -> Response:
         served = self._served(request)
-        options = Options(request)
+        options = _options(request)
         locale = _locale(request, options)
-        body = await self._body(request)
+        body = await self._body(request, _content_headers(request.scope["headers"])[1])
         decision = self._decide_one(served, options, body)
         try:
             text = decision.explain_text() if options.partial else decision.explain_text(locale)
         except RplError as error:
             raise problems.refused(error)
-        self._decided(request.state.request_id, None, served, options, body, decision, None)
-        return Response(text + "\n", media_type="text/plain; charset=utf-8",
-                        headers=self._made_by(served, decision))
+        made_by = served.made_by(decision)
+        self._decided(_request_id(request), None, served, made_by, options, body, decision, None)
+        return _made_by(Response(text + "\n", media_type="text/plain; charset=utf-8"), served.name, made_by)
 
     def _decide_one(self, served, options: Options, body: bytes):
         try:
@@ -157,23 +184,18 @@ class Handlers:
             raise problems.refused(error)
         return decision
 
-    def _decided(self, request_id: str, line: int | None, served, options: Options, body: bytes, decision,
-                 rendered: dict | None):
-        """Count a decision answered, and log it."""
+    def _decided(self, request_id: str, line: int | None, served, made_by: tuple, options: Options, body: bytes,
+                 decision, rendered: dict | None):
+        """Count a decision answered, and log it with the version and text hash that made it."""
         self.metrics.decided(served.name, decision.outcome)
         if self.log is not None:
-            version, text_hash = served.made_by(decision)
-            self.log.record(time.time(), request_id, line, served.name, version, text_hash,
+            self.log.record(time.time(), request_id, line, served.name, *made_by,
                             options.as_of, options.partial, body, decision, rendered)
-
-    def _made_by(self, served, decision) -> dict:
-        version, text_hash = served.made_by(decision)
-        return _made_by_headers(served.name, version, text_hash)
 
     async def _decide_lines(self, request: Request, served, options: Options):
         """One decision (or error object) per line, in order, written as the lines arrive."""
         started = time.perf_counter()
-        request_id = request.state.request_id
+        request_id = _request_id(request)
         number, pending, skipping = 0, b"", False
         async for chunk in request.stream():
             lines = (pending + chunk).split(b"\n")
@@ -207,18 +229,18 @@ class Handlers:
                 decision = served.policy.decide(data, options.as_of)
             data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)
         except RplError as error:
-            self.metrics.line_errors.labels(served.name).inc()
+            self.metrics.line_error(served.name)
             return dumps(line_error_json(error, number)) + b"\n"
         except Exception:  # a fault on one line: logged, and the stream goes on
             log.exception("request %s, line %d failed", request_id, number)
-            self.metrics.line_errors.labels(served.name).inc()
+            self.metrics.line_error(served.name)
             return dumps({"error": {"kind": "server_error", "line": number, "message":
                                     f"the server failed on this line; quote request id {request_id}"}}) + b"\n"
-        self._decided(request_id, number, served, options, raw, decision, data)
+        self._decided(request_id, number, served, served.made_by(decision), options, raw, decision, data)
         return dumps(data) + b"\n"
 
     def _line_too_long(self, served, number: int) -> bytes:
-        self.metrics.line_errors.labels(served.name).inc()
+        self.metrics.line_error(served.name)
         error = RequestError([RequestProblem("$", f"a line longer than {self.max_body} bytes")])
         return dumps(line_error_json(error, number)) + b"\n"
 
@@ -246,17 +268,23 @@ class Handlers:
             raise Problem(404, f"no policy named `{name}` is served (served: {known})")
         return served
 
-    async def _body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body:
+    async def _body(self, request: Request, declared: int | None) -> bytes:
+        """The whole body, refused (413) as soon as it is known to be over the limit."""
+        if declared is not None and declared > self.max_body:
             raise Problem(413, f"the body is {declared} bytes; the limit is {self.max_body}")
-        chunks, size = [], 0
-        async for chunk in request.stream():
+        # `receive` itself rather than `request.stream()`: a body comes in one message or a few
+        chunks, size, receive = [], 0, request.receive
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # http.disconnect: Starlette's stream raises the same
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
                 raise Problem(413, f"the body is over the limit of {self.max_body} bytes")
             chunks.append(chunk)
-        return b"".join(chunks)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _outputs_only(decision, partial: bool) -> dict:
@@ -266,11 +294,34 @@ def _outputs_only(decision, partial: bool) -> dict:
     return {"outputs": decision.outputs_json()}
 
 
-def _made_by_headers(name: str, version: str | None, text_hash: str) -> dict:
-    headers = {"Rpl-Policy": name, "Rpl-Policy-Hash": text_hash}
+def _made_by(response: Response, name: str, made_by: tuple[str | None, str]) -> Response:
+    """The response, with the headers naming the policy, version and text hash that decided."""
+    response.raw_headers += _made_by_headers(name, *made_by)
+    return response
+
+
+@functools.lru_cache(maxsize=256)  # a few per policy loaded: made once, not per request
+def _made_by_headers(name: str, version: str | None, text_hash: str) -> tuple[tuple[bytes, bytes], ...]:
+    headers = [(b"rpl-policy", name.encode()), (b"rpl-policy-hash", text_hash.encode())]
     if version:
-        headers["Rpl-Policy-Version"] = version
-    return headers
+        headers.append((b"rpl-policy-version", version.encode()))
+    return tuple(headers)
+
+
+def _content_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, int | None]:
+    """The media type and the declared length of a request's body, from the raw headers (rather
+    than Starlette's `Headers`, built for two look-ups)."""
+    media_type, length = "", None
+    for key, value in headers:
+        if key == b"content-type":
+            media_type = value.decode("latin-1").split(";")[0].strip().lower()
+        elif key == b"content-length" and value.isdigit():
+            length = int(value)
+    return media_type, length
+
+
+def _request_id(request: Request) -> str:
+    return request.scope["state"]["request_id"]  # set by RequestContext
 
 
 def _json(data: object, media_type: str = JSON) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -23,7 +24,7 @@ def pre_commit_home(tmp_path_factory):
 
 def _try(repo, home, hook, *files):
     env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
-    return subprocess.run(["pre-commit", "try-repo", str(ROOT), hook, "--files", *files], cwd=repo,
+    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--files", *files], cwd=repo,
                           capture_output=True, text=True, env=env, timeout=900)
 
 

@@ -44,6 +44,25 @@ def test_the_extension_starts_rpl_lsp_at_the_configured_path():
     assert done.returncode == 0, done.stderr
     ((client_id, server, client),) = json.loads(done.stdout)
     assert client_id == "rpl"
-    assert server == {"command": "/opt/rpl/bin/rpl", "args": ["lsp"], "transport": 0}
+    # Exactly these: a `transport` of stdio would make vscode-languageclient add `--stdio` to the
+    # arguments, and `rpl lsp` would exit on the unknown option (seen in code-server).
+    assert server == {"command": "/opt/rpl/bin/rpl", "args": ["lsp"]}
     assert client["initializationOptions"] == {"debounceMs": 300, "errorsUrl": "https://docs.example/errors#{code}"}
     assert {"scheme": "file", "language": "rpl"} in client["documentSelector"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_setting_the_server_path_after_a_failed_start_starts_the_server():
+    # Seen in code-server: the client of a server that could not start refuses stop(), and the
+    # extension stopped there, so fixing rpl.server.path as the error says did nothing.
+    missing = {"server.path": "/missing/rpl", "server.args": ["lsp"]}
+    fixed = {"server.path": "/opt/rpl/bin/rpl", "server.args": ["lsp"]}
+    done = subprocess.run(["node", str(ROOT / "tests" / "lsp" / "extension_with_stub_vscode.js"),
+                           str(VSCODE / "extension.js"), json.dumps(missing), json.dumps(fixed)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    first, error, second = json.loads(done.stdout)
+    assert first[1]["command"] == "/missing/rpl"
+    assert error == ["error", "rpl: could not start `/missing/rpl lsp` (Launching server using command /missing/rpl "
+                              "failed.). Install rplang[lsp] and set rpl.server.path to its rpl command."]
+    assert second[1] == {"command": "/opt/rpl/bin/rpl", "args": ["lsp"]}

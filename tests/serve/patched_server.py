@@ -2,14 +2,13 @@
 
 - `fault`: a request holding `"plant_fault": true` raises an error rpl does not expect, as a bug
   would (for the 500 answers);
-- `slow-log`: the decision log takes 0.3 s to write each batch, as on a slow disk, so that
-  decisions are still queued when the server is told to stop (for the drain on SIGTERM).
+- `slow-log`: the decision log's writer takes 0.3 s to write each batch, as on a slow disk, so
+  that decisions are still queued when the server is told to stop (for the drain on SIGTERM).
+  The writer is a process of its own: this file runs it too (`patched_server.py log-writer FILE`).
 """
 import os
 import sys
 import time
-
-from rplang.cli import main
 
 patch = os.environ["RPL_TEST_PATCH"]
 if patch == "fault":
@@ -24,15 +23,22 @@ if patch == "fault":
 
     CompiledPolicy.decide = decide_with_a_fault
 elif patch == "slow-log":
-    from rplang.serve.decision_log import DecisionLog
+    from rplang.serve import decision_log, log_writer
 
-    _write = DecisionLog._write
+    if sys.argv[1:2] == ["log-writer"]:
+        _write = log_writer.write_batch
 
-    def slow_write(connection, batch):
-        time.sleep(0.3)
-        _write(connection, batch)
+        def slow_write(connection, batch):
+            time.sleep(0.3)
+            _write(connection, batch)
 
-    DecisionLog._write = staticmethod(slow_write)
+        log_writer.write_batch = slow_write
+        log_writer.main(sys.argv[2:])
+        sys.exit(0)
+    decision_log.WRITER = [sys.executable, __file__, "log-writer"]
 else:
     raise SystemExit(f"unknown RPL_TEST_PATCH {patch}")
+
+from rplang.cli import main  # noqa: E402 (after the patches)
+
 sys.exit(main(sys.argv[1:]))

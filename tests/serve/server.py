@@ -55,14 +55,19 @@ class Server:
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM, as a process manager would send, and wait for the graceful shutdown."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, timeout)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 30) -> int:
+    """SIGTERM and wait for the process to end; SIGKILL if it has not after `timeout` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def wait_for(condition, seconds: float = 20, step: float = 0.1):

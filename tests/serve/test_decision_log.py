@@ -1,8 +1,12 @@
 """The decision log over a real server: every decision recorded, `rpl log` queries and replays it,
 and a SIGTERM in the middle of a batch loses no decision a client received."""
 import json
+import os
+import signal
 import sqlite3
+import sys
 import threading
+import time
 
 import httpx
 import pytest
@@ -200,3 +204,57 @@ def test_sigterm_during_a_batch_loses_no_decision_a_client_received(tmp_path):
     assert [e["outputs"] for e in logged_lines] == [r["outputs"] for r in received]
     logged_singles = {e["request_id"] for e in entries(db) if e["request_id"].startswith("single-")}
     assert set(singles) <= logged_singles
+
+
+def _writer_of(server) -> int:
+    """The pid of the decision log's writer process, the server's one child."""
+    from pathlib import Path
+
+    children = [int(pid) for task in Path(f"/proc/{server.process.pid}/task").iterdir()
+                for pid in (task / "children").read_text().split()]
+    assert len(children) == 1, children
+    return children[0]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_sigterm_sent_to_the_whole_process_group_still_drains(tmp_path):
+    """A process manager may signal every process of the service: the writer is in a process
+    group of its own, ignores the signals besides, and writes until the server, shutting down, has
+    handed it everything."""
+    db = tmp_path / "decisions.db"
+    server = Server(POLICIES / "aputure.rpl", "--no-watch", "--log-db", str(db), log_dir=tmp_path)
+    try:
+        writer = _writer_of(server)
+        assert os.getpgid(writer) != os.getpgid(server.process.pid)  # a signal to the server's group misses it
+
+        def ignored() -> int:
+            status = open(f"/proc/{writer}/status").read()
+            return int(status.split("SigIgn:")[1].split()[0], 16)
+
+        wait_for(lambda: ignored() & (1 << signal.SIGTERM - 1) and ignored() & (1 << signal.SIGINT - 1))
+        os.kill(writer, signal.SIGTERM)
+        os.kill(writer, signal.SIGINT)
+        ids = []
+        with httpx.Client(base_url=server.url) as client:
+            for n in range(20):
+                answer = client.post("/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": f"g-{n}"})
+                assert answer.status_code == 200
+                ids.append(answer.headers["x-request-id"])
+    finally:
+        assert server.stop() in (0, -15)
+    assert [e["request_id"] for e in entries(db)] == ids
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_what_reached_the_writer_is_written_if_the_server_dies(tmp_path):
+    db = tmp_path / "decisions.db"
+    server = Server(POLICIES / "aputure.rpl", "--no-watch", "--log-db", str(db), log_dir=tmp_path)
+    writer = _writer_of(server)
+    with httpx.Client(base_url=server.url) as client:
+        for n in range(10):
+            assert client.post("/v1/policies/aputure/decide", content=EXAMPLE).status_code == 200
+    time.sleep(1)  # ten hand-overs: the decisions are in the writer's pipe, or written
+    server.process.kill()
+    server.process.wait()
+    wait_for(lambda: not os.path.exists(f"/proc/{writer}") or open(f"/proc/{writer}/stat").read().split()[2] == "Z")
+    assert count(db) == 10

@@ -54,3 +54,16 @@ def test_decisions_by_policy_and_outcome_latency_and_errors(client):
         assert value(after, "rpl_request_errors_total", status=status) - \
             value(before, "rpl_request_errors_total", status=status) == 1
     assert value(after, "rpl_policies_loaded") == 7
+
+
+def test_latency_histogram_buckets_are_cumulative(client):
+    client.post("/v1/policies/aputure/decide", content=(APUTURE_REQUESTS / "01-window-day-14.json").read_bytes())
+    answer = client.get("/metrics")
+    (family,) = [f for f in text_string_to_metric_families(answer.text) if f.name == "rpl_decision_seconds"]
+    json_samples = [s for s in family.samples if s.labels.get("format") == "json" and s.labels.get("policy") == "aputure"]
+    buckets = [(float(s.labels["le"]), s.value) for s in json_samples if s.name.endswith("_bucket")]
+    (count,) = [s.value for s in json_samples if s.name.endswith("_count")]
+    (total,) = [s.value for s in json_samples if s.name.endswith("_sum")]
+    assert [b for b, _ in buckets] == sorted(b for b, _ in buckets) and buckets[-1][0] == float("inf")
+    assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:]))  # each bucket holds those below it
+    assert buckets[-1][1] == count >= 1 and 0 < total < count  # a decision takes well under a second

@@ -75,3 +75,26 @@ def test_as_of_applies_to_every_line(client, tmp_path):
     path.write_bytes(b"".join(lines))
     printed = run("eval", POLICIES / "aputure_holidays.rpl", "--jsonl", path, "--as-of", "2026-12-01")
     assert [json.loads(x) for x in answer.text.splitlines()] == [json.loads(x) for x in printed.out.splitlines()]
+
+
+def test_a_client_that_expects_100_continue_is_told_to_go_on_before_the_answer(policies_server, client):
+    """curl asks `Expect: 100-continue` of a large body and waits up to a second for it: the
+    server must read the body (and so say 100 Continue) before it starts the answer."""
+    import socket
+
+    body = b"".join(CORPUS[:3])
+    head = (f"POST /v1/policies/aputure/decide HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n"
+            f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", policies_server.port), timeout=10) as connection:
+        connection.sendall(head)
+        first = connection.recv(100)
+        assert first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), first
+        connection.sendall(body)
+        answer = first
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert b"HTTP/1.1 200 OK" in answer
+    decided = [json.loads(line) for line in answer.split(b"\r\n\r\n", 2)[2].splitlines() if line.startswith(b"{")]
+    expected = [json.loads(line) for line in client.post("/v1/policies/aputure/decide", content=body,
+                                                         headers=NDJSON).text.splitlines()]
+    assert decided == expected

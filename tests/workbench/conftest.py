@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 from tests.conftest import POLICIES, ROOT
+from tests.serve.server import stop_process
 
 pytest.importorskip("starlette", reason="the workbench needs rplang[workbench]")
 pytest.importorskip("uvicorn", reason="the workbench needs rplang[workbench]")
@@ -67,12 +68,7 @@ def start_workbench(tmp_path_factory) -> tuple[Workbench, subprocess.Popen]:
 
 def stop_workbench(workbench: Workbench, process: subprocess.Popen) -> None:
     workbench.client.close()
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    stop_process(process, timeout=10)
 
 
 @pytest.fixture(scope="module")

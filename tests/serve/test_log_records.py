@@ -1,0 +1,56 @@
+"""The records the server hands the decision log's writer process: what the writer reads back is
+what the server recorded, and a time is written as `log_store.log_time` writes it."""
+import random
+
+import pytest
+
+from rplang.serve.log_store import log_time
+from rplang.serve.log_writer import batch, decision_record, read_batches, rows, text_record, time_text
+
+
+def test_a_batch_reads_back_as_the_rows_recorded(tmp_path):
+    request = '{"item": "Ærø", "note": "ünïcode"}'.encode()
+    records = [
+        text_record("sha256:ab", "aputure", "policies/aputure.rpl", "2026-01-02T03:04:05.006+00:00", "policy « text »\n"),
+        decision_record((1_767_225_600.25, "req-1", None, "aputure", "2026.1", "sha256:ab", "refuse", None, 0),
+                        request, b'{"outcome":"refuse"}', b'["late"]'),
+        decision_record((1_767_225_601.5, "req-2", 7, "aputure", None, "sha256:ab", "approve", "2026-03-01", 1),
+                        b"", b"{}", b"[]"),
+    ]
+    pipe = tmp_path / "pipe"
+    pipe.write_bytes(batch(records) + batch(records[1:]))
+    with open(pipe, "rb") as stream:
+        batches = list(read_batches(stream))
+    assert len(batches) == 2
+    texts, decisions = rows(batches[0])
+    assert texts == [("sha256:ab", "aputure", "policies/aputure.rpl", "2026-01-02T03:04:05.006+00:00",
+                      "policy « text »\n")]
+    assert decisions == [
+        ("2026-01-01T00:00:00.250+00:00", "req-1", None, "aputure", "2026.1", "sha256:ab", "refuse", None, 0,
+         request.decode(), '{"outcome":"refuse"}', '["late"]'),
+        ("2026-01-01T00:00:01.500+00:00", "req-2", 7, "aputure", None, "sha256:ab", "approve", "2026-03-01", 1,
+         "", "{}", "[]"),
+    ]
+    assert rows(batches[1]) == ([], decisions)
+
+
+def test_a_batch_cut_short_is_not_read(tmp_path, caplog):
+    whole = batch([decision_record((1.0, "r", None, "p", None, "h", "o", None, 0), b"{}", b"{}", b"[]")])
+    pipe = tmp_path / "pipe"
+    pipe.write_bytes(whole + whole[:-3])
+    with open(pipe, "rb") as stream:
+        assert len(list(read_batches(stream))) == 1
+    assert "cut short" in caplog.text
+
+
+@pytest.mark.parametrize("moment", [0.0, 1.0, 0.9999996, 0.0004999, 1_799_999_999.9999996, 1_799_999_999.0000004,
+                                    1_797_066_173.6779995])
+def test_times_are_written_as_the_log_writes_them(moment):
+    assert time_text(moment) == log_time(moment)
+
+
+def test_times_are_written_as_the_log_writes_them_at_random():
+    generator = random.Random(16)
+    for _ in range(20_000):
+        moment = generator.uniform(1.6e9, 2.2e9)
+        assert time_text(moment) == log_time(moment)
