@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,17 +35,55 @@ POLICY = ROOT / "policies" / "aputure.rpl"
 
 def measure(args: list[str]) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS in MB) of a command and its children, its output
-    thrown away. CPU seconds are what a shared machine's load does not inflate."""
+    thrown away. CPU seconds are what a shared machine's load does not inflate.
+
+    Spark's JVM is a child the command never waits for, so the command's resource usage leaves it
+    out: the process tree is also sampled from /proc while it runs, and the larger figures kept
+    (CPU: the last sample of each process; memory: the largest sum of the tree's resident sets)."""
     start = time.perf_counter()
-    with open(os.devnull, "w") as sink:
-        process = subprocess.Popen(args, stdout=sink, stderr=subprocess.PIPE)
+    with open(os.devnull, "w") as sink, tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(args, stdout=sink, stderr=errors)
+        cpu, peak, done = {}, [0], threading.Event()
+
+        def sample():
+            while not done.wait(0.2):
+                peak[0] = max(peak[0], sample_tree(process.pid, cpu))
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    error = process.stderr.read().decode()
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) not in (0,):
+        done.set()
+        sampler.join()
+        seconds = time.perf_counter() - start
+        errors.seek(0)
+        error = errors.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{error[-2000:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return (seconds, max(usage.ru_utime + usage.ru_stime, sum(cpu.values())),
+            max(usage.ru_maxrss / 1024, peak[0] / 2**20))
+
+
+def sample_tree(root: int, cpu: dict) -> int:
+    """The resident bytes of `root` and its descendants now; their CPU seconds so far into `cpu`."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = (int(fields[1]), fields)
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, (parent, _) in parents.items() if parent in tree}
+        grew = not found <= tree
+        tree |= found
+    resident, tick, page = 0, os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    for pid in tree & parents.keys():
+        fields = parents[pid][1]
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        resident += int(fields[21]) * page  # rss, in pages
+    return resident
 
 
 def prepare(size: int, folder: Path) -> tuple[Path, Path]:

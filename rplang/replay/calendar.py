@@ -20,13 +20,13 @@ from rplang.policy_lang import limits
 MARGIN_YEARS = limits.MAX_BUSINESS_DAYS // 250 + 1
 
 
-def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None):
+def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None, chained: int = 1):
     """(rpl_calendar, rpl_business_days) as Arrow tables, covering `first` to `last` with room
-    for the longest count either way."""
+    for the longest count either way, `chained` times (counts from a day a count reaches)."""
     today = datetime.date.today()
     first, last = first or today, last or today
-    start = datetime.date(max(1, first.year - MARGIN_YEARS), 1, 1)
-    end = datetime.date(min(9999, last.year + MARGIN_YEARS), 12, 31)
+    start = datetime.date(max(1, first.year - MARGIN_YEARS * chained), 1, 1)
+    end = datetime.date(min(9999, last.year + MARGIN_YEARS * chained), 12, 31)
     calendar = BusinessCalendar(country)
     calendar.load_years(start.year, end.year)
     days, upto, before, business = [], [], [], []

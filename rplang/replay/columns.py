@@ -15,9 +15,10 @@ import pyarrow as pa
 from rplang.compiler import types as T
 from rplang.compiler.checked import CheckedOutput, CheckedPolicy
 
-from .errors import ReplayError
+from .errors import OutputTooLarge, ReplayError
 
 MONEY = pa.decimal128(18, 2)
+MONEY_LIMIT = 10 ** (MONEY.precision - MONEY.scale)  # no amount of the column reaches it
 PERCENT = pa.decimal128(7, 4)  # up to 999.9999%, as the request reader reads them
 CENT = Decimal("0.01")
 RULES_APPLIED, POLICY_VERSION, POLICY_HASH = "rules_applied", "policy_version", "policy_hash"
@@ -133,7 +134,7 @@ class DecisionRows:
             elif plain(output.type) == T.DATE_RANGE:
                 row[f"{output.name}_from"], row[f"{output.name}_to"] = value if value is not None else (None, None)
             else:
-                row[output.name] = _cell(value, output.kind == "total" or plain(output.type) == T.MONEY)
+                row[output.name] = _cell(value, output.kind == "total" or plain(output.type) == T.MONEY, output.name)
         if self.per_item:
             row[ITEM_OUTCOMES] = [item.outcome for item in decision.items]
         row[RULES_APPLIED] = applied_rules(decision)
@@ -151,9 +152,12 @@ def applied_rules(decision) -> list[str]:
     return names
 
 
-def _cell(value, money: bool):
+def _cell(value, money: bool, name: str):
     if money and value is not None:  # in cents, as decision JSON prints an amount
-        return value.quantize(CENT, ROUND_HALF_UP) if value.as_tuple().exponent != -2 else value
+        value = value.quantize(CENT, ROUND_HALF_UP) if value.as_tuple().exponent != -2 else value
+        if abs(value) >= MONEY_LIMIT:
+            raise OutputTooLarge(name, value, MONEY)
+        return value
     if isinstance(value, frozenset):
         return sorted(value)
     return value

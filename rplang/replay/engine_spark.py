@@ -25,7 +25,7 @@ STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded mac
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
 # out-of-range index is NULL (handed to the Python path), and products keep every digit.
 SETTINGS = {"spark.sql.ansi.enabled": "false", "spark.sql.decimalOperations.allowPrecisionLoss": "false",
-            "spark.ui.enabled": "false", "spark.sql.session.timeZone": "UTC",
+            "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.sql.session.timeZone": "UTC",
             "spark.sql.execution.arrow.pyspark.enabled": "true", "spark.sql.shuffle.partitions": "4"}
 
 
@@ -40,7 +40,7 @@ def session(master: str = "local[*]"):
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     for key, value in SETTINGS.items():
-        if key != "spark.ui.enabled":
+        if not key.startswith("spark.ui."):
             spark.conf.set(key, value)
     return spark
 

@@ -25,6 +25,7 @@ from sqlglot import exp
 from rplang.compiler import ir
 from rplang.compiler import types as T
 from rplang.compiler.checked import CheckedPolicy
+from rplang.policy_lang import limits
 
 from . import dates, tables
 from .columns import plain
@@ -153,6 +154,9 @@ class Lowering:
         self.business_days: list[tuple[exp.Expression, exp.Expression]] = []  # (start, count) per join
         self.known: frozenset = frozenset()  # (element name, flag): flags known true where lowering
         self.hoisted: dict[str, exp.Expression] = {}  # values computed once, by a layer before the rules
+        self._var_sources: dict | None = None  # element name -> the lists bound to it (`bound`)
+        self._bounding: set = set()
+        self._bounds: dict = {}
 
     def param(self) -> str:
         return f"_rpl_x{next(self._params)}"
@@ -375,6 +379,8 @@ class Lowering:
 
     def _strict_op(self, e: ir.Op, values: list) -> exp.Expression:
         op, args = e.op, e.args
+        if op in ("+", "-", "*", "sum") and plain(e.type) in _NUMBERS:
+            self._fits(e)
         if op == "not":
             return exp.Not(this=exp.paren(values[0]))
         if op in ("empty", "not_empty"):
@@ -439,8 +445,9 @@ class Lowering:
                 count = exp.Neg(this=exp.paren(count))
             if T.BUSINESS_DAYS in (lt, rt):
                 return self._business_days(e, day, count)
-            moved = exp.cast(exp.DateAdd(this=day, expression=count, unit=exp.var("DAY")), "DATE")
-            return self._in_calendar(moved)
+            # Spark's DATE_ADD takes a 32-bit count: one that long is NULL before (`_in_calendar`)
+            moved = exp.cast(exp.DateAdd(this=day, expression=exp.cast(count, "INT"), unit=exp.var("DAY")), "DATE")
+            return self._in_calendar(moved, count)
         if op == "/":
             raise NotLowerable("a division (`/`)", _line(e))
         if op == "*" and T.PERCENT in (lt, rt) and {lt, rt} != {T.PERCENT}:
@@ -457,10 +464,14 @@ class Lowering:
         node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op](this=grouped(a), expression=grouped(b))
         return exp.paren(node, copy=False)
 
-    def _in_calendar(self, day: exp.Expression) -> exp.Expression:
-        """A computed date, or NULL where Python's calendar ends (where the runtime fails)."""
+    def _in_calendar(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        """A date moved by `count` days, or NULL where Python's calendar ends (where the runtime
+        fails). A count longer than the calendar is NULL before the engine adds it: DuckDB would
+        stop at a count past 32 bits."""
         inside = exp.Between(this=day, low=literal(FIRST_DAY), high=literal(LAST_DAY))
-        return case((inside, day), default=exp.Null())
+        short = exp.Between(this=count.copy(), low=exp.Literal.number(-_CALENDAR_DAYS),
+                            high=exp.Literal.number(_CALENDAR_DAYS))
+        return case((exp.Not(this=exp.paren(short)), exp.Null()), (inside, day), default=exp.Null())
 
     def _business_days(self, e: ir.Op, day, count) -> exp.Expression:
         if _free(e):
@@ -490,12 +501,95 @@ class Lowering:
                 return sum(self.scale(a) for a in e.args) + 2
             if e.op == "*":
                 return sum(self.scale(a) for a in e.args)
-            if e.op == "sum":
-                return self.scale_of_list(e.args[0])
+            if e.op == "sum" or (e.op in ("min", "max") and len(e.args) == 1):
+                return self.scale_of_list(e.args[0])  # as many digits as its elements
             return max([self.scale(a) for a in e.args if plain(a.type) in _DECIMAL] or [2])
         if t == T.PERCENT:
             return 6
         return 2
+
+    # ---- Sizes of numbers ------------------------------------------------------------------------
+
+    def _fits(self, e: ir.Op) -> None:
+        """Refuse arithmetic whose result may not fit the engine's type: the runtime computes up to
+        60 digits, where DuckDB would stop the query, and Spark would give a NULL (a DECIMAL) or
+        wrap around (a BIGINT) without a word."""
+        largest = self.bound(e)
+        if plain(e.type) in _DECIMAL:
+            scale = self.scale(e)
+            room, name = Decimal(10) ** (38 - scale), f"DECIMAL(38, {scale})"
+        else:
+            room, name = Decimal(2 ** 63), "a 64-bit integer"
+        if largest >= room:
+            raise NotLowerable(f"arithmetic that may reach {largest:.1E} (more than {name} holds)", _line(e))
+
+    def bound(self, e: ir.Expr) -> Decimal:
+        """The largest magnitude a number `e` (of a list: each of its elements) may reach on a
+        request the SQL decides (the request reader's limits hold there)."""
+        found = self._bounds.get(e)
+        if found is None:
+            found = self._bounds[e] = self._bound(e)
+        return found
+
+    def _bound(self, e: ir.Expr) -> Decimal:
+        if isinstance(e, (ir.Const, ir.Param)):
+            found = [abs(Decimal(v)) for v in (e.value if isinstance(e.value, frozenset) else [e.value])
+                     if isinstance(v, (int, Decimal)) and not isinstance(v, bool)]
+            return max(found, default=_ONE)
+        if isinstance(e, ir.DatedParam):
+            return max([abs(Decimal(v)) for v in [e.value] + [p[2] for p in e.periods]
+                        if isinstance(v, (int, Decimal)) and not isinstance(v, bool)], default=_ONE)
+        if isinstance(e, ir.Value):
+            return self.bound(self.policy.values[e.name])
+        if isinstance(e, ir.Var):
+            return self._element_bound(e.name)
+        if isinstance(e, ir.Each):
+            return self.bound(e.element) if e.kind == "map" else self.bound(e.source) if e.kind == "filter" else _ONE
+        if isinstance(e, ir.Op):
+            return self._op_bound(e)
+        return _largest(plain(e.type))
+
+    def _op_bound(self, e: ir.Op) -> Decimal:
+        op, bounds = e.op, [self.bound(a) for a in e.args]
+        if op in ("+", "-"):
+            return bounds[0] + bounds[1]
+        if op == "*":
+            share = Decimal(100) if T.PERCENT in (plain(a.type) for a in e.args) and plain(e.type) != T.PERCENT else _ONE
+            return bounds[0] * bounds[1] / share
+        if op in ("neg", "round", "min", "max"):
+            return max(bounds) + (1 if op == "round" else 0)
+        if op == "if":
+            return max(bounds[1:])
+        if op == "sum":
+            return bounds[0] * limits.MAX_LIST
+        if op == "rule_value":
+            return bounds[1]
+        if op == "days_between":
+            return Decimal(_CALENDAR_DAYS)
+        return _largest(plain(e.type)) if op not in ("count", "year", "day") else Decimal(max(limits.MAX_LIST, 9999))
+
+    def _element_bound(self, name: str) -> Decimal:
+        """The largest magnitude of an element named `name`: of every list bound to that name."""
+        if self._var_sources is None:
+            self._var_sources = {}
+            roots = list(self.policy.values.values()) + [x for r in self.policy.rules for x in
+                                                          (r.source, r.condition, *(f.value for f in r.effects))]
+            for rule in self.policy.rules:
+                if rule.var is not None:
+                    self._var_sources.setdefault(rule.var, []).append(rule.source)
+            stack = [x for x in roots if x is not None]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, ir.Each):
+                    self._var_sources.setdefault(node.var, []).append(node.source)
+                stack.extend(ir.children(node))
+        if name in self._bounding:  # a name bound within its own list: no bound known
+            return _UNBOUNDED
+        self._bounding.add(name)
+        try:
+            return max((self.bound(source) for source in self._var_sources.get(name, [])), default=_UNBOUNDED)
+        finally:
+            self._bounding.discard(name)
 
     def scale_of_list(self, e: ir.Expr) -> int:
         while isinstance(e, ir.Value):
@@ -505,6 +599,22 @@ class Lowering:
         return 6 if plain(e.type).element == T.PERCENT else 2
 
 
+_CALENDAR_DAYS = (LAST_DAY - FIRST_DAY).days
+_NUMBERS = (T.INTEGER, T.DAYS, T.BUSINESS_DAYS, T.MONEY, T.EXACT_MONEY, T.PERCENT)
+_ONE, _UNBOUNDED = Decimal(1), Decimal(10) ** limits.MAX_COMPUTED_DIGITS
+
+
+def _largest(t: T.Type) -> Decimal:
+    """The largest magnitude of a number of type `t` the request reader accepts."""
+    if isinstance(t, (T.ListType, T.SetType)):
+        return _largest(plain(t.element))
+    if t == T.PERCENT:
+        return limits.MAX_PERCENT
+    if t in (T.MONEY, T.EXACT_MONEY):
+        return Decimal(limits.MAX_INTEGER + 1)
+    if t in (T.INTEGER, T.DAYS, T.BUSINESS_DAYS):
+        return Decimal(limits.MAX_INTEGER)
+    return _ONE
 _COMPARE = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE, "==": exp.EQ, "!=": exp.NEQ}
 _DECIMAL = (T.MONEY, T.EXACT_MONEY, T.PERCENT)
 

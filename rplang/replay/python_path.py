@@ -12,6 +12,7 @@ from rplang.policy_lang.errors import RplError
 from rplang.stream import error_json
 
 from .columns import DecisionRows, to_request
+from .errors import OutputTooLarge
 
 ERROR = "error"  # the column of a reject: the error as `rpl eval` prints it, in JSON
 
@@ -35,6 +36,8 @@ class PythonDecider:
                 if isinstance(request, RplError):
                     raise request
                 decided.append({**keys, **row(decide(request))})
+            except OutputTooLarge as error:
+                rejected.append({**keys, ERROR: error.to_json()})
             except RplError as error:
                 rejected.append({**keys, ERROR: error_json(error)})
         return decided, rejected

@@ -26,7 +26,7 @@ from rplang.policy_lang import limits
 from rplang.runtime.decide import WORK_BUDGET
 
 from .calendar import calendar_tables
-from .columns import ITEM_OUTCOMES, plain
+from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import (ROW, DateRange, Lowering, any_of, business_day, case, combine, decimal, exists, field, is_null,
@@ -139,20 +139,48 @@ class PolicyQuery:
         request = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n, quoted=True),
                                                          expression=_col(_passed(n)))
                                           for n in self.policy.request])
-        final = exp.select(*[_col(k).as_(k, quoted=True) for k in self.keys], *self._outputs(),
-                           _col(FALLBACK), case((_col(FALLBACK), request)).as_(REQUEST, quoted=True)) \
+        outputs = self._outputs()
+        computed = exp.select(*[_col(k).as_(k, quoted=True) for k in self.keys], *outputs, _col(FALLBACK),
+                              *[_col(_passed(n)) for n in self.policy.request]) \
             .from_(decided.subquery("decided", copy=False), copy=False)
-        return final
+        return self._in_columns(computed, [o.alias_or_name for o in outputs], request)
+
+    def _in_columns(self, computed: exp.Select, names: list[str], request: exp.Expression) -> exp.Select:
+        """The decided rows with each amount in its column, DECIMAL(18, 2): a row with an amount
+        too large for it, or a total the engine could not compute (a NULL: Spark's overflow), goes
+        to the Python path, whose reject names the amount (columns.py)."""
+        amounts = {o.name: o.kind == "total" for o in self.graph.outputs
+                   if o.kind == "total" or (o.kind != "outcome" and plain(o.type) == T.MONEY)}
+        fits = {name: exp.LT(this=exp.Abs(this=_col(name)), expression=decimal(Decimal(MONEY_LIMIT)))
+                for name in amounts}
+        unfit = [exp.Not(this=exp.Coalesce(this=fits[name].copy(), expressions=[exp.Boolean(this=not total)]))
+                 for name, total in amounts.items()]
+        fallback = exp.or_(_col(FALLBACK), *unfit) if unfit else _col(FALLBACK)
+        columns = [case((fits[n], exp.cast(_col(n), sql_type("DECIMAL(18, 2)")))).as_(n, quoted=True)
+                   if n in amounts else _col(n) for n in names]
+        return exp.select(*[_col(k) for k in self.keys], *columns, fallback.as_(FALLBACK, quoted=True),
+                          case((fallback.copy(), request)).as_(REQUEST, quoted=True)) \
+            .from_(computed.subquery("computed", copy=False), copy=False)
 
     def _business_days(self, source: exp.Expression) -> exp.Expression:
         """`source`'s rows with the day each count of business days reaches (NULL past the
-        calendar)."""
-        if not self.lowering.business_days:
+        calendar): a count from a day another count reaches is joined in a layer after it."""
+        joins = self.lowering.business_days
+        begin = 0
+        for i in range(len(joins) + 1):
+            if i == len(joins) or (i > begin and _reads_business_days(joins[i], range(begin, i))):
+                source = self._business_days_layer(source, begin, i)
+                begin = i
+        return source
+
+    def _business_days_layer(self, source: exp.Expression, begin: int, end: int) -> exp.Expression:
+        """`source`'s rows joined with the days counts `begin` to `end` (excluded) reach."""
+        if begin == end:
             return source
         days = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(ROW)), *[
-            _col("bday", f"bd{i}_to").as_(business_day(i), quoted=True) for i in range(len(self.lowering.business_days))
+            _col("bday", f"bd{i}_to").as_(business_day(i), quoted=True) for i in range(begin, end)
         ]).from_(source, copy=False)
-        for i, (start, count) in enumerate(self.lowering.business_days):
+        for i, (start, count) in list(enumerate(self.lowering.business_days))[begin:end]:
             first, last = f"bd{i}_from", f"bd{i}_to"
             days = days.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT", copy=False,
                              on=exp.EQ(this=_col("bday", first), expression=start))
@@ -456,12 +484,20 @@ def _chain(policy, source: ir.Expr) -> tuple[ir.Expr, list]:
     return source, []
 
 
+def _reads_business_days(count: tuple, indexes: range) -> bool:
+    """Whether a count of business days (its start or its number) reads the days counts
+    `indexes` reach."""
+    names = {business_day(i) for i in indexes}
+    return any(c.name in names for part in count for c in part.find_all(exp.Column))
+
+
 def _parts(value) -> list:
     return [value.first, value.last] if isinstance(value, DateRange) else [value]
 
 
 def _money(value: exp.Expression) -> exp.Expression:
-    return exp.cast(exp.Round(this=value, decimals=exp.Literal.number(2)), sql_type("DECIMAL(18, 2)"))
+    """An amount rounded half up to the cent, wide: `_in_columns` tests that it fits its column."""
+    return wide(exp.Round(this=value, decimals=exp.Literal.number(2)), 2)
 
 
 _ZERO = Decimal("0.00")
@@ -472,9 +508,13 @@ _MAX_PERCENT = Decimal("999.9999")
 def business_day_tables(replay, query: "PolicyQuery", first_row):
     """The calendar tables for the years the dates business days are counted from span, or None
     when the policy counts none; `first_row(select)` runs a query in the engine and gives its row."""
-    starts = query.lowering.business_days
-    if not starts:
+    joins = query.lowering.business_days
+    if not joins:
         return None
-    span = exp.select(*[f(this=start) for start, _ in starts for f in (exp.Min, exp.Max)]).from_(query.first)
+    # a count from the day another count reaches is not known before the joins: the calendar
+    # spans the longest counts one after another from the days the data gives
+    given = [start for i, (start, _) in enumerate(joins) if not _reads_business_days(joins[i], range(i))]
+    span = exp.select(*[f(this=start) for start in given for f in (exp.Min, exp.Max)]).from_(query.first)
     found = [d for d in first_row(span) if d is not None]
-    return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None))
+    return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
+                           chained=len(joins) - len(given) + 1)

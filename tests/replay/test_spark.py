@@ -2,6 +2,7 @@
 runtime in `mapInArrow`, give exactly what `rpl eval` gives. One session for the module."""
 from __future__ import annotations
 
+import functools
 import json
 import threading
 
@@ -14,6 +15,7 @@ from ..cli.conftest import run
 from ..conftest import APUTURE, POLICIES
 from .conftest import requests_table  # noqa: F401 (a fixture)
 from .outputs import outputs_by_key
+from .test_random_policies import FOUND_SEEDS, decide_seed
 
 pytest.importorskip("pyspark")
 
@@ -87,6 +89,20 @@ def test_dates_and_rule_values_on_spark_as_rpl_eval(spark, tmp_path):
     assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
     policy = load_policy(path)
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
+
+
+def test_an_amount_too_large_for_its_column_is_a_reject_on_spark(spark, tmp_path):
+    from .test_amounts import expected_large, replay_large
+
+    assert replay_large(tmp_path, "--engine", "spark") == expected_large()
+
+
+@pytest.mark.parametrize("seed", FOUND_SEEDS)
+def test_policies_the_long_run_found_decide_in_spark_sql_as_the_runtime(spark, seed, tmp_path):
+    from rplang.replay.engine_spark import replay_spark
+
+    engine = functools.partial(replay_spark, spark=spark)
+    assert decide_seed(seed, tmp_path, engine), f"seed {seed} is not lowered any more: it tests nothing"
 
 
 @pytest.mark.parametrize("name", ["bestbuy", "mixed_store"])
