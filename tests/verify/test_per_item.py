@@ -31,7 +31,8 @@ def test_exchange_that_does_not_override_is_refuted_by_a_request_with_an_opened_
     assert results["exchanged_items_refund_nothing"].status == "refuted"
     for name in ("refund_at_most_paid", "exchanged_items_refund_nothing"):
         games = [i for i in results[name].request["items"] if i["category"] in ("video_game", "software")]
-        assert games and all(i["opened"] for i in games)
+        # the solver may add other items (an unopened game at 0.00 among them); an opened game is what breaks it
+        assert any(i["opened"] for i in games)
     assert results["late_request_refused"].status == "proven"
 
 
