@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .lowering import ROW, DateRange, any_of, case, combine, exists, field, is_null, keep, lambda_, literal, size, total_of
+from .lowering import ROW
+from .sql import DateRange, any_of, case, combine, exists, field, is_null, keep, lambda_, literal, size, total_of
 
 ITEMS, RANKED, WIDE_RANK = "__items", "__ranked_items", "__wide_rank"
 ITEM_OUTCOME = "__item_outcome"

@@ -14,7 +14,6 @@ the Python path (query.py), so a NULL never decides in SQL.
 from __future__ import annotations
 
 import datetime
-import functools
 import itertools
 
 import attrs
@@ -30,118 +29,12 @@ from rplang.policy_lang import limits
 from . import dates, tables
 from .columns import plain
 from .errors import NotLowerable
+from .sql import (DateRange, any_of, case, combine, decimal, exists, field, grouped, is_null, keep, lambda_, literal, size,
+                  total_of, wide)
 
 ROW = "rq"  # the alias of the request rows in the query
 FIRST_DAY, LAST_DAY = datetime.date(1, 1, 1), datetime.date(9999, 12, 31)  # Python's dates
 DATE_PARTS = ("year", "month", "day", "weekday", "end_of_month")
-
-
-class DateRange:
-    """A date range as two SQL expressions, first and last day."""
-
-    def __init__(self, first: exp.Expression, last: exp.Expression):
-        self.first, self.last = first, last
-
-
-def literal(value, t: T.Type | None = None) -> exp.Expression:
-    """A constant of the policy as SQL."""
-    if value is None:
-        return exp.Null()
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, int):
-        return exp.Literal.number(value)
-    if isinstance(value, Decimal):
-        return decimal(value)
-    if isinstance(value, datetime.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), sql_type("DATE"))
-    if isinstance(value, str):
-        return exp.Literal.string(value)
-    raise NotLowerable(f"the constant {value!r}")
-
-
-def decimal(value: Decimal, scale: int | None = None) -> exp.Expression:
-    """An exact DECIMAL literal (a bare `0.15` would be a DOUBLE in some dialects)."""
-    exponent = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0
-    scale = max(exponent, scale or 0)
-    text = f"{value:.{scale}f}"
-    digits = max(len(text.replace("-", "").replace(".", "")), scale + 1)
-    return exp.cast(exp.Literal.string(text), sql_type(f"DECIMAL({min(38, digits)}, {scale})"))
-
-
-@functools.lru_cache(maxsize=None)
-def sql_type(text: str) -> exp.DataType:
-    """A type, parsed once (`exp.cast` copies it): parsing each of the query's hundreds of casts
-    was a tenth of a second of every run."""
-    return exp.DataType.build(text)
-
-
-def wide(e: exp.Expression, scale: int) -> exp.Expression:
-    return exp.cast(e, sql_type(f"DECIMAL(38, {scale})"))
-
-
-def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
-    node = exp.Case()
-    for condition, value in whens:
-        node = node.when(condition, value)
-    return node.else_(default) if default is not None else node
-
-
-def grouped(e: exp.Expression) -> exp.Expression:
-    """An operand in parentheses where it is itself an operation (SQL has no `a = b = c`)."""
-    return exp.paren(e, copy=False) if isinstance(e, (exp.Binary, exp.Predicate, exp.Not, exp.Neg)) else e
-
-
-def is_null(e: exp.Expression) -> exp.Expression:
-    return exp.Is(this=exp.paren(e, copy=False), expression=exp.Null())
-
-
-def any_of(conditions: list[exp.Expression]) -> exp.Expression:
-    return exp.or_(*conditions) if conditions else exp.false()
-
-
-def field(base: exp.Expression, name: str) -> exp.Expression:
-    return exp.Dot(this=base, expression=exp.to_identifier(name, quoted=True))
-
-
-def size(e: exp.Expression) -> exp.Expression:
-    return exp.ArraySize(this=e)
-
-
-def lambda_(param: str, body: exp.Expression) -> exp.Lambda:
-    return exp.Lambda(this=body, expressions=[exp.to_identifier(param)])
-
-
-def keep(source: exp.Expression, param: str, condition: exp.Expression) -> exp.Expression:
-    return exp.ArrayFilter(this=source, expression=lambda_(param, condition))
-
-
-def exists(source: exp.Expression, param: str, condition: exp.Expression) -> exp.Expression:
-    return exp.GT(this=size(keep(source, param, condition)), expression=exp.Literal.number(0))
-
-
-def total_of(values: exp.Expression, scale: int) -> exp.Expression:
-    """The exact sum of a list of amounts (0 for none)."""
-    zero = wide(exp.Literal.number(0), scale)
-    add = wide(exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")), scale)
-    return exp.Reduce(this=values, initial=zero,
-                      merge=exp.Lambda(this=add, expressions=[exp.to_identifier("_rpl_acc"), exp.to_identifier("_rpl_v")]))
-
-
-def combine(op: str, parts: list[tuple[exp.Expression, bool]]) -> exp.Expression:
-    """`a and b` (or `or`) as the runtime reads it: left to right, so a failure (NULL) met before
-    the answer is known is a failure; `parts` are (SQL, whether it may be NULL).
-
-    One flat CASE, each part written at most twice (nesting CASEs would double the query with
-    every part)."""
-    if not any(nullable for _, nullable in parts[:-1]):
-        return exp.paren((exp.and_ if op == "and" else exp.or_)(*[sql for sql, _ in parts]), copy=False)
-    whens = []
-    for sql, nullable in parts[:-1]:
-        if nullable:
-            whens.append((is_null(sql), exp.Null()))
-        whens.append((exp.Not(this=exp.paren(sql.copy())), exp.false()) if op == "and" else (sql.copy(), exp.true()))
-    return case(*whens, default=parts[-1][0])
 
 
 class Lowering:

@@ -29,8 +29,9 @@ from .calendar import calendar_tables
 from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
-from .lowering import (ROW, DateRange, Lowering, any_of, business_day, case, combine, decimal, exists, field, is_null,
-                       keep, lambda_, literal, size, sql_type, total_of, wide)
+from .lowering import ROW, Lowering, business_day
+from .sql import (DateRange, any_of, case, combine, decimal, exists, field, is_null, keep, lambda_, literal, size, sql_type,
+                  total_of, wide)
 
 FALLBACK, REQUEST, OUTCOME = "__fallback", "__request", "__outcome"
 CALENDAR, BUSINESS_DAYS = "rpl_calendar", "rpl_business_days"
