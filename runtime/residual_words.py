@@ -10,7 +10,7 @@ from rplang.compiler import ir
 from rplang.compiler import types as T
 
 from . import explain
-from .codegen_explain import describe, label_key, named_operands
+from .codegen_explain import describe, label_key, named_operands, source_text
 from .evaluate import Env
 from .kleene import FAILURES, KleeneEnv, Unknown, facts_of, unknown_in
 from .money import MoneyFormat
@@ -21,10 +21,6 @@ ALTERNATIVES = 8  # ways of one condition listed one by one, at most
 
 
 # ---- Words: open conditions, deadlines ----------------------------------------------------------
-
-def _source_text(expr: ir.Expr) -> str:
-    return " ".join(expr.span.text.split()) if expr.span is not None else describe(expr)
-
 
 class Words:
     """Describes conditions and values of one residual decision."""
@@ -58,7 +54,7 @@ class Words:
 
     def fact(self, expr: ir.Expr, env: KleeneEnv, holds: bool) -> dict:
         """One condition as explanations show facts, with the unknown facts it waits for."""
-        entry: dict = {"fact": _source_text(expr), "holds": holds}
+        entry: dict = {"fact": source_text(expr), "holds": holds}
         if isinstance(expr, (ir.Input, ir.FieldOf)) and expr.type == T.BOOLEAN:
             entry["label"] = self.policy.labels.get(label_key(expr))
         values = {}
@@ -114,7 +110,7 @@ class Words:
             "element": element,
             "element_name": explain.element_name(None, inst.element) if isinstance(inst.element, dict) else None,
             "applies": True if inst.truth is True else None,
-            "condition": _source_text(rule.condition),
+            "condition": source_text(rule.condition),
             "ways": ways,
             "depends_on": [{"path": p, "label": self.facts[p].label if p in self.facts else None}
                            for p in self.in_order(inst.facts)],
@@ -171,7 +167,7 @@ class Words:
             "date": {"path": path, "label": self.policy.labels.get(label_key(date)),
                      "value": None if isinstance(value, Unknown) or value is None else value.isoformat()},
             ("last_day" if op in (">", ">=") else "first_day"): day.isoformat(),
-            "condition": _source_text(test),
+            "condition": source_text(test),
             "line": rule.span.line if rule.span is not None else None,
         }
 
