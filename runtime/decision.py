@@ -101,8 +101,8 @@ class Decision:
         """The decision as `rpl eval` prints it: `{"outputs", "explanation", "computation"}`, and
         `"items"` when the policy decides item by item (docs/per-item.md), `"terms"` when it has
         dated terms. Keys and formats are stable."""
-        entries = explain.explanation_entries(self)  # made once: the computation's steps reuse them
-        outputs = self.policy.outputs_json(self.outputs)
+        entries = self.explanation()  # made once: the computation's steps reuse them
+        outputs = self.outputs_json()
         data = {"outputs": outputs, "explanation": entries, "computation": explain.computation(self, entries, outputs)}
         if self.items is not None:
             data["items"] = explain.items_json(self)
