@@ -8,9 +8,9 @@ the one numbered `before + n + 1`: what `BusinessCalendar.add` counts day by day
 """
 from __future__ import annotations
 
+import array
 import datetime
 
-import numpy
 import pyarrow as pa
 
 from rplang.compiler.calendars import BusinessCalendar
@@ -47,16 +47,16 @@ def calendar_tables(country: str | None, first: datetime.date | None, last: date
 # importing it (a quarter of a second): the columns are built from their buffers.
 
 def _integers(values) -> pa.Array:
-    return _array(pa.int64(), numpy.fromiter(values, numpy.int64))
+    return _array(pa.int64(), array.array("q", values))
 
 
 def _dates(days: list[datetime.date]) -> pa.Array:
     """Dates as Arrow's days since 1970."""
     epoch = _EPOCH.toordinal()
-    return _array(pa.date32(), numpy.fromiter((d.toordinal() - epoch for d in days), numpy.int32))
+    return _array(pa.date32(), array.array("i", (d.toordinal() - epoch for d in days)))  # C's int: 32 bits
 
 
-def _array(t: pa.DataType, values: numpy.ndarray) -> pa.Array:
+def _array(t: pa.DataType, values: array.array) -> pa.Array:
     return pa.Array.from_buffers(t, len(values), [None, pa.py_buffer(values)])
 
 
