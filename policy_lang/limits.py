@@ -54,6 +54,9 @@ MAX_REQUEST_BYTES = 8 * 1024 * 1024
 MAX_TEXT = 10_000  # characters in a text
 MAX_LIST = 10_000  # elements of a list
 MAX_REQUEST_DEPTH = 32  # records within records (a record type may hold itself)
+# arrays and objects within one another in a request's JSON text, refused above it before it is
+# parsed: the JSON readers' own limits depend on how deep the stack already is where they run
+MAX_JSON_DEPTH = 255
 MAX_INTEGER = 10**MAX_WHOLE_DIGITS - 1
 MAX_MONEY_DIGITS = MAX_WHOLE_DIGITS  # before the point of an amount
 MAX_PROBLEMS = 100  # problems listed in one request error

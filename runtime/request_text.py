@@ -8,7 +8,9 @@ or the same error, wherever they are read.
 - a `\\uD800`-style escape that is not half of a pair is refused with its path: it is not a
   character, and no output could print it;
 - the size of a request is capped (`limits.MAX_REQUEST_BYTES`, or the caller's cap) before it
-  is parsed.
+  is parsed, and so is its nesting (`limits.MAX_JSON_DEPTH`): how deep a JSON reader goes before
+  it gives up depends on the stack it starts from, so the same line could be read in one place
+  and refused in another.
 """
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ def read_request_json(data: str | bytes, max_bytes: int = limits.MAX_REQUEST_BYT
         text = data
     if text.startswith(_BOM):
         text = text[1:]
+    if text.count("[") + text.count("{") > limits.MAX_JSON_DEPTH and _depth(text) > limits.MAX_JSON_DEPTH:
+        raise _error("$", "not valid JSON: nested too deeply")
     if "\\" not in text:  # orjson's reading, in a fraction of the time, when it has no doubt
         value = _plain_json(text)
         if value is not _UNSURE:
@@ -60,6 +64,17 @@ def read_request_json(data: str | bytes, max_bytes: int = limits.MAX_REQUEST_BYT
     return value
 
 
+def _depth(text: str) -> int:
+    """How deep arrays and objects nest in a JSON text, brackets within quoted text not counted."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_QUOTED.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
 _UNSURE = object()
 
 

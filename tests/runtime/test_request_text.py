@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from rplang.policy_lang import limits
 from rplang.policy_lang.errors import RequestError
 from rplang.runtime.request_text import read_request_json
 from tests.cli.conftest import run
@@ -123,5 +124,29 @@ def test_nan_which_orjson_refuses_is_read_as_the_standard_reader_reads_it():
 
 
 def test_nesting_orjson_reads_but_cannot_write_again_is_the_standard_readers():
-    text = "[" * 300 + "]" * 300  # orjson reads 1,024 levels and writes 254
+    text = "[" * limits.MAX_JSON_DEPTH + "]" * limits.MAX_JSON_DEPTH  # orjson reads 1,024 levels and writes 254
     assert read_request_json(text.encode()) == json.loads(text)
+
+
+def _at_stack_depth(frames: int, call):
+    """`call()` run `frames` Python calls deeper than here."""
+    return call() if frames == 0 else _at_stack_depth(frames - 1, call)
+
+
+@pytest.mark.parametrize("nested", ["[" * 1000 + "]" * 1000, '{"a":' * 600 + "1" + "}" * 600,
+                                    "[" * 256 + "]" * 256])
+def test_json_nested_past_the_limit_is_refused_however_deep_the_stack_it_is_read_from(nested):
+    # a reader's own limit counts the frames already on the stack: at 1,000 levels the same line
+    # was read in one place and refused in another
+    for frames in (0, 300, 600):
+        assert _at_stack_depth(frames, lambda: _problems(nested)) == [("$", "not valid JSON: nested too deeply")]
+
+
+def test_json_nested_to_the_limit_is_read_and_brackets_in_text_do_not_count():
+    nested = "[" * limits.MAX_JSON_DEPTH + "]" * limits.MAX_JSON_DEPTH
+    value = read_request_json(nested)
+    for _ in range(limits.MAX_JSON_DEPTH - 1):
+        (value,) = value
+    assert value == []
+    brackets = '{"a": "' + "[" * 1000 + '", "b": "\\"' + "{" * 1000 + '"}'
+    assert read_request_json(brackets) == {"a": "[" * 1000, "b": '"' + "{" * 1000}
