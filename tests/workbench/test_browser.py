@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import time
 
 import pytest
 
@@ -124,7 +125,12 @@ def test_an_error_is_underlined_at_its_line_with_message_hint_and_code_then_fixe
     expect(underline).to_have_text("last_request_dayx")
     # the underline is on the editor's line `line`, level with that line number in the gutter
     number = page.locator(".cm-lineNumbers .cm-gutterElement", has_text=re.compile(f"^{line}$"))
-    assert abs(underline.bounding_box()["y"] - number.bounding_box()["y"]) < 8
+    # read again until the editor has settled: both are measured at once, mid-scroll they can differ
+    deadline = time.monotonic() + 5
+    while (apart := abs(underline.bounding_box()["y"] - number.bounding_box()["y"])) >= 8 \
+            and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert apart < 8
     underline.hover()
     tooltip = page.locator(".cm-tooltip-lint")
     expect(tooltip).to_contain_text("unknown name `last_request_dayx`")
