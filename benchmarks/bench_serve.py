@@ -3,8 +3,10 @@
     python benchmarks/bench_serve.py [--seconds 4] [--rounds 3] [--count 20000]
 
 1. Single decisions over keep-alive HTTP, against a minimal endpoint on the same framework
-   (Starlette on uvicorn, same settings) that reads the request and answers a fixed JSON body of the
-   same size as the decision; and p50/p99 latency of both at about half of their maximum load.
+   (Starlette on uvicorn, the very options `rpl serve` gives uvicorn: httptools and uvloop, one
+   worker, no access log) that reads the request and answers a fixed JSON body of the same size as
+   the decision; and p50/p99 latency of both at about half of their maximum load. For reference,
+   the same endpoints written as bare ASGI endpoints, as rpl serve's /decide is.
 2. NDJSON batches, against `rpl eval --jsonl` on the same lines (both with full explanations,
    both written where nothing reads them back: curl -o /dev/null, and stdout to /dev/null).
 3. The decision log on (`--log-db`), against off: single decisions, and NDJSON batches.
@@ -47,9 +49,12 @@ CONNECTIONS = 8
 
 # ---- servers ----------------------------------------------------------------------------------------
 
-def baseline_app(decision: bytes, outputs: bytes):
+def baseline_app(decision: bytes, outputs: bytes, bare: bool = False):
     """The minimal endpoints: read the request, answer a fixed JSON body (the size of a decision at
-    /decide, of its outputs only at /outputs)."""
+    /decide, of its outputs only at /outputs). As a Starlette user writes them, a function of a
+    `Request` returning a `Response`; with `bare`, as bare ASGI endpoints that send their two
+    messages, as rpl serve's /decide is written (for reference: Starlette's `Request` and `Response`
+    are the difference)."""
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
@@ -60,8 +65,20 @@ def baseline_app(decision: bytes, outputs: bytes):
             return Response(body, media_type="application/json")
         return endpoint
 
-    return Starlette(routes=[Route("/decide", fixed(decision), methods=["POST"]),
-                             Route("/outputs", fixed(outputs), methods=["POST"])])
+    class Bare:
+        def __init__(self, body: bytes):
+            self.body = body
+            self.headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
+
+        async def __call__(self, scope, receive, send):
+            while (await receive()).get("more_body", False):
+                pass
+            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+            await send({"type": "http.response.body", "body": self.body})
+
+    endpoint = Bare if bare else fixed
+    return Starlette(routes=[Route("/decide", endpoint(decision), methods=["POST"]),
+                             Route("/outputs", endpoint(outputs), methods=["POST"])])
 
 
 def _free_port() -> int:
@@ -99,10 +116,10 @@ def rpl_server(*args: str) -> tuple[Server, str]:
     return server, f"http://127.0.0.1:{port}/v1/policies/aputure/decide"
 
 
-def minimal_server(decision: Path, outputs: Path) -> tuple[Server, str]:
+def minimal_server(decision: Path, outputs: Path, bare: bool = False) -> tuple[Server, str]:
     port = _free_port()
-    server = Server([sys.executable, __file__, "--baseline-server", str(port), str(decision), str(outputs)],
-                    port, "minimal")
+    server = Server([sys.executable, __file__, "--baseline-server", str(port), str(decision), str(outputs),
+                     *(["--bare"] if bare else [])], port, "minimal")
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -239,13 +256,16 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
             (folder / "decision.json").write_bytes(decision)  # the minimal endpoints answer as many bytes
             (folder / "outputs.json").write_bytes(outputs)
             minimal, minimal_root = minimal_server(folder / "decision.json", folder / "outputs.json")
+            bare, bare_root = minimal_server(folder / "decision.json", folder / "outputs.json", bare=True)
             try:
                 check_answers(url, corpus)
                 check_answers(logged_url, corpus)
                 pid = {"rpl": served.process.pid, "minimal": minimal.process.pid, "logged": logged.process.pid,
-                       "rpl_outputs": served.process.pid, "minimal_outputs": minimal.process.pid}
+                       "rpl_outputs": served.process.pid, "minimal_outputs": minimal.process.pid,
+                       "bare": bare.process.pid, "bare_outputs": bare.process.pid}
                 where = {"rpl": url, "minimal": f"{minimal_root}/decide", "logged": logged_url,
-                         "rpl_outputs": url + "?explain=false", "minimal_outputs": f"{minimal_root}/outputs"}
+                         "rpl_outputs": url + "?explain=false", "minimal_outputs": f"{minimal_root}/outputs",
+                         "bare": f"{bare_root}/decide", "bare_outputs": f"{bare_root}/outputs"}
                 runs: dict[str, list] = {k: [] for k in (*where, "batch", "eval", "logged_batch")}
                 for _ in range(rounds):
                     for k in where:
@@ -258,6 +278,7 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
                 half = {k: half_load(where[k], body, seconds, folder, single[k]["rate"]) for k in ("rpl", "minimal")}
             finally:
                 minimal.stop()
+                bare.stop()
         finally:
             served.stop()
             logged.stop()
@@ -270,6 +291,9 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
                          single["minimal"]["cpu_us"] / single["rpl"]["cpu_us"]),
         "outputs_ratio": (single["rpl_outputs"]["rate"] / single["minimal_outputs"]["rate"],
                           single["minimal_outputs"]["cpu_us"] / single["rpl_outputs"]["cpu_us"]),
+        "bare_ratio": (single["rpl"]["rate"] / single["bare"]["rate"], single["bare"]["cpu_us"] / single["rpl"]["cpu_us"]),
+        "bare_outputs_ratio": (single["rpl_outputs"]["rate"] / single["bare_outputs"]["rate"],
+                               single["bare_outputs"]["cpu_us"] / single["rpl_outputs"]["cpu_us"]),
         "batch_ratio": (b["eval"]["wall"] / b["batch"]["wall"], b["eval"]["cpu"] / b["batch"]["cpu"]),
         "log_ratio_single": (single["logged"]["rate"] / single["rpl"]["rate"],
                              single["rpl"]["cpu_us"] / single["logged"]["cpu_us"]),
@@ -291,6 +315,11 @@ def report(m: dict) -> str:
         f"  outputs only (?explain=false, {m['outputs_bytes']:,} bytes): rpl serve {s['rpl_outputs']['rate']:,.0f}/s, "
         f"{s['rpl_outputs']['cpu_us']:.0f} us CPU; minimal {s['minimal_outputs']['rate']:,.0f}/s, "
         f"{s['minimal_outputs']['cpu_us']:.0f} us CPU: ratio {ratio(m['outputs_ratio'], 0.5)}",
+        f"  for reference, the minimal endpoints written as bare ASGI endpoints (as rpl serve's /decide is): "
+        f"{s['bare']['rate']:,.0f}/s, {s['bare']['cpu_us']:.0f} us CPU, ratio wall clock {m['bare_ratio'][0]:.2f}, "
+        f"CPU {m['bare_ratio'][1]:.2f}; outputs only {s['bare_outputs']['rate']:,.0f}/s, "
+        f"{s['bare_outputs']['cpu_us']:.0f} us CPU, ratio wall clock {m['bare_outputs_ratio'][0]:.2f}, "
+        f"CPU {m['bare_outputs_ratio'][1]:.2f}",
         f"  at about half load (half of the maximum: {s['rpl']['rate'] / 2:,.0f}/s and {s['minimal']['rate'] / 2:,.0f}/s): "
         f"rpl serve {h['rpl']['rate']:,.0f}/s p50 {h['rpl']['p50_ms']:.2f} ms p99 {h['rpl']['p99_ms']:.2f} ms; "
         f"minimal {h['minimal']['rate']:,.0f}/s p50 {h['minimal']['p50_ms']:.2f} ms p99 {h['minimal']['p99_ms']:.2f} ms",
@@ -307,11 +336,13 @@ def report(m: dict) -> str:
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--baseline-server":
+    if sys.argv[1:2] == ["--baseline-server"]:
         import uvicorn
 
-        uvicorn.run(baseline_app(Path(sys.argv[3]).read_bytes(), Path(sys.argv[4]).read_bytes()), host="127.0.0.1", port=int(sys.argv[2]),
-                    log_level="warning", access_log=False)
+        from rplang.serve.commands import uvicorn_options
+
+        app = baseline_app(Path(sys.argv[3]).read_bytes(), Path(sys.argv[4]).read_bytes(), "--bare" in sys.argv)
+        uvicorn.run(app, **uvicorn_options("127.0.0.1", int(sys.argv[2])))  # served as `rpl serve` is
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=4, help="each wrk run")

@@ -21,7 +21,7 @@ from .metrics import Metrics
 from .middleware import RequestContext
 from .problems import Problem
 from .registry import Registry, Watcher
-from .routes import Handlers
+from .routes import BareEndpoint, Handlers
 
 MAX_BODY = 1_048_576  # bytes of a request, or of one NDJSON line
 
@@ -93,7 +93,7 @@ def build_app(config: ServeConfig) -> Starlette:
                                  request.state.request_id, request.url.path)
 
     routes = [  # the router tries them in order: decisions first
-        Route("/v1/policies/{name}/decide", handlers.decide, methods=["POST"]),
+        Route("/v1/policies/{name}/decide", BareEndpoint(handlers.decide), methods=["POST"]),
         Route("/v1/policies", handlers.policies, methods=["GET"]),
         Route("/v1/policies/{name}", handlers.policy, methods=["GET"]),
         Route("/v1/policies/{name}/schema", handlers.schema, methods=["GET"]),

@@ -82,13 +82,19 @@ def serve(path, host, port, workers, log_db, token_file, max_body, watch, access
         _check_log(log_db)
     config = ServeConfig(str(Path(path)), log_db, _tokens(token_file), max_body, watch)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    options = dict(host=host, port=port, log_level="info", access_log=access_log,
-                   timeout_graceful_shutdown=30)
+    options = uvicorn_options(host, port, access_log)
     if workers == 1:
         uvicorn.run(build_app(config), **options)
     else:  # each worker process builds its own application from the configuration
         config.to_environment()
         uvicorn.run("rplang.serve.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+def uvicorn_options(host: str, port: int, access_log: bool = False) -> dict:
+    """How uvicorn serves `rpl serve`. "auto" takes uvicorn's fast parts, httptools and uvloop, which
+    the serve extra installs. The speed benchmark serves its baseline endpoint with these same options."""
+    return dict(host=host, port=port, http="auto", loop="auto", log_level="info", access_log=access_log,
+                timeout_graceful_shutdown=30)
 
 
 def _check_log(path: str) -> None:

@@ -44,6 +44,23 @@ def test_a_decision_names_the_policy_version_and_text_hash(client):
     assert listed["text_hash"].startswith("sha256:") and len(listed["text_hash"]) == 7 + 64
 
 
+def test_a_body_that_arrives_in_pieces_is_decided_as_one_that_arrives_whole(client):
+    body = (APUTURE_REQUESTS / "00-semantics-example.json").read_bytes()
+    whole = client.post("/v1/policies/aputure/decide", content=body)
+    assert whole.status_code == 200
+
+    def pieces():  # no Content-Length: the body is read to its end, piece by piece
+        for start in range(0, len(body), 100):
+            yield body[start:start + 100]
+
+    chunked = client.post("/v1/policies/aputure/decide", content=pieces())
+    # with a Content-Length, a body larger than one read of the socket comes in several messages
+    padded = client.post("/v1/policies/aputure/decide", content=body + b" " * 600_000)
+    for answer in (chunked, padded):
+        assert answer.status_code == 200, answer.text
+        assert answer.content == whole.content
+
+
 def test_explain_false_gives_the_outputs_of_rpl_eval_outputs_only(client, tmp_path):
     request = APUTURE_REQUESTS / "00-semantics-example.json"
     jsonl = tmp_path / "one.jsonl"
