@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import resource
@@ -79,6 +80,16 @@ def baseline_app(decision: bytes, outputs: bytes, bare: bool = False):
     endpoint = Bare if bare else fixed
     return Starlette(routes=[Route("/decide", endpoint(decision), methods=["POST"]),
                              Route("/outputs", endpoint(outputs), methods=["POST"])])
+
+
+def uvicorn_setup() -> str:
+    """What uvicorn's "auto" takes here: both servers are given the same options (uvicorn_options)."""
+    import importlib.metadata
+    import importlib.util
+
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"uvicorn {importlib.metadata.version('uvicorn')} with {http} and {loop}, one worker, no access log"
 
 
 def _free_port() -> int:
@@ -154,14 +165,15 @@ def _process_tree(pid: int) -> list[int]:
     return found
 
 
-def wrk(url: str, body: Path, seconds: float, folder: Path, delay_ms: int | None = None, pid: int | None = None) -> dict:
+def wrk(url: str, body: Path, seconds: float, folder: Path, delay_ms: int | None = None, pid: int | None = None,
+        connections: int = CONNECTIONS) -> dict:
     """Requests a second, latency percentiles, and the server's CPU time a request, of a `wrk` run
-    over CONNECTIONS keep-alive connections."""
+    over `connections` keep-alive connections."""
     script = folder / "post.lua"
     delay = f"function delay() return {delay_ms} end" if delay_ms else ""
     script.write_text(WRK_SCRIPT.format(body=body, delay=delay))
     cpu = cpu_seconds(pid) if pid else 0.0
-    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
@@ -169,7 +181,7 @@ def wrk(url: str, body: Path, seconds: float, folder: Path, delay_ms: int | None
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M)}
-    return {"rate": rate, "p50_ms": percentiles["50"], "p99_ms": percentiles["99"],
+    return {"rate": rate, "requests": requests, "p50_ms": percentiles["50"], "p99_ms": percentiles["99"],
             "cpu_us": 1e6 * cpu / requests if pid else None}
 
 
@@ -178,22 +190,30 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
-def half_load(url: str, body: Path, seconds: float, folder: Path, max_rate: float, tries: int = 4) -> dict:
+def half_load(url: str, body: Path, seconds: float, folder: Path, max_rate: float, connections: int,
+              tries: int = 4) -> dict:
     """Latency at about half of `max_rate`. Each connection waits between its requests (wrk's
     `delay`, whole milliseconds); each run estimates what a request adds to the wait and sets the
     next wait so that the connections together send half the maximum. Stops within 15% of it, or
     after `tries` runs; the run closest to half is reported, with the rate it reached."""
     target = max_rate / 2
-    delay = max(1, round(1000 * CONNECTIONS / target))
+    delay = max(1, round(1000 * connections / target))
     runs = []
     for _ in range(tries):
-        run = wrk(url, body, seconds, folder, delay_ms=delay)
+        run = wrk(url, body, seconds, folder, delay_ms=delay, connections=connections)
         runs.append(run)
         if abs(run["rate"] - target) <= 0.15 * target:
             break
-        added_ms = max(0.0, 1000 * CONNECTIONS / run["rate"] - delay)
-        delay = max(1, round(1000 * CONNECTIONS / target - added_ms))
+        added_ms = max(0.0, 1000 * connections / run["rate"] - delay)
+        delay = max(1, round(1000 * connections / target - added_ms))
     return min(runs, key=lambda r: abs(r["rate"] - target))
+
+
+def half_load_connections(max_rates) -> int:
+    """Connections enough for the faster server's half load with waits of at least 2 ms: a wait is
+    whole milliseconds, so 8 connections cannot send more than 8,000 requests a second; both
+    servers are measured over as many."""
+    return max(CONNECTIONS, math.ceil(max(max_rates) / 2 * 0.002 * 1.25))
 
 
 def batch(url: str, corpus: Path, pid: int) -> dict:
@@ -275,7 +295,10 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
                     runs["logged_batch"].append(batch(logged_url, corpus, pid["logged"]))
                 single = {k: {m: statistics.median(r[m] for r in runs[k]) for m in ("rate", "cpu_us")}
                           for k in where}
-                half = {k: half_load(where[k], body, seconds, folder, single[k]["rate"]) for k in ("rpl", "minimal")}
+                connections = half_load_connections(single[k]["rate"] for k in ("rpl", "minimal"))
+                half = {k: half_load(where[k], body, seconds, folder, single[k]["rate"], connections)
+                        for k in ("rpl", "minimal")}
+                half["connections"] = connections
             finally:
                 minimal.stop()
                 bare.stop()
@@ -286,7 +309,7 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
                    for k in ("batch", "eval", "logged_batch")}
     b = batches
     return {
-        "count": count, "body_bytes": len(decision), "outputs_bytes": len(outputs), "single": single, "half": half, "batches": batches,
+        "server": uvicorn_setup(), "count": count, "body_bytes": len(decision), "outputs_bytes": len(outputs), "single": single, "half": half, "batches": batches,
         "single_ratio": (single["rpl"]["rate"] / single["minimal"]["rate"],
                          single["minimal"]["cpu_us"] / single["rpl"]["cpu_us"]),
         "outputs_ratio": (single["rpl_outputs"]["rate"] / single["minimal_outputs"]["rate"],
@@ -308,6 +331,7 @@ def report(m: dict) -> str:
         return f"wall clock {pair[0]:.2f}, CPU {pair[1]:.2f} (target >= {target:.2f})"
 
     return "\n".join([
+        f"both servers: {m['server']}",
         f"single decisions, {CONNECTIONS} keep-alive connections (wrk), a {m['body_bytes']:,}-byte decision:",
         f"  rpl serve {s['rpl']['rate']:,.0f}/s, {s['rpl']['cpu_us']:.0f} us CPU a request; minimal Starlette "
         f"endpoint {s['minimal']['rate']:,.0f}/s, {s['minimal']['cpu_us']:.0f} us CPU a request",
@@ -320,7 +344,7 @@ def report(m: dict) -> str:
         f"CPU {m['bare_ratio'][1]:.2f}; outputs only {s['bare_outputs']['rate']:,.0f}/s, "
         f"{s['bare_outputs']['cpu_us']:.0f} us CPU, ratio wall clock {m['bare_outputs_ratio'][0]:.2f}, "
         f"CPU {m['bare_outputs_ratio'][1]:.2f}",
-        f"  at about half load (half of the maximum: {s['rpl']['rate'] / 2:,.0f}/s and {s['minimal']['rate'] / 2:,.0f}/s): "
+        f"  at about half load, over {h['connections']} connections (half of the maximum: {s['rpl']['rate'] / 2:,.0f}/s and {s['minimal']['rate'] / 2:,.0f}/s): "
         f"rpl serve {h['rpl']['rate']:,.0f}/s p50 {h['rpl']['p50_ms']:.2f} ms p99 {h['rpl']['p99_ms']:.2f} ms; "
         f"minimal {h['minimal']['rate']:,.0f}/s p50 {h['minimal']['p50_ms']:.2f} ms p99 {h['minimal']['p99_ms']:.2f} ms",
         f"NDJSON, {n:,} requests with full explanations:",

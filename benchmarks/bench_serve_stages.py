@@ -1,0 +1,208 @@
+"""Where the processor time of one `rpl serve` decision goes, under the load of `bench_serve.py`.
+
+    python benchmarks/bench_serve_stages.py [--seconds 6]
+
+`rpl serve` is started with timers around its stages (this file, `--server`); wrk sends single
+decisions over 8 keep-alive connections at the maximum rate, with and without `?explain=false`;
+and each stage's processor time a request (the thread's CPU clock, so that the machine's other
+loads do not count) is printed, the whole request's being the server's (Linux /proc). The
+runtime's stages are timed in one run, the layers around them in another, so that few timers
+run inside others:
+
+- runtime: reading the request (`line_request`), deciding (`CompiledPolicy.decide`), the
+  explanation (`Decision.to_json`, with the outputs) or the outputs alone, encoding (`dumps`);
+- service: rpl's own code around them (the `/decide` endpoint, the request-id middleware);
+- framework: Starlette's stack (its error and exception middleware, its router), and uvicorn
+  (parsing, the ASGI messages, the socket writes, the event loop): the whole request less all
+  of the above.
+
+Each timer's own cost is measured on functions that do nothing, in the server before it starts,
+and taken out of what it times and of what holds it. Timers change what the processor's caches
+hold: read the figures as a split of the whole, to about a microsecond.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_serve import CONNECTIONS, POLICY, REQUEST, Server, _free_port, cpu_seconds, wrk
+
+# stage -> (module, class or None, attributes): the runtime's parts of a decision
+STAGES = {
+    "read": ("rplang.serve.routes", None, "line_request"),
+    "decide": ("rplang.runtime.decide", "CompiledPolicy", "decide"),
+    "explanation": ("rplang.runtime.decision", "Decision", "to_json"),
+    "outputs": ("rplang.serve.routes", None, "_outputs_only"),
+    "encode": ("rplang.serve.routes", None, "dumps"),
+}
+# the layers around them, outermost first, each timed whole: its own time is what it holds less
+LAYERS = {
+    "middleware": ("rplang.serve.middleware", "RequestContext", "__call__"),
+    "starlette": ("starlette.applications", "Starlette", "__call__"),
+    "endpoint": ("rplang.serve.routes", "Handlers", "decide"),
+}
+# uvicorn's part of what the endpoint holds: its `receive` and `send` (timed with the stages)
+UVICORN_IO = {"uvicorn_io": ("uvicorn.protocols.http.httptools_impl", "RequestResponseCycle", ("send", "receive"))}
+
+
+# ---- the server, with its timers --------------------------------------------------------------------
+
+class Timers:
+    """Timers around functions: each call's processor time (the thread's clock), less what the
+    timers that ran inside it cost; `calibrate` measures that cost on functions that do nothing."""
+
+    def __init__(self):
+        self.spent: dict[str, list[int]] = {}
+        self.overhead = 0  # ns that the timers stopped so far added, in all
+        self.cost = {"sync": (0.0, 0.0), "async": (0.0, 0.0)}  # ns a timer adds: within what it times, in all
+
+    def wrap(self, name: str, function):
+        records, clock = self.spent.setdefault(name, []), time.thread_time_ns
+        kind = "async" if inspect.iscoroutinefunction(function) else "sync"
+
+        def stop(started: int, before: int) -> None:
+            inside, total = self.cost[kind]
+            records.append(clock() - started - inside - (self.overhead - before))
+            self.overhead += total
+
+        if function.__name__ == "__call__":  # an ASGI application: uvicorn tells one by its arguments
+            async def wrapper(self_, scope, receive, send):
+                before, started = self.overhead, clock()
+                try:
+                    return await function(self_, scope, receive, send)
+                finally:
+                    stop(started, before)
+        elif kind == "async":
+            async def wrapper(*args, **kwargs):
+                before, started = self.overhead, clock()
+                try:
+                    return await function(*args, **kwargs)
+                finally:
+                    stop(started, before)
+        else:
+            def wrapper(*args, **kwargs):
+                before, started = self.overhead, clock()
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    stop(started, before)
+        return wrapper
+
+    def calibrate(self, rounds: int = 20000) -> None:
+        def nothing():
+            pass
+
+        async def nothing_async():
+            pass
+
+        def calls(function) -> int:
+            started = time.thread_time_ns()
+            for _ in range(rounds):
+                function()
+            return time.thread_time_ns() - started
+
+        async def awaits(function) -> int:
+            started = time.thread_time_ns()
+            for _ in range(rounds):
+                await function()
+            return time.thread_time_ns() - started
+
+        for kind, function, run in (("sync", nothing, calls), ("async", nothing_async, lambda f: asyncio.run(awaits(f)))):
+            probe = Timers()
+            timed = probe.wrap(kind, function)
+            direct, wrapped = min(run(function) for _ in range(3)), min(run(timed) for _ in range(3))
+            self.cost[kind] = (statistics.median(probe.spent[kind]), (wrapped - direct) / rounds)
+
+
+def serve_with_timers(report: Path, timed: str, args: list[str]) -> None:
+    import importlib
+
+    import uvicorn.server
+
+    timers = Timers()
+    timers.calibrate()
+    for name, (module, owner, attributes) in {"stages": STAGES | UVICORN_IO, "layers": LAYERS}[timed].items():
+        target = importlib.import_module(module)
+        target = getattr(target, owner) if owner else target
+        for attribute in (attributes,) if isinstance(attributes, str) else attributes:
+            setattr(target, attribute, timers.wrap(name, getattr(target, attribute)))
+
+    shutdown = uvicorn.server.Server.shutdown
+
+    async def shutdown_and_report(self, *args, **kwargs):  # uvicorn ends by the signal: no atexit
+        report.write_text(json.dumps({"spent": timers.spent, "overhead": timers.overhead, "cost": timers.cost}))
+        return await shutdown(self, *args, **kwargs)
+
+    uvicorn.server.Server.shutdown = shutdown_and_report
+    from rplang.cli import main
+
+    main(args)
+
+
+# ---- the run ------------------------------------------------------------------------------------------
+
+def measure(query: str, timed: str, seconds: int, folder: Path) -> dict:
+    """A wrk run against a server with timers around the `timed` ("stages" or "layers")."""
+    report = folder / "spent.json"
+    port = _free_port()
+    server = Server([sys.executable, __file__, "--server", str(report), timed, "serve", str(POLICY),
+                     "--port", str(port), "--no-watch"], port, "rpl serve with timers")
+    url = f"http://127.0.0.1:{port}/v1/policies/aputure/decide{query}"
+    body = folder / "request.json"
+    body.write_bytes(REQUEST.read_bytes())
+    try:
+        cpu = cpu_seconds(server.process.pid)
+        run = wrk(url, body, seconds, folder)
+        cpu = cpu_seconds(server.process.pid) - cpu
+    finally:
+        server.stop()
+    data = json.loads(report.read_text())
+    requests = run["requests"]
+    return {"rate": run["rate"], "total_us": 1e6 * cpu / requests, "overhead_us": data["overhead"] / 1000 / requests,
+            "cost": data["cost"], "spent": {name: sum(times) / 1000 / requests for name, times in data["spent"].items()}}
+
+
+def split(stages: dict, layers: dict) -> dict[str, float]:
+    """µs a request of each stage and layer, less what it holds; the rest of the request is uvicorn's
+    (in the run with the layers' timers)."""
+    runtime = {name: us for name, us in stages["spent"].items() if name in STAGES and us}
+    spent = layers["spent"]
+    return {
+        **{f"runtime: {name}": us for name, us in runtime.items()},
+        "service: middleware": spent["middleware"] - spent["starlette"],
+        "service: endpoint": spent["endpoint"] - sum(runtime.values()) - stages["spent"]["uvicorn_io"],
+        "framework: Starlette": spent["starlette"] - spent["endpoint"],
+        "framework: uvicorn": layers["total_us"] - layers["overhead_us"] - spent["middleware"]
+                              + stages["spent"]["uvicorn_io"],
+    }
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--server"]:
+        return serve_with_timers(Path(sys.argv[2]), sys.argv[3], sys.argv[4:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=6, help="each wrk run")
+    args = parser.parse_args()
+    print(f"single decisions, {CONNECTIONS} keep-alive connections (wrk) at the maximum rate: "
+          "µs of processor time a request, the timers' own cost taken out")
+    with tempfile.TemporaryDirectory() as name:
+        for query in ("", "?explain=false"):
+            stages, layers = (measure(query, timed, args.seconds, Path(name)) for timed in ("stages", "layers"))
+            parts = split(stages, layers)
+            print(f"/decide{query}: {layers['rate']:,.0f}/s and {stages['rate']:,.0f}/s with the timers of the "
+                  f"layers and of the stages, {layers['total_us']:.1f} and {stages['total_us']:.1f} µs a request, "
+                  f"{layers['overhead_us']:.1f} and {stages['overhead_us']:.1f} of them the timers'")
+            for part, us in parts.items():
+                print(f"  {part:22} {us:6.1f}")
+            print(f"  {'(sum)':22} {sum(parts.values()):6.1f}")
+
+
+if __name__ == "__main__":
+    main()
