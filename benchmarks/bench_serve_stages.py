@@ -1,13 +1,14 @@
 """Where the processor time of one `rpl serve` decision goes, under the load of `bench_serve.py`.
 
-    python benchmarks/bench_serve_stages.py [--seconds 6]
+    python benchmarks/bench_serve_stages.py [--seconds 5] [--rounds 3]
 
 `rpl serve` is started with timers around its stages (this file, `--server`); wrk sends single
 decisions over 8 keep-alive connections at the maximum rate, with and without `?explain=false`;
 and each stage's processor time a request (the thread's CPU clock, so that the machine's other
 loads do not count) is printed, the whole request's being the server's (Linux /proc). The
 runtime's stages are timed in one run, the layers around them in another, so that few timers
-run inside others:
+run inside others; the two runs take turns, `--rounds` times, and each part is the median of its
+rounds:
 
 - runtime: reading the request (`line_request`), deciding (`CompiledPolicy.decide`), the
   explanation (`Decision.to_json`, with the outputs) or the outputs alone, encoding (`dumps`);
@@ -188,17 +189,21 @@ def main() -> None:
     if sys.argv[1:2] == ["--server"]:
         return serve_with_timers(Path(sys.argv[2]), sys.argv[3], sys.argv[4:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=6, help="each wrk run")
+    parser.add_argument("--seconds", type=int, default=5, help="each wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"single decisions, {CONNECTIONS} keep-alive connections (wrk) at the maximum rate: "
           "µs of processor time a request, the timers' own cost taken out")
     with tempfile.TemporaryDirectory() as name:
         for query in ("", "?explain=false"):
-            stages, layers = (measure(query, timed, args.seconds, Path(name)) for timed in ("stages", "layers"))
-            parts = split(stages, layers)
-            print(f"/decide{query}: {layers['rate']:,.0f}/s and {stages['rate']:,.0f}/s with the timers of the "
-                  f"layers and of the stages, {layers['total_us']:.1f} and {stages['total_us']:.1f} µs a request, "
-                  f"{layers['overhead_us']:.1f} and {stages['overhead_us']:.1f} of them the timers'")
+            rounds = [[measure(query, timed, args.seconds, Path(name)) for timed in ("stages", "layers")]
+                      for _ in range(args.rounds)]
+            splits = [split(stages, layers) for stages, layers in rounds]
+            parts = {part: statistics.median(s[part] for s in splits) for part in splits[0]}
+            for timed, runs in zip(("stages", "layers"), zip(*rounds)):
+                print(f"/decide{query}, timers of the {timed}: " + "; ".join(
+                    f"{r['rate']:,.0f}/s, {r['total_us']:.1f} µs a request ({r['overhead_us']:.1f} the timers')"
+                    for r in runs))
             for part, us in parts.items():
                 print(f"  {part:22} {us:6.1f}")
             print(f"  {'(sum)':22} {sum(parts.values()):6.1f}")
