@@ -115,7 +115,8 @@ class Timers:
                 await function()
             return time.thread_time_ns() - started
 
-        for kind, function, run in (("sync", nothing, calls), ("async", nothing_async, lambda f: asyncio.run(awaits(f)))):
+        kinds = (("sync", nothing, calls), ("async", nothing_async, lambda f: asyncio.run(awaits(f))))
+        for kind, function, run in kinds:
             probe = Timers()
             timed = probe.wrap(kind, function)
             direct, wrapped = min(run(function) for _ in range(3)), min(run(timed) for _ in range(3))
@@ -138,7 +139,7 @@ def serve_with_timers(report: Path, timed: str, args: list[str]) -> None:
     shutdown = uvicorn.server.Server.shutdown
 
     async def shutdown_and_report(self, *args, **kwargs):  # uvicorn ends by the signal: no atexit
-        report.write_text(json.dumps({"spent": timers.spent, "overhead": timers.overhead, "cost": timers.cost}))
+        report.write_text(json.dumps({"spent": timers.spent, "overhead": timers.overhead}))
         return await shutdown(self, *args, **kwargs)
 
     uvicorn.server.Server.shutdown = shutdown_and_report
@@ -167,7 +168,7 @@ def measure(query: str, timed: str, seconds: int, folder: Path) -> dict:
     data = json.loads(report.read_text())
     requests = run["requests"]
     return {"rate": run["rate"], "total_us": 1e6 * cpu / requests, "overhead_us": data["overhead"] / 1000 / requests,
-            "cost": data["cost"], "spent": {name: sum(times) / 1000 / requests for name, times in data["spent"].items()}}
+            "spent": {name: sum(times) / 1000 / requests for name, times in data["spent"].items()}}
 
 
 def split(stages: dict, layers: dict) -> dict[str, float]:
