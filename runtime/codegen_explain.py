@@ -20,14 +20,17 @@ What a rule explains is what `why` below says of its condition, applied as writt
 """
 from __future__ import annotations
 
+import re
+
 from rplang.compiler import ir
 from rplang.compiler import types as T
 from rplang.compiler.show import formatter as show_formatter
 from rplang.policy_lang.errors import RplError
 
-from .arithmetic import add, minus
+from .arithmetic import minus
 from .codegen import CodeGenerator, expression_names
 from .generated import Constants, quoted
+from .json_text import constant_json, escaped_text, json_text, members_json
 from .request import PATH_KEY
 from .values import json_formatter, money_text, unchanged
 
@@ -96,6 +99,7 @@ class _EntryCode(CodeGenerator):
         self.reads_env = False  # whether the code calls closures, which evaluate in `env`
         self.why_functions: dict[tuple, str] = {}  # (condition, outcome) -> its function
         self.functions: list[str] = []  # their sources
+        self.totals = {name: k for k, (name, _, _) in enumerate(policy.total_outputs)}  # the steps' lists
 
     def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
         if isinstance(e, (ir.Value, ir.DatedParam)):
@@ -111,7 +115,18 @@ class _EntryCode(CodeGenerator):
 
     def sentence(self, rule, scope: dict[str, str]) -> str:
         """Statements computing each value the sentence shows; the expression of the sentence."""
-        parts: list = []  # texts known now, and the locals of values shown
+        parts = [p if isinstance(p, tuple) else p[0] for p in self.sentence_parts(rule, scope)]
+        if not parts:
+            return self.const(rule.name.replace("_", " "))
+        parts = [self.const(p[0]) if isinstance(p, tuple) else p for p in parts]
+        if len(parts) <= 3:
+            return " + ".join(parts)
+        return "''.join((" + "".join(p + ", " for p in parts) + "))"
+
+    def sentence_parts(self, rule, scope: dict[str, str]) -> list:
+        """Statements computing each value the sentence shows; its parts in order: texts known
+        now (a tuple of one text), and the locals of values shown with their type (a list)."""
+        parts: list = []
         for part in rule.because:
             is_money = not isinstance(part, str) and part.type in (T.MONEY, T.EXACT_MONEY)
             if isinstance(part, (str, ir.Const, ir.Param)) and not is_money:  # the same text every time
@@ -131,13 +146,8 @@ class _EntryCode(CodeGenerator):
                 self.emit("    ", f"{text} = {_shown(part.type, text, self.const)}")
             self.emit("", "except _CANNOT_EVALUATE:")
             self.emit("    ", f"{text} = {self.const('(not known)')}")
-            parts.append(text)
-        if not parts:
-            return self.const(rule.name.replace("_", " "))
-        parts = [self.const(p[0]) if isinstance(p, tuple) else p for p in parts]
-        if len(parts) <= 3:
-            return " + ".join(parts)
-        return "''.join((" + "".join(p + ", " for p in parts) + "))"
+            parts.append([text, part.type])
+        return parts
 
     # the facts ---------------------------------------------------------------------------------
 
@@ -262,17 +272,243 @@ class _EntryCode(CodeGenerator):
 
     # the entry ---------------------------------------------------------------------------------
 
-    def effects(self, rule) -> str:
-        shown = []
+    def effects(self, rule, named: str) -> str:
+        """The effects' display; statements of the amounts added, each also a step of its total
+        in `steps` (the computation's, by total: codegen_computation.py) when steps are asked for."""
+        shown, step_lines = [], []
         for k, effect in enumerate(rule.effects):
             output = self.const(effect.output)
             if effect.kind == "add":
-                amount = f"a[{k}]" if effect.sign > 0 else f"_minus(a[{k}])"
-                shown.append(f"{{'output': {output}, 'amount': _money_text({amount})}}")
+                amount = self.local("m")
+                self.emit("", f"{amount} = _money_text({f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'})")
+                shown.append(f"{{'output': {output}, 'amount': {amount}}}")
+                step_lines.append(f"    steps[{self.totals[effect.output]}].append({{'rule': {self.const(rule.name)}, "
+                                  f"'element_name': {named}, 'amount': {amount}}})")
             elif effect.kind == "set":
                 shown.append(f"{{'output': {output}, 'set': "
                              f"{_as_json(self.output_types.get(effect.output), f'a[{k}]', self.const)}}}")
+        if step_lines:
+            self.emit("", "if steps is not None:")
+            self.lines += step_lines
         return "[" + ", ".join(shown) + "]"
+
+    def facts_statements(self, start: int) -> None:
+        """The list `facts` the statements from line `start` on append to, or its display when
+        every fact is always shown."""
+        appended = self.lines[start:]
+        if all(line.startswith("facts.append(") for line in appended):  # facts always shown: one display
+            self.lines[start:] = ["facts = [" + ", ".join(line[len("facts.append("):-1] for line in appended) + "]"]
+        else:
+            self.lines.insert(start, "facts = []")
+
+    def entry(self, rule, element: str, named: str, sentence: str) -> str:
+        """The expression of the entry, from the codes of its element, its element's name and its sentence."""
+        if named != "None":
+            self.emit("", f"named = {named}")
+            named = "named"
+        effects = self.effects(rule, named)
+        clauses = ", ".join(f"{{'clause': {self.const(name)}, 'cites': {self.const(text)}}}"
+                            for name, text in rule.citations)
+        return "{" + ", ".join((
+            f"'rule': {self.const(rule.name)}", f"'clause': {self.const(rule.clause)}",
+            f"'cites': {self.const(rule.clause_text)}", f"'clauses': [{clauses}]",
+            f"'outcome': {self.const(rule.outcome)}", f"'element': {element}", f"'element_name': {named}",
+            f"'sentence': {sentence}", "'facts': facts", f"'effects': {effects}",
+            f"'line': {self.const(_line(rule))}")) + "}"
+
+
+class _EntryText(_EntryCode):
+    """The code of one rule's entry as JSON text (Decision.to_json_bytes): the same statements,
+    with each part written as orjson writes it. What is the same for every decision (the rule's
+    name, clauses, the text of each fact) is encoded once, here; a value is written in place
+    when its type says it has nothing to escape (money, dates, enum values), and a text is
+    escaped by orjson only when it has a character to escape."""
+
+    def text_of(self, value: str, pad: str) -> None:
+        """Make the text in local `value` what JSON writes between its quotes."""
+        self.emit(pad, f"if not ({value}.isprintable() and '\"' not in {value} and '\\\\' not in {value}):")
+        self.emit(pad, f"    {value} = _escaped({value})")
+
+    def json_of(self, type_: T.Type | None, read: str, pad: str) -> str:
+        """A local holding the JSON text of the value `read` (code that cannot fail, or inside a
+        `try`), written as decision JSON shows a value of `type_` (values.json_formatter)."""
+        inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+        to_json = json_formatter(type_)
+        value = self.local("j")
+        self.emit(pad, f"{value} = {read}")
+        if inner in (T.MONEY, T.EXACT_MONEY):
+            shown = f"f'\"{{_money_text({value})}}\"'"
+        elif inner == T.DATE:
+            shown = f"f'\"{{{value}.isoformat()}}\"'"
+        elif inner == T.DATE_RANGE:
+            shown = f"f'[\"{{{value}[0].isoformat()}}\",\"{{{value}[1].isoformat()}}\"]'"
+        elif isinstance(inner, T.EnumType):  # a member's name: nothing to escape; None is not a str
+            self.emit(pad, f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str else _json({value})")
+            return value
+        elif inner == T.TEXT:
+            self.emit(pad, f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str and {value}.isprintable() "
+                           f"and '\"' not in {value} and '\\\\' not in {value} else _json({value})")
+            return value
+        elif to_json is unchanged:
+            self.emit(pad, f"{value} = _json({value})")
+            return value
+        else:
+            self.emit(pad, f"{value} = _json({self.const(to_json)}({value}))")
+            return value
+        self.emit(pad, f"{value} = 'null' if {value} is None else {shown}")
+        return value
+
+    def joined(self, parts: list) -> str:
+        """The code of a text made of `parts`: constant texts (tuples of one text) and locals.
+        Neighbouring constants are joined here; the rest is one f-string of names."""
+        merged: list = []
+        for part in parts:
+            if isinstance(part, tuple) and merged and isinstance(merged[-1], tuple):
+                merged[-1] = (merged[-1][0] + part[0],)
+            elif part != ("",):
+                merged.append(part)
+        names = [self.const(p[0]) if isinstance(p, tuple) else p for p in merged]
+        if len(names) == 1:
+            return names[0]
+        return 'f"' + "".join("{" + n + "}" for n in names) + '"'
+
+    def sentence(self, rule, scope: dict[str, str]) -> list:
+        """The sentence's JSON text, as parts for `joined`: its values shown as the dict's
+        sentence shows them (in the decision's currency: `money` is None), escaped if they may
+        need it."""
+        parts = self.sentence_parts(rule, scope)
+        if not parts:
+            parts = [(rule.name.replace("_", " "),)]
+        shown: list = [('"',)]
+        for part in parts:
+            if isinstance(part, tuple):
+                shown.append((constant_json(part[0])[1:-1],))
+                continue
+            value, type_ = part
+            inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+            if not (inner in _SAFE_SHOWN or isinstance(inner, T.EnumType)):
+                self.text_of(value, "")
+            shown.append(value)
+        return shown + [('"',)]
+
+    def fact(self, e: ir.Expr, holds: bool, out: str, scope, pad: str) -> None:
+        text = source_text(e)
+        if isinstance(e, (ir.Input, ir.FieldOf)) and e.type == T.BOOLEAN:
+            shown = {"fact": text, "holds": holds, "label": self.labels.get(label_key(e))}
+            self.emit(pad, f"{out}.append({self.const(constant_json(shown))})")
+            return
+        operands = named_operands(e)
+        head = constant_json({"fact": text, "holds": holds})[:-1]  # the object left open
+        if not operands:
+            self.emit(pad, f"{out}.append({self.const(head + '}')})")
+            return
+        names = [describe(o) for o in operands]
+        plain = all(_plain_read(o) or _constant_shown(o) for o in operands)
+        if plain and len(set(names)) == len(names):  # nothing to leave out, no name twice: one text
+            parts: list = [(head + ',"values":{',)]
+            for k, (name, operand) in enumerate(zip(names, operands)):
+                parts.append((("," if k else "") + constant_json(name) + ":",))
+                if _constant_shown(operand):
+                    parts.append((constant_json(json_formatter(operand.type)(operand.value)),))
+                else:
+                    parts.append(self.json_of(operand.type, self.expr(operand, scope), pad))
+            parts.append(("}}",))
+            self.emit(pad, f"{out}.append({self.joined(parts)})")
+            return
+        values, fact = self.local("n"), self.local("f")  # by name, as a dict would keep them
+        self.emit(pad, f"{values} = {{}}")
+        for operand in operands:
+            to_json = json_formatter(operand.type)
+            name = self.lookup_name(operand, scope) if _is_lookup(operand) else self.const(describe(operand))
+            if _constant_shown(operand):
+                self.emit(pad, f"{values}[{name}] = {self.const(constant_json(to_json(operand.value)))}")
+                continue
+            self.emit(pad, "try:")
+            shown = self.json_of(operand.type, self.expr(operand, scope), pad + "    ")
+            self.emit(pad, f"    {values}[{name}] = {shown}")
+            self.emit(pad, "except _CANNOT_EVALUATE:")
+            self.emit(pad, "    pass")
+        opened, closed = self.const(head + ',"values":{'), self.const("}}")
+        self.emit(pad, f"{fact} = {opened} + _members({values}) + {closed} if {values} else {self.const(head + '}')}")
+        self.emit(pad, f"{out}.append({fact})")
+
+    def effects(self, rule, named: str) -> list:
+        """Statements of the amounts added, each also a step of its total in `steps`; the
+        effects' JSON text as parts for `joined`."""
+        parts: list = [("[",)]
+        amounts = []
+        step = constant_json({"rule": rule.name})[:-1] + ',"element_name":'
+        named = self.const(named[0]) if isinstance(named, tuple) else named
+        for k, effect in enumerate(rule.effects):
+            if effect.kind not in ("add", "set"):
+                continue
+            head = ("," if amounts else "") + constant_json({"output": effect.output})[:-1]
+            if effect.kind == "add":
+                amount, text = self.local("m"), self.local("t")  # values.money_text, written in place
+                self.emit("", f"{amount} = {f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'}")
+                self.emit("", f"{text} = str({amount})")
+                self.emit("", f"if {text}[-3:-2] != '.' or 'E' in {text} or {text} == '-0.00':")
+                self.emit("", f"    {text} = _money_text({amount})")
+                amount = text
+                parts += [(head + ',"amount":"',), amount, ('"}',)]
+                amounts.append(amount)
+                shown = self.joined([(step,), named, (',"amount":"',), amount, ('"}',)])
+                self.emit("", f"steps[{self.totals[effect.output]}].append({shown})")
+            else:
+                parts += [(head + ',"set":',), self.json_of(self.output_types.get(effect.output), f"a[{k}]", ""),
+                          ("}",)]
+                amounts.append("None")
+        return parts + [("]",)]
+
+    def facts_statements(self, start: int) -> None:
+        """The facts' JSON text in `facts`: when every fact is always shown, the texts appended
+        joined here; else a list joined at the end."""
+        lines = self.lines[start:]
+        if any(line[0] == " " or line.startswith(_BLOCKS) for line in lines):
+            self.lines.insert(start, "facts = []")
+            self.emit("", "facts = ','.join(facts)")
+            return
+        kept, parts = [], []
+        for line in lines:
+            if line.startswith("facts.append("):
+                parts += [(",",)] if parts else []
+                appended = line[len("facts.append("):-1]
+                parts += _F_STRING_PART.findall(appended) if appended.startswith('f"') else [appended]
+            else:
+                kept.append(line)
+        self.lines[start:] = kept + [f"facts = {self.joined(parts) if parts else self.const('')}"]
+
+    def entry(self, rule, element: str, named: str, sentence: list) -> str:
+        head = constant_json({"rule": rule.name, "clause": rule.clause, "cites": rule.clause_text,
+                              "clauses": [{"clause": name, "cites": text} for name, text in rule.citations],
+                              "outcome": rule.outcome})[:-1]
+        shown: dict = {}
+        for name, code in (("element", element), ("named", named)):
+            if code == "None":
+                shown[name] = ("null",)
+            elif name == "element" or code.startswith("e["):  # a path, or a record's first text
+                shown[name] = self.json_of(T.TEXT, code, "")
+            else:  # explain.element_name's JSON value
+                shown[name] = self.local("j")
+                self.emit("", f"{shown[name]} = _json({code})")
+        effects = self.effects(rule, shown["named"])
+        text = self.joined([(head + ',"element":',), shown["element"], (',"element_name":',), shown["named"],
+                            (',"sentence":',), *sentence, (',"facts":[',), "facts", ('],"effects":',),
+                            *effects, (',"line":' + constant_json(_line(rule)) + "}",)])
+        return text
+
+
+# Types whose shown text (compiler/show.py) has nothing JSON escapes: digits, signs, dates, words.
+_SAFE_SHOWN = (T.MONEY, T.EXACT_MONEY, T.DATE, T.DATE_RANGE, T.PERCENT, T.INTEGER, T.DAYS, T.BUSINESS_DAYS,
+               T.BOOLEAN)
+# The names in an f-string that `joined` wrote
+_F_STRING_PART = re.compile(r"\{(\w+)\}")
+# The statements that open a block: facts appended after one are not always appended.
+_BLOCKS = ("try:", "except", "else:", "if ", "elif ", "for ", "while ")
+
+
+def _line(rule) -> int | None:
+    return rule.span.line if rule.span is not None else None
 
 
 def _shown(type_: T.Type | None, value: str, const) -> str:
@@ -344,98 +580,37 @@ def _is_fact(e: ir.Expr) -> bool:
     return not (isinstance(e, ir.Op) and e.op in ("and", "or", "not", "if"))
 
 
-def entry_function(policy, rule_node, element_name) -> tuple[str, "callable"]:
+def entry_function(policy, rule_node, element_name, as_text: bool = False) -> tuple[str, "callable"]:
     """Python source of `entry(env, e, a, money)`, and the function itself: the explanation of
     the rule applying to the request read into `env`, to the element `e` for a rule for each
     element, with the effect values `a`; money in `money`'s currency when given (the text
-    explanation), else as the decision's JSON shows it. `element_name(None, e)` names an element."""
+    explanation), else as the decision's JSON shows it. `element_name(None, e)` names an element.
+
+    Each amount the rule adds to a total is also a step of the total's computation, appended to
+    `steps[k]` for total k (`policy.total_outputs`) when `steps` is given.
+
+    `as_text`: the entry as JSON text instead (`money` is None), and its steps too."""
     rule = rule_node.rule
-    code = _EntryCode(policy)
+    code = (_EntryText if as_text else _EntryCode)(policy)
     scope = {rule.var: "e"} if rule.var is not None else {}
     sentence = code.sentence(rule, scope)
     start = len(code.lines)
     code.why(rule.condition, True, "facts", scope, "")
-    appended = code.lines[start:]
-    if all(line.startswith("facts.append(") for line in appended):  # facts always shown: one display
-        code.lines[start:] = ["facts = [" + ", ".join(line[len("facts.append("):-1] for line in appended) + "]"]
-    else:
-        code.lines.insert(start, "facts = []")
-    clauses = ", ".join(f"{{'clause': {code.const(name)}, 'cites': {code.const(text)}}}"
-                        for name, text in rule.citations)
+    code.facts_statements(start)
     element = "None" if rule.var is None else f"e.get({code.const(PATH_KEY)})" if _of_records(rule) \
         else f"(e.get({code.const(PATH_KEY)}) if isinstance(e, dict) else None)"
     named = _element_name_code(policy, rule, code.const) if rule.var is not None else "None"
-    code.emit("", "return {" + ", ".join((
-        f"'rule': {code.const(rule.name)}", f"'clause': {code.const(rule.clause)}",
-        f"'cites': {code.const(rule.clause_text)}", f"'clauses': [{clauses}]",
-        f"'outcome': {code.const(rule.outcome)}", f"'element': {element}", f"'element_name': {named}",
-        f"'sentence': {sentence}", "'facts': facts", f"'effects': {code.effects(rule)}",
-        f"'line': {code.const(rule.span.line if rule.span is not None else None)}")) + "}")
+    code.emit("", "return " + code.entry(rule, element, named, sentence))
     # An element is bound in an environment of its own, sharing the values the decision computed,
     # so that threads may explain one decision at once (a rule of the whole request reads the
     # decision's own).
     binding = [f"env = env.with_bound({code.const(rule.var)}, e)"] if rule.var is not None and code.reads_env else []
-    source = "".join(code.functions) + "def entry(env, e, a, money):\n" + "".join(
+    source = "".join(code.functions) + "def entry(env, e, a, money, steps=None):\n" + "".join(
         f"    {line}\n" for line in ["R = env.request"] + binding + code.lines)
     namespace = expression_names(code.table, policy.evaluator.calendar)
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
                                  "str": str, "Exception": Exception}
     namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _minus=minus,
-                     _element_name=element_name)
-    exec(compile(source, f"<rpl explanation of rule {rule.name}>", "exec"), namespace)
+                     _element_name=element_name, _json=json_text, _members=members_json, _escaped=escaped_text)
+    exec(compile(source, f"<rpl explanation{' as JSON' if as_text else ''} of rule {rule.name}>", "exec"), namespace)
     return source, namespace["entry"]
-
-
-def computation_function(policy) -> tuple[str, "callable"]:
-    """Python source of `computation(applied, entries, outputs)`, and the function itself: each
-    total output step by step (the amounts rules added or subtracted, then the floor), from the
-    rules that determine a decision, their entries (which name each element and show each
-    amount) and the outputs as JSON.
-
-    Rules are grouped by the amounts they add, as the outputs code groups them (codegen.py);
-    the sum is worked out only for a total with a floor, and written out only when the floor
-    raised it: otherwise it is the total."""
-    constants = Constants(named=True)
-    totals = policy.total_outputs
-    index = {name: k for k, (name, _, _) in enumerate(totals)}
-    shapes: dict[tuple, int] = {}  # the amounts a rule adds -> its group (0: none)
-    groups = []
-    for plan in policy._effect_plans:
-        shape = tuple((shown, position, output, sign)
-                      for shown, (position, adds, output, sign) in enumerate(plan) if adds)
-        groups.append(shapes.setdefault(shape, len(shapes) + 1) if shape else 0)
-    lines = ["def computation(applied, entries, outputs):"]
-    for k, (_, floor, _) in enumerate(totals):
-        lines.append(f"    s{k} = []")
-        if floor is not None:
-            lines.append(f"    r{k} = None")
-    if shapes:
-        lines += ["    for n, (i, _, a) in enumerate(applied):", "        g = GROUP[i]", "        if not g:",
-                  "            continue", "        made = entries[n]",
-                  "        name, shown = made['element_name'], made['effects']"]
-        for n, (shape, group) in enumerate(shapes.items()):
-            lines.append(f"        {'if' if n == 0 else 'elif'} g == {group}:")
-            for shown, position, output, sign in shape:
-                k = index[output]
-                lines.append(f"            s{k}.append({{'rule': NAMES[i], 'element_name': name, "
-                             f"'amount': shown[{shown}]['amount']}})")
-                if totals[k][1] is not None:
-                    signed = f"a[{position}]" if sign > 0 else f"_minus(a[{position}])"
-                    lines.append(f"            r{k} = {signed} if r{k} is None else _add(r{k}, {signed})")
-    shown = []
-    for k, (name, floor, floor_text) in enumerate(totals):
-        value = f"outputs[{quoted(name)}]"
-        if floor is None:
-            shown.append(f"{quoted(name)}: {{'steps': s{k}, 'sum': {value}, 'floor': None, 'floored': False, "
-                         f"'value': {value}}}")
-        else:
-            shown.append(f"{quoted(name)}: {{'steps': s{k}, "
-                         f"'sum': '0.00' if r{k} is None else {value} if r{k} >= {constants.add(floor)} "
-                         f"else _money_text(r{k}), 'floor': {constants.add(floor_text)}, "
-                         f"'floored': r{k} is not None and r{k} < {constants.add(floor)}, 'value': {value}}}")
-    lines.append("    return {" + ", ".join(shown) + "}")
-    source = "\n".join(lines) + "\n"
-    namespace = {**constants.namespace(), "GROUP": groups, "NAMES": policy._rule_names, "_add": add, "_minus": minus,
-                 "_money_text": money_text, "__builtins__": {"enumerate": enumerate}}
-    exec(compile(source, f"<rpl computation of {policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)
-    return source, namespace["computation"]

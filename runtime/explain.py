@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING
 
 from rplang.compiler import ir
 
-from .codegen_explain import CANNOT_EVALUATE, computation_function, entry_function, label_key, source_text
+from .codegen_computation import computation_function
+from .codegen_explain import CANNOT_EVALUATE, entry_function, label_key, source_text
 from .request import PATH_KEY
 from .money import DEFAULT_LOCALE, MoneyFormat, currency_code
 from .values import json_value, money_text
@@ -24,21 +25,37 @@ class ExplanationCode:
     def __init__(self, policy):
         self.policy = policy
         self.entries: list = [None] * len(policy.graph.rules)  # by rule index: its entry function
+        # by rule index: its entry as JSON text, a stub until the rule is first explained so
+        self.texts: list = [self._first_text(index) for index in range(len(policy.graph.rules))]
         self.index = {r.rule.name: k for k, r in enumerate(policy.graph.rules)}
-        self._computation = None
+        self.totals = len(policy.total_outputs)
+        self._computation = self._computation_text = None
 
     def entry(self, index: int):
-        """The function making rule `index`'s entry: `(env, element, amounts, money) -> dict`."""
+        """The function making rule `index`'s entry: `(env, element, amounts, money, steps) -> dict`."""
         made = self.entries[index]
         if made is None:
             made = self.entries[index] = entry_function(self.policy, self.policy.graph.rules[index], element_name)[1]
         return made
 
+    def _first_text(self, index: int):
+        def first(*args):
+            made = self.texts[index] = entry_function(self.policy, self.policy.graph.rules[index], element_name,
+                                                      as_text=True)[1]
+            return made(*args)
+        return first
+
     def computation(self):
-        """The function making the computation: `(applied, entries, outputs JSON) -> dict`."""
+        """The function making the computation: `(steps, outputs JSON, applied) -> dict`."""
         if self._computation is None:
             self._computation = computation_function(self.policy)[1]
         return self._computation
+
+    def computation_text(self):
+        """The function writing the computation as JSON text: `(steps as text, outputs JSON, applied) -> str`."""
+        if self._computation_text is None:
+            self._computation_text = computation_function(self.policy, as_text=True)[1]
+        return self._computation_text
 
 
 def fact_text(fact: dict) -> str:
@@ -80,12 +97,24 @@ def citations_json(rule) -> list[dict]:
     return [{"clause": name, "cites": text} for name, text in rule.citations]
 
 
-def explanation_entries(decision: "Decision", money: MoneyFormat | None = None) -> list[dict]:
-    """Every rule that determined the decision, in the order of the policy file."""
+def explanation_entries(decision: "Decision", money: MoneyFormat | None = None, steps: list | None = None) -> list[dict]:
+    """Every rule that determined the decision, in the order of the policy file; each amount
+    added to a total also appended to `steps` (a list per total output) when given."""
     code, env = decision.policy.explanation_code, decision._env
     made = code.entries
-    return [(made[index] or code.entry(index))(env, element, amounts, money)
+    return [(made[index] or code.entry(index))(env, element, amounts, money, steps)
             for index, element, amounts in decision._applied]
+
+
+def explanation_text(decision: "Decision", outputs_json: dict) -> tuple[str, str]:
+    """The explanation and the computation as JSON text, byte for byte as orjson writes
+    `explanation_entries` and `computation`: each entry written by its rule's generated code,
+    which also writes the steps of the computation."""
+    code, env, applied = decision.policy.explanation_code, decision._env, decision._applied
+    texts = code.texts
+    steps: list = [[] for _ in range(code.totals)]
+    entries = ",".join([texts[index](env, element, amounts, None, steps) for index, element, amounts in applied])
+    return entries, code.computation_text()(steps, outputs_json, applied)
 
 
 def items_json(decision: "Decision") -> list[dict]:
@@ -124,18 +153,20 @@ def _items_text(decision: "Decision", entries: list[dict], main: str | None, mon
                            for n, o, a, w in rows]
 
 
-def computation(decision: "Decision", entries: list[dict] | None = None,
-                outputs_json: dict | None = None) -> dict:
-    """Each total output, step by step: the amounts rules added or subtracted, then the floor.
+def computation(decision: "Decision") -> dict:
+    """Each total output, step by step: the amounts rules added or subtracted, then the floor."""
+    return explanation_and_computation(decision)[1]
 
-    `entries` (the decision's explanation, money as JSON shows it) and `outputs_json`, when they
-    are made as well, already name each element and show each amount and total: the steps take
-    them from there rather than working them out again."""
-    if entries is None:
-        entries = explanation_entries(decision)
+
+def explanation_and_computation(decision: "Decision", outputs_json: dict | None = None) -> tuple[list[dict], dict]:
+    """The explanation's entries (money as JSON shows it) and the computation, whose steps the
+    entries make as they are made; `outputs_json` is the decision's outputs as JSON, when made."""
+    code = decision.policy.explanation_code
+    steps: list = [[] for _ in range(code.totals)]
+    entries = explanation_entries(decision, None, steps)
     if outputs_json is None:
         outputs_json = decision.outputs_json()
-    return decision.policy.explanation_code.computation()(decision._applied, entries, outputs_json)
+    return entries, code.computation()(steps, outputs_json, decision._applied)
 
 
 # ---- terms by date ------------------------------------------------------------------------------

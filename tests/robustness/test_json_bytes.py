@@ -1,0 +1,151 @@
+"""`Decision.to_json_bytes` writes, byte for byte, what `orjson.dumps(decision.to_json())` writes.
+
+The bytes are written by generated code around parts encoded once (runtime/json_text.py), not
+from the dicts: every decision of the generated Aputure corpus, of every bundled policy (per-item
+outcomes, dated terms), of random policies with hostile texts, and requests whose texts need
+escaping, are written both ways and compared."""
+from __future__ import annotations
+
+import json
+import random
+
+import orjson
+import pytest
+
+from rplang.policy_lang.errors import RplError
+from rplang.runtime import load_policy, load_policy_text
+
+from ..conftest import POLICIES
+from .differential import Tally
+from .policygen import generate
+from .policygen import RandomChooser
+from .test_aputure_properties import gen_corpus
+
+
+def assert_same_bytes(decision) -> None:
+    """The fast bytes are orjson's bytes of the dicts; where orjson refuses the dicts (a value
+    that is not JSON), the fast path refuses too, with the same error."""
+    try:
+        expected = orjson.dumps(decision.to_json())
+    except TypeError:
+        with pytest.raises(TypeError):
+            decision.to_json_bytes()
+        return
+    assert decision.to_json_bytes() == expected
+
+
+def _requests(policy_path):
+    folder = POLICIES / policy_path.stem / "requests"
+    for file in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        data = json.loads(file.read_text())
+        if file.name != "expected.json" and isinstance(data, dict):
+            yield file.name, data
+
+
+def test_the_aputure_corpus_is_written_as_orjson_writes_it():
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()
+    lines += list(gen_corpus.generate_lines(1500, seed=5))
+    for name in ("aputure", "aputure_holidays"):  # the second with dated terms
+        policy = load_policy(POLICIES / f"{name}.rpl")
+        decided = 0
+        for line in lines:
+            try:
+                decision = policy.decide(json.loads(line))
+            except RplError:
+                continue
+            assert_same_bytes(decision)
+            decided += 1
+        assert decided > 1000
+        if name == "aputure_holidays":
+            assert b'"terms":[{' in decision.to_json_bytes()
+
+
+def test_every_bundled_policy_and_request_is_written_as_orjson_writes_it():
+    per_item = 0
+    for path in sorted(POLICIES.glob("*.rpl")):
+        policy = load_policy(path)
+        for name, request in _requests(path):
+            try:
+                decision = policy.decide(request)
+            except RplError:
+                continue  # a request that is there to be refused
+            assert_same_bytes(decision)
+            per_item += decision.items is not None
+    assert per_item >= 3  # Best Buy, H&M, IKEA decide item by item
+
+
+def test_random_policies_with_hostile_texts_are_written_as_orjson_writes_them():
+    tally = Tally()
+    for seed in range(150):
+        spec, requests = generate(RandomChooser(random.Random(seed)), explainable=True)
+        try:
+            policy = load_policy_text(spec.text, "<generated>")
+        except RplError:
+            continue
+        tally.policies += 1
+        for _ in range(6):
+            try:
+                decision = policy.decide_checked(policy.read_request(requests.request()))
+            except RplError:
+                continue
+            assert_same_bytes(decision)
+            tally.decided += 1
+    assert tally.policies > 100 and tally.decided > 300
+
+
+ESCAPED = '''
+policy "Escapes"
+currency USD
+clause refunds: "Items are refunded \\"as new\\"."
+record Item:
+  sku:   text
+  note:  optional text
+  price: money
+request:
+  customer: text
+  items:    list of Item
+output refund: money total, at least 0.00
+rule refund_each for each item in items:
+  cites refunds
+  when item.note is not given or item.note is not "lost"
+  then add item.price to refund
+  because "refund {item.sku} for {customer}: {item.note}"
+'''
+
+TEXTS = ['plain', 'a "quoted" word', "back\\slash", "tab\there", "line\nfeed", "\x00\x1f\x7f",
+         "café ünïcode", "emoji 🎉", "line\u2028separator", "\u00a0no-break space", "</script>", ""]
+
+
+def test_texts_that_need_escaping_are_written_as_orjson_writes_them():
+    policy = load_policy_text(ESCAPED)
+    for first in TEXTS:
+        for second in TEXTS:
+            request = {"customer": second, "items": [{"sku": first, "note": second, "price": "10.00"},
+                                                     {"sku": second, "price": "0.50"}]}
+            assert_same_bytes(policy.decide(request))
+
+
+def test_a_text_orjson_cannot_write_is_refused_by_both():
+    decision = load_policy_text(ESCAPED).decide({"customer": "lone \ud800 surrogate", "items": [
+        {"sku": "A", "price": "1.00"}]})
+    with pytest.raises(TypeError):
+        orjson.dumps(decision.to_json())
+    with pytest.raises(TypeError):
+        decision.to_json_bytes()
+
+
+def test_decisions_share_no_json_values():
+    """A caller changing one decision's JSON changes neither another decision's nor its bytes."""
+    policy = load_policy(POLICIES / "aputure.rpl")
+    request = json.loads(next(iter(gen_corpus.generate_lines(1, seed=3))))
+    first, second = policy.decide(request), policy.decide(request)
+    before = second.to_json_bytes()
+    data = first.to_json()
+    for entry in data["explanation"]:
+        entry["clauses"].append({"clause": "changed"})
+        entry["facts"].clear()
+        entry["effects"].append("changed")
+    for total in data["computation"].values():
+        total["steps"].append("changed")
+    assert orjson.dumps(second.to_json()) == second.to_json_bytes() == before
+    assert first.to_json_bytes() == before
