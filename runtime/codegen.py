@@ -265,6 +265,13 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
     body[:] = [line for entry in body for line in (entry if isinstance(entry, list) else [entry])]
     helpers, tables = _indexed_rules(gen, graph, groups, body)
     _drop_unread_values(gen, body, value_lines)
+    # The values computed up front are remembered for the decision's explanation, which would
+    # otherwise compute them again by the closures (say, a list of each returned item's sku).
+    kept = [(graph.values[name], gen.eager[name]) for name in value_lines
+            if name in gen.eager and closures.remembers(graph.nodes[graph.values[name]])]
+    if kept:
+        body.append("M = env.memo")
+        body += [f"M[{node_id}] = {local}" for node_id, local in kept]
     if groups or reordered:
         body.append("applying.sort(key=_rule_index)  # back in file order")
     source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \

@@ -8,6 +8,8 @@ before the floor is worked out again, from the rules that determined the decisio
 the total is its floor: otherwise the floor did not raise it, and the sum is the total."""
 from __future__ import annotations
 
+import orjson
+
 from .arithmetic import add, minus
 from .generated import Constants, quoted
 from .json_text import constant_json, json_text
@@ -16,22 +18,31 @@ from .values import money_text
 
 def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"]:
     """Python source of `computation(steps, outputs, applied)`, and the function itself: each
-    total output as JSON shows it, from its steps (`steps[k]` for total k, the dicts or the JSON
-    texts the entries appended), the outputs as JSON, and the rules that determined the
-    decision, `(rule index, element, effect values)`. `as_text`: as JSON text."""
+    total output as JSON shows it, from its steps (`steps[k]` for total k, the dicts the entries
+    appended), the outputs as JSON, and the rules that determined the decision, `(rule index,
+    element, effect values)`.
+
+    `as_text`: `explained(applied, env, outputs)` instead, the decision's JSON text but its
+    closing brace: the outputs, the explanation, each entry written by its rule's text function
+    (`policy.explanation_code.texts`, which append the steps), and the computation."""
     constants = Constants(named=True)
     totals = policy.total_outputs
-    lines = ["def computation(steps, outputs, applied):"]
+    if as_text:
+        lines = ["def explained(applied, env, outputs):",
+                 f"    steps = ({'[], ' * len(totals)})",
+                 "    entries = ','.join([TEXTS[i](env, e, a, None, steps) for i, e, a in applied])"]
+    else:
+        lines = ["def computation(steps, outputs, applied):"]
     for k, (name, floor, floor_text) in enumerate(totals):
         if floor is not None:
             lines += _floored_sum(policy, k, name, floor, floor_text, constants)
     lines.append((_text_return if as_text else _dict_return)(totals, constants))
     source = "\n".join(lines) + "\n"
     namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text, "_json": json_text,
-                 "__builtins__": {"str": str}}
-    exec(compile(source, f"<rpl computation{' as JSON' if as_text else ''} of "
+                 "_dumps": orjson.dumps, "TEXTS": policy.explanation_code.texts, "__builtins__": {"str": str}}
+    exec(compile(source, f"<rpl {'explained decision' if as_text else 'computation'} of "
                          f"{policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)
-    return source, namespace["computation"]
+    return source, namespace["explained" if as_text else "computation"]
 
 
 def _floored_sum(policy, k: int, name: str, floor, floor_text: str, constants: Constants) -> list[str]:
@@ -70,18 +81,23 @@ def _dict_return(totals, constants: Constants) -> str:
 
 
 def _text_return(totals, constants: Constants) -> str:
-    """The computation's JSON text: the steps joined, each total's value (and sum) as JSON."""
-    parts = []  # code of texts, joined in order
+    """The computation's JSON text: the steps joined, each total's value (and sum) as JSON.
+    A total's value is the text of an amount (values.money_text): nothing to escape."""
+    lines, parts = [], []  # statements; then the texts joined, in order
     for k, (name, floor, floor_text) in enumerate(totals):
-        value = f"_json(outputs[{quoted(name)}])"
-        opening = ("{" if k == 0 else ",") + constant_json(name) + ':{"steps":['
+        lines.append(f"    v{k} = outputs[{quoted(name)}]")
+        lines.append(f"    v{k} = f'\"{{v{k}}}\"' if v{k}.__class__ is str else _json(v{k})")
+        opening = ('],"computation":{' if k == 0 else ",") + constant_json(name) + ':{"steps":['
         parts += [constants.add(opening), f"','.join(steps[{k}])"]
         if floor is None:
-            parts += [constants.add('],"sum":'), value, constants.add(',"floor":null,"floored":false,"value":'), value]
+            parts += [constants.add('],"sum":'), f"v{k}", constants.add(',"floor":null,"floored":false,"value":'),
+                      f"v{k}"]
         else:
-            parts += [constants.add('],"sum":'), f"_json(sum{k})",
+            lines.append(f"    sum{k} = f'\"{{sum{k}}}\"' if sum{k}.__class__ is str else _json(sum{k})")
+            parts += [constants.add('],"sum":'), f"sum{k}",
                       constants.add(',"floor":' + constant_json(floor_text) + ',"floored":'),
-                      f"('true' if floored{k} else 'false')", constants.add(',"value":'), value]
+                      f"('true' if floored{k} else 'false')", constants.add(',"value":'), f"v{k}"]
         parts.append(constants.add("}"))
-    parts.append(constants.add("}" if totals else "{}"))
-    return "    return ''.join((" + ", ".join(parts) + "))"
+    parts.append(constants.add("}" if totals else '],"computation":{}'))
+    parts[:0] = [constants.add('{"outputs":'), "_dumps(outputs).decode()", constants.add(',"explanation":['), "entries"]
+    return "\n".join(lines + ["    return ''.join((" + ", ".join(parts) + "))"])

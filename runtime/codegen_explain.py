@@ -415,21 +415,28 @@ class _EntryText(_EntryCode):
             parts.append(("}}",))
             self.emit(pad, f"{out}.append({self.joined(parts)})")
             return
-        values, fact = self.local("n"), self.local("f")  # by name, as a dict would keep them
-        self.emit(pad, f"{values} = {{}}")
-        for operand in operands:
+        # the values shown, by name as a dict keeps them when names may repeat (a lookup's name
+        # is known only once its keys are), else the members' texts in order
+        by_name = any(_is_lookup(o) for o in operands) or len(set(names)) < len(names)
+        values, fact = self.local("n"), self.local("f")
+        self.emit(pad, f"{values} = {{}}" if by_name else f"{values} = []")
+        for operand, described in zip(operands, names):
             to_json = json_formatter(operand.type)
-            name = self.lookup_name(operand, scope) if _is_lookup(operand) else self.const(describe(operand))
+            name = self.lookup_name(operand, scope) if _is_lookup(operand) else self.const(described)
+            member = self.const(constant_json(described) + ":")
+
+            def add(shown: str) -> str:
+                return f"{values}[{name}] = {shown}" if by_name else f"{values}.append({member} + {shown})"
             if _constant_shown(operand):
-                self.emit(pad, f"{values}[{name}] = {self.const(constant_json(to_json(operand.value)))}")
+                self.emit(pad, add(self.const(constant_json(to_json(operand.value)))))
                 continue
             self.emit(pad, "try:")
-            shown = self.json_of(operand.type, self.expr(operand, scope), pad + "    ")
-            self.emit(pad, f"    {values}[{name}] = {shown}")
+            self.emit(pad, "    " + add(self.json_of(operand.type, self.expr(operand, scope), pad + "    ")))
             self.emit(pad, "except _CANNOT_EVALUATE:")
             self.emit(pad, "    pass")
         opened, closed = self.const(head + ',"values":{'), self.const("}}")
-        self.emit(pad, f"{fact} = {opened} + _members({values}) + {closed} if {values} else {self.const(head + '}')}")
+        members = f"_members({values})" if by_name else f"','.join({values})"
+        self.emit(pad, f"{fact} = {opened} + {members} + {closed} if {values} else {self.const(head + '}')}")
         self.emit(pad, f"{out}.append({fact})")
 
     def effects(self, rule, named: str) -> list:

@@ -117,9 +117,7 @@ class Decision:
         dicts: each rule's entry and the computation by generated code that fills its values in
         around parts encoded once. Raises TypeError where `orjson.dumps` would (a text that is
         not valid Unicode, an integer wider than 64 bits)."""
-        outputs = self.outputs_json()
-        entries, computation = explain.explanation_text(self, outputs)
-        text = f'{{"outputs":{orjson.dumps(outputs).decode()},"explanation":[{entries}],"computation":{computation}'
+        text = self.policy.explanation_code.explained()(self._applied, self._env, self.outputs_json())
         if self.items is not None:
             text += ',"items":' + orjson.dumps(explain.items_json(self)).decode()
         if self.policy.has_dated_terms:

@@ -29,7 +29,7 @@ class ExplanationCode:
         self.texts: list = [self._first_text(index) for index in range(len(policy.graph.rules))]
         self.index = {r.rule.name: k for k, r in enumerate(policy.graph.rules)}
         self.totals = len(policy.total_outputs)
-        self._computation = self._computation_text = None
+        self._computation = self._explained = None
 
     def entry(self, index: int):
         """The function making rule `index`'s entry: `(env, element, amounts, money, steps) -> dict`."""
@@ -51,11 +51,12 @@ class ExplanationCode:
             self._computation = computation_function(self.policy)[1]
         return self._computation
 
-    def computation_text(self):
-        """The function writing the computation as JSON text: `(steps as text, outputs JSON, applied) -> str`."""
-        if self._computation_text is None:
-            self._computation_text = computation_function(self.policy, as_text=True)[1]
-        return self._computation_text
+    def explained(self):
+        """The function writing a decision's JSON text but its closing brace (its outputs, its
+        explanation and its computation): `(applied, env, outputs JSON) -> str`."""
+        if self._explained is None:
+            self._explained = computation_function(self.policy, as_text=True)[1]
+        return self._explained
 
 
 def fact_text(fact: dict) -> str:
@@ -104,17 +105,6 @@ def explanation_entries(decision: "Decision", money: MoneyFormat | None = None, 
     made = code.entries
     return [(made[index] or code.entry(index))(env, element, amounts, money, steps)
             for index, element, amounts in decision._applied]
-
-
-def explanation_text(decision: "Decision", outputs_json: dict) -> tuple[str, str]:
-    """The explanation and the computation as JSON text, byte for byte as orjson writes
-    `explanation_entries` and `computation`: each entry written by its rule's generated code,
-    which also writes the steps of the computation."""
-    code, env, applied = decision.policy.explanation_code, decision._env, decision._applied
-    texts = code.texts
-    steps: list = [[] for _ in range(code.totals)]
-    entries = ",".join([texts[index](env, element, amounts, None, steps) for index, element, amounts in applied])
-    return entries, code.computation_text()(steps, outputs_json, applied)
 
 
 def items_json(decision: "Decision") -> list[dict]:
