@@ -125,7 +125,8 @@ class _EntryCode(CodeGenerator):
 
     def sentence_parts(self, rule, scope: dict[str, str]) -> list:
         """Statements computing each value the sentence shows; its parts in order: texts known
-        now (a tuple of one text), and the locals of values shown with their type (a list)."""
+        now (a tuple of one text), and the locals of values shown (a list: the local, its type,
+        and the code that read it when it is a field always given, else None)."""
         parts: list = []
         for part in rule.because:
             is_money = not isinstance(part, str) and part.type in (T.MONEY, T.EXACT_MONEY)
@@ -137,6 +138,14 @@ class _EntryCode(CodeGenerator):
                     parts.append((text,))
                 continue
             text = self.local("p")
+            if _plain_read(part) and not is_money and not isinstance(part.type, T.OptionalType):
+                # a field always given: reading it cannot fail, and it is never None
+                self.emit("", f"{text} = {self.expr(part, scope)}")
+                shown = _shown(part.type, text, self.const, given=True)
+                if shown != text:
+                    self.emit("", f"{text} = {shown}")
+                parts.append([text, part.type, self.expr(part, scope)])
+                continue
             self.emit("", "try:")
             self.emit("    ", f"{text} = {self.expr(part, scope)}")
             if is_money:  # in the currency of a text explanation (`money`), when one is asked for
@@ -146,7 +155,7 @@ class _EntryCode(CodeGenerator):
                 self.emit("    ", f"{text} = {_shown(part.type, text, self.const)}")
             self.emit("", "except _CANNOT_EVALUATE:")
             self.emit("    ", f"{text} = {self.const('(not known)')}")
-            parts.append([text, part.type])
+            parts.append([text, part.type, None])
         return parts
 
     # the facts ---------------------------------------------------------------------------------
@@ -324,6 +333,10 @@ class _EntryText(_EntryCode):
     when its type says it has nothing to escape (money, dates, enum values), and a text is
     escaped by orjson only when it has a character to escape."""
 
+    def __init__(self, policy):
+        super().__init__(policy)
+        self.escaped_reads: dict[str, str] = {}  # a text field always given -> its escaped local
+
     def text_of(self, value: str, pad: str) -> None:
         """Make the text in local `value` what JSON writes between its quotes."""
         self.emit(pad, f"if not ({value}.isprintable() and '\"' not in {value} and '\\\\' not in {value}):")
@@ -384,10 +397,12 @@ class _EntryText(_EntryCode):
             if isinstance(part, tuple):
                 shown.append((constant_json(part[0])[1:-1],))
                 continue
-            value, type_ = part
+            value, type_, read = part
             inner = type_.inner if isinstance(type_, T.OptionalType) else type_
             if not (inner in _SAFE_SHOWN or isinstance(inner, T.EnumType)):
                 self.text_of(value, "")
+                if read is not None and inner == T.TEXT:
+                    self.escaped_reads[read] = value
             shown.append(value)
         return shown + [('"',)]
 
@@ -493,6 +508,9 @@ class _EntryText(_EntryCode):
         for name, code in (("element", element), ("named", named)):
             if code == "None":
                 shown[name] = ("null",)
+            elif code in self.escaped_reads:  # a text the sentence shows, escaped already
+                shown[name] = self.local("j")
+                self.emit("", f"{shown[name]} = f'\"{{{self.escaped_reads[code]}}}\"'")
             elif name == "element" or code.startswith("e["):  # a path, or a record's first text
                 shown[name] = self.json_of(T.TEXT, code, "")
             else:  # explain.element_name's JSON value
@@ -518,9 +536,9 @@ def _line(rule) -> int | None:
     return rule.span.line if rule.span is not None else None
 
 
-def _shown(type_: T.Type | None, value: str, const) -> str:
+def _shown(type_: T.Type | None, value: str, const, given: bool = False) -> str:
     """The code of `value` (a local) as a sentence shows it (compiler/show.py): the commonest
-    types written in place, the others by show's own formatter."""
+    types written in place, the others by show's own formatter. `given`: never None."""
     inner = type_.inner if isinstance(type_, T.OptionalType) else type_
     if inner == T.TEXT:
         shown = value
@@ -530,7 +548,7 @@ def _shown(type_: T.Type | None, value: str, const) -> str:
         shown = f"str({value}).replace('_', ' ')"
     else:
         return f"{const(show_formatter(type_))}({value})"
-    return f"'none' if {value} is None else {shown}"
+    return shown if given else f"'none' if {value} is None else {shown}"
 
 
 def _as_json(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
