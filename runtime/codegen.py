@@ -22,7 +22,7 @@ from .generated import Constants, quoted
 from .codegen_index import conjuncts, indexable_groups
 from .ranges import RangeIndex
 from .request import PATH_KEY
-from .values import unchanged
+from .values import money_text, unchanged
 
 HUNDRED = arithmetic.HUNDRED
 
@@ -358,13 +358,27 @@ def generate_outputs(graph: RuleGraph) -> tuple[str, "callable"]:
     return source, namespace["outputs"]
 
 
-def generate_outputs_json(formatters: tuple) -> "callable":
+def generate_outputs_json(formatters: tuple, types: dict) -> "callable":
     """`outputs_json(outputs)`: the outputs as decision JSON, one dict display with each output's
-    formatter (`values.json_formatter`) called in place, and none for values already JSON."""
-    entries = [f"{quoted(name)}: " + (f"o[{quoted(name)}]" if fmt is unchanged else f"F[{k}](o[{quoted(name)}])")
-               for k, (name, fmt) in enumerate(formatters)]
+    formatter (`values.json_formatter`) called in place, and none for values already JSON; money
+    and dates (`types`: each output's type) written in place."""
+    entries = []
+    for k, (name, fmt) in enumerate(formatters):
+        value, inner = f"o[{quoted(name)}]", types.get(name)
+        inner = inner.inner if isinstance(inner, T.OptionalType) else inner
+        if fmt is unchanged:
+            shown = value
+        elif inner in (T.MONEY, T.EXACT_MONEY):
+            shown = f"(None if (v := {value}) is None else _money_text(v))"
+        elif inner == T.DATE:
+            shown = f"(None if (v := {value}) is None else v.isoformat())"
+        elif inner == T.DATE_RANGE:
+            shown = f"(None if (v := {value}) is None else [v[0].isoformat(), v[1].isoformat()])"
+        else:
+            shown = f"F[{k}]({value})"
+        entries.append(f"{quoted(name)}: {shown}")
     source = "def outputs_json(o):\n    return {" + ", ".join(entries) + "}\n"
-    namespace = {"F": [fmt for _, fmt in formatters], "__builtins__": {}}
+    namespace = {"F": [fmt for _, fmt in formatters], "_money_text": money_text, "__builtins__": {}}
     exec(compile(source, "<rpl outputs as JSON>", "exec"), namespace)
     return namespace["outputs_json"]
 

@@ -100,4 +100,4 @@ def _text_return(totals, constants: Constants) -> str:
         parts.append(constants.add("}"))
     parts.append(constants.add("}" if totals else '],"computation":{}'))
     parts[:0] = [constants.add('{"outputs":'), "_dumps(outputs).decode()", constants.add(',"explanation":['), "entries"]
-    return "\n".join(lines + ["    return ''.join((" + ", ".join(parts) + "))"])
+    return "\n".join(lines + ['    return f"' + "".join("{" + part + "}" for part in parts) + '"'])
