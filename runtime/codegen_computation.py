@@ -1,6 +1,6 @@
 """Lower a policy's computation to Python: each total output step by step (the amounts rules
 added or subtracted, then the floor), as a dict (`Decision.computation`) or as JSON text
-(`Decision.to_json_bytes`).
+(`Decision.to_json_bytes`), with the explanation whose entries make its steps.
 
 The steps are the explanation's: each rule's entry appends a step for each amount it adds
 (codegen_explain.py), so that the computation only puts them together with the totals. The sum
@@ -17,32 +17,36 @@ from .values import money_text
 
 
 def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"]:
-    """Python source of `computation(steps, outputs, applied)`, and the function itself: each
-    total output as JSON shows it, from its steps (`steps[k]` for total k, the dicts the entries
-    appended), the outputs as JSON, and the rules that determined the decision, `(rule index,
-    element, effect values)`.
+    """Python source of `explained(applied, env, outputs)`, and the function itself: the
+    decision's JSON but its items and terms, `{"outputs", "explanation", "computation"}`, from the
+    rules that determined it, `(rule index, element, effect values)`, the environment it was
+    decided in, and its outputs as JSON. Each entry is made by its rule's function
+    (`policy.explanation_code`), which also appends the steps of each total it adds to; each
+    total is then shown with its steps, its sum and its floor.
 
-    `as_text`: `explained(applied, env, outputs)` instead, the decision's JSON text but its
-    closing brace: the outputs, the explanation, each entry written by its rule's text function
-    (`policy.explanation_code.texts`, which append the steps), and the computation."""
+    `as_text`: the decision's JSON text instead, but its closing brace, each entry written by
+    its rule's text function."""
     constants = Constants(named=True)
     totals = policy.total_outputs
+    steps = "".join(f"s{k}, " for k in range(len(totals)))
+    lines = ["def explained(applied, env, outputs):"]
+    lines += [f"    s{k} = []" for k in range(len(totals))] + [f"    steps = ({steps})"]
     if as_text:
-        lines = ["def explained(applied, env, outputs):",
-                 f"    steps = ({'[], ' * len(totals)})",
-                 "    entries = ','.join([TEXTS[i](env, e, a, None, steps) for i, e, a in applied])"]
+        lines.append("    entries = ','.join([TEXTS[i](env, e, a, None, steps) for i, e, a in applied])")
     else:
-        lines = ["def computation(steps, outputs, applied):"]
+        lines.append("    entries = [(ENTRIES[i] or MAKE(i))(env, e, a, None, steps) for i, e, a in applied]")
     for k, (name, floor, floor_text) in enumerate(totals):
         if floor is not None:
             lines += _floored_sum(policy, k, name, floor, floor_text, constants)
     lines.append((_text_return if as_text else _dict_return)(totals, constants))
     source = "\n".join(lines) + "\n"
+    code = policy.explanation_code
     namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text, "_json": json_text,
-                 "_dumps": orjson.dumps, "TEXTS": policy.explanation_code.texts, "__builtins__": {"str": str}}
-    exec(compile(source, f"<rpl {'explained decision' if as_text else 'computation'} of "
+                 "_dumps": orjson.dumps, "TEXTS": code.texts, "ENTRIES": code.entries, "MAKE": code.entry,
+                 "__builtins__": {"str": str}}
+    exec(compile(source, f"<rpl explained decision{' as JSON' if as_text else ''} of "
                          f"{policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)
-    return source, namespace["explained" if as_text else "computation"]
+    return source, namespace["explained"]
 
 
 def _floored_sum(policy, k: int, name: str, floor, floor_text: str, constants: Constants) -> list[str]:
@@ -72,12 +76,12 @@ def _dict_return(totals, constants: Constants) -> str:
     for k, (name, floor, floor_text) in enumerate(totals):
         value = f"outputs[{quoted(name)}]"
         if floor is None:
-            shown.append(f"{quoted(name)}: {{'steps': steps[{k}], 'sum': {value}, 'floor': None, 'floored': False, "
+            shown.append(f"{quoted(name)}: {{'steps': s{k}, 'sum': {value}, 'floor': None, 'floored': False, "
                          f"'value': {value}}}")
         else:
-            shown.append(f"{quoted(name)}: {{'steps': steps[{k}], 'sum': sum{k}, "
+            shown.append(f"{quoted(name)}: {{'steps': s{k}, 'sum': sum{k}, "
                          f"'floor': {constants.add(floor_text)}, 'floored': floored{k}, 'value': {value}}}")
-    return "    return {" + ", ".join(shown) + "}"
+    return "    return {'outputs': outputs, 'explanation': entries, 'computation': {" + ", ".join(shown) + "}}"
 
 
 def _text_return(totals, constants: Constants) -> str:
@@ -88,7 +92,7 @@ def _text_return(totals, constants: Constants) -> str:
         lines.append(f"    v{k} = outputs[{quoted(name)}]")
         lines.append(f"    v{k} = f'\"{{v{k}}}\"' if v{k}.__class__ is str else _json(v{k})")
         opening = ('],"computation":{' if k == 0 else ",") + constant_json(name) + ':{"steps":['
-        parts += [constants.add(opening), f"','.join(steps[{k}])"]
+        parts += [constants.add(opening), f"','.join(s{k})"]
         if floor is None:
             parts += [constants.add('],"sum":'), f"v{k}", constants.add(',"floor":null,"floored":false,"value":'),
                       f"v{k}"]

@@ -102,9 +102,7 @@ class Decision:
         """The decision as `rpl eval` prints it: `{"outputs", "explanation", "computation"}`, and
         `"items"` when the policy decides item by item (docs/per-item.md), `"terms"` when it has
         dated terms. Keys and formats are stable."""
-        outputs = self.outputs_json()
-        entries, computation = explain.explanation_and_computation(self, outputs)
-        data = {"outputs": outputs, "explanation": entries, "computation": computation}
+        data = explain.explained(self)
         if self.items is not None:
             data["items"] = explain.items_json(self)
         if self.policy.has_dated_terms:
@@ -117,7 +115,7 @@ class Decision:
         dicts: each rule's entry and the computation by generated code that fills its values in
         around parts encoded once. Raises TypeError where `orjson.dumps` would (a text that is
         not valid Unicode, an integer wider than 64 bits)."""
-        text = self.policy.explanation_code.explained()(self._applied, self._env, self.outputs_json())
+        text = self.policy.explanation_code.explained(as_text=True)(self._applied, self._env, self.outputs_json())
         if self.items is not None:
             text += ',"items":' + orjson.dumps(explain.items_json(self)).decode()
         if self.policy.has_dated_terms:

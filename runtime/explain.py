@@ -28,8 +28,7 @@ class ExplanationCode:
         # by rule index: its entry as JSON text, a stub until the rule is first explained so
         self.texts: list = [self._first_text(index) for index in range(len(policy.graph.rules))]
         self.index = {r.rule.name: k for k, r in enumerate(policy.graph.rules)}
-        self.totals = len(policy.total_outputs)
-        self._computation = self._explained = None
+        self._explained: dict = {}  # as text or not -> the function writing a decision's explanation
 
     def entry(self, index: int):
         """The function making rule `index`'s entry: `(env, element, amounts, money, steps) -> dict`."""
@@ -45,18 +44,14 @@ class ExplanationCode:
             return made(*args)
         return first
 
-    def computation(self):
-        """The function making the computation: `(steps, outputs JSON, applied) -> dict`."""
-        if self._computation is None:
-            self._computation = computation_function(self.policy)[1]
-        return self._computation
-
-    def explained(self):
-        """The function writing a decision's JSON text but its closing brace (its outputs, its
-        explanation and its computation): `(applied, env, outputs JSON) -> str`."""
-        if self._explained is None:
-            self._explained = computation_function(self.policy, as_text=True)[1]
-        return self._explained
+    def explained(self, as_text: bool = False):
+        """The function making a decision's JSON but its items and terms, from its applied
+        rules, its environment and its outputs as JSON: `{"outputs", "explanation",
+        "computation"}`, or (`as_text`) that JSON's text but its closing brace."""
+        made = self._explained.get(as_text)
+        if made is None:
+            made = self._explained[as_text] = computation_function(self.policy, as_text)[1]
+        return made
 
 
 def fact_text(fact: dict) -> str:
@@ -98,12 +93,11 @@ def citations_json(rule) -> list[dict]:
     return [{"clause": name, "cites": text} for name, text in rule.citations]
 
 
-def explanation_entries(decision: "Decision", money: MoneyFormat | None = None, steps: list | None = None) -> list[dict]:
-    """Every rule that determined the decision, in the order of the policy file; each amount
-    added to a total also appended to `steps` (a list per total output) when given."""
+def explanation_entries(decision: "Decision", money: MoneyFormat | None = None) -> list[dict]:
+    """Every rule that determined the decision, in the order of the policy file."""
     code, env = decision.policy.explanation_code, decision._env
     made = code.entries
-    return [(made[index] or code.entry(index))(env, element, amounts, money, steps)
+    return [(made[index] or code.entry(index))(env, element, amounts, money)
             for index, element, amounts in decision._applied]
 
 
@@ -145,18 +139,13 @@ def _items_text(decision: "Decision", entries: list[dict], main: str | None, mon
 
 def computation(decision: "Decision") -> dict:
     """Each total output, step by step: the amounts rules added or subtracted, then the floor."""
-    return explanation_and_computation(decision)[1]
+    return explained(decision)["computation"]
 
 
-def explanation_and_computation(decision: "Decision", outputs_json: dict | None = None) -> tuple[list[dict], dict]:
-    """The explanation's entries (money as JSON shows it) and the computation, whose steps the
-    entries make as they are made; `outputs_json` is the decision's outputs as JSON, when made."""
-    code = decision.policy.explanation_code
-    steps: list = [[] for _ in range(code.totals)]
-    entries = explanation_entries(decision, None, steps)
-    if outputs_json is None:
-        outputs_json = decision.outputs_json()
-    return entries, code.computation()(steps, outputs_json, decision._applied)
+def explained(decision: "Decision") -> dict:
+    """`{"outputs", "explanation", "computation"}` of the decision, money as JSON shows it: the
+    computation's steps made with the entries."""
+    return decision.policy.explanation_code.explained()(decision._applied, decision._env, decision.outputs_json())
 
 
 # ---- terms by date ------------------------------------------------------------------------------
