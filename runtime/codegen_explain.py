@@ -138,12 +138,9 @@ class _EntryCode(CodeGenerator):
                     parts.append((text,))
                 continue
             text = self.local("p")
-            if _plain_read(part) and not is_money and not isinstance(part.type, T.OptionalType):
-                # a field always given: reading it cannot fail, and it is never None
+            if _plain_read(part) and not is_money:  # a field always given: reading it cannot fail
                 self.emit("", f"{text} = {self.expr(part, scope)}")
-                shown = _shown(part.type, text, self.const, given=True)
-                if shown != text:
-                    self.emit("", f"{text} = {shown}")
+                self.emit("", f"{text} = {_shown(part.type, text, self.const)}")
                 parts.append([text, part.type, self.expr(part, scope)])
                 continue
             self.emit("", "try:")
@@ -536,9 +533,9 @@ def _line(rule) -> int | None:
     return rule.span.line if rule.span is not None else None
 
 
-def _shown(type_: T.Type | None, value: str, const, given: bool = False) -> str:
+def _shown(type_: T.Type | None, value: str, const) -> str:
     """The code of `value` (a local) as a sentence shows it (compiler/show.py): the commonest
-    types written in place, the others by show's own formatter. `given`: never None."""
+    types written in place, the others by show's own formatter."""
     inner = type_.inner if isinstance(type_, T.OptionalType) else type_
     if inner == T.TEXT:
         shown = value
@@ -548,7 +545,7 @@ def _shown(type_: T.Type | None, value: str, const, given: bool = False) -> str:
         shown = f"str({value}).replace('_', ' ')"
     else:
         return f"{const(show_formatter(type_))}({value})"
-    return shown if given else f"'none' if {value} is None else {shown}"
+    return f"'none' if {value} is None else {shown}"
 
 
 def _as_json(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
