@@ -22,7 +22,7 @@ from .generated import Constants, quoted
 from .codegen_index import conjuncts, indexable_groups
 from .ranges import RangeIndex
 from .request import PATH_KEY
-from .values import money_text, unchanged
+from .values import json_formatter, money_text, unchanged
 
 HUNDRED = arithmetic.HUNDRED
 
@@ -358,29 +358,34 @@ def generate_outputs(graph: RuleGraph) -> tuple[str, "callable"]:
     return source, namespace["outputs"]
 
 
-def generate_outputs_json(formatters: tuple, types: dict) -> "callable":
-    """`outputs_json(outputs)`: the outputs as decision JSON, one dict display with each output's
-    formatter (`values.json_formatter`) called in place, and none for values already JSON; money
-    and dates (`types`: each output's type) written in place."""
-    entries = []
-    for k, (name, fmt) in enumerate(formatters):
-        value, inner = f"o[{quoted(name)}]", types.get(name)
-        inner = inner.inner if isinstance(inner, T.OptionalType) else inner
-        if fmt is unchanged:
-            shown = value
-        elif inner in (T.MONEY, T.EXACT_MONEY):
-            shown = f"(None if (v := {value}) is None else _money_text(v))"
-        elif inner == T.DATE:
-            shown = f"(None if (v := {value}) is None else v.isoformat())"
-        elif inner == T.DATE_RANGE:
-            shown = f"(None if (v := {value}) is None else [v[0].isoformat(), v[1].isoformat()])"
-        else:
-            shown = f"F[{k}]({value})"
-        entries.append(f"{quoted(name)}: {shown}")
+def generate_outputs_json(types: dict) -> "callable":
+    """`outputs_json(outputs)`: the outputs as decision JSON, one dict display with each output
+    (`types`: by name, its type) written as `json_code` writes it."""
+    constants = Constants("F")
+    entries = [f"{quoted(name)}: {json_code(type_, 'v', constants.add, f'(v := o[{quoted(name)}])')}"
+               for name, type_ in types.items()]
     source = "def outputs_json(o):\n    return {" + ", ".join(entries) + "}\n"
-    namespace = {"F": [fmt for _, fmt in formatters], "_money_text": money_text, "__builtins__": {}}
+    namespace = {**constants.namespace(), "_money_text": money_text, "__builtins__": {}}
     exec(compile(source, "<rpl outputs as JSON>", "exec"), namespace)
     return namespace["outputs_json"]
+
+
+def json_code(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
+    """The code of `value` (a local or a plain read) as decision JSON shows a value of `type_`
+    (values.json_formatter): money and dates written in place, the others by the formatter.
+    `first`, when given, is the code that reads the value into the local `value` first."""
+    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+    to_json = json_formatter(type_)
+    first = first or value
+    if to_json is unchanged:
+        return first
+    if inner in (T.MONEY, T.EXACT_MONEY):
+        return f"(None if {first} is None else _money_text({value}))"
+    if inner == T.DATE:
+        return f"(None if {first} is None else {value}.isoformat())"
+    if inner == T.DATE_RANGE:
+        return f"(None if {first} is None else [{value}[0].isoformat(), {value}[1].isoformat()])"
+    return f"{const(to_json)}({first})"
 
 
 _ZERO = arithmetic.ZERO_CENTS  # a total no rule adds to

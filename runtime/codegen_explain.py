@@ -28,7 +28,7 @@ from rplang.compiler.show import formatter as show_formatter
 from rplang.policy_lang.errors import RplError
 
 from .arithmetic import minus
-from .codegen import CodeGenerator, expression_names
+from .codegen import CodeGenerator, expression_names, json_code
 from .generated import Constants, quoted
 from .json_text import constant_json, escaped_text, json_text, members_json
 from .request import PATH_KEY
@@ -247,7 +247,7 @@ class _EntryCode(CodeGenerator):
                 else:
                     value = self.local("w")
                     read = f"({value} := {self.expr(operand, scope)})"
-                    shown.append(f"{name}: {_as_json(operand.type, value, self.const, read)}")
+                    shown.append(f"{name}: {json_code(operand.type, value, self.const, read)}")
             self.emit(pad, f"{out}.append({{'fact': {text}, 'holds': {holds}, 'values': {{{', '.join(shown)}}}}})")
             return
         values, fact = self.local("n"), self.local("f")
@@ -261,7 +261,7 @@ class _EntryCode(CodeGenerator):
             value = self.local("w")
             self.emit(pad, "try:")
             self.emit(pad, f"    {value} = {self.expr(operand, scope)}")
-            self.emit(pad, f"    {values}[{name}] = {_as_json(operand.type, value, self.const)}")
+            self.emit(pad, f"    {values}[{name}] = {json_code(operand.type, value, self.const)}")
             self.emit(pad, "except _CANNOT_EVALUATE:")
             self.emit(pad, "    pass")
         self.emit(pad, f"{fact} = {{'fact': {text}, 'holds': {holds}}}")
@@ -292,7 +292,7 @@ class _EntryCode(CodeGenerator):
                                   f"'element_name': {named}, 'amount': {amount}}})")
             elif effect.kind == "set":
                 shown.append(f"{{'output': {output}, 'set': "
-                             f"{_as_json(self.output_types.get(effect.output), f'a[{k}]', self.const)}}}")
+                             f"{json_code(self.output_types.get(effect.output), f'a[{k}]', self.const)}}}")
         if step_lines:
             self.emit("", "if steps is not None:")
             self.lines += step_lines
@@ -546,22 +546,6 @@ def _shown(type_: T.Type | None, value: str, const) -> str:
     else:
         return f"{const(show_formatter(type_))}({value})"
     return f"'none' if {value} is None else {shown}"
-
-
-def _as_json(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
-    """The code of `value` (a local or a plain read) as decision JSON shows it
-    (values.json_formatter): money and dates written in place, the others by the formatter.
-    `first`, when given, is the code that reads the value into the local `value` first."""
-    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
-    to_json = json_formatter(type_)
-    first = first or value
-    if to_json is unchanged:
-        return first
-    if inner in (T.MONEY, T.EXACT_MONEY):
-        return f"(None if {first} is None else _money_text({value}))"
-    if inner == T.DATE:
-        return f"(None if {first} is None else {value}.isoformat())"
-    return f"{const(to_json)}({first})"
 
 
 def _plain_read(e: ir.Expr) -> bool:

@@ -61,6 +61,18 @@ def test_the_aputure_corpus_is_written_as_orjson_writes_it():
             assert b'"terms":[{' in decision.to_json_bytes()
 
 
+def _random_policies(count: int):
+    """Random policies made to be explained (policygen.py, hostile texts), compiled, with a
+    maker of valid requests for each; those the checker refuses are left out."""
+    for seed in range(count):
+        spec, requests = generate(RandomChooser(random.Random(seed)), explainable=True)
+        try:
+            policy = load_policy_text(spec.text, "<generated>")
+        except RplError:
+            continue
+        yield policy, requests
+
+
 def test_every_bundled_policy_and_request_is_written_as_orjson_writes_it():
     per_item = 0
     for path in sorted(POLICIES.glob("*.rpl")):
@@ -77,12 +89,7 @@ def test_every_bundled_policy_and_request_is_written_as_orjson_writes_it():
 
 def test_random_policies_with_hostile_texts_are_written_as_orjson_writes_them():
     tally = Tally()
-    for seed in range(150):
-        spec, requests = generate(RandomChooser(random.Random(seed)), explainable=True)
-        try:
-            policy = load_policy_text(spec.text, "<generated>")
-        except RplError:
-            continue
+    for policy, requests in _random_policies(150):
         tally.policies += 1
         for _ in range(6):
             try:
@@ -180,12 +187,7 @@ def test_the_values_the_rule_code_keeps_explain_as_the_closures_compute_them():
     """The rule code keeps the `let`s it computed up front in the decision's memo, where the
     explanation finds them: the explanation is the same as one that computes them again."""
     compared = 0
-    for seed in range(60):
-        spec, requests = generate(RandomChooser(random.Random(seed)), explainable=True)
-        try:
-            policy = load_policy_text(spec.text, "<generated>")
-        except RplError:
-            continue
+    for policy, requests in _random_policies(60):
         for _ in range(4):
             request = policy.read_request(requests.request())
             try:
