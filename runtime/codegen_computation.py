@@ -44,7 +44,7 @@ def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"
     namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text, "_json": json_text,
                  "_dumps": orjson.dumps, "TEXTS": code.texts, "ENTRIES": code.entries, "MAKE": code.entry,
                  "__builtins__": {"str": str}}
-    exec(compile(source, f"<rpl explained decision{' as JSON' if as_text else ''} of "
+    exec(compile(source, f"<rpl explanation of a decision{' as JSON' if as_text else ''} of "
                          f"{policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)
     return source, namespace["explained"]
 
