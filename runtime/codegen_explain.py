@@ -20,7 +20,6 @@ What a rule explains is what `why` below says of its condition, applied as writt
 """
 from __future__ import annotations
 
-import re
 
 from rplang.compiler import ir
 from rplang.compiler import types as T
@@ -30,9 +29,8 @@ from rplang.policy_lang.errors import RplError
 from .arithmetic import minus
 from .codegen import CodeGenerator, expression_names, json_code
 from .generated import Constants, quoted
-from .json_text import constant_json, escaped_text, json_text, members_json
 from .request import PATH_KEY
-from .values import json_formatter, money_text, unchanged
+from .values import json_formatter, money_text
 
 # Evaluating what the decision did not need may fail (the short-circuited side of an `or`, say):
 # such a value is left out of the explanation.
@@ -62,7 +60,7 @@ def named_operands(expr: ir.Expr) -> list[ir.Expr]:
     found, stack = [], [expr]
     while stack:
         node = stack.pop(0)
-        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or _is_lookup(node) or _is_rule_value(node):
+        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or is_lookup(node) or _is_rule_value(node):
             found.append(node)
         elif isinstance(node, ir.Op):
             stack[:0] = list(node.args)
@@ -77,7 +75,7 @@ def label_key(expr: ir.Expr):
     return None
 
 
-def _is_lookup(expr: ir.Expr) -> bool:
+def is_lookup(expr: ir.Expr) -> bool:
     return isinstance(expr, ir.Op) and expr.op == "lookup"
 
 
@@ -88,8 +86,11 @@ def _is_rule_value(expr: ir.Expr) -> bool:
 
 # ---- the code -----------------------------------------------------------------------------------
 
-class _EntryCode(CodeGenerator):
+class EntryCode(CodeGenerator):
     """The code of one rule's entry: the statements, then the entry's dict display."""
+
+    label = ""  # how the code's file name calls this form of the entry
+    names: dict = {}  # what this form's code reads besides the expressions' names
 
     def __init__(self, policy):
         super().__init__(policy.graph, policy.evaluator.fns)
@@ -138,7 +139,7 @@ class _EntryCode(CodeGenerator):
                     parts.append((text,))
                 continue
             text = self.local("p")
-            if _plain_read(part) and not is_money:  # a field always given: reading it cannot fail
+            if plain_read(part) and not is_money:  # a field always given: reading it cannot fail
                 self.emit("", f"{text} = {self.expr(part, scope)}")
                 self.emit("", f"{text} = {_shown(part.type, text, self.const)}")
                 parts.append([text, part.type, self.expr(part, scope)])
@@ -238,11 +239,11 @@ class _EntryCode(CodeGenerator):
         if not operands:
             self.emit(pad, f"{out}.append({{'fact': {text}, 'holds': {holds}}})")
             return
-        if all(_plain_read(o) or _constant_shown(o) for o in operands):  # nothing to leave out: one display
+        if all(plain_read(o) or constant_shown(o) for o in operands):  # nothing to leave out: one display
             shown = []
             for operand in operands:
                 name = self.const(describe(operand))
-                if _constant_shown(operand):
+                if constant_shown(operand):
                     shown.append(f"{name}: {self.const(json_formatter(operand.type)(operand.value))}")
                 else:
                     value = self.local("w")
@@ -254,8 +255,8 @@ class _EntryCode(CodeGenerator):
         self.emit(pad, f"{values} = {{}}")
         for operand in operands:
             to_json = json_formatter(operand.type)
-            name = self.lookup_name(operand, scope) if _is_lookup(operand) else self.const(describe(operand))
-            if _constant_shown(operand):
+            name = self.lookup_name(operand, scope) if is_lookup(operand) else self.const(describe(operand))
+            if constant_shown(operand):
                 self.emit(pad, f"{values}[{name}] = {self.const(to_json(operand.value))}")  # the same every time
                 continue
             value = self.local("w")
@@ -320,216 +321,10 @@ class _EntryCode(CodeGenerator):
             f"'cites': {self.const(rule.clause_text)}", f"'clauses': [{clauses}]",
             f"'outcome': {self.const(rule.outcome)}", f"'element': {element}", f"'element_name': {named}",
             f"'sentence': {sentence}", "'facts': facts", f"'effects': {effects}",
-            f"'line': {self.const(_line(rule))}")) + "}"
+            f"'line': {self.const(rule_line(rule))}")) + "}"
 
 
-class _EntryText(_EntryCode):
-    """The code of one rule's entry as JSON text (Decision.to_json_bytes): the same statements,
-    with each part written as orjson writes it. What is the same for every decision (the rule's
-    name, clauses, the text of each fact) is encoded once, here; a value is written in place
-    when its type says it has nothing to escape (money, dates, enum values), and a text is
-    escaped by orjson only when it has a character to escape."""
-
-    def __init__(self, policy):
-        super().__init__(policy)
-        self.escaped_reads: dict[str, str] = {}  # a text field always given -> its escaped local
-
-    def text_of(self, value: str, pad: str) -> None:
-        """Make the text in local `value` what JSON writes between its quotes."""
-        self.emit(pad, f"if not ({value}.isprintable() and '\"' not in {value} and '\\\\' not in {value}):")
-        self.emit(pad, f"    {value} = _escaped({value})")
-
-    def json_of(self, type_: T.Type | None, read: str, pad: str) -> str:
-        """A local holding the JSON text of the value `read` (code that cannot fail, or inside a
-        `try`), written as decision JSON shows a value of `type_` (values.json_formatter)."""
-        inner = type_.inner if isinstance(type_, T.OptionalType) else type_
-        to_json = json_formatter(type_)
-        value = self.local("j")
-        self.emit(pad, f"{value} = {read}")
-        if inner in (T.MONEY, T.EXACT_MONEY):
-            shown = f"f'\"{{_money_text({value})}}\"'"
-        elif inner == T.DATE:
-            shown = f"f'\"{{{value}.isoformat()}}\"'"
-        elif inner == T.DATE_RANGE:
-            shown = f"f'[\"{{{value}[0].isoformat()}}\",\"{{{value}[1].isoformat()}}\"]'"
-        elif isinstance(inner, T.EnumType):  # a member's name: nothing to escape; None is not a str
-            self.emit(pad, f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str else _json({value})")
-            return value
-        elif inner == T.TEXT:
-            self.emit(pad, f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str and {value}.isprintable() "
-                           f"and '\"' not in {value} and '\\\\' not in {value} else _json({value})")
-            return value
-        elif to_json is unchanged:
-            self.emit(pad, f"{value} = _json({value})")
-            return value
-        else:
-            self.emit(pad, f"{value} = _json({self.const(to_json)}({value}))")
-            return value
-        self.emit(pad, f"{value} = 'null' if {value} is None else {shown}")
-        return value
-
-    def joined(self, parts: list) -> str:
-        """The code of a text made of `parts`: constant texts (tuples of one text) and locals.
-        Neighbouring constants are joined here; the rest is one f-string of names."""
-        merged: list = []
-        for part in parts:
-            if isinstance(part, tuple) and merged and isinstance(merged[-1], tuple):
-                merged[-1] = (merged[-1][0] + part[0],)
-            elif part != ("",):
-                merged.append(part)
-        names = [self.const(p[0]) if isinstance(p, tuple) else p for p in merged]
-        if len(names) == 1:
-            return names[0]
-        return 'f"' + "".join("{" + n + "}" for n in names) + '"'
-
-    def sentence(self, rule, scope: dict[str, str]) -> list:
-        """The sentence's JSON text, as parts for `joined`: its values shown as the dict's
-        sentence shows them (in the decision's currency: `money` is None), escaped if they may
-        need it."""
-        parts = self.sentence_parts(rule, scope)
-        if not parts:
-            parts = [(rule.name.replace("_", " "),)]
-        shown: list = [('"',)]
-        for part in parts:
-            if isinstance(part, tuple):
-                shown.append((constant_json(part[0])[1:-1],))
-                continue
-            value, type_, read = part
-            inner = type_.inner if isinstance(type_, T.OptionalType) else type_
-            if not (inner in _SAFE_SHOWN or isinstance(inner, T.EnumType)):
-                self.text_of(value, "")
-                if read is not None and inner == T.TEXT:
-                    self.escaped_reads[read] = value
-            shown.append(value)
-        return shown + [('"',)]
-
-    def fact(self, e: ir.Expr, holds: bool, out: str, scope, pad: str) -> None:
-        text = source_text(e)
-        if isinstance(e, (ir.Input, ir.FieldOf)) and e.type == T.BOOLEAN:
-            shown = {"fact": text, "holds": holds, "label": self.labels.get(label_key(e))}
-            self.emit(pad, f"{out}.append({self.const(constant_json(shown))})")
-            return
-        operands = named_operands(e)
-        head = constant_json({"fact": text, "holds": holds})[:-1]  # the object left open
-        if not operands:
-            self.emit(pad, f"{out}.append({self.const(head + '}')})")
-            return
-        names = [describe(o) for o in operands]
-        plain = all(_plain_read(o) or _constant_shown(o) for o in operands)
-        if plain and len(set(names)) == len(names):  # nothing to leave out, no name twice: one text
-            parts: list = [(head + ',"values":{',)]
-            for k, (name, operand) in enumerate(zip(names, operands)):
-                parts.append((("," if k else "") + constant_json(name) + ":",))
-                if _constant_shown(operand):
-                    parts.append((constant_json(json_formatter(operand.type)(operand.value)),))
-                else:
-                    parts.append(self.json_of(operand.type, self.expr(operand, scope), pad))
-            parts.append(("}}",))
-            self.emit(pad, f"{out}.append({self.joined(parts)})")
-            return
-        # the values shown, by name as a dict keeps them when names may repeat (a lookup's name
-        # is known only once its keys are), else the members' texts in order
-        by_name = any(_is_lookup(o) for o in operands) or len(set(names)) < len(names)
-        values, fact = self.local("n"), self.local("f")
-        self.emit(pad, f"{values} = {{}}" if by_name else f"{values} = []")
-        for operand, described in zip(operands, names):
-            to_json = json_formatter(operand.type)
-            name = self.lookup_name(operand, scope) if _is_lookup(operand) else self.const(described)
-            member = self.const(constant_json(described) + ":")
-
-            def add(shown: str) -> str:
-                return f"{values}[{name}] = {shown}" if by_name else f"{values}.append({member} + {shown})"
-            if _constant_shown(operand):
-                self.emit(pad, add(self.const(constant_json(to_json(operand.value)))))
-                continue
-            self.emit(pad, "try:")
-            self.emit(pad, "    " + add(self.json_of(operand.type, self.expr(operand, scope), pad + "    ")))
-            self.emit(pad, "except _CANNOT_EVALUATE:")
-            self.emit(pad, "    pass")
-        opened, closed = self.const(head + ',"values":{'), self.const("}}")
-        members = f"_members({values})" if by_name else f"','.join({values})"
-        self.emit(pad, f"{fact} = {opened} + {members} + {closed} if {values} else {self.const(head + '}')}")
-        self.emit(pad, f"{out}.append({fact})")
-
-    def effects(self, rule, named: str) -> list:
-        """Statements of the amounts added, each also a step of its total in `steps`; the
-        effects' JSON text as parts for `joined`."""
-        parts: list = [("[",)]
-        amounts = []
-        step = constant_json({"rule": rule.name})[:-1] + ',"element_name":'
-        named = self.const(named[0]) if isinstance(named, tuple) else named
-        for k, effect in enumerate(rule.effects):
-            if effect.kind not in ("add", "set"):
-                continue
-            head = ("," if amounts else "") + constant_json({"output": effect.output})[:-1]
-            if effect.kind == "add":
-                amount, text = self.local("m"), self.local("t")  # values.money_text, written in place
-                self.emit("", f"{amount} = {f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'}")
-                self.emit("", f"{text} = str({amount})")
-                self.emit("", f"if {text}[-3:-2] != '.' or 'E' in {text} or {text} == '-0.00':")
-                self.emit("", f"    {text} = _money_text({amount})")
-                amount = text
-                parts += [(head + ',"amount":"',), amount, ('"}',)]
-                amounts.append(amount)
-                shown = self.joined([(step,), named, (',"amount":"',), amount, ('"}',)])
-                self.emit("", f"steps[{self.totals[effect.output]}].append({shown})")
-            else:
-                parts += [(head + ',"set":',), self.json_of(self.output_types.get(effect.output), f"a[{k}]", ""),
-                          ("}",)]
-                amounts.append("None")
-        return parts + [("]",)]
-
-    def facts_statements(self, start: int) -> None:
-        """The facts' JSON text in `facts`: when every fact is always shown, the texts appended
-        joined here; else a list joined at the end."""
-        lines = self.lines[start:]
-        if any(line[0] == " " or line.startswith(_BLOCKS) for line in lines):
-            self.lines.insert(start, "facts = []")
-            self.emit("", "facts = ','.join(facts)")
-            return
-        kept, parts = [], []
-        for line in lines:
-            if line.startswith("facts.append("):
-                parts += [(",",)] if parts else []
-                appended = line[len("facts.append("):-1]
-                parts += _F_STRING_PART.findall(appended) if appended.startswith('f"') else [appended]
-            else:
-                kept.append(line)
-        self.lines[start:] = kept + [f"facts = {self.joined(parts) if parts else self.const('')}"]
-
-    def entry(self, rule, element: str, named: str, sentence: list) -> str:
-        head = constant_json({"rule": rule.name, "clause": rule.clause, "cites": rule.clause_text,
-                              "clauses": [{"clause": name, "cites": text} for name, text in rule.citations],
-                              "outcome": rule.outcome})[:-1]
-        shown: dict = {}
-        for name, code in (("element", element), ("named", named)):
-            if code == "None":
-                shown[name] = ("null",)
-            elif code in self.escaped_reads:  # a text the sentence shows, escaped already
-                shown[name] = self.local("j")
-                self.emit("", f"{shown[name]} = f'\"{{{self.escaped_reads[code]}}}\"'")
-            elif name == "element" or code.startswith("e["):  # a path, or a record's first text
-                shown[name] = self.json_of(T.TEXT, code, "")
-            else:  # explain.element_name's JSON value
-                shown[name] = self.local("j")
-                self.emit("", f"{shown[name]} = _json({code})")
-        effects = self.effects(rule, shown["named"])
-        text = self.joined([(head + ',"element":',), shown["element"], (',"element_name":',), shown["named"],
-                            (',"sentence":',), *sentence, (',"facts":[',), "facts", ('],"effects":',),
-                            *effects, (',"line":' + constant_json(_line(rule)) + "}",)])
-        return text
-
-
-# Types whose shown text (compiler/show.py) has nothing JSON escapes: digits, signs, dates, words.
-_SAFE_SHOWN = (T.MONEY, T.EXACT_MONEY, T.DATE, T.DATE_RANGE, T.PERCENT, T.INTEGER, T.DAYS, T.BUSINESS_DAYS,
-               T.BOOLEAN)
-# The names in an f-string that `joined` wrote
-_F_STRING_PART = re.compile(r"\{(\w+)\}")
-# The statements that open a block: facts appended after one are not always appended.
-_BLOCKS = ("try:", "except", "else:", "if ", "elif ", "for ", "while ")
-
-
-def _line(rule) -> int | None:
+def rule_line(rule) -> int | None:
     return rule.span.line if rule.span is not None else None
 
 
@@ -548,14 +343,14 @@ def _shown(type_: T.Type | None, value: str, const) -> str:
     return f"'none' if {value} is None else {shown}"
 
 
-def _plain_read(e: ir.Expr) -> bool:
+def plain_read(e: ir.Expr) -> bool:
     """A field of the request or of a bound element, always given: reading it cannot fail."""
     if isinstance(e, ir.FieldOf):
-        return e.present_when is None and (isinstance(e.base, ir.Var) or _plain_read(e.base))
+        return e.present_when is None and (isinstance(e.base, ir.Var) or plain_read(e.base))
     return isinstance(e, ir.Input) and e.present_when is None
 
 
-def _constant_shown(e: ir.Expr) -> bool:
+def constant_shown(e: ir.Expr) -> bool:
     """A parameter whose JSON is a text or a number: shown by the same constant every time."""
     return isinstance(e, ir.Param) and not isinstance(json_formatter(e.type)(e.value), (list, dict))
 
@@ -586,7 +381,7 @@ def _is_fact(e: ir.Expr) -> bool:
     return not (isinstance(e, ir.Op) and e.op in ("and", "or", "not", "if"))
 
 
-def entry_function(policy, rule_node, element_name, as_text: bool = False) -> tuple[str, "callable"]:
+def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[str, "callable"]:
     """Python source of `entry(env, e, a, money)`, and the function itself: the explanation of
     the rule applying to the request read into `env`, to the element `e` for a rule for each
     element, with the effect values `a`; money in `money`'s currency when given (the text
@@ -595,9 +390,10 @@ def entry_function(policy, rule_node, element_name, as_text: bool = False) -> tu
     Each amount the rule adds to a total is also a step of the total's computation, appended to
     `steps[k]` for total k (`policy.total_outputs`) when `steps` is given.
 
-    `as_text`: the entry as JSON text instead (`money` is None), and its steps too."""
+    `code_class`: the generator, `EntryCode` unless another form of the entry is asked for
+    (codegen_explain_json.py: the entry as JSON text)."""
     rule = rule_node.rule
-    code = (_EntryText if as_text else _EntryCode)(policy)
+    code = (code_class or EntryCode)(policy)
     scope = {rule.var: "e"} if rule.var is not None else {}
     sentence = code.sentence(rule, scope)
     start = len(code.lines)
@@ -617,6 +413,6 @@ def entry_function(policy, rule_node, element_name, as_text: bool = False) -> tu
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
                                  "str": str, "Exception": Exception}
     namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _minus=minus,
-                     _element_name=element_name, _json=json_text, _members=members_json, _escaped=escaped_text)
-    exec(compile(source, f"<rpl explanation{' as JSON' if as_text else ''} of rule {rule.name}>", "exec"), namespace)
+                     _element_name=element_name, **code.names)
+    exec(compile(source, f"<rpl explanation{code.label} of rule {rule.name}>", "exec"), namespace)
     return source, namespace["entry"]

@@ -7,6 +7,7 @@ from rplang.compiler import ir
 
 from .codegen_computation import computation_function
 from .codegen_explain import CANNOT_EVALUATE, entry_function, label_key, source_text
+from .codegen_explain_json import entry_text_function
 from .request import PATH_KEY
 from .money import DEFAULT_LOCALE, MoneyFormat, currency_code
 from .values import json_value, money_text
@@ -39,8 +40,7 @@ class ExplanationCode:
 
     def _first_text(self, index: int):
         def first(*args):
-            made = self.texts[index] = entry_function(self.policy, self.policy.graph.rules[index], element_name,
-                                                      as_text=True)[1]
+            made = self.texts[index] = entry_text_function(self.policy, self.policy.graph.rules[index], element_name)[1]
             return made(*args)
         return first
 
