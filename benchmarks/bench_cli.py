@@ -1,7 +1,8 @@
 """The command line: cold start of `rpl eval` and `rpl --help`, and `rpl eval --jsonl` throughput.
 
     python benchmarks/bench_cli.py [--count 20000] [--rounds 5] [--start-rounds 15]
-    python benchmarks/bench_cli.py --against TREE [--start-rounds 15]   # cold start against a checkout
+    python benchmarks/bench_cli.py --against TREE [--start-rounds 15]   # against a checkout: cold start,
+                                                                         # and --jsonl with explanations
 
 Every command runs as its own process, the commands taking turns round after round (as hyperfine
 does one command at a time, but interleaved, so that a busy spell of this shared machine falls
@@ -113,6 +114,21 @@ def cold_start_against(tree: Path, rounds: int = 15) -> dict:
         return interleaved(commands, rounds, _environment(RPL_CACHE_DIR=cache))
 
 
+def throughput_against(tree: Path, count: int, rounds: int = 5) -> dict:
+    """`rpl eval --jsonl` with explanations of this checkout and of `tree`, both run from their
+    sources, and the baseline script, taking turns over the same `count` lines."""
+    with tempfile.TemporaryDirectory() as folder:
+        corpus = Path(folder) / "corpus.jsonl"
+        with open(corpus, "w") as out:
+            subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--count", str(count), "--seed", "1"],
+                           stdout=out, check=True)
+        commands = {"baseline script": ([sys.executable, str(HERE / "baseline_aputure.py")], corpus)}
+        for name, code in (("this", ROOT), ("against", tree.resolve())):
+            commands[f"rpl eval --jsonl ({name})"] = (
+                [sys.executable, "-c", _FROM_TREE, str(code), "eval", str(POLICY), "--jsonl", "-"], corpus)
+        return interleaved(commands, rounds, _environment(RPL_CACHE_DIR=folder))
+
+
 def throughput(count: int, rounds: int = 5) -> dict:
     """The baseline script and `rpl eval --jsonl` in its forms over the same `count` lines."""
     with tempfile.TemporaryDirectory() as folder:
@@ -161,6 +177,13 @@ def main() -> None:
             this, other = best[f"{command} (this)"], best[f"{command} (against)"]
             print(f"{command}: this / against = {this['wall'] / other['wall']:.2f}x by the clock, "
                   f"{this['cpu'] / other['cpu']:.2f}x by processor time")
+        stream = throughput_against(args.against, args.count, args.rounds)
+        print(f"{args.count:,} lines with explanations, best of {args.rounds} rounds taking turns")
+        base = stream["baseline script"]
+        for name, b in stream.items():
+            print(f"  {name:32} {b['wall']:6.2f} s wall {b['cpu']:6.2f} s processor; throughput over the "
+                  f"baseline script's {base['wall'] / b['wall']:.2f}x by the clock, {base['cpu'] / b['cpu']:.2f}x "
+                  f"by processor time")
         return
     start = cold_start(args.start_rounds)
     print(f"cold start, best of {args.start_rounds} rounds taking turns (target: rpl eval < 150 ms)")

@@ -24,7 +24,7 @@ def formatter(type_: T.Type | None):
 def _shown(type_: T.Type | None):
     """How a value of the type reads, given there is one."""
     if type_ in (T.MONEY, T.EXACT_MONEY):
-        return lambda v: f"{v.quantize(CENT, ROUND_HALF_UP):,.2f}".replace("-0.00", "0.00")
+        return _money
     if type_ == T.TEXT:
         return lambda v: v
     if type_ == T.DATE:
@@ -50,6 +50,14 @@ def _shown(type_: T.Type | None):
             return ", ".join(element(x) for x in items) if items else "none"
         return listed
     return _untyped
+
+
+def _money(value: Decimal) -> str:
+    """An amount to the cent, grouped by thousands: `1,890.00`."""
+    text = str(value)
+    if text[-3:-2] == "." and len(text) <= 6 and "E" not in text:  # in cents, no thousands to group
+        return "0.00" if text == "-0.00" else text
+    return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}".replace("-0.00", "0.00")
 
 
 def _untyped(value: object) -> str:

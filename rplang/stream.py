@@ -36,6 +36,16 @@ def dumps(data: object) -> bytes:
         return _standard(data).encode("utf-8")
 
 
+def decision_bytes(decision) -> bytes:
+    """A decision with its explanation as one line of compact JSON, as `dumps(decision.to_json())`
+    writes it: written directly (`Decision.to_json_bytes`), or from the dicts by `dumps` when
+    orjson cannot write it."""
+    try:
+        return decision.to_json_bytes()
+    except TypeError:
+        return dumps(decision.to_json())
+
+
 class Tally:
     """What a stream came to: lines refused (request or evaluation errors), and lines that met a
     fault of rpl's own (a bug: reported on its line, and the stream goes on)."""
@@ -69,8 +79,11 @@ def decide_line(policy, number: int, raw: "bytes | TooLong", outputs_only: bool,
     with `partial`, the residual decision (docs/residual.md) in place of the decision."""
     try:
         request = line_request(raw, max_bytes)
-        decision = policy.decide_partial(request, as_of=as_of) if partial else policy.decide(request, as_of)
-        return dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), _DECIDED
+        if partial:
+            decision = policy.decide_partial(request, as_of=as_of)
+            return dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), _DECIDED
+        decision = policy.decide(request, as_of)
+        return (dumps({"outputs": decision.outputs_json()}) if outputs_only else decision_bytes(decision)), _DECIDED
     except RplError as error:
         return dumps(line_error_json(error, number)), _REFUSED
     except Exception as error:  # noqa: BLE001 (a bug met on one line must not lose the others)

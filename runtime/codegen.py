@@ -22,7 +22,7 @@ from .generated import Constants, quoted
 from .codegen_index import conjuncts, indexable_groups
 from .ranges import RangeIndex
 from .request import PATH_KEY
-from .values import unchanged
+from .values import json_formatter, money_text, unchanged
 
 HUNDRED = arithmetic.HUNDRED
 
@@ -265,6 +265,13 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
     body[:] = [line for entry in body for line in (entry if isinstance(entry, list) else [entry])]
     helpers, tables = _indexed_rules(gen, graph, groups, body)
     _drop_unread_values(gen, body, value_lines)
+    # The values computed up front are remembered for the decision's explanation, which would
+    # otherwise compute them again by the closures (say, a list of each returned item's sku).
+    kept = [(graph.values[name], gen.eager[name]) for name in value_lines
+            if name in gen.eager and closures.remembers(graph.nodes[graph.values[name]])]
+    if kept:
+        body.append("M = env.memo")
+        body += [f"M[{node_id}] = {local}" for node_id, local in kept]
     if groups or reordered:
         body.append("applying.sort(key=_rule_index)  # back in file order")
     source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \
@@ -351,15 +358,34 @@ def generate_outputs(graph: RuleGraph) -> tuple[str, "callable"]:
     return source, namespace["outputs"]
 
 
-def generate_outputs_json(formatters: tuple) -> "callable":
-    """`outputs_json(outputs)`: the outputs as decision JSON, one dict display with each output's
-    formatter (`values.json_formatter`) called in place, and none for values already JSON."""
-    entries = [f"{quoted(name)}: " + (f"o[{quoted(name)}]" if fmt is unchanged else f"F[{k}](o[{quoted(name)}])")
-               for k, (name, fmt) in enumerate(formatters)]
+def generate_outputs_json(types: dict) -> "callable":
+    """`outputs_json(outputs)`: the outputs as decision JSON, one dict display with each output
+    (`types`: by name, its type) written as `json_code` writes it."""
+    constants = Constants("F")
+    entries = [f"{quoted(name)}: {json_code(type_, 'v', constants.add, f'(v := o[{quoted(name)}])')}"
+               for name, type_ in types.items()]
     source = "def outputs_json(o):\n    return {" + ", ".join(entries) + "}\n"
-    namespace = {"F": [fmt for _, fmt in formatters], "__builtins__": {}}
+    namespace = {**constants.namespace(), "_money_text": money_text, "__builtins__": {}}
     exec(compile(source, "<rpl outputs as JSON>", "exec"), namespace)
     return namespace["outputs_json"]
+
+
+def json_code(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
+    """The code of `value` (a local or a plain read) as decision JSON shows a value of `type_`
+    (values.json_formatter): money and dates written in place, the others by the formatter.
+    `first`, when given, is the code that reads the value into the local `value` first."""
+    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+    to_json = json_formatter(type_)
+    first = first or value
+    if to_json is unchanged:
+        return first
+    if inner in (T.MONEY, T.EXACT_MONEY):
+        return f"(None if {first} is None else _money_text({value}))"
+    if inner == T.DATE:
+        return f"(None if {first} is None else {value}.isoformat())"
+    if inner == T.DATE_RANGE:
+        return f"(None if {first} is None else [{value}[0].isoformat(), {value}[1].isoformat()])"
+    return f"{const(to_json)}({first})"
 
 
 _ZERO = arithmetic.ZERO_CENTS  # a total no rule adds to

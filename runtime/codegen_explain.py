@@ -20,16 +20,17 @@ What a rule explains is what `why` below says of its condition, applied as writt
 """
 from __future__ import annotations
 
+
 from rplang.compiler import ir
 from rplang.compiler import types as T
 from rplang.compiler.show import formatter as show_formatter
 from rplang.policy_lang.errors import RplError
 
-from .arithmetic import add, minus
-from .codegen import CodeGenerator, expression_names
+from .arithmetic import minus
+from .codegen import CodeGenerator, expression_names, json_code
 from .generated import Constants, quoted
 from .request import PATH_KEY
-from .values import json_formatter, money_text, unchanged
+from .values import json_formatter, money_text
 
 # Evaluating what the decision did not need may fail (the short-circuited side of an `or`, say):
 # such a value is left out of the explanation.
@@ -59,7 +60,7 @@ def named_operands(expr: ir.Expr) -> list[ir.Expr]:
     found, stack = [], [expr]
     while stack:
         node = stack.pop(0)
-        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or _is_lookup(node) or _is_rule_value(node):
+        if isinstance(node, (ir.Input, ir.FieldOf, ir.Value, ir.Param)) or is_lookup(node) or _is_rule_value(node):
             found.append(node)
         elif isinstance(node, ir.Op):
             stack[:0] = list(node.args)
@@ -74,7 +75,7 @@ def label_key(expr: ir.Expr):
     return None
 
 
-def _is_lookup(expr: ir.Expr) -> bool:
+def is_lookup(expr: ir.Expr) -> bool:
     return isinstance(expr, ir.Op) and expr.op == "lookup"
 
 
@@ -85,8 +86,11 @@ def _is_rule_value(expr: ir.Expr) -> bool:
 
 # ---- the code -----------------------------------------------------------------------------------
 
-class _EntryCode(CodeGenerator):
+class EntryCode(CodeGenerator):
     """The code of one rule's entry: the statements, then the entry's dict display."""
+
+    label = ""  # how the code's file name calls this form of the entry
+    names: dict = {}  # what this form's code reads besides the expressions' names
 
     def __init__(self, policy):
         super().__init__(policy.graph, policy.evaluator.fns)
@@ -96,6 +100,7 @@ class _EntryCode(CodeGenerator):
         self.reads_env = False  # whether the code calls closures, which evaluate in `env`
         self.why_functions: dict[tuple, str] = {}  # (condition, outcome) -> its function
         self.functions: list[str] = []  # their sources
+        self.totals = {name: k for k, (name, _, _) in enumerate(policy.total_outputs)}  # the steps' lists
 
     def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
         if isinstance(e, (ir.Value, ir.DatedParam)):
@@ -111,7 +116,19 @@ class _EntryCode(CodeGenerator):
 
     def sentence(self, rule, scope: dict[str, str]) -> str:
         """Statements computing each value the sentence shows; the expression of the sentence."""
-        parts: list = []  # texts known now, and the locals of values shown
+        parts = [p if isinstance(p, tuple) else p[0] for p in self.sentence_parts(rule, scope)]
+        if not parts:
+            return self.const(rule.name.replace("_", " "))
+        parts = [self.const(p[0]) if isinstance(p, tuple) else p for p in parts]
+        if len(parts) <= 3:
+            return " + ".join(parts)
+        return "''.join((" + "".join(p + ", " for p in parts) + "))"
+
+    def sentence_parts(self, rule, scope: dict[str, str]) -> list:
+        """Statements computing each value the sentence shows; its parts in order: texts known
+        now (a tuple of one text), and the locals of values shown (a list: the local, its type,
+        and the code that read it when it is a field always given, else None)."""
+        parts: list = []
         for part in rule.because:
             is_money = not isinstance(part, str) and part.type in (T.MONEY, T.EXACT_MONEY)
             if isinstance(part, (str, ir.Const, ir.Param)) and not is_money:  # the same text every time
@@ -122,6 +139,11 @@ class _EntryCode(CodeGenerator):
                     parts.append((text,))
                 continue
             text = self.local("p")
+            if plain_read(part) and not is_money:  # a field always given: reading it cannot fail
+                self.emit("", f"{text} = {self.expr(part, scope)}")
+                self.emit("", f"{text} = {_shown(part.type, text, self.const)}")
+                parts.append([text, part.type, self.expr(part, scope)])
+                continue
             self.emit("", "try:")
             self.emit("    ", f"{text} = {self.expr(part, scope)}")
             if is_money:  # in the currency of a text explanation (`money`), when one is asked for
@@ -131,13 +153,8 @@ class _EntryCode(CodeGenerator):
                 self.emit("    ", f"{text} = {_shown(part.type, text, self.const)}")
             self.emit("", "except _CANNOT_EVALUATE:")
             self.emit("    ", f"{text} = {self.const('(not known)')}")
-            parts.append(text)
-        if not parts:
-            return self.const(rule.name.replace("_", " "))
-        parts = [self.const(p[0]) if isinstance(p, tuple) else p for p in parts]
-        if len(parts) <= 3:
-            return " + ".join(parts)
-        return "''.join((" + "".join(p + ", " for p in parts) + "))"
+            parts.append([text, part.type, None])
+        return parts
 
     # the facts ---------------------------------------------------------------------------------
 
@@ -222,30 +239,30 @@ class _EntryCode(CodeGenerator):
         if not operands:
             self.emit(pad, f"{out}.append({{'fact': {text}, 'holds': {holds}}})")
             return
-        if all(_plain_read(o) or _constant_shown(o) for o in operands):  # nothing to leave out: one display
+        if all(plain_read(o) or constant_shown(o) for o in operands):  # nothing to leave out: one display
             shown = []
             for operand in operands:
                 name = self.const(describe(operand))
-                if _constant_shown(operand):
+                if constant_shown(operand):
                     shown.append(f"{name}: {self.const(json_formatter(operand.type)(operand.value))}")
                 else:
                     value = self.local("w")
                     read = f"({value} := {self.expr(operand, scope)})"
-                    shown.append(f"{name}: {_as_json(operand.type, value, self.const, read)}")
+                    shown.append(f"{name}: {json_code(operand.type, value, self.const, read)}")
             self.emit(pad, f"{out}.append({{'fact': {text}, 'holds': {holds}, 'values': {{{', '.join(shown)}}}}})")
             return
         values, fact = self.local("n"), self.local("f")
         self.emit(pad, f"{values} = {{}}")
         for operand in operands:
             to_json = json_formatter(operand.type)
-            name = self.lookup_name(operand, scope) if _is_lookup(operand) else self.const(describe(operand))
-            if _constant_shown(operand):
+            name = self.lookup_name(operand, scope) if is_lookup(operand) else self.const(describe(operand))
+            if constant_shown(operand):
                 self.emit(pad, f"{values}[{name}] = {self.const(to_json(operand.value))}")  # the same every time
                 continue
             value = self.local("w")
             self.emit(pad, "try:")
             self.emit(pad, f"    {value} = {self.expr(operand, scope)}")
-            self.emit(pad, f"    {values}[{name}] = {_as_json(operand.type, value, self.const)}")
+            self.emit(pad, f"    {values}[{name}] = {json_code(operand.type, value, self.const)}")
             self.emit(pad, "except _CANNOT_EVALUATE:")
             self.emit(pad, "    pass")
         self.emit(pad, f"{fact} = {{'fact': {text}, 'holds': {holds}}}")
@@ -262,17 +279,53 @@ class _EntryCode(CodeGenerator):
 
     # the entry ---------------------------------------------------------------------------------
 
-    def effects(self, rule) -> str:
-        shown = []
+    def effects(self, rule, named: str) -> str:
+        """The effects' display; statements of the amounts added, each also a step of its total
+        in `steps` (the computation's, by total: codegen_computation.py) when steps are asked for."""
+        shown, step_lines = [], []
         for k, effect in enumerate(rule.effects):
             output = self.const(effect.output)
             if effect.kind == "add":
-                amount = f"a[{k}]" if effect.sign > 0 else f"_minus(a[{k}])"
-                shown.append(f"{{'output': {output}, 'amount': _money_text({amount})}}")
+                amount = self.local("m")
+                self.emit("", f"{amount} = _money_text({f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'})")
+                shown.append(f"{{'output': {output}, 'amount': {amount}}}")
+                step_lines.append(f"    steps[{self.totals[effect.output]}].append({{'rule': {self.const(rule.name)}, "
+                                  f"'element_name': {named}, 'amount': {amount}}})")
             elif effect.kind == "set":
                 shown.append(f"{{'output': {output}, 'set': "
-                             f"{_as_json(self.output_types.get(effect.output), f'a[{k}]', self.const)}}}")
+                             f"{json_code(self.output_types.get(effect.output), f'a[{k}]', self.const)}}}")
+        if step_lines:
+            self.emit("", "if steps is not None:")
+            self.lines += step_lines
         return "[" + ", ".join(shown) + "]"
+
+    def facts_statements(self, start: int) -> None:
+        """The list `facts` the statements from line `start` on append to, or its display when
+        every fact is always shown."""
+        appended = self.lines[start:]
+        if all(line.startswith("facts.append(") for line in appended):  # facts always shown: one display
+            self.lines[start:] = ["facts = [" + ", ".join(line[len("facts.append("):-1] for line in appended) + "]"]
+        else:
+            self.lines.insert(start, "facts = []")
+
+    def entry(self, rule, element: str, named: str, sentence: str) -> str:
+        """The expression of the entry, from the codes of its element, its element's name and its sentence."""
+        if named != "None":
+            self.emit("", f"named = {named}")
+            named = "named"
+        effects = self.effects(rule, named)
+        clauses = ", ".join(f"{{'clause': {self.const(name)}, 'cites': {self.const(text)}}}"
+                            for name, text in rule.citations)
+        return "{" + ", ".join((
+            f"'rule': {self.const(rule.name)}", f"'clause': {self.const(rule.clause)}",
+            f"'cites': {self.const(rule.clause_text)}", f"'clauses': [{clauses}]",
+            f"'outcome': {self.const(rule.outcome)}", f"'element': {element}", f"'element_name': {named}",
+            f"'sentence': {sentence}", "'facts': facts", f"'effects': {effects}",
+            f"'line': {self.const(rule_line(rule))}")) + "}"
+
+
+def rule_line(rule) -> int | None:
+    return rule.span.line if rule.span is not None else None
 
 
 def _shown(type_: T.Type | None, value: str, const) -> str:
@@ -290,30 +343,14 @@ def _shown(type_: T.Type | None, value: str, const) -> str:
     return f"'none' if {value} is None else {shown}"
 
 
-def _as_json(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
-    """The code of `value` (a local or a plain read) as decision JSON shows it
-    (values.json_formatter): money and dates written in place, the others by the formatter.
-    `first`, when given, is the code that reads the value into the local `value` first."""
-    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
-    to_json = json_formatter(type_)
-    first = first or value
-    if to_json is unchanged:
-        return first
-    if inner in (T.MONEY, T.EXACT_MONEY):
-        return f"(None if {first} is None else _money_text({value}))"
-    if inner == T.DATE:
-        return f"(None if {first} is None else {value}.isoformat())"
-    return f"{const(to_json)}({first})"
-
-
-def _plain_read(e: ir.Expr) -> bool:
+def plain_read(e: ir.Expr) -> bool:
     """A field of the request or of a bound element, always given: reading it cannot fail."""
     if isinstance(e, ir.FieldOf):
-        return e.present_when is None and (isinstance(e.base, ir.Var) or _plain_read(e.base))
+        return e.present_when is None and (isinstance(e.base, ir.Var) or plain_read(e.base))
     return isinstance(e, ir.Input) and e.present_when is None
 
 
-def _constant_shown(e: ir.Expr) -> bool:
+def constant_shown(e: ir.Expr) -> bool:
     """A parameter whose JSON is a text or a number: shown by the same constant every time."""
     return isinstance(e, ir.Param) and not isinstance(json_formatter(e.type)(e.value), (list, dict))
 
@@ -344,98 +381,38 @@ def _is_fact(e: ir.Expr) -> bool:
     return not (isinstance(e, ir.Op) and e.op in ("and", "or", "not", "if"))
 
 
-def entry_function(policy, rule_node, element_name) -> tuple[str, "callable"]:
+def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[str, "callable"]:
     """Python source of `entry(env, e, a, money)`, and the function itself: the explanation of
     the rule applying to the request read into `env`, to the element `e` for a rule for each
     element, with the effect values `a`; money in `money`'s currency when given (the text
-    explanation), else as the decision's JSON shows it. `element_name(None, e)` names an element."""
+    explanation), else as the decision's JSON shows it. `element_name(None, e)` names an element.
+
+    Each amount the rule adds to a total is also a step of the total's computation, appended to
+    `steps[k]` for total k (`policy.total_outputs`) when `steps` is given.
+
+    `code_class`: the generator, `EntryCode` unless another form of the entry is asked for
+    (codegen_explain_json.py: the entry as JSON text)."""
     rule = rule_node.rule
-    code = _EntryCode(policy)
+    code = (code_class or EntryCode)(policy)
     scope = {rule.var: "e"} if rule.var is not None else {}
     sentence = code.sentence(rule, scope)
     start = len(code.lines)
     code.why(rule.condition, True, "facts", scope, "")
-    appended = code.lines[start:]
-    if all(line.startswith("facts.append(") for line in appended):  # facts always shown: one display
-        code.lines[start:] = ["facts = [" + ", ".join(line[len("facts.append("):-1] for line in appended) + "]"]
-    else:
-        code.lines.insert(start, "facts = []")
-    clauses = ", ".join(f"{{'clause': {code.const(name)}, 'cites': {code.const(text)}}}"
-                        for name, text in rule.citations)
+    code.facts_statements(start)
     element = "None" if rule.var is None else f"e.get({code.const(PATH_KEY)})" if _of_records(rule) \
         else f"(e.get({code.const(PATH_KEY)}) if isinstance(e, dict) else None)"
     named = _element_name_code(policy, rule, code.const) if rule.var is not None else "None"
-    code.emit("", "return {" + ", ".join((
-        f"'rule': {code.const(rule.name)}", f"'clause': {code.const(rule.clause)}",
-        f"'cites': {code.const(rule.clause_text)}", f"'clauses': [{clauses}]",
-        f"'outcome': {code.const(rule.outcome)}", f"'element': {element}", f"'element_name': {named}",
-        f"'sentence': {sentence}", "'facts': facts", f"'effects': {code.effects(rule)}",
-        f"'line': {code.const(rule.span.line if rule.span is not None else None)}")) + "}")
+    code.emit("", "return " + code.entry(rule, element, named, sentence))
     # An element is bound in an environment of its own, sharing the values the decision computed,
     # so that threads may explain one decision at once (a rule of the whole request reads the
     # decision's own).
     binding = [f"env = env.with_bound({code.const(rule.var)}, e)"] if rule.var is not None and code.reads_env else []
-    source = "".join(code.functions) + "def entry(env, e, a, money):\n" + "".join(
+    source = "".join(code.functions) + "def entry(env, e, a, money, steps=None):\n" + "".join(
         f"    {line}\n" for line in ["R = env.request"] + binding + code.lines)
     namespace = expression_names(code.table, policy.evaluator.calendar)
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
                                  "str": str, "Exception": Exception}
     namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _minus=minus,
-                     _element_name=element_name)
-    exec(compile(source, f"<rpl explanation of rule {rule.name}>", "exec"), namespace)
+                     _element_name=element_name, **code.names)
+    exec(compile(source, f"<rpl explanation{code.label} of rule {rule.name}>", "exec"), namespace)
     return source, namespace["entry"]
-
-
-def computation_function(policy) -> tuple[str, "callable"]:
-    """Python source of `computation(applied, entries, outputs)`, and the function itself: each
-    total output step by step (the amounts rules added or subtracted, then the floor), from the
-    rules that determine a decision, their entries (which name each element and show each
-    amount) and the outputs as JSON.
-
-    Rules are grouped by the amounts they add, as the outputs code groups them (codegen.py);
-    the sum is worked out only for a total with a floor, and written out only when the floor
-    raised it: otherwise it is the total."""
-    constants = Constants(named=True)
-    totals = policy.total_outputs
-    index = {name: k for k, (name, _, _) in enumerate(totals)}
-    shapes: dict[tuple, int] = {}  # the amounts a rule adds -> its group (0: none)
-    groups = []
-    for plan in policy._effect_plans:
-        shape = tuple((shown, position, output, sign)
-                      for shown, (position, adds, output, sign) in enumerate(plan) if adds)
-        groups.append(shapes.setdefault(shape, len(shapes) + 1) if shape else 0)
-    lines = ["def computation(applied, entries, outputs):"]
-    for k, (_, floor, _) in enumerate(totals):
-        lines.append(f"    s{k} = []")
-        if floor is not None:
-            lines.append(f"    r{k} = None")
-    if shapes:
-        lines += ["    for n, (i, _, a) in enumerate(applied):", "        g = GROUP[i]", "        if not g:",
-                  "            continue", "        made = entries[n]",
-                  "        name, shown = made['element_name'], made['effects']"]
-        for n, (shape, group) in enumerate(shapes.items()):
-            lines.append(f"        {'if' if n == 0 else 'elif'} g == {group}:")
-            for shown, position, output, sign in shape:
-                k = index[output]
-                lines.append(f"            s{k}.append({{'rule': NAMES[i], 'element_name': name, "
-                             f"'amount': shown[{shown}]['amount']}})")
-                if totals[k][1] is not None:
-                    signed = f"a[{position}]" if sign > 0 else f"_minus(a[{position}])"
-                    lines.append(f"            r{k} = {signed} if r{k} is None else _add(r{k}, {signed})")
-    shown = []
-    for k, (name, floor, floor_text) in enumerate(totals):
-        value = f"outputs[{quoted(name)}]"
-        if floor is None:
-            shown.append(f"{quoted(name)}: {{'steps': s{k}, 'sum': {value}, 'floor': None, 'floored': False, "
-                         f"'value': {value}}}")
-        else:
-            shown.append(f"{quoted(name)}: {{'steps': s{k}, "
-                         f"'sum': '0.00' if r{k} is None else {value} if r{k} >= {constants.add(floor)} "
-                         f"else _money_text(r{k}), 'floor': {constants.add(floor_text)}, "
-                         f"'floored': r{k} is not None and r{k} < {constants.add(floor)}, 'value': {value}}}")
-    lines.append("    return {" + ", ".join(shown) + "}")
-    source = "\n".join(lines) + "\n"
-    namespace = {**constants.namespace(), "GROUP": groups, "NAMES": policy._rule_names, "_add": add, "_minus": minus,
-                 "_money_text": money_text, "__builtins__": {"enumerate": enumerate}}
-    exec(compile(source, f"<rpl computation of {policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)
-    return source, namespace["computation"]

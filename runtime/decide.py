@@ -39,7 +39,7 @@ class CompiledPolicy:
         self.outputs: tuple[CheckedOutput, ...] = graph.outputs
         self.output_types = {o.name: (o.type if o.kind != "outcome" else T.TEXT) for o in self.outputs}
         self.output_formatters = tuple((name, json_formatter(t)) for name, t in self.output_types.items())
-        self.outputs_json = generate_outputs_json(self.output_formatters)  # outputs -> decision JSON
+        self.outputs_json = generate_outputs_json(self.output_types)  # outputs -> decision JSON
         self.total_outputs = tuple((o.name, o.floor, money_text(o.floor) if o.floor is not None else None)
                                    for o in self.outputs if o.kind == "total")
         self.outcome_rank = {o.name: o.rank for o in graph.outcomes}

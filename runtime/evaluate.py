@@ -52,14 +52,22 @@ class _Closures(dict):
     def __init__(self, evaluator: "Evaluator"):
         super().__init__()
         self.evaluator = evaluator
+        self.values = frozenset(evaluator.graph.values.values())  # the node ids of `let`s
 
     def __missing__(self, node_id: int) -> Fn:
         node = self.evaluator.graph.nodes[node_id]
         fn = self.evaluator._build(node.expr)
-        if node.shared and not _uses_bound(node.expr) and not isinstance(node.expr, (ir.Const, ir.Param)):
+        if self.remembers(node):
             fn = _remembered(node.id, fn)
         self[node_id] = fn
         return fn
+
+    def remembers(self, node) -> bool:
+        """Whether a node's value, once computed for a decision, is kept in its `Env.memo` by
+        node id: a value several expressions read, or a `let`'s (which the rule code computes
+        up front and keeps there for the explanation), the same for every element."""
+        return (node.shared or node.id in self.values) and not _uses_bound(node.expr) \
+            and not isinstance(node.expr, (ir.Const, ir.Param))
 
 
 class Evaluator:

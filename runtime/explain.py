@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING
 
 from rplang.compiler import ir
 
-from .codegen_explain import CANNOT_EVALUATE, computation_function, entry_function, label_key, source_text
+from .codegen_computation import computation_function
+from .codegen_explain import CANNOT_EVALUATE, entry_function, label_key, source_text
+from .codegen_explain_json import entry_text_function
 from .request import PATH_KEY
 from .money import DEFAULT_LOCALE, MoneyFormat, currency_code
 from .values import json_value, money_text
@@ -24,21 +26,32 @@ class ExplanationCode:
     def __init__(self, policy):
         self.policy = policy
         self.entries: list = [None] * len(policy.graph.rules)  # by rule index: its entry function
+        # by rule index: its entry as JSON text, a stub until the rule is first explained so
+        self.texts: list = [self._first_text(index) for index in range(len(policy.graph.rules))]
         self.index = {r.rule.name: k for k, r in enumerate(policy.graph.rules)}
-        self._computation = None
+        self._explained: dict = {}  # as text or not -> the function writing a decision's explanation
 
     def entry(self, index: int):
-        """The function making rule `index`'s entry: `(env, element, amounts, money) -> dict`."""
+        """The function making rule `index`'s entry: `(env, element, amounts, money, steps) -> dict`."""
         made = self.entries[index]
         if made is None:
             made = self.entries[index] = entry_function(self.policy, self.policy.graph.rules[index], element_name)[1]
         return made
 
-    def computation(self):
-        """The function making the computation: `(applied, entries, outputs JSON) -> dict`."""
-        if self._computation is None:
-            self._computation = computation_function(self.policy)[1]
-        return self._computation
+    def _first_text(self, index: int):
+        def first(*args):
+            made = self.texts[index] = entry_text_function(self.policy, self.policy.graph.rules[index], element_name)[1]
+            return made(*args)
+        return first
+
+    def explained(self, as_text: bool = False):
+        """The function making a decision's JSON but its items and terms, from its applied
+        rules, its environment and its outputs as JSON: `{"outputs", "explanation",
+        "computation"}`, or (`as_text`) that JSON's text but its closing brace."""
+        made = self._explained.get(as_text)
+        if made is None:
+            made = self._explained[as_text] = computation_function(self.policy, as_text)[1]
+        return made
 
 
 def fact_text(fact: dict) -> str:
@@ -124,18 +137,15 @@ def _items_text(decision: "Decision", entries: list[dict], main: str | None, mon
                            for n, o, a, w in rows]
 
 
-def computation(decision: "Decision", entries: list[dict] | None = None,
-                outputs_json: dict | None = None) -> dict:
-    """Each total output, step by step: the amounts rules added or subtracted, then the floor.
+def computation(decision: "Decision") -> dict:
+    """Each total output, step by step: the amounts rules added or subtracted, then the floor."""
+    return explained(decision)["computation"]
 
-    `entries` (the decision's explanation, money as JSON shows it) and `outputs_json`, when they
-    are made as well, already name each element and show each amount and total: the steps take
-    them from there rather than working them out again."""
-    if entries is None:
-        entries = explanation_entries(decision)
-    if outputs_json is None:
-        outputs_json = decision.outputs_json()
-    return decision.policy.explanation_code.computation()(decision._applied, entries, outputs_json)
+
+def explained(decision: "Decision") -> dict:
+    """`{"outputs", "explanation", "computation"}` of the decision, money as JSON shows it: the
+    computation's steps made with the entries."""
+    return decision.policy.explanation_code.explained()(decision._applied, decision._env, decision.outputs_json())
 
 
 # ---- terms by date ------------------------------------------------------------------------------

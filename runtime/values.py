@@ -65,7 +65,19 @@ def json_formatter(type_: T.Type | None):
         return lambda v: None if v is None else v.written()
     if isinstance(inner, (T.EnumType, T.Scalar)) and inner not in (T.PERCENT,):
         return unchanged
+    if isinstance(inner, (T.ListType, T.SetType)) and json_formatter(inner.element) is unchanged:
+        return _plain_list
     return lambda v: json_value(v, type_)
+
+
+def _plain_list(value):
+    """`json_value` of a list or set of values that are JSON as they are (texts, numbers, enum
+    values): a set sorted, without its `None`."""
+    if value is None:
+        return None
+    if isinstance(value, frozenset):
+        return [v for v in sorted(value) if v is not None]
+    return list(value)
 
 
 def unchanged(value):

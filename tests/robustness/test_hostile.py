@@ -260,8 +260,10 @@ def test_random_hostile_policies_are_inert(tmp_path):
 ALLOWED = {
     "exec": {"runtime/codegen.py",  # the generated rule code, from the checked AST
              "runtime/codegen_explain.py",  # the explanations' code, from the same checked rules
+             "runtime/codegen_computation.py",  # the computation's, from the rules' effects
              "runtime/request.py"},  # the request reader's fast path, from the checked schema
-    "compile": {"runtime/codegen.py", "runtime/codegen_explain.py", "runtime/request.py"},
+    "compile": {"runtime/codegen.py", "runtime/codegen_explain.py", "runtime/codegen_computation.py",
+                "runtime/request.py"},
     # the process's own C library (no file is loaded), for glibc's mallopt: `rpl eval --jobs`
     # keeps freed blocks' memory
     "ctypes.CDLL": {"rplang/stream.py"},

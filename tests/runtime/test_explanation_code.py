@@ -4,7 +4,8 @@ facts are those a reading of the condition gives (explanation snapshots hold the
 import json
 
 from rplang.runtime import load_policy_text
-from rplang.runtime.codegen_explain import computation_function, entry_function
+from rplang.runtime.codegen_computation import computation_function
+from rplang.runtime.codegen_explain import entry_function
 from rplang.runtime.explain import element_name
 
 POLICY = '''

@@ -1,0 +1,107 @@
+"""Lower a policy's computation to Python: each total output step by step (the amounts rules
+added or subtracted, then the floor), as a dict (`Decision.computation`) or as JSON text
+(`Decision.to_json_bytes`), with the explanation whose entries make its steps.
+
+The steps are the explanation's: each rule's entry appends a step for each amount it adds
+(codegen_explain.py), so that the computation only puts them together with the totals. The sum
+before the floor is worked out again, from the rules that determined the decision, only when
+the total is its floor: otherwise the floor did not raise it, and the sum is the total."""
+from __future__ import annotations
+
+import orjson
+
+from .arithmetic import add, minus
+from .generated import Constants, quoted
+from .json_text import constant_json, json_text
+from .values import money_text
+
+
+def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"]:
+    """Python source of `explained(applied, env, outputs)`, and the function itself: the
+    decision's JSON but its items and terms, `{"outputs", "explanation", "computation"}`, from the
+    rules that determined it, `(rule index, element, effect values)`, the environment it was
+    decided in, and its outputs as JSON. Each entry is made by its rule's function
+    (`policy.explanation_code`), which also appends the steps of each total it adds to; each
+    total is then shown with its steps, its sum and its floor.
+
+    `as_text`: the decision's JSON text instead, but its closing brace, each entry written by
+    its rule's text function."""
+    constants = Constants(named=True)
+    totals = policy.total_outputs
+    steps = "".join(f"s{k}, " for k in range(len(totals)))
+    lines = ["def explained(applied, env, outputs):"]
+    lines += [f"    s{k} = []" for k in range(len(totals))] + [f"    steps = ({steps})"]
+    if as_text:
+        lines.append("    entries = ','.join([TEXTS[i](env, e, a, None, steps) for i, e, a in applied])")
+    else:
+        lines.append("    entries = [(ENTRIES[i] or MAKE(i))(env, e, a, None, steps) for i, e, a in applied]")
+    for k, (name, floor, floor_text) in enumerate(totals):
+        if floor is not None:
+            lines += _floored_sum(policy, k, name, floor, floor_text, constants)
+    lines.append((_text_return if as_text else _dict_return)(totals, constants))
+    source = "\n".join(lines) + "\n"
+    code = policy.explanation_code
+    namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text, "_json": json_text,
+                 "_dumps": orjson.dumps, "TEXTS": code.texts, "ENTRIES": code.entries, "MAKE": code.entry,
+                 "__builtins__": {"str": str}}
+    exec(compile(source, f"<rpl explanation of a decision{' as JSON' if as_text else ''} of "
+                         f"{policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)
+    return source, namespace["explained"]
+
+
+def _floored_sum(policy, k: int, name: str, floor, floor_text: str, constants: Constants) -> list[str]:
+    """Statements setting `sum{k}` (the JSON of total k's sum before its floor) and `floored{k}`:
+    the amounts added again, from the effect values, only when the total is its floor."""
+    adds = {}  # rule index -> (position, sign) of each amount it adds to this total
+    for i, plan in enumerate(policy._effect_plans):
+        signed = tuple((position, sign) for position, is_add, output, sign in plan if is_add and output == name)
+        if signed:
+            adds[i] = signed
+    table = constants.add(adds)
+    return [f"    sum{k}, floored{k} = outputs[{quoted(name)}], False",
+            f"    if sum{k} == {constants.add(floor_text)}:  # the floor may have raised it",
+            "        total = None",
+            "        for i, _, a in applied:",
+            f"            for position, sign in {table}.get(i, ()):",
+            "                amount = a[position] if sign > 0 else _minus(a[position])",
+            "                total = amount if total is None else _add(total, amount)",
+            "        if total is None:",
+            f"            sum{k} = {constants.add('0.00')}",
+            f"        elif total < {constants.add(floor)}:",
+            f"            sum{k}, floored{k} = _money_text(total), True"]
+
+
+def _dict_return(totals, constants: Constants) -> str:
+    shown = []
+    for k, (name, floor, floor_text) in enumerate(totals):
+        value = f"outputs[{quoted(name)}]"
+        if floor is None:
+            shown.append(f"{quoted(name)}: {{'steps': s{k}, 'sum': {value}, 'floor': None, 'floored': False, "
+                         f"'value': {value}}}")
+        else:
+            shown.append(f"{quoted(name)}: {{'steps': s{k}, 'sum': sum{k}, "
+                         f"'floor': {constants.add(floor_text)}, 'floored': floored{k}, 'value': {value}}}")
+    return "    return {'outputs': outputs, 'explanation': entries, 'computation': {" + ", ".join(shown) + "}}"
+
+
+def _text_return(totals, constants: Constants) -> str:
+    """The computation's JSON text: the steps joined, each total's value (and sum) as JSON.
+    A total's value is the text of an amount (values.money_text): nothing to escape."""
+    lines, parts = [], []  # statements; then the texts joined, in order
+    for k, (name, floor, floor_text) in enumerate(totals):
+        lines.append(f"    v{k} = outputs[{quoted(name)}]")
+        lines.append(f"    v{k} = f'\"{{v{k}}}\"' if v{k}.__class__ is str else _json(v{k})")
+        opening = ('],"computation":{' if k == 0 else ",") + constant_json(name) + ':{"steps":['
+        parts += [constants.add(opening), f"','.join(s{k})"]
+        if floor is None:
+            parts += [constants.add('],"sum":'), f"v{k}", constants.add(',"floor":null,"floored":false,"value":'),
+                      f"v{k}"]
+        else:
+            lines.append(f"    sum{k} = f'\"{{sum{k}}}\"' if sum{k}.__class__ is str else _json(sum{k})")
+            parts += [constants.add('],"sum":'), f"sum{k}",
+                      constants.add(',"floor":' + constant_json(floor_text) + ',"floored":'),
+                      f"('true' if floored{k} else 'false')", constants.add(',"value":'), f"v{k}"]
+        parts.append(constants.add("}"))
+    parts.append(constants.add("}" if totals else '],"computation":{}'))
+    parts[:0] = [constants.add('{"outputs":'), "_dumps(outputs).decode()", constants.add(',"explanation":['), "entries"]
+    return "\n".join(lines + ['    return f"' + "".join("{" + part + "}" for part in parts) + '"'])
