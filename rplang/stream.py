@@ -127,13 +127,11 @@ def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, j
                   max_bytes: int = limits.MAX_REQUEST_BYTES, partial: bool = False, lines=None,
                   progress=None) -> Tally:
     """Decide every line of `stream` (bytes) and write the decisions to `out` (bytes: UTF-8 JSON
-    lines). `lines` are the stream's lines when the caller reads them itself (to show progress),
-    else `read_lines`'. With `jobs` > 1 and a regular file, the workers read the file and
-    `lines` is left unread: `progress`, if given, is told the position reached instead."""
+    lines). In one process, `lines` are the stream's lines when the caller reads them itself (to
+    show progress), else `read_lines`'. With `jobs` > 1 the stream is read in blocks, and
+    `progress`, if given, is told the position reached in a regular file."""
     if jobs > 1:
-        lines = read_lines(stream, max_bytes) if lines is None else lines
-        return _decide_in_workers(policy, stream, lines, out, outputs_only, as_of, jobs, max_bytes, partial,
-                                  progress)
+        return _decide_in_workers(policy, stream, out, outputs_only, as_of, jobs, max_bytes, partial, progress)
     lines = read_lines(stream, max_bytes) if lines is None else lines
     tally = Tally()
     for number, raw in enumerate(lines, 1):
@@ -145,7 +143,7 @@ def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, j
 
 # ---- Several processes --------------------------------------------------------------------------
 
-def _decide_in_workers(policy, stream, lines, out, outputs_only: bool, as_of, jobs: int, max_bytes: int,
+def _decide_in_workers(policy, stream, out, outputs_only: bool, as_of, jobs: int, max_bytes: int,
                        partial: bool, progress) -> Tally:
     """Forked workers share the compiled policy as it is: generated code cannot be pickled, and
     compiling it again in each worker would cost more than deciding a block. A regular file
@@ -171,14 +169,14 @@ def _decide_in_workers(policy, stream, lines, out, outputs_only: bool, as_of, jo
 
     start = _file_position(stream)
     if start is None:
-        stream_workers.decide_in_workers(stream_workers.line_blocks(lines), out, jobs, decide_block, lines_of,
-                                         tally)
+        stream_workers.decide_in_workers(stream_workers.PipeBlocks(stream, max_bytes), out, jobs, decide_block,
+                                         lines_of, TooLong, tally)
         return tally
     # the workers read a descriptor of their own: a forked process's stdin is closed as it starts
     fd = os.dup(stream.fileno())
     try:
         ranges = stream_workers.FileRanges(fd, start, jobs)
-        stream_workers.decide_in_workers(ranges, out, jobs, decide_block, lines_of, tally, fd, progress)
+        stream_workers.decide_in_workers(ranges, out, jobs, decide_block, lines_of, TooLong, tally, fd, progress)
     finally:
         os.close(fd)
     stream.seek(ranges.position)  # read to the end, as one process leaves it

@@ -5,7 +5,7 @@ of the worker that made it to the output; that is all it does. A block of a regu
 path, or stdin redirected from a file) is only a byte range and the number of its first line:
 each worker reads its own lines, and the main process reads the file once without splitting it
 (a count of line feeds, at memory speed) to find where the ranges end on a line. A block of a
-pipe is its lines, read by the main process. The output goes from a worker's pipe to the output
+pipe is the lines that have arrived, read by the main process as they come. The output goes from a worker's pipe to the output
 with splice(2): the main process never copies it (it reads and writes it only when the output is
 not a file descriptor, as under a test runner, or the system cannot splice).
 
@@ -14,17 +14,18 @@ decided, and holds at most `WRITE_AHEAD` decided ones while an earlier block is 
 decided elsewhere.
 
 The stream's own rules (how a line is decided, what a line too long becomes) are not here: the
-caller passes `decide_block(first_number, lines) -> (bytes, tally)` and `lines_of(binary_file)`.
+caller passes `decide_block(first_number, lines) -> (bytes, tally)`, `lines_of(binary_file)`
+and `too_long(size)`, a line in place of one too long to be read.
 """
 from __future__ import annotations
 
+import collections
 import io
 import os
 
 CHUNK_BYTES = 1 << 20  # a regular file's block: about this many bytes (~1,300 lines of aputure)
 LAST_SHARE = 4  # near the end, blocks shrink to 1/(LAST_SHARE x jobs) of what is left...
 MIN_CHUNK_BYTES = 32 << 10  # ...but no smaller: the workers finish together, not one block apart
-BLOCK = 1024  # a pipe's block: lines read here and passed on
 AHEAD = 2  # blocks given to a worker beyond the one it decides: it never waits for the next
 WRITE_AHEAD = 2  # decided blocks a worker holds while the one before them is decided elsewhere
 _PIPE_BYTES = 1 << 20  # a worker's output pipe (Linux's default unprivileged maximum)
@@ -39,30 +40,41 @@ class WorkerLost(Exception):
 
 class FileRanges:
     """The blocks of a regular file from `start`: (number of the first line, (start, end)), each
-    range ending just after a line feed (or at the end of the file)."""
+    range ending just after a line feed (or at the end of the file). Reading the file never
+    waits: there is nothing to read ahead."""
+
+    fd = None  # for the main loop: no descriptor to wait for
 
     def __init__(self, fd: int, start: int, jobs: int):
-        self.fd, self.position, self.number, self.jobs = fd, start, 1, jobs
+        self.file, self.position, self.number, self.jobs = fd, start, 1, jobs
         self.size = os.fstat(fd).st_size
+        self.ended = False
 
-    def __iter__(self):
-        while True:
-            left = self.size - self.position
-            want = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, left // (LAST_SHARE * self.jobs)))
-            data = os.pread(self.fd, want, self.position)
-            if not data:
-                return
-            cut = data.rfind(b"\n") + 1
-            if cut:
-                end, lines = self.position + cut, data.count(b"\n", 0, cut)
-            else:  # a line longer than the block: it is the block, however long (it is skipped unread)
-                end, lines = self._end_of_line(self.position + len(data)), 1
-            yield self.number, (self.position, end)
-            self.position, self.number = end, self.number + lines
+    def wants_input(self) -> bool:
+        return False
+
+    def take(self) -> "tuple[int, tuple[int, int]] | None":
+        left = self.size - self.position
+        want = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, left // (LAST_SHARE * self.jobs)))
+        data = os.pread(self.file, want, self.position) if not self.ended else b""
+        if not data:
+            self.ended = True
+            return None
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            end, lines = self.position + cut, data.count(b"\n", 0, cut)
+        else:  # a line longer than the block: it is the block, however long (it is skipped unread)
+            end, lines = self._end_of_line(self.position + len(data)), 1
+        block = self.number, (self.position, end)
+        self.position, self.number = end, self.number + lines
+        return block
+
+    def done(self) -> bool:
+        return self.ended
 
     def _end_of_line(self, position: int) -> int:
         while True:
-            data = os.pread(self.fd, 1 << 16, position)
+            data = os.pread(self.file, 1 << 16, position)
             found = data.find(b"\n")
             if found >= 0:
                 return position + found + 1
@@ -90,24 +102,89 @@ class _Range(io.RawIOBase):
         return done
 
 
-def line_blocks(lines):
-    """A pipe's blocks: (number of the first line, its lines), numbered by position."""
-    block: list = []
-    first = 1
-    for raw in lines:
-        block.append(raw)
-        if len(block) == BLOCK:
-            yield first, block
-            first += BLOCK
-            block = []
-    if block:
-        yield first, block
+class PipeBlocks:
+    """The blocks of a pipe (or of any stream that is not a regular file): (number of the first
+    line, complete lines as one bytes object, up to about CHUNK_BYTES). Read as the lines arrive,
+    never waiting while output is ready to move: lines written slowly are decided as they come,
+    lines written fast go in full blocks. A line longer than `max_bytes` is not held: it is
+    skipped to its end, and its block is only its size (an int)."""
+
+    def __init__(self, stream, max_bytes: int):
+        self.stream, self.max_bytes = stream, max_bytes
+        try:
+            self.fd: int | None = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # a buffer, as under a test runner
+            self.fd = None
+        self.queue: collections.deque = collections.deque()  # blocks read, not yet given
+        self.queued = 0  # their bytes
+        self.carry = b""  # the start of a line not yet ended
+        self.skipped: int | None = None  # the size so far of a line too long, being skipped
+        self.number, self.started, self.ended = 1, False, False
+
+    def wants_input(self) -> bool:
+        return not self.ended and self.queued < 2 * CHUNK_BYTES
+
+    def can_read(self) -> bool:
+        """Reading would not wait: a buffer; a pipe with bytes (or its end) waiting; the first read,
+        which takes what the stream has buffered, or waits for the first bytes."""
+        if self.fd is None or not self.started:
+            return True
+        import select
+
+        return bool(select.select([self.fd], [], [], 0)[0])
+
+    def read(self) -> None:
+        self.started = True
+        data = self.stream.read1(CHUNK_BYTES)
+        if not data:
+            self.ended = True
+            if self.skipped is not None or self.carry:  # the last line, without its line feed
+                self._add(self.skipped if self.skipped is not None else self.carry)
+            return
+        if self.skipped is not None:
+            found = data.find(b"\n")
+            if found < 0:
+                self.skipped += len(data)
+                return
+            self._add(self.skipped + found + 1)
+            self.skipped, data = None, data[found + 1:]
+        data = self.carry + data
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            self._add(data[:cut])
+        self.carry = data[cut:]
+        if len(self.carry) > self.max_bytes:  # the start of a line too long: the rest is skipped
+            self.skipped, self.carry = len(self.carry), b""
+
+    def _add(self, block: "bytes | int") -> None:
+        self.queue.append(block)
+        self.queued += len(block) if isinstance(block, bytes) else 0
+
+    def take(self) -> "tuple[int, bytes | int] | None":
+        """The next block, or None if no line has arrived yet (or all are given)."""
+        if not self.queue:
+            return None
+        first = self.queue.popleft()
+        if isinstance(first, int):
+            self.number += 1
+            return self.number - 1, first
+        parts, size = [first], len(first)
+        while self.queue and isinstance(self.queue[0], bytes) and size + len(self.queue[0]) <= CHUNK_BYTES:
+            parts.append(self.queue.popleft())
+            size += len(parts[-1])
+        self.queued -= size
+        block = b"".join(parts)
+        self.number += block.count(b"\n")
+        return self.number - block.count(b"\n"), block
+
+    def done(self) -> bool:
+        return self.ended and not self.queue
 
 
 # ---- A worker ----------------------------------------------------------------------------------
 
 
-def _work(tasks, results, output: int, others: list[int], decide_block, lines_of, fd: int | None) -> None:
+def _work(tasks, results, output: int, others: list[int], decide_block, lines_of, too_long, fd: int | None) -> None:
     """Decide the blocks given on `tasks` until None, each block's output into the pipe `output`
     (by a thread, so that deciding goes on while an earlier block waits for its turn); for each,
     (index, length of its output, tally) on `results`."""
@@ -122,9 +199,13 @@ def _work(tasks, results, output: int, others: list[int], decide_block, lines_of
     writer.start()
     while (task := tasks.get()) is not None:
         index, first, block = task
-        if fd is not None:
-            block = lines_of(io.BufferedReader(_Range(fd, *block), 1 << 16))
-        text, tally = decide_block(first, block)
+        if isinstance(block, tuple):  # a range of the file
+            lines = lines_of(io.BufferedReader(_Range(fd, *block), 1 << 16))
+        elif isinstance(block, int):  # the size of a line too long to pass on
+            lines = [too_long(block)]
+        else:
+            lines = lines_of(io.BytesIO(block))
+        text, tally = decide_block(first, lines)
         decided.put(text)
         results.send((index, len(text), tally))
     decided.put(None)
@@ -171,9 +252,9 @@ class _Worker:
         self.process, self.tasks, self.results, self.output = process, tasks, results, output
 
 
-def decide_in_workers(blocks, out, jobs: int, decide_block, lines_of, tally, fd: int | None = None,
+def decide_in_workers(blocks, out, jobs: int, decide_block, lines_of, too_long, tally, fd: int | None = None,
                       progress=None) -> None:
-    """Decide `blocks` (FileRanges of `fd`, or line_blocks) in `jobs` forked workers and write
+    """Decide `blocks` (FileRanges of `fd`, or PipeBlocks) in `jobs` forked workers and write
     their output to `out` in input order, adding each block's tally to `tally`; `progress`, if
     given, is told each range's end as it is written."""
     import gc
@@ -192,13 +273,13 @@ def decide_in_workers(blocks, out, jobs: int, decide_block, lines_of, tally, fd:
             tasks, (results, their_results) = context.SimpleQueue(), context.Pipe(duplex=False)
             others = [fd_ for i, pair in enumerate(pipes) if i != number for fd_ in pair] + [read_end]
             process = context.Process(target=_work, daemon=True, name=f"rpl-worker-{number}", args=(
-                tasks, their_results, write_end, others, decide_block, lines_of, fd))
+                tasks, their_results, write_end, others, decide_block, lines_of, too_long, fd))
             process.start()
             their_results.close()
             workers.append(_Worker(process, tasks, results, read_end))
         for _, write_end in pipes:
             os.close(write_end)
-        _run(workers, iter(blocks), _Output(out), tally, progress)
+        _run(workers, blocks, _Output(out), tally, progress)
     finally:
         for worker in workers:
             if worker.process.exitcode is None:
@@ -208,32 +289,34 @@ def decide_in_workers(blocks, out, jobs: int, decide_block, lines_of, tally, fd:
             os.close(read_end)
 
 
-def _run(workers: list[_Worker], blocks, output: "_Output", tally, progress) -> None:
+def _run(workers: list[_Worker], source, output: "_Output", tally, progress) -> None:
     from multiprocessing.connection import wait
 
     given = written = 0
     decided: dict[int, tuple[_Worker, int, object]] = {}  # index: (worker, length of output, tally)
     ends: dict[int, int] = {}  # index: where its range ends, for the progress bar
-    left = True
+    outstanding = {worker.results: 0 for worker in workers}  # blocks given, not yet decided
 
-    def give(worker: _Worker) -> None:
-        nonlocal given, left
-        block = next(blocks, None) if left else None
-        if block is None:
-            left = False
-            return
-        first, content = block
-        if progress is not None:
-            ends[given] = content[1]
-        worker.tasks.put((given, first, content))
-        given += 1
+    def feed() -> None:
+        """Blocks to the workers that have fewer than AHEAD undecided, while there are blocks."""
+        nonlocal given
+        for _ in range(AHEAD):
+            for worker in workers:
+                if outstanding[worker.results] >= AHEAD:
+                    continue
+                block = source.take()
+                if block is None:
+                    return
+                first, content = block
+                if progress is not None:
+                    ends[given] = content[1]
+                worker.tasks.put((given, first, content))
+                outstanding[worker.results] += 1
+                given += 1
 
-    for _ in range(AHEAD):
-        for worker in workers:
-            give(worker)
     by_results = {worker.results: worker for worker in workers}
     sentinels = {worker.process.sentinel: worker for worker in workers}
-    while left or written < given:
+    while True:
         while written in decided:
             worker, length, counted = decided.pop(written)
             output.move(worker.output, length, worker)
@@ -241,9 +324,17 @@ def _run(workers: list[_Worker], blocks, output: "_Output", tally, progress) -> 
             if progress is not None:
                 progress(ends.pop(written))
             written += 1
-        if not left and written == given:
+        while source.wants_input() and source.can_read():
+            source.read()
+        feed()
+        if source.done() and written == given:
             break
-        for ready in wait(list(by_results) + list(sentinels)):
+        waiting = list(by_results) + list(sentinels)
+        if source.fd is not None and source.wants_input():
+            waiting.append(source.fd)
+        for ready in wait(waiting):
+            if ready == source.fd:
+                continue  # read at the top of the loop
             worker = by_results.get(ready)
             if worker is None:
                 if not sentinels[ready].results.poll():
@@ -254,7 +345,7 @@ def _run(workers: list[_Worker], blocks, output: "_Output", tally, progress) -> 
             except EOFError:
                 raise _lost(worker) from None
             decided[index] = (worker, length, counted)
-            give(worker)
+            outstanding[ready] -= 1
     for worker in workers:
         worker.tasks.put(None)
     for worker in workers:
