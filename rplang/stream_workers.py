@@ -194,10 +194,14 @@ def _work(tasks, results, output: int, others: list[int], decide_block, lines_of
     _quiet_worker()
     for other in others:  # the other workers' pipes: their readers must be the main process alone
         os.close(other)
+    # Blocks are taken off the pipe as they come, so that the main process never waits to hand
+    # one over (it would not be moving output meanwhile, which this worker may be waiting for).
+    given: queue.Queue = queue.Queue()  # at most AHEAD blocks: the main process gives no more
+    threading.Thread(target=_receive, args=(tasks, given), daemon=True, name="rpl-input").start()
     decided: queue.Queue = queue.Queue(WRITE_AHEAD)
     writer = threading.Thread(target=_write_all, args=(decided, output), name="rpl-output")
     writer.start()
-    while (task := tasks.get()) is not None:
+    while (task := given.get()) is not None:
         index, first, block = task
         if isinstance(block, tuple):  # a range of the file
             lines = lines_of(io.BufferedReader(_Range(fd, *block), 1 << 16))
@@ -210,6 +214,14 @@ def _work(tasks, results, output: int, others: list[int], decide_block, lines_of
         results.send((index, len(text), tally))
     decided.put(None)
     writer.join()
+
+
+def _receive(tasks, given) -> None:
+    while True:
+        task = tasks.get()
+        given.put(task)
+        if task is None:
+            return
 
 
 def _write_all(decided, output: int) -> None:
