@@ -118,35 +118,24 @@ def cold_start_against(tree: Path, rounds: int = 15) -> dict:
         return interleaved(commands, rounds, _environment(RPL_CACHE_DIR=cache))
 
 
-def throughput(count: int, rounds: int = 5) -> dict:
-    """The baseline script and `rpl eval --jsonl` in its forms over the same `count` lines."""
+def throughput(count: int, rounds: int = 5, only_jobs: bool = False) -> dict:
+    """The baseline script and `rpl eval --jsonl` in its forms over the same `count` lines of a
+    file redirected to stdin; `only_jobs`: `rpl eval --jsonl` with and without `--jobs 2` alone."""
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder) / "corpus.jsonl"
         with open(corpus, "w") as out:
             subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--count", str(count), "--seed", "1"],
                            stdout=out, check=True)
         eval_ = _rpl() + ["eval", str(POLICY), "--jsonl", "-"]
-        best = interleaved({
+        commands = {
             "baseline script": ([sys.executable, str(HERE / "baseline_aputure.py")], corpus),
             "rpl eval --jsonl": (eval_, corpus),
             "rpl eval --jsonl --outputs-only": (eval_ + ["--outputs-only"], corpus),
             "rpl eval --jsonl --jobs 2": (eval_ + ["--jobs", "2"], corpus),
-        }, rounds, _environment(RPL_CACHE_DIR=folder))
-    best["count"] = count
-    return best
-
-
-def jobs_throughput(count: int, rounds: int = 3) -> dict:
-    """`rpl eval --jsonl` with explanations in one process and with `--jobs 2`, over `count`
-    lines of a file redirected to stdin (as the throughput above), taking turns."""
-    with tempfile.TemporaryDirectory() as folder:
-        corpus = Path(folder) / "corpus.jsonl"
-        with open(corpus, "w") as out:
-            subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--count", str(count), "--seed", "1"],
-                           stdout=out, check=True)
-        eval_ = _rpl() + ["eval", str(POLICY), "--jsonl", "-"]
-        best = interleaved({"rpl eval --jsonl": (eval_, corpus), "rpl eval --jsonl --jobs 2": (eval_ + ["--jobs", "2"], corpus)},
-                           rounds, _environment(RPL_CACHE_DIR=folder))
+        }
+        if only_jobs:
+            commands = {name: command for name, command in commands.items() if name.endswith(("--jsonl", "2"))}
+        best = interleaved(commands, rounds, _environment(RPL_CACHE_DIR=folder))
     best["count"] = count
     return best
 
@@ -201,7 +190,7 @@ def main() -> None:
     for name, (wall, cpu) in ratios(start, stream).items():
         print(f"{name}: {wall:.2f}x by the clock, {cpu:.2f}x by processor time")
     if args.jobs_count:
-        longer = jobs_throughput(args.jobs_count, args.rounds)
+        longer = throughput(args.jobs_count, args.rounds, only_jobs=True)
         print(f"{args.jobs_count:,} lines, best of {args.rounds} rounds taking turns")
         for name, best in ((k, v) for k, v in longer.items() if k != "count"):
             print(f"  {name:38} {best['wall']:6.2f} s wall {best['cpu']:6.2f} s processor")

@@ -125,7 +125,7 @@ def main() -> None:
         lines.append(f"| {name} | {seconds * 1e6:.2f} | {ratio} | {target} |")
     start = bench_cli.cold_start(5 if args.quick else 15)
     stream = bench_cli.throughput(2000 if args.quick else 20000, 3 if args.quick else 5)
-    jobs = bench_cli.jobs_throughput(10_000 if args.quick else 100_000, 3)
+    jobs = bench_cli.throughput(10_000 if args.quick else 100_000, 3, only_jobs=True)
     plain_count = 2000 if args.quick else 20000
     plain = bench_plain.measure(plain_count, 5)
     per_item = bench_per_item.measure(500 if args.quick else 2000, 5 if args.quick else 15)
