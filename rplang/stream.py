@@ -150,6 +150,8 @@ def _decide_in_workers(policy, stream, out, outputs_only: bool, as_of, jobs: int
     (a path, or stdin redirected from one) is read by the workers themselves, range by range."""
     from rplang import stream_workers
 
+    # the holiday calendar, loaded at the first business-day count: once here, shared by the
+    # workers, rather than once in each (~75 ms of processor time apiece)
     policy.evaluator.calendar.prepare()
     tally = Tally()
 
