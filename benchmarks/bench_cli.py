@@ -1,6 +1,6 @@
 """The command line: cold start of `rpl eval` and `rpl --help`, and `rpl eval --jsonl` throughput.
 
-    python benchmarks/bench_cli.py [--count 20000] [--rounds 5] [--start-rounds 15]
+    python benchmarks/bench_cli.py [--count 20000] [--rounds 5] [--start-rounds 15] [--jobs-count 100000]
     python benchmarks/bench_cli.py --against TREE [--start-rounds 15]   # against a checkout: cold start,
                                                                          # and --jsonl with explanations
 
@@ -9,6 +9,11 @@ does one command at a time, but interleaved, so that a busy spell of this shared
 on all of them alike). Each is reported by its best wall-clock time and by its best processor
 time (user + system, its worker processes included, from `wait4`), which moves less with the
 machine's other loads.
+
+`--jobs 2` is compared with `--jobs 1` over `--count` lines and again over `--jobs-count` lines,
+the steady state: the fixed start-up (imports, the policy, the holiday calendar: ~0.2 s in one
+process) is not parallel work, and over 20,000 lines (~1 s) it alone caps the possible ratio
+near 1.7x.
 
 Throughput is compared with a hand-written script that reads the same JSON lines, decides them
 with the baseline and writes JSON lines (`python benchmarks/baseline_aputure.py < FILE`).
@@ -114,14 +119,20 @@ def cold_start_against(tree: Path, rounds: int = 15) -> dict:
         return interleaved(commands, rounds, _environment(RPL_CACHE_DIR=cache))
 
 
+def _corpus(folder: Path, count: int) -> Path:
+    """`count` generated Aputure requests as JSON lines in `folder`."""
+    corpus = folder / "corpus.jsonl"
+    with open(corpus, "w") as out:
+        subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--count", str(count), "--seed", "1"],
+                       stdout=out, check=True)
+    return corpus
+
+
 def throughput_against(tree: Path, count: int, rounds: int = 5) -> dict:
     """`rpl eval --jsonl` with explanations of this checkout and of `tree`, both run from their
     sources, and the baseline script, taking turns over the same `count` lines."""
     with tempfile.TemporaryDirectory() as folder:
-        corpus = Path(folder) / "corpus.jsonl"
-        with open(corpus, "w") as out:
-            subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--count", str(count), "--seed", "1"],
-                           stdout=out, check=True)
+        corpus = _corpus(Path(folder), count)
         commands = {"baseline script": ([sys.executable, str(HERE / "baseline_aputure.py")], corpus)}
         for name, code in (("this", ROOT), ("against", tree.resolve())):
             commands[f"rpl eval --jsonl ({name})"] = (
@@ -129,22 +140,29 @@ def throughput_against(tree: Path, count: int, rounds: int = 5) -> dict:
         return interleaved(commands, rounds, _environment(RPL_CACHE_DIR=folder))
 
 
-def throughput(count: int, rounds: int = 5) -> dict:
-    """The baseline script and `rpl eval --jsonl` in its forms over the same `count` lines."""
+def throughput(count: int, rounds: int = 5, only_jobs: bool = False) -> dict:
+    """The baseline script and `rpl eval --jsonl` in its forms over the same `count` lines of a
+    file redirected to stdin; `only_jobs`: `rpl eval --jsonl` with and without `--jobs 2` alone."""
     with tempfile.TemporaryDirectory() as folder:
-        corpus = Path(folder) / "corpus.jsonl"
-        with open(corpus, "w") as out:
-            subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--count", str(count), "--seed", "1"],
-                           stdout=out, check=True)
+        corpus = _corpus(Path(folder), count)
         eval_ = _rpl() + ["eval", str(POLICY), "--jsonl", "-"]
-        best = interleaved({
+        commands = {
             "baseline script": ([sys.executable, str(HERE / "baseline_aputure.py")], corpus),
             "rpl eval --jsonl": (eval_, corpus),
             "rpl eval --jsonl --outputs-only": (eval_ + ["--outputs-only"], corpus),
             "rpl eval --jsonl --jobs 2": (eval_ + ["--jobs", "2"], corpus),
-        }, rounds, _environment(RPL_CACHE_DIR=folder))
+        }
+        if only_jobs:
+            commands = {name: command for name, command in commands.items() if name.endswith(("--jsonl", "2"))}
+        best = interleaved(commands, rounds, _environment(RPL_CACHE_DIR=folder))
     best["count"] = count
     return best
+
+
+def jobs_ratio(stream: dict) -> tuple[float, float]:
+    """`--jobs 2` over `--jobs 1`: (throughput by the clock, processor time of one over two)."""
+    one, two = stream["rpl eval --jsonl"], stream["rpl eval --jsonl --jobs 2"]
+    return one["wall"] / two["wall"], one["cpu"] / two["cpu"]
 
 
 def ratios(start: dict, stream: dict) -> dict[str, tuple[float, float]]:
@@ -156,7 +174,7 @@ def ratios(start: dict, stream: dict) -> dict[str, tuple[float, float]]:
     return {
         "`rpl eval --jsonl` with explanations, throughput over the baseline script's (≥ 0.8x)": over(base, full),
         "`rpl eval --jsonl --outputs-only`, over the baseline script's": over(base, stream["rpl eval --jsonl --outputs-only"]),
-        "`--jobs 2` over `--jobs 1`, with explanations (≥ 1.7x by the clock; by processor time 1.0 means no work added)": over(full, stream["rpl eval --jsonl --jobs 2"]),
+        "`--jobs 2` over `--jobs 1`, with explanations (≥ 1.7x by the clock; by processor time 1.0 means no work added)": jobs_ratio(stream),
         "cold start `rpl eval` over the interpreter's own start": over(start["rpl eval (cached)"], start["python -c pass"]),
     }
 
@@ -166,7 +184,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--start-rounds", type=int, default=15)
-    parser.add_argument("--against", type=Path, help="cold start only: this checkout against another one")
+    parser.add_argument("--jobs-count", type=int, default=100_000, help="lines of the longer --jobs run (0: none)")
+    parser.add_argument("--against", type=Path, help="this checkout against another one: cold start and explained --jsonl")
     args = parser.parse_args()
     if args.against is not None:
         best = cold_start_against(args.against, args.start_rounds)
@@ -196,6 +215,14 @@ def main() -> None:
               f"{args.count / best['wall']:9,.0f} lines/s")
     for name, (wall, cpu) in ratios(start, stream).items():
         print(f"{name}: {wall:.2f}x by the clock, {cpu:.2f}x by processor time")
+    if args.jobs_count:
+        longer = throughput(args.jobs_count, args.rounds, only_jobs=True)
+        print(f"{args.jobs_count:,} lines, best of {args.rounds} rounds taking turns")
+        for name, best in ((k, v) for k, v in longer.items() if k != "count"):
+            print(f"  {name:38} {best['wall']:6.2f} s wall {best['cpu']:6.2f} s processor")
+        wall, cpu = jobs_ratio(longer)
+        print(f"`--jobs 2` over `--jobs 1` over {args.jobs_count:,} lines: {wall:.2f}x by the clock, "
+              f"{cpu:.2f}x by processor time (load average {', '.join(f'{x:.2f}' for x in os.getloadavg())})")
 
 
 if __name__ == "__main__":

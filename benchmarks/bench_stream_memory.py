@@ -1,9 +1,10 @@
 """Memory while `rpl eval --jsonl` decides a long stream: it must stay flat.
 
-    python benchmarks/bench_stream_memory.py [--count 1000000]
+    python benchmarks/bench_stream_memory.py [--count 1000000] [--jobs 1]
 
 Requests are generated on the fly into the command's stdin (nothing is held in memory or on
-disk); the command's resident memory is sampled as it goes.
+disk); the command's resident memory is sampled as it goes (with `--jobs N`, its workers' added:
+pages they share with it counted twice, so an upper bound).
 """
 from __future__ import annotations
 
@@ -20,8 +21,15 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 
 def _resident_mb(pid: int) -> float:
+    """The resident memory of the process and of its children (the `--jobs` workers)."""
     with open(f"/proc/{pid}/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 2**20
+        own = int(f.read().split()[1]) * 4096 / 2**20
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(child) for child in f.read().split()]
+    except OSError:
+        children = []
+    return own + sum(_resident_mb(child) for child in children)
 
 
 def main() -> None:
@@ -29,9 +37,11 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     rpl = shutil.which("rpl", path=str(Path(sys.executable).parent)) or "rpl"
-    process = subprocess.Popen([rpl, "eval", str(HERE.parent / "policies" / "aputure.rpl"), "--jsonl", "-"],
+    process = subprocess.Popen([rpl, "eval", str(HERE.parent / "policies" / "aputure.rpl"), "--jsonl", "-",
+                                "--jobs", str(args.jobs)],
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     samples: list[tuple[int, float]] = []
     fed = [0]

@@ -51,7 +51,7 @@ def _plain_limit(count: int, result: dict) -> list[str]:
     return lines
 
 
-def _targets(rows: dict, start: dict, stream: dict, plain: dict, per_item: dict) -> list[str]:
+def _targets(rows: dict, start: dict, stream: dict, jobs: dict, plain: dict, per_item: dict) -> list[str]:
     """One table, every target of issue 22 (and issue 14's speed bullet) as a ratio of this run."""
     cli = bench_cli.ratios(start, stream)
     eval_ms = start["rpl eval (cached)"]
@@ -64,19 +64,19 @@ def _targets(rows: dict, start: dict, stream: dict, plain: dict, per_item: dict)
 
     row("full explanation `decide(r).to_json()` ≤ 1.5x the outputs-only `decide(r).outputs_json()`",
         f"{explained:.2f}x", explained <= 1.5)
-    for name, target, floor in (
-            ("`rpl eval --jsonl` with explanations, throughput over the baseline script's (≥ 0.8x)",
-             "`rpl eval --jsonl` with explanations ≥ 0.8x the baseline script's throughput", 0.8),
-            ("`--jobs 2` over `--jobs 1`, with explanations (≥ 1.7x by the clock; by processor time 1.0 "
-             "means no work added)", "`--jobs 2` ≥ 1.7x the throughput of `--jobs 1`, with explanations", 1.7)):
-        wall, cpu = cli[name]
-        extra = " (processor time of `--jobs 1` over `--jobs 2`: 1.0 would add no work)" if floor == 1.7 else \
-            " by processor time"
-        # a throughput met by the clock alone, on a loaded machine, is not met: the other
-        # processes' waits fall on the longer run
-        met = wall >= floor if floor == 1.7 else (wall >= floor and cpu >= floor) or \
-            ("by the clock only" if wall >= floor else False)
-        row(target, f"{wall:.2f}x by the clock; {cpu:.2f}x{extra}", met)
+    name = "`rpl eval --jsonl` with explanations, throughput over the baseline script's (≥ 0.8x)"
+    wall, cpu = cli[name]
+    # a throughput met by the clock alone, on a loaded machine, is not met: the other
+    # processes' waits fall on the longer run
+    row("`rpl eval --jsonl` with explanations ≥ 0.8x the baseline script's throughput",
+        f"{wall:.2f}x by the clock; {cpu:.2f}x by processor time",
+        (wall >= 0.8 and cpu >= 0.8) or ("by the clock only" if wall >= 0.8 else False))
+    # judged on the longer stream, the steady state: over the shorter one the start-up that one
+    # process does alone (~0.2 s of ~1 s) caps the ratio near 1.7x whatever the workers do
+    short, long_ = bench_cli.jobs_ratio(stream), bench_cli.jobs_ratio(jobs)
+    row(f"`--jobs 2` ≥ 1.7x the throughput of `--jobs 1`, with explanations, over {jobs['count']:,} lines",
+        f"{long_[0]:.2f}x by the clock ({short[0]:.2f}x over {stream['count']:,} lines); processor time of "
+        f"`--jobs 1` over `--jobs 2` {long_[1]:.2f}x ({short[1]:.2f}x; 1.0 would add no work)", long_[0] >= 1.7)
     over_python = cli["cold start `rpl eval` over the interpreter's own start"][0]
     row("cold start `rpl eval aputure.rpl one.json`, policy cached, < 150 ms",
         f"{eval_ms['wall'] * 1000:.0f} ms by the clock, {eval_ms['cpu'] * 1000:.0f} ms processor "
@@ -125,6 +125,7 @@ def main() -> None:
         lines.append(f"| {name} | {seconds * 1e6:.2f} | {ratio} | {target} |")
     start = bench_cli.cold_start(5 if args.quick else 15)
     stream = bench_cli.throughput(2000 if args.quick else 20000, 3 if args.quick else 5)
+    jobs = bench_cli.throughput(10_000 if args.quick else 100_000, 3, only_jobs=True)
     plain_count = 2000 if args.quick else 20000
     plain = bench_plain.measure(plain_count, 5)
     per_item = bench_per_item.measure(500 if args.quick else 2000, 5 if args.quick else 15)
@@ -144,6 +145,11 @@ def main() -> None:
         *[f"| {name} | {b['wall']:.2f} | {b['cpu']:.2f} | {stream['count'] / b['wall']:,.0f} | "
           f"{base_line['wall'] / b['wall']:.2f}x, {base_line['cpu'] / b['cpu']:.2f}x |"
           for name, b in stream.items() if name != "count"],
+        "",
+        f"| over {jobs['count']:,} lines | wall s | processor s | lines/s |",
+        "|---|---:|---:|---:|",
+        *[f"| {name} | {b['wall']:.2f} | {b['cpu']:.2f} | {jobs['count'] / b['wall']:,.0f} |"
+          for name, b in jobs.items() if name != "count"],
         *_plain_limit(plain_count, plain),
         "",
         "## Per-item outcomes and Aputure (`bench_per_item.py`, issue 14)",
@@ -152,7 +158,7 @@ def main() -> None:
         "|---|---:|---:|---:|",
         *[f"| {name} | {per_item['this'][name] * 1e6:.2f} | {per_item['before'][name] * 1e6:.2f} | "
           f"{ratio:.3f}x |" for name, ratio in per_item["ratio"].items()],
-        *_targets(rows, start, stream, plain, per_item),
+        *_targets(rows, start, stream, jobs, plain, per_item),
         "",
         "## Policies of many rules (one process per size)",
         "",
@@ -172,6 +178,12 @@ def main() -> None:
         "",
         "```",
         _run("bench_stream_memory.py", "--count", str(100_000 if args.quick else 1_000_000)).rstrip(),
+        "```",
+        "",
+        "With `--jobs 2` (the main process and its workers):",
+        "",
+        "```",
+        _run("bench_stream_memory.py", "--count", str(100_000 if args.quick else 1_000_000), "--jobs", "2").rstrip(),
         "```",
         "",
         "## Peer engines (`peers/run.py`, needs `pip install -e '.[bench]'`)",

@@ -43,6 +43,15 @@ class BusinessCalendar:
             self._years[year] = found
         return found
 
+    def prepare(self) -> None:
+        """Load the holidays package and this country's rules now rather than at the first
+        business-day count (about 75 ms): processes forked after share them instead of each
+        loading its own."""
+        if self.country:
+            import holidays
+
+            holidays.country_holidays(self.country, years=())
+
     def load_years(self, first: int, last: int) -> None:
         """Find the holidays of the years `first` to `last` at once (one look-up per year pays
         the holidays package's set-up again and again: a calendar table of decades)."""

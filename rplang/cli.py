@@ -18,6 +18,7 @@ from rplang.policy_lang.source_text import read_policy_file
 from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
                      read_request)
 from .stream import can_fork, decide_stream, error_json, read_lines
+from .stream_workers import WorkerLost
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
@@ -204,12 +205,21 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
         problem = RequestProblem("$", f"cannot read {path}: {error.strerror or error}")
         click.echo(json.dumps({"error": error_json(RequestError([problem]))}, ensure_ascii=False))
         return EXIT_REQUEST
-    from .terminal import progress_lines
+    from .terminal import progress_lines, progress_positions
 
-    with stream, progress_lines(stream, path, progress, "deciding", read_lines(stream, max_bytes)) as lines:
-        sys.stdout.flush()  # the lines are written as bytes, beneath the text layer
-        tally = decide_stream(compiled, stream, sys.stdout.buffer, outputs_only, as_of, jobs, max_bytes, partial,
-                              lines)
+    sys.stdout.flush()  # the lines are written as bytes, beneath the text layer
+    try:
+        if jobs > 1:  # workers read a file by ranges: the bar is told where they are
+            with stream, progress_positions(path, progress, "deciding") as moved:
+                tally = decide_stream(compiled, stream, sys.stdout.buffer, outputs_only, as_of, jobs, max_bytes,
+                                      partial, progress=moved)
+        else:
+            with stream, progress_lines(stream, path, progress, "deciding", read_lines(stream, max_bytes)) as lines:
+                tally = decide_stream(compiled, stream, sys.stdout.buffer, outputs_only, as_of, jobs, max_bytes,
+                                      partial, lines)
+    except WorkerLost as error:
+        click.echo(f"error: {error}", err=True)
+        return EXIT_SOFTWARE
     if tally.faults:
         click.echo(f"error: {_count(tally.faults, 'line')} met an internal error (see their output); "
                    + REPORT, err=True)

@@ -1,13 +1,13 @@
 """`rpl eval --jsonl`: decide a stream of requests, one JSON line in, one JSON line out, in order.
 
-With `--jobs N`, N worker processes decide blocks of lines while this process reads the next
-ones and writes the decisions in input order. At most a few blocks per worker are in flight, so
-memory stays flat however long the stream is.
+With `--jobs N`, N forked worker processes decide blocks of lines and this process writes their
+output in input order (`stream_workers`); memory stays flat however long the stream is.
 """
 from __future__ import annotations
 
-import collections
 import json
+import os
+import stat
 import sys
 
 import orjson
@@ -15,10 +15,6 @@ import orjson
 from rplang.policy_lang import limits
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 from rplang.runtime.request_text import read_request_json
-
-BLOCK = 1024  # lines a worker decides at a time: enough to make passing them on cheap
-IN_FLIGHT = 3  # blocks per worker given out and not yet written
-
 
 # decisions are trees of plain values, never circular: skip the check, line after line; compact,
 # as orjson writes the other lines
@@ -141,13 +137,15 @@ def read_lines(stream, max_bytes: int):
 
 
 def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, jobs: int = 1,
-                  max_bytes: int = limits.MAX_REQUEST_BYTES, partial: bool = False, lines=None) -> Tally:
+                  max_bytes: int = limits.MAX_REQUEST_BYTES, partial: bool = False, lines=None,
+                  progress=None) -> Tally:
     """Decide every line of `stream` (bytes) and write the decisions to `out` (bytes: UTF-8 JSON
-    lines). `lines` are the stream's lines when the caller reads them itself (to show progress),
-    else `read_lines`'."""
-    lines = read_lines(stream, max_bytes) if lines is None else lines
+    lines). In one process, `lines` are the stream's lines when the caller reads them itself (to
+    show progress), else `read_lines`'. With `jobs` > 1 the stream is read in blocks, and
+    `progress`, if given, is told the position reached in a regular file."""
     if jobs > 1:
-        return _decide_in_workers(policy, lines, out, outputs_only, as_of, jobs, max_bytes, partial)
+        return _decide_in_workers(policy, stream, out, outputs_only, as_of, jobs, max_bytes, partial, progress)
+    lines = read_lines(stream, max_bytes) if lines is None else lines
     tally = Tally()
     for number, raw in enumerate(lines, 1):
         text, counted = decide_line(policy, number, raw, outputs_only, as_of, max_bytes, partial)
@@ -158,111 +156,57 @@ def decide_stream(policy, stream, out, outputs_only: bool = False, as_of=None, j
 
 # ---- Several processes --------------------------------------------------------------------------
 
-_worker_policy = None  # the policy a worker decides with, inherited when the worker is forked
+def _decide_in_workers(policy, stream, out, outputs_only: bool, as_of, jobs: int, max_bytes: int,
+                       partial: bool, progress) -> Tally:
+    """Forked workers share the compiled policy as it is: generated code cannot be pickled, and
+    compiling it again in each worker would cost more than deciding a block. A regular file
+    (a path, or stdin redirected from one) is read by the workers themselves, range by range."""
+    from rplang import stream_workers
 
-
-def _decide_block(first: int, block: list, outputs_only: bool, as_of, max_bytes: int,
-                  partial: bool) -> tuple[bytes, Tally]:
-    """The output of a block of lines, the first numbered `first`, as the bytes to write: one
-    object to pass back, cheap to pickle, that the main process writes as it is."""
-    lines, tally = [], Tally()
-    for number, raw in enumerate(block, first):
-        text, counted = decide_line(_worker_policy, number, raw, outputs_only, as_of, max_bytes, partial)
-        lines.append(text)
-        tally.add(counted)
-    lines.append(b"")
-    return b"\n".join(lines), tally
-
-
-def _blocks(lines):
-    """(number of its first line, its lines): the lines go as they are, numbered by position."""
-    block: list = []
-    first = 1
-    for raw in lines:
-        block.append(raw)
-        if len(block) == BLOCK:
-            yield first, block
-            first += BLOCK
-            block = []
-    if block:
-        yield first, block
-
-
-def _quiet_worker() -> None:
-    """A worker ends quietly with the process that started it, whatever it is waiting on.
-
-    Writing to a pipe no one reads any more ends it (SIGPIPE, as any Unix filter), with no
-    BrokenPipeError traceback; a worker blocked on a lock that a dead sibling held is ended by a
-    watch on its parent. Ctrl-C is left to the main process, which stops the pool."""
-    import os
-    import signal
-    import threading
-    import time
-
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="rpl-parent-watch").start()
-
-
-def _decide_in_workers(policy, lines, out, outputs_only: bool, as_of, jobs: int, max_bytes: int,
-                       partial: bool) -> Tally:
-    global _worker_policy
-    # Forked workers share the compiled policy as it is: generated code cannot be pickled, and
-    # compiling it again in each worker would cost more than deciding a block.
-    _worker_policy = policy
+    # the holiday calendar, loaded at the first business-day count: once here, shared by the
+    # workers, rather than once in each (~75 ms of processor time apiece)
+    policy.evaluator.calendar.prepare()
     tally = Tally()
-    import gc
-    import multiprocessing  # here: most runs decide in one process, and start faster without it
 
-    # The objects made so far (the policy, its code) are never freed: moved out of the collector's
-    # sight, a worker's collections do not touch them, nor copy the memory it shares with this one.
-    gc.freeze()
-    _reuse_freed_memory()
-    with multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
-        pending: collections.deque = collections.deque()
-        for first, block in _blocks(lines):
-            pending.append(pool.apply_async(_decide_block, (first, block, outputs_only, as_of, max_bytes, partial)))
-            if len(pending) >= IN_FLIGHT * jobs:
-                tally.add(_write(pending.popleft().get(), out))
-        while pending:
-            tally.add(_write(pending.popleft().get(), out))
-    return tally
+    def decide_block(first: int, block) -> tuple[bytes, Tally]:
+        """The output of a block of lines, the first numbered `first`: one object of bytes, the
+        decisions joined, each with its line feed."""
+        texts, counted = [], Tally()
+        for number, raw in enumerate(block, first):
+            text, one = decide_line(policy, number, raw, outputs_only, as_of, max_bytes, partial)
+            texts.append(text)
+            counted.add(one)
+        texts.append(b"")
+        return b"\n".join(texts), counted
 
+    def lines_of(binary) -> object:
+        return read_lines(binary, max_bytes)
 
-# glibc's mallopt parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
-def _reuse_freed_memory() -> None:
-    """Keep the memory of freed blocks for the next ones, here and in the workers forked after.
-
-    A block's decisions are megabytes of bytes, made and freed block after block: the lines
-    joined and pickled in a worker, received and unpickled here. glibc gives so large an
-    allocation a mapping of its own and returns it to the system when it is freed, so that each
-    block faults in fresh pages (about 90,000 faults for 20,000 lines; the main process's work
-    halves without them). Served from the heap, and the heap not trimmed below 64 MB, the blocks
-    reuse the same pages. On a C library without mallopt nothing changes."""
-    import ctypes
-
+    start = _file_position(stream)
+    if start is None:
+        stream_workers.decide_in_workers(stream_workers.PipeBlocks(stream, max_bytes), out, jobs, decide_block,
+                                         lines_of, TooLong, tally)
+        return tally
+    # the workers read a descriptor of their own: a forked process's stdin is closed as it starts
+    fd = os.dup(stream.fileno())
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest
-    mallopt(_M_TRIM_THRESHOLD, 64 << 20)
-
-
-def _write(result: tuple[bytes, Tally], out) -> Tally:
-    text, tally = result
-    out.write(text)
+        ranges = stream_workers.FileRanges(fd, start, jobs)
+        stream_workers.decide_in_workers(ranges, out, jobs, decide_block, lines_of, TooLong, tally, fd, progress)
+    finally:
+        os.close(fd)
+    stream.seek(ranges.position)  # read to the end, as one process leaves it
     return tally
+
+
+def _file_position(stream) -> int | None:
+    """Where the lines of `stream` start, when it is a regular file (that workers can read by
+    ranges); None for a pipe, a terminal or a buffer."""
+    try:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return None
+        return stream.tell()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return None
 
 
 def can_fork() -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 import click
 
@@ -57,27 +57,53 @@ def progress_lines(stream: IO, path: str, asked: bool | None, label: str,
     `lines`, when the caller reads them from `stream` its own way (a binary file), replace
     iterating `stream`: the bar then follows `stream.tell()`."""
     source = iter(stream) if lines is None else lines
-    size = _file_size(path) if progress_wanted(asked) else None
-    if not size:
-        yield source
-        return
-    # a redraw per line would cost more than deciding a short one: at most ~1,000 redraws
-    with click.progressbar(length=size, label=label, file=sys.stderr, update_min_steps=max(1, size // 1000)) as bar:
+    with _bar(path, asked, label) as bar:
+        if bar is None:
+            yield source
+            return
+
         def by_length() -> Iterator:
             for line in source:
                 bar.update(len(line) if isinstance(line, bytes) else len(line.encode("utf-8")))
                 yield line
 
         def by_position() -> Iterator:
-            done = 0
+            moved = _mover(bar)
             for line in source:
-                position = stream.tell()
-                bar.update(position - done)
-                done = position
+                moved(stream.tell())
                 yield line
         yield by_length() if lines is None else by_position()
+
+
+@contextlib.contextmanager
+def progress_positions(path: str, asked: bool | None, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for a file that others read (`rpl eval --jobs` workers read their
+    own ranges): yields the function to tell it the position reached, or None if no bar is shown."""
+    with _bar(path, asked, label) as bar:
+        yield None if bar is None else _mover(bar)
+
+
+@contextlib.contextmanager
+def _bar(path: str, asked: bool | None, label: str):
+    size = _file_size(path) if progress_wanted(asked) else None
+    if not size:
+        yield None
+        return
+    # a redraw per line would cost more than deciding a short one: at most ~1,000 redraws
+    with click.progressbar(length=size, label=label, file=sys.stderr, update_min_steps=max(1, size // 1000)) as bar:
+        yield bar
         bar.update_min_steps = 1  # the last steps, however few, so that the bar ends full
         bar.update(0)
+
+
+def _mover(bar) -> Callable[[int], None]:
+    done = 0
+
+    def moved(position: int) -> None:
+        nonlocal done
+        bar.update(position - done)
+        done = position
+    return moved
 
 
 def _file_size(path: str) -> int | None:

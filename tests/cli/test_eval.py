@@ -208,9 +208,10 @@ def test_jsonl_empty_input():
 
 
 def test_jsonl_in_several_processes_writes_what_one_process_writes(tmp_path, monkeypatch):
-    import rplang.stream
+    import rplang.stream_workers
 
-    monkeypatch.setattr(rplang.stream, "BLOCK", 3)  # many blocks, so that order across workers shows
+    monkeypatch.setattr(rplang.stream_workers, "MIN_CHUNK_BYTES", 1500)  # many blocks, so that order across workers shows
+    monkeypatch.setattr(rplang.stream_workers, "CHUNK_BYTES", 1500)
     corpus = (APUTURE_REQUESTS.parent / "corpus.jsonl").read_text().splitlines()[:30]
     lines = [line + "\n" for line in corpus]
     lines[4], lines[11], lines[25] = "{broken\n", "\n", _line(MALFORMED)

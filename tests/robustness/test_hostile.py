@@ -266,7 +266,7 @@ ALLOWED = {
                 "runtime/request.py"},
     # the process's own C library (no file is loaded), for glibc's mallopt: `rpl eval --jobs`
     # keeps freed blocks' memory
-    "ctypes.CDLL": {"rplang/stream.py"},
+    "ctypes.CDLL": {"rplang/stream_workers.py"},
     # the user's cache: entries signed with the user's key, checked before anything is read, and
     # only a checked policy's classes let out (compiler/cache.py, policy_lang/user_cache.py)
     "pickle.Unpickler": {"compiler/cache.py"},
