@@ -94,7 +94,7 @@ def keep(source: exp.Expression, param: str, condition: exp.Expression) -> exp.E
 
 
 def exists(source: exp.Expression, param: str, condition: exp.Expression) -> exp.Expression:
-    return exp.GT(this=size(keep(source, param, condition)), expression=exp.Literal.number(0))
+    return exp.ArrayContains(this=exp.Transform(this=source, expression=lambda_(param, condition)), expression=exp.true())
 
 
 def total_of(values: exp.Expression, scale: int) -> exp.Expression:
