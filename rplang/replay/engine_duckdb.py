@@ -12,13 +12,14 @@ from sqlglot import exp
 
 from .columns import decision_schema, request_schema, to_request
 from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST, PolicyQuery, business_day_tables
-from .sql import case, field, is_null, sql_type
+from .sql import DuckDBDialect, case, field, is_null, sql_type
 from .run import Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
 from .python_path import PythonDecider
 from .sources import FILE, ROW
 
 PYTHON = "__python"  # a handed-back row's decision, by the Python path
 DECIDE = "rpl_decide"  # the Python path, as a function of the query
+DECIDED = "rpl_decided"  # the policy's query, as a view
 
 
 def connect():
@@ -91,7 +92,7 @@ def _parquet_conforms(source, expected: pa.Schema) -> bool:
 
 def register_calendar(con, replay: Replay, query: PolicyQuery) -> None:
     """The business-day tables, as views of the connection."""
-    tables = business_day_tables(replay, query, lambda select: con.execute(select.sql(dialect="duckdb")).fetchall()[0])
+    tables = business_day_tables(replay, query, lambda select: con.execute(select.sql(dialect=DuckDBDialect)).fetchall()[0])
     if tables is not None:
         con.from_arrow(tables[0]).create_view(CALENDAR)
         con.from_arrow(tables[1]).create_view(BUSINESS_DAYS)
@@ -102,23 +103,23 @@ def write_decided(con, select: exp.Select, replay: Replay, key_names: tuple[str,
     """Run the query into OUT with DuckDB's own Parquet writer, on every thread, the rows
     streamed; the rows it hands back are decided by the Python path inside the query, as DuckDB
     meets them (a function of DuckDB's that calls the runtime). The rows the query read."""
-    decided = con.sql(select.sql(dialect="duckdb"))
+    import duckdb
+
+    con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {DECIDED} AS {select.sql(dialect=DuckDBDialect)}")
+    decided = con.table(DECIDED)
     schema = decision_schema(replay.compiled.checked, decided.limit(0).to_arrow_table().select(list(key_names)).schema)
     columns = schema.names[len(key_names):]
     types = {name: duckdb_type(schema.field(name).type) for name in columns}
     handback = Handback(replay, schema, key_names, rejects, counts)
     keys = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k, quoted=True), expression=_col(k))
                                    for k in key_names])
-    import duckdb
-
     given = dict(zip(decided.columns, decided.types))
     con.create_function(DECIDE, handback, [duckdb.struct_type({k: given[k] for k in key_names}), given[REQUEST]],
                         duckdb.struct_type({name: duckdb.sqltype(t) for name, t in types.items()}),
                         type="arrow", null_handling="special", side_effects=True)
     try:
         by_python = exp.select(exp.Star(), case((_col(FALLBACK), exp.Anonymous(this=DECIDE, expressions=[keys, _col(REQUEST)]))
-                                                ).as_(PYTHON, quoted=True)) \
-            .from_(exp.paren(select, copy=False).as_("decided"), copy=False)
+                                                ).as_(PYTHON, quoted=True)).from_(DECIDED)
         rows = exp.select(*[_col(k) for k in key_names], *[
             exp.cast(case((_col(FALLBACK), field(_col(PYTHON), name)), default=_col(name)), sql_type(types[name]))
             .as_(name, quoted=True) for name in columns]) \

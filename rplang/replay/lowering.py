@@ -29,7 +29,7 @@ from rplang.policy_lang import limits
 from . import dates, tables
 from .columns import plain
 from .errors import NotLowerable
-from .sql import (DateRange, any_of, case, combine, decimal, exists, field, grouped, is_null, keep, lambda_, literal, size,
+from .sql import (DateRange, any_of, case, member_of, combine, decimal, exists, field, grouped, is_null, keep, lambda_, literal, size,
                   total_of, wide)
 
 ROW = "rq"  # the alias of the request rows in the query
@@ -302,7 +302,7 @@ class Lowering:
         if op == "sum":
             element = plain(args[0].type).element
             if element in (T.MONEY, T.EXACT_MONEY, T.PERCENT):
-                return total_of(values[0], self.scale_of_list(args[0]))
+                return total_of(values[0], self.scale_of_list(args[0]), exact=not self.nullable(args[0]))
             return exp.Reduce(this=values[0], initial=exp.cast(exp.Literal.number(0), "BIGINT"),
                               merge=exp.Lambda(this=exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")),
                                                expressions=[exp.to_identifier("_rpl_acc"), exp.to_identifier("_rpl_v")]))
@@ -321,7 +321,7 @@ class Lowering:
         if isinstance(constant, frozenset):
             if not constant:
                 return exp.false()
-            return exp.In(this=value, expressions=[literal(v) for v in sorted(constant)])
+            return member_of(value, sorted(constant))
         return exp.ArrayContains(this=collection, expression=value)
 
     def _constant(self, e: ir.Expr):
