@@ -136,7 +136,7 @@ def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
     from .python_path import ERROR
     from .query import PolicyQuery
     from .run import lowerable
-    from .sql import SparkDialect
+    from .sql import spark_dialect
 
     spark = spark or frame.sparkSession
     policy = compiled.checked
@@ -147,7 +147,7 @@ def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
     query = PolicyQuery(compiled, {k: exp.column(k, table=ROW, quoted=True) for k in keys}, job.version, job.hash)
     select = query.python_only(INPUT) if job.via == "python" else query.select(INPUT)
     register_calendar(spark, job, query)
-    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect=SparkDialect)), job, keys)
+    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect=spark_dialect())), job, keys)
     if by_sql is None:
         return by_python
     from pyspark.sql import functions as F

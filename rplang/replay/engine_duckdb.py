@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlglot import exp
 
@@ -175,6 +174,8 @@ def _col(name: str) -> exp.Column:
 def decided_tables(reader, replay: Replay, schema: pa.Schema, rejects, counts: Counts, count_rows: bool):
     """The query's batches as decided rows; the rows marked for the Python path decided on the way."""
     key_names = tuple(schema.names[:len(schema.names) - len(decision_schema(replay.compiled.checked, pa.schema([])))])
+    import pyarrow.compute as pc
+
     decider = PythonDecider(replay.compiled, replay.hash, schema, key_names)
     for batch in reader:
         if count_rows:

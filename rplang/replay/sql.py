@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
-from sqlglot.dialects.spark import Spark
 
 from rplang.compiler import types as T
 
@@ -146,17 +145,23 @@ class DuckDBDialect(DuckDB):
         TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, Total: _list_sum}
 
 
-class SparkDialect(Spark):
-    """Spark SQL, with the replay's own functions (`Total`)."""
+@functools.lru_cache(maxsize=1)
+def spark_dialect():
+    """Spark SQL, with the replay's own functions (`Total`): made when a replay runs on Spark
+    (SQLGlot's Spark dialect is a tenth of a second of importing on a busy machine)."""
+    from sqlglot.dialects.spark import Spark
 
-    class Generator(Spark.Generator):
-        TRANSFORMS = {**Spark.Generator.TRANSFORMS,
-                      Total: lambda generator, total: generator.sql(_reduce(total.this, total.args["initial"]))}
+    class SparkDialect(Spark):
+        class Generator(Spark.Generator):
+            TRANSFORMS = {**Spark.Generator.TRANSFORMS,
+                          Total: lambda generator, total: generator.sql(_reduce(total.this, total.args["initial"]))}
+
+    return SparkDialect
 
 
 def dialect(engine: str):
     """The SQL dialect a policy's query is written in for `engine` (duckdb | spark)."""
-    return SparkDialect if engine == "spark" else DuckDBDialect
+    return spark_dialect() if engine == "spark" else DuckDBDialect
 
 
 def combine(op: str, parts: list[tuple[exp.Expression, bool]]) -> exp.Expression:
