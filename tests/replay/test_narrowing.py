@@ -1,7 +1,8 @@
 """What the SQL compiler knows of a value, and where it stops knowing: a value tested `is given` by
 an `if` needs no test for a NULL in its `then` branch (another optional value there still does,
 and hands its row to the Python path where it is absent); the business-day calendar spans the
-policy's own counts; exact sums."""
+policy's own counts; sums that cannot meet a NULL summed as each engine sums best, the others
+kept NULL where they meet one."""
 from __future__ import annotations
 
 import datetime
@@ -124,3 +125,61 @@ def test_the_calendar_spans_the_policys_own_counts_around_the_data():
     want = [d for d in (datetime.date(2014, 1, 1) + datetime.timedelta(days=n) for n in range(3000))
             if calendar.is_business_day(d)]
     assert business.column("bday").to_pylist()[:len(want)] == want
+
+
+FEES = """\
+policy "Fees"
+version "1"
+currency USD
+
+record Item:
+  price:     money
+  returned:  boolean
+  fee:       money  when returned
+
+request:
+  items:  list of Item
+
+outcomes:
+  approve "APPROVED"
+
+rule fees:
+  cites "Fees."
+  when (sum of item.fee for each item in items) > 10.00
+  then note
+
+rule each for each item in items:
+  cites "Prices."
+  when true
+  then add item.price to total
+
+output outcome
+output total: money total
+"""
+
+
+def test_a_sum_that_may_meet_a_null_is_not_summed_past_it(tmp_path):
+    """An exact sum (`total`'s prices, never NULL) is DuckDB's LIST_SUM, which passes over a NULL;
+    a sum of a fee given only `when returned` meets one on an item kept, where the runtime stops:
+    it stays a LIST_REDUCE, NULL there, and the row goes to the Python path, which refuses it as
+    `rpl eval` does."""
+    policy_path, source, out = tmp_path / "fees.rpl", tmp_path / "in.jsonl", tmp_path / "out.parquet"
+    policy_path.write_text(FEES)
+    sql = run("replay", policy_path, "x", "--explain-sql").out
+    assert sql.count("LIST_SUM(") == 1 and "LIST_REDUCE(" in sql
+    spark = run("replay", policy_path, "x", "--explain-sql", "--engine", "spark").out
+    assert "LIST_SUM" not in spark and "AGGREGATE(" in spark
+    lines = [json.dumps({"items": items}) for items in (
+        [{"price": "5.00", "returned": True, "fee": "11.00"}],
+        [{"price": "5.00", "returned": False}],
+        [{"price": "5.00", "returned": True, "fee": "1.00"}, {"price": "7.00", "returned": False}])]
+    source.write_text("\n".join(lines) + "\n")
+    result = run("replay", policy_path, source, "--out", out)
+    assert result.code == 2, result.both
+    assert "3 requests: 1 decided (1 in SQL, 0 by the Python path)" in result.err and "2 rejected" in result.err
+    policy = load_policy(policy_path)
+    assert outputs_by_key(policy, out, "source_row") == {
+        1: (policy.decide_json(lines[0]).outputs_json(), ["fees", "each"])}
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert sorted((r["source_row"], r["error"]["problems"][0]["path"]) for r in rejects) == \
+        [(2, "$.items[0].fee"), (3, "$.items[1].fee")]
