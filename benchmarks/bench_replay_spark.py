@@ -29,6 +29,7 @@ def main(argv=None) -> int:
 
     from rplang.replay.engine_spark import load_input, register_calendar, replay_spark, session
     from rplang.replay.query import INPUT, PolicyQuery
+    from rplang.replay.sql import spark_dialect
     from rplang.replay.run import Counts, RejectsFile, Replay, input_keys
     from rplang.replay.sources import resolve
     from rplang.runtime import load_policy_text
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     keys, _ = load_input(spark, replay, input_keys(replay), RejectsFile(None), Counts())
     query = PolicyQuery(replay.compiled, keys, replay.version, replay.hash)
-    sql = query.select(INPUT).sql(dialect="spark")
+    sql = query.select(INPUT).sql(dialect=spark_dialect())
     register_calendar(spark, replay, query)
     figures["query_built_s"] = time.perf_counter() - start
     figures["query_chars"] = len(sql)

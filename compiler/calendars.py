@@ -67,6 +67,10 @@ class BusinessCalendar:
                     found[d.year].add(d)
         self._years.update((year, frozenset(days)) for year, days in found.items())
 
+    def holidays(self, year: int) -> frozenset[datetime.date]:
+        """The holidays (observed) of `year`."""
+        return self._holidays(year)
+
     def is_business_day(self, day: datetime.date) -> bool:
         return day.weekday() < 5 and day not in self._holidays(day.year)
 

@@ -97,9 +97,10 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
         query = PolicyQuery(compiled, {k: exp.column(k, table=ROW, quoted=True) for k in keys}, job.version, job.hash)
         select = query.select(INPUT)
         from .engine_duckdb import register_calendar
+        from .sql import DuckDBDialect
 
         register_calendar(con, job, query)
-        reader = con.sql(select.sql(dialect="duckdb")).to_arrow_reader(BATCH_ROWS)
+        reader = con.sql(select.sql(dialect=DuckDBDialect)).to_arrow_reader(BATCH_ROWS)
         decided = list(decided_tables(reader, job, schema, rejects, counts, count_rows=True))
     else:
         from .columns import to_request
@@ -135,6 +136,7 @@ def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
     from .python_path import ERROR
     from .query import PolicyQuery
     from .run import lowerable
+    from .sql import spark_dialect
 
     spark = spark or frame.sparkSession
     policy = compiled.checked
@@ -145,7 +147,7 @@ def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
     query = PolicyQuery(compiled, {k: exp.column(k, table=ROW, quoted=True) for k in keys}, job.version, job.hash)
     select = query.python_only(INPUT) if job.via == "python" else query.select(INPUT)
     register_calendar(spark, job, query)
-    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect="spark")), job, keys)
+    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect=spark_dialect())), job, keys)
     if by_sql is None:
         return by_python
     from pyspark.sql import functions as F

@@ -20,27 +20,54 @@ from rplang.policy_lang import limits
 MARGIN_YEARS = limits.MAX_BUSINESS_DAYS // 250 + 1
 
 
-def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None, chained: int = 1):
+def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None, chained: int = 1,
+                    longest: int = limits.MAX_BUSINESS_DAYS):
     """(rpl_calendar, rpl_business_days) as Arrow tables, covering `first` to `last` with room
-    for the longest count either way, `chained` times (counts from a day a count reaches)."""
+    for the longest count either way (`longest` business days, when the policy's counts are
+    known), `chained` times (counts from a day a count reaches). A day a count reaches past the
+    calendar is a NULL, which the Python path decides."""
     today = datetime.date.today()
     first, last = first or today, last or today
-    start = datetime.date(max(1, first.year - MARGIN_YEARS * chained), 1, 1)
-    end = datetime.date(min(9999, last.year + MARGIN_YEARS * chained), 12, 31)
-    calendar = BusinessCalendar(country)
-    calendar.load_years(start.year, end.year)
-    days, upto, before, business = [], [], [], []
-    count, day, step = 0, start, datetime.timedelta(days=1)
-    while day <= end:
+    margin = min(MARGIN_YEARS, longest // 250 + 1) * chained
+    start = datetime.date(max(1, first.year - margin), 1, 1)
+    end = datetime.date(min(9999, last.year + margin), 12, 31)
+    closed = _holidays(country, start.year, end.year)
+    epoch = _EPOCH.toordinal()
+    days, upto, before, business = [], [], [], []  # days as Arrow's, since 1970
+    count = 0
+    for ordinal in range(start.toordinal(), end.toordinal() + 1):
         before.append(count)
-        if calendar.is_business_day(day):
+        if ordinal % 7 not in _WEEKEND and ordinal not in closed:  # date.fromordinal(1) is a Monday
             count += 1
-            business.append(day)
-        days.append(day)
+            business.append(ordinal - epoch)
+        days.append(ordinal - epoch)
         upto.append(count)
-        day += step
     return (pa.table({"bday": _dates(days), "upto": _integers(upto), "before": _integers(before)}),
             pa.table({"ordinal": _integers(range(1, len(business) + 1)), "bday": _dates(business)}))
+
+
+_WEEKEND = {6, 0}  # Saturday and Sunday, as ordinals modulo 7
+
+
+def _holidays(country: str | None, first: int, last: int) -> set[int]:
+    """The ordinals of the holidays (observed) of the years `first` to `last`: from the user's
+    cache (signed, as compiled policies are), else from the holidays package, whose import alone
+    reads every country's module (a tenth of a second of every replay)."""
+    from importlib.metadata import version
+
+    from rplang.policy_lang import user_cache
+
+    if not country:
+        return set()
+    name = f"holidays-{country}-{first}-{last}-{version('holidays')}"
+    stored = user_cache.read(name)
+    if stored is not None:
+        return {int(n) for n in stored.split()}
+    calendar = BusinessCalendar(country)
+    calendar.load_years(first, last)
+    found = {d.toordinal() for year in range(first, last + 1) for d in calendar.holidays(year)}
+    user_cache.write(name, " ".join(map(str, sorted(found))).encode())
+    return found
 
 
 # Arrow's constructors look at Python values (a list, even a NumPy array) through pandas,
@@ -50,10 +77,9 @@ def _integers(values) -> pa.Array:
     return _array(pa.int64(), array.array("q", values))
 
 
-def _dates(days: list[datetime.date]) -> pa.Array:
-    """Dates as Arrow's days since 1970."""
-    epoch = _EPOCH.toordinal()
-    return _array(pa.date32(), array.array("i", (d.toordinal() - epoch for d in days)))  # C's int: 32 bits
+def _dates(days: list[int]) -> pa.Array:
+    """Days since 1970 as Arrow's dates."""
+    return _array(pa.date32(), array.array("i", days))  # C's int: 32 bits
 
 
 def _array(t: pa.DataType, values: array.array) -> pa.Array:

@@ -107,6 +107,7 @@ def _explain(compiled, text, engine: str) -> int:
 
     from .lowering import ROW
     from .query import PolicyQuery
+    from .sql import dialect
     from sqlglot import exp
 
     try:
@@ -116,5 +117,5 @@ def _explain(compiled, text, engine: str) -> int:
     except NotLowerable as error:
         click.echo(f"error: {error}", err=True)
         return EXIT_USAGE
-    click.echo(select.sql(dialect="spark" if engine == "spark" else "duckdb", pretty=True))
+    click.echo(select.sql(dialect=dialect(engine), pretty=True))
     return EXIT_OK

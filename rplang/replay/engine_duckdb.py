@@ -1,18 +1,24 @@
-"""DuckDB, embedded: the input read in place, the policy's query run over it, the decided rows
-streamed to Parquet as Arrow batches (the few the Python path must decide, decided on the way)."""
+"""DuckDB, embedded: the input read in place, the policy's query run over it on every thread, the
+decided rows written by DuckDB's own Parquet writer (the few the Python path must decide, decided
+by the runtime inside the query, as DuckDB meets them)."""
 from __future__ import annotations
 
+import threading
+
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from .columns import decision_schema, request_schema
+from .columns import decision_schema, request_schema, to_request
 from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST, PolicyQuery, business_day_tables
-from .run import BATCH, Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
+from .sql import DuckDBDialect, case, field, is_null, sql_type
+from .run import Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
 from .python_path import PythonDecider
 from .sources import FILE, ROW
 
+PYTHON = "__python"  # a handed-back row's decision, by the Python path
+DECIDE = "rpl_decide"  # the Python path, as a function of the query
+DECIDED = "rpl_decided"  # the policy's query, as a view
 
 
 def connect():
@@ -41,8 +47,9 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
     query = PolicyQuery(replay.compiled, key_columns, replay.version, replay.hash)
     select = query.select(INPUT)
     register_calendar(con, replay, query)
-    reader = con.sql(select.sql(dialect="duckdb")).to_arrow_reader(BATCH)
-    write_decided(reader, replay, tuple(key_columns), out, rejects, counts, count_rows=not read_here)
+    read = write_decided(con, select, replay, tuple(key_columns), out, rejects, counts)
+    if not read_here:
+        counts.rows = read
     return counts
 
 
@@ -84,28 +91,91 @@ def _parquet_conforms(source, expected: pa.Schema) -> bool:
 
 def register_calendar(con, replay: Replay, query: PolicyQuery) -> None:
     """The business-day tables, as views of the connection."""
-    tables = business_day_tables(replay, query, lambda select: con.execute(select.sql(dialect="duckdb")).fetchall()[0])
+    tables = business_day_tables(replay, query, lambda select: con.execute(select.sql(dialect=DuckDBDialect)).fetchall()[0])
     if tables is not None:
         con.from_arrow(tables[0]).create_view(CALENDAR)
         con.from_arrow(tables[1]).create_view(BUSINESS_DAYS)
 
 
-def write_decided(reader, replay: Replay, key_names: tuple[str, ...], out: str, rejects: RejectsFile,
-                  counts: Counts, count_rows: bool) -> None:
-    """Stream the query's decided rows to Parquet."""
-    schema = decided_schema(reader, replay, key_names)
-    with pq.ParquetWriter(out, schema) as writer:
-        for table in decided_tables(reader, replay, schema, rejects, counts, count_rows):
-            writer.write_table(table)
+def write_decided(con, select: exp.Select, replay: Replay, key_names: tuple[str, ...], out: str,
+                  rejects: RejectsFile, counts: Counts) -> int:
+    """Run the query into OUT with DuckDB's own Parquet writer, on every thread, the rows
+    streamed; the rows it hands back are decided by the Python path inside the query, as DuckDB
+    meets them (a function of DuckDB's that calls the runtime). The rows the query read."""
+    import duckdb
+
+    con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {DECIDED} AS {select.sql(dialect=DuckDBDialect)}")
+    decided = con.table(DECIDED)
+    schema = decision_schema(replay.compiled.checked, decided.limit(0).to_arrow_table().select(list(key_names)).schema)
+    columns = schema.names[len(key_names):]
+    types = {name: duckdb_type(schema.field(name).type) for name in columns}
+    handback = Handback(replay, schema, key_names, rejects, counts)
+    keys = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k, quoted=True), expression=_col(k))
+                                   for k in key_names])
+    given = dict(zip(decided.columns, decided.types))
+    con.create_function(DECIDE, handback, [duckdb.struct_type({k: given[k] for k in key_names}), given[REQUEST]],
+                        duckdb.struct_type({name: duckdb.sqltype(t) for name, t in types.items()}),
+                        type="arrow", null_handling="special", side_effects=True)
+    try:
+        by_python = exp.select(exp.Star(), case((_col(FALLBACK), exp.Anonymous(this=DECIDE, expressions=[keys, _col(REQUEST)]))
+                                                ).as_(PYTHON, quoted=True)).from_(DECIDED)
+        rows = exp.select(*[_col(k) for k in key_names], *[
+            exp.cast(case((_col(FALLBACK), field(_col(PYTHON), name)), default=_col(name)), sql_type(types[name]))
+            .as_(name, quoted=True) for name in columns]) \
+            .from_(by_python.subquery("handed", copy=False), copy=False) \
+            .where(exp.or_(exp.Not(this=_col(FALLBACK)), exp.Not(this=is_null(_col(PYTHON)))), copy=False)
+        target = exp.Literal.string(out).sql(dialect="duckdb")
+        [(written,)] = con.execute(f"COPY ({rows.sql(dialect='duckdb')}) TO {target} (FORMAT parquet)").fetchall()
+    finally:
+        con.remove_function(DECIDE)
+    counts.by_sql = written - counts.by_python
+    return written + handback.refused
 
 
-def decided_schema(reader, replay: Replay, key_names: tuple[str, ...]) -> pa.Schema:
-    return decision_schema(replay.compiled.checked, pa.schema([reader.schema.field(n) for n in key_names]))
+class Handback:
+    """The Python path inside the query: DuckDB calls it with the keys and requests of the rows
+    the query hands back (a few at a time, from any of its threads); it gives each its decision's
+    columns, or a NULL for a reject, written to the rejects."""
+
+    def __init__(self, replay: Replay, schema: pa.Schema, key_names: tuple[str, ...], rejects: RejectsFile,
+                 counts: Counts):
+        self.decider = PythonDecider(replay.compiled, replay.hash, schema, key_names)
+        self.type = pa.struct(list(schema)[len(key_names):])
+        self.rejects, self.counts, self.refused = rejects, counts, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, keys, requests):
+        with self.lock:
+            rows, refused = [], []
+            for own, request in zip(keys.to_pylist(), requests.to_pylist()):
+                row, reject = self.decider.decide_one(own, to_request(request))
+                rows.append(row)
+                if reject is not None:
+                    refused.append(reject)
+            self.rejects.write(refused)
+            self.refused += len(refused)
+            self.counts.by_python += len(rows) - len(refused)
+            return pa.array(rows, type=self.type)
+
+
+def duckdb_type(t: pa.DataType) -> str:
+    """The DuckDB type of a decision column's Arrow type."""
+    if pa.types.is_list(t):
+        return duckdb_type(t.value_type) + "[]"
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision}, {t.scale})"
+    return {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}[t]
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
 
 
 def decided_tables(reader, replay: Replay, schema: pa.Schema, rejects, counts: Counts, count_rows: bool):
     """The query's batches as decided rows; the rows marked for the Python path decided on the way."""
     key_names = tuple(schema.names[:len(schema.names) - len(decision_schema(replay.compiled.checked, pa.schema([])))])
+    import pyarrow.compute as pc
+
     decider = PythonDecider(replay.compiled, replay.hash, schema, key_names)
     for batch in reader:
         if count_rows:

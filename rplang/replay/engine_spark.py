@@ -20,6 +20,7 @@ from .python_path import ERROR, PythonDecider
 from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST, PolicyQuery, business_day_tables
 from .run import Counts, RejectsFile, Replay, input_keys, typed_batches
 from .sources import FILE, ROW
+from .sql import spark_dialect
 
 STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded machine
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
@@ -53,7 +54,7 @@ def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "
     query = PolicyQuery(replay.compiled, key_columns, replay.version, replay.hash)
     select = query.python_only(INPUT) if replay.via == "python" else query.select(INPUT)
     register_calendar(spark, replay, query)
-    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect="spark")), replay, tuple(key_columns))
+    by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect=spark_dialect())), replay, tuple(key_columns))
     by_python = by_python.cache()  # the few rows the runtime decides: decided once, read twice
     try:
         refused = by_python.filter(by_python[ERROR].isNotNull()).select(*key_columns, ERROR).collect()
@@ -95,7 +96,7 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
 
 def register_calendar(spark, replay: Replay, query: PolicyQuery) -> None:
     """The business-day tables, as temporary views of the session."""
-    tables = business_day_tables(replay, query, lambda select: spark.sql(select.sql(dialect="spark")).collect()[0])
+    tables = business_day_tables(replay, query, lambda select: spark.sql(select.sql(dialect=spark_dialect())).collect()[0])
     if tables is not None:
         spark.createDataFrame(tables[0]).createOrReplaceTempView(CALENDAR)
         spark.createDataFrame(tables[1]).createOrReplaceTempView(BUSINESS_DAYS)

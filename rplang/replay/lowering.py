@@ -29,7 +29,7 @@ from rplang.policy_lang import limits
 from . import dates, tables
 from .columns import plain
 from .errors import NotLowerable
-from .sql import (DateRange, any_of, case, combine, decimal, exists, field, grouped, is_null, keep, lambda_, literal, size,
+from .sql import (DateRange, any_of, case, member_of, combine, decimal, exists, field, grouped, is_null, keep, lambda_, literal, size,
                   total_of, wide)
 
 ROW = "rq"  # the alias of the request rows in the query
@@ -86,6 +86,8 @@ class Lowering:
         if isinstance(e, (ir.Const, ir.Param, ir.DatedParam, ir.Var)):
             return False
         if isinstance(e, (ir.Input, ir.FieldOf)):
+            if (_root(e), _given_path(e)) in self.known:  # tested `is given` by an `if` around it
+                return False
             spec = self._spec(e)
             return (spec.present_when is not None and not self._known(e, spec)) or (isinstance(spec.type, T.OptionalType) and not spec.has_default) \
                 or (isinstance(e, ir.FieldOf) and self.nullable(e.base))
@@ -94,6 +96,10 @@ class Lowering:
         if isinstance(e, ir.Op):
             if e.op in ("given", "not_given"):
                 return False
+            if e.op == "if":
+                with self.knowing(_given(e.args[0])):
+                    then = self.nullable(e.args[1])
+                return then or self.nullable(e.args[0]) or self.nullable(e.args[2])
             if e.op == "and":
                 return any(n for _, n in self._and_parts(e.args, lambda a: None))
             if e.op in ("min", "max") and len(e.args) == 1:
@@ -227,7 +233,9 @@ class Lowering:
         if op in ("and", "or"):
             return self._logic(op, args, env)
         if op == "if":
-            c, a, b = (self.expr(x, env) for x in args)
+            c, b = self.expr(args[0], env), self.expr(args[2], env)
+            with self.knowing(_given(args[0])):
+                a = self.expr(args[1], env)
             whens = [(is_null(c), exp.Null())] if self.nullable(args[0]) else []
             if isinstance(a, DateRange):
                 return DateRange(case(*whens, (c, a.first), default=b.first), case(*whens, (c, a.last), default=b.last))
@@ -302,7 +310,7 @@ class Lowering:
         if op == "sum":
             element = plain(args[0].type).element
             if element in (T.MONEY, T.EXACT_MONEY, T.PERCENT):
-                return total_of(values[0], self.scale_of_list(args[0]))
+                return total_of(values[0], self.scale_of_list(args[0]), exact=not self.nullable(args[0]))
             return exp.Reduce(this=values[0], initial=exp.cast(exp.Literal.number(0), "BIGINT"),
                               merge=exp.Lambda(this=exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")),
                                                expressions=[exp.to_identifier("_rpl_acc"), exp.to_identifier("_rpl_v")]))
@@ -321,7 +329,7 @@ class Lowering:
         if isinstance(constant, frozenset):
             if not constant:
                 return exp.false()
-            return exp.In(this=value, expressions=[literal(v) for v in sorted(constant)])
+            return member_of(value, sorted(constant))
         return exp.ArrayContains(this=collection, expression=value)
 
     def _constant(self, e: ir.Expr):
@@ -534,6 +542,34 @@ def _names(e: ir.Expr) -> set:
             found.add(node.name)
         stack.extend(ir.children(node))
     return found
+
+
+def _given(condition: ir.Expr) -> frozenset:
+    """The values `condition` being true tests are given (`item.bundled_with is given`, and `and`s
+    of such tests), as facts: (the element they are read from, or None, their path). Where they
+    are known, a value read from them cannot be NULL, and needs no test for one."""
+    if isinstance(condition, ir.Op) and condition.op == "and":
+        return frozenset().union(*(_given(a) for a in condition.args))
+    if isinstance(condition, ir.Op) and condition.op == "given" and isinstance(condition.args[0], (ir.Input, ir.FieldOf)):
+        return frozenset({(_root(condition.args[0]), _given_path(condition.args[0]))})
+    return frozenset()
+
+
+def _given_path(e: ir.Input | ir.FieldOf) -> tuple:
+    """A value read from the request or an element, by its path (its type narrowed or not)."""
+    names = []
+    while isinstance(e, ir.FieldOf):
+        names.append(e.name)
+        e = e.base
+    start = tuple(e.path) if isinstance(e, ir.Input) else (e.name if isinstance(e, ir.Var) else None,)
+    return ("given", *start, *reversed(names))
+
+
+def _root(e: ir.Expr) -> str | None:
+    """The element a field is read from (forgotten where the name is bound anew), None for the request."""
+    while isinstance(e, ir.FieldOf):
+        e = e.base
+    return e.name if isinstance(e, ir.Var) else None
 
 
 def business_day(index: int) -> str:

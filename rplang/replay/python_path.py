@@ -29,18 +29,24 @@ class PythonDecider:
     def decide(self, items) -> tuple[list[dict], list[dict]]:
         """Decide (keys, request) pairs; a request may be a RequestError already (a bad line)."""
         decided, rejected = [], []
-        decide = self.compiled.decide
-        row = self.rows.row
         for keys, request in items:
-            try:
-                if isinstance(request, RplError):
-                    raise request
-                decided.append({**keys, **row(decide(request))})
-            except OutputTooLarge as error:
-                rejected.append({**keys, ERROR: error.to_json()})
-            except RplError as error:
-                rejected.append({**keys, ERROR: error_json(error)})
+            row, reject = self.decide_one(keys, request)
+            if row is not None:
+                decided.append({**keys, **row})
+            else:
+                rejected.append(reject)
         return decided, rejected
+
+    def decide_one(self, keys: dict, request) -> tuple[dict | None, dict | None]:
+        """(the decision's columns but the keys, None), or (None, the reject: keys and error)."""
+        try:
+            if isinstance(request, RplError):
+                raise request
+            return self.rows.row(self.compiled.decide(request)), None
+        except OutputTooLarge as error:
+            return None, {**keys, ERROR: error.to_json()}
+        except RplError as error:
+            return None, {**keys, ERROR: error_json(error)}
 
     def decide_columns(self, batch: pa.RecordBatch, request_column: str) -> tuple[pa.Table, list[dict]]:
         """Decide the requests of a column of structs; the keys come from the batch's key columns."""

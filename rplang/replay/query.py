@@ -30,7 +30,7 @@ from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
-from .sql import (DateRange, any_of, case, combine, decimal, exists, field, is_null, keep, lambda_, literal, size, sql_type,
+from .sql import (DateRange, any_of, case, member_of, combine, decimal, exists, field, is_null, keep, lambda_, literal, size, sql_type,
                   total_of, wide)
 
 FALLBACK, REQUEST, OUTCOME = "__fallback", "__request", "__outcome"
@@ -53,6 +53,7 @@ class PolicyQuery:
         self._rules = [self._rule(i, node.rule) for i, node in enumerate(self.graph.rules)]
         self.items = ItemOutcomes(self, _chain) if self.policy.items is not None else None
         self.first = None  # the first layer, once `select` has built it: the rows and their values
+        self._same: dict[str, str] = {}  # a total's column -> the column of the same total, computed once
 
     # ---- Rules ---------------------------------------------------------------------------------
 
@@ -107,7 +108,7 @@ class PolicyQuery:
         hoisted = self._hoist()
         self.first = _layer(exp.to_table(table).as_(ROW), [key.as_(_key(k), quoted=True) for k, key in self.keys.items()]
                             + [sql.as_(name, quoted=True) for name, sql in hoisted.items()])
-        kept = [self._kept(i, r).as_(_kept(i), quoted=True) for i, r in enumerate(self._rules) if r["base"] is not None]
+        kept = [self._kept(i, r) for i, r in enumerate(self._rules) if r["base"] is not None]
         rules_columns, fallbacks = [], [self.suspect()]
         if self.compiled._loop_depth > 1:
             fallbacks.append(self._over_budget(self.compiled._loop_depth))
@@ -119,8 +120,8 @@ class PolicyQuery:
             elements, errors = self.items.elements()
             fallbacks += errors
             rules_columns += self.items.per_item_columns()
-        # then the days business days reach, joined from the calendar, for the kept elements
-        # and the rules to read
+        # then the days business days reach, joined from the calendar, and for each rule over a
+        # list the elements it applies to (or whether it applies to some), for the rules to read
         source = self._business_days(self.first)
         if kept:
             source = _layer(source, kept)
@@ -216,11 +217,12 @@ class PolicyQuery:
             errors.append(exists(base, p, is_null(test)))
         chosen = _col(_kept(index), ROW)  # the elements it applies to, kept by the layer before
         columns.append(self.applies(index).as_(f"a{index}"))
+        q = low.param()  # one name for the element in every effect: the same amount is the same SQL
+        inner_env = {name: exp.column(q) for name in env}
+        totals: dict = {}  # a total's SQL -> its column (`restocking_fee` adds and subtracts one amount)
         for k, effect in enumerate(rule.effects):
             if effect.value is None:
                 continue
-            q = low.param()
-            inner_env = {name: exp.column(q) for name in env}
             with low.knowing(facts):
                 value = low.expr(effect.value, inner_env)
                 nullable = low.nullable(effect.value)
@@ -229,17 +231,24 @@ class PolicyQuery:
                            for v in _parts(value) for w_test in [r["predicate"](q)[0]]]
             if effect.kind == "add":
                 values = exp.Transform(this=chosen.copy(), expression=lambda_(q, value))
-                columns.append(total_of(values, low.scale(effect.value)).as_(f"v{index}_{k}"))
+                total = total_of(values, low.scale(effect.value), exact=not (nullable or low.nullable(r["base"])))
+                name = totals.setdefault(total, f"v{index}_{k}")
+                if name == f"v{index}_{k}":
+                    columns.append(total.as_(name))
+                else:
+                    self._same[f"v{index}_{k}"] = name
             else:  # set: the first element's value
                 columns += self._effect_columns(index, k, value, over=(chosen, q))
         return columns, errors
 
     def applies(self, index: int, test: exp.Expression | None = None) -> exp.Expression:
         """Whether a rule applies, the rules overriding it taken out (over a list: to some
-        element, kept by the layer of kept elements); `test`, its own test, where lowered."""
+        element, found by the layer before the rules); `test`, its own test, where lowered."""
         r = self._rules[index]
-        if r["base"] is not None:
+        if r["base"] is not None and _has_values(r["rule"]):
             return exp.GT(this=size(_col(_kept(index), ROW)), expression=exp.Literal.number(0))
+        if r["base"] is not None:
+            return _col(_some(index), ROW)
         test = test if test is not None else r["predicate"]()[0]
         return exp.and_(test, *[exp.Not(this=exp.paren(self._applies_at_all(w)))
                                 for w in r["overridden_by"]]) if r["overridden_by"] else test
@@ -265,9 +274,14 @@ class PolicyQuery:
         return {_value(name): sql for name, sql in found.items()}
 
     def _kept(self, index: int, r: dict) -> exp.Expression:
-        """The elements a rule over a list applies to, the rules overriding it taken out."""
+        """For a rule over a list, the elements it applies to (the rules overriding it taken out),
+        which its amounts read; for a rule without amounts, whether it applies to some element:
+        a copy of the elements costs DuckDB three times the test."""
         p = self.lowering.param()
-        return keep(self.lowering.expr(r["base"], {}), p, self.keeps(r, p))
+        base, kept = self.lowering.expr(r["base"], {}), self.keeps(r, p)
+        if _has_values(r["rule"]):
+            return keep(base, p, kept).as_(_kept(index), quoted=True)
+        return exists(base, p, kept).as_(_some(index), quoted=True)
 
     def keeps(self, r: dict, p: str) -> exp.Expression:
         """Whether a rule over a list applies to the element `p`, the rules overriding it taken out."""
@@ -382,7 +396,8 @@ class PolicyQuery:
         decided per item, a per-item rule's over the items that keep it."""
         if self.items is not None and index in self.items.per_item:
             return _col(item_value(index, k, suffix))
-        return _col(f"v{index}_{k}{suffix}")
+        name = f"v{index}_{k}{suffix}"
+        return _col(self._same.get(name, name))
 
     # ---- Rows the request reader might refuse ----------------------------------------------------
 
@@ -404,17 +419,32 @@ class PolicyQuery:
 
 def _field_tests(policy, value, spec, parent, depth: int) -> list:
     """What the request reader checks of a field, as tests that are true where it might refuse it
-    (a field given `when` a fact is checked only where the fact is true)."""
+    (a field given `when` a fact is checked only where the fact is true; a record's such fields
+    are tested for NULLs together, `_record_tests`)."""
     tests = []
-    required = not spec.has_default and not isinstance(spec.type, T.OptionalType)
     if spec.present_when is not None:
-        given = exp.EQ(this=field(parent, spec.present_when) if parent is not None
-                       else _col(spec.present_when, ROW), expression=exp.true())
-        if required:
+        if _required(spec) and parent is None:
+            given = exp.EQ(this=_col(spec.present_when, ROW), expression=exp.true())
             tests.append(exp.and_(given, is_null(value)))
-    elif required:
+    elif _required(spec):
         tests.append(is_null(value))
     return tests + _value_tests(policy, value, plain(spec.type), depth)
+
+
+def _required(spec) -> bool:
+    return not spec.has_default and not isinstance(spec.type, T.OptionalType)
+
+
+def _record_tests(policy, value, record: str, depth: int) -> list:
+    """The tests of a record's fields: those given `when` a fact, missing where it is true, in
+    one test for each fact (`item.returned and (item.condition is NULL or ...)`), a boolean's
+    NULL being NULL as `= TRUE` makes it."""
+    tests, missing = [], {}
+    for name, spec in policy.records[record].items():
+        tests += _field_tests(policy, field(value, name), spec, value, depth)
+        if spec.present_when is not None and _required(spec):
+            missing.setdefault(spec.present_when, []).append(is_null(field(value, name)))
+    return tests + [exp.and_(field(value, flag), exp.paren(any_of(nulls))) for flag, nulls in missing.items()]
 
 
 def _value_tests(policy, value, t, depth: int) -> list:
@@ -426,7 +456,7 @@ def _value_tests(policy, value, t, depth: int) -> list:
 
 def _given_value_tests(policy, value, t, depth: int) -> list:
     if isinstance(t, T.EnumType):
-        return [exp.Not(this=exp.In(this=value, expressions=[literal(m) for m in t.members]))]
+        return [exp.Not(this=member_of(value, t.members))]
     if t == T.TEXT:
         return [exp.GT(this=exp.Length(this=value), expression=exp.Literal.number(limits.MAX_TEXT))]
     if t == T.DATE:
@@ -446,10 +476,7 @@ def _given_value_tests(policy, value, t, depth: int) -> list:
     if isinstance(t, T.RecordType):
         if depth > limits.MAX_REQUEST_DEPTH:
             return [exp.true()]
-        tests = []
-        for name, spec in policy.records[t.name].items():
-            tests += _field_tests(policy, field(value, name), spec, value, depth + 1)
-        return tests
+        return _record_tests(policy, value, t.name, depth + 1)
     return []
 
 
@@ -467,6 +494,16 @@ def _value(name: str) -> str:
 
 def _kept(index: int) -> str:
     return f"__kept{index}"
+
+
+def _has_values(rule) -> bool:
+    """Whether a rule's effects have values (amounts added, values set), or only its outcome."""
+    return any(effect.value is not None for effect in rule.effects)
+
+
+def _some(index: int) -> str:
+    """The column of whether rule `index`, over a list, applies to some element."""
+    return f"__some{index}"
 
 
 def _layer(source: exp.Expression, columns: list) -> exp.Expression:
@@ -517,5 +554,16 @@ def business_day_tables(replay, query: "PolicyQuery", first_row):
     given = [start for i, (start, _) in enumerate(joins) if not _reads_business_days(joins[i], range(i))]
     span = exp.select(*[f(this=start) for start in given for f in (exp.Min, exp.Max)]).from_(query.first)
     found = [d for d in first_row(span) if d is not None]
+    longest = max(_constant_count(count) for _, count in joins)
     return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
-                           chained=len(joins) - len(given) + 1)
+                           chained=len(joins) - len(given) + 1, longest=longest)
+
+
+def _constant_count(count: exp.Expression) -> int:
+    """The size of a count of business days that is a constant (`check_delay`, 10), else the
+    longest a count may be: the calendar then spans a year around the data, not eleven."""
+    while isinstance(count, (exp.Neg, exp.Paren)):
+        count = count.this
+    if isinstance(count, exp.Literal) and count.is_int:
+        return abs(int(count.this))
+    return limits.MAX_BUSINESS_DAYS

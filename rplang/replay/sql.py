@@ -7,6 +7,7 @@ import functools
 from decimal import Decimal
 
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
 
 from rplang.compiler import types as T
 
@@ -77,6 +78,15 @@ def any_of(conditions: list[exp.Expression]) -> exp.Expression:
     return exp.or_(*conditions) if conditions else exp.false()
 
 
+def member_of(value: exp.Expression, members) -> exp.Expression:
+    """Whether `value` is one of the constants `members` (NULL for a NULL): texts searched in a
+    list, which DuckDB does in half the time of `IN`'s comparisons one by one."""
+    constants = [literal(m) for m in members]
+    if all(isinstance(m, str) for m in members):
+        return exp.ArrayContains(this=exp.Array(expressions=constants), expression=value)
+    return exp.In(this=value, expressions=constants)
+
+
 def field(base: exp.Expression, name: str) -> exp.Expression:
     return exp.Dot(this=base, expression=exp.to_identifier(name, quoted=True))
 
@@ -94,15 +104,64 @@ def keep(source: exp.Expression, param: str, condition: exp.Expression) -> exp.E
 
 
 def exists(source: exp.Expression, param: str, condition: exp.Expression) -> exp.Expression:
-    return exp.GT(this=size(keep(source, param, condition)), expression=exp.Literal.number(0))
+    """Whether `condition` is true of some element (NULL for a NULL list): a list of booleans
+    searched, where a filtered copy of the elements counted cost DuckDB four times as much. A
+    NULL condition counts as false, as FILTER drops it (Spark's ARRAY_CONTAINS would be NULL)."""
+    test = exp.Coalesce(this=exp.paren(condition, copy=False), expressions=[exp.false()])
+    return exp.ArrayContains(this=exp.Transform(this=source, expression=lambda_(param, test)), expression=exp.true())
 
 
-def total_of(values: exp.Expression, scale: int) -> exp.Expression:
-    """The exact sum of a list of amounts (0 for none)."""
+def total_of(values: exp.Expression, scale: int, exact: bool = False) -> exp.Expression:
+    """The exact sum of a list of amounts (0 for none); a NULL list, or a NULL among its amounts,
+    makes it NULL unless `exact`: neither can be NULL there, and each engine sums as it sums best."""
     zero = wide(exp.Literal.number(0), scale)
-    add = wide(exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")), scale)
+    if exact:
+        return Total(this=values, initial=zero)
+    return _reduce(values, zero)
+
+
+def _reduce(values: exp.Expression, zero: exp.Cast) -> exp.Expression:
+    add = exp.cast(exp.Add(this=exp.column("_rpl_acc"), expression=exp.column("_rpl_v")), zero.to)
     return exp.Reduce(this=values, initial=zero,
                       merge=exp.Lambda(this=add, expressions=[exp.to_identifier("_rpl_acc"), exp.to_identifier("_rpl_v")]))
+
+
+class Total(exp.Expression, exp.Func):
+    """The sum of a list of amounts, neither the list nor an amount NULL: DuckDB's LIST_SUM, a
+    fifth of the time of its LIST_REDUCE calling a lambda for each amount; AGGREGATE in Spark."""
+    arg_types = {"this": True, "initial": True}
+
+
+def _list_sum(generator, total: Total) -> str:
+    zero = total.args["initial"]
+    summed = exp.Coalesce(this=exp.Anonymous(this="LIST_SUM", expressions=[total.this]), expressions=[zero])
+    return generator.sql(exp.cast(summed, zero.to))
+
+
+class DuckDBDialect(DuckDB):
+    """DuckDB's SQL, with the replay's own functions (`Total`)."""
+
+    class Generator(DuckDB.Generator):
+        TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, Total: _list_sum}
+
+
+@functools.lru_cache(maxsize=1)
+def spark_dialect():
+    """Spark SQL, with the replay's own functions (`Total`): made when a replay runs on Spark
+    (SQLGlot's Spark dialect is a tenth of a second of importing on a busy machine)."""
+    from sqlglot.dialects.spark import Spark
+
+    class SparkDialect(Spark):
+        class Generator(Spark.Generator):
+            TRANSFORMS = {**Spark.Generator.TRANSFORMS,
+                          Total: lambda generator, total: generator.sql(_reduce(total.this, total.args["initial"]))}
+
+    return SparkDialect
+
+
+def dialect(engine: str):
+    """The SQL dialect a policy's query is written in for `engine` (duckdb | spark)."""
+    return spark_dialect() if engine == "spark" else DuckDBDialect
 
 
 def combine(op: str, parts: list[tuple[exp.Expression, bool]]) -> exp.Expression:

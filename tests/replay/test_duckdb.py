@@ -135,6 +135,35 @@ def test_rows_the_sql_finds_suspect_are_decided_or_refused_by_the_runtime(tmp_pa
     assert rejects[1]["error"]["problems"][0]["path"] == "$.items[0].price"
 
 
+def test_rows_the_sql_hands_back_are_decided_by_the_runtime_into_the_same_file(tmp_path):
+    """A row the query cannot vouch for but the request reader accepts (an inspection field out of
+    its enum on an item not returned, which the reader ignores) is decided by the runtime, called
+    by DuckDB as it writes: the same Parquet file holds it, decided as `rpl eval` decides it."""
+    import pyarrow as pa
+
+    from rplang.replay.columns import from_request, request_schema, to_request
+
+    policy = load_policy(APUTURE)
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()
+    rows = [from_request(policy.read_request(json.loads(line))) for line in lines]
+    odd = 0
+    for row in rows:
+        for item in row["items"]:
+            if not item["returned"]:
+                item["condition"], odd = "broken", odd + 1
+    assert odd > 0
+    table = pa.Table.from_pylist([{"id": n, **row} for n, row in enumerate(rows, 1)],
+                                 schema=pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)]))
+    pq.write_table(table, tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", out)
+    assert result.code == 0, result.both
+    handed = sum(any(not item["returned"] for item in row["items"]) for row in rows)
+    assert f"{len(rows)} requests: {len(rows)} decided ({len(rows) - handed} in SQL, {handed} by the Python path)" \
+        in result.err
+    assert outputs_by_key(policy, out, "id") == expected(policy, [json.dumps(to_request(row)) for row in rows])
+
+
 DIVIDING = """policy "Dividing"
 version "1"
 currency USD
