@@ -24,6 +24,7 @@ from rplang.policy_lang import limits
 from rplang.policy_lang.errors import RequestError, RequestProblem
 
 _BOM = "\ufeff"
+_BOM_BYTES = _BOM.encode("utf-8")
 # a surrogate written as an escape: the only way one gets into parsed JSON text
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -35,6 +36,14 @@ def read_request_json(data: str | bytes, max_bytes: int = limits.MAX_REQUEST_BYT
     if size > max_bytes:
         raise _error("$", f"the request is {size:,} bytes; the limit is {max_bytes:,} bytes")
     if isinstance(data, bytes):
+        # orjson reads the bytes themselves, when the reading below would come to orjson's too:
+        # decoding first, and counting marks in text, cost as much as orjson's reading. Nesting
+        # needs no count here: orjson writes 254 levels, fewer than the limit, and what it cannot
+        # write again is read below
+        if b"\\" not in data and not data.startswith(_BOM_BYTES):
+            value = _plain_json(data)
+            if value is not _UNSURE:
+                return value
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -78,25 +87,41 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 _UNSURE = object()
 
 
-def _plain_json(text: str) -> object:
-    """Text without a backslash as orjson reads it, or _UNSURE where the standard reader must
-    read it: when orjson refuses it or cannot write it again (the standard reader then says why,
-    in its words), when a
-    key may be given twice (orjson keeps the last value without a word), and when an integer
+def _plain_json(text: str | bytes) -> object:
+    """Text (or UTF-8 bytes) without a backslash as orjson reads it, or _UNSURE where the
+    standard reader must read it: when orjson refuses it or cannot write it again (the standard
+    reader then says why, in its words), when bytes are not strictly UTF-8 (it says where), when
+    a key may be given twice (orjson keeps the last value without a word), and when an integer
     was wider than 64 bits (orjson reads it as a float, the standard reader keeps every digit).
 
     Without escapes, the value written again has every `:` of the text, a key's or within a
     text, unless a key given twice was dropped with its `:`; and every `.`, `e` and `E`, unless
-    an integer became a float (always written with one of them)."""
+    an integer became a float (always written with one of them). Bytes written again exactly
+    as given (compact JSON, as most JSON lines are) need no counting: nothing was dropped or
+    changed, and orjson writes only UTF-8."""
     try:
         value = orjson.loads(text)
         again = orjson.dumps(value)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # the latter: nested deeper than it writes
         return _UNSURE
-    for mark in ":.eE":
-        if again.count(mark.encode()) != text.count(mark):
+    if isinstance(text, bytes):
+        if again == text:
+            return value
+        try:  # a mark counted in UTF-8 bytes is counted in their text: no multi-byte sequence has one
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return _UNSURE
+        marks = _MARK_BYTES
+    else:
+        marks = _MARKS
+    for mark, counted in marks:
+        if again.count(counted) != text.count(mark):
             return _UNSURE
     return value
+
+
+_MARKS = tuple((mark, mark.encode()) for mark in ":.eE")
+_MARK_BYTES = tuple((mark.encode(), mark.encode()) for mark in ":.eE")
 
 
 class _Decoding(threading.local):

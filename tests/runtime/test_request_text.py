@@ -150,3 +150,40 @@ def test_json_nested_to_the_limit_is_read_and_brackets_in_text_do_not_count():
     assert value == []
     brackets = '{"a": "' + "[" * 1000 + '", "b": "\\"' + "{" * 1000 + '"}'
     assert read_request_json(brackets) == {"a": "[" * 1000, "b": '"' + "{" * 1000}
+
+
+# Bytes written again exactly as given (compact JSON lines) are taken from orjson without the
+# counts above: the same values, and the same refusals, as text with spaces.
+@pytest.mark.parametrize("text", [
+    '{"a":123456789012345678901234567890}',
+    '{"a":18446744073709551615,"b":-9223372036854775808}',
+    '{"a":1.5,"b":100000.0,"c":0,"e":true,"f":null,"g":[1,{"b":"x:y. eE"}]}',
+    '{"a":"é€😀","b":["","é"]}',
+])
+def test_compact_bytes_are_read_as_the_standard_reader_reads_them(text):
+    value = read_request_json(text.encode("utf-8"))
+    assert value == json.loads(text)
+    assert [type(v) for v in value.values()] == [type(v) for v in json.loads(text).values()]
+
+
+@pytest.mark.parametrize("text", ['{"a":"x:y","a":"z"}', '{"k":1,"k":1}', '{"a":{"b":1,"b":{"c":2}}}'])
+def test_a_key_given_twice_is_refused_in_compact_bytes(text):
+    assert [message for _, message in _problems(text.encode())] in (
+        ["the key `a` is given twice"], ["the key `b` is given twice"], ["the key `k` is given twice"])
+
+
+def test_compact_bytes_that_are_not_utf8_get_the_decoders_error():
+    ((path, message),) = _problems(b'{"a":"\xed\xa0\x80"}')
+    assert path == "$" and message == "not valid UTF-8: invalid continuation byte at byte 6"
+    ((path, message),) = _problems(b'{"a":"\xe9"}')
+    assert message == "not valid UTF-8: invalid continuation byte at byte 6"
+
+
+@pytest.mark.parametrize("depth", [limits.MAX_JSON_DEPTH - 1, limits.MAX_JSON_DEPTH, limits.MAX_JSON_DEPTH + 1])
+def test_compact_bytes_nested_past_the_limit_are_refused(depth):
+    # the bytes are not counted for nesting: what orjson can write again is within the limit
+    for text in ("[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth):
+        if depth > limits.MAX_JSON_DEPTH:
+            assert _problems(text.encode()) == [("$", "not valid JSON: nested too deeply")]
+        else:
+            assert read_request_json(text.encode()) == json.loads(text)
