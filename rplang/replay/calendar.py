@@ -50,24 +50,11 @@ _WEEKEND = {6, 0}  # Saturday and Sunday, as ordinals modulo 7
 
 
 def _holidays(country: str | None, first: int, last: int) -> set[int]:
-    """The ordinals of the holidays (observed) of the years `first` to `last`: from the user's
-    cache (signed, as compiled policies are), else from the holidays package, whose import alone
-    reads every country's module (a tenth of a second of every replay)."""
-    from importlib.metadata import version
-
-    from rplang.policy_lang import user_cache
-
-    if not country:
-        return set()
-    name = f"holidays-{country}-{first}-{last}-{version('holidays')}"
-    stored = user_cache.read(name)
-    if stored is not None:
-        return {int(n) for n in stored.split()}
+    """The ordinals of the holidays (observed) of the years `first` to `last` (from the user's
+    cache when it has them: compiler/calendars.py)."""
     calendar = BusinessCalendar(country)
     calendar.load_years(first, last)
-    found = {d.toordinal() for year in range(first, last + 1) for d in calendar.holidays(year)}
-    user_cache.write(name, " ".join(map(str, sorted(found))).encode())
-    return found
+    return {d.toordinal() for year in range(first, last + 1) for d in calendar.holidays(year)}
 
 
 # Arrow's constructors look at Python values (a list, even a NumPy array) through pandas,
