@@ -11,7 +11,8 @@ run inside others; the two runs take turns, `--rounds` times, and each part is t
 rounds:
 
 - runtime: reading the request (`line_request`), deciding (`CompiledPolicy.decide`), the
-  explanation (`Decision.to_json`, with the outputs) or the outputs alone, encoding (`dumps`);
+  explanation with the outputs written as JSON text (`decision_bytes`: `Decision.to_json_bytes`),
+  or the outputs alone (`_outputs_only`) and their encoding (`dumps`);
 - service: rpl's own code around them (the `/decide` endpoint, the request-id middleware);
 - framework: Starlette's stack (its error and exception middleware, its router), and uvicorn
   (parsing, the ASGI messages, the socket writes, the event loop): the whole request less all
@@ -39,7 +40,7 @@ from bench_serve import CONNECTIONS, POLICY, REQUEST, Server, _free_port, cpu_se
 STAGES = {
     "read": ("rplang.serve.routes", None, "line_request"),
     "decide": ("rplang.runtime.decide", "CompiledPolicy", "decide"),
-    "explanation": ("rplang.runtime.decision", "Decision", "to_json"),
+    "explanation": ("rplang.serve.routes", None, "decision_bytes"),
     "outputs": ("rplang.serve.routes", None, "_outputs_only"),
     "encode": ("rplang.serve.routes", None, "dumps"),
 }

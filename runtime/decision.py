@@ -78,6 +78,12 @@ class Decision:
                                        for i, element, amounts in self._applied)
         return self._applications
 
+    def rule_names(self) -> list[str]:
+        """The names of the rules that determined the decision, as its explanation names them,
+        without making their `Application`s (the decision log records them for every decision)."""
+        rules = self.policy.graph.rules
+        return [rules[index].rule.name for index, _, _ in self._applied]
+
     @property
     def overridden(self) -> tuple[Application, ...]:
         """The rules that applied but were overridden, and by what."""

@@ -164,7 +164,7 @@ def run_example(suite: Suite, example: CheckedExample, folder: Path) -> ExampleR
     if example.expected_items:
         mismatches += _item_mismatches(suite.policy, example, decision)
     if example.expected_rules is not None:
-        fired = frozenset(a.rule.rule.name for a in decision.applied)
+        fired = frozenset(decision.rule_names())
         if fired != example.expected_rules:
             mismatches.append(Mismatch("rules", sorted(example.expected_rules), sorted(fired)))
     return ExampleResult(example, tuple(mismatches), decision=decision)

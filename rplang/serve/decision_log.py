@@ -1,7 +1,7 @@
 """The decision log: every decision recorded in SQLite (WAL), written by a process of its own.
 
-A request makes its record (the request as received, and the outputs' JSON and the rules taken
-from the JSON its answer was made of) and puts it on a queue: nothing else happens on the
+A request makes its record (the request as received, the outputs' JSON and the names of the
+rules applied, from the decision) and puts it on a queue: nothing else happens on the
 request's path. A thread of the server wakes every tenth of a second and hands what gathered to
 the writer process (`log_writer`) down a pipe, in one write; the writer commits each batch in one
 transaction. SQLite's work, and the interpreter's lock that a thread inserting rows takes back
@@ -37,15 +37,16 @@ WRITER = [sys.executable, "-m", "rplang.serve.log_writer"]
 
 
 def outputs_and_rules(decision, rendered: dict | None, partial: bool) -> tuple[bytes, list[str]]:
-    """The outputs' JSON and the rules a decision names, from the JSON its answer was made of when
-    there is one (the explanation names the rules; for a residual, those certain)."""
-    if rendered is None:  # answered as text (`/explain`): the JSON was never made
-        rendered = {"outputs": decision.outputs_json()}
-    if "explanation" in rendered or partial:
-        rules = [e["rule"] for e in rendered.get("explanation") or decision.explanation()]
+    """The outputs' JSON and the rules a decision names. The outputs come from the dict its answer
+    was made of when there is one (`?explain=false`, a residual); a whole decision's answer is
+    written without one, and its rules are those applied, the rules its explanation names. For a
+    residual, the rules certain, as its explanation names them."""
+    outputs = decision.outputs_json() if rendered is None else rendered["outputs"]
+    if partial:
+        rules = [e["rule"] for e in (rendered and rendered.get("explanation")) or decision.explanation()]
     else:
-        rules = [a.rule.rule.name for a in decision.applied]
-    return orjson.dumps(rendered["outputs"]), rules
+        rules = decision.rule_names()
+    return orjson.dumps(outputs), rules
 
 
 class DecisionLog:

@@ -1,7 +1,7 @@
 """The HTTP endpoints: each parses, calls the library's one decision path, and renders.
 
-A decision is `CompiledPolicy.decide` (or `decide_partial`) on the request, rendered by
-`Decision.to_json()` as `rpl eval` prints it; an NDJSON line goes through `rpl eval --jsonl`'s own
+A decision is `CompiledPolicy.decide` (or `decide_partial`) on the request, written as `rpl eval`
+prints it (`rplang.stream.decision_bytes`, or the dict of `?explain=false` and of a residual); an NDJSON line goes through `rpl eval --jsonl`'s own
 functions (`rplang.stream`). Which version and text made a decision goes in the response headers
 (`Rpl-Policy`, `Rpl-Policy-Version`, `Rpl-Policy-Hash`), so the body stays what `rpl eval` prints.
 """
@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from rplang.compiler.schema import decision_schema, request_schema
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
-from rplang.stream import line_error_json, line_request
+from rplang.stream import decision_bytes, line_error_json, line_request
 
 from . import problems
 from .describe import describe_policy, policy_summary
@@ -175,14 +175,13 @@ class Handlers:
             body = message.get("body", b"")
         decision = self._decide_one(served, options, body)
         try:
-            data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)
+            payload, rendered = _answer(decision, options)
         except RplError as error:
             raise problems.refused(error)
         made_by = served.made_by(decision)
         self.metrics.decided(served.name, decision.outcome)
         if self.log is not None:
-            self._log(scope["state"]["request_id"], None, served, made_by, options, body, decision, data)
-        payload = dumps(data)
+            self._log(scope["state"]["request_id"], None, served, made_by, options, body, decision, rendered)
         self.metrics.timed(served.name, "json", time.perf_counter() - started)
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", b"%d" % len(payload)), *_decision_headers(served.name, *made_by)]})
@@ -263,7 +262,7 @@ class Handlers:
                 decision = served.policy.decide_partial(data, as_of=options.as_of)
             else:
                 decision = served.policy.decide(data, options.as_of)
-            data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)
+            answer, rendered = _answer(decision, options)
         except RplError as error:
             self.metrics.line_error(served.name)
             return dumps(line_error_json(error, number)) + b"\n"
@@ -272,8 +271,8 @@ class Handlers:
             self.metrics.line_error(served.name)
             return dumps({"error": {"kind": "server_error", "line": number, "message":
                                     f"the server failed on this line; quote request id {request_id}"}}) + b"\n"
-        self._decided(request_id, number, served, served.made_by(decision), options, raw, decision, data)
-        return dumps(data) + b"\n"
+        self._decided(request_id, number, served, served.made_by(decision), options, raw, decision, rendered)
+        return answer + b"\n"
 
     def _line_too_long(self, served, number: int) -> bytes:
         self.metrics.line_error(served.name)
@@ -325,6 +324,15 @@ class Handlers:
             if not message.get("more_body", False):
                 return b"".join((*chunks, chunk)) if chunks else chunk
             chunks.append(chunk)
+
+
+def _answer(decision, options: Options) -> tuple[bytes, dict | None]:
+    """A decision's answer as `rpl eval` writes it, and the dict it was made of if it was: a whole
+    decision's JSON is written directly (`decision_bytes`), never made as dicts and then encoded."""
+    if options.explain and not options.partial:
+        return decision_bytes(decision), None
+    data = decision.to_json() if options.explain else _outputs_only(decision, options.partial)
+    return dumps(data), data
 
 
 def _outputs_only(decision, partial: bool) -> dict:

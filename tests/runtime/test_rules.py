@@ -205,6 +205,13 @@ def test_rules_apply_in_the_order_of_the_file_and_of_the_list(policy):
     assert [sku for name, sku in rules(d.applied) if name == "paid"] == ["B", "A"]
 
 
+def test_rule_names_are_the_rules_the_explanation_names(policy):
+    d = decide(policy, fee="1.00", vip=True, late=False,
+               lines=[dict(LINE_B, damaged=True), dict(LINE_A, damaged=True)])
+    assert d.rule_names() == ["paid", "paid", "vip_approves", "damage", "damage", "vip_waiver"]
+    assert d.rule_names() == [entry["rule"] for entry in d.explanation()]
+
+
 def test_deciding_twice_gives_the_same_decision(policy):
     request = {**PLAIN, "fee": "20.00", "lines": [dict(LINE_A, damaged=True), LINE_B]}
     assert policy.decide(request).to_json() == policy.decide(request).to_json()
