@@ -38,38 +38,19 @@ class BusinessCalendar:
         return found
 
     def prepare(self) -> None:
-        """Load the holidays package and this country's rules now rather than at the first
-        business-day count (about 75 ms): processes forked after share them instead of each
-        loading its own. A no-op when the user's cache already holds this year's holidays."""
-        if self.country:
-            self._holidays(datetime.date.today().year)
+        """Find the holidays now rather than at the first business-day count (up to 75 ms):
+        processes forked after share them instead of each finding its own."""
+        self.load_years(datetime.date.today().year, datetime.date.today().year)
 
     def load_years(self, first: int, last: int) -> None:
-        """Find the holidays of the years `first` to `last`: each year from the user's cache
-        where it is there, the others from the holidays package at once (one look-up per year
-        pays its set-up again and again: a calendar table of decades)."""
-        missing = []
-        for year in range(first, last + 1):
-            if year not in self._years:
-                stored = _stored(self.country, year)
-                if stored is None:
-                    missing.append(year)
-                else:
-                    self._years[year] = stored
-        if not missing:
-            return
-        found: dict[int, set] = {year: set() for year in missing}
-        if self.country:
-            # An observed holiday can fall in the year before its own (New Year's Day 2028 is
-            # observed on 2027-12-31), so look at the neighbouring years too.
-            import holidays  # the first uncached business-day count pays for it, not every start
-
-            for d in holidays.country_holidays(self.country, years=range(missing[0] - 1, missing[-1] + 2)):
-                if d.year in found:
-                    found[d.year].add(d)
-        for year, days in found.items():
-            self._years[year] = frozenset(days)
-            _store(self.country, year, self._years[year])
+        """Find the holidays of the years `first` to `last`: the decades around this year from
+        the process's copy of the user's cache, the others from the holidays package at once
+        (one look-up per year pays its set-up again and again: a calendar table of decades)."""
+        if not self._years:
+            self._years.update(_around_this_year(self.country))
+        missing = [year for year in range(first, last + 1) if year not in self._years]
+        if missing:
+            self._years.update(_from_package(self.country, missing[0], missing[-1]))
 
     def holidays(self, year: int) -> frozenset[datetime.date]:
         """The holidays (observed) of `year`."""
@@ -89,14 +70,60 @@ class BusinessCalendar:
         return day
 
 
-# Importing the holidays package reads every country's module (about 75 ms of every process that
-# counts business days), so the holidays a year is found to have are kept in the user's signed
-# cache (policy_lang/user_cache.py), named by the package's files as installed: an upgrade that
-# may move a holiday writes them anew, and so makes a new name rather than reading an old answer.
+def _from_package(country: str | None, first: int, last: int) -> dict[int, frozenset[datetime.date]]:
+    """The holidays of the years `first` to `last` as the holidays package finds them."""
+    found: dict[int, set] = {year: set() for year in range(first, last + 1)}
+    if country:
+        # An observed holiday can fall in the year before its own (New Year's Day 2028 is
+        # observed on 2027-12-31), so look at the neighbouring years too.
+        import holidays  # the first uncached business-day count pays for it, not every start
 
-def _entry(country: str | None, year: int) -> str | None:
+        for d in holidays.country_holidays(country, years=range(first - 1, last + 2)):
+            if d.year in found:
+                found[d.year].add(d)
+    return {year: frozenset(days) for year, days in found.items()}
+
+
+# Importing the holidays package reads every country's module (about 75 ms of every process that
+# counts business days), so the holidays of the decades around this year are kept in the user's
+# signed cache (policy_lang/user_cache.py), one entry a country, named by the package's files as
+# installed: an upgrade that may move a holiday makes a new name rather than reading an old
+# answer. Each process reads the entry once, at its first count: deciding opens no file after.
+_SPAN = 30  # years each side of this one
+
+
+@lru_cache(maxsize=None)
+def _around_this_year(country: str | None) -> dict[int, frozenset[datetime.date]]:
+    from rplang.policy_lang import user_cache
+
+    year = datetime.date.today().year
+    first, last = year - _SPAN, year + _SPAN
     stamp = _package_stamp()
-    return None if stamp is None or not country else f"holidays-{country}-{year}-{stamp}"
+    name = f"holidays-{country}-{first}-{last}-{stamp}" if country and stamp else None
+    stored = user_cache.read(name) if name else None
+    if stored is not None:
+        try:
+            return _parsed(stored)
+        except ValueError:  # signed by this user, yet not ours: a miss
+            pass
+    found = _from_package(country, first, last)
+    if name:
+        user_cache.write(name, _written(found))
+    return found
+
+
+def _written(years: dict[int, frozenset[datetime.date]]) -> bytes:
+    """A line a year: the year, then the ordinals of its holidays."""
+    return "\n".join(" ".join(map(str, [year, *sorted(d.toordinal() for d in days)]))
+                     for year, days in sorted(years.items())).encode()
+
+
+def _parsed(data: bytes) -> dict[int, frozenset[datetime.date]]:
+    years = {}
+    for line in data.decode().splitlines():
+        year, *days = map(int, line.split())
+        years[year] = frozenset(map(datetime.date.fromordinal, days))
+    return years
 
 
 @lru_cache(maxsize=1)
@@ -112,26 +139,3 @@ def _package_stamp() -> str | None:
     except (ImportError, OSError, TypeError, ValueError):  # no package, or one without a file
         return None
     return f"{stat.st_size}-{stat.st_mtime_ns}"
-
-
-def _stored(country: str | None, year: int) -> frozenset[datetime.date] | None:
-    from rplang.policy_lang import user_cache
-
-    if not country:
-        return frozenset()
-    name = _entry(country, year)
-    stored = user_cache.read(name) if name else None
-    if stored is None:
-        return None
-    try:
-        return frozenset(datetime.date.fromordinal(int(n)) for n in stored.split())
-    except ValueError:  # signed by this user, yet not ours: a miss
-        return None
-
-
-def _store(country: str | None, year: int, days: frozenset[datetime.date]) -> None:
-    from rplang.policy_lang import user_cache
-
-    name = _entry(country, year)
-    if name:
-        user_cache.write(name, " ".join(str(d.toordinal()) for d in sorted(days)).encode())
