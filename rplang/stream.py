@@ -76,11 +76,11 @@ def decide_line(policy, number: int, raw: "bytes | TooLong", outputs_only: bool,
     with `partial`, the residual decision (docs/residual.md) in place of the decision."""
     try:
         request = line_request(raw, max_bytes)
-        if partial:
-            decision = policy.decide_partial(request, as_of=as_of)
-            return dumps({"outputs": decision.outputs_json()} if outputs_only else decision.to_json()), _DECIDED
-        decision = policy.decide(request, as_of)
-        return (dumps({"outputs": decision.outputs_json()}) if outputs_only else decision_bytes(decision)), _DECIDED
+        decision = policy.decide_partial(request, as_of=as_of) if partial else policy.decide(request, as_of)
+        if outputs_only:
+            return dumps({"outputs": decision.outputs_json()}), _DECIDED
+        # a residual decision has no bytes of its own to write
+        return (dumps(decision.to_json()) if partial else decision_bytes(decision)), _DECIDED
     except RplError as error:
         return dumps(line_error_json(error, number)), _REFUSED
     except Exception as error:  # noqa: BLE001 (a bug met on one line must not lose the others)

@@ -5,9 +5,10 @@ of the worker that made it to the output; that is all it does. A block of a regu
 path, or stdin redirected from a file) is only a byte range and the number of its first line:
 each worker reads its own lines, and the main process reads the file once without splitting it
 (a count of line feeds, at memory speed) to find where the ranges end on a line. A block of a
-pipe is the lines that have arrived, read by the main process as they come. The output goes from a worker's pipe to the output
-with splice(2): the main process never copies it (it reads and writes it only when the output is
-not a file descriptor, as under a test runner, or the system cannot splice).
+pipe is the lines that have arrived, read by the main process as they come. The output goes from
+a worker's pipe to the output with splice(2): the main process never copies it (it reads and
+writes it only when the output is not a file descriptor, as under a test runner, or the system
+cannot splice).
 
 Memory stays flat however long the stream: a worker is given at most `AHEAD` blocks it has not
 decided, and holds at most `WRITE_AHEAD` decided ones while an earlier block is still being
@@ -20,6 +21,7 @@ and `too_long(size)`, a line in place of one too long to be read.
 from __future__ import annotations
 
 import collections
+import errno
 import io
 import os
 
@@ -173,9 +175,9 @@ class PipeBlocks:
             parts.append(self.queue.popleft())
             size += len(parts[-1])
         self.queued -= size
-        block = b"".join(parts)
+        block, first_number = b"".join(parts), self.number
         self.number += block.count(b"\n")
-        return self.number - block.count(b"\n"), block
+        return first_number, block
 
     def done(self) -> bool:
         return self.ended and not self.queue
@@ -392,7 +394,7 @@ class _Output:
                 try:
                     done = os.splice(source, self.fd, length)
                 except OSError as error:
-                    if error.errno not in (22, 95):  # EINVAL, EOPNOTSUPP: this output cannot splice
+                    if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # this output cannot splice
                         raise
                     self.fd = None
                     continue
@@ -414,8 +416,8 @@ def _widen(pipe: int) -> None:
     try:
         import fcntl
 
-        fcntl.fcntl(pipe, 1031, _PIPE_BYTES)  # F_SETPIPE_SZ (Linux)
-    except (ImportError, OSError):
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # not Linux
         pass
 
 
