@@ -1,9 +1,10 @@
 """The HTTP endpoints: each parses, calls the library's one decision path, and renders.
 
 A decision is `CompiledPolicy.decide` (or `decide_partial`) on the request, written as `rpl eval`
-prints it (`rplang.stream.decision_bytes`, or the dict of `?explain=false` and of a residual); an NDJSON line goes through `rpl eval --jsonl`'s own
-functions (`rplang.stream`). Which version and text made a decision goes in the response headers
-(`Rpl-Policy`, `Rpl-Policy-Version`, `Rpl-Policy-Hash`), so the body stays what `rpl eval` prints.
+prints it (`rplang.stream.decision_bytes`, or the dict of `?explain=false` and of a residual); an
+NDJSON line goes through `rpl eval --jsonl`'s own functions (`rplang.stream`). Which version and
+text made a decision goes in the response headers (`Rpl-Policy`, `Rpl-Policy-Version`,
+`Rpl-Policy-Hash`), so the body stays what `rpl eval` prints.
 """
 from __future__ import annotations
 
@@ -153,12 +154,8 @@ class Handlers:
 
     async def decide(self, scope, receive, send) -> None:
         """`POST /v1/policies/{name}/decide`, a bare ASGI endpoint (see `BareEndpoint`): a decision
-        is answered by its two ASGI messages, with headers made once per policy version. The path
-        of one JSON request is written out here rather than through the helpers the other paths
-        share: each call of a helper costs a few tenths of a microsecond on every request."""
-        served = self.registry.policies.get(scope["path_params"]["name"])
-        if served is None:
-            raise self._unknown(scope["path_params"]["name"])
+        is answered by its two ASGI messages, with headers made once per policy version."""
+        served = self._served(scope["path_params"]["name"])
         query = scope["query_string"]
         options = _options_of(query) if query else _NO_OPTIONS
         ndjson, length = _content_headers(scope["headers"])
@@ -179,9 +176,7 @@ class Handlers:
         except RplError as error:
             raise problems.refused(error)
         made_by = served.made_by(decision)
-        self.metrics.decided(served.name, decision.outcome)
-        if self.log is not None:
-            self._log(scope["state"]["request_id"], None, served, made_by, options, body, decision, rendered)
+        self._decided(scope["state"]["request_id"], None, served, made_by, options, body, decision, rendered)
         self.metrics.timed(served.name, "json", time.perf_counter() - started)
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", b"%d" % len(payload)), *_decision_headers(served.name, *made_by)]})
@@ -220,12 +215,8 @@ class Handlers:
         """Count a decision answered, and log it with the version and text hash that made it."""
         self.metrics.decided(served.name, decision.outcome)
         if self.log is not None:
-            self._log(request_id, line, served, made_by, options, body, decision, rendered)
-
-    def _log(self, request_id: str, line: int | None, served, made_by: tuple, options: Options, body: bytes,
-             decision, rendered: dict | None):
-        self.log.record(time.time(), request_id, line, served.name, *made_by,
-                        options.as_of, options.partial, body, decision, rendered)
+            self.log.record(time.time(), request_id, line, served.name, *made_by,
+                            options.as_of, options.partial, body, decision, rendered)
 
     async def _decide_lines(self, request: Request, served, options: Options):
         """One decision (or error object) per line, in order, written as the lines arrive."""
@@ -298,12 +289,9 @@ class Handlers:
     def _served(self, name: str):
         served = self.registry.get(name)  # a name, never a path: nothing is read from the request
         if served is None:
-            raise self._unknown(name)
+            known = ", ".join(f"`{n}`" for n in sorted(self.registry.policies)) or "none"
+            raise Problem(404, f"no policy named `{name}` is served (served: {known})")
         return served
-
-    def _unknown(self, name: str) -> Problem:
-        known = ", ".join(f"`{n}`" for n in sorted(self.registry.policies)) or "none"
-        return Problem(404, f"no policy named `{name}` is served (served: {known})")
 
     async def _body(self, receive, declared: int | None, first: dict | None = None) -> bytes:
         """The whole body, refused (413) as soon as it is known to be over the limit; `first`, the
