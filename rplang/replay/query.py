@@ -32,10 +32,9 @@ from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
 from .sql import (DateRange, any_of, case, member_of, combine, decimal, exists, field, is_null, keep, lambda_, literal, size, sql_type,
                   total_of, wide)
+from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
-FALLBACK, REQUEST, OUTCOME = "__fallback", "__request", "__outcome"
-CALENDAR, BUSINESS_DAYS = "rpl_calendar", "rpl_business_days"
-INPUT = "rpl_input"  # the input rows, as the engine sees them
+OUTCOME = "__outcome"
 
 
 def _col(name: str, table: str | None = None) -> exp.Column:
@@ -546,6 +545,19 @@ _MAX_PERCENT = Decimal("999.9999")
 def business_day_tables(replay, query: "PolicyQuery", first_row):
     """The calendar tables for the years the dates business days are counted from span, or None
     when the policy counts none; `first_row(select)` runs a query in the engine and gives its row."""
+    span = calendar_span(query)
+    if span is None:
+        return None
+    select, chained, longest = span
+    found = [d for d in first_row(select) if d is not None]
+    return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
+                           chained=chained, longest=longest)
+
+
+def calendar_span(query: "PolicyQuery") -> tuple[exp.Select, int, int] | None:
+    """What the calendar must cover, once `select` has built the query: the query of the first
+    and last days counts start from, how many counts chain, the longest count; None when the
+    policy counts no business days."""
     joins = query.lowering.business_days
     if not joins:
         return None
@@ -553,10 +565,7 @@ def business_day_tables(replay, query: "PolicyQuery", first_row):
     # spans the longest counts one after another from the days the data gives
     given = [start for i, (start, _) in enumerate(joins) if not _reads_business_days(joins[i], range(i))]
     span = exp.select(*[f(this=start) for start in given for f in (exp.Min, exp.Max)]).from_(query.first)
-    found = [d for d in first_row(span) if d is not None]
-    longest = max(_constant_count(count) for _, count in joins)
-    return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
-                           chained=len(joins) - len(given) + 1, longest=longest)
+    return span, len(joins) - len(given) + 1, max(_constant_count(count) for _, count in joins)
 
 
 def _constant_count(count: exp.Expression) -> int:
