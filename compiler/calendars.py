@@ -98,7 +98,7 @@ def _around_this_year(country: str | None) -> dict[int, frozenset[datetime.date]
 
     year = datetime.date.today().year
     first, last = year - _SPAN, year + _SPAN
-    stamp = _package_stamp()
+    stamp = user_cache.package_stamp("holidays")
     name = f"holidays-{country}-{first}-{last}-{stamp}" if country and stamp else None
     stored = user_cache.read(name) if name else None
     if stored is not None:
@@ -124,18 +124,3 @@ def _parsed(data: bytes) -> dict[int, frozenset[datetime.date]]:
         year, *days = map(int, line.split())
         years[year] = frozenset(map(datetime.date.fromordinal, days))
     return years
-
-
-@lru_cache(maxsize=1)
-def _package_stamp() -> str | None:
-    """The installed holidays package's `__init__.py`: its size and time of writing, found
-    without importing it (importlib.metadata alone would cost 20 ms)."""
-    import importlib.util
-    import os
-
-    try:
-        spec = importlib.util.find_spec("holidays")
-        stat = os.stat(spec.origin)
-    except (ImportError, OSError, TypeError, ValueError):  # no package, or one without a file
-        return None
-    return f"{stat.st_size}-{stat.st_mtime_ns}"

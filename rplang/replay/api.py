@@ -96,10 +96,10 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
         con.from_arrow(table).create_view(INPUT)
         query = PolicyQuery(compiled, {k: exp.column(k, table=ROW, quoted=True) for k in keys}, job.version, job.hash)
         select = query.select(INPUT)
-        from .engine_duckdb import register_calendar
+        from .engine_duckdb import calendar_span, register_calendar
         from .sql import DuckDBDialect
 
-        register_calendar(con, job, query)
+        register_calendar(con, job, calendar_span(query))
         reader = con.sql(select.sql(dialect=DuckDBDialect)).to_arrow_reader(BATCH_ROWS)
         decided = list(decided_tables(reader, job, schema, rejects, counts, count_rows=True))
     else:

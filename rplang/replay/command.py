@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import click
@@ -50,12 +51,9 @@ def load(spec: str):
 def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, show, master, explain_sql):
     """Decide every request of INPUT (Parquet, JSON lines or CSV: a file, a folder or a glob)
     under POLICY, inside DuckDB (default) or Spark; write the decisions to Parquet."""
-    try:
-        import duckdb  # noqa: F401
-        import pyarrow  # noqa: F401
-        import sqlglot  # noqa: F401
-    except ImportError as error:
-        click.echo(f"error: rpl replay needs {error.name}: install rplang[replay]", err=True)
+    missing = next((name for name in ("duckdb", "pyarrow", "sqlglot") if find_spec(name) is None), None)
+    if missing:  # found, not imported: a run whose query is cached never imports SQLGlot (plans.py)
+        click.echo(f"error: rpl replay needs {missing}: install rplang[replay]", err=True)
         sys.exit(EXIT_USAGE)
     from . import run
     from .sources import resolve

@@ -1,24 +1,28 @@
 """DuckDB, embedded: the input read in place, the policy's query run over it on every thread, the
 decided rows written by DuckDB's own Parquet writer (the few the Python path must decide, decided
-by the runtime inside the query, as DuckDB meets them)."""
+by the runtime inside the query, as DuckDB meets them).
+
+The query's SQL is lowered once per policy and way of keying rows, then read from the user's
+cache (plans.py): a run that finds it there imports neither SQLGlot nor the lowering.
+"""
 from __future__ import annotations
 
 import threading
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlglot import exp
 
+from . import plans
 from .columns import decision_schema, request_schema, to_request
-from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST, PolicyQuery, business_day_tables
-from .sql import DuckDBDialect, case, field, is_null, sql_type
 from .run import Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
 from .python_path import PythonDecider
 from .sources import FILE, ROW
+from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
 PYTHON = "__python"  # a handed-back row's decision, by the Python path
 DECIDE = "rpl_decide"  # the Python path, as a function of the query
 DECIDED = "rpl_decided"  # the policy's query, as a view
+COLUMN, ROW_NUMBER, FILE_NAME = "column", "row number", "file name"  # where a key's values come from
 
 
 def connect():
@@ -44,20 +48,22 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
         return counts
     con = con or connect()
     key_columns, read_here = load_input(con, replay, keys, rejects, counts)
-    query = PolicyQuery(replay.compiled, key_columns, replay.version, replay.hash)
-    select = query.select(INPUT)
-    register_calendar(con, replay, query)
-    read = write_decided(con, select, replay, tuple(key_columns), out, rejects, counts)
+    plan = plans.read(replay, key_columns)
+    if plan is None:
+        plan = lower(replay, key_columns)
+        plans.write(replay, key_columns, plan)
+    register_calendar(con, replay, plan.span)
+    read = write_decided(con, plan, replay, tuple(name for name, _ in key_columns), out, rejects, counts)
     if not read_here:
         counts.rows = read
     return counts
 
 
-def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts) -> tuple[dict, bool]:
-    """Make the input the table `rpl_input`; the key columns as SQL over its rows, and whether
-    the rows were read (and counted) here rather than by the engine."""
-    from .lowering import ROW as ALIAS
-
+def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
+               counts: Counts) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """Make the input the table `rpl_input`; the key columns, each with where its values come
+    from (COLUMN, ROW_NUMBER, FILE_NAME), and whether the rows were read (and counted) here
+    rather than by the engine."""
     expected = request_schema(replay.compiled.checked)
     source = replay.source
     if source.format == "parquet" and _parquet_conforms(source, expected):
@@ -65,17 +71,54 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
                                     filename=not keys and len(source.files) > 1)
         relation.create_view(INPUT)
         if keys:
-            return {k: exp.column(k, table=ALIAS, quoted=True) for k in keys}, False
-        columns = {ROW: exp.Add(this=exp.column("file_row_number", table=ALIAS), expression=exp.Literal.number(1))}
-        if len(source.files) > 1:
-            columns[FILE] = exp.column("filename", table=ALIAS)
-        return columns, False
+            return tuple((k, COLUMN) for k in keys), False
+        return ((ROW, ROW_NUMBER),) + (((FILE, FILE_NAME),) if len(source.files) > 1 else ()), False
     batches = typed_batches(replay, keys, rejects, counts)
     first = next(batches)
     table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
     con.from_arrow(table).create_view(INPUT)
-    names = [n for n in table.schema.names if n not in expected.names]
-    return {k: exp.column(k, table=ALIAS, quoted=True) for k in names}, True
+    return tuple((k, COLUMN) for k in table.schema.names if k not in expected.names), True
+
+
+def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Plan:
+    """The policy's query over the input keyed by `key_columns`, as DuckDB's SQL: the decided
+    rows, those handed back decided by the Python path inside the query (a function of DuckDB's
+    that calls the runtime, `Handback`), with each amount in its column."""
+    from sqlglot import exp
+
+    from .lowering import ROW as ALIAS
+    from .query import PolicyQuery
+    from .sql import DuckDBDialect, case, field, is_null, sql_type
+
+    def col(name: str) -> exp.Column:
+        return exp.column(name, quoted=True)
+
+    where = {COLUMN: lambda k: exp.column(k, table=ALIAS, quoted=True),
+             ROW_NUMBER: lambda _: exp.Add(this=exp.column("file_row_number", table=ALIAS),
+                                           expression=exp.Literal.number(1)),
+             FILE_NAME: lambda _: exp.column("filename", table=ALIAS)}
+    query = PolicyQuery(replay.compiled, {k: where[how](k) for k, how in key_columns}, replay.version, replay.hash)
+    decided = query.select(INPUT).sql(dialect=DuckDBDialect)
+    types = {f.name: duckdb_type(f.type) for f in decision_schema(replay.compiled.checked, pa.schema([]))}
+    keys = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k, quoted=True), expression=col(k))
+                                   for k, _ in key_columns])
+    by_python = exp.select(exp.Star(), case((col(FALLBACK), exp.Anonymous(this=DECIDE, expressions=[keys, col(REQUEST)]))
+                                            ).as_(PYTHON, quoted=True)).from_(DECIDED)
+    rows = exp.select(*[col(k) for k, _ in key_columns], *[
+        exp.cast(case((col(FALLBACK), field(col(PYTHON), name)), default=col(name)), sql_type(t)).as_(name, quoted=True)
+        for name, t in types.items()]) \
+        .from_(by_python.subquery("handed", copy=False), copy=False) \
+        .where(exp.or_(exp.Not(this=col(FALLBACK)), exp.Not(this=is_null(col(PYTHON)))), copy=False)
+    return plans.Plan(decided, rows.sql(dialect="duckdb"), types, calendar_span(query))
+
+
+def calendar_span(query) -> tuple | None:
+    """What `register_calendar` needs of a built query, its SQL as DuckDB's."""
+    from .query import calendar_span as span_of
+    from .sql import DuckDBDialect
+
+    span = span_of(query)
+    return (span[0].sql(dialect=DuckDBDialect), *span[1:]) if span else None
 
 
 def _parquet_conforms(source, expected: pa.Schema) -> bool:
@@ -89,47 +132,47 @@ def _parquet_conforms(source, expected: pa.Schema) -> bool:
     return True
 
 
-def register_calendar(con, replay: Replay, query: PolicyQuery) -> None:
-    """The business-day tables, as views of the connection."""
-    tables = business_day_tables(replay, query, lambda select: con.execute(select.sql(dialect=DuckDBDialect)).fetchall()[0])
-    if tables is not None:
-        con.from_arrow(tables[0]).create_view(CALENDAR)
-        con.from_arrow(tables[1]).create_view(BUSINESS_DAYS)
+def register_calendar(con, replay: Replay, span: tuple | None) -> None:
+    """The business-day tables, as views of the connection, for the days the input's counts of
+    business days start from (`span`: the query of the first and last, how many counts chain,
+    the longest count; None when the policy counts none)."""
+    if span is None:
+        return
+    from .calendar import calendar_tables
+
+    select, chained, longest = span
+    found = [d for d in con.execute(select).fetchall()[0] if d is not None]
+    calendar, business_days = calendar_tables(replay.compiled.checked.calendar, min(found, default=None),
+                                              max(found, default=None), chained=chained, longest=longest)
+    con.from_arrow(calendar).create_view(CALENDAR)
+    con.from_arrow(business_days).create_view(BUSINESS_DAYS)
 
 
-def write_decided(con, select: exp.Select, replay: Replay, key_names: tuple[str, ...], out: str,
+def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, ...], out: str,
                   rejects: RejectsFile, counts: Counts) -> int:
-    """Run the query into OUT with DuckDB's own Parquet writer, on every thread, the rows
+    """Run the plan's query into OUT with DuckDB's own Parquet writer, on every thread, the rows
     streamed; the rows it hands back are decided by the Python path inside the query, as DuckDB
-    meets them (a function of DuckDB's that calls the runtime). The rows the query read."""
+    meets them. The rows the query read."""
     import duckdb
 
-    con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {DECIDED} AS {select.sql(dialect=DuckDBDialect)}")
+    con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {DECIDED} AS {plan.decided}")
     decided = con.table(DECIDED)
-    schema = decision_schema(replay.compiled.checked, decided.limit(0).to_arrow_table().select(list(key_names)).schema)
-    columns = schema.names[len(key_names):]
-    types = {name: duckdb_type(schema.field(name).type) for name in columns}
-    handback = Handback(replay, schema, key_names, rejects, counts)
-    keys = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k, quoted=True), expression=_col(k))
-                                   for k in key_names])
     given = dict(zip(decided.columns, decided.types))
+    handback = Handback(replay, rejects, counts)
     con.create_function(DECIDE, handback, [duckdb.struct_type({k: given[k] for k in key_names}), given[REQUEST]],
-                        duckdb.struct_type({name: duckdb.sqltype(t) for name, t in types.items()}),
+                        duckdb.struct_type({name: duckdb.sqltype(t) for name, t in plan.types.items()}),
                         type="arrow", null_handling="special", side_effects=True)
     try:
-        by_python = exp.select(exp.Star(), case((_col(FALLBACK), exp.Anonymous(this=DECIDE, expressions=[keys, _col(REQUEST)]))
-                                                ).as_(PYTHON, quoted=True)).from_(DECIDED)
-        rows = exp.select(*[_col(k) for k in key_names], *[
-            exp.cast(case((_col(FALLBACK), field(_col(PYTHON), name)), default=_col(name)), sql_type(types[name]))
-            .as_(name, quoted=True) for name in columns]) \
-            .from_(by_python.subquery("handed", copy=False), copy=False) \
-            .where(exp.or_(exp.Not(this=_col(FALLBACK)), exp.Not(this=is_null(_col(PYTHON)))), copy=False)
-        target = exp.Literal.string(out).sql(dialect="duckdb")
-        [(written,)] = con.execute(f"COPY ({rows.sql(dialect='duckdb')}) TO {target} (FORMAT parquet)").fetchall()
+        [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()
     finally:
         con.remove_function(DECIDE)
     counts.by_sql = written - counts.by_python
     return written + handback.refused
+
+
+def _string(text: str) -> str:
+    """A string constant of DuckDB's SQL (standard SQL's: a quote doubled, no other escape)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 class Handback:
@@ -137,10 +180,10 @@ class Handback:
     the query hands back (a few at a time, from any of its threads); it gives each its decision's
     columns, or a NULL for a reject, written to the rejects."""
 
-    def __init__(self, replay: Replay, schema: pa.Schema, key_names: tuple[str, ...], rejects: RejectsFile,
-                 counts: Counts):
-        self.decider = PythonDecider(replay.compiled, replay.hash, schema, key_names)
-        self.type = pa.struct(list(schema)[len(key_names):])
+    def __init__(self, replay: Replay, rejects: RejectsFile, counts: Counts):
+        schema = decision_schema(replay.compiled.checked, pa.schema([]))  # the decision's columns
+        self.decider = PythonDecider(replay.compiled, replay.hash, schema, ())
+        self.type = pa.struct(list(schema))
         self.rejects, self.counts, self.refused = rejects, counts, 0
         self.lock = threading.Lock()
 
@@ -165,10 +208,6 @@ def duckdb_type(t: pa.DataType) -> str:
     if pa.types.is_decimal(t):
         return f"DECIMAL({t.precision}, {t.scale})"
     return {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}[t]
-
-
-def _col(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
 
 
 def decided_tables(reader, replay: Replay, schema: pa.Schema, rejects, counts: Counts, count_rows: bool):

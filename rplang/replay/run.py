@@ -218,7 +218,12 @@ def decide_with_python(replay: Replay, keys: tuple[str, ...], writer_for, reject
 
 
 def lowerable(replay: Replay) -> NotLowerable | None:
-    """Why the policy cannot be decided in SQL, or None."""
+    """Why the policy cannot be decided in SQL, or None (at once when a run before kept its
+    query in the user's cache: plans.py)."""
+    from . import plans
+
+    if plans.lowers(replay):
+        return None
     from .query import PolicyQuery
 
     try:
