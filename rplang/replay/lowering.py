@@ -29,7 +29,7 @@ from rplang.policy_lang import limits
 from . import dates, tables
 from .columns import plain
 from .errors import NotLowerable
-from .sql import (DateRange, any_of, case, member_of, combine, decimal, exists, field, grouped, is_null, keep, lambda_, literal, size,
+from .sql import (DateRange, DaysAfter, any_of, case, member_of, combine, decimal, exists, field, grouped, is_null, keep, lambda_, literal, size,
                   total_of, wide)
 
 ROW = "rq"  # the alias of the request rows in the query
@@ -347,8 +347,7 @@ class Lowering:
             if T.BUSINESS_DAYS in (lt, rt):
                 return self._business_days(e, day, count)
             # Spark's DATE_ADD takes a 32-bit count: one that long is NULL before (`_in_calendar`)
-            moved = exp.cast(exp.DateAdd(this=day, expression=exp.cast(count, "INT"), unit=exp.var("DAY")), "DATE")
-            return self._in_calendar(moved, count)
+            return self._in_calendar(day, count)
         if op == "/":
             raise NotLowerable("a division (`/`)", _line(e))
         if op == "*" and T.PERCENT in (lt, rt) and {lt, rt} != {T.PERCENT}:
@@ -367,12 +366,15 @@ class Lowering:
 
     def _in_calendar(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
         """A date moved by `count` days, or NULL where Python's calendar ends (where the runtime
-        fails). A count longer than the calendar is NULL before the engine adds it: DuckDB would
-        stop at a count past 32 bits."""
-        inside = exp.Between(this=day, low=literal(FIRST_DAY), high=literal(LAST_DAY))
-        short = exp.Between(this=count.copy(), low=exp.Literal.number(-_CALENDAR_DAYS),
-                            high=exp.Literal.number(_CALENDAR_DAYS))
-        return case((exp.Not(this=exp.paren(short)), exp.Null()), (inside, day), default=exp.Null())
+        fails). A count longer than the calendar, or a date outside it (a malformed row's, which
+        the Python path refuses), is NULL before the engine adds them: DuckDB would stop at a
+        count past 32 bits or a date moved past its own."""
+        moved = DaysAfter(this=day, expression=count)
+        inside = exp.Between(this=moved, low=literal(FIRST_DAY), high=literal(LAST_DAY))
+        short = exp.and_(exp.Between(this=count.copy(), low=exp.Literal.number(-_CALENDAR_DAYS),
+                                     high=exp.Literal.number(_CALENDAR_DAYS)),
+                         exp.Between(this=day.copy(), low=literal(FIRST_DAY), high=literal(LAST_DAY)))
+        return case((exp.Not(this=exp.paren(short)), exp.Null()), (inside, moved.copy()), default=exp.Null())
 
     def _business_days(self, e: ir.Op, day, count) -> exp.Expression:
         if _free(e):

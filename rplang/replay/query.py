@@ -30,8 +30,8 @@ from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
-from .sql import (DateRange, any_of, case, member_of, combine, decimal, exists, field, is_null, keep, lambda_, literal, size, sql_type,
-                  total_of, wide)
+from .sql import (DateRange, LongerThan, any_of, case, member_of, combine, decimal, exists, field, is_null, keep, lambda_,
+                  literal, names_where, size, sql_type, total_of, wide)
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
 OUTCOME = "__outcome"
@@ -355,10 +355,8 @@ class PolicyQuery:
                 columns.append(value.as_(output.name, quoted=True))
         if self.items is not None:
             columns.append(self.items.outcomes().as_(ITEM_OUTCOMES))
-        names = [case((self._determining(i), literal(r["rule"].name))) for i, r in enumerate(self._rules)]
-        p = self.lowering.param()
-        applied = keep(exp.Array(expressions=names), p, exp.Not(this=is_null(exp.column(p)))) if names \
-            else exp.cast(exp.Array(expressions=[]), "ARRAY<VARCHAR>")
+        applied = names_where([r["rule"].name for r in self._rules],
+                              [self._determining(i) for i in range(len(self._rules))])
         columns += [applied.as_("rules_applied"), literal(self.version).as_("policy_version"),
                     literal(self.hash).as_("policy_hash")]
         return columns
@@ -426,7 +424,8 @@ def _field_tests(policy, value, spec, parent, depth: int) -> list:
             given = exp.EQ(this=_col(spec.present_when, ROW), expression=exp.true())
             tests.append(exp.and_(given, is_null(value)))
     elif _required(spec):
-        tests.append(is_null(value))
+        # a NULL is refused already: the value's tests need not ask whether it is given
+        return [is_null(value), *_given_value_tests(policy, value, plain(spec.type), depth)]
     return tests + _value_tests(policy, value, plain(spec.type), depth)
 
 
@@ -457,7 +456,7 @@ def _given_value_tests(policy, value, t, depth: int) -> list:
     if isinstance(t, T.EnumType):
         return [exp.Not(this=member_of(value, t.members))]
     if t == T.TEXT:
-        return [exp.GT(this=exp.Length(this=value), expression=exp.Literal.number(limits.MAX_TEXT))]
+        return [LongerThan(this=value, expression=exp.Literal.number(limits.MAX_TEXT))]
     if t == T.DATE:
         return [exp.Not(this=exp.Between(this=value, low=literal(limits.MIN_DATE), high=literal(limits.MAX_DATE)))]
     if t == T.MONEY:

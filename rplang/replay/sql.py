@@ -138,23 +138,96 @@ def _list_sum(generator, total: Total) -> str:
     return generator.sql(exp.cast(summed, zero.to))
 
 
+class DaysAfter(exp.Expression, exp.Func):
+    """A date `count` days after `this` (a count short enough to add, `Lowering._in_calendar`):
+    DuckDB adds the days to the date, a third of the time of adding an INTERVAL, which makes a
+    TIMESTAMP to cast back (and fails past its range); DATE_ADD in Spark."""
+    arg_types = {"this": True, "expression": True}
+
+
+def _days_after_duckdb(generator, e: DaysAfter) -> str:
+    return generator.sql(exp.Add(this=grouped(e.this), expression=exp.cast(e.expression, sql_type("INTEGER"))))
+
+
+def _days_after_spark(generator, e: DaysAfter) -> str:
+    added = exp.DateAdd(this=e.this, expression=exp.cast(e.expression, "INT"), unit=exp.var("DAY"))
+    return generator.sql(exp.cast(added, "DATE"))
+
+
+class LongerThan(exp.Expression, exp.Func):
+    """Whether a text has more than `expression` characters: DuckDB counts its bytes first (a
+    character is at least one), which is cheaper than counting characters."""
+    arg_types = {"this": True, "expression": True}
+
+
+def _longer_duckdb(generator, e: LongerThan) -> str:
+    return generator.sql(exp.and_(exp.GT(this=exp.Anonymous(this="STRLEN", expressions=[e.this]), expression=e.expression),
+                                  exp.GT(this=exp.Length(this=e.this), expression=e.expression)))
+
+
+def _longer_spark(generator, e: LongerThan) -> str:
+    return generator.sql(exp.GT(this=exp.Length(this=e.this), expression=e.expression))
+
+
+class Pick(exp.Expression, exp.Func):
+    """Element `expression` of the list `this`, counted from 0: `[...][n + 1]` in DuckDB,
+    ELEMENT_AT in Spark (whose `[n]` counts from 0, where SQLGlot does not move a computed index)."""
+    arg_types = {"this": True, "expression": True}
+
+
+def _pick_duckdb(generator, e: Pick) -> str:
+    return f"{generator.sql(e.this)}[{generator.sql(e.expression)} + 1]"
+
+
+def _pick_spark(generator, e: Pick) -> str:
+    return f"ELEMENT_AT({generator.sql(e.this)}, {generator.sql(e.expression)} + 1)"
+
+
+NAMES_AT_ONCE = 4  # flags looked up together: 16 lists of names a lookup
+NAMES_LOOKED_UP = 64  # beyond this many names, the filtered list (the lookups' text would grow 4x)
+
+
+def names_where(names: list[str], flags: list[exp.Expression]) -> exp.Expression:
+    """The names whose flag is true (a NULL flag as false), in order, as a list: for a few
+    names, each four flags' names looked up among the 16 lists they may give, the lists
+    concatenated, a fifth of DuckDB's time to build a list of every name or NULL and filter it."""
+    if not names:
+        return exp.cast(exp.Array(expressions=[]), sql_type("ARRAY<VARCHAR>"))
+    if len(names) > NAMES_LOOKED_UP:
+        listed = exp.Array(expressions=[case((flag, exp.Literal.string(name))) for name, flag in zip(names, flags)])
+        return keep(listed, "_rpl_name", exp.Not(this=is_null(exp.column("_rpl_name"))))
+    looked_up = []
+    for start in range(0, len(names), NAMES_AT_ONCE):
+        group = list(zip(names, flags))[start:start + NAMES_AT_ONCE]
+        lists = exp.Array(expressions=[
+            exp.Array(expressions=[exp.Literal.string(name) for bit, (name, _) in enumerate(group) if mask >> bit & 1])
+            for mask in range(2 ** len(group))])
+        mask = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), [
+            case((flag, exp.Literal.number(1 << bit)), default=exp.Literal.number(0))
+            for bit, (_, flag) in enumerate(group)])
+        looked_up.append(Pick(this=exp.cast(lists, sql_type("ARRAY<ARRAY<VARCHAR>>")), expression=mask))
+    return looked_up[0] if len(looked_up) == 1 else exp.ArrayConcat(this=looked_up[0], expressions=looked_up[1:])
+
+
 class DuckDBDialect(DuckDB):
-    """DuckDB's SQL, with the replay's own functions (`Total`)."""
+    """DuckDB's SQL, with the replay's own functions (`Total`, `DaysAfter`, `LongerThan`, `Pick`)."""
 
     class Generator(DuckDB.Generator):
-        TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, Total: _list_sum}
+        TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, Total: _list_sum, DaysAfter: _days_after_duckdb,
+                      LongerThan: _longer_duckdb, Pick: _pick_duckdb}
 
 
 @functools.lru_cache(maxsize=1)
 def spark_dialect():
-    """Spark SQL, with the replay's own functions (`Total`): made when a replay runs on Spark
+    """Spark SQL, with the replay's own functions (`Total`, ...): made when a replay runs on Spark
     (SQLGlot's Spark dialect is a tenth of a second of importing on a busy machine)."""
     from sqlglot.dialects.spark import Spark
 
     class SparkDialect(Spark):
         class Generator(Spark.Generator):
             TRANSFORMS = {**Spark.Generator.TRANSFORMS,
-                          Total: lambda generator, total: generator.sql(_reduce(total.this, total.args["initial"]))}
+                          Total: lambda generator, total: generator.sql(_reduce(total.this, total.args["initial"])),
+                          DaysAfter: _days_after_spark, LongerThan: _longer_spark, Pick: _pick_spark}
 
     return SparkDialect
 

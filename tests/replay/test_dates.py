@@ -86,3 +86,42 @@ def test_dates_and_rule_values_in_sql_as_in_rpl_eval(tmp_path):
     assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
     policy = load_policy(path)
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
+
+
+def test_a_date_far_outside_the_calendar_is_handed_back_not_an_engine_error():
+    # a typed Parquet date of the year 300,000 (Python has none): the query moves it by no days
+    # and hands the row to the Python path, rather than DuckDB stopping on a date past its range
+    import duckdb
+    import pyarrow as pa
+    from sqlglot import exp
+
+    from rplang.replay.api import resolve_none
+    from rplang.replay.columns import from_request, request_schema
+    from rplang.replay.engine_duckdb import register_calendar
+    from rplang.replay.lowering import ROW
+    from rplang.replay.run import Replay
+    from rplang.replay.query import FALLBACK, PolicyQuery
+    from rplang.replay.sql import DuckDBDialect
+
+    from ..conftest import APUTURE, POLICIES
+
+    policy = load_policy(APUTURE)
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:2]
+    rows = [{"id": n, **from_request(policy.read_request(json.loads(line)))} for n, line in enumerate(lines, 1)]
+    schema = pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    order = table.column("order").combine_chunks()
+    days = order.field("delivery_date").cast(pa.int32()).to_pylist()
+    days[1] = 300_000 * 365
+    fields = [pa.array(days, pa.int32()).cast(pa.date32()) if f.name == "delivery_date" else order.field(f.name)
+              for f in order.type]
+    table = table.set_column(table.schema.get_field_index("order"), "order",
+                             pa.StructArray.from_arrays(fields, fields=list(order.type)))
+    job = Replay(policy, APUTURE.read_text(), resolve_none(), ("id",))
+    query = PolicyQuery(policy, {"id": exp.column("id", table=ROW, quoted=True)}, job.version, job.hash)
+    select = query.select("rpl_input")
+    con = duckdb.connect()
+    con.from_arrow(table).create_view("rpl_input")
+    register_calendar(con, job, query)  # the days business days reach, which the query joins
+    found = con.sql(select.sql(dialect=DuckDBDialect)).to_arrow_table()
+    assert dict(zip(found.column("id").to_pylist(), found.column(FALLBACK).to_pylist())) == {1: False, 2: True}

@@ -274,3 +274,25 @@ def test_layers_of_the_query_decide_as_rpl_eval(tmp_path):
     assert decided == {n if n < 5 else n + 1: outputs for n, outputs in want.items()}
     assert [decided[n][0]["outcome"] for n in (1, 2)] == ["approve", "refuse"]
     assert decided[3][0]["refund"] == "21.50"
+
+
+@pytest.mark.parametrize("looked_up", [64, 0], ids=["looked-up", "filtered"])
+def test_the_rules_applied_are_those_of_rpl_eval_looked_up_or_filtered(looked_up, aputure_lines, monkeypatch):
+    # up to 64 rules the names are looked up four flags at a time; past that, a list of every
+    # name or NULL is filtered: both give the rules `rpl eval` reports, in the policy's order
+    import pyarrow as pa
+
+    from rplang.replay import sql
+    from rplang.replay.api import decide_arrow
+    from rplang.replay.columns import from_request, request_schema
+
+    monkeypatch.setattr(sql, "NAMES_LOOKED_UP", looked_up)
+    policy = load_policy(APUTURE)
+    lines = aputure_lines.read_text().splitlines()[:600]
+    rows = [{"id": n, **from_request(policy.read_request(json.loads(line)))} for n, line in enumerate(lines, 1)]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)]))
+    decided = decide_arrow(policy, APUTURE.read_text(), table, keys=("id",))
+    applied = dict(zip(decided.column("id").to_pylist(), decided.column("rules_applied").to_pylist()))
+    want = expected(policy, lines)
+    assert applied == {n: rules for n, (_, rules) in want.items()}
+    assert len({tuple(rules) for rules in applied.values()}) > 10  # many different lists met
