@@ -91,7 +91,8 @@ def build_app(config: ServeConfig) -> Starlette:
                                  f"{request.state.request_id} to find it in the server's log",
                                  request.state.request_id, request.url.path)
 
-    routes = [  # the router tries them in order: decisions first
+    routes = [  # the router tries them in order. A decision is answered before the router
+        # (`DecisionsFirst`): its route answers the other methods (405), and what the dispatch leaves
         Route("/v1/policies/{name}/decide", BareEndpoint(handlers.decide), methods=["POST"]),
         Route("/v1/policies", handlers.policies, methods=["GET"]),
         Route("/v1/policies/{name}", handlers.policy, methods=["GET"]),
