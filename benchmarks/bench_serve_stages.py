@@ -13,10 +13,14 @@ rounds:
 - runtime: reading the request (`line_request`), deciding (`CompiledPolicy.decide`), the
   explanation with the outputs written as JSON text (`decision_bytes`: `Decision.to_json_bytes`),
   or the outputs alone (`_outputs_only`) and their encoding (`dumps`);
-- service: rpl's own code around them (the `/decide` endpoint, the request-id middleware);
-- framework: Starlette's stack (its error and exception middleware, its router), and uvicorn
-  (parsing, the ASGI messages, the socket writes, the event loop): the whole request less all
-  of the above.
+- service: rpl's own code around them (the `/decide` endpoint, the request-id middleware, the
+  dispatch that answers decisions before Starlette's stack: `DecisionsFirst`);
+- framework: uvicorn (parsing, the ASGI messages, the socket writes, the event loop): the whole
+  request less all of the above.
+
+The minimal endpoint of `bench_serve.py` (Starlette on uvicorn, a fixed answer of the decision's
+size) is split the same way, taking turns with rpl serve: Starlette's part (its stack, the
+endpoint, its `Request` and `Response`) and uvicorn's, the rest of its request.
 
 Each timer's own cost is measured on functions that do nothing, in the server before it starts,
 and taken out of what it times and of what holds it. Timers change what the processor's caches
@@ -34,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_serve
 from bench_serve import CONNECTIONS, POLICY, REQUEST, Server, _free_port, cpu_seconds, wrk
 
 # stage -> (module, class or None, attributes): the runtime's parts of a decision
@@ -44,14 +49,17 @@ STAGES = {
     "outputs": ("rplang.serve.routes", None, "_outputs_only"),
     "encode": ("rplang.serve.routes", None, "dumps"),
 }
+# uvicorn's part of what the endpoint holds: its `receive` and `send` (timed with the stages)
+UVICORN_IO = {"uvicorn_io": ("uvicorn.protocols.http.httptools_impl", "RequestResponseCycle", ("send", "receive"))}
 # the layers around them, outermost first, each timed whole: its own time is what it holds less
 LAYERS = {
     "middleware": ("rplang.serve.middleware", "RequestContext", "__call__"),
-    "starlette": ("starlette.applications", "Starlette", "__call__"),
+    "dispatch": ("rplang.serve.routes", "DecisionsFirst", "__call__"),
     "endpoint": ("rplang.serve.routes", "Handlers", "decide"),
 }
-# uvicorn's part of what the endpoint holds: its `receive` and `send` (timed with the stages)
-UVICORN_IO = {"uvicorn_io": ("uvicorn.protocols.http.httptools_impl", "RequestResponseCycle", ("send", "receive"))}
+# the minimal endpoint's one layer, Starlette's whole application with the endpoint in it, and
+# uvicorn's `receive` and `send` that it holds
+MINIMAL = {"starlette": ("starlette.applications", "Starlette", "__call__")} | UVICORN_IO
 
 
 # ---- the server, with its timers --------------------------------------------------------------------
@@ -131,7 +139,8 @@ def serve_with_timers(report: Path, timed: str, args: list[str]) -> None:
 
     timers = Timers()
     timers.calibrate()
-    for name, (module, owner, attributes) in {"stages": STAGES | UVICORN_IO, "layers": LAYERS}[timed].items():
+    for name, (module, owner, attributes) in {"stages": STAGES | UVICORN_IO, "layers": LAYERS,
+                                              "minimal": MINIMAL}[timed].items():
         target = importlib.import_module(module)
         target = getattr(target, owner) if owner else target
         for attribute in (attributes,) if isinstance(attributes, str) else attributes:
@@ -144,6 +153,9 @@ def serve_with_timers(report: Path, timed: str, args: list[str]) -> None:
         return await shutdown(self, *args, **kwargs)
 
     uvicorn.server.Server.shutdown = shutdown_and_report
+    if timed == "minimal":
+        sys.argv = [bench_serve.__file__, "--baseline-server", *args]
+        return bench_serve.main()
     from rplang.cli import main
 
     main(args)
@@ -152,12 +164,17 @@ def serve_with_timers(report: Path, timed: str, args: list[str]) -> None:
 # ---- the run ------------------------------------------------------------------------------------------
 
 def measure(query: str, timed: str, seconds: int, folder: Path) -> dict:
-    """A wrk run against a server with timers around the `timed` ("stages" or "layers")."""
+    """A wrk run against a server with timers around the `timed` ("stages" or "layers" of rpl
+    serve, or "minimal", the minimal endpoint answering as many bytes as rpl serve did)."""
     report = folder / "spent.json"
     port = _free_port()
-    server = Server([sys.executable, __file__, "--server", str(report), timed, "serve", str(POLICY),
-                     "--port", str(port), "--no-watch"], port, "rpl serve with timers")
-    url = f"http://127.0.0.1:{port}/v1/policies/aputure/decide{query}"
+    if timed == "minimal":
+        args = [str(port), str(folder / "decision.json"), str(folder / "outputs.json")]
+        url = f"http://127.0.0.1:{port}/{'outputs' if query else 'decide'}"
+    else:
+        args = ["serve", str(POLICY), "--port", str(port), "--no-watch"]
+        url = f"http://127.0.0.1:{port}/v1/policies/aputure/decide{query}"
+    server = Server([sys.executable, __file__, "--server", str(report), timed, *args], port, f"{timed} with timers")
     body = folder / "request.json"
     body.write_bytes(REQUEST.read_bytes())
     try:
@@ -172,18 +189,21 @@ def measure(query: str, timed: str, seconds: int, folder: Path) -> dict:
             "spent": {name: sum(times) / 1000 / requests for name, times in data["spent"].items()}}
 
 
-def split(stages: dict, layers: dict) -> dict[str, float]:
+def split(stages: dict, layers: dict, minimal: dict) -> dict[str, float]:
     """µs a request of each stage and layer, less what it holds; the rest of the request is uvicorn's
-    (in the run with the layers' timers)."""
+    (in the run with the layers' timers). The minimal endpoint's two parts last."""
     runtime = {name: us for name, us in stages["spent"].items() if name in STAGES and us}
     spent = layers["spent"]
     return {
         **{f"runtime: {name}": us for name, us in runtime.items()},
-        "service: middleware": spent["middleware"] - spent["starlette"],
+        "service: middleware": spent["middleware"] - spent["dispatch"],
+        "service: dispatch": spent["dispatch"] - spent["endpoint"],
         "service: endpoint": spent["endpoint"] - sum(runtime.values()) - stages["spent"]["uvicorn_io"],
-        "framework: Starlette": spent["starlette"] - spent["endpoint"],
         "framework: uvicorn": layers["total_us"] - layers["overhead_us"] - spent["middleware"]
                               + stages["spent"]["uvicorn_io"],
+        "minimal: Starlette": minimal["spent"]["starlette"] - minimal["spent"]["uvicorn_io"],
+        "minimal: uvicorn": minimal["total_us"] - minimal["overhead_us"] - minimal["spent"]["starlette"]
+                            + minimal["spent"]["uvicorn_io"],
     }
 
 
@@ -197,18 +217,39 @@ def main() -> None:
     print(f"single decisions, {CONNECTIONS} keep-alive connections (wrk) at the maximum rate: "
           "µs of processor time a request, the timers' own cost taken out")
     with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        answers(folder)
+        timings = ("stages", "layers", "minimal")
         for query in ("", "?explain=false"):
-            rounds = [[measure(query, timed, args.seconds, Path(name)) for timed in ("stages", "layers")]
+            rounds = [[measure(query, timed, args.seconds, folder) for timed in timings]
                       for _ in range(args.rounds)]
-            splits = [split(stages, layers) for stages, layers in rounds]
+            splits = [split(*run) for run in rounds]
             parts = {part: statistics.median(s[part] for s in splits) for part in splits[0]}
-            for timed, runs in zip(("stages", "layers"), zip(*rounds)):
+            for timed, runs in zip(timings, zip(*rounds)):
                 print(f"/decide{query}, timers of the {timed}: " + "; ".join(
                     f"{r['rate']:,.0f}/s, {r['total_us']:.1f} µs a request ({r['overhead_us']:.1f} the timers')"
                     for r in runs))
-            for part, us in parts.items():
-                print(f"  {part:22} {us:6.1f}")
-            print(f"  {'(sum)':22} {sum(parts.values()):6.1f}")
+            for server in ("rpl serve", "minimal"):
+                own = {part: us for part, us in parts.items() if part.startswith("minimal") == (server == "minimal")}
+                for part, us in own.items():
+                    print(f"  {part:22} {us:6.1f}")
+                print(f"  {f'(sum, {server})':22} {sum(own.values()):6.1f}")
+
+
+def answers(folder: Path) -> None:
+    """What rpl serve answers, a decision and its outputs alone: the minimal endpoint answers as many
+    bytes (as in `bench_serve.py`)."""
+    import httpx
+
+    port = _free_port()
+    server = Server([sys.executable, "-m", "rplang.cli", "serve", str(POLICY), "--port", str(port), "--no-watch"],
+                    port, "rpl serve")
+    try:
+        url = f"http://127.0.0.1:{port}/v1/policies/aputure/decide"
+        (folder / "decision.json").write_bytes(httpx.post(url, content=REQUEST.read_bytes()).content)
+        (folder / "outputs.json").write_bytes(httpx.post(url + "?explain=false", content=REQUEST.read_bytes()).content)
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

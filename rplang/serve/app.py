@@ -21,7 +21,7 @@ from .metrics import Metrics
 from .middleware import RequestContext
 from .problems import Problem
 from .registry import Registry, Watcher
-from .routes import BareEndpoint, Handlers
+from .routes import BareEndpoint, DecisionsFirst, Handlers
 
 MAX_BODY = 1_048_576  # bytes of a request, or of one NDJSON line
 
@@ -78,8 +78,7 @@ def build_app(config: ServeConfig) -> Starlette:
                 decision_log.close()
 
     async def problem(request, exc: Problem):  # async: a sync handler would run on a thread
-        return problems.response(exc.status, exc.detail, request.state.request_id, request.url.path,
-                                 exc.error, exc.headers)
+        return problems.answer(request.scope, exc)
 
     async def http_error(request, exc: HTTPException):  # Starlette's own: no route, a wrong method
         detail = {404: f"no endpoint at {request.url.path}",
@@ -92,7 +91,8 @@ def build_app(config: ServeConfig) -> Starlette:
                                  f"{request.state.request_id} to find it in the server's log",
                                  request.state.request_id, request.url.path)
 
-    routes = [  # the router tries them in order: decisions first
+    routes = [  # the router tries them in order. A decision is answered before the router
+        # (`DecisionsFirst`): its route answers the other methods (405), and what the dispatch leaves
         Route("/v1/policies/{name}/decide", BareEndpoint(handlers.decide), methods=["POST"]),
         Route("/v1/policies", handlers.policies, methods=["GET"]),
         Route("/v1/policies/{name}", handlers.policy, methods=["GET"]),
@@ -107,8 +107,8 @@ def build_app(config: ServeConfig) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={Problem: problem, HTTPException: http_error, Exception: fault})
     tokens = frozenset(config.tokens) if config.tokens is not None else None
-    # Outermost: the request id and faults wrap Starlette's own error handling.
-    return RequestContext(app, tokens, metrics.request_error)
+    # Outermost: the request id and faults wrap Starlette's own error handling, and decisions.
+    return RequestContext(DecisionsFirst(app, handlers.decide), tokens, metrics.request_error)
 
 
 def app_from_environment():

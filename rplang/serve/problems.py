@@ -5,6 +5,7 @@ A request the policy refuses carries the same object as `RequestError.to_json()`
 """
 from __future__ import annotations
 
+from starlette.datastructures import URL
 from starlette.responses import Response
 
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
@@ -61,3 +62,10 @@ def response(status: int, detail: str, request_id: str, instance: str,
              error: RplError | None = None, headers: dict | None = None) -> Response:
     return Response(dumps(document(status, detail, request_id, instance, error)), status,
                     headers=headers, media_type=MEDIA_TYPE)
+
+
+def answer(scope, problem: Problem) -> Response:
+    """The answer to a `Problem` raised while answering the request of `scope`; its instance is the
+    path as the request's URL writes it."""
+    return response(problem.status, problem.detail, scope["state"]["request_id"], URL(scope=scope).path,
+                    problem.error, problem.headers)

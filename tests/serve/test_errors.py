@@ -52,14 +52,16 @@ def test_a_request_the_policy_refuses_is_422_with_every_problem(client):
     assert [p["path"] for p in data["problems"]] == ["$.kind", "$.items[0].price"]
 
 
-@pytest.mark.parametrize("path", ["/v1/policies/nope", "/v1/policies/nope/schema", "/v1/policies/..%2Faputure",
-                                  "/v1/policies/%2Fetc%2Fpasswd/decide", "/v2/policies", "/"])
+@pytest.mark.parametrize("path", ["/v1/policies/nope", "/v1/policies/nope/schema", "/v1/policies/nope/decide",
+                                  "/v1/policies/..%2Faputure", "/v1/policies/%2Fetc%2Fpasswd/decide",
+                                  "/v1/policies/a/b/decide", "/v1/policies//decide", "/v2/policies", "/"])
 def test_an_unknown_policy_or_endpoint_is_404(client, path):
     # a policy is a name in the served set: a path in a request is not a route, let alone a file
     method = client.post if path.endswith("decide") else client.get
     data = problem(method(path, content=EXAMPLE) if method is client.post else method(path), 404)
     if path.startswith("/v1/policies/nope"):
         assert "served: `aputure`, `aputure_holidays`, `bestbuy`, `electronics`" in data["detail"]
+        assert data["instance"] == path
 
 
 def test_a_wrong_method_is_405(client):
