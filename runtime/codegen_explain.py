@@ -411,7 +411,7 @@ def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[st
         f"    {line}\n" for line in ["R = env.request"] + binding + code.lines)
     namespace = expression_names(code.table, policy.evaluator.calendar)
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
-                                 "str": str, "Exception": Exception}
+                                 "str": str, "list": list, "Exception": Exception}
     namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _minus=minus,
                      _element_name=element_name, **code.names)
     exec(compile(source, f"<rpl explanation{code.label} of rule {rule.name}>", "exec"), namespace)

@@ -121,7 +121,7 @@ class Decision:
         dicts: each rule's entry and the computation by generated code that fills its values in
         around parts encoded once. Raises TypeError where `orjson.dumps` would (a text that is
         not valid Unicode, an integer wider than 64 bits)."""
-        text = self.policy.explanation_code.explained(as_text=True)(self._applied, self._env, self.outputs_json())
+        text = self.policy.explanation_code.explained(as_text=True)(self._applied, self._env, self.outputs)
         if self.items is not None:
             text += ',"items":' + orjson.dumps(explain.items_json(self)).decode()
         if self.policy.has_dated_terms:
