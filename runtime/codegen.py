@@ -50,6 +50,10 @@ class CodeGenerator:
 
     # expressions -------------------------------------------------------------------------------
 
+    def value(self, node_id: int) -> str:
+        """A `let`'s value not computed up front: its closure's, computed the first time it is read."""
+        return f"{self.const(self.closures[node_id])}(env)"
+
     def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
         if isinstance(e, (ir.Const, ir.Param)):
             return self.const(e.value)
@@ -67,8 +71,7 @@ class CodeGenerator:
             if e.name in self.eager:
                 self.used.add(e.name)
                 return self.eager[e.name]
-            node = self.graph.values[e.name]
-            return f"{self.const(self.closures[node])}(env)"
+            return self.value(self.graph.values[e.name])
         if isinstance(e, ir.Var):
             return scope[e.name]
         if isinstance(e, ir.FieldOf):

@@ -24,6 +24,7 @@ from __future__ import annotations
 from rplang.compiler import ir
 from rplang.compiler import types as T
 from rplang.compiler.show import formatter as show_formatter
+from rplang.compiler.show import money as show_money
 from rplang.policy_lang.errors import RplError
 
 from .arithmetic import minus
@@ -112,6 +113,14 @@ class EntryCode(CodeGenerator):
     def emit(self, pad: str, line: str) -> None:
         self.lines.append(pad + line)
 
+    def value(self, node_id: int) -> str:
+        """A `let`'s value: the one the decision remembered (the rule code keeps those it computed
+        up front), read in place, else its closure's, which computes and remembers it."""
+        closure = self.const(self.closures[node_id])
+        if not self.closures.remembers(self.graph.nodes[node_id]):
+            return f"{closure}(env)"
+        return f"(env.memo[{node_id}] if {node_id} in env.memo else {closure}(env))"
+
     # the sentence ------------------------------------------------------------------------------
 
     def sentence(self, rule, scope: dict[str, str]) -> str:
@@ -147,8 +156,8 @@ class EntryCode(CodeGenerator):
             self.emit("", "try:")
             self.emit("    ", f"{text} = {self.expr(part, scope)}")
             if is_money:  # in the currency of a text explanation (`money`), when one is asked for
-                self.emit("    ", f"{text} = {self.const(show_formatter(part.type))}({text}) "
-                                  f"if money is None or {text} is None else money.amount({text})")
+                self.emit("    ", f"{text} = 'none' if {text} is None else _show_money({text}) if money is None "
+                                  f"else money.amount({text})")
             else:
                 self.emit("    ", f"{text} = {_shown(part.type, text, self.const)}")
             self.emit("", "except _CANNOT_EVALUATE:")
@@ -412,7 +421,7 @@ def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[st
     namespace = expression_names(code.table, policy.evaluator.calendar)
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
                                  "str": str, "list": list, "Exception": Exception}
-    namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _minus=minus,
+    namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _show_money=show_money, _minus=minus,
                      _element_name=element_name, **code.names)
     exec(compile(source, f"<rpl explanation{code.label} of rule {rule.name}>", "exec"), namespace)
     return source, namespace["entry"]
