@@ -29,6 +29,7 @@ from rplang.policy_lang.errors import RplError
 
 from .arithmetic import minus
 from .codegen import CodeGenerator, expression_names, json_code
+from .evaluate import _uses_bound
 from .generated import Constants, quoted
 from .request import PATH_KEY
 from .values import json_formatter, money_text
@@ -98,14 +99,12 @@ class EntryCode(CodeGenerator):
         self.table = Constants(named=True)
         self.labels, self.output_types = policy.labels, policy.output_types
         self.lines: list[str] = []
-        self.reads_env = False  # whether the code calls closures, which evaluate in `env`
+        self.binds = False  # whether the code calls closures that read the element's name in `env`
         self.why_functions: dict[tuple, str] = {}  # (condition, outcome) -> its function
         self.functions: list[str] = []  # their sources
         self.totals = {name: k for k, (name, _, _) in enumerate(policy.total_outputs)}  # the steps' lists
 
     def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
-        if isinstance(e, (ir.Value, ir.DatedParam)):
-            self.reads_env = True
         if isinstance(e, ir.DatedParam):  # the rule code's own local is not at hand: the closure's value
             return f"{self.const(self.closures[self.graph.ids[e]])}(env)"
         return super().expr(e, scope)
@@ -117,6 +116,8 @@ class EntryCode(CodeGenerator):
         """A `let`'s value: the one the decision remembered (the rule code keeps those it computed
         up front), read in place, else its closure's, which computes and remembers it."""
         closure = self.const(self.closures[node_id])
+        if _uses_bound(self.graph.nodes[node_id].expr):  # a value of the element: it must be bound
+            self.binds = True
         if not self.closures.remembers(self.graph.nodes[node_id]):
             return f"{closure}(env)"
         return f"(env.memo[{node_id}] if {node_id} in env.memo else {closure}(env))"
@@ -412,10 +413,10 @@ def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[st
         else f"(e.get({code.const(PATH_KEY)}) if isinstance(e, dict) else None)"
     named = _element_name_code(policy, rule, code.const) if rule.var is not None else "None"
     code.emit("", "return " + code.entry(rule, element, named, sentence))
-    # An element is bound in an environment of its own, sharing the values the decision computed,
-    # so that threads may explain one decision at once (a rule of the whole request reads the
-    # decision's own).
-    binding = [f"env = env.with_bound({code.const(rule.var)}, e)"] if rule.var is not None and code.reads_env else []
+    # An element is bound, for the closures of values that read it, in an environment of its own
+    # sharing the values the decision computed, so that threads may explain one decision at once
+    # (a rule of the whole request, and a value not of the element, read the decision's own).
+    binding = [f"env = env.with_bound({code.const(rule.var)}, e)"] if rule.var is not None and code.binds else []
     source = "".join(code.functions) + "def entry(env, e, a, money, steps=None):\n" + "".join(
         f"    {line}\n" for line in ["R = env.request"] + binding + code.lines)
     namespace = expression_names(code.table, policy.evaluator.calendar)

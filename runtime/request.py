@@ -463,14 +463,18 @@ class _FastWriter:
         emit("        raise Unusual")
         out = {spec.name: self.local("f") for spec in fields.values()}
         by_flag: dict[str | None, list[FieldSpec]] = {}
-        for spec in fields.values():  # fields read in any order: only the result's order counts
+        by_flag[None] = []  # fields read in any order (only the result's order counts): these first
+        for spec in fields.values():
             by_flag.setdefault(spec.present_when, []).append(spec)
         for flag, specs in by_flag.items():
             if flag is None:
                 for spec in specs:
                     self.field(spec, out[spec.name], "    ")
                 continue
-            emit(f"    if v.get({_quote(flag)}) is True:")
+            flag_spec = fields.get(flag)  # its own local when it is read already, as given
+            plain_flag = flag_spec is not None and flag_spec.present_when is None \
+                and flag_spec.type == T.BOOLEAN and not flag_spec.has_default
+            emit(f"    if {out[flag] if plain_flag else f'v.get({_quote(flag)})'} is True:")
             for spec in specs:
                 self.field(spec, out[spec.name], "        ")
             emit("    else:")  # not known for this record, and ignored if given
