@@ -261,7 +261,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
             reordered = True
         element, lines = loop
         scope = {rule.var: element}
-        gen.known_flags = {(element, flag) for flag in _flags_true_for_all(graph, rule.source)}
+        gen.known_flags = {(element, flag) for flag in flags_true_for_all(graph, rule.source)}
         lines.append(f"    if {gen.expr(rule.condition, scope)}:")
         lines.append(f"        applying.append(({index}, {element}, {_effects(gen, rule, scope)}))")
         gen.known_flags = set()
@@ -498,7 +498,7 @@ def _indexed_rules(gen: "CodeGenerator", graph: RuleGraph, groups: dict, body: l
         for index, test, value in members:
             rule = graph.rules[index].rule
             scope = {rule.var: "e"} if rule.var is not None else {}
-            gen.known_flags = {("e", flag) for flag in _flags_true_for_all(graph, source)} if rule.var else set()
+            gen.known_flags = {("e", flag) for flag in flags_true_for_all(graph, source)} if rule.var else set()
             rest = [a for a in conjuncts(rule) if a is not test]  # a value found is not tested again
             # local names and constants numbered from 0 in each rule, so that equal shapes are equal code
             fresh, gen.fresh, gen.rule_constants = gen.fresh, 0, Constants("C")
@@ -534,7 +534,7 @@ def _indexed_rules(gen: "CodeGenerator", graph: RuleGraph, groups: dict, body: l
     return helpers, tables
 
 
-def _flags_true_for_all(graph: RuleGraph, source: ir.Expr) -> set[str]:
+def flags_true_for_all(graph: RuleGraph, source: ir.Expr) -> set[str]:
     """The yes/no fields known true of every element of `source`: it keeps only those elements.
 
     `each item in items where item.returned and ...` proves `returned` of each element, so the

@@ -12,7 +12,8 @@ import orjson
 
 from .arithmetic import add, minus
 from .generated import Constants, quoted
-from .codegen_explain_json import json_statements, money_statements
+from .codegen_explain import money_statements
+from .codegen_explain_json import json_statements
 from .json_text import constant_json, json_text
 from .values import money_text
 
@@ -25,13 +26,14 @@ def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"
     (`policy.explanation_code`), which also appends the steps of each total it adds to; each
     total is then shown with its steps, its sum and its floor.
 
-    `as_text`: the decision's JSON text instead, but its closing brace, each entry written by
-    its rule's text function, and the outputs as the decision has them (Python values): their
-    JSON is written in place, not made as dicts for orjson to write."""
+    `as_text`: `explained(applied, env, outputs, more)`, the decision's JSON text instead, with
+    the text `more` (its items and terms) before the closing brace; each entry written by its
+    rule's text function, and the outputs as the decision has them (Python values): their JSON
+    is written in place, not made as dicts for orjson to write."""
     constants = Constants(named=True)
     totals = policy.total_outputs
     steps = "".join(f"s{k}, " for k in range(len(totals)))
-    lines = ["def explained(applied, env, outputs):"]
+    lines = [f"def explained(applied, env, outputs{', more' if as_text else ''}):"]
     lines += [f"    s{k} = []" for k in range(len(totals))] + [f"    steps = ({steps})"]
     if as_text:
         lines.append("    entries = ','.join([TEXTS[i](env, e, a, None, steps) for i, e, a in applied])")
@@ -129,6 +131,6 @@ def _text_return(totals, constants: Constants) -> str:
                       constants.add(',"floor":' + constant_json(floor_text) + ',"floored":'),
                       f"('true' if floored{k} else 'false')", constants.add(',"value":'), f"v{k}"]
         parts.append(constants.add("}"))
-    parts.append(constants.add("}" if totals else '],"computation":{}'))
+    parts += [constants.add("}" if totals else '],"computation":{}'), "more", constants.add("}")]
     parts[:0] = [constants.add('{"outputs":'), "outputs_text", constants.add(',"explanation":['), "entries"]
     return "\n".join(lines + ['    return f"' + "".join("{" + part + "}" for part in parts) + '"'])

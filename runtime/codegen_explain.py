@@ -28,7 +28,7 @@ from rplang.compiler.show import money as show_money
 from rplang.policy_lang.errors import RplError
 
 from .arithmetic import minus
-from .codegen import CodeGenerator, expression_names, json_code
+from .codegen import CodeGenerator, expression_names, flags_true_for_all, json_code
 from .evaluate import _uses_bound
 from .generated import Constants, quoted
 from .request import PATH_KEY
@@ -296,8 +296,10 @@ class EntryCode(CodeGenerator):
         for k, effect in enumerate(rule.effects):
             output = self.const(effect.output)
             if effect.kind == "add":
-                amount = self.local("m")
-                self.emit("", f"{amount} = _money_text({f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'})")
+                amount, value = self.local("m"), self.local("a")
+                self.emit("", f"{value} = {f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'}")
+                for line in money_statements(value, amount):
+                    self.emit("", line)
                 shown.append(f"{{'output': {output}, 'amount': {amount}}}")
                 step_lines.append(f"    steps[{self.totals[effect.output]}].append({{'rule': {self.const(rule.name)}, "
                                   f"'element_name': {named}, 'amount': {amount}}})")
@@ -332,6 +334,15 @@ class EntryCode(CodeGenerator):
             f"'outcome': {self.const(rule.outcome)}", f"'element': {element}", f"'element_name': {named}",
             f"'sentence': {sentence}", "'facts': facts", f"'effects': {effects}",
             f"'line': {self.const(rule_line(rule))}")) + "}"
+
+
+def money_statements(amount: str, text: str) -> list[str]:
+    """Statements setting local `text` to the amount in local `amount` as values.money_text
+    writes it (two decimals, never -0.00), without a call when it is in cents already."""
+    return [f"{text} = str({amount})",
+            f"if {text}[-3:-2] != '.' or 'E' in {text} or {text} == '-0.00':",
+            f"    {text} = _money_text({amount})"]
+
 
 
 def rule_line(rule) -> int | None:
@@ -405,6 +416,8 @@ def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[st
     rule = rule_node.rule
     code = (code_class or EntryCode)(policy)
     scope = {rule.var: "e"} if rule.var is not None else {}
+    if rule.var is not None:  # as the rule code knows them: the fields its elements are sure to have
+        code.known_flags = {("e", flag) for flag in flags_true_for_all(policy.graph, rule.source)}
     sentence = code.sentence(rule, scope)
     start = len(code.lines)
     code.why(rule.condition, True, "facts", scope, "")

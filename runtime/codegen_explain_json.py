@@ -11,8 +11,8 @@ import orjson
 from rplang.compiler import ir
 from rplang.compiler import types as T
 
-from .codegen_explain import (EntryCode, constant_shown, describe, entry_function, is_lookup, label_key, named_operands,
-                              plain_read, rule_line, source_text)
+from .codegen_explain import (EntryCode, constant_shown, describe, entry_function, is_lookup, label_key, money_statements,
+                              named_operands, plain_read, rule_line, source_text)
 from .json_text import constant_json, escaped_text, json_text, members_json
 from .values import json_formatter, plain_list, unchanged
 
@@ -228,14 +228,6 @@ def json_statements(type_: T.Type | None, value: str, const) -> list[str]:
     if to_json is plain_list:  # a list of texts or numbers is JSON as it is: orjson writes it
         return [f"{value} = _dumps({value}).decode() if {value}.__class__ is list else _json({const(to_json)}({value}))"]
     return [f"{value} = _json({const(to_json)}({value}))"]
-
-
-def money_statements(amount: str, text: str) -> list[str]:
-    """Statements setting local `text` to the amount in local `amount` as values.money_text
-    writes it (two decimals, never -0.00), without a call when it is in cents already."""
-    return [f"{text} = str({amount})",
-            f"if {text}[-3:-2] != '.' or 'E' in {text} or {text} == '-0.00':",
-            f"    {text} = _money_text({amount})"]
 
 
 # Types whose shown text (compiler/show.py) has nothing JSON escapes: digits, signs, dates, words.
