@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import orjson
 
+from rplang.compiler import types as T
+
 from .arithmetic import add, minus
 from .generated import Constants, quoted
 from .codegen_explain import money_statements
@@ -97,6 +99,8 @@ def _outputs_text(policy, constants: Constants) -> list[str]:
     each written as codegen_explain_json.json_statements writes a value of its type; a total
     (an amount, always) also kept as its money text in `t{k}`, and its JSON in `v{k}`."""
     totals = {name: k for k, (name, _, _) in enumerate(policy.total_outputs)}
+    outcomes = {o.name for o in policy.outputs if o.kind == "outcome"}
+    outcome_type = T.EnumType("outcome", tuple(policy.outcome_rank))
     lines, members = [], []
     for n, (name, type_) in enumerate(policy.output_types.items()):
         if name in totals:
@@ -108,7 +112,8 @@ def _outputs_text(policy, constants: Constants) -> list[str]:
         else:
             value = f"o{n}"
             lines.append(f"{value} = outputs[{quoted(name)}]")
-            lines += json_statements(type_, value, constants.add)
+            # the outcome is a name the policy declares (or None): written as an enum's value is
+            lines += json_statements(outcome_type if name in outcomes else type_, value, constants.add)
         members.append((("{" if n == 0 else ",") + constant_json(name) + ":", value))
     text = "".join("{" + constants.add(head) + "}{" + value + "}" for head, value in members)
     lines.append(f'outputs_text = f"{text}{{{constants.add("}" if members else "{}")}}}"')
@@ -126,7 +131,7 @@ def _text_return(totals, constants: Constants) -> str:
             parts += [constants.add('],"sum":'), f"v{k}", constants.add(',"floor":null,"floored":false,"value":'),
                       f"v{k}"]
         else:
-            lines.append(f"    sum{k} = f'\"{{sum{k}}}\"' if sum{k}.__class__ is str else _json(sum{k})")
+            lines.append(f"    sum{k} = f'\"{{sum{k}}}\"'")  # a money text
             parts += [constants.add('],"sum":'), f"sum{k}",
                       constants.add(',"floor":' + constant_json(floor_text) + ',"floored":'),
                       f"('true' if floored{k} else 'false')", constants.add(',"value":'), f"v{k}"]

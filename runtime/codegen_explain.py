@@ -132,7 +132,7 @@ class EntryCode(CodeGenerator):
         parts = [self.const(p[0]) if isinstance(p, tuple) else p for p in parts]
         if len(parts) <= 3:
             return " + ".join(parts)
-        return "''.join((" + "".join(p + ", " for p in parts) + "))"
+        return 'f"' + "".join("{" + p + "}" for p in parts) + '"'  # texts all: one f-string joins them
 
     def sentence_parts(self, rule, scope: dict[str, str]) -> list:
         """Statements computing each value the sentence shows; its parts in order: texts known
