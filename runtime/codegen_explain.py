@@ -344,7 +344,6 @@ def money_statements(amount: str, text: str) -> list[str]:
             f"    {text} = _money_text({amount})"]
 
 
-
 def rule_line(rule) -> int | None:
     return rule.span.line if rule.span is not None else None
 
