@@ -86,8 +86,8 @@ def _declarations_too_long(source: Source) -> list[Diagnostic]:
 
     for found in _BATCH_SCAN.finditer(text):
         first = found.group()[0]
-        if first == "#":
-            comments += found.end() - found.start()
+        if first == "#":  # with its line feed: a page of comment lines counts as nothing
+            comments += found.end() - found.start() + (text[found.end():found.end() + 1] == "\n")
         elif first != '"':
             measure(found.start())
             start, comments = found.start(), 0

@@ -79,6 +79,13 @@ def test_comments_do_not_count_towards_a_declaration():
                             "  then refuse\n", "p.rpl").decide({"n": 2}).outcome == "refuse"
 
 
+def test_comment_lines_after_the_last_declaration_do_not_count_towards_it():
+    comments = "#\n" * limits.MAX_DECLARATION_CHARS  # their line feeds alone would be too many
+    policy = load_policy_text(OUTCOMES + "request:\n  n: integer\nrule r:\n  when n > 1\n  then refuse\n"
+                              + comments, "p.rpl")
+    assert policy.decide({"n": 2}).outcome == "refuse"
+
+
 def test_check_of_a_folder_with_a_file_that_is_not_utf8(tmp_path):
     (tmp_path / "v1.rpl").write_bytes(b'effective 2026-01-01\nclause c: "caf\xe9"\n')
     result = run_process("check", tmp_path)
