@@ -368,7 +368,7 @@ def generate_outputs_json(types: dict) -> "callable":
     entries = [f"{quoted(name)}: {json_code(type_, 'v', constants.add, f'(v := o[{quoted(name)}])')}"
                for name, type_ in types.items()]
     source = "def outputs_json(o):\n    return {" + ", ".join(entries) + "}\n"
-    namespace = {**constants.namespace(), "_money_text": money_text, "__builtins__": {}}
+    namespace = {**constants.namespace(), "_money_text": money_text, "__builtins__": {"str": str}}
     exec(compile(source, "<rpl outputs as JSON>", "exec"), namespace)
     return namespace["outputs_json"]
 
@@ -382,8 +382,10 @@ def json_code(type_: T.Type | None, value: str, const, first: str | None = None)
     first = first or value
     if to_json is unchanged:
         return first
-    if inner in (T.MONEY, T.EXACT_MONEY):
-        return f"(None if {first} is None else _money_text({value}))"
+    if inner in (T.MONEY, T.EXACT_MONEY):  # values.money_text, without a call when in cents already
+        text = (value if value.isidentifier() else "m") + "_"  # a local for the text, used at once
+        return (f"(None if {first} is None else {text} if ({text} := str({value}))[-3:-2] == '.' "
+                f"and 'E' not in {text} and {text} != '-0.00' else _money_text({value}))")
     if inner == T.DATE:
         return f"(None if {first} is None else {value}.isoformat())"
     if inner == T.DATE_RANGE:
