@@ -24,7 +24,7 @@ def formatter(type_: T.Type | None):
 def _shown(type_: T.Type | None):
     """How a value of the type reads, given there is one."""
     if type_ in (T.MONEY, T.EXACT_MONEY):
-        return _money
+        return money
     if type_ == T.TEXT:
         return lambda v: v
     if type_ == T.DATE:
@@ -52,11 +52,13 @@ def _shown(type_: T.Type | None):
     return _untyped
 
 
-def _money(value: Decimal) -> str:
+def money(value: Decimal) -> str:
     """An amount to the cent, grouped by thousands: `1,890.00`."""
     text = str(value)
-    if text[-3:-2] == "." and len(text) <= 6 and "E" not in text:  # in cents, no thousands to group
-        return "0.00" if text == "-0.00" else text
+    if text[-3:-2] == "." and "E" not in text and len(text) <= 20:  # in cents already: nothing to round
+        if len(text) <= 6:  # no thousands to group
+            return "0.00" if text == "-0.00" else text
+        return f"{value:,f}"  # grouped as `:,.2f` groups it; longer amounts are left to quantize, as ever
     return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}".replace("-0.00", "0.00")
 
 

@@ -50,6 +50,10 @@ class CodeGenerator:
 
     # expressions -------------------------------------------------------------------------------
 
+    def value(self, node_id: int) -> str:
+        """A `let`'s value not computed up front: its closure's, computed the first time it is read."""
+        return f"{self.const(self.closures[node_id])}(env)"
+
     def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
         if isinstance(e, (ir.Const, ir.Param)):
             return self.const(e.value)
@@ -67,8 +71,7 @@ class CodeGenerator:
             if e.name in self.eager:
                 self.used.add(e.name)
                 return self.eager[e.name]
-            node = self.graph.values[e.name]
-            return f"{self.const(self.closures[node])}(env)"
+            return self.value(self.graph.values[e.name])
         if isinstance(e, ir.Var):
             return scope[e.name]
         if isinstance(e, ir.FieldOf):
@@ -258,7 +261,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
             reordered = True
         element, lines = loop
         scope = {rule.var: element}
-        gen.known_flags = {(element, flag) for flag in _flags_true_for_all(graph, rule.source)}
+        gen.known_flags = {(element, flag) for flag in flags_true_for_all(graph, rule.source)}
         lines.append(f"    if {gen.expr(rule.condition, scope)}:")
         lines.append(f"        applying.append(({index}, {element}, {_effects(gen, rule, scope)}))")
         gen.known_flags = set()
@@ -365,7 +368,7 @@ def generate_outputs_json(types: dict) -> "callable":
     entries = [f"{quoted(name)}: {json_code(type_, 'v', constants.add, f'(v := o[{quoted(name)}])')}"
                for name, type_ in types.items()]
     source = "def outputs_json(o):\n    return {" + ", ".join(entries) + "}\n"
-    namespace = {**constants.namespace(), "_money_text": money_text, "__builtins__": {}}
+    namespace = {**constants.namespace(), "_money_text": money_text, "__builtins__": {"str": str}}
     exec(compile(source, "<rpl outputs as JSON>", "exec"), namespace)
     return namespace["outputs_json"]
 
@@ -379,8 +382,10 @@ def json_code(type_: T.Type | None, value: str, const, first: str | None = None)
     first = first or value
     if to_json is unchanged:
         return first
-    if inner in (T.MONEY, T.EXACT_MONEY):
-        return f"(None if {first} is None else _money_text({value}))"
+    if inner in (T.MONEY, T.EXACT_MONEY):  # values.money_text, without a call when in cents already
+        text = (value if value.isidentifier() else "m") + "_"  # a local for the text, used at once
+        return (f"(None if {first} is None else {text} if ({text} := str({value}))[-3:-2] == '.' "
+                f"and 'E' not in {text} and {text} != '-0.00' else _money_text({value}))")
     if inner == T.DATE:
         return f"(None if {first} is None else {value}.isoformat())"
     if inner == T.DATE_RANGE:
@@ -495,7 +500,7 @@ def _indexed_rules(gen: "CodeGenerator", graph: RuleGraph, groups: dict, body: l
         for index, test, value in members:
             rule = graph.rules[index].rule
             scope = {rule.var: "e"} if rule.var is not None else {}
-            gen.known_flags = {("e", flag) for flag in _flags_true_for_all(graph, source)} if rule.var else set()
+            gen.known_flags = {("e", flag) for flag in flags_true_for_all(graph, source)} if rule.var else set()
             rest = [a for a in conjuncts(rule) if a is not test]  # a value found is not tested again
             # local names and constants numbered from 0 in each rule, so that equal shapes are equal code
             fresh, gen.fresh, gen.rule_constants = gen.fresh, 0, Constants("C")
@@ -531,7 +536,7 @@ def _indexed_rules(gen: "CodeGenerator", graph: RuleGraph, groups: dict, body: l
     return helpers, tables
 
 
-def _flags_true_for_all(graph: RuleGraph, source: ir.Expr) -> set[str]:
+def flags_true_for_all(graph: RuleGraph, source: ir.Expr) -> set[str]:
     """The yes/no fields known true of every element of `source`: it keeps only those elements.
 
     `each item in items where item.returned and ...` proves `returned` of each element, so the

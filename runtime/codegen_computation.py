@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import orjson
 
+from rplang.compiler import types as T
+
 from .arithmetic import add, minus
 from .generated import Constants, quoted
+from .codegen_explain import money_statements
+from .codegen_explain_json import json_statements
 from .json_text import constant_json, json_text
 from .values import money_text
 
@@ -24,41 +28,47 @@ def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"
     (`policy.explanation_code`), which also appends the steps of each total it adds to; each
     total is then shown with its steps, its sum and its floor.
 
-    `as_text`: the decision's JSON text instead, but its closing brace, each entry written by
-    its rule's text function."""
+    `as_text`: `explained(applied, env, outputs, more)`, the decision's JSON text instead, with
+    the text `more` (its items and terms) before the closing brace; each entry written by its
+    rule's text function, and the outputs as the decision has them (Python values): their JSON
+    is written in place, not made as dicts for orjson to write."""
     constants = Constants(named=True)
     totals = policy.total_outputs
     steps = "".join(f"s{k}, " for k in range(len(totals)))
-    lines = ["def explained(applied, env, outputs):"]
+    lines = [f"def explained(applied, env, outputs{', more' if as_text else ''}):"]
     lines += [f"    s{k} = []" for k in range(len(totals))] + [f"    steps = ({steps})"]
     if as_text:
         lines.append("    entries = ','.join([TEXTS[i](env, e, a, None, steps) for i, e, a in applied])")
+        lines += _outputs_text(policy, constants)
     else:
         lines.append("    entries = [(ENTRIES[i] or MAKE(i))(env, e, a, None, steps) for i, e, a in applied]")
     for k, (name, floor, floor_text) in enumerate(totals):
         if floor is not None:
-            lines += _floored_sum(policy, k, name, floor, floor_text, constants)
+            shown = f"t{k}" if as_text else f"outputs[{quoted(name)}]"
+            lines += _floored_sum(policy, k, shown, floor, floor_text, constants)
     lines.append((_text_return if as_text else _dict_return)(totals, constants))
     source = "\n".join(lines) + "\n"
     code = policy.explanation_code
     namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text, "_json": json_text,
                  "_dumps": orjson.dumps, "TEXTS": code.texts, "ENTRIES": code.entries, "MAKE": code.entry,
-                 "__builtins__": {"str": str}}
+                 "__builtins__": {"str": str, "list": list}}
     exec(compile(source, f"<rpl explanation of a decision{' as JSON' if as_text else ''} of "
                          f"{policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)
     return source, namespace["explained"]
 
 
-def _floored_sum(policy, k: int, name: str, floor, floor_text: str, constants: Constants) -> list[str]:
+def _floored_sum(policy, k: int, shown: str, floor, floor_text: str, constants: Constants) -> list[str]:
     """Statements setting `sum{k}` (the JSON of total k's sum before its floor) and `floored{k}`:
-    the amounts added again, from the effect values, only when the total is its floor."""
+    the amounts added again, from the effect values, only when the total (its money text, read
+    by the code `shown`) is its floor."""
+    name = policy.total_outputs[k][0]
     adds = {}  # rule index -> (position, sign) of each amount it adds to this total
     for i, plan in enumerate(policy._effect_plans):
         signed = tuple((position, sign) for position, is_add, output, sign in plan if is_add and output == name)
         if signed:
             adds[i] = signed
     table = constants.add(adds)
-    return [f"    sum{k}, floored{k} = outputs[{quoted(name)}], False",
+    return [f"    sum{k}, floored{k} = {shown}, False",
             f"    if sum{k} == {constants.add(floor_text)}:  # the floor may have raised it",
             "        total = None",
             "        for i, _, a in applied:",
@@ -84,24 +94,48 @@ def _dict_return(totals, constants: Constants) -> str:
     return "    return {'outputs': outputs, 'explanation': entries, 'computation': {" + ", ".join(shown) + "}}"
 
 
+def _outputs_text(policy, constants: Constants) -> list[str]:
+    """Statements setting `outputs_text` to the outputs' JSON object, from their Python values:
+    each written as codegen_explain_json.json_statements writes a value of its type; a total
+    (an amount, always) also kept as its money text in `t{k}`, and its JSON in `v{k}`."""
+    totals = {name: k for k, (name, _, _) in enumerate(policy.total_outputs)}
+    outcomes = {o.name for o in policy.outputs if o.kind == "outcome"}
+    outcome_type = T.EnumType("outcome", tuple(policy.outcome_rank))
+    lines, members = [], []
+    for n, (name, type_) in enumerate(policy.output_types.items()):
+        if name in totals:
+            k = totals[name]
+            lines.append(f"m{k} = outputs[{quoted(name)}]")
+            lines += money_statements(f"m{k}", f"t{k}")
+            lines.append(f"v{k} = f'\"{{t{k}}}\"'")
+            value = f"v{k}"
+        else:
+            value = f"o{n}"
+            lines.append(f"{value} = outputs[{quoted(name)}]")
+            # the outcome is a name the policy declares (or None): written as an enum's value is
+            lines += json_statements(outcome_type if name in outcomes else type_, value, constants.add)
+        members.append((("{" if n == 0 else ",") + constant_json(name) + ":", value))
+    text = "".join("{" + constants.add(head) + "}{" + value + "}" for head, value in members)
+    lines.append(f'outputs_text = f"{text}{{{constants.add("}" if members else "{}")}}}"')
+    return ["    " + line for line in lines]
+
+
 def _text_return(totals, constants: Constants) -> str:
     """The computation's JSON text: the steps joined, each total's value (and sum) as JSON.
     A total's value is the text of an amount (values.money_text): nothing to escape."""
     lines, parts = [], []  # statements; then the texts joined, in order
     for k, (name, floor, floor_text) in enumerate(totals):
-        lines.append(f"    v{k} = outputs[{quoted(name)}]")
-        lines.append(f"    v{k} = f'\"{{v{k}}}\"' if v{k}.__class__ is str else _json(v{k})")
         opening = ('],"computation":{' if k == 0 else ",") + constant_json(name) + ':{"steps":['
         parts += [constants.add(opening), f"','.join(s{k})"]
         if floor is None:
             parts += [constants.add('],"sum":'), f"v{k}", constants.add(',"floor":null,"floored":false,"value":'),
                       f"v{k}"]
         else:
-            lines.append(f"    sum{k} = f'\"{{sum{k}}}\"' if sum{k}.__class__ is str else _json(sum{k})")
+            lines.append(f"    sum{k} = f'\"{{sum{k}}}\"'")  # a money text
             parts += [constants.add('],"sum":'), f"sum{k}",
                       constants.add(',"floor":' + constant_json(floor_text) + ',"floored":'),
                       f"('true' if floored{k} else 'false')", constants.add(',"value":'), f"v{k}"]
         parts.append(constants.add("}"))
-    parts.append(constants.add("}" if totals else '],"computation":{}'))
-    parts[:0] = [constants.add('{"outputs":'), "_dumps(outputs).decode()", constants.add(',"explanation":['), "entries"]
+    parts += [constants.add("}" if totals else '],"computation":{}'), "more", constants.add("}")]
+    parts[:0] = [constants.add('{"outputs":'), "outputs_text", constants.add(',"explanation":['), "entries"]
     return "\n".join(lines + ['    return f"' + "".join("{" + part + "}" for part in parts) + '"'])

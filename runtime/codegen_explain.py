@@ -24,10 +24,12 @@ from __future__ import annotations
 from rplang.compiler import ir
 from rplang.compiler import types as T
 from rplang.compiler.show import formatter as show_formatter
+from rplang.compiler.show import money as show_money
 from rplang.policy_lang.errors import RplError
 
 from .arithmetic import minus
-from .codegen import CodeGenerator, expression_names, json_code
+from .codegen import CodeGenerator, expression_names, flags_true_for_all, json_code
+from .evaluate import _uses_bound
 from .generated import Constants, quoted
 from .request import PATH_KEY
 from .values import json_formatter, money_text
@@ -97,20 +99,28 @@ class EntryCode(CodeGenerator):
         self.table = Constants(named=True)
         self.labels, self.output_types = policy.labels, policy.output_types
         self.lines: list[str] = []
-        self.reads_env = False  # whether the code calls closures, which evaluate in `env`
+        self.binds = False  # whether the code calls closures that read the element's name in `env`
         self.why_functions: dict[tuple, str] = {}  # (condition, outcome) -> its function
         self.functions: list[str] = []  # their sources
         self.totals = {name: k for k, (name, _, _) in enumerate(policy.total_outputs)}  # the steps' lists
 
     def expr(self, e: ir.Expr, scope: dict[str, str]) -> str:
-        if isinstance(e, (ir.Value, ir.DatedParam)):
-            self.reads_env = True
         if isinstance(e, ir.DatedParam):  # the rule code's own local is not at hand: the closure's value
             return f"{self.const(self.closures[self.graph.ids[e]])}(env)"
         return super().expr(e, scope)
 
     def emit(self, pad: str, line: str) -> None:
         self.lines.append(pad + line)
+
+    def value(self, node_id: int) -> str:
+        """A `let`'s value: the one the decision remembered (the rule code keeps those it computed
+        up front), read in place, else its closure's, which computes and remembers it."""
+        closure = self.const(self.closures[node_id])
+        if _uses_bound(self.graph.nodes[node_id].expr):  # a value of the element: it must be bound
+            self.binds = True
+        if not self.closures.remembers(self.graph.nodes[node_id]):
+            return f"{closure}(env)"
+        return f"(env.memo[{node_id}] if {node_id} in env.memo else {closure}(env))"
 
     # the sentence ------------------------------------------------------------------------------
 
@@ -122,7 +132,7 @@ class EntryCode(CodeGenerator):
         parts = [self.const(p[0]) if isinstance(p, tuple) else p for p in parts]
         if len(parts) <= 3:
             return " + ".join(parts)
-        return "''.join((" + "".join(p + ", " for p in parts) + "))"
+        return 'f"' + "".join("{" + p + "}" for p in parts) + '"'  # texts all: one f-string joins them
 
     def sentence_parts(self, rule, scope: dict[str, str]) -> list:
         """Statements computing each value the sentence shows; its parts in order: texts known
@@ -147,8 +157,8 @@ class EntryCode(CodeGenerator):
             self.emit("", "try:")
             self.emit("    ", f"{text} = {self.expr(part, scope)}")
             if is_money:  # in the currency of a text explanation (`money`), when one is asked for
-                self.emit("    ", f"{text} = {self.const(show_formatter(part.type))}({text}) "
-                                  f"if money is None or {text} is None else money.amount({text})")
+                self.emit("    ", f"{text} = 'none' if {text} is None else _show_money({text}) if money is None "
+                                  f"else money.amount({text})")
             else:
                 self.emit("    ", f"{text} = {_shown(part.type, text, self.const)}")
             self.emit("", "except _CANNOT_EVALUATE:")
@@ -286,8 +296,10 @@ class EntryCode(CodeGenerator):
         for k, effect in enumerate(rule.effects):
             output = self.const(effect.output)
             if effect.kind == "add":
-                amount = self.local("m")
-                self.emit("", f"{amount} = _money_text({f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'})")
+                amount, value = self.local("m"), self.local("a")
+                self.emit("", f"{value} = {f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'}")
+                for line in money_statements(value, amount):
+                    self.emit("", line)
                 shown.append(f"{{'output': {output}, 'amount': {amount}}}")
                 step_lines.append(f"    steps[{self.totals[effect.output]}].append({{'rule': {self.const(rule.name)}, "
                                   f"'element_name': {named}, 'amount': {amount}}})")
@@ -322,6 +334,14 @@ class EntryCode(CodeGenerator):
             f"'outcome': {self.const(rule.outcome)}", f"'element': {element}", f"'element_name': {named}",
             f"'sentence': {sentence}", "'facts': facts", f"'effects': {effects}",
             f"'line': {self.const(rule_line(rule))}")) + "}"
+
+
+def money_statements(amount: str, text: str) -> list[str]:
+    """Statements setting local `text` to the amount in local `amount` as values.money_text
+    writes it (two decimals, never -0.00), without a call when it is in cents already."""
+    return [f"{text} = str({amount})",
+            f"if {text}[-3:-2] != '.' or 'E' in {text} or {text} == '-0.00':",
+            f"    {text} = _money_text({amount})"]
 
 
 def rule_line(rule) -> int | None:
@@ -395,6 +415,8 @@ def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[st
     rule = rule_node.rule
     code = (code_class or EntryCode)(policy)
     scope = {rule.var: "e"} if rule.var is not None else {}
+    if rule.var is not None:  # as the rule code knows them: the fields its elements are sure to have
+        code.known_flags = {("e", flag) for flag in flags_true_for_all(policy.graph, rule.source)}
     sentence = code.sentence(rule, scope)
     start = len(code.lines)
     code.why(rule.condition, True, "facts", scope, "")
@@ -403,16 +425,16 @@ def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[st
         else f"(e.get({code.const(PATH_KEY)}) if isinstance(e, dict) else None)"
     named = _element_name_code(policy, rule, code.const) if rule.var is not None else "None"
     code.emit("", "return " + code.entry(rule, element, named, sentence))
-    # An element is bound in an environment of its own, sharing the values the decision computed,
-    # so that threads may explain one decision at once (a rule of the whole request reads the
-    # decision's own).
-    binding = [f"env = env.with_bound({code.const(rule.var)}, e)"] if rule.var is not None and code.reads_env else []
+    # An element is bound, for the closures of values that read it, in an environment of its own
+    # sharing the values the decision computed, so that threads may explain one decision at once
+    # (a rule of the whole request, and a value not of the element, read the decision's own).
+    binding = [f"env = env.with_bound({code.const(rule.var)}, e)"] if rule.var is not None and code.binds else []
     source = "".join(code.functions) + "def entry(env, e, a, money, steps=None):\n" + "".join(
         f"    {line}\n" for line in ["R = env.request"] + binding + code.lines)
     namespace = expression_names(code.table, policy.evaluator.calendar)
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
-                                 "str": str, "Exception": Exception}
-    namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _minus=minus,
+                                 "str": str, "list": list, "Exception": Exception}
+    namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _show_money=show_money, _minus=minus,
                      _element_name=element_name, **code.names)
     exec(compile(source, f"<rpl explanation{code.label} of rule {rule.name}>", "exec"), namespace)
     return source, namespace["entry"]

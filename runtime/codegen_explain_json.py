@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 
+import orjson
+
 from rplang.compiler import ir
 from rplang.compiler import types as T
 
-from .codegen_explain import (EntryCode, constant_shown, describe, entry_function, is_lookup, label_key, named_operands,
-                              plain_read, rule_line, source_text)
+from .codegen_explain import (EntryCode, constant_shown, describe, entry_function, is_lookup, label_key, money_statements,
+                              named_operands, plain_read, rule_line, source_text)
 from .json_text import constant_json, escaped_text, json_text, members_json
-from .values import json_formatter, unchanged
+from .values import json_formatter, plain_list, unchanged
 
 
 def entry_text_function(policy, rule_node, element_name) -> tuple[str, "callable"]:
@@ -30,7 +32,7 @@ class EntryText(EntryCode):
     escaped by orjson only when it has a character to escape."""
 
     label = " as JSON"
-    names = {"_json": json_text, "_members": members_json, "_escaped": escaped_text}
+    names = {"_json": json_text, "_members": members_json, "_escaped": escaped_text, "_dumps": orjson.dumps}
 
     def __init__(self, policy):
         super().__init__(policy)
@@ -44,30 +46,10 @@ class EntryText(EntryCode):
     def json_of(self, type_: T.Type | None, read: str, pad: str) -> str:
         """A local holding the JSON text of the value `read` (code that cannot fail, or inside a
         `try`), written as decision JSON shows a value of `type_` (values.json_formatter)."""
-        inner = type_.inner if isinstance(type_, T.OptionalType) else type_
-        to_json = json_formatter(type_)
         value = self.local("j")
         self.emit(pad, f"{value} = {read}")
-        if inner in (T.MONEY, T.EXACT_MONEY):
-            shown = f"f'\"{{_money_text({value})}}\"'"
-        elif inner == T.DATE:
-            shown = f"f'\"{{{value}.isoformat()}}\"'"
-        elif inner == T.DATE_RANGE:
-            shown = f"f'[\"{{{value}[0].isoformat()}}\",\"{{{value}[1].isoformat()}}\"]'"
-        elif isinstance(inner, T.EnumType):  # a member's name: nothing to escape; None is not a str
-            self.emit(pad, f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str else _json({value})")
-            return value
-        elif inner == T.TEXT:
-            self.emit(pad, f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str and {value}.isprintable() "
-                           f"and '\"' not in {value} and '\\\\' not in {value} else _json({value})")
-            return value
-        elif to_json is unchanged:
-            self.emit(pad, f"{value} = _json({value})")
-            return value
-        else:
-            self.emit(pad, f"{value} = _json({self.const(to_json)}({value}))")
-            return value
-        self.emit(pad, f"{value} = 'null' if {value} is None else {shown}")
+        for line in json_statements(type_, value, self.const):
+            self.emit(pad, line)
         return value
 
     def joined(self, parts: list) -> str:
@@ -166,11 +148,10 @@ class EntryText(EntryCode):
             head = ("" if first else ",") + constant_json({"output": effect.output})[:-1]
             first = False
             if effect.kind == "add":
-                amount, text = self.local("m"), self.local("t")  # values.money_text, written in place
+                amount, text = self.local("m"), self.local("t")
                 self.emit("", f"{amount} = {f'a[{k}]' if effect.sign > 0 else f'_minus(a[{k}])'}")
-                self.emit("", f"{text} = str({amount})")
-                self.emit("", f"if {text}[-3:-2] != '.' or 'E' in {text} or {text} == '-0.00':")
-                self.emit("", f"    {text} = _money_text({amount})")
+                for line in money_statements(amount, text):
+                    self.emit("", line)
                 amount = text
                 parts += [(head + ',"amount":"',), amount, ('"}',)]
                 shown = self.joined([(step,), named, (',"amount":"',), amount, ('"}',)])
@@ -219,6 +200,34 @@ class EntryText(EntryCode):
                             (',"sentence":',), *sentence, (',"facts":[',), "facts", ('],"effects":',),
                             *effects, (',"line":' + constant_json(rule_line(rule)) + "}",)])
         return text
+
+
+def json_statements(type_: T.Type | None, value: str, const) -> list[str]:
+    """Statements making local `value` its own JSON text, as `orjson.dumps` writes the value as
+    decision JSON shows a value of `type_` (values.json_formatter): money, dates and enum values
+    written in place (nothing to escape), a text escaped only if it needs it, others by orjson.
+    `const` names a constant of the generated code."""
+    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+    to_json = json_formatter(type_)
+    if inner in (T.MONEY, T.EXACT_MONEY):  # values.money_text, without a call when in cents already
+        text = value + "_"
+        return [f"{value} = 'null' if {value} is None else f'\"{{{text}}}\"' if ({text} := str({value}))[-3:-2] == '.' "
+                f"and 'E' not in {text} and {text} != '-0.00' else f'\"{{_money_text({value})}}\"'"]
+    if inner == T.DATE:
+        return [f"{value} = 'null' if {value} is None else f'\"{{{value}.isoformat()}}\"'"]
+    if inner == T.DATE_RANGE:
+        return [f"{value} = 'null' if {value} is None else "
+                f"f'[\"{{{value}[0].isoformat()}}\",\"{{{value}[1].isoformat()}}\"]'"]
+    if isinstance(inner, T.EnumType):  # a member's name: nothing to escape; None is not a str
+        return [f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str else _json({value})"]
+    if inner == T.TEXT:
+        return [f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str and {value}.isprintable() "
+                f"and '\"' not in {value} and '\\\\' not in {value} else _json({value})"]
+    if to_json is unchanged:
+        return [f"{value} = _json({value})"]
+    if to_json is plain_list:  # a list of texts or numbers is JSON as it is: orjson writes it
+        return [f"{value} = _dumps({value}).decode() if {value}.__class__ is list else _json({const(to_json)}({value}))"]
+    return [f"{value} = _json({const(to_json)}({value}))"]
 
 
 # Types whose shown text (compiler/show.py) has nothing JSON escapes: digits, signs, dates, words.

@@ -121,12 +121,12 @@ class Decision:
         dicts: each rule's entry and the computation by generated code that fills its values in
         around parts encoded once. Raises TypeError where `orjson.dumps` would (a text that is
         not valid Unicode, an integer wider than 64 bits)."""
-        text = self.policy.explanation_code.explained(as_text=True)(self._applied, self._env, self.outputs_json())
+        more = ""  # the members after the computation, written before it is: one text is made
         if self.items is not None:
-            text += ',"items":' + orjson.dumps(explain.items_json(self)).decode()
+            more = ',"items":' + orjson.dumps(explain.items_json(self)).decode()
         if self.policy.has_dated_terms:
-            text += ',"terms":' + orjson.dumps(explain.terms(self)).decode()
-        return (text + "}").encode()
+            more += ',"terms":' + orjson.dumps(explain.terms(self)).decode()
+        return self.policy.explanation_code.text(self._applied, self._env, self.outputs, more).encode()
 
     def to_json_text(self) -> str:
         """`to_json()` as JSON text (UTF-8 characters kept as they are)."""

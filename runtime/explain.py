@@ -30,6 +30,7 @@ class ExplanationCode:
         self.texts: list = [self._first_text(index) for index in range(len(policy.graph.rules))]
         self.index = {r.rule.name: k for k, r in enumerate(policy.graph.rules)}
         self._explained: dict = {}  # as text or not -> the function writing a decision's explanation
+        self.text = self._first_explained_text  # explained(as_text=True), once it is made
 
     def entry(self, index: int):
         """The function making rule `index`'s entry: `(env, element, amounts, money, steps) -> dict`."""
@@ -46,12 +47,17 @@ class ExplanationCode:
 
     def explained(self, as_text: bool = False):
         """The function making a decision's JSON but its items and terms, from its applied
-        rules, its environment and its outputs as JSON: `{"outputs", "explanation",
-        "computation"}`, or (`as_text`) that JSON's text but its closing brace."""
+        rules, its environment and its outputs: `{"outputs", "explanation", "computation"}`
+        from the outputs as JSON; or (`as_text`) that JSON's text from the outputs as Python
+        values, ending with a text given (the items' and terms' members) and the closing brace."""
         made = self._explained.get(as_text)
         if made is None:
             made = self._explained[as_text] = computation_function(self.policy, as_text)[1]
         return made
+
+    def _first_explained_text(self, *args):
+        self.text = self.explained(as_text=True)
+        return self.text(*args)
 
 
 def fact_text(fact: dict) -> str:

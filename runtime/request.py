@@ -401,6 +401,13 @@ def _holds_record(type_: T.Type) -> bool:
     return isinstance(type_, T.RecordType)
 
 
+def _kept_as_given(type_: T.Type) -> bool:
+    """Whether the fast path keeps a value of the type as JSON gave it (a text, a yes/no, an enum value)."""
+    inner = type_.inner if isinstance(type_, T.OptionalType) else type_
+    return isinstance(inner, T.EnumType) or (isinstance(inner, T.Scalar) and inner.name in _SCALAR_READING
+                                             and _SCALAR_READING[inner.name][1] == "{x}")
+
+
 def fast_source(request: dict[str, FieldSpec], records: dict[str, dict[str, FieldSpec]]):
     """The fast path's source, with its table of constants; `request(v, path, d)` reads a request.
     None if the schema has a type the fast path does not read."""
@@ -463,14 +470,18 @@ class _FastWriter:
         emit("        raise Unusual")
         out = {spec.name: self.local("f") for spec in fields.values()}
         by_flag: dict[str | None, list[FieldSpec]] = {}
-        for spec in fields.values():  # fields read in any order: only the result's order counts
+        by_flag[None] = []  # fields read in any order (only the result's order counts): these first
+        for spec in fields.values():
             by_flag.setdefault(spec.present_when, []).append(spec)
         for flag, specs in by_flag.items():
             if flag is None:
                 for spec in specs:
                     self.field(spec, out[spec.name], "    ")
                 continue
-            emit(f"    if v.get({_quote(flag)}) is True:")
+            flag_spec = fields.get(flag)  # its own local when it is read already, as given
+            plain_flag = flag_spec is not None and flag_spec.present_when is None \
+                and flag_spec.type == T.BOOLEAN and not flag_spec.has_default
+            emit(f"    if {out[flag] if plain_flag else f'v.get({_quote(flag)})'} is True:")
             for spec in specs:
                 self.field(spec, out[spec.name], "        ")
             emit("    else:")  # not known for this record, and ignored if given
@@ -482,14 +493,18 @@ class _FastWriter:
 
     def field(self, spec: FieldSpec, target: str, indent: str) -> None:
         path = f"path + {'.' + spec.name!r}"
-        self.lines.append(f"{indent}x = v.get({_quote(spec.name)})")
+        x = target if _kept_as_given(spec.type) else "x"  # a value kept as given is read into its local
+        self.lines.append(f"{indent}{x} = v.get({_quote(spec.name)})")
         if not spec.has_default and not isinstance(spec.type, T.OptionalType):
-            self.convert(spec.type, "x", target, path, indent)  # required: null is unusual
+            self.convert(spec.type, x, target, path, indent)  # required: null is unusual
             return
-        self.lines.append(f"{indent}if x is None:")
-        self.lines.append(f"{indent}    {target} = {self.const(spec.default) if spec.has_default else None}")
-        self.lines.append(f"{indent}else:")
-        self.convert(spec.type, "x", target, path, indent + "    ")
+        if x == target and not spec.has_default:  # null is None, as given
+            self.lines.append(f"{indent}if {x} is not None:")
+        else:
+            self.lines.append(f"{indent}if {x} is None:")
+            self.lines.append(f"{indent}    {target} = {self.const(spec.default) if spec.has_default else None}")
+            self.lines.append(f"{indent}else:")
+        self.convert(spec.type, x, target, path, indent + "    ")
 
     def convert(self, type_: T.Type, x: str, target: str, path: str, indent: str) -> None:
         """Lines that set `target` to the value `x` converted, or raise Unusual."""
@@ -522,12 +537,14 @@ class _FastWriter:
         elif isinstance(type_, T.EnumType):
             emit(f"if not isinstance({x}, str) or {x} not in {self.const(frozenset(type_.members))}:")
             emit("    raise Unusual")
-            emit(f"{target} = {x}")
+            if target != x:
+                emit(f"{target} = {x}")
         elif isinstance(type_, T.Scalar) and type_.name in _SCALAR_READING:
             unusual, value = _SCALAR_READING[type_.name]
             emit(f"if {unusual.format(x=x)}:")
             emit("    raise Unusual")
-            emit(f"{target} = {value.format(x=x)}")
+            if target != value.format(x=x):
+                emit(f"{target} = {value.format(x=x)}")
             if type_ == T.DATE:  # limits: dates rpl computes with
                 emit(f"if not FIRST_DAY <= {target} <= LAST_DAY:")
                 emit("    raise Unusual")

@@ -66,11 +66,11 @@ def json_formatter(type_: T.Type | None):
     if isinstance(inner, (T.EnumType, T.Scalar)) and inner not in (T.PERCENT,):
         return unchanged
     if isinstance(inner, (T.ListType, T.SetType)) and json_formatter(inner.element) is unchanged:
-        return _plain_list
+        return plain_list
     return lambda v: json_value(v, type_)
 
 
-def _plain_list(value):
+def plain_list(value):
     """`json_value` of a list or set of values that are JSON as they are (texts, numbers, enum
     values): a set sorted, without its `None`."""
     if value is None:
