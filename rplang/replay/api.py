@@ -103,10 +103,10 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
         reader = con.sql(select.sql(dialect=DuckDBDialect)).to_arrow_reader(BATCH_ROWS)
         decided = list(decided_tables(reader, job, schema, rejects, counts, count_rows=True))
     else:
-        from .columns import to_request
+        from .columns import python_values, to_request
 
         decider = PythonDecider(compiled, job.hash, schema, keys)
-        rows = table.to_pylist()
+        rows = python_values(table)
         decided_rows, refused = decider.decide(({k: r.pop(k) for k in keys}, to_request(r)) for r in rows)
         decided, rejects.rows = [decider.table(decided_rows)], refused
     with_error = pa.schema(list(schema) + [pa.field(ERROR, pa.string())])

@@ -108,6 +108,30 @@ def to_request(value):
     return value
 
 
+def python_values(values) -> list:
+    """An Arrow array's (or table's, or batch's) values as Python's. A date past 9999 has no Python
+    date: then every date is given as Arrow's text for it, which the request reader reads as it
+    reads the same text in JSON, refusing the one that is not a date with its path."""
+    try:
+        return values.to_pylist()
+    except OverflowError:
+        if isinstance(values, (pa.Table, pa.RecordBatch)):
+            return values.cast(pa.schema([f.with_type(_dates_as_text(f.type)) for f in values.schema])).to_pylist()
+        return values.cast(_dates_as_text(values.type)).to_pylist()
+
+
+def _dates_as_text(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return pa.string()
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(i).with_type(_dates_as_text(t.field(i).type)) for i in range(t.num_fields)])
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_dates_as_text(t.value_type)))
+    if pa.types.is_large_list(t):
+        return pa.large_list(t.value_field.with_type(_dates_as_text(t.value_type)))
+    return t
+
+
 def from_request(value):
     """A converted request (`CompiledPolicy.read_request`) as a row of its columns."""
     if isinstance(value, dict):

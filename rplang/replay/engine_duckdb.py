@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import plans
-from .columns import decision_schema, request_schema, to_request
+from .columns import decision_schema, python_values, request_schema, to_request
 from .run import Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
 from .python_path import PythonDecider
 from .sources import FILE, ROW
@@ -190,7 +190,7 @@ class Handback:
     def __call__(self, keys, requests):
         with self.lock:
             rows, refused = [], []
-            for own, request in zip(keys.to_pylist(), requests.to_pylist()):
+            for own, request in zip(keys.to_pylist(), python_values(requests)):
                 row, reject = self.decider.decide_one(own, to_request(request))
                 rows.append(row)
                 if reject is not None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 from rplang.policy_lang.errors import RplError
 from rplang.stream import error_json
 
-from .columns import DecisionRows, to_request
+from .columns import DecisionRows, python_values, to_request
 from .errors import OutputTooLarge
 
 ERROR = "error"  # the column of a reject: the error as `rpl eval` prints it, in JSON
@@ -51,7 +51,7 @@ class PythonDecider:
     def decide_columns(self, batch: pa.RecordBatch, request_column: str) -> tuple[pa.Table, list[dict]]:
         """Decide the requests of a column of structs; the keys come from the batch's key columns."""
         keys = [batch.column(k).to_pylist() for k in self.keys]
-        requests = batch.column(request_column).to_pylist()
+        requests = python_values(batch.column(request_column))
         items = ((dict(zip(self.keys, values)), to_request(request))
                  for values, request in zip(zip(*keys) if keys else ((),) * len(requests), requests))
         decided, rejected = self.decide(items)

@@ -32,7 +32,7 @@ from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
 from .sql import (DateRange, LongerThan, any_of, case, member_of, combine, decimal, exists, field, is_null, keep, lambda_,
                   literal, names_where, size, sql_type, total_of, wide)
-from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
+from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, REQUEST
 
 OUTCOME = "__outcome"
 

@@ -17,7 +17,7 @@ from rplang.compiler.checked import source_digest
 from rplang.policy_lang.errors import RplError
 from rplang.stream import error_json
 
-from .columns import decision_schema, from_request, request_schema, to_request
+from .columns import decision_schema, from_request, python_values, request_schema, to_request
 from .errors import NotLowerable, ReplayError
 from .python_path import ERROR, PythonDecider
 from .sources import FILE, ROW, Source, check_columns, choose_keys, json_value, text_columns, text_rows
@@ -120,7 +120,7 @@ def python_rows(replay: Replay, keys: tuple[str, ...]):
     for name in replay.source.files:
         file_number = 0
         for batch in pq.ParquetFile(name).iter_batches(BATCH):
-            for row in batch.to_pylist():
+            for row in python_values(batch):
                 number += 1
                 file_number += 1
                 own = {k: row.pop(k, None) for k in keys}

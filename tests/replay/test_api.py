@@ -66,3 +66,13 @@ def test_a_polars_dataframe(requests_table):
 def test_anything_else_is_refused_by_name():
     with pytest.raises(TypeError, match="cannot decide a list"):
         decide(APUTURE, [])
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_date_python_has_none_of_is_refused_in_its_row(via):
+    from .test_dates import _far_date_table
+
+    lines = CORPUS.read_text().splitlines()[:3]
+    result = decide(APUTURE, _far_date_table(lines), via=via).to_pylist()
+    decided, refused = summary(result)
+    assert sorted(decided) == [1, 3] and refused == [(2, "$.order.delivery_date")]

@@ -7,9 +7,12 @@ import datetime
 import json
 import random
 
+import pytest
+
 from rplang.runtime import load_policy
 
 from ..cli.conftest import run
+from ..conftest import APUTURE, POLICIES
 from .outputs import outputs_by_key
 from .test_duckdb import expected
 
@@ -88,25 +91,14 @@ def test_dates_and_rule_values_in_sql_as_in_rpl_eval(tmp_path):
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
 
 
-def test_a_date_far_outside_the_calendar_is_handed_back_not_an_engine_error():
-    # a typed Parquet date of the year 300,000 (Python has none): the query moves it by no days
-    # and hands the row to the Python path, rather than DuckDB stopping on a date past its range
-    import duckdb
+def _far_date_table(lines: list[str]):
+    """The requests of `lines` as a typed Arrow table with an `id`, the second one's delivery date
+    in the year 300,000: a Parquet date that Python has none of."""
     import pyarrow as pa
-    from sqlglot import exp
 
-    from rplang.replay.api import resolve_none
     from rplang.replay.columns import from_request, request_schema
-    from rplang.replay.engine_duckdb import register_calendar
-    from rplang.replay.lowering import ROW
-    from rplang.replay.run import Replay
-    from rplang.replay.query import FALLBACK, PolicyQuery
-    from rplang.replay.sql import DuckDBDialect
-
-    from ..conftest import APUTURE, POLICIES
 
     policy = load_policy(APUTURE)
-    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:2]
     rows = [{"id": n, **from_request(policy.read_request(json.loads(line)))} for n, line in enumerate(lines, 1)]
     schema = pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)])
     table = pa.Table.from_pylist(rows, schema=schema)
@@ -115,13 +107,49 @@ def test_a_date_far_outside_the_calendar_is_handed_back_not_an_engine_error():
     days[1] = 300_000 * 365
     fields = [pa.array(days, pa.int32()).cast(pa.date32()) if f.name == "delivery_date" else order.field(f.name)
               for f in order.type]
-    table = table.set_column(table.schema.get_field_index("order"), "order",
-                             pa.StructArray.from_arrays(fields, fields=list(order.type)))
+    return table.set_column(table.schema.get_field_index("order"), "order",
+                            pa.StructArray.from_arrays(fields, fields=list(order.type)))
+
+
+def test_a_date_far_outside_the_calendar_is_handed_back_not_an_engine_error():
+    # a typed Parquet date of the year 300,000 (Python has none): the query moves it by no days
+    # and hands the row to the Python path, rather than DuckDB stopping on a date past its range
+    import duckdb
+    from sqlglot import exp
+
+    from rplang.replay.api import resolve_none
+    from rplang.replay.engine_duckdb import calendar_span, register_calendar
+    from rplang.replay.lowering import ROW
+    from rplang.replay.run import Replay
+    from rplang.replay.query import FALLBACK, PolicyQuery
+    from rplang.replay.sql import DuckDBDialect
+
+    policy = load_policy(APUTURE)
+    table = _far_date_table((POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:2])
     job = Replay(policy, APUTURE.read_text(), resolve_none(), ("id",))
     query = PolicyQuery(policy, {"id": exp.column("id", table=ROW, quoted=True)}, job.version, job.hash)
     select = query.select("rpl_input")
     con = duckdb.connect()
     con.from_arrow(table).create_view("rpl_input")
-    register_calendar(con, job, query)  # the days business days reach, which the query joins
+    register_calendar(con, job, calendar_span(query))  # the days business days reach, which the query joins
     found = con.sql(select.sql(dialect=DuckDBDialect)).to_arrow_table()
     assert dict(zip(found.column("id").to_pylist(), found.column(FALLBACK).to_pylist())) == {1: False, 2: True}
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_date_python_has_none_of_is_a_reject_with_its_path(tmp_path, via):
+    import pyarrow.parquet as pq
+
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:3]
+    source, out = tmp_path / "far.parquet", tmp_path / "out.parquet"
+    pq.write_table(_far_date_table(lines), source)
+    result = run("replay", APUTURE, source, "--out", out, "--via", via)
+    assert result.code == 2 and "Traceback" not in result.both, result.both
+    assert "3 requests: 2 decided" in result.err and "1 rejected" in result.err, result.err
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rejects] == [2]
+    problems = rejects[0]["error"]["problems"]
+    assert [p["path"] for p in problems] == ["$.order.delivery_date"]
+    assert "out of range" in problems[0]["received"]
+    policy = load_policy(APUTURE)
+    assert outputs_by_key(policy, out, "id") == {n: o for n, o in expected(policy, lines).items() if n != 2}
