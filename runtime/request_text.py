@@ -85,6 +85,7 @@ def _depth(text: str) -> int:
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(r"[\[\]{}]")
 _UNSURE = object()
+_TWO_SPACES = b'{\n  "'
 
 
 def _plain_json(text: str | bytes) -> object:
@@ -106,6 +107,10 @@ def _plain_json(text: str | bytes) -> object:
         return _UNSURE
     if isinstance(text, bytes):
         if again == text:
+            return value
+        # written with two spaces of indentation, as `JSON.stringify(request, null, 2)` and
+        # `json.dumps(request, indent=2)` write it: written again so, nothing was dropped or changed
+        if text.startswith(_TWO_SPACES) and orjson.dumps(value, option=orjson.OPT_INDENT_2) == text:
             return value
         try:  # a mark counted in UTF-8 bytes is counted in their text: no multi-byte sequence has one
             text.decode("utf-8")

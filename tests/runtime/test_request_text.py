@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import orjson
 import pytest
 
 from rplang.policy_lang import limits
@@ -174,3 +175,28 @@ def test_compact_bytes_nested_past_the_limit_are_refused(depth):
             assert _problems(text.encode()) == [("$", "not valid JSON: nested too deeply")]
         else:
             assert read_request_json(text.encode()) == json.loads(text)
+
+
+@pytest.mark.parametrize("value", [
+    {"a": "x:y", "b": [1, 2.5, {"c": None}], "d": {}, "e": [], "f": "é€😀"},
+    {"a": 18446744073709551615, "b": 1e300, "c": True},
+])
+def test_requests_written_with_two_spaces_are_read_as_the_standard_reader_reads_them(value):
+    for text in (json.dumps(value, indent=2, ensure_ascii=False), orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()):
+        assert text.startswith('{\n  "')
+        read = read_request_json(text.encode("utf-8"))
+        assert read == json.loads(text)
+        assert [type(v) for v in read.values()] == [type(v) for v in json.loads(text).values()]
+
+
+@pytest.mark.parametrize("text", [
+    '{\n  "k": 1,\n  "k": 1\n}',
+    '{\n  "a": {\n    "b": 1,\n    "b": 1\n  }\n}',
+])
+def test_a_key_given_twice_is_refused_in_text_written_with_two_spaces(text):
+    assert [message for _, message in _problems(text.encode())] in (
+        ["the key `k` is given twice"], ["the key `b` is given twice"])
+
+
+def test_a_wide_integer_written_with_two_spaces_keeps_its_digits():
+    assert read_request_json(b'{\n  "n": 123456789012345678901234567890\n}') == {"n": 123456789012345678901234567890}
