@@ -28,7 +28,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from rplang.replay.engine_spark import load_input, register_calendar, replay_spark, session
-    from rplang.replay.query import INPUT, PolicyQuery
+    from rplang.replay.query import PolicyQuery
+    from rplang.replay.views import INPUT
     from rplang.replay.sql import spark_dialect
     from rplang.replay.run import Counts, RejectsFile, Replay, input_keys
     from rplang.replay.sources import resolve

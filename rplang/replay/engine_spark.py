@@ -17,10 +17,11 @@ from sqlglot import exp
 from .columns import decision_schema
 from .lowering import ROW as ALIAS
 from .python_path import ERROR, PythonDecider
-from .query import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST, PolicyQuery, business_day_tables
+from .query import PolicyQuery, business_day_tables
 from .run import Counts, RejectsFile, Replay, input_keys, typed_batches
 from .sources import FILE, ROW
 from .sql import spark_dialect
+from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
 STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded machine
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an

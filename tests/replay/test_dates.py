@@ -121,7 +121,8 @@ def test_a_date_far_outside_the_calendar_is_handed_back_not_an_engine_error():
     from rplang.replay.engine_duckdb import calendar_span, register_calendar
     from rplang.replay.lowering import ROW
     from rplang.replay.run import Replay
-    from rplang.replay.query import FALLBACK, PolicyQuery
+    from rplang.replay.query import PolicyQuery
+    from rplang.replay.views import FALLBACK
     from rplang.replay.sql import DuckDBDialect
 
     policy = load_policy(APUTURE)
