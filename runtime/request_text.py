@@ -35,6 +35,7 @@ def read_request_json(data: str | bytes, max_bytes: int = limits.MAX_REQUEST_BYT
     size = len(data) if isinstance(data, bytes) or data.isascii() else len(data.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise _error("$", f"the request is {size:,} bytes; the limit is {max_bytes:,} bytes")
+    untried = True  # orjson's reading not yet tried (and found unsure) on these bytes
     if isinstance(data, bytes):
         # orjson reads the bytes themselves, when the reading below would come to orjson's too:
         # decoding first, and counting marks in text, cost as much as orjson's reading. Nesting
@@ -44,6 +45,7 @@ def read_request_json(data: str | bytes, max_bytes: int = limits.MAX_REQUEST_BYT
             value = _plain_json(data)
             if value is not _UNSURE:
                 return value
+            untried = False  # their text would be as unsure: the standard reader's, after the checks
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -54,7 +56,7 @@ def read_request_json(data: str | bytes, max_bytes: int = limits.MAX_REQUEST_BYT
         text = text[1:]
     if text.count("[") + text.count("{") > limits.MAX_JSON_DEPTH and _depth(text) > limits.MAX_JSON_DEPTH:
         raise _error("$", "not valid JSON: nested too deeply")
-    if "\\" not in text:  # orjson's reading, in a fraction of the time, when it has no doubt
+    if untried and "\\" not in text:  # orjson's reading, in a fraction of the time, when it has no doubt
         value = _plain_json(text)
         if value is not _UNSURE:
             return value
