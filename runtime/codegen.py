@@ -373,6 +373,12 @@ def generate_outputs_json(types: dict) -> "callable":
     return namespace["outputs_json"]
 
 
+def in_cents(text: str, making: str | None = None) -> str:
+    """The code of values.money_text's test that an amount's text (the local `text`; made by the
+    code `making` first, when given) is in cents already, and so is written as it is."""
+    return f"({making or text})[-3:-2] == '.' and 'E' not in {text} and {text} != '-0.00'"
+
+
 def json_code(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
     """The code of `value` (a local or a plain read) as decision JSON shows a value of `type_`
     (values.json_formatter): money and dates written in place, the others by the formatter.
@@ -384,8 +390,8 @@ def json_code(type_: T.Type | None, value: str, const, first: str | None = None)
         return first
     if inner in (T.MONEY, T.EXACT_MONEY):  # values.money_text, without a call when in cents already
         text = (value if value.isidentifier() else "m") + "_"  # a local for the text, used at once
-        return (f"(None if {first} is None else {text} if ({text} := str({value}))[-3:-2] == '.' "
-                f"and 'E' not in {text} and {text} != '-0.00' else _money_text({value}))")
+        return (f"(None if {first} is None else {text} if {in_cents(text, f'{text} := str({value})')} "
+                f"else _money_text({value}))")
     if inner == T.DATE:
         return f"(None if {first} is None else {value}.isoformat())"
     if inner == T.DATE_RANGE:

@@ -28,7 +28,7 @@ from rplang.compiler.show import money as show_money
 from rplang.policy_lang.errors import RplError
 
 from .arithmetic import minus
-from .codegen import CodeGenerator, expression_names, flags_true_for_all, json_code
+from .codegen import CodeGenerator, expression_names, flags_true_for_all, in_cents, json_code
 from .evaluate import _uses_bound
 from .generated import Constants, quoted
 from .request import PATH_KEY
@@ -340,7 +340,7 @@ def money_statements(amount: str, text: str) -> list[str]:
     """Statements setting local `text` to the amount in local `amount` as values.money_text
     writes it (two decimals, never -0.00), without a call when it is in cents already."""
     return [f"{text} = str({amount})",
-            f"if {text}[-3:-2] != '.' or 'E' in {text} or {text} == '-0.00':",
+            f"if not ({in_cents(text)}):",
             f"    {text} = _money_text({amount})"]
 
 

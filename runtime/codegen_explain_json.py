@@ -11,6 +11,7 @@ import orjson
 from rplang.compiler import ir
 from rplang.compiler import types as T
 
+from .codegen import in_cents
 from .codegen_explain import (EntryCode, constant_shown, describe, entry_function, is_lookup, label_key, money_statements,
                               named_operands, plain_read, rule_line, source_text)
 from .json_text import constant_json, escaped_text, json_text, members_json
@@ -211,8 +212,8 @@ def json_statements(type_: T.Type | None, value: str, const) -> list[str]:
     to_json = json_formatter(type_)
     if inner in (T.MONEY, T.EXACT_MONEY):  # values.money_text, without a call when in cents already
         text = value + "_"
-        return [f"{value} = 'null' if {value} is None else f'\"{{{text}}}\"' if ({text} := str({value}))[-3:-2] == '.' "
-                f"and 'E' not in {text} and {text} != '-0.00' else f'\"{{_money_text({value})}}\"'"]
+        return [f"{value} = 'null' if {value} is None else f'\"{{{text}}}\"' if {in_cents(text, f'{text} := str({value})')} "
+                f"else f'\"{{_money_text({value})}}\"'"]
     if inner == T.DATE:
         return [f"{value} = 'null' if {value} is None else f'\"{{{value}.isoformat()}}\"'"]
     if inner == T.DATE_RANGE:
