@@ -183,6 +183,34 @@ def _pick_spark(generator, e: Pick) -> str:
     return f"ELEMENT_AT({generator.sql(e.this)}, {generator.sql(e.expression)} + 1)"
 
 
+class Nth(exp.Expression, exp.Func):
+    """Element number `expression` (counted from 1, at least 1) of the list `this`, NULL past its
+    end: `[n]` in DuckDB, TRY_ELEMENT_AT in Spark (whose ELEMENT_AT fails past the end)."""
+    arg_types = {"this": True, "expression": True}
+
+
+def _nth_duckdb(generator, e: Nth) -> str:
+    return f"{generator.sql(e.this)}[{generator.sql(e.expression)}]"
+
+
+def _nth_spark(generator, e: Nth) -> str:
+    return f"TRY_ELEMENT_AT({generator.sql(e.this)}, {generator.sql(e.expression)})"
+
+
+class DaysSince(exp.Expression, exp.Func):
+    """The days from the date `expression` to the date `this`: a date minus a date in DuckDB (an
+    integer there, an interval in Spark), DATEDIFF in Spark."""
+    arg_types = {"this": True, "expression": True}
+
+
+def _days_since_duckdb(generator, e: DaysSince) -> str:
+    return generator.sql(exp.paren(exp.Sub(this=grouped(e.this), expression=grouped(e.expression))))
+
+
+def _days_since_spark(generator, e: DaysSince) -> str:
+    return f"DATEDIFF({generator.sql(e.this)}, {generator.sql(e.expression)})"
+
+
 NAMES_AT_ONCE = 4  # flags looked up together: 16 lists of names a lookup
 NAMES_LOOKED_UP = 64  # beyond this many names, the filtered list (the lookups' text would grow 4x)
 
@@ -210,11 +238,12 @@ def names_where(names: list[str], flags: list[exp.Expression]) -> exp.Expression
 
 
 class DuckDBDialect(DuckDB):
-    """DuckDB's SQL, with the replay's own functions (`Total`, `DaysAfter`, `LongerThan`, `Pick`)."""
+    """DuckDB's SQL, with the replay's own functions (`Total`, `DaysAfter`, `LongerThan`, `Pick`,
+    `Nth`, `DaysSince`)."""
 
     class Generator(DuckDB.Generator):
         TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, Total: _list_sum, DaysAfter: _days_after_duckdb,
-                      LongerThan: _longer_duckdb, Pick: _pick_duckdb}
+                      LongerThan: _longer_duckdb, Pick: _pick_duckdb, Nth: _nth_duckdb, DaysSince: _days_since_duckdb}
 
 
 @functools.lru_cache(maxsize=1)
@@ -227,7 +256,8 @@ def spark_dialect():
         class Generator(Spark.Generator):
             TRANSFORMS = {**Spark.Generator.TRANSFORMS,
                           Total: lambda generator, total: generator.sql(_reduce(total.this, total.args["initial"])),
-                          DaysAfter: _days_after_spark, LongerThan: _longer_spark, Pick: _pick_spark}
+                          DaysAfter: _days_after_spark, LongerThan: _longer_spark, Pick: _pick_spark,
+                          Nth: _nth_spark, DaysSince: _days_since_spark}
 
     return SparkDialect
 

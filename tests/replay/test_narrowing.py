@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import json
 
-from rplang.replay.calendar import calendar_tables
+from rplang.replay.calendar import calendar_table
 from rplang.replay.columns import applied_rules
 from rplang.runtime import load_policy
 from rplang.stream import decide_line
@@ -111,20 +111,26 @@ def test_a_value_tested_is_given_is_read_without_a_test_for_null_and_others_stil
 
 def test_the_calendar_spans_the_policys_own_counts_around_the_data():
     first, last = datetime.date(2025, 3, 1), datetime.date(2026, 10, 1)
-    short, _ = calendar_tables("US", first, last, longest=10)
-    days = short.column("bday")
-    assert (days[0].as_py(), days[-1].as_py()) == (datetime.date(2024, 1, 1), datetime.date(2027, 12, 31))
-    long, _ = calendar_tables("US", first, last, longest=400)  # 400 business days: two years each side
-    assert long.column("bday")[0].as_py() == datetime.date(2023, 1, 1)
-    unknown, business = calendar_tables("US", first, last)  # a count the data gives: the longest there is
-    assert unknown.column("bday")[0].as_py() == datetime.date(2014, 1, 1)
-    # the same business days, counted one by one
+
+    def span(table):
+        return table.column("first")[0].as_py(), table.column("last")[0].as_py()
+
+    assert span(calendar_table("US", first, last, longest=10)) == (datetime.date(2024, 1, 1), datetime.date(2027, 12, 31))
+    long = calendar_table("US", first, last, longest=400)  # 400 business days: two years each side
+    assert span(long)[0] == datetime.date(2023, 1, 1)
+    unknown = calendar_table("US", first, last)  # a count the data gives: the longest there is
+    assert span(unknown)[0] == datetime.date(2014, 1, 1)
+    # the same business days, counted one by one, and for each day those on or before it and
+    # strictly before it
     from rplang.compiler.calendars import BusinessCalendar
 
     calendar = BusinessCalendar("US")
-    want = [d for d in (datetime.date(2014, 1, 1) + datetime.timedelta(days=n) for n in range(3000))
-            if calendar.is_business_day(d)]
-    assert business.column("bday").to_pylist()[:len(want)] == want
+    days = [datetime.date(2014, 1, 1) + datetime.timedelta(days=n) for n in range(3000)]
+    want = [d for d in days if calendar.is_business_day(d)]
+    assert unknown.column("business_days")[0].as_py()[:len(want)] == want
+    upto = [sum(1 for b in want if b <= d) for d in days]
+    assert unknown.column("upto")[0].as_py()[:len(days)] == upto
+    assert unknown.column("before")[0].as_py()[:len(days)] == [n - calendar.is_business_day(d) for n, d in zip(upto, days)]
 
 
 FEES = """\
