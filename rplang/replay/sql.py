@@ -185,7 +185,8 @@ def _pick_spark(generator, e: Pick) -> str:
 
 class Nth(exp.Expression, exp.Func):
     """Element number `expression` (counted from 1, at least 1) of the list `this`, NULL past its
-    end: `[n]` in DuckDB, TRY_ELEMENT_AT in Spark (whose ELEMENT_AT fails past the end)."""
+    end: `[n]` in DuckDB; TRY_ELEMENT_AT in Spark (whose ELEMENT_AT fails past the end), with a
+    32-bit number (a number past those is past the end)."""
     arg_types = {"this": True, "expression": True}
 
 
@@ -194,7 +195,7 @@ def _nth_duckdb(generator, e: Nth) -> str:
 
 
 def _nth_spark(generator, e: Nth) -> str:
-    return f"TRY_ELEMENT_AT({generator.sql(e.this)}, {generator.sql(e.expression)})"
+    return f"TRY_ELEMENT_AT({generator.sql(e.this)}, TRY_CAST({generator.sql(e.expression)} AS INT))"
 
 
 class DaysSince(exp.Expression, exp.Func):
