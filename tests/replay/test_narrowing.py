@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime
 import json
 
+import pyarrow as pa
+
 from rplang.replay.calendar import calendar_table
 from rplang.replay.columns import applied_rules
 from rplang.runtime import load_policy
@@ -189,3 +191,34 @@ def test_a_sum_that_may_meet_a_null_is_not_summed_past_it(tmp_path):
     rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
     assert sorted((r["source_row"], r["error"]["problems"][0]["path"]) for r in rejects) == \
         [(2, "$.items[0].fee"), (3, "$.items[1].fee")]
+
+
+def test_business_days_looked_up_in_the_calendar_count_as_the_runtime_does():
+    # every day of the calendar's first weeks (weekends and New Year's Day at its very start),
+    # and a holiday season, counted forward and back: what the runtime counts, or NULL where
+    # the count leaves the calendar (the Python path then decides the row)
+    import duckdb
+    from sqlglot import exp
+
+    from rplang.compiler.calendars import BusinessCalendar
+    from rplang.replay.query import _business_day
+    from rplang.replay.sql import DuckDBDialect
+
+    table = calendar_table("US", datetime.date(2025, 3, 1), datetime.date(2025, 3, 31), longest=30)
+    con = duckdb.connect()
+    con.from_arrow(table).create_view("rpl_calendar")
+    first, last = table.column("first")[0].as_py(), table.column("last")[0].as_py()
+    days = [first + datetime.timedelta(days=n) for n in range(-3, 40)] + \
+        [datetime.date(2025, 12, 20) + datetime.timedelta(days=n) for n in range(20)] + \
+        [last + datetime.timedelta(days=n) for n in range(-40, 3)]
+    counts = [n for n in range(-30, 31) if n != 0]  # 0 is the day itself, the lowering's
+    lookup = _business_day(exp.column("day"), exp.column("n")).sql(dialect=DuckDBDialect)
+    con.from_arrow(pa.table({"day": [d for d in days for _ in counts], "n": counts * len(days)})).create_view("asked")
+    found = con.execute(f"SELECT day, n, {lookup} FROM asked CROSS JOIN rpl_calendar AS cal").fetchall()
+    calendar = BusinessCalendar("US")
+    want = []
+    for day, n, _ in found:
+        reached = calendar.add(day, n) if first <= day <= last else None
+        want.append((day, n, reached if reached is not None and first <= reached <= last else None))
+    assert found == want
+    assert sum(1 for *_, d in found if d is None) < len(found) // 2  # most counts stay inside
