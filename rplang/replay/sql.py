@@ -169,20 +169,6 @@ def _longer_spark(generator, e: LongerThan) -> str:
     return generator.sql(exp.GT(this=exp.Length(this=e.this), expression=e.expression))
 
 
-class Pick(exp.Expression, exp.Func):
-    """Element `expression` of the list `this`, counted from 0: `[...][n + 1]` in DuckDB,
-    ELEMENT_AT in Spark (whose `[n]` counts from 0, where SQLGlot does not move a computed index)."""
-    arg_types = {"this": True, "expression": True}
-
-
-def _pick_duckdb(generator, e: Pick) -> str:
-    return f"{generator.sql(e.this)}[{generator.sql(e.expression)} + 1]"
-
-
-def _pick_spark(generator, e: Pick) -> str:
-    return f"ELEMENT_AT({generator.sql(e.this)}, {generator.sql(e.expression)} + 1)"
-
-
 class Nth(exp.Expression, exp.Func):
     """Element number `expression` (counted from 1, at least 1) of the list `this`, NULL past its
     end: `[n]` in DuckDB; TRY_ELEMENT_AT in Spark (whose ELEMENT_AT fails past the end), with a
@@ -234,17 +220,18 @@ def names_where(names: list[str], flags: list[exp.Expression]) -> exp.Expression
         mask = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), [
             case((flag, exp.Literal.number(1 << bit)), default=exp.Literal.number(0))
             for bit, (_, flag) in enumerate(group)])
-        looked_up.append(Pick(this=exp.cast(lists, sql_type("ARRAY<ARRAY<VARCHAR>>")), expression=mask))
+        looked_up.append(Nth(this=exp.cast(lists, sql_type("ARRAY<ARRAY<VARCHAR>>")),
+                             expression=exp.Add(this=mask, expression=exp.Literal.number(1))))
     return looked_up[0] if len(looked_up) == 1 else exp.ArrayConcat(this=looked_up[0], expressions=looked_up[1:])
 
 
 class DuckDBDialect(DuckDB):
-    """DuckDB's SQL, with the replay's own functions (`Total`, `DaysAfter`, `LongerThan`, `Pick`,
-    `Nth`, `DaysSince`)."""
+    """DuckDB's SQL, with the replay's own functions (`Total`, `DaysAfter`, `LongerThan`, `Nth`,
+    `DaysSince`)."""
 
     class Generator(DuckDB.Generator):
         TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, Total: _list_sum, DaysAfter: _days_after_duckdb,
-                      LongerThan: _longer_duckdb, Pick: _pick_duckdb, Nth: _nth_duckdb, DaysSince: _days_since_duckdb}
+                      LongerThan: _longer_duckdb, Nth: _nth_duckdb, DaysSince: _days_since_duckdb}
 
 
 @functools.lru_cache(maxsize=1)
@@ -257,8 +244,8 @@ def spark_dialect():
         class Generator(Spark.Generator):
             TRANSFORMS = {**Spark.Generator.TRANSFORMS,
                           Total: lambda generator, total: generator.sql(_reduce(total.this, total.args["initial"])),
-                          DaysAfter: _days_after_spark, LongerThan: _longer_spark, Pick: _pick_spark,
-                          Nth: _nth_spark, DaysSince: _days_since_spark}
+                          DaysAfter: _days_after_spark, LongerThan: _longer_spark, Nth: _nth_spark,
+                          DaysSince: _days_since_spark}
 
     return SparkDialect
 
