@@ -1,15 +1,10 @@
-"""The business-day calendar as one row of lists the query looks days up in, for the years the
-data spans.
+"""The business-day calendar as two tables the query joins, for the years the data spans.
 
-    rpl_calendar   first, last: the calendar's days
-                   upto: for each of its days, the business days on or before it
-                   before: for each of its days, the business days strictly before it
-                   business_days: the business days, in order
+    rpl_calendar        bday, upto (business days on or before it), before (strictly before)
+    rpl_business_days   ordinal, bday: the business days, numbered from 1
 
-A date's place in `upto` and `before` is its distance from `first`, plus 1 (SQL lists count from
-1). The n-th business day after a date (n > 0) is business day number `upto + n`; before it
-(n < 0), number `before + n + 1`: what `BusinessCalendar.add` counts day by day. Looking them up
-in lists costs DuckDB a fifth of what two joins of every row against tables of days did.
+The n-th business day after a date (n > 0) is the one numbered `upto + n`; before it (n < 0),
+the one numbered `before + n + 1`: what `BusinessCalendar.add` counts day by day.
 """
 from __future__ import annotations
 
@@ -25,9 +20,9 @@ from rplang.policy_lang import limits
 MARGIN_YEARS = limits.MAX_BUSINESS_DAYS // 250 + 1
 
 
-def calendar_table(country: str | None, first: datetime.date | None, last: datetime.date | None, chained: int = 1,
-                   longest: int = limits.MAX_BUSINESS_DAYS) -> pa.Table:
-    """rpl_calendar as an Arrow table of one row, covering `first` to `last` with room
+def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None, chained: int = 1,
+                    longest: int = limits.MAX_BUSINESS_DAYS):
+    """(rpl_calendar, rpl_business_days) as Arrow tables, covering `first` to `last` with room
     for the longest count either way (`longest` business days, when the policy's counts are
     known), `chained` times (counts from a day a count reaches). A day a count reaches past the
     calendar is a NULL, which the Python path decides."""
@@ -38,17 +33,17 @@ def calendar_table(country: str | None, first: datetime.date | None, last: datet
     end = datetime.date(min(9999, last.year + margin), 12, 31)
     closed = _holidays(country, start.year, end.year)
     epoch = _EPOCH.toordinal()
-    upto, before, business = [], [], []  # business days as Arrow's dates, days since 1970
+    days, upto, before, business = [], [], [], []  # days as Arrow's, since 1970
     count = 0
     for ordinal in range(start.toordinal(), end.toordinal() + 1):
         before.append(count)
         if ordinal % 7 not in _WEEKEND and ordinal not in closed:  # date.fromordinal(1) is a Monday
             count += 1
             business.append(ordinal - epoch)
+        days.append(ordinal - epoch)
         upto.append(count)
-    return pa.table({"first": _dates([start.toordinal() - epoch]), "last": _dates([end.toordinal() - epoch]),
-                     "upto": _one_list(_integers(upto)), "before": _one_list(_integers(before)),
-                     "business_days": _one_list(_dates(business))})
+    return (pa.table({"bday": _dates(days), "upto": _integers(upto), "before": _integers(before)}),
+            pa.table({"ordinal": _integers(range(1, len(business) + 1)), "bday": _dates(business)}))
 
 
 _WEEKEND = {6, 0}  # Saturday and Sunday, as ordinals modulo 7
@@ -72,11 +67,6 @@ def _integers(values) -> pa.Array:
 def _dates(days: list[int]) -> pa.Array:
     """Days since 1970 as Arrow's dates."""
     return _array(pa.date32(), array.array("i", days))  # C's int: 32 bits
-
-
-def _one_list(values: pa.Array) -> pa.Array:
-    """`values` as the one list of a column of one row."""
-    return pa.ListArray.from_arrays(_array(pa.int32(), array.array("i", [0, len(values)])), values)
 
 
 def _array(t: pa.DataType, values: array.array) -> pa.Array:

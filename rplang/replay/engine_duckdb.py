@@ -17,7 +17,7 @@ from .columns import decision_schema, python_values, request_schema, to_request
 from .run import Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
 from .python_path import PythonDecider
 from .sources import FILE, ROW
-from .views import CALENDAR, FALLBACK, INPUT, REQUEST
+from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
 PYTHON = "__python"  # a handed-back row's decision, by the Python path
 DECIDE = "rpl_decide"  # the Python path, as a function of the query
@@ -133,17 +133,19 @@ def _parquet_conforms(source, expected: pa.Schema) -> bool:
 
 
 def register_calendar(con, replay: Replay, span: tuple | None) -> None:
-    """The business-day calendar, as a view of the connection, for the days the input's counts of
+    """The business-day tables, as views of the connection, for the days the input's counts of
     business days start from (`span`: the query of the first and last, how many counts chain,
     the longest count; None when the policy counts none)."""
     if span is None:
         return
-    from .calendar import calendar_table
+    from .calendar import calendar_tables
 
     select, chained, longest = span
     found = [d for d in con.execute(select).fetchall()[0] if d is not None]
-    con.from_arrow(calendar_table(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
-                                  chained=chained, longest=longest)).create_view(CALENDAR)
+    calendar, business_days = calendar_tables(replay.compiled.checked.calendar, min(found, default=None),
+                                              max(found, default=None), chained=chained, longest=longest)
+    con.from_arrow(calendar).create_view(CALENDAR)
+    con.from_arrow(business_days).create_view(BUSINESS_DAYS)
 
 
 def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, ...], out: str,

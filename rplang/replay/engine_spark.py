@@ -17,11 +17,11 @@ from sqlglot import exp
 from .columns import decision_schema
 from .lowering import ROW as ALIAS
 from .python_path import ERROR, PythonDecider
-from .query import PolicyQuery, business_day_table
+from .query import PolicyQuery, business_day_tables
 from .run import Counts, RejectsFile, Replay, input_keys, typed_batches
 from .sources import FILE, ROW
 from .sql import spark_dialect
-from .views import CALENDAR, FALLBACK, INPUT, REQUEST
+from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
 STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded machine
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
@@ -96,10 +96,11 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
 
 
 def register_calendar(spark, replay: Replay, query: PolicyQuery) -> None:
-    """The business-day calendar, as a temporary view of the session."""
-    table = business_day_table(replay, query, lambda select: spark.sql(select.sql(dialect=spark_dialect())).collect()[0])
-    if table is not None:
-        spark.createDataFrame(table).createOrReplaceTempView(CALENDAR)
+    """The business-day tables, as temporary views of the session."""
+    tables = business_day_tables(replay, query, lambda select: spark.sql(select.sql(dialect=spark_dialect())).collect()[0])
+    if tables is not None:
+        spark.createDataFrame(tables[0]).createOrReplaceTempView(CALENDAR)
+        spark.createDataFrame(tables[1]).createOrReplaceTempView(BUSINESS_DAYS)
 
 
 def decide_fallback(rows, replay: Replay, keys: tuple[str, ...]):

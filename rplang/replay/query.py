@@ -25,14 +25,14 @@ from rplang.compiler import types as T
 from rplang.policy_lang import limits
 from rplang.runtime.decide import WORK_BUDGET
 
-from .calendar import calendar_table
+from .calendar import calendar_tables
 from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
-from .sql import (DateRange, DaysSince, LongerThan, Nth, any_of, case, member_of, combine, decimal, exists, field, grouped, is_null, keep, lambda_,
+from .sql import (DateRange, LongerThan, any_of, case, member_of, combine, decimal, exists, field, is_null, keep, lambda_,
                   literal, names_where, size, sql_type, total_of, wide)
-from .views import CALENDAR, FALLBACK, REQUEST
+from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, REQUEST
 
 OUTCOME = "__outcome"
 
@@ -175,15 +175,22 @@ class PolicyQuery:
         return source
 
     def _business_days_layer(self, source: exp.Expression, begin: int, end: int) -> exp.Expression:
-        """`source`'s rows with the days counts `begin` to `end` (excluded) reach, looked up in the
-        calendar's lists (calendar.py), its one row joined to every row."""
+        """`source`'s rows joined with the days counts `begin` to `end` (excluded) reach."""
         if begin == end:
             return source
         days = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(ROW)), *[
-            _business_day(start, count).as_(business_day(i), quoted=True)
-            for i, (start, count) in list(enumerate(self.lowering.business_days))[begin:end]
+            _col("bday", f"bd{i}_to").as_(business_day(i), quoted=True) for i in range(begin, end)
         ]).from_(source, copy=False)
-        days = days.join(exp.to_table(CALENDAR).as_(_CALENDAR), join_type="CROSS", copy=False)
+        for i, (start, count) in list(enumerate(self.lowering.business_days))[begin:end]:
+            first, last = f"bd{i}_from", f"bd{i}_to"
+            days = days.join(exp.to_table(CALENDAR).as_(first), join_type="LEFT", copy=False,
+                             on=exp.EQ(this=_col("bday", first), expression=start))
+            ordinal = case((exp.GTE(this=count, expression=exp.Literal.number(0)),
+                            exp.Add(this=_col("upto", first), expression=count)),
+                           default=exp.Add(this=exp.Add(this=_col("before", first), expression=count),
+                                           expression=exp.Literal.number(1)))
+            days = days.join(exp.to_table(BUSINESS_DAYS).as_(last), join_type="LEFT", copy=False,
+                             on=exp.EQ(this=_col("ordinal", last), expression=ordinal))
         return days.subquery(ROW, copy=False)
 
     def _rule_columns(self, index: int, r: dict) -> tuple[list, list]:
@@ -513,27 +520,6 @@ def _chain(policy, source: ir.Expr) -> tuple[ir.Expr, list]:
     return source, []
 
 
-_CALENDAR = "cal"
-
-
-def _business_day(start: exp.Expression, count: exp.Expression) -> exp.Expression:
-    """The day `count` business days from `start` (NULL outside the calendar), as
-    `BusinessCalendar.add` counts: after it, business day number `upto + count`; before it,
-    number `before + count + 1` (none below 1, where a list's negative index would count from
-    its end). A count of 0 is the lowering's (the day itself), not looked up."""
-    def at(name: str, place: exp.Expression) -> exp.Expression:
-        return Nth(this=_col(name, _CALENDAR), expression=place)
-
-    place = exp.Add(this=DaysSince(this=start.copy(), expression=_col("first", _CALENDAR)), expression=exp.Literal.number(1))
-    after = exp.Add(this=at("upto", place), expression=grouped(count.copy()))
-    before = exp.Add(this=exp.Add(this=at("before", place.copy()), expression=grouped(count.copy())),
-                     expression=exp.Literal.number(1))
-    counted = case((exp.GT(this=grouped(count.copy()), expression=exp.Literal.number(0)), at("business_days", after)),
-                   (exp.GTE(this=before, expression=exp.Literal.number(1)), at("business_days", before.copy())))
-    inside = exp.Between(this=start.copy(), low=_col("first", _CALENDAR), high=_col("last", _CALENDAR))
-    return case((inside, counted))
-
-
 def _reads_business_days(count: tuple, indexes: range) -> bool:
     """Whether a count of business days (its start or its number) reads the days counts
     `indexes` reach."""
@@ -555,16 +541,16 @@ _MAX_MONEY = Decimal(limits.MAX_INTEGER) + Decimal("0.99")
 _MAX_PERCENT = Decimal("999.9999")
 
 
-def business_day_table(replay, query: "PolicyQuery", first_row):
-    """The calendar's table (calendar.py) for the years the dates business days are counted from span, or None
+def business_day_tables(replay, query: "PolicyQuery", first_row):
+    """The calendar tables for the years the dates business days are counted from span, or None
     when the policy counts none; `first_row(select)` runs a query in the engine and gives its row."""
     span = calendar_span(query)
     if span is None:
         return None
     select, chained, longest = span
     found = [d for d in first_row(select) if d is not None]
-    return calendar_table(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
-                          chained=chained, longest=longest)
+    return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
+                           chained=chained, longest=longest)
 
 
 def calendar_span(query: "PolicyQuery") -> tuple[exp.Select, int, int] | None:

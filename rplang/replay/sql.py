@@ -169,33 +169,18 @@ def _longer_spark(generator, e: LongerThan) -> str:
     return generator.sql(exp.GT(this=exp.Length(this=e.this), expression=e.expression))
 
 
-class Nth(exp.Expression, exp.Func):
-    """Element number `expression` (counted from 1, at least 1) of the list `this`, NULL past its
-    end: `[n]` in DuckDB; TRY_ELEMENT_AT in Spark (whose ELEMENT_AT fails past the end), with a
-    32-bit number (a number past those is past the end)."""
+class Pick(exp.Expression, exp.Func):
+    """Element `expression` of the list `this`, counted from 0: `[...][n + 1]` in DuckDB,
+    ELEMENT_AT in Spark (whose `[n]` counts from 0, where SQLGlot does not move a computed index)."""
     arg_types = {"this": True, "expression": True}
 
 
-def _nth_duckdb(generator, e: Nth) -> str:
-    return f"{generator.sql(e.this)}[{generator.sql(e.expression)}]"
+def _pick_duckdb(generator, e: Pick) -> str:
+    return f"{generator.sql(e.this)}[{generator.sql(e.expression)} + 1]"
 
 
-def _nth_spark(generator, e: Nth) -> str:
-    return f"TRY_ELEMENT_AT({generator.sql(e.this)}, TRY_CAST({generator.sql(e.expression)} AS INT))"
-
-
-class DaysSince(exp.Expression, exp.Func):
-    """The days from the date `expression` to the date `this`: a date minus a date in DuckDB (an
-    integer there, an interval in Spark), DATEDIFF in Spark."""
-    arg_types = {"this": True, "expression": True}
-
-
-def _days_since_duckdb(generator, e: DaysSince) -> str:
-    return generator.sql(exp.paren(exp.Sub(this=grouped(e.this), expression=grouped(e.expression))))
-
-
-def _days_since_spark(generator, e: DaysSince) -> str:
-    return f"DATEDIFF({generator.sql(e.this)}, {generator.sql(e.expression)})"
+def _pick_spark(generator, e: Pick) -> str:
+    return f"ELEMENT_AT({generator.sql(e.this)}, {generator.sql(e.expression)} + 1)"
 
 
 NAMES_AT_ONCE = 4  # flags looked up together: 16 lists of names a lookup
@@ -220,18 +205,16 @@ def names_where(names: list[str], flags: list[exp.Expression]) -> exp.Expression
         mask = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), [
             case((flag, exp.Literal.number(1 << bit)), default=exp.Literal.number(0))
             for bit, (_, flag) in enumerate(group)])
-        looked_up.append(Nth(this=exp.cast(lists, sql_type("ARRAY<ARRAY<VARCHAR>>")),
-                             expression=exp.Add(this=mask, expression=exp.Literal.number(1))))
+        looked_up.append(Pick(this=exp.cast(lists, sql_type("ARRAY<ARRAY<VARCHAR>>")), expression=mask))
     return looked_up[0] if len(looked_up) == 1 else exp.ArrayConcat(this=looked_up[0], expressions=looked_up[1:])
 
 
 class DuckDBDialect(DuckDB):
-    """DuckDB's SQL, with the replay's own functions (`Total`, `DaysAfter`, `LongerThan`, `Nth`,
-    `DaysSince`)."""
+    """DuckDB's SQL, with the replay's own functions (`Total`, `DaysAfter`, `LongerThan`, `Pick`)."""
 
     class Generator(DuckDB.Generator):
         TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, Total: _list_sum, DaysAfter: _days_after_duckdb,
-                      LongerThan: _longer_duckdb, Nth: _nth_duckdb, DaysSince: _days_since_duckdb}
+                      LongerThan: _longer_duckdb, Pick: _pick_duckdb}
 
 
 @functools.lru_cache(maxsize=1)
@@ -244,8 +227,7 @@ def spark_dialect():
         class Generator(Spark.Generator):
             TRANSFORMS = {**Spark.Generator.TRANSFORMS,
                           Total: lambda generator, total: generator.sql(_reduce(total.this, total.args["initial"])),
-                          DaysAfter: _days_after_spark, LongerThan: _longer_spark, Nth: _nth_spark,
-                          DaysSince: _days_since_spark}
+                          DaysAfter: _days_after_spark, LongerThan: _longer_spark, Pick: _pick_spark}
 
     return SparkDialect
 

@@ -3,5 +3,5 @@ import SQLGlot): the views an engine makes before it runs the query, and the col
 back from it."""
 
 INPUT = "rpl_input"  # the input rows, as the engine sees them
-CALENDAR = "rpl_calendar"  # the business-day calendar (calendar.py)
+CALENDAR, BUSINESS_DAYS = "rpl_calendar", "rpl_business_days"
 FALLBACK, REQUEST = "__fallback", "__request"  # whether a row is the Python path's; its request

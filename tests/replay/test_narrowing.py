@@ -8,9 +8,7 @@ from __future__ import annotations
 import datetime
 import json
 
-import pyarrow as pa
-
-from rplang.replay.calendar import calendar_table
+from rplang.replay.calendar import calendar_tables
 from rplang.replay.columns import applied_rules
 from rplang.runtime import load_policy
 from rplang.stream import decide_line
@@ -113,26 +111,20 @@ def test_a_value_tested_is_given_is_read_without_a_test_for_null_and_others_stil
 
 def test_the_calendar_spans_the_policys_own_counts_around_the_data():
     first, last = datetime.date(2025, 3, 1), datetime.date(2026, 10, 1)
-
-    def span(table):
-        return table.column("first")[0].as_py(), table.column("last")[0].as_py()
-
-    assert span(calendar_table("US", first, last, longest=10)) == (datetime.date(2024, 1, 1), datetime.date(2027, 12, 31))
-    long = calendar_table("US", first, last, longest=400)  # 400 business days: two years each side
-    assert span(long)[0] == datetime.date(2023, 1, 1)
-    unknown = calendar_table("US", first, last)  # a count the data gives: the longest there is
-    assert span(unknown)[0] == datetime.date(2014, 1, 1)
-    # the same business days, counted one by one, and for each day those on or before it and
-    # strictly before it
+    short, _ = calendar_tables("US", first, last, longest=10)
+    days = short.column("bday")
+    assert (days[0].as_py(), days[-1].as_py()) == (datetime.date(2024, 1, 1), datetime.date(2027, 12, 31))
+    long, _ = calendar_tables("US", first, last, longest=400)  # 400 business days: two years each side
+    assert long.column("bday")[0].as_py() == datetime.date(2023, 1, 1)
+    unknown, business = calendar_tables("US", first, last)  # a count the data gives: the longest there is
+    assert unknown.column("bday")[0].as_py() == datetime.date(2014, 1, 1)
+    # the same business days, counted one by one
     from rplang.compiler.calendars import BusinessCalendar
 
     calendar = BusinessCalendar("US")
-    days = [datetime.date(2014, 1, 1) + datetime.timedelta(days=n) for n in range(3000)]
-    want = [d for d in days if calendar.is_business_day(d)]
-    assert unknown.column("business_days")[0].as_py()[:len(want)] == want
-    upto = [sum(1 for b in want if b <= d) for d in days]
-    assert unknown.column("upto")[0].as_py()[:len(days)] == upto
-    assert unknown.column("before")[0].as_py()[:len(days)] == [n - calendar.is_business_day(d) for n, d in zip(upto, days)]
+    want = [d for d in (datetime.date(2014, 1, 1) + datetime.timedelta(days=n) for n in range(3000))
+            if calendar.is_business_day(d)]
+    assert business.column("bday").to_pylist()[:len(want)] == want
 
 
 FEES = """\
@@ -191,34 +183,3 @@ def test_a_sum_that_may_meet_a_null_is_not_summed_past_it(tmp_path):
     rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
     assert sorted((r["source_row"], r["error"]["problems"][0]["path"]) for r in rejects) == \
         [(2, "$.items[0].fee"), (3, "$.items[1].fee")]
-
-
-def test_business_days_looked_up_in_the_calendar_count_as_the_runtime_does():
-    # every day of the calendar's first weeks (weekends and New Year's Day at its very start),
-    # and a holiday season, counted forward and back: what the runtime counts, or NULL where
-    # the count leaves the calendar (the Python path then decides the row)
-    import duckdb
-    from sqlglot import exp
-
-    from rplang.compiler.calendars import BusinessCalendar
-    from rplang.replay.query import _business_day
-    from rplang.replay.sql import DuckDBDialect
-
-    table = calendar_table("US", datetime.date(2025, 3, 1), datetime.date(2025, 3, 31), longest=30)
-    con = duckdb.connect()
-    con.from_arrow(table).create_view("rpl_calendar")
-    first, last = table.column("first")[0].as_py(), table.column("last")[0].as_py()
-    days = [first + datetime.timedelta(days=n) for n in range(-3, 40)] + \
-        [datetime.date(2025, 12, 20) + datetime.timedelta(days=n) for n in range(20)] + \
-        [last + datetime.timedelta(days=n) for n in range(-40, 3)]
-    counts = [n for n in range(-30, 31) if n != 0]  # 0 is the day itself, the lowering's
-    lookup = _business_day(exp.column("day"), exp.column("n")).sql(dialect=DuckDBDialect)
-    con.from_arrow(pa.table({"day": [d for d in days for _ in counts], "n": counts * len(days)})).create_view("asked")
-    found = con.execute(f"SELECT day, n, {lookup} FROM asked CROSS JOIN rpl_calendar AS cal").fetchall()
-    calendar = BusinessCalendar("US")
-    want = []
-    for day, n, _ in found:
-        reached = calendar.add(day, n) if first <= day <= last else None
-        want.append((day, n, reached if reached is not None and first <= reached <= last else None))
-    assert found == want
-    assert sum(1 for *_, d in found if d is None) < len(found) // 2  # most counts stay inside
