@@ -36,33 +36,31 @@ class DecisionsFirst:
             path = scope["path"]
             if path.startswith(_POLICIES) and path.endswith(_DECIDE):
                 name = path[len(_POLICIES):-len(_DECIDE)]
-                if name and "/" not in name:  # the route's `{name}`: one segment
-                    content_type, length, given_id, authorization = request_headers(scope["headers"])
-                    if content_type is None or not is_ndjson(content_type):
-                        return await self._decide(scope, receive, send, name, length, given_id, authorization)
-        return await self.context(scope, receive, send)
-
-    async def _decide(self, scope, receive, send, name: str, length: bytes | None, given_id: bytes | None,
-                      authorization: bytes | None) -> None:
-        context = self.context
-        request_id = request_id_from(given_id)
-        scope.setdefault("state", {})["request_id"] = request_id
-        if context.tokens is not None and not authorized(context.tokens, authorization):
-            return await context.unauthorized(scope, receive, send, request_id)
-        id_ = id_header(request_id)
-        started = False
-        try:
-            body, headers = await self.decision(scope, receive, name, length)
-            started = True
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-length", b"%d" % len(body)), *headers, id_]})
-            await send({"type": "http.response.body", "body": body})
-        except Problem as problem:  # raised before the answer began
-            await context.answer(problems.answer(scope, problem), scope, receive, send, request_id)
-        except Exception:
-            send_with_id = SendWithId(send, id_, context.on_error)
-            send_with_id.started = started
-            await context.failed(scope, receive, send_with_id, request_id)
+                content_type, length, given_id, authorization = request_headers(scope["headers"])
+                # the route's `{name}` is one segment; an NDJSON batch is streamed by the route
+                if name and "/" not in name and (content_type is None or not is_ndjson(content_type)):
+                    # here rather than in a function of its own: a coroutine less a decision
+                    context = self.context
+                    request_id = request_id_from(given_id)
+                    scope.setdefault("state", {})["request_id"] = request_id
+                    if context.tokens is not None and not authorized(context.tokens, authorization):
+                        return await context.unauthorized(scope, receive, send, request_id)
+                    id_ = id_header(request_id)
+                    started = False
+                    try:
+                        body, headers = await self.decision(scope, receive, name, length)
+                        started = True
+                        await send({"type": "http.response.start", "status": 200,
+                                    "headers": [(b"content-length", b"%d" % len(body)), *headers, id_]})
+                        await send({"type": "http.response.body", "body": body})
+                    except Problem as problem:  # raised before the answer began
+                        await context.answer(problems.answer(scope, problem), scope, receive, send, request_id)
+                    except Exception:
+                        send_with_id = SendWithId(send, id_, context.on_error)
+                        send_with_id.started = started
+                        await context.failed(scope, receive, send_with_id, request_id)
+                    return
+        await self.context(scope, receive, send)
 
 
 def is_ndjson(content_type: bytes) -> bool:
