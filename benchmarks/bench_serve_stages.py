@@ -13,8 +13,9 @@ rounds:
 - runtime: reading the request (`line_request`), deciding (`CompiledPolicy.decide`), the
   explanation with the outputs written as JSON text (`decision_bytes`: `Decision.to_json_bytes`),
   or the outputs alone (`_outputs_only`) and their encoding (`dumps`);
-- service: rpl's own code around them (the `/decide` endpoint, the request-id middleware, the
-  dispatch that answers decisions before Starlette's stack: `DecisionsFirst`);
+- service: rpl's own code around them: the endpoint (`Handlers.decision`), and the dispatch that
+  answers decisions before the middleware and Starlette's stack (`DecisionsFirst`: the request id,
+  the token, the answer's two messages);
 - framework: uvicorn (parsing, the ASGI messages, the socket writes, the event loop): the whole
   request less all of the above.
 
@@ -49,13 +50,14 @@ STAGES = {
     "outputs": ("rplang.serve.routes", None, "_outputs_only"),
     "encode": ("rplang.serve.routes", None, "dumps"),
 }
-# uvicorn's part of what the endpoint holds: its `receive` and `send` (timed with the stages)
-UVICORN_IO = {"uvicorn_io": ("uvicorn.protocols.http.httptools_impl", "RequestResponseCycle", ("send", "receive"))}
+# uvicorn's part of what the service holds: its `receive` (in the endpoint) and `send` (in the
+# dispatch), timed with the stages
+_CYCLE = "uvicorn.protocols.http.httptools_impl", "RequestResponseCycle"
+UVICORN_IO = {"uvicorn_receive": (*_CYCLE, "receive"), "uvicorn_send": (*_CYCLE, "send")}
 # the layers around them, outermost first, each timed whole: its own time is what it holds less
 LAYERS = {
-    "middleware": ("rplang.serve.middleware", "RequestContext", "__call__"),
-    "dispatch": ("rplang.serve.routes", "DecisionsFirst", "__call__"),
-    "endpoint": ("rplang.serve.routes", "Handlers", "decide"),
+    "dispatch": ("rplang.serve.dispatch", "DecisionsFirst", "__call__"),
+    "endpoint": ("rplang.serve.routes", "Handlers", "decision"),
 }
 # the minimal endpoint's one layer, Starlette's whole application with the endpoint in it, and
 # uvicorn's `receive` and `send` that it holds
@@ -193,17 +195,15 @@ def split(stages: dict, layers: dict, minimal: dict) -> dict[str, float]:
     """µs a request of each stage and layer, less what it holds; the rest of the request is uvicorn's
     (in the run with the layers' timers). The minimal endpoint's two parts last."""
     runtime = {name: us for name, us in stages["spent"].items() if name in STAGES and us}
-    spent = layers["spent"]
+    spent, received, sent = layers["spent"], stages["spent"]["uvicorn_receive"], stages["spent"]["uvicorn_send"]
+    minimal_io = minimal["spent"]["uvicorn_receive"] + minimal["spent"]["uvicorn_send"]
     return {
         **{f"runtime: {name}": us for name, us in runtime.items()},
-        "service: middleware": spent["middleware"] - spent["dispatch"],
-        "service: dispatch": spent["dispatch"] - spent["endpoint"],
-        "service: endpoint": spent["endpoint"] - sum(runtime.values()) - stages["spent"]["uvicorn_io"],
-        "framework: uvicorn": layers["total_us"] - layers["overhead_us"] - spent["middleware"]
-                              + stages["spent"]["uvicorn_io"],
-        "minimal: Starlette": minimal["spent"]["starlette"] - minimal["spent"]["uvicorn_io"],
-        "minimal: uvicorn": minimal["total_us"] - minimal["overhead_us"] - minimal["spent"]["starlette"]
-                            + minimal["spent"]["uvicorn_io"],
+        "service: dispatch": spent["dispatch"] - spent["endpoint"] - sent,
+        "service: endpoint": spent["endpoint"] - sum(runtime.values()) - received,
+        "framework: uvicorn": layers["total_us"] - layers["overhead_us"] - spent["dispatch"] + received + sent,
+        "minimal: Starlette": minimal["spent"]["starlette"] - minimal_io,
+        "minimal: uvicorn": minimal["total_us"] - minimal["overhead_us"] - minimal["spent"]["starlette"] + minimal_io,
     }
 
 

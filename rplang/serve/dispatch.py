@@ -18,7 +18,7 @@ from .middleware import SendWithId, authorized, id_header, request_headers, requ
 from .problems import Problem
 
 _POLICIES, _DECIDE = "/v1/policies/", "/decide"
-NDJSON = b"application/x-ndjson"
+_NDJSON = b"application/x-ndjson"
 
 
 class DecisionsFirst:
@@ -54,7 +54,7 @@ class DecisionsFirst:
                                     "headers": [(b"content-length", b"%d" % len(body)), *headers, id_]})
                         await send({"type": "http.response.body", "body": body})
                     except Problem as problem:  # raised before the answer began
-                        await context.answer(problems.answer(scope, problem), scope, receive, send, request_id)
+                        await context.answer(_answering(problem), scope, receive, send, request_id)
                     except Exception:
                         send_with_id = SendWithId(send, id_, context.on_error)
                         send_with_id.started = started
@@ -63,8 +63,16 @@ class DecisionsFirst:
         await self.context(scope, receive, send)
 
 
+def _answering(problem: Problem):
+    """An ASGI application answering `problem`, as Starlette's handler answers it (made inside
+    the middleware's `answer`, so that a fault in making it is answered 500 too)."""
+    async def answer(scope, receive, send):
+        await problems.answer(scope, problem)(scope, receive, send)
+    return answer
+
+
 def is_ndjson(content_type: bytes) -> bool:
     """Whether a `Content-Type` names NDJSON, whatever its parameters and case."""
     if content_type == b"application/json":  # most requests: nothing to split or lower
         return False
-    return content_type.split(b";", 1)[0].strip().lower() == NDJSON
+    return content_type.split(b";", 1)[0].strip().lower() == _NDJSON
