@@ -298,7 +298,7 @@ class Handlers:
     # ---- helpers --------------------------------------------------------------------------------
 
     def _served(self, name: str):
-        served = self.registry.policies.get(name)  # a name, never a path: nothing is read from the request
+        served = self.registry.get(name)  # a name, never a path: nothing is read from the request
         if served is None:
             known = ", ".join(f"`{n}`" for n in sorted(self.registry.policies)) or "none"
             raise Problem(404, f"no policy named `{name}` is served (served: {known})")
