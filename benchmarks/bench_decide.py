@@ -78,7 +78,16 @@ def measure(count: int, repeat: int) -> dict:
 
 # ---- this code against another checkout of it, in the same run ----------------------------------
 
-TREE_ROWS = ("decide from dict", "decide (validated)", "decide + explanation")
+TREE_ROWS = ("decide from dict", "decide (validated)", "decide + explanation", "decide + JSON bytes")
+# `rpl serve`'s single decision (bench_serve.py's request, as it is sent), stage by stage over new
+# decisions: reading the body, deciding, the explanation as JSON text; and the same with the
+# processor's caches emptied between two requests (CACHE_BYTES written), as uvicorn, the kernel
+# and wrk leave them in the server
+STAGES = ("read", "decide", "explain")
+STAGE_ROWS = tuple(f"{stage}{flushed}" for flushed in ("", ", caches emptied") for stage in STAGES + ("all three",))
+SERVE_REQUEST = ROOT / "policies" / "aputure" / "requests" / "00-semantics-example.json"
+CACHE_BYTES = 8 << 20
+FLUSHED_SHARE = 8  # the caches emptied for one request in this many: each emptying takes ~1 ms
 
 
 def _import_tree(tree: Path):
@@ -109,10 +118,43 @@ def worker(tree: Path, count: int, policy_file: Path | None = None) -> None:
     parsed = [policy.read_request(r) for r in requests]
     rows = {"decide from dict": (lambda r: policy.decide(r).outputs_json(), requests),
             "decide (validated)": (lambda r: policy.decide_checked(r).outputs_json(), parsed),
-            "decide + explanation": (lambda r: policy.decide(r).to_json(), requests)}
-    print(json.dumps({"outputs": outputs}), flush=True)
+            "decide + explanation": (lambda r: policy.decide(r).to_json(), requests),
+            "decide + JSON bytes": (lambda r: policy.decide(r).to_json_bytes(), requests)}
+    from rplang.stream import line_request
+
+    body = SERVE_REQUEST.read_bytes()
+    print(json.dumps({"outputs": outputs, "served": policy.decide(line_request(body)).to_json_bytes().decode()}),
+          flush=True)
     for _ in sys.stdin:  # processor time: waiting for a core, on a shared machine, is not counted
-        print(json.dumps(_best(rows, 1, time.process_time)), flush=True)
+        best = _best(rows, 1, time.process_time)
+        best.update(_stages(policy, line_request, body, count))
+        print(json.dumps(best), flush=True)
+
+
+def _stages(policy, line_request, body: bytes, count: int) -> dict[str, float]:
+    """Processor seconds a request of each stage of a single decision, each decision new (read
+    from the body, decided and explained once), and again with the caches emptied before each."""
+    clock = time.process_time_ns
+    filler, written = bytes(CACHE_BYTES), bytearray(CACHE_BYTES)
+    result = {}
+    for flushed, n in (("", count), (", caches emptied", max(1, count // FLUSHED_SHARE))):
+        spent = [0, 0, 0]
+        for _ in range(n):
+            if flushed:
+                written[:] = filler
+            start = clock()
+            request = line_request(body)
+            read = clock()
+            decision = policy.decide(request)
+            decided = clock()
+            decision.to_json_bytes()
+            explained = clock()
+            spent[0] += read - start
+            spent[1] += decided - read
+            spent[2] += explained - decided
+        for stage, ns in zip(STAGES + ("all three",), spent + [sum(spent)]):
+            result[stage + flushed] = ns / n / 1e9
+    return result
 
 
 def against(tree: Path, count: int, repeat: int, policy_file: Path | None = None) -> dict[str, dict[str, float]]:
@@ -127,10 +169,10 @@ def against(tree: Path, count: int, repeat: int, policy_file: Path | None = None
             [sys.executable, str(here), "--worker", str(code), "--count", str(count)]
             + (["--policy", str(policy_file)] if policy_file is not None else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    first = {name: json.loads(w.stdout.readline())["outputs"] for name, w in workers.items()}
+    first = {name: json.loads(w.stdout.readline()) for name, w in workers.items()}
     if first["this"] != first["against"]:
-        raise SystemExit("the two trees decide the corpus differently")
-    best = {name: dict.fromkeys(TREE_ROWS, float("inf")) for name in workers}
+        raise SystemExit("the two trees decide the corpus, or explain the served request, differently")
+    best = {name: dict.fromkeys(TREE_ROWS + STAGE_ROWS, float("inf")) for name in workers}
     for turn in range(repeat):  # turns, first one then the other first: a busy spell falls on both alike
         for name, w in (list(workers.items()) if turn % 2 == 0 else list(workers.items())[::-1]):
             w.stdin.write("go\n")
@@ -145,10 +187,13 @@ def against(tree: Path, count: int, repeat: int, policy_file: Path | None = None
 
 def print_against(best: dict, count: int, repeat: int) -> None:
     print(f"aputure, {count} requests, best of {repeat} rounds each, taking turns")
-    print(f"{'measure':22} {'this µs':>9} {'against µs':>11} {'ratio':>7}")
-    for row in TREE_ROWS:
+    print(f"{'measure':32} {'this µs':>9} {'against µs':>11} {'ratio':>7}")
+    for row in TREE_ROWS + ("the served request, new decisions:",) + STAGE_ROWS:
+        if row not in best["this"]:
+            print(row)
+            continue
         a, b = best["this"][row], best["against"][row]
-        print(f"{row:22} {a * 1e6:9.2f} {b * 1e6:11.2f} {a / b:6.3f}x")
+        print(f"{row:32} {a * 1e6:9.2f} {b * 1e6:11.2f} {a / b:6.3f}x")
 
 
 def main() -> None:
