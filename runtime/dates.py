@@ -55,5 +55,5 @@ class _DayTexts(dict):
         return text
 
 
-DAYS_KEPT = 20_000
+DAYS_KEPT = 4096  # eleven years of days
 DAY_TEXT: dict[datetime.date, str] = _DayTexts()

@@ -379,7 +379,7 @@ _UNUSUAL = (_Unusual, ValueError, TypeError)
 # repeat from one request to the next, and a dict's look-up costs a tenth of the regular
 # expression and the conversion. Kept up to a bound, never dropped (dates and Decimals are
 # immutable, so requests may share them); a text not kept is read as before.
-TEXTS_KEPT = 20_000
+TEXTS_KEPT = 4096  # of each: a few years of days, a store's prices; about 1 MB at most
 _DAYS: dict[str, datetime.date] = {}
 _AMOUNTS: dict[str, Decimal] = {}
 
