@@ -9,7 +9,12 @@ measures nothing. Times are processor time (`time.process_time`), best round of 
 `--against TREE` compares this code with another checkout of the repository (say the commit
 before a change, from `git worktree add ../rpl-base BASE`): each tree decides the same requests in
 a process of its own, the two taking turns round after round, and the ratio of their best rounds
-is printed; the outputs of both must agree.
+is printed; the outputs of both must agree. It also times `rpl serve`'s single decision (the
+request `bench_serve.py` sends) stage by stage over new decisions, reading the body
+(`line_request`), deciding, and the explanation as JSON text (`to_json_bytes`), and the same with
+8 MB written between two requests, which empties the processor's caches as the server's other
+work does (more than it does: read those rows as a bound); the explanations of both must agree
+byte for byte.
 """
 from __future__ import annotations
 
