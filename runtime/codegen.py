@@ -279,7 +279,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         body.append("applying.sort(key=_rule_index)  # back in file order")
     source = "".join(helpers) + "def find_applying(R, env):\n    applying = []\n" + \
         "".join(f"    {line}\n" for line in body) + "    return applying\n"
-    namespace = {**expression_names(gen.table, calendar), "_rule_index": rule_index}
+    namespace = {**expression_names(gen.table, calendar), "_rule_index": _rule_index}
     exec(compile(source, f"<rpl rules of {graph.policy.source_name or 'policy'}>", "exec"), namespace)
     for slot, found_by, table in tables:  # the tables hold the rule functions, which exist only now
         found = {value: tuple((namespace[name], index, constants) for name, index, constants in rules)
@@ -484,7 +484,7 @@ def _dated_name(name: str) -> str:
     return f"#dated {name}"  # not a name a `let` can have
 
 
-rule_index = operator.itemgetter(0)  # of what the rule code finds: (rule index, element, effect values)
+_rule_index = operator.itemgetter(0)  # of what the rule code finds: (rule index, element, effect values)
 _READ_VALUES = "V = (...)"  # where the indexed rules get the values they read, written last
 
 

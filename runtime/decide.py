@@ -12,7 +12,7 @@ from rplang.policy_lang.errors import EvaluationError, RplError
 
 from . import arithmetic
 from .decision import Decision, Found
-from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth, rule_index
+from .codegen import generate, generate_outputs, generate_outputs_json, loop_depth
 from .evaluate import Env, Evaluator
 from .explain import ExplanationCode
 from .items import ItemCombiner
@@ -164,11 +164,12 @@ class CompiledPolicy:
         overridden: list = []
         if self._has_exceptions:
             found, overridden = self._apply_exceptions(found)
-        rule_rank, default = self._rule_rank, self._default_rank
-        # the strongest rank among them (a rule of no outcome ranks after the default), in C
-        best = min(map(rule_rank.__getitem__, map(rule_index, found)), default=default)
-        if best > default:
-            best = default
+        rule_rank = self._rule_rank
+        best = self._default_rank
+        for f in found:
+            rank = rule_rank[f[0]]
+            if rank < best:
+                best = rank
         outcome = self._outcome_names[best]
         if outcome not in self.overriding_outcomes:
             return outcome, found, overridden
