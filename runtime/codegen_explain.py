@@ -435,7 +435,7 @@ def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[st
     namespace = expression_names(code.table, policy.evaluator.calendar)
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
                                  "str": str, "list": list, "Exception": Exception}
-    namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _day_text=DAY_TEXT, _show_money=show_money, _minus=minus,
-                     _element_name=element_name, **code.names)
+    namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _day_text=DAY_TEXT,
+                     _show_money=show_money, _minus=minus, _element_name=element_name, **code.names)
     exec(compile(source, f"<rpl explanation{code.label} of rule {rule.name}>", "exec"), namespace)
     return source, namespace["entry"]
