@@ -168,7 +168,7 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
     import duckdb
 
     for name, values in plan.enums.items():
-        con.execute(f"CREATE TYPE {name} AS ENUM ({', '.join(map(_string, values))})")
+        con.execute(f"CREATE OR REPLACE TYPE {name} AS ENUM ({', '.join(map(_string, values))})")
     con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {DECIDED} AS {plan.decided}")
     decided = con.table(DECIDED)
     given = dict(zip(decided.columns, decided.types))
