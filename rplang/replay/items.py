@@ -22,8 +22,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .lowering import ROW
-from .texts import OUTCOME
 from .sql import DateRange, any_of, case, combine, exists, field, is_null, keep, lambda_, size, total_of
+from .texts import OUTCOME
 
 ITEMS, RANKED, WIDE_RANK = "__items", "__ranked_items", "__wide_rank"
 ITEM_OUTCOME = "__item_outcome"

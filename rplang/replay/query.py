@@ -25,12 +25,12 @@ from rplang.compiler import types as T
 from rplang.policy_lang import limits
 from rplang.runtime.decide import WORK_BUDGET
 
+from . import texts as known
 from .calendar import calendar_tables
 from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
-from . import texts as known
 from .sql import (DateRange, LongerThan, any_of, case, member_of, combine, decimal, exists, field, is_null, keep, lambda_,
                   literal, names_where, size, sql_type, total_of, wide)
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, REQUEST
