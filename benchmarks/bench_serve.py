@@ -6,7 +6,11 @@
    (Starlette on uvicorn, the very options `rpl serve` gives uvicorn: httptools and uvloop, one
    worker, no access log) that reads the request and answers a fixed JSON body of the same size as
    the decision; and p50/p99 latency of both at about half of their maximum load. For reference,
-   the same endpoints written as bare ASGI endpoints, as rpl serve's /decide is.
+   the same endpoints written as bare ASGI endpoints, as rpl serve's /decide is. And the same
+   two servers sent a thousand different requests in turn (the generated corpus's first lines),
+   the minimal endpoint answering as many bytes as rpl's answers to them on average: the one
+   request again and again would let whatever the runtime keeps of a request's texts (its days
+   and amounts) look better than real traffic, where requests differ.
 2. NDJSON batches, against `rpl eval --jsonl` on the same lines (both with full explanations,
    both written where nothing reads them back: curl -o /dev/null, and stdout to /dev/null).
 3. The decision log on (`--log-db`), against off: single decisions, and NDJSON batches.
@@ -50,12 +54,12 @@ CONNECTIONS = 8
 
 # ---- servers ----------------------------------------------------------------------------------------
 
-def baseline_app(decision: bytes, outputs: bytes, bare: bool = False):
+def baseline_app(decision: bytes, outputs: bytes, varied: bytes | None = None, bare: bool = False):
     """The minimal endpoints: read the request, answer a fixed JSON body (the size of a decision at
-    /decide, of its outputs only at /outputs). As a Starlette user writes them, a function of a
-    `Request` returning a `Response`; with `bare`, as bare ASGI endpoints that send their two
-    messages, as rpl serve's /decide is written (for reference: Starlette's `Request` and `Response`
-    are the difference)."""
+    /decide, of its outputs only at /outputs, of rpl's answers to the varied requests at /varied,
+    when given). As a Starlette user writes them, a function of a `Request` returning a `Response`;
+    with `bare`, as bare ASGI endpoints that send their two messages, as rpl serve's /decide is
+    written (for reference: Starlette's `Request` and `Response` are the difference)."""
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
@@ -78,8 +82,9 @@ def baseline_app(decision: bytes, outputs: bytes, bare: bool = False):
             await send({"type": "http.response.body", "body": self.body})
 
     endpoint = Bare if bare else fixed
-    return Starlette(routes=[Route("/decide", endpoint(decision), methods=["POST"]),
-                             Route("/outputs", endpoint(outputs), methods=["POST"])])
+    bodies = {"/decide": decision, "/outputs": outputs, "/varied": varied}
+    return Starlette(routes=[Route(path, endpoint(body), methods=["POST"]) for path, body in bodies.items()
+                             if body is not None])
 
 
 def uvicorn_setup() -> str:
@@ -127,10 +132,10 @@ def rpl_server(*args: str) -> tuple[Server, str]:
     return server, f"http://127.0.0.1:{port}/v1/policies/aputure/decide"
 
 
-def minimal_server(decision: Path, outputs: Path, bare: bool = False) -> tuple[Server, str]:
+def minimal_server(decision: Path, outputs: Path, varied: Path, bare: bool = False) -> tuple[Server, str]:
     port = _free_port()
     server = Server([sys.executable, __file__, "--baseline-server", str(port), str(decision), str(outputs),
-                     *(["--bare"] if bare else [])], port, "minimal")
+                     str(varied), *(["--bare"] if bare else [])], port, "minimal")
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -141,6 +146,19 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
 {delay}
+"""
+
+# The requests of a JSON lines file, one after the other, round and round.
+WRK_LINES_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local bodies = {{}}
+for line in io.lines("{body}") do bodies[#bodies + 1] = line end
+local next_one = 0
+request = function()
+  next_one = next_one % #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[next_one])
+end
 """
 
 
@@ -168,10 +186,14 @@ def _process_tree(pid: int) -> list[int]:
 def wrk(url: str, body: Path, seconds: float, folder: Path, delay_ms: int | None = None, pid: int | None = None,
         connections: int = CONNECTIONS) -> dict:
     """Requests a second, latency percentiles, and the server's CPU time a request, of a `wrk` run
-    over `connections` keep-alive connections."""
+    over `connections` keep-alive connections; `body` is one request, or (`.jsonl`) requests sent in
+    turn."""
     script = folder / "post.lua"
-    delay = f"function delay() return {delay_ms} end" if delay_ms else ""
-    script.write_text(WRK_SCRIPT.format(body=body, delay=delay))
+    if body.suffix == ".jsonl":
+        script.write_text(WRK_LINES_SCRIPT.format(body=body))
+    else:
+        delay = f"function delay() return {delay_ms} end" if delay_ms else ""
+        script.write_text(WRK_SCRIPT.format(body=body, delay=delay))
     cpu = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
@@ -235,6 +257,29 @@ def eval_jsonl(corpus: Path) -> dict:
             "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
 
 
+VARIED = 1000  # different requests sent in turn
+
+
+def write_varied(url: str, corpus: Path, lines: Path, answer: Path) -> int:
+    """The corpus's first requests that rpl decides (to `lines`), and a body as long as rpl's
+    answers to them on average (to `answer`, for the minimal endpoint); that length."""
+    import httpx
+
+    chosen, sizes = [], []
+    with httpx.Client() as client:
+        for line in corpus.read_bytes().splitlines():
+            reply = client.post(url, content=line)
+            if reply.status_code == 200:
+                chosen.append(line)
+                sizes.append(len(reply.content))
+            if len(chosen) == VARIED:
+                break
+    lines.write_bytes(b"\n".join(chosen) + b"\n")
+    size = round(statistics.mean(sizes))
+    answer.write_bytes(b'{"padding":"' + b"x" * (size - 14) + b'"}')
+    return size
+
+
 # ---- checks ------------------------------------------------------------------------------------------
 
 def check_answers(url: str, corpus: Path) -> None:
@@ -275,8 +320,11 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
             outputs = httpx.post(url + "?explain=false", content=body.read_bytes()).content
             (folder / "decision.json").write_bytes(decision)  # the minimal endpoints answer as many bytes
             (folder / "outputs.json").write_bytes(outputs)
-            minimal, minimal_root = minimal_server(folder / "decision.json", folder / "outputs.json")
-            bare, bare_root = minimal_server(folder / "decision.json", folder / "outputs.json", bare=True)
+            varied = folder / "varied.jsonl"
+            varied_size = write_varied(url, corpus, varied, folder / "varied.json")
+            files = folder / "decision.json", folder / "outputs.json", folder / "varied.json"
+            minimal, minimal_root = minimal_server(*files)
+            bare, bare_root = minimal_server(*files, bare=True)
             try:
                 check_answers(url, corpus)
                 check_answers(logged_url, corpus)
@@ -285,11 +333,14 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
                        "bare": bare.process.pid, "bare_outputs": bare.process.pid}
                 where = {"rpl": url, "minimal": f"{minimal_root}/decide", "logged": logged_url,
                          "rpl_outputs": url + "?explain=false", "minimal_outputs": f"{minimal_root}/outputs",
-                         "bare": f"{bare_root}/decide", "bare_outputs": f"{bare_root}/outputs"}
+                         "bare": f"{bare_root}/decide", "bare_outputs": f"{bare_root}/outputs",
+                         "rpl_varied": url, "minimal_varied": f"{minimal_root}/varied"}
+                pid |= {"rpl_varied": served.process.pid, "minimal_varied": minimal.process.pid}
                 runs: dict[str, list] = {k: [] for k in (*where, "batch", "eval", "logged_batch")}
                 for _ in range(rounds):
                     for k in where:
-                        runs[k].append(wrk(where[k], body, seconds, folder, pid=pid[k]))
+                        runs[k].append(wrk(where[k], varied if k.endswith("_varied") else body, seconds, folder,
+                                           pid=pid[k]))
                     runs["batch"].append(batch(url, corpus, pid["rpl"]))
                     runs["eval"].append(eval_jsonl(corpus))
                     runs["logged_batch"].append(batch(logged_url, corpus, pid["logged"]))
@@ -309,11 +360,14 @@ def measure(seconds: float, rounds: int, count: int) -> dict:
                    for k in ("batch", "eval", "logged_batch")}
     b = batches
     return {
-        "server": uvicorn_setup(), "count": count, "body_bytes": len(decision), "outputs_bytes": len(outputs), "single": single, "half": half, "batches": batches,
+        "server": uvicorn_setup(), "count": count, "body_bytes": len(decision), "outputs_bytes": len(outputs),
+        "varied_bytes": varied_size, "single": single, "half": half, "batches": batches,
         "single_ratio": (single["rpl"]["rate"] / single["minimal"]["rate"],
                          single["minimal"]["cpu_us"] / single["rpl"]["cpu_us"]),
         "outputs_ratio": (single["rpl_outputs"]["rate"] / single["minimal_outputs"]["rate"],
                           single["minimal_outputs"]["cpu_us"] / single["rpl_outputs"]["cpu_us"]),
+        "varied_ratio": (single["rpl_varied"]["rate"] / single["minimal_varied"]["rate"],
+                         single["minimal_varied"]["cpu_us"] / single["rpl_varied"]["cpu_us"]),
         "bare_ratio": (single["rpl"]["rate"] / single["bare"]["rate"],
                        single["bare"]["cpu_us"] / single["rpl"]["cpu_us"]),
         "bare_outputs_ratio": (single["rpl_outputs"]["rate"] / single["bare_outputs"]["rate"],
@@ -340,6 +394,10 @@ def report(m: dict) -> str:
         f"  outputs only (?explain=false, {m['outputs_bytes']:,} bytes): rpl serve {s['rpl_outputs']['rate']:,.0f}/s, "
         f"{s['rpl_outputs']['cpu_us']:.0f} us CPU; minimal {s['minimal_outputs']['rate']:,.0f}/s, "
         f"{s['minimal_outputs']['cpu_us']:.0f} us CPU: ratio {ratio(m['outputs_ratio'], 0.5)}",
+        f"  {VARIED:,} different requests in turn (answers of {m['varied_bytes']:,} bytes on average): rpl serve "
+        f"{s['rpl_varied']['rate']:,.0f}/s, {s['rpl_varied']['cpu_us']:.0f} us CPU; minimal "
+        f"{s['minimal_varied']['rate']:,.0f}/s, {s['minimal_varied']['cpu_us']:.0f} us CPU: "
+        f"ratio {ratio(m['varied_ratio'], 0.5)}",
         f"  for reference, the minimal endpoints written as bare ASGI endpoints (as rpl serve's /decide is): "
         f"{s['bare']['rate']:,.0f}/s, {s['bare']['cpu_us']:.0f} us CPU, ratio wall clock {m['bare_ratio'][0]:.2f}, "
         f"CPU {m['bare_ratio'][1]:.2f}; outputs only {s['bare_outputs']['rate']:,.0f}/s, "
@@ -366,7 +424,8 @@ def main() -> None:
 
         from rplang.serve.commands import uvicorn_options
 
-        app = baseline_app(Path(sys.argv[3]).read_bytes(), Path(sys.argv[4]).read_bytes(), "--bare" in sys.argv)
+        bodies = [Path(a).read_bytes() for a in sys.argv[3:] if a != "--bare"]  # decision, outputs[, varied]
+        app = baseline_app(*bodies, bare="--bare" in sys.argv)
         uvicorn.run(app, **uvicorn_options("127.0.0.1", int(sys.argv[2])))  # served as `rpl serve` is
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -13,14 +13,21 @@ rounds:
 - runtime: reading the request (`line_request`), deciding (`CompiledPolicy.decide`), the
   explanation with the outputs written as JSON text (`decision_bytes`: `Decision.to_json_bytes`),
   or the outputs alone (`_outputs_only`) and their encoding (`dumps`);
-- service: rpl's own code around them (the `/decide` endpoint, the request-id middleware, the
-  dispatch that answers decisions before Starlette's stack: `DecisionsFirst`);
+- service: rpl's own code around them: the endpoint (`Handlers.decision`), and the dispatch that
+  answers decisions before the middleware and Starlette's stack (`DecisionsFirst`: the request id,
+  the token, the answer's two messages);
 - framework: uvicorn (parsing, the ASGI messages, the socket writes, the event loop): the whole
   request less all of the above.
 
 The minimal endpoint of `bench_serve.py` (Starlette on uvicorn, a fixed answer of the decision's
 size) is split the same way, taking turns with rpl serve: Starlette's part (its stack, the
 endpoint, its `Request` and `Response`) and uvicorn's, the rest of its request.
+
+Two servers without timers take turns with them: rpl serve itself, and the runtime alone, a bare
+ASGI application that reads the request, decides it and writes the answer with the runtime's same
+functions, and sends it with rpl serve's own headers (a fixed request id). The first's whole
+request less the second's is what the service costs around a decision, its effect on uvicorn's
+work included, with no timer in either.
 
 Each timer's own cost is measured on functions that do nothing, in the server before it starts,
 and taken out of what it times and of what holds it. Timers change what the processor's caches
@@ -49,13 +56,14 @@ STAGES = {
     "outputs": ("rplang.serve.routes", None, "_outputs_only"),
     "encode": ("rplang.serve.routes", None, "dumps"),
 }
-# uvicorn's part of what the endpoint holds: its `receive` and `send` (timed with the stages)
-UVICORN_IO = {"uvicorn_io": ("uvicorn.protocols.http.httptools_impl", "RequestResponseCycle", ("send", "receive"))}
+# uvicorn's part of what the service holds: its `receive` (in the endpoint) and `send` (in the
+# dispatch), timed with the stages
+_CYCLE = "uvicorn.protocols.http.httptools_impl", "RequestResponseCycle"
+UVICORN_IO = {"uvicorn_receive": (*_CYCLE, "receive"), "uvicorn_send": (*_CYCLE, "send")}
 # the layers around them, outermost first, each timed whole: its own time is what it holds less
 LAYERS = {
-    "middleware": ("rplang.serve.middleware", "RequestContext", "__call__"),
-    "dispatch": ("rplang.serve.routes", "DecisionsFirst", "__call__"),
-    "endpoint": ("rplang.serve.routes", "Handlers", "decide"),
+    "dispatch": ("rplang.serve.dispatch", "DecisionsFirst", "__call__"),
+    "endpoint": ("rplang.serve.routes", "Handlers", "decision"),
 }
 # the minimal endpoint's one layer, Starlette's whole application with the endpoint in it, and
 # uvicorn's `receive` and `send` that it holds
@@ -140,7 +148,7 @@ def serve_with_timers(report: Path, timed: str, args: list[str]) -> None:
     timers = Timers()
     timers.calibrate()
     for name, (module, owner, attributes) in {"stages": STAGES | UVICORN_IO, "layers": LAYERS,
-                                              "minimal": MINIMAL}[timed].items():
+                                              "minimal": MINIMAL, "plain": {}, "runtime": {}}[timed].items():
         target = importlib.import_module(module)
         target = getattr(target, owner) if owner else target
         for attribute in (attributes,) if isinstance(attributes, str) else attributes:
@@ -153,6 +161,8 @@ def serve_with_timers(report: Path, timed: str, args: list[str]) -> None:
         return await shutdown(self, *args, **kwargs)
 
     uvicorn.server.Server.shutdown = shutdown_and_report
+    if timed == "runtime":
+        return serve_runtime_alone(*args)
     if timed == "minimal":
         sys.argv = [bench_serve.__file__, "--baseline-server", *args]
         return bench_serve.main()
@@ -161,16 +171,54 @@ def serve_with_timers(report: Path, timed: str, args: list[str]) -> None:
     main(args)
 
 
+def serve_runtime_alone(port: str, headers: str) -> None:
+    """The runtime's work of a decision as a bare ASGI application, answered with rpl serve's
+    headers (written by `answers`); the same functions as rpl serve's endpoint."""
+    import uvicorn
+
+    from rplang.serve.commands import uvicorn_options
+    from rplang.serve.registry import Registry
+    from rplang.serve.render import dumps
+    from rplang.serve.routes import _outputs_only
+    from rplang.stream import decision_bytes, line_request
+
+    registry = Registry(POLICY)
+    registry.load()
+    policy = registry.get(POLICY.stem).policy
+    fixed = [tuple(header.encode() for header in pair) for pair in json.loads(Path(headers).read_text())]
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        decision = policy.decide(line_request(b"".join(chunks)))
+        body = dumps(_outputs_only(decision, False)) if scope["query_string"] else decision_bytes(decision)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"%d" % len(body)), *fixed]})
+        await send({"type": "http.response.body", "body": body})
+
+    uvicorn.run(app, **uvicorn_options("127.0.0.1", int(port)))  # served as `rpl serve` is
+
+
 # ---- the run ------------------------------------------------------------------------------------------
 
 def measure(query: str, timed: str, seconds: int, folder: Path) -> dict:
     """A wrk run against a server with timers around the `timed` ("stages" or "layers" of rpl
-    serve, or "minimal", the minimal endpoint answering as many bytes as rpl serve did)."""
+    serve, or "minimal", the minimal endpoint answering as many bytes as rpl serve did), or
+    without timers ("plain", rpl serve; "runtime", the runtime alone)."""
     report = folder / "spent.json"
     port = _free_port()
     if timed == "minimal":
         args = [str(port), str(folder / "decision.json"), str(folder / "outputs.json")]
         url = f"http://127.0.0.1:{port}/{'outputs' if query else 'decide'}"
+    elif timed == "runtime":
+        args = [str(port), str(folder / "headers.json")]
+        url = f"http://127.0.0.1:{port}/{query}"
     else:
         args = ["serve", str(POLICY), "--port", str(port), "--no-watch"]
         url = f"http://127.0.0.1:{port}/v1/policies/aputure/decide{query}"
@@ -189,21 +237,22 @@ def measure(query: str, timed: str, seconds: int, folder: Path) -> dict:
             "spent": {name: sum(times) / 1000 / requests for name, times in data["spent"].items()}}
 
 
-def split(stages: dict, layers: dict, minimal: dict) -> dict[str, float]:
+def split(stages: dict, layers: dict, minimal: dict, plain: dict, runtime_alone: dict) -> dict[str, float]:
     """µs a request of each stage and layer, less what it holds; the rest of the request is uvicorn's
-    (in the run with the layers' timers). The minimal endpoint's two parts last."""
+    (in the run with the layers' timers). The minimal endpoint's two parts next, and last, from the
+    runs without timers, the runtime alone's whole request and rpl serve's less it."""
     runtime = {name: us for name, us in stages["spent"].items() if name in STAGES and us}
-    spent = layers["spent"]
+    spent, received, sent = layers["spent"], stages["spent"]["uvicorn_receive"], stages["spent"]["uvicorn_send"]
+    minimal_io = minimal["spent"]["uvicorn_receive"] + minimal["spent"]["uvicorn_send"]
     return {
         **{f"runtime: {name}": us for name, us in runtime.items()},
-        "service: middleware": spent["middleware"] - spent["dispatch"],
-        "service: dispatch": spent["dispatch"] - spent["endpoint"],
-        "service: endpoint": spent["endpoint"] - sum(runtime.values()) - stages["spent"]["uvicorn_io"],
-        "framework: uvicorn": layers["total_us"] - layers["overhead_us"] - spent["middleware"]
-                              + stages["spent"]["uvicorn_io"],
-        "minimal: Starlette": minimal["spent"]["starlette"] - minimal["spent"]["uvicorn_io"],
-        "minimal: uvicorn": minimal["total_us"] - minimal["overhead_us"] - minimal["spent"]["starlette"]
-                            + minimal["spent"]["uvicorn_io"],
+        "service: dispatch": spent["dispatch"] - spent["endpoint"] - sent,
+        "service: endpoint": spent["endpoint"] - sum(runtime.values()) - received,
+        "framework: uvicorn": layers["total_us"] - layers["overhead_us"] - spent["dispatch"] + received + sent,
+        "minimal: Starlette": minimal["spent"]["starlette"] - minimal_io,
+        "minimal: uvicorn": minimal["total_us"] - minimal["overhead_us"] - minimal["spent"]["starlette"] + minimal_io,
+        "runtime alone": runtime_alone["total_us"],
+        "whole": plain["total_us"] - runtime_alone["total_us"],
     }
 
 
@@ -219,7 +268,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         answers(folder)
-        timings = ("stages", "layers", "minimal")
+        timings = ("stages", "layers", "minimal", "plain", "runtime")
         for query in ("", "?explain=false"):
             rounds = [[measure(query, timed, args.seconds, folder) for timed in timings]
                       for _ in range(args.rounds)]
@@ -229,11 +278,14 @@ def main() -> None:
                 print(f"/decide{query}, timers of the {timed}: " + "; ".join(
                     f"{r['rate']:,.0f}/s, {r['total_us']:.1f} µs a request ({r['overhead_us']:.1f} the timers')"
                     for r in runs))
+            alone, whole = parts.pop("runtime alone"), parts.pop("whole")
             for server in ("rpl serve", "minimal"):
                 own = {part: us for part, us in parts.items() if part.startswith("minimal") == (server == "minimal")}
                 for part, us in own.items():
                     print(f"  {part:22} {us:6.1f}")
                 print(f"  {f'(sum, {server})':22} {sum(own.values()):6.1f}")
+            print(f"  without timers: the runtime alone, with rpl serve's headers, {alone:.1f}; rpl serve "
+                  f"less it, the service's whole cost, {whole:.1f}")
 
 
 def answers(folder: Path) -> None:
@@ -248,6 +300,9 @@ def answers(folder: Path) -> None:
         url = f"http://127.0.0.1:{port}/v1/policies/aputure/decide"
         (folder / "decision.json").write_bytes(httpx.post(url, content=REQUEST.read_bytes()).content)
         (folder / "outputs.json").write_bytes(httpx.post(url + "?explain=false", content=REQUEST.read_bytes()).content)
+        answer = httpx.post(url, content=REQUEST.read_bytes())  # its headers, for the runtime alone
+        (folder / "headers.json").write_text(json.dumps(
+            [(name, value) for name, value in answer.headers.items() if name not in ("content-length", "date", "server")]))
     finally:
         server.stop()
 

@@ -17,11 +17,12 @@ from starlette.routing import Route
 
 from . import problems
 from .decision_log import DecisionLog
+from .dispatch import DecisionsFirst
 from .metrics import Metrics
 from .middleware import RequestContext
 from .problems import Problem
 from .registry import Registry, Watcher
-from .routes import BareEndpoint, DecisionsFirst, Handlers
+from .routes import BareEndpoint, Handlers
 
 MAX_BODY = 1_048_576  # bytes of a request, or of one NDJSON line
 
@@ -92,7 +93,7 @@ def build_app(config: ServeConfig) -> Starlette:
                                  request.state.request_id, request.url.path)
 
     routes = [  # the router tries them in order. A decision is answered before the router
-        # (`DecisionsFirst`): its route answers the other methods (405), and what the dispatch leaves
+        # (`DecisionsFirst`): its route answers NDJSON batches and the other methods (405)
         Route("/v1/policies/{name}/decide", BareEndpoint(handlers.decide), methods=["POST"]),
         Route("/v1/policies", handlers.policies, methods=["GET"]),
         Route("/v1/policies/{name}", handlers.policy, methods=["GET"]),
@@ -107,8 +108,9 @@ def build_app(config: ServeConfig) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={Problem: problem, HTTPException: http_error, Exception: fault})
     tokens = frozenset(config.tokens) if config.tokens is not None else None
-    # Outermost: the request id and faults wrap Starlette's own error handling, and decisions.
-    return RequestContext(DecisionsFirst(app, handlers.decide), tokens, metrics.request_error)
+    # The request id and faults wrap Starlette's own error handling; single decisions are answered
+    # before both, with the same functions (`DecisionsFirst`).
+    return DecisionsFirst(RequestContext(app, tokens, metrics.request_error), handlers.decision)
 
 
 def app_from_environment():

@@ -3,6 +3,7 @@
 One pure ASGI middleware, so that it wraps streamed answers too. The request id is the client's
 `X-Request-Id` when it is a sensible one, else a new one; it is echoed in the answer, written to
 the decision log, and named in every problem document, so a 500 can be found in the server's log.
+A single decision is answered before it (`dispatch.DecisionsFirst`), with these same functions.
 """
 from __future__ import annotations
 
@@ -24,14 +25,66 @@ _PROCESS = uuid.uuid4().hex[:20]  # unique to this process; a counter tells its 
 _counter = itertools.count(1)
 
 
-def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
+def request_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None,
+                                                                   bytes | None]:
+    """The raw values of the four request headers the service reads (`Content-Type`,
+    `Content-Length`, `X-Request-Id`, `Authorization`), in one pass over the list."""
+    content_type = length = request_id = authorization = None
     for key, value in headers:
-        if key == b"x-request-id":
-            text = value.decode("latin-1")
-            if _GOOD_ID.fullmatch(text):
-                return text
-            break
+        if key == b"content-type":
+            content_type = value
+        elif key == b"content-length":
+            length = value
+        elif key == b"x-request-id":
+            if request_id is None:  # the first one counts
+                request_id = value
+        elif key == b"authorization":
+            if authorization is None:
+                authorization = value
+    return content_type, length, request_id, authorization
+
+
+def request_id_from(value: bytes | None) -> str:
+    """The client's request id if it sent a sensible one, else a new one."""
+    if value is not None:
+        text = value.decode("latin-1")
+        if _GOOD_ID.fullmatch(text):
+            return text
     return f"{_PROCESS}{next(_counter):012x}"  # 32 hex digits, as a uuid; no system call per request
+
+
+def authorized(tokens: frozenset[str], authorization: bytes | None) -> bool:
+    """Whether an `Authorization` header's value is `Bearer` and one of the tokens."""
+    if authorization is None:
+        return False
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    token = token.strip()
+    # compare with every token, in constant time, so timing tells nothing
+    return any([hmac.compare_digest(token.encode(), t.encode()) for t in tokens])
+
+
+class SendWithId:
+    """`send`, with the request id's header added to the answer's start, and an error's status
+    counted; `started` tells whether the answer has begun."""
+
+    __slots__ = ("send", "id_header", "on_error", "started")
+
+    def __init__(self, send, id_header: tuple[bytes, bytes], on_error):
+        self.send, self.id_header, self.on_error, self.started = send, id_header, on_error, False
+
+    async def __call__(self, message):
+        if message["type"] == "http.response.start":
+            self.started = True
+            message["headers"] = [*message.get("headers", []), self.id_header]
+            if message["status"] >= 400:
+                self.on_error(message["status"])
+        await self.send(message)
+
+
+def id_header(request_id: str) -> tuple[bytes, bytes]:
+    return b"x-request-id", request_id.encode("latin-1")
 
 
 class RequestContext:
@@ -43,41 +96,32 @@ class RequestContext:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        request_id = request_id_of(scope["headers"])
+        _, _, given_id, authorization = request_headers(scope["headers"])
+        request_id = request_id_from(given_id)
         scope.setdefault("state", {})["request_id"] = request_id
-        id_header = (b"x-request-id", request_id.encode("latin-1"))
-        started = False
+        if self.tokens is not None and scope["path"] not in OPEN_PATHS and not authorized(self.tokens, authorization):
+            return await self.unauthorized(scope, receive, send, request_id)
+        await self.answer(self.app, scope, receive, send, request_id)
 
-        async def send_with_id(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message["headers"] = [*message.get("headers", []), id_header]
-                if message["status"] >= 400:
-                    self.on_error(message["status"])
-            await send(message)
-
-        if self.tokens is not None and scope["path"] not in OPEN_PATHS and not self._authorized(scope):
-            answer = problems.response(401, "send `Authorization: Bearer TOKEN` with a token the server "
-                                       "accepts", request_id, scope["path"],
-                                       headers={"WWW-Authenticate": 'Bearer realm="rpl"'})
-            return await answer(scope, receive, send_with_id)
+    async def answer(self, app, scope, receive, send, request_id: str) -> None:
+        """`app`'s answer to the request, with its id; a fault logged and answered 500."""
+        send_with_id = SendWithId(send, id_header(request_id), self.on_error)
         try:
-            await self.app(scope, receive, send_with_id)
+            await app(scope, receive, send_with_id)
         except Exception:
-            log.exception("request %s (%s %s) failed", request_id, scope["method"], scope["path"])
-            if not started:  # else the answer is cut short: the client sees an incomplete body
-                answer = problems.response(500, f"the server failed; quote request id {request_id} "
-                                           "to find it in the server's log", request_id, scope["path"])
-                await answer(scope, receive, send_with_id)
+            await self.failed(scope, receive, send_with_id, request_id)
 
-    def _authorized(self, scope) -> bool:
-        for key, value in scope["headers"]:
-            if key == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() != "bearer":
-                    return False
-                token = token.strip()
-                # compare with every token, in constant time, so timing tells nothing
-                return any([hmac.compare_digest(token.encode(), t.encode()) for t in self.tokens])
-        return False
+    async def failed(self, scope, receive, send_with_id: SendWithId, request_id: str) -> None:
+        """After an exception: logged with the request id, and answered 500 unless the answer had
+        begun (then the client sees an incomplete body)."""
+        log.exception("request %s (%s %s) failed", request_id, scope["method"], scope["path"])
+        if not send_with_id.started:
+            answer = problems.response(500, f"the server failed; quote request id {request_id} "
+                                       "to find it in the server's log", request_id, scope["path"])
+            await answer(scope, receive, send_with_id)
+
+    async def unauthorized(self, scope, receive, send, request_id: str) -> None:
+        answer = problems.response(401, "send `Authorization: Bearer TOKEN` with a token the server "
+                                   "accepts", request_id, scope["path"],
+                                   headers={"WWW-Authenticate": 'Bearer realm="rpl"'})
+        await answer(scope, receive, SendWithId(send, id_header(request_id), self.on_error))

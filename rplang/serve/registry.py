@@ -43,6 +43,8 @@ class Served:
     # hashed once here, not on each decision that names them
     hashes: dict = attrs.field(init=False)
     text_hash: str = attrs.field(init=False)
+    # the version and text hash of a decision without a version note: every decision of one file
+    made_by_file: tuple[str | None, str] = attrs.field(init=False)
 
     @hashes.default
     def _hash_each(self) -> dict[str, str]:
@@ -67,6 +69,10 @@ class Served:
             return next(iter(self.hashes.values()))
         return text_hash("\n".join(f"{f}\n{h}" for f, h in sorted(self.hashes.items())))
 
+    @made_by_file.default
+    def _version_and_hash(self) -> tuple[str | None, str]:
+        return self.version, self.text_hash
+
     @property
     def is_history(self) -> bool:
         return isinstance(self.policy, PolicyHistory)
@@ -83,7 +89,7 @@ class Served:
         """The version and text hash that made a decision (for versions: the one in force)."""
         note = getattr(decision, "version_note", None)
         if note is None:
-            return self.version, self.text_hash
+            return self.made_by_file
         return note["version"] or None, self.hashes[note["file"]]
 
 

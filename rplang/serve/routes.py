@@ -24,6 +24,8 @@ from rplang.stream import decision_bytes, line_error_json, line_request
 
 from . import problems
 from .describe import describe_policy, policy_summary
+from .dispatch import is_ndjson
+from .middleware import request_headers
 from .openapi import openapi_document
 from .problems import Problem
 from .render import dumps
@@ -42,8 +44,8 @@ class Options(NamedTuple):
     as_of: datetime.date | None = None
 
 
-def _options(request: Request) -> Options:
-    query = request.scope["query_string"]
+def _options(scope) -> Options:
+    query = scope["query_string"]
     return _options_of(query) if query else _NO_OPTIONS  # most requests: no options to read
 
 
@@ -127,37 +129,6 @@ class BareEndpoint:
         return self.handler(scope, receive, send)
 
 
-class DecisionsFirst:
-    """`POST /v1/policies/{name}/decide` answered before Starlette's stack; every other request
-    passed to it. A single decision is what the service is asked most, and Starlette's error and
-    exception middleware and its router took 15 µs of its processor time under load (107 against
-    92 µs a request; `benchmarks/README.md`). Errors are answered as Starlette's handlers answer
-    them: a `Problem` as its problem document, any other exception left to `RequestContext`, which
-    logs it and answers 500. Another method on the path goes on to Starlette's route, which
-    answers 405."""
-
-    __slots__ = ("app", "decide")
-
-    def __init__(self, app, decide):
-        self.app, self.decide = app, decide
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST":
-            path = scope["path"]
-            if path.startswith(_POLICIES) and path.endswith(_DECIDE):
-                name = path[len(_POLICIES):-len(_DECIDE)]
-                if name and "/" not in name:  # the route's `{name}`: one segment
-                    scope["path_params"] = {"name": name}
-                    try:
-                        return await self.decide(scope, receive, send)
-                    except Problem as problem:
-                        return await problems.answer(scope, problem)(scope, receive, send)
-        return await self.app(scope, receive, send)
-
-
-_POLICIES, _DECIDE = "/v1/policies/", "/decide"
-
-
 class Handlers:
     def __init__(self, registry, metrics, decision_log, max_body: int):
         self.registry, self.metrics, self.log, self.max_body = registry, metrics, decision_log, max_body
@@ -184,16 +155,27 @@ class Handlers:
     # ---- decisions ------------------------------------------------------------------------------
 
     async def decide(self, scope, receive, send) -> None:
-        """`POST /v1/policies/{name}/decide`, a bare ASGI endpoint (see `BareEndpoint`): a decision
-        is answered by its two ASGI messages, with headers made once per policy version."""
-        served = self._served(scope["path_params"]["name"])
-        query = scope["query_string"]
-        options = _options_of(query) if query else _NO_OPTIONS
-        ndjson, length = _content_headers(scope["headers"])
-        if ndjson:
-            lines = self._decide_lines(Request(scope, receive), served, options)
+        """`POST /v1/policies/{name}/decide` as the route answers it, a bare ASGI endpoint (see
+        `BareEndpoint`): an NDJSON batch, streamed; a single decision when it was not answered
+        before the stack (`dispatch.DecisionsFirst`)."""
+        name = scope["path_params"]["name"]
+        content_type, length, _, _ = request_headers(scope["headers"])
+        if content_type is not None and is_ndjson(content_type):
+            served = self._served(name)
+            lines = self._decide_lines(Request(scope, receive), served, _options(scope))
             answer = _made_by(NDJSONResponse(lines), served.name, (served.version, served.text_hash))
             return await answer(scope, receive, send)
+        body, headers = await self.decision(scope, receive, name, length)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"%d" % len(body)), *headers]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def decision(self, scope, receive, name: str, content_length: bytes | None):
+        """A single decision's answer: its JSON, and its headers but its length and the request id
+        (made once per policy version)."""
+        served = self._served(name)
+        options = _options(scope)
+        length = _length(content_length)
         started = time.perf_counter()
         message = await receive()
         if message.get("more_body", False) or message["type"] != "http.request" or length is None \
@@ -209,15 +191,13 @@ class Handlers:
         made_by = served.made_by(decision)
         self._decided(scope["state"]["request_id"], None, served, made_by, options, body, decision, rendered)
         self.metrics.timed(served.name, "json", time.perf_counter() - started)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-length", b"%d" % len(payload)), *_decision_headers(served.name, *made_by)]})
-        await send({"type": "http.response.body", "body": payload})
+        return payload, _decision_headers(served.name, *made_by)
 
     async def explain(self, request: Request) -> Response:
         served = self._served(request.path_params["name"])
-        options = _options(request)
+        options = _options(request.scope)
         locale = _locale(request, options)
-        body = await self._body(request.receive, _content_headers(request.scope["headers"])[1])
+        body = await self._body(request.receive, _length(request_headers(request.scope["headers"])[1]))
         decision = self._decide_one(served, options, body)
         try:
             text = decision.explain_text() if options.partial else decision.explain_text(locale)
@@ -381,19 +361,9 @@ def _decision_headers(name: str, version: str | None, text_hash: str) -> tuple[t
     return ((b"content-type", JSON.encode()), *_made_by_headers(name, version, text_hash))
 
 
-def _content_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bool, int | None]:
-    """Whether a request's body is NDJSON, and its declared length, from the raw headers (rather
-    than Starlette's `Headers`, built for two look-ups)."""
-    ndjson, length = False, None
-    for key, value in headers:
-        if key == b"content-type":
-            ndjson = value.split(b";", 1)[0].strip().lower() == _NDJSON_BYTES
-        elif key == b"content-length" and value.isdigit():
-            length = int(value)
-    return ndjson, length
-
-
-_NDJSON_BYTES = NDJSON.encode()
+def _length(content_length: bytes | None) -> int | None:
+    """A request's declared length, from its raw `Content-Length` (`middleware.request_headers`)."""
+    return int(content_length) if content_length is not None and content_length.isdigit() else None
 
 
 def _request_id(request: Request) -> str:

@@ -44,6 +44,18 @@ def test_a_decision_names_the_policy_version_and_text_hash(client):
     assert listed["text_hash"].startswith("sha256:") and len(listed["text_hash"]) == 7 + 64
 
 
+def test_a_decision_carries_the_client_request_id_once_or_a_new_one(client):
+    body = (APUTURE_REQUESTS / "01-window-day-14.json").read_bytes()
+    answer = client.post("/v1/policies/aputure/decide", content=body, headers={"X-Request-Id": "portal-7"})
+    assert answer.status_code == 200 and answer.headers.get_list("x-request-id") == ["portal-7"]
+    ids = [client.post("/v1/policies/aputure/decide", content=body, headers=headers).headers.get_list("x-request-id")
+           for headers in ({}, {}, {"X-Request-Id": "a b<c>"})]
+    assert all(len(i) == 1 and len(i[0]) == 32 and int(i[0], 16) >= 0 for i in ids)  # one header, 32 hex digits
+    assert len({i[0] for i in ids}) == 3  # each request its own
+    assert answer.headers["content-length"] == str(len(answer.content))
+    assert answer.headers["content-type"] == "application/json"
+
+
 def test_a_body_that_arrives_in_pieces_is_decided_as_one_that_arrives_whole(client):
     body = (APUTURE_REQUESTS / "00-semantics-example.json").read_bytes()
     whole = client.post("/v1/policies/aputure/decide", content=body)

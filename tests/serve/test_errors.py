@@ -96,6 +96,7 @@ def faulty(tmp_path_factory):
 def test_a_server_fault_is_500_with_the_request_id_logged_and_no_traceback(faulty):
     request = json.loads(EXAMPLE)
     request["plant_fault"] = True
+    faults = faulty_answers(faulty)
     answer = httpx.post(f"{faulty.url}/v1/policies/aputure/decide", json=request,
                         headers={"X-Request-Id": "fault-1"})
     data = problem(answer, 500)
@@ -106,6 +107,23 @@ def test_a_server_fault_is_500_with_the_request_id_logged_and_no_traceback(fault
     assert "RuntimeError: a planted fault" in log  # the traceback is the server's, not the client's
     # and the server goes on answering
     assert httpx.post(f"{faulty.url}/v1/policies/aputure/decide", content=EXAMPLE).status_code == 200
+    assert faulty_answers(faulty) == faults + 1
+
+
+def faulty_answers(server) -> float:
+    """The count of 500 answers on the server's `/metrics`."""
+    page = httpx.get(f"{server.url}/metrics").text
+    found = [line for line in page.splitlines() if line.startswith('rpl_request_errors_total{status="500"}')]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+def test_a_fault_without_an_id_given_is_answered_with_the_new_one(faulty):
+    request = json.loads(EXAMPLE)
+    request["plant_fault"] = True
+    answer = httpx.post(f"{faulty.url}/v1/policies/aputure/decide?explain=false", json=request)
+    data = problem(answer, 500)
+    assert len(data["request_id"]) == 32 and answer.headers.get_list("x-request-id") == [data["request_id"]]
+    assert f"quote request id {data['request_id']}" in data["detail"]
 
 
 def test_without_the_serve_extra_rpl_serve_says_what_to_install_and_exits_64():

@@ -42,6 +42,15 @@ def test_the_corpus_in_order_and_with_outputs_only(client, tmp_path):
     assert decide_lines(client, b"".join(lines), "?explain=false") == eval_jsonl(tmp_path, lines, "--outputs-only")
 
 
+@pytest.mark.parametrize("content_type", ["application/x-ndjson; charset=utf-8", "Application/X-NDJSON"])
+def test_a_batch_is_told_by_its_media_type_whatever_its_parameters_and_case(client, tmp_path, content_type):
+    answer = client.post("/v1/policies/aputure/decide", content=b"".join(CORPUS[:3]),
+                         headers={"Content-Type": content_type, "X-Request-Id": "batch-9"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/x-ndjson")
+    assert answer.headers.get_list("x-request-id") == ["batch-9"]
+    assert [json.loads(line) for line in answer.text.splitlines()] == eval_jsonl(tmp_path, CORPUS[:3])
+
+
 def test_lines_split_across_chunks_and_a_last_line_without_newline(client, tmp_path):
     body = b"".join(CORPUS[:20]).rstrip(b"\n")
 

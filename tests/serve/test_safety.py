@@ -41,8 +41,25 @@ def test_each_token_of_the_file_is_accepted_and_health_needs_none(guarded):
         answer = httpx.post(f"{guarded.url}/v1/policies/aputure/decide", content=REQUESTS[0],
                             headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200, answer.text
+        assert len(answer.headers.get_list("x-request-id")) == 1
     assert httpx.get(f"{guarded.url}/healthz").status_code == 200
     assert httpx.get(f"{guarded.url}/readyz").status_code == 200
+
+
+def test_a_refused_token_is_counted_and_checked_before_the_body_is_read(guarded):
+    def errors() -> float:
+        page = httpx.get(f"{guarded.url}/metrics", headers={"Authorization": "Bearer portal-token-1"}).text
+        found = [line for line in page.splitlines() if line.startswith('rpl_request_errors_total{status="401"}')]
+        return float(found[0].split()[-1]) if found else 0.0
+
+    before = errors()
+    # a body that is not JSON, and a policy that is not served: the token is checked first
+    for path, body in (("/v1/policies/aputure/decide", b"{"), ("/v1/policies/nothing/decide", b"{}")):
+        answer = httpx.post(guarded.url + path, content=body, headers={"Authorization": "Bearer nope",
+                                                                     "X-Request-Id": "guess-1"})
+        assert answer.status_code == 401 and answer.json()["request_id"] == "guess-1"
+        assert answer.headers.get_list("x-request-id") == ["guess-1"]
+    assert errors() - before == 2
 
 
 def test_a_token_file_without_tokens_or_missing_is_a_usage_error(tmp_path):
