@@ -9,7 +9,12 @@ measures nothing. Times are processor time (`time.process_time`), best round of 
 `--against TREE` compares this code with another checkout of the repository (say the commit
 before a change, from `git worktree add ../rpl-base BASE`): each tree decides the same requests in
 a process of its own, the two taking turns round after round, and the ratio of their best rounds
-is printed; the outputs of both must agree.
+is printed; the outputs of both must agree. From the command line it also times `rpl serve`'s single decision (the
+request `bench_serve.py` sends) stage by stage over new decisions, reading the body
+(`line_request`), deciding, and the explanation as JSON text (`to_json_bytes`), and the same with
+8 MB written between two requests, which empties the processor's caches as the server's other
+work does (more than it does: read those rows as a bound); the explanations of both must agree
+byte for byte.
 """
 from __future__ import annotations
 
@@ -79,6 +84,17 @@ def measure(count: int, repeat: int) -> dict:
 # ---- this code against another checkout of it, in the same run ----------------------------------
 
 TREE_ROWS = ("decide from dict", "decide (validated)", "decide + explanation")
+# `rpl serve`'s single decision (bench_serve.py's request, as it is sent), stage by stage over new
+# decisions: reading the body, deciding, the explanation as JSON text; and the same with the
+# processor's caches emptied between two requests (CACHE_BYTES written), as uvicorn, the kernel
+# and wrk leave them in the server
+STAGES = ("read", "decide", "explain")
+STAGE_ROWS = tuple(f"{stage}{flushed}" for flushed in ("", ", caches emptied") for stage in STAGES + ("all three",))
+# with `stages` (code that writes JSON bytes: not bench_per_item.py's older tree)
+SERVED_ROWS = ("decide + JSON bytes", "the served request, new decisions:") + STAGE_ROWS
+SERVE_REQUEST = ROOT / "policies" / "aputure" / "requests" / "00-semantics-example.json"
+CACHE_BYTES = 8 << 20
+FLUSHED_SHARE = 8  # the caches emptied for one request in this many: each emptying takes ~1 ms
 
 
 def _import_tree(tree: Path):
@@ -94,7 +110,7 @@ def _import_tree(tree: Path):
     return load_policy
 
 
-def worker(tree: Path, count: int, policy_file: Path | None = None) -> None:
+def worker(tree: Path, count: int, policy_file: Path | None = None, stages: bool = False) -> None:
     """Decide the corpus with the code of `tree`, one timed round per `go` read on stdin."""
     import os
 
@@ -110,12 +126,49 @@ def worker(tree: Path, count: int, policy_file: Path | None = None) -> None:
     rows = {"decide from dict": (lambda r: policy.decide(r).outputs_json(), requests),
             "decide (validated)": (lambda r: policy.decide_checked(r).outputs_json(), parsed),
             "decide + explanation": (lambda r: policy.decide(r).to_json(), requests)}
-    print(json.dumps({"outputs": outputs}), flush=True)
+    first = {"outputs": outputs}
+    if stages:
+        from rplang.stream import line_request
+
+        rows["decide + JSON bytes"] = (lambda r: policy.decide(r).to_json_bytes(), requests)
+        body = SERVE_REQUEST.read_bytes()
+        first["served"] = policy.decide(line_request(body)).to_json_bytes().decode()
+    print(json.dumps(first), flush=True)
     for _ in sys.stdin:  # processor time: waiting for a core, on a shared machine, is not counted
-        print(json.dumps(_best(rows, 1, time.process_time)), flush=True)
+        best = _best(rows, 1, time.process_time)
+        if stages:
+            best.update(_stages(policy, line_request, body, count))
+        print(json.dumps(best), flush=True)
 
 
-def against(tree: Path, count: int, repeat: int, policy_file: Path | None = None) -> dict[str, dict[str, float]]:
+def _stages(policy, line_request, body: bytes, count: int) -> dict[str, float]:
+    """Processor seconds a request of each stage of a single decision, each decision new (read
+    from the body, decided and explained once), and again with the caches emptied before each."""
+    clock = time.process_time_ns
+    filler, written = bytes(CACHE_BYTES), bytearray(CACHE_BYTES)
+    result = {}
+    for flushed, n in (("", count), (", caches emptied", max(1, count // FLUSHED_SHARE))):
+        spent = [0, 0, 0]
+        for _ in range(n):
+            if flushed:
+                written[:] = filler
+            start = clock()
+            request = line_request(body)
+            read = clock()
+            decision = policy.decide(request)
+            decided = clock()
+            decision.to_json_bytes()
+            explained = clock()
+            spent[0] += read - start
+            spent[1] += decided - read
+            spent[2] += explained - decided
+        for stage, ns in zip(STAGES + ("all three",), spent + [sum(spent)]):
+            result[stage + flushed] = ns / n / 1e9
+    return result
+
+
+def against(tree: Path, count: int, repeat: int, policy_file: Path | None = None,
+            stages: bool = False) -> dict[str, dict[str, float]]:
     """Best processor seconds per decision of each row, for "this" code and the code "against",
     taking turns; both decide `policy_file` if given, else each its own aputure.rpl."""
     import subprocess
@@ -125,12 +178,14 @@ def against(tree: Path, count: int, repeat: int, policy_file: Path | None = None
     for name, code in (("this", ROOT), ("against", tree.resolve())):
         workers[name] = subprocess.Popen(
             [sys.executable, str(here), "--worker", str(code), "--count", str(count)]
-            + (["--policy", str(policy_file)] if policy_file is not None else []),
+            + (["--policy", str(policy_file)] if policy_file is not None else [])
+            + (["--stages"] if stages else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    first = {name: json.loads(w.stdout.readline())["outputs"] for name, w in workers.items()}
+    first = {name: json.loads(w.stdout.readline()) for name, w in workers.items()}
     if first["this"] != first["against"]:
-        raise SystemExit("the two trees decide the corpus differently")
-    best = {name: dict.fromkeys(TREE_ROWS, float("inf")) for name in workers}
+        raise SystemExit("the two trees decide the corpus, or explain the served request, differently")
+    rows = TREE_ROWS + (("decide + JSON bytes",) + STAGE_ROWS if stages else ())
+    best = {name: dict.fromkeys(rows, float("inf")) for name in workers}
     for turn in range(repeat):  # turns, first one then the other first: a busy spell falls on both alike
         for name, w in (list(workers.items()) if turn % 2 == 0 else list(workers.items())[::-1]):
             w.stdin.write("go\n")
@@ -145,10 +200,14 @@ def against(tree: Path, count: int, repeat: int, policy_file: Path | None = None
 
 def print_against(best: dict, count: int, repeat: int) -> None:
     print(f"aputure, {count} requests, best of {repeat} rounds each, taking turns")
-    print(f"{'measure':22} {'this µs':>9} {'against µs':>11} {'ratio':>7}")
-    for row in TREE_ROWS:
+    print(f"{'measure':32} {'this µs':>9} {'against µs':>11} {'ratio':>7}")
+    for row in TREE_ROWS + SERVED_ROWS:
+        if row not in best["this"]:
+            if row.endswith(":") and STAGE_ROWS[0] in best["this"]:
+                print(row)
+            continue
         a, b = best["this"][row], best["against"][row]
-        print(f"{row:22} {a * 1e6:9.2f} {b * 1e6:11.2f} {a / b:6.3f}x")
+        print(f"{row:32} {a * 1e6:9.2f} {b * 1e6:11.2f} {a / b:6.3f}x")
 
 
 def main() -> None:
@@ -158,11 +217,12 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another checkout of the repository to compare with")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--policy", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--stages", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
-        return worker(args.worker, args.count, args.policy)
+        return worker(args.worker, args.count, args.policy, args.stages)
     if args.against is not None:
-        return print_against(against(args.against, args.count, args.repeat), args.count, args.repeat)
+        return print_against(against(args.against, args.count, args.repeat, stages=True), args.count, args.repeat)
     rows = measure(args.count, args.repeat)
     base_full = rows["baseline: parse + decide"]
     base_decide = rows["baseline: decide (parsed)"]

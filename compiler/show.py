@@ -56,8 +56,11 @@ def money(value: Decimal) -> str:
     """An amount to the cent, grouped by thousands: `1,890.00`."""
     text = str(value)
     if text[-3:-2] == "." and "E" not in text and len(text) <= 20:  # in cents already: nothing to round
-        if len(text) <= 6:  # no thousands to group
+        digits = len(text) - (text[0] == "-")  # the sign's not counted
+        if digits <= 6:  # no thousands to group
             return "0.00" if text == "-0.00" else text
+        if digits <= 9:  # one comma, before the last three digits of the whole part: cut in place
+            return f"{text[:-6]},{text[-6:]}"
         return f"{value:,f}"  # grouped as `:,.2f` groups it; longer amounts are left to quantize, as ever
     return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}".replace("-0.00", "0.00")
 

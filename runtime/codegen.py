@@ -368,7 +368,8 @@ def generate_outputs_json(types: dict) -> "callable":
     entries = [f"{quoted(name)}: {json_code(type_, 'v', constants.add, f'(v := o[{quoted(name)}])')}"
                for name, type_ in types.items()]
     source = "def outputs_json(o):\n    return {" + ", ".join(entries) + "}\n"
-    namespace = {**constants.namespace(), "_money_text": money_text, "__builtins__": {"str": str}}
+    namespace = {**constants.namespace(), "_money_text": money_text, "_day_text": dates.DAY_TEXT,
+                 "__builtins__": {"str": str}}
     exec(compile(source, "<rpl outputs as JSON>", "exec"), namespace)
     return namespace["outputs_json"]
 
@@ -393,9 +394,9 @@ def json_code(type_: T.Type | None, value: str, const, first: str | None = None)
         return (f"(None if {first} is None else {text} if {in_cents(text, f'{text} := str({value})')} "
                 f"else _money_text({value}))")
     if inner == T.DATE:
-        return f"(None if {first} is None else {value}.isoformat())"
+        return f"(None if {first} is None else _day_text[{value}])"
     if inner == T.DATE_RANGE:
-        return f"(None if {first} is None else [{value}[0].isoformat(), {value}[1].isoformat()])"
+        return f"(None if {first} is None else [_day_text[{value}[0]], _day_text[{value}[1]]])"
     return f"{const(to_json)}({first})"
 
 

@@ -13,6 +13,7 @@ import orjson
 from rplang.compiler import types as T
 
 from .arithmetic import add, minus
+from .dates import DAY_TEXT
 from .generated import Constants, quoted
 from .codegen_explain import money_statements
 from .codegen_explain_json import json_statements
@@ -49,8 +50,8 @@ def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"
     lines.append((_text_return if as_text else _dict_return)(totals, constants))
     source = "\n".join(lines) + "\n"
     code = policy.explanation_code
-    namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text, "_json": json_text,
-                 "_dumps": orjson.dumps, "TEXTS": code.texts, "ENTRIES": code.entries, "MAKE": code.entry,
+    namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text,
+                 "_day_text": DAY_TEXT, "_json": json_text, "_dumps": orjson.dumps, "TEXTS": code.texts, "ENTRIES": code.entries, "MAKE": code.entry,
                  "__builtins__": {"str": str, "list": list}}
     exec(compile(source, f"<rpl explanation of a decision{' as JSON' if as_text else ''} of "
                          f"{policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)

@@ -28,6 +28,7 @@ from rplang.compiler.show import money as show_money
 from rplang.policy_lang.errors import RplError
 
 from .arithmetic import minus
+from .dates import DAY_TEXT
 from .codegen import CodeGenerator, expression_names, flags_true_for_all, in_cents, json_code
 from .evaluate import _uses_bound
 from .generated import Constants, quoted
@@ -355,7 +356,7 @@ def _shown(type_: T.Type | None, value: str, const) -> str:
     if inner == T.TEXT:
         shown = value
     elif inner == T.DATE:
-        shown = f"{value}.isoformat()"
+        shown = f"_day_text[{value}]"
     elif isinstance(inner, T.EnumType):
         shown = f"str({value}).replace('_', ' ')"
     else:
@@ -434,7 +435,7 @@ def entry_function(policy, rule_node, element_name, code_class=None) -> tuple[st
     namespace = expression_names(code.table, policy.evaluator.calendar)
     namespace["__builtins__"] = {**namespace["__builtins__"], "isinstance": isinstance, "dict": dict,
                                  "str": str, "list": list, "Exception": Exception}
-    namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _show_money=show_money, _minus=minus,
-                     _element_name=element_name, **code.names)
+    namespace.update(_CANNOT_EVALUATE=CANNOT_EVALUATE, _money_text=money_text, _day_text=DAY_TEXT,
+                     _show_money=show_money, _minus=minus, _element_name=element_name, **code.names)
     exec(compile(source, f"<rpl explanation{code.label} of rule {rule.name}>", "exec"), namespace)
     return source, namespace["entry"]

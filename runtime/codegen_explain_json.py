@@ -215,10 +215,10 @@ def json_statements(type_: T.Type | None, value: str, const) -> list[str]:
         return [f"{value} = 'null' if {value} is None else f'\"{{{text}}}\"' if {in_cents(text, f'{text} := str({value})')} "
                 f"else f'\"{{_money_text({value})}}\"'"]
     if inner == T.DATE:
-        return [f"{value} = 'null' if {value} is None else f'\"{{{value}.isoformat()}}\"'"]
+        return [f"{value} = 'null' if {value} is None else f'\"{{_day_text[{value}]}}\"'"]
     if inner == T.DATE_RANGE:
         return [f"{value} = 'null' if {value} is None else "
-                f"f'[\"{{{value}[0].isoformat()}}\",\"{{{value}[1].isoformat()}}\"]'"]
+                f"f'[\"{{_day_text[{value}[0]]}}\",\"{{_day_text[{value}[1]]}}\"]'"]
     if isinstance(inner, T.EnumType):  # a member's name: nothing to escape; None is not a str
         return [f"{value} = f'\"{{{value}}}\"' if {value}.__class__ is str else _json({value})"]
     if inner == T.TEXT:

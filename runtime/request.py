@@ -15,6 +15,7 @@ from rplang.compiler.checked import FieldSpec
 from rplang.policy_lang import limits
 from rplang.policy_lang.errors import RequestError, RequestProblem, did_you_mean
 
+from .dates import DAY_TEXT
 from .generated import Constants, quoted
 
 # Limits on a request live with the policy's in policy_lang/limits.py; the names stay here.
@@ -370,9 +371,41 @@ class _NoFastPath(Exception):
     """The schema has something the fast path does not read: every request takes the general way."""
 
 
-# what the fast path may raise: its own signal, and a date that matches _DATE but is not a real
-# day (`date.fromisoformat`)
-_UNUSUAL = (_Unusual, ValueError)
+# what the fast path may raise: its own signal, a date that matches _DATE but is not a real
+# day (`date.fromisoformat`), and a value that cannot be a key of the days or amounts read (a list)
+_UNUSUAL = (_Unusual, ValueError, TypeError)
+
+# Days and amounts the fast path has read, by their JSON text: a request's dates and prices
+# repeat from one request to the next, and a dict's look-up costs a tenth of the regular
+# expression and the conversion. Kept up to a bound, never dropped (dates and Decimals are
+# immutable, so requests may share them); a text not kept is read as before.
+TEXTS_KEPT = 4096  # of each: a few years of days, a store's prices; about 1 MB at most
+_DAYS: dict[str, datetime.date] = {}
+_AMOUNTS: dict[str, Decimal] = {}
+
+
+def _day(x: object) -> datetime.date:
+    """A date's JSON text as the day it names (ValueError if none), or _Unusual."""
+    if not isinstance(x, str) or not _DATE.match(x):
+        raise _Unusual
+    day = datetime.date.fromisoformat(x)
+    if not _FIRST_DAY <= day <= _LAST_DAY:  # limits: dates rpl computes with
+        raise _Unusual
+    if x.__class__ is str and len(_DAYS) < TEXTS_KEPT:
+        _DAYS[x] = day
+        DAY_TEXT.setdefault(day, x)  # the day's ISO text, as the explanation writes it
+    return day
+
+
+def _amount(x: object) -> Decimal:
+    """An amount's JSON text as its Decimal, or _Unusual."""
+    if not isinstance(x, str) or not _MONEY.match(x):
+        raise _Unusual
+    amount = Decimal(x)
+    if x.__class__ is str and len(_AMOUNTS) < TEXTS_KEPT:
+        _AMOUNTS[x] = amount
+    return amount
+
 # per scalar type: when the fast path leaves a value `{x}` to the general reader, and else its
 # value; the same tests as the general reader's (isinstance, not `type`, which generated code
 # never names), written for one value.
@@ -381,9 +414,10 @@ _SCALAR_READING = {
     "boolean": ("{x} is not True and {x} is not False", "{x}"),
     "integer": ("not isinstance({x}, int) or isinstance({x}, bool) "
                 f"or abs({{x}}) > {limits.MAX_INTEGER}", "{x}"),
-    "money": ("not isinstance({x}, str) or not MONEY({x})", "Decimal({x})"),
+    # the days and amounts read before, else checked and converted (falsy: zero, read again)
+    "money": (None, "AMOUNTS({x}) or AMOUNT({x})"),
     "percent": ("not isinstance({x}, str) or not PERCENT({x})", "Decimal({x}.rstrip('%'))"),
-    "date": ("not isinstance({x}, str) or not DATE({x})", "fromisoformat({x})"),  # ValueError if not a day
+    "date": (None, "DAYS({x}) or DAY({x})"),
 }
 
 
@@ -429,8 +463,7 @@ def _fast_reader(request: dict[str, FieldSpec], records: dict[str, dict[str, Fie
         return None
     source, constants = written
     namespace = {"K": constants, "Unusual": _Unusual, "Decimal": Decimal,
-                 "fromisoformat": datetime.date.fromisoformat, "FIRST_DAY": _FIRST_DAY,
-                 "LAST_DAY": _LAST_DAY, "DATE": _DATE.match, "MONEY": _MONEY.match,
+                 "DAYS": _DAYS.get, "DAY": _day, "AMOUNTS": _AMOUNTS.get, "AMOUNT": _amount,
                  "PERCENT": _PERCENT.match,
                  "__builtins__": {"isinstance": isinstance, "len": len, "abs": abs, "str": str,
                                   "bool": bool, "int": int, "dict": dict, "list": list,
@@ -541,12 +574,10 @@ class _FastWriter:
                 emit(f"{target} = {x}")
         elif isinstance(type_, T.Scalar) and type_.name in _SCALAR_READING:
             unusual, value = _SCALAR_READING[type_.name]
-            emit(f"if {unusual.format(x=x)}:")
-            emit("    raise Unusual")
+            if unusual is not None:  # else the conversion raises Unusual itself
+                emit(f"if {unusual.format(x=x)}:")
+                emit("    raise Unusual")
             if target != value.format(x=x):
                 emit(f"{target} = {value.format(x=x)}")
-            if type_ == T.DATE:  # limits: dates rpl computes with
-                emit(f"if not FIRST_DAY <= {target} <= LAST_DAY:")
-                emit("    raise Unusual")
         else:
             raise _NoFastPath(f"no fast reading of {type_}")

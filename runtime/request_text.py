@@ -104,15 +104,17 @@ def _plain_json(text: str | bytes) -> object:
     changed, and orjson writes only UTF-8."""
     try:
         value = orjson.loads(text)
+        # written with two spaces of indentation, as `JSON.stringify(request, null, 2)` and
+        # `json.dumps(request, indent=2)` write it: written again so, nothing was dropped or
+        # changed (tried first: such bytes are never compact, and writing them compact is a waste)
+        if isinstance(text, bytes) and text.startswith(_TWO_SPACES) \
+                and orjson.dumps(value, option=orjson.OPT_INDENT_2) == text:
+            return value
         again = orjson.dumps(value)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # the latter: nested deeper than it writes
         return _UNSURE
     if isinstance(text, bytes):
         if again == text:
-            return value
-        # written with two spaces of indentation, as `JSON.stringify(request, null, 2)` and
-        # `json.dumps(request, indent=2)` write it: written again so, nothing was dropped or changed
-        if text.startswith(_TWO_SPACES) and orjson.dumps(value, option=orjson.OPT_INDENT_2) == text:
             return value
         try:  # a mark counted in UTF-8 bytes is counted in their text: no multi-byte sequence has one
             text.decode("utf-8")

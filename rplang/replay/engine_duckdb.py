@@ -83,12 +83,14 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
 def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Plan:
     """The policy's query over the input keyed by `key_columns`, as DuckDB's SQL: the decided
     rows, those handed back decided by the Python path inside the query (a function of DuckDB's
-    that calls the runtime, `Handback`), with each amount in its column."""
+    that calls the runtime, `Handback`), with each amount in its column, and each text known
+    when the policy is compiled of an ENUM type (texts.py), the Python path's too."""
     from sqlglot import exp
 
     from .lowering import ROW as ALIAS
     from .query import PolicyQuery
     from .sql import DuckDBDialect, case, field, is_null, sql_type
+    from .texts import Texts
 
     def col(name: str) -> exp.Column:
         return exp.column(name, quoted=True)
@@ -97,19 +99,29 @@ def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Pla
              ROW_NUMBER: lambda _: exp.Add(this=exp.column("file_row_number", table=ALIAS),
                                            expression=exp.Literal.number(1)),
              FILE_NAME: lambda _: exp.column("filename", table=ALIAS)}
-    query = PolicyQuery(replay.compiled, {k: where[how](k) for k, how in key_columns}, replay.version, replay.hash)
+    texts = Texts.as_enums(replay.compiled, replay.version, replay.hash)
+    query = PolicyQuery(replay.compiled, {k: where[how](k) for k, how in key_columns}, replay.version, replay.hash,
+                        texts)
     decided = query.select(INPUT).sql(dialect=DuckDBDialect)
     types = {f.name: duckdb_type(f.type) for f in decision_schema(replay.compiled.checked, pa.schema([]))}
+    enums = texts.columns(replay.compiled.checked)
+
+    def written(name: str, t: str) -> exp.Expression:
+        """A column as written: the Python path's value where it decided the row (its texts
+        made the query's ENUM: a CASE of an ENUM and a VARCHAR is a VARCHAR)."""
+        if name in enums:
+            by_python = exp.cast(field(col(PYTHON), name), exp.DataType.build(enums[name], dialect="duckdb", udt=True))
+            return case((col(FALLBACK), by_python), default=col(name))
+        return exp.cast(case((col(FALLBACK), field(col(PYTHON), name)), default=col(name)), sql_type(t))
     keys = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k, quoted=True), expression=col(k))
                                    for k, _ in key_columns])
     by_python = exp.select(exp.Star(), case((col(FALLBACK), exp.Anonymous(this=DECIDE, expressions=[keys, col(REQUEST)]))
                                             ).as_(PYTHON, quoted=True)).from_(DECIDED)
-    rows = exp.select(*[col(k) for k, _ in key_columns], *[
-        exp.cast(case((col(FALLBACK), field(col(PYTHON), name)), default=col(name)), sql_type(t)).as_(name, quoted=True)
-        for name, t in types.items()]) \
+    rows = exp.select(*[col(k) for k, _ in key_columns], *[written(name, t).as_(name, quoted=True)
+                                                          for name, t in types.items()]) \
         .from_(by_python.subquery("handed", copy=False), copy=False) \
         .where(exp.or_(exp.Not(this=col(FALLBACK)), exp.Not(this=is_null(col(PYTHON)))), copy=False)
-    return plans.Plan(decided, rows.sql(dialect="duckdb"), types, calendar_span(query))
+    return plans.Plan(decided, rows.sql(dialect="duckdb"), types, calendar_span(query), texts.enums())
 
 
 def calendar_span(query) -> tuple | None:
@@ -155,6 +167,8 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
     meets them. The rows the query read."""
     import duckdb
 
+    for name, values in plan.enums.items():
+        con.execute(f"CREATE OR REPLACE TYPE {name} AS ENUM ({', '.join(map(_string, values))})")
     con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {DECIDED} AS {plan.decided}")
     decided = con.table(DECIDED)
     given = dict(zip(decided.columns, decided.types))

@@ -22,7 +22,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .lowering import ROW
-from .sql import DateRange, any_of, case, combine, exists, field, is_null, keep, lambda_, literal, size, total_of
+from .sql import DateRange, any_of, case, combine, exists, field, is_null, keep, lambda_, size, total_of
+from .texts import OUTCOME
 
 ITEMS, RANKED, WIDE_RANK = "__items", "__ranked_items", "__wide_rank"
 ITEM_OUTCOME = "__item_outcome"
@@ -169,11 +170,11 @@ class ItemOutcomes:
         whens = [(exp.EQ(this=size(_col(RANKED)), expression=exp.Literal.number(0)), _col("__outcome"))]
         for line in self.decl.request_outcomes:
             tests = [self._holds(quantifier, names) for quantifier, names in line.tests]
-            whens.append((exp.and_(*tests) if tests else exp.true(), literal(line.name)))
+            whens.append((exp.and_(*tests) if tests else exp.true(), self._named(line.name)))
         q = self.low.param()
         strongest = exp.ArrayMin(this=exp.Transform(this=_col(RANKED),
                                                     expression=lambda_(q, field(exp.column(q), RANK))))
-        by_rank = case(*[(exp.EQ(this=strongest.copy(), expression=exp.Literal.number(self.rank[n])), literal(n))
+        by_rank = case(*[(exp.EQ(this=strongest.copy(), expression=exp.Literal.number(self.rank[n])), self._named(n))
                          for n in self.names])
         return case(*whens, default=by_rank)
 
@@ -181,9 +182,13 @@ class ItemOutcomes:
         """Each item's outcome, in list order (none for a request without items)."""
         q = self.low.param()
         rank = field(exp.column(q), RANK)
-        name = case(*[(exp.EQ(this=rank.copy(), expression=exp.Literal.number(self.rank[n])), literal(n))
+        name = case(*[(exp.EQ(this=rank.copy(), expression=exp.Literal.number(self.rank[n])), self._named(n))
                       for n in self.names])
         return exp.Transform(this=_col(RANKED), expression=lambda_(q, name))
+
+    def _named(self, outcome: str) -> exp.Expression:
+        """An outcome's name, as the query writes it (texts.py)."""
+        return self.query.texts.constant(OUTCOME, outcome)
 
     def _holds(self, quantifier: str, names: frozenset) -> exp.Expression:
         q = self.low.param()

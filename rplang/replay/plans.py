@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import attrs
 
 from rplang.compiler.cache import sources_digest
 from rplang.policy_lang import user_cache
 
-_FORMAT = "rpl-replay-plan-1"
+_FORMAT = "rpl-replay-plan-2"  # 2: the ENUM types of the known texts
 DIALECT = "duckdb"
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")  # an ENUM type's name, written into SQL unquoted
 
 
 @attrs.frozen
@@ -36,22 +38,24 @@ class Plan:
     types: each decision column's DuckDB type, in order (the runtime's function returns them)
     span: the query of the first and last days business days count from, with how many counts
         chain and the longest count (calendar.py); None when the policy counts none
+    enums: the ENUM types the queries name, created before they run: name -> values (texts.py)
     """
     decided: str
     rows: str
     types: dict
     span: tuple | None = None
+    enums: dict = attrs.field(factory=dict)
 
     def to_json(self) -> dict:
         return {"decided": self.decided, "rows": self.rows, "types": self.types,
-                "span": list(self.span) if self.span else None}
+                "span": list(self.span) if self.span else None, "enums": self.enums}
 
     @classmethod
     def from_json(cls, data) -> "Plan":
         """The plan an entry holds; ValueError if it is not one."""
-        if not isinstance(data, dict) or set(data) != {"decided", "rows", "types", "span"}:
+        if not isinstance(data, dict) or set(data) != {"decided", "rows", "types", "span", "enums"}:
             raise ValueError("not a plan")
-        decided, rows, types, span = data["decided"], data["rows"], data["types"], data["span"]
+        decided, rows, types, span, enums = data["decided"], data["rows"], data["types"], data["span"], data["enums"]
         if not (isinstance(decided, str) and isinstance(rows, str) and isinstance(types, dict)
                 and all(isinstance(k, str) and isinstance(v, str) for k, v in types.items())):
             raise ValueError("not a plan")
@@ -60,7 +64,11 @@ class Plan:
                     and all(type(n) is int and n >= 0 for n in span[1:])):
                 raise ValueError("not a plan's calendar span")
             span = tuple(span)
-        return cls(decided, rows, types, span)
+        if not (isinstance(enums, dict) and all(
+                _IDENTIFIER.fullmatch(k) and isinstance(v, list) and v and all(isinstance(x, str) for x in v)
+                for k, v in enums.items())):
+            raise ValueError("not a plan's ENUM types")
+        return cls(decided, rows, types, span, enums)
 
 
 def entry_name(replay) -> str | None:

@@ -25,6 +25,7 @@ from rplang.compiler import types as T
 from rplang.policy_lang import limits
 from rplang.runtime.decide import WORK_BUDGET
 
+from . import texts as known
 from .calendar import calendar_tables
 from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
@@ -44,10 +45,12 @@ def _col(name: str, table: str | None = None) -> exp.Column:
 class PolicyQuery:
     """The query deciding every row of `table` under a compiled policy."""
 
-    def __init__(self, compiled, keys: dict, version: str, text_hash: str):
-        """`keys`: the key columns kept, name -> SQL over the input row (usually its own column)."""
+    def __init__(self, compiled, keys: dict, version: str, text_hash: str, texts: known.Texts | None = None):
+        """`keys`: the key columns kept, name -> SQL over the input row (usually its own column);
+        `texts`: how the texts known when the policy is compiled are written (plain: VARCHAR)."""
         self.compiled, self.graph, self.policy = compiled, compiled.graph, compiled.checked
         self.keys, self.version, self.hash = keys, version, text_hash
+        self.texts = texts or known.Texts()
         self.lowering = Lowering(self.policy)
         self._rules = [self._rule(i, node.rule) for i, node in enumerate(self.graph.rules)]
         self.items = ItemOutcomes(self, _chain) if self.policy.items is not None else None
@@ -318,8 +321,9 @@ class PolicyQuery:
         for outcome in outcomes[:-1]:
             given = [_col(f"a{i}") for i, r in enumerate(self._rules) if r["rule"].outcome == outcome.name]
             if given:
-                whens.append((any_of(given), literal(outcome.name)))
-        return case(*whens, default=literal(outcomes[-1].name)) if whens else literal(outcomes[-1].name)
+                whens.append((any_of(given), self.texts.constant(known.OUTCOME, outcome.name)))
+        last = self.texts.constant(known.OUTCOME, outcomes[-1].name)
+        return case(*whens, default=last) if whens else last
 
     def _determining(self, index: int) -> exp.Expression:
         """Whether rule `index` determines the decision (counts, with outcomes decided per item)."""
@@ -332,7 +336,8 @@ class PolicyQuery:
         applies, and the outcome chosen does not override every rule of another outcome."""
         rule = self._rules[index]["rule"]
         others = [o.name for o in self.graph.outcomes if o.overrides_all and o.name != rule.outcome]
-        tests = [_col(f"a{index}")] + [exp.NEQ(this=_col(OUTCOME), expression=literal(o)) for o in others]
+        tests = [_col(f"a{index}")] + [exp.NEQ(this=_col(OUTCOME), expression=self.texts.constant(known.OUTCOME, o))
+                                       for o in others]
         return exp.and_(*tests)
 
     # ---- Outputs -------------------------------------------------------------------------------
@@ -352,13 +357,15 @@ class PolicyQuery:
                 value = self._set(output, "")
                 if plain(output.type) == T.MONEY:
                     value = _money(value)
+                elif isinstance(plain(output.type), T.EnumType):
+                    value = self.texts.computed(known.enum_kind(plain(output.type)), value)
                 columns.append(value.as_(output.name, quoted=True))
         if self.items is not None:
             columns.append(self.items.outcomes().as_(ITEM_OUTCOMES))
         applied = names_where([r["rule"].name for r in self._rules],
-                              [self._determining(i) for i in range(len(self._rules))])
-        columns += [applied.as_("rules_applied"), literal(self.version).as_("policy_version"),
-                    literal(self.hash).as_("policy_hash")]
+                              [self._determining(i) for i in range(len(self._rules))], self.texts.type(known.RULE))
+        columns += [applied.as_("rules_applied"), self.texts.constant(known.VERSION, self.version).as_("policy_version"),
+                    self.texts.constant(known.HASH, self.hash).as_("policy_hash")]
         return columns
 
     def _total(self, output) -> exp.Expression:

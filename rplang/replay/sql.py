@@ -187,14 +187,18 @@ NAMES_AT_ONCE = 4  # flags looked up together: 16 lists of names a lookup
 NAMES_LOOKED_UP = 64  # beyond this many names, the filtered list (the lookups' text would grow 4x)
 
 
-def names_where(names: list[str], flags: list[exp.Expression]) -> exp.Expression:
-    """The names whose flag is true (a NULL flag as false), in order, as a list: for a few
-    names, each four flags' names looked up among the 16 lists they may give, the lists
-    concatenated, a fifth of DuckDB's time to build a list of every name or NULL and filter it."""
+def names_where(names: list[str], flags: list[exp.Expression], element: exp.DataType | None = None) -> exp.Expression:
+    """The names whose flag is true (a NULL flag as false), in order, as a list of `element`
+    (VARCHAR unless given: an ENUM of the names, texts.py): for a few names, each four flags'
+    names looked up among the 16 lists they may give, the lists concatenated, a fifth of DuckDB's
+    time to build a list of every name or NULL and filter it."""
+    element = element or sql_type("VARCHAR")
     if not names:
-        return exp.cast(exp.Array(expressions=[]), sql_type("ARRAY<VARCHAR>"))
+        return exp.cast(exp.Array(expressions=[]), _list_of(element))
     if len(names) > NAMES_LOOKED_UP:
-        listed = exp.Array(expressions=[case((flag, exp.Literal.string(name))) for name, flag in zip(names, flags)])
+        def name_of(name):
+            return exp.Literal.string(name) if element == sql_type("VARCHAR") else exp.cast(exp.Literal.string(name), element)
+        listed = exp.Array(expressions=[case((flag, name_of(name))) for name, flag in zip(names, flags)])
         return keep(listed, "_rpl_name", exp.Not(this=is_null(exp.column("_rpl_name"))))
     looked_up = []
     for start in range(0, len(names), NAMES_AT_ONCE):
@@ -205,8 +209,12 @@ def names_where(names: list[str], flags: list[exp.Expression]) -> exp.Expression
         mask = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), [
             case((flag, exp.Literal.number(1 << bit)), default=exp.Literal.number(0))
             for bit, (_, flag) in enumerate(group)])
-        looked_up.append(Pick(this=exp.cast(lists, sql_type("ARRAY<ARRAY<VARCHAR>>")), expression=mask))
+        looked_up.append(Pick(this=exp.cast(lists, _list_of(_list_of(element))), expression=mask))
     return looked_up[0] if len(looked_up) == 1 else exp.ArrayConcat(this=looked_up[0], expressions=looked_up[1:])
+
+
+def _list_of(element: exp.DataType) -> exp.DataType:
+    return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[element.copy()], nested=True)
 
 
 class DuckDBDialect(DuckDB):

@@ -201,3 +201,16 @@ output outcome
     assert policy.decide({"requested": "2026-10-05", "shift": "monday"}).outputs_json()["outcome"] == "refuse"
     [closed] = policy.decide({"requested": "2026-10-03", "shift": "night"}).explanation()
     assert closed["sentence"] == "closed on saturdays: saturday, sunday"
+
+
+def test_a_days_text_is_its_iso_text_kept_once_made(monkeypatch):
+    """runtime/dates.DAY_TEXT, which the generated explanations and outputs write dates with."""
+    from rplang.runtime import dates
+
+    day = datetime.date(2031, 7, 4)
+    assert dates.DAY_TEXT[day] == "2031-07-04" and day in dates.DAY_TEXT
+    moment = datetime.datetime(2031, 7, 4, 12, 30)  # not a day: its own text, not kept
+    assert dates.DAY_TEXT[moment] == moment.isoformat() and moment not in dates.DAY_TEXT
+    monkeypatch.setattr(dates, "DAYS_KEPT", 0)
+    other = datetime.date(2032, 1, 2)
+    assert dates.DAY_TEXT[other] == "2032-01-02" and other not in dates.DAY_TEXT

@@ -285,3 +285,38 @@ def test_the_generated_reader_holds_no_policy_text(policies):
         assert isinstance(namespace["__builtins__"], dict)
         for name, value in list(namespace.items()) + list(namespace["__builtins__"].items()):
             assert name not in FORBIDDEN - {"__builtins__"} and not isinstance(value, types.ModuleType)
+
+
+def test_days_and_amounts_read_before_are_shared(policies, monkeypatch):
+    """The fast path keeps the days and amounts it has read by their text (runtime/request.py):
+    a second request gets the same objects, equal to what the general reader makes; a zero
+    amount (falsy) is read again; with the tables full, texts are read as before."""
+    from rplang.runtime import request as reading
+
+    policy = policies["aputure"]
+    data = json.loads(next(load_benchmark("gen_corpus").generate_lines(1, 11)))
+    data["order"]["shipping_paid"] = "0.00"
+    expected = _typed(_slow(policy).read(copy.deepcopy(data)))
+    first, second = policy.reader.read(data), policy.reader.read(copy.deepcopy(data))
+    assert _typed(first) == _typed(second) == expected
+    assert second["request_date"] is first["request_date"]
+    assert second["items"][0]["price"] is first["items"][0]["price"]
+    assert second["order"]["shipping_paid"] == Decimal("0.00")
+    monkeypatch.setattr(reading, "_DAYS", {})
+    monkeypatch.setattr(reading, "_AMOUNTS", {})
+    monkeypatch.setattr(reading, "TEXTS_KEPT", 0)
+    fresh = load_policy(APUTURE)  # its reader's names bound to the empty tables
+    assert _typed(fresh.reader.read(copy.deepcopy(data))) == expected
+    assert not reading._DAYS and not reading._AMOUNTS
+
+
+@pytest.mark.parametrize("value", [["2026-03-01"], {"day": 1}, 20260301, "2026-02-30", "1899-12-31", "2026-3-1"])
+def test_a_date_that_is_not_one_gets_the_general_readers_problem(policies, value):
+    policy = policies["aputure"]
+    data = json.loads(next(load_benchmark("gen_corpus").generate_lines(1, 11)))
+    data["request_date"] = value
+    with pytest.raises(RequestError) as fast:
+        policy.reader.read(copy.deepcopy(data))
+    with pytest.raises(RequestError) as slow:
+        _slow(policy).read(copy.deepcopy(data))
+    assert fast.value.to_json() == slow.value.to_json()
