@@ -49,6 +49,14 @@ def calendar_tables(country: str | None, first: datetime.date | None, last: date
 _WEEKEND = {6, 0}  # Saturday and Sunday, as ordinals modulo 7
 
 
+def tables_for_span(country: str | None, found: tuple, chained: int, longest: int):
+    """`calendar_tables` for the days an engine found running a calendar span's query (the first
+    and last days each count starts from, NULL where the data gives none: query.calendar_span)."""
+    days = [d for d in found if d is not None]
+    return calendar_tables(country, min(days, default=None), max(days, default=None), chained=chained,
+                           longest=longest)
+
+
 def _holidays(country: str | None, first: int, last: int) -> set[int]:
     """The ordinals of the holidays (observed) of the years `first` to `last` (from the user's
     cache when it has them: compiler/calendars.py)."""

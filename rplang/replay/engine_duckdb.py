@@ -150,12 +150,11 @@ def register_calendar(con, replay: Replay, span: tuple | None) -> None:
     the longest count; None when the policy counts none)."""
     if span is None:
         return
-    from .calendar import calendar_tables
+    from .calendar import tables_for_span
 
     select, chained, longest = span
-    found = [d for d in con.execute(select).fetchall()[0] if d is not None]
-    calendar, business_days = calendar_tables(replay.compiled.checked.calendar, min(found, default=None),
-                                              max(found, default=None), chained=chained, longest=longest)
+    calendar, business_days = tables_for_span(replay.compiled.checked.calendar, con.execute(select).fetchall()[0],
+                                              chained, longest)
     con.from_arrow(calendar).create_view(CALENDAR)
     con.from_arrow(business_days).create_view(BUSINESS_DAYS)
 

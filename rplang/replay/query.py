@@ -26,7 +26,7 @@ from rplang.policy_lang import limits
 from rplang.runtime.decide import WORK_BUDGET
 
 from . import texts as known
-from .calendar import calendar_tables
+from .calendar import tables_for_span
 from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
@@ -555,9 +555,7 @@ def business_day_tables(replay, query: "PolicyQuery", first_row):
     if span is None:
         return None
     select, chained, longest = span
-    found = [d for d in first_row(select) if d is not None]
-    return calendar_tables(replay.compiled.checked.calendar, min(found, default=None), max(found, default=None),
-                           chained=chained, longest=longest)
+    return tables_for_span(replay.compiled.checked.calendar, first_row(select), chained, longest)
 
 
 def calendar_span(query: "PolicyQuery") -> tuple[exp.Select, int, int] | None:
