@@ -15,7 +15,6 @@ from rplang.compiler.checked import FieldSpec
 from rplang.policy_lang import limits
 from rplang.policy_lang.errors import RequestError, RequestProblem, did_you_mean
 
-from .dates import DAY_TEXT
 from .generated import Constants, quoted
 
 # Limits on a request live with the policy's in policy_lang/limits.py; the names stay here.
@@ -393,7 +392,6 @@ def _day(x: object) -> datetime.date:
         raise _Unusual
     if x.__class__ is str and len(_DAYS) < TEXTS_KEPT:
         _DAYS[x] = day
-        DAY_TEXT.setdefault(day, x)  # the day's ISO text, as the explanation writes it
     return day
 
 
