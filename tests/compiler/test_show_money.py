@@ -3,6 +3,7 @@
 it first would."""
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,19 +16,14 @@ def _rounded_first(value: Decimal) -> str:
         return f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}".replace("-0.00", "0.00")
 
 
-def test_amounts_read_as_written_to_the_cent():
-    assert money(Decimal("1890.00")) == "1,890.00"
-    assert money(Decimal("-1890.00")) == "-1,890.00"
-    assert money(Decimal("999.99")) == "999.99"
-    assert money(Decimal("1234567.89")) == "1,234,567.89"
-    assert money(Decimal("-100.00")) == "-100.00"
-    assert money(Decimal("999999.99")) == "999,999.99"
-    assert money(Decimal("-999999.99")) == "-999,999.99"
-    assert money(Decimal("1000000.00")) == "1,000,000.00"
-    assert money(Decimal("-0.00")) == "0.00"
-    assert money(Decimal("12.5")) == "12.50"
-    assert money(Decimal("283.505")) == "283.51"
-    assert money(Decimal("1E+3")) == "1,000.00"
+@pytest.mark.parametrize("amount, shown", [
+    ("1890.00", "1,890.00"), ("-1890.00", "-1,890.00"), ("999.99", "999.99"), ("1234567.89", "1,234,567.89"),
+    ("-100.00", "-100.00"), ("999999.99", "999,999.99"), ("-999999.99", "-999,999.99"),
+    ("1000000.00", "1,000,000.00"), ("-0.00", "0.00"), ("12.5", "12.50"), ("283.505", "283.51"),
+    ("1E+3", "1,000.00"),
+])
+def test_amounts_read_as_written_to_the_cent(amount, shown):
+    assert money(Decimal(amount)) == shown
 
 
 @given(st.integers(min_value=-10**20, max_value=10**20), st.sampled_from([0, 1, 2, 3]))
