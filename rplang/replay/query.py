@@ -376,12 +376,20 @@ class PolicyQuery:
                     scale = max(scale, self.lowering.scale(effect.value))
                     terms.append((case((self._determining(i), self._value(i, k)), default=decimal(_ZERO)),
                                   effect.sign))
-        total = wide(exp.Literal.number(0), scale)
+        # the terms added in the engine's own types: each sum or subtraction is one digit wider
+        # (DuckDB, Spark), and a term of DECIMAL(38) keeps the sum there; a cast after each step
+        # cost DuckDB a conversion of 128-bit numbers per term and row
+        total = None
         for term, sign in terms:
-            total = wide((exp.Add if sign > 0 else exp.Sub)(this=total, expression=term), scale)
+            if total is None:
+                total = term if sign > 0 else exp.Neg(this=exp.paren(term))
+            else:
+                total = (exp.Add if sign > 0 else exp.Sub)(this=total, expression=term)
+        if total is None:
+            total = wide(exp.Literal.number(0), scale)
         if output.floor is not None:
             total = exp.Greatest(this=total, expressions=[decimal(output.floor)])
-        return _money(total)
+        return total if scale <= 2 else _money(total)  # cents already: rounding would change nothing
 
     def _set(self, output, suffix: str) -> exp.Expression:
         whens = []
@@ -421,10 +429,11 @@ class PolicyQuery:
             else exp.false()
 
 
-def _field_tests(policy, value, spec, parent, depth: int) -> list:
+def _field_tests(policy, value, spec, parent, depth: int, in_list: bool = False) -> list:
     """What the request reader checks of a field, as tests that are true where it might refuse it
     (a field given `when` a fact is checked only where the fact is true; a record's such fields
-    are tested for NULLs together, `_record_tests`)."""
+    are tested for NULLs together, `_record_tests`); `in_list`: within the test of a list's
+    elements (`_given_value_tests`)."""
     tests = []
     if spec.present_when is not None:
         if _required(spec) and parent is None:
@@ -432,34 +441,39 @@ def _field_tests(policy, value, spec, parent, depth: int) -> list:
             tests.append(exp.and_(given, is_null(value)))
     elif _required(spec):
         # a NULL is refused already: the value's tests need not ask whether it is given
-        return [is_null(value), *_given_value_tests(policy, value, plain(spec.type), depth)]
-    return tests + _value_tests(policy, value, plain(spec.type), depth)
+        return [is_null(value), *_given_value_tests(policy, value, plain(spec.type), depth, in_list)]
+    return tests + _value_tests(policy, value, plain(spec.type), depth, in_list)
 
 
 def _required(spec) -> bool:
     return not spec.has_default and not isinstance(spec.type, T.OptionalType)
 
 
-def _record_tests(policy, value, record: str, depth: int) -> list:
+def _record_tests(policy, value, record: str, depth: int, in_list: bool = False) -> list:
     """The tests of a record's fields: those given `when` a fact, missing where it is true, in
     one test for each fact (`item.returned and (item.condition is NULL or ...)`), a boolean's
     NULL being NULL as `= TRUE` makes it."""
     tests, missing = [], {}
     for name, spec in policy.records[record].items():
-        tests += _field_tests(policy, field(value, name), spec, value, depth)
+        tests += _field_tests(policy, field(value, name), spec, value, depth, in_list)
         if spec.present_when is not None and _required(spec):
             missing.setdefault(spec.present_when, []).append(is_null(field(value, name)))
     return tests + [exp.and_(field(value, flag), exp.paren(any_of(nulls))) for flag, nulls in missing.items()]
 
 
-def _value_tests(policy, value, t, depth: int) -> list:
+def _value_tests(policy, value, t, depth: int, in_list: bool = False) -> list:
     """Tests of a value where it is given (a NULL is the business of `_field_tests`): one test,
-    the value's being given tested once for all."""
+    the value's being given tested once for all. Within the test of a list's elements, a value
+    that is not a record needs no such test: each of its tests is NULL for a NULL (the engines'
+    comparisons, lengths and searches are), and the search of the elements counts a NULL as
+    false (`exists`); a record's would test its own fields, NULL in a NULL record."""
     tests = _given_value_tests(policy, value, t, depth)
+    if in_list and not isinstance(t, T.RecordType):
+        return tests
     return [exp.and_(exp.Not(this=is_null(value)), exp.paren(any_of(tests)))] if tests else []
 
 
-def _given_value_tests(policy, value, t, depth: int) -> list:
+def _given_value_tests(policy, value, t, depth: int, in_list: bool = False) -> list:
     if isinstance(t, T.EnumType):
         return [exp.Not(this=member_of(value, t.members))]
     if t == T.TEXT:
@@ -475,13 +489,15 @@ def _given_value_tests(policy, value, t, depth: int) -> list:
         return [exp.GT(this=exp.Abs(this=value), expression=exp.Literal.number(limits.MAX_INTEGER))]
     if isinstance(t, T.ListType):
         p = f"_rpl_e{depth}"
-        inner = [is_null(exp.column(p))] + _value_tests(policy, exp.column(p), plain(t.element), depth + 1)
+        # a NULL element is refused by its first test: the others need not ask whether it is given
+        inner = [is_null(exp.column(p))] + _given_value_tests(policy, exp.column(p), plain(t.element), depth + 1,
+                                                              in_list=True)
         return [exp.GT(this=size(value), expression=exp.Literal.number(limits.MAX_LIST)),
                 exists(value, p, any_of(inner))]
     if isinstance(t, T.RecordType):
         if depth > limits.MAX_REQUEST_DEPTH:
             return [exp.true()]
-        return _record_tests(policy, value, t.name, depth + 1)
+        return _record_tests(policy, value, t.name, depth + 1, in_list)
     return []
 
 

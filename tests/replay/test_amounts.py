@@ -108,3 +108,60 @@ def test_arithmetic_that_may_outgrow_the_engines_numbers_is_not_lowered(tmp_path
     assert result.code == 0, result.both
     assert "note: the SQL compiler cannot lower arithmetic" in result.err
     assert [o["outcome"] for o, _ in outputs_by_key(load_policy(policy), out, "source_row").values()] == ["big", "small"]
+
+
+TOTALS = """\
+policy "totals"
+version "1"
+currency USD
+record Item:
+  price: money
+  kept: boolean
+request:
+  items: list of Item
+  fee: money
+  credit: money
+outcomes:
+  refund "Refund"
+rule fee:
+  when fee > 0.00
+  then refund
+       subtract fee from total
+rule each_item for each item in items:
+  when not item.kept
+  then refund
+       add round(item.price * 12.5%) to total
+       add item.price to paid
+rule credit:
+  when credit > 0.00
+  then refund
+       add credit to total
+       subtract credit from paid
+output outcome
+output total: money total, at least 0.00
+output paid: money total
+"""
+
+
+def test_totals_are_added_in_the_engines_own_decimals_as_rpl_eval_adds_them(tmp_path):
+    # a total whose first term subtracts (an amount of the request), then adds sums over a
+    # list (each amount rounded half up), floored at zero; another that subtracts last
+    requests = [
+        {"items": [{"price": "10.05", "kept": False}, {"price": "0.03", "kept": False}], "fee": "0.26", "credit": "0.01"},
+        {"items": [{"price": "0.04", "kept": False}], "fee": "0.00", "credit": "0.00"},  # 0.005: up to 0.01
+        {"items": [{"price": "99.99", "kept": True}], "fee": "5.00", "credit": "0.00"},  # below the floor
+        {"items": [{"price": BIG, "kept": False}, {"price": BIG, "kept": False}], "fee": BIG, "credit": BIG},
+        {"items": [], "fee": "0.00", "credit": "0.00"},
+    ]
+    policy, source, out = tmp_path / "totals.rpl", tmp_path / "in.jsonl", tmp_path / "out.parquet"
+    policy.write_text(TOTALS)
+    lines = [json.dumps(r) for r in requests]
+    source.write_text("".join(line + "\n" for line in lines))
+    result = run("replay", policy, source, "--out", out, "--via", "sql")
+    assert result.code == 0, result.both
+    assert "5 decided (5 in SQL, 0 by the Python path)" in result.err, result.err
+    compiled = load_policy(policy)
+    want = {n: (compiled.decide_json(line).outputs_json(), None) for n, line in enumerate(lines, 1)}
+    decided = {n: (outputs, None) for n, (outputs, _) in outputs_by_key(compiled, out, "source_row").items()}
+    assert decided == want
+    assert [want[n][0]["total"] for n in (1, 2, 3)] == ["1.01", "0.01", "0.00"]

@@ -164,6 +164,34 @@ def test_rows_the_sql_hands_back_are_decided_by_the_runtime_into_the_same_file(t
     assert outputs_by_key(policy, out, "id") == expected(policy, [json.dumps(to_request(row)) for row in rows])
 
 
+def test_the_elements_of_a_list_are_checked_whether_or_not_each_value_is_given(tmp_path):
+    """Within the check of a list's elements the query does not first ask whether each value is
+    given: a value left out where the request reader allows it (`bundled_with`, an item's
+    inspection facts where it was not returned) is decided in SQL, and a bad value inside an
+    element (a NULL mark, a cause out of its enum) still hands the row to the runtime, which
+    refuses it with the reader's own problems."""
+    import pyarrow as pa
+
+    from rplang.replay.columns import from_request, request_schema, to_request
+
+    policy = load_policy(APUTURE)
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()
+    rows = [from_request(policy.read_request(json.loads(line))) for line in (lines[6], lines[9], lines[0], lines[0])]
+    assert rows[0]["items"][2]["condition"] is None and rows[1]["items"][0]["bundled_with"] is None
+    rows[2]["items"][0]["marks"] = ["dent", None]
+    rows[3]["items"][0]["damage_cause"] = "hail"
+    table = pa.Table.from_pylist(rows, schema=request_schema(policy.checked))
+    pq.write_table(table, tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", out)
+    assert result.code == 2, result.both
+    assert "4 requests: 2 decided (2 in SQL, 0 by the Python path)" in result.err, result.err
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert sorted((r["source_row"], r["error"]["problems"][0]["path"]) for r in rejects) == \
+        [(3, "$.items[0].marks[1]"), (4, "$.items[0].damage_cause")]
+    assert outputs_by_key(policy, out, "source_row") == expected(policy, [json.dumps(to_request(r)) for r in rows[:2]])
+
+
 DIVIDING = """policy "Dividing"
 version "1"
 currency USD
