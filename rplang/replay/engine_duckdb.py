@@ -3,7 +3,8 @@ decided rows written by DuckDB's own Parquet writer (the few the Python path mus
 by the runtime inside the query, as DuckDB meets them).
 
 The query's SQL is lowered once per policy and way of keying rows, then read from the user's
-cache (plans.py): a run that finds it there imports neither SQLGlot nor the lowering.
+cache (plans.py): a run that finds it there imports neither SQLGlot nor the lowering, and
+compiles the policy (importing the runtime) only if the query hands a row back.
 """
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import plans
-from .columns import decision_schema, python_values, request_schema, to_request
-from .run import Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
-from .python_path import PythonDecider
+from .run import Counts, RejectsFile, Replay, input_keys
 from .sources import FILE, ROW
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
@@ -35,6 +34,8 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
     counts = Counts()
     keys = input_keys(replay)
     if replay.via == "python":
+        from .python_path import decide_with_python
+
         writers = []
 
         def writer_for(schema):
@@ -51,7 +52,7 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
     plan = plans.read(replay, key_columns)
     if plan is None:
         plan = lower(replay, key_columns)
-        plans.write(replay, key_columns, plan)
+        plans.write(replay, key_columns, plan, known(replay))
     register_calendar(con, replay, plan.span)
     read = write_decided(con, plan, replay, tuple(name for name, _ in key_columns), out, rejects, counts)
     if not read_here:
@@ -64,7 +65,7 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     """Make the input the table `rpl_input`; the key columns, each with where its values come
     from (COLUMN, ROW_NUMBER, FILE_NAME), and whether the rows were read (and counted) here
     rather than by the engine."""
-    expected = request_schema(replay.compiled.checked)
+    expected = replay.known.request_schema() if replay.known is not None else _request_schema(replay)
     source = replay.source
     if source.format == "parquet" and _parquet_conforms(source, expected):
         relation = con.read_parquet(list(source.files), file_row_number=not keys,
@@ -73,6 +74,8 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
         if keys:
             return tuple((k, COLUMN) for k in keys), False
         return ((ROW, ROW_NUMBER),) + (((FILE, FILE_NAME),) if len(source.files) > 1 else ()), False
+    from .rows import typed_batches
+
     batches = typed_batches(replay, keys, rejects, counts)
     first = next(batches)
     table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
@@ -87,6 +90,7 @@ def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Pla
     when the policy is compiled of an ENUM type (texts.py), the Python path's too."""
     from sqlglot import exp
 
+    from .columns import decision_schema
     from .lowering import ROW as ALIAS
     from .query import PolicyQuery
     from .sql import DuckDBDialect, case, field, is_null, sql_type
@@ -133,6 +137,21 @@ def calendar_span(query) -> tuple | None:
     return (span[0].sql(dialect=DuckDBDialect), *span[1:]) if span else None
 
 
+def known(replay: Replay) -> plans.Known:
+    """What a run that finds the policy's plan needs to know of it, kept beside the plan."""
+    from rplang.compiler.checked import table_files
+
+    checked = replay.compiled.checked
+    return plans.Known(replay.version, replay.hash, table_files(checked), plans.schema_text(_request_schema(replay)),
+                       checked.calendar)
+
+
+def _request_schema(replay: Replay) -> pa.Schema:
+    from .columns import request_schema
+
+    return request_schema(replay.compiled.checked)
+
+
 def _parquet_conforms(source, expected: pa.Schema) -> bool:
     for name in source.files:
         actual = pq.read_schema(name)
@@ -144,6 +163,29 @@ def _parquet_conforms(source, expected: pa.Schema) -> bool:
     return True
 
 
+def conforms(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column of type `actual` holds exactly the values of `expected` (so the engine
+    may read it as it is): amounts with at most two decimals, dates, lists, structs of the same
+    fields."""
+    if pa.types.is_decimal(expected):
+        return pa.types.is_decimal(actual) and actual.scale <= expected.scale and \
+            actual.precision - actual.scale <= expected.precision - expected.scale
+    if pa.types.is_integer(expected):
+        return pa.types.is_integer(actual)
+    if pa.types.is_string(expected):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    if pa.types.is_list(expected):
+        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and \
+            conforms(actual.value_type, expected.value_type)
+    if pa.types.is_struct(expected):
+        if not pa.types.is_struct(actual):
+            return False
+        fields = {f.name: f.type for f in expected}
+        names = [actual.field(i).name for i in range(actual.num_fields)]
+        return set(names) == set(fields) and all(conforms(actual.field(n).type, fields[n]) for n in names)
+    return actual == expected
+
+
 def register_calendar(con, replay: Replay, span: tuple | None) -> None:
     """The business-day tables, as views of the connection, for the days the input's counts of
     business days start from (`span`: the query of the first and last, how many counts chain,
@@ -153,8 +195,7 @@ def register_calendar(con, replay: Replay, span: tuple | None) -> None:
     from .calendar import tables_for_span
 
     select, chained, longest = span
-    calendar, business_days = tables_for_span(replay.compiled.checked.calendar, con.execute(select).fetchall()[0],
-                                              chained, longest)
+    calendar, business_days = tables_for_span(replay.calendar, con.execute(select).fetchall()[0], chained, longest)
     con.from_arrow(calendar).create_view(CALENDAR)
     con.from_arrow(business_days).create_view(BUSINESS_DAYS)
 
@@ -177,6 +218,10 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
                         type="arrow", null_handling="special", side_effects=True)
     try:
         [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()
+    except duckdb.Error:
+        if handback.failure is not None:  # the policy could not be compiled for the rows handed back
+            raise handback.failure from None
+        raise
     finally:
         con.remove_function(DECIDE)
     counts.by_sql = written - counts.by_python
@@ -191,17 +236,33 @@ def _string(text: str) -> str:
 class Handback:
     """The Python path inside the query: DuckDB calls it with the keys and requests of the rows
     the query hands back (a few at a time, from any of its threads); it gives each its decision's
-    columns, or a NULL for a reject, written to the rejects."""
+    columns, or a NULL for a reject, written to the rejects. The policy is compiled at the first
+    row handed back: a run that hands none back never imports the runtime."""
 
     def __init__(self, replay: Replay, rejects: RejectsFile, counts: Counts):
-        schema = decision_schema(replay.compiled.checked, pa.schema([]))  # the decision's columns
-        self.decider = PythonDecider(replay.compiled, replay.hash, schema, ())
-        self.type = pa.struct(list(schema))
-        self.rejects, self.counts, self.refused = rejects, counts, 0
+        self.replay, self.rejects, self.counts, self.refused = replay, rejects, counts, 0
+        self.decider = self.type = None
+        self.failure = None  # what stopped the decider being made, for `write_decided` to raise
         self.lock = threading.Lock()
 
+    def _start(self) -> None:
+        from .columns import decision_schema
+        from .python_path import PythonDecider
+
+        try:
+            schema = decision_schema(self.replay.compiled.checked, pa.schema([]))  # the decision's columns
+        except Exception as error:  # noqa: BLE001 (DuckDB would wrap it in its own: kept, raised as it is)
+            self.failure = error
+            raise
+        self.decider = PythonDecider(self.replay.compiled, self.replay.hash, schema, ())
+        self.type = pa.struct(list(schema))
+
     def __call__(self, keys, requests):
+        from .columns import python_values, to_request
+
         with self.lock:
+            if self.decider is None:
+                self._start()
             rows, refused = [], []
             for own, request in zip(keys.to_pylist(), python_values(requests)):
                 row, reject = self.decider.decide_one(own, to_request(request))
@@ -225,6 +286,9 @@ def duckdb_type(t: pa.DataType) -> str:
 
 def decided_tables(reader, replay: Replay, schema: pa.Schema, rejects, counts: Counts, count_rows: bool):
     """The query's batches as decided rows; the rows marked for the Python path decided on the way."""
+    from .columns import decision_schema
+    from .python_path import PythonDecider
+
     key_names = tuple(schema.names[:len(schema.names) - len(decision_schema(replay.compiled.checked, pa.schema([])))])
     import pyarrow.compute as pc
 
