@@ -3,17 +3,16 @@ decided rows written by DuckDB's own Parquet writer (the few the Python path mus
 by the runtime inside the query, as DuckDB meets them).
 
 The query's SQL is lowered once per policy and way of keying rows, then read from the user's
-cache (plans.py): a run that finds it there imports neither SQLGlot nor the lowering, and
-compiles the policy (importing the runtime) only if the query hands a row back.
+cache (plans.py): a run that finds it there over a Parquet input DuckDB reads as it is imports
+neither SQLGlot nor the lowering nor pyarrow, and compiles the policy (importing the runtime)
+only if the query hands a row back.
 """
 from __future__ import annotations
 
 import threading
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from . import plans
+from .duckdb_types import columns_conform, parquet_columns
 from .run import Counts, RejectsFile, Replay, input_keys
 from .sources import FILE, ROW
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
@@ -32,10 +31,12 @@ def connect():
 
 def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> Counts:
     counts = Counts()
-    keys = input_keys(replay)
     if replay.via == "python":
+        import pyarrow.parquet as pq
+
         from .python_path import decide_with_python
 
+        keys = input_keys(replay)
         writers = []
 
         def writer_for(schema):
@@ -48,6 +49,7 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
                 writer.close()
         return counts
     con = con or connect()
+    keys = input_keys(replay, lambda source: list(parquet_columns(con, source.files[0])))
     key_columns, read_here = load_input(con, replay, keys, rejects, counts)
     plan = plans.read(replay, key_columns)
     if plan is None:
@@ -65,22 +67,24 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     """Make the input the table `rpl_input`; the key columns, each with where its values come
     from (COLUMN, ROW_NUMBER, FILE_NAME), and whether the rows were read (and counted) here
     rather than by the engine."""
-    expected = replay.known.request_schema() if replay.known is not None else _request_schema(replay)
+    expected = replay.known.request if replay.known is not None else request_types(replay)
     source = replay.source
-    if source.format == "parquet" and _parquet_conforms(source, expected):
+    if source.format == "parquet" and all(columns_conform(parquet_columns(con, f), expected) for f in source.files):
         relation = con.read_parquet(list(source.files), file_row_number=not keys,
                                     filename=not keys and len(source.files) > 1)
         relation.create_view(INPUT)
         if keys:
             return tuple((k, COLUMN) for k in keys), False
         return ((ROW, ROW_NUMBER),) + (((FILE, FILE_NAME),) if len(source.files) > 1 else ()), False
+    import pyarrow as pa
+
     from .rows import typed_batches
 
     batches = typed_batches(replay, keys, rejects, counts)
     first = next(batches)
     table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
     con.from_arrow(table).create_view(INPUT)
-    return tuple((k, COLUMN) for k in table.schema.names if k not in expected.names), True
+    return tuple((k, COLUMN) for k in table.schema.names if k not in expected), True
 
 
 def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Plan:
@@ -88,9 +92,11 @@ def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Pla
     rows, those handed back decided by the Python path inside the query (a function of DuckDB's
     that calls the runtime, `Handback`), with each amount in its column, and each text known
     when the policy is compiled of an ENUM type (texts.py), the Python path's too."""
+    import pyarrow as pa
     from sqlglot import exp
 
     from .columns import decision_schema
+    from .duckdb_types import duckdb_type
     from .lowering import ROW as ALIAS
     from .query import PolicyQuery
     from .sql import DuckDBDialect, case, field, is_null, sql_type
@@ -142,48 +148,29 @@ def known(replay: Replay) -> plans.Known:
     from rplang.compiler.checked import table_files
 
     checked = replay.compiled.checked
-    return plans.Known(replay.version, replay.hash, table_files(checked), plans.schema_text(_request_schema(replay)),
-                       checked.calendar)
+    return plans.Known(replay.version, replay.hash, table_files(checked), request_types(replay), checked.calendar)
 
 
-def _request_schema(replay: Replay) -> pa.Schema:
+def request_types(replay: Replay) -> dict[str, str]:
+    """The request's columns: name -> DuckDB type."""
     from .columns import request_schema
+    from .duckdb_types import duckdb_type
 
-    return request_schema(replay.compiled.checked)
+    return {f.name: duckdb_type(f.type) for f in request_schema(replay.compiled.checked)}
 
 
-def _parquet_conforms(source, expected: pa.Schema) -> bool:
+def _parquet_conforms(source, expected) -> bool:
+    """Whether each Parquet file holds every column of `expected` (an Arrow schema) as it is, as
+    Arrow reads the file (for Spark, which reads it as Arrow does)."""
+    import pyarrow.parquet as pq
+
+    from .duckdb_types import arrow_conforms
+
     for name in source.files:
         actual = pq.read_schema(name)
-        for f in expected:
-            if f.name in actual.names and not conforms(actual.field(f.name).type, f.type):
-                return False
-            if f.name not in actual.names:
-                return False
-    return True
-
-
-def conforms(actual: pa.DataType, expected: pa.DataType) -> bool:
-    """Whether a column of type `actual` holds exactly the values of `expected` (so the engine
-    may read it as it is): amounts with at most two decimals, dates, lists, structs of the same
-    fields."""
-    if pa.types.is_decimal(expected):
-        return pa.types.is_decimal(actual) and actual.scale <= expected.scale and \
-            actual.precision - actual.scale <= expected.precision - expected.scale
-    if pa.types.is_integer(expected):
-        return pa.types.is_integer(actual)
-    if pa.types.is_string(expected):
-        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
-    if pa.types.is_list(expected):
-        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and \
-            conforms(actual.value_type, expected.value_type)
-    if pa.types.is_struct(expected):
-        if not pa.types.is_struct(actual):
+        if not all(f.name in actual.names and arrow_conforms(actual.field(f.name).type, f.type) for f in expected):
             return False
-        fields = {f.name: f.type for f in expected}
-        names = [actual.field(i).name for i in range(actual.num_fields)]
-        return set(names) == set(fields) and all(conforms(actual.field(n).type, fields[n]) for n in names)
-    return actual == expected
+    return True
 
 
 def register_calendar(con, replay: Replay, span: tuple | None) -> None:
@@ -192,12 +179,16 @@ def register_calendar(con, replay: Replay, span: tuple | None) -> None:
     the longest count; None when the policy counts none)."""
     if span is None:
         return
-    from .calendar import tables_for_span
+    from .calendar import columns_for_span
 
     select, chained, longest = span
-    calendar, business_days = tables_for_span(replay.calendar, con.execute(select).fetchall()[0], chained, longest)
-    con.from_arrow(calendar).create_view(CALENDAR)
-    con.from_arrow(business_days).create_view(BUSINESS_DAYS)
+    calendar, business_days = columns_for_span(replay.calendar, con.execute(select).fetchall()[0], chained, longest)
+    # made of the lists as they are (days since 1970), not of Arrow tables: a cached run imports no pyarrow
+    day = "DATE '1970-01-01' + UNNEST({}::INTEGER[])"
+    con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {CALENDAR} AS SELECT {day.format('$1')} AS bday, "
+                "UNNEST($2::BIGINT[]) AS upto, UNNEST($3::BIGINT[]) AS before", list(calendar))
+    con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {BUSINESS_DAYS} AS SELECT UNNEST($1::BIGINT[]) AS ordinal, "
+                f"{day.format('$2')} AS bday", list(business_days))
 
 
 def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, ...], out: str,
@@ -246,6 +237,8 @@ class Handback:
         self.lock = threading.Lock()
 
     def _start(self) -> None:
+        import pyarrow as pa
+
         from .columns import decision_schema
         from .python_path import PythonDecider
 
@@ -258,6 +251,8 @@ class Handback:
         self.type = pa.struct(list(schema))
 
     def __call__(self, keys, requests):
+        import pyarrow as pa
+
         from .columns import python_values, to_request
 
         with self.lock:
@@ -275,22 +270,15 @@ class Handback:
             return pa.array(rows, type=self.type)
 
 
-def duckdb_type(t: pa.DataType) -> str:
-    """The DuckDB type of a decision column's Arrow type."""
-    if pa.types.is_list(t):
-        return duckdb_type(t.value_type) + "[]"
-    if pa.types.is_decimal(t):
-        return f"DECIMAL({t.precision}, {t.scale})"
-    return {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}[t]
-
-
 def decided_tables(reader, replay: Replay, schema: pa.Schema, rejects, counts: Counts, count_rows: bool):
     """The query's batches as decided rows; the rows marked for the Python path decided on the way."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     from .columns import decision_schema
     from .python_path import PythonDecider
 
     key_names = tuple(schema.names[:len(schema.names) - len(decision_schema(replay.compiled.checked, pa.schema([])))])
-    import pyarrow.compute as pc
 
     decider = PythonDecider(replay.compiled, replay.hash, schema, key_names)
     for batch in reader:

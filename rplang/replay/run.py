@@ -82,7 +82,7 @@ class Replay:
     @property
     def request_fields(self) -> tuple[str, ...]:
         """The fields of the policy's request."""
-        return tuple(self.known.request_schema().names if self.known is not None else self.compiled.checked.request)
+        return tuple(self.known.request if self.known is not None else self.compiled.checked.request)
 
     @property
     def calendar(self) -> str | None:

@@ -27,7 +27,7 @@ from .outputs import outputs_by_key
 from .test_duckdb import expected
 
 # `rpl replay ARGS`; stderr's last line: which of these modules the run imported
-_WATCHED = ["rplang.runtime", "rplang.compiler.checked", "rplang.compiler.checker", "rplang.stream", "sqlglot"]
+_WATCHED = ["rplang.runtime", "rplang.compiler.checked", "rplang.compiler.checker", "rplang.stream", "sqlglot", "pyarrow"]
 _REPLAY = f"""import atexit, json, sys
 atexit.register(lambda: print(json.dumps([m for m in {_WATCHED!r} if m in sys.modules]), file=sys.stderr))
 from rplang.cli import main
@@ -43,7 +43,7 @@ def replay(cache, *args) -> tuple[int, str, list[str]]:
     return done.returncode, "\n".join(lines), json.loads(imported)
 
 
-def test_a_run_that_finds_its_query_imports_neither_the_runtime_nor_the_checker(tmp_path):
+def test_a_run_that_finds_its_query_imports_neither_the_runtime_nor_the_checker_nor_pyarrow(tmp_path):
     policy = load_policy(APUTURE)
     lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:10]
     from rplang.replay.api import write_requests
