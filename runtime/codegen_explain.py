@@ -30,7 +30,7 @@ from rplang.policy_lang.errors import RplError
 from .arithmetic import minus
 from .dates import DAY_TEXT
 from .codegen import CodeGenerator, expression_names, flags_true_for_all, in_cents, json_code
-from .evaluate import _uses_bound
+from .evaluate import uses_bound
 from .generated import Constants, quoted
 from .request import PATH_KEY
 from .values import json_formatter, money_text
@@ -117,7 +117,7 @@ class EntryCode(CodeGenerator):
         """A `let`'s value: the one the decision remembered (the rule code keeps those it computed
         up front), read in place, else its closure's, which computes and remembers it."""
         closure = self.const(self.closures[node_id])
-        if _uses_bound(self.graph.nodes[node_id].expr):  # a value of the element: it must be bound
+        if uses_bound(self.graph.nodes[node_id].expr):  # a value of the element: it must be bound
             self.binds = True
         if not self.closures.remembers(self.graph.nodes[node_id]):
             return f"{closure}(env)"

@@ -58,7 +58,7 @@ class _Closures(dict):
         node = self.evaluator.graph.nodes[node_id]
         fn = self.evaluator._build(node.expr)
         if self.remembers(node):
-            fn = _remembered(node.id, fn)
+            fn = remembered(node.id, fn)
         self[node_id] = fn
         return fn
 
@@ -66,7 +66,7 @@ class _Closures(dict):
         """Whether a node's value, once computed for a decision, is kept in its `Env.memo` by
         node id: a value several expressions read, or a `let`'s (which the rule code computes
         up front and keeps there for the explanation), the same for every element."""
-        return (node.shared or node.id in self.values) and not _uses_bound(node.expr) \
+        return (node.shared or node.id in self.values) and not uses_bound(node.expr) \
             and not isinstance(node.expr, (ir.Const, ir.Param))
 
 
@@ -264,14 +264,15 @@ _ARITH = {"+": lambda a, b: arithmetic.whole(a + b), "-": lambda a, b: arithmeti
           "*": lambda a, b: arithmetic.whole(a * b), "/": operator.truediv}
 
 
-def _remembered(node_id: int, fn: Fn) -> Fn:
-    def remembered(env):
+def remembered(node_id: int, fn: Fn) -> Fn:
+    """`fn`, computed once per decision: its value kept in the environment's memo by node."""
+    def once(env):
         memo = env.memo
         if node_id in memo:
             return memo[node_id]
         value = memo[node_id] = fn(env)
         return value
-    return remembered
+    return once
 
 
 def _input(path: tuple[str, ...]) -> Fn:
@@ -347,7 +348,7 @@ def _any(fns: list[Fn]) -> Fn:
     return lambda env: any(f(env) for f in fns)
 
 
-def _uses_bound(expr: ir.Expr) -> bool:
+def uses_bound(expr: ir.Expr) -> bool:
     """Whether the value depends on a name bound by `for each` (so it differs per element)."""
     return bool(_free_vars(expr))
 

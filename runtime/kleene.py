@@ -22,7 +22,7 @@ from rplang.compiler import types as T
 from rplang.compiler.graph import RuleGraph
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 
-from .evaluate import Evaluator, _remembered, _uses_bound
+from .evaluate import Evaluator, remembered, uses_bound
 from .request import PATH_KEY, UNKNOWN
 
 FAILURES = (RplError, ArithmeticError)  # what evaluating a value may raise on purpose
@@ -122,8 +122,8 @@ class _Closures(dict):
     def __missing__(self, node_id: int):
         node = self.kleene.graph.nodes[node_id]
         fn = self.kleene._build(node.expr)
-        if node.shared and not _uses_bound(node.expr) and not isinstance(node.expr, (ir.Const, ir.Param)):
-            fn = _remembered(node_id, fn)
+        if node.shared and not uses_bound(node.expr) and not isinstance(node.expr, (ir.Const, ir.Param)):
+            fn = remembered(node_id, fn)
         self[node_id] = fn
         return fn
 

@@ -18,7 +18,8 @@ from .middleware import SendWithId, authorized, id_header, request_headers, requ
 from .problems import Problem
 
 _POLICIES, _DECIDE = "/v1/policies/", "/decide"
-_NDJSON = b"application/x-ndjson"
+NDJSON = "application/x-ndjson"  # the media type of a batch, one request (and one answer) per line
+_NDJSON = NDJSON.encode()
 
 
 class DecisionsFirst:

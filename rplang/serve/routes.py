@@ -24,7 +24,7 @@ from rplang.stream import decision_bytes, line_error_json, line_request
 
 from . import problems
 from .describe import describe_policy, policy_summary
-from .dispatch import is_ndjson
+from .dispatch import NDJSON, is_ndjson
 from .middleware import request_headers
 from .openapi import openapi_document
 from .problems import Problem
@@ -33,7 +33,6 @@ from .render import dumps
 log = logging.getLogger("rpl.serve")
 
 JSON = "application/json"
-NDJSON = "application/x-ndjson"
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
