@@ -3,15 +3,28 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from typing import TYPE_CHECKING
 
 from rplang.policy_lang import parse_policy
 
-from .graph import RuleGraph, lower
+if TYPE_CHECKING:
+    from .graph import RuleGraph, lower
+
+
+def __getattr__(name: str):
+    # The rule graph's module (and the classes of the IR it imports) when first asked for: a
+    # module of the compiler's imported alone (the cache's sources digest, say) does not pay for it.
+    if name in ("RuleGraph", "lower"):
+        from . import graph
+
+        return getattr(graph, name)
+    raise AttributeError(f"module 'rplang.compiler' has no attribute {name!r}")
 
 
 def compile_policy(text: str, filename: str = "<policy>") -> RuleGraph:
     """Text to rule graph: parse, check, lower. Raises PolicyError with every problem found."""
     from .checker import check_policy  # here: a policy loaded from the cache is never checked again
+    from .graph import lower
 
     with without_garbage_collection():
         policy = parse_policy(text, filename)
@@ -35,6 +48,7 @@ def without_garbage_collection():
 def compile_policy_cached(text: str, filename: str = "<policy>") -> RuleGraph:
     """`compile_policy`, reusing the checked policy of a text seen before (see `rplang.compiler.cache`)."""
     from . import cache
+    from .graph import lower
 
     checked = cache.load(text, filename)
     if checked is None:

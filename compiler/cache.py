@@ -19,9 +19,12 @@ import io
 import pickle
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from rplang.policy_lang import user_cache
 
-from .checked import CheckedPolicy, table_files_unchanged
+if TYPE_CHECKING:  # imported when an entry is read: naming entries (`sources_digest`) needs no IR
+    from .checked import CheckedPolicy
 
 _FORMAT = "rpl-checked-2"
 
@@ -85,6 +88,8 @@ class _CheckedUnpickler(pickle.Unpickler):
 
 
 def load(text: str, filename: str) -> CheckedPolicy | None:
+    from .checked import CheckedPolicy, table_files_unchanged
+
     payload = user_cache.read(_key(text, filename))
     if payload is None:
         return None

@@ -12,9 +12,28 @@ Load a policy once, decide return requests many times, and explain every decisio
 This module is the embedding API, in one place; `rplang.runtime`, `rplang.compiler` and
 `rplang.policy_lang` are the layers beneath it.
 """
+from typing import TYPE_CHECKING
+
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
-from rplang.runtime import (CompiledPolicy, Decision, OutputValue, PolicyHistory, load_policy,
-                            load_policy_text)
+
+if TYPE_CHECKING:
+    from rplang.runtime import (CompiledPolicy, Decision, OutputValue, PolicyHistory, load_policy,
+                                load_policy_text)
+
+# The runtime's names are imported when first asked for: every `rpl` command imports this package,
+# and one that decides nothing here (`rpl replay` finding its query cached) would pay a tenth of a
+# second for the runtime and the compiler's classes.
+_RUNTIME = frozenset({"CompiledPolicy", "Decision", "OutputValue", "PolicyHistory", "load_policy", "load_policy_text"})
+
+
+def __getattr__(name: str):
+    if name not in _RUNTIME:
+        raise AttributeError(f"module 'rplang' has no attribute {name!r}")
+    from rplang import runtime
+
+    value = globals()[name] = getattr(runtime, name)
+    return value
+
 
 # The one place the version is written: pyproject.toml reads it from here (`version = {attr}`), and
 # reading it from the installed metadata instead cost every start of `rpl` importlib.metadata.

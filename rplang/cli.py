@@ -17,8 +17,6 @@ from rplang.policy_lang.source_text import read_policy_file
 
 from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
                      read_request)
-from .stream import can_fork, decide_stream, error_json, read_lines
-from .stream_workers import WorkerLost
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
@@ -173,6 +171,9 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, pr
         raise click.UsageError("give either a REQUEST file or --jsonl FILE")
     if jobs > 1 and jsonl is None:
         raise click.UsageError("--jobs decides the lines of --jsonl FILE in several processes")
+    # here, not at the top: the stream imports the runtime, which `rpl replay` with a cached query never needs
+    from .stream import can_fork, error_json
+
     if jobs > 1 and not can_fork():
         raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
     as_of = as_of.date() if as_of is not None else None
@@ -198,6 +199,9 @@ def _error_text(error: RplError) -> str:
 
 def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_bytes: int, partial: bool,
                 progress: bool | None) -> int:
+    from .stream import decide_stream, error_json, read_lines
+    from .stream_workers import WorkerLost
+
     # Bytes, decoded line by line: one line that is not UTF-8 is that line's error, not a crash.
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")

@@ -5,13 +5,14 @@
 
 The n-th business day after a date (n > 0) is the one numbered `upto + n`; before it (n < 0),
 the one numbered `before + n + 1`: what `BusinessCalendar.add` counts day by day.
+
+The columns are made here as lists of numbers (days since 1970); DuckDB takes them as they are
+(engine_duckdb.py: no Arrow), Spark and the notebook API as Arrow tables (`calendar_tables`).
 """
 from __future__ import annotations
 
 import array
 import datetime
-
-import pyarrow as pa
 
 from rplang.compiler.calendars import BusinessCalendar
 from rplang.policy_lang import limits
@@ -20,12 +21,12 @@ from rplang.policy_lang import limits
 MARGIN_YEARS = limits.MAX_BUSINESS_DAYS // 250 + 1
 
 
-def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None, chained: int = 1,
-                    longest: int = limits.MAX_BUSINESS_DAYS):
-    """(rpl_calendar, rpl_business_days) as Arrow tables, covering `first` to `last` with room
-    for the longest count either way (`longest` business days, when the policy's counts are
-    known), `chained` times (counts from a day a count reaches). A day a count reaches past the
-    calendar is a NULL, which the Python path decides."""
+def calendar_columns(country: str | None, first: datetime.date | None, last: datetime.date | None,
+                     chained: int = 1, longest: int = limits.MAX_BUSINESS_DAYS):
+    """The tables' columns (days as days since 1970): ((bday, upto, before), (ordinal, bday)),
+    covering `first` to `last` with room for the longest count either way (`longest` business
+    days, when the policy's counts are known), `chained` times (counts from a day a count
+    reaches). A day a count reaches past the calendar is a NULL, which the Python path decides."""
     today = datetime.date.today()
     first, last = first or today, last or today
     margin = min(MARGIN_YEARS, longest // 250 + 1) * chained
@@ -42,19 +43,30 @@ def calendar_tables(country: str | None, first: datetime.date | None, last: date
             business.append(ordinal - epoch)
         days.append(ordinal - epoch)
         upto.append(count)
-    return (pa.table({"bday": _dates(days), "upto": _integers(upto), "before": _integers(before)}),
-            pa.table({"ordinal": _integers(range(1, len(business) + 1)), "bday": _dates(business)}))
+    return (days, upto, before), (list(range(1, len(business) + 1)), business)
+
+
+def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None, chained: int = 1,
+                    longest: int = limits.MAX_BUSINESS_DAYS):
+    """(rpl_calendar, rpl_business_days) as Arrow tables: `calendar_columns`."""
+    return _as_arrow(calendar_columns(country, first, last, chained, longest))
 
 
 _WEEKEND = {6, 0}  # Saturday and Sunday, as ordinals modulo 7
 
 
-def tables_for_span(country: str | None, found: tuple, chained: int, longest: int):
-    """`calendar_tables` for the days an engine found running a calendar span's query (the first
-    and last days each count starts from, NULL where the data gives none: query.calendar_span)."""
+def columns_for_span(country: str | None, found: tuple, chained: int, longest: int):
+    """`calendar_columns` for the days an engine found running a calendar span's query (the
+    first and last days each count starts from, NULL where the data gives none:
+    query.calendar_span)."""
     days = [d for d in found if d is not None]
-    return calendar_tables(country, min(days, default=None), max(days, default=None), chained=chained,
-                           longest=longest)
+    return calendar_columns(country, min(days, default=None), max(days, default=None), chained=chained,
+                            longest=longest)
+
+
+def tables_for_span(country: str | None, found: tuple, chained: int, longest: int):
+    """`columns_for_span` as Arrow tables."""
+    return _as_arrow(columns_for_span(country, found, chained, longest))
 
 
 def _holidays(country: str | None, first: int, last: int) -> set[int]:
@@ -68,17 +80,22 @@ def _holidays(country: str | None, first: int, last: int) -> set[int]:
 # Arrow's constructors look at Python values (a list, even a NumPy array) through pandas,
 # importing it (a quarter of a second): the columns are built from their buffers.
 
-def _integers(values) -> pa.Array:
-    return _array(pa.int64(), array.array("q", values))
+def _as_arrow(columns):
+    import pyarrow as pa
 
+    def column(t, code: str, values) -> pa.Array:
+        values = array.array(code, values)
+        return pa.Array.from_buffers(t, len(values), [None, pa.py_buffer(values)])
 
-def _dates(days: list[int]) -> pa.Array:
-    """Days since 1970 as Arrow's dates."""
-    return _array(pa.date32(), array.array("i", days))  # C's int: 32 bits
+    def integers(values) -> pa.Array:
+        return column(pa.int64(), "q", values)
 
+    def dates(values) -> pa.Array:  # days since 1970 as Arrow's dates
+        return column(pa.date32(), "i", values)  # C's int: 32 bits
 
-def _array(t: pa.DataType, values: array.array) -> pa.Array:
-    return pa.Array.from_buffers(t, len(values), [None, pa.py_buffer(values)])
+    (days, upto, before), (ordinal, business) = columns
+    return (pa.table({"bday": dates(days), "upto": integers(upto), "before": integers(before)}),
+            pa.table({"ordinal": integers(ordinal), "bday": dates(business)}))
 
 
 _EPOCH = datetime.date(1970, 1, 1)

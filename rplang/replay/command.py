@@ -17,14 +17,22 @@ from .errors import NotLowerable, ReplayError
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
 
 
-def load(spec: str):
-    """(compiled policy, its text, its name) from a path or `git:REV:path`, as `rpl diff` reads it."""
+def load(spec: str, known_enough: bool = False):
+    """(compiled policy, its text, its name, what is known of it) from a path or `git:REV:path`, as
+    `rpl diff` reads it. With `known_enough`, a policy a replay before checked and lowered (plans.py)
+    is not compiled now (None), but when a step needs it (`Replay.compiled`)."""
     from rplang.policy_ci import _policy_text
-    from rplang.runtime import load_policy_text
+
+    from . import plans
 
     text, name = _policy_text(spec)
+    known = plans.known(text, name) if known_enough else None
+    if known is not None:
+        return None, text, name, known
+    from rplang.runtime import load_policy_text
+
     try:
-        return load_policy_text(text, name, cache=True), text, name
+        return load_policy_text(text, name, cache=True), text, name, None
     except PolicyError as error:
         fail_policy(error)
 
@@ -58,16 +66,16 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     from . import run
     from .sources import resolve
 
-    compiled, text, _ = load(policy)
+    compiled, text, name, known = load(policy, known_enough=not explain_sql)
     if explain_sql:
         sys.exit(_explain(compiled, text, engine))
     try:
         source = resolve(input_)
-        via = _choose_via(compiled, text, source, via)
+        via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or str(Path(source.files[0]).with_suffix("").with_name(
             Path(source.files[0]).stem + ".decided.parquet"))
         rejects_file = run.RejectsFile(rejects or run.rejects_path(out))
-        job = run.Replay(compiled, text, source, tuple(keys), via)
+        job = run.Replay(compiled, text, source, tuple(keys), via, name, known)
         try:
             counts = engine_for(engine, master)(job, out, rejects_file)
         finally:
@@ -77,21 +85,23 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         if compare_to:
             from .compare import compare_report
 
-            old, old_text, old_name = load(compare_to)
-            report = compare_report(engine, job, run.Replay(old, old_text, source, tuple(keys), via),
+            old, old_text, old_name, old_known = load(compare_to, known_enough=True)
+            report = compare_report(engine, job, run.Replay(old, old_text, source, tuple(keys), via, old_name, old_known),
                                     out, counts.rows, show, master)
             click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
                        else report.text(old_name, policy, markdown=fmt == "markdown"))
     except ReplayError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
+    except PolicyError as error:  # a policy compiled when first needed, whose tables were since spoilt
+        fail_policy(error)
     sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
 
 
-def _choose_via(compiled, text, source, via):
-    from .run import Replay, lowerable
+def _choose_via(job, via):
+    from .run import lowerable
 
-    reason = lowerable(Replay(compiled, text, source))
+    reason = lowerable(job)
     if via == "sql" and reason is not None:
         raise reason
     if via is None and reason is not None:

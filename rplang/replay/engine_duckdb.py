@@ -3,19 +3,17 @@ decided rows written by DuckDB's own Parquet writer (the few the Python path mus
 by the runtime inside the query, as DuckDB meets them).
 
 The query's SQL is lowered once per policy and way of keying rows, then read from the user's
-cache (plans.py): a run that finds it there imports neither SQLGlot nor the lowering.
+cache (plans.py): a run that finds it there over a Parquet input DuckDB reads as it is imports
+neither SQLGlot nor the lowering nor pyarrow, and compiles the policy (importing the runtime)
+only if the query hands a row back.
 """
 from __future__ import annotations
 
 import threading
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from . import plans
-from .columns import decision_schema, python_values, request_schema, to_request
-from .run import Counts, RejectsFile, Replay, conforms, decide_with_python, input_keys, typed_batches
-from .python_path import PythonDecider
+from .duckdb_types import columns_conform, parquet_columns
+from .run import Counts, RejectsFile, Replay, input_keys
 from .sources import FILE, ROW
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
@@ -33,8 +31,12 @@ def connect():
 
 def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> Counts:
     counts = Counts()
-    keys = input_keys(replay)
     if replay.via == "python":
+        import pyarrow.parquet as pq
+
+        from .python_path import decide_with_python
+
+        keys = input_keys(replay)
         writers = []
 
         def writer_for(schema):
@@ -47,11 +49,12 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
                 writer.close()
         return counts
     con = con or connect()
+    keys = input_keys(replay, lambda source: list(parquet_columns(con, source.files[0])))
     key_columns, read_here = load_input(con, replay, keys, rejects, counts)
     plan = plans.read(replay, key_columns)
     if plan is None:
         plan = lower(replay, key_columns)
-        plans.write(replay, key_columns, plan)
+        plans.write(replay, key_columns, plan, known(replay))
     register_calendar(con, replay, plan.span)
     read = write_decided(con, plan, replay, tuple(name for name, _ in key_columns), out, rejects, counts)
     if not read_here:
@@ -64,20 +67,24 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     """Make the input the table `rpl_input`; the key columns, each with where its values come
     from (COLUMN, ROW_NUMBER, FILE_NAME), and whether the rows were read (and counted) here
     rather than by the engine."""
-    expected = request_schema(replay.compiled.checked)
+    expected = replay.known.request if replay.known is not None else request_types(replay)
     source = replay.source
-    if source.format == "parquet" and _parquet_conforms(source, expected):
+    if source.format == "parquet" and all(columns_conform(parquet_columns(con, f), expected) for f in source.files):
         relation = con.read_parquet(list(source.files), file_row_number=not keys,
                                     filename=not keys and len(source.files) > 1)
         relation.create_view(INPUT)
         if keys:
             return tuple((k, COLUMN) for k in keys), False
         return ((ROW, ROW_NUMBER),) + (((FILE, FILE_NAME),) if len(source.files) > 1 else ()), False
+    import pyarrow as pa
+
+    from .rows import typed_batches
+
     batches = typed_batches(replay, keys, rejects, counts)
     first = next(batches)
     table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
     con.from_arrow(table).create_view(INPUT)
-    return tuple((k, COLUMN) for k in table.schema.names if k not in expected.names), True
+    return tuple((k, COLUMN) for k in table.schema.names if k not in expected), True
 
 
 def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Plan:
@@ -85,8 +92,11 @@ def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Pla
     rows, those handed back decided by the Python path inside the query (a function of DuckDB's
     that calls the runtime, `Handback`), with each amount in its column, and each text known
     when the policy is compiled of an ENUM type (texts.py), the Python path's too."""
+    import pyarrow as pa
     from sqlglot import exp
 
+    from .columns import decision_schema
+    from .duckdb_types import duckdb_type
     from .lowering import ROW as ALIAS
     from .query import PolicyQuery
     from .sql import DuckDBDialect, case, field, is_null, sql_type
@@ -133,14 +143,33 @@ def calendar_span(query) -> tuple | None:
     return (span[0].sql(dialect=DuckDBDialect), *span[1:]) if span else None
 
 
-def _parquet_conforms(source, expected: pa.Schema) -> bool:
+def known(replay: Replay) -> plans.Known:
+    """What a run that finds the policy's plan needs to know of it, kept beside the plan."""
+    from rplang.compiler.checked import table_files
+
+    checked = replay.compiled.checked
+    return plans.Known(replay.version, replay.hash, table_files(checked), request_types(replay), checked.calendar)
+
+
+def request_types(replay: Replay) -> dict[str, str]:
+    """The request's columns: name -> DuckDB type."""
+    from .columns import request_schema
+    from .duckdb_types import duckdb_type
+
+    return {f.name: duckdb_type(f.type) for f in request_schema(replay.compiled.checked)}
+
+
+def _parquet_conforms(source, expected) -> bool:
+    """Whether each Parquet file holds every column of `expected` (an Arrow schema) as it is, as
+    Arrow reads the file (for Spark, which reads it as Arrow does)."""
+    import pyarrow.parquet as pq
+
+    from .duckdb_types import arrow_conforms
+
     for name in source.files:
         actual = pq.read_schema(name)
-        for f in expected:
-            if f.name in actual.names and not conforms(actual.field(f.name).type, f.type):
-                return False
-            if f.name not in actual.names:
-                return False
+        if not all(f.name in actual.names and arrow_conforms(actual.field(f.name).type, f.type) for f in expected):
+            return False
     return True
 
 
@@ -150,13 +179,16 @@ def register_calendar(con, replay: Replay, span: tuple | None) -> None:
     the longest count; None when the policy counts none)."""
     if span is None:
         return
-    from .calendar import tables_for_span
+    from .calendar import columns_for_span
 
     select, chained, longest = span
-    calendar, business_days = tables_for_span(replay.compiled.checked.calendar, con.execute(select).fetchall()[0],
-                                              chained, longest)
-    con.from_arrow(calendar).create_view(CALENDAR)
-    con.from_arrow(business_days).create_view(BUSINESS_DAYS)
+    calendar, business_days = columns_for_span(replay.calendar, con.execute(select).fetchall()[0], chained, longest)
+    # made of the lists as they are (days since 1970), not of Arrow tables: a cached run imports no pyarrow
+    day = "DATE '1970-01-01' + UNNEST({}::INTEGER[])"
+    con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {CALENDAR} AS SELECT {day.format('$1')} AS bday, "
+                "UNNEST($2::BIGINT[]) AS upto, UNNEST($3::BIGINT[]) AS before", list(calendar))
+    con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {BUSINESS_DAYS} AS SELECT UNNEST($1::BIGINT[]) AS ordinal, "
+                f"{day.format('$2')} AS bday", list(business_days))
 
 
 def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, ...], out: str,
@@ -177,6 +209,10 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
                         type="arrow", null_handling="special", side_effects=True)
     try:
         [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()
+    except duckdb.Error:
+        if handback.failure is not None:  # the policy could not be compiled for the rows handed back
+            raise handback.failure from None
+        raise
     finally:
         con.remove_function(DECIDE)
     counts.by_sql = written - counts.by_python
@@ -191,17 +227,37 @@ def _string(text: str) -> str:
 class Handback:
     """The Python path inside the query: DuckDB calls it with the keys and requests of the rows
     the query hands back (a few at a time, from any of its threads); it gives each its decision's
-    columns, or a NULL for a reject, written to the rejects."""
+    columns, or a NULL for a reject, written to the rejects. The policy is compiled at the first
+    row handed back: a run that hands none back never imports the runtime."""
 
     def __init__(self, replay: Replay, rejects: RejectsFile, counts: Counts):
-        schema = decision_schema(replay.compiled.checked, pa.schema([]))  # the decision's columns
-        self.decider = PythonDecider(replay.compiled, replay.hash, schema, ())
-        self.type = pa.struct(list(schema))
-        self.rejects, self.counts, self.refused = rejects, counts, 0
+        self.replay, self.rejects, self.counts, self.refused = replay, rejects, counts, 0
+        self.decider = self.type = None
+        self.failure = None  # what stopped the decider being made, for `write_decided` to raise
         self.lock = threading.Lock()
 
+    def _start(self) -> None:
+        import pyarrow as pa
+
+        from .columns import decision_schema
+        from .python_path import PythonDecider
+
+        try:
+            schema = decision_schema(self.replay.compiled.checked, pa.schema([]))  # the decision's columns
+        except Exception as error:  # noqa: BLE001 (DuckDB would wrap it in its own: kept, raised as it is)
+            self.failure = error
+            raise
+        self.decider = PythonDecider(self.replay.compiled, self.replay.hash, schema, ())
+        self.type = pa.struct(list(schema))
+
     def __call__(self, keys, requests):
+        import pyarrow as pa
+
+        from .columns import python_values, to_request
+
         with self.lock:
+            if self.decider is None:
+                self._start()
             rows, refused = [], []
             for own, request in zip(keys.to_pylist(), python_values(requests)):
                 row, reject = self.decider.decide_one(own, to_request(request))
@@ -214,19 +270,15 @@ class Handback:
             return pa.array(rows, type=self.type)
 
 
-def duckdb_type(t: pa.DataType) -> str:
-    """The DuckDB type of a decision column's Arrow type."""
-    if pa.types.is_list(t):
-        return duckdb_type(t.value_type) + "[]"
-    if pa.types.is_decimal(t):
-        return f"DECIMAL({t.precision}, {t.scale})"
-    return {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}[t]
-
-
 def decided_tables(reader, replay: Replay, schema: pa.Schema, rejects, counts: Counts, count_rows: bool):
     """The query's batches as decided rows; the rows marked for the Python path decided on the way."""
-    key_names = tuple(schema.names[:len(schema.names) - len(decision_schema(replay.compiled.checked, pa.schema([])))])
+    import pyarrow as pa
     import pyarrow.compute as pc
+
+    from .columns import decision_schema
+    from .python_path import PythonDecider
+
+    key_names = tuple(schema.names[:len(schema.names) - len(decision_schema(replay.compiled.checked, pa.schema([])))])
 
     decider = PythonDecider(replay.compiled, replay.hash, schema, key_names)
     for batch in reader:

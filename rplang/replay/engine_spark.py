@@ -18,7 +18,8 @@ from .columns import decision_schema
 from .lowering import ROW as ALIAS
 from .python_path import ERROR, PythonDecider
 from .query import PolicyQuery, business_day_tables
-from .run import Counts, RejectsFile, Replay, input_keys, typed_batches
+from .rows import typed_batches
+from .run import Counts, RejectsFile, Replay, input_keys
 from .sources import FILE, ROW
 from .sql import spark_dialect
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST

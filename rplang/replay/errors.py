@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rplang.policy_lang.errors import RplError
 
+ERROR = "error"  # the column of a reject: the error as `rpl eval` prints it, in JSON
+
 
 class ReplayError(RplError):
     """The replay cannot start: the message says why, and what to do instead."""

@@ -1,30 +1,36 @@
-"""The SQL a policy lowers to for DuckDB, kept in the user's signed cache.
+"""The SQL a policy lowers to for DuckDB, kept in the user's signed cache, with what a run needs
+to know of the policy to start without checking or compiling it.
 
 Lowering a policy costs a replay about 0.2 s of processor time before the engine reads a row:
 importing SQLGlot and the compiler's passes, building the query, writing it as text (twice:
-once to know whether the policy lowers at all). The text depends only on what names the entry:
-rplang's own sources (every file, as the checked-policy cache hashes them: a change to the
-lowering is a new name), the installed SQLGlot (its files' stamp), the policy's hash (its text
-and its tables' files) and version, and how the input's rows are keyed. So a run that finds the
-entry imports neither SQLGlot nor the lowering.
+once to know whether the policy lowers at all). Loading the checked policy and importing the
+runtime cost another tenth. The text depends only on what names the entry: rplang's own
+sources (every file, as the checked-policy cache hashes them: a change to the lowering is a new
+name), the installed SQLGlot (its files' stamp), the policy's text and file name (as the
+checked-policy cache names it), and how the input's rows are keyed; and on its tables' CSV
+files, whose SHA-256s the entry keeps and a run checks before it trusts the entry (an edited
+file is a miss). So a run that finds the entry imports neither SQLGlot nor the lowering, nor
+the runtime until a row needs it (`Known`: the policy's version, hash, request columns and
+calendar).
 
 An entry is JSON signed with the user's key (policy_lang/user_cache.py): one that is damaged,
 planted or not of this shape is a miss, and the query is lowered again and the entry written
-anew. Policies that do not lower are not kept (the Python path decides them, at a cost that
-dwarfs lowering).
+anew. Policies that do not check or do not lower are not kept (the Python path decides the
+latter, at a cost that dwarfs lowering), so a broken policy is always checked and reported.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from pathlib import Path
 
 import attrs
 
 from rplang.compiler.cache import sources_digest
 from rplang.policy_lang import user_cache
 
-_FORMAT = "rpl-replay-plan-2"  # 2: the ENUM types of the known texts
+_FORMAT = "rpl-replay-plan-3"  # 3: named by the policy's text, `Known` beside the plans
 DIALECT = "duckdb"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")  # an ENUM type's name, written into SQL unquoted
 
@@ -71,50 +77,115 @@ class Plan:
         return cls(decided, rows, types, span, enums)
 
 
+@attrs.frozen
+class Known:
+    """What a replay needs of a policy that checked and lowered, kept beside its plans.
+
+    version, hash: the policy's, as each decided row carries them
+    tables: each table's CSV file -> the SHA-256 the policy was checked with
+    request: each field of the request -> its column's DuckDB type, in order
+    calendar: the country whose holidays business days skip, or None
+    """
+    version: str
+    hash: str
+    tables: dict
+    request: dict
+    calendar: str | None
+
+    def to_json(self) -> dict:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_json(cls, data) -> "Known":
+        """The facts an entry holds; ValueError if they are not such."""
+        if not (isinstance(data, dict) and set(data) == {"version", "hash", "tables", "request", "calendar"}
+                and isinstance(data["version"], str) and isinstance(data["hash"], str)
+                and (data["calendar"] is None or isinstance(data["calendar"], str))
+                and all(isinstance(d, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in d.items())
+                        for d in (data["tables"], data["request"]))):
+            raise ValueError("not a policy's facts")
+        import duckdb
+
+        for t in data["request"].values():
+            try:
+                duckdb.sqltype(t)
+            except duckdb.Error as error:
+                raise ValueError("not a policy's request") from error
+        return cls(**data)
+
+    def tables_unchanged(self) -> bool:
+        """Whether each table's file still holds what the policy was checked with."""
+        for file, digest in self.tables.items():
+            try:
+                if hashlib.sha256(Path(file).read_bytes()).hexdigest() != digest:
+                    return False
+            except OSError:
+                return False
+        return True
+
+
 def entry_name(replay) -> str | None:
     """The name of the policy's entry (one for all the ways rows are keyed), or None when the
     installed SQLGlot cannot be told apart from another."""
+    return _name(replay.text, replay.policy_name)
+
+
+def _name(text: str, policy_name: str) -> str | None:
     stamp = user_cache.package_stamp("sqlglot")
     if stamp is None:
         return None
     digest = hashlib.sha256()
-    for part in (_FORMAT, sources_digest(), stamp, DIALECT, replay.version, replay.hash):
+    for part in (_FORMAT, sources_digest(), stamp, DIALECT, policy_name, text):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return "replay-" + digest.hexdigest()
 
 
-def _entry(name: str | None) -> dict:
-    """The plans the entry holds, by the key shape's text; empty when it is missing or damaged."""
+def _entry(name: str | None) -> tuple[Known | None, dict]:
+    """The policy's facts and its plans, by the key shape's text; (None, {}) when the entry is
+    missing or damaged, or a table's file changed since."""
     payload = user_cache.read(name) if name else None
     if payload is None:
-        return {}
+        return None, {}
     try:
-        plans = json.loads(payload)
-        return {shape: Plan.from_json(plan) for shape, plan in plans.items()}
-    except (ValueError, AttributeError, UnicodeDecodeError):  # signed, yet not a plan of ours: a miss
-        return {}
+        data = json.loads(payload)
+        if not isinstance(data, dict) or set(data) != {"policy", "plans"} or not isinstance(data["plans"], dict):
+            raise ValueError("not an entry")
+        known = Known.from_json(data["policy"])
+        plans = {shape: Plan.from_json(plan) for shape, plan in data["plans"].items()}
+    except (ValueError, AttributeError, TypeError, UnicodeDecodeError):  # signed, yet not ours: a miss
+        return None, {}
+    if not known.tables_unchanged():
+        return None, {}
+    return known, plans
 
 
 def _shape(keys: tuple) -> str:
     return json.dumps([list(k) for k in keys])
 
 
+def known(text: str, policy_name: str) -> Known | None:
+    """What an earlier run learned of the policy (`policy_name`'s `text`), if it checked and
+    lowered then and its tables are as they were: enough to start without checking it."""
+    return _entry(_name(text, policy_name))[0]
+
+
 def read(replay, keys: tuple) -> Plan | None:
     """The plan of the policy for rows keyed by `keys` ((name, how) pairs), if it was kept."""
-    return _entry(entry_name(replay)).get(_shape(keys))
+    return _entry(entry_name(replay))[1].get(_shape(keys))
 
 
 def lowers(replay) -> bool:
     """Whether the policy is known to lower: a plan of it was kept, for rows keyed any way."""
-    return bool(_entry(entry_name(replay)))
+    return bool(_entry(entry_name(replay))[1])
 
 
-def write(replay, keys: tuple, plan: Plan) -> None:
-    """Keep the plan beside the policy's plans for other keys (a cache that cannot be written is
-    only slower)."""
+def write(replay, keys: tuple, plan: Plan, known: Known) -> None:
+    """Keep the plan beside the policy's plans for other keys, with what the policy is (a cache
+    that cannot be written is only slower)."""
     name = entry_name(replay)
     if name is None:
         return
-    plans = _entry(name)
+    _, plans = _entry(name)
     plans[_shape(keys)] = plan
-    user_cache.write(name, json.dumps({shape: p.to_json() for shape, p in plans.items()}).encode())
+    data = {"policy": known.to_json(), "plans": {shape: p.to_json() for shape, p in plans.items()}}
+    user_cache.write(name, json.dumps(data).encode())

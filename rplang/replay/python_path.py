@@ -11,10 +11,10 @@ import pyarrow as pa
 from rplang.policy_lang.errors import RplError
 from rplang.stream import error_json
 
-from .columns import DecisionRows, python_values, to_request
-from .errors import OutputTooLarge
-
-ERROR = "error"  # the column of a reject: the error as `rpl eval` prints it, in JSON
+from .columns import DecisionRows, decision_schema, python_values, to_request
+from .errors import ERROR, OutputTooLarge
+from .rows import BATCH, key_schema, python_rows
+from .run import Counts, RejectsFile, Replay
 
 
 class PythonDecider:
@@ -59,3 +59,31 @@ class PythonDecider:
 
     def table(self, rows: list[dict]) -> pa.Table:
         return pa.Table.from_pylist(rows, schema=self.schema)
+
+
+def decide_with_python(replay: Replay, keys: tuple[str, ...], writer_for, rejects: RejectsFile,
+                       counts: Counts) -> None:
+    """Every row by the ordinary runtime; `writer_for(schema)` gives the writer of decided rows."""
+    policy = replay.compiled.checked
+    decider, writer, pending = None, None, []
+
+    def flush():
+        nonlocal decider, writer
+        if decider is None:
+            keyed = key_schema([own for own, _ in pending], keys)
+            schema = decision_schema(policy, keyed)
+            decider = PythonDecider(replay.compiled, replay.hash, schema, tuple(keyed.names))
+            writer = writer_for(schema)
+        decided, refused = decider.decide(pending)
+        counts.by_python += len(decided)
+        writer.write_table(decider.table(decided))
+        rejects.write(refused)
+        pending.clear()
+
+    for item in python_rows(replay, keys):
+        counts.rows += 1
+        pending.append(item)
+        if len(pending) >= BATCH:
+            flush()
+    if pending or decider is None:
+        flush()
