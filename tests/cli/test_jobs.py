@@ -139,6 +139,11 @@ def test_the_first_decisions_come_before_the_input_ends():
         process.stdin.write(b"".join(CORPUS * 3))
         process.stdin.flush()
 
+    rest = []
+    # the decisions after the first are read while the lines are still written: a run that
+    # cannot write its output stops reading its input (as any filter does), and a reader that
+    # waited for the writer first would wait forever once the output's pipe is full
+    reader = threading.Thread(target=lambda: rest.append(process.stdout.read()))
     writer = threading.Thread(target=write)
     writer.start()
     try:
@@ -147,11 +152,13 @@ def test_the_first_decisions_come_before_the_input_ends():
         assert process.stdout.readline().startswith(b'{"outputs"')
         assert process.poll() is None  # its input still open, the run waits for more lines
     finally:
+        reader.start()
         writer.join()
         process.stdin.close()
-        process.stdout.read()
+        reader.join()
         process.wait(timeout=60)
     assert process.returncode == 0
+    assert 1 + rest[0].count(b"\n") == len(CORPUS) * 3  # the first decision and the rest: every line
 
 
 def _started(args: list[str], path) -> subprocess.Popen:
