@@ -18,7 +18,6 @@ import hashlib
 import io
 import pickle
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from rplang.policy_lang import user_cache

@@ -51,7 +51,8 @@ def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"
     source = "\n".join(lines) + "\n"
     code = policy.explanation_code
     namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text,
-                 "_day_text": DAY_TEXT, "_json": json_text, "_dumps": orjson.dumps, "TEXTS": code.texts, "ENTRIES": code.entries, "MAKE": code.entry,
+                 "_day_text": DAY_TEXT, "_json": json_text, "_dumps": orjson.dumps, "TEXTS": code.texts,
+                 "ENTRIES": code.entries, "MAKE": code.entry,
                  "__builtins__": {"str": str, "list": list}}
     exec(compile(source, f"<rpl explanation of a decision{' as JSON' if as_text else ''} of "
                          f"{policy.graph.policy.source_name or 'policy'}>", "exec"), namespace)

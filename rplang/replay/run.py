@@ -14,6 +14,8 @@ import attrs
 
 from .errors import ERROR, NotLowerable, ReplayError
 from .sources import Source, check_columns, choose_keys, json_value
+
+
 @attrs.define
 class Counts:
     """What happened to the rows of the input."""
