@@ -79,7 +79,7 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
     from sqlglot import exp
 
     from .columns import decision_schema, request_schema
-    from .duckdb_types import arrow_conforms
+    from .duckdb_types import schema_conforms
     from .engine_duckdb import INPUT, connect, decided_tables
     from .lowering import ROW
     from .python_path import ERROR, PythonDecider
@@ -90,8 +90,7 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
     keys = tuple(keys) if keys is not None else tuple(n for n in table.schema.names if n not in policy.request)
     job = Replay(compiled, text, resolve_none(), keys, via)
     expected = request_schema(policy)
-    typed = all(f.name in table.schema.names and arrow_conforms(table.schema.field(f.name).type, f.type)
-                for f in expected)
+    typed = schema_conforms(table.schema, expected)
     rejects, counts = _Collected(), Counts()
     schema = decision_schema(policy, pa.schema([table.schema.field(k) for k in keys]))
     if via == "sql" and typed and lowerable(job) is None:

@@ -55,6 +55,12 @@ def arrow_conforms(actual, expected) -> bool:
     return found is not None and conforms(duckdb.sqltype(found), duckdb.sqltype(wanted))
 
 
+def schema_conforms(actual, expected) -> bool:
+    """`columns_conform` for Arrow schemas: whether `actual` holds every field of `expected`,
+    each as it is."""
+    return all(f.name in actual.names and arrow_conforms(actual.field(f.name).type, f.type) for f in expected)
+
+
 def duckdb_type(t) -> str | None:
     """The DuckDB type of an Arrow type (the name DuckDB reads), or None for one no request or
     decision column has."""

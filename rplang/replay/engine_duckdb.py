@@ -10,12 +10,16 @@ only if the query hands a row back.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from . import plans
 from .duckdb_types import columns_conform, parquet_columns
 from .run import Counts, RejectsFile, Replay, input_keys
 from .sources import FILE, ROW
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
+
+if TYPE_CHECKING:  # imported where used: a cached run over Parquet imports no pyarrow
+    import pyarrow as pa
 
 PYTHON = "__python"  # a handed-back row's decision, by the Python path
 DECIDE = "rpl_decide"  # the Python path, as a function of the query
@@ -157,20 +161,6 @@ def request_types(replay: Replay) -> dict[str, str]:
     from .duckdb_types import duckdb_type
 
     return {f.name: duckdb_type(f.type) for f in request_schema(replay.compiled.checked)}
-
-
-def _parquet_conforms(source, expected) -> bool:
-    """Whether each Parquet file holds every column of `expected` (an Arrow schema) as it is, as
-    Arrow reads the file (for Spark, which reads it as Arrow does)."""
-    import pyarrow.parquet as pq
-
-    from .duckdb_types import arrow_conforms
-
-    for name in source.files:
-        actual = pq.read_schema(name)
-        if not all(f.name in actual.names and arrow_conforms(actual.field(f.name).type, f.type) for f in expected):
-            return False
-    return True
 
 
 def register_calendar(con, replay: Replay, span: tuple | None) -> None:

@@ -74,12 +74,15 @@ def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "
 
 
 def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
-    from .engine_duckdb import _parquet_conforms
+    import pyarrow.parquet as pq
+
     from .columns import request_schema
+    from .duckdb_types import schema_conforms
 
     expected = request_schema(replay.compiled.checked)
     source = replay.source
-    if source.format == "parquet" and _parquet_conforms(source, expected):
+    # each file's columns as Arrow reads them, as Spark does
+    if source.format == "parquet" and all(schema_conforms(pq.read_schema(f), expected) for f in source.files):
         frame = spark.read.parquet(*source.files)
         frame.createOrReplaceTempView(INPUT)
         if keys:
