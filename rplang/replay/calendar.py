@@ -7,7 +7,7 @@ The n-th business day after a date (n > 0) is the one numbered `upto + n`; befor
 the one numbered `before + n + 1`: what `BusinessCalendar.add` counts day by day.
 
 The columns are made here as lists of numbers (days since 1970); DuckDB takes them as they are
-(engine_duckdb.py: no Arrow), Spark and the notebook API as Arrow tables (`calendar_tables`).
+(engine_duckdb.py: no Arrow), Spark and the notebook API as Arrow tables (`tables_for_span`).
 """
 from __future__ import annotations
 
@@ -44,12 +44,6 @@ def calendar_columns(country: str | None, first: datetime.date | None, last: dat
         days.append(ordinal - epoch)
         upto.append(count)
     return (days, upto, before), (list(range(1, len(business) + 1)), business)
-
-
-def calendar_tables(country: str | None, first: datetime.date | None, last: datetime.date | None, chained: int = 1,
-                    longest: int = limits.MAX_BUSINESS_DAYS):
-    """(rpl_calendar, rpl_business_days) as Arrow tables: `calendar_columns`."""
-    return _as_arrow(calendar_columns(country, first, last, chained, longest))
 
 
 _WEEKEND = {6, 0}  # Saturday and Sunday, as ordinals modulo 7

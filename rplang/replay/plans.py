@@ -165,8 +165,10 @@ def _shape(keys: tuple) -> str:
 
 def known(text: str, policy_name: str) -> Known | None:
     """What an earlier run learned of the policy (`policy_name`'s `text`), if it checked and
-    lowered then and its tables are as they were: enough to start without checking it."""
-    return _entry(_name(text, policy_name))[0]
+    lowered then (a plan of it was kept) and its tables are as they were: enough to start
+    without checking it."""
+    known, kept = _entry(_name(text, policy_name))
+    return known if kept else None
 
 
 def read(replay, keys: tuple) -> Plan | None:

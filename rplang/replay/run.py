@@ -147,10 +147,10 @@ def input_keys(replay: Replay, columns_of=parquet_columns) -> tuple[str, ...]:
 
 def lowerable(replay: Replay) -> NotLowerable | None:
     """Why the policy cannot be decided in SQL, or None (at once when a run before kept its
-    query in the user's cache: plans.py)."""
+    query in the user's cache: plans.py; `replay.known` is only ever what such a run kept)."""
     from . import plans
 
-    if plans.lowers(replay):
+    if replay.known is not None or plans.lowers(replay):
         return None
     from .query import PolicyQuery
 

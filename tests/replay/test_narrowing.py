@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime
 import json
 
-from rplang.replay.calendar import calendar_tables
+from rplang.policy_lang import limits
+from rplang.replay.calendar import tables_for_span
 from rplang.replay.columns import applied_rules
 from rplang.runtime import load_policy
 from rplang.stream import decide_line
@@ -111,12 +112,13 @@ def test_a_value_tested_is_given_is_read_without_a_test_for_null_and_others_stil
 
 def test_the_calendar_spans_the_policys_own_counts_around_the_data():
     first, last = datetime.date(2025, 3, 1), datetime.date(2026, 10, 1)
-    short, _ = calendar_tables("US", first, last, longest=10)
+    short, _ = tables_for_span("US", (first, None, last), chained=1, longest=10)
     days = short.column("bday")
     assert (days[0].as_py(), days[-1].as_py()) == (datetime.date(2024, 1, 1), datetime.date(2027, 12, 31))
-    long, _ = calendar_tables("US", first, last, longest=400)  # 400 business days: two years each side
+    long, _ = tables_for_span("US", (first, None, last), chained=1, longest=400)  # 400 business days: two years each side
     assert long.column("bday")[0].as_py() == datetime.date(2023, 1, 1)
-    unknown, business = calendar_tables("US", first, last)  # a count the data gives: the longest there is
+    # a count the data gives: the longest there is
+    unknown, business = tables_for_span("US", (first, None, last), chained=1, longest=limits.MAX_BUSINESS_DAYS)
     assert unknown.column("bday")[0].as_py() == datetime.date(2014, 1, 1)
     # the same business days, counted one by one
     from rplang.compiler.calendars import BusinessCalendar
