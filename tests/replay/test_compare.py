@@ -53,3 +53,24 @@ def test_the_old_policy_may_come_from_git(thirty_days, tmp_path, monkeypatch):
     result = run("replay", thirty_days, CORPUS, "--out", tmp_path / "new.parquet",
                  "--compare", "git:no-such-rev:policies/aputure.rpl")
     assert result.code == 1 and "cannot read it from git" in result.err
+
+
+def test_an_export_without_keys_is_compared_by_its_rows(thirty_days, tmp_path):
+    """docs/replay.md's walk-through: `write_requests` from JSON lines without a key keeps each
+    row's place as `source_row`, and `--compare` explains the changed rows of that Parquet (it
+    stopped with an internal error: the column was read back as a field of the request)."""
+    from rplang.replay.api import write_requests
+    from rplang.runtime import load_policy_text
+
+    text = APUTURE.read_text()
+    export = tmp_path / "returns.parquet"
+    write_requests(load_policy_text(text, str(APUTURE)), text, str(CORPUS), str(export))
+    result = run("replay", thirty_days, export, "--out", tmp_path / "new.parquet",
+                 "--compare", APUTURE, "--format", "json", "--show", "1")
+    assert result.code == 0, result.both
+    report = json.loads(result.out)
+    diffed = json.loads(run("diff", APUTURE, thirty_days, "--requests", CORPUS, "--format", "json").out)
+    assert report["changed"] == diffed["changed"] > 0
+    assert len(report["examples"]) == len(report["outcomes"])
+    decided = run("replay", APUTURE, export, "--out", tmp_path / "python.parquet", "--via", "python")
+    assert decided.code == 0 and "500 decided" in decided.err, decided.both
