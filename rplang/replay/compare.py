@@ -41,10 +41,12 @@ class ReplayImpact:
         if not self.by_transition:
             return report
         names = sorted({k for *_, deltas in self.by_transition for k in deltas})
-        lines = ["", "money change by outcome transition:" if not markdown else
-                 "| outcome before | outcome after | requests | " + " | ".join(names) + " |"]
+        # a blank line first: in Markdown, a table right after the last example's `</details>`
+        # is read as part of that HTML block and shown as its raw text
+        lines = ["", "", "money change by outcome transition:"]
         if markdown:
-            lines.append("|---|---|---:|" + "---:|" * len(names))
+            lines += ["", "| outcome before | outcome after | requests | " + " | ".join(names) + " |",
+                      "|---|---|---:|" + "---:|" * len(names)]
         for a, b, n, deltas in self.by_transition:
             cells = [f"{deltas.get(k, Decimal(0)):+.2f}" for k in names]
             lines.append(f"| {a} | {b} | {n} | " + " | ".join(cells) + " |" if markdown else
