@@ -11,7 +11,7 @@ import pytest
 from tests.cli.conftest import run
 from tests.conftest import APUTURE_REQUESTS, POLICIES, ROOT
 
-from .documents import DOCUMENTS, blocks, name, spans
+from .documents import DOCUMENTS, blocks, name, prose, spans
 
 SHELL = {"", "sh", "bash", "console", "text", "yaml"}
 # `rpl` where a command starts: a line, a `$ ` prompt, after `(`, `;`, `&&` or an environment variable
@@ -22,7 +22,8 @@ def commands() -> list[tuple[str, int, str]]:
     """(document, line, the words after `rpl`) of every command the documents show."""
     found = []
     for document in DOCUMENTS:
-        pieces = spans(document)
+        pieces = spans(document) + [(n, line) for n, line in enumerate(prose(document).splitlines(), 1)
+                                    if line.startswith("    rpl ")]  # an indented code block
         for line, info, body in blocks(document):
             if info in SHELL:
                 pieces += [(line + 1 + n, text) for n, text in enumerate(body.splitlines())]
