@@ -28,9 +28,12 @@ PLACE = "__rpl_place_"  # the view's column of a row's place in its file: `__rpl
 STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded machine
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
 # out-of-range index is NULL (handed to the Python path), and products keep every digit.
+# A plan's text is capped: Spark's UI keeps each query's, and the policy's query, lambdas within
+# lambdas, prints long enough to exhaust a 1 GB driver (a notebook's session, UI on, 500 rows).
 SETTINGS = {"spark.sql.ansi.enabled": "false", "spark.sql.decimalOperations.allowPrecisionLoss": "false",
             "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.sql.session.timeZone": "UTC",
-            "spark.sql.execution.arrow.pyspark.enabled": "true", "spark.sql.shuffle.partitions": "4"}
+            "spark.sql.execution.arrow.pyspark.enabled": "true", "spark.sql.shuffle.partitions": "4",
+            "spark.sql.maxPlanStringLength": "100000"}
 
 
 def session(master: str = "local[*]"):
@@ -42,7 +45,12 @@ def session(master: str = "local[*]"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    return configure(builder.getOrCreate())
+
+
+def configure(spark):
+    """The settings of SETTINGS a session already started takes (not the UI's): the active
+    session `rpl replay` finds, or a notebook's."""
     for key, value in SETTINGS.items():
         if not key.startswith("spark.ui."):
             spark.conf.set(key, value)

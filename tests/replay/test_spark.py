@@ -149,3 +149,20 @@ def test_outcomes_per_item_and_tables_on_spark_as_rpl_eval(spark, name, tmp_path
     assert result.code == 0, result.both
     assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
+
+
+def test_a_spark_dataframe_of_a_session_of_its_own_is_decided_in_sql(spark, requests_table):
+    """A notebook's session, made without rpl: `decide` gives it the settings the query needs
+    (exact decimals, a failed step a NULL, plan texts capped: Spark's UI keeps each query's plan
+    text, and with a 1 GB driver a notebook's session ran out of memory on 500 rows)."""
+    from rplang.replay.api import decide
+    from rplang.replay.engine_spark import SETTINGS
+
+    from .test_api import expected, summary
+
+    own = spark.newSession()  # the same Spark, the SQL settings of a session made without rpl
+    own.conf.set("spark.sql.ansi.enabled", "true")
+    result = decide(APUTURE, own.createDataFrame(requests_table))
+    assert summary(result.toArrow().to_pylist()) == (expected(), [(6, "$.kind")])
+    assert {k: own.conf.get(k) for k in SETTINGS if k.startswith("spark.sql.")} == \
+        {k: v for k, v in SETTINGS.items() if k.startswith("spark.sql.")}
