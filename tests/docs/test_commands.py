@@ -81,6 +81,26 @@ def test_the_readme_table_has_every_command():
     assert len(rows) == len(set(rows)), "a row of the table is there twice"
 
 
+BENCHMARK = re.compile(r"(benchmarks/[\w/]+\.py)((?:\s+\[?--?[\w-]+(?:[ =][^\s\]`|]+)?\]?)*)")
+
+
+def test_each_benchmark_named_exists_and_takes_the_options_shown():
+    """`python benchmarks/bench_replay.py --sizes ...`: the script is there and its argument
+    parser names each option (read from its source: running them all would take seconds)."""
+    wrong, seen = [], set()
+    for document in DOCUMENTS:
+        for m in BENCHMARK.finditer(document.read_text(encoding="utf-8").replace("\\|", "|")):
+            script = ROOT / m.group(1)
+            seen.add(m.group(1))
+            if not script.exists():
+                wrong.append(f"{name(document)}: {m.group(1)} is not there")
+                continue
+            source = script.read_text(encoding="utf-8")
+            wrong += [f"{name(document)}: {m.group(1)} takes no {option}"
+                      for option in re.findall(r"--[\w-]+", m.group(2)) if f'"{option}"' not in source]
+    assert len(seen) > 15 and wrong == [], "\n".join(wrong)
+
+
 # ---- What the documents show rpl printing -------------------------------------------------------
 
 def _portal_request(folder):
