@@ -148,10 +148,22 @@ def _examples(con, new: Replay, old: Replay, keys: list[str], outcome: str | Non
         label = own.get(ROW) if keys == [ROW] else ", ".join(f"{k}={v}" for k, v in zip(keys, key))
         a, b = before.outputs_json(), after.outputs_json()
         kind = "outcome" if a.get("outcome") != b.get("outcome") else "other"
-        examples.append(ChangedRequest(label, kind, a, b, before.explain_text(), after.explain_text()))
+        examples.append(ChangedRequest(label, kind, a, b, before.explain_text(), after.explain_text(),
+                                       place=_place(new.source.format, dict(zip(keys, key)))))
         if not wanted:
             break
     return examples
+
+
+def _place(format_: str, key: dict) -> str | None:
+    """How the report names a changed row: a line of JSON lines as `rpl diff` names it (None); a
+    Parquet or CSV file's row by its number (a CSV's header is not a row), and file; else by its keys."""
+    if set(key) <= {ROW, FILE}:
+        if format_ == "jsonl" and FILE not in key:
+            return None
+        place = f"{'line' if format_ == 'jsonl' else 'row'} {key[ROW]}"
+        return f"{place} of {key[FILE]}" if FILE in key else place
+    return ", ".join(f"{k}={v}" for k, v in key.items())
 
 
 def _keys(con, path: str, policy) -> list[str]:
