@@ -78,6 +78,11 @@ def output_columns(output: CheckedOutput) -> list[tuple[str, pa.DataType]]:
     return [(output.name, scalar_type(output.type, f"output `{output.name}`"))]
 
 
+def decision_names(policy: CheckedPolicy) -> list[str]:
+    """The names of the decision's columns (the keys' aside)."""
+    return decision_schema(policy, pa.schema([])).names
+
+
 def decision_schema(policy: CheckedPolicy, keys: pa.Schema) -> pa.Schema:
     fields = list(keys)
     for output in policy.outputs:

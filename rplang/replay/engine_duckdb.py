@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import plans
 from .duckdb_types import columns_conform, parquet_columns
 from .run import Counts, RejectsFile, Replay, input_keys
-from .sources import FILE, ROW
+from .sources import FILE, ROW, check_key_names
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
 if TYPE_CHECKING:  # imported where used: a cached run over Parquet imports no pyarrow
@@ -53,10 +53,13 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
                 writer.close()
         return counts
     con = con or connect()
-    keys = input_keys(replay, lambda source: list(parquet_columns(con, source.files[0])))
+    keys = input_keys(replay, lambda source: list(parquet_columns(con, source.files[0])), decided=replay.known is None)
     key_columns, read_here = load_input(con, replay, keys, rejects, counts)
     plan = plans.read(replay, key_columns)
     if plan is None:
+        from .columns import decision_names
+
+        check_key_names(keys, decision_names(replay.compiled.checked))  # a plan kept was checked so
         plan = lower(replay, key_columns)
         plans.write(replay, key_columns, plan, known(replay))
     register_calendar(con, replay, plan.span)

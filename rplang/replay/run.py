@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from .errors import ERROR, NotLowerable, ReplayError
-from .sources import Source, check_columns, choose_keys, json_value
+from .sources import Source, check_columns, check_key_names, choose_keys, json_value
 
 
 @attrs.define
@@ -130,9 +130,11 @@ def parquet_columns(source: Source) -> list[str]:
     return list(pq.read_schema(source.files[0]).names)
 
 
-def input_keys(replay: Replay, columns_of=parquet_columns) -> tuple[str, ...]:
+def input_keys(replay: Replay, columns_of=parquet_columns, decided: bool = True) -> tuple[str, ...]:
     """The key columns the output keeps (source_row, and source_file, when the input has none);
-    `columns_of(source)` gives a Parquet input's columns."""
+    `columns_of(source)` gives a Parquet input's columns. With `decided`, a key is checked not to
+    be named as a column of the decision now (the compiled policy names them; without it, a plan
+    read from the cache, whose columns are known then, is checked by the caller)."""
     if replay.source.format == "parquet":
         columns = columns_of(replay.source)
     else:
@@ -142,6 +144,10 @@ def input_keys(replay: Replay, columns_of=parquet_columns) -> tuple[str, ...]:
     keys = choose_keys(columns, replay.keys, replay.request_fields)
     if replay.source.format == "parquet":
         check_columns(columns, keys, replay.request_fields, replay.source)
+    if decided:
+        from .columns import decision_names
+
+        check_key_names(keys, decision_names(replay.compiled.checked))
     return keys
 
 

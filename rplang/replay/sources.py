@@ -71,6 +71,13 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
     return tuple(k for k in DEFAULT_KEYS if k in columns and k not in request)
 
 
+def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
+    """A key is written beside the decision's columns: one of the same name would make two."""
+    for key in keys:
+        if key in decided:
+            raise ReplayError(f"the key `{key}` has the name of a column of the decision; rename it in the input")
+
+
 def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection[str], source: Source) -> None:
     """Every column of the input is a key or a field of the request: any other is an error now,
     not a million rejected rows later."""

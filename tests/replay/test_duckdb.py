@@ -237,6 +237,17 @@ def test_keys_columns_and_inputs_are_checked_before_any_row(aputure_parquet, tmp
     assert result.code == 64 and "cannot tell its format" in result.err
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+@pytest.mark.parametrize("name", ["outcome", "refund", "credit_between_to", "rules_applied", "policy_hash"])
+def test_a_key_named_as_a_column_of_the_decision_is_refused_by_name(aputure_parquet, name, via, tmp_path):
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    source = tmp_path / "in.parquet"
+    pq.write_table(table.rename_columns([name if n == "id" else n for n in table.schema.names]), source)
+    result = run("replay", APUTURE, source, "--key", name, "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64 and "Traceback" not in result.both, result.both
+    assert f"the key `{name}` has the name of a column of the decision; rename it in the input" in result.err
+
+
 def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     policy = load_policy(APUTURE)
     line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
