@@ -53,7 +53,7 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
                 writer.close()
         return counts
     con = con or connect()
-    keys = input_keys(replay, lambda source: list(parquet_columns(con, source.files[0])), decided=replay.known is None)
+    keys = input_keys(replay, lambda file: list(parquet_columns(con, file)), decided=replay.known is None)
     key_columns, read_here = load_input(con, replay, keys, rejects, counts)
     plan = plans.read(replay, key_columns)
     if plan is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from .errors import ERROR, NotLowerable, ReplayError
+from .errors import ERROR, NotLowerable, ReplayError, not_parquet
 from .sources import Source, check_columns, check_key_names, choose_keys, json_value
 
 
@@ -124,26 +124,32 @@ def rejects_path(out: str) -> str:
 
 # ---- Input as key columns ------------------------------------------------------------------------
 
-def parquet_columns(source: Source) -> list[str]:
+def parquet_columns(file: str) -> list[str]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return list(pq.read_schema(source.files[0]).names)
+    try:
+        return list(pq.read_schema(file).names)
+    except (pa.ArrowException, OSError) as error:
+        raise not_parquet(file, error) from None
 
 
 def input_keys(replay: Replay, columns_of=parquet_columns, decided: bool = True) -> tuple[str, ...]:
     """The key columns the output keeps (source_row, and source_file, when the input has none);
-    `columns_of(source)` gives a Parquet input's columns. With `decided`, a key is checked not to
-    be named as a column of the decision now (the compiled policy names them; without it, a plan
-    read from the cache, whose columns are known then, is checked by the caller)."""
+    `columns_of(file)` gives a Parquet file's columns: every file's are checked, the keys chosen
+    from the first's. With `decided`, a key is checked not to be named as a column of the decision
+    now (the compiled policy names them; without it, a plan read from the cache, whose columns
+    are known then, is checked by the caller)."""
     if replay.source.format == "parquet":
-        columns = columns_of(replay.source)
+        files = {file: columns_of(file) for file in replay.source.files}
+        columns = files[replay.source.files[0]]
     else:
         from .rows import text_columns
 
-        columns = text_columns(replay.source, replay.compiled.checked)
+        files, columns = {}, text_columns(replay.source, replay.compiled.checked)
     keys = choose_keys(columns, replay.keys, replay.request_fields)
-    if replay.source.format == "parquet":
-        check_columns(columns, keys, replay.request_fields, replay.source)
+    for file, found in files.items():
+        check_columns(found, keys, replay.request_fields, file, replay.source.files[0])
     if decided:
         from .columns import decision_names
 

@@ -78,14 +78,18 @@ def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
             raise ReplayError(f"the key `{key}` has the name of a column of the decision; rename it in the input")
 
 
-def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection[str], source: Source) -> None:
-    """Every column of the input is a key or a field of the request: any other is an error now,
-    not a million rejected rows later."""
+def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection[str], file: str, first: str) -> None:
+    """Every column of a file of the input is a key or a field of the request, and every key
+    (chosen from the `first` file's) is a column of it: any other is an error now, not a million
+    rejected rows (or rows without their key) later."""
     for column in columns:
         if column not in keys and column not in request and column not in (ROW, FILE):
             hint = did_you_mean(column, list(request))
-            raise ReplayError(f"{source.name}: the column `{column}` is not a field of the request"
+            raise ReplayError(f"{file}: the column `{column}` is not a field of the request"
                               + (f"; {hint}" if hint else "") + "; keep it with --key if it identifies a row")
+    for key in keys:
+        if key not in columns:
+            raise ReplayError(f"{file}: no column `{key}`, a key of {first}")
 
 
 def json_value(value):

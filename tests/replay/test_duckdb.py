@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -246,6 +247,34 @@ def test_a_key_named_as_a_column_of_the_decision_is_refused_by_name(aputure_parq
     result = run("replay", APUTURE, source, "--key", name, "--out", tmp_path / "o.parquet", "--via", via)
     assert result.code == 64 and "Traceback" not in result.both, result.both
     assert f"the key `{name}` has the name of a column of the decision; rename it in the input" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+@pytest.mark.parametrize("content", [b"", b"PAR1 not a Parquet file PAR1"], ids=["empty", "damaged"])
+def test_a_file_that_is_not_parquet_is_named(content, via, tmp_path):
+    (tmp_path / "in.parquet").write_bytes(content)
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64 and "Traceback" not in result.both, result.both
+    assert f"error: {tmp_path / 'in.parquet'}: not a Parquet file" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_every_file_of_a_folder_has_the_keys_and_no_other_column(aputure_parquet, via, tmp_path):
+    # the columns of each file, not only the first's: a key left out or a column too many in
+    # another file is named, never a NULL key, an engine error, or a column read by one path only
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    pq.write_table(table, tmp_path / "a.parquet")
+    for name, other in {"no_key": table.drop_columns(["id"]),
+                        "extra": table.append_column("note", pa.array(["x"] * 3))}.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        pq.write_table(table, folder / "a.parquet")
+        pq.write_table(other, folder / "b.parquet")
+        result = run("replay", APUTURE, folder, "--out", tmp_path / "o.parquet", "--via", via)
+        assert result.code == 64 and "Traceback" not in result.both, result.both
+        assert {"no_key": f"error: {folder / 'b.parquet'}: no column `id`, a key of {folder / 'a.parquet'}",
+                "extra": f"error: {folder / 'b.parquet'}: the column `note` is not a field of the request"}[name] \
+            in result.err
 
 
 def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
