@@ -118,7 +118,8 @@ def _records(source: Source, policy: CheckedPolicy):
                 for raw in stream:
                     yield name, _json_line(raw)
         else:
-            with open(name, encoding="utf-8", newline="") as stream:
+            # utf-8-sig: a byte order mark, as spreadsheets write one, is no part of the header
+            with open(name, encoding="utf-8-sig", newline="") as stream:
                 for row in csv.DictReader(stream):
                     yield name, _csv_request(row, policy)
 

@@ -290,6 +290,13 @@ def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet")
     assert result.code == 0, result.both
     assert outputs_by_key(policy, tmp_path / "o.parquet", "id") == {"A1": expected(policy, [line])[1]}
+    # as a spreadsheet saves it: a byte order mark before the header, a list's JSON over lines
+    cells[-1] = json.dumps(data["items"], indent=1)
+    with open(tmp_path / "in.csv", "w", newline="", encoding="utf-8-sig") as stream:
+        csv.writer(stream).writerows([header, cells, ["A2", *cells[1:]]])
+    result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet")
+    assert result.code == 0, result.both
+    assert outputs_by_key(policy, tmp_path / "o.parquet", "id") == dict.fromkeys(["A1", "A2"], expected(policy, [line])[1])
 
 
 def test_replay_without_its_extra_says_what_to_install(tmp_path):
