@@ -14,7 +14,7 @@ from rplang.policy_lang.errors import PolicyError
 from .engines import engine_for
 from .errors import NotLowerable, ReplayError
 
-EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
+EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_CANTCREAT = 0, 1, 2, 64, 73
 
 
 def load(spec: str, known_enough: bool = False):
@@ -74,7 +74,9 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or str(Path(source.files[0]).with_suffix("").with_name(
             Path(source.files[0]).stem + ".decided.parquet"))
-        rejects_file = run.RejectsFile(rejects or run.rejects_path(out))
+        rejects = rejects or run.rejects_path(out)
+        run.check_outputs(source, out, rejects, out_is_folder=engine == "spark")
+        rejects_file = run.RejectsFile(rejects)
         job = run.Replay(compiled, text, source, tuple(keys), via, name, known)
         try:
             counts = engine_for(engine, master)(job, out, rejects_file)
@@ -95,6 +97,9 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         sys.exit(EXIT_USAGE)
     except PolicyError as error:  # a policy compiled when first needed, whose tables were since spoilt
         fail_policy(error)
+    except OSError as error:  # OUT or the rejects could not be written (a full disk, no permission)
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_CANTCREAT)
     sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
 
 

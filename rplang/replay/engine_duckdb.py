@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import plans
 from .duckdb_types import columns_conform, parquet_columns
-from .run import Counts, RejectsFile, Replay, input_keys
+from .run import Counts, RejectsFile, Replay, input_keys, writing
 from .sources import FILE, ROW, check_key_names
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
@@ -46,11 +46,12 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
         def writer_for(schema):
             writers.append(pq.ParquetWriter(out, schema))
             return writers[-1]
-        try:
-            decide_with_python(replay, keys, writer_for, rejects, counts)
-        finally:
-            for writer in writers:
-                writer.close()
+        with writing(out):
+            try:
+                decide_with_python(replay, keys, writer_for, rejects, counts)
+            finally:
+                for writer in writers:
+                    writer.close()
         return counts
     con = con or connect()
     keys = input_keys(replay, lambda file: list(parquet_columns(con, file)), decided=replay.known is None)
@@ -202,8 +203,10 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
                         type="arrow", null_handling="special", side_effects=True)
     try:
         [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()
+    except duckdb.IOException as error:  # OUT could not be written: the disk's error, as Python's
+        raise OSError(str(error).splitlines()[0]) from None
     except duckdb.Error:
-        if handback.failure is not None:  # the policy could not be compiled for the rows handed back
+        if handback.failure is not None:  # the policy could not be compiled, or the rejects written
             raise handback.failure from None
         raise
     finally:
@@ -257,7 +260,11 @@ class Handback:
                 rows.append(row)
                 if reject is not None:
                     refused.append(reject)
-            self.rejects.write(refused)
+            try:
+                self.rejects.write(refused)
+            except OSError as error:  # DuckDB would wrap it in its own: kept, raised as it is
+                self.failure = error
+                raise
             self.refused += len(refused)
             self.counts.by_python += len(rows) - len(refused)
             return pa.array(rows, type=self.type)

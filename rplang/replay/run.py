@@ -7,6 +7,7 @@ the ordinary runtime, batch by batch.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -104,22 +105,55 @@ class RejectsFile:
         self.count += len(rejects)
         if self.path is None:
             return
-        if self.stream is None:
-            self.stream = open(self.path, "w", encoding="utf-8")
-        for reject in rejects:
-            self.stream.write(json.dumps({k: json_value(v) if k != ERROR else v for k, v in reject.items()},
-                                         ensure_ascii=False) + "\n")
+        with writing(self.path):
+            if self.stream is None:
+                self.stream = open(self.path, "w", encoding="utf-8")
+            for reject in rejects:
+                self.stream.write(json.dumps({k: json_value(v) if k != ERROR else v for k, v in reject.items()},
+                                             ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         if self.stream is not None:
-            self.stream.close()
+            with writing(self.path):
+                self.stream.close()
         elif self.path is not None and Path(self.path).exists():
             Path(self.path).unlink()  # a rejects file of an earlier run would mislead
+
+
+@contextlib.contextmanager
+def writing(path: str):
+    """An OSError while writing `path` as one that names it (the disk's own message may not)."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None:
+            raise
+        raise OSError(error.errno, error.strerror or str(error), path) from None
 
 
 def rejects_path(out: str) -> str:
     path = Path(out)
     return str(path.with_name(path.stem + ".rejects.jsonl"))
+
+
+def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -> None:
+    """OUT and the rejects file can be made where they are named, and neither is (nor, a folder,
+    holds) a file of the input: said now, not as an engine's error after the rows are decided, and
+    never an input overwritten, or deleted as an earlier run's rejects. A path of a cluster's store
+    (`s3a://...`) is Spark's to check. `out_is_folder`: Spark writes OUT as a folder."""
+    inputs = [Path(f).resolve() for f in source.files]
+    for option, path in (("--out", out), ("--rejects", rejects)):
+        if "://" in path:
+            continue
+        target = Path(path).resolve()
+        if any(target == f or target in f.parents for f in inputs):
+            raise ReplayError(f"{option} {path}: a file of the input; name another")
+        if not target.parent.is_dir():
+            raise ReplayError(f"{option} {path}: no folder {Path(path).parent}")
+        if target.is_dir() and not (option == "--out" and out_is_folder):
+            raise ReplayError(f"{option} {path}: a folder; name a file")
+    if Path(rejects).resolve() == Path(out).resolve():
+        raise ReplayError(f"--rejects {rejects}: the same file as --out")
 
 
 # ---- Input as key columns ------------------------------------------------------------------------
@@ -173,4 +207,5 @@ def lowerable(replay: Replay) -> NotLowerable | None:
     return None
 
 
-__all__ = ["Counts", "Replay", "RejectsFile", "ReplayError", "input_keys", "lowerable", "rejects_path"]
+__all__ = ["Counts", "Replay", "RejectsFile", "ReplayError", "check_outputs", "input_keys", "lowerable",
+           "rejects_path"]

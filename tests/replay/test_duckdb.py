@@ -277,6 +277,44 @@ def test_every_file_of_a_folder_has_the_keys_and_no_other_column(aputure_parquet
             in result.err
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_out_and_rejects_are_checked_before_any_row_and_never_overwrite_the_input(aputure_parquet, via, tmp_path):
+    source = tmp_path / "in.parquet"
+    source.write_bytes(aputure_parquet.read_bytes())
+    (tmp_path / "folder").mkdir()
+    cases = {("--out", source): f"--out {source}: a file of the input; name another",
+             ("--rejects", source): f"--rejects {source}: a file of the input; name another",
+             ("--out", tmp_path): f"--out {tmp_path}: a file of the input; name another",  # a folder holding it
+             ("--out", tmp_path / "no" / "o.parquet"): f"--out {tmp_path / 'no' / 'o.parquet'}: no folder {tmp_path / 'no'}",
+             ("--rejects", tmp_path / "no" / "r.jsonl"): f"--rejects {tmp_path / 'no' / 'r.jsonl'}: no folder "
+                                                         f"{tmp_path / 'no'}",
+             ("--out", tmp_path / "folder"): f"--out {tmp_path / 'folder'}: a folder; name a file",
+             ("--rejects", tmp_path / "folder"): f"--rejects {tmp_path / 'folder'}: a folder; name a file",
+             ("--rejects", tmp_path / "o.parquet"): f"--rejects {tmp_path / 'o.parquet'}: the same file as --out"}
+    for (option, path), message in cases.items():
+        given = {"--out": tmp_path / "o.parquet", option: path}
+        result = run("replay", APUTURE, source, *[x for pair in given.items() for x in pair], "--via", via)
+        assert result.code == 64 and "Traceback" not in result.both, (option, path, result.both)
+        assert f"error: {message}" in result.err, (option, path, result.err)
+        assert source.read_bytes() == aputure_parquet.read_bytes()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="a device that is always full")
+@pytest.mark.parametrize("via", ["sql", "python"])
+@pytest.mark.parametrize("option", ["--out", "--rejects"])
+def test_a_file_that_cannot_be_written_is_named(option, via, tmp_path):
+    # a full disk: the checks before the run cannot know it
+    from .test_dates import _far_date_table
+
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:3]
+    pq.write_table(_far_date_table(lines), tmp_path / "in.parquet")  # one row rejected
+    given = {"--out": tmp_path / "o.parquet", option: "/dev/full"}
+    result = run("replay", APUTURE, tmp_path / "in.parquet", *[x for pair in given.items() for x in pair], "--via", via)
+    assert result.code == 73 and "internal error" not in result.both, result.both
+    assert result.err.startswith("error: ") and "No space left on device" in result.err, result.err
+    assert "/dev/full" in result.err
+
+
 def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     policy = load_policy(APUTURE)
     line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
