@@ -69,8 +69,11 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     compiled, text, name, known = load(policy, known_enough=not explain_sql)
     if explain_sql:
         sys.exit(_explain(compiled, text, engine))
+    # the old policy read now: one that cannot be read is said before the rows are decided
+    old = load(compare_to, known_enough=True) if compare_to else None
     try:
         source = resolve(input_)
+        old_via = _choose_via(run.Replay(old[0], old[1], source, (), "sql", *old[2:]), via, compare_to) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or str(Path(source.files[0]).with_suffix("").with_name(
             Path(source.files[0]).stem + ".decided.parquet"))
@@ -84,12 +87,12 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
             rejects_file.close()
         counts.rejected = rejects_file.count
         click.echo(counts.text(out, rejects_file.path), err=True)
-        if compare_to:
+        if old:
             from .compare import compare_report
 
-            old, old_text, old_name, old_known = load(compare_to, known_enough=True)
-            report = compare_report(engine, job, run.Replay(old, old_text, source, tuple(keys), via, old_name, old_known),
-                                    out, counts.rows, show, master)
+            old_compiled, old_text, old_name, old_known = old
+            report = compare_report(engine, job, run.Replay(old_compiled, old_text, source, tuple(keys), old_via,
+                                                            old_name, old_known), out, counts.rows, show, master)
             click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
                        else report.text(old_name, policy, markdown=fmt == "markdown"))
     except ReplayError as error:
@@ -103,14 +106,16 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
 
 
-def _choose_via(job, via):
+def _choose_via(job, via, of: str | None = None):
+    """The path that decides `job`'s rows (`of`: the policy's name, where it is not POLICY's)."""
     from .run import lowerable
 
     reason = lowerable(job)
+    about = f"{of}: " if of else ""
     if via == "sql" and reason is not None:
-        raise reason
+        raise ReplayError(about + str(reason)) if of else reason
     if via is None and reason is not None:
-        click.echo(f"note: {reason}; deciding with the Python path", err=True)
+        click.echo(f"note: {about}{reason}; deciding with the Python path", err=True)
         return "python"
     return via or "sql"
 

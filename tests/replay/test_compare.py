@@ -53,3 +53,28 @@ def test_the_old_policy_may_come_from_git(thirty_days, tmp_path, monkeypatch):
     result = run("replay", thirty_days, CORPUS, "--out", tmp_path / "new.parquet",
                  "--compare", "git:no-such-rev:policies/aputure.rpl")
     assert result.code == 1 and "cannot read it from git" in result.err
+
+
+def test_an_old_policy_that_cannot_be_read_is_reported_before_any_row_is_decided(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "broken.rpl").write_text('policy "broken"\nthis is not a policy\n')
+    out = tmp_path / "new.parquet"
+    for old, message in {tmp_path / "broken.rpl": "`this` cannot come here",
+                         tmp_path / "missing.rpl": "cannot read the policy",
+                         "git:HEAD:policies/no-such.rpl": "cannot read it from git"}.items():
+        result = run("replay", APUTURE, CORPUS, "--out", out, "--compare", old)
+        assert result.code == 1 and message in result.err, result.both
+        assert "requests:" not in result.err and not out.exists()
+
+
+def test_an_old_policy_the_sql_cannot_lower_is_decided_by_the_python_path(tmp_path):
+    divided = tmp_path / "divided.rpl"
+    divided.write_text(APUTURE.read_text().replace("add round(item.price * restocking_fee_rate) to restocking_fee",
+                                                   "add round(item.price / 2) to restocking_fee"))
+    replayed = run("replay", APUTURE, CORPUS, "--out", tmp_path / "new.parquet", "--compare", divided,
+                   "--format", "json")
+    assert replayed.code == 0, replayed.both
+    assert f"note: {divided}: the SQL compiler cannot lower a division" in replayed.err
+    diffed = run("diff", divided, APUTURE, "--requests", CORPUS, "--format", "json")
+    mine, theirs = json.loads(replayed.out), json.loads(diffed.out)
+    assert mine["changed"] > 0 and mine["money"] == theirs["money"]
