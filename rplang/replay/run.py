@@ -120,6 +120,11 @@ class RejectsFile:
             Path(self.path).unlink()  # a rejects file of an earlier run would mislead
 
 
+def _spark_part(name: str) -> bool:
+    """Whether a file is one Spark writes in an output folder (a part, its checksum, the marker)."""
+    return name.startswith("part-") or name == "_SUCCESS" or (name.startswith(".") and name.endswith(".crc"))
+
+
 @contextlib.contextmanager
 def writing(path: str):
     """An OSError while writing `path` as one that names it (the disk's own message may not)."""
@@ -152,6 +157,10 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
             raise ReplayError(f"{option} {path}: no folder {Path(path).parent}")
         if target.is_dir() and not (option == "--out" and out_is_folder):
             raise ReplayError(f"{option} {path}: a folder; name a file")
+        others = sorted(p.name for p in target.iterdir() if not _spark_part(p.name)) if target.is_dir() else []
+        if others:  # Spark replaces the whole folder
+            raise ReplayError(f"{option} {path}: a folder holding other files than Parquet parts "
+                              f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); name a new folder")
     if Path(rejects).resolve() == Path(out).resolve():
         raise ReplayError(f"--rejects {rejects}: the same file as --out")
 

@@ -124,3 +124,14 @@ def test_outcomes_per_item_and_tables_on_spark_as_rpl_eval(spark, name, tmp_path
     assert result.code == 0, result.both
     assert f"{len(lines):,} decided ({len(lines):,} in SQL, 0 by the Python path)" in result.err
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
+
+
+def test_an_out_folder_holding_other_files_is_refused_before_spark_starts(aputure_parquet, tmp_path):
+    # Spark overwrites OUT, a folder, whole: only an empty folder or an earlier replay's is replaced
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = run("replay", APUTURE, aputure_parquet, "--engine", "spark", "--out", out)
+    assert result.code == 64, result.both
+    assert f"error: --out {out}: a folder holding other files than Parquet parts (notes.txt)" in result.err
+    assert (out / "notes.txt").read_text() == "mine"
