@@ -255,7 +255,7 @@ class Handback:
             if self.decider is None:
                 self._start()
             rows, refused = [], []
-            for own, request in zip(keys.to_pylist(), python_values(requests)):
+            for own, request in zip(python_values(keys), python_values(requests)):
                 row, reject = self.decider.decide_one(own, to_request(request))
                 rows.append(row)
                 if reject is not None:

@@ -50,7 +50,7 @@ class PythonDecider:
 
     def decide_columns(self, batch: pa.RecordBatch, request_column: str) -> tuple[pa.Table, list[dict]]:
         """Decide the requests of a column of structs; the keys come from the batch's key columns."""
-        keys = [batch.column(k).to_pylist() for k in self.keys]
+        keys = [python_values(batch.column(k)) for k in self.keys]
         requests = python_values(batch.column(request_column))
         items = ((dict(zip(self.keys, values)), to_request(request))
                  for values, request in zip(zip(*keys) if keys else ((),) * len(requests), requests))
