@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import glob
+import math
 from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
@@ -93,11 +94,18 @@ def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection
 
 
 def json_value(value):
-    """A key's value as JSON (for the rejects file): dates ISO, amounts as text."""
-    if isinstance(value, (datetime.date, datetime.datetime)):
+    """A key's value as JSON (for the rejects file): dates and times ISO, amounts as text, records
+    and lists of them too; any other value JSON has no type for (a UUID, NaN) as its text."""
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:f}"
     if isinstance(value, bytes):
         return value.hex()
-    return value
+    if value is None or isinstance(value, (str, int, bool)) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    return str(value)

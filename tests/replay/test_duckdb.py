@@ -315,6 +315,25 @@ def test_a_file_that_cannot_be_written_is_named(option, via, tmp_path):
     assert "/dev/full" in result.err
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_keys_of_any_type_name_their_rejects_in_json(aputure_parquet, via, tmp_path):
+    import duckdb
+
+    source = tmp_path / "in.parquet"
+    keys = {"k_struct": ("{'amount': 1.50::DECIMAL(5, 2), 'day': DATE '2025-01-02'}", {"amount": "1.50", "day": "2025-01-02"}),
+            "k_list": ("[DATE '2025-01-02', NULL]", ["2025-01-02", None]),
+            "k_time": ("TIME '12:30:00'", "12:30:00"),
+            "k_uuid": ("'00000000-0000-0000-0000-00000000002a'::UUID", "00000000-0000-0000-0000-00000000002a"),
+            "k_nan": ("'NaN'::DOUBLE", "nan")}
+    duckdb.execute(f"COPY (SELECT {', '.join(f'{sql} AS {k}' for k, (sql, _) in keys.items())}, * EXCLUDE (id, kind), "
+                   f"'swap' AS kind FROM '{aputure_parquet}' LIMIT 2) TO '{source}' (FORMAT parquet)")
+    result = run("replay", APUTURE, source, *[x for k in keys for x in ("--key", k)], "--out", tmp_path / "o.parquet",
+                 "--via", via)
+    assert result.code == 2 and "Traceback" not in result.both, result.both
+    rejects = [json.loads(line) for line in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
+    assert [{k: r[k] for k in keys} for r in rejects] == [{k: value for k, (_, value) in keys.items()}] * 2
+
+
 def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     policy = load_policy(APUTURE)
     line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
