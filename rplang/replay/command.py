@@ -75,8 +75,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         source = resolve(input_)
         old_via = _choose_via(run.Replay(old[0], old[1], source, (), "sql", *old[2:]), via, compare_to) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
-        out = out or str(Path(source.files[0]).with_suffix("").with_name(
-            Path(source.files[0]).stem + ".decided.parquet"))
+        out = out or run.default_out(input_, source)
         rejects = rejects or run.rejects_path(out)
         run.check_outputs(source, out, rejects, out_is_folder=engine == "spark")
         rejects_file = run.RejectsFile(rejects)

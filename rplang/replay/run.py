@@ -136,6 +136,17 @@ def writing(path: str):
         raise OSError(error.errno, error.strerror or str(error), path) from None
 
 
+def default_out(spec: str, source: Source) -> str:
+    """OUT when none is named: INPUT's name + `.decided.parquet`, a folder's beside it (in it, the
+    next replay of the folder would read it as requests), a glob's beside its first file."""
+    named = Path(spec)
+    if named.is_dir():
+        named = named if named.name else named.resolve()
+    else:
+        named = Path(source.files[0]).with_suffix("")
+    return str(named.with_name(named.name + ".decided.parquet"))
+
+
 def rejects_path(out: str) -> str:
     path = Path(out)
     return str(path.with_name(path.stem + ".rejects.jsonl"))

@@ -85,6 +85,11 @@ def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection
     rejected rows (or rows without their key) later."""
     for column in columns:
         if column not in keys and column not in request and column not in (ROW, FILE):
+            from .columns import POLICY_HASH, RULES_APPLIED
+
+            if {RULES_APPLIED, POLICY_HASH} <= set(columns):  # an earlier replay's OUT, left among the requests
+                raise ReplayError(f"{file}: decided rows (its columns {RULES_APPLIED} and {POLICY_HASH}), "
+                                  "not requests; move it out of the input")
             hint = did_you_mean(column, list(request))
             raise ReplayError(f"{file}: the column `{column}` is not a field of the request"
                               + (f"; {hint}" if hint else "") + "; keep it with --key if it identifies a row")

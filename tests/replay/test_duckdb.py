@@ -334,6 +334,20 @@ def test_keys_of_any_type_name_their_rejects_in_json(aputure_parquet, via, tmp_p
     assert [{k: r[k] for k in keys} for r in rejects] == [{k: value for k, (_, value) in keys.items()}] * 2
 
 
+def test_a_folder_is_decided_beside_it_and_a_file_of_decisions_in_it_is_named(aputure_parquet, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    pq.write_table(pq.read_table(aputure_parquet).slice(0, 3), folder / "a.parquet")
+    for _ in range(2):  # the output left beside the folder: a second run reads the same input
+        result = run("replay", APUTURE, folder)
+        assert result.code == 0 and f"-> {tmp_path / 'exports.decided.parquet'}" in result.err, result.both
+    assert sorted(p.name for p in folder.iterdir()) == ["a.parquet"]
+    (tmp_path / "exports.decided.parquet").rename(folder / "a.decided.parquet")
+    result = run("replay", APUTURE, folder)
+    assert result.code == 64 and f"error: {folder / 'a.decided.parquet'}: decided rows (its columns rules_applied " \
+        "and policy_hash), not requests; move it out of the input" in result.err, result.both
+
+
 def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     policy = load_policy(APUTURE)
     line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
