@@ -16,11 +16,11 @@ import pyarrow as pa
 
 from rplang.compiler import types as T
 from rplang.compiler.checked import CheckedPolicy
-from rplang.policy_lang.errors import RequestError, RplError
+from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 from rplang.stream import error_json, line_request
 
 from .columns import from_request, plain, python_values, request_schema, to_request
-from .errors import ERROR
+from .errors import ERROR, ReplayError
 from .sources import FILE, ROW, Source
 
 if TYPE_CHECKING:
@@ -92,15 +92,14 @@ def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:
 def text_rows(source: Source, keys: tuple[str, ...], policy: CheckedPolicy):
     """(keys, request or RequestError) for every line of JSON lines or every row of CSV, in order."""
     for number, (name, raw) in enumerate(_records(source, policy), 1):
-        key_values = {ROW: number} if not keys else {}
-        if len(source.files) > 1 and not keys:
-            key_values[FILE] = name
-        if isinstance(raw, RequestError):
-            yield {**key_values, **{k: None for k in keys}}, raw
+        where = {ROW: number, **({FILE: name} if len(source.files) > 1 else {})}
+        key_values = {} if keys else dict(where)
+        if isinstance(raw, RequestError):  # its keys unread: its place in the input says which it is
+            yield {**where, **{k: None for k in keys}}, raw
             continue
         if isinstance(raw, dict):
             key_values.update((k, raw.pop(k, None)) for k in keys)
-        yield key_values, raw
+        yield key_values, raw.error if isinstance(raw, _Refused) else raw
 
 
 def text_columns(source: Source, policy: CheckedPolicy) -> list[str]:
@@ -118,10 +117,48 @@ def _records(source: Source, policy: CheckedPolicy):
                 for raw in stream:
                     yield name, _json_line(raw)
         else:
-            # utf-8-sig: a byte order mark, as spreadsheets write one, is no part of the header
-            with open(name, encoding="utf-8-sig", newline="") as stream:
-                for row in csv.DictReader(stream):
-                    yield name, _csv_request(row, policy)
+            # utf-8-sig: a byte order mark, as spreadsheets write one, is no part of the header;
+            # a byte that is not UTF-8 kept as it is, to refuse its row alone (`_csv_row`)
+            with open(name, encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
+                reader = csv.DictReader(stream)
+                if not all(_utf8(column) for column in reader.fieldnames or ()):
+                    raise ReplayError(f"{name}: its header is not UTF-8 text")
+                for row in reader:
+                    yield name, _csv_row(row, reader.fieldnames, policy)
+
+
+class _Refused(dict):
+    """A CSV row whose keys were read but which is no request: `error` says why."""
+
+    def __init__(self, row: dict, error: RequestError):
+        super().__init__(row)
+        self.error = error
+
+
+def _csv_row(row: dict, header: list[str], policy: CheckedPolicy):
+    """A CSV row as a request, or why it is none: a cell that is not UTF-8 (a RequestError: its
+    keys cannot be read either), more cells than the header names (_Refused)."""
+    for column, cell in row.items():
+        if isinstance(cell, str) and not _utf8(cell):
+            try:
+                cell.encode("utf-8", "surrogateescape").decode("utf-8")
+            except UnicodeDecodeError as error:
+                return RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason} in the column `{column}`")])
+    extra = row.pop(None, None)  # csv.DictReader's cells past the header
+    if extra:
+        n = len(extra)
+        problem = RequestProblem("$", f"{n} cell{'s' if n > 1 else ''} more than the header's {len(header)}")
+        return _Refused(row, RequestError([problem]))
+    return _csv_request(row, policy)
+
+
+def _utf8(text: str) -> bool:
+    """Whether a text read with surrogateescape was UTF-8 (holds no byte kept as a surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_line(raw: bytes):

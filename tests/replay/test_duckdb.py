@@ -370,6 +370,29 @@ def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     assert outputs_by_key(policy, tmp_path / "o.parquet", "id") == dict.fromkeys(["A1", "A2"], expected(policy, [line])[1])
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_csv_row_that_is_not_utf8_or_has_more_cells_than_the_header_is_a_reject(via, tmp_path):
+    policy = load_policy(APUTURE)
+    line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
+    data = json.loads(line)
+    header = ["id", "request_date", "kind", "received_date"] + [f"order.{k}" for k in data["order"]] + ["items"]
+    cells = [data["request_date"], data["kind"], data["received_date"]] + [str(v) for v in data["order"].values()]
+
+    def row(key: bytes) -> bytes:
+        return key + ",".join(["", *cells, '"' + json.dumps(data["items"]).replace('"', '""') + '"']).encode()
+    (tmp_path / "in.csv").write_bytes(b"\n".join([",".join(header).encode(), row(b"A1"), row(b"A\xe92"),
+                                                   row(b"A3") + b",extra", row(b"A4")]) + b"\n")
+    result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 2 and "Traceback" not in result.both, result.both
+    assert "4 requests: 2 decided" in result.err and "2 rejected" in result.err
+    assert outputs_by_key(policy, tmp_path / "o.parquet", "id") == dict.fromkeys(["A1", "A4"], expected(policy, [line])[1])
+    rejects = [json.loads(line) for line in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
+    # a row whose keys cannot be read is named by its place in the file
+    assert [(r["id"], r.get("source_row"), [(p["path"], p["message"]) for p in r["error"]["problems"]])
+            for r in rejects] == [(None, 2, [("$", "not valid UTF-8: invalid continuation byte in the column `id`")]),
+                                  ("A3", None, [("$", f"1 cell more than the header's {len(header)}")])]
+
+
 def test_replay_without_its_extra_says_what_to_install(tmp_path):
     code = ("import sys; sys.modules['duckdb'] = None\n"
             "from rplang.cli import main\n"
