@@ -78,3 +78,32 @@ def test_an_old_policy_the_sql_cannot_lower_is_decided_by_the_python_path(tmp_pa
     diffed = run("diff", divided, APUTURE, "--requests", CORPUS, "--format", "json")
     mine, theirs = json.loads(replayed.out), json.loads(diffed.out)
     assert mine["changed"] > 0 and mine["money"] == theirs["money"]
+
+
+def _keyed(tmp_path, ids: list, rows: list[int] | None = None) -> "Path":  # noqa: F821
+    """Requests of the corpus (its first, or those at `rows`) as JSON lines, each with the `id`
+    given (none where `ids` is None)."""
+    lines = CORPUS.read_text().splitlines()
+    chosen = [lines[n] for n in rows] if rows else lines[:len(ids)]
+    path = tmp_path / ("keyed.jsonl" if ids else "plain.jsonl")
+    path.write_text("".join(json.dumps({**({"id": n} if ids else {}), **json.loads(line)}) + "\n"
+                            for n, line in zip(ids or [None] * len(chosen), chosen)))
+    return path
+
+
+def test_keys_that_do_not_tell_rows_apart_are_refused_before_the_old_policy_decides(thirty_days, tmp_path):
+    source = _keyed(tmp_path, ["a", "b", "a", "c", "b"])
+    result = run("replay", thirty_days, source, "--out", tmp_path / "new.parquet", "--compare", APUTURE)
+    assert result.code == 64, result.both
+    assert "error: --compare joins the decisions on their keys (id), and 2 keys are each a key of more than " \
+           "one row (id=a); name columns that tell every row apart with --key" in result.err
+
+
+def test_a_null_key_is_compared_as_any_other(thirty_days, tmp_path):
+    rows = [99, 101, 0]  # the first two change with the longer window
+    replayed = run("replay", thirty_days, _keyed(tmp_path, [None, "b", "c"], rows), "--out", tmp_path / "new.parquet",
+                   "--compare", APUTURE, "--format", "json")
+    assert replayed.code == 0, replayed.both
+    diffed = run("diff", APUTURE, thirty_days, "--requests", _keyed(tmp_path, None, rows), "--format", "json")
+    mine, theirs = json.loads(replayed.out), json.loads(diffed.out)
+    assert (mine["requests"], mine["rejected"], mine["changed"]) == (theirs["requests"], 0, theirs["changed"]) == (3, 0, 2)
