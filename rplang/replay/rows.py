@@ -91,7 +91,7 @@ def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:
 
 def text_rows(source: Source, keys: tuple[str, ...], policy: CheckedPolicy):
     """(keys, request or RequestError) for every line of JSON lines or every row of CSV, in order."""
-    for number, (name, raw) in enumerate(_records(source, policy), 1):
+    for name, number, raw in _records(source, policy):
         where = {ROW: number, **({FILE: name} if len(source.files) > 1 else {})}
         key_values = {} if keys else dict(where)
         if isinstance(raw, RequestError):  # its keys unread: its place in the input says which it is
@@ -104,18 +104,19 @@ def text_rows(source: Source, keys: tuple[str, ...], policy: CheckedPolicy):
 
 def text_columns(source: Source, policy: CheckedPolicy) -> list[str]:
     """The columns of a text input, as its first record shows them."""
-    for _, raw in _records(source, policy):
+    for _, _, raw in _records(source, policy):
         if isinstance(raw, dict):
             return list(raw)
     return []
 
 
 def _records(source: Source, policy: CheckedPolicy):
+    """(file, the record's place in it from 1, the record) for every line or row of the input."""
     for name in source.files:
         if source.format == "jsonl":
             with open(name, "rb") as stream:
-                for raw in stream:
-                    yield name, _json_line(raw)
+                for number, raw in enumerate(stream, 1):
+                    yield name, number, _json_line(raw)
         else:
             # utf-8-sig: a byte order mark, as spreadsheets write one, is no part of the header;
             # a byte that is not UTF-8 kept as it is, to refuse its row alone (`_csv_row`)
@@ -123,8 +124,8 @@ def _records(source: Source, policy: CheckedPolicy):
                 reader = csv.DictReader(stream)
                 if not all(_utf8(column) for column in reader.fieldnames or ()):
                     raise ReplayError(f"{name}: its header is not UTF-8 text")
-                for row in reader:
-                    yield name, _csv_row(row, reader.fieldnames, policy)
+                for number, row in enumerate(reader, 1):
+                    yield name, number, _csv_row(row, reader.fieldnames, policy)
 
 
 class _Refused(dict):

@@ -393,6 +393,23 @@ def test_a_csv_row_that_is_not_utf8_or_has_more_cells_than_the_header_is_a_rejec
                                   ("A3", None, [("$", f"1 cell more than the header's {len(header)}")])]
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_the_lines_of_each_file_of_a_folder_are_numbered_from_1(via, tmp_path):
+    # source_row is a row's place in its own file, as for Parquet, so that a reject can be found
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(lines[:2]) + "\n")
+    (folder / "b.jsonl").write_text(lines[2] + "\n{not json\n")
+    result = run("replay", APUTURE, folder, "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 2, result.both
+    table = pq.read_table(tmp_path / "o.parquet")
+    assert sorted(zip(table.column("source_file").to_pylist(), table.column("source_row").to_pylist())) == [
+        (str(folder / "a.jsonl"), 1), (str(folder / "a.jsonl"), 2), (str(folder / "b.jsonl"), 1)]
+    [reject] = [json.loads(line) for line in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
+    assert (reject["source_file"], reject["source_row"]) == (str(folder / "b.jsonl"), 2)
+
+
 def test_replay_without_its_extra_says_what_to_install(tmp_path):
     code = ("import sys; sys.modules['duckdb'] = None\n"
             "from rplang.cli import main\n"
