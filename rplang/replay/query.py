@@ -16,7 +16,6 @@ refuse (a required field null, an enum value not of the enum, ...) or when a rul
 """
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 from sqlglot import exp
@@ -29,6 +28,7 @@ from rplang.runtime.decide import WORK_BUDGET
 from . import texts as known
 from .calendar import tables_for_span
 from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
+from .dates import python_day
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
@@ -585,15 +585,8 @@ def calendar_span(query: "PolicyQuery") -> tuple[exp.Select, int, int] | None:
     # a count from the day another count reaches is not known before the joins: the calendar
     # spans the longest counts one after another from the days the data gives
     given = [start for i, (start, _) in enumerate(joins) if not _reads_business_days(joins[i], range(i))]
-    span = exp.select(*[f(this=_on_calendar(start)) for start in given for f in (exp.Min, exp.Max)]).from_(query.first)
+    span = exp.select(*[f(this=python_day(start)) for start in given for f in (exp.Min, exp.Max)]).from_(query.first)
     return span, len(joins) - len(given) + 1, max(_constant_count(count) for _, count in joins)
-
-
-def _on_calendar(day: exp.Expression) -> exp.Expression:
-    """The day, if the calendar can hold it (a date of Python's), else NULL: the engine would give
-    another as a text, and a count from it reaches no day of the calendar (its row is handed back)."""
-    first, last = (literal(d) for d in (datetime.date.min, datetime.date.max))
-    return case((exp.Between(this=day, low=first, high=last), day.copy()))
 
 
 def _constant_count(count: exp.Expression) -> int:
