@@ -69,7 +69,8 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
             raise ReplayError(f"--key `{key}` is a field of the request; name a column of its own")
     if asked:
         return tuple(asked)
-    return tuple(k for k in DEFAULT_KEYS if k in columns and k not in request)
+    # an input's own source_row and source_file: as `write_requests` writes rows read without keys
+    return tuple(k for k in DEFAULT_KEYS + (ROW, FILE) if k in columns and k not in request)
 
 
 def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
@@ -77,6 +78,8 @@ def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
     for key in keys:
         if key in decided:
             raise ReplayError(f"the key `{key}` has the name of a column of the decision; rename it in the input")
+        if key.startswith("__"):
+            raise ReplayError(f"the key `{key}`: a name starting with `__` is the query's own; rename it in the input")
 
 
 def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection[str], file: str, first: str) -> None:
@@ -84,7 +87,7 @@ def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection
     (chosen from the `first` file's) is a column of it: any other is an error now, not a million
     rejected rows (or rows without their key) later."""
     for column in columns:
-        if column not in keys and column not in request and column not in (ROW, FILE):
+        if column not in keys and column not in request:
             from .columns import POLICY_HASH, RULES_APPLIED
 
             if {RULES_APPLIED, POLICY_HASH} <= set(columns):  # an earlier replay's OUT, left among the requests

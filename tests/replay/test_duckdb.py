@@ -250,6 +250,33 @@ def test_a_key_named_as_a_column_of_the_decision_is_refused_by_name(aputure_parq
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_key_named_as_the_querys_own_columns_is_refused_by_name(aputure_parquet, via, tmp_path):
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    pq.write_table(table.rename_columns(["__python" if n == "id" else n for n in table.schema.names]),
+                   tmp_path / "in.parquet")
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "__python", "--out", tmp_path / "o.parquet",
+                 "--via", via)
+    assert result.code == 64 and "Traceback" not in result.both, result.both
+    assert "the key `__python`: a name starting with `__` is the query's own; rename it in the input" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_an_input_with_its_own_source_row_is_keyed_by_it(aputure_parquet, via, tmp_path):
+    # as `write_requests` writes requests read without keys: their place in the file they came from
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    places = pa.array([7, 8, 9], pa.int64())
+    pq.write_table(table.set_column(0, "source_row", places), tmp_path / "in.parquet")
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 0, result.both
+    assert sorted(pq.read_table(tmp_path / "o.parquet").column("source_row").to_pylist()) == [7, 8, 9]
+    pq.write_table(table.append_column("source_row", places), tmp_path / "in.parquet")  # beside an id
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 0 and pq.read_table(tmp_path / "o.parquet").schema.names[:2] == ["id", "source_row"]
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "id", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64 and "the column `source_row` is not a field of the request" in result.err, result.both
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
 @pytest.mark.parametrize("content", [b"", b"PAR1 not a Parquet file PAR1"], ids=["empty", "damaged"])
 def test_a_file_that_is_not_parquet_is_named(content, via, tmp_path):
     (tmp_path / "in.parquet").write_bytes(content)
