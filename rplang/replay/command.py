@@ -73,7 +73,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     old = load(compare_to, known_enough=True) if compare_to else None
     try:
         source = resolve(input_)
-        old_via = _choose_via(run.Replay(old[0], old[1], source, (), "sql", *old[2:]), via, compare_to) if old else None
+        old_job = _old_replay(old, compare_to, source, tuple(keys), via) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or run.default_out(input_, source)
         rejects = rejects or run.rejects_path(out)
@@ -86,14 +86,12 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
             rejects_file.close()
         counts.rejected = rejects_file.count
         click.echo(counts.text(out, rejects_file.path), err=True)
-        if old:
+        if old_job:
             from .compare import compare_report
 
-            old_compiled, old_text, old_name, old_known = old
-            report = compare_report(engine, job, run.Replay(old_compiled, old_text, source, tuple(keys), old_via,
-                                                            old_name, old_known), out, counts.rows, show, master)
+            report = compare_report(engine, job, old_job, out, counts.rows, show, master)
             click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
-                       else report.text(old_name, policy, markdown=fmt == "markdown"))
+                       else report.text(old_job.name, policy, markdown=fmt == "markdown"))
     except ReplayError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
@@ -103,6 +101,21 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_CANTCREAT)
     sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
+
+
+def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None):
+    """The replay under `--compare`'s policy, its path chosen and the input's columns checked
+    against its request now, not after the rows are decided under POLICY."""
+    from . import run
+
+    compiled, text, name, known = old
+    chosen = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via, spec)
+    job = run.Replay(compiled, text, source, keys, chosen, name, known)
+    try:
+        run.input_keys(job)
+    except ReplayError as error:
+        raise ReplayError(f"{spec}: {error}") from None
+    return job
 
 
 def _choose_via(job, via, of: str | None = None):

@@ -107,3 +107,11 @@ def test_a_null_key_is_compared_as_any_other(thirty_days, tmp_path):
     diffed = run("diff", APUTURE, thirty_days, "--requests", _keyed(tmp_path, None, rows), "--format", "json")
     mine, theirs = json.loads(replayed.out), json.loads(diffed.out)
     assert (mine["requests"], mine["rejected"], mine["changed"]) == (theirs["requests"], 0, theirs["changed"]) == (3, 0, 2)
+
+
+def test_an_input_that_does_not_fit_the_old_policys_request_is_refused_before_any_row(aputure_parquet, tmp_path):
+    out, bestbuy = tmp_path / "new.parquet", ROOT / "policies" / "bestbuy.rpl"
+    result = run("replay", APUTURE, aputure_parquet, "--out", out, "--compare", bestbuy)
+    assert result.code == 64, result.both
+    assert f"error: {bestbuy}: {aputure_parquet}: the column `kind` is not a field of the request" in result.err
+    assert "requests:" not in result.err and not out.exists()
