@@ -162,8 +162,10 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
         if "://" in path:
             continue
         target = Path(path).resolve()
-        if any(target == f or target in f.parents for f in inputs):
+        if target in inputs:
             raise ReplayError(f"{option} {path}: a file of the input; name another")
+        if any(target in f.parents for f in inputs):
+            raise ReplayError(f"{option} {path}: a folder holding the input; name another")
         if not target.parent.is_dir():
             raise ReplayError(f"{option} {path}: no folder {Path(path).parent}")
         if target.is_dir() and not (option == "--out" and out_is_folder):

@@ -311,7 +311,7 @@ def test_out_and_rejects_are_checked_before_any_row_and_never_overwrite_the_inpu
     (tmp_path / "folder").mkdir()
     cases = {("--out", source): f"--out {source}: a file of the input; name another",
              ("--rejects", source): f"--rejects {source}: a file of the input; name another",
-             ("--out", tmp_path): f"--out {tmp_path}: a file of the input; name another",  # a folder holding it
+             ("--out", tmp_path): f"--out {tmp_path}: a folder holding the input; name another",
              ("--out", tmp_path / "no" / "o.parquet"): f"--out {tmp_path / 'no' / 'o.parquet'}: no folder {tmp_path / 'no'}",
              ("--rejects", tmp_path / "no" / "r.jsonl"): f"--rejects {tmp_path / 'no' / 'r.jsonl'}: no folder "
                                                          f"{tmp_path / 'no'}",
