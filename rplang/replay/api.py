@@ -4,9 +4,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .columns import decision_names
 from .rows import typed_batches
 from .run import Counts, RejectsFile, Replay
-from .columns import decision_names
 from .sources import check_key_names, resolve
 
 

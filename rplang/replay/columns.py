@@ -132,7 +132,7 @@ def _as_days(t: pa.DataType) -> pa.DataType:
     if pa.types.is_date32(t):
         return pa.int32()
     if pa.types.is_date64(t) or pa.types.is_timestamp(t):
-        return pa.string()  # a time of day too: not a date of the request, refused as a text
+        return pa.string()  # Arrow's own text for it (a date of the request is a DATE's 32 bits)
     if pa.types.is_struct(t):
         return pa.struct([t.field(i).with_type(_as_days(t.field(i).type)) for i in range(t.num_fields)])
     if pa.types.is_list(t):

@@ -18,8 +18,8 @@ from rplang.runtime.impact import ChangedRequest, Impact, impact_text
 
 from .columns import output_columns, plain
 from .engines import engine_for
-from .rows import python_rows
 from .errors import ReplayError
+from .rows import python_rows
 from .run import RejectsFile, Replay
 from .sources import FILE, ROW
 
