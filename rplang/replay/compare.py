@@ -20,8 +20,8 @@ from .columns import output_columns, plain
 from .engines import engine_for
 from .errors import ReplayError
 from .rows import python_rows
-from .run import RejectsFile, Replay
-from .sources import FILE, ROW
+from .run import RejectsFile, Replay, input_keys
+from .sources import ROW
 
 
 @attrs.define
@@ -142,8 +142,8 @@ def _examples(con, new: Replay, old: Replay, keys: list[str], outcome: str | Non
     examples = []
     if not wanted:
         return examples
-    input_keys = tuple(k for k in keys if k not in (ROW, FILE))
-    for own, request in python_rows(new, input_keys):
+    # the input's own keys (its source_row too, where it has one), as the decided rows keep them
+    for own, request in python_rows(new, input_keys(new)):
         key = tuple(own.get(k) for k in keys)
         if key not in wanted:
             continue

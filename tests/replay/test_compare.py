@@ -115,3 +115,18 @@ def test_an_input_that_does_not_fit_the_old_policys_request_is_refused_before_an
     assert result.code == 64, result.both
     assert f"error: {bestbuy}: {aputure_parquet}: the column `kind` is not a field of the request" in result.err
     assert "requests:" not in result.err and not out.exists()
+
+
+def test_requests_written_without_keys_are_compared_by_their_own_source_row(thirty_days, tmp_path):
+    # `write_requests` keeps each request's place in the file it read (source_row), the key of the replay
+    from rplang.replay.api import write_requests
+    from rplang.runtime import load_policy
+
+    source = tmp_path / "requests.parquet"
+    write_requests(load_policy(APUTURE), APUTURE.read_text(), str(CORPUS), str(source))
+    replayed = run("replay", thirty_days, source, "--out", tmp_path / "new.parquet", "--compare", APUTURE,
+                   "--format", "json", "--show", "1")
+    assert replayed.code == 0, replayed.both
+    diffed = run("diff", APUTURE, thirty_days, "--requests", CORPUS, "--format", "json")
+    mine, theirs = json.loads(replayed.out), json.loads(diffed.out)
+    assert mine["changed"] == theirs["changed"] > 0 and len(mine["examples"]) > 0
