@@ -13,7 +13,7 @@ from rplang.stream import error_json
 
 from .columns import DecisionRows, decision_schema, python_values, to_request
 from .errors import ERROR, OutputTooLarge
-from .rows import BATCH, key_schema, python_rows
+from .rows import BATCH, key_schema, keyed, python_rows
 from .run import Counts, RejectsFile, Replay
 
 
@@ -58,7 +58,7 @@ class PythonDecider:
         return self.table(decided), rejected
 
     def table(self, rows: list[dict]) -> pa.Table:
-        return pa.Table.from_pylist(rows, schema=self.schema)
+        return keyed(lambda: pa.Table.from_pylist(rows, schema=self.schema), self.keys)
 
 
 def decide_with_python(replay: Replay, keys: tuple[str, ...], writer_for, rejects: RejectsFile,

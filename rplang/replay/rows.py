@@ -54,7 +54,7 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
     input the engine cannot read as it is); rows it refuses go to the rejects now."""
     policy = replay.compiled
     schema = request_schema(policy.checked)
-    keyed = None
+    key_types = None
     rows, refused = [], []
     for own, request in python_rows(replay, keys):
         counts.rows += 1
@@ -65,22 +65,35 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
         except RplError as error:
             refused.append({**own, ERROR: error_json(error)})
         if len(rows) >= BATCH:
-            keyed = keyed or key_schema(rows, keys)
-            yield pa.RecordBatch.from_pylist(rows, schema=_with(keyed, schema))
+            key_types = key_types or key_schema(rows, keys)
+            yield keyed(lambda: pa.RecordBatch.from_pylist(rows, schema=_with(key_types, schema)), keys)
             rows = []
             rejects.write(refused)
             refused = []
     rejects.write(refused)
-    if rows or keyed is None:
-        keyed = keyed or key_schema(rows, keys)
-        yield pa.RecordBatch.from_pylist(rows, schema=_with(keyed, schema))
+    if rows or key_types is None:
+        key_types = key_types or key_schema(rows, keys)
+        yield keyed(lambda: pa.RecordBatch.from_pylist(rows, schema=_with(key_types, schema)), keys)
 
 
 def key_schema(rows: list[dict], keys: tuple[str, ...]) -> pa.Schema:
-    """The key columns' types, as the first rows show them."""
+    """The key columns' types, as the first rows show them (a key null in all of them: text)."""
     names = keys or tuple(k for k in (ROW, FILE) if rows and k in rows[0]) or (ROW,)
-    return pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[:1000]]).schema if rows else \
-        pa.schema([(n, pa.int64()) for n in names])
+    if not rows:
+        return pa.schema([(n, pa.int64()) for n in names])
+    found = keyed(lambda: pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[:1000]]).schema, names)
+    return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in found])
+
+
+def keyed(build, keys: tuple[str, ...]):
+    """`build()`, which makes Arrow columns of rows with their keys: a key whose values are of
+    several types (JSON's `1` and `"A2"`) is named, not an Arrow error."""
+    try:
+        return build()
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise ReplayError(f"the key {' or '.join(f'`{k}`' for k in keys)} holds values of more than one type "
+                          f"({str(error).splitlines()[0]}); give it values of one type, or name another with --key") \
+            from None
 
 
 def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:

@@ -437,6 +437,20 @@ def test_the_lines_of_each_file_of_a_folder_are_numbered_from_1(via, tmp_path):
     assert (reject["source_file"], reject["source_row"]) == (str(folder / "b.jsonl"), 2)
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_json_keys_of_one_type_missing_from_the_first_lines_or_of_several_types(via, tmp_path):
+    line = json.loads((POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0])
+    source, out = tmp_path / "in.jsonl", tmp_path / "o.parquet"
+    source.write_text("".join(json.dumps({"id": key, **line}) + "\n" for key in [None] * 1000 + ["A3"]))
+    result = run("replay", APUTURE, source, "--out", out, "--via", via)  # the key's type seen in the first 1,000
+    assert result.code == 0, result.both
+    assert set(pq.read_table(out).column("id").to_pylist()) == {None, "A3"}
+    source.write_text("".join(json.dumps({"id": key, **line}) + "\n" for key in [1, "A2"]))
+    result = run("replay", APUTURE, source, "--out", out, "--via", via)
+    assert result.code == 64 and "internal error" not in result.both, result.both
+    assert "error: the key `id` holds values of more than one type (" in result.err
+
+
 def test_replay_without_its_extra_says_what_to_install(tmp_path):
     code = ("import sys; sys.modules['duckdb'] = None\n"
             "from rplang.cli import main\n"
