@@ -135,8 +135,12 @@ def _records(source: Source, policy: CheckedPolicy):
             # a byte that is not UTF-8 kept as it is, to refuse its row alone (`_csv_row`)
             with open(name, encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
                 reader = csv.DictReader(stream)
-                if not all(_utf8(column) for column in reader.fieldnames or ()):
+                header = reader.fieldnames or []
+                if not all(_utf8(column) for column in header):
                     raise ReplayError(f"{name}: its header is not UTF-8 text")
+                twice = next((column for column in header if header.count(column) > 1), None)
+                if twice is not None:
+                    raise ReplayError(f"{name}: the column `{twice}` twice in the header")
                 for number, row in enumerate(reader, 1):
                     yield name, number, _csv_row(row, reader.fieldnames, policy)
 

@@ -418,6 +418,11 @@ def test_a_csv_row_that_is_not_utf8_or_has_more_cells_than_the_header_is_a_rejec
     assert [(r["id"], r.get("source_row"), [(p["path"], p["message"]) for p in r["error"]["problems"]])
             for r in rejects] == [(None, 2, [("$", "not valid UTF-8: invalid continuation byte in the column `id`")]),
                                   ("A3", None, [("$", f"1 cell more than the header's {len(header)}")])]
+    # a column named twice: which cell is the field's? (csv.DictReader keeps the last, silently)
+    (tmp_path / "in.csv").write_bytes(b",".join([b"request_date", *(h.encode() for h in header)]) + b"\n" + row(b"A1"))
+    result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64 and f"error: {tmp_path / 'in.csv'}: the column `request_date` twice in the header" \
+        in result.err, result.both
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
