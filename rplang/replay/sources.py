@@ -68,7 +68,7 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
         if key in request:
             raise ReplayError(f"--key `{key}` is a field of the request; name a column of its own")
     if asked:
-        return tuple(asked)
+        return tuple(dict.fromkeys(asked))  # a key named twice is one column
     # an input's own source_row and source_file: as `write_requests` writes rows read without keys
     return tuple(k for k in DEFAULT_KEYS + (ROW, FILE) if k in columns and k not in request)
 

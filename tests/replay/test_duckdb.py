@@ -250,6 +250,14 @@ def test_a_key_named_as_a_column_of_the_decision_is_refused_by_name(aputure_parq
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_key_named_twice_is_kept_once(aputure_parquet, via, tmp_path):
+    result = run("replay", APUTURE, aputure_parquet, "--key", "id", "--key", "id", "--out", tmp_path / "o.parquet",
+                 "--via", via)
+    assert result.code == 0, result.both
+    assert pq.read_schema(tmp_path / "o.parquet").names[:2] == ["id", "outcome"]
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
 def test_a_key_named_as_the_querys_own_columns_is_refused_by_name(aputure_parquet, via, tmp_path):
     table = pq.read_table(aputure_parquet).slice(0, 3)
     pq.write_table(table.rename_columns(["__python" if n == "id" else n for n in table.schema.names]),
