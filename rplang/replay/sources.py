@@ -16,7 +16,7 @@ import attrs
 
 from rplang.policy_lang.errors import did_you_mean
 
-from .errors import ReplayError
+from .errors import ERROR, ReplayError
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".json": "jsonl", ".csv": "csv"}
@@ -74,9 +74,10 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
 
 
 def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
-    """A key is written beside the decision's columns: one of the same name would make two."""
+    """A key is written beside the decision's columns (and a reject's `error`): one of the same
+    name would make two."""
     for key in keys:
-        if key in decided:
+        if key in decided or key == ERROR:
             raise ReplayError(f"the key `{key}` has the name of a column of the decision; rename it in the input")
         if key.startswith("__"):
             raise ReplayError(f"the key `{key}`: a name starting with `__` is the query's own; rename it in the input")

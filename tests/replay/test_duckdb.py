@@ -239,7 +239,7 @@ def test_keys_columns_and_inputs_are_checked_before_any_row(aputure_parquet, tmp
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
-@pytest.mark.parametrize("name", ["outcome", "refund", "credit_between_to", "rules_applied", "policy_hash"])
+@pytest.mark.parametrize("name", ["outcome", "refund", "credit_between_to", "rules_applied", "policy_hash", "error"])
 def test_a_key_named_as_a_column_of_the_decision_is_refused_by_name(aputure_parquet, name, via, tmp_path):
     table = pq.read_table(aputure_parquet).slice(0, 3)
     source = tmp_path / "in.parquet"
