@@ -383,6 +383,22 @@ def test_a_folder_is_decided_beside_it_and_a_file_of_decisions_in_it_is_named(ap
         "and policy_hash), not requests; move it out of the input" in result.err, result.both
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_inputs_without_requests(aputure_parquet, via, tmp_path):
+    result = run("replay", APUTURE, tmp_path / "nothing-*.parquet", "--via", via)
+    assert result.code == 64 and "nothing-*.parquet: no Parquet, JSON lines or CSV file found" in result.err
+    (tmp_path / "mixed").mkdir()
+    (tmp_path / "mixed" / "a.jsonl").write_text("")
+    (tmp_path / "mixed" / "b.csv").write_text("")
+    result = run("replay", APUTURE, tmp_path / "mixed", "--via", via)
+    assert result.code == 64 and "files of several formats (csv, jsonl); replay one at a time" in result.err
+    pq.write_table(pq.read_table(aputure_parquet).slice(0, 0), tmp_path / "none.parquet")
+    for source in (tmp_path / "mixed" / "a.jsonl", tmp_path / "none.parquet"):  # empty, and no rows
+        result = run("replay", APUTURE, source, "--out", tmp_path / "o.parquet", "--via", via)
+        assert result.code == 0 and "0 requests: 0 decided" in result.err, result.both
+        assert pq.read_table(tmp_path / "o.parquet").num_rows == 0
+
+
 def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     policy = load_policy(APUTURE)
     line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
