@@ -23,6 +23,10 @@ MAX_LIST = limits.MAX_LIST
 _FIRST_DAY, _LAST_DAY = limits.MIN_DATE, limits.MAX_DATE
 # ASCII digits only: `\d` would also take other scripts' digits, which Decimal reads as numbers.
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+# a date in ISO 8601's expanded years, before the year 1 or past 9999 (a column store's DATE may
+# hold one): a date, out of the range rpl computes with
+_FAR_DATE = re.compile(r"(-[0-9]{4,}|\+?[0-9]{5,}|0000)-[0-9]{2}-[0-9]{2}\Z")
+_DATE_RANGE = f"a date must be from {limits.MIN_DATE.isoformat()} to {limits.MAX_DATE.isoformat()}"
 _MONEY = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?\Z")
 _PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?%?\Z")
 _MONEY_DIGITS = re.compile(r"[0-9]+(\.[0-9]{1,2})?\Z")  # an amount but for its size
@@ -265,6 +269,9 @@ def _enum(type_: T.EnumType) -> Converter:
 def _date(value, path, problems):
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         value = value.isoformat()  # from Python: read as its JSON text, with the same checks
+    if isinstance(value, str) and _FAR_DATE.match(value):
+        _problem(problems, path, _DATE_RANGE, value)
+        return None
     if isinstance(value, str) and _DATE.match(value):
         try:
             day = datetime.date.fromisoformat(value)
@@ -272,8 +279,7 @@ def _date(value, path, problems):
             _problem(problems, path, "not a real date", value)
             return None
         if not _FIRST_DAY <= day <= _LAST_DAY:  # limits: dates rpl computes with
-            _problem(problems, path, f"a date must be from {limits.MIN_DATE.isoformat()} to "
-                     f"{limits.MAX_DATE.isoformat()}", value)
+            _problem(problems, path, _DATE_RANGE, value)
             return None
         return day
     _problem(problems, path, f"expected a date as \"YYYY-MM-DD\", got {_json_kind(value)}", value)

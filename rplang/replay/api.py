@@ -4,9 +4,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .columns import decision_names
 from .rows import typed_batches
 from .run import Counts, RejectsFile, Replay
-from .sources import resolve
+from .sources import check_key_names, resolve
 
 
 def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[str, ...] = (),
@@ -88,6 +89,7 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
 
     policy = compiled.checked
     keys = tuple(keys) if keys is not None else tuple(n for n in table.schema.names if n not in policy.request)
+    check_key_names(keys, decision_names(policy))
     job = Replay(compiled, text, resolve_none(), keys, via)
     expected = request_schema(policy)
     typed = schema_conforms(table.schema, expected)
@@ -143,6 +145,7 @@ def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
     spark = configure(spark or frame.sparkSession)
     policy = compiled.checked
     keys = tuple(keys) if keys is not None else tuple(n for n in frame.columns if n not in policy.request)
+    check_key_names(keys, decision_names(policy))
     job = Replay(compiled, text, resolve_none(), keys, "python" if via == "python" or lowerable(
         Replay(compiled, text, resolve_none())) else "sql")
     frame.createOrReplaceTempView(INPUT)

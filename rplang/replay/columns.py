@@ -78,6 +78,11 @@ def output_columns(output: CheckedOutput) -> list[tuple[str, pa.DataType]]:
     return [(output.name, scalar_type(output.type, f"output `{output.name}`"))]
 
 
+def decision_names(policy: CheckedPolicy) -> list[str]:
+    """The names of the decision's columns (the keys' aside)."""
+    return decision_schema(policy, pa.schema([])).names
+
+
 def decision_schema(policy: CheckedPolicy, keys: pa.Schema) -> pa.Schema:
     fields = list(keys)
     for output in policy.outputs:
@@ -109,27 +114,67 @@ def to_request(value):
 
 
 def python_values(values) -> list:
-    """An Arrow array's (or table's, or batch's) values as Python's. A date past 9999 has no Python
-    date: then every date is given as Arrow's text for it, which the request reader reads as it
-    reads the same text in JSON, refusing the one that is not a date with its path."""
+    """An Arrow array's (or table's, or batch's) values as Python's. A date past 9999 or before
+    the year 1 has no Python date: then every date is given as the text ISO 8601 writes for it
+    (`-0001-02-01`, `10000-01-01`), which the request reader reads as `rpl eval` reads the same
+    text in JSON: a date out of its range, refused with its path."""
     try:
         return values.to_pylist()
     except OverflowError:
-        if isinstance(values, (pa.Table, pa.RecordBatch)):
-            return values.cast(pa.schema([f.with_type(_dates_as_text(f.type)) for f in values.schema])).to_pylist()
-        return values.cast(_dates_as_text(values.type)).to_pylist()
+        t = pa.struct(list(values.schema)) if isinstance(values, (pa.Table, pa.RecordBatch)) else values.type
+        days = values.cast(pa.schema(list(_as_days(t))) if isinstance(values, (pa.Table, pa.RecordBatch))
+                           else _as_days(t))
+        return [_dates_of(value, t) for value in days.to_pylist()]
 
 
-def _dates_as_text(t: pa.DataType) -> pa.DataType:
-    if pa.types.is_date(t) or pa.types.is_timestamp(t):
-        return pa.string()
+def _as_days(t: pa.DataType) -> pa.DataType:
+    """`t` with its dates as days since 1970 (a Parquet DATE's own number)."""
+    if pa.types.is_date32(t):
+        return pa.int32()
+    if pa.types.is_date64(t) or pa.types.is_timestamp(t):
+        return pa.string()  # Arrow's own text for it (a date of the request is a DATE's 32 bits)
     if pa.types.is_struct(t):
-        return pa.struct([t.field(i).with_type(_dates_as_text(t.field(i).type)) for i in range(t.num_fields)])
+        return pa.struct([t.field(i).with_type(_as_days(t.field(i).type)) for i in range(t.num_fields)])
     if pa.types.is_list(t):
-        return pa.list_(t.value_field.with_type(_dates_as_text(t.value_type)))
+        return pa.list_(t.value_field.with_type(_as_days(t.value_type)))
     if pa.types.is_large_list(t):
-        return pa.large_list(t.value_field.with_type(_dates_as_text(t.value_type)))
+        return pa.large_list(t.value_field.with_type(_as_days(t.value_type)))
     return t
+
+
+def _dates_of(value, t: pa.DataType):
+    """A value read with `_as_days(t)`, its days as dates again (as texts, where Python has none)."""
+    if value is None:
+        return None
+    if pa.types.is_date32(t):
+        return _day(value)
+    if pa.types.is_struct(t):
+        return {f.name: _dates_of(value[f.name], f.type) for f in t}
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return [_dates_of(v, t.value_type) for v in value]
+    return value
+
+
+_EPOCH = datetime.date(1970, 1, 1)
+
+
+def _day(days: int) -> datetime.date | str:
+    """The date `days` after 1970-01-01, or for one Python has none of, its ISO 8601 text (the
+    proleptic Gregorian calendar's, as Parquet's: civil_from_days, H. Hinnant's algorithm)."""
+    try:
+        return _EPOCH + datetime.timedelta(days=days)
+    except OverflowError:
+        pass
+    z = days + 719468
+    era = z // 146097
+    day_of_era = z - era * 146097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted = (5 * day_of_year + 2) // 153  # months from March
+    day = day_of_year - (153 * shifted + 2) // 5 + 1
+    month = shifted + 3 if shifted < 10 else shifted - 9
+    year = year_of_era + era * 400 + (month <= 2)
+    return f"{'-' if year < 0 else ''}{abs(year):04d}-{month:02d}-{day:02d}"
 
 
 def from_request(value):

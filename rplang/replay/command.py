@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import sys
 from importlib.util import find_spec
-from pathlib import Path
 
 import click
 
@@ -14,7 +13,7 @@ from rplang.policy_lang.errors import PolicyError
 from .engines import engine_for
 from .errors import NotLowerable, ReplayError
 
-EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE = 0, 1, 2, 64
+EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_CANTCREAT = 0, 1, 2, 64, 73
 
 
 def load(spec: str, known_enough: bool = False):
@@ -69,12 +68,16 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     compiled, text, name, known = load(policy, known_enough=not explain_sql)
     if explain_sql:
         sys.exit(_explain(compiled, text, engine))
+    # the old policy read now: one that cannot be read is said before the rows are decided
+    old = load(compare_to, known_enough=True) if compare_to else None
     try:
         source = resolve(input_)
+        old_job = _old_replay(old, compare_to, source, tuple(keys), via) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
-        out = out or str(Path(source.files[0]).with_suffix("").with_name(
-            Path(source.files[0]).stem + ".decided.parquet"))
-        rejects_file = run.RejectsFile(rejects or run.rejects_path(out))
+        out = out or run.default_out(input_, source)
+        rejects = rejects or run.rejects_path(out)
+        run.check_outputs(source, out, rejects, out_is_folder=engine == "spark")
+        rejects_file = run.RejectsFile(rejects)
         job = run.Replay(compiled, text, source, tuple(keys), via, name, known)
         try:
             counts = engine_for(engine, master)(job, out, rejects_file)
@@ -82,30 +85,48 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
             rejects_file.close()
         counts.rejected = rejects_file.count
         click.echo(counts.text(out, rejects_file.path), err=True)
-        if compare_to:
+        if old_job:
             from .compare import compare_report
 
-            old, old_text, old_name, old_known = load(compare_to, known_enough=True)
-            report = compare_report(engine, job, run.Replay(old, old_text, source, tuple(keys), via, old_name, old_known),
-                                    out, counts.rows, show, master)
+            report = compare_report(engine, job, old_job, out, counts.rows, show, master)
             click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
-                       else report.text(old_name, policy, markdown=fmt == "markdown"))
+                       else report.text(old_job.name, policy, markdown=fmt == "markdown"))
     except ReplayError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     except PolicyError as error:  # a policy compiled when first needed, whose tables were since spoilt
         fail_policy(error)
+    except OSError as error:  # OUT or the rejects could not be written (a full disk, no permission)
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_CANTCREAT)
     sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
 
 
-def _choose_via(job, via):
+def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None):
+    """The replay under `--compare`'s policy, its path chosen and the input's columns checked
+    against its request now, not after the rows are decided under POLICY."""
+    from . import run
+
+    compiled, text, name, known = old
+    chosen = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via, spec)
+    job = run.Replay(compiled, text, source, keys, chosen, name, known)
+    try:
+        run.input_keys(job)
+    except ReplayError as error:
+        raise ReplayError(f"{spec}: {error}") from None
+    return job
+
+
+def _choose_via(job, via, of: str | None = None):
+    """The path that decides `job`'s rows (`of`: the policy's name, where it is not POLICY's)."""
     from .run import lowerable
 
     reason = lowerable(job)
+    about = f"{of}: " if of else ""
     if via == "sql" and reason is not None:
-        raise reason
+        raise ReplayError(about + str(reason)) if of else reason
     if via is None and reason is not None:
-        click.echo(f"note: {reason}; deciding with the Python path", err=True)
+        click.echo(f"note: {about}{reason}; deciding with the Python path", err=True)
         return "python"
     return via or "sql"
 

@@ -18,8 +18,9 @@ from rplang.runtime.impact import ChangedRequest, Impact, impact_text
 
 from .columns import output_columns, plain
 from .engines import engine_for
+from .errors import ReplayError
 from .rows import python_rows
-from .run import RejectsFile, Replay
+from .run import RejectsFile, Replay, input_keys
 from .sources import FILE, ROW
 
 
@@ -58,6 +59,10 @@ def compare_report(engine: str, new: Replay, old: Replay, new_out: str, rows: in
                    master: str) -> ReplayImpact:
     """Decide the input (`rows` rows) under `old` too, and compare with the decisions in `new_out`."""
 
+    import duckdb
+
+    con = duckdb.connect()
+    _check_keys(con, new_out, _keys(con, new_out, new.compiled.checked))
     with tempfile.TemporaryDirectory(prefix="rpl-replay-") as folder:
         old_out = str(Path(folder) / "old.parquet")
         rejects = RejectsFile(None)
@@ -84,7 +89,8 @@ def impact_of(new: Replay, old: Replay, new_out: str, old_out: str, rows: int, s
 
     joined = exp.select(*[col("n", k).as_(k, quoted=True) for k in keys]).from_(
         _read(new_out).as_("n")).join(_read(old_out).as_("o"), join_type="INNER",
-                                       on=exp.and_(*[exp.EQ(this=col("n", k), expression=col("o", k)) for k in keys]))
+                                       on=exp.and_(*[exp.NullSafeEQ(this=col("n", k), expression=col("o", k))
+                                                     for k in keys]))  # a NULL key is a key too
     changed = exp.or_(*[differs(x) for x in common]) if common else exp.false()
     columns = [changed.as_("changed", quoted=True)]
     if outcome:
@@ -138,8 +144,8 @@ def _examples(con, new: Replay, old: Replay, keys: list[str], outcome: str | Non
     examples = []
     if not wanted:
         return examples
-    input_keys = tuple(k for k in keys if k not in (ROW, FILE))
-    for own, request in python_rows(new, input_keys):
+    # the input's own keys (its source_row too, where it has one), as the decided rows keep them
+    for own, request in python_rows(new, input_keys(new)):
         key = tuple(own.get(k) for k in keys)
         if key not in wanted:
             continue
@@ -170,6 +176,20 @@ def _keys(con, path: str, policy) -> list[str]:
     names = [c[0] for c in con.sql(exp.select(exp.Star()).from_(_read(path)).limit(0).sql(dialect="duckdb")).description]
     first = output_columns(policy.outputs[0])[0][0] if policy.outputs else "rules_applied"
     return names[:names.index(first)]
+
+
+def _check_keys(con, path: str, keys: list[str]) -> None:
+    """The decisions are joined on their keys: keys shared by rows would pair each with the
+    other's, counting changes more than once."""
+    names = [exp.column(k, quoted=True) for k in keys]
+    shared = exp.select(*names).from_(_read(path)).group_by(*names).having(
+        exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+    found = con.sql(exp.select(exp.Count(this=exp.Star()), exp.Min(this=exp.Struct(expressions=names)))
+                    .from_(shared.subquery("shared")).sql(dialect="duckdb")).fetchall()[0]
+    if found[0]:
+        sample = ", ".join(f"{k}={v}" for k, v in found[1].items())
+        raise ReplayError(f"--compare joins the decisions on their keys ({', '.join(keys)}), and {found[0]:,} keys are "
+                          f"each a key of more than one row ({sample}); name columns that tell every row apart with --key")
 
 
 def _read(path: str) -> exp.Expression:

@@ -1,7 +1,9 @@
 """Parts of dates in SQL, alike in every engine: YEAR, MONTH, DAY, LAST_DAY and MAKE_DATE, which
 DuckDB and Spark read the same; the weekday counted in days from a Monday (engines number
-weekdays differently); a yearly range compared as `100 * month + day`."""
+weekdays differently); a yearly range compared as `100 * month + day`; a day Python has."""
 from __future__ import annotations
+
+import datetime
 
 from sqlglot import exp
 
@@ -63,3 +65,10 @@ def season_bound(bound: str, season: T.YearlyRange, day: exp.Expression) -> exp.
         return exp.DateFromParts(year=end_year, month=_number(last[0]), day=_number(last[1]))
     start_year = end_year if first <= last else exp.Sub(this=end_year, expression=_number(1))
     return exp.DateFromParts(year=start_year, month=_number(first[0]), day=_number(first[1]))
+
+
+def python_day(day: exp.Expression) -> exp.Expression:
+    """The day, if Python has it (years 1 to 9999), else NULL: the engine would give another as a
+    text (the business-day calendar, built in Python, spans no such day)."""
+    first, last = (exp.cast(exp.Literal.string(d.isoformat()), "DATE") for d in (datetime.date.min, datetime.date.max))
+    return exp.Case(ifs=[exp.If(this=exp.Between(this=day, low=first, high=last), true=day.copy())])

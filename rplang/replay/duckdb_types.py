@@ -43,7 +43,14 @@ def columns_conform(actual: dict, expected: dict) -> bool:
 
 def parquet_columns(con, file: str) -> dict:
     """A Parquet file's columns as DuckDB reads them: name -> DuckDBPyType."""
-    relation = con.read_parquet(file)
+    import duckdb
+
+    from .errors import not_parquet
+
+    try:
+        relation = con.read_parquet(file)
+    except duckdb.Error as error:
+        raise not_parquet(file, error) from None
     return dict(zip(relation.columns, relation.types))
 
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from . import plans
 from .duckdb_types import columns_conform, parquet_columns
-from .run import Counts, RejectsFile, Replay, input_keys
-from .sources import FILE, ROW
+from .run import Counts, RejectsFile, Replay, input_keys, writing
+from .sources import FILE, ROW, check_key_names
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
 if TYPE_CHECKING:  # imported where used: a cached run over Parquet imports no pyarrow
@@ -46,17 +46,21 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
         def writer_for(schema):
             writers.append(pq.ParquetWriter(out, schema))
             return writers[-1]
-        try:
-            decide_with_python(replay, keys, writer_for, rejects, counts)
-        finally:
-            for writer in writers:
-                writer.close()
+        with writing(out):
+            try:
+                decide_with_python(replay, keys, writer_for, rejects, counts)
+            finally:
+                for writer in writers:
+                    writer.close()
         return counts
     con = con or connect()
-    keys = input_keys(replay, lambda source: list(parquet_columns(con, source.files[0])))
+    keys = input_keys(replay, lambda file: list(parquet_columns(con, file)), decided=replay.known is None)
     key_columns, read_here = load_input(con, replay, keys, rejects, counts)
     plan = plans.read(replay, key_columns)
     if plan is None:
+        from .columns import decision_names
+
+        check_key_names(keys, decision_names(replay.compiled.checked))  # a plan kept was checked so
         plan = lower(replay, key_columns)
         plans.write(replay, key_columns, plan, known(replay))
     register_calendar(con, replay, plan.span)
@@ -199,8 +203,10 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
                         type="arrow", null_handling="special", side_effects=True)
     try:
         [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()
+    except duckdb.IOException as error:  # OUT could not be written: the disk's error, as Python's
+        raise OSError(str(error).splitlines()[0]) from None
     except duckdb.Error:
-        if handback.failure is not None:  # the policy could not be compiled for the rows handed back
+        if handback.failure is not None:  # the policy could not be compiled, or the rejects written
             raise handback.failure from None
         raise
     finally:
@@ -249,12 +255,16 @@ class Handback:
             if self.decider is None:
                 self._start()
             rows, refused = [], []
-            for own, request in zip(keys.to_pylist(), python_values(requests)):
+            for own, request in zip(python_values(keys), python_values(requests)):
                 row, reject = self.decider.decide_one(own, to_request(request))
                 rows.append(row)
                 if reject is not None:
                     refused.append(reject)
-            self.rejects.write(refused)
+            try:
+                self.rejects.write(refused)
+            except OSError as error:  # DuckDB would wrap it in its own: kept, raised as it is
+                self.failure = error
+                raise
             self.refused += len(refused)
             self.counts.by_python += len(rows) - len(refused)
             return pa.array(rows, type=self.type)

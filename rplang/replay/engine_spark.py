@@ -69,7 +69,8 @@ def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "
     by_python = by_python.cache()  # the few rows the runtime decides: decided once, read twice
     try:
         refused = by_python.filter(by_python[ERROR].isNotNull()).select(*key_columns, ERROR).collect()
-        rejects.write([{**{k: r[k] for k in key_columns}, ERROR: json.loads(r[ERROR])} for r in refused])
+        rejects.write([{**{k: own[k] for k in key_columns}, ERROR: json.loads(own[ERROR])}
+                       for own in (r.asDict(recursive=True) for r in refused)])  # a struct key as a dict
         decided_by_python = by_python.filter(by_python[ERROR].isNull()).drop(ERROR)
         decided = decided_by_python if by_sql is None else by_sql.unionByName(decided_by_python)
         decided.write.mode("overwrite").parquet(out)

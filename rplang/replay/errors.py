@@ -12,6 +12,11 @@ class ReplayError(RplError):
     """The replay cannot start: the message says why, and what to do instead."""
 
 
+def not_parquet(file: str, error: Exception) -> ReplayError:
+    """A file named as Parquet that its reader refuses (empty, cut short, of another format)."""
+    return ReplayError(f"{file}: not a Parquet file ({str(error).splitlines()[0]})")
+
+
 class NotLowerable(ReplayError):
     """A construct of the policy that the SQL compiler cannot lower yet; `--via python` decides it."""
 

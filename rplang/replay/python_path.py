@@ -13,7 +13,7 @@ from rplang.stream import error_json
 
 from .columns import DecisionRows, decision_schema, python_values, to_request
 from .errors import ERROR, OutputTooLarge
-from .rows import BATCH, key_schema, python_rows
+from .rows import BATCH, key_schema, keyed, python_rows
 from .run import Counts, RejectsFile, Replay
 
 
@@ -50,7 +50,7 @@ class PythonDecider:
 
     def decide_columns(self, batch: pa.RecordBatch, request_column: str) -> tuple[pa.Table, list[dict]]:
         """Decide the requests of a column of structs; the keys come from the batch's key columns."""
-        keys = [batch.column(k).to_pylist() for k in self.keys]
+        keys = [python_values(batch.column(k)) for k in self.keys]
         requests = python_values(batch.column(request_column))
         items = ((dict(zip(self.keys, values)), to_request(request))
                  for values, request in zip(zip(*keys) if keys else ((),) * len(requests), requests))
@@ -58,7 +58,7 @@ class PythonDecider:
         return self.table(decided), rejected
 
     def table(self, rows: list[dict]) -> pa.Table:
-        return pa.Table.from_pylist(rows, schema=self.schema)
+        return keyed(lambda: pa.Table.from_pylist(rows, schema=self.schema), self.keys)
 
 
 def decide_with_python(replay: Replay, keys: tuple[str, ...], writer_for, rejects: RejectsFile,

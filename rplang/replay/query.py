@@ -28,6 +28,7 @@ from rplang.runtime.decide import WORK_BUDGET
 from . import texts as known
 from .calendar import tables_for_span
 from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
+from .dates import python_day
 from .errors import NotLowerable
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
@@ -584,7 +585,7 @@ def calendar_span(query: "PolicyQuery") -> tuple[exp.Select, int, int] | None:
     # a count from the day another count reaches is not known before the joins: the calendar
     # spans the longest counts one after another from the days the data gives
     given = [start for i, (start, _) in enumerate(joins) if not _reads_business_days(joins[i], range(i))]
-    span = exp.select(*[f(this=start) for start in given for f in (exp.Min, exp.Max)]).from_(query.first)
+    span = exp.select(*[f(this=python_day(start)) for start in given for f in (exp.Min, exp.Max)]).from_(query.first)
     return span, len(joins) - len(given) + 1, max(_constant_count(count) for _, count in joins)
 
 

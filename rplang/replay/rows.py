@@ -16,11 +16,11 @@ import pyarrow as pa
 
 from rplang.compiler import types as T
 from rplang.compiler.checked import CheckedPolicy
-from rplang.policy_lang.errors import RequestError, RplError
+from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 from rplang.stream import error_json, line_request
 
 from .columns import from_request, plain, python_values, request_schema, to_request
-from .errors import ERROR
+from .errors import ERROR, ReplayError
 from .sources import FILE, ROW, Source
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ def python_rows(replay: Replay, keys: tuple[str, ...]):
     import pyarrow.parquet as pq
 
     # a Parquet file `write_requests` wrote without keys holds each row's place in its own input
-    # as a column: no field of the request; the place kept is the row's in this file, as in SQL
+    # as a column, no field of the request: the row's key (sources.choose_keys), or left out when
+    # other keys are named, as in SQL
     places = tuple(k for k in (ROW, FILE) if k not in replay.compiled.checked.request)
     for name in replay.source.files:
         file_number = 0
@@ -57,7 +58,7 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
     input the engine cannot read as it is); rows it refuses go to the rejects now."""
     policy = replay.compiled
     schema = request_schema(policy.checked)
-    keyed = None
+    key_types = None
     rows, refused = [], []
     for own, request in python_rows(replay, keys):
         counts.rows += 1
@@ -68,22 +69,35 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
         except RplError as error:
             refused.append({**own, ERROR: error_json(error)})
         if len(rows) >= BATCH:
-            keyed = keyed or key_schema(rows, keys)
-            yield pa.RecordBatch.from_pylist(rows, schema=_with(keyed, schema))
+            key_types = key_types or key_schema(rows, keys)
+            yield keyed(lambda: pa.RecordBatch.from_pylist(rows, schema=_with(key_types, schema)), keys)
             rows = []
             rejects.write(refused)
             refused = []
     rejects.write(refused)
-    if rows or keyed is None:
-        keyed = keyed or key_schema(rows, keys)
-        yield pa.RecordBatch.from_pylist(rows, schema=_with(keyed, schema))
+    if rows or key_types is None:
+        key_types = key_types or key_schema(rows, keys)
+        yield keyed(lambda: pa.RecordBatch.from_pylist(rows, schema=_with(key_types, schema)), keys)
 
 
 def key_schema(rows: list[dict], keys: tuple[str, ...]) -> pa.Schema:
-    """The key columns' types, as the first rows show them."""
+    """The key columns' types, as the first rows show them (a key null in all of them: text)."""
     names = keys or tuple(k for k in (ROW, FILE) if rows and k in rows[0]) or (ROW,)
-    return pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[:1000]]).schema if rows else \
-        pa.schema([(n, pa.int64()) for n in names])
+    if not rows:
+        return pa.schema([(n, pa.int64()) for n in names])
+    found = keyed(lambda: pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[:1000]]).schema, names)
+    return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in found])
+
+
+def keyed(build, keys: tuple[str, ...]):
+    """`build()`, which makes Arrow columns of rows with their keys: a key whose values are of
+    several types (JSON's `1` and `"A2"`) is named, not an Arrow error."""
+    try:
+        return build()
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise ReplayError(f"the key {' or '.join(f'`{k}`' for k in keys)} holds values of more than one type "
+                          f"({str(error).splitlines()[0]}); give it values of one type, or name another with --key") \
+            from None
 
 
 def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:
@@ -94,36 +108,79 @@ def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:
 
 def text_rows(source: Source, keys: tuple[str, ...], policy: CheckedPolicy):
     """(keys, request or RequestError) for every line of JSON lines or every row of CSV, in order."""
-    for number, (name, raw) in enumerate(_records(source, policy), 1):
-        key_values = {ROW: number} if not keys else {}
-        if len(source.files) > 1 and not keys:
-            key_values[FILE] = name
-        if isinstance(raw, RequestError):
-            yield {**key_values, **{k: None for k in keys}}, raw
+    for name, number, raw in _records(source, policy):
+        where = {ROW: number, **({FILE: name} if len(source.files) > 1 else {})}
+        key_values = {} if keys else dict(where)
+        if isinstance(raw, RequestError):  # its keys unread: its place in the input says which it is
+            yield {**where, **{k: None for k in keys}}, raw
             continue
         if isinstance(raw, dict):
             key_values.update((k, raw.pop(k, None)) for k in keys)
-        yield key_values, raw
+        yield key_values, raw.error if isinstance(raw, _Refused) else raw
 
 
 def text_columns(source: Source, policy: CheckedPolicy) -> list[str]:
     """The columns of a text input, as its first record shows them."""
-    for _, raw in _records(source, policy):
+    for _, _, raw in _records(source, policy):
         if isinstance(raw, dict):
             return list(raw)
     return []
 
 
 def _records(source: Source, policy: CheckedPolicy):
+    """(file, the record's place in it from 1, the record) for every line or row of the input."""
     for name in source.files:
         if source.format == "jsonl":
             with open(name, "rb") as stream:
-                for raw in stream:
-                    yield name, _json_line(raw)
+                for number, raw in enumerate(stream, 1):
+                    yield name, number, _json_line(raw)
         else:
-            with open(name, encoding="utf-8", newline="") as stream:
-                for row in csv.DictReader(stream):
-                    yield name, _csv_request(row, policy)
+            # utf-8-sig: a byte order mark, as spreadsheets write one, is no part of the header;
+            # a byte that is not UTF-8 kept as it is, to refuse its row alone (`_csv_row`)
+            with open(name, encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
+                reader = csv.DictReader(stream)
+                header = reader.fieldnames or []
+                if not all(_utf8(column) for column in header):
+                    raise ReplayError(f"{name}: its header is not UTF-8 text")
+                twice = next((column for column in header if header.count(column) > 1), None)
+                if twice is not None:
+                    raise ReplayError(f"{name}: the column `{twice}` twice in the header")
+                for number, row in enumerate(reader, 1):
+                    yield name, number, _csv_row(row, reader.fieldnames, policy)
+
+
+class _Refused(dict):
+    """A CSV row whose keys were read but which is no request: `error` says why."""
+
+    def __init__(self, row: dict, error: RequestError):
+        super().__init__(row)
+        self.error = error
+
+
+def _csv_row(row: dict, header: list[str], policy: CheckedPolicy):
+    """A CSV row as a request, or why it is none: a cell that is not UTF-8 (a RequestError: its
+    keys cannot be read either), more cells than the header names (_Refused)."""
+    for column, cell in row.items():
+        if isinstance(cell, str) and not _utf8(cell):
+            try:
+                cell.encode("utf-8", "surrogateescape").decode("utf-8")
+            except UnicodeDecodeError as error:
+                return RequestError([RequestProblem("$", f"not valid UTF-8: {error.reason} in the column `{column}`")])
+    extra = row.pop(None, None)  # csv.DictReader's cells past the header
+    if extra:
+        n = len(extra)
+        problem = RequestProblem("$", f"{n} cell{'s' if n > 1 else ''} more than the header's {len(header)}")
+        return _Refused(row, RequestError([problem]))
+    return _csv_request(row, policy)
+
+
+def _utf8(text: str) -> bool:
+    """Whether a text read with surrogateescape was UTF-8 (holds no byte kept as a surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_line(raw: bytes):

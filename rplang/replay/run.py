@@ -7,13 +7,14 @@ the ordinary runtime, batch by batch.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import attrs
 
-from .errors import ERROR, NotLowerable, ReplayError
-from .sources import Source, check_columns, choose_keys, json_value
+from .errors import ERROR, NotLowerable, ReplayError, not_parquet
+from .sources import Source, check_columns, check_key_names, choose_keys, json_value
 
 
 @attrs.define
@@ -104,17 +105,46 @@ class RejectsFile:
         self.count += len(rejects)
         if self.path is None:
             return
-        if self.stream is None:
-            self.stream = open(self.path, "w", encoding="utf-8")
-        for reject in rejects:
-            self.stream.write(json.dumps({k: json_value(v) if k != ERROR else v for k, v in reject.items()},
-                                         ensure_ascii=False) + "\n")
+        with writing(self.path):
+            if self.stream is None:
+                self.stream = open(self.path, "w", encoding="utf-8")
+            for reject in rejects:
+                self.stream.write(json.dumps({k: json_value(v) if k != ERROR else v for k, v in reject.items()},
+                                             ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         if self.stream is not None:
-            self.stream.close()
+            with writing(self.path):
+                self.stream.close()
         elif self.path is not None and Path(self.path).exists():
             Path(self.path).unlink()  # a rejects file of an earlier run would mislead
+
+
+def _spark_part(name: str) -> bool:
+    """Whether a file is one Spark writes in an output folder (a part, its checksum, the marker)."""
+    return name.startswith("part-") or name == "_SUCCESS" or (name.startswith(".") and name.endswith(".crc"))
+
+
+@contextlib.contextmanager
+def writing(path: str):
+    """An OSError while writing `path` as one that names it (the disk's own message may not)."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None:
+            raise
+        raise OSError(error.errno, error.strerror or str(error), path) from None
+
+
+def default_out(spec: str, source: Source) -> str:
+    """OUT when none is named: INPUT's name + `.decided.parquet`, a folder's beside it (in it, the
+    next replay of the folder would read it as requests), a glob's beside its first file."""
+    named = Path(spec)
+    if named.is_dir():
+        named = named if named.name else named.resolve()
+    else:
+        named = Path(source.files[0]).with_suffix("")
+    return str(named.with_name(named.name + ".decided.parquet"))
 
 
 def rejects_path(out: str) -> str:
@@ -122,26 +152,64 @@ def rejects_path(out: str) -> str:
     return str(path.with_name(path.stem + ".rejects.jsonl"))
 
 
+def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -> None:
+    """OUT and the rejects file can be made where they are named, and neither is (nor, a folder,
+    holds) a file of the input: said now, not as an engine's error after the rows are decided, and
+    never an input overwritten, or deleted as an earlier run's rejects. A path of a cluster's store
+    (`s3a://...`) is Spark's to check. `out_is_folder`: Spark writes OUT as a folder."""
+    inputs = [Path(f).resolve() for f in source.files]
+    for option, path in (("--out", out), ("--rejects", rejects)):
+        if "://" in path:
+            continue
+        target = Path(path).resolve()
+        if target in inputs:
+            raise ReplayError(f"{option} {path}: a file of the input; name another")
+        if any(target in f.parents for f in inputs):
+            raise ReplayError(f"{option} {path}: a folder holding the input; name another")
+        if not target.parent.is_dir():
+            raise ReplayError(f"{option} {path}: no folder {Path(path).parent}")
+        if target.is_dir() and not (option == "--out" and out_is_folder):
+            raise ReplayError(f"{option} {path}: a folder; name a file")
+        others = sorted(p.name for p in target.iterdir() if not _spark_part(p.name)) if target.is_dir() else []
+        if others:  # Spark replaces the whole folder
+            raise ReplayError(f"{option} {path}: a folder holding other files than Parquet parts "
+                              f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); name a new folder")
+    if Path(rejects).resolve() == Path(out).resolve():
+        raise ReplayError(f"--rejects {rejects}: the same file as --out")
+
+
 # ---- Input as key columns ------------------------------------------------------------------------
 
-def parquet_columns(source: Source) -> list[str]:
+def parquet_columns(file: str) -> list[str]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return list(pq.read_schema(source.files[0]).names)
+    try:
+        return list(pq.read_schema(file).names)
+    except (pa.ArrowException, OSError) as error:
+        raise not_parquet(file, error) from None
 
 
-def input_keys(replay: Replay, columns_of=parquet_columns) -> tuple[str, ...]:
+def input_keys(replay: Replay, columns_of=parquet_columns, decided: bool = True) -> tuple[str, ...]:
     """The key columns the output keeps (source_row, and source_file, when the input has none);
-    `columns_of(source)` gives a Parquet input's columns."""
+    `columns_of(file)` gives a Parquet file's columns: every file's are checked, the keys chosen
+    from the first's. With `decided`, a key is checked not to be named as a column of the decision
+    now (the compiled policy names them; without it, a plan read from the cache, whose columns
+    are known then, is checked by the caller)."""
     if replay.source.format == "parquet":
-        columns = columns_of(replay.source)
+        files = {file: columns_of(file) for file in replay.source.files}
+        columns = files[replay.source.files[0]]
     else:
         from .rows import text_columns
 
-        columns = text_columns(replay.source, replay.compiled.checked)
+        files, columns = {}, text_columns(replay.source, replay.compiled.checked)
     keys = choose_keys(columns, replay.keys, replay.request_fields)
-    if replay.source.format == "parquet":
-        check_columns(columns, keys, replay.request_fields, replay.source)
+    for file, found in files.items():
+        check_columns(found, keys, replay.request_fields, file, replay.source.files[0])
+    if decided:
+        from .columns import decision_names
+
+        check_key_names(keys, decision_names(replay.compiled.checked))
     return keys
 
 
@@ -161,4 +229,5 @@ def lowerable(replay: Replay) -> NotLowerable | None:
     return None
 
 
-__all__ = ["Counts", "Replay", "RejectsFile", "ReplayError", "input_keys", "lowerable", "rejects_path"]
+__all__ = ["Counts", "Replay", "RejectsFile", "ReplayError", "check_outputs", "input_keys", "lowerable",
+           "rejects_path"]

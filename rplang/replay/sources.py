@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import glob
+import math
 from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ import attrs
 
 from rplang.policy_lang.errors import did_you_mean
 
-from .errors import ReplayError
+from .errors import ERROR, ReplayError
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".json": "jsonl", ".csv": "csv"}
@@ -67,26 +68,53 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
         if key in request:
             raise ReplayError(f"--key `{key}` is a field of the request; name a column of its own")
     if asked:
-        return tuple(asked)
-    return tuple(k for k in DEFAULT_KEYS if k in columns and k not in request)
+        return tuple(dict.fromkeys(asked))  # a key named twice is one column
+    # an input's own source_row and source_file: as `write_requests` writes rows read without keys
+    return tuple(k for k in DEFAULT_KEYS + (ROW, FILE) if k in columns and k not in request)
 
 
-def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection[str], source: Source) -> None:
-    """Every column of the input is a key or a field of the request: any other is an error now,
-    not a million rejected rows later."""
+def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
+    """A key is written beside the decision's columns (and a reject's `error`): one of the same
+    name would make two."""
+    for key in keys:
+        if key in decided or key == ERROR:
+            raise ReplayError(f"the key `{key}` has the name of a column of the decision; rename it in the input")
+        if key.startswith("__"):
+            raise ReplayError(f"the key `{key}`: a name starting with `__` is the query's own; rename it in the input")
+
+
+def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection[str], file: str, first: str) -> None:
+    """Every column of a file of the input is a key or a field of the request, and every key
+    (chosen from the `first` file's) is a column of it: any other is an error now, not a million
+    rejected rows (or rows without their key) later."""
     for column in columns:
-        if column not in keys and column not in request and column not in (ROW, FILE):
+        if column not in keys and column not in request:
+            from .columns import POLICY_HASH, RULES_APPLIED
+
+            if {RULES_APPLIED, POLICY_HASH} <= set(columns):  # an earlier replay's OUT, left among the requests
+                raise ReplayError(f"{file}: decided rows (its columns {RULES_APPLIED} and {POLICY_HASH}), "
+                                  "not requests; move it out of the input")
             hint = did_you_mean(column, list(request))
-            raise ReplayError(f"{source.name}: the column `{column}` is not a field of the request"
+            raise ReplayError(f"{file}: the column `{column}` is not a field of the request"
                               + (f"; {hint}" if hint else "") + "; keep it with --key if it identifies a row")
+    for key in keys:
+        if key not in columns:
+            raise ReplayError(f"{file}: no column `{key}`, a key of {first}")
 
 
 def json_value(value):
-    """A key's value as JSON (for the rejects file): dates ISO, amounts as text."""
-    if isinstance(value, (datetime.date, datetime.datetime)):
+    """A key's value as JSON (for the rejects file): dates and times ISO, amounts as text, records
+    and lists of them too; any other value JSON has no type for (a UUID, NaN) as its text."""
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:f}"
     if isinstance(value, bytes):
         return value.hex()
-    return value
+    if value is None or isinstance(value, (str, int, bool)) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    return str(value)

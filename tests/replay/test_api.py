@@ -76,3 +76,12 @@ def test_a_date_python_has_none_of_is_refused_in_its_row(via):
     result = decide(APUTURE, _far_date_table(lines), via=via).to_pylist()
     decided, refused = summary(result)
     assert sorted(decided) == [1, 3] and refused == [(2, "$.order.delivery_date")]
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_column_named_as_a_column_of_the_decision_is_refused_by_name(requests_table, via):
+    from rplang.replay.errors import ReplayError
+
+    table = requests_table.rename_columns(["outcome" if n == "id" else n for n in requests_table.schema.names])
+    with pytest.raises(ReplayError, match="the key `outcome` has the name of a column of the decision"):
+        decide(APUTURE, table, via=via)

@@ -91,3 +91,65 @@ def test_a_parquet_rows_example_is_named_by_its_row_or_its_key(thirty_days, tmp_
     assert headings and not any("on line" in h for h in headings)
     named = r"request_id=R-1\d\d\d: refuse → " if keyed else r"row \d+: refuse → "
     assert all(re.fullmatch(named + r"\w+", h) for h in headings), headings
+
+
+def test_an_old_policy_that_cannot_be_read_is_reported_before_any_row_is_decided(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "broken.rpl").write_text('policy "broken"\nthis is not a policy\n')
+    out = tmp_path / "new.parquet"
+    for old, message in {tmp_path / "broken.rpl": "`this` cannot come here",
+                         tmp_path / "missing.rpl": "cannot read the policy",
+                         "git:HEAD:policies/no-such.rpl": "cannot read it from git"}.items():
+        result = run("replay", APUTURE, CORPUS, "--out", out, "--compare", old)
+        assert result.code == 1 and message in result.err, result.both
+        assert "requests:" not in result.err and not out.exists()
+
+
+def test_an_old_policy_the_sql_cannot_lower_is_decided_by_the_python_path(tmp_path):
+    divided = tmp_path / "divided.rpl"
+    divided.write_text(APUTURE.read_text().replace("add round(item.price * restocking_fee_rate) to restocking_fee",
+                                                   "add round(item.price / 2) to restocking_fee"))
+    replayed = run("replay", APUTURE, CORPUS, "--out", tmp_path / "new.parquet", "--compare", divided,
+                   "--format", "json")
+    assert replayed.code == 0, replayed.both
+    assert f"note: {divided}: the SQL compiler cannot lower a division" in replayed.err
+    diffed = run("diff", divided, APUTURE, "--requests", CORPUS, "--format", "json")
+    mine, theirs = json.loads(replayed.out), json.loads(diffed.out)
+    assert mine["changed"] > 0 and mine["money"] == theirs["money"]
+
+
+def _keyed(tmp_path, ids: list, rows: list[int] | None = None) -> "Path":  # noqa: F821
+    """Requests of the corpus (its first, or those at `rows`) as JSON lines, each with the `id`
+    given (none where `ids` is None)."""
+    lines = CORPUS.read_text().splitlines()
+    chosen = [lines[n] for n in rows] if rows else lines[:len(ids)]
+    path = tmp_path / ("keyed.jsonl" if ids else "plain.jsonl")
+    path.write_text("".join(json.dumps({**({"id": n} if ids else {}), **json.loads(line)}) + "\n"
+                            for n, line in zip(ids or [None] * len(chosen), chosen)))
+    return path
+
+
+def test_keys_that_do_not_tell_rows_apart_are_refused_before_the_old_policy_decides(thirty_days, tmp_path):
+    source = _keyed(tmp_path, ["a", "b", "a", "c", "b"])
+    result = run("replay", thirty_days, source, "--out", tmp_path / "new.parquet", "--compare", APUTURE)
+    assert result.code == 64, result.both
+    assert "error: --compare joins the decisions on their keys (id), and 2 keys are each a key of more than " \
+           "one row (id=a); name columns that tell every row apart with --key" in result.err
+
+
+def test_a_null_key_is_compared_as_any_other(thirty_days, tmp_path):
+    rows = [99, 101, 0]  # the first two change with the longer window
+    replayed = run("replay", thirty_days, _keyed(tmp_path, [None, "b", "c"], rows), "--out", tmp_path / "new.parquet",
+                   "--compare", APUTURE, "--format", "json")
+    assert replayed.code == 0, replayed.both
+    diffed = run("diff", APUTURE, thirty_days, "--requests", _keyed(tmp_path, None, rows), "--format", "json")
+    mine, theirs = json.loads(replayed.out), json.loads(diffed.out)
+    assert (mine["requests"], mine["rejected"], mine["changed"]) == (theirs["requests"], 0, theirs["changed"]) == (3, 0, 2)
+
+
+def test_an_input_that_does_not_fit_the_old_policys_request_is_refused_before_any_row(aputure_parquet, tmp_path):
+    out, bestbuy = tmp_path / "new.parquet", ROOT / "policies" / "bestbuy.rpl"
+    result = run("replay", APUTURE, aputure_parquet, "--out", out, "--compare", bestbuy)
+    assert result.code == 64, result.both
+    assert f"error: {bestbuy}: {aputure_parquet}: the column `kind` is not a field of the request" in result.err
+    assert "requests:" not in result.err and not out.exists()

@@ -91,9 +91,10 @@ def test_dates_and_rule_values_in_sql_as_in_rpl_eval(tmp_path):
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
 
 
-def _far_date_table(lines: list[str]):
-    """The requests of `lines` as a typed Arrow table with an `id`, the second one's delivery date
-    in the year 300,000: a Parquet date that Python has none of."""
+def _far_date_table(lines: list[str], field: str = "delivery_date", days: dict | None = None):
+    """The requests of `lines` as a typed Arrow table with an `id`, the order's `field` set to
+    `days` (row index -> days since 1970; by default the second row's in the year 300,000): a
+    Parquet date that Python has none of."""
     import pyarrow as pa
 
     from rplang.replay.columns import from_request, request_schema
@@ -103,9 +104,10 @@ def _far_date_table(lines: list[str]):
     schema = pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)])
     table = pa.Table.from_pylist(rows, schema=schema)
     order = table.column("order").combine_chunks()
-    days = order.field("delivery_date").cast(pa.int32()).to_pylist()
-    days[1] = 300_000 * 365
-    fields = [pa.array(days, pa.int32()).cast(pa.date32()) if f.name == "delivery_date" else order.field(f.name)
+    values = order.field(field).cast(pa.int32()).to_pylist()
+    for row, day in (days or {1: 300_000 * 365}).items():
+        values[row] = day
+    fields = [pa.array(values, pa.int32()).cast(pa.date32()) if f.name == field else order.field(f.name)
               for f in order.type]
     return table.set_column(table.schema.get_field_index("order"), "order",
                             pa.StructArray.from_arrays(fields, fields=list(order.type)))
@@ -151,6 +153,52 @@ def test_a_date_python_has_none_of_is_a_reject_with_its_path(tmp_path, via):
     assert [r["id"] for r in rejects] == [2]
     problems = rejects[0]["error"]["problems"]
     assert [p["path"] for p in problems] == ["$.order.delivery_date"]
-    assert "out of range" in problems[0]["received"]
+    # what `rpl eval` says of a date it reads but computes with none of, the date as the file holds it
+    assert problems[0]["message"] == "a date must be from 1900-01-01 to 2999-12-31"
+    assert problems[0]["received"] == "301770-10-26"
     policy = load_policy(APUTURE)
     assert outputs_by_key(policy, out, "id") == {n: o for n, o in expected(policy, lines).items() if n != 2}
+
+
+_EPOCH = datetime.date(1970, 1, 1).toordinal()
+# days since 1970 of dates Python has none of, as ISO 8601 writes them (a year before 1 as 0 or less)
+FAR_DAYS = {datetime.date(9999, 12, 31).toordinal() + 1 - _EPOCH: "10000-01-01",
+            1 - 366 - _EPOCH: "0000-01-01",  # the year 0 is a leap year of 366 days
+            1 - 366 - 365 - _EPOCH + 31: "-0001-02-01"}
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_count_of_business_days_from_a_date_python_has_none_of_is_a_reject(tmp_path, via):
+    # the purchase date starts the check's count of business days: the calendar spans the days
+    # counts start from, those the engine gives as no date Python has left out
+    import pyarrow.parquet as pq
+
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:5]
+    source, out = tmp_path / "far.parquet", tmp_path / "out.parquet"
+    pq.write_table(_far_date_table(lines, "purchase_date", dict(zip((1, 2, 3), FAR_DAYS))), source)
+    result = run("replay", APUTURE, source, "--out", out, "--via", via)
+    assert result.code == 2 and "Traceback" not in result.both, result.both
+    assert "5 requests: 2 decided" in result.err and "3 rejected" in result.err, result.err
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert {r["id"]: [(p["path"], p["message"], p["received"]) for p in r["error"]["problems"]] for r in rejects} == {
+        n: [("$.order.purchase_date", "a date must be from 1900-01-01 to 2999-12-31", text)]
+        for n, text in zip((2, 3, 4), FAR_DAYS.values())}
+    policy = load_policy(APUTURE)
+    assert outputs_by_key(policy, out, "id") == {n: o for n, o in expected(policy, lines).items() if n in (1, 5)}
+
+
+def test_a_key_of_a_date_python_has_none_of_is_kept_as_the_file_holds_it(tmp_path):
+    # the rows the query hands back carry their keys to the Python path, which names each reject by them
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:3]
+    table = _far_date_table(lines)
+    far = pa.array([list(FAR_DAYS)[0]] * 3, pa.int32()).cast(pa.date32())
+    pq.write_table(table.set_column(0, "batch_day", far), tmp_path / "in.parquet")
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "batch_day", "--out", tmp_path / "o.parquet")
+    assert result.code == 2 and "Traceback" not in result.both, result.both
+    assert "3 requests: 2 decided (2 in SQL, 0 by the Python path)" in result.err
+    [reject] = [json.loads(line) for line in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
+    assert reject["batch_day"] == "10000-01-01"
+    assert pq.read_table(tmp_path / "o.parquet").schema.field("batch_day").type == pa.date32()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -237,6 +238,167 @@ def test_keys_columns_and_inputs_are_checked_before_any_row(aputure_parquet, tmp
     assert result.code == 64 and "cannot tell its format" in result.err
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+@pytest.mark.parametrize("name", ["outcome", "refund", "credit_between_to", "rules_applied", "policy_hash", "error"])
+def test_a_key_named_as_a_column_of_the_decision_is_refused_by_name(aputure_parquet, name, via, tmp_path):
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    source = tmp_path / "in.parquet"
+    pq.write_table(table.rename_columns([name if n == "id" else n for n in table.schema.names]), source)
+    result = run("replay", APUTURE, source, "--key", name, "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64 and "Traceback" not in result.both, result.both
+    assert f"the key `{name}` has the name of a column of the decision; rename it in the input" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_key_named_twice_is_kept_once(aputure_parquet, via, tmp_path):
+    result = run("replay", APUTURE, aputure_parquet, "--key", "id", "--key", "id", "--out", tmp_path / "o.parquet",
+                 "--via", via)
+    assert result.code == 0, result.both
+    assert pq.read_schema(tmp_path / "o.parquet").names[:2] == ["id", "outcome"]
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_key_named_as_the_querys_own_columns_is_refused_by_name(aputure_parquet, via, tmp_path):
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    pq.write_table(table.rename_columns(["__python" if n == "id" else n for n in table.schema.names]),
+                   tmp_path / "in.parquet")
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "__python", "--out", tmp_path / "o.parquet",
+                 "--via", via)
+    assert result.code == 64 and "Traceback" not in result.both, result.both
+    assert "the key `__python`: a name starting with `__` is the query's own; rename it in the input" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_an_input_with_its_own_source_row_is_keyed_by_it(aputure_parquet, via, tmp_path):
+    # as `write_requests` writes requests read without keys: their place in the file they came from
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    places = pa.array([7, 8, 9], pa.int64())
+    pq.write_table(table.set_column(0, "source_row", places), tmp_path / "in.parquet")
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 0, result.both
+    assert sorted(pq.read_table(tmp_path / "o.parquet").column("source_row").to_pylist()) == [7, 8, 9]
+    pq.write_table(table.append_column("source_row", places), tmp_path / "in.parquet")  # beside an id
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 0 and pq.read_table(tmp_path / "o.parquet").schema.names[:2] == ["id", "source_row"]
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "id", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64 and "the column `source_row` is not a field of the request" in result.err, result.both
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+@pytest.mark.parametrize("content", [b"", b"PAR1 not a Parquet file PAR1"], ids=["empty", "damaged"])
+def test_a_file_that_is_not_parquet_is_named(content, via, tmp_path):
+    (tmp_path / "in.parquet").write_bytes(content)
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64 and "Traceback" not in result.both, result.both
+    assert f"error: {tmp_path / 'in.parquet'}: not a Parquet file" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_every_file_of_a_folder_has_the_keys_and_no_other_column(aputure_parquet, via, tmp_path):
+    # the columns of each file, not only the first's: a key left out or a column too many in
+    # another file is named, never a NULL key, an engine error, or a column read by one path only
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    pq.write_table(table, tmp_path / "a.parquet")
+    for name, other in {"no_key": table.drop_columns(["id"]),
+                        "extra": table.append_column("note", pa.array(["x"] * 3))}.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        pq.write_table(table, folder / "a.parquet")
+        pq.write_table(other, folder / "b.parquet")
+        result = run("replay", APUTURE, folder, "--out", tmp_path / "o.parquet", "--via", via)
+        assert result.code == 64 and "Traceback" not in result.both, result.both
+        assert {"no_key": f"error: {folder / 'b.parquet'}: no column `id`, a key of {folder / 'a.parquet'}",
+                "extra": f"error: {folder / 'b.parquet'}: the column `note` is not a field of the request"}[name] \
+            in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_out_and_rejects_are_checked_before_any_row_and_never_overwrite_the_input(aputure_parquet, via, tmp_path):
+    source = tmp_path / "in.parquet"
+    source.write_bytes(aputure_parquet.read_bytes())
+    (tmp_path / "folder").mkdir()
+    cases = {("--out", source): f"--out {source}: a file of the input; name another",
+             ("--rejects", source): f"--rejects {source}: a file of the input; name another",
+             ("--out", tmp_path): f"--out {tmp_path}: a folder holding the input; name another",
+             ("--out", tmp_path / "no" / "o.parquet"): f"--out {tmp_path / 'no' / 'o.parquet'}: no folder {tmp_path / 'no'}",
+             ("--rejects", tmp_path / "no" / "r.jsonl"): f"--rejects {tmp_path / 'no' / 'r.jsonl'}: no folder "
+                                                         f"{tmp_path / 'no'}",
+             ("--out", tmp_path / "folder"): f"--out {tmp_path / 'folder'}: a folder; name a file",
+             ("--rejects", tmp_path / "folder"): f"--rejects {tmp_path / 'folder'}: a folder; name a file",
+             ("--rejects", tmp_path / "o.parquet"): f"--rejects {tmp_path / 'o.parquet'}: the same file as --out"}
+    for (option, path), message in cases.items():
+        given = {"--out": tmp_path / "o.parquet", option: path}
+        result = run("replay", APUTURE, source, *[x for pair in given.items() for x in pair], "--via", via)
+        assert result.code == 64 and "Traceback" not in result.both, (option, path, result.both)
+        assert f"error: {message}" in result.err, (option, path, result.err)
+        assert source.read_bytes() == aputure_parquet.read_bytes()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="a device that is always full")
+@pytest.mark.parametrize("via", ["sql", "python"])
+@pytest.mark.parametrize("option", ["--out", "--rejects"])
+def test_a_file_that_cannot_be_written_is_named(option, via, tmp_path):
+    # a full disk: the checks before the run cannot know it
+    from .test_dates import _far_date_table
+
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:3]
+    pq.write_table(_far_date_table(lines), tmp_path / "in.parquet")  # one row rejected
+    given = {"--out": tmp_path / "o.parquet", option: "/dev/full"}
+    result = run("replay", APUTURE, tmp_path / "in.parquet", *[x for pair in given.items() for x in pair], "--via", via)
+    assert result.code == 73 and "internal error" not in result.both, result.both
+    assert result.err.startswith("error: ") and "No space left on device" in result.err, result.err
+    assert "/dev/full" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_keys_of_any_type_name_their_rejects_in_json(aputure_parquet, via, tmp_path):
+    import duckdb
+
+    source = tmp_path / "in.parquet"
+    keys = {"k_struct": ("{'amount': 1.50::DECIMAL(5, 2), 'day': DATE '2025-01-02'}", {"amount": "1.50", "day": "2025-01-02"}),
+            "k_list": ("[DATE '2025-01-02', NULL]", ["2025-01-02", None]),
+            "k_time": ("TIME '12:30:00'", "12:30:00"),
+            "k_uuid": ("'00000000-0000-0000-0000-00000000002a'::UUID", "00000000-0000-0000-0000-00000000002a"),
+            "k_nan": ("'NaN'::DOUBLE", "nan")}
+    duckdb.execute(f"COPY (SELECT {', '.join(f'{sql} AS {k}' for k, (sql, _) in keys.items())}, * EXCLUDE (id, kind), "
+                   f"'swap' AS kind FROM '{aputure_parquet}' LIMIT 2) TO '{source}' (FORMAT parquet)")
+    result = run("replay", APUTURE, source, *[x for k in keys for x in ("--key", k)], "--out", tmp_path / "o.parquet",
+                 "--via", via)
+    assert result.code == 2 and "Traceback" not in result.both, result.both
+    rejects = [json.loads(line) for line in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
+    assert [{k: r[k] for k in keys} for r in rejects] == [{k: value for k, (_, value) in keys.items()}] * 2
+
+
+def test_a_folder_is_decided_beside_it_and_a_file_of_decisions_in_it_is_named(aputure_parquet, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    pq.write_table(pq.read_table(aputure_parquet).slice(0, 3), folder / "a.parquet")
+    for _ in range(2):  # the output left beside the folder: a second run reads the same input
+        result = run("replay", APUTURE, folder)
+        assert result.code == 0 and f"-> {tmp_path / 'exports.decided.parquet'}" in result.err, result.both
+    assert sorted(p.name for p in folder.iterdir()) == ["a.parquet"]
+    (tmp_path / "exports.decided.parquet").rename(folder / "a.decided.parquet")
+    result = run("replay", APUTURE, folder)
+    assert result.code == 64 and f"error: {folder / 'a.decided.parquet'}: decided rows (its columns rules_applied " \
+        "and policy_hash), not requests; move it out of the input" in result.err, result.both
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_inputs_without_requests(aputure_parquet, via, tmp_path):
+    result = run("replay", APUTURE, tmp_path / "nothing-*.parquet", "--via", via)
+    assert result.code == 64 and "nothing-*.parquet: no Parquet, JSON lines or CSV file found" in result.err
+    (tmp_path / "mixed").mkdir()
+    (tmp_path / "mixed" / "a.jsonl").write_text("")
+    (tmp_path / "mixed" / "b.csv").write_text("")
+    result = run("replay", APUTURE, tmp_path / "mixed", "--via", via)
+    assert result.code == 64 and "files of several formats (csv, jsonl); replay one at a time" in result.err
+    pq.write_table(pq.read_table(aputure_parquet).slice(0, 0), tmp_path / "none.parquet")
+    for source in (tmp_path / "mixed" / "a.jsonl", tmp_path / "none.parquet"):  # empty, and no rows
+        result = run("replay", APUTURE, source, "--out", tmp_path / "o.parquet", "--via", via)
+        assert result.code == 0 and "0 requests: 0 decided" in result.err, result.both
+        assert pq.read_table(tmp_path / "o.parquet").num_rows == 0
+
+
 def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     policy = load_policy(APUTURE)
     line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
@@ -250,6 +412,72 @@ def test_csv_rows_with_dotted_columns_and_json_lists(tmp_path):
     result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet")
     assert result.code == 0, result.both
     assert outputs_by_key(policy, tmp_path / "o.parquet", "id") == {"A1": expected(policy, [line])[1]}
+    # as a spreadsheet saves it: a byte order mark before the header, a list's JSON over lines
+    cells[-1] = json.dumps(data["items"], indent=1)
+    with open(tmp_path / "in.csv", "w", newline="", encoding="utf-8-sig") as stream:
+        csv.writer(stream).writerows([header, cells, ["A2", *cells[1:]]])
+    result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet")
+    assert result.code == 0, result.both
+    assert outputs_by_key(policy, tmp_path / "o.parquet", "id") == dict.fromkeys(["A1", "A2"], expected(policy, [line])[1])
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_csv_row_that_is_not_utf8_or_has_more_cells_than_the_header_is_a_reject(via, tmp_path):
+    policy = load_policy(APUTURE)
+    line = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0]
+    data = json.loads(line)
+    header = ["id", "request_date", "kind", "received_date"] + [f"order.{k}" for k in data["order"]] + ["items"]
+    cells = [data["request_date"], data["kind"], data["received_date"]] + [str(v) for v in data["order"].values()]
+
+    def row(key: bytes) -> bytes:
+        return key + ",".join(["", *cells, '"' + json.dumps(data["items"]).replace('"', '""') + '"']).encode()
+    (tmp_path / "in.csv").write_bytes(b"\n".join([",".join(header).encode(), row(b"A1"), row(b"A\xe92"),
+                                                   row(b"A3") + b",extra", row(b"A4")]) + b"\n")
+    result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 2 and "Traceback" not in result.both, result.both
+    assert "4 requests: 2 decided" in result.err and "2 rejected" in result.err
+    assert outputs_by_key(policy, tmp_path / "o.parquet", "id") == dict.fromkeys(["A1", "A4"], expected(policy, [line])[1])
+    rejects = [json.loads(line) for line in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
+    # a row whose keys cannot be read is named by its place in the file
+    assert [(r["id"], r.get("source_row"), [(p["path"], p["message"]) for p in r["error"]["problems"]])
+            for r in rejects] == [(None, 2, [("$", "not valid UTF-8: invalid continuation byte in the column `id`")]),
+                                  ("A3", None, [("$", f"1 cell more than the header's {len(header)}")])]
+    # a column named twice: which cell is the field's? (csv.DictReader keeps the last, silently)
+    (tmp_path / "in.csv").write_bytes(b",".join([b"request_date", *(h.encode() for h in header)]) + b"\n" + row(b"A1"))
+    result = run("replay", APUTURE, tmp_path / "in.csv", "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64 and f"error: {tmp_path / 'in.csv'}: the column `request_date` twice in the header" \
+        in result.err, result.both
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_the_lines_of_each_file_of_a_folder_are_numbered_from_1(via, tmp_path):
+    # source_row is a row's place in its own file, as for Parquet, so that a reject can be found
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(lines[:2]) + "\n")
+    (folder / "b.jsonl").write_text(lines[2] + "\n{not json\n")
+    result = run("replay", APUTURE, folder, "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 2, result.both
+    table = pq.read_table(tmp_path / "o.parquet")
+    assert sorted(zip(table.column("source_file").to_pylist(), table.column("source_row").to_pylist())) == [
+        (str(folder / "a.jsonl"), 1), (str(folder / "a.jsonl"), 2), (str(folder / "b.jsonl"), 1)]
+    [reject] = [json.loads(line) for line in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
+    assert (reject["source_file"], reject["source_row"]) == (str(folder / "b.jsonl"), 2)
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_json_keys_of_one_type_missing_from_the_first_lines_or_of_several_types(via, tmp_path):
+    line = json.loads((POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0])
+    source, out = tmp_path / "in.jsonl", tmp_path / "o.parquet"
+    source.write_text("".join(json.dumps({"id": key, **line}) + "\n" for key in [None] * 1000 + ["A3"]))
+    result = run("replay", APUTURE, source, "--out", out, "--via", via)  # the key's type seen in the first 1,000
+    assert result.code == 0, result.both
+    assert set(pq.read_table(out).column("id").to_pylist()) == {None, "A3"}
+    source.write_text("".join(json.dumps({"id": key, **line}) + "\n" for key in [1, "A2"]))
+    result = run("replay", APUTURE, source, "--out", out, "--via", via)
+    assert result.code == 64 and "internal error" not in result.both, result.both
+    assert "error: the key `id` holds values of more than one type (" in result.err
 
 
 def test_replay_without_its_extra_says_what_to_install(tmp_path):

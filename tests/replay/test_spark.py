@@ -116,6 +116,28 @@ def test_dates_and_rule_values_on_spark_as_rpl_eval(spark, tmp_path):
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
 
 
+def test_dates_python_has_none_of_and_a_record_key_on_spark_as_on_duckdb(spark, tmp_path):
+    # a business-day count from a date before the year 1 or past 9999, and rejects named by a record
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .test_dates import FAR_DAYS, _far_date_table
+
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:5]
+    table = _far_date_table(lines, "purchase_date", dict(zip((1, 2, 3), FAR_DAYS)))
+    ids = [{"n": n, "day": day} for n, day in zip(table.column("id").to_pylist(), table.column("request_date").to_pylist())]
+    pq.write_table(table.set_column(0, "key", pa.array(ids)), tmp_path / "in.parquet")
+    found = []
+    for engine in ("duckdb", "spark"):
+        out = tmp_path / f"{engine}.parquet"
+        result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "key", "--engine", engine, "--out", out)
+        assert result.code == 2 and "5 requests: 2 decided" in result.err and "3 rejected" in result.err, result.both
+        rejects = (tmp_path / f"{engine}.rejects.jsonl").read_text().splitlines()
+        found.append((sorted(map(repr, pq.read_table(out).to_pylist())),
+                      sorted(json.loads(line)["key"]["n"] for line in rejects), sorted(rejects)))
+    assert found[0][1] == [2, 3, 4] and found[1] == found[0]
+
+
 def test_an_amount_too_large_for_its_column_is_a_reject_on_spark(spark, tmp_path):
     from .test_amounts import expected_large, replay_large
 
@@ -166,3 +188,14 @@ def test_a_spark_dataframe_of_a_session_of_its_own_is_decided_in_sql(spark, requ
     assert summary(result.toArrow().to_pylist()) == (expected(), [(6, "$.kind")])
     assert {k: own.conf.get(k) for k in SETTINGS if k.startswith("spark.sql.")} == \
         {k: v for k, v in SETTINGS.items() if k.startswith("spark.sql.")}
+
+
+def test_an_out_folder_holding_other_files_is_refused_before_spark_starts(aputure_parquet, tmp_path):
+    # Spark overwrites OUT, a folder, whole: only an empty folder or an earlier replay's is replaced
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = run("replay", APUTURE, aputure_parquet, "--engine", "spark", "--out", out)
+    assert result.code == 64, result.both
+    assert f"error: --out {out}: a folder holding other files than Parquet parts (notes.txt)" in result.err
+    assert (out / "notes.txt").read_text() == "mine"

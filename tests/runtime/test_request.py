@@ -143,6 +143,18 @@ def test_a_date_in_the_wrong_format(aputure, date):
         ("$.request_date", 'expected a date as "YYYY-MM-DD", got a string')]
 
 
+@pytest.mark.parametrize("date", ["10000-01-01", "+10000-01-01", "301770-10-26", "0000-01-01", "-0001-02-01"])
+def test_a_date_before_the_year_1_or_past_9999_is_out_of_range(aputure, date):
+    # ISO 8601's expanded years, as a column store's DATE may hold them (rpl replay gives them so)
+    assert problems(aputure, request(request_date=date)) == [
+        ("$.request_date", "a date must be from 1900-01-01 to 2999-12-31")]
+
+
+def test_a_four_digit_year_with_a_sign_is_not_a_date(aputure):
+    assert problems(aputure, request(request_date="+2026-03-10")) == [
+        ("$.request_date", 'expected a date as "YYYY-MM-DD", got a string')]
+
+
 # ---- enums --------------------------------------------------------------------------------------
 
 def test_an_unknown_enum_value_lists_the_allowed_ones(aputure):
