@@ -296,7 +296,16 @@ def _money(value, path, problems):
     if isinstance(value, str) and _MONEY.match(value):
         return Decimal(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        _problem(problems, path, f"money must be a string like \"{_money_like(value)}\", not a JSON number", value)
+        if value < 0:  # no string would do: the hint must not suggest one the reader refuses
+            _problem(problems, path, "money is never negative, and is a string like \"12.50\", not a JSON number",
+                     value)
+        else:  # -0.0 too, which is 0
+            _problem(problems, path, f"money must be a string like \"{_money_like(abs(value))}\", not a JSON number",
+                     value)
+    elif isinstance(value, str) and value.startswith("-") and _MONEY.match(value[1:]):
+        zero = not Decimal(value[1:])
+        _problem(problems, path, "an amount is never negative" + (': zero is "0.00"' if zero else ', like "12.50"'),
+                 value)
     elif isinstance(value, str) and _MONEY_DIGITS.match(value):  # limits: 15 digits
         _problem(problems, path, f"an amount may have at most {limits.MAX_MONEY_DIGITS} digits "
                  "before the point", value)

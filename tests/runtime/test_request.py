@@ -184,14 +184,25 @@ def test_an_unknown_value_in_a_list_of_enums(aputure):
 # ---- money --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, like", [(30, "30.00"), (30.0, "30.00"), (30.5, "30.50"), (0, "0.00"),
-                                         (900.0, "900.00"), (12.345, "12.50"), (-4.1, "-4.10")])
+                                         (900.0, "900.00"), (12.345, "12.50"), (-0.0, "0.00")])
 def test_money_as_a_json_number(aputure, value, like):
     [(path, message)] = problems(aputure, request(order__shipping_paid=value))
     assert path == "$.order.shipping_paid"
     assert message == f'money must be a string like "{like}", not a JSON number'
 
 
-@pytest.mark.parametrize("value", ["30.001", "0.125", "-1.00", "1e3", " 1.00", "1.00 ", "1,000.00", "", ".50",
+@pytest.mark.parametrize("value, message", [
+    (-4.1, 'money is never negative, and is a string like "12.50", not a JSON number'),
+    (-1, 'money is never negative, and is a string like "12.50", not a JSON number'),
+    ("-1.00", 'an amount is never negative, like "12.50"'),
+    ("-0.00", 'an amount is never negative: zero is "0.00"'),
+    ("-0", 'an amount is never negative: zero is "0.00"')])
+def test_money_never_negative(aputure, value, message):
+    """The hint never suggests an amount the reader refuses (it suggested "-4.10" for -4.1)."""
+    assert problems(aputure, request(order__shipping_paid=value)) == [("$.order.shipping_paid", message)]
+
+
+@pytest.mark.parametrize("value", ["30.001", "0.125", "--1.00", "-1.001", "1e3", " 1.00", "1.00 ", "1,000.00", "", ".50",
                                    "5.", "$5.00", "NaN", "Infinity", "١٢.٥٠", "１２.５０", True])
 def test_money_not_as_an_amount_with_at_most_two_decimals(aputure, value):
     assert problems(aputure, request(order__shipping_paid=value)) == [
