@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Callable
 
 from rplang.compiler import types as T
@@ -286,13 +286,24 @@ def _date(value, path, problems):
     return None
 
 
-def _from_decimal(value):
-    """A `Decimal` from Python, as its JSON text (never in exponent form), to be checked as one."""
-    return format(value, "f") if isinstance(value, Decimal) and value.is_finite() else value
+def _from_decimal(value, places: int):
+    """A `Decimal` from Python, as its JSON text (never in exponent form), to be checked as one.
+    Its places past `places` are dropped when they are zeros: a Decimal's exponent is how it was
+    stored (a warehouse's DECIMAL(19,4) money holds 549.0000), not a more exact amount."""
+    if not (isinstance(value, Decimal) and value.is_finite()):
+        return value
+    if value.as_tuple().exponent < -places:
+        try:
+            exact = value.quantize(Decimal(1).scaleb(-places))
+        except InvalidOperation:  # too many digits to hold: refused as written, for its size
+            exact = None
+        if exact == value:
+            value = exact
+    return format(value, "f")
 
 
 def _money(value, path, problems):
-    value = _from_decimal(value)
+    value = _from_decimal(value, 2)
     if isinstance(value, str) and _MONEY.match(value):
         return Decimal(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -324,7 +335,7 @@ def _money_like(number: int | float) -> str:
 
 
 def _percent(value, path, problems):
-    value = _from_decimal(value)
+    value = _from_decimal(value, 4)
     if isinstance(value, str) and _PERCENT.match(value):
         return Decimal(value.rstrip("%"))
     _problem(problems, path, "expected a percentage as a string, like \"15%\"", value)

@@ -552,3 +552,26 @@ def test_the_rules_applied_are_those_of_rpl_eval_looked_up_or_filtered(looked_up
     want = expected(policy, lines)
     assert applied == {n: rules for n, (_, rules) in want.items()}
     assert len({tuple(rules) for rules in applied.values()}) > 10  # many different lists met
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_money_stored_with_ten_places_is_decided_as_with_two(via, aputure_parquet, tmp_path):
+    """A warehouse's money as DECIMAL(38,10): 549.0000000000 is 549.00, on both paths, and a row
+    is decided as it is with the amounts in DECIMAL(18,2)."""
+    import duckdb
+
+    wide = tmp_path / "wide.parquet"
+    con = duckdb.connect()
+    types = {row[0]: row[1] for row in con.sql(f"DESCRIBE SELECT \"order\", items FROM '{aputure_parquet}'").fetchall()}
+    cast = {name: types[name].replace("DECIMAL(18,2)", "DECIMAL(38,10)") for name in ("order", "items")}
+    assert all("DECIMAL(38,10)" in t for t in cast.values())
+    con.sql(f"COPY (SELECT * REPLACE (CAST(\"order\" AS {cast['order']}) AS \"order\", "
+            f"CAST(items AS {cast['items']}) AS items) FROM '{aputure_parquet}') TO '{wide}'")
+    decided = {}
+    for name, source in (("two", aputure_parquet), ("ten", wide)):
+        out = tmp_path / f"{name}.parquet"
+        result = run("replay", APUTURE, source, "--out", out, "--via", via)
+        assert result.code in (0, 2), result.both
+        decided[name] = (outputs_by_key(load_policy(APUTURE), out, "id"), result.err.split(" -> ")[0])
+    assert decided["ten"] == decided["two"]
+    assert len(decided["ten"][0]) > 3000

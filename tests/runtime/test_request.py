@@ -223,6 +223,21 @@ def test_money_accepted(aputure, value, amount):
     assert read["order"]["shipping_paid"] == Decimal(amount)
 
 
+@pytest.mark.parametrize("value, amount", [(Decimal("549.0000"), "549.00"), (Decimal("12.5000000000"), "12.50"),
+                                           (Decimal("7E+2"), "700"), (Decimal("0.000"), "0.00")])
+def test_money_as_a_decimal_stored_with_more_places_than_it_needs(aputure, value, amount):
+    """A Decimal from Python or a Parquet DECIMAL(19,4) column: its zeros past the cents are how it
+    was stored, not part of the amount."""
+    read = aputure.read_request(request(order__shipping_paid=value))
+    assert str(read["order"]["shipping_paid"]) == amount
+
+
+@pytest.mark.parametrize("value", [Decimal("549.005"), Decimal("0.0001"), Decimal("1" * 30 + ".000")])
+def test_money_as_a_decimal_finer_than_cents_is_refused(aputure, value):
+    [(path, message)] = problems(aputure, request(order__shipping_paid=value))
+    assert path == "$.order.shipping_paid" and ("at most 2 decimals" in message or "15 digits" in message)
+
+
 # ---- inspection facts: needed on returned items, ignored on kept ones ---------------------------
 
 INSPECTION = ["condition", "marks", "accessories_complete", "manuals_included", "warranty_card_blank",
