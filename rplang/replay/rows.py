@@ -9,6 +9,7 @@ imports this module, nor pyarrow with it.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from .run import Counts, RejectsFile, Replay
 
 BATCH = 20_000  # rows decided or written at a time: enough to make each step cheap, few in memory
+SAMPLE = 1_000  # the first records of a text input, which name its columns and their keys' types
 
 
 def python_rows(replay: Replay, keys: tuple[str, ...]):
@@ -85,7 +87,7 @@ def key_schema(rows: list[dict], keys: tuple[str, ...]) -> pa.Schema:
     names = keys or tuple(k for k in (ROW, FILE) if rows and k in rows[0]) or (ROW,)
     if not rows:
         return pa.schema([(n, pa.int64()) for n in names])
-    found = keyed(lambda: pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[:1000]]).schema, names)
+    found = keyed(lambda: pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[:SAMPLE]]).schema, names)
     return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in found])
 
 
@@ -120,11 +122,13 @@ def text_rows(source: Source, keys: tuple[str, ...], policy: CheckedPolicy):
 
 
 def text_columns(source: Source, policy: CheckedPolicy) -> list[str]:
-    """The columns of a text input, as its first record shows them."""
-    for _, _, raw in _records(source, policy):
+    """The columns of a text input, as its first records (up to SAMPLE) name them, in the order
+    first seen: a JSON line may leave out a key the next ones have."""
+    seen: dict[str, None] = {}
+    for _, _, raw in itertools.islice(_records(source, policy), SAMPLE):
         if isinstance(raw, dict):
-            return list(raw)
-    return []
+            seen.update(dict.fromkeys(raw))
+    return list(seen)
 
 
 def _records(source: Source, policy: CheckedPolicy):

@@ -480,6 +480,16 @@ def test_json_keys_of_one_type_missing_from_the_first_lines_or_of_several_types(
     assert "error: the key `id` holds values of more than one type (" in result.err
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_json_key_left_out_of_the_first_line_is_still_the_key(via, tmp_path):
+    line = json.loads((POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0])
+    source, out = tmp_path / "in.jsonl", tmp_path / "o.parquet"
+    source.write_text(json.dumps(line) + "\n" + "".join(json.dumps({"id": f"R{n}", **line}) + "\n" for n in (2, 3)))
+    result = run("replay", APUTURE, source, "--out", out, "--via", via)  # the later lines' id was an unknown field
+    assert result.code == 0, result.both
+    assert sorted(pq.read_table(out).column("id").to_pylist(), key=str) == [None, "R2", "R3"]
+
+
 def test_replay_without_its_extra_says_what_to_install(tmp_path):
     code = ("import sys; sys.modules['duckdb'] = None\n"
             "from rplang.cli import main\n"
