@@ -83,6 +83,12 @@ class SendWithId:
         await self.send(message)
 
 
+def client_gone(request_id: str) -> None:
+    """A client that closed its connection before its request was read, or its answer written:
+    nothing to answer, and no fault of the server's (not logged as one, not counted as a 500)."""
+    log.info("request %s: the client closed the connection", request_id)
+
+
 def id_header(request_id: str) -> tuple[bytes, bytes]:
     return b"x-request-id", request_id.encode("latin-1")
 

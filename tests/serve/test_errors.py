@@ -137,3 +137,43 @@ def test_without_the_serve_extra_rpl_serve_says_what_to_install_and_exits_64():
     assert result.returncode == 64
     assert "install rplang[serve]" in result.stderr and "uvicorn" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _raw_exchange(port: int, data: bytes, hang_up: bool = False) -> bytes:
+    """`data` sent on a socket of its own, and what the server answers until it closes (or, with
+    `hang_up`, nothing read: the client closes its end once it has sent `data`)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(data)
+        if hang_up:
+            return b""
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_a_body_declared_over_the_limit_is_413_before_the_client_is_told_to_go_on(policies_server):
+    """A client that asks `Expect: 100-continue` waits for the server before it sends its body:
+    one declared over the limit is refused at once, never asked for."""
+    head = (b"POST /v1/policies/aputure/decide HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" % (1_048_576 + 1))
+    answer = _raw_exchange(policies_server.port, head)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"100 Continue" not in answer and b"application/problem+json" in answer
+
+
+@pytest.mark.parametrize("path, content_type", [("decide", "application/json"), ("decide", "application/x-ndjson"),
+                                                ("explain", "application/json")])
+def test_a_client_that_hangs_up_mid_body_is_no_fault_of_the_server(policies_server, path, content_type):
+    """Nothing to answer, and nothing wrong with the server: no traceback in its log, no 500 counted."""
+    request_id = f"hang-up-{path}-{content_type.rpartition('/')[2]}"
+    head = (f"POST /v1/policies/aputure/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(EXAMPLE) + 100}\r\nX-Request-Id: {request_id}\r\n\r\n").encode()
+    faults = faulty_answers(policies_server)
+    _raw_exchange(policies_server.port, head + EXAMPLE, hang_up=True)
+    log = wait_for(lambda: f"request {request_id}: the client closed the connection" in policies_server.log()
+                   and policies_server.log())
+    assert f"request {request_id} (POST" not in log  # not logged as a failure, with its traceback
+    assert faulty_answers(policies_server) == faults
