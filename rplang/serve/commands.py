@@ -108,7 +108,24 @@ def _check_log(path: str) -> None:
         raise click.UsageError(f"--log-db {path}: cannot be a decision log: {error}")
 
 
-_WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+class _When(click.ParamType):
+    """A moment as ISO 8601 writes it: a date, a time to the minute or to the millisecond, with an
+    offset or a `Z` or without (UTC), so that a time copied from a log entry is taken as it is."""
+    name = "time"
+
+    def convert(self, value, param, ctx):
+        import datetime
+
+        if isinstance(value, datetime.datetime):
+            return value
+        try:
+            return datetime.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"'{value}' is not a time written in ISO 8601 (YYYY-MM-DD[THH:MM[:SS[.mmm]]][+HH:MM|Z])",
+                      param, ctx)
+
+
+_WHEN = _When()
 
 
 @click.command()
@@ -132,15 +149,22 @@ def log(file, request_id, policy, outcome, since, until, limit, replay_id, retai
     import datetime
     import sqlite3
 
-    from .log_store import connect, retain, select
+    from .log_store import log_time, open_log, retain, select
 
+    if since is not None and until is not None and log_time(until) < log_time(since):
+        raise click.UsageError(f"--until {until.isoformat()} is before --since {since.isoformat()}: "
+                               "no decision is made in that time")
     try:
-        connection = connect(file)
+        connection = open_log(file)
     except sqlite3.DatabaseError as error:
         click.echo(f"{file}: error: not a decision log: {error}", err=True)
         sys.exit(EXIT_UNAVAILABLE)
     if retain_days is not None:
-        before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=retain_days)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        try:
+            before = now - datetime.timedelta(days=retain_days)
+        except OverflowError:  # more days than the calendar holds: nothing is that old
+            before = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
         decisions, texts = retain(connection, before)
         click.echo(f"deleted {decisions} decision{'s' if decisions != 1 else ''} made before "
                    f"{before.isoformat(timespec='seconds')} and {texts} policy text{'s' if texts != 1 else ''}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import pathlib
 import sqlite3
 
 SCHEMA = """
@@ -46,6 +47,21 @@ def connect(path: str) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
     connection.executescript(SCHEMA)
+    return connection
+
+
+def open_log(path: str) -> sqlite3.Connection:
+    """A connection to an existing log, to read it (or delete from it): nothing is created, in a
+    file that is not a log or in another program's database; either is a DatabaseError."""
+    connection = sqlite3.connect(f"{pathlib.Path(path).absolute().as_uri()}?mode=rw", uri=True, timeout=30,
+                                 isolation_level=None, check_same_thread=False)
+    try:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+        if not {"decisions", "policy_texts"} <= tables:
+            raise sqlite3.DatabaseError("it holds no decisions table")
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 

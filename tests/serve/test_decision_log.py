@@ -1,5 +1,6 @@
 """The decision log over a real server: every decision recorded, `rpl log` queries and replays it,
 and a SIGTERM in the middle of a batch loses no decision a client received."""
+import datetime
 import json
 import os
 import signal
@@ -157,6 +158,65 @@ def test_a_file_that_is_not_a_log(tmp_path):
     junk.write_bytes(b"not sqlite at all" * 100)
     result = run("log", junk)
     assert result.code == 1 and "not a decision log" in result.err and "Traceback" not in result.err
+
+
+def test_since_and_until_take_a_time_as_the_log_writes_it(logged):
+    """A time copied from an entry (milliseconds, an offset), with a `Z`, in another zone, or
+    to the minute: each is the moment it names, in UTC."""
+    server, db = logged
+    httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "when-1"})
+    (entry,) = wait_for(lambda: entries(db, "--request-id", "when-1"))
+    moment = entry["time"]  # e.g. 2026-12-03T13:14:00.029+00:00
+    assert entry in entries(db, "--since", moment) and entry not in entries(db, "--until", moment)
+    assert entry in entries(db, "--since", moment.replace("+00:00", "Z"))
+    east = datetime.datetime.fromisoformat(moment).astimezone(datetime.timezone(datetime.timedelta(hours=2)))
+    assert entry in entries(db, "--since", east.isoformat()) and entry not in entries(db, "--until", east.isoformat())
+    minute = moment[:16]  # to the minute: the entry is made at or after it
+    assert entry in entries(db, "--since", minute) and entry not in entries(db, "--until", minute)
+    ahead = run("log", db, "--since", f"{moment[:19]}-01:00")  # an hour west: an hour later in UTC
+    assert ahead.code == 0 and "when-1" not in ahead.out
+
+
+@pytest.mark.parametrize("since, until", [("2026-03-01", "2026-02-01"), ("2026-03-01T10:00:00", "2026-03-01")])
+def test_a_time_range_that_ends_before_it_begins_is_a_usage_error(logged, since, until):
+    _, db = logged
+    result = run("log", db, "--since", since, "--until", until)
+    assert result.code == 64 and "--until" in result.err and "before --since" in result.err
+
+
+@pytest.mark.parametrize("when", ["yesterday", "2026-13-01", "03/01/2026"])
+def test_a_time_that_is_not_a_time_is_a_usage_error(logged, when):
+    _, db = logged
+    result = run("log", db, "--since", when)
+    assert result.code == 64 and f"'{when}'" in result.err and "ISO 8601" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_retention_of_more_days_than_the_calendar_holds_deletes_nothing(logged, tmp_path):
+    _, db = logged
+    wait_for(lambda: count(db) > 0)
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    kept = count(copy)
+    result = run("log", copy, "--retain-days", "99999999999")
+    assert result.code == 0, result.err
+    assert result.err.startswith("deleted 0 decisions") and count(copy) == kept
+
+
+def test_reading_a_file_that_is_not_a_log_leaves_it_as_it_was(tmp_path):
+    """`rpl log` reads: it makes no tables in an empty file, or in another program's database."""
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total TEXT)")
+    for file in (empty, other):
+        before = file.read_bytes()
+        for args in ((), ("--retain-days", "1"), ("--replay", "1")):
+            result = run("log", file, *args)
+            assert result.code == 1 and "not a decision log" in result.err, (file, args, result.err)
+        assert file.read_bytes() == before
 
 
 def test_sigterm_during_a_batch_loses_no_decision_a_client_received(tmp_path):
