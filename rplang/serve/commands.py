@@ -135,7 +135,8 @@ _WHEN = _When()
 @click.option("--outcome", metavar="NAME", help="the decisions with this outcome (`refuse`, `approve`...)")
 @click.option("--since", type=_WHEN, metavar="TIME", help="made at or after TIME (UTC; YYYY-MM-DD[THH:MM:SS])")
 @click.option("--until", type=_WHEN, metavar="TIME", help="made before TIME (UTC)")
-@click.option("--limit", type=click.IntRange(1, None), metavar="N", help="at most N decisions")
+@click.option("--limit", type=click.IntRange(1, 2 ** 63 - 1, clamp=True), metavar="N",
+              help="at most N decisions")
 @click.option("--replay", "replay_id", metavar="ID",
               help="decide again, with the recorded policy text, the decision ID (its `id`, or a request id)")
 @click.option("--retain-days", type=click.IntRange(0, None), metavar="DAYS",
@@ -146,10 +147,9 @@ def log(file, request_id, policy, outcome, since, until, limit, replay_id, retai
     With --replay, the decision is made again with the policy text that made it; exits 0 when the
     outputs are the same, 3 when they differ, 1 when the text is no longer in the log.
     """
-    import datetime
     import sqlite3
 
-    from .log_store import log_time, open_log, retain, select
+    from .log_store import log_time, open_log, select
 
     if since is not None and until is not None and log_time(until) < log_time(since):
         raise click.UsageError(f"--until {until.isoformat()} is before --since {since.isoformat()}: "
@@ -159,30 +159,44 @@ def log(file, request_id, policy, outcome, since, until, limit, replay_id, retai
     except sqlite3.DatabaseError as error:
         click.echo(f"{file}: error: not a decision log: {error}", err=True)
         sys.exit(EXIT_UNAVAILABLE)
-    if retain_days is not None:
-        now = datetime.datetime.now(datetime.timezone.utc)
-        try:
-            before = now - datetime.timedelta(days=retain_days)
-        except OverflowError:  # more days than the calendar holds: nothing is that old
-            before = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-        decisions, texts = retain(connection, before)
-        click.echo(f"deleted {decisions} decision{'s' if decisions != 1 else ''} made before "
-                   f"{before.isoformat(timespec='seconds')} and {texts} policy text{'s' if texts != 1 else ''}",
-                   err=True)
-        return
-    filters = dict(request_id=request_id, policy=policy, outcome=outcome, since=since, until=until, limit=limit)
-    if replay_id is None:
-        for entry in select(connection, **filters):
-            click.echo(json.dumps(entry, ensure_ascii=False))
-        return
-    sys.exit(_replay(connection, replay_id, filters))
+    try:
+        if retain_days is not None:
+            _retain(connection, retain_days)
+            return
+        filters = dict(request_id=request_id, policy=policy, outcome=outcome, since=since, until=until, limit=limit)
+        if replay_id is None:
+            for entry in select(connection, **filters):
+                click.echo(json.dumps(entry, ensure_ascii=False))
+            return
+        status = _replay(connection, replay_id, filters)
+    except sqlite3.Error as error:  # busy past the wait (a writer holds it), or damaged
+        click.echo(f"{file}: error: {error}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+    sys.exit(status)
+
+
+def _retain(connection, days: int) -> None:
+    import datetime
+
+    from .log_store import retain
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        before = now - datetime.timedelta(days=days)
+    except OverflowError:  # more days than the calendar holds: nothing is that old
+        before = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+    decisions, texts = retain(connection, before)
+    click.echo(f"deleted {decisions} decision{'s' if decisions != 1 else ''} made before "
+               f"{before.isoformat(timespec='seconds')} and {texts} policy text{'s' if texts != 1 else ''}",
+               err=True)
 
 
 def _replay(connection, replay_id: str, filters: dict) -> int:
-    from .log_store import select
+    from .log_store import LARGEST_ID, select
     from .replay import TextUnavailable, replay
 
-    entries = list(select(connection, **{**filters, "ids": [int(replay_id)]})) if replay_id.isdigit() else []
+    as_id = int(replay_id) if replay_id.isascii() and replay_id.isdigit() else None  # not `٣`
+    entries = list(select(connection, **{**filters, "ids": [as_id]})) if as_id and as_id <= LARGEST_ID else []
     entries = entries or list(select(connection, **{**filters, "request_id": replay_id}))
     if not entries:
         raise click.UsageError(f"no decision {replay_id} in the log")

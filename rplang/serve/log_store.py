@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS policy_texts (
 );
 """
 
+BUSY_SECONDS = 30  # how long `rpl log` waits for a writer to let go of the log
+LARGEST_ID = 2 ** 63 - 1  # SQLite's largest integer
+
 COLUMNS = ("id", "time", "request_id", "line", "policy", "version", "text_hash", "outcome", "as_of",
            "partial", "request", "outputs", "rules")
 
@@ -53,7 +56,7 @@ def connect(path: str) -> sqlite3.Connection:
 def open_log(path: str) -> sqlite3.Connection:
     """A connection to an existing log, to read it (or delete from it): nothing is created, in a
     file that is not a log or in another program's database; either is a DatabaseError."""
-    connection = sqlite3.connect(f"{pathlib.Path(path).absolute().as_uri()}?mode=rw", uri=True, timeout=30,
+    connection = sqlite3.connect(f"{pathlib.Path(path).absolute().as_uri()}?mode=rw", uri=True, timeout=BUSY_SECONDS,
                                  isolation_level=None, check_same_thread=False)
     try:
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}

@@ -193,8 +193,9 @@ def test_a_time_that_is_not_a_time_is_a_usage_error(logged, when):
 
 
 def test_retention_of_more_days_than_the_calendar_holds_deletes_nothing(logged, tmp_path):
-    _, db = logged
-    wait_for(lambda: count(db) > 0)
+    server, db = logged
+    httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "kept-1"})
+    wait_for(lambda: entries(db, "--request-id", "kept-1"))
     copy = tmp_path / "copy.db"
     with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
         source.backup(target)
@@ -202,6 +203,33 @@ def test_retention_of_more_days_than_the_calendar_holds_deletes_nothing(logged, 
     result = run("log", copy, "--retain-days", "99999999999")
     assert result.code == 0, result.err
     assert result.err.startswith("deleted 0 decisions") and count(copy) == kept
+
+
+def test_a_log_busy_for_longer_than_rpl_log_waits_is_an_error_not_a_crash(logged, tmp_path, monkeypatch):
+    from rplang.serve import log_store
+
+    _, db = logged
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    monkeypatch.setattr(log_store, "BUSY_SECONDS", 0.1)  # rather than half a minute
+    holder = sqlite3.connect(copy, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, in the middle of its transaction
+    try:
+        result = run("log", copy, "--retain-days", "1")
+    finally:
+        holder.close()
+    assert result.code == 1 and f"{copy}: error: database is locked" in result.err, result.err
+    assert "internal error" not in result.err
+
+
+def test_ids_and_limits_beyond_sqlites_integers(logged):
+    _, db = logged
+    huge = "9" * 30
+    result = run("log", db, "--replay", huge)
+    assert result.code == 64 and f"no decision {huge} in the log" in result.err
+    assert run("log", db, "--limit", huge).code == 0
+    assert run("log", db, "--replay", "\u0663").code == 64  # a digit, but not one of an id
 
 
 def test_reading_a_file_that_is_not_a_log_leaves_it_as_it_was(tmp_path):
