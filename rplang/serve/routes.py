@@ -208,7 +208,7 @@ class Handlers:
 
     def _decide_one(self, served, options: Options, body: bytes):
         try:
-            data = line_request(body)  # the same reading as `rpl eval` and `--jsonl`
+            data = line_request(body, self.max_body)  # the same reading as `rpl eval` and `--jsonl`
         except RequestError as error:
             raise problems.malformed(str(error.problems[0].message), error)
         try:
@@ -258,7 +258,7 @@ class Handlers:
 
     def _decide_line(self, request_id: str, served, options: Options, number: int, raw: bytes) -> bytes:
         try:
-            data = line_request(raw)
+            data = line_request(raw, self.max_body)
             if options.partial:
                 decision = served.policy.decide_partial(data, as_of=options.as_of)
             else:

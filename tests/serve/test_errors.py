@@ -86,9 +86,14 @@ def test_the_client_request_id_is_echoed_and_a_strange_one_replaced(client):
     assert len(problem(answer, 400)["request_id"]) == 32
 
 
+BIG_LIMIT = 10 * 1024 * 1024  # over the 8 MiB `rpl eval` takes by default
+
+
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
-    server = Server(APUTURE, "--no-watch", log_dir=tmp_path_factory.mktemp("faulty"), patch="fault")
+    """A server with a planted fault, and (for one test) a `--max-body` over `rpl eval`'s default."""
+    server = Server(APUTURE, "--no-watch", "--max-body", str(BIG_LIMIT), log_dir=tmp_path_factory.mktemp("faulty"),
+                    patch="fault")
     yield server
     server.stop()
 
@@ -124,6 +129,17 @@ def test_a_fault_without_an_id_given_is_answered_with_the_new_one(faulty):
     data = problem(answer, 500)
     assert len(data["request_id"]) == 32 and answer.headers.get_list("x-request-id") == [data["request_id"]]
     assert f"quote request id {data['request_id']}" in data["detail"]
+
+
+def test_max_body_is_the_limit_of_a_request_even_over_rpl_evals_default(faulty):
+    request = json.loads(EXAMPLE)
+    request["customer_note"] = "x" * (9 * 1024 * 1024)  # 9 MiB: under the server's limit
+    answer = httpx.post(f"{faulty.url}/v1/policies/aputure/decide", json=request, timeout=60)
+    data = problem(answer, 422)  # read, and refused by the policy for its unknown field, not its size
+    assert [p["path"] for p in data["problems"]] == ["$.customer_note"]
+    batch = httpx.post(f"{faulty.url}/v1/policies/aputure/decide", json=request, timeout=60,
+                       headers={"Content-Type": "application/x-ndjson"})
+    assert [p["path"] for p in batch.json()["error"]["problems"]] == ["$.customer_note"]
 
 
 def test_without_the_serve_extra_rpl_serve_says_what_to_install_and_exits_64():
