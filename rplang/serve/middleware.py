@@ -28,15 +28,17 @@ _counter = itertools.count(1)
 def request_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None,
                                                                    bytes | None]:
     """The raw values of the four request headers the service reads (`Content-Type`,
-    `Content-Length`, `X-Request-Id`, `Authorization`), in one pass over the list."""
+    `Content-Length`, `X-Request-Id`, `Authorization`), in one pass over the list. Of a header
+    given twice, the first counts, as Starlette reads it (uvicorn refuses two lengths itself)."""
     content_type = length = request_id = authorization = None
     for key, value in headers:
         if key == b"content-type":
-            content_type = value
+            if content_type is None:
+                content_type = value
         elif key == b"content-length":
             length = value
         elif key == b"x-request-id":
-            if request_id is None:  # the first one counts
+            if request_id is None:
                 request_id = value
         elif key == b"authorization":
             if authorization is None:
