@@ -40,11 +40,19 @@ def require_extra(modules=SERVE_MODULES) -> None:
 def _tokens(path: str | None) -> tuple[str, ...] | None:
     if path is None:
         return None
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:  # `-sig`: a byte order mark, as a Windows editor writes one, is not part of the first line
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise click.UsageError(f"cannot read the token file {path}: {getattr(error, 'strerror', None) or error}")
-    tokens = tuple(t for t in (line.strip() for line in lines) if t and not t.startswith("#"))
+    tokens = []
+    for number, line in enumerate(lines, 1):
+        token = line.strip()
+        if not token or token.startswith("#"):
+            continue
+        if not (token.isascii() and token.isprintable()):  # no client could send it (RFC 6750)
+            raise click.UsageError(f"{path}, line {number}: a token is printable ASCII, as a client sends it")
+        tokens.append(token)
+    tokens = tuple(tokens)
     if not tokens:
         raise click.UsageError(f"the token file {path} holds no token (one a line)")
     return tokens
