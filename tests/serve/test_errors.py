@@ -82,8 +82,13 @@ def test_a_body_over_the_limit_is_413(client):
 def test_the_client_request_id_is_echoed_and_a_strange_one_replaced(client):
     answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": "portal-42"})
     assert problem(answer, 400)["request_id"] == "portal-42"
-    answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": "a b\t<c>"})
-    assert len(problem(answer, 400)["request_id"]) == 32
+    # it goes into headers and the server's log: nothing but a short id of plain characters is kept
+    for strange in ("a b\t<c>", 'say "hi"', "x" * 129, "caf\u00e9".encode(), "%0d%0aSet-Cookie:x"):
+        answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": strange})
+        assert len(problem(answer, 400)["request_id"]) == 32, strange
+    longest = "x" * 128
+    answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": longest})
+    assert problem(answer, 400)["request_id"] == longest
 
 
 BIG_LIMIT = 10 * 1024 * 1024  # over the 8 MiB `rpl eval` takes by default
