@@ -145,3 +145,24 @@ def test_a_server_started_on_a_broken_policy_is_not_ready_until_it_is_fixed(tmp_
             assert decide(client).headers["rpl-policy-hash"] == ORIGINAL
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("spoil", ["not UTF-8", "unreadable"])
+def test_a_policy_file_that_cannot_be_read_never_replaces_the_working_one(served, spoil):
+    import os
+
+    path, client, server = served
+    if spoil == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads a file whatever its mode")
+    old_hash = aputure_hash(client)
+    try:
+        if spoil == "not UTF-8":
+            path.write_bytes(b"\xff\xfe" + APUTURE.read_bytes())
+        else:
+            path.chmod(0)
+        (problem,) = wait_for(lambda: listed(client)["problems"])
+        assert problem["name"] == "aputure" and "cannot read the policy" in problem["diagnostics"][0]["message"]
+        assert decide(client).headers["rpl-policy-hash"] == old_hash
+    finally:
+        path.chmod(0o644)
+        path.write_text(APUTURE.read_text())
