@@ -116,12 +116,16 @@ def policy_text(connection: sqlite3.Connection, text_hash: str) -> tuple[str, st
 
 def retain(connection: sqlite3.Connection, before: datetime.datetime) -> tuple[int, int]:
     """Delete the decisions made before `before`, and the policy texts loaded before it that no
-    decision left names; the numbers of each deleted."""
+    decision left names and a later text of the same file replaced; the numbers of each deleted.
+    The last text loaded of a file is kept: a server may be serving it still, however long ago it
+    last decided, and its next decision must be replayable."""
     cutoff = log_time(before)
     connection.execute("BEGIN IMMEDIATE")
     decisions = connection.execute("DELETE FROM decisions WHERE time < ?", (cutoff,)).rowcount
     texts = connection.execute(
         "DELETE FROM policy_texts WHERE loaded_at < ? AND text_hash NOT IN "
-        "(SELECT DISTINCT text_hash FROM decisions)", (cutoff,)).rowcount
+        "(SELECT DISTINCT text_hash FROM decisions) AND EXISTS (SELECT 1 FROM policy_texts AS later "
+        "WHERE later.policy = policy_texts.policy AND later.file = policy_texts.file "
+        "AND later.loaded_at > policy_texts.loaded_at)", (cutoff,)).rowcount
     connection.execute("COMMIT")
     return decisions, texts

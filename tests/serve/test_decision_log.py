@@ -137,20 +137,24 @@ def test_replay_says_when_the_text_is_gone_and_when_the_outputs_differ(logged, t
 
 def test_retention_deletes_old_decisions_and_the_texts_they_alone_needed(logged, tmp_path):
     server, db = logged
-    wait_for(lambda: count(db) > 0)
+    httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "old-1"})
+    wait_for(lambda: entries(db, "--request-id", "old-1"))
     copy = tmp_path / "copy.db"
     with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
         source.backup(target)
         target.execute("UPDATE decisions SET time = '2020-01-01T00:00:00.000+00:00' WHERE id = 1")
         target.execute("UPDATE policy_texts SET loaded_at = '2020-01-01T00:00:00.000+00:00'")
+        served = {row[0] for row in target.execute("SELECT text_hash FROM policy_texts")}
+        # an older text of a served file, which no decision names
+        target.execute("INSERT INTO policy_texts SELECT 'sha256:older', policy, file, '2019-01-01T00:00:00.000+00:00', "
+                       "'an older text' FROM policy_texts WHERE policy = 'mixed_store'")
     kept = count(copy) - 1
     result = run("log", copy, "--retain-days", "30")
     assert result.code == 0 and result.err.startswith("deleted 1 decision made before")
+    assert result.err.endswith("and 1 policy text\n")
     assert count(copy) == kept
-    with sqlite3.connect(copy) as target:  # texts still named by a decision are kept
-        # (aputure_holidays: decided by the replay test above; mixed_store, never decided, is gone)
-        assert {row[0] for row in target.execute("SELECT policy FROM policy_texts")} == \
-            {"aputure", "aputure_holidays", "electronics"}
+    with sqlite3.connect(copy) as target:  # the texts the server serves are kept, decided or not
+        assert {row[0] for row in target.execute("SELECT text_hash FROM policy_texts")} == served
 
 
 def test_a_file_that_is_not_a_log(tmp_path):
