@@ -166,3 +166,26 @@ def test_a_policy_file_that_cannot_be_read_never_replaces_the_working_one(served
     finally:
         path.chmod(0o644)
         path.write_text(APUTURE.read_text())
+
+
+def test_a_folder_replaced_whole_is_watched_again(served):
+    """A deployment may replace the served folder whole (removed and copied again, or renamed
+    aside and a new one renamed in): the new folder's policies are served, and its edits too."""
+    path, client, server = served
+    folder = path.parent
+
+    def version() -> str:
+        return {p["name"]: p for p in listed(client)["policies"]}["aputure"]["version"]
+
+    shutil.rmtree(folder)
+    folder.mkdir()
+    path.write_text(APUTURE.read_text().replace('version "2026.1"', 'version "2026.8"'))
+    wait_for(lambda: version() == "2026.8")
+    edit(path, 'version "2026.8"', 'version "2026.9"')  # the new folder is watched
+    wait_for(lambda: version() == "2026.9")
+    aside = folder.with_name(folder.name + "-old")
+    folder.rename(aside)
+    shutil.copytree(aside, folder)
+    shutil.rmtree(aside)
+    edit(path, 'version "2026.9"', 'version "2026.10"')
+    wait_for(lambda: version() == "2026.10")
