@@ -44,15 +44,15 @@ def _tokens(path: str | None) -> tuple[str, ...] | None:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise click.UsageError(f"cannot read the token file {path}: {getattr(error, 'strerror', None) or error}")
-    tokens = []
+    found = []
     for number, line in enumerate(lines, 1):
         token = line.strip()
         if not token or token.startswith("#"):
             continue
         if not (token.isascii() and token.isprintable()):  # no client could send it (RFC 6750)
             raise click.UsageError(f"{path}, line {number}: a token is printable ASCII, as a client sends it")
-        tokens.append(token)
-    tokens = tuple(tokens)
+        found.append(token)
+    tokens = tuple(found)
     if not tokens:
         raise click.UsageError(f"the token file {path} holds no token (one a line)")
     return tokens
@@ -141,8 +141,9 @@ _WHEN = _When()
 @click.option("--request-id", metavar="ID", help="the decisions of one request (an NDJSON batch has several)")
 @click.option("--policy", metavar="NAME", help="the decisions of one policy")
 @click.option("--outcome", metavar="NAME", help="the decisions with this outcome (`refuse`, `approve`...)")
-@click.option("--since", type=_WHEN, metavar="TIME", help="made at or after TIME (UTC; YYYY-MM-DD[THH:MM:SS])")
-@click.option("--until", type=_WHEN, metavar="TIME", help="made before TIME (UTC)")
+@click.option("--since", type=_WHEN, metavar="TIME",
+              help="made at or after TIME (ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z; UTC without an offset)")
+@click.option("--until", type=_WHEN, metavar="TIME", help="made before TIME (as --since)")
 @click.option("--limit", type=click.IntRange(1, 2 ** 63 - 1, clamp=True), metavar="N",
               help="at most N decisions")
 @click.option("--replay", "replay_id", metavar="ID",

@@ -56,10 +56,10 @@ def connect(path: str) -> sqlite3.Connection:
 def open_log(path: str) -> sqlite3.Connection:
     """A connection to an existing log, to read it (or delete from it): nothing is created, in a
     file that is not a log or in another program's database; either is a DatabaseError."""
-    connection = sqlite3.connect(f"{pathlib.Path(path).absolute().as_uri()}?mode=rw", uri=True, timeout=BUSY_SECONDS,
-                                 isolation_level=None, check_same_thread=False)
-    try:
-        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    uri = f"{pathlib.Path(path).absolute().as_uri()}?mode=rw"  # never created, as `connect` would
+    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+    try:  # `sqlite_master`: the name every SQLite knows (`sqlite_schema` is 3.33's)
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"decisions", "policy_texts"} <= tables:
             raise sqlite3.DatabaseError("it holds no decisions table")
     except BaseException:

@@ -18,7 +18,8 @@ def guarded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("guarded")
     tokens = folder / "tokens"
     # as a Windows editor saves it: a byte order mark, CRLF line ends, a blank line, spaces around a token
-    tokens.write_bytes(b"\xef\xbb\xbf# the portal's and the warehouse's\r\nportal-token-1\r\n\r\n warehouse-token-2 \r\n")
+    tokens.write_bytes(b"\xef\xbb\xbf# the portal's and the warehouse's\r\n"
+                       b"portal-token-1\r\n\r\n warehouse-token-2 \r\n")
     server = Server(POLICIES / "aputure.rpl", "--no-watch", "--token-file", str(tokens), log_dir=folder)
     yield server
     server.stop()
