@@ -243,6 +243,8 @@ def test_reading_a_file_that_is_not_a_log_leaves_it_as_it_was(tmp_path):
     other = tmp_path / "other.db"
     with sqlite3.connect(other) as connection:
         connection.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total TEXT)")
+    missing = run("log", tmp_path / "missing.db")
+    assert missing.code == 64 and "does not exist" in missing.err and not (tmp_path / "missing.db").exists()
     for file in (empty, other):
         before = file.read_bytes()
         for args in ((), ("--retain-days", "1"), ("--replay", "1")):

@@ -88,3 +88,8 @@ def test_replay_says_when_a_tables_csv_file_is_no_longer_what_decided(served, tm
     assert gone.code == 1 and "rates.csv" in gone.err and "changed since" in gone.err, gone.err
     again = run("log", db, "--replay", str(last["id"]))
     assert again.code == 0 and json.loads(again.out)["same"] is True
+    # the policy's text edited and served since: the replay decides with the text recorded
+    (folder / "fees.rpl").write_text(POLICY.replace("round(price * rate[category])", "round(price * rate[category]) * 2"))
+    wait_for(lambda: _fee_and_hash(client)[0] == "24.00")
+    again = run("log", db, "--replay", str(last["id"]))
+    assert again.code == 0 and json.loads(again.out)["replayed"] == {"fee": "12.00"}
