@@ -144,8 +144,7 @@ _WHEN = _When()
 @click.option("--since", type=_WHEN, metavar="TIME",
               help="made at or after TIME (ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z; UTC without an offset)")
 @click.option("--until", type=_WHEN, metavar="TIME", help="made before TIME (as --since)")
-@click.option("--limit", type=click.IntRange(1, 2 ** 63 - 1, clamp=True), metavar="N",
-              help="at most N decisions")
+@click.option("--limit", type=click.IntRange(1, None), metavar="N", help="at most N decisions")
 @click.option("--replay", "replay_id", metavar="ID",
               help="decide again, with the recorded policy text, the decision ID (its `id`, or a request id)")
 @click.option("--retain-days", type=click.IntRange(0, None), metavar="DAYS",
@@ -154,7 +153,8 @@ def log(file, request_id, policy, outcome, since, until, limit, replay_id, retai
     """Query the decision log FILE of `rpl serve --log-db FILE`: one JSON line per decision.
 
     With --replay, the decision is made again with the policy text that made it; exits 0 when the
-    outputs are the same, 3 when they differ, 1 when the text is no longer in the log.
+    outputs are the same, 3 when they differ, 1 when it cannot be made as it was (the text is no
+    longer in the log, or the files of its tables have changed).
     """
     import sqlite3
 

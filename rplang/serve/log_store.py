@@ -100,7 +100,7 @@ def select(connection: sqlite3.Connection, request_id=None, policy=None, outcome
     sql += " ORDER BY id"
     if limit is not None:
         sql += " LIMIT ?"
-        values.append(limit)
+        values.append(min(limit, LARGEST_ID))  # more than SQLite counts: all
     for row in connection.execute(sql, values):
         entry = dict(zip(COLUMNS, row))
         entry["partial"] = bool(entry["partial"])
