@@ -237,14 +237,12 @@ class Watcher:
 
     def _run(self) -> None:
         path = self.registry.path
-        root = path if path.is_dir() else path.parent
+        root = (path if path.is_dir() else path.parent).absolute()  # as the watch names what changed
         watched = _identity(root)
         while not self._stop.is_set():
             if watched is None:  # removed, and not yet put back
                 self._stop.wait(self.CHECK_MS / 1000)
                 watched = _identity(root)
-                if watched is not None:
-                    self._reload()
                 continue
             try:
                 watched = self._watch(root, watched)
@@ -253,20 +251,23 @@ class Watcher:
                 watched = None
 
     def _watch(self, root: Path, watched: tuple[int, int]) -> tuple[int, int] | None:
-        """Reload on each change under `root` until the path names another folder, or none (which
-        is returned), or the watcher is stopped."""
+        """Reload on each change under `root`, and once the watch is set up (a change made before
+        it is seen by no event), until `root` is removed or names another folder (what it names
+        then is returned), or the watcher is stopped."""
         import watchfiles
 
-        for changes in watchfiles.watch(root, watch_filter=lambda change, name: name.endswith((".rpl", ".csv")),
-                                        debounce=self.debounce_ms, step=50, stop_event=self._stop,
+        itself = str(root)
+        set_up = False
+        for changes in watchfiles.watch(root, watch_filter=lambda change, name: name.endswith((".rpl", ".csv"))
+                                        or name == itself, debounce=self.debounce_ms, step=50, stop_event=self._stop,
                                         rust_timeout=self.CHECK_MS, yield_on_timeout=True, raise_interrupt=False):
             now = _identity(root)
-            if now != watched:  # another folder, or none: watch it from the start
-                if now is not None:
-                    self._reload()
+            # another folder, or none, or one made anew where the file system gave it the same inode
+            if now != watched or any(name == itself for _, name in changes):
                 return now
-            if changes:
+            if changes or not set_up:
                 self._reload()
+            set_up = True
         return watched
 
     def _reload(self) -> None:
