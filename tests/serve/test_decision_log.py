@@ -36,6 +36,14 @@ def entries(db, *args) -> list[dict]:
     return [json.loads(line) for line in result.out.splitlines()]
 
 
+def copy_of(db, tmp_path):
+    """A copy of the server's log, for a test that changes it."""
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return copy
+
+
 def count(db) -> int:
     with sqlite3.connect(db) as connection:
         return connection.execute("SELECT count(*) FROM decisions").fetchone()[0]
@@ -122,9 +130,8 @@ def test_replay_says_when_the_text_is_gone_and_when_the_outputs_differ(logged, t
     server, db = logged
     httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "gone-1"})
     (entry,) = wait_for(lambda: entries(db, "--request-id", "gone-1"))
-    copy = tmp_path / "copy.db"
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
+    copy = copy_of(db, tmp_path)
+    with sqlite3.connect(copy) as target:
         target.execute("UPDATE decisions SET outputs = '{}' WHERE request_id = 'gone-1'")
     different = run("log", copy, "--replay", "gone-1")
     assert different.code == 3 and "the outputs differ from those recorded" in different.err
@@ -139,9 +146,8 @@ def test_retention_deletes_old_decisions_and_the_texts_they_alone_needed(logged,
     server, db = logged
     httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "old-1"})
     wait_for(lambda: entries(db, "--request-id", "old-1"))
-    copy = tmp_path / "copy.db"
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
+    copy = copy_of(db, tmp_path)
+    with sqlite3.connect(copy) as target:
         target.execute("UPDATE decisions SET time = '2020-01-01T00:00:00.000+00:00' WHERE id = 1")
         target.execute("UPDATE policy_texts SET loaded_at = '2020-01-01T00:00:00.000+00:00'")
         served = {row[0] for row in target.execute("SELECT text_hash FROM policy_texts")}
@@ -200,9 +206,7 @@ def test_retention_of_more_days_than_the_calendar_holds_deletes_nothing(logged, 
     server, db = logged
     httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "kept-1"})
     wait_for(lambda: entries(db, "--request-id", "kept-1"))
-    copy = tmp_path / "copy.db"
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
+    copy = copy_of(db, tmp_path)
     kept = count(copy)
     result = run("log", copy, "--retain-days", "99999999999")
     assert result.code == 0, result.err
@@ -213,9 +217,7 @@ def test_a_log_busy_for_longer_than_rpl_log_waits_is_an_error_not_a_crash(logged
     from rplang.serve import log_store
 
     _, db = logged
-    copy = tmp_path / "copy.db"
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
+    copy = copy_of(db, tmp_path)
     monkeypatch.setattr(log_store, "BUSY_SECONDS", 0.1)  # rather than half a minute
     holder = sqlite3.connect(copy, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer, in the middle of its transaction
