@@ -24,6 +24,7 @@ class ChangedRequest:
     explanation_after: str
     money_delta: str | None = None  # the largest change of an amount, signed, when one changed
     items: tuple = ()  # outcomes per item: each item whose outcome or amounts changed
+    place: str | None = None  # how a report names it where it is not a line of a file (a Parquet row, a key)
 
 
 @attrs.define
@@ -47,8 +48,9 @@ class Impact:
             "outcomes": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(self.outcome_changes.items())],
             "money": {k: {"changed": v["changed"], "total_delta": f"{v['delta']:.2f}"} for k, v in self.money.items()},
             "other_outputs": self.other_changes,
-            # `items` only where items changed: a policy decided per request reads as before
-            "examples": [{k: v for k, v in attrs.asdict(e).items() if k != "items" or v} for e in self.examples],
+            # `items` only where items changed, `place` only where given: `rpl diff`'s reads as before
+            "examples": [{k: v for k, v in attrs.asdict(e).items() if k not in ("items", "place") or v}
+                         for e in self.examples],
         }
         if self.item_outcome_changes:
             data["item_outcomes"] = [{"from": a, "to": b, "count": n}
@@ -238,7 +240,7 @@ def impact_text(impact: Impact, old_name: str, new_name: str, markdown: bool = F
         lines.append("other outputs changed: " + ", ".join(f"{k} ({n})" for k, n in sorted(impact.other_changes.items())))
     for number, e in enumerate(impact.examples):
         diff = explanation_diff(e, old_name, new_name)
-        heading = f"request on line {e.line}: {_what_changed(e)}"
+        heading = f"{e.place or f'request on line {e.line}'}: {_what_changed(e)}"
         lines.append("")
         if markdown:
             lines += [f"<details{' open' if number == 0 else ''}><summary>{heading}</summary>", ""]

@@ -133,14 +133,14 @@ def resolve_none():
 def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
     from sqlglot import exp
 
-    from .engine_spark import INPUT, decide_fallback, register_calendar
+    from .engine_spark import INPUT, configure, decide_fallback, register_calendar
     from .lowering import ROW
     from .python_path import ERROR
     from .query import PolicyQuery
     from .run import lowerable
     from .sql import spark_dialect
 
-    spark = spark or frame.sparkSession
+    spark = configure(spark or frame.sparkSession)
     policy = compiled.checked
     keys = tuple(keys) if keys is not None else tuple(n for n in frame.columns if n not in policy.request)
     job = Replay(compiled, text, resolve_none(), keys, "python" if via == "python" or lowerable(

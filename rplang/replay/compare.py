@@ -41,10 +41,12 @@ class ReplayImpact:
         if not self.by_transition:
             return report
         names = sorted({k for *_, deltas in self.by_transition for k in deltas})
-        lines = ["", "money change by outcome transition:" if not markdown else
-                 "| outcome before | outcome after | requests | " + " | ".join(names) + " |"]
+        # a blank line first: in Markdown, a table right after the last example's `</details>`
+        # is read as part of that HTML block and shown as its raw text
+        lines = ["", "", "money change by outcome transition:"]
         if markdown:
-            lines.append("|---|---|---:|" + "---:|" * len(names))
+            lines += ["", "| outcome before | outcome after | requests | " + " | ".join(names) + " |",
+                      "|---|---|---:|" + "---:|" * len(names)]
         for a, b, n, deltas in self.by_transition:
             cells = [f"{deltas.get(k, Decimal(0)):+.2f}" for k in names]
             lines.append(f"| {a} | {b} | {n} | " + " | ".join(cells) + " |" if markdown else
@@ -146,10 +148,22 @@ def _examples(con, new: Replay, old: Replay, keys: list[str], outcome: str | Non
         label = own.get(ROW) if keys == [ROW] else ", ".join(f"{k}={v}" for k, v in zip(keys, key))
         a, b = before.outputs_json(), after.outputs_json()
         kind = "outcome" if a.get("outcome") != b.get("outcome") else "other"
-        examples.append(ChangedRequest(label, kind, a, b, before.explain_text(), after.explain_text()))
+        examples.append(ChangedRequest(label, kind, a, b, before.explain_text(), after.explain_text(),
+                                       place=_place(new.source.format, dict(zip(keys, key)))))
         if not wanted:
             break
     return examples
+
+
+def _place(format_: str, key: dict) -> str | None:
+    """How the report names a changed row: a line of JSON lines as `rpl diff` names it (None); a
+    Parquet or CSV file's row by its number (a CSV's header is not a row), and file; else by its keys."""
+    if set(key) <= {ROW, FILE}:
+        if format_ == "jsonl" and FILE not in key:
+            return None
+        place = f"{'line' if format_ == 'jsonl' else 'row'} {key[ROW]}"
+        return f"{place} of {key[FILE]}" if FILE in key else place
+    return ", ".join(f"{k}={v}" for k, v in key.items())
 
 
 def _keys(con, path: str, policy) -> list[str]:

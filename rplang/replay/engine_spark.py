@@ -24,12 +24,16 @@ from .sources import FILE, ROW
 from .sql import spark_dialect
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
+PLACE = "__rpl_place_"  # the view's column of a row's place in its file: `__rpl_place_source_row`
 STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded machine
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
 # out-of-range index is NULL (handed to the Python path), and products keep every digit.
+# A plan's text is capped: Spark's UI keeps each query's, and the policy's query, lambdas within
+# lambdas, prints long enough to exhaust a 1 GB driver (a notebook's session, UI on, 500 rows).
 SETTINGS = {"spark.sql.ansi.enabled": "false", "spark.sql.decimalOperations.allowPrecisionLoss": "false",
             "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.sql.session.timeZone": "UTC",
-            "spark.sql.execution.arrow.pyspark.enabled": "true", "spark.sql.shuffle.partitions": "4"}
+            "spark.sql.execution.arrow.pyspark.enabled": "true", "spark.sql.shuffle.partitions": "4",
+            "spark.sql.maxPlanStringLength": "100000"}
 
 
 def session(master: str = "local[*]"):
@@ -41,7 +45,12 @@ def session(master: str = "local[*]"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    return configure(builder.getOrCreate())
+
+
+def configure(spark):
+    """The settings of SETTINGS a session already started takes (not the UI's): the active
+    session `rpl replay` finds, or a notebook's."""
     for key, value in SETTINGS.items():
         if not key.startswith("spark.ui."):
             spark.conf.set(key, value)
@@ -84,15 +93,18 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
     # each file's columns as Arrow reads them, as Spark does
     if source.format == "parquet" and all(schema_conforms(pq.read_schema(f), expected) for f in source.files):
         frame = spark.read.parquet(*source.files)
-        frame.createOrReplaceTempView(INPUT)
         if keys:
+            frame.createOrReplaceTempView(INPUT)
             return {k: exp.column(k, table=ALIAS, quoted=True) for k in keys}, False
-        metadata = exp.column("_metadata", table=ALIAS)
-        columns = {ROW: exp.Add(this=exp.Dot(this=metadata, expression=exp.to_identifier("row_index")),
-                                expression=exp.Literal.number(1))}
-        if len(source.files) > 1:
-            columns[FILE] = exp.Dot(this=metadata.copy(), expression=exp.to_identifier("file_path"))
-        return columns, False
+        # each row's place from the file's metadata, a column of the view: the query cannot reach
+        # the file's hidden `_metadata` through the view, and the input may hold a `source_row` of
+        # its own (write_requests keeps one), which the place replaces, as in DuckDB
+        from pyspark.sql import functions as F
+
+        places = {ROW: F.col("_metadata.row_index") + 1, FILE: F.col("_metadata.file_path")}
+        places = {k: v for k, v in places.items() if k == ROW or len(source.files) > 1}
+        frame.select("*", *[v.alias(PLACE + k) for k, v in places.items()]).createOrReplaceTempView(INPUT)
+        return {k: exp.column(PLACE + k, table=ALIAS, quoted=True) for k in places}, False
     table = pa.Table.from_batches(list(typed_batches(replay, keys, rejects, counts)))
     spark.createDataFrame(table).createOrReplaceTempView(INPUT)
     names = [n for n in table.schema.names if n not in expected.names]

@@ -36,14 +36,17 @@ def python_rows(replay: Replay, keys: tuple[str, ...]):
         return
     import pyarrow.parquet as pq
 
-    number = 0
+    # a Parquet file `write_requests` wrote without keys holds each row's place in its own input
+    # as a column: no field of the request; the place kept is the row's in this file, as in SQL
+    places = tuple(k for k in (ROW, FILE) if k not in replay.compiled.checked.request)
     for name in replay.source.files:
         file_number = 0
         for batch in pq.ParquetFile(name).iter_batches(BATCH):
             for row in python_values(batch):
-                number += 1
                 file_number += 1
                 own = {k: row.pop(k, None) for k in keys}
+                for place in places:
+                    row.pop(place, None)
                 if not keys:
                     own = {ROW: file_number, **({FILE: name} if len(replay.source.files) > 1 else {})}
                 yield own, to_request(row)

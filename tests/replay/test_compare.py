@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -53,3 +54,40 @@ def test_the_old_policy_may_come_from_git(thirty_days, tmp_path, monkeypatch):
     result = run("replay", thirty_days, CORPUS, "--out", tmp_path / "new.parquet",
                  "--compare", "git:no-such-rev:policies/aputure.rpl")
     assert result.code == 1 and "cannot read it from git" in result.err
+
+
+def test_an_export_without_keys_is_compared_by_its_rows(thirty_days, tmp_path):
+    """docs/replay.md's walk-through: `write_requests` from JSON lines without a key keeps each
+    row's place as `source_row`, and `--compare` explains the changed rows of that Parquet (it
+    stopped with an internal error: the column was read back as a field of the request)."""
+    from rplang.replay.api import write_requests
+    from rplang.runtime import load_policy_text
+
+    text = APUTURE.read_text()
+    export = tmp_path / "returns.parquet"
+    write_requests(load_policy_text(text, str(APUTURE)), text, str(CORPUS), str(export))
+    result = run("replay", thirty_days, export, "--out", tmp_path / "new.parquet",
+                 "--compare", APUTURE, "--format", "json", "--show", "1")
+    assert result.code == 0, result.both
+    report = json.loads(result.out)
+    diffed = json.loads(run("diff", APUTURE, thirty_days, "--requests", CORPUS, "--format", "json").out)
+    assert report["changed"] == diffed["changed"] > 0
+    assert len(report["examples"]) == len(report["outcomes"])
+    decided = run("replay", APUTURE, export, "--out", tmp_path / "python.parquet", "--via", "python")
+    assert decided.code == 0 and "500 decided" in decided.err, decided.both
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_a_parquet_rows_example_is_named_by_its_row_or_its_key(thirty_days, tmp_path, keyed):
+    import duckdb
+
+    parquet = tmp_path / "requests.parquet"
+    key = "'R-' || (ROW_NUMBER() OVER () + 1000) AS request_id, " if keyed else ""
+    duckdb.sql(f"COPY (SELECT {key}* FROM read_json('{CORPUS}', format='newline_delimited')) TO '{parquet}'")
+    result = run("replay", thirty_days, parquet, "--out", tmp_path / "new.parquet",
+                 "--compare", APUTURE, "--show", "1")
+    assert result.code == 0, result.both
+    headings = [line for line in result.out.splitlines() if "refuse → " in line]
+    assert headings and not any("on line" in h for h in headings)
+    named = r"request_id=R-1\d\d\d: refuse → " if keyed else r"row \d+: refuse → "
+    assert all(re.fullmatch(named + r"\w+", h) for h in headings), headings

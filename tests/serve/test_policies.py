@@ -70,6 +70,22 @@ def test_docs_service_md_covers_every_endpoint(client):
             assert f"`{method.upper()} {path}`" in doc
 
 
+def test_the_answer_docs_service_md_shows_is_the_one_served(client):
+    """Its headers (the policy's hash: the current text's) and the start of its body."""
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
+    shown = re.search(r"^HTTP/1.1 200 OK\n(.*?)\n\n(.*?)\.\.\.\n```", doc, re.S | re.M)
+    request = (APUTURE_REQUESTS / "00-semantics-example.json").read_bytes()
+    answer = client.post("/v1/policies/aputure/decide", content=request,
+                         headers={"Content-Type": "application/json", "X-Request-Id": "portal-42"})
+    assert answer.status_code == 200
+    for header in shown.group(1).splitlines():
+        key, value = header.split(": ", 1)
+        assert answer.headers[key] == value, f"docs/service.md shows {header}: paste the one served"
+    assert answer.text.startswith(shown.group(2))
+
+
 def test_snapshot_of_a_policy_description(client, snapshot):
     data = client.get("/v1/policies/aputure").json()
     data.pop("loaded_at")
