@@ -13,13 +13,14 @@ import attrs
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from . import problems
 from .decision_log import DecisionLog
 from .dispatch import DecisionsFirst
 from .metrics import Metrics
-from .middleware import RequestContext
+from .middleware import RequestContext, client_gone
 from .problems import Problem
 from .registry import Registry, Watcher
 from .routes import BareEndpoint, Handlers
@@ -87,6 +88,9 @@ def build_app(config: ServeConfig) -> Starlette:
         return problems.response(exc.status_code, detail, request.state.request_id, request.url.path,
                                  headers=exc.headers)
 
+    async def gone(request, exc: ClientDisconnect):  # no answer: nobody is listening
+        client_gone(request.state.request_id)
+
     async def fault(request, exc: Exception):  # answered here; RequestContext logs it with the request id
         return problems.response(500, "the server failed; quote request id "
                                  f"{request.state.request_id} to find it in the server's log",
@@ -106,7 +110,8 @@ def build_app(config: ServeConfig) -> Starlette:
         Route("/metrics", handlers.metrics_page, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={Problem: problem, HTTPException: http_error, Exception: fault})
+                    exception_handlers={Problem: problem, HTTPException: http_error, ClientDisconnect: gone,
+                                        Exception: fault})
     tokens = frozenset(config.tokens) if config.tokens is not None else None
     # The request id and faults wrap Starlette's own error handling; single decisions are answered
     # before both, with the same functions (`DecisionsFirst`).

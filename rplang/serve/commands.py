@@ -40,11 +40,19 @@ def require_extra(modules=SERVE_MODULES) -> None:
 def _tokens(path: str | None) -> tuple[str, ...] | None:
     if path is None:
         return None
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:  # `-sig`: a byte order mark, as a Windows editor writes one, is not part of the first line
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise click.UsageError(f"cannot read the token file {path}: {getattr(error, 'strerror', None) or error}")
-    tokens = tuple(t for t in (line.strip() for line in lines) if t and not t.startswith("#"))
+    found = []
+    for number, line in enumerate(lines, 1):
+        token = line.strip()
+        if not token or token.startswith("#"):
+            continue
+        if not (token.isascii() and token.isprintable()):  # no client could send it (RFC 6750)
+            raise click.UsageError(f"{path}, line {number}: a token is printable ASCII, as a client sends it")
+        found.append(token)
+    tokens = tuple(found)
     if not tokens:
         raise click.UsageError(f"the token file {path} holds no token (one a line)")
     return tokens
@@ -108,7 +116,24 @@ def _check_log(path: str) -> None:
         raise click.UsageError(f"--log-db {path}: cannot be a decision log: {error}")
 
 
-_WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+class _When(click.ParamType):
+    """A moment as ISO 8601 writes it: a date, a time to the minute or to the millisecond, with an
+    offset or a `Z` or without (UTC), so that a time copied from a log entry is taken as it is."""
+    name = "time"
+
+    def convert(self, value, param, ctx):
+        import datetime
+
+        if isinstance(value, datetime.datetime):
+            return value
+        try:
+            return datetime.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"'{value}' is not a time written in ISO 8601 (YYYY-MM-DD[THH:MM[:SS[.mmm]]][+HH:MM|Z])",
+                      param, ctx)
+
+
+_WHEN = _When()
 
 
 @click.command()
@@ -116,8 +141,9 @@ _WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
 @click.option("--request-id", metavar="ID", help="the decisions of one request (an NDJSON batch has several)")
 @click.option("--policy", metavar="NAME", help="the decisions of one policy")
 @click.option("--outcome", metavar="NAME", help="the decisions with this outcome (`refuse`, `approve`...)")
-@click.option("--since", type=_WHEN, metavar="TIME", help="made at or after TIME (UTC; YYYY-MM-DD[THH:MM:SS])")
-@click.option("--until", type=_WHEN, metavar="TIME", help="made before TIME (UTC)")
+@click.option("--since", type=_WHEN, metavar="TIME",
+              help="made at or after TIME (ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z; UTC without an offset)")
+@click.option("--until", type=_WHEN, metavar="TIME", help="made before TIME (as --since)")
 @click.option("--limit", type=click.IntRange(1, None), metavar="N", help="at most N decisions")
 @click.option("--replay", "replay_id", metavar="ID",
               help="decide again, with the recorded policy text, the decision ID (its `id`, or a request id)")
@@ -127,38 +153,59 @@ def log(file, request_id, policy, outcome, since, until, limit, replay_id, retai
     """Query the decision log FILE of `rpl serve --log-db FILE`: one JSON line per decision.
 
     With --replay, the decision is made again with the policy text that made it; exits 0 when the
-    outputs are the same, 3 when they differ, 1 when the text is no longer in the log.
+    outputs are the same, 3 when they differ, 1 when it cannot be made as it was (the text is no
+    longer in the log, or the files of its tables have changed).
     """
-    import datetime
     import sqlite3
 
-    from .log_store import connect, retain, select
+    from .log_store import log_time, open_log, select
 
+    if since is not None and until is not None and log_time(until) < log_time(since):
+        raise click.UsageError(f"--until {until.isoformat()} is before --since {since.isoformat()}: "
+                               "no decision is made in that time")
     try:
-        connection = connect(file)
+        connection = open_log(file)
     except sqlite3.DatabaseError as error:
         click.echo(f"{file}: error: not a decision log: {error}", err=True)
         sys.exit(EXIT_UNAVAILABLE)
-    if retain_days is not None:
-        before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=retain_days)
-        decisions, texts = retain(connection, before)
-        click.echo(f"deleted {decisions} decision{'s' if decisions != 1 else ''} made before "
-                   f"{before.isoformat(timespec='seconds')} and {texts} policy text{'s' if texts != 1 else ''}",
-                   err=True)
-        return
-    filters = dict(request_id=request_id, policy=policy, outcome=outcome, since=since, until=until, limit=limit)
-    if replay_id is None:
-        for entry in select(connection, **filters):
-            click.echo(json.dumps(entry, ensure_ascii=False))
-        return
-    sys.exit(_replay(connection, replay_id, filters))
+    try:
+        if retain_days is not None:
+            _retain(connection, retain_days)
+            return
+        filters = dict(request_id=request_id, policy=policy, outcome=outcome, since=since, until=until, limit=limit)
+        if replay_id is None:
+            for entry in select(connection, **filters):
+                click.echo(json.dumps(entry, ensure_ascii=False))
+            return
+        status = _replay(connection, replay_id, filters)
+    except sqlite3.Error as error:  # busy past the wait (a writer holds it), or damaged
+        click.echo(f"{file}: error: {error}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+    sys.exit(status)
+
+
+def _retain(connection, days: int) -> None:
+    import datetime
+
+    from .log_store import retain
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        before = now - datetime.timedelta(days=days)
+    except OverflowError:  # more days than the calendar holds: nothing is that old
+        before = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+    decisions, texts = retain(connection, before)
+    click.echo(f"deleted {decisions} decision{'s' if decisions != 1 else ''} made before "
+               f"{before.isoformat(timespec='seconds')} and {texts} policy text{'s' if texts != 1 else ''}",
+               err=True)
 
 
 def _replay(connection, replay_id: str, filters: dict) -> int:
-    from .log_store import select
+    from .log_store import LARGEST_ID, select
     from .replay import TextUnavailable, replay
 
-    entries = list(select(connection, **{**filters, "ids": [int(replay_id)]})) if replay_id.isdigit() else []
+    as_id = int(replay_id) if replay_id.isascii() and replay_id.isdigit() else None  # not `٣`
+    entries = list(select(connection, **{**filters, "ids": [as_id]})) if as_id and as_id <= LARGEST_ID else []
     entries = entries or list(select(connection, **{**filters, "request_id": replay_id}))
     if not entries:
         raise click.UsageError(f"no decision {replay_id} in the log")

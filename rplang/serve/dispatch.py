@@ -13,8 +13,10 @@ answers another method with 405.
 """
 from __future__ import annotations
 
+from starlette.requests import ClientDisconnect
+
 from . import problems
-from .middleware import SendWithId, authorized, id_header, request_headers, request_id_from
+from .middleware import SendWithId, authorized, client_gone, id_header, request_headers, request_id_from
 from .problems import Problem
 
 _POLICIES, _DECIDE = "/v1/policies/", "/decide"
@@ -56,6 +58,8 @@ class DecisionsFirst:
                         await send({"type": "http.response.body", "body": body})
                     except Problem as problem:  # raised before the answer began
                         await context.answer(_answering(problem), scope, receive, send, request_id)
+                    except ClientDisconnect:
+                        client_gone(request_id)
                     except Exception:
                         send_with_id = SendWithId(send, id_, context.on_error)
                         send_with_id.started = started

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import pathlib
 import sqlite3
 
 SCHEMA = """
@@ -36,6 +37,9 @@ CREATE TABLE IF NOT EXISTS policy_texts (
 );
 """
 
+BUSY_SECONDS = 30  # how long `rpl log` waits for a writer to let go of the log
+LARGEST_ID = 2 ** 63 - 1  # SQLite's largest integer
+
 COLUMNS = ("id", "time", "request_id", "line", "policy", "version", "text_hash", "outcome", "as_of",
            "partial", "request", "outputs", "rules")
 
@@ -46,6 +50,21 @@ def connect(path: str) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
     connection.executescript(SCHEMA)
+    return connection
+
+
+def open_log(path: str) -> sqlite3.Connection:
+    """A connection to an existing log, to read it (or delete from it): nothing is created, in a
+    file that is not a log or in another program's database; either is a DatabaseError."""
+    uri = f"{pathlib.Path(path).absolute().as_uri()}?mode=rw"  # never created, as `connect` would
+    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+    try:  # `sqlite_master`: the name every SQLite knows (`sqlite_schema` is 3.33's)
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"decisions", "policy_texts"} <= tables:
+            raise sqlite3.DatabaseError("it holds no decisions table")
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
@@ -81,7 +100,7 @@ def select(connection: sqlite3.Connection, request_id=None, policy=None, outcome
     sql += " ORDER BY id"
     if limit is not None:
         sql += " LIMIT ?"
-        values.append(limit)
+        values.append(min(limit, LARGEST_ID))  # more than SQLite counts: all
     for row in connection.execute(sql, values):
         entry = dict(zip(COLUMNS, row))
         entry["partial"] = bool(entry["partial"])
@@ -97,12 +116,16 @@ def policy_text(connection: sqlite3.Connection, text_hash: str) -> tuple[str, st
 
 def retain(connection: sqlite3.Connection, before: datetime.datetime) -> tuple[int, int]:
     """Delete the decisions made before `before`, and the policy texts loaded before it that no
-    decision left names; the numbers of each deleted."""
+    decision left names and a later text of the same file replaced; the numbers of each deleted.
+    The last text loaded of a file is kept: a server may be serving it still, however long ago it
+    last decided, and its next decision must be replayable."""
     cutoff = log_time(before)
     connection.execute("BEGIN IMMEDIATE")
     decisions = connection.execute("DELETE FROM decisions WHERE time < ?", (cutoff,)).rowcount
     texts = connection.execute(
         "DELETE FROM policy_texts WHERE loaded_at < ? AND text_hash NOT IN "
-        "(SELECT DISTINCT text_hash FROM decisions)", (cutoff,)).rowcount
+        "(SELECT DISTINCT text_hash FROM decisions) AND EXISTS (SELECT 1 FROM policy_texts AS later "
+        "WHERE later.policy = policy_texts.policy AND later.file = policy_texts.file "
+        "AND later.loaded_at > policy_texts.loaded_at)", (cutoff,)).rowcount
     connection.execute("COMMIT")
     return decisions, texts

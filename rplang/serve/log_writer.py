@@ -36,7 +36,9 @@ _BATCH = struct.Struct("<I")
 
 INSERT_DECISION = ("INSERT INTO decisions (time, request_id, line, policy, version, text_hash, outcome, as_of,"
                    " partial, request, outputs, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-INSERT_TEXT = "INSERT OR IGNORE INTO policy_texts VALUES (?, ?, ?, ?, ?)"
+# a text loaded again (a restart, an edit reverted) is the last loaded again: retention keeps it
+INSERT_TEXT = ("INSERT INTO policy_texts VALUES (?, ?, ?, ?, ?) ON CONFLICT (text_hash) DO UPDATE"
+               " SET loaded_at = excluded.loaded_at WHERE excluded.loaded_at > loaded_at")
 
 
 # ---- the server's side -------------------------------------------------------------------------

@@ -28,15 +28,17 @@ _counter = itertools.count(1)
 def request_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None,
                                                                    bytes | None]:
     """The raw values of the four request headers the service reads (`Content-Type`,
-    `Content-Length`, `X-Request-Id`, `Authorization`), in one pass over the list."""
+    `Content-Length`, `X-Request-Id`, `Authorization`), in one pass over the list. Of a header
+    given twice, the first counts, as Starlette reads it (uvicorn refuses two lengths itself)."""
     content_type = length = request_id = authorization = None
     for key, value in headers:
         if key == b"content-type":
-            content_type = value
+            if content_type is None:
+                content_type = value
         elif key == b"content-length":
             length = value
         elif key == b"x-request-id":
-            if request_id is None:  # the first one counts
+            if request_id is None:
                 request_id = value
         elif key == b"authorization":
             if authorization is None:
@@ -81,6 +83,12 @@ class SendWithId:
             if message["status"] >= 400:
                 self.on_error(message["status"])
         await self.send(message)
+
+
+def client_gone(request_id: str) -> None:
+    """A client that closed its connection before its request was read, or its answer written:
+    nothing to answer, and no fault of the server's (not logged as one, not counted as a 500)."""
+    log.info("request %s: the client closed the connection", request_id)
 
 
 def id_header(request_id: str) -> tuple[bytes, bytes]:

@@ -206,9 +206,21 @@ class Registry:
         return problem
 
 
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder a path names (its device and inode), or None while there is none."""
+    try:
+        found = folder.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 class Watcher:
     """Reloads a registry when a `.rpl` file, or a table's `.csv` file, under its path changes
-    (watchfiles, on a thread)."""
+    (watchfiles, on a thread). A watch follows the folder it began on: when the path names another
+    folder (a deployment replaced it whole), the new one is read and watched instead."""
+
+    CHECK_MS = 1000  # how often the watch wakes to see whether its folder was replaced
 
     def __init__(self, registry: Registry, debounce_ms: int = 200):
         self.registry = registry
@@ -224,14 +236,42 @@ class Watcher:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        path = self.registry.path
+        root = (path if path.is_dir() else path.parent).absolute()  # as the watch names what changed
+        watched = _identity(root)
+        while not self._stop.is_set():
+            if watched is None:  # removed, and not yet put back
+                self._stop.wait(self.CHECK_MS / 1000)
+                watched = _identity(root)
+                continue
+            try:
+                watched = self._watch(root, watched)
+            except OSError as error:  # removed as the watch began
+                log.warning("cannot watch %s: %s", root, error)
+                watched = None
+
+    def _watch(self, root: Path, watched: tuple[int, int]) -> tuple[int, int] | None:
+        """Reload on each change under `root`, and once the watch is set up (a change made before
+        it is seen by no event), until `root` is removed or names another folder (what it names
+        then is returned), or the watcher is stopped."""
         import watchfiles
 
-        path = self.registry.path
-        root = path if path.is_dir() else path.parent
-        for _changes in watchfiles.watch(root, watch_filter=lambda change, name: name.endswith((".rpl", ".csv")),
-                                         debounce=self.debounce_ms, step=50, stop_event=self._stop,
-                                         raise_interrupt=False):
-            try:
-                self.registry.load()
-            except Exception:  # a reload must never stop the watching; the fault is logged
-                log.exception("reloading the policies failed")
+        itself = str(root)
+        set_up = False
+        for changes in watchfiles.watch(root, watch_filter=lambda change, name: name.endswith((".rpl", ".csv"))
+                                        or name == itself, debounce=self.debounce_ms, step=50, stop_event=self._stop,
+                                        rust_timeout=self.CHECK_MS, yield_on_timeout=True, raise_interrupt=False):
+            now = _identity(root)
+            # another folder, or none, or one made anew where the file system gave it the same inode
+            if now != watched or any(name == itself for _, name in changes):
+                return now
+            if changes or not set_up:
+                self._reload()
+            set_up = True
+        return watched
+
+    def _reload(self) -> None:
+        try:
+            self.registry.load()
+        except Exception:  # a reload must never stop the watching; the fault is logged
+            log.exception("reloading the policies failed")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 
+from rplang.compiler.checked import source_digest, table_files
 from rplang.policy_lang.errors import PolicyError, RplError
 from rplang.runtime import load_policy_text
 from rplang.stream import error_json
@@ -26,6 +27,11 @@ def replay(connection, entry: dict) -> dict:
         policy = load_policy_text(text, file, cache=True)
     except PolicyError as error:  # a text that was served compiled then: rpl itself has changed
         raise TextUnavailable(f"decision {entry['id']}: the recorded text no longer compiles:\n{error}")
+    if "sha256:" + source_digest(text, policy.checked) != entry["text_hash"]:
+        # the log holds the text, not the CSV files its tables read: they were read again, and differ
+        tables = ", ".join(sorted(table_files(policy.checked))) or "none"
+        raise TextUnavailable(f"decision {entry['id']}: the files of {entry['policy']}'s tables ({tables}) have "
+                              "changed since it was decided: it cannot be decided again as it was")
     result = {key: entry[key] for key in ("id", "request_id", "line", "policy", "version", "text_hash")}
     try:
         as_of = datetime.date.fromisoformat(entry["as_of"]) if entry["as_of"] else None

@@ -25,7 +25,7 @@ from rplang.stream import decision_bytes, line_error_json, line_request
 from . import problems
 from .describe import describe_policy, policy_summary
 from .dispatch import NDJSON, is_ndjson
-from .middleware import request_headers
+from .middleware import client_gone, request_headers
 from .openapi import openapi_document
 from .problems import Problem
 from .render import dumps
@@ -96,8 +96,8 @@ class NDJSONResponse(StreamingResponse):
     async def __call__(self, scope, receive, send):
         try:
             await self.stream_response(send)
-        except OSError:  # the client went away: nothing to answer
-            log.info("request %s: the client closed the stream", scope["state"]["request_id"])
+        except (OSError, ClientDisconnect):  # the client went away, mid-batch or mid-answer
+            client_gone(scope["state"]["request_id"])
 
     async def stream_response(self, send):
         # The first lines are read (and decided) before the headers go out: uvicorn answers a
@@ -175,11 +175,11 @@ class Handlers:
         served = self._served(name)
         options = _options(scope)
         length = _length(content_length)
+        self._refuse_declared(length)  # before the first read: it tells uvicorn to say `100 Continue`
         started = time.perf_counter()
         message = await receive()
-        if message.get("more_body", False) or message["type"] != "http.request" or length is None \
-                or length > self.max_body:  # in pieces, of unknown length or too long: `_body` sees to it
-            body = await self._body(receive, length, message)
+        if message.get("more_body", False) or message["type"] != "http.request" or length is None:
+            body = await self._body(receive, length, message)  # in pieces, or of unknown length
         else:  # the whole body, in one message: most requests
             body = message.get("body", b"")
         decision = self._decide_one(served, options, body)
@@ -208,7 +208,7 @@ class Handlers:
 
     def _decide_one(self, served, options: Options, body: bytes):
         try:
-            data = line_request(body)  # the same reading as `rpl eval` and `--jsonl`
+            data = line_request(body, self.max_body)  # the same reading as `rpl eval` and `--jsonl`
         except RequestError as error:
             raise problems.malformed(str(error.problems[0].message), error)
         try:
@@ -258,7 +258,7 @@ class Handlers:
 
     def _decide_line(self, request_id: str, served, options: Options, number: int, raw: bytes) -> bytes:
         try:
-            data = line_request(raw)
+            data = line_request(raw, self.max_body)
             if options.partial:
                 decision = served.policy.decide_partial(data, as_of=options.as_of)
             else:
@@ -303,11 +303,15 @@ class Handlers:
             raise Problem(404, f"no policy named `{name}` is served (served: {known})")
         return served
 
+    def _refuse_declared(self, declared: int | None) -> None:
+        """413 for a body whose `Content-Length` is over the limit, before any of it is read."""
+        if declared is not None and declared > self.max_body:
+            raise Problem(413, f"the body is {declared} bytes; the limit is {self.max_body}")
+
     async def _body(self, receive, declared: int | None, first: dict | None = None) -> bytes:
         """The whole body, refused (413) as soon as it is known to be over the limit; `first`, the
         first message of the body if it was already received."""
-        if declared is not None and declared > self.max_body:
-            raise Problem(413, f"the body is {declared} bytes; the limit is {self.max_body}")
+        self._refuse_declared(declared)
         # `receive` itself rather than `request.stream()`: a body comes in one message or a few
         chunks, size = [], 0
         while True:

@@ -1,5 +1,6 @@
 """The decision log over a real server: every decision recorded, `rpl log` queries and replays it,
 and a SIGTERM in the middle of a batch loses no decision a client received."""
+import datetime
 import json
 import os
 import signal
@@ -33,6 +34,14 @@ def entries(db, *args) -> list[dict]:
     result = run("log", db, *args)
     assert result.code == 0, result.err
     return [json.loads(line) for line in result.out.splitlines()]
+
+
+def copy_of(db, tmp_path):
+    """A copy of the server's log, for a test that changes it."""
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return copy
 
 
 def count(db) -> int:
@@ -121,9 +130,8 @@ def test_replay_says_when_the_text_is_gone_and_when_the_outputs_differ(logged, t
     server, db = logged
     httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "gone-1"})
     (entry,) = wait_for(lambda: entries(db, "--request-id", "gone-1"))
-    copy = tmp_path / "copy.db"
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
+    copy = copy_of(db, tmp_path)
+    with sqlite3.connect(copy) as target:
         target.execute("UPDATE decisions SET outputs = '{}' WHERE request_id = 'gone-1'")
     different = run("log", copy, "--replay", "gone-1")
     assert different.code == 3 and "the outputs differ from those recorded" in different.err
@@ -136,20 +144,23 @@ def test_replay_says_when_the_text_is_gone_and_when_the_outputs_differ(logged, t
 
 def test_retention_deletes_old_decisions_and_the_texts_they_alone_needed(logged, tmp_path):
     server, db = logged
-    wait_for(lambda: count(db) > 0)
-    copy = tmp_path / "copy.db"
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
+    httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "old-1"})
+    wait_for(lambda: entries(db, "--request-id", "old-1"))
+    copy = copy_of(db, tmp_path)
+    with sqlite3.connect(copy) as target:
         target.execute("UPDATE decisions SET time = '2020-01-01T00:00:00.000+00:00' WHERE id = 1")
         target.execute("UPDATE policy_texts SET loaded_at = '2020-01-01T00:00:00.000+00:00'")
+        served = {row[0] for row in target.execute("SELECT text_hash FROM policy_texts")}
+        # an older text of a served file, which no decision names
+        target.execute("INSERT INTO policy_texts SELECT 'sha256:older', policy, file, '2019-01-01T00:00:00.000+00:00', "
+                       "'an older text' FROM policy_texts WHERE policy = 'mixed_store'")
     kept = count(copy) - 1
     result = run("log", copy, "--retain-days", "30")
     assert result.code == 0 and result.err.startswith("deleted 1 decision made before")
+    assert result.err.endswith("and 1 policy text\n")
     assert count(copy) == kept
-    with sqlite3.connect(copy) as target:  # texts still named by a decision are kept
-        # (aputure_holidays: decided by the replay test above; mixed_store, never decided, is gone)
-        assert {row[0] for row in target.execute("SELECT policy FROM policy_texts")} == \
-            {"aputure", "aputure_holidays", "electronics"}
+    with sqlite3.connect(copy) as target:  # the texts the server serves are kept, decided or not
+        assert {row[0] for row in target.execute("SELECT text_hash FROM policy_texts")} == served
 
 
 def test_a_file_that_is_not_a_log(tmp_path):
@@ -157,6 +168,91 @@ def test_a_file_that_is_not_a_log(tmp_path):
     junk.write_bytes(b"not sqlite at all" * 100)
     result = run("log", junk)
     assert result.code == 1 and "not a decision log" in result.err and "Traceback" not in result.err
+
+
+def test_since_and_until_take_a_time_as_the_log_writes_it(logged):
+    """A time copied from an entry (milliseconds, an offset), with a `Z`, in another zone, or
+    to the minute: each is the moment it names, in UTC."""
+    server, db = logged
+    httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "when-1"})
+    (entry,) = wait_for(lambda: entries(db, "--request-id", "when-1"))
+    moment = entry["time"]  # e.g. 2026-12-03T13:14:00.029+00:00
+    assert entry in entries(db, "--since", moment) and entry not in entries(db, "--until", moment)
+    assert entry in entries(db, "--since", moment.replace("+00:00", "Z"))
+    east = datetime.datetime.fromisoformat(moment).astimezone(datetime.timezone(datetime.timedelta(hours=2)))
+    assert entry in entries(db, "--since", east.isoformat()) and entry not in entries(db, "--until", east.isoformat())
+    minute = moment[:16]  # to the minute: the entry is made at or after it
+    assert entry in entries(db, "--since", minute) and entry not in entries(db, "--until", minute)
+    ahead = run("log", db, "--since", f"{moment[:19]}-01:00")  # an hour west: an hour later in UTC
+    assert ahead.code == 0 and "when-1" not in ahead.out
+
+
+@pytest.mark.parametrize("since, until", [("2026-03-01", "2026-02-01"), ("2026-03-01T10:00:00", "2026-03-01")])
+def test_a_time_range_that_ends_before_it_begins_is_a_usage_error(logged, since, until):
+    _, db = logged
+    result = run("log", db, "--since", since, "--until", until)
+    assert result.code == 64 and "--until" in result.err and "before --since" in result.err
+
+
+@pytest.mark.parametrize("when", ["yesterday", "2026-13-01", "03/01/2026"])
+def test_a_time_that_is_not_a_time_is_a_usage_error(logged, when):
+    _, db = logged
+    result = run("log", db, "--since", when)
+    assert result.code == 64 and f"'{when}'" in result.err and "ISO 8601" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_retention_of_more_days_than_the_calendar_holds_deletes_nothing(logged, tmp_path):
+    server, db = logged
+    httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": "kept-1"})
+    wait_for(lambda: entries(db, "--request-id", "kept-1"))
+    copy = copy_of(db, tmp_path)
+    kept = count(copy)
+    result = run("log", copy, "--retain-days", "99999999999")
+    assert result.code == 0, result.err
+    assert result.err.startswith("deleted 0 decisions") and count(copy) == kept
+
+
+def test_a_log_busy_for_longer_than_rpl_log_waits_is_an_error_not_a_crash(logged, tmp_path, monkeypatch):
+    from rplang.serve import log_store
+
+    _, db = logged
+    copy = copy_of(db, tmp_path)
+    monkeypatch.setattr(log_store, "BUSY_SECONDS", 0.1)  # rather than half a minute
+    holder = sqlite3.connect(copy, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, in the middle of its transaction
+    try:
+        result = run("log", copy, "--retain-days", "1")
+    finally:
+        holder.close()
+    assert result.code == 1 and f"{copy}: error: database is locked" in result.err, result.err
+    assert "internal error" not in result.err
+
+
+def test_ids_and_limits_beyond_sqlites_integers(logged):
+    _, db = logged
+    huge = "9" * 30
+    result = run("log", db, "--replay", huge)
+    assert result.code == 64 and f"no decision {huge} in the log" in result.err
+    assert run("log", db, "--limit", huge).code == 0
+    assert run("log", db, "--replay", "\u0663").code == 64  # a digit, but not one of an id
+
+
+def test_reading_a_file_that_is_not_a_log_leaves_it_as_it_was(tmp_path):
+    """`rpl log` reads: it makes no tables in an empty file, or in another program's database."""
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total TEXT)")
+    missing = run("log", tmp_path / "missing.db")
+    assert missing.code == 64 and "does not exist" in missing.err and not (tmp_path / "missing.db").exists()
+    for file in (empty, other):
+        before = file.read_bytes()
+        for args in ((), ("--retain-days", "1"), ("--replay", "1")):
+            result = run("log", file, *args)
+            assert result.code == 1 and "not a decision log" in result.err, (file, args, result.err)
+        assert file.read_bytes() == before
 
 
 def test_sigterm_during_a_batch_loses_no_decision_a_client_received(tmp_path):

@@ -82,13 +82,23 @@ def test_a_body_over_the_limit_is_413(client):
 def test_the_client_request_id_is_echoed_and_a_strange_one_replaced(client):
     answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": "portal-42"})
     assert problem(answer, 400)["request_id"] == "portal-42"
-    answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": "a b\t<c>"})
-    assert len(problem(answer, 400)["request_id"]) == 32
+    # it goes into headers and the server's log: nothing but a short id of plain characters is kept
+    for strange in ("a b\t<c>", 'say "hi"', "x" * 129, "caf\u00e9".encode(), "%0d%0aSet-Cookie:x"):
+        answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": strange})
+        assert len(problem(answer, 400)["request_id"]) == 32, strange
+    longest = "x" * 128
+    answer = client.post("/v1/policies/aputure/decide", content=b"{", headers={"X-Request-Id": longest})
+    assert problem(answer, 400)["request_id"] == longest
+
+
+BIG_LIMIT = 10 * 1024 * 1024  # over the 8 MiB `rpl eval` takes by default
 
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
-    server = Server(APUTURE, "--no-watch", log_dir=tmp_path_factory.mktemp("faulty"), patch="fault")
+    """A server with a planted fault, and (for one test) a `--max-body` over `rpl eval`'s default."""
+    server = Server(APUTURE, "--no-watch", "--max-body", str(BIG_LIMIT), log_dir=tmp_path_factory.mktemp("faulty"),
+                    patch="fault")
     yield server
     server.stop()
 
@@ -126,6 +136,17 @@ def test_a_fault_without_an_id_given_is_answered_with_the_new_one(faulty):
     assert f"quote request id {data['request_id']}" in data["detail"]
 
 
+def test_max_body_is_the_limit_of_a_request_even_over_rpl_evals_default(faulty):
+    request = json.loads(EXAMPLE)
+    request["customer_note"] = "x" * (9 * 1024 * 1024)  # 9 MiB: under the server's limit
+    answer = httpx.post(f"{faulty.url}/v1/policies/aputure/decide", json=request, timeout=60)
+    data = problem(answer, 422)  # read, and refused by the policy for its unknown field, not its size
+    assert [p["path"] for p in data["problems"]] == ["$.customer_note"]
+    batch = httpx.post(f"{faulty.url}/v1/policies/aputure/decide", json=request, timeout=60,
+                       headers={"Content-Type": "application/x-ndjson"})
+    assert [p["path"] for p in batch.json()["error"]["problems"]] == ["$.customer_note"]
+
+
 def test_without_the_serve_extra_rpl_serve_says_what_to_install_and_exits_64():
     import subprocess
     import sys
@@ -137,3 +158,43 @@ def test_without_the_serve_extra_rpl_serve_says_what_to_install_and_exits_64():
     assert result.returncode == 64
     assert "install rplang[serve]" in result.stderr and "uvicorn" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _raw_exchange(port: int, data: bytes, hang_up: bool = False) -> bytes:
+    """`data` sent on a socket of its own, and what the server answers until it closes (or, with
+    `hang_up`, nothing read: the client closes its end once it has sent `data`)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(data)
+        if hang_up:
+            return b""
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_a_body_declared_over_the_limit_is_413_before_the_client_is_told_to_go_on(policies_server):
+    """A client that asks `Expect: 100-continue` waits for the server before it sends its body:
+    one declared over the limit is refused at once, never asked for."""
+    head = (b"POST /v1/policies/aputure/decide HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" % (1_048_576 + 1))
+    answer = _raw_exchange(policies_server.port, head)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"100 Continue" not in answer and b"application/problem+json" in answer
+
+
+@pytest.mark.parametrize("path, content_type", [("decide", "application/json"), ("decide", "application/x-ndjson"),
+                                                ("explain", "application/json")])
+def test_a_client_that_hangs_up_mid_body_is_no_fault_of_the_server(policies_server, path, content_type):
+    """Nothing to answer, and nothing wrong with the server: no traceback in its log, no 500 counted."""
+    request_id = f"hang-up-{path}-{content_type.rpartition('/')[2]}"
+    head = (f"POST /v1/policies/aputure/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(EXAMPLE) + 100}\r\nX-Request-Id: {request_id}\r\n\r\n").encode()
+    faults = faulty_answers(policies_server)
+    _raw_exchange(policies_server.port, head + EXAMPLE, hang_up=True)
+    log = wait_for(lambda: f"request {request_id}: the client closed the connection" in policies_server.log()
+                   and policies_server.log())
+    assert f"request {request_id} (POST" not in log  # not logged as a failure, with its traceback
+    assert faulty_answers(policies_server) == faults

@@ -34,6 +34,31 @@ def test_a_batch_reads_back_as_the_rows_recorded(tmp_path):
     assert rows(batches[1]) == ([], decisions)
 
 
+def test_retention_keeps_the_text_each_policy_file_was_last_loaded_with(tmp_path):
+    """A server may serve a text for longer than the log keeps decisions: the last text loaded of
+    each file is kept, or the next decision it makes could not be replayed. Loaded again (a
+    reverted edit, a restart), a text is the last loaded again."""
+    import datetime
+
+    from rplang.serve.log_store import connect, policy_text, retain
+    from rplang.serve.log_writer import write_batch
+
+    connection = connect(str(tmp_path / "decisions.db"))
+    loads = [("sha256:v1", "2020-01-01"), ("sha256:v2", "2020-02-01"), ("sha256:v1", "2020-03-01"),  # reverted
+             ("sha256:v3", "2020-04-01")]
+    for text_hash, day in loads[:3]:
+        write_batch(connection, text_record(text_hash, "shop", "shop.rpl", f"{day}T00:00:00.000+00:00", text_hash))
+    write_batch(connection, text_record("sha256:other", "other", "other.rpl", "2020-01-01T00:00:00.000+00:00",
+                                        "never decided, still served"))
+    assert retain(connection, datetime.datetime(2021, 1, 1)) == (0, 1)
+    assert policy_text(connection, "sha256:v1") and policy_text(connection, "sha256:other")
+    assert policy_text(connection, "sha256:v2") is None  # superseded, and named by no decision
+    text_hash, day = loads[3]
+    write_batch(connection, text_record(text_hash, "shop", "shop.rpl", f"{day}T00:00:00.000+00:00", "v3"))
+    assert retain(connection, datetime.datetime(2021, 1, 1)) == (0, 1)
+    assert policy_text(connection, "sha256:v1") is None and policy_text(connection, "sha256:v3")
+
+
 def test_a_batch_cut_short_is_not_read(tmp_path, caplog):
     whole = batch([decision_record((1.0, "r", None, "p", None, "h", "o", None, 0), b"{}", b"{}", b"[]")])
     pipe = tmp_path / "pipe"

@@ -51,6 +51,24 @@ def test_a_batch_is_told_by_its_media_type_whatever_its_parameters_and_case(clie
     assert [json.loads(line) for line in answer.text.splitlines()] == eval_jsonl(tmp_path, CORPUS[:3])
 
 
+def test_crlf_line_ends_and_a_byte_order_mark_are_read_as_rpl_eval_jsonl_reads_them(client, tmp_path):
+    lines = [b"\xef\xbb\xbf" + CORPUS[0].replace(b"\n", b"\r\n"), CORPUS[1].replace(b"\n", b"\r\n"), b"\r\n",
+             CORPUS[2]]
+    decided = decide_lines(client, b"".join(lines))
+    assert decided == eval_jsonl(tmp_path, lines)
+    assert [("error" in d) for d in decided] == [False, False, True, False]
+
+
+@pytest.mark.parametrize("first, batch", [("application/json", False), ("application/x-ndjson", True)])
+def test_of_two_content_types_the_first_counts(client, first, batch):
+    """As for `X-Request-Id` and `Authorization`, and as Starlette reads a header."""
+    second = "application/x-ndjson" if first == "application/json" else "application/json"
+    answer = client.post("/v1/policies/aputure/decide", content=GOOD,
+                         headers=[("Content-Type", first), ("Content-Type", second)])
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/x-ndjson" if batch else "application/json")
+
+
 def test_lines_split_across_chunks_and_a_last_line_without_newline(client, tmp_path):
     body = b"".join(CORPUS[:20]).rstrip(b"\n")
 

@@ -145,3 +145,47 @@ def test_a_server_started_on_a_broken_policy_is_not_ready_until_it_is_fixed(tmp_
             assert decide(client).headers["rpl-policy-hash"] == ORIGINAL
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("spoil", ["not UTF-8", "unreadable"])
+def test_a_policy_file_that_cannot_be_read_never_replaces_the_working_one(served, spoil):
+    import os
+
+    path, client, server = served
+    if spoil == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads a file whatever its mode")
+    old_hash = aputure_hash(client)
+    try:
+        if spoil == "not UTF-8":
+            path.write_bytes(b"\xff\xfe" + APUTURE.read_bytes())
+        else:
+            path.chmod(0)
+        (problem,) = wait_for(lambda: listed(client)["problems"])
+        assert problem["name"] == "aputure" and "cannot read the policy" in problem["diagnostics"][0]["message"]
+        assert decide(client).headers["rpl-policy-hash"] == old_hash
+    finally:
+        path.chmod(0o644)
+        path.write_text(APUTURE.read_text())
+
+
+def test_a_folder_replaced_whole_is_watched_again(served):
+    """A deployment may replace the served folder whole (removed and copied again, or renamed
+    aside and a new one renamed in): the new folder's policies are served, and its edits too."""
+    path, client, server = served
+    folder = path.parent
+
+    def version() -> str:
+        return {p["name"]: p for p in listed(client)["policies"]}["aputure"]["version"]
+
+    shutil.rmtree(folder)
+    folder.mkdir()
+    path.write_text(APUTURE.read_text().replace('version "2026.1"', 'version "2026.8"'))
+    wait_for(lambda: version() == "2026.8")
+    edit(path, 'version "2026.8"', 'version "2026.9"')  # the new folder is watched
+    wait_for(lambda: version() == "2026.9")
+    aside = folder.with_name(folder.name + "-old")
+    folder.rename(aside)
+    shutil.copytree(aside, folder)
+    shutil.rmtree(aside)
+    edit(path, 'version "2026.9"', 'version "2026.10"')
+    wait_for(lambda: version() == "2026.10")

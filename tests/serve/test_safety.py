@@ -8,7 +8,7 @@ import pytest
 from tests.cli.conftest import run
 from tests.conftest import APUTURE_REQUESTS, POLICIES
 
-from .server import Server
+from .server import Server, free_port
 
 REQUESTS = [p.read_bytes() for p in sorted(APUTURE_REQUESTS.glob("*.json"))]
 
@@ -17,7 +17,9 @@ REQUESTS = [p.read_bytes() for p in sorted(APUTURE_REQUESTS.glob("*.json"))]
 def guarded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("guarded")
     tokens = folder / "tokens"
-    tokens.write_text("# the portal's and the warehouse's\nportal-token-1\n\nwarehouse-token-2\n")
+    # as a Windows editor saves it: a byte order mark, CRLF line ends, a blank line, spaces around a token
+    tokens.write_bytes(b"\xef\xbb\xbf# the portal's and the warehouse's\r\n"
+                       b"portal-token-1\r\n\r\n warehouse-token-2 \r\n")
     server = Server(POLICIES / "aputure.rpl", "--no-watch", "--token-file", str(tokens), log_dir=folder)
     yield server
     server.stop()
@@ -69,6 +71,20 @@ def test_a_token_file_without_tokens_or_missing_is_a_usage_error(tmp_path):
     assert result.code == 64 and "holds no token" in result.err
     result = run("serve", POLICIES, "--token-file", tmp_path / "absent")
     assert result.code == 64 and "cannot read the token file" in result.err
+
+
+@pytest.mark.parametrize("token", ["caf\u00e9-token", "tab\tinside", "\u201cquoted\u201d"])
+def test_a_token_no_client_could_send_is_a_usage_error(tmp_path, token):
+    """A bearer token is printable ASCII (RFC 6750): one that is not could never be accepted."""
+    tokens = tmp_path / "tokens"
+    import subprocess
+    import sys
+
+    tokens.write_text(f"good-token\n{token}\n", encoding="utf-8")
+    # a process of its own, held to a time: a server that took the file would serve until stopped
+    result = subprocess.run([sys.executable, "-m", "rplang.cli", "serve", str(POLICIES / "aputure.rpl"), "--port",
+                             str(free_port()), "--token-file", str(tokens)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 64 and f"{tokens}, line 2: a token is printable ASCII" in result.stderr, result.stderr
 
 
 def test_a_log_db_that_cannot_be_a_log_is_a_usage_error(tmp_path):
