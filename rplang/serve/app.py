@@ -67,6 +67,7 @@ def build_app(config: ServeConfig) -> Starlette:
         nonlocal decision_log
         if config.log_db is not None:
             decision_log = handlers.log = DecisionLog(config.log_db)
+            metrics.watch_log(decision_log)
         registry.load()
         watcher = Watcher(registry) if config.watch else None
         if watcher is not None:

@@ -27,11 +27,14 @@ import threading
 import orjson
 
 from .log_store import connect
-from .log_writer import batch, decision_record, text_record
+from .log_writer import DECISION, batch, decision_record, text_record
 
 log = logging.getLogger("rpl.serve")
 
 GATHER_SECONDS = 0.1  # between two hand-overs to the writer
+# decisions' records made and not yet in the writer's pipe: past this, requests wait for the writer
+# (a slow disk must neither lose what a client received nor grow the server's memory without end)
+MAX_QUEUED_BYTES = 64 * 1024 * 1024
 # the writer's command, given the log's file (a test runs it under a patch)
 WRITER = [sys.executable, "-m", "rplang.serve.log_writer"]
 
@@ -56,6 +59,11 @@ class DecisionLog:
         self.path = path
         connect(path).close()  # fail now, at start-up, if the file cannot be a log
         self._queue: collections.deque[bytes] = collections.deque()  # appends and pops are atomic
+        # bytes of decisions queued, and of those in the pipe: each counted by one thread only
+        # (the event loop's, the hand-over's), so neither count needs a lock
+        self._queued_in_all = self._handed_in_all = 0
+        self._taken = threading.Event()  # set when records reach the pipe, or the writer is gone
+        self._writer_gone = False
         # in a session of its own: a signal to the server's process group (a terminal's Ctrl-C) must
         # not stop it before the server has handed it everything
         self._writer = subprocess.Popen([*WRITER, path], stdin=subprocess.PIPE, bufsize=0, start_new_session=True)
@@ -69,7 +77,24 @@ class DecisionLog:
         outputs, rules = outputs_and_rules(decision, rendered, partial)
         columns = (moment, request_id, line, policy, version, text_hash, decision.outcome,
                    as_of.isoformat() if as_of else None, int(partial))
-        self._queue.append(decision_record(columns, request, outputs, orjson.dumps(rules)))
+        record = decision_record(columns, request, outputs, orjson.dumps(rules))
+        self._queue.append(record)
+        self._queued_in_all += len(record)
+        if self._queued_in_all - self._handed_in_all > MAX_QUEUED_BYTES:
+            self._wait_for_the_writer()
+
+    @property
+    def queued_bytes(self) -> int:
+        """The decisions' bytes not yet handed to the writer."""
+        return self._queued_in_all - self._handed_in_all
+
+    def _wait_for_the_writer(self) -> None:
+        """Hold the event loop, and with it every request, until the writer has taken the queue
+        back under its bound: answers slow down to the disk's pace, as a full pipe slows a filter."""
+        log.warning("the decision log's writer is %d bytes behind: requests wait for it", self.queued_bytes)
+        while self.queued_bytes > MAX_QUEUED_BYTES and not self._writer_gone:
+            self._taken.wait(1.0)
+            self._taken.clear()
 
     def record_text(self, text_hash: str, policy: str, file: str, loaded_at: str, text: str) -> None:
         self._queue.append(text_record(text_hash, policy, file, loaded_at, text))
@@ -89,8 +114,10 @@ class DecisionLog:
             records = []
             while self._queue:
                 records.append(self._queue.popleft())
+            size = sum(len(r) for r in records if r[0] == DECISION)  # as `record` counted them
             if not records or lost:  # once the writer is gone, only count what it misses
                 lost += len(records)
+                self._handed_in_all += size
                 continue
             # one write of the whole batch: each write to the pipe gives the interpreter up and
             # takes it back from the requests
@@ -101,6 +128,9 @@ class DecisionLog:
             except OSError:
                 log.exception("the decision log's writer stopped (its error is above)")
                 lost += len(records)
+                self._writer_gone = True  # no request waits for it any more
+            self._handed_in_all += size
+            self._taken.set()
         if lost:
             log.error("the decision log's writer stopped: %d entries were not written", lost)
         try:

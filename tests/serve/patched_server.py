@@ -5,6 +5,7 @@
 - `slow-log`: the decision log's writer takes 0.3 s to write each batch, as on a slow disk, so
   that decisions are still queued when the server is told to stop (for the drain on SIGTERM).
   The writer is a process of its own: this file runs it too (`patched_server.py log-writer FILE`).
+  With RPL_TEST_LOG_QUEUE, the bound of the queue of decisions waiting for the writer, in bytes.
 """
 import os
 import sys
@@ -36,6 +37,8 @@ elif patch == "slow-log":
         log_writer.main(sys.argv[2:])
         sys.exit(0)
     decision_log.WRITER = [sys.executable, __file__, "log-writer"]
+    # a queue bound small enough for a test to reach (RPL_TEST_LOG_QUEUE bytes), when given
+    decision_log.MAX_QUEUED_BYTES = int(os.environ.get("RPL_TEST_LOG_QUEUE") or decision_log.MAX_QUEUED_BYTES)
 else:
     raise SystemExit(f"unknown RPL_TEST_PATCH {patch}")
 

@@ -302,6 +302,40 @@ def test_sigterm_during_a_batch_loses_no_decision_a_client_received(tmp_path):
     assert set(singles) <= logged_singles
 
 
+def test_a_writer_behind_holds_the_requests_not_an_ever_longer_queue(tmp_path, monkeypatch):
+    """A slow disk: the decisions waiting for the writer stay under the bound (200 kB here, 64 MiB
+    in service), the answers wait for the writer instead, and every decision is logged."""
+    bound = 200_000
+    monkeypatch.setenv("RPL_TEST_LOG_QUEUE", str(bound))
+    db = tmp_path / "decisions.db"
+    server = Server(POLICIES / "aputure.rpl", "--no-watch", "--log-db", str(db), log_dir=tmp_path, patch="slow-log")
+    queued: list[int] = []
+    done = threading.Event()
+
+    def watch():  # the gauge, read while the batch is decided
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            while not done.is_set():
+                text = client.get("/metrics").text
+                queued.append(int(float(text.split("\nrpl_decision_log_queued_bytes ")[1].split()[0])))
+                time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        body = b"".join(CORPUS * 2)  # 1000 lines, about 1.3 MB of records: six times the bound
+        answer = httpx.post(f"{server.url}/v1/policies/aputure/decide?explain=false", content=body,
+                            headers={**NDJSON, "X-Request-Id": "batch-behind"}, timeout=120)
+        assert answer.status_code == 200 and len(answer.text.splitlines()) == 1000
+    finally:
+        done.set()
+        watcher.join(timeout=60)
+        code = server.stop(timeout=120)
+    assert code in (0, -15), server.log()
+    assert queued and max(queued) <= bound + 5_000, max(queued)  # a record past the bound at most
+    assert "the decision log's writer is" in server.log() and "behind: requests wait for it" in server.log()
+    assert len(entries(db, "--request-id", "batch-behind")) == 1000
+
+
 def _writer_of(server) -> int:
     """The pid of the decision log's writer process, the server's one child."""
     from pathlib import Path
