@@ -151,11 +151,12 @@ def _examples(con, new: Replay, old: Replay, keys: list[str], outcome: str | Non
             continue
         wanted.discard(key)
         before, after = old.compiled.decide(request), new.compiled.decide(request)
-        label = own.get(ROW) if keys == [ROW] else ", ".join(f"{k}={v}" for k, v in zip(keys, key))
+        named = dict(zip(keys, key))
+        label = own.get(ROW) if keys == [ROW] else _by_keys(named)
         a, b = before.outputs_json(), after.outputs_json()
         kind = "outcome" if a.get("outcome") != b.get("outcome") else "other"
         examples.append(ChangedRequest(label, kind, a, b, before.explain_text(), after.explain_text(),
-                                       place=_place(new.source.format, dict(zip(keys, key)))))
+                                       place=_place(new.source.format, named)))
         if not wanted:
             break
     return examples
@@ -169,6 +170,10 @@ def _place(format_: str, key: dict) -> str | None:
             return None
         place = f"{'line' if format_ == 'jsonl' else 'row'} {key[ROW]}"
         return f"{place} of {key[FILE]}" if FILE in key else place
+    return _by_keys(key)
+
+
+def _by_keys(key: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in key.items())
 
 
@@ -188,8 +193,9 @@ def _check_keys(con, path: str, keys: list[str]) -> None:
                     .from_(shared.subquery("shared")).sql(dialect="duckdb")).fetchall()[0]
     if found[0]:
         sample = ", ".join(f"{k}={v}" for k, v in found[1].items())
-        raise ReplayError(f"--compare joins the decisions on their keys ({', '.join(keys)}), and {found[0]:,} keys are "
-                          f"each a key of more than one row ({sample}); name columns that tell every row apart with --key")
+        raise ReplayError(f"--compare joins the decisions on their keys ({', '.join(keys)}), and {found[0]:,} keys "
+                          f"are each a key of more than one row ({sample}); name columns that tell every row apart "
+                          "with --key")
 
 
 def _read(path: str) -> exp.Expression:

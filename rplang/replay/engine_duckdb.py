@@ -54,13 +54,16 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
                     writer.close()
         return counts
     con = con or connect()
+    # the key names are checked now, before the rows are read, unless the policy was known from a
+    # run before: then a plan kept for these keys was checked so, and a new one is checked below
     keys = input_keys(replay, lambda file: list(parquet_columns(con, file)), decided=replay.known is None)
     key_columns, read_here = load_input(con, replay, keys, rejects, counts)
     plan = plans.read(replay, key_columns)
     if plan is None:
-        from .columns import decision_names
+        if replay.known is not None:
+            from .columns import decision_names
 
-        check_key_names(keys, decision_names(replay.compiled.checked))  # a plan kept was checked so
+            check_key_names(keys, decision_names(replay.compiled.checked))
         plan = lower(replay, key_columns)
         plans.write(replay, key_columns, plan, known(replay))
     register_calendar(con, replay, plan.span)

@@ -39,8 +39,8 @@ def python_rows(replay: Replay, keys: tuple[str, ...]):
     import pyarrow.parquet as pq
 
     # a Parquet file `write_requests` wrote without keys holds each row's place in its own input
-    # as a column, no field of the request: the row's key (sources.choose_keys), or left out when
-    # other keys are named, as in SQL
+    # as a column, no field of the request: `rpl replay` keeps it as the row's key
+    # (sources.choose_keys); written again by `write_requests`, it is left out of the request
     places = tuple(k for k in (ROW, FILE) if k not in replay.compiled.checked.request)
     for name in replay.source.files:
         file_number = 0

@@ -61,8 +61,9 @@ class Metrics:
     def watch_log(self, decision_log) -> None:
         """The decision log's queue, when the service keeps a log: an operator sees the writer
         fall behind before requests wait for it."""
-        Gauge("rpl_decision_log_queued_bytes", "Decisions' bytes waiting for the decision log's writer "
-              "(past 64 MiB, requests wait for it)", registry=self.registry).set_function(lambda: decision_log.queued_bytes)
+        queued = Gauge("rpl_decision_log_queued_bytes", "Decisions' bytes waiting for the decision log's writer "
+                       "(past 64 MiB, requests wait for it)", registry=self.registry)
+        queued.set_function(lambda: decision_log.queued_bytes)
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
