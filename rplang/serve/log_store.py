@@ -47,9 +47,13 @@ COLUMNS = ("id", "time", "request_id", "line", "policy", "version", "text_hash",
 def connect(path: str) -> sqlite3.Connection:
     """A connection to a log file, created with its tables if new; WAL, so readers never wait."""
     connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
-    connection.executescript(SCHEMA)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
+        connection.executescript(SCHEMA)
+    except BaseException:  # a folder that cannot be written: the writer tries again, and must not leak
+        connection.close()
+        raise
     return connection
 
 

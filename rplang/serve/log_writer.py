@@ -2,7 +2,8 @@
 
 `python -m rplang.serve.log_writer FILE` is started by the server (`decision_log.DecisionLog`),
 reads batches of records from its standard input and commits each batch to FILE in one
-transaction.
+transaction (`log_file`: to the file FILE names at that moment, created anew if it was deleted or
+moved away).
 
 A batch is its length (4 bytes) and its records. A record is its kind (1 byte), the lengths of
 its parts (4 bytes each), then the parts: for a decision, its small columns as a JSON array, the
@@ -12,7 +13,8 @@ outputs) as they are, and this process reads them without parsing them again.
 
 It stops at the end of its input only: the server starts it in a session of its own, and it
 ignores SIGINT and SIGTERM besides, so a signal meant for the server (or its process group) lets
-the server hand over what it holds, and lets this process write it. A batch that fails to be written is logged with its size, and the next goes on.
+the server hand over what it holds, and lets this process write it. A batch that fails to be
+written is logged with its size, and the next goes on.
 """
 from __future__ import annotations
 
@@ -20,25 +22,19 @@ import functools
 import logging
 import math
 import signal
-import sqlite3
 import struct
 import sys
 
 import orjson
 
-from .log_store import connect, log_time
+from .log_file import LogFile
+from .log_store import log_time
 
 log = logging.getLogger("rpl.serve")
 
 DECISION, TEXT = 1, 2
 _PARTS = {DECISION: struct.Struct("<4I"), TEXT: struct.Struct("<2I")}
 _BATCH = struct.Struct("<I")
-
-INSERT_DECISION = ("INSERT INTO decisions (time, request_id, line, policy, version, text_hash, outcome, as_of,"
-                   " partial, request, outputs, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-# a text loaded again (a restart, an edit reverted) is the last loaded again: retention keeps it
-INSERT_TEXT = ("INSERT INTO policy_texts VALUES (?, ?, ?, ?, ?) ON CONFLICT (text_hash) DO UPDATE"
-               " SET loaded_at = excluded.loaded_at WHERE excluded.loaded_at > loaded_at")
 
 
 # ---- the server's side -------------------------------------------------------------------------
@@ -112,31 +108,17 @@ def _second_text(second: int) -> str:
     return log_time(second)[:19]  # YYYY-MM-DDTHH:MM:SS
 
 
-def write_batch(connection: sqlite3.Connection, records: bytes) -> None:
-    """One batch in one transaction; the texts first, so that no decision names a text the log
-    does not hold yet."""
-    texts, decisions = rows(records)
-    connection.execute("BEGIN")
-    try:
-        connection.executemany(INSERT_TEXT, texts)
-        connection.executemany(INSERT_DECISION, decisions)
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-
-
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    connection = connect(argv[0])
+    log_file = LogFile(argv[0])
     for records in read_batches(sys.stdin.buffer):
         try:
-            write_batch(connection, records)
+            log_file.write(*rows(records))
         except Exception:  # a fault here must not stop the log: say what was lost
             log.exception("the decision log failed to write a batch of %d bytes", len(records))
-    connection.close()
+    log_file.close()
 
 
 if __name__ == "__main__":

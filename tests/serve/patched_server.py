@@ -24,16 +24,16 @@ if patch == "fault":
 
     CompiledPolicy.decide = decide_with_a_fault
 elif patch == "slow-log":
-    from rplang.serve import decision_log, log_writer
+    from rplang.serve import decision_log, log_file, log_writer
 
     if sys.argv[1:2] == ["log-writer"]:
-        _write = log_writer.write_batch
+        _write = log_file.write_rows
 
-        def slow_write(connection, batch):
+        def slow_write(connection, texts, decisions):
             time.sleep(0.3)
-            _write(connection, batch)
+            _write(connection, texts, decisions)
 
-        log_writer.write_batch = slow_write
+        log_file.write_rows = slow_write
         log_writer.main(sys.argv[2:])
         sys.exit(0)
     decision_log.WRITER = [sys.executable, __file__, "log-writer"]

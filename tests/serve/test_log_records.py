@@ -41,7 +41,10 @@ def test_retention_keeps_the_text_each_policy_file_was_last_loaded_with(tmp_path
     import datetime
 
     from rplang.serve.log_store import connect, policy_text, retain
-    from rplang.serve.log_writer import write_batch
+    from rplang.serve.log_file import write_rows
+
+    def write_batch(connection, records):
+        write_rows(connection, *rows(records))
 
     connection = connect(str(tmp_path / "decisions.db"))
     loads = [("sha256:v1", "2020-01-01"), ("sha256:v2", "2020-02-01"), ("sha256:v1", "2020-03-01"),  # reverted

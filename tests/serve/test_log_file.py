@@ -1,0 +1,146 @@
+"""The decision log's file deleted, moved away or made impossible while the server runs: the
+writer opens FILE anew, with the texts the policies are served with, so every later decision is
+recorded and can be replayed; when FILE cannot be created, the decisions lost are counted."""
+import json
+import os
+import shutil
+import time
+
+import httpx
+
+from tests.cli.conftest import run
+from tests.conftest import POLICIES
+
+from .server import Server, wait_for
+from .test_decision_log import CORPUS, EXAMPLE, NDJSON, entries
+
+ELECTRONICS = (POLICIES / "electronics" / "requests" / "02-window-day-31-refused.json").read_bytes()
+
+
+def decide(server, prefix: str, n: int) -> list[str]:
+    """`n` single decisions of aputure, and one of electronics; their request ids, in order."""
+    ids = []
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for k in range(n):
+            answer = client.post("/v1/policies/aputure/decide", content=EXAMPLE,
+                                 headers={"X-Request-Id": f"{prefix}-{k}"})
+            assert answer.status_code == 200, answer.text
+            ids.append(f"{prefix}-{k}")
+        answer = client.post("/v1/policies/electronics/decide", content=ELECTRONICS,
+                             headers={"X-Request-Id": f"{prefix}-electronics"})
+        assert answer.status_code == 200, answer.text
+    return [*ids, f"{prefix}-electronics"]
+
+
+def logged_ids(db) -> list[str]:
+    return [e["request_id"] for e in entries(db)]
+
+
+def assert_replays(db, request_id: str) -> None:
+    result = run("log", db, "--replay", request_id)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["same"] is True
+
+
+def serving(tmp_path, db) -> Server:
+    return Server(POLICIES, "--no-watch", "--log-db", str(db), log_dir=tmp_path)
+
+
+def test_a_log_deleted_while_serving_is_created_again_with_the_texts_served(tmp_path):
+    db = tmp_path / "decisions.db"
+    server = serving(tmp_path, db)
+    try:
+        before = decide(server, "before", 3)
+        wait_for(lambda: logged_ids(db) == before)
+        os.remove(db)  # as `rm decisions.db` would: the WAL's files stay
+        after = decide(server, "after", 20)
+        batch = httpx.post(f"{server.url}/v1/policies/aputure/decide?explain=false", content=b"".join(CORPUS[:2]),
+                           headers={**NDJSON, "X-Request-Id": "after-batch"})
+        assert batch.status_code == 200 and len(batch.text.splitlines()) == 2
+    finally:
+        assert server.stop() in (0, -15), server.log()
+    assert logged_ids(db) == [*after, "after-batch", "after-batch"]
+    # the texts were recorded at start-up, in the file deleted: the new file holds them too
+    assert_replays(db, "after-0")
+    assert_replays(db, "after-electronics")
+    assert (f"WARNING rpl.serve: the decision log {db} is no longer the file the server opened (deleted, moved "
+            f"or replaced): {db} is opened anew, and the decisions go on in it") in server.log()
+    assert "Traceback" not in server.log()
+
+
+def test_a_log_moved_away_keeps_what_it_had_and_the_name_gets_a_new_file(tmp_path):
+    """As logrotate moves a log: the file moved holds every decision made before (SQLite kept the
+    last ones in a WAL file of the old name), the old name every decision after."""
+    db, rotated = tmp_path / "decisions.db", tmp_path / "decisions.db.1"
+    server = serving(tmp_path, db)
+    try:
+        before = decide(server, "before", 5)
+        wait_for(lambda: logged_ids(db) == before)
+        os.rename(db, rotated)
+        after = decide(server, "after", 5)
+    finally:
+        assert server.stop() in (0, -15), server.log()
+    assert logged_ids(rotated) == before
+    assert logged_ids(db) == after
+    for log_file, request_id in ((rotated, "before-0"), (db, "after-0"), (db, "after-electronics")):
+        assert_replays(log_file, request_id)
+    assert f"the decision log {db} is no longer the file the server opened" in server.log()
+
+
+def test_a_log_that_cannot_be_created_again_counts_the_decisions_lost_and_nothing_stops(tmp_path):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    db = folder / "decisions.db"
+    server = serving(tmp_path, db)
+    try:
+        before = decide(server, "before", 2)
+        wait_for(lambda: logged_ids(db) == before)
+        shutil.rmtree(folder)  # its folder removed: FILE cannot be created
+        decide(server, "lost", 4)
+        wait_for(lambda: "decisions are not being recorded" in server.log())
+        time.sleep(1)  # ten hand-overs: the lost decisions have reached the writer
+        folder.mkdir()  # the next batch creates FILE again
+        after = decide(server, "after", 3)
+        wait_for(lambda: db.exists() and logged_ids(db) == after)
+        assert_replays(db, "after-0")
+        # FILE replaced by a file that is no log: it cannot be opened, and is left as it was
+        db.unlink()
+        db.write_text("an operator's notes\n")
+        decide(server, "lost-again", 2)
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+    finally:
+        assert server.stop() in (0, -15), server.log()
+    output = server.log()
+    assert (f"ERROR rpl.serve: the decision log {db} cannot be opened anew (unable to open database file): "
+            "decisions are not being recorded; they are counted, and each batch tries again") in output
+    assert f"WARNING rpl.serve: the decision log {db} is opened anew: 5 decisions were not recorded meanwhile" in output
+    assert (f"ERROR rpl.serve: the decision log {db} cannot be opened anew (file is not a database): "
+            "decisions are not being recorded") in output
+    assert f"ERROR rpl.serve: the decision log {db} could not be opened anew: 3 decisions were not recorded" in output
+    assert db.read_text() == "an operator's notes\n"
+    assert "Traceback" not in output
+
+
+def test_a_new_file_gets_the_texts_of_each_policys_last_two_loads(tmp_path):
+    """The last load is what a policy serves; the one before it, what a request still in flight
+    when the policy was reloaded decided with. Older texts are not copied into the new file."""
+    from rplang.serve.log_file import LogFile
+    from rplang.serve.log_store import connect, policy_text
+
+    db = tmp_path / "decisions.db"
+    log_file = LogFile(str(db))
+    loads = [("sha256:v1", "2026-01-01"), ("sha256:v2", "2026-02-01"), ("sha256:v3", "2026-03-01")]
+    for text_hash, day in loads:
+        log_file.write([(text_hash, "shop", "shop.rpl", f"{day}T00:00:00.000+00:00", f"text {text_hash}"),
+                        (f"{text_hash}-rules", "shop", "rules.rpl", f"{day}T00:00:00.000+00:00", "rules")], [])
+    log_file.write([("sha256:other", "other", "other.rpl", "2026-01-01T00:00:00.000+00:00", "other")], [])
+    os.remove(db)
+    decision = ("2026-03-02T00:00:00.000+00:00", "r-1", None, "shop", None, "sha256:v2", "refuse", None, 0,
+                "{}", "{}", "[]")
+    log_file.write([], [decision])
+    log_file.close()
+    connection = connect(str(db))
+    kept = {h for (h,) in connection.execute("SELECT text_hash FROM policy_texts")}
+    assert kept == {"sha256:v2", "sha256:v2-rules", "sha256:v3", "sha256:v3-rules", "sha256:other"}
+    assert policy_text(connection, "sha256:v3") == ("shop.rpl", "text sha256:v3")
+    assert connection.execute("SELECT request_id FROM decisions").fetchall() == [("r-1",)]
