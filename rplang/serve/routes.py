@@ -179,7 +179,7 @@ class Handlers:
         started = time.perf_counter()
         message = await receive()
         if message.get("more_body", False) or message["type"] != "http.request" or length is None:
-            body = await self._body(receive, length, message)  # in pieces, or of unknown length
+            body = await self._body(receive, message)  # in pieces, or of unknown length
         else:  # the whole body, in one message: most requests
             body = message.get("body", b"")
         decision = self._decide_one(served, options, body)
@@ -196,7 +196,8 @@ class Handlers:
         served = self._served(request.path_params["name"])
         options = _options(request.scope)
         locale = _locale(request, options)
-        body = await self._body(request.receive, _length(request_headers(request.scope["headers"])[1]))
+        self._refuse_declared(_length(request_headers(request.scope["headers"])[1]))  # before the first read
+        body = await self._body(request.receive)
         decision = self._decide_one(served, options, body)
         try:
             text = decision.explain_text() if options.partial else decision.explain_text(locale)
@@ -304,14 +305,14 @@ class Handlers:
         return served
 
     def _refuse_declared(self, declared: int | None) -> None:
-        """413 for a body whose `Content-Length` is over the limit, before any of it is read."""
+        """413 for a body whose `Content-Length` is over the limit, before any of it is read: each
+        caller of `_body` asks it before its first read (uvicorn says `100 Continue` at that read)."""
         if declared is not None and declared > self.max_body:
             raise Problem(413, f"the body is {declared} bytes; the limit is {self.max_body}")
 
-    async def _body(self, receive, declared: int | None, first: dict | None = None) -> bytes:
-        """The whole body, refused (413) as soon as it is known to be over the limit; `first`, the
-        first message of the body if it was already received."""
-        self._refuse_declared(declared)
+    async def _body(self, receive, first: dict | None = None) -> bytes:
+        """The whole body, refused (413) as soon as it is over the limit; `first`, the first message
+        of the body if it was already received."""
         # `receive` itself rather than `request.stream()`: a body comes in one message or a few
         chunks, size = [], 0
         while True:

@@ -175,11 +175,12 @@ def _raw_exchange(port: int, data: bytes, hang_up: bool = False) -> bytes:
         return answer
 
 
-def test_a_body_declared_over_the_limit_is_413_before_the_client_is_told_to_go_on(policies_server):
+@pytest.mark.parametrize("path", ["decide", "explain"])
+def test_a_body_declared_over_the_limit_is_413_before_the_client_is_told_to_go_on(policies_server, path):
     """A client that asks `Expect: 100-continue` waits for the server before it sends its body:
     one declared over the limit is refused at once, never asked for."""
-    head = (b"POST /v1/policies/aputure/decide HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" % (1_048_576 + 1))
+    head = (b"POST /v1/policies/aputure/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" % (path.encode(), 1_048_576 + 1))
     answer = _raw_exchange(policies_server.port, head)
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
     assert b"100 Continue" not in answer and b"application/problem+json" in answer
