@@ -101,17 +101,20 @@ class LogFile:
         return tuple(identity(self.path + suffix) for suffix in ("", *WAL_FILES))
 
     def _let_go(self) -> None:
-        """Close the file, everything in it: SQLite checkpoints the WAL into the file on closing,
-        unless the file was moved (it keeps the WAL for a file of the old name), so the checkpoint
-        is asked for, and a file renamed away holds all it was written."""
+        """Close the file, everything in it. SQLite checkpoints the WAL into the file on closing,
+        unless the file was moved (it leaves the WAL, under the old name, to whatever file is
+        there next): then the checkpoint is asked for, so that a file renamed away holds all it was
+        written (and the server's shutdown checks the name once more, for a move since the last
+        batch)."""
         connection, self._connection = self._connection, None
-        try:
-            _, frames, copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if copied < frames:  # a reader held the log for longer than the busy timeout
-                log.warning("the decision log %s was not checkpointed: the file it was lacks its last "
-                            "decisions", self.path)
-        except sqlite3.Error:
-            log.exception("the decision log %s was not checkpointed", self.path)
+        if identity(self.path) != self._opened[0]:
+            try:
+                _, frames, copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if copied < frames:  # a reader held the log for longer than the busy timeout
+                    log.warning("the decision log %s was not checkpointed: the file it was lacks its last "
+                                "decisions", self.path)
+            except sqlite3.Error:
+                log.exception("the decision log %s was not checkpointed", self.path)
         connection.close()
 
     def _open_anew(self) -> None:

@@ -87,6 +87,22 @@ def test_a_log_moved_away_keeps_what_it_had_and_the_name_gets_a_new_file(tmp_pat
     assert f"the decision log {db} is no longer the file the server opened" in server.log()
 
 
+def test_a_log_moved_away_after_the_last_batch_keeps_what_it_had(tmp_path):
+    """No batch comes after the move to notice it: the writer checks the name once more as the
+    server stops, or the decisions in the WAL would stay under the old name, the file moved without
+    them."""
+    db, rotated = tmp_path / "decisions.db", tmp_path / "decisions.db.1"
+    server = serving(tmp_path, db)
+    try:
+        before = decide(server, "before", 5)
+        wait_for(lambda: logged_ids(db) == before)
+        os.rename(db, rotated)
+    finally:
+        assert server.stop() in (0, -15), server.log()
+    assert logged_ids(rotated) == before
+    assert not db.exists()
+
+
 def test_a_log_that_cannot_be_created_again_counts_the_decisions_lost_and_nothing_stops(tmp_path):
     folder = tmp_path / "logs"
     folder.mkdir()
