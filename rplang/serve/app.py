@@ -19,7 +19,7 @@ from starlette.routing import Route
 from . import problems
 from .decision_log import DecisionLog
 from .dispatch import DecisionsFirst
-from .metrics import Metrics
+from .metrics import metrics_of_this_process
 from .middleware import RequestContext, client_gone
 from .problems import Problem
 from .registry import Registry, Watcher
@@ -50,7 +50,7 @@ class ServeConfig:
 
 
 def build_app(config: ServeConfig) -> Starlette:
-    metrics = Metrics()
+    metrics = metrics_of_this_process()
     decision_log = None
 
     def loaded(served):
@@ -60,20 +60,19 @@ def build_app(config: ServeConfig) -> Starlette:
 
     registry = Registry(config.path, on_load=loaded, on_reload=metrics.reloaded)
     handlers = Handlers(registry, metrics, None, config.max_body)
-    metrics.loaded.set_function(lambda: len(registry.policies))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         nonlocal decision_log
         if config.log_db is not None:
             decision_log = handlers.log = DecisionLog(config.log_db)
-            metrics.watch_log(decision_log)
         registry.load()
         watcher = Watcher(registry) if config.watch else None
         if watcher is not None:
             watcher.start()
         try:
-            yield
+            with metrics.gauges(lambda: len(registry.policies), decision_log):
+                yield
         finally:
             if watcher is not None:
                 watcher.stop()

@@ -4,6 +4,7 @@ a command runs."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def _tokens(path: str | None) -> tuple[str, ...] | None:
               help="the address to listen on; 0.0.0.0 exposes the service to the network")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
-              help="processes answering requests (each loads the policies, keeps its own metrics)")
+              help="processes answering requests (each loads the policies; /metrics adds up their counts)")
 @click.option("--log-db", metavar="FILE", help="record every decision in this SQLite file (see `rpl log`)")
 @click.option("--token-file", metavar="FILE",
               help="accept only requests with `Authorization: Bearer TOKEN`, one token a line of FILE")
@@ -79,12 +80,17 @@ def serve(path, host, port, workers, log_db, token_file, max_body, watch, access
     Each policy is served under its file name without `.rpl`; a sub-folder of versions under the
     folder's name. See docs/service.md for the endpoints.
     """
+    # The metrics client takes its mode from this variable when it is imported: a folder named
+    # from outside would mix this server's counts with another's. Several workers get their own.
+    for variable in ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"):
+        os.environ.pop(variable, None)
     require_extra()
     import logging
 
     import uvicorn
 
     from .app import ServeConfig, build_app
+    from .workers import shared_metrics
 
     if log_db is not None:
         _check_log(log_db)
@@ -95,7 +101,8 @@ def serve(path, host, port, workers, log_db, token_file, max_body, watch, access
         uvicorn.run(build_app(config), **options)
     else:  # each worker process builds its own application from the configuration
         config.to_environment()
-        uvicorn.run("rplang.serve.app:app_from_environment", factory=True, workers=workers, **options)
+        with shared_metrics():
+            uvicorn.run("rplang.serve.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 def uvicorn_options(host: str, port: int, access_log: bool = False) -> dict:

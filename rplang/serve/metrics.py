@@ -1,29 +1,61 @@
-"""The service's Prometheus metrics, in a registry of its own (nothing global), with the official client.
+"""The service's Prometheus metrics, with the official client.
 
-What is counted per request (decisions, latencies, errors) is counted in plain dictionaries and
-given to the client as metric families when `/metrics` is read: a labelled Counter or Histogram
-of the client takes a lock, and a histogram walks its buckets in Python, on every count (about
-4 µs of a single decision's request). Those counts are made on the
-event loop's thread only, where every request is answered, so they need no lock. Reloads, counted
-from the watcher's thread, and the gauge use the client's own metrics.
+One process (`--workers 1`, `Metrics`): a registry of its own (nothing global). What is counted
+per request (decisions, latencies, errors) is counted in plain dictionaries and given to the
+client as metric families when `/metrics` is read: a labelled Counter or Histogram of the client
+takes a lock, and a histogram walks its buckets in Python, on every count (about 4 µs of a single
+decision's request). Those counts are made on the event loop's thread only, where every request
+is answered, so they need no lock. Reloads, counted from the watcher's thread, and the gauges use
+the client's own metrics.
 
-With `--workers N`, each worker process counts its own requests: scrape each, or run one worker
-per instance behind the load balancer.
+Several worker processes (`--workers N`, `WorkerMetrics`): a scrape reaches one worker, and must
+show them all, so each worker counts with the client's multiprocess metrics, which write every
+count at once into a memory-mapped file of the worker's own in the folder `rpl serve` made for
+this server (`PROMETHEUS_MULTIPROC_DIR`, see `workers.py`); the worker answering `/metrics` adds
+up the files of every worker that has run with the client's `MultiProcessCollector`. A count
+costs about 4 µs more than in a dictionary: the price of counts that every scrape sees as soon as
+they are made and that outlive a worker killed. A gauge's value cannot come from a function
+there (the collector reads files only), so each worker samples its gauges every `GAUGE_SECONDS`.
 """
 from __future__ import annotations
 
 import bisect
+import contextlib
+import os
+import threading
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 # A decision takes tens of microseconds; a batch, up to seconds.
 BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+# the folder of the client's multiprocess mode: the client reads it when it is imported
+MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
+GAUGE_SECONDS = 1.0  # between two samples of a worker's gauges (`--workers N`)
+
+# name -> help, of the metrics both kinds of process expose
+DECISIONS = "rpl_decisions", "Decisions made, by policy and outcome"
+LATENCY = "rpl_decision_seconds", "Time to decide and render one HTTP request (a whole batch for NDJSON)"
+ERRORS = "rpl_request_errors", "Requests answered with an error, by status"
+LINE_ERRORS = "rpl_batch_line_errors", "NDJSON lines answered with an error object"
+RELOADS = "rpl_policy_reloads", "Policy reloads, by policy and result (ok, failed)"
+LOADED = "rpl_policies_loaded", "Policies being served"
+QUEUED = ("rpl_decision_log_queued_bytes",
+          "Decisions' bytes waiting for the decision log's writer (past 64 MiB, requests wait for it)")
+
+
+def metrics_of_this_process():
+    """`WorkerMetrics` in a worker of `rpl serve --workers N` (its parent set the folder), else `Metrics`."""
+    folder = os.environ.get(MULTIPROCESS_FOLDER)
+    return WorkerMetrics(folder) if folder else Metrics()
 
 
 class Metrics:
+    """The metrics of a server that is one process."""
+
     def __init__(self):
         self.registry = CollectorRegistry()
         self.decisions: dict[tuple[str, str], int] = {}  # (policy, outcome) -> decisions
@@ -31,9 +63,8 @@ class Metrics:
         self.latency: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
         self.errors: dict[str, int] = {}  # status -> answers
         self.line_errors: dict[str, int] = {}  # policy -> lines answered with an error object
-        self.reloads = Counter("rpl_policy_reloads", "Policy reloads, by policy and result (ok, failed)",
-                               ["policy", "result"], registry=self.registry)
-        self.loaded = Gauge("rpl_policies_loaded", "Policies being served", registry=self.registry)
+        self.reloads = Counter(*RELOADS, ["policy", "result"], registry=self.registry)
+        self.loaded = Gauge(*LOADED, registry=self.registry)
         self.registry.register(_Counts(self))
 
     def decided(self, policy: str, outcome: str) -> None:
@@ -58,12 +89,14 @@ class Metrics:
     def reloaded(self, policy: str, ok: bool) -> None:
         self.reloads.labels(policy, "ok" if ok else "failed").inc()
 
-    def watch_log(self, decision_log) -> None:
-        """The decision log's queue, when the service keeps a log: an operator sees the writer
-        fall behind before requests wait for it."""
-        queued = Gauge("rpl_decision_log_queued_bytes", "Decisions' bytes waiting for the decision log's writer "
-                       "(past 64 MiB, requests wait for it)", registry=self.registry)
-        queued.set_function(lambda: decision_log.queued_bytes)
+    @contextlib.contextmanager
+    def gauges(self, policies, decision_log):
+        """While the server serves: the number of `policies()`, and the decision log's queue when
+        the service keeps a log (an operator sees the writer fall behind before requests wait)."""
+        self.loaded.set_function(policies)
+        if decision_log is not None:
+            Gauge(*QUEUED, registry=self.registry).set_function(lambda: decision_log.queued_bytes)
+        yield
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
@@ -77,24 +110,79 @@ class _Counts(Collector):
 
     def collect(self):
         m = self.metrics
-        decisions = CounterMetricFamily("rpl_decisions", "Decisions made, by policy and outcome",
-                                        labels=["policy", "outcome"])
+        decisions = CounterMetricFamily(*DECISIONS, labels=["policy", "outcome"])
         for labels, count in list(m.decisions.items()):
             decisions.add_metric(labels, count)
-        latency = HistogramMetricFamily("rpl_decision_seconds", "Time to decide and render one HTTP request "
-                                        "(a whole batch for NDJSON)", labels=["policy", "format"])
+        latency = HistogramMetricFamily(*LATENCY, labels=["policy", "format"])
         for labels, (buckets, total) in list(m.latency.items()):
             cumulative, counted = [], 0
             for bound, count in zip((*map(floatToGoString, BUCKETS), "+Inf"), buckets):
                 counted += count
                 cumulative.append((bound, counted))
             latency.add_metric(labels, cumulative, total[0])
-        errors = CounterMetricFamily("rpl_request_errors", "Requests answered with an error, by status",
-                                     labels=["status"])
+        errors = CounterMetricFamily(*ERRORS, labels=["status"])
         for status, count in list(m.errors.items()):
             errors.add_metric([status], count)
-        line_errors = CounterMetricFamily("rpl_batch_line_errors", "NDJSON lines answered with an error object",
-                                          labels=["policy"])
+        line_errors = CounterMetricFamily(*LINE_ERRORS, labels=["policy"])
         for policy, count in list(m.line_errors.items()):
             line_errors.add_metric([policy], count)
         return [decisions, latency, errors, line_errors]
+
+
+class WorkerMetrics:
+    """The metrics of one worker of several, in the client's multiprocess files under `folder`.
+
+    The metrics are in no registry: what they count is read back from the files, by the
+    collector, the only one the registry of `/metrics` holds."""
+
+    def __init__(self, folder: str):
+        self.registry = CollectorRegistry()
+        MultiProcessCollector(self.registry, path=folder)
+        self.decisions = Counter(*DECISIONS, ["policy", "outcome"], registry=None)
+        self.latency = Histogram(*LATENCY, ["policy", "format"], buckets=BUCKETS, registry=None)
+        self.errors = Counter(*ERRORS, ["status"], registry=None)
+        self.line_errors = Counter(*LINE_ERRORS, ["policy"], registry=None)
+        self.reloads = Counter(*RELOADS, ["policy", "result"], registry=None)
+
+    def decided(self, policy: str, outcome: str) -> None:
+        self.decisions.labels(policy, outcome).inc()
+
+    def timed(self, policy: str, form: str, seconds: float) -> None:
+        self.latency.labels(policy, form).observe(seconds)
+
+    def request_error(self, status: int) -> None:
+        self.errors.labels(str(status)).inc()
+
+    def line_error(self, policy: str) -> None:
+        self.line_errors.labels(policy).inc()
+
+    reloaded = Metrics.reloaded
+
+    @contextlib.contextmanager
+    def gauges(self, policies, decision_log):
+        """`Metrics.gauges`, sampled by a thread. The policies loaded are the fewest any live
+        worker serves (the workers serve the same files: they differ only while they reload, or
+        while one has lost a policy); the queued bytes, the sum of the live workers' queues. A
+        worker's gauges go when it stops (`workers.py` drops those of a dead worker)."""
+        sampled = [(Gauge(*LOADED, registry=None, multiprocess_mode="livemin"), policies)]
+        if decision_log is not None:
+            queued = Gauge(*QUEUED, registry=None, multiprocess_mode="livesum")
+            sampled.append((queued, lambda: decision_log.queued_bytes))
+        stopping = threading.Event()
+
+        def sample():
+            while True:
+                for gauge, value in sampled:
+                    gauge.set(value())
+                if stopping.wait(GAUGE_SECONDS):
+                    return
+
+        thread = threading.Thread(target=sample, name="rpl-metrics-gauges", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stopping.set()
+            thread.join()
+
+    exposition = Metrics.exposition
