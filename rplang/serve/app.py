@@ -71,7 +71,7 @@ def build_app(config: ServeConfig) -> Starlette:
         if watcher is not None:
             watcher.start()
         try:
-            with metrics.gauges(lambda: len(registry.policies), decision_log):
+            async with metrics.gauges(lambda: len(registry.policies), decision_log):
                 yield
         finally:
             if watcher is not None:

@@ -9,20 +9,23 @@ is answered, so they need no lock. Reloads, counted from the watcher's thread, a
 the client's own metrics.
 
 Several worker processes (`--workers N`, `WorkerMetrics`): a scrape reaches one worker, and must
-show them all, so each worker counts with the client's multiprocess metrics, which write every
-count at once into a memory-mapped file of the worker's own in the folder `rpl serve` made for
-this server (`PROMETHEUS_MULTIPROC_DIR`, see `workers.py`); the worker answering `/metrics` adds
-up the files of every worker that has run with the client's `MultiProcessCollector`. A count
-costs about 4 µs more than in a dictionary: the price of counts that every scrape sees as soon as
-they are made and that outlive a worker killed. A gauge's value cannot come from a function
-there (the collector reads files only), so each worker samples its gauges every `GAUGE_SECONDS`.
+show them all. Each worker counts in the same dictionaries, and moves what it counted into the
+client's multiprocess metrics every tenth of a second (`FLUSH_SECONDS`): they keep it in a
+memory-mapped file of the worker's own, in the folder `rpl serve` made for this server
+(`PROMETHEUS_MULTIPROC_DIR`, see `workers.py`), and the worker answering `/metrics` adds up the
+files of every worker that has run with the client's `MultiProcessCollector`. Counting with the
+client's multiprocess metrics on each request cost a single decision about 9 µs (a lock, the
+process id checked, a memory-mapped write per value): a scrape lags the other workers' last tenth
+of a second instead, and a worker killed (not stopped) loses its last tenth of a second of
+counts, as the decision log its last tenth of a second of decisions. Gauges cannot take their
+value from a function there (the collector reads files only): each worker sets them at each move.
 """
 from __future__ import annotations
 
+import asyncio
 import bisect
 import contextlib
 import os
-import threading
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
@@ -34,7 +37,8 @@ from prometheus_client.utils import floatToGoString
 BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 # the folder of the client's multiprocess mode: the client reads it when it is imported
 MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
-GAUGE_SECONDS = 1.0  # between two samples of a worker's gauges (`--workers N`)
+# between two moves of a worker's counts into its files (`--workers N`), as the decision log's hand-over
+FLUSH_SECONDS = 0.1
 
 # name -> help, of the metrics both kinds of process expose
 DECISIONS = "rpl_decisions", "Decisions made, by policy and outcome"
@@ -53,19 +57,15 @@ def metrics_of_this_process():
     return WorkerMetrics(folder) if folder else Metrics()
 
 
-class Metrics:
-    """The metrics of a server that is one process."""
+class Counts:
+    """What is counted per request, in dictionaries, on the event loop's thread."""
 
     def __init__(self):
-        self.registry = CollectorRegistry()
         self.decisions: dict[tuple[str, str], int] = {}  # (policy, outcome) -> decisions
         # (policy, format) -> [count in each bucket, the last one past BUCKETS' last bound], seconds in all
         self.latency: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
         self.errors: dict[str, int] = {}  # status -> answers
         self.line_errors: dict[str, int] = {}  # policy -> lines answered with an error object
-        self.reloads = Counter(*RELOADS, ["policy", "result"], registry=self.registry)
-        self.loaded = Gauge(*LOADED, registry=self.registry)
-        self.registry.register(_Counts(self))
 
     def decided(self, policy: str, outcome: str) -> None:
         key = policy, outcome
@@ -89,8 +89,19 @@ class Metrics:
     def reloaded(self, policy: str, ok: bool) -> None:
         self.reloads.labels(policy, "ok" if ok else "failed").inc()
 
-    @contextlib.contextmanager
-    def gauges(self, policies, decision_log):
+
+class Metrics(Counts):
+    """The metrics of a server that is one process."""
+
+    def __init__(self):
+        super().__init__()
+        self.registry = CollectorRegistry()
+        self.reloads = Counter(*RELOADS, ["policy", "result"], registry=self.registry)
+        self.loaded = Gauge(*LOADED, registry=self.registry)
+        self.registry.register(_Counts(self))
+
+    @contextlib.asynccontextmanager
+    async def gauges(self, policies, decision_log):
         """While the server serves: the number of `policies()`, and the decision log's queue when
         the service keeps a log (an operator sees the writer fall behind before requests wait)."""
         self.loaded.set_function(policies)
@@ -129,38 +140,44 @@ class _Counts(Collector):
         return [decisions, latency, errors, line_errors]
 
 
-class WorkerMetrics:
-    """The metrics of one worker of several, in the client's multiprocess files under `folder`.
-
-    The metrics are in no registry: what they count is read back from the files, by the
-    collector, the only one the registry of `/metrics` holds."""
+class WorkerMetrics(Counts):
+    """The metrics of one worker of several: counted as `Metrics` counts them, and moved into the
+    client's multiprocess metrics (files under `folder`) every `FLUSH_SECONDS` on the event loop
+    (where the counts are made, so that no lock is needed), before this worker answers a scrape,
+    and when it stops. The metrics are in no registry: what they count is read back from the
+    files by the collector, the only one the registry of `/metrics` holds."""
 
     def __init__(self, folder: str):
+        super().__init__()
         self.registry = CollectorRegistry()
         MultiProcessCollector(self.registry, path=folder)
-        self.decisions = Counter(*DECISIONS, ["policy", "outcome"], registry=None)
-        self.latency = Histogram(*LATENCY, ["policy", "format"], buckets=BUCKETS, registry=None)
-        self.errors = Counter(*ERRORS, ["status"], registry=None)
-        self.line_errors = Counter(*LINE_ERRORS, ["policy"], registry=None)
         self.reloads = Counter(*RELOADS, ["policy", "result"], registry=None)
+        self._decisions = Counter(*DECISIONS, ["policy", "outcome"], registry=None)
+        self._latency = Histogram(*LATENCY, ["policy", "format"], buckets=BUCKETS, registry=None)
+        self._errors = Counter(*ERRORS, ["status"], registry=None)
+        self._line_errors = Counter(*LINE_ERRORS, ["policy"], registry=None)
 
-    def decided(self, policy: str, outcome: str) -> None:
-        self.decisions.labels(policy, outcome).inc()
+    def flush(self) -> None:
+        """Add the counts made since the last flush to the files, and start counting from nothing."""
+        for (policy, outcome), count in self.decisions.items():
+            self._decisions.labels(policy, outcome).inc(count)
+        for status, count in self.errors.items():
+            self._errors.labels(status).inc(count)
+        for policy, count in self.line_errors.items():
+            self._line_errors.labels(policy).inc(count)
+        for labels, (buckets, total) in self.latency.items():
+            histogram = self._latency.labels(*labels)
+            # `observe` adds one time; its bucket values (one per bound, not cumulative, as ours)
+            # and its sum take the counts of many
+            for value, count in zip(histogram._buckets, buckets):
+                if count:
+                    value.inc(count)
+            histogram._sum.inc(total[0])
+        self.decisions, self.latency, self.errors, self.line_errors = {}, {}, {}, {}
 
-    def timed(self, policy: str, form: str, seconds: float) -> None:
-        self.latency.labels(policy, form).observe(seconds)
-
-    def request_error(self, status: int) -> None:
-        self.errors.labels(str(status)).inc()
-
-    def line_error(self, policy: str) -> None:
-        self.line_errors.labels(policy).inc()
-
-    reloaded = Metrics.reloaded
-
-    @contextlib.contextmanager
-    def gauges(self, policies, decision_log):
-        """`Metrics.gauges`, sampled by a thread. The policies loaded are the fewest any live
+    @contextlib.asynccontextmanager
+    async def gauges(self, policies, decision_log):
+        """`Metrics.gauges`, sampled with each flush. The policies loaded are the fewest any live
         worker serves (the workers serve the same files: they differ only while they reload, or
         while one has lost a policy); the queued bytes, the sum of the live workers' queues. A
         worker's gauges go when it stops (`workers.py` drops those of a dead worker)."""
@@ -168,21 +185,23 @@ class WorkerMetrics:
         if decision_log is not None:
             queued = Gauge(*QUEUED, registry=None, multiprocess_mode="livesum")
             sampled.append((queued, lambda: decision_log.queued_bytes))
-        stopping = threading.Event()
 
-        def sample():
+        async def flushing():
             while True:
                 for gauge, value in sampled:
                     gauge.set(value())
-                if stopping.wait(GAUGE_SECONDS):
-                    return
+                self.flush()
+                await asyncio.sleep(FLUSH_SECONDS)
 
-        thread = threading.Thread(target=sample, name="rpl-metrics-gauges", daemon=True)
-        thread.start()
+        task = asyncio.create_task(flushing())
         try:
             yield
         finally:
-            stopping.set()
-            thread.join()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.flush()  # the server has answered its last request
 
-    exposition = Metrics.exposition
+    def exposition(self) -> tuple[bytes, str]:
+        self.flush()  # this worker's counts exact; the others' at most FLUSH_SECONDS old
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
