@@ -22,9 +22,9 @@ def free_port() -> int:
 
 class Server:
     """`rpl serve PATH ARGS` on 127.0.0.1, its output kept in a file for the tests to read; with
-    `patch`, run by patched_server.py with that patch."""
+    `patch`, run by patched_server.py with that patch; `env`, variables set for it."""
 
-    def __init__(self, path, *args: str, log_dir: Path, patch: str | None = None):
+    def __init__(self, path, *args: str, log_dir: Path, patch: str | None = None, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output = log_dir / f"server-{self.port}.log"
@@ -33,7 +33,8 @@ class Server:
         command = [*program, "serve", str(path), "--port", str(self.port), *args]
         with open(self.output, "wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                            env={**os.environ, "PYTHONUNBUFFERED": "1", "RPL_TEST_PATCH": patch or ""})
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1", "RPL_TEST_PATCH": patch or "",
+                                                 **(env or {})})
         self._wait_until_up()
 
     def _wait_until_up(self) -> None:

@@ -1,0 +1,173 @@
+"""`rpl serve --workers 2`: `/metrics` adds up both workers' counts whichever answers a scrape,
+keeps a killed worker's counts, and its folder is the server's own; both workers' decisions
+reach one decision log."""
+import os
+import signal
+import sqlite3
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from tests.conftest import APUTURE_REQUESTS, POLICIES
+
+from .server import Server, wait_for
+from .test_metrics import samples, value
+
+REQUESTS = [path.read_bytes() for path in sorted(APUTURE_REQUESTS.glob("*.json"))[:12]]
+CLIENTS, ROUNDS = 4, 5
+
+
+def send_concurrently(url: str) -> dict:
+    """Every request of REQUESTS, ROUNDS times, from CLIENTS connections at once, and a 400, a 404
+    and a 422 a round: the decisions counted by outcome, the other answers by status."""
+    counted: dict = {}
+    lock = threading.Lock()
+
+    def client_thread():
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for _ in range(ROUNDS):
+                answers = [client.post("/v1/policies/aputure/decide", content=body) for body in REQUESTS]
+                answers.append(client.post("/v1/policies/aputure/decide", content=b"{"))
+                answers.append(client.post("/v1/policies/none/decide", content=b"{}"))
+                answers.append(client.post("/v1/policies/aputure/decide", content=b"{}"))  # refused
+                with lock:
+                    for answer in answers:
+                        key = answer.json()["outputs"]["outcome"] if answer.status_code == 200 else answer.status_code
+                        counted[key] = counted.get(key, 0) + 1
+
+    threads = [threading.Thread(target=client_thread) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return counted
+
+
+def decisions_total(server: Server) -> float:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        return sum(v for (name, _), v in samples(client).items() if name == "rpl_decisions_total")
+
+
+def metrics_folder(tmp: Path) -> Path:
+    (folder,) = tmp.glob("rpl-serve-metrics-*")
+    return folder
+
+
+def decisions_by_worker(folder: Path) -> dict[int, float]:
+    """Each worker's own decisions, read from its own file with the client's collector."""
+    found = {}
+    for file in folder.glob("counter_*.db"):
+        (family,) = [m for m in MultiProcessCollector.merge([str(file)]) if m.name == "rpl_decisions"] or [None]
+        found[int(file.stem.split("_")[1])] = sum(s.value for s in family.samples) if family else 0.0
+    return found
+
+
+def live_workers(folder: Path) -> set[int]:
+    """The workers with a gauge of policies loaded: live ones (a dead one's goes with it)."""
+    return {int(file.stem.split("_")[2]) for file in folder.glob("gauge_livemin_*.db")}
+
+
+@pytest.fixture
+def tmp_folder(tmp_path):
+    """The server's temporary folder: TMPDIR, where `rpl serve` makes its metrics folder."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    return folder
+
+
+def test_metrics_add_up_every_worker_and_keep_a_killed_workers_counts(tmp_path, tmp_folder):
+    server = Server(POLICIES, "--no-watch", "--workers", "2", log_dir=tmp_path, env={"TMPDIR": str(tmp_folder)})
+    try:
+        folder = metrics_folder(tmp_folder)
+        counted = send_concurrently(server.url)
+        decided = sum(count for key, count in counted.items() if isinstance(key, str))
+        assert decided >= CLIENTS * ROUNDS * 2 and counted[400] == counted[404] == counted[422] == CLIENTS * ROUNDS
+        by_worker = wait_for(lambda: (lambda found: found if sum(found.values()) == decided else None)(
+            decisions_by_worker(folder)))
+        assert len(by_worker) == 2 and all(by_worker.values())  # both workers answered some
+
+        def check(found: dict) -> None:
+            for outcome in (key for key in counted if isinstance(key, str)):
+                assert value(found, "rpl_decisions_total", policy="aputure", outcome=outcome) == counted[outcome]
+            assert sum(v for (name, _), v in found.items() if name == "rpl_decisions_total") == decided
+            assert value(found, "rpl_decision_seconds_count", policy="aputure", format="json") == decided
+            assert value(found, "rpl_decision_seconds_bucket", policy="aputure", format="json", le="+Inf") == decided
+            for status in (400, 404, 422):
+                assert value(found, "rpl_request_errors_total", status=str(status)) == counted[status]
+            assert value(found, "rpl_policies_loaded") == 7  # the same in each worker: not added up
+
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for _ in range(10):  # on new connections: the scrapes reach either worker
+                check(samples(client))
+                client.close()
+                client = httpx.Client(base_url=server.url, timeout=30)
+
+            killed = min(by_worker)
+            os.kill(killed, signal.SIGKILL)  # uvicorn starts another in its place
+            # its live gauge dropped, and the new worker's there
+            wait_for(lambda: len(live_workers(folder) - {killed}) == 2 and killed not in live_workers(folder),
+                     seconds=30)
+            check(samples(client))  # its counts stay
+        again = send_concurrently(server.url)
+        for key, count in again.items():
+            counted[key] = counted.get(key, 0) + count
+        decided = sum(count for key, count in counted.items() if isinstance(key, str))
+        wait_for(lambda: sum(decisions_by_worker(folder).values()) == decided)
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            check(samples(client))
+    finally:
+        assert server.stop() == 0
+    assert not list(tmp_folder.iterdir())  # the metrics folder is removed with the server
+
+
+def test_two_servers_never_share_their_metrics(tmp_path, tmp_folder):
+    servers = [Server(POLICIES / "aputure.rpl", "--no-watch", "--workers", "2", log_dir=tmp_path,
+                      env={"TMPDIR": str(tmp_folder)}) for _ in range(2)]
+    try:
+        assert len(list(tmp_folder.glob("rpl-serve-metrics-*"))) == 2
+        body = (APUTURE_REQUESTS / "01-window-day-14.json").read_bytes()
+        httpx.post(f"{servers[0].url}/v1/policies/aputure/decide", content=body, timeout=30)
+        wait_for(lambda: decisions_total(servers[0]) == 1)  # within a tenth of a second, whichever worker
+        assert decisions_total(servers[1]) == 0
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_an_inherited_multiprocess_folder_is_not_used(tmp_path):
+    """`--workers 1` counts in its own process, whatever PROMETHEUS_MULTIPROC_DIR the shell has."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    server = Server(POLICIES / "aputure.rpl", "--no-watch", log_dir=tmp_path, env={"PROMETHEUS_MULTIPROC_DIR": str(outside)})
+    try:
+        body = (APUTURE_REQUESTS / "01-window-day-14.json").read_bytes()
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            client.post("/v1/policies/aputure/decide", content=body)
+            assert value(samples(client), "rpl_decision_seconds_count", policy="aputure", format="json") == 1
+    finally:
+        server.stop()
+    assert not list(outside.iterdir())
+
+
+def test_both_workers_decisions_are_all_in_one_decision_log(tmp_path, tmp_folder):
+    log_db = tmp_path / "decisions.db"
+    server = Server(POLICIES, "--no-watch", "--workers", "2", "--log-db", str(log_db), log_dir=tmp_path,
+                    env={"TMPDIR": str(tmp_folder)})
+    try:
+        folder = metrics_folder(tmp_folder)
+        counted = send_concurrently(server.url)
+        decided = sum(count for key, count in counted.items() if isinstance(key, str))
+        by_worker = wait_for(lambda: (lambda found: found if sum(found.values()) == decided else None)(
+            decisions_by_worker(folder)))
+        assert len(by_worker) == 2 and all(by_worker.values())  # both workers, both writers
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            assert ("rpl_decision_log_queued_bytes", ()) in samples(client)  # the live workers' queues added up
+    finally:
+        assert server.stop() == 0
+    with sqlite3.connect(log_db) as connection:
+        (rows,) = connection.execute("SELECT count(*) FROM decisions").fetchone()
+    assert rows == decided
+    assert "locked" not in server.log() and "not written" not in server.log(), server.log()
