@@ -21,14 +21,14 @@ CLIENTS, ROUNDS = 4, 5
 
 
 def send_concurrently(url: str) -> dict:
-    """Every request of REQUESTS, ROUNDS times, from CLIENTS connections at once, and a 400, a 404
+    """Every request of REQUESTS, ROUNDS times, from CLIENTS clients at once, and a 400, a 404
     and a 422 a round: the decisions counted by outcome, the other answers by status."""
     counted: dict = {}
     lock = threading.Lock()
 
     def client_thread():
-        with httpx.Client(base_url=url, timeout=60) as client:
-            for _ in range(ROUNDS):
+        for _ in range(ROUNDS):  # a connection a round: the kernel gives each to either worker
+            with httpx.Client(base_url=url, timeout=60) as client:
                 answers = [client.post("/v1/policies/aputure/decide", content=body) for body in REQUESTS]
                 answers.append(client.post("/v1/policies/aputure/decide", content=b"{"))
                 answers.append(client.post("/v1/policies/none/decide", content=b"{}"))
