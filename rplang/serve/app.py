@@ -1,8 +1,9 @@
 """The ASGI application: the registry, log and metrics composed with the routes; nothing global.
 
-The lifespan owns the parts that outlive a request: the policy watcher starts with the server,
-and at shutdown (uvicorn's, on SIGTERM, after the requests in flight are answered) the watcher
-stops and the decision log writes what it still holds.
+The lifespan owns the parts that outlive a request: the policy watcher and the metrics' gauges
+(and, in a worker of several, the moves of its counts into the shared files) start with the
+server, and at shutdown (uvicorn's, on SIGTERM, after the requests in flight are answered) the
+watcher stops, a worker moves its last counts, and the decision log writes what it still holds.
 """
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ def metrics_of_this_process():
 
 
 class Counts:
-    """What is counted per request, in dictionaries, on the event loop's thread."""
+    """What is counted per request, in dictionaries, on the event loop's thread; and the reloads,
+    from the watcher's thread, with the client's counter `reloads` that each kind of process makes."""
 
     def __init__(self):
         self.decisions: dict[tuple[str, str], int] = {}  # (policy, outcome) -> decisions

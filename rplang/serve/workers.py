@@ -27,6 +27,8 @@ SWEEP_SECONDS = 1.0  # between two looks for dead workers' gauges
 def shared_metrics():
     """While the server runs: its workers' metrics folder, named in the environment they inherit."""
     with tempfile.TemporaryDirectory(prefix="rpl-serve-metrics-") as folder:
+        # uvicorn's workers are new interpreters (spawned, not forked) that get this environment
+        # and import the client after it is set; this process imported it before
         os.environ[MULTIPROCESS_FOLDER] = folder
         stopping = threading.Event()
         sweeper = threading.Thread(target=_sweep, args=(folder, stopping), name="rpl-metrics-sweeper", daemon=True)

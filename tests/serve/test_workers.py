@@ -60,9 +60,16 @@ def decisions_by_worker(folder: Path) -> dict[int, float]:
     """Each worker's own decisions, read from its own file with the client's collector."""
     found = {}
     for file in folder.glob("counter_*.db"):
-        (family,) = [m for m in MultiProcessCollector.merge([str(file)]) if m.name == "rpl_decisions"] or [None]
-        found[int(file.stem.split("_")[1])] = sum(s.value for s in family.samples) if family else 0.0
+        families = {family.name: family for family in MultiProcessCollector.merge([str(file)])}
+        decisions = families.get("rpl_decisions")
+        found[int(file.stem.split("_")[1])] = sum(s.value for s in decisions.samples) if decisions else 0.0
     return found
+
+
+def all_counted(folder: Path, decided: int) -> dict[int, float]:
+    """Each worker's decisions, once the workers' files hold them all (within a tenth of a second)."""
+    return wait_for(lambda: (lambda found: found if sum(found.values()) == decided else None)(
+        decisions_by_worker(folder)))
 
 
 def live_workers(folder: Path) -> set[int]:
@@ -85,8 +92,7 @@ def test_metrics_add_up_every_worker_and_keep_a_killed_workers_counts(tmp_path, 
         counted = send_concurrently(server.url)
         decided = sum(count for key, count in counted.items() if isinstance(key, str))
         assert decided >= CLIENTS * ROUNDS * 2 and counted[400] == counted[404] == counted[422] == CLIENTS * ROUNDS
-        by_worker = wait_for(lambda: (lambda found: found if sum(found.values()) == decided else None)(
-            decisions_by_worker(folder)))
+        by_worker = all_counted(folder, decided)
         assert len(by_worker) == 2 and all(by_worker.values())  # both workers answered some
 
         def check(found: dict) -> None:
@@ -99,25 +105,23 @@ def test_metrics_add_up_every_worker_and_keep_a_killed_workers_counts(tmp_path, 
                 assert value(found, "rpl_request_errors_total", status=str(status)) == counted[status]
             assert value(found, "rpl_policies_loaded") == 7  # the same in each worker: not added up
 
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            for _ in range(10):  # on new connections: the scrapes reach either worker
-                check(samples(client))
-                client.close()
-                client = httpx.Client(base_url=server.url, timeout=30)
+        def scrapes() -> None:
+            for _ in range(10):  # each on a new connection: either worker answers
+                with httpx.Client(base_url=server.url, timeout=30) as client:
+                    check(samples(client))
 
-            killed = min(by_worker)
-            os.kill(killed, signal.SIGKILL)  # uvicorn starts another in its place
-            # its live gauge dropped, and the new worker's there
-            wait_for(lambda: len(live_workers(folder) - {killed}) == 2 and killed not in live_workers(folder),
-                     seconds=30)
-            check(samples(client))  # its counts stay
-        again = send_concurrently(server.url)
-        for key, count in again.items():
-            counted[key] = counted.get(key, 0) + count
+        scrapes()
+        killed = min(by_worker)
+        os.kill(killed, signal.SIGKILL)  # uvicorn starts another in its place
+        # its live gauge dropped, and the new worker's there
+        wait_for(lambda: len(live_workers(folder) - {killed}) == 2 and killed not in live_workers(folder),
+                 seconds=30)
+        scrapes()  # its counts stay
+        for key, count in send_concurrently(server.url).items():
+            counted[key] += count
         decided = sum(count for key, count in counted.items() if isinstance(key, str))
-        wait_for(lambda: sum(decisions_by_worker(folder).values()) == decided)
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            check(samples(client))
+        assert len(all_counted(folder, decided)) == 3  # the killed worker's file, and the two live ones'
+        scrapes()
     finally:
         assert server.stop() == 0
     assert not list(tmp_folder.iterdir())  # the metrics folder is removed with the server
@@ -141,7 +145,8 @@ def test_an_inherited_multiprocess_folder_is_not_used(tmp_path):
     """`--workers 1` counts in its own process, whatever PROMETHEUS_MULTIPROC_DIR the shell has."""
     outside = tmp_path / "outside"
     outside.mkdir()
-    server = Server(POLICIES / "aputure.rpl", "--no-watch", log_dir=tmp_path, env={"PROMETHEUS_MULTIPROC_DIR": str(outside)})
+    server = Server(POLICIES / "aputure.rpl", "--no-watch", log_dir=tmp_path,
+                    env={"PROMETHEUS_MULTIPROC_DIR": str(outside)})
     try:
         body = (APUTURE_REQUESTS / "01-window-day-14.json").read_bytes()
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -160,8 +165,7 @@ def test_both_workers_decisions_are_all_in_one_decision_log(tmp_path, tmp_folder
         folder = metrics_folder(tmp_folder)
         counted = send_concurrently(server.url)
         decided = sum(count for key, count in counted.items() if isinstance(key, str))
-        by_worker = wait_for(lambda: (lambda found: found if sum(found.values()) == decided else None)(
-            decisions_by_worker(folder)))
+        by_worker = all_counted(folder, decided)
         assert len(by_worker) == 2 and all(by_worker.values())  # both workers, both writers
         with httpx.Client(base_url=server.url, timeout=30) as client:
             assert ("rpl_decision_log_queued_bytes", ()) in samples(client)  # the live workers' queues added up
