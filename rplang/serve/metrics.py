@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import logging
 import os
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -32,6 +33,8 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
+
+log = logging.getLogger("rpl.serve")
 
 # A decision takes tens of microseconds; a batch, up to seconds.
 BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -159,29 +162,31 @@ class WorkerMetrics(Counts):
         self._line_errors = Counter(*LINE_ERRORS, ["policy"], registry=None)
 
     def flush(self) -> None:
-        """Add the counts made since the last flush to the files, and start counting from nothing."""
-        for (policy, outcome), count in self.decisions.items():
+        """Add the counts made since the last flush to the files, and start counting from nothing
+        (first: counts that fail to be written are lost, never added twice)."""
+        decisions, latency, errors, line_errors = self.decisions, self.latency, self.errors, self.line_errors
+        self.decisions, self.latency, self.errors, self.line_errors = {}, {}, {}, {}
+        for (policy, outcome), count in decisions.items():
             self._decisions.labels(policy, outcome).inc(count)
-        for status, count in self.errors.items():
+        for status, count in errors.items():
             self._errors.labels(status).inc(count)
-        for policy, count in self.line_errors.items():
+        for policy, count in line_errors.items():
             self._line_errors.labels(policy).inc(count)
-        for labels, (buckets, total) in self.latency.items():
+        for labels, (buckets, total) in latency.items():
             histogram = self._latency.labels(*labels)
-            # `observe` adds one time; its bucket values (one per bound, not cumulative, as ours)
-            # and its sum take the counts of many
+            # `observe` adds one time; the values it adds to, the client's own attributes (one a
+            # bound, not cumulative, as ours, and the sum), take the counts of many
             for value, count in zip(histogram._buckets, buckets):
                 if count:
                     value.inc(count)
             histogram._sum.inc(total[0])
-        self.decisions, self.latency, self.errors, self.line_errors = {}, {}, {}, {}
 
     @contextlib.asynccontextmanager
     async def gauges(self, policies, decision_log):
         """`Metrics.gauges`, sampled with each flush. The policies loaded are the fewest any live
         worker serves (the workers serve the same files: they differ only while they reload, or
         while one has lost a policy); the queued bytes, the sum of the live workers' queues. A
-        worker's gauges go when it stops (`workers.py` drops those of a dead worker)."""
+        worker's gauges stay until its process is gone (`workers.py` then drops them)."""
         sampled = [(Gauge(*LOADED, registry=None, multiprocess_mode="livemin"), policies)]
         if decision_log is not None:
             queued = Gauge(*QUEUED, registry=None, multiprocess_mode="livesum")
@@ -189,9 +194,12 @@ class WorkerMetrics(Counts):
 
         async def flushing():
             while True:
-                for gauge, value in sampled:
-                    gauge.set(value())
-                self.flush()
+                try:
+                    for gauge, value in sampled:
+                        gauge.set(value())
+                    self.flush()
+                except Exception:  # a full disk: say so, and go on counting
+                    log.exception("the metrics of this worker could not be written for the other workers")
                 await asyncio.sleep(FLUSH_SECONDS)
 
         task = asyncio.create_task(flushing())
