@@ -58,9 +58,9 @@ def configure(spark):
 
 
 def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "local[*]", spark=None) -> Counts:
+    keys = input_keys(replay)  # the input's columns checked before Spark, slow to start, is started
     spark = spark or session(master)
     counts = Counts()
-    keys = input_keys(replay)
     key_columns, read_here = load_input(spark, replay, keys, rejects, counts)
     query = PolicyQuery(replay.compiled, key_columns, replay.version, replay.hash)
     select = query.python_only(INPUT) if replay.via == "python" else query.select(INPUT)

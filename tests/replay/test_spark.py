@@ -199,3 +199,17 @@ def test_an_out_folder_holding_other_files_is_refused_before_spark_starts(aputur
     assert result.code == 64, result.both
     assert f"error: --out {out}: a folder holding other files than Parquet parts (notes.txt)" in result.err
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_spark_dataframe_with_money_as_double_is_refused_by_name(spark, requests_table):
+    import duckdb
+
+    from rplang.replay.api import decide
+    from rplang.replay.errors import ReplayError
+
+    from .test_input_types import AS_DOUBLE, DOUBLE_MONEY
+
+    table = duckdb.sql(AS_DOUBLE.format("requests_table").replace("'requests_table'", "requests_table")).to_arrow_table()
+    with pytest.raises(ReplayError) as raised:
+        decide(APUTURE, spark.createDataFrame(table))
+    assert "error: " + str(raised.value) + "\n" == DOUBLE_MONEY.format(file="the DataFrame")
