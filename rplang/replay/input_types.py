@@ -28,9 +28,11 @@ from rplang.policy_lang.errors import did_you_mean
 from .duckdb_types import INTEGERS, mismatches
 from .errors import ReplayError
 
+_WHOLE = INTEGERS | {"hugeint", "uhugeint"}  # read by the reader as Python's int, if small enough
+
 # a request field's column type (as DuckDB names it) -> the types of the columns it is read from
 READ_FROM = {"decimal": {"decimal", "varchar"}, "date": {"date", "varchar"},
-             "bigint": INTEGERS | {"hugeint", "uhugeint"}, "boolean": {"boolean"},
+             "bigint": _WHOLE, "boolean": {"boolean"},
              "varchar": {"varchar", "decimal", "date"},  # and every TIMESTAMP (`read_from`)
              "list": {"list", "array"}, "struct": {"struct"}}
 
@@ -98,7 +100,7 @@ def column_problems(columns: dict, expected: dict[str, str]) -> list[str]:
             if wanted is None:
                 hint = did_you_mean(path[-1], left_out.get(path[:-1], []))
                 problems.append(f"`{field_path(path)}` is no field of the record `{field_path(path[:-1])}`"
-                                + (f"; {hint}" if hint else "") + "; leave it out of the export")
+                                + (f" ({hint}): rename it, or" if hint else ":") + " leave it out of the export")
             elif found is not None:
                 problems.append(_wrong_type(path, found, wanted))
     return problems
@@ -122,7 +124,7 @@ def _wrong_type(path: tuple, found, wanted) -> str:
     else:  # a type columns.scalar_type has no name for here is named as DuckDB names it
         what, held_by = _FIELDS.get(str(wanted), (f"a {wanted} field", f"a {wanted}"))
     fix = f"CAST({leaf} AS {wanted}{'[]' * lists})"
-    if wanted.id == "decimal" and found.id in INTEGERS | {"hugeint", "uhugeint"}:
+    if wanted.id == "decimal" and found.id in _WHOLE:
         fix += f" (or {leaf} / 100, if it counts cents)"
     why = f" ({what} is exact: a {found} is never rounded silently)" \
         if wanted.id == "decimal" and found.id in ("float", "double") else ""

@@ -144,7 +144,10 @@ def test_money_as_text_is_still_read_row_by_row(aputure_parquet, via, tmp_path):
     ("items", "STRUCT(price DECIMAL(18,2), opened VARCHAR)[]",
      "`items[].opened` is VARCHAR, and true or false must be a BOOLEAN: export it as CAST(opened AS BOOLEAN)"),
     ("items", "STRUCT(prize DECIMAL(18,2), opened BOOLEAN)[]",
-     "`items[].prize` is no field of the record `items[]`; did you mean `price`?; leave it out of the export"),
+     "`items[].prize` is no field of the record `items[]` (did you mean `price`?): rename it, or leave it out of "
+     "the export"),
+    ("items", "STRUCT(price DECIMAL(18,2), opened BOOLEAN, note VARCHAR)[]",
+     "`items[].note` is no field of the record `items[]`: leave it out of the export"),
     ("request_date", "TIMESTAMP WITH TIME ZONE", "`request_date` is TIMESTAMP WITH TIME ZONE, and a date must be a "
                                                  "DATE or text like \"2026-03-01\": export it as CAST(request_date AS DATE)"),
     ("delivery_date", "FLOAT", "`delivery_date` is FLOAT, and a date must be a DATE or text like \"2026-03-01\": "
@@ -152,6 +155,13 @@ def test_money_as_text_is_still_read_row_by_row(aputure_parquet, via, tmp_path):
 ])
 def test_the_problem_of_each_column(column, t, problem):
     assert column_problems({column: duckdb.sqltype(t)}, request_types(SMALL)) == [problem]
+
+
+def test_an_element_of_a_list_within_a_list_is_cast_as_its_list():
+    items = request_types(APUTURE)["items"].replace('"marks" VARCHAR[]', '"marks" INTEGER[]')
+    assert column_problems({"items": duckdb.sqltype(items)}, request_types(APUTURE)) == [
+        "`items[].marks[]` is INTEGER, and text must be a VARCHAR (or a DECIMAL, DATE or TIMESTAMP, read as its "
+        "text): export it as CAST(marks AS VARCHAR[])"]
 
 
 @pytest.mark.parametrize(("column", "t"), [
