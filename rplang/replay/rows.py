@@ -93,13 +93,18 @@ def key_schema(rows: list[dict], keys: tuple[str, ...]) -> pa.Schema:
 
 def keyed(build, keys: tuple[str, ...]):
     """`build()`, which makes Arrow columns of rows with their keys: a key whose values are of
-    several types (JSON's `1` and `"A2"`) is named, not an Arrow error."""
+    several types (JSON's `1` and `"A2"`), or a whole number past 64 bits, is named, not an
+    Arrow error."""
+    named = " or ".join(f"`{k}`" for k in keys)
     try:
         return build()
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise ReplayError(f"the key {' or '.join(f'`{k}`' for k in keys)} holds values of more than one type "
+        raise ReplayError(f"the key {named} holds values of more than one type "
                           f"({str(error).splitlines()[0]}); give it values of one type, or name another with --key") \
             from None
+    except OverflowError:  # JSON's 100000000000000000000: no integer column holds it
+        raise ReplayError(f"the key {named} holds a whole number too large for a 64-bit integer column; "
+                          "give it as text (\"100000000000000000000\"), or name another with --key") from None
 
 
 def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:
