@@ -38,8 +38,10 @@ READ_FROM = {"decimal": {"decimal", "varchar"}, "date": {"date", "varchar"},
 
 # a request field's scalar column type (columns.scalar_type's, as DuckDB names it) -> what the
 # policy's field is, and the column types it is read from, as the error says them
-_FIELDS = {"DECIMAL(18,2)": ("money", 'a DECIMAL of any scale (places past the second are zeros) or text like "12.50"'),
-           "DECIMAL(7,4)": ("a percentage", 'a DECIMAL of any scale (places past the fourth are zeros) or text like "15%"'),
+_FIELDS = {"DECIMAL(18,2)": ("money",
+                             'a DECIMAL of any scale (places past the second are zeros) or text like "12.50"'),
+           "DECIMAL(7,4)": ("a percentage",
+                            'a DECIMAL of any scale (places past the fourth are zeros) or text like "15%"'),
            "DATE": ("a date", 'a DATE or text like "2026-03-01"'),
            "BIGINT": ("a whole number", "an integer type (BIGINT, INTEGER, ...)"),
            "BOOLEAN": ("true or false", "a BOOLEAN"),

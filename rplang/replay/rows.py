@@ -82,8 +82,11 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
         yield keyed(lambda: pa.RecordBatch.from_pylist(rows, schema=_with(key_types, schema)), keys)
 
 
-def key_schema(rows: list[dict], keys: tuple[str, ...]) -> pa.Schema:
-    """The key columns' types, as the first rows show them (a key null in all of them: text)."""
+def key_schema(rows: list[dict], keys: tuple[str, ...], typed: pa.Schema | None = None) -> pa.Schema:
+    """The key columns' types: those of a typed input's own (`typed`, a Parquet file's schema),
+    else as the first rows show them (a key null in all of them: text)."""
+    if typed is not None and keys:
+        return pa.schema([typed.field(k).with_nullable(True) for k in keys])  # a later file may hold NULLs
     names = keys or tuple(k for k in (ROW, FILE) if rows and k in rows[0]) or (ROW,)
     if not rows:
         return pa.schema([(n, pa.int64()) for n in names])

@@ -225,3 +225,11 @@ def test_json_keys_of_several_types_or_too_large_are_named_on_spark(spark, via, 
         result = run("replay", APUTURE, source, "--engine", "spark", "--out", tmp_path / "out", "--via", via)
         assert result.code == 64 and "internal error" not in result.both, result.both
         assert f"error: the key `id` {said}" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_key_of_a_date_python_has_none_of_is_kept_on_spark(spark, via, tmp_path):
+    # `--via python` decided it on Spark's workers, which stopped with an Arrow error (exit 70)
+    from .test_dates import test_a_key_of_a_date_python_has_none_of_is_kept_as_the_file_holds_it as kept
+
+    kept(tmp_path, via, engine="spark")
