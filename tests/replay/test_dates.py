@@ -209,3 +209,13 @@ def test_a_key_of_a_date_python_has_none_of_is_kept_as_the_file_holds_it(tmp_pat
     decided = pq.read_table(out)
     assert decided.schema.field("batch_day").type == pa.date32()
     assert sorted(decided.column("batch_day").cast(pa.int32()).to_pylist()) == sorted(list(FAR_DAYS)[::2])
+
+
+def test_a_days_text_is_read_back_as_the_days_it_was_written_from():
+    # columns._day writes a day Python has none of as ISO 8601 text; _days reads it back (a key's DATE)
+    from rplang.replay.columns import _day, _days
+
+    for days in [*FAR_DAYS, 0, -1, *range(-4_000_000, 4_000_000, 997)]:
+        day = _day(days)
+        assert _days(day if isinstance(day, str) else day.isoformat()) == days
+    assert _days("not a date") == "not a date"  # for Arrow to refuse
