@@ -16,6 +16,11 @@ def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[s
     the export `rpl replay` reads in place. Refused rows go to `rejects` (else are counted)."""
     counts = Counts()
     job = Replay(compiled, text, resolve(input_spec), tuple(keys))
+    if job.source.format == "parquet":  # a column no row of which the reader reads: said now, once
+        from .duckdb_types import files_columns
+        from .input_types import check_types
+
+        check_types(files_columns(job.source.files), job.request_types)
     refused = RejectsFile(rejects)
     writer = None
     try:
@@ -79,9 +84,10 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
     """The decisions on an Arrow table of requests, in DuckDB, as an Arrow table."""
     from sqlglot import exp
 
-    from .columns import decision_schema, request_schema
-    from .duckdb_types import schema_conforms
+    from .columns import decision_schema
+    from .duckdb_types import arrow_columns, columns_conform
     from .engine_duckdb import INPUT, connect, decided_tables
+    from .input_types import check_types
     from .lowering import ROW
     from .python_path import ERROR, PythonDecider
     from .query import PolicyQuery
@@ -91,8 +97,9 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
     keys = tuple(keys) if keys is not None else tuple(n for n in table.schema.names if n not in policy.request)
     check_key_names(keys, decision_names(policy))
     job = Replay(compiled, text, resolve_none(), keys, via)
-    expected = request_schema(policy)
-    typed = schema_conforms(table.schema, expected)
+    columns = arrow_columns(table.schema)
+    check_types({"the table": columns}, job.request_types)
+    typed = columns_conform(columns, job.request_types)
     rejects, counts = _Collected(), Counts()
     schema = decision_schema(policy, pa.schema([table.schema.field(k) for k in keys]))
     if via == "sql" and typed and lowerable(job) is None:
@@ -135,7 +142,11 @@ def resolve_none():
 def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
     from sqlglot import exp
 
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    from .duckdb_types import arrow_columns
     from .engine_spark import INPUT, configure, decide_fallback, register_calendar
+    from .input_types import check_types
     from .lowering import ROW
     from .python_path import ERROR
     from .query import PolicyQuery
@@ -148,6 +159,7 @@ def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
     check_key_names(keys, decision_names(policy))
     job = Replay(compiled, text, resolve_none(), keys, "python" if via == "python" or lowerable(
         Replay(compiled, text, resolve_none())) else "sql")
+    check_types({"the DataFrame": arrow_columns(to_arrow_schema(frame.schema))}, job.request_types)
     frame.createOrReplaceTempView(INPUT)
     query = PolicyQuery(compiled, {k: exp.column(k, table=ROW, quoted=True) for k in keys}, job.version, job.hash)
     select = query.python_only(INPUT) if job.via == "python" else query.select(INPUT)

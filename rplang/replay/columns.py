@@ -8,6 +8,7 @@ determined it, and the policy's version and text hash.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pyarrow as pa
@@ -156,6 +157,7 @@ def _dates_of(value, t: pa.DataType):
 
 
 _EPOCH = datetime.date(1970, 1, 1)
+_ISO_DAY = re.compile(r"(-?[0-9]{4,})-([0-9]{2})-([0-9]{2})")  # as `_day` writes a date Python has none of
 
 
 def _day(days: int) -> datetime.date | str:
@@ -175,6 +177,45 @@ def _day(days: int) -> datetime.date | str:
     month = shifted + 3 if shifted < 10 else shifted - 9
     year = year_of_era + era * 400 + (month <= 2)
     return f"{'-' if year < 0 else ''}{abs(year):04d}-{month:02d}-{day:02d}"
+
+
+def holds_date(t: pa.DataType) -> bool:
+    """Whether a column of type `t` holds dates, itself or in its fields or elements."""
+    if pa.types.is_struct(t):
+        return any(holds_date(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return holds_date(t.value_type)
+    return pa.types.is_date32(t)
+
+
+def arrow_value(value, t: pa.DataType):
+    """A value as `python_values` gave it, as Arrow takes it back into a column of type `t`: a
+    date Python has none of, given as its ISO 8601 text, as its days since 1970 (a key column
+    keeps its type, past the year 9999 too)."""
+    if value is None:
+        return None
+    if pa.types.is_date32(t) and isinstance(value, str):
+        return _days(value)
+    if pa.types.is_struct(t) and isinstance(value, dict):
+        return {**value, **{f.name: arrow_value(value.get(f.name), f.type) for f in t}}
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and isinstance(value, list):
+        return [arrow_value(v, t.value_type) for v in value]
+    return value
+
+
+def _days(text: str) -> int | str:
+    """The days since 1970-01-01 of a date `_day` wrote as text (days_from_civil, H. Hinnant's
+    algorithm); any other text as it is, for Arrow to refuse."""
+    found = _ISO_DAY.fullmatch(text)
+    if found is None:
+        return text
+    year, month, day = int(found[1]), int(found[2]), int(found[3])
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1  # months from March
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
 
 
 def from_request(value):

@@ -72,6 +72,9 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     old = load(compare_to, known_enough=True) if compare_to else None
     try:
         source = resolve(input_)
+        # the input's columns, named and typed as the request's fields, checked before the old
+        # policy's and before OUT or the rejects file is made (the engine checks them again)
+        run.input_keys(run.Replay(compiled, text, source, tuple(keys), name=name, known=known), decided=False)
         old_job = _old_replay(old, compare_to, source, tuple(keys), via) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or run.default_out(input_, source)

@@ -3,33 +3,51 @@ input's column holds exactly the values of a request field's column, so the engi
 as it is.
 
 DuckDB reads a Parquet input's types itself (`parquet_columns`), so a run that finds its query
-cached checks its input without pyarrow; an Arrow type (a table given to the notebook API, a
-Parquet schema as Spark's side reads it) is named in DuckDB's terms first (`duckdb_type`), and
-judged by the same rule.
+cached checks its input without pyarrow; an Arrow schema (a table given to the notebook API, a
+Parquet schema as Spark's side reads it) is read by DuckDB too (`arrow_columns`), and judged by
+the same rule. `mismatches` walks two types side by side for any rule: `conforms`' here, the
+request reader's in input_types.py.
 """
 from __future__ import annotations
 
-_INTEGERS = frozenset({"tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger", "ubigint"})
+INTEGERS = frozenset({"tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger", "ubigint"})
+
+
+def mismatches(actual, expected, holds, path: tuple = ()):
+    """Where a column of DuckDB type `actual` differs from `expected` (both DuckDBPyType), as
+    (path, actual, expected): the test `holds(actual, expected)` is asked of every pair of
+    types met, whole columns first; where it passes, the elements of two lists (a path's "[]")
+    and the fields of two structs are compared in turn. A field of `expected` that `actual`
+    lacks is (path, None, its type); one that `expected` lacks, (path, its type, None)."""
+    if not holds(actual, expected):
+        yield path, actual, expected
+    elif expected.id == "list" and actual.id in ("list", "array"):
+        yield from mismatches(dict(actual.children)["child"], dict(expected.children)["child"], holds, path + ("[]",))
+    elif expected.id == "struct" and actual.id == "struct":
+        fields, found = dict(expected.children), dict(actual.children)
+        for name, t in found.items():
+            if name in fields:
+                yield from mismatches(t, fields[name], holds, path + (name,))
+            else:
+                yield path + (name,), t, None
+        yield from ((path + (name,), None, t) for name, t in fields.items() if name not in found)
 
 
 def conforms(actual, expected) -> bool:
     """Whether a column of DuckDB type `actual` holds exactly the values of `expected` (both
     DuckDBPyType): amounts with at most two decimals, any integers, dates, lists, structs of the
     same fields."""
+    return next(mismatches(actual, expected, _exactly), None) is None
+
+
+def _exactly(actual, expected) -> bool:
     if expected.id == "decimal":
         if actual.id != "decimal":
             return False
         (precision, scale), (most, most_scale) = (dict(t.children).values() for t in (actual, expected))
         return scale <= most_scale and precision - scale <= most - most_scale
-    if expected.id in _INTEGERS:
-        return actual.id in _INTEGERS
-    if expected.id == "list":
-        return actual.id == "list" and conforms(dict(actual.children)["child"], dict(expected.children)["child"])
-    if expected.id == "struct":
-        if actual.id != "struct":
-            return False
-        fields, found = dict(expected.children), dict(actual.children)
-        return set(found) == set(fields) and all(conforms(t, fields[n]) for n, t in found.items())
+    if expected.id in INTEGERS:
+        return actual.id in INTEGERS
     return actual.id == expected.id
 
 
@@ -54,18 +72,42 @@ def parquet_columns(con, file: str) -> dict:
     return dict(zip(relation.columns, relation.types))
 
 
-def arrow_conforms(actual, expected) -> bool:
-    """`conforms` for Arrow types."""
+def files_columns(files, con=None) -> dict:
+    """Each Parquet file's columns (file -> `parquet_columns`), read by `con` or a connection of
+    their own."""
     import duckdb
 
-    found, wanted = duckdb_type(actual), duckdb_type(expected)
-    return found is not None and conforms(duckdb.sqltype(found), duckdb.sqltype(wanted))
+    con = con or duckdb.connect()
+    return {file: parquet_columns(con, file) for file in files}
+
+
+def arrow_columns(schema) -> dict:
+    """An Arrow schema's columns as DuckDB reads them (name -> DuckDBPyType): a table given to
+    the notebook API, a Parquet schema as Spark's side reads it. A column of a type DuckDB does
+    not read (a 16-bit float, a 256-bit decimal) is left out: no rule judges it, and its rows are
+    read one by one."""
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    try:
+        relation = con.from_arrow(schema.empty_table())
+        return dict(zip(relation.columns, relation.types))
+    except duckdb.Error:
+        pass
+    found = {}
+    for field in schema:
+        try:
+            found[field.name] = con.from_arrow(pa.schema([field]).empty_table()).types[0]
+        except duckdb.Error:
+            continue
+    return found
 
 
 def schema_conforms(actual, expected) -> bool:
     """`columns_conform` for Arrow schemas: whether `actual` holds every field of `expected`,
     each as it is."""
-    return all(f.name in actual.names and arrow_conforms(actual.field(f.name).type, f.type) for f in expected)
+    return columns_conform(arrow_columns(actual), {f.name: duckdb_type(f.type) for f in expected})
 
 
 def duckdb_type(t) -> str | None:

@@ -56,7 +56,7 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
     con = con or connect()
     # the key names are checked now, before the rows are read, unless the policy was known from a
     # run before: then a plan kept for these keys was checked so, and a new one is checked below
-    keys = input_keys(replay, lambda file: list(parquet_columns(con, file)), decided=replay.known is None)
+    keys = input_keys(replay, con, decided=replay.known is None)
     key_columns, read_here = load_input(con, replay, keys, rejects, counts)
     plan = plans.read(replay, key_columns)
     if plan is None:
@@ -78,7 +78,7 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     """Make the input the table `rpl_input`; the key columns, each with where its values come
     from (COLUMN, ROW_NUMBER, FILE_NAME), and whether the rows were read (and counted) here
     rather than by the engine."""
-    expected = replay.known.request if replay.known is not None else request_types(replay)
+    expected = replay.request_types
     source = replay.source
     if source.format == "parquet" and all(columns_conform(parquet_columns(con, f), expected) for f in source.files):
         relation = con.read_parquet(list(source.files), file_row_number=not keys,
@@ -159,15 +159,7 @@ def known(replay: Replay) -> plans.Known:
     from rplang.compiler.checked import table_files
 
     checked = replay.compiled.checked
-    return plans.Known(replay.version, replay.hash, table_files(checked), request_types(replay), checked.calendar)
-
-
-def request_types(replay: Replay) -> dict[str, str]:
-    """The request's columns: name -> DuckDB type."""
-    from .columns import request_schema
-    from .duckdb_types import duckdb_type
-
-    return {f.name: duckdb_type(f.type) for f in request_schema(replay.compiled.checked)}
+    return plans.Known(replay.version, replay.hash, table_files(checked), replay.request_types, checked.calendar)
 
 
 def register_calendar(con, replay: Replay, span: tuple | None) -> None:

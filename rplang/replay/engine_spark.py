@@ -14,7 +14,7 @@ import sys
 import pyarrow as pa
 from sqlglot import exp
 
-from .columns import decision_schema
+from .columns import decision_schema, python_values
 from .lowering import ROW as ALIAS
 from .python_path import ERROR, PythonDecider
 from .query import PolicyQuery, business_day_tables
@@ -58,9 +58,9 @@ def configure(spark):
 
 
 def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "local[*]", spark=None) -> Counts:
+    keys = input_keys(replay)  # the input's columns checked before Spark, slow to start, is started
     spark = spark or session(master)
     counts = Counts()
-    keys = input_keys(replay)
     key_columns, read_here = load_input(spark, replay, keys, rejects, counts)
     query = PolicyQuery(replay.compiled, key_columns, replay.version, replay.hash)
     select = query.python_only(INPUT) if replay.via == "python" else query.select(INPUT)
@@ -68,9 +68,9 @@ def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "
     by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect=spark_dialect())), replay, tuple(key_columns))
     by_python = by_python.cache()  # the few rows the runtime decides: decided once, read twice
     try:
-        refused = by_python.filter(by_python[ERROR].isNotNull()).select(*key_columns, ERROR).collect()
-        rejects.write([{**{k: own[k] for k in key_columns}, ERROR: json.loads(own[ERROR])}
-                       for own in (r.asDict(recursive=True) for r in refused)])  # a struct key as a dict
+        # through Arrow, as the decided rows: a key's date past 9999, which Python has none of, as its text
+        refused = python_values(by_python.filter(by_python[ERROR].isNotNull()).select(*key_columns, ERROR).toArrow())
+        rejects.write([{**{k: own[k] for k in key_columns}, ERROR: json.loads(own[ERROR])} for own in refused])
         decided_by_python = by_python.filter(by_python[ERROR].isNull()).drop(ERROR)
         decided = decided_by_python if by_sql is None else by_sql.unionByName(decided_by_python)
         decided.write.mode("overwrite").parquet(out)
@@ -150,4 +150,4 @@ def _decide_partition(text: str, name: str, text_hash: str, schema: pa.Schema, w
         yield from table.append_column(ERROR, pa.nulls(table.num_rows, pa.string())).to_batches()
         if refused:
             rows = [{**{k: r[k] for k in keys}, ERROR: json.dumps(r[ERROR], ensure_ascii=False)} for r in refused]
-            yield from pa.Table.from_pylist(rows, schema=with_error).to_batches()
+            yield from pa.Table.from_pylist(decider.arrow_rows(rows), schema=with_error).to_batches()

@@ -11,7 +11,7 @@ import pyarrow as pa
 from rplang.policy_lang.errors import RplError
 from rplang.stream import error_json
 
-from .columns import DecisionRows, decision_schema, python_values, to_request
+from .columns import DecisionRows, arrow_value, decision_schema, holds_date, python_values, to_request
 from .errors import ERROR, OutputTooLarge
 from .rows import BATCH, key_schema, keyed, python_rows
 from .run import Counts, RejectsFile, Replay
@@ -25,6 +25,7 @@ class PythonDecider:
         self.rows = DecisionRows(compiled.checked, text_hash)
         self.schema = schema  # of the decided rows: keys, outputs, rules, version, hash
         self.keys = keys
+        self.dated = [(k, schema.field(k).type) for k in keys if holds_date(schema.field(k).type)]
 
     def decide(self, items) -> tuple[list[dict], list[dict]]:
         """Decide (keys, request) pairs; a request may be a RequestError already (a bad line)."""
@@ -58,7 +59,14 @@ class PythonDecider:
         return self.table(decided), rejected
 
     def table(self, rows: list[dict]) -> pa.Table:
-        return keyed(lambda: pa.Table.from_pylist(rows, schema=self.schema), self.keys)
+        return keyed(lambda: pa.Table.from_pylist(self.arrow_rows(rows), schema=self.schema), self.keys)
+
+    def arrow_rows(self, rows: list[dict]) -> list[dict]:
+        """Rows with their keys, as Arrow takes them into the key columns: a key's date Python
+        has none of, read as its text, a date of its column again."""
+        if not self.dated:
+            return rows
+        return [{**row, **{k: arrow_value(row[k], t) for k, t in self.dated}} for row in rows]
 
 
 def decide_with_python(replay: Replay, keys: tuple[str, ...], writer_for, rejects: RejectsFile,
@@ -70,7 +78,7 @@ def decide_with_python(replay: Replay, keys: tuple[str, ...], writer_for, reject
     def flush():
         nonlocal decider, writer
         if decider is None:
-            keyed = key_schema([own for own, _ in pending], keys)
+            keyed = key_schema([own for own, _ in pending], keys, _parquet_schema(replay))
             schema = decision_schema(policy, keyed)
             decider = PythonDecider(replay.compiled, replay.hash, schema, tuple(keyed.names))
             writer = writer_for(schema)
@@ -87,3 +95,13 @@ def decide_with_python(replay: Replay, keys: tuple[str, ...], writer_for, reject
             flush()
     if pending or decider is None:
         flush()
+
+
+def _parquet_schema(replay: Replay) -> pa.Schema | None:
+    """The first file's Arrow schema, for a Parquet input: its keys' types, which their values
+    (a date past 9999 read as its text) do not always show."""
+    if replay.source.format != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(replay.source.files[0])

@@ -82,8 +82,11 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
         yield keyed(lambda: pa.RecordBatch.from_pylist(rows, schema=_with(key_types, schema)), keys)
 
 
-def key_schema(rows: list[dict], keys: tuple[str, ...]) -> pa.Schema:
-    """The key columns' types, as the first rows show them (a key null in all of them: text)."""
+def key_schema(rows: list[dict], keys: tuple[str, ...], typed: pa.Schema | None = None) -> pa.Schema:
+    """The key columns' types: those of a typed input's own (`typed`, a Parquet file's schema),
+    else as the first rows show them (a key null in all of them: text)."""
+    if typed is not None and keys:
+        return pa.schema([typed.field(k).with_nullable(True) for k in keys])  # a later file may hold NULLs
     names = keys or tuple(k for k in (ROW, FILE) if rows and k in rows[0]) or (ROW,)
     if not rows:
         return pa.schema([(n, pa.int64()) for n in names])
@@ -93,13 +96,18 @@ def key_schema(rows: list[dict], keys: tuple[str, ...]) -> pa.Schema:
 
 def keyed(build, keys: tuple[str, ...]):
     """`build()`, which makes Arrow columns of rows with their keys: a key whose values are of
-    several types (JSON's `1` and `"A2"`) is named, not an Arrow error."""
+    several types (JSON's `1` and `"A2"`), or a whole number past 64 bits, is named, not an
+    Arrow error."""
+    named = " or ".join(f"`{k}`" for k in keys)
     try:
         return build()
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise ReplayError(f"the key {' or '.join(f'`{k}`' for k in keys)} holds values of more than one type "
+        raise ReplayError(f"the key {named} holds values of more than one type "
                           f"({str(error).splitlines()[0]}); give it values of one type, or name another with --key") \
             from None
+    except OverflowError:  # JSON's 100000000000000000000: no integer column holds it
+        raise ReplayError(f"the key {named} holds a whole number too large for a 64-bit integer column; "
+                          "give it as text (\"100000000000000000000\"), or name another with --key") from None
 
 
 def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:

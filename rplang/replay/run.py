@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attrs
 
-from .errors import ERROR, NotLowerable, ReplayError, not_parquet
+from .errors import ERROR, NotLowerable, ReplayError
 from .sources import Source, check_columns, check_key_names, choose_keys, json_value
 
 
@@ -86,6 +86,16 @@ class Replay:
     def request_fields(self) -> tuple[str, ...]:
         """The fields of the policy's request."""
         return tuple(self.known.request if self.known is not None else self.compiled.checked.request)
+
+    @property
+    def request_types(self) -> dict[str, str]:
+        """The request's columns: name -> DuckDB type."""
+        if self.known is not None:
+            return self.known.request
+        from .columns import request_schema
+        from .duckdb_types import duckdb_type
+
+        return {f.name: duckdb_type(f.type) for f in request_schema(self.compiled.checked)}
 
     @property
     def calendar(self) -> str | None:
@@ -180,32 +190,29 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
 
 # ---- Input as key columns ------------------------------------------------------------------------
 
-def parquet_columns(file: str) -> list[str]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        return list(pq.read_schema(file).names)
-    except (pa.ArrowException, OSError) as error:
-        raise not_parquet(file, error) from None
-
-
-def input_keys(replay: Replay, columns_of=parquet_columns, decided: bool = True) -> tuple[str, ...]:
-    """The key columns the output keeps (source_row, and source_file, when the input has none);
-    `columns_of(file)` gives a Parquet file's columns: every file's are checked, the keys chosen
-    from the first's. With `decided`, a key is checked not to be named as a column of the decision
-    now (the compiled policy names them; without it, a plan read from the cache, whose columns
-    are known then, is checked by the caller)."""
+def input_keys(replay: Replay, con=None, decided: bool = True) -> tuple[str, ...]:
+    """The key columns the output keeps (source_row, and source_file, when the input has none).
+    A Parquet input's columns are read by DuckDB (`con`, or a connection of their own): every
+    file's names and types are checked, the keys chosen from the first's. With `decided`, a key
+    is checked not to be named as a column of the decision now (the compiled policy names them;
+    without it, a plan read from the cache, whose columns are known then, is checked by the
+    caller)."""
     if replay.source.format == "parquet":
-        files = {file: columns_of(file) for file in replay.source.files}
-        columns = files[replay.source.files[0]]
+        from .duckdb_types import files_columns
+
+        files = files_columns(replay.source.files, con)
+        columns = list(files[replay.source.files[0]])
     else:
         from .rows import text_columns
 
         files, columns = {}, text_columns(replay.source, replay.compiled.checked)
     keys = choose_keys(columns, replay.keys, replay.request_fields)
     for file, found in files.items():
-        check_columns(found, keys, replay.request_fields, file, replay.source.files[0])
+        check_columns(list(found), keys, replay.request_fields, file, replay.source.files[0])
+    if files:
+        from .input_types import check_types
+
+        check_types(files, replay.request_types)
     if decided:
         from .columns import decision_names
 

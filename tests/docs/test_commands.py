@@ -117,6 +117,7 @@ MADE = {"portal-request.json": _portal_request}
 # shown, not run here: inputs of the reader's own (a million requests), whose counts are theirs;
 # tests/replay checks what these commands print
 NOT_RUN = {("docs/replay.md", "rpl replay policies/aputure.rpl returns-2025.parquet --out decided.parquet"),
+           ("docs/replay.md", "rpl replay policies/aputure.rpl double.parquet"),  # an error, on stderr
            ("docs/replay.md", "rpl replay policies/aputure-30-days.rpl returns-2025.parquet "
                               "--compare git:main:policies/aputure.rpl --format markdown")}
 

@@ -187,18 +187,35 @@ def test_a_count_of_business_days_from_a_date_python_has_none_of_is_a_reject(tmp
     assert outputs_by_key(policy, out, "id") == {n: o for n, o in expected(policy, lines).items() if n in (1, 5)}
 
 
-def test_a_key_of_a_date_python_has_none_of_is_kept_as_the_file_holds_it(tmp_path):
-    # the rows the query hands back carry their keys to the Python path, which names each reject by them
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_key_of_a_date_python_has_none_of_is_kept_as_the_file_holds_it(tmp_path, via, engine="duckdb"):
+    # the rows the query hands back carry their keys to the Python path, which names each reject by
+    # them; `--via python` writes the key as a DATE of the same day (it was text, or an Arrow error)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:3]
     table = _far_date_table(lines)
-    far = pa.array([list(FAR_DAYS)[0]] * 3, pa.int32()).cast(pa.date32())
+    far = pa.array(list(FAR_DAYS), pa.int32()).cast(pa.date32())
     pq.write_table(table.set_column(0, "batch_day", far), tmp_path / "in.parquet")
-    result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "batch_day", "--out", tmp_path / "o.parquet")
+    out = tmp_path / ("o.parquet" if engine == "duckdb" else "o")
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "batch_day", "--out", out, "--via", via,
+                 "--engine", engine)
     assert result.code == 2 and "Traceback" not in result.both, result.both
-    assert "3 requests: 2 decided (2 in SQL, 0 by the Python path)" in result.err
+    assert "3 requests: 2 decided (" + ("2 in SQL, 0 by the Python path" if via == "sql" else "by the Python path") \
+        + ")" in result.err
     [reject] = [json.loads(line) for line in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
-    assert reject["batch_day"] == "10000-01-01"
-    assert pq.read_table(tmp_path / "o.parquet").schema.field("batch_day").type == pa.date32()
+    assert reject["batch_day"] == "0000-01-01"  # the second row's delivery date is the far one
+    decided = pq.read_table(out)
+    assert decided.schema.field("batch_day").type == pa.date32()
+    assert sorted(decided.column("batch_day").cast(pa.int32()).to_pylist()) == sorted(list(FAR_DAYS)[::2])
+
+
+def test_a_days_text_is_read_back_as_the_days_it_was_written_from():
+    # columns._day writes a day Python has none of as ISO 8601 text; _days reads it back (a key's DATE)
+    from rplang.replay.columns import _day, _days
+
+    for days in [*FAR_DAYS, 0, -1, *range(-4_000_000, 4_000_000, 997)]:
+        day = _day(days)
+        assert _days(day if isinstance(day, str) else day.isoformat()) == days
+    assert _days("not a date") == "not a date"  # for Arrow to refuse

@@ -199,3 +199,37 @@ def test_an_out_folder_holding_other_files_is_refused_before_spark_starts(aputur
     assert result.code == 64, result.both
     assert f"error: --out {out}: a folder holding other files than Parquet parts (notes.txt)" in result.err
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_spark_dataframe_with_money_as_double_is_refused_by_name(spark, requests_table):
+    import duckdb
+
+    from rplang.replay.api import decide
+    from rplang.replay.errors import ReplayError
+
+    from .test_input_types import AS_DOUBLE, DOUBLE_MONEY
+
+    table = duckdb.sql(AS_DOUBLE.format("requests_table").replace("'requests_table'", "requests_table")).to_arrow_table()
+    with pytest.raises(ReplayError) as raised:
+        decide(APUTURE, spark.createDataFrame(table))
+    assert "error: " + str(raised.value) + "\n" == DOUBLE_MONEY.format(file="the DataFrame")
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_json_keys_of_several_types_or_too_large_are_named_on_spark(spark, via, tmp_path):
+    line = json.loads((POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0])
+    source = tmp_path / "in.jsonl"
+    for keys, said in (([1, "A2"], "holds values of more than one type ("),
+                       ([1, 10 ** 20], "holds a whole number too large for a 64-bit integer column")):
+        source.write_text("".join(json.dumps({"id": key, **line}) + "\n" for key in keys))
+        result = run("replay", APUTURE, source, "--engine", "spark", "--out", tmp_path / "out", "--via", via)
+        assert result.code == 64 and "internal error" not in result.both, result.both
+        assert f"error: the key `id` {said}" in result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_key_of_a_date_python_has_none_of_is_kept_on_spark(spark, via, tmp_path):
+    # `--via python` decided it on Spark's workers, which stopped with an Arrow error (exit 70)
+    from .test_dates import test_a_key_of_a_date_python_has_none_of_is_kept_as_the_file_holds_it as kept
+
+    kept(tmp_path, via, engine="spark")
