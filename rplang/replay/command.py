@@ -72,9 +72,14 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     old = load(compare_to, known_enough=True) if compare_to else None
     try:
         source = resolve(input_)
+        con = None
+        if engine == "duckdb" and source.format == "parquet":
+            from .engine_duckdb import connect
+
+            con = connect()  # reads the input's columns here and runs the query: one start, not two
         # the input's columns, named and typed as the request's fields, checked before the old
         # policy's and before OUT or the rejects file is made (the engine checks them again)
-        run.input_keys(run.Replay(compiled, text, source, tuple(keys), name=name, known=known), decided=False)
+        run.input_keys(run.Replay(compiled, text, source, tuple(keys), name=name, known=known), con, decided=False)
         old_job = _old_replay(old, compare_to, source, tuple(keys), via) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or run.default_out(input_, source)
@@ -83,7 +88,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         rejects_file = run.RejectsFile(rejects)
         job = run.Replay(compiled, text, source, tuple(keys), via, name, known)
         try:
-            counts = engine_for(engine, master)(job, out, rejects_file)
+            counts = engine_for(engine, master, con)(job, out, rejects_file)
         finally:
             rejects_file.close()
         counts.rejected = rejects_file.count
