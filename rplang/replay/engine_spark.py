@@ -88,11 +88,13 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
 
     from .columns import request_schema
     from .duckdb_types import schema_conforms
+    from .uris import parquet_source
 
     expected = request_schema(replay.compiled.checked)
     source = replay.source
     # each file's columns as Arrow reads them, as Spark does
-    if source.format == "parquet" and all(schema_conforms(pq.read_schema(f), expected) for f in source.files):
+    if source.format == "parquet" and all(schema_conforms(pq.read_schema(parquet_source(f)), expected)
+                                          for f in source.files):
         frame = spark.read.parquet(*source.files)
         if keys:
             frame.createOrReplaceTempView(INPUT)

@@ -104,4 +104,6 @@ def _parquet_schema(replay: Replay) -> pa.Schema | None:
         return None
     import pyarrow.parquet as pq
 
-    return pq.read_schema(replay.source.files[0])
+    from .uris import parquet_source
+
+    return pq.read_schema(parquet_source(replay.source.files[0]))
