@@ -12,7 +12,7 @@ from rplang.runtime import load_policy
 
 from ..cli.conftest import run
 from ..conftest import APUTURE, POLICIES
-from .conftest import requests_table, spark  # noqa: F401 (fixtures)
+from .conftest import requests_table  # noqa: F401 (a fixture)
 from .outputs import outputs_by_key
 from .test_random_policies import FOUND_SEEDS, decide_seed
 

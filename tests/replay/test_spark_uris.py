@@ -11,7 +11,6 @@ import pytest
 
 from ..cli.conftest import run
 from ..conftest import APUTURE
-from .conftest import spark  # noqa: F401 (a fixture)
 
 pytest.importorskip("pyspark")
 
