@@ -39,7 +39,13 @@ def _path(spark, uri: str):
     try:
         return path.getFileSystem(spark._jsc.hadoopConfiguration()), path
     except Exception as error:  # Py4JJavaError: no file system for the scheme, a bucket's credentials
-        raise ReplayError(f"{uri}: {_java_message(error)}") from None
+        message = _java_message(error)
+        if "No FileSystem for scheme" in message or "ClassNotFoundException" in message:
+            scheme = uri.split(":", 1)[0]
+            raise ReplayError(f"{uri}: Spark has no file system for {scheme}:// here ({message.rsplit(': ', 1)[-1]}); "
+                              "put its Hadoop connector on Spark's classpath (s3a://: the hadoop-aws package, "
+                              "docs/replay.md)") from None
+        raise ReplayError(f"{uri}: {message}") from None
 
 
 def _java_message(error: Exception) -> str:

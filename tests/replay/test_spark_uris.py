@@ -116,6 +116,13 @@ def test_a_uri_naming_nothing_or_several_formats_is_refused_by_name(spark, expor
         assert (result.code, result.err) == (64, f"error: {spec}: {said}\n")
 
 
+def test_a_scheme_spark_has_no_file_system_for_is_named(spark, tmp_path):
+    result = run("replay", SMALL, "nosuch://bucket/returns/", "--engine", "spark", "--out", tmp_path / "out")
+    assert (result.code, result.err) == (64, 'error: nosuch://bucket/returns/: Spark has no file system for nosuch:// '
+                                             'here (No FileSystem for scheme "nosuch"); put its Hadoop connector on '
+                                             "Spark's classpath (s3a://: the hadoop-aws package, docs/replay.md)\n")
+
+
 def test_duckdb_names_a_uri_as_one_for_spark():
     for args, named in ((["s3a://bucket/returns/*.parquet"], "INPUT s3a://bucket/returns/*.parquet"),
                         (["returns.parquet", "--out", "hdfs://nn/decided"], "--out hdfs://nn/decided")):
@@ -152,3 +159,17 @@ def test_compare_over_a_uri_input_and_out(spark, exports, tmp_path):
     assert report == json.loads(want.out)
     assert report["outcome_changed"] > 0 and report["examples"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decided", "local", "old.rpl"]
+
+
+def test_out_and_rejects_of_a_uri_by_default():
+    # OUT beside INPUT, as for a local one; the rejects, which the driver writes, in the current folder
+    from rplang.replay.run import default_out, rejects_path
+    from rplang.replay.sources import Source
+
+    both = Source(("s3a://b/returns/2025/a.parquet", "s3a://b/returns/2025/b.v2.parquet"), "parquet")
+    assert default_out("s3a://b/returns/2025/", both) == "s3a://b/returns/2025.decided.parquet"
+    assert default_out("s3a://b/returns/2025/*.parquet", both) == "s3a://b/returns/2025/a.decided.parquet"
+    one = Source(("hdfs://nn/returns/b.v2.parquet",), "parquet")
+    assert default_out("hdfs://nn/returns/b.v2.parquet", one) == "hdfs://nn/returns/b.v2.decided.parquet"
+    assert rejects_path("s3a://b/decided/2025.decided.parquet") == "2025.decided.rejects.jsonl"
+    assert rejects_path("s3a://b/decided/2025/") == "2025.rejects.jsonl"
