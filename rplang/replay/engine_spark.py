@@ -107,17 +107,12 @@ def executors_import(spark):
 
 
 def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
-    import pyarrow.parquet as pq
-
     from .columns import request_schema
-    from .duckdb_types import schema_conforms
-    from .uris import parquet_source
 
     expected = request_schema(replay.compiled.checked)
     source = replay.source
     # each file's columns as Arrow reads them, as Spark does
-    if source.format == "parquet" and all(schema_conforms(pq.read_schema(parquet_source(f)), expected)
-                                          for f in source.files):
+    if source.format == "parquet" and all(_conforms(f, expected) for f in source.files):
         frame = spark.read.parquet(*source.files)
         if keys:
             frame.createOrReplaceTempView(INPUT)
@@ -135,6 +130,17 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
     spark.createDataFrame(table).createOrReplaceTempView(INPUT)
     names = [n for n in table.schema.names if n not in expected.names]
     return {k: exp.column(k, table=ALIAS, quoted=True) for k in names}, True
+
+
+def _conforms(file: str, expected: pa.Schema) -> bool:
+    """Whether a Parquet file's columns, as Arrow reads them (as Spark does), are the request's."""
+    import pyarrow.parquet as pq
+
+    from .duckdb_types import schema_conforms
+    from .uris import parquet_source
+
+    with parquet_source(file) as parquet:
+        return schema_conforms(pq.read_schema(parquet), expected)
 
 
 def register_calendar(spark, replay: Replay, query: PolicyQuery) -> None:

@@ -106,4 +106,5 @@ def _parquet_schema(replay: Replay) -> pa.Schema | None:
 
     from .uris import parquet_source
 
-    return pq.read_schema(parquet_source(replay.source.files[0]))
+    with parquet_source(replay.source.files[0]) as parquet:
+        return pq.read_schema(parquet)

@@ -46,15 +46,16 @@ def python_rows(replay: Replay, keys: tuple[str, ...]):
     places = tuple(k for k in (ROW, FILE) if k not in replay.compiled.checked.request)
     for name in replay.source.files:
         file_number = 0
-        for batch in pq.ParquetFile(parquet_source(name)).iter_batches(BATCH):
-            for row in python_values(batch):
-                file_number += 1
-                own = {k: row.pop(k, None) for k in keys}
-                for place in places:
-                    row.pop(place, None)
-                if not keys:
-                    own = {ROW: file_number, **({FILE: name} if len(replay.source.files) > 1 else {})}
-                yield own, to_request(row)
+        with parquet_source(name) as parquet:
+            for batch in pq.ParquetFile(parquet).iter_batches(BATCH):
+                for row in python_values(batch):
+                    file_number += 1
+                    own = {k: row.pop(k, None) for k in keys}
+                    for place in places:
+                        row.pop(place, None)
+                    if not keys:
+                        own = {ROW: file_number, **({FILE: name} if len(replay.source.files) > 1 else {})}
+                    yield own, to_request(row)
 
 
 def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):

@@ -177,11 +177,11 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
     never an input overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store
     (`s3a://...`, Spark's only) is checked through Spark (uris.check_out); the rejects file is
     written here. `out_is_folder`: Spark writes OUT as a folder."""
-    from .uris import is_uri
+    from .uris import is_uri, local_path
 
     if is_uri(rejects):
         raise ReplayError(f"--rejects {rejects}: the rejects are written here, by the driver; name a local file")
-    inputs = [Path(f).resolve() for f in source.files]
+    inputs = [Path(local_path(f)).resolve() for f in source.files]
     for option, path in (("--out", out), ("--rejects", rejects)):
         if is_uri(path):
             continue

@@ -8,6 +8,7 @@ the rows `--compare` explains) it reads here, as a stream of the file's bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 
@@ -115,6 +116,16 @@ def beside(uri: str, ending: str, keep_ending: bool) -> str:
     return stem + ending
 
 
+def local_path(name: str) -> str:
+    """A file of the input as a local path: a `file:` URI's path (as a local OUT is checked
+    against it; not unquoted, as Hadoop reads it), any other name as it is."""
+    if name.lower().startswith("file:"):
+        from urllib.parse import urlparse
+
+        return urlparse(name).path
+    return name
+
+
 def local_name(uri: str) -> str:
     """The last name of a URI (`s3a://bucket/decided/2025` -> `2025`): the local rejects file's."""
     return uri.rstrip("/").rsplit("/", 1)[-1]
@@ -173,5 +184,6 @@ def open_input(name: str):
 
 
 def parquet_source(name: str):
-    """What pyarrow reads a Parquet file of the input from: its path, or a stream of a URI."""
-    return open_file(name) if is_uri(name) else name
+    """What pyarrow reads a Parquet file of the input from, as a context: its path, or a stream of
+    a URI (closed after)."""
+    return open_file(name) if is_uri(name) else contextlib.nullcontext(name)

@@ -97,9 +97,9 @@ def test_an_out_uri_folder_holding_other_files_is_refused(spark, exports, tmp_pa
     assert (result.code, result.err) == (64, f"error: --out {out.as_uri()}: a folder holding other files than "
                                              "Parquet parts (notes.txt); name a new folder\n")
     assert (out / "notes.txt").read_text() == "mine"
-    result = run("replay", SMALL, exports.as_uri(), "--engine", "spark", "--out", exports.parent.as_uri())
-    assert (result.code, result.err) == (64, f"error: --out {exports.parent.as_uri()}: a folder holding the input; "
-                                             "name another\n")
+    for named in (exports.parent.as_uri(), exports.parent):  # the input's folder as a URI, or as a path
+        result = run("replay", SMALL, exports.as_uri(), "--engine", "spark", "--out", named)
+        assert (result.code, result.err) == (64, f"error: --out {named}: a folder holding the input; name another\n")
 
 
 def test_a_uri_naming_nothing_or_several_formats_is_refused_by_name(spark, exports, tmp_path):
@@ -173,3 +173,10 @@ def test_out_and_rejects_of_a_uri_by_default():
     assert default_out("hdfs://nn/returns/b.v2.parquet", one) == "hdfs://nn/returns/b.v2.decided.parquet"
     assert rejects_path("s3a://b/decided/2025.decided.parquet") == "2025.decided.rejects.jsonl"
     assert rejects_path("s3a://b/decided/2025/") == "2025.rejects.jsonl"
+
+
+def test_rejects_named_by_a_uri_are_refused(exports, tmp_path):
+    result = run("replay", SMALL, exports, "--engine", "spark", "--out", tmp_path / "out",
+                 "--rejects", "s3a://bucket/rejects.jsonl")
+    assert (result.code, result.err) == (64, "error: --rejects s3a://bucket/rejects.jsonl: the rejects are written "
+                                             "here, by the driver; name a local file\n")
