@@ -64,6 +64,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         sys.exit(EXIT_USAGE)
     from . import run
     from .sources import resolve
+    from .uris import is_uri
 
     compiled, text, name, known = load(policy, known_enough=not explain_sql)
     if explain_sql:
@@ -71,7 +72,8 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     # the old policy read now: one that cannot be read is said before the rows are decided
     old = load(compare_to, known_enough=True) if compare_to else None
     try:
-        source = resolve(input_)
+        spark = _spark_for_uris(engine, master, input_, out)
+        source = resolve(input_, spark)
         con = None
         if engine == "duckdb" and source.format == "parquet":
             from .engine_duckdb import connect
@@ -85,6 +87,10 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         out = out or run.default_out(input_, source)
         rejects = rejects or run.rejects_path(out)
         run.check_outputs(source, out, rejects, out_is_folder=engine == "spark")
+        if spark is not None and is_uri(out):
+            from .uris import check_out
+
+            check_out(spark, out, source.files)
         rejects_file = run.RejectsFile(rejects)
         job = run.Replay(compiled, text, source, tuple(keys), via, name, known)
         try:
@@ -108,6 +114,23 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_CANTCREAT)
     sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
+
+
+def _spark_for_uris(engine: str, master: str, input_: str, out: str | None):
+    """The Spark session that lists, reads and checks an INPUT or OUT named by URI, started now
+    (the run then uses it), or None where both are local. DuckDB reads and writes local files."""
+    from .uris import is_uri
+
+    uris = [spec for spec in (input_, out) if spec is not None and is_uri(spec)]
+    if not uris:
+        return None
+    if engine != "spark":
+        option = "INPUT" if uris[0] == input_ else "--out"
+        raise ReplayError(f"{option} {uris[0]}: DuckDB reads and writes local files here; replay a URI "
+                          "with --engine spark, which reads and writes it where it is (or download the files)")
+    from .engine_spark import session
+
+    return session(master)
 
 
 def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None):

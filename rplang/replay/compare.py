@@ -7,6 +7,7 @@ rows for each transition (the first by key), explained under both versions.
 from __future__ import annotations
 
 import tempfile
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from .errors import ReplayError
 from .rows import python_rows
 from .run import RejectsFile, Replay, input_keys
 from .sources import FILE, ROW
+from .uris import delete, is_uri
+
+NEW, OLD = "rpl_new", "rpl_old"  # the decided tables' views
 
 
 @attrs.define
@@ -62,24 +66,32 @@ def compare_report(engine: str, new: Replay, old: Replay, new_out: str, rows: in
     import duckdb
 
     con = duckdb.connect()
-    _check_keys(con, new_out, _keys(con, new_out, new.compiled.checked))
+    _attach(con, NEW, new_out)
+    _check_keys(con, _keys(con, new.compiled.checked))
+    if is_uri(new_out):  # beside OUT, in the store the cluster writes (a folder here is a worker's own)
+        old_out = f"{new_out.rstrip('/')}.rpl-compare-{uuid.uuid4().hex[:12]}"
+        try:
+            engine_for(engine, master)(old, old_out, RejectsFile(None))
+            _attach(con, OLD, old_out)
+        finally:
+            delete(old_out)
+        return impact_of(con, new, old, rows, show)
     with tempfile.TemporaryDirectory(prefix="rpl-replay-") as folder:
         old_out = str(Path(folder) / "old.parquet")
-        rejects = RejectsFile(None)
-        engine_for(engine, master)(old, old_out, rejects)
-        return impact_of(new, old, new_out, old_out, rows, show)
+        engine_for(engine, master)(old, old_out, RejectsFile(None))
+        _attach(con, OLD, old_out)
+        return impact_of(con, new, old, rows, show)
 
 
-def impact_of(new: Replay, old: Replay, new_out: str, old_out: str, rows: int, show: int) -> ReplayImpact:
-    import duckdb
-
-    con = duckdb.connect()
+def impact_of(con, new: Replay, old: Replay, rows: int, show: int) -> ReplayImpact:
+    """The impact of `old` -> `new` on `rows` rows, from their decided tables (`con`'s views NEW
+    and OLD)."""
     new_policy, old_policy = new.compiled.checked, old.compiled.checked
     new_names = {o.name: o for o in new_policy.outputs}
     common = [o for o in old_policy.outputs if o.name in new_names]
     outcome = next((o.name for o in new_policy.outputs if o.kind == "outcome"), None)
     money = [o.name for o in common if o.kind == "total" or plain(o.type) == T.MONEY]
-    keys = _keys(con, new_out, new_policy)
+    keys = _keys(con, new_policy)
 
     def col(table: str, name: str) -> exp.Column:
         return exp.column(name, table=table, quoted=True)
@@ -88,7 +100,7 @@ def impact_of(new: Replay, old: Replay, new_out: str, old_out: str, rows: int, s
         return exp.or_(*[exp.NullSafeNEQ(this=col("o", c), expression=col("n", c)) for c, _ in output_columns(output)])
 
     joined = exp.select(*[col("n", k).as_(k, quoted=True) for k in keys]).from_(
-        _read(new_out).as_("n")).join(_read(old_out).as_("o"), join_type="INNER",
+        exp.to_table(NEW).as_("n")).join(exp.to_table(OLD).as_("o"), join_type="INNER",
                                        on=exp.and_(*[exp.NullSafeEQ(this=col("n", k), expression=col("o", k))
                                                      for k in keys]))  # a NULL key is a key too
     changed = exp.or_(*[differs(x) for x in common]) if common else exp.false()
@@ -177,17 +189,17 @@ def _by_keys(key: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in key.items())
 
 
-def _keys(con, path: str, policy) -> list[str]:
-    names = [c[0] for c in con.sql(exp.select(exp.Star()).from_(_read(path)).limit(0).sql(dialect="duckdb")).description]
+def _keys(con, policy) -> list[str]:
+    names = [c[0] for c in con.sql(exp.select(exp.Star()).from_(NEW).limit(0).sql(dialect="duckdb")).description]
     first = output_columns(policy.outputs[0])[0][0] if policy.outputs else "rules_applied"
     return names[:names.index(first)]
 
 
-def _check_keys(con, path: str, keys: list[str]) -> None:
+def _check_keys(con, keys: list[str]) -> None:
     """The decisions are joined on their keys: keys shared by rows would pair each with the
     other's, counting changes more than once."""
     names = [exp.column(k, quoted=True) for k in keys]
-    shared = exp.select(*names).from_(_read(path)).group_by(*names).having(
+    shared = exp.select(*names).from_(NEW).group_by(*names).having(
         exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
     found = con.sql(exp.select(exp.Count(this=exp.Star()), exp.Min(this=exp.Struct(expressions=names)))
                     .from_(shared.subquery("shared")).sql(dialect="duckdb")).fetchall()[0]
@@ -198,10 +210,17 @@ def _check_keys(con, path: str, keys: list[str]) -> None:
                           "with --key")
 
 
-def _read(path: str) -> exp.Expression:
-    """A decided table: a Parquet file, or a folder of them (as Spark writes)."""
+def _attach(con, name: str, path: str) -> None:
+    """A decided table as the view `name` of `con`: a Parquet file, or a folder of them (as Spark
+    writes); one in a cluster's store (a URI) brought here whole, through Spark."""
+    if is_uri(path):
+        from pyspark.sql import SparkSession
+
+        con.register(name, SparkSession.getActiveSession().read.parquet(path).toArrow())
+        return
     target = str(Path(path) / "*.parquet") if Path(path).is_dir() else path
-    return exp.func("READ_PARQUET", exp.Literal.string(target))
+    con.sql(exp.select(exp.Star()).from_(exp.func("READ_PARQUET", exp.Literal.string(target)))
+            .sql(dialect="duckdb")).create_view(name)
 
 
 def _count(con, table: exp.Expression) -> int:

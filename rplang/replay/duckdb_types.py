@@ -74,11 +74,29 @@ def parquet_columns(con, file: str) -> dict:
 
 def files_columns(files, con=None) -> dict:
     """Each Parquet file's columns (file -> `parquet_columns`), read by `con` or a connection of
-    their own."""
+    their own; a file of a cluster's store (a URI, which DuckDB does not read here) from its
+    footer's Arrow schema, read through Spark (uris.py), as the engine then reads the file."""
     import duckdb
 
+    from .uris import is_uri
+
     con = con or duckdb.connect()
-    return {file: parquet_columns(con, file) for file in files}
+    return {file: uri_columns(file) if is_uri(file) else parquet_columns(con, file) for file in files}
+
+
+def uri_columns(uri: str) -> dict:
+    """A Parquet file of a cluster's store's columns, as `parquet_columns` names them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .errors import not_parquet
+    from .uris import open_file
+
+    with open_file(uri) as stream:
+        try:
+            return arrow_columns(pq.read_schema(stream))
+        except (pa.ArrowException, OSError) as error:
+            raise not_parquet(uri, error) from None
 
 
 def arrow_columns(schema) -> dict:

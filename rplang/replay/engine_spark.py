@@ -6,15 +6,18 @@ travel): once per worker process, from the compiled-policy cache after the first
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import re
 import sys
 
 import pyarrow as pa
 from sqlglot import exp
 
 from .columns import decision_schema, python_values
+from .errors import ReplayError
 from .lowering import ROW as ALIAS
 from .python_path import ERROR, PythonDecider
 from .query import PolicyQuery, business_day_tables
@@ -68,13 +71,14 @@ def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "
     by_sql, by_python = decide_fallback(spark.sql(select.sql(dialect=spark_dialect())), replay, tuple(key_columns))
     by_python = by_python.cache()  # the few rows the runtime decides: decided once, read twice
     try:
-        # through Arrow, as the decided rows: a key's date past 9999, which Python has none of, as its text
-        refused = python_values(by_python.filter(by_python[ERROR].isNotNull()).select(*key_columns, ERROR).toArrow())
-        rejects.write([{**{k: own[k] for k in key_columns}, ERROR: json.loads(own[ERROR])} for own in refused])
-        decided_by_python = by_python.filter(by_python[ERROR].isNull()).drop(ERROR)
-        decided = decided_by_python if by_sql is None else by_sql.unionByName(decided_by_python)
-        decided.write.mode("overwrite").parquet(out)
-        counts.by_python = decided_by_python.count()
+        with executors_import(spark):
+            # through Arrow, as the decided rows: a key's date past 9999, which Python has none of, as its text
+            refused = python_values(by_python.filter(by_python[ERROR].isNotNull()).select(*key_columns, ERROR).toArrow())
+            rejects.write([{**{k: own[k] for k in key_columns}, ERROR: json.loads(own[ERROR])} for own in refused])
+            decided_by_python = by_python.filter(by_python[ERROR].isNull()).drop(ERROR)
+            decided = decided_by_python if by_sql is None else by_sql.unionByName(decided_by_python)
+            decided.write.mode("overwrite").parquet(out)
+            counts.by_python = decided_by_python.count()
     finally:
         by_python.unpersist()
     counts.by_sql = spark.read.parquet(out).count() - counts.by_python  # from the files' metadata
@@ -83,16 +87,32 @@ def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "
     return counts
 
 
-def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
-    import pyarrow.parquet as pq
+@contextlib.contextmanager
+def executors_import(spark):
+    """An executor's Python that cannot import what `mapInArrow`'s step needs as an error saying
+    so. Spark hands the step to every task, rows handed back or none: every executor needs rplang
+    (with pyarrow) under the Python PYSPARK_PYTHON names, not only those that get such rows."""
+    from pyspark.errors import PythonException
 
+    try:
+        yield
+    except PythonException as error:
+        missing = re.search(r"ModuleNotFoundError: No module named '([^']+)'", str(error))
+        if missing is None:
+            raise
+        raise ReplayError(f"Spark's executors cannot import {missing[1]}: they decide the rows the query hands "
+                          f"back, and every row --via python, with rplang's runtime; install rplang[replay] for the "
+                          f"Python they run ({spark.sparkContext.pythonExec}; set PYSPARK_PYTHON to name another)") \
+            from None
+
+
+def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
     from .columns import request_schema
-    from .duckdb_types import schema_conforms
 
     expected = request_schema(replay.compiled.checked)
     source = replay.source
     # each file's columns as Arrow reads them, as Spark does
-    if source.format == "parquet" and all(schema_conforms(pq.read_schema(f), expected) for f in source.files):
+    if source.format == "parquet" and all(_conforms(f, expected) for f in source.files):
         frame = spark.read.parquet(*source.files)
         if keys:
             frame.createOrReplaceTempView(INPUT)
@@ -110,6 +130,17 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
     spark.createDataFrame(table).createOrReplaceTempView(INPUT)
     names = [n for n in table.schema.names if n not in expected.names]
     return {k: exp.column(k, table=ALIAS, quoted=True) for k in names}, True
+
+
+def _conforms(file: str, expected: pa.Schema) -> bool:
+    """Whether a Parquet file's columns, as Arrow reads them (as Spark does), are the request's."""
+    import pyarrow.parquet as pq
+
+    from .duckdb_types import schema_conforms
+    from .uris import parquet_source
+
+    with parquet_source(file) as parquet:
+        return schema_conforms(pq.read_schema(parquet), expected)
 
 
 def register_calendar(spark, replay: Replay, query: PolicyQuery) -> None:

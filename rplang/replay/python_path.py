@@ -104,4 +104,7 @@ def _parquet_schema(replay: Replay) -> pa.Schema | None:
         return None
     import pyarrow.parquet as pq
 
-    return pq.read_schema(replay.source.files[0])
+    from .uris import parquet_source
+
+    with parquet_source(replay.source.files[0]) as parquet:
+        return pq.read_schema(parquet)

@@ -9,6 +9,7 @@ imports this module, nor pyarrow with it.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from rplang.stream import error_json, line_request
 from .columns import from_request, plain, python_values, request_schema, to_request
 from .errors import ERROR, ReplayError
 from .sources import FILE, ROW, Source
+from .uris import open_input, parquet_source
 
 if TYPE_CHECKING:
     from .run import Counts, RejectsFile, Replay
@@ -44,15 +46,16 @@ def python_rows(replay: Replay, keys: tuple[str, ...]):
     places = tuple(k for k in (ROW, FILE) if k not in replay.compiled.checked.request)
     for name in replay.source.files:
         file_number = 0
-        for batch in pq.ParquetFile(name).iter_batches(BATCH):
-            for row in python_values(batch):
-                file_number += 1
-                own = {k: row.pop(k, None) for k in keys}
-                for place in places:
-                    row.pop(place, None)
-                if not keys:
-                    own = {ROW: file_number, **({FILE: name} if len(replay.source.files) > 1 else {})}
-                yield own, to_request(row)
+        with parquet_source(name) as parquet:
+            for batch in pq.ParquetFile(parquet).iter_batches(BATCH):
+                for row in python_values(batch):
+                    file_number += 1
+                    own = {k: row.pop(k, None) for k in keys}
+                    for place in places:
+                        row.pop(place, None)
+                    if not keys:
+                        own = {ROW: file_number, **({FILE: name} if len(replay.source.files) > 1 else {})}
+                    yield own, to_request(row)
 
 
 def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
@@ -143,13 +146,14 @@ def _records(source: Source, policy: CheckedPolicy):
     """(file, the record's place in it from 1, the record) for every line or row of the input."""
     for name in source.files:
         if source.format == "jsonl":
-            with open(name, "rb") as stream:
+            with open_input(name) as stream:
                 for number, raw in enumerate(stream, 1):
                     yield name, number, _json_line(raw)
         else:
             # utf-8-sig: a byte order mark, as spreadsheets write one, is no part of the header;
             # a byte that is not UTF-8 kept as it is, to refuse its row alone (`_csv_row`)
-            with open(name, encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
+            with io.TextIOWrapper(open_input(name), encoding="utf-8-sig", errors="surrogateescape",
+                                  newline="") as stream:
                 reader = csv.DictReader(stream)
                 header = reader.fieldnames or []
                 if not all(_utf8(column) for column in header):

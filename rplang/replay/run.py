@@ -130,7 +130,7 @@ class RejectsFile:
             Path(self.path).unlink()  # a rejects file of an earlier run would mislead
 
 
-def _spark_part(name: str) -> bool:
+def spark_part(name: str) -> bool:
     """Whether a file is one Spark writes in an output folder (a part, its checksum, the marker)."""
     return name.startswith("part-") or name == "_SUCCESS" or (name.startswith(".") and name.endswith(".crc"))
 
@@ -149,6 +149,11 @@ def writing(path: str):
 def default_out(spec: str, source: Source) -> str:
     """OUT when none is named: INPUT's name + `.decided.parquet`, a folder's beside it (in it, the
     next replay of the folder would read it as requests), a glob's beside its first file."""
+    from .uris import beside, is_uri
+
+    if is_uri(spec):  # a folder's name kept whole, a file's without its ending
+        folder = source.files != (spec,) and not any(c in spec for c in "*?[")
+        return beside(spec if folder else source.files[0], ".decided.parquet", keep_ending=folder)
     named = Path(spec)
     if named.is_dir():
         named = named if named.name else named.resolve()
@@ -158,18 +163,27 @@ def default_out(spec: str, source: Source) -> str:
 
 
 def rejects_path(out: str) -> str:
-    path = Path(out)
+    """The rejects file beside OUT; beside an OUT of a cluster's store, in the current folder
+    (the driver writes it, here)."""
+    from .uris import is_uri, local_name
+
+    path = Path(local_name(out)) if is_uri(out) else Path(out)
     return str(path.with_name(path.stem + ".rejects.jsonl"))
 
 
 def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -> None:
     """OUT and the rejects file can be made where they are named, and neither is (nor, a folder,
     holds) a file of the input: said now, not as an engine's error after the rows are decided, and
-    never an input overwritten, or deleted as an earlier run's rejects. A path of a cluster's store
-    (`s3a://...`) is Spark's to check. `out_is_folder`: Spark writes OUT as a folder."""
-    inputs = [Path(f).resolve() for f in source.files]
+    never an input overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store
+    (`s3a://...`, Spark's only) is checked through Spark (uris.check_out); the rejects file is
+    written here. `out_is_folder`: Spark writes OUT as a folder."""
+    from .uris import is_uri, local_path
+
+    if is_uri(rejects):
+        raise ReplayError(f"--rejects {rejects}: the rejects are written here, by the driver; name a local file")
+    inputs = [Path(local_path(f)).resolve() for f in source.files]
     for option, path in (("--out", out), ("--rejects", rejects)):
-        if "://" in path:
+        if is_uri(path):
             continue
         target = Path(path).resolve()
         if target in inputs:
@@ -180,7 +194,7 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
             raise ReplayError(f"{option} {path}: no folder {Path(path).parent}")
         if target.is_dir() and not (option == "--out" and out_is_folder):
             raise ReplayError(f"{option} {path}: a folder; name a file")
-        others = sorted(p.name for p in target.iterdir() if not _spark_part(p.name)) if target.is_dir() else []
+        others = sorted(p.name for p in target.iterdir() if not spark_part(p.name)) if target.is_dir() else []
         if others:  # Spark replaces the whole folder
             raise ReplayError(f"{option} {path}: a folder holding other files than Parquet parts "
                               f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); name a new folder")

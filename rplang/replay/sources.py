@@ -35,10 +35,18 @@ class Source:
         return self.files[0] if len(self.files) == 1 else f"{len(self.files)} files"
 
 
-def resolve(spec: str) -> Source:
-    """The files an INPUT names: a file, a folder (every file of a known format in it), or a glob."""
+def resolve(spec: str, spark=None) -> Source:
+    """The files an INPUT names: a file, a folder (every file of a known format in it), or a glob;
+    a URI (`s3a://...`) listed through `spark`'s Hadoop file systems, which read it (uris.py)."""
+    from .uris import is_uri, list_files
+
     path = Path(spec)
-    if path.is_dir():
+    if is_uri(spec):
+        if spark is None:
+            raise ReplayError(f"{spec}: DuckDB reads local files here; replay a URI with --engine spark, "
+                              "which reads it where it is (or download the files and name them)")
+        files = list_files(spark, spec, FORMATS)
+    elif path.is_dir():
         files = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
     elif any(c in spec for c in "*?["):
         files = sorted(f for f in glob.glob(spec, recursive=True) if Path(f).is_file())

@@ -3,6 +3,7 @@ as typed Parquet."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -53,3 +54,19 @@ def requests_table():
     rows[5]["kind"] = "swap"
     schema = pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)])
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A local session, started within a generous bound (a loaded machine starts Java slowly)."""
+    pytest.importorskip("pyspark")
+    from rplang.replay.engine_spark import STARTUP_TIMEOUT, session
+
+    started: list = []
+    thread = threading.Thread(target=lambda: started.append(session("local[2]")), daemon=True)
+    thread.start()
+    thread.join(STARTUP_TIMEOUT)
+    if not started:
+        pytest.fail(f"Spark did not start in {STARTUP_TIMEOUT} s")
+    yield started[0]
+    started[0].stop()

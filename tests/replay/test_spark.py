@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 
 import pytest
 
@@ -18,21 +17,6 @@ from .outputs import outputs_by_key
 from .test_random_policies import FOUND_SEEDS, decide_seed
 
 pytest.importorskip("pyspark")
-
-
-@pytest.fixture(scope="module")
-def spark():
-    """A local session, started within a generous bound (a loaded machine starts Java slowly)."""
-    from rplang.replay.engine_spark import STARTUP_TIMEOUT, session
-
-    started: list = []
-    thread = threading.Thread(target=lambda: started.append(session("local[2]")), daemon=True)
-    thread.start()
-    thread.join(STARTUP_TIMEOUT)
-    if not started:
-        pytest.fail(f"Spark did not start in {STARTUP_TIMEOUT} s")
-    yield started[0]
-    started[0].stop()
 
 
 def test_the_sql_path_on_spark_decides_the_aputure_export_as_rpl_eval(spark, aputure_parquet, aputure_lines, tmp_path):
