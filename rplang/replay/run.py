@@ -130,11 +130,6 @@ class RejectsFile:
             Path(self.path).unlink()  # a rejects file of an earlier run would mislead
 
 
-def spark_part(name: str) -> bool:
-    """Whether a file is one Spark writes in an output folder (a part, its checksum, the marker)."""
-    return name.startswith("part-") or name == "_SUCCESS" or (name.startswith(".") and name.endswith(".crc"))
-
-
 @contextlib.contextmanager
 def writing(path: str):
     """An OSError while writing `path` as one that names it (the disk's own message may not)."""
@@ -177,7 +172,7 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
     never an input overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store
     (`s3a://...`, Spark's only) is checked through Spark (uris.check_out); the rejects file is
     written here. `out_is_folder`: Spark writes OUT as a folder."""
-    from .uris import is_uri, local_path
+    from .uris import is_uri, local_path, spark_part
 
     if is_uri(rejects):
         raise ReplayError(f"--rejects {rejects}: the rejects are written here, by the driver; name a local file")

@@ -81,12 +81,15 @@ def list_files(spark, spec: str, formats) -> list[str]:
         raise ReplayError(f"{spec}: {_java_message(error)}") from None
 
 
+def spark_part(name: str) -> bool:
+    """Whether a file is one Spark writes in an output folder (a part, its checksum, the marker)."""
+    return name.startswith("part-") or name == "_SUCCESS" or (name.startswith(".") and name.endswith(".crc"))
+
+
 def check_out(spark, out: str, inputs: tuple[str, ...]) -> None:
     """OUT as a URI, checked as run.check_outputs checks a local one: Spark replaces the folder
     whole, so one holding anything but an earlier replay's Parquet parts, or the input, is refused
     before any row is decided."""
-    from .run import spark_part
-
     fs, path = _path(spark, out)
     target = fs.makeQualified(path).toString().rstrip("/")
     for file in inputs:
