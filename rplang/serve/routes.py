@@ -188,7 +188,7 @@ class Handlers:
         except RplError as error:
             raise problems.refused(error)
         made_by = served.made_by(decision)
-        self._decided(scope["state"]["request_id"], None, served, made_by, options, body, decision, rendered)
+        self._decided(scope["state"]["request_id"], None, served, made_by, options, body, decision, rendered, payload)
         self.metrics.timed(served.name, "json", time.perf_counter() - started)
         return payload, _decision_headers(served.name, *made_by)
 
@@ -222,12 +222,13 @@ class Handlers:
         return decision
 
     def _decided(self, request_id: str, line: int | None, served, made_by: tuple, options: Options, body: bytes,
-                 decision, rendered: dict | None):
-        """Count a decision answered, and log it with the version and text hash that made it."""
+                 decision, rendered: dict | None, answer: bytes | None = None):
+        """Count a decision answered, and log it with the version and text hash that made it (and
+        its `answer`, whose outputs the log takes rather than making them again)."""
         self.metrics.decided(served.name, decision.outcome)
         if self.log is not None:
             self.log.record(time.time(), request_id, line, served.name, *made_by,
-                            options.as_of, options.partial, body, decision, rendered)
+                            options.as_of, options.partial, body, decision, rendered, answer)
 
     async def _decide_lines(self, request: Request, served, options: Options):
         """One decision (or error object) per line, in order, written as the lines arrive."""
@@ -273,7 +274,7 @@ class Handlers:
             self.metrics.line_error(served.name)
             return dumps({"error": {"kind": "server_error", "line": number, "message":
                                     f"the server failed on this line; quote request id {request_id}"}}) + b"\n"
-        self._decided(request_id, number, served, served.made_by(decision), options, raw, decision, rendered)
+        self._decided(request_id, number, served, served.made_by(decision), options, raw, decision, rendered, answer)
         return answer + b"\n"
 
     def _line_too_long(self, served, number: int) -> bytes:

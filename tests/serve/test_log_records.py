@@ -2,10 +2,13 @@
 what the server recorded, and a time is written as `log_store.log_time` writes it."""
 import random
 
+import orjson
+
 import pytest
 
 from rplang.serve.log_store import log_time
 from rplang.serve.log_writer import batch, decision_record, read_batches, rows, text_record, time_text
+from tests.conftest import POLICIES
 
 
 def test_a_batch_reads_back_as_the_rows_recorded(tmp_path):
@@ -82,3 +85,54 @@ def test_times_are_written_as_the_log_writes_them_at_random():
     for _ in range(20_000):
         moment = generator.uniform(1.6e9, 2.2e9)
         assert time_text(moment) == log_time(moment)
+
+
+def _decisions(policy, name: str):
+    """The decisions of the bundled requests of policy `name` that `policy` decides (those it
+    refuses as malformed left out)."""
+    from rplang.policy_lang.errors import RplError
+
+    for request in sorted((POLICIES / name / "requests").glob("*.json")):
+        try:
+            yield policy.decide_json(request.read_bytes())
+        except RplError:
+            continue
+
+
+@pytest.mark.parametrize("name", ["aputure", "bestbuy", "electronics", "hm", "ikea", "mixed_store"])
+def test_a_whole_decisions_logged_outputs_are_taken_from_its_answer_as_orjson_writes_them(name):
+    from rplang.runtime import load_policy
+    from rplang.serve.decision_log import opens_with_outputs, outputs_and_rules
+    from rplang.stream import decision_bytes
+
+    policy = load_policy(POLICIES / f"{name}.rpl")
+    assert opens_with_outputs(policy)
+    decided = list(_decisions(policy, name))
+    assert decided
+    for decision in decided:
+        answer = decision_bytes(decision)
+        taken = outputs_and_rules(decision, None, False, answer, True)
+        assert taken == (orjson.dumps(decision.outputs_json()), decision.rule_names())
+        assert taken[0] in answer  # a slice of it, not made again
+
+
+def test_outputs_that_may_hold_their_own_explanation_key_are_made_not_taken():
+    """An output named `explanation` (whose date range, say, would read as the end of the outputs)
+    or an output holding records (keys of their own): the outputs are made from the decision."""
+    from rplang.compiler import types as T
+    from rplang.runtime import load_policy_text
+    from rplang.serve.decision_log import opens_with_outputs, outputs_and_rules
+    from rplang.stream import decision_bytes
+
+    text = (POLICIES / "electronics.rpl").read_text()
+    policy = load_policy_text(text.replace("refund_method", "explanation"), "electronics.rpl")
+    assert "explanation" in policy.output_types and not opens_with_outputs(policy)
+    decision = next(d for d in _decisions(policy, "electronics") if d.outputs["explanation"] is not None)
+    answer = decision_bytes(decision)
+    assert outputs_and_rules(decision, None, False, answer, False)[0] == orjson.dumps(decision.outputs_json())
+
+    class Holding:
+        output_types = {"outcome": T.TEXT, "returned": T.ListType(T.RecordType("Item"))}
+    assert not opens_with_outputs(Holding())
+    Holding.output_types = {"outcome": T.TEXT, "window": T.OptionalType(T.ListType(T.DATE))}
+    assert opens_with_outputs(Holding())
