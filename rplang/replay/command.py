@@ -82,7 +82,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         # the input's columns, named and typed as the request's fields, checked before the old
         # policy's and before OUT or the rejects file is made (the engine checks them again)
         run.input_keys(run.Replay(compiled, text, source, tuple(keys), name=name, known=known), con, decided=False)
-        old_job = _old_replay(old, compare_to, source, tuple(keys), via) if old else None
+        old_job = _old_replay(old, compare_to, source, tuple(keys), via, con) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or run.default_out(input_, source)
         rejects = rejects or run.rejects_path(out)
@@ -133,16 +133,17 @@ def _spark_for_uris(engine: str, master: str, input_: str, out: str | None):
     return session(master)
 
 
-def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None):
+def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None, con=None):
     """The replay under `--compare`'s policy, its path chosen and the input's columns checked
-    against its request now, not after the rows are decided under POLICY."""
+    against its request now (on `con`, POLICY's DuckDB connection, if given), not after the rows
+    are decided under POLICY."""
     from . import run
 
     compiled, text, name, known = old
     chosen = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via, spec)
     job = run.Replay(compiled, text, source, keys, chosen, name, known)
     try:
-        run.input_keys(job)
+        run.input_keys(job, con)
     except ReplayError as error:
         raise ReplayError(f"{spec}: {error}") from None
     return job

@@ -172,7 +172,7 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
     never an input overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store
     (`s3a://...`, Spark's only) is checked through Spark (uris.check_out); the rejects file is
     written here. `out_is_folder`: Spark writes OUT as a folder."""
-    from .uris import is_uri, local_path, spark_part
+    from .uris import is_uri, local_path, refuse_other_files
 
     if is_uri(rejects):
         raise ReplayError(f"--rejects {rejects}: the rejects are written here, by the driver; name a local file")
@@ -189,10 +189,8 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
             raise ReplayError(f"{option} {path}: no folder {Path(path).parent}")
         if target.is_dir() and not (option == "--out" and out_is_folder):
             raise ReplayError(f"{option} {path}: a folder; name a file")
-        others = sorted(p.name for p in target.iterdir() if not spark_part(p.name)) if target.is_dir() else []
-        if others:  # Spark replaces the whole folder
-            raise ReplayError(f"{option} {path}: a folder holding other files than Parquet parts "
-                              f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); name a new folder")
+        if target.is_dir():
+            refuse_other_files(option, path, (p.name for p in target.iterdir()))
     if Path(rejects).resolve() == Path(out).resolve():
         raise ReplayError(f"--rejects {rejects}: the same file as --out")
 

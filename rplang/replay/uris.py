@@ -86,6 +86,15 @@ def spark_part(name: str) -> bool:
     return name.startswith("part-") or name == "_SUCCESS" or (name.startswith(".") and name.endswith(".crc"))
 
 
+def refuse_other_files(option: str, path: str, names) -> None:
+    """Spark replaces an output folder whole: one holding files it did not write (of `names`, the
+    folder's) is refused, local or in a store."""
+    others = sorted(name for name in names if not spark_part(name))
+    if others:
+        raise ReplayError(f"{option} {path}: a folder holding other files than Parquet parts "
+                          f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); name a new folder")
+
+
 def check_out(spark, out: str, inputs: tuple[str, ...]) -> None:
     """OUT as a URI, checked as run.check_outputs checks a local one: Spark replaces the folder
     whole, so one holding anything but an earlier replay's Parquet parts, or the input, is refused
@@ -101,12 +110,10 @@ def check_out(spark, out: str, inputs: tuple[str, ...]) -> None:
     try:
         if not fs.exists(path) or fs.getFileStatus(path).isFile():
             return  # a file is replaced, as a local OUT is
-        others = sorted(s.getPath().getName() for s in fs.listStatus(path) if not spark_part(s.getPath().getName()))
+        names = [s.getPath().getName() for s in fs.listStatus(path)]
     except Exception as error:  # Py4JJavaError: a store refusing the listing
         raise ReplayError(f"--out {out}: {_java_message(error)}") from None
-    if others:
-        raise ReplayError(f"--out {out}: a folder holding other files than Parquet parts "
-                          f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); name a new folder")
+    refuse_other_files("--out", out, names)
 
 
 def beside(uri: str, ending: str, keep_ending: bool) -> str:
