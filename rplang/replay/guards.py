@@ -9,7 +9,8 @@ and ...`), the value matters only on rows where those terms hold of some element
 the conjunction is never true, whatever the value, and the pass keeps or finds nothing. So
 the value is computed under that test (`CASE WHEN <some element passes> THEN value END`): one
 pass of plain tests over the list on every row, the value's own passes only where it can be
-read. A reader of any other shape leaves the value as it is.
+read. A reader of any other shape leaves the value as it is, and so does a value of one pass
+over a list (the test's pass would cost as much as the value's where it is true).
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def guard_values(first: exp.Select, query: exp.Expression, row: str, fields) -> 
     for column in first.expressions:
         if not (isinstance(column, exp.Alias) and column.alias.startswith("__value_")):
             continue
+        if len(list(column.this.find_all(exp.Lambda))) < 2:
+            continue  # one pass: the test's own pass could at best save nothing
         readers = [c for c in query.find_all(exp.Column) if c.name == column.alias and c.table == row]
         tests = [_needed(reader, row, fields) for reader in readers]
         if not tests or any(t is None for t in tests):

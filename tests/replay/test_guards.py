@@ -15,10 +15,12 @@ APUTURE = Path(__file__).resolve().parents[2] / "policies" / "aputure.rpl"
 FIELDS = ("kind", "items")
 
 
-def _guarded(readers: str) -> str:
+VALUE = "LIST_TRANSFORM(LIST_FILTER(rq.items, LAMBDA y : y.paid), LAMBDA z : z.sku)"
+
+
+def _guarded(readers: str, value: str = VALUE) -> str:
     """The value's SQL, once guarded for a query reading it in `readers` (DuckDB's SQL over `rq`)."""
-    first = parse_one(f"SELECT rq.*, LIST_FILTER(rq.items, LAMBDA y: y.paid) AS __value_v FROM t AS {ROW}",
-                      dialect="duckdb")
+    first = parse_one(f"SELECT rq.*, {value} AS __value_v FROM t AS {ROW}", dialect="duckdb")
     query = parse_one(f"SELECT {readers} FROM ({first.sql(dialect='duckdb')}) AS rq", dialect="duckdb")
     first = query.find(exp.Subquery).this
     guard_values(first, query, ROW, FIELDS)
@@ -30,7 +32,7 @@ def test_a_value_read_only_under_an_elements_test_is_computed_where_some_element
     filtered = _guarded("LIST_FILTER(rq.items, LAMBDA x: (rq.kind = 'return' AND x.free AND "
                         "ARRAY_CONTAINS(rq.__value_v, x.sku)))")
     assert filtered.startswith("CASE WHEN ARRAY_CONTAINS(LIST_TRANSFORM(rq.items, LAMBDA x : COALESCE((rq.kind = 'return' AND x.free)")
-    assert filtered.endswith("THEN LIST_FILTER(rq.items, LAMBDA y : y.paid) END")
+    assert filtered.endswith(f"THEN {VALUE} END")
     searched = _guarded("ARRAY_CONTAINS(LIST_TRANSFORM(rq.items, LAMBDA x: COALESCE((x.free AND "
                         "LEN(rq.__value_v) > 0), FALSE)), TRUE)")
     assert searched.startswith("CASE WHEN ARRAY_CONTAINS(LIST_TRANSFORM(rq.items, LAMBDA x : COALESCE((x.free)")
@@ -49,7 +51,13 @@ def test_a_value_read_only_under_an_elements_test_is_computed_where_some_element
     "LIST_FILTER(rq.items, LAMBDA x: x.free AND ARRAY_CONTAINS(rq.__value_v, x.sku)), rq.__value_v",  # two readers, one bare
 ])
 def test_a_value_with_any_other_reader_is_computed_on_every_row(readers):
-    assert _guarded(readers) == "LIST_FILTER(rq.items, LAMBDA y : y.paid)"
+    assert _guarded(readers) == VALUE
+
+
+def test_a_value_of_one_pass_is_computed_on_every_row():
+    """The test's pass would cost what the value's costs, where some element passes it."""
+    one = "LIST_FILTER(rq.items, LAMBDA y : y.paid)"
+    assert _guarded("LIST_FILTER(rq.items, LAMBDA x: x.free AND ARRAY_CONTAINS(rq.__value_v, x.sku))", one) == one
 
 
 def test_aputures_paid_skus_are_listed_only_where_a_free_item_may_be_kept():
