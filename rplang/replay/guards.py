@@ -63,9 +63,26 @@ def _needed(reader: exp.Column, row: str, fields) -> exp.Expression | None:
         return None  # only a search for a true element, each test true or false, finds nothing without one
     param = parent.expressions[0].name
     source = over.this
+    terms = [c for t in reversed(terms) for c in _conjuncts(t)]
     if not all(_plain(e, param, row, fields) for e in [source, *terms]):
         return None
-    return exists(source.copy(), param, exp.and_(*[t.copy() for t in reversed(terms)]))
+    # the terms reading only the request tested once, outside the pass: DuckDB copies a column a
+    # lambda reads for each element
+    of_element = [t.copy() for t in terms if _reads(t, param)]
+    of_row = [t.copy() for t in terms if not _reads(t, param)]
+    return exp.and_(*of_row, *([exists(source.copy(), param, exp.and_(*of_element))] if of_element else []))
+
+
+def _conjuncts(e: exp.Expression) -> list[exp.Expression]:
+    """The terms of a conjunction, its parentheses taken off."""
+    e = e.unnest()
+    return _conjuncts(e.this) + _conjuncts(e.expression) if isinstance(e, exp.And) else [e]
+
+
+def _reads(e: exp.Expression, param: str) -> bool:
+    """Whether `e` reads the element `param` (a column of that name, or of that table)."""
+    return any(c.table == param or (not c.table and c.name == param) for c in e.find_all(exp.Column)) or \
+        any(i.name == param for i in e.find_all(exp.Identifier) if isinstance(i.parent, exp.Dot) and i is i.parent.this)
 
 
 def _plain(e: exp.Expression, param: str, row: str, fields) -> bool:

@@ -31,8 +31,12 @@ def _guarded(readers: str, value: str = VALUE) -> str:
 def test_a_value_read_only_under_an_elements_test_is_computed_where_some_element_passes_it():
     filtered = _guarded("LIST_FILTER(rq.items, LAMBDA x: (rq.kind = 'return' AND x.free AND "
                         "ARRAY_CONTAINS(rq.__value_v, x.sku)))")
-    assert filtered.startswith("CASE WHEN ARRAY_CONTAINS(LIST_TRANSFORM(rq.items, LAMBDA x : COALESCE((rq.kind = 'return' AND x.free)")
+    # the request's own terms tested once, outside the pass over the items
+    assert filtered.startswith("CASE WHEN rq.kind = 'return' AND ARRAY_CONTAINS(LIST_TRANSFORM(rq.items, "
+                               "LAMBDA x : COALESCE((x.free), FALSE)), TRUE) THEN")
     assert filtered.endswith(f"THEN {VALUE} END")
+    of_request = _guarded("LIST_FILTER(rq.items, LAMBDA x: rq.kind = 'return' AND ARRAY_CONTAINS(rq.__value_v, x.sku))")
+    assert of_request == f"CASE WHEN rq.kind = 'return' THEN {VALUE} END"
     searched = _guarded("ARRAY_CONTAINS(LIST_TRANSFORM(rq.items, LAMBDA x: COALESCE((x.free AND "
                         "LEN(rq.__value_v) > 0), FALSE)), TRUE)")
     assert searched.startswith("CASE WHEN ARRAY_CONTAINS(LIST_TRANSFORM(rq.items, LAMBDA x : COALESCE((x.free)")
