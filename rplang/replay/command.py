@@ -16,16 +16,17 @@ from .errors import NotLowerable, ReplayError
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_CANTCREAT = 0, 1, 2, 64, 73
 
 
-def load(spec: str, known_enough: bool = False):
+def load(spec: str, known_enough: bool = False, con=None):
     """(compiled policy, its text, its name, what is known of it) from a path or `git:REV:path`, as
     `rpl diff` reads it. With `known_enough`, a policy a replay before checked and lowered (plans.py)
-    is not compiled now (None), but when a step needs it (`Replay.compiled`)."""
+    is not compiled now (None), but when a step needs it (`Replay.compiled`); `con`: the run's
+    DuckDB connection, if it has one, which reads the kept entry's types."""
     from rplang.policy_ci import _policy_text
 
     from . import plans
 
     text, name = _policy_text(spec)
-    known = plans.known(text, name) if known_enough else None
+    known = plans.known(text, name, con) if known_enough else None
     if known is not None:
         return None, text, name, known
     from rplang.runtime import load_policy_text
@@ -66,19 +67,20 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     from .sources import resolve
     from .uris import is_uri
 
-    compiled, text, name, known = load(policy, known_enough=not explain_sql)
+    con = None
+    if engine == "duckdb" and not explain_sql:
+        from .engine_duckdb import connect
+
+        # reads a kept entry's types and the input's columns here, and runs the query: one start, not two
+        con = connect()
+    compiled, text, name, known = load(policy, known_enough=not explain_sql, con=con)
     if explain_sql:
         sys.exit(_explain(compiled, text, engine))
     # the old policy read now: one that cannot be read is said before the rows are decided
-    old = load(compare_to, known_enough=True) if compare_to else None
+    old = load(compare_to, known_enough=True, con=con) if compare_to else None
     try:
         spark = _spark_for_uris(engine, master, input_, out)
         source = resolve(input_, spark)
-        con = None
-        if engine == "duckdb" and source.format == "parquet":
-            from .engine_duckdb import connect
-
-            con = connect()  # reads the input's columns here and runs the query: one start, not two
         # the input's columns, named and typed as the request's fields, checked before the old
         # policy's and before OUT or the rejects file is made (the engine checks them again)
         run.input_keys(run.Replay(compiled, text, source, tuple(keys), name=name, known=known), con, decided=False)

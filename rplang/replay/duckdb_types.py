@@ -51,12 +51,13 @@ def _exactly(actual, expected) -> bool:
     return actual.id == expected.id
 
 
-def columns_conform(actual: dict, expected: dict) -> bool:
+def columns_conform(actual: dict, expected: dict, con=None) -> bool:
     """Whether columns (name -> DuckDBPyType) hold every field of the request (name -> DuckDB
-    type's name), each as it is."""
+    type's name), each as it is; the types read by `con`, where given (DuckDB's module-level
+    functions would start a second database for them)."""
     import duckdb
 
-    return all(name in actual and conforms(actual[name], duckdb.sqltype(t)) for name, t in expected.items())
+    return all(name in actual and conforms(actual[name], (con or duckdb).sqltype(t)) for name, t in expected.items())
 
 
 def parquet_columns(con, file: str) -> dict:

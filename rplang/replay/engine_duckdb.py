@@ -80,7 +80,7 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     rather than by the engine."""
     expected = replay.request_types
     source = replay.source
-    if source.format == "parquet" and all(columns_conform(parquet_columns(con, f), expected) for f in source.files):
+    if source.format == "parquet" and all(columns_conform(parquet_columns(con, f), expected, con) for f in source.files):
         relation = con.read_parquet(list(source.files), file_row_number=not keys,
                                     filename=not keys and len(source.files) > 1)
         relation.create_view(INPUT)
@@ -193,8 +193,8 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
     decided = con.table(DECIDED)
     given = dict(zip(decided.columns, decided.types))
     handback = Handback(replay, rejects, counts)
-    con.create_function(DECIDE, handback, [duckdb.struct_type({k: given[k] for k in key_names}), given[REQUEST]],
-                        duckdb.struct_type({name: duckdb.sqltype(t) for name, t in plan.types.items()}),
+    con.create_function(DECIDE, handback, [con.struct_type({k: given[k] for k in key_names}), given[REQUEST]],
+                        con.struct_type({name: con.sqltype(t) for name, t in plan.types.items()}),
                         type="arrow", null_handling="special", side_effects=True)
     try:
         [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()

@@ -59,15 +59,17 @@ def read_from(actual, expected) -> bool:
     return actual.id in READ_FROM.get(expected.id, {expected.id})
 
 
-def check_types(inputs: dict[str, dict], expected: dict[str, str]) -> None:
+def check_types(inputs: dict[str, dict], expected: dict[str, str], con=None) -> None:
     """Refuse, with one error naming them all, the columns whose type can never hold their
     field's values, and the fields of structs that are no field of the record; `inputs`: each
     file (or table) -> its columns (name -> DuckDBPyType); `expected`: the request's columns
     (name -> DuckDB type's name). A column that is no field of the request is sources.check_columns'
-    to judge, and a field a struct leaves out the reader's (as one of the request's left out)."""
+    to judge, and a field a struct leaves out the reader's (as one of the request's left out).
+    `con`: the run's DuckDB connection, if it has one, which reads the expected types (DuckDB's
+    module-level functions would start a second database for them)."""
     found: dict[str, list[str]] = {}  # each problem -> the inputs that have it
     for where, columns in inputs.items():
-        for problem in column_problems(columns, expected):
+        for problem in column_problems(columns, expected, con):
             found.setdefault(problem, []).append(where)
     if not found:
         return
@@ -84,16 +86,17 @@ def check_types(inputs: dict[str, dict], expected: dict[str, str]) -> None:
     raise ReplayError(head + "; no row was read:\n" + "\n".join("  " + line for line in lines))
 
 
-def column_problems(columns: dict, expected: dict[str, str]) -> list[str]:
+def column_problems(columns: dict, expected: dict[str, str], con=None) -> list[str]:
     """What is wrong with each column (nested fields and list elements apart) whose type the
-    request reader never reads as its field's, one line each, in the columns' order."""
+    request reader never reads as its field's, one line each, in the columns' order (`con`: as
+    for `check_types`)."""
     import duckdb
 
     problems = []
     for name, actual in columns.items():
         if name not in expected:
             continue
-        wrong = list(mismatches(actual, duckdb.sqltype(expected[name]), read_from, (name,)))
+        wrong = list(mismatches(actual, (con or duckdb).sqltype(expected[name]), read_from, (name,)))
         left_out = {}  # a struct's path -> the record's fields it leaves out (a misspelt one, maybe)
         for path, found, wanted in wrong:
             if found is None:

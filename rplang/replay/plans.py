@@ -85,19 +85,24 @@ class Known:
     tables: each table's CSV file -> the SHA-256 the policy was checked with
     request: each field of the request -> its column's DuckDB type, in order
     calendar: the country whose holidays business days skip, or None
+    plans: the plans kept beside the facts, by the key shape's text, as read with them (not
+        kept as a fact: a run reads its entry once, and finds its plan here)
     """
     version: str
     hash: str
     tables: dict
     request: dict
     calendar: str | None
+    plans: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     def to_json(self) -> dict:
-        return attrs.asdict(self)
+        return attrs.asdict(self, filter=lambda field, _: field.name != "plans")
 
     @classmethod
-    def from_json(cls, data) -> "Known":
-        """The facts an entry holds; ValueError if they are not such."""
+    def from_json(cls, data, con=None) -> "Known":
+        """The facts an entry holds; ValueError if they are not such. The request's types are
+        read by DuckDB: by `con`, the run's connection, where it has one (DuckDB's module-level
+        functions would start a second database for it: 14 ms)."""
         if not (isinstance(data, dict) and set(data) == {"version", "hash", "tables", "request", "calendar"}
                 and isinstance(data["version"], str) and isinstance(data["hash"], str)
                 and (data["calendar"] is None or isinstance(data["calendar"], str))
@@ -108,7 +113,7 @@ class Known:
 
         for t in data["request"].values():
             try:
-                duckdb.sqltype(t)
+                (con or duckdb).sqltype(t)
             except duckdb.Error as error:
                 raise ValueError("not a policy's request") from error
         return cls(**data)
@@ -140,9 +145,10 @@ def _name(text: str, policy_name: str) -> str | None:
     return "replay-" + digest.hexdigest()
 
 
-def _entry(name: str | None) -> tuple[Known | None, dict]:
-    """The policy's facts and its plans, by the key shape's text; (None, {}) when the entry is
-    missing or damaged, or a table's file changed since."""
+def _entry(name: str | None, con=None) -> tuple[Known | None, dict]:
+    """The policy's facts (with its plans) and its plans, by the key shape's text; (None, {})
+    when the entry is missing or damaged, or a table's file changed since (`con`: as for
+    `Known.from_json`)."""
     payload = user_cache.read(name) if name else None
     if payload is None:
         return None, {}
@@ -150,8 +156,8 @@ def _entry(name: str | None) -> tuple[Known | None, dict]:
         data = json.loads(payload)
         if not isinstance(data, dict) or set(data) != {"policy", "plans"} or not isinstance(data["plans"], dict):
             raise ValueError("not an entry")
-        known = Known.from_json(data["policy"])
         plans = {shape: Plan.from_json(plan) for shape, plan in data["plans"].items()}
+        known = attrs.evolve(Known.from_json(data["policy"], con), plans=plans)
     except (ValueError, AttributeError, TypeError, UnicodeDecodeError):  # signed, yet not ours: a miss
         return None, {}
     if not known.tables_unchanged():
@@ -163,17 +169,19 @@ def _shape(keys: tuple) -> str:
     return json.dumps([list(k) for k in keys])
 
 
-def known(text: str, policy_name: str) -> Known | None:
+def known(text: str, policy_name: str, con=None) -> Known | None:
     """What an earlier run learned of the policy (`policy_name`'s `text`), if it checked and
     lowered then (a plan of it was kept) and its tables are as they were: enough to start
-    without checking it."""
-    known, kept = _entry(_name(text, policy_name))
+    without checking it. `con`: the run's DuckDB connection, if it has one."""
+    known, kept = _entry(_name(text, policy_name), con)
     return known if kept else None
 
 
 def read(replay, keys: tuple) -> Plan | None:
-    """The plan of the policy for rows keyed by `keys` ((name, how) pairs), if it was kept."""
-    return _entry(entry_name(replay))[1].get(_shape(keys))
+    """The plan of the policy for rows keyed by `keys` ((name, how) pairs), if it was kept: of
+    the entry the run started from (`replay.known`, its tables checked then), else read now."""
+    kept = replay.known.plans if replay.known is not None else _entry(entry_name(replay))[1]
+    return kept.get(_shape(keys))
 
 
 def lowers(replay) -> bool:

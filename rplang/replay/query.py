@@ -30,6 +30,7 @@ from .calendar import tables_for_span
 from .columns import ITEM_OUTCOMES, MONEY_LIMIT, plain
 from .dates import python_day
 from .errors import NotLowerable
+from .guards import guard_values
 from .items import ITEM_OUTCOME, ItemOutcomes, counts, item_value
 from .lowering import ROW, Lowering, business_day
 from .sql import (DateRange, LongerThan, any_of, case, member_of, combine, decimal, exists, field, is_null, keep, lambda_,
@@ -148,7 +149,9 @@ class PolicyQuery:
         computed = exp.select(*[_col(k).as_(k, quoted=True) for k in self.keys], *outputs, _col(FALLBACK),
                               *[_col(_passed(n)) for n in self.policy.request]) \
             .from_(decided.subquery("decided", copy=False), copy=False)
-        return self._in_columns(computed, [o.alias_or_name for o in outputs], request)
+        query = self._in_columns(computed, [o.alias_or_name for o in outputs], request)
+        guard_values(self.first.this, query, ROW, self.policy.request)
+        return query
 
     def _in_columns(self, computed: exp.Select, names: list[str], request: exp.Expression) -> exp.Select:
         """The decided rows with each amount in its column, DECIMAL(18, 2): a row with an amount

@@ -219,7 +219,7 @@ def input_keys(replay: Replay, con=None, decided: bool = True) -> tuple[str, ...
     if files:
         from .input_types import check_types
 
-        check_types(files, replay.request_types)
+        check_types(files, replay.request_types, con)
     if decided:
         from .columns import decision_names
 
