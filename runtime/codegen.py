@@ -376,8 +376,10 @@ def generate_outputs_json(types: dict) -> "callable":
 
 def in_cents(text: str, making: str | None = None) -> str:
     """The code of values.money_text's test that an amount's text (the local `text`; made by the
-    code `making` first, when given) is in cents already, and so is written as it is."""
-    return f"({making or text})[-3:-2] == '.' and 'E' not in {text} and {text} != '-0.00'"
+    code `making` first, when given) is in cents already, and so is written as it is. Its `"E"`
+    test is left out: a Decimal's text with an exponent ends with it (`E+3`, `E-10`, `E+100`), so
+    that a point third from the end is never in one."""
+    return f"({making or text})[-3:-2] == '.' and {text} != '-0.00'"
 
 
 def json_code(type_: T.Type | None, value: str, const, first: str | None = None) -> str:

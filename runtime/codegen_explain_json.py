@@ -191,7 +191,11 @@ class EntryText(EntryCode):
             elif code in self.escaped_reads:  # a text the sentence shows, escaped already
                 shown[name] = self.local("j")
                 self.emit("", f"{shown[name]} = f'\"{{{self.escaped_reads[code]}}}\"'")
-            elif name == "element" or code.startswith("e["):  # a path, or a record's first text
+            elif name == "element":  # a record's path: `$`, field names and indices, nothing to escape
+                shown[name] = self.local("j")
+                self.emit("", f"{shown[name]} = {code}")
+                self.emit("", f"{shown[name]} = 'null' if {shown[name]} is None else f'\"{{{shown[name]}}}\"'")
+            elif code.startswith("e["):  # a record's first text
                 shown[name] = self.json_of(T.TEXT, code, "")
             else:  # explain.element_name's JSON value
                 shown[name] = self.local("j")
