@@ -397,8 +397,9 @@ class _NoFastPath(Exception):
 
 
 # what the fast path may raise: its own signal, a date that matches _DATE but is not a real
-# day (`date.fromisoformat`), and a value that cannot be a key of the days or amounts read (a list)
-_UNUSUAL = (_Unusual, ValueError, TypeError)
+# day (`date.fromisoformat`), a value that cannot be a key of the days or amounts read (a list),
+# and a required field not given (read as `v[name]`)
+_UNUSUAL = (_Unusual, ValueError, TypeError, KeyError)
 
 # Days and amounts the fast path has read, by their JSON text: a request's dates and prices
 # repeat from one request to the next, and a dict's look-up costs a tenth of the regular
@@ -551,10 +552,12 @@ class _FastWriter:
     def field(self, spec: FieldSpec, target: str, indent: str) -> None:
         path = f"path + {'.' + spec.name!r}"
         x = target if _kept_as_given(spec.type) else "x"  # a value kept as given is read into its local
-        self.lines.append(f"{indent}{x} = v.get({_quote(spec.name)})")
         if not spec.has_default and not isinstance(spec.type, T.OptionalType):
-            self.convert(spec.type, x, target, path, indent)  # required: null is unusual
+            # required: not given (KeyError) and null are unusual; a subscript costs less than `get`
+            self.lines.append(f"{indent}{x} = v[{_quote(spec.name)}]")
+            self.convert(spec.type, x, target, path, indent)
             return
+        self.lines.append(f"{indent}{x} = v.get({_quote(spec.name)})")
         if x == target and not spec.has_default:  # null is None, as given
             self.lines.append(f"{indent}if {x} is not None:")
         else:
