@@ -229,7 +229,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         if all(dep in gen.eager for dep in refs) and _safe_to_compute_early(expr):
             local = gen.local("v")
             used, gen.used = gen.used, set()
-            body.append(f"{local} = {gen.expr(expr, {})}")
+            body.append(_value_statements(gen, local, expr))
             gen.used = used
             value_lines[name] = (len(body) - 1, refs)
             gen.eager[name] = local
@@ -429,6 +429,23 @@ def _reads_element(e: ir.Expr) -> bool:
             return True
         stack.extend(ir.children(node))
     return False
+
+
+def _value_statements(gen: "CodeGenerator", local: str, e: ir.Expr) -> str:
+    """The statements setting `local` to a value computed up front, as one line of the body (so
+    that a value no rule reads is left out whole): a list made by a loop, not a comprehension,
+    which costs a function and its frame each decision."""
+    if not (isinstance(e, ir.Each) and e.kind in ("filter", "map")):
+        return f"{local} = {gen.expr(e, {})}"
+    source, var = gen.expr(e.source, {}), gen.local("x")
+    inner = {e.var: var}
+    element = gen.expr(e.element, inner) if e.element is not None else var
+    lines = [f"{local} = []", f"for {var} in {source}:"]
+    if e.where is not None:
+        lines += [f"    if {gen.expr(e.where, inner)}:", f"        {local}.append({element})"]
+    else:
+        lines.append(f"    {local}.append({element})")
+    return "\n    ".join(lines)  # indented as the body's lines are
 
 
 def _drop_unread_values(gen: "CodeGenerator", body: list, value_lines: dict) -> None:

@@ -39,7 +39,9 @@ def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"
     lines = [f"def explained(applied, env, outputs{', more' if as_text else ''}):"]
     lines += [f"    s{k} = []" for k in range(len(totals))] + [f"    steps = ({steps})"]
     if as_text:
-        lines.append("    entries = ','.join([TEXTS[i](env, e, a, None, steps) for i, e, a in applied])")
+        # a loop, not a list comprehension: one costs a function and its frame, each decision
+        lines += ["    entries = []", "    for i, e, a in applied:",
+                  "        entries.append(TEXTS[i](env, e, a, None, steps))", "    entries = ','.join(entries)"]
         statements, outputs = _outputs_text(policy, constants)
         lines += statements
     else:

@@ -586,11 +586,7 @@ class _FastWriter:
                 return
             at, i = self.local("p"), self.local("i")
             emit(f"{at} = {path}")
-            if isinstance(element, T.RecordType):
-                emit(f"{target} = [{self.record(element.name)}({e}, f\"{{{at}}}[{{{i}}}]\", d + 1) "
-                     f"for {i}, {e} in enumerate({x})]")
-                return
-            emit(f"{target} = []")
+            emit(f"{target} = []")  # a loop, not a list comprehension: one costs a function and its frame
             emit(f"for {i}, {e} in enumerate({x}):")
             self.convert(element, e, value, f"f\"{{{at}}}[{{{i}}}]\"", indent + "    ")
             emit(f"    {target}.append({value})")
