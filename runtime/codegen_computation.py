@@ -100,7 +100,7 @@ def _dict_return(totals, constants: Constants) -> str:
 
 
 def _outputs_text(policy, constants: Constants) -> tuple[list[str], list]:
-    """Statements reading the outputs, and the parts of their JSON object (for `_text`): each
+    """Statements reading the outputs, and the parts of their JSON object (for `_text_return`): each
     written as codegen_explain_json.json_statements writes a value of its type; a total (an
     amount, always) kept as its money text in `t{k}`, which the computation shows again, its
     quotes written with the texts around it."""
