@@ -216,19 +216,10 @@ class EntryCode(CodeGenerator):
         """A false `and` or a true `or`: the operands equal to `holds` decided it. Past the
         operand that settled it (`settles`), the decision evaluated nothing: what follows may
         not make sense there (`m is given and m > 1.00`), and is shown only if it does."""
-        sure = [self.read_cannot_fail(arg, scope) for arg in args]
         settled = self.local("s")
-        if not all(sure):
-            self.emit(pad, f"{settled} = False")
+        self.emit(pad, f"{settled} = False")
         for k, arg in enumerate(args):
             value = self.local("w")
-            if sure[k]:  # read in place: nothing to leave out, and nothing settled can be undone
-                self.emit(pad, f"{value} = {self.expr(arg, scope)}")
-                self.emit(pad, f"if {value} == {holds}:")
-                self.why(arg, holds, out, scope, pad + "    ")
-                if not all(sure[k + 1:]):
-                    self.emit(pad, f"{settled} = {settled} or {value} == {settles}")
-                continue
             self.emit(pad, "try:")
             self.emit(pad, f"    {value} = {self.expr(arg, scope)}")
             self.emit(pad, f"    if {value} == {holds}:")
@@ -248,16 +239,6 @@ class EntryCode(CodeGenerator):
             if k < len(args) - 1:
                 self.emit(pad, "else:")
                 self.emit(pad, f"    {settled} = {settled} or {value} == {settles}")
-
-    def read_cannot_fail(self, e: ir.Expr, scope: dict[str, str]) -> bool:
-        """A field of the request, or of the element a rule is for, that is given (always, or by
-        a fact all the rule's elements have): the reader puts it in every request (element), so
-        that reading it raises nothing. A field of a record within them may be of a record not
-        given: not one."""
-        if isinstance(e, ir.FieldOf):
-            local = scope.get(e.base.name) if isinstance(e.base, ir.Var) else None
-            return local is not None and (e.present_when is None or (local, e.present_when) in self.known_flags)
-        return isinstance(e, ir.Input) and e.present_when is None and len(e.path) == 1
 
     def fact(self, e: ir.Expr, holds: bool, out: str, scope, pad: str) -> None:
         """One fact: a yes/no field by its label, any other test with the values it reads."""
