@@ -136,7 +136,7 @@ class DateRange(tuple):
     __slots__ = ()
 
     def __new__(cls, first, last):
-        return super().__new__(cls, (first, last))
+        return tuple.__new__(cls, (first, last))  # not super(), which makes an object each call
 
     def __contains__(self, day) -> bool:
         return self[0] <= day <= self[1]

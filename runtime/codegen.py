@@ -229,7 +229,7 @@ def generate(graph: RuleGraph, closures: dict, calendar) -> tuple[str, "callable
         if all(dep in gen.eager for dep in refs) and _safe_to_compute_early(expr):
             local = gen.local("v")
             used, gen.used = gen.used, set()
-            body.append(f"{local} = {gen.expr(expr, {})}")
+            body.append(_value_statements(gen, local, expr))
             gen.used = used
             value_lines[name] = (len(body) - 1, refs)
             gen.eager[name] = local
@@ -376,8 +376,10 @@ def generate_outputs_json(types: dict) -> "callable":
 
 def in_cents(text: str, making: str | None = None) -> str:
     """The code of values.money_text's test that an amount's text (the local `text`; made by the
-    code `making` first, when given) is in cents already, and so is written as it is."""
-    return f"({making or text})[-3:-2] == '.' and 'E' not in {text} and {text} != '-0.00'"
+    code `making` first, when given) is in cents already, and so is written as it is. Its `"E"`
+    test is left out: a Decimal's text with an exponent ends with it (`E+3`, `E-10`, `E+100`), so
+    that a point third from the end is never in one."""
+    return f"({making or text})[-3:-2] == '.' and {text} != '-0.00'"
 
 
 def json_code(type_: T.Type | None, value: str, const, first: str | None = None) -> str:
@@ -427,6 +429,23 @@ def _reads_element(e: ir.Expr) -> bool:
             return True
         stack.extend(ir.children(node))
     return False
+
+
+def _value_statements(gen: "CodeGenerator", local: str, e: ir.Expr) -> str:
+    """The statements setting `local` to a value computed up front, as one line of the body (so
+    that a value no rule reads is left out whole): a list made by a loop, not a comprehension,
+    which costs a function and its frame each decision."""
+    if not (isinstance(e, ir.Each) and e.kind in ("filter", "map")):
+        return f"{local} = {gen.expr(e, {})}"
+    source, var = gen.expr(e.source, {}), gen.local("x")
+    inner = {e.var: var}
+    element = gen.expr(e.element, inner) if e.element is not None else var
+    lines = [f"{local} = []", f"for {var} in {source}:"]
+    if e.where is not None:
+        lines += [f"    if {gen.expr(e.where, inner)}:", f"        {local}.append({element})"]
+    else:
+        lines.append(f"    {local}.append({element})")
+    return "\n    ".join(lines)  # indented as the body's lines are
 
 
 def _drop_unread_values(gen: "CodeGenerator", body: list, value_lines: dict) -> None:

@@ -39,15 +39,18 @@ def computation_function(policy, as_text: bool = False) -> tuple[str, "callable"
     lines = [f"def explained(applied, env, outputs{', more' if as_text else ''}):"]
     lines += [f"    s{k} = []" for k in range(len(totals))] + [f"    steps = ({steps})"]
     if as_text:
-        lines.append("    entries = ','.join([TEXTS[i](env, e, a, None, steps) for i, e, a in applied])")
-        lines += _outputs_text(policy, constants)
+        # a loop, not a list comprehension: one costs a function and its frame, each decision
+        lines += ["    entries = []", "    for i, e, a in applied:",
+                  "        entries.append(TEXTS[i](env, e, a, None, steps))", "    entries = ','.join(entries)"]
+        statements, outputs = _outputs_text(policy, constants)
+        lines += statements
     else:
         lines.append("    entries = [(ENTRIES[i] or MAKE(i))(env, e, a, None, steps) for i, e, a in applied]")
     for k, (name, floor, floor_text) in enumerate(totals):
         if floor is not None:
             shown = f"t{k}" if as_text else f"outputs[{quoted(name)}]"
             lines += _floored_sum(policy, k, shown, floor, floor_text, constants)
-    lines.append((_text_return if as_text else _dict_return)(totals, constants))
+    lines.append(_text_return(totals, outputs, constants) if as_text else _dict_return(totals, constants))
     source = "\n".join(lines) + "\n"
     code = policy.explanation_code
     namespace = {**constants.namespace(), "_add": add, "_minus": minus, "_money_text": money_text,
@@ -96,48 +99,51 @@ def _dict_return(totals, constants: Constants) -> str:
     return "    return {'outputs': outputs, 'explanation': entries, 'computation': {" + ", ".join(shown) + "}}"
 
 
-def _outputs_text(policy, constants: Constants) -> list[str]:
-    """Statements setting `outputs_text` to the outputs' JSON object, from their Python values:
-    each written as codegen_explain_json.json_statements writes a value of its type; a total
-    (an amount, always) also kept as its money text in `t{k}`, and its JSON in `v{k}`."""
+def _outputs_text(policy, constants: Constants) -> tuple[list[str], list]:
+    """Statements reading the outputs, and the parts of their JSON object (for `_text_return`): each
+    written as codegen_explain_json.json_statements writes a value of its type; a total (an
+    amount, always) kept as its money text in `t{k}`, which the computation shows again, its
+    quotes written with the texts around it."""
     totals = {name: k for k, (name, _, _) in enumerate(policy.total_outputs)}
     outcomes = {o.name for o in policy.outputs if o.kind == "outcome"}
     outcome_type = T.EnumType("outcome", tuple(policy.outcome_rank))
-    lines, members = [], []
+    lines, parts = [], []
     for n, (name, type_) in enumerate(policy.output_types.items()):
+        parts.append((("{" if n == 0 else ",") + constant_json(name) + ":",))
         if name in totals:
             k = totals[name]
             lines.append(f"m{k} = outputs[{quoted(name)}]")
             lines += money_statements(f"m{k}", f"t{k}")
-            lines.append(f"v{k} = f'\"{{t{k}}}\"'")
-            value = f"v{k}"
+            parts += [('"',), f"t{k}", ('"',)]
         else:
             value = f"o{n}"
             lines.append(f"{value} = outputs[{quoted(name)}]")
             # the outcome is a name the policy declares (or None): written as an enum's value is
             lines += json_statements(outcome_type if name in outcomes else type_, value, constants.add)
-        members.append((("{" if n == 0 else ",") + constant_json(name) + ":", value))
-    text = "".join("{" + constants.add(head) + "}{" + value + "}" for head, value in members)
-    lines.append(f'outputs_text = f"{text}{{{constants.add("}" if members else "{}")}}}"')
-    return ["    " + line for line in lines]
+            parts.append(value)
+    parts.append(("}" if parts else "{}",))
+    return ["    " + line for line in lines], parts
 
 
-def _text_return(totals, constants: Constants) -> str:
-    """The computation's JSON text: the steps joined, each total's value (and sum) as JSON.
-    A total's value is the text of an amount (values.money_text): nothing to escape."""
-    lines, parts = [], []  # statements; then the texts joined, in order
+def _text_return(totals, outputs: list, constants: Constants) -> str:
+    """The decision's JSON text, in one f-string: the outputs' parts, the entries, then the
+    computation: the steps joined, each total's value (and sum) as its money text, in quotes
+    (values.money_text: nothing to escape)."""
+    parts: list = [('{"outputs":',), *outputs, (',"explanation":[',), "entries"]
     for k, (name, floor, floor_text) in enumerate(totals):
-        opening = ('],"computation":{' if k == 0 else ",") + constant_json(name) + ':{"steps":['
-        parts += [constants.add(opening), f"','.join(s{k})"]
+        parts += [(('],"computation":{' if k == 0 else ",") + constant_json(name) + ':{"steps":[',),
+                  f"','.join(s{k})", ('],"sum":"',)]
         if floor is None:
-            parts += [constants.add('],"sum":'), f"v{k}", constants.add(',"floor":null,"floored":false,"value":'),
-                      f"v{k}"]
+            parts += [f"t{k}", ('","floor":null,"floored":false,"value":"',), f"t{k}", ('"}',)]
         else:
-            lines.append(f"    sum{k} = f'\"{{sum{k}}}\"'")  # a money text
-            parts += [constants.add('],"sum":'), f"sum{k}",
-                      constants.add(',"floor":' + constant_json(floor_text) + ',"floored":'),
-                      f"('true' if floored{k} else 'false')", constants.add(',"value":'), f"v{k}"]
-        parts.append(constants.add("}"))
-    parts += [constants.add("}" if totals else '],"computation":{}'), "more", constants.add("}")]
-    parts[:0] = [constants.add('{"outputs":'), "outputs_text", constants.add(',"explanation":['), "entries"]
-    return "\n".join(lines + ['    return f"' + "".join("{" + part + "}" for part in parts) + '"'])
+            parts += [f"sum{k}", ('","floor":' + constant_json(floor_text) + ',"floored":',),
+                      f"('true' if floored{k} else 'false')", (',"value":"',), f"t{k}", ('"}',)]
+    parts += [("}" if totals else '],"computation":{}',), "more", ("}",)]
+    merged: list = []  # neighbouring texts written as one constant
+    for part in parts:
+        if isinstance(part, tuple) and merged and isinstance(merged[-1], tuple):
+            merged[-1] = (merged[-1][0] + part[0],)
+        else:
+            merged.append(part)
+    names = [constants.add(part[0]) if isinstance(part, tuple) else part for part in merged]
+    return '    return f"' + "".join("{" + name + "}" for name in names) + '"'

@@ -152,7 +152,8 @@ class EntryCode(CodeGenerator):
             text = self.local("p")
             if plain_read(part) and not is_money:  # a field always given: reading it cannot fail
                 self.emit("", f"{text} = {self.expr(part, scope)}")
-                self.emit("", f"{text} = {_shown(part.type, text, self.const)}")
+                if part.type != T.TEXT:  # a text always given is shown as it is
+                    self.emit("", f"{text} = {_shown(part.type, text, self.const)}")
                 parts.append([text, part.type, self.expr(part, scope)])
                 continue
             self.emit("", "try:")

@@ -38,6 +38,7 @@ class EntryText(EntryCode):
     def __init__(self, policy):
         super().__init__(policy)
         self.escaped_reads: dict[str, str] = {}  # a text field always given -> its escaped local
+        self.facts: list = []  # the facts' JSON text, as parts for `joined` (facts_statements)
 
     def text_of(self, value: str, pad: str) -> None:
         """Make the text in local `value` what JSON writes between its quotes."""
@@ -136,13 +137,12 @@ class EntryText(EntryCode):
         self.emit(pad, f"{fact} = {opened} + {members} + {closed} if {values} else {self.const(head + '}')}")
         self.emit(pad, f"{out}.append({fact})")
 
-    def effects(self, rule, named: str) -> list:
+    def effects(self, rule, named: list) -> list:
         """Statements of the amounts added, each also a step of its total in `steps`; the
-        effects' JSON text as parts for `joined`."""
+        effects' JSON text as parts for `joined` (`named`: the element's name's parts)."""
         parts: list = [("[",)]
         first = True
         step = constant_json({"rule": rule.name})[:-1] + ',"element_name":'
-        named = self.const(named[0]) if isinstance(named, tuple) else named
         for k, effect in enumerate(rule.effects):
             if effect.kind not in ("add", "set"):
                 continue
@@ -155,7 +155,7 @@ class EntryText(EntryCode):
                     self.emit("", line)
                 amount = text
                 parts += [(head + ',"amount":"',), amount, ('"}',)]
-                shown = self.joined([(step,), named, (',"amount":"',), amount, ('"}',)])
+                shown = self.joined([(step,), *named, (',"amount":"',), amount, ('"}',)])
                 self.emit("", f"steps[{self.totals[effect.output]}].append({shown})")
             else:
                 parts += [(head + ',"set":',), self.json_of(self.output_types.get(effect.output), f"a[{k}]", ""),
@@ -163,42 +163,55 @@ class EntryText(EntryCode):
         return parts + [("]",)]
 
     def facts_statements(self, start: int) -> None:
-        """The facts' JSON text in `facts`: when every fact is always shown, the texts appended
-        joined here; else a list joined at the end."""
+        """The facts' JSON text, as parts of the entry's (`facts`): when every fact is always
+        shown, the texts appended, written in the entry's own text; else a list joined at the end."""
         lines = self.lines[start:]
         if any(line[0] == " " or line.startswith(_BLOCKS) for line in lines):
             self.lines.insert(start, "facts = []")
             self.emit("", "facts = ','.join(facts)")
+            self.facts = ["facts"]
             return
         kept, parts = [], []
         for line in lines:
             if line.startswith("facts.append("):
                 parts += [(",",)] if parts else []
-                appended = line[len("facts.append("):-1]
-                parts += _F_STRING_PART.findall(appended) if appended.startswith('f"') else [appended]
+                parts += self.parts_of(line[len("facts.append("):-1])
             else:
                 kept.append(line)
-        self.lines[start:] = kept + [f"facts = {self.joined(parts) if parts else self.const('')}"]
+        self.lines[start:] = kept
+        self.facts = parts
+
+    def parts_of(self, text: str) -> list:
+        """The parts of the code of a text that `joined` wrote (or of one name), its constants
+        as texts again, for `joined` to merge with their neighbours."""
+        names = _F_STRING_PART.findall(text) if text.startswith('f"') else [text]
+        prefix = self.table.name + "_"
+        return [(self.table.values[int(name[len(prefix):])],) if name.startswith(prefix) else name
+                for name in names]
 
     def entry(self, rule, element: str, named: str, sentence: list) -> str:
         head = constant_json({"rule": rule.name, "clause": rule.clause, "cites": rule.clause_text,
                               "clauses": [{"clause": name, "cites": text} for name, text in rule.citations],
                               "outcome": rule.outcome})[:-1]
-        shown: dict = {}
+        shown: dict = {}  # the element's and its name's JSON, as parts for `joined`
         for name, code in (("element", element), ("named", named)):
             if code == "None":
-                shown[name] = ("null",)
-            elif code in self.escaped_reads:  # a text the sentence shows, escaped already
-                shown[name] = self.local("j")
-                self.emit("", f"{shown[name]} = f'\"{{{self.escaped_reads[code]}}}\"'")
-            elif name == "element" or code.startswith("e["):  # a path, or a record's first text
-                shown[name] = self.json_of(T.TEXT, code, "")
+                shown[name] = [("null",)]
+            elif code in self.escaped_reads:  # a text the sentence shows, escaped already: quoted around it
+                shown[name] = [('"',), self.escaped_reads[code], ('"',)]
+            elif name == "element":  # a record's path: `$`, field names and indices, nothing to escape
+                path = self.local("j")
+                self.emit("", f"{path} = {code}")
+                self.emit("", f"{path} = 'null' if {path} is None else f'\"{{{path}}}\"'")
+                shown[name] = [path]
+            elif code.startswith("e["):  # a record's first text
+                shown[name] = [self.json_of(T.TEXT, code, "")]
             else:  # explain.element_name's JSON value
-                shown[name] = self.local("j")
-                self.emit("", f"{shown[name]} = _json({code})")
+                shown[name] = [self.local("j")]
+                self.emit("", f"{shown[name][0]} = _json({code})")
         effects = self.effects(rule, shown["named"])
-        text = self.joined([(head + ',"element":',), shown["element"], (',"element_name":',), shown["named"],
-                            (',"sentence":',), *sentence, (',"facts":[',), "facts", ('],"effects":',),
+        text = self.joined([(head + ',"element":',), *shown["element"], (',"element_name":',), *shown["named"],
+                            (',"sentence":',), *sentence, (',"facts":[',), *self.facts, ('],"effects":',),
                             *effects, (',"line":' + constant_json(rule_line(rule)) + "}",)])
         return text
 

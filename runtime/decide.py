@@ -173,9 +173,15 @@ class CompiledPolicy:
         outcome = self._outcome_names[best]
         if outcome not in self.overriding_outcomes:
             return outcome, found, overridden
-        # the outcome overrides every rule of another outcome, and rules of none
-        overridden += [(f, f"outcome {outcome}") for f in found if rule_rank[f[0]] != best]
-        return outcome, [f for f in found if rule_rank[f[0]] == best], overridden
+        # the outcome overrides every rule of another outcome, and rules of none (a loop: a list
+        # comprehension costs a function and its frame)
+        kept = []
+        for f in found:
+            if rule_rank[f[0]] == best:
+                kept.append(f)
+            else:
+                overridden.append((f, f"outcome {outcome}"))
+        return outcome, kept, overridden
 
     def _apply_exceptions(self, found: list[Found]) -> tuple[list[Found], list]:
         """Drop the rules that a rule applying to the same element (or to the whole request) overrides."""

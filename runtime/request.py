@@ -397,8 +397,9 @@ class _NoFastPath(Exception):
 
 
 # what the fast path may raise: its own signal, a date that matches _DATE but is not a real
-# day (`date.fromisoformat`), and a value that cannot be a key of the days or amounts read (a list)
-_UNUSUAL = (_Unusual, ValueError, TypeError)
+# day (`date.fromisoformat`), a value that cannot be a key of the days or amounts read (a list),
+# and a required field not given (read as `v[name]`)
+_UNUSUAL = (_Unusual, ValueError, TypeError, KeyError)
 
 # Days and amounts the fast path has read, by their JSON text: a request's dates and prices
 # repeat from one request to the next, and a dict's look-up costs a tenth of the regular
@@ -450,6 +451,18 @@ def _quote(name: str) -> str:
         return quoted(name)
     except ValueError as error:  # not a field name: no fast path for this schema
         raise _NoFastPath(str(error)) from None
+
+
+def _required(spec: FieldSpec) -> bool:
+    """A field a record must have: no default, and not optional (null is a problem too)."""
+    return not spec.has_default and not isinstance(spec.type, T.OptionalType)
+
+
+def _keys_given(specs: list[FieldSpec]) -> list[str]:
+    """The code of how many of these fields' keys a record read has: each required field's, read
+    as `v[name]` (else KeyError), and each other's if it is there."""
+    return [str(sum(1 for spec in specs if _required(spec)))] + [
+        f"({_quote(spec.name)} in v)" for spec in specs if not _required(spec)]
 
 
 def _holds_record(type_: T.Type) -> bool:
@@ -522,27 +535,34 @@ class _FastWriter:
     def function(self, fields: dict[str, FieldSpec], name: str = "request") -> str:
         emit = self.lines.append
         emit(f"def {name}(v, path, d):")
-        emit(f"    if not isinstance(v, dict) or d >= {limits.MAX_REQUEST_DEPTH} "
-             f"or not {self.const(frozenset(fields))}.issuperset(v):")
+        emit(f"    if not isinstance(v, dict) or d >= {limits.MAX_REQUEST_DEPTH}:")
         emit("        raise Unusual")
         out = {spec.name: self.local("f") for spec in fields.values()}
         by_flag: dict[str | None, list[FieldSpec]] = {}
         by_flag[None] = []  # fields read in any order (only the result's order counts): these first
         for spec in fields.values():
             by_flag.setdefault(spec.present_when, []).append(spec)
+        given: list[str] = []  # the code of how many of its keys the record is known to have
         for flag, specs in by_flag.items():
             if flag is None:
                 for spec in specs:
                     self.field(spec, out[spec.name], "    ")
+                given += _keys_given(specs)
                 continue
             flag_spec = fields.get(flag)  # its own local when it is read already, as given
             plain_flag = flag_spec is not None and flag_spec.present_when is None \
                 and flag_spec.type == T.BOOLEAN and not flag_spec.has_default
-            emit(f"    if {out[flag] if plain_flag else f'v.get({_quote(flag)})'} is True:")
+            known = f"{out[flag] if plain_flag else f'v.get({_quote(flag)})'} is True"
+            emit(f"    if {known}:")
             for spec in specs:
                 self.field(spec, out[spec.name], "        ")
             emit("    else:")  # not known for this record, and ignored if given
             emit("        " + " = ".join(out[spec.name] for spec in specs) + " = None")
+            given.append(f"({' + '.join(_keys_given(specs))} if {known} else 0)")
+        # No key but the fields': when the record has no more keys than those it is known to
+        # have, it has no other (a set's test of every key costs about a sixth of the reading)
+        emit(f"    if len(v) != {' + '.join(given)} and not {self.const(frozenset(fields))}.issuperset(v):")
+        emit("        raise Unusual")
         pairs = [f"{PATH_KEY!r}: path"] + [f"{_quote(field)}: {local}" for field, local in out.items()]
         emit(f"    return {{{', '.join(pairs)}}}")
         emit("")
@@ -551,10 +571,11 @@ class _FastWriter:
     def field(self, spec: FieldSpec, target: str, indent: str) -> None:
         path = f"path + {'.' + spec.name!r}"
         x = target if _kept_as_given(spec.type) else "x"  # a value kept as given is read into its local
-        self.lines.append(f"{indent}{x} = v.get({_quote(spec.name)})")
-        if not spec.has_default and not isinstance(spec.type, T.OptionalType):
-            self.convert(spec.type, x, target, path, indent)  # required: null is unusual
+        if _required(spec):  # not given (KeyError) and null are unusual; a subscript costs less than `get`
+            self.lines.append(f"{indent}{x} = v[{_quote(spec.name)}]")
+            self.convert(spec.type, x, target, path, indent)
             return
+        self.lines.append(f"{indent}{x} = v.get({_quote(spec.name)})")
         if x == target and not spec.has_default:  # null is None, as given
             self.lines.append(f"{indent}if {x} is not None:")
         else:
@@ -583,11 +604,7 @@ class _FastWriter:
                 return
             at, i = self.local("p"), self.local("i")
             emit(f"{at} = {path}")
-            if isinstance(element, T.RecordType):
-                emit(f"{target} = [{self.record(element.name)}({e}, f\"{{{at}}}[{{{i}}}]\", d + 1) "
-                     f"for {i}, {e} in enumerate({x})]")
-                return
-            emit(f"{target} = []")
+            emit(f"{target} = []")  # a loop, not a list comprehension: one costs a function and its frame
             emit(f"for {i}, {e} in enumerate({x}):")
             self.convert(element, e, value, f"f\"{{{at}}}[{{{i}}}]\"", indent + "    ")
             emit(f"    {target}.append({value})")

@@ -3,6 +3,8 @@ written from its condition the first time the rule is explained, with no policy 
 facts are those a reading of the condition gives (explanation snapshots hold the bytes)."""
 import json
 
+import orjson
+
 from rplang.runtime import load_policy_text
 from rplang.runtime.codegen_computation import computation_function
 from rplang.runtime.codegen_explain import entry_function
@@ -88,3 +90,33 @@ def test_the_computation_takes_the_entries_amounts_and_the_floor():
                   {"rule": "refund_each", "element_name": "B", "amount": "5.00"}],
         "sum": "15.00", "floor": "0.00", "floored": False, "value": "15.00"}
     assert decision.computation() == data["computation"]
+
+
+MIXED = '''
+policy "Mixed"
+currency USD
+record Order:
+  paid: boolean "paid"
+request:
+  order: Order
+  gift:  boolean "a gift"
+outcomes:
+  refuse  "REFUSED" overrides all other rules
+  approve "APPROVED"
+rule unpaid_or_no_gift:
+  when not (order.paid and gift)
+  then refuse
+'''
+
+
+def test_a_false_and_of_a_nested_field_then_fields_always_given_shows_each_that_was_false():
+    # the request's own field is read in place (it cannot fail), after one of a record that
+    # is read as any other operand is: both forms of the entry agree, and say the same
+    policy = load_policy_text(MIXED)
+    for paid, gift in ((False, True), (True, False), (False, False)):
+        decision = policy.decide({"order": {"paid": paid}, "gift": gift})
+        (entry,) = decision.explanation()
+        assert entry["facts"] == [fact for fact, holds in (
+            ({"fact": "order.paid", "holds": False, "label": "paid"}, paid),
+            ({"fact": "gift", "holds": False, "label": "a gift"}, gift)) if not holds]
+        assert decision.to_json_bytes() == orjson.dumps(decision.to_json())

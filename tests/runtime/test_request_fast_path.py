@@ -320,3 +320,37 @@ def test_a_date_that_is_not_one_gets_the_general_readers_problem(policies, value
     with pytest.raises(RequestError) as slow:
         _slow(policy).read(copy.deepcopy(data))
     assert fast.value.to_json() == slow.value.to_json()
+
+
+@pytest.mark.parametrize("keys", [
+    {"zzz": 1},  # an unknown key, the optional fields and the ones with defaults left out
+    {"zzz": 1, "size": None},  # an optional field given as null: not counted as given
+    {"zzz": 1, "size": 3, "rate": "5%"},
+    {"size": 3, "rate": "5%", "inner": None},  # every key known: read the fast way
+])
+def test_only_a_record_with_no_key_but_its_fields_is_read_the_fast_way(policies, keys):
+    """The fast path counts the keys a record is known to have (its required fields, the others
+    found there) before it tests every key: an unknown key is never taken for an absent field."""
+    policy = policies["small"]
+    data = _deep(0)
+    data["box"]["parts"][0] = {"name": "p", "tags": [], **keys}
+    expected = _outcome(_slow(policy), copy.deepcopy(data))
+    assert _outcome(policy.reader, data) == expected
+    if "zzz" in keys:
+        assert expected[0] == "refused"
+        with pytest.raises(_UNUSUAL):
+            policy.reader._fast(data, "$", 0)
+    else:
+        assert _typed(policy.reader._fast(data, "$", 0)) == expected[1]
+
+
+def test_a_record_with_an_unknown_key_for_a_fact_not_known_is_refused(policies):
+    """Fields given only when a fact is true are counted only then; given when it is false they
+    are ignored, and a key besides them is still found."""
+    policy = policies["small"]
+    for extra in ({"zzz": 1}, {"note": "n", "zzz": 1}, {"note": "n"}):
+        data = _deep(0)
+        data["box"].update(extra)
+        expected = _outcome(_slow(policy), copy.deepcopy(data))
+        assert _outcome(policy.reader, data) == expected
+        assert (expected[0] == "refused") == ("zzz" in extra)
