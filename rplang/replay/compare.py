@@ -1,11 +1,14 @@
-"""`rpl replay --compare OLD`: the impact of a policy change on every row, computed by DuckDB over
-the two decided tables (joined on the key columns), and reported as `rpl diff` reports it.
+"""`rpl replay --compare OLD`: the impact of a policy change on every row, computed over the two
+decided tables (joined on the key columns) where they are, by DuckDB, or by Spark in a cluster's
+store (compare_runners.py), and reported as `rpl diff` reports it.
 
 Beside `rpl diff`'s report: the money deltas of each outcome transition, and a sample of changed
 rows for each transition (the first by key), explained under both versions.
 """
 from __future__ import annotations
 
+import contextlib
+import datetime
 import tempfile
 import uuid
 from decimal import Decimal
@@ -18,6 +21,7 @@ from rplang.compiler import types as T
 from rplang.runtime.impact import ChangedRequest, Impact, impact_text
 
 from .columns import output_columns, plain
+from .compare_runners import DuckDBRunner, SparkRunner
 from .engines import engine_for
 from .errors import ReplayError
 from .rows import python_rows
@@ -61,37 +65,49 @@ class ReplayImpact:
 
 def compare_report(engine: str, new: Replay, old: Replay, new_out: str, rows: int, show: int,
                    master: str) -> ReplayImpact:
-    """Decide the input (`rows` rows) under `old` too, and compare with the decisions in `new_out`."""
+    """Decide the input (`rows` rows) under `old` too, and compare with the decisions in `new_out`:
+    in DuckDB, or where a cluster's store holds them (a URI), in Spark."""
+    if is_uri(new_out):
+        from .engine_spark import session
 
-    import duckdb
+        runner = SparkRunner(session(master))
+    else:
+        runner = DuckDBRunner()
+    try:
+        runner.attach(NEW, new_out)
+        _check_keys(runner, _keys(runner, new.compiled.checked))
+        with _decided_beside(new_out) as old_out:
+            engine_for(engine, master)(old, old_out, RejectsFile(None))
+            runner.attach(OLD, old_out)
+            return impact_of(runner, new, old, rows, show)
+    finally:
+        runner.close()
 
-    con = duckdb.connect()
-    _attach(con, NEW, new_out)
-    _check_keys(con, _keys(con, new.compiled.checked))
-    if is_uri(new_out):  # beside OUT, in the store the cluster writes (a folder here is a worker's own)
+
+@contextlib.contextmanager
+def _decided_beside(new_out: str):
+    """Where the old policy's decisions are written, removed after: in a cluster's store, beside
+    OUT (a folder here is a worker's own); else in a temporary folder."""
+    if is_uri(new_out):
         old_out = f"{new_out.rstrip('/')}.rpl-compare-{uuid.uuid4().hex[:12]}"
         try:
-            engine_for(engine, master)(old, old_out, RejectsFile(None))
-            _attach(con, OLD, old_out)
+            yield old_out
         finally:
             delete(old_out)
-        return impact_of(con, new, old, rows, show)
+        return
     with tempfile.TemporaryDirectory(prefix="rpl-replay-") as folder:
-        old_out = str(Path(folder) / "old.parquet")
-        engine_for(engine, master)(old, old_out, RejectsFile(None))
-        _attach(con, OLD, old_out)
-        return impact_of(con, new, old, rows, show)
+        yield str(Path(folder) / "old.parquet")
 
 
-def impact_of(con, new: Replay, old: Replay, rows: int, show: int) -> ReplayImpact:
-    """The impact of `old` -> `new` on `rows` rows, from their decided tables (`con`'s views NEW
+def impact_of(runner, new: Replay, old: Replay, rows: int, show: int) -> ReplayImpact:
+    """The impact of `old` -> `new` on `rows` rows, from their decided tables (`runner`'s views NEW
     and OLD)."""
     new_policy, old_policy = new.compiled.checked, old.compiled.checked
     new_names = {o.name: o for o in new_policy.outputs}
     common = [o for o in old_policy.outputs if o.name in new_names]
     outcome = next((o.name for o in new_policy.outputs if o.kind == "outcome"), None)
     money = [o.name for o in common if o.kind == "total" or plain(o.type) == T.MONEY]
-    keys = _keys(con, new_policy)
+    keys = _keys(runner, new_policy)
 
     def col(table: str, name: str) -> exp.Column:
         return exp.column(name, table=table, quoted=True)
@@ -115,53 +131,58 @@ def impact_of(con, new: Replay, old: Replay, rows: int, show: int) -> ReplayImpa
     for x in common:
         if x.name not in money and x.kind != "outcome":
             columns.append(differs(x).as_(f"c_{x.name}", quoted=True))
-    pairs = con.sql(joined.select(*columns).sql(dialect="duckdb"))
-    pairs.create_view("pairs")
+    runner.view("pairs", joined.select(*columns))
     impact = Impact()
     impact.total = rows
-    both = _count(con, exp.to_table("pairs"))
+    both = _count(runner, exp.to_table("pairs"))
     impact.rejected = impact.total - both
-    impact.changed = _scalar(con, exp.select(exp.func("COUNT_IF", exp.column("changed"))).from_("pairs")) or 0
+    impact.changed = _scalar(runner, exp.select(exp.func("COUNT_IF", exp.column("changed"))).from_("pairs")) or 0
     by_transition = []
     if outcome:
         groups = exp.select(exp.column("before"), exp.column("after"), exp.Count(this=exp.Star()),
                             *[exp.Sum(this=exp.column(f"d_{m}")) for m in money]).from_("pairs").where(
             exp.column("changed")).group_by(exp.column("before"), exp.column("after")).order_by("before", "after")
-        for before, after, count, *deltas in con.sql(groups.sql(dialect="duckdb")).fetchall():
+        for before, after, count, *deltas in runner.rows(groups):
             if before != after:
                 impact.outcome_changes[(before, after)] = count
             by_transition.append((before, after, count, {m: d for m, d in zip(money, deltas) if d}))
     for name in money:
-        row = con.sql(exp.select(exp.func("COUNT_IF", exp.column(f"c_{name}")),
-                                 exp.Sum(this=exp.column(f"d_{name}"))).from_("pairs").sql(dialect="duckdb")).fetchall()[0]
+        row = runner.rows(exp.select(exp.func("COUNT_IF", exp.column(f"c_{name}")),
+                                     exp.Sum(this=exp.column(f"d_{name}"))).from_("pairs"))[0]
         if row[0]:
             impact.money[name] = {"changed": row[0], "delta": row[1] or Decimal("0.00")}
     for x in common:
         if x.name not in money and x.kind != "outcome":
-            found = _scalar(con, exp.select(exp.func("COUNT_IF", exp.column(f"c_{x.name}"))).from_("pairs"))
+            found = _scalar(runner, exp.select(exp.func("COUNT_IF", exp.column(f"c_{x.name}"))).from_("pairs"))
             if found:
                 impact.other_changes[x.name] = found
-    impact.examples = _examples(con, new, old, keys, outcome, show)
+    impact.examples = _examples(runner, new, old, keys, outcome, show)
     return ReplayImpact(impact, by_transition)
 
 
-def _examples(con, new: Replay, old: Replay, keys: list[str], outcome: str | None, show: int) -> list:
+def _examples(runner, new: Replay, old: Replay, keys: list[str], outcome: str | None, show: int) -> list:
     """The first `show` changed rows (by key) of each transition, decided and explained again."""
-    order = [exp.column(k, quoted=True) for k in keys]
+    # NULL keys last, as DuckDB sorts them by default (Spark puts them first): the same sample
+    order = [exp.Ordered(this=exp.column(k, quoted=True), nulls_first=False) for k in keys]
     partition = [exp.column("before"), exp.column("after")] if outcome else []
     rank = exp.Window(this=exp.RowNumber(), partition_by=partition, order=exp.Order(expressions=order))
-    sample = exp.select(*order).from_("pairs").where(exp.column("changed")).qualify(
+    sample = exp.select(*[o.this for o in order]).from_("pairs").where(exp.column("changed")).qualify(
         exp.LTE(this=rank, expression=exp.Literal.number(show))).order_by(*order)
-    wanted = {tuple(row) for row in con.sql(sample.sql(dialect="duckdb")).fetchall()}
+    found = runner.rows(sample)
+    # keys of records, lists or instants matched by `_hashable` (0.6 µs a row of the input, a
+    # twentieth of reading it), which other keys are spared
+    nested = any(isinstance(v, (dict, list, tuple, datetime.datetime)) for row in found for v in row)
+    as_key = _hashable if nested else tuple
+    wanted = {as_key(row) for row in found}
     examples = []
     if not wanted:
         return examples
     # the input's own keys (its source_row too, where it has one), as the decided rows keep them
     for own, request in python_rows(new, input_keys(new)):
         key = tuple(own.get(k) for k in keys)
-        if key not in wanted:
+        if as_key(key) not in wanted:
             continue
-        wanted.discard(key)
+        wanted.discard(as_key(key))
         before, after = old.compiled.decide(request), new.compiled.decide(request)
         named = dict(zip(keys, key))
         label = own.get(ROW) if keys == [ROW] else _by_keys(named)
@@ -172,6 +193,20 @@ def _examples(con, new: Replay, old: Replay, keys: list[str], outcome: str | Non
         if not wanted:
             break
     return examples
+
+
+def _hashable(value):
+    """A key's values, a struct's, map's or list's too, as a value of a set, the same from the
+    input and from the decided rows: a struct or a map (a dict, or a map as Arrow gives it, a list
+    of pairs) as its pairs, a list as a tuple; an instant as UTC's time of day without its zone
+    (Spark writes a timestamp as INT96, which DuckDB reads without one)."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    if isinstance(value, dict):
+        value = value.items()
+    elif not isinstance(value, (list, tuple)):
+        return value
+    return tuple(_hashable(v) for v in value)
 
 
 def _place(format_: str, key: dict) -> str | None:
@@ -189,20 +224,20 @@ def _by_keys(key: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in key.items())
 
 
-def _keys(con, policy) -> list[str]:
-    names = [c[0] for c in con.sql(exp.select(exp.Star()).from_(NEW).limit(0).sql(dialect="duckdb")).description]
+def _keys(runner, policy) -> list[str]:
+    names = runner.columns(exp.select(exp.Star()).from_(NEW).limit(0))
     first = output_columns(policy.outputs[0])[0][0] if policy.outputs else "rules_applied"
     return names[:names.index(first)]
 
 
-def _check_keys(con, keys: list[str]) -> None:
+def _check_keys(runner, keys: list[str]) -> None:
     """The decisions are joined on their keys: keys shared by rows would pair each with the
     other's, counting changes more than once."""
     names = [exp.column(k, quoted=True) for k in keys]
     shared = exp.select(*names).from_(NEW).group_by(*names).having(
         exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-    found = con.sql(exp.select(exp.Count(this=exp.Star()), exp.Min(this=exp.Struct(expressions=names)))
-                    .from_(shared.subquery("shared")).sql(dialect="duckdb")).fetchall()[0]
+    found = runner.rows(exp.select(exp.Count(this=exp.Star()), exp.Min(this=exp.Struct(expressions=names)))
+                        .from_(shared.subquery("shared")))[0]
     if found[0]:
         sample = ", ".join(f"{k}={v}" for k, v in found[1].items())
         raise ReplayError(f"--compare joins the decisions on their keys ({', '.join(keys)}), and {found[0]:,} keys "
@@ -210,22 +245,9 @@ def _check_keys(con, keys: list[str]) -> None:
                           "with --key")
 
 
-def _attach(con, name: str, path: str) -> None:
-    """A decided table as the view `name` of `con`: a Parquet file, or a folder of them (as Spark
-    writes); one in a cluster's store (a URI) brought here whole, through Spark."""
-    if is_uri(path):
-        from pyspark.sql import SparkSession
-
-        con.register(name, SparkSession.getActiveSession().read.parquet(path).toArrow())
-        return
-    target = str(Path(path) / "*.parquet") if Path(path).is_dir() else path
-    con.sql(exp.select(exp.Star()).from_(exp.func("READ_PARQUET", exp.Literal.string(target)))
-            .sql(dialect="duckdb")).create_view(name)
+def _count(runner, table: exp.Expression) -> int:
+    return _scalar(runner, exp.select(exp.Count(this=exp.Star())).from_(table)) or 0
 
 
-def _count(con, table: exp.Expression) -> int:
-    return _scalar(con, exp.select(exp.Count(this=exp.Star())).from_(table)) or 0
-
-
-def _scalar(con, select: exp.Select):
-    return con.sql(select.sql(dialect="duckdb")).fetchall()[0][0]
+def _scalar(runner, select: exp.Select):
+    return runner.rows(select)[0][0]

@@ -144,10 +144,47 @@ def test_money_as_double_at_a_uri_is_refused_before_any_row(spark, aputure_parqu
     assert not (tmp_path / "out").exists()
 
 
-def test_compare_over_a_uri_input_and_out(spark, exports, tmp_path):
-    # the old policy: a longer window; its decisions written beside OUT, then removed
+@pytest.fixture
+def in_spark_only(spark, monkeypatch):
+    """The --compare report of a URI computed by Spark where the tables are: DuckDB never reads
+    them, and nothing brought to the driver as large as a decided table (120 rows here)."""
+    from rplang.replay import compare_runners
+    from rplang.replay.uris import is_uri
+
+    attach = compare_runners.DuckDBRunner.attach
+
+    def local_only(runner, name, path):
+        assert not is_uri(path), f"DuckDB reads {path}"
+        attach(runner, name, path)
+
+    collected = []
+    frames = type(spark.range(1))  # the session's own class of DataFrame
+    to_arrow = frames.toArrow
+
+    def counted(frame):
+        table = to_arrow(frame)
+        collected.append(table.num_rows)
+        return table
+
+    monkeypatch.setattr(compare_runners.DuckDBRunner, "attach", local_only)
+    monkeypatch.setattr(frames, "toArrow", counted)
+    yield collected
+    assert collected and max(collected) < 120, collected
+    # the session is the caller's (a notebook's): the report's views are gone, nothing kept cached
+    assert not {"rpl_new", "rpl_old", "pairs"} & {t.name for t in spark.catalog.listTables()}
+    assert not spark.sparkContext._jsc.getPersistentRDDs()
+
+
+def old_policy(tmp_path) -> Path:
+    """small.rpl with a longer window: some late requests approved."""
     old = tmp_path / "old.rpl"
     old.write_text(SMALL.read_text().replace("window = 30 days", "window = 60 days"))
+    return old
+
+
+def test_compare_over_a_uri_input_and_out(spark, exports, tmp_path, in_spark_only):
+    # its decisions written beside OUT, then removed
+    old = old_policy(tmp_path)
     local = tmp_path / "local"
     want = run("replay", SMALL, exports, "--engine", "spark", "--out", local, "--compare", old, "--format", "json")
     assert want.code == 0, want.both
@@ -156,9 +193,42 @@ def test_compare_over_a_uri_input_and_out(spark, exports, tmp_path):
                  "--compare", old, "--format", "json")
     assert result.code == 0, result.both
     report = json.loads(result.out)
-    assert report == json.loads(want.out)
+    assert result.out == want.out
     assert report["outcome_changed"] > 0 and report["examples"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decided", "local", "old.rpl"]
+
+
+# a key of each kind, one of them NULL (sampled after the others, as DuckDB sorts it), 2 of them shared
+KEYS = {"struct": "CASE WHEN id <> 'R0001' THEN {'a': id, 'n': 1} END",
+        "instant": "CASE WHEN id <> 'R0001' THEN TIMESTAMPTZ '2026-01-01 00:00:00+00' "
+                   "+ to_seconds(CAST(substr(id, 2) AS INT)) END",
+        "list": "CASE WHEN id <> 'R0001' THEN [id, NULL] END"}
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+def test_the_report_spark_computes_is_duckdbs_for_keys_of_every_kind(spark, tmp_path, kind, in_spark_only):
+    import duckdb
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(small_lines(0, 80)) + "\n")
+    keyed = tmp_path / "keyed.parquet"
+    columns = "{'id': 'VARCHAR', 'request_date': 'DATE', 'delivery_date': 'DATE', " \
+              "'items': 'STRUCT(price DECIMAL(18, 2), opened BOOLEAN)[]'}"
+    duckdb.sql(f"COPY (SELECT {KEYS[kind]} AS id, * EXCLUDE (id) FROM read_json('{source}', "
+               f"format='newline_delimited', columns={columns})) TO '{keyed}'")
+    old = old_policy(tmp_path)
+    reports = {}
+    for where in ("local", "store"):
+        out = tmp_path / where
+        named = (out.as_uri(), keyed.as_uri()) if where == "store" else (out, keyed)
+        result = run("replay", SMALL, named[1], "--engine", "spark", "--out", named[0], "--compare", old,
+                     "--format", "markdown", "--show", "1")
+        assert result.code == 0, result.both
+        reports[where] = result.out
+    assert reports["store"] == reports["local"]
+    # the one transition's first changed row by key: not the NULL one
+    assert reports["store"].count("<details") == 1 and "id=None" not in reports["store"]
+    assert "money change by outcome transition" in reports["store"]
 
 
 def test_out_and_rejects_of_a_uri_by_default():
