@@ -233,6 +233,11 @@ def _keys(runner, policy) -> list[str]:
 def _check_keys(runner, keys: list[str]) -> None:
     """The decisions are joined on their keys: keys shared by rows would pair each with the
     other's, counting changes more than once."""
+    maps = runner.uncomparable(NEW, keys)
+    if maps:
+        raise ReplayError(f"--compare joins the decisions on their keys, and Spark cannot compare the map in "
+                          f"{', '.join(maps)}; name key columns of other types with --key, or decide the "
+                          "rows from local files, where DuckDB compares maps")
     names = [exp.column(k, quoted=True) for k in keys]
     shared = exp.select(*names).from_(NEW).group_by(*names).having(
         exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))

@@ -33,6 +33,10 @@ class DuckDBRunner:
     def columns(self, select: exp.Select) -> list[str]:
         return [c[0] for c in self.con.sql(select.sql(dialect=self.dialect)).description]
 
+    def uncomparable(self, name: str, keys: list[str]) -> list[str]:
+        """The key columns of `name` the engine cannot group or join on: none in DuckDB."""
+        return []
+
     def close(self) -> None:
         self.con.close()
 
@@ -67,6 +71,12 @@ class SparkRunner:
     def columns(self, select: exp.Select) -> list[str]:
         return self.spark.sql(select.sql(dialect=self.dialect)).columns
 
+    def uncomparable(self, name: str, keys: list[str]) -> list[str]:
+        """The key columns of `name` that hold a map, anywhere within: Spark cannot compare maps,
+        so it can neither group nor join on them."""
+        schema = self.spark.table(name).schema
+        return [k for k in keys if _holds_map(schema[k].dataType)]
+
     def close(self) -> None:
         for frame in self.cached:
             frame.unpersist()
@@ -76,3 +86,14 @@ class SparkRunner:
     def _register(self, name: str, frame) -> None:
         frame.createOrReplaceTempView(name)
         self.views.append(name)
+
+
+def _holds_map(data_type) -> bool:
+    """Whether a Spark type is a map or holds one (in a struct's field or a list's elements)."""
+    from pyspark.sql import types
+
+    if isinstance(data_type, types.MapType):
+        return True
+    if isinstance(data_type, types.StructType):
+        return any(_holds_map(field.dataType) for field in data_type.fields)
+    return isinstance(data_type, types.ArrayType) and _holds_map(data_type.elementType)

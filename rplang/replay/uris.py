@@ -25,12 +25,13 @@ def is_uri(spec: str) -> bool:
 
 
 def _spark():
+    from pyspark.errors import PySparkRuntimeError
     from pyspark.sql import SparkSession
 
-    spark = SparkSession.getActiveSession()
-    if spark is None:  # the command starts the session before a URI is read: a bug, said as one
-        raise RuntimeError("a URI is read through the Spark session, and none is active")
-    return spark
+    try:  # this thread's session, or the one another thread started (a notebook's, a test's)
+        return SparkSession.active()
+    except PySparkRuntimeError:  # the command starts the session before a URI is read: a bug, said as one
+        raise RuntimeError("a URI is read through the Spark session, and none is active") from None
 
 
 def _path(spark, uri: str):

@@ -250,3 +250,22 @@ def test_rejects_named_by_a_uri_are_refused(exports, tmp_path):
                  "--rejects", "s3a://bucket/rejects.jsonl")
     assert (result.code, result.err) == (64, "error: --rejects s3a://bucket/rejects.jsonl: the rejects are written "
                                              "here, by the driver; name a local file\n")
+
+
+def test_a_map_key_spark_cannot_compare_is_named(spark, tmp_path):
+    import duckdb
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(small_lines(0, 20)) + "\n")
+    keyed = tmp_path / "keyed.parquet"
+    columns = "{'id': 'VARCHAR', 'request_date': 'DATE', 'delivery_date': 'DATE', " \
+              "'items': 'STRUCT(price DECIMAL(18, 2), opened BOOLEAN)[]'}"
+    duckdb.sql(f"COPY (SELECT {{'m': MAP {{'id': id}}}} AS id, * EXCLUDE (id) FROM read_json('{source}', "
+               f"format='newline_delimited', columns={columns})) TO '{keyed}'")
+    result = run("replay", SMALL, keyed.as_uri(), "--engine", "spark", "--out", (tmp_path / "out").as_uri(),
+                 "--compare", old_policy(tmp_path))
+    # the rows are decided (OUT is written) before their keys are joined
+    assert result.code == 64 and result.err.splitlines()[-1] == (
+        "error: --compare joins the decisions on their keys, and Spark cannot compare the map in id; name key "
+        "columns of other types with --key, or decide the rows from local files, where DuckDB compares maps")
+    assert "internal error" not in result.err
