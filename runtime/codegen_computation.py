@@ -16,7 +16,7 @@ from .arithmetic import add, minus
 from .dates import DAY_TEXT
 from .generated import Constants, quoted
 from .codegen_explain import money_statements
-from .codegen_explain_json import json_statements
+from .codegen_explain_json import joined_code, json_statements
 from .json_text import constant_json, json_text
 from .values import money_text
 
@@ -139,11 +139,4 @@ def _text_return(totals, outputs: list, constants: Constants) -> str:
             parts += [f"sum{k}", ('","floor":' + constant_json(floor_text) + ',"floored":',),
                       f"('true' if floored{k} else 'false')", (',"value":"',), f"t{k}", ('"}',)]
     parts += [("}" if totals else '],"computation":{}',), "more", ("}",)]
-    merged: list = []  # neighbouring texts written as one constant
-    for part in parts:
-        if isinstance(part, tuple) and merged and isinstance(merged[-1], tuple):
-            merged[-1] = (merged[-1][0] + part[0],)
-        else:
-            merged.append(part)
-    names = [constants.add(part[0]) if isinstance(part, tuple) else part for part in merged]
-    return '    return f"' + "".join("{" + name + "}" for name in names) + '"'
+    return "    return " + joined_code(parts, constants.add)

@@ -25,6 +25,22 @@ def entry_text_function(policy, rule_node, element_name) -> tuple[str, "callable
     return entry_function(policy, rule_node, element_name, EntryText)
 
 
+def joined_code(parts: list, const) -> str:
+    """The code of a text made of `parts`: constant texts (tuples of one text), named by `const`
+    (text -> the code reading it), and locals. Neighbouring constants are joined here; the rest is
+    one f-string of names."""
+    merged: list = []
+    for part in parts:
+        if isinstance(part, tuple) and merged and isinstance(merged[-1], tuple):
+            merged[-1] = (merged[-1][0] + part[0],)
+        elif part != ("",):
+            merged.append(part)
+    names = [const(p[0]) if isinstance(p, tuple) else p for p in merged]
+    if len(names) == 1:
+        return names[0]
+    return 'f"' + "".join("{" + n + "}" for n in names) + '"'
+
+
 class EntryText(EntryCode):
     """The code of one rule's entry as JSON text (Decision.to_json_bytes): the same statements,
     with each part written as orjson writes it. What is the same for every decision (the rule's
@@ -55,18 +71,8 @@ class EntryText(EntryCode):
         return value
 
     def joined(self, parts: list) -> str:
-        """The code of a text made of `parts`: constant texts (tuples of one text) and locals.
-        Neighbouring constants are joined here; the rest is one f-string of names."""
-        merged: list = []
-        for part in parts:
-            if isinstance(part, tuple) and merged and isinstance(merged[-1], tuple):
-                merged[-1] = (merged[-1][0] + part[0],)
-            elif part != ("",):
-                merged.append(part)
-        names = [self.const(p[0]) if isinstance(p, tuple) else p for p in merged]
-        if len(names) == 1:
-            return names[0]
-        return 'f"' + "".join("{" + n + "}" for n in names) + '"'
+        """The code of a text made of `parts` (`joined_code`), its constants in this entry's table."""
+        return joined_code(parts, self.const)
 
     def sentence(self, rule, scope: dict[str, str]) -> list:
         """The sentence's JSON text, as parts for `joined`: its values shown as the dict's
