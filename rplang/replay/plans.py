@@ -145,13 +145,12 @@ def _name(text: str, policy_name: str) -> str | None:
     return "replay-" + digest.hexdigest()
 
 
-def _entry(name: str | None, con=None) -> tuple[Known | None, dict]:
-    """The policy's facts (with its plans) and its plans, by the key shape's text; (None, {})
-    when the entry is missing or damaged, or a table's file changed since (`con`: as for
-    `Known.from_json`)."""
+def _entry(name: str | None, con=None) -> Known | None:
+    """The policy's facts, with its plans by the key shape's text; None when the entry is missing
+    or damaged, or a table's file changed since (`con`: as for `Known.from_json`)."""
     payload = user_cache.read(name) if name else None
     if payload is None:
-        return None, {}
+        return None
     try:
         data = json.loads(payload)
         if not isinstance(data, dict) or set(data) != {"policy", "plans"} or not isinstance(data["plans"], dict):
@@ -159,10 +158,14 @@ def _entry(name: str | None, con=None) -> tuple[Known | None, dict]:
         plans = {shape: Plan.from_json(plan) for shape, plan in data["plans"].items()}
         known = attrs.evolve(Known.from_json(data["policy"], con), plans=plans)
     except (ValueError, AttributeError, TypeError, UnicodeDecodeError):  # signed, yet not ours: a miss
-        return None, {}
-    if not known.tables_unchanged():
-        return None, {}
-    return known, plans
+        return None
+    return known if known.tables_unchanged() else None
+
+
+def _kept_plans(name: str | None) -> dict:
+    """The plans kept in the entry `name`, by the key shape's text; none if it is not there."""
+    entry = _entry(name)
+    return entry.plans if entry is not None else {}
 
 
 def _shape(keys: tuple) -> str:
@@ -173,20 +176,20 @@ def known(text: str, policy_name: str, con=None) -> Known | None:
     """What an earlier run learned of the policy (`policy_name`'s `text`), if it checked and
     lowered then (a plan of it was kept) and its tables are as they were: enough to start
     without checking it. `con`: the run's DuckDB connection, if it has one."""
-    known, kept = _entry(_name(text, policy_name), con)
-    return known if kept else None
+    entry = _entry(_name(text, policy_name), con)
+    return entry if entry is not None and entry.plans else None
 
 
 def read(replay, keys: tuple) -> Plan | None:
     """The plan of the policy for rows keyed by `keys` ((name, how) pairs), if it was kept: of
     the entry the run started from (`replay.known`, its tables checked then), else read now."""
-    kept = replay.known.plans if replay.known is not None else _entry(entry_name(replay))[1]
+    kept = replay.known.plans if replay.known is not None else _kept_plans(entry_name(replay))
     return kept.get(_shape(keys))
 
 
 def lowers(replay) -> bool:
     """Whether the policy is known to lower: a plan of it was kept, for rows keyed any way."""
-    return bool(_entry(entry_name(replay))[1])
+    return bool(_kept_plans(entry_name(replay)))
 
 
 def write(replay, keys: tuple, plan: Plan, known: Known) -> None:
@@ -195,7 +198,7 @@ def write(replay, keys: tuple, plan: Plan, known: Known) -> None:
     name = entry_name(replay)
     if name is None:
         return
-    _, plans = _entry(name)
+    plans = _kept_plans(name)
     plans[_shape(keys)] = plan
     data = {"policy": known.to_json(), "plans": {shape: p.to_json() for shape, p in plans.items()}}
     user_cache.write(name, json.dumps(data).encode())
