@@ -205,17 +205,24 @@ KEYS = {"struct": "CASE WHEN id <> 'R0001' THEN {'a': id, 'n': 1} END",
         "list": "CASE WHEN id <> 'R0001' THEN [id, NULL] END"}
 
 
-@pytest.mark.parametrize("kind", sorted(KEYS))
-def test_the_report_spark_computes_is_duckdbs_for_keys_of_every_kind(spark, tmp_path, kind, in_spark_only):
+def keyed_parquet(tmp_path, key: str, count: int) -> Path:
+    """small.rpl's first `count` requests as Parquet, each keyed by the DuckDB expression `key`
+    (of the request's `id`)."""
     import duckdb
 
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(small_lines(0, 80)) + "\n")
+    source.write_text("\n".join(small_lines(0, count)) + "\n")
     keyed = tmp_path / "keyed.parquet"
     columns = "{'id': 'VARCHAR', 'request_date': 'DATE', 'delivery_date': 'DATE', " \
               "'items': 'STRUCT(price DECIMAL(18, 2), opened BOOLEAN)[]'}"
-    duckdb.sql(f"COPY (SELECT {KEYS[kind]} AS id, * EXCLUDE (id) FROM read_json('{source}', "
+    duckdb.sql(f"COPY (SELECT {key} AS id, * EXCLUDE (id) FROM read_json('{source}', "
                f"format='newline_delimited', columns={columns})) TO '{keyed}'")
+    return keyed
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+def test_the_report_spark_computes_is_duckdbs_for_keys_of_every_kind(spark, tmp_path, kind, in_spark_only):
+    keyed = keyed_parquet(tmp_path, KEYS[kind], 80)
     old = old_policy(tmp_path)
     reports = {}
     for where in ("local", "store"):
@@ -253,15 +260,7 @@ def test_rejects_named_by_a_uri_are_refused(exports, tmp_path):
 
 
 def test_a_map_key_spark_cannot_compare_is_named(spark, tmp_path):
-    import duckdb
-
-    source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(small_lines(0, 20)) + "\n")
-    keyed = tmp_path / "keyed.parquet"
-    columns = "{'id': 'VARCHAR', 'request_date': 'DATE', 'delivery_date': 'DATE', " \
-              "'items': 'STRUCT(price DECIMAL(18, 2), opened BOOLEAN)[]'}"
-    duckdb.sql(f"COPY (SELECT {{'m': MAP {{'id': id}}}} AS id, * EXCLUDE (id) FROM read_json('{source}', "
-               f"format='newline_delimited', columns={columns})) TO '{keyed}'")
+    keyed = keyed_parquet(tmp_path, "{'m': MAP {'id': id}}", 20)
     result = run("replay", SMALL, keyed.as_uri(), "--engine", "spark", "--out", (tmp_path / "out").as_uri(),
                  "--compare", old_policy(tmp_path))
     # the rows are decided (OUT is written) before their keys are joined
