@@ -180,9 +180,10 @@ def _examples(runner, new: Replay, old: Replay, keys: list[str], outcome: str | 
     # the input's own keys (its source_row too, where it has one), as the decided rows keep them
     for own, request in python_rows(new, input_keys(new)):
         key = tuple(own.get(k) for k in keys)
-        if as_key(key) not in wanted:
+        found_key = as_key(key)
+        if found_key not in wanted:
             continue
-        wanted.discard(as_key(key))
+        wanted.discard(found_key)
         before, after = old.compiled.decide(request), new.compiled.decide(request)
         named = dict(zip(keys, key))
         label = own.get(ROW) if keys == [ROW] else _by_keys(named)

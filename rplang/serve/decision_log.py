@@ -52,13 +52,14 @@ def outputs_and_rules(decision, rendered: dict | None, partial: bool, answer: by
         outputs = decision.outputs_json() if rendered is None else rendered["outputs"]
         return orjson.dumps(outputs), [e["rule"] for e in (rendered and rendered.get("explanation"))
                                         or decision.explanation()]
+    rules = decision.rule_names()
     if rendered is not None:
-        return orjson.dumps(rendered["outputs"]), decision.rule_names()
+        return orjson.dumps(rendered["outputs"]), rules
     if answer_opens_with_outputs and answer is not None and answer.startswith(_OUTPUTS_OPEN):
         end = answer.find(_OUTPUTS_END, len(_OUTPUTS_OPEN))
         if end > 0:
-            return answer[len(_OUTPUTS_OPEN):end], decision.rule_names()
-    return orjson.dumps(decision.outputs_json()), decision.rule_names()
+            return answer[len(_OUTPUTS_OPEN):end], rules
+    return orjson.dumps(decision.outputs_json()), rules
 
 
 # A whole decision's answer (`Decision.to_json_bytes`) opens with its outputs, byte for byte as
