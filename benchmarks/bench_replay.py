@@ -10,6 +10,9 @@ children) are reported.
     duckdb sql      rpl replay aputure.rpl requests.parquet                (Parquet -> Parquet)
     duckdb sql cold the same with an empty user cache: what a first run after installing does
                     (the policy checked, the holidays read from their package, the query lowered)
+    request only    rpl replay request_only.rpl requests.parquet: a policy of Aputure's request
+                    and one rule that approves it, so the reading, the request reader's checks and
+                    the writing with no rules to apply: the least any policy of this request costs
     eval jobs 2     rpl eval aputure.rpl --jsonl requests.jsonl --outputs-only --jobs 2
     duckdb python   rpl replay ... --via python                            (up to --python-max)
     eval            rpl eval aputure.rpl --jsonl requests.jsonl --outputs-only
@@ -40,6 +43,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import gen_corpus  # noqa: E402
 
 POLICY = ROOT / "policies" / "aputure.rpl"
+REQUEST_SECTION = ("# ---- The request", "# ---- Derived values")  # aputure.rpl's comments around it
 
 
 def measure(args: list[str], cache: Path) -> tuple[float, float, float]:
@@ -119,6 +123,18 @@ def write_requests_files(size: int, folder: Path) -> None:
     keyed.unlink()
 
 
+def write_request_only(folder: Path) -> Path:
+    """A policy of aputure.rpl's own request declarations (its enums, records and request, cut out
+    of its text, so the two cannot drift apart) and one rule approving every request."""
+    text = POLICY.read_text()
+    start, end = (text.index(marker) for marker in REQUEST_SECTION)
+    path = folder / "request_only.rpl"
+    path.write_text('policy "Aputure\'s request, no rules"\nversion "1"\ncurrency USD\n\n' + text[start:end]
+                    + 'outcomes:\n  approve "APPROVED"\n\nrule approve_all:\n  cites "Every request is approved."\n'
+                      '  when true\n  then approve\n  because "approved"\n\noutput outcome\n')
+    return path
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
@@ -162,7 +178,8 @@ def commands(size: int, lines: Path, parquet: Path, folder: Path, python_max: in
     rpl = [sys.executable, "-m", "rplang.cli"]
     out = str(folder / "out.parquet")
     duckdb = rpl + ["replay", str(POLICY), str(parquet), "--out", out]
-    runs = {"duckdb sql": duckdb, "duckdb sql cold": duckdb,
+    request_only = rpl + ["replay", str(write_request_only(folder)), str(parquet), "--out", out]
+    runs = {"duckdb sql": duckdb, "duckdb sql cold": duckdb, "request only": request_only,
             "eval jobs 2": rpl + ["eval", str(POLICY), "--jsonl", str(lines), "--outputs-only", "--jobs", "2"]}
     if size <= python_max:
         runs["duckdb python"] = duckdb + ["--via", "python"]
@@ -178,7 +195,8 @@ def table(rows: list[dict]) -> str:
     lines = ["| requests | run | wall s | CPU s | requests/s (wall) | peak RSS MB | speed against | wall ratio | CPU ratio |",
              "|---:|---|---:|---:|---:|---:|---|---:|---:|"]
     for r in rows:
-        base = {"duckdb sql": "eval jobs 2", "duckdb sql cold": "eval jobs 2", "duckdb python": "eval",
+        base = {"duckdb sql": "eval jobs 2", "duckdb sql cold": "eval jobs 2", "request only": "eval jobs 2",
+                "duckdb python": "eval",
                 "spark sql": "duckdb sql"}.get(r["run"])
         ratios = ["", "", ""]
         if base and (r["size"], base) in by:
