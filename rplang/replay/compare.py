@@ -172,7 +172,7 @@ def _examples(runner, new: Replay, old: Replay, keys: list[str], outcome: str | 
     # keys of records, lists or instants matched by `_hashable` (0.6 µs a row of the input, a
     # twentieth of reading it), which other keys are spared
     nested = any(isinstance(v, (dict, list, tuple, datetime.datetime)) for row in found for v in row)
-    as_key = _hashable if nested else tuple
+    as_key = (_json_hashable if new.source.format == "jsonl" else _hashable) if nested else tuple
     wanted = {as_key(row) for row in found}
     examples = []
     if not wanted:
@@ -208,6 +208,17 @@ def _hashable(value):
     elif not isinstance(value, (list, tuple)):
         return value
     return tuple(_hashable(v) for v in value)
+
+
+def _json_hashable(value):
+    """`_hashable` for a key of JSON lines, whose objects are structs of every field any of them
+    has (rows.key_schema): an object as the fields it gives (not null), by name, the same from
+    the line (`{"b": 1, "a": 2}`) and from the decided row (`{'a': 2, 'b': 1, 'c': None}`)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _json_hashable(v)) for k, v in value.items() if v is not None))
+    if isinstance(value, (list, tuple)):  # a list, or a row's keys
+        return tuple(_json_hashable(v) for v in value)
+    return value
 
 
 def _place(format_: str, key: dict) -> str | None:
@@ -246,9 +257,9 @@ def _check_keys(runner, keys: list[str]) -> None:
                         .from_(shared.subquery("shared")))[0]
     if found[0]:
         sample = ", ".join(f"{k}={v}" for k, v in found[1].items())
-        raise ReplayError(f"--compare joins the decisions on their keys ({', '.join(keys)}), and {found[0]:,} keys "
-                          f"are each a key of more than one row ({sample}); name columns that tell every row apart "
-                          "with --key")
+        shared_by = "1 key is a key" if found[0] == 1 else f"{found[0]:,} keys are each a key"
+        raise ReplayError(f"--compare joins the decisions on their keys ({', '.join(keys)}), and {shared_by} of more "
+                          f"than one row ({sample}); name columns that tell every row apart with --key")
 
 
 def _count(runner, table: exp.Expression) -> int:

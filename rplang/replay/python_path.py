@@ -13,7 +13,7 @@ from rplang.stream import error_json
 
 from .columns import DecisionRows, arrow_value, decision_schema, holds_date, python_values, to_request
 from .errors import ERROR, OutputTooLarge
-from .rows import BATCH, key_schema, keyed, python_rows
+from .rows import keyed, keyed_batches
 from .run import Counts, RejectsFile, Replay
 
 
@@ -72,39 +72,14 @@ class PythonDecider:
 def decide_with_python(replay: Replay, keys: tuple[str, ...], writer_for, rejects: RejectsFile,
                        counts: Counts) -> None:
     """Every row by the ordinary runtime; `writer_for(schema)` gives the writer of decided rows."""
-    policy = replay.compiled.checked
-    decider, writer, pending = None, None, []
-
-    def flush():
-        nonlocal decider, writer
+    decider, writer = None, None
+    for key_types, batch in keyed_batches(replay, keys):
         if decider is None:
-            keyed = key_schema([own for own, _ in pending], keys, _parquet_schema(replay))
-            schema = decision_schema(policy, keyed)
-            decider = PythonDecider(replay.compiled, replay.hash, schema, tuple(keyed.names))
+            schema = decision_schema(replay.compiled.checked, key_types)
+            decider = PythonDecider(replay.compiled, replay.hash, schema, tuple(key_types.names))
             writer = writer_for(schema)
-        decided, refused = decider.decide(pending)
+        counts.rows += len(batch)
+        decided, refused = decider.decide(batch)
         counts.by_python += len(decided)
         writer.write_table(decider.table(decided))
         rejects.write(refused)
-        pending.clear()
-
-    for item in python_rows(replay, keys):
-        counts.rows += 1
-        pending.append(item)
-        if len(pending) >= BATCH:
-            flush()
-    if pending or decider is None:
-        flush()
-
-
-def _parquet_schema(replay: Replay) -> pa.Schema | None:
-    """The first file's Arrow schema, for a Parquet input: its keys' types, which their values
-    (a date past 9999 read as its text) do not always show."""
-    if replay.source.format != "parquet":
-        return None
-    import pyarrow.parquet as pq
-
-    from .uris import parquet_source
-
-    with parquet_source(replay.source.files[0]) as parquet:
-        return pq.read_schema(parquet)

@@ -35,6 +35,12 @@ SAMPLE = 1_000  # the first records of a text input, which name its columns and 
 
 def python_rows(replay: Replay, keys: tuple[str, ...]):
     """(keys, request) for every row, requests as `rpl eval` reads them (a bad line as its error)."""
+    for _, own, request in _placed_rows(replay, keys):
+        yield own, request
+
+
+def _placed_rows(replay: Replay, keys: tuple[str, ...]):
+    """(its file and place in it from 1, keys, request) for every row."""
     if replay.source.format != "parquet":
         yield from text_rows(replay.source, keys, replay.compiled.checked)
         return
@@ -55,7 +61,31 @@ def python_rows(replay: Replay, keys: tuple[str, ...]):
                         row.pop(place, None)
                     if not keys:
                         own = {ROW: file_number, **({FILE: name} if len(replay.source.files) > 1 else {})}
-                    yield own, to_request(row)
+                    yield (name, file_number), own, to_request(row)
+
+
+def keyed_batches(replay: Replay, keys: tuple[str, ...]):
+    """python_rows' (keys, request) pairs, BATCH at a time, each batch with the key columns'
+    Arrow schema (that of the first batch, which names them; see `key_schema`). A later row of
+    a text input whose key that schema cannot hold is an error naming it (Arrow would refuse it,
+    or drop an object's field the first rows never had, silently)."""
+    typed = parquet_schema(replay)
+    checked = keys if typed is None else ()  # a Parquet file's keys are of its columns' types
+    schema, places, batch = None, [], []
+    for place, own, request in _placed_rows(replay, keys):
+        if schema is not None:
+            for k in checked:
+                if not _fits(own[k], schema.field(k).type):
+                    raise _other_type(replay.source, k, place, own[k], schema.field(k).type, len(places))
+        else:
+            places.append(place)
+        batch.append((own, request))
+        if len(batch) >= BATCH:
+            schema = schema or key_schema(replay.source, places, [own for own, _ in batch], keys, typed)
+            yield schema, batch
+            batch = []
+    if batch or schema is None:
+        yield schema or key_schema(replay.source, places, [own for own, _ in batch], keys, typed), batch
 
 
 def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
@@ -63,44 +93,139 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
     input the engine cannot read as it is); rows it refuses go to the rejects now."""
     policy = replay.compiled
     schema = request_schema(policy.checked)
-    key_types = None
-    rows, refused = [], []
-    for own, request in python_rows(replay, keys):
-        counts.rows += 1
-        try:
-            if isinstance(request, RplError):
-                raise request
-            rows.append({**own, **from_request(policy.read_request(request))})
-        except RplError as error:
-            refused.append({**own, ERROR: error_json(error)})
-        if len(rows) >= BATCH:
-            key_types = key_types or key_schema(rows, keys)
-            yield keyed(lambda: pa.RecordBatch.from_pylist(rows, schema=_with(key_types, schema)), keys)
-            rows = []
-            rejects.write(refused)
-            refused = []
-    rejects.write(refused)
-    if rows or key_types is None:
-        key_types = key_types or key_schema(rows, keys)
+    for key_types, batch in keyed_batches(replay, keys):
+        rows, refused = [], []
+        for own, request in batch:
+            counts.rows += 1
+            try:
+                if isinstance(request, RplError):
+                    raise request
+                rows.append({**own, **from_request(policy.read_request(request))})
+            except RplError as error:
+                refused.append({**own, ERROR: error_json(error)})
         yield keyed(lambda: pa.RecordBatch.from_pylist(rows, schema=_with(key_types, schema)), keys)
+        rejects.write(refused)
 
 
-def key_schema(rows: list[dict], keys: tuple[str, ...], typed: pa.Schema | None = None) -> pa.Schema:
+def parquet_schema(replay: Replay) -> pa.Schema | None:
+    """The first file's Arrow schema, for a Parquet input: its keys' types, which their values
+    (a map read as a list of pairs, a date past 9999 read as its text) do not always show."""
+    if replay.source.format != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    with parquet_source(replay.source.files[0]) as parquet:
+        return pq.read_schema(parquet)
+
+
+def key_schema(source: Source, places: list, rows: list[dict], keys: tuple[str, ...],
+               typed: pa.Schema | None = None) -> pa.Schema:
     """The key columns' types: those of a typed input's own (`typed`, a Parquet file's schema),
-    else as the first rows show them (a key null in all of them: text)."""
+    else as the first rows (`places`: where each is) show them, each key apart: JSON's objects
+    as a struct of every field they have (a field an object leaves out is null in it), numbers
+    whole in some and not in others as DOUBLE, a null where nothing else is as text. Keys of
+    values of several types are an error naming the first row that disagrees with those before it."""
     if typed is not None and keys:
         return pa.schema([typed.field(k).with_nullable(True) for k in keys])  # a later file may hold NULLs
     names = keys or tuple(k for k in (ROW, FILE) if rows and k in rows[0]) or (ROW,)
     if not rows:
         return pa.schema([(n, pa.int64()) for n in names])
-    found = keyed(lambda: pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[:SAMPLE]]).schema, names)
-    return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in found])
+    fields = []
+    for name in names:
+        values = [row.get(name) for row in rows]
+        found = _inferred(values)
+        if found is None:  # the first row whose key the rows before it, and it, cannot share
+            low, high = 0, len(values) - 1  # values[:low] share one, values[:high + 1] do not
+            while low < high:
+                middle = (low + high) // 2
+                low, high = (middle + 1, high) if _inferred(values[:middle + 1]) is not None else (low, middle)
+            before = _inferred(values[:low]) if low else None
+            raise _other_type(source, name, places[low], values[low], before)
+        fields.append(pa.field(name, _nulls_as_text(found)))
+    return pa.schema(fields)
+
+
+def _inferred(values: list) -> pa.DataType | None:
+    """The Arrow type of a column of these values, or None if they are of several types (or
+    whole numbers past 64 bits)."""
+    try:
+        return pa.array(values).type
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+
+
+def _nulls_as_text(t: pa.DataType) -> pa.DataType:
+    """`t` with a column, a field or a list's elements null in every row first seen as text."""
+    if pa.types.is_null(t):
+        return pa.string()
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(i).with_type(_nulls_as_text(t.field(i).type)) for i in range(t.num_fields)])
+    if pa.types.is_list(t):
+        return pa.list_(_nulls_as_text(t.value_type))
+    return t
+
+
+def _fits(value, t: pa.DataType) -> bool:
+    """Whether a key's value (as JSON gives it) is one of a column of type `t` (as `key_schema`
+    infers them), whole, without a field the type has no room for."""
+    if value is None:
+        return True
+    if pa.types.is_string(t):
+        return isinstance(value, str)
+    if pa.types.is_boolean(t):
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if pa.types.is_int64(t):
+        return isinstance(value, int) and -2 ** 63 <= value < 2 ** 63
+    if pa.types.is_floating(t):
+        return isinstance(value, (int, float))
+    if pa.types.is_struct(t):
+        return isinstance(value, dict) and all(
+            t.get_field_index(k) >= 0 and _fits(v, t.field(k).type) for k, v in value.items())
+    if pa.types.is_list(t):
+        return isinstance(value, list) and all(_fits(v, t.value_type) for v in value)
+    return False
+
+
+def _other_type(source: Source, key: str, place: tuple[str, int], value, before: pa.DataType | None,
+                first: int = 0) -> ReplayError:
+    """A key's value of another type than the rows' before it (`before`, None for the first row;
+    `first`: how many rows made the key's column, for a row after them): which row, what it
+    holds, what to do."""
+    name, number = place
+    row = f"{'line' if source.format == 'jsonl' else 'row'} {number:,} of {name}"
+    if isinstance(value, int) and not isinstance(value, bool) and not -2 ** 63 <= value < 2 ** 63:
+        # JSON's 100000000000000000000: no integer column holds it
+        return ReplayError(f"the key `{key}` holds a whole number too large for a 64-bit integer column "
+                           f"({row}); give it as text (\"{value}\"), or name another with --key")
+    shown = json.dumps(value, ensure_ascii=False, default=str)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    if before is None:  # a value no one column holds, whatever the other rows' are
+        return ReplayError(f"the key `{key}` holds {shown} ({row}), which no column holds: a list of values of "
+                           "several types, or a whole number past 64 bits; give it values of one type, or name "
+                           "another with --key")
+    rows = f"the first {first:,} rows, which make its column," if first else "the rows before it"
+    return ReplayError(f"the key `{key}` holds values of more than one type: {row} holds {shown}, where "
+                       f"{rows} hold {_kind(before)}; give it values of one type in every row (objects may "
+                       "leave fields out, numbers may be whole in some rows), or name another with --key")
+
+
+def _kind(t: pa.DataType) -> str:
+    """A key column's type as its JSON values are: `objects with the fields a, b`, `lists of text`."""
+    if pa.types.is_struct(t):
+        return f"objects with the fields {', '.join(t.field(i).name for i in range(t.num_fields))}"
+    if pa.types.is_list(t):
+        return f"lists of {_kind(t.value_type)}"
+    return {pa.string(): "text", pa.int64(): "whole numbers", pa.float64(): "numbers",
+            pa.bool_(): "true or false", pa.null(): "nulls"}.get(t, str(t))
 
 
 def keyed(build, keys: tuple[str, ...]):
-    """`build()`, which makes Arrow columns of rows with their keys: a key whose values are of
-    several types (JSON's `1` and `"A2"`), or a whole number past 64 bits, is named, not an
-    Arrow error."""
+    """`build()`, which makes Arrow columns of rows with their keys, typed as a Parquet input's
+    first file types them: a later file's key of another type (text where the first has
+    integers), or a whole number past its column's, is named, not an Arrow error. (A text
+    input's keys are checked row by row, in `keyed_batches`.)"""
     named = " or ".join(f"`{k}`" for k in keys)
     try:
         return build()
@@ -120,16 +245,17 @@ def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:
 # ---- JSON lines and CSV: the rows as requests -----------------------------------------------
 
 def text_rows(source: Source, keys: tuple[str, ...], policy: CheckedPolicy):
-    """(keys, request or RequestError) for every line of JSON lines or every row of CSV, in order."""
+    """(its file and place in it, keys, request or RequestError) for every line of JSON lines or
+    every row of CSV, in order."""
     for name, number, raw in _records(source, policy):
         where = {ROW: number, **({FILE: name} if len(source.files) > 1 else {})}
         key_values = {} if keys else dict(where)
         if isinstance(raw, RequestError):  # its keys unread: its place in the input says which it is
-            yield {**where, **{k: None for k in keys}}, raw
+            yield (name, number), {**where, **{k: None for k in keys}}, raw
             continue
         if isinstance(raw, dict):
             key_values.update((k, raw.pop(k, None)) for k in keys)
-        yield key_values, raw.error if isinstance(raw, _Refused) else raw
+        yield (name, number), key_values, raw.error if isinstance(raw, _Refused) else raw
 
 
 def text_columns(source: Source, policy: CheckedPolicy) -> list[str]:

@@ -477,12 +477,13 @@ def test_json_keys_of_one_type_missing_from_the_first_lines_or_of_several_types(
     source.write_text("".join(json.dumps({"id": key, **line}) + "\n" for key in [1, "A2"]))
     result = run("replay", APUTURE, source, "--out", out, "--via", via)
     assert result.code == 64 and "internal error" not in result.both, result.both
-    assert "error: the key `id` holds values of more than one type (" in result.err
+    assert f"error: the key `id` holds values of more than one type: line 2 of {source} holds \"A2\", where " \
+        "the rows before it hold whole numbers; " in result.err
     source.write_text("".join(json.dumps({"id": key, **line}) + "\n" for key in [1, 10 ** 20]))
     result = run("replay", APUTURE, source, "--out", out, "--via", via)
     assert (result.code, result.err) == (64, "error: the key `id` holds a whole number too large for a 64-bit "
-                                             "integer column; give it as text (\"100000000000000000000\"), or "
-                                             "name another with --key\n")
+                                             f"integer column (line 2 of {source}); give it as text "
+                                             "(\"100000000000000000000\"), or name another with --key\n")
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])

@@ -203,7 +203,7 @@ def test_a_spark_dataframe_with_money_as_double_is_refused_by_name(spark, reques
 def test_json_keys_of_several_types_or_too_large_are_named_on_spark(spark, via, tmp_path):
     line = json.loads((POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[0])
     source = tmp_path / "in.jsonl"
-    for keys, said in (([1, "A2"], "holds values of more than one type ("),
+    for keys, said in (([1, "A2"], "holds values of more than one type: line 2 of "),
                        ([1, 10 ** 20], "holds a whole number too large for a 64-bit integer column")):
         source.write_text("".join(json.dumps({"id": key, **line}) + "\n" for key in keys))
         result = run("replay", APUTURE, source, "--engine", "spark", "--out", tmp_path / "out", "--via", via)
