@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import types
 
 from .problems import Problem
 
@@ -41,27 +42,53 @@ class Body:
     def __init__(self, receive, seconds: float, batch: bool, request_id: str, declared: bool):
         self.receive, self.seconds, self.batch, self.request_id = receive, seconds, batch, request_id
         self.whole = not declared  # a request without a body has it whole from the start
-        self.deadline: float | None = None  # set at the first read (of a single body)
+        self.deadline: float | None = None  # set at the first read (of a batch: at each)
 
     async def __call__(self):
         if self.whole:  # after the body, a read waits for the client to go: no deadline on that
             return await self.receive()
-        if self.batch:
-            timeout = asyncio.timeout(self.seconds)
-        else:
-            if self.deadline is None:
-                self.deadline = asyncio.get_running_loop().time() + self.seconds
-            timeout = asyncio.timeout_at(self.deadline)
+        if self.deadline is None or self.batch:
+            self.deadline = asyncio.get_running_loop().time() + self.seconds
+        # A deadline matters only to a read that waits. Most bodies have come with their headers:
+        # uvicorn's `receive` then returns without waiting, and an asyncio timeout (a timer made
+        # and cancelled, about 5 µs, a twentieth of a decision) would be spent for nothing. So
+        # the read is run up to where it would wait, and held to the deadline from there only.
+        reading = self.receive()
         try:
-            async with timeout:
-                message = await self.receive()
+            waiting = reading.send(None)
+        except StopIteration as done:
+            return self._received(done.value)
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                message = await _going_on(reading, waiting)
         except TimeoutError:
             log.info("request %s: %s not received within %g s (--body-timeout): the connection is closed",
                      self.request_id, _what(self.batch), self.seconds)
             raise BodyTimeout(self.seconds, self.batch) from None
+        return self._received(message)
+
+    def _received(self, message: dict) -> dict:
         if message["type"] != "http.request" or not message.get("more_body", False):
             self.whole = True  # the last of it, or the client is gone
         return message
+
+
+@types.coroutine
+def _going_on(coroutine, waiting):
+    """The rest of `coroutine`, which has run (with `send(None)`) up to where it waits for
+    `waiting`: it goes on as under `await`, each result it waited for sent into it, and each
+    exception thrown into it (a cancellation: its own `finally` clauses run)."""
+    while True:
+        try:
+            result = yield waiting
+        except BaseException as error:
+            step, value = coroutine.throw, error
+        else:
+            step, value = coroutine.send, result
+        try:
+            waiting = step(value)
+        except StopIteration as done:
+            return done.value
 
 
 def _what(batch: bool) -> str:

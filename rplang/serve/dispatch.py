@@ -4,7 +4,8 @@ A single decision is what the service is asked most. Starlette's error and excep
 and its router took 15 µs of its processor time under load, and the request-id middleware's
 wrapper of `send` and second coroutine about 2 (`benchmarks/README.md`), so the dispatch is the
 outermost layer: it reads the request's headers once, gives the request its id, checks the
-token, and writes the id into the header list the answer is made with. It does this with the
+token, holds the body to its deadline (`body.Body`), and writes the id into the header list the
+answer is made with. It does this with the
 middleware's own functions (`middleware`), so the answers are the same: a `Problem` is answered
 with its problem document, as Starlette's handler answers it; any other exception is logged with
 the request id and answered 500. Every other request (an NDJSON batch, another method on the
@@ -45,7 +46,8 @@ class DecisionsFirst:
                     context = self.context
                     request_id = request_id_from(given_id)
                     scope.setdefault("state", {})["request_id"] = request_id
-                    body = Body(receive, context.body_timeout, False, request_id, declares_body(length, scope["headers"]))
+                    body = Body(receive, context.body_timeout, False, request_id,
+                                declares_body(length, scope["headers"]))
                     if context.tokens is not None and not authorized(context.tokens, authorization):
                         return await context.unauthorized(scope, body, send, request_id)
                     id_ = id_header(request_id)

@@ -58,14 +58,6 @@ def is_ndjson(content_type: bytes) -> bool:
     return content_type.split(b";", 1)[0].strip().lower() == _NDJSON
 
 
-def body_of(scope, receive, seconds: float, request_id: str, content_type: bytes | None,
-            content_length: bytes | None) -> Body:
-    """The request's `receive`, held to the deadline of `seconds`: for each part of a batch (NDJSON),
-    else for the whole body."""
-    batch = content_type is not None and is_ndjson(content_type)
-    return Body(receive, seconds, batch, request_id, declares_body(content_length, scope["headers"]))
-
-
 def request_id_from(value: bytes | None) -> str:
     """The client's request id if it sent a sensible one, else a new one."""
     if value is not None:
@@ -133,7 +125,9 @@ class RequestContext:
         content_type, length, given_id, authorization = request_headers(scope["headers"])
         request_id = request_id_from(given_id)
         scope.setdefault("state", {})["request_id"] = request_id
-        body = body_of(scope, receive, self.body_timeout, request_id, content_type, length)
+        # held to the deadline for each part of a batch (NDJSON), else for the whole body
+        batch = content_type is not None and is_ndjson(content_type)
+        body = Body(receive, self.body_timeout, batch, request_id, declares_body(length, scope["headers"]))
         if self.tokens is not None and scope["path"] not in OPEN_PATHS and not authorized(self.tokens, authorization):
             return await self.unauthorized(scope, body, send, request_id)
         await self.answer(self.app, scope, body, send, request_id)

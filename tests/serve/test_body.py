@@ -2,8 +2,10 @@
 closed; a batch (NDJSON) is held to it for each wait for more of it, not as a whole. Over raw
 sockets, to send a body as slowly as a client may."""
 import json
+import os
 import select
 import socket
+import sys
 import time
 
 import httpx
@@ -103,6 +105,28 @@ def test_a_body_that_stalls_is_408_at_the_deadline_and_the_connection_closed(str
     assert (f"INFO rpl.serve: request {request_id}: the body was not received within 0.5 s (--body-timeout): "
             "the connection is closed") in log
     assert "Traceback" not in log and "ERROR" not in log
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_stalled_clients_leave_no_connection_behind(strict):
+    def sockets() -> int:
+        folder = f"/proc/{strict.process.pid}/fd"
+        return sum(os.readlink(f"{folder}/{fd}").startswith("socket:") for fd in os.listdir(folder))
+
+    before = sockets()  # the listening socket, and perhaps connections of earlier tests still closing
+    stalled = [socket.create_connection(("127.0.0.1", strict.port), timeout=10) for _ in range(8)]
+    try:
+        for n, connection in enumerate(stalled):
+            connection.sendall(head("aputure/decide", len(BODY), f"many-{n}") + BODY[:10])
+        for connection in stalled:
+            data = b""
+            while chunk := connection.recv(65536):
+                data += chunk
+            assert parsed(data)[0] == 408  # each was accepted, and held until the deadline
+    finally:
+        for connection in stalled:
+            connection.close()
+    wait_for(lambda: sockets() <= before, seconds=10)
 
 
 def test_a_body_trickled_is_held_to_the_deadline_as_a_whole(strict):
