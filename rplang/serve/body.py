@@ -27,7 +27,7 @@ BODY_TIMEOUT = 30.0  # seconds: a single request's body is a few kB, at most --m
 
 
 class BodyTimeout(Problem):
-    """A body, or the next piece of a batch, not received within the deadline: 408."""
+    """A body, or the next part of a batch, not received within the deadline: 408."""
 
     def __init__(self, seconds: float, batch: bool):
         super().__init__(408, f"{_what(batch)} not received within the limit of {seconds:g} s")
@@ -51,7 +51,7 @@ class Body:
             self.deadline = asyncio.get_running_loop().time() + self.seconds
         # A deadline matters only to a read that waits. Most bodies have come with their headers:
         # uvicorn's `receive` then returns without waiting, and an asyncio timeout (a timer made
-        # and cancelled, about 5 µs, a twentieth of a decision) would be spent for nothing. So
+        # and cancelled: about 5 µs, some 5% of a single decision) would be spent for nothing. So
         # the read is run up to where it would wait, and held to the deadline from there only.
         reading = self.receive()
         try:
