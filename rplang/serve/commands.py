@@ -59,6 +59,25 @@ def _tokens(path: str | None) -> tuple[str, ...] | None:
     return tokens
 
 
+class _Seconds(click.ParamType):
+    """A duration in seconds above 0 (a fraction is fine): a deadline of 0, or of never, is none."""
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (0 < seconds < math.inf):
+            self.fail(f"'{value}' is not a number of seconds above 0 (e.g. 30, or 0.5)", param, ctx)
+        return seconds
+
+
+_SECONDS = _Seconds()
+
+
 @click.command()
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -71,10 +90,12 @@ def _tokens(path: str | None) -> tuple[str, ...] | None:
               help="accept only requests with `Authorization: Bearer TOKEN`, one token a line of FILE")
 @click.option("--max-body", default=1_048_576, show_default=True, type=click.IntRange(1, None),
               metavar="BYTES", help="the largest request body, or NDJSON line, accepted")
+@click.option("--body-timeout", default=30, show_default=True, type=_SECONDS, metavar="SECONDS",
+              help="the longest wait for a request's body, or for the next part of an NDJSON batch (408 past it)")
 @click.option("--watch/--no-watch", default=True, show_default=True,
               help="reload a policy when its file changes")
 @click.option("--access-log", is_flag=True, help="log every request")
-def serve(path, host, port, workers, log_db, token_file, max_body, watch, access_log):
+def serve(path, host, port, workers, log_db, token_file, max_body, body_timeout, watch, access_log):
     """Serve the policies of PATH (a .rpl file, or a folder of them) as a decision service over HTTP.
 
     Each policy is served under its file name without `.rpl`; a sub-folder of versions under the
@@ -94,7 +115,7 @@ def serve(path, host, port, workers, log_db, token_file, max_body, watch, access
 
     if log_db is not None:
         _check_log(log_db)
-    config = ServeConfig(str(Path(path)), log_db, _tokens(token_file), max_body, watch)
+    config = ServeConfig(str(Path(path)), log_db, _tokens(token_file), max_body, watch, body_timeout)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = uvicorn_options(host, port, access_log)
     if workers == 1:

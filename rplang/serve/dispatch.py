@@ -4,7 +4,8 @@ A single decision is what the service is asked most. Starlette's error and excep
 and its router took 15 µs of its processor time under load, and the request-id middleware's
 wrapper of `send` and second coroutine about 2 (`benchmarks/README.md`), so the dispatch is the
 outermost layer: it reads the request's headers once, gives the request its id, checks the
-token, and writes the id into the header list the answer is made with. It does this with the
+token, holds the body to its deadline (`body.Body`), and writes the id into the header list the
+answer is made with. It does this with the
 middleware's own functions (`middleware`), so the answers are the same: a `Problem` is answered
 with its problem document, as Starlette's handler answers it; any other exception is logged with
 the request id and answered 500. Every other request (an NDJSON batch, another method on the
@@ -16,12 +17,11 @@ from __future__ import annotations
 from starlette.requests import ClientDisconnect
 
 from . import problems
-from .middleware import SendWithId, authorized, client_gone, id_header, request_headers, request_id_from
+from .body import Body, declares_body
+from .middleware import SendWithId, authorized, client_gone, id_header, is_ndjson, request_headers, request_id_from
 from .problems import Problem
 
 _POLICIES, _DECIDE = "/v1/policies/", "/decide"
-NDJSON = "application/x-ndjson"  # the media type of a batch, one request (and one answer) per line
-_NDJSON = NDJSON.encode()
 
 
 class DecisionsFirst:
@@ -46,24 +46,27 @@ class DecisionsFirst:
                     context = self.context
                     request_id = request_id_from(given_id)
                     scope.setdefault("state", {})["request_id"] = request_id
+                    body = Body(receive, context.body_timeout, False, request_id,
+                                declares_body(length, scope["headers"]))
                     if context.tokens is not None and not authorized(context.tokens, authorization):
-                        return await context.unauthorized(scope, receive, send, request_id)
+                        return await context.unauthorized(scope, body, send, request_id)
                     id_ = id_header(request_id)
                     started = False
                     try:
-                        body, headers = await self.decision(scope, receive, name, length)
+                        # the answer comes once the body is read whole: the connection may stay
+                        answer, headers = await self.decision(scope, body, name, length)
                         started = True
                         await send({"type": "http.response.start", "status": 200,
-                                    "headers": [(b"content-length", b"%d" % len(body)), *headers, id_]})
-                        await send({"type": "http.response.body", "body": body})
+                                    "headers": [(b"content-length", b"%d" % len(answer)), *headers, id_]})
+                        await send({"type": "http.response.body", "body": answer})
                     except Problem as problem:  # raised before the answer began
-                        await context.answer(_answering(problem), scope, receive, send, request_id)
+                        await context.answer(_answering(problem), scope, body, send, request_id)
                     except ClientDisconnect:
                         client_gone(request_id)
                     except Exception:
-                        send_with_id = SendWithId(send, id_, context.on_error)
+                        send_with_id = SendWithId(send, id_, context.on_error, body)
                         send_with_id.started = started
-                        await context.failed(scope, receive, send_with_id, request_id)
+                        await context.failed(scope, body, send_with_id, request_id)
                     return
         await self.context(scope, receive, send)
 
@@ -74,10 +77,3 @@ def _answering(problem: Problem):
     async def answer(scope, receive, send):
         await problems.answer(scope, problem)(scope, receive, send)
     return answer
-
-
-def is_ndjson(content_type: bytes) -> bool:
-    """Whether a `Content-Type` names NDJSON, whatever its parameters and case."""
-    if content_type == b"application/json":  # most requests: nothing to split or lower
-        return False
-    return content_type.split(b";", 1)[0].strip().lower() == _NDJSON

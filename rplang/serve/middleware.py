@@ -1,4 +1,5 @@
-"""What every request goes through: a request id, the bearer token, and faults answered as 500.
+"""What every request goes through: a request id, the bearer token, the deadline of its body
+(`body.Body`), and faults answered as 500.
 
 One pure ASGI middleware, so that it wraps streamed answers too. The request id is the client's
 `X-Request-Id` when it is a sensible one, else a new one; it is echoed in the answer, written to
@@ -14,11 +15,15 @@ import re
 import uuid
 
 from . import problems
+from .body import BODY_TIMEOUT, Body, declares_body
 
 log = logging.getLogger("rpl.serve")
 
 _GOOD_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # for load balancers, which hold no token
+NDJSON = "application/x-ndjson"  # the media type of a batch, one request (and one answer) per line
+_NDJSON = NDJSON.encode()
+_CLOSE = b"connection", b"close"
 
 
 _PROCESS = uuid.uuid4().hex[:20]  # unique to this process; a counter tells its requests apart
@@ -46,6 +51,13 @@ def request_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, b
     return content_type, length, request_id, authorization
 
 
+def is_ndjson(content_type: bytes) -> bool:
+    """Whether a `Content-Type` names NDJSON, whatever its parameters and case."""
+    if content_type == b"application/json":  # most requests: nothing to split or lower
+        return False
+    return content_type.split(b";", 1)[0].strip().lower() == _NDJSON
+
+
 def request_id_from(value: bytes | None) -> str:
     """The client's request id if it sent a sensible one, else a new one."""
     if value is not None:
@@ -69,17 +81,22 @@ def authorized(tokens: frozenset[str], authorization: bytes | None) -> bool:
 
 class SendWithId:
     """`send`, with the request id's header added to the answer's start, and an error's status
-    counted; `started` tells whether the answer has begun."""
+    counted; `started` tells whether the answer has begun. An answer that begins before `body` is
+    received whole closes the connection when it ends: the rest of the body is never read, and
+    uvicorn would let the client go on sending it, with no deadline, for as long as it likes."""
 
-    __slots__ = ("send", "id_header", "on_error", "started")
+    __slots__ = ("send", "id_header", "on_error", "body", "started")
 
-    def __init__(self, send, id_header: tuple[bytes, bytes], on_error):
-        self.send, self.id_header, self.on_error, self.started = send, id_header, on_error, False
+    def __init__(self, send, id_header: tuple[bytes, bytes], on_error, body: Body):
+        self.send, self.id_header, self.on_error, self.body, self.started = send, id_header, on_error, body, False
 
     async def __call__(self, message):
         if message["type"] == "http.response.start":
             self.started = True
-            message["headers"] = [*message.get("headers", []), self.id_header]
+            headers = [*message.get("headers", []), self.id_header]
+            if not self.body.whole:
+                headers.append(_CLOSE)
+            message["headers"] = headers
             if message["status"] >= 400:
                 self.on_error(message["status"])
         await self.send(message)
@@ -96,28 +113,32 @@ def id_header(request_id: str) -> tuple[bytes, bytes]:
 
 
 class RequestContext:
-    def __init__(self, app, tokens: frozenset[str] | None = None, on_error=None):
+    def __init__(self, app, tokens: frozenset[str] | None = None, on_error=None, body_timeout: float = BODY_TIMEOUT):
         self.app = app
         self.tokens = tokens
         self.on_error = on_error or (lambda status: None)
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        _, _, given_id, authorization = request_headers(scope["headers"])
+        content_type, length, given_id, authorization = request_headers(scope["headers"])
         request_id = request_id_from(given_id)
         scope.setdefault("state", {})["request_id"] = request_id
+        # held to the deadline for each part of a batch (NDJSON), else for the whole body
+        batch = content_type is not None and is_ndjson(content_type)
+        body = Body(receive, self.body_timeout, batch, request_id, declares_body(length, scope["headers"]))
         if self.tokens is not None and scope["path"] not in OPEN_PATHS and not authorized(self.tokens, authorization):
-            return await self.unauthorized(scope, receive, send, request_id)
-        await self.answer(self.app, scope, receive, send, request_id)
+            return await self.unauthorized(scope, body, send, request_id)
+        await self.answer(self.app, scope, body, send, request_id)
 
-    async def answer(self, app, scope, receive, send, request_id: str) -> None:
+    async def answer(self, app, scope, body: Body, send, request_id: str) -> None:
         """`app`'s answer to the request, with its id; a fault logged and answered 500."""
-        send_with_id = SendWithId(send, id_header(request_id), self.on_error)
+        send_with_id = SendWithId(send, id_header(request_id), self.on_error, body)
         try:
-            await app(scope, receive, send_with_id)
+            await app(scope, body, send_with_id)
         except Exception:
-            await self.failed(scope, receive, send_with_id, request_id)
+            await self.failed(scope, body, send_with_id, request_id)
 
     async def failed(self, scope, receive, send_with_id: SendWithId, request_id: str) -> None:
         """After an exception: logged with the request id, and answered 500 unless the answer had
@@ -128,8 +149,8 @@ class RequestContext:
                                        "to find it in the server's log", request_id, scope["path"])
             await answer(scope, receive, send_with_id)
 
-    async def unauthorized(self, scope, receive, send, request_id: str) -> None:
+    async def unauthorized(self, scope, body: Body, send, request_id: str) -> None:
         answer = problems.response(401, "send `Authorization: Bearer TOKEN` with a token the server "
                                    "accepts", request_id, scope["path"],
                                    headers={"WWW-Authenticate": 'Bearer realm="rpl"'})
-        await answer(scope, receive, SendWithId(send, id_header(request_id), self.on_error))
+        await answer(scope, body, SendWithId(send, id_header(request_id), self.on_error, body))

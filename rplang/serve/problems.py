@@ -21,6 +21,7 @@ KINDS = {
     401: ("urn:rpl:problem:unauthorized", "a valid bearer token is needed"),
     404: ("urn:rpl:problem:not-found", "not found"),
     405: ("urn:rpl:problem:method-not-allowed", "method not allowed"),
+    408: ("urn:rpl:problem:body-timeout", "the request body was not received in time"),
     413: ("urn:rpl:problem:too-large", "the request body is too large"),
     422: ("urn:rpl:problem:request-refused", "the policy cannot decide this request"),
     500: ("urn:rpl:problem:server-error", "the server failed to answer; this is a bug in rpl"),

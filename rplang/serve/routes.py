@@ -24,8 +24,8 @@ from rplang.stream import decision_bytes, line_error_json, line_request
 
 from . import problems
 from .describe import describe_policy, policy_summary
-from .dispatch import NDJSON, is_ndjson
-from .middleware import client_gone, request_headers
+from .body import BodyTimeout
+from .middleware import NDJSON, client_gone, is_ndjson, request_headers
 from .openapi import openapi_document
 from .problems import Problem
 from .render import dumps
@@ -231,31 +231,40 @@ class Handlers:
                             options.as_of, options.partial, body, decision, rendered, answer)
 
     async def _decide_lines(self, request: Request, served, options: Options):
-        """One decision (or error object) per line, in order, written as the lines arrive."""
+        """One decision (or error object) per line, in order, written as the lines arrive. A batch
+        whose next part is not received in time (`body.BodyTimeout`) is answered 408 if nothing was
+        answered yet, else ends with an error object for the line that did not come."""
         started = time.perf_counter()
         request_id = _request_id(request)
-        number, pending, skipping = 0, b"", False
-        async for chunk in request.stream():
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            answers = []
-            for raw in lines:
-                if skipping:  # the end of a line already answered as too long
-                    skipping = False
-                    continue
-                number += 1
-                answers.append(self._line_too_long(served, number) if len(raw) > self.max_body
-                               else self._decide_line(request_id, served, options, number, raw))
-            if len(pending) > self.max_body and not skipping:
-                number += 1
-                answers.append(self._line_too_long(served, number))
-                pending, skipping = b"", True
-            elif skipping:
-                pending = b""
-            if answers:
-                yield b"".join(answers)
-        if pending and not skipping:
-            yield self._decide_line(request_id, served, options, number + 1, pending)
+        number, pending, skipping, answered = 0, b"", False, False
+        try:
+            async for chunk in request.stream():
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                answers = []
+                for raw in lines:
+                    if skipping:  # the end of a line already answered as too long
+                        skipping = False
+                        continue
+                    number += 1
+                    answers.append(self._line_too_long(served, number) if len(raw) > self.max_body
+                                   else self._decide_line(request_id, served, options, number, raw))
+                if len(pending) > self.max_body and not skipping:
+                    number += 1
+                    answers.append(self._line_too_long(served, number))
+                    pending, skipping = b"", True
+                elif skipping:
+                    pending = b""
+                if answers:
+                    answered = True
+                    yield b"".join(answers)
+        except BodyTimeout as late:
+            if not answered:  # the answer has not begun: a 408
+                raise
+            yield self._line_error(served, number + 1, f"{late.detail}: the batch ends here")
+        else:
+            if pending and not skipping:
+                yield self._decide_line(request_id, served, options, number + 1, pending)
         self.metrics.timed(served.name, "ndjson", time.perf_counter() - started)
 
     def _decide_line(self, request_id: str, served, options: Options, number: int, raw: bytes) -> bytes:
@@ -278,8 +287,12 @@ class Handlers:
         return answer + b"\n"
 
     def _line_too_long(self, served, number: int) -> bytes:
+        return self._line_error(served, number, f"a line longer than {self.max_body} bytes")
+
+    def _line_error(self, served, number: int, message: str) -> bytes:
+        """The error object answering line `number`, which is not decided, counted as such."""
         self.metrics.line_error(served.name)
-        error = RequestError([RequestProblem("$", f"a line longer than {self.max_body} bytes")])
+        error = RequestError([RequestProblem("$", message)])
         return dumps(line_error_json(error, number)) + b"\n"
 
     # ---- health and metrics ---------------------------------------------------------------------

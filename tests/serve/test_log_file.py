@@ -4,15 +4,18 @@ recorded and can be replayed; when FILE cannot be created, the decisions lost ar
 import json
 import os
 import shutil
-import time
+import sys
+from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.cli.conftest import run
 from tests.conftest import POLICIES
 
 from .server import Server, wait_for
-from .test_decision_log import CORPUS, EXAMPLE, NDJSON
+from .test_decision_log import CORPUS, EXAMPLE, NDJSON, _writer_of
+from .test_metrics import samples, value
 
 ELECTRONICS = (POLICIES / "electronics" / "requests" / "02-window-day-31-refused.json").read_bytes()
 
@@ -45,6 +48,17 @@ def assert_replays(db, request_id: str) -> None:
     result = run("log", db, "--replay", request_id)
     assert result.code == 0, result.err
     assert json.loads(result.out)["same"] is True
+
+
+def writer_done(server, writer: int) -> bool:
+    """Whether the decision log's writer has dealt with every decision made (written it, or counted
+    it lost): the server holds none for it, so all are in its pipe, and it sleeps, which it does
+    only waiting on the pipe for more (one thread, nothing else to wait for). Linux's /proc."""
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        if value(samples(client), "rpl_decision_log_queued_bytes") != 0:
+            return False
+    state = Path(f"/proc/{writer}/stat").read_text().rpartition(")")[2].split()[0]
+    return state == "S"
 
 
 def serving(tmp_path, db) -> Server:
@@ -108,18 +122,20 @@ def test_a_log_moved_away_after_the_last_batch_keeps_what_it_had(tmp_path):
     assert not db.exists()
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_a_log_that_cannot_be_created_again_counts_the_decisions_lost_and_nothing_stops(tmp_path):
     folder = tmp_path / "logs"
     folder.mkdir()
     db = folder / "decisions.db"
     server = serving(tmp_path, db)
     try:
+        writer = _writer_of(server)
         before = decide(server, "before", 2)
         wait_for(lambda: logged_ids(db) == before)
         shutil.rmtree(folder)  # its folder removed: FILE cannot be created
         decide(server, "lost", 4)
         wait_for(lambda: "decisions are not being recorded" in server.log())
-        time.sleep(1)  # ten hand-overs: the lost decisions have reached the writer
+        wait_for(lambda: writer_done(server, writer))  # every lost decision counted, none left to write
         folder.mkdir()  # the next batch creates FILE again
         after = decide(server, "after", 3)
         wait_for(lambda: db.exists() and logged_ids(db) == after)
