@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from tests.cli.conftest import run
 from tests.conftest import APUTURE_REQUESTS, POLICIES
 
 from .server import Server, wait_for
+from .test_metrics import samples, value
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 CORPUS = (POLICIES / "aputure" / "corpus.jsonl").read_bytes().splitlines(keepends=True)
@@ -336,10 +338,19 @@ def test_a_writer_behind_holds_the_requests_not_an_ever_longer_queue(tmp_path, m
     assert len(entries(db, "--request-id", "batch-behind")) == 1000
 
 
+def writer_done(server, writer: int) -> bool:
+    """Whether the decision log's writer has dealt with every decision made (written it, or counted
+    it lost): the server holds none for it, so all are in its pipe, and it sleeps, which it does
+    only waiting on the pipe for more (one thread, nothing else to wait for). Linux's /proc."""
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        if value(samples(client), "rpl_decision_log_queued_bytes") != 0:
+            return False
+    state = Path(f"/proc/{writer}/stat").read_text().rpartition(")")[2].split()[0]
+    return state == "S"
+
+
 def _writer_of(server) -> int:
     """The pid of the decision log's writer process, the server's one child."""
-    from pathlib import Path
-
     children = [int(pid) for task in Path(f"/proc/{server.process.pid}/task").iterdir()
                 for pid in (task / "children").read_text().split()]
     assert len(children) == 1, children
@@ -383,7 +394,7 @@ def test_what_reached_the_writer_is_written_if_the_server_dies(tmp_path):
     with httpx.Client(base_url=server.url) as client:
         for n in range(10):
             assert client.post("/v1/policies/aputure/decide", content=EXAMPLE).status_code == 200
-    time.sleep(1)  # ten hand-overs: the decisions are in the writer's pipe, or written
+    wait_for(lambda: writer_done(server, writer))  # the ten decisions in the writer's pipe, or written
     server.process.kill()
     server.process.wait()
     wait_for(lambda: not os.path.exists(f"/proc/{writer}") or open(f"/proc/{writer}/stat").read().split()[2] == "Z")

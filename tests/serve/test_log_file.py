@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,8 +13,7 @@ from tests.cli.conftest import run
 from tests.conftest import POLICIES
 
 from .server import Server, wait_for
-from .test_decision_log import CORPUS, EXAMPLE, NDJSON, _writer_of
-from .test_metrics import samples, value
+from .test_decision_log import CORPUS, EXAMPLE, NDJSON, _writer_of, writer_done
 
 ELECTRONICS = (POLICIES / "electronics" / "requests" / "02-window-day-31-refused.json").read_bytes()
 
@@ -48,17 +46,6 @@ def assert_replays(db, request_id: str) -> None:
     result = run("log", db, "--replay", request_id)
     assert result.code == 0, result.err
     assert json.loads(result.out)["same"] is True
-
-
-def writer_done(server, writer: int) -> bool:
-    """Whether the decision log's writer has dealt with every decision made (written it, or counted
-    it lost): the server holds none for it, so all are in its pipe, and it sleeps, which it does
-    only waiting on the pipe for more (one thread, nothing else to wait for). Linux's /proc."""
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        if value(samples(client), "rpl_decision_log_queued_bytes") != 0:
-            return False
-    state = Path(f"/proc/{writer}/stat").read_text().rpartition(")")[2].split()[0]
-    return state == "S"
 
 
 def serving(tmp_path, db) -> Server:
