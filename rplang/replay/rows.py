@@ -134,6 +134,10 @@ def key_schema(source: Source, places: list, rows: list[dict], keys: tuple[str, 
     for name in names:
         values = [row.get(name) for row in rows]
         found = _inferred(values)
+        if found is None and _inferred([v for v in values if not _past_double(v)]) is not None:
+            # Arrow puts no whole number past 2**53 in a column of numbers that are not whole
+            past = next(n for n, v in enumerate(values) if _past_double(v))
+            raise _other_type(source, name, places[past], values[past], pa.float64())
         if found is None:  # the first row whose key the rows before it, and it, cannot share
             low, high = 0, len(values) - 1  # values[:low] share one, values[:high + 1] do not
             while low < high:
@@ -141,6 +145,9 @@ def key_schema(source: Source, places: list, rows: list[dict], keys: tuple[str, 
                 low, high = (middle + 1, high) if _inferred(values[:middle + 1]) is not None else (low, middle)
             before = _inferred(values[:low]) if low else None
             raise _other_type(source, name, places[low], values[low], before)
+        inexact = next((n for n, v in enumerate(values) if not _fits(v, found)), None)
+        if inexact is not None:  # a whole number past 2**53 among numbers that are not whole
+            raise _other_type(source, name, places[inexact], values[inexact], found)
         fields.append(pa.field(name, _nulls_as_text(found)))
     return pa.schema(fields)
 
@@ -178,14 +185,26 @@ def _fits(value, t: pa.DataType) -> bool:
         return False
     if pa.types.is_int64(t):
         return isinstance(value, int) and -2 ** 63 <= value < 2 ** 63
-    if pa.types.is_floating(t):
-        return isinstance(value, (int, float))
+    if pa.types.is_floating(t):  # a whole number past 2**53 has no DOUBLE of its own
+        return isinstance(value, float) or isinstance(value, int) and -_EXACT <= value <= _EXACT
     if pa.types.is_struct(t):
         return isinstance(value, dict) and all(
             t.get_field_index(k) >= 0 and _fits(v, t.field(k).type) for k, v in value.items())
     if pa.types.is_list(t):
         return isinstance(value, list) and all(_fits(v, t.value_type) for v in value)
     return False
+
+
+_EXACT = 2 ** 53  # the largest whole numbers a DOUBLE holds exactly, either side of 0
+
+
+def _past_double(value) -> bool:
+    """Whether a key's value (as JSON gives it) holds a whole number a DOUBLE cannot hold exactly."""
+    if isinstance(value, dict):
+        return any(_past_double(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_past_double(v) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool) and not -_EXACT <= value <= _EXACT
 
 
 def _other_type(source: Source, key: str, place: tuple[str, int], value, before: pa.DataType | None,
@@ -201,6 +220,10 @@ def _other_type(source: Source, key: str, place: tuple[str, int], value, before:
                            f"({row}); give it as text (\"{value}\"), or name another with --key")
     shown = json.dumps(value, ensure_ascii=False, default=str)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    if before is not None and _past_double(value) and "double" in str(before):
+        return ReplayError(f"the key `{key}` holds {shown} ({row}), a whole number past 2**53 among numbers "
+                           "that are not whole: their column (DOUBLE) would not hold it exactly; give the key's "
+                           "numbers as text, or name another with --key")
     if before is None:  # a value no one column holds, whatever the other rows' are
         return ReplayError(f"the key `{key}` holds {shown} ({row}), which no column holds: a list of values of "
                            "several types, or a whole number past 64 bits; give it values of one type, or name "

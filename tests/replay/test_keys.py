@@ -131,6 +131,25 @@ def test_a_key_past_the_rows_that_make_its_column_is_checked_against_them(via, t
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_whole_number_a_double_cannot_hold_exactly_is_refused_among_numbers_not_whole(via, tmp_path, monkeypatch):
+    # 2**53 + 1 in a DOUBLE column would be written 2**53: two keys made one, silently
+    source, out = tmp_path / "in.jsonl", tmp_path / "o.parquet"
+    past = 2 ** 53 + 1
+    said = (f"error: the key `k` holds {{}} (line {{}} of {source}), a whole number past 2**53 among numbers that "
+            "are not whole: their column (DOUBLE) would not hold it exactly; give the key's numbers as text, or "
+            "name another with --key\n")
+    for keys, shown, line in (([2.5, past], past, 2), ([past, 0.5], past, 1), ([{"a": 0.5}, {"a": -past}], f'{{"a": {-past}}}', 2)):
+        result = run("replay", APUTURE, keyed_lines(source, keys), "--key", "k", "--out", out, "--via", via)
+        assert (result.code, result.err) == (64, said.format(shown, line))
+    monkeypatch.setattr("rplang.replay.rows.BATCH", 2)  # a later row, checked against the first rows' DOUBLE
+    result = run("replay", APUTURE, keyed_lines(source, [1, 2.5, past]), "--key", "k", "--out", out, "--via", via)
+    assert (result.code, result.err) == (64, said.format(past, 3))
+    result = run("replay", APUTURE, keyed_lines(source, [1, 2.5, 2 ** 53]), "--key", "k", "--out", out, "--via", via)
+    assert result.code == 0, result.both  # 2**53 itself is a DOUBLE's
+    assert pq.read_table(out).column("k").to_pylist() == [1.0, 2.5, float(2 ** 53)]
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
 def test_csv_keys_are_kept_as_their_text(via, thirty_days, tmp_path):
     fields = list(json.loads(LINES[0])["order"])
     header = ["k", "request_date", "kind", "received_date"] + [f"order.{k}" for k in fields] + ["items"]
