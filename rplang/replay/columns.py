@@ -218,15 +218,6 @@ def _days(text: str) -> int | str:
     return era * 146097 + day_of_era - 719468
 
 
-def from_request(value):
-    """A converted request (`CompiledPolicy.read_request`) as a row of its columns."""
-    if isinstance(value, dict):
-        return {k: from_request(v) for k, v in value.items() if not k.startswith("#")}
-    if isinstance(value, list):
-        return [from_request(v) for v in value]
-    return value
-
-
 class DecisionRows:
     """Decisions as rows of the decision columns."""
 

@@ -45,15 +45,25 @@ def requests_table():
     """Forty requests as typed rows with an `id`, and one the reader refuses (an unknown enum)."""
     import pyarrow as pa
 
-    from rplang.replay.columns import from_request, request_schema
+    from rplang.replay.columns import request_schema
     from rplang.runtime import load_policy
 
     policy = load_policy(APUTURE)
-    rows = [{"id": n, **from_request(policy.read_request(json.loads(line)))}
-            for n, line in enumerate(CORPUS.read_text().splitlines()[:40], 1)]
+    rows = [{"id": n, **row} for n, row in enumerate(typed_rows(policy, CORPUS.read_text().splitlines()[:40]), 1)]
     rows[5]["kind"] = "swap"
     schema = pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)])
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def typed_rows(policy, lines: list[str]) -> list[dict]:
+    """JSON requests as rows of their typed columns, as a Parquet export holds them: each as the
+    request reader converts it, through Arrow (records as dicts of their fields alone)."""
+    import pyarrow as pa
+
+    from rplang.replay.columns import python_values, request_schema
+
+    requests = [policy.read_request(json.loads(line)) for line in lines]
+    return python_values(pa.Table.from_pylist(requests, schema=request_schema(policy.checked)))
 
 
 @pytest.fixture(scope="module")

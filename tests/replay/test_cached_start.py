@@ -23,6 +23,7 @@ from rplang.replay.sources import Source
 from rplang.runtime import load_policy
 
 from ..conftest import APUTURE, POLICIES
+from .conftest import typed_rows
 from .outputs import outputs_by_key
 from .test_duckdb import expected
 
@@ -67,11 +68,11 @@ def test_a_row_handed_back_compiles_the_policy_then_and_is_decided_as_rpl_eval_d
     decides it."""
     import pyarrow as pa
 
-    from rplang.replay.columns import from_request, request_schema, to_request
+    from rplang.replay.columns import request_schema, to_request
 
     policy = load_policy(APUTURE)
     lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:20]
-    rows = [from_request(policy.read_request(json.loads(line))) for line in lines]
+    rows = typed_rows(policy, lines)
     odd = [row for row in rows if any(not item["returned"] for item in row["items"])]
     for item in odd[0]["items"]:
         if not item["returned"]:

@@ -13,6 +13,7 @@ from rplang.runtime import load_policy
 
 from ..cli.conftest import run
 from ..conftest import APUTURE, POLICIES
+from .conftest import typed_rows
 from .outputs import outputs_by_key
 from .test_duckdb import expected
 
@@ -97,10 +98,10 @@ def _far_date_table(lines: list[str], field: str = "delivery_date", days: dict |
     Parquet date that Python has none of."""
     import pyarrow as pa
 
-    from rplang.replay.columns import from_request, request_schema
+    from rplang.replay.columns import request_schema
 
     policy = load_policy(APUTURE)
-    rows = [{"id": n, **from_request(policy.read_request(json.loads(line)))} for n, line in enumerate(lines, 1)]
+    rows = [{"id": n, **row} for n, row in enumerate(typed_rows(policy, lines), 1)]
     schema = pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)])
     table = pa.Table.from_pylist(rows, schema=schema)
     order = table.column("order").combine_chunks()

@@ -18,6 +18,7 @@ from rplang.stream import decide_line
 
 from ..cli.conftest import run
 from ..conftest import APUTURE, POLICIES
+from .conftest import typed_rows
 from .outputs import outputs_by_key
 
 HOLIDAYS = POLICIES / "aputure_holidays.rpl"
@@ -118,10 +119,7 @@ def test_rows_the_sql_finds_suspect_are_decided_or_refused_by_the_runtime(tmp_pa
 
     policy = load_policy(APUTURE)
     lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:3]
-    rows = [policy.read_request(json.loads(line)) for line in lines]
-    from rplang.replay.columns import from_request
-
-    rows = [from_request(r) for r in rows]
+    rows = typed_rows(policy, lines)
     rows[1]["order"]["payment_method"] = "barter"
     rows[2]["items"][0]["price"] = __import__("decimal").Decimal("-1.00")
     table = pa.Table.from_pylist(rows, schema=request_schema(policy.checked))
@@ -142,11 +140,10 @@ def test_rows_the_sql_hands_back_are_decided_by_the_runtime_into_the_same_file(t
     by DuckDB as it writes: the same Parquet file holds it, decided as `rpl eval` decides it."""
     import pyarrow as pa
 
-    from rplang.replay.columns import from_request, request_schema, to_request
+    from rplang.replay.columns import request_schema, to_request
 
     policy = load_policy(APUTURE)
-    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()
-    rows = [from_request(policy.read_request(json.loads(line))) for line in lines]
+    rows = typed_rows(policy, (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines())
     odd = 0
     for row in rows:
         for item in row["items"]:
@@ -173,11 +170,11 @@ def test_the_elements_of_a_list_are_checked_whether_or_not_each_value_is_given(t
     refuses it with the reader's own problems."""
     import pyarrow as pa
 
-    from rplang.replay.columns import from_request, request_schema, to_request
+    from rplang.replay.columns import request_schema, to_request
 
     policy = load_policy(APUTURE)
     lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()
-    rows = [from_request(policy.read_request(json.loads(line))) for line in (lines[6], lines[9], lines[0], lines[0])]
+    rows = typed_rows(policy, [lines[6], lines[9], lines[0], lines[0]])
     assert rows[0]["items"][2]["condition"] is None and rows[1]["items"][0]["bundled_with"] is None
     rows[2]["items"][0]["marks"] = ["dent", None]
     rows[3]["items"][0]["damage_cause"] = "hail"
@@ -556,12 +553,12 @@ def test_the_rules_applied_are_those_of_rpl_eval_looked_up_or_filtered(looked_up
 
     from rplang.replay import sql
     from rplang.replay.api import decide_arrow
-    from rplang.replay.columns import from_request, request_schema
+    from rplang.replay.columns import request_schema
 
     monkeypatch.setattr(sql, "NAMES_LOOKED_UP", looked_up)
     policy = load_policy(APUTURE)
     lines = aputure_lines.read_text().splitlines()[:600]
-    rows = [{"id": n, **from_request(policy.read_request(json.loads(line)))} for n, line in enumerate(lines, 1)]
+    rows = [{"id": n, **row} for n, row in enumerate(typed_rows(policy, lines), 1)]
     table = pa.Table.from_pylist(rows, schema=pa.schema([pa.field("id", pa.int64()), *request_schema(policy.checked)]))
     decided = decide_arrow(policy, APUTURE.read_text(), table, keys=("id",))
     applied = dict(zip(decided.column("id").to_pylist(), decided.column("rules_applied").to_pylist()))

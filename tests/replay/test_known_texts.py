@@ -12,12 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from rplang.replay import engine_duckdb, plans
-from rplang.replay.columns import decision_schema, from_request, request_schema, to_request
+from rplang.replay.columns import decision_schema, request_schema, to_request
 from rplang.replay.run import Replay
 from rplang.replay.sources import Source
 from rplang.runtime import load_policy
 
 from ..cli.conftest import run
+from .conftest import typed_rows
 from .outputs import outputs_by_key
 from .test_duckdb import expected
 
@@ -129,7 +130,7 @@ def test_rule_names_outcomes_and_enum_outputs_that_do_not_sort_in_their_order(tm
              {"price": "5.00", "returned": False}]
     requests = [{"method": m, "items": chosen} for m in ("store_credit", "check", "card")
                 for chosen in ([], items[:1], items[1:2], items[2:], items)]
-    rows = [from_request(policy.read_request(r)) for r in requests]
+    rows = typed_rows(policy, [json.dumps(r) for r in requests])
     for row in rows[-5:]:  # an item not returned, its inspection field out of its enum: the reader
         for item in row["items"]:  # ignores it, the query hands the row to the Python path
             if not item["returned"]:
