@@ -4,6 +4,8 @@ name for name and type for type, or the run would read and check other columns t
 is the floor of."""
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import ROOT, load_benchmark
 
 from rplang.replay.columns import request_schema
@@ -27,3 +29,20 @@ def test_the_request_only_policy_has_aputures_request_and_one_rule(tmp_path):
     assert only.decide({"request_date": "2026-01-01", "order": {
         "purchase_date": "2025-12-01", "delivery_date": "2025-12-05", "currency": "USD",
         "payment_method": "card", "proof_of_purchase": "valid"}, "items": []}).outcome == "approve"
+
+
+bench_replay_parts = load_benchmark("bench_replay_parts")
+
+
+def test_each_part_of_the_query_is_found_and_the_query_without_it_runs(capsys):
+    # the parts are found by the lowering's column names: a name changed is an error, not a part
+    # silently left in the query
+    assert bench_replay_parts.main(["--size", "200", "--rounds", "1"]) == 0
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()[3:]]
+    assert [row[0].lstrip("| ") for row in rows] == list(bench_replay_parts.PARTS)
+    assert all(float(row[1]) > 0 for row in rows)
+
+
+def test_a_part_the_query_does_not_have_is_an_error():
+    with pytest.raises(SystemExit, match="no column of the query begins with __nothing"):
+        bench_replay_parts.without('SELECT 1 AS "a"', "__nothing", "NULL")
