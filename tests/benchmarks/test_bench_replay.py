@@ -1,7 +1,8 @@
-"""benchmarks/bench_replay.py's "request only" run: a policy of aputure.rpl's own request and one
-rule, the least any policy of that request costs to replay. Its request columns must be Aputure's,
-name for name and type for type, or the run would read and check other columns than the replay it
-is the floor of."""
+"""benchmarks/bench_replay.py's "request only" run and bench_replay_parts.py. The first is a policy
+of aputure.rpl's own request and one rule, the least any policy of that request costs to replay:
+its request columns must be Aputure's, name for name and type for type, or the run would read and
+check other columns than the replay it is the floor of. The second finds the query's parts by the
+lowering's column names: a name changed must be an error, not a part silently left in."""
 from __future__ import annotations
 
 import pytest
