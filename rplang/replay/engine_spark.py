@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 from sqlglot import exp
@@ -27,6 +28,7 @@ from .sources import FILE, ROW
 from .sql import spark_dialect
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
 
+LOG_SETTINGS = Path(__file__).with_name("spark-log4j2.properties")
 PLACE = "__rpl_place_"  # the view's column of a row's place in its file: `__rpl_place_source_row`
 STARTUP_TIMEOUT = 180  # seconds a local Spark may take to start on a loaded machine
 # Exact decimals and SQL's NULLs, as the lowering expects: without ANSI mode a failing cast or an
@@ -40,12 +42,15 @@ SETTINGS = {"spark.sql.ansi.enabled": "false", "spark.sql.decimalOperations.allo
 
 
 def session(master: str = "local[*]"):
-    """A Spark session for replays (the active one, if there is one)."""
+    """A Spark session for replays (the active one, if there is one: its log left as it is)."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName("rpl replay")
+    ours = SparkSession.getActiveSession() is None
     if master.startswith("local"):  # the workers are this machine's: this interpreter, with rplang
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if ours:  # errors only on the terminal, from the JVM's start (a cluster's log is its own)
+            builder = builder.config("spark.driver.extraJavaOptions", f'-Dlog4j2.configurationFile="{LOG_SETTINGS}"')
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)
     return configure(builder.getOrCreate())

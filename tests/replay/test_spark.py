@@ -3,6 +3,7 @@ runtime in `mapInArrow`, give exactly what `rpl eval` gives. One session for the
 from __future__ import annotations
 
 import functools
+import os
 import json
 
 import pytest
@@ -217,3 +218,20 @@ def test_a_key_of_a_date_python_has_none_of_is_kept_on_spark(spark, via, tmp_pat
     from .test_dates import test_a_key_of_a_date_python_has_none_of_is_kept_as_the_file_holds_it as kept
 
     kept(tmp_path, via, engine="spark")
+
+
+def test_a_local_spark_the_command_starts_says_only_errors_on_the_terminal(aputure_parquet, tmp_path):
+    """Spark's warnings about this machine (its network name, Hadoop's native library) and about
+    its own plans' length buried rpl's own lines: a local Spark the command starts logs errors
+    only. (The JVM's own notice of its incubator modules, and Spark's of the shell's level, stay.)"""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPARK_")}
+    result = subprocess.run([sys.executable, "-m", "rplang.cli", "replay", str(APUTURE), str(aputure_parquet),
+                             "--engine", "spark", "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr
+    assert " decided (" in result.stderr
+    noise = [line for line in result.stderr.splitlines() if " WARN " in line or "log4j" in line]
+    assert noise == []
