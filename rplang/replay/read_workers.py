@@ -113,7 +113,10 @@ def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema
                 os.close(fd)
         parts.flush()
         # the batches read where they lie: the mapping outlives the file's descriptor
-        mapped = pa.py_buffer(mmap.mmap(parts.fileno(), 0, access=mmap.ACCESS_READ)) if sum(taken.sizes) else None
+        mapped = pa.py_buffer(mmap.mmap(parts.fileno(), 0, access=mmap.ACCESS_READ)) if taken.sizes else None
+    if not taken.sizes:  # no row: one empty batch, keyed as one process keys it (key_schema)
+        yield pa.RecordBatch.from_pylist([], schema=with_keys(key_schema(source, [], [], keys), request))
+        return
     schema = with_keys(key_types, request)
     offset = 0
     for size in taken.sizes:

@@ -51,11 +51,12 @@ def workers_read(monkeypatch) -> list:
 
 
 def replay(source, folder, jobs: int, *options) -> tuple:
-    """(exit code, stderr with OUT's name made the same, OUT's rows sorted, the rejects' lines sorted)."""
+    """(exit code, stderr with OUT's name made the same, OUT's schema and rows sorted, the rejects' lines
+    sorted)."""
     out = folder / f"jobs{jobs}.parquet"
     result = run("replay", APUTURE, source, "--out", out, "--jobs", jobs, *options)
     assert "Traceback" not in result.both, result.both
-    rows = sorted(pq.read_table(out).to_pylist(), key=repr) if out.exists() else None
+    rows = (pq.read_schema(out), sorted(pq.read_table(out).to_pylist(), key=repr)) if out.exists() else None
     rejects = folder / f"jobs{jobs}.rejects.jsonl"
     refused = sorted(rejects.read_bytes().splitlines()) if rejects.exists() else []
     return result.code, result.err.replace(str(out), "OUT").replace(str(rejects), "REJECTS"), rows, refused
@@ -82,7 +83,7 @@ def test_json_lines_with_malformed_lines_among_them(aputure_lines, tmp_path, wor
     lines[250] = b"[1, 2]"
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"\n".join(lines))  # the last line without its line feed
-    code, err, rows, rejects = assert_same(source, tmp_path)
+    code, err, (_, rows), rejects = assert_same(source, tmp_path)
     assert workers_read == [source.stat().st_size]
     assert code == 2 and f"{LINES} requests: {LINES - 5} decided" in err and "5 rejected -> REJECTS" in err
     assert len(rows) == LINES - 5
@@ -103,7 +104,7 @@ def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_b
             writer.writerow(["" if flat.get(c) is None else json.dumps(flat[c]) if c == "items" else flat[c]
                              for c in header])
         writer.writerow(["R151", "2025-13-01", "return"])  # refused: no such day
-    code, err, rows, rejects = assert_same(source, tmp_path)
+    code, err, (_, rows), rejects = assert_same(source, tmp_path)
     assert workers_read == [source.stat().st_size]
     assert code == 2 and "151 requests: 150 decided" in err and len(rows) == 150
     assert [json.loads(r)["request_id"] for r in rejects] == ["R151"]
@@ -122,7 +123,7 @@ def test_a_csv_row_of_several_lines_is_read_in_one_process(tmp_path, workers_rea
     source.write_text(f'\ufeff{lines[0]}\r\nA,"[""x""]"\r\n')
     assert read_workers._rows_start(str(source)) == (len(f"\ufeff{lines[0]}\r\n".encode()), ["request_id", "kind"])
     source.write_text("\n".join(lines) + "\n")
-    code, err, rows, rejects = assert_same(source, tmp_path)
+    code, err, (_, rows), rejects = assert_same(source, tmp_path)
     assert workers_read == [] and "2 requests: 0 decided" in err and len(rejects) == 2
 
 
@@ -132,7 +133,7 @@ def test_a_folder_of_two_files_keeps_each_rows_file(aputure_lines, tmp_path, wor
     folder.mkdir()
     (folder / "a.jsonl").write_text("\n".join(lines[:200]) + "\n")
     (folder / "b.jsonl").write_text("\n".join(["{", *lines[200:]]) + "\n")
-    code, err, rows, rejects = assert_same(folder, tmp_path)
+    code, err, (_, rows), rejects = assert_same(folder, tmp_path)
     assert len(workers_read) == 2 and code == 2 and f"{LINES + 1} requests: {LINES} decided" in err
     assert {(r["source_file"], r["source_row"]) for r in rows} == \
         {(str(folder / "a.jsonl"), n) for n in range(1, 201)} | {(str(folder / "b.jsonl"), n) for n in range(2, 102)}
@@ -155,7 +156,7 @@ def test_keys_of_several_kinds(kind, aputure_lines, tmp_path, small_batches, wor
     lines[9] = json.dumps({"key": KEYS[kind](10)})  # refused, with its key
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n")
-    code, err, rows, rejects = assert_same(source, tmp_path, "--key", "key")
+    code, err, (_, rows), rejects = assert_same(source, tmp_path, "--key", "key")
     assert workers_read and code == 2 and len(rows) == LINES - 1
     assert [json.loads(r)["key"] for r in rejects] == [KEYS[kind](10)]
 
@@ -179,11 +180,25 @@ def test_a_later_rows_key_of_another_type_is_named_from_a_worker(later, aputure_
             "another with --key\n"
 
 
+def test_empty_files(tmp_path, workers_read):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(b"")
+    code, err, (_, rows), rejects = assert_same(folder / "a.jsonl", tmp_path)
+    assert code == 0 and "0 requests: 0 decided" in err and rows == [] and rejects == []
+    (folder / "b.jsonl").write_bytes(b"")
+    assert assert_same(folder, tmp_path)[:2] == (0, err)
+    (tmp_path / "in.csv").write_text("request_id,kind\n")  # a header, no row
+    assert assert_same(tmp_path / "in.csv", tmp_path)[:2] == (0, err)
+    assert pq.read_schema(tmp_path / "jobs2.parquet").names[0] == "source_row"
+    assert workers_read == [0, 0, 0, len("request_id,kind\n")]  # a.jsonl alone, then with b.jsonl; the CSV
+
+
 def test_an_input_of_one_batch_is_read_here(aputure_lines, tmp_path, small_batches, workers_read):
     lines = [json.dumps({"key": n, **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines, 4), 1)]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n")
-    code, err, rows, rejects = assert_same(source, tmp_path, "--key", "key")
+    code, err, (_, rows), rejects = assert_same(source, tmp_path, "--key", "key")
     assert workers_read == [] and code == 0 and len(rows) == 4
 
 
