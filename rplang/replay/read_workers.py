@@ -156,30 +156,24 @@ def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema, f
 
 def _rows_start(name: str) -> tuple[int, list[str]] | None:
     """Where a CSV file's rows start (after its header's line) and its header, if every row is one
-    line; else None. csv's own count of lines is every row's one, and no more (a row of several
-    lines, or a blank line, would count more), with no line ended by a carriage return alone
-    (which csv ends a row at, and a cut on line feeds does not)."""
-    lone_return = False
-
-    def lines(text):
-        nonlocal lone_return
-        for line in text:
-            lone_return = lone_return or line.endswith("\r")
-            yield line
-
+    line of the file; else None. csv counts a line at every line feed and at a carriage return
+    alone (where it also ends a row, and a cut on line feeds does not): its count is one a row
+    if no row is of several lines and no line is blank (no row, which csv skips), and the line
+    feeds' count if no line ends in a carriage return alone."""
     with csv_text(open(name, "rb"), "utf-8-sig") as text:
-        reader = csv.reader(lines(text))
+        reader = csv.reader(text)
         header = csv_header(name, next(reader, None))
-        if not header:
+        rows = sum(map(bool, reader))  # the rows that are not blank, counted without a Python step each
+        if not header or reader.line_num != rows + 1:
             return None
-        rows = sum(1 for row in reader if row)
-        if lone_return or reader.line_num != rows + 1:
-            return None
+    start, lines, last = None, 0, b""
     with open(name, "rb") as binary:
         position = 0
-        while chunk := binary.read(1 << 16):
-            found = chunk.find(b"\n")
-            if found >= 0:
-                return position + found + 1, header
-            position += len(chunk)
-        return position, header
+        while chunk := binary.read(1 << 20):
+            if start is None and (found := chunk.find(b"\n")) >= 0:
+                start = position + found + 1
+            lines += chunk.count(b"\n")
+            position, last = position + len(chunk), chunk[-1:]
+    if lines + (last not in (b"", b"\n")) != reader.line_num:
+        return None
+    return (position if start is None else start), header
