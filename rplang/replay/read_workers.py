@@ -30,9 +30,9 @@ from rplang.compiler import without_garbage_collection
 
 from .columns import request_schema
 from .errors import ReplayError
-from .run import Counts
 from .rows import (BATCH, check_keys, csv_header, csv_text, key_schema, keyed_batches, records, text_row,
                    typed_batch, typed_batches, with_keys)
+from .run import Counts
 from .uris import is_uri
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
     """`rows.typed_batches`, read by `replay.jobs` processes where they can share the reading: a
-    text input of local files, more than a batch of rows."""
+    text input of local files (with keys of its own, of more than a batch of rows)."""
     source = replay.source
     if replay.jobs == 1 or source.format == "parquet" or any(is_uri(f) for f in source.files):
         return typed_batches(replay, keys, rejects, counts)

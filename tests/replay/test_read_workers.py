@@ -104,10 +104,14 @@ def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_b
             writer.writerow(["" if flat.get(c) is None else json.dumps(flat[c]) if c == "items" else flat[c]
                              for c in header])
         writer.writerow(["R151", "2025-13-01", "return"])  # refused: no such day
+    with open(source, "ab") as stream:
+        stream.write(b"R\xe9152,2025-01-01\n")  # not UTF-8: its keys unread
+        stream.write(b"R153,2025-01-01,return" + b"," * len(header) + b"\n")  # more cells than the header
     code, err, (_, rows), rejects = assert_same(source, tmp_path)
     assert workers_read == [source.stat().st_size]
-    assert code == 2 and "151 requests: 150 decided" in err and len(rows) == 150
-    assert [json.loads(r)["request_id"] for r in rejects] == ["R151"]
+    assert code == 2 and "153 requests: 150 decided" in err and len(rows) == 150
+    assert sorted(((r["request_id"], r.get("source_row")) for r in map(json.loads, rejects)), key=repr) == \
+        [("R151", None), ("R153", None), (None, 152)]
 
 
 def test_a_csv_row_of_several_lines_is_read_in_one_process(tmp_path, workers_read):
