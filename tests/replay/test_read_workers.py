@@ -158,11 +158,13 @@ KEYS = {  # a key's values, row by row: those of the first 5 make its column's t
 def test_keys_of_several_kinds(kind, aputure_lines, tmp_path, small_batches, workers_read):
     lines = [json.dumps({"key": KEYS[kind](n), **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines), 1)]
     lines[9] = json.dumps({"key": KEYS[kind](10)})  # refused, with its key
+    lines[199] = "{"  # not JSON: named by its place
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n")
     code, err, (_, rows), rejects = assert_same(source, tmp_path, "--key", "key")
-    assert workers_read and code == 2 and len(rows) == LINES - 1
-    assert [json.loads(r)["key"] for r in rejects] == [KEYS[kind](10)]
+    assert workers_read and code == 2 and len(rows) == LINES - 2
+    assert sorted(([r["key"], r.get("source_row")] for r in map(json.loads, rejects)), key=repr) == \
+        sorted([[KEYS[kind](10), None], [None, 200]], key=repr)
 
 
 @pytest.mark.parametrize("later", ["R9", {"n": 1}, 2 ** 64], ids=["text", "object", "past 64 bits"])
