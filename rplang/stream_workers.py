@@ -34,7 +34,12 @@ _PIPE_BYTES = 1 << 20  # a worker's output pipe (Linux's default unprivileged ma
 
 
 class WorkerLost(Exception):
-    """A worker process ended before its blocks were written (killed, or out of memory)."""
+    """A worker process ended before its blocks were written (killed, or out of memory); `how`:
+    its exit code or signal, for a caller that says what was lost in its own words."""
+
+    def __init__(self, message: str, how: str):
+        super().__init__(message)
+        self.how = how
 
 
 # ---- Blocks ------------------------------------------------------------------------------------
@@ -371,7 +376,7 @@ def _lost(worker: _Worker) -> WorkerLost:
     code = worker.process.exitcode
     how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
     return WorkerLost(f"a worker process ended before its lines were decided ({how}); "
-                      "the output stops at the last line written")
+                      "the output stops at the last line written", how)
 
 
 class _Output:

@@ -55,8 +55,11 @@ def load(spec: str, known_enough: bool = False, con=None):
               help="the --compare report, as `rpl diff` prints it")
 @click.option("--show", default=3, show_default=True, help="with --compare: changed rows shown per transition")
 @click.option("--master", default="local[*]", show_default=True, help="with --engine spark: the cluster")
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N",
+              help="read a JSON-lines or CSV input in N processes (a Parquet input is read by the engine)")
 @click.option("--explain-sql", is_flag=True, help="print the query the policy compiles to, and stop")
-def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, show, master, explain_sql):
+def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, show, master, jobs,
+                   explain_sql):
     """Decide every request of INPUT (Parquet, JSON lines or CSV: a file, a folder or a glob)
     under POLICY, inside DuckDB (default) or Spark; write the decisions to Parquet."""
     missing = next((name for name in ("duckdb", "pyarrow", "sqlglot") if find_spec(name) is None), None)
@@ -66,6 +69,12 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     from . import run
     from .sources import resolve
     from .uris import is_uri
+
+    if jobs > 1:
+        from rplang.stream import can_fork
+
+        if not can_fork():
+            raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
 
     con = None
     if engine == "duckdb" and not explain_sql:
@@ -84,7 +93,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         # the input's columns, named and typed as the request's fields, checked before the old
         # policy's and before OUT or the rejects file is made (the engine checks them again)
         run.input_keys(run.Replay(compiled, text, source, tuple(keys), name=name, known=known), con, decided=False)
-        old_job = _old_replay(old, compare_to, source, tuple(keys), via, con) if old else None
+        old_job = _old_replay(old, compare_to, source, tuple(keys), via, jobs, con) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or run.default_out(input_, source)
         rejects = rejects or run.rejects_path(out)
@@ -94,7 +103,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
 
             check_out(spark, out, source.files)
         rejects_file = run.RejectsFile(rejects)
-        job = run.Replay(compiled, text, source, tuple(keys), via, name, known)
+        job = run.Replay(compiled, text, source, tuple(keys), via, name, known, jobs)
         try:
             counts = engine_for(engine, master, con)(job, out, rejects_file)
         finally:
@@ -135,7 +144,7 @@ def _spark_for_uris(engine: str, master: str, input_: str, out: str | None):
     return session(master)
 
 
-def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None, con=None):
+def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None, jobs: int, con=None):
     """The replay under `--compare`'s policy, its path chosen and the input's columns checked
     against its request now (on `con`, POLICY's DuckDB connection, if given), not after the rows
     are decided under POLICY."""
@@ -143,7 +152,7 @@ def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str |
 
     compiled, text, name, known = old
     chosen = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via, spec)
-    job = run.Replay(compiled, text, source, keys, chosen, name, known)
+    job = run.Replay(compiled, text, source, keys, chosen, name, known, jobs)
     try:
         run.input_keys(job, con)
     except ReplayError as error:

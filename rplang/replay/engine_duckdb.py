@@ -89,9 +89,9 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
         return ((ROW, ROW_NUMBER),) + (((FILE, FILE_NAME),) if len(source.files) > 1 else ()), False
     import pyarrow as pa
 
-    from .rows import typed_batches
+    from .read_workers import typed_input
 
-    batches = typed_batches(replay, keys, rejects, counts)
+    batches = typed_input(replay, keys, rejects, counts)
     first = next(batches)
     table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
     con.from_arrow(table).create_view(INPUT)

@@ -22,7 +22,7 @@ from .errors import ReplayError
 from .lowering import ROW as ALIAS
 from .python_path import ERROR, PythonDecider
 from .query import PolicyQuery, business_day_tables
-from .rows import typed_batches
+from .read_workers import typed_input
 from .run import Counts, RejectsFile, Replay, input_keys
 from .sources import FILE, ROW
 from .sql import spark_dialect
@@ -131,7 +131,7 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
         places = {k: v for k, v in places.items() if k == ROW or len(source.files) > 1}
         frame.select("*", *[v.alias(PLACE + k) for k, v in places.items()]).createOrReplaceTempView(INPUT)
         return {k: exp.column(PLACE + k, table=ALIAS, quoted=True) for k in places}, False
-    table = pa.Table.from_batches(list(typed_batches(replay, keys, rejects, counts)))
+    table = pa.Table.from_batches(list(typed_input(replay, keys, rejects, counts)))
     spark.createDataFrame(table).createOrReplaceTempView(INPUT)
     names = [n for n in table.schema.names if n not in expected.names]
     return {k: exp.column(k, table=ALIAS, quoted=True) for k in names}, True

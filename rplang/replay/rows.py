@@ -75,9 +75,7 @@ def keyed_batches(replay: Replay, keys: tuple[str, ...]):
     schema, places, batch = None, [], []
     for place, own, request in _placed_rows(replay, keys):
         if schema is not None:
-            for k in checked:
-                if not _fits(own[k], schema.field(k).type):
-                    raise _other_type(replay.source, k, place, own[k], schema.field(k).type, len(places))
+            check_keys(replay.source, checked, place, own, schema, len(places))
         else:
             places.append(place)
         batch.append((own, request))
@@ -89,12 +87,22 @@ def keyed_batches(replay: Replay, keys: tuple[str, ...]):
         yield schema or key_schema(replay.source, places, [own for own, _ in batch], keys, typed), batch
 
 
-def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
+def check_keys(source: Source, keys: tuple[str, ...], place: tuple[str, int], own: dict, schema: pa.Schema,
+               first: int) -> None:
+    """A row after the first `first`, which made the key columns `schema`: each of its keys is
+    one of its column's, else the error naming the row."""
+    for k in keys:
+        if not _fits(own[k], schema.field(k).type):
+            raise _other_type(source, k, place, own[k], schema.field(k).type, first)
+
+
+def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts, batches=None):
     """The rows read by the request reader, as typed request columns (for the SQL path over an
-    input the engine cannot read as it is); rows it refuses go to the rejects now."""
+    input the engine cannot read as it is); rows it refuses go to the rejects now. `batches`:
+    `keyed_batches`' batches, if the caller has begun them."""
     policy = replay.compiled
     schema = request_schema(policy.checked)
-    batches = keyed_batches(replay, keys)
+    batches = keyed_batches(replay, keys) if batches is None else batches
     while True:
         # A batch's rows and requests are trees of new dicts and lists, freed by their counts
         # alone: the collector, scanning them again and again as they were made, took a third of
@@ -103,13 +111,13 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
             found = next(batches, None)
             if found is None:
                 return
-            typed, refused = _typed(*found, policy, schema, keys, counts)
+            typed, refused = typed_batch(*found, policy, schema, keys, counts)
             del found
         yield typed
         rejects.write(refused)
 
 
-def _typed(key_types: pa.Schema, batch: list, policy, schema: pa.Schema, keys: tuple[str, ...],
+def typed_batch(key_types: pa.Schema, batch: list, policy, schema: pa.Schema, keys: tuple[str, ...],
            counts: Counts) -> tuple[pa.RecordBatch, list[dict]]:
     """A batch of rows as typed columns of the keys and requests of those the request reader
     accepts, and the rejects of the others. The requests go to Arrow as the reader converted
@@ -131,7 +139,7 @@ def _typed(key_types: pa.Schema, batch: list, policy, schema: pa.Schema, keys: t
     batch.clear()  # the rows as read, freed now (`keyed_batches` holds the list until its next batch)
     columns = [[own.get(k) for own in owns] for k in key_types.names] + \
         [[request[n] for request in requests] for n in schema.names]
-    return keyed(lambda: pa.RecordBatch.from_arrays(columns, schema=_with(key_types, schema)), keys), refused
+    return keyed(lambda: pa.RecordBatch.from_arrays(columns, schema=with_keys(key_types, schema)), keys), refused
 
 
 def parquet_schema(replay: Replay) -> pa.Schema | None:
@@ -288,7 +296,7 @@ def keyed(build, keys: tuple[str, ...]):
                           "give it as text (\"100000000000000000000\"), or name another with --key") from None
 
 
-def _with(keys: pa.Schema, request: pa.Schema) -> pa.Schema:
+def with_keys(keys: pa.Schema, request: pa.Schema) -> pa.Schema:
     return pa.schema(list(keys) + list(request))
 
 
@@ -298,14 +306,19 @@ def text_rows(source: Source, keys: tuple[str, ...], policy: CheckedPolicy):
     """(its file and place in it, keys, request or RequestError) for every line of JSON lines or
     every row of CSV, in order."""
     for name, number, raw in _records(source, policy):
-        where = {ROW: number, **({FILE: name} if len(source.files) > 1 else {})}
-        key_values = {} if keys else dict(where)
-        if isinstance(raw, RequestError):  # its keys unread: its place in the input says which it is
-            yield (name, number), {**where, **{k: None for k in keys}}, raw
-            continue
-        if isinstance(raw, dict):
-            key_values.update((k, raw.pop(k, None)) for k in keys)
-        yield (name, number), key_values, raw.error if isinstance(raw, _Refused) else raw
+        yield text_row(source, keys, name, number, raw)
+
+
+def text_row(source: Source, keys: tuple[str, ...], name: str, number: int, raw):
+    """A record of a text input (`records`') as (its file and place in it, keys, request or
+    RequestError)."""
+    where = {ROW: number, **({FILE: name} if len(source.files) > 1 else {})}
+    key_values = {} if keys else dict(where)
+    if isinstance(raw, RequestError):  # its keys unread: its place in the input says which it is
+        return (name, number), {**where, **{k: None for k in keys}}, raw
+    if isinstance(raw, dict):
+        key_values.update((k, raw.pop(k, None)) for k in keys)
+    return (name, number), key_values, raw.error if isinstance(raw, _Refused) else raw
 
 
 def text_columns(source: Source, policy: CheckedPolicy) -> list[str]:
@@ -323,22 +336,41 @@ def _records(source: Source, policy: CheckedPolicy):
     for name in source.files:
         if source.format == "jsonl":
             with open_input(name) as stream:
-                for number, raw in enumerate(stream, 1):
-                    yield name, number, _json_line(raw)
+                yield from records(name, stream, 1, None, policy)
         else:
-            # utf-8-sig: a byte order mark, as spreadsheets write one, is no part of the header;
-            # a byte that is not UTF-8 kept as it is, to refuse its row alone (`_csv_row`)
-            with io.TextIOWrapper(open_input(name), encoding="utf-8-sig", errors="surrogateescape",
-                                  newline="") as stream:
+            with csv_text(open_input(name), "utf-8-sig") as stream:
                 reader = csv.DictReader(stream)
-                header = reader.fieldnames or []
-                if not all(_utf8(column) for column in header):
-                    raise ReplayError(f"{name}: its header is not UTF-8 text")
-                twice = next((column for column in header if header.count(column) > 1), None)
-                if twice is not None:
-                    raise ReplayError(f"{name}: the column `{twice}` twice in the header")
-                for number, row in enumerate(reader, 1):
-                    yield name, number, _csv_row(row, reader.fieldnames, policy)
+                header = csv_header(name, reader.fieldnames)
+                yield from records(name, reader, 1, header, policy)
+
+
+def records(name: str, lines, first: int, header: list[str] | None, policy: CheckedPolicy):
+    """(file, place, record) for the lines of JSON lines (`header` None: bytes, each with its line
+    feed) or the rows of CSV (dicts of its columns), the first numbered `first`."""
+    if header is None:
+        for number, raw in enumerate(lines, first):
+            yield name, number, _json_line(raw)
+    else:
+        for number, row in enumerate(lines, first):
+            yield name, number, _csv_row(row, header, policy)
+
+
+def csv_text(binary, encoding: str) -> io.TextIOWrapper:
+    """CSV's bytes as csv reads them: a byte that is not UTF-8 kept as it is, to refuse its row
+    alone (`_csv_row`); utf-8-sig for a whole file (a byte order mark, as spreadsheets write
+    one, is no part of the header)."""
+    return io.TextIOWrapper(binary, encoding=encoding, errors="surrogateescape", newline="")
+
+
+def csv_header(name: str, header: list[str] | None) -> list[str]:
+    """A CSV file's header, checked: UTF-8 text, no column twice."""
+    header = header or []
+    if not all(_utf8(column) for column in header):
+        raise ReplayError(f"{name}: its header is not UTF-8 text")
+    twice = next((column for column in header if header.count(column) > 1), None)
+    if twice is not None:
+        raise ReplayError(f"{name}: the column `{twice}` twice in the header")
+    return header
 
 
 class _Refused(dict):

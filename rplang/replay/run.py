@@ -48,6 +48,7 @@ class Replay:
     via: str = "sql"  # sql | python
     name: str | None = None  # the name the policy is compiled under (None: the compiled policy's own)
     known: object = None  # plans.Known: the version, hash, request columns and calendar of the policy
+    jobs: int = 1  # processes that read a text input (read_workers.py)
 
     @property
     def compiled(self):

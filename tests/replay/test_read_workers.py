@@ -1,0 +1,236 @@
+"""`rpl replay --jobs N` (read_workers.py): a JSON-lines or CSV input read in worker processes
+gives what one process gives: the same decided rows, byte for byte the same rejects, the same
+counts, the same errors, for JSON lines with malformed lines among them, CSV, a folder of two
+files and keys of several kinds. The files are small, cut into many small ranges, and a batch
+(the rows whose keys make the key columns' types) is a few rows."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+
+import pyarrow.parquet as pq
+import pytest
+
+from rplang import stream_workers
+from rplang.replay import read_workers
+from rplang.replay import rows as replay_rows
+
+from ..cli.conftest import run
+from ..conftest import APUTURE
+
+LINES = 300  # of the Aputure corpus and generated requests: about 40 ranges of 8 KB
+RANGE_BYTES = 8 << 10
+
+
+@pytest.fixture(autouse=True)
+def small_ranges(monkeypatch):
+    monkeypatch.setattr(stream_workers, "CHUNK_BYTES", RANGE_BYTES)
+    monkeypatch.setattr(stream_workers, "MIN_CHUNK_BYTES", RANGE_BYTES)
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """A batch of 5 rows: the key columns' types are those of the first 5."""
+    monkeypatch.setattr(replay_rows, "BATCH", 5)
+    monkeypatch.setattr(read_workers, "BATCH", 5)
+
+
+@pytest.fixture
+def workers_read(monkeypatch) -> list:
+    """The files read in workers, as the run goes (a spy on `decide_in_workers`)."""
+    read = []
+    real = stream_workers.decide_in_workers
+
+    def spy(blocks, *args, **kwargs):
+        read.append(blocks.size)
+        return real(blocks, *args, **kwargs)
+    monkeypatch.setattr(stream_workers, "decide_in_workers", spy)
+    return read
+
+
+def replay(source, folder, jobs: int, *options) -> tuple:
+    """(exit code, stderr with OUT's name made the same, OUT's schema and rows sorted, the rejects' lines
+    sorted)."""
+    out = folder / f"jobs{jobs}.parquet"
+    result = run("replay", APUTURE, source, "--out", out, "--jobs", jobs, *options)
+    assert "Traceback" not in result.both, result.both
+    rows = (pq.read_schema(out), sorted(pq.read_table(out).to_pylist(), key=repr)) if out.exists() else None
+    rejects = folder / f"jobs{jobs}.rejects.jsonl"
+    refused = sorted(rejects.read_bytes().splitlines()) if rejects.exists() else []
+    return result.code, result.err.replace(str(out), "OUT").replace(str(rejects), "REJECTS"), rows, refused
+
+
+def assert_same(source, folder, *options) -> tuple:
+    one, two = replay(source, folder, 1, *options), replay(source, folder, 2, *options)
+    assert one == two
+    return one
+
+
+def aputure(aputure_lines, count: int = LINES) -> list[str]:
+    return aputure_lines.read_text().splitlines()[:count]
+
+
+def test_json_lines_with_malformed_lines_among_them(aputure_lines, tmp_path, workers_read):
+    lines = [line.encode() for line in aputure(aputure_lines)]
+    broken = json.loads(lines[3])
+    broken["items"][0]["condition"] = "mint"  # not a Condition: the request reader refuses it
+    lines[3] = json.dumps(broken).encode()
+    lines[40] = b"{not json"
+    lines[41] = b""
+    lines[120] = lines[120].replace(b'"', b'"\xe9', 1)  # not UTF-8
+    lines[250] = b"[1, 2]"
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\n".join(lines))  # the last line without its line feed
+    code, err, (_, rows), rejects = assert_same(source, tmp_path)
+    assert workers_read == [source.stat().st_size]
+    assert code == 2 and f"{LINES} requests: {LINES - 5} decided" in err and "5 rejected -> REJECTS" in err
+    assert len(rows) == LINES - 5
+    assert sorted(json.loads(r)["source_row"] for r in rejects) == [4, 41, 42, 121, 251]
+
+
+def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_batches, workers_read):
+    requests = [json.loads(line) for line in aputure(aputure_lines, 150)]
+    header = ["request_id", "request_date", "kind", "received_date"] + \
+        sorted({f"order.{k}" for r in requests for k in r["order"]}) + ["items"]
+    source = tmp_path / "in.csv"
+    with open(source, "w", newline="", encoding="utf-8-sig") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        for number, request in enumerate(requests, 1):
+            flat = {"request_id": f"R{number}", **{f"order.{k}": v for k, v in request["order"].items()},
+                    **{k: v for k, v in request.items() if k != "order"}}
+            writer.writerow(["" if flat.get(c) is None else json.dumps(flat[c]) if c == "items" else flat[c]
+                             for c in header])
+        writer.writerow(["R151", "2025-13-01", "return"])  # refused: no such day
+    with open(source, "ab") as stream:
+        stream.write(b"R\xe9152,2025-01-01\n")  # not UTF-8: its keys unread
+        stream.write(b"R153,2025-01-01,return" + b"," * len(header) + b"\n")  # more cells than the header
+    code, err, (_, rows), rejects = assert_same(source, tmp_path)
+    assert workers_read == [source.stat().st_size]
+    assert code == 2 and "153 requests: 150 decided" in err and len(rows) == 150
+    assert sorted(((r["request_id"], r.get("source_row")) for r in map(json.loads, rejects)), key=repr) == \
+        [("R151", None), ("R153", None), (None, 152)]
+
+
+def test_a_csv_row_of_several_lines_is_read_in_one_process(tmp_path, workers_read):
+    """A line feed within quotes: a cut on a line feed might fall within a row."""
+    lines = ['request_id,kind', 'A,"ret', 'urn"', "B,return"]
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join(lines) + "\n")
+    assert read_workers._rows_start(str(source)) is None
+    source.write_text("\n".join([lines[0], "", lines[3]]) + "\n")  # a blank line, which csv skips
+    assert read_workers._rows_start(str(source)) is None
+    source.write_text(f"{lines[0]}\r\nA,return\rB,return\r\n")  # a row ended by a carriage return alone
+    assert read_workers._rows_start(str(source)) is None
+    source.write_text(f'\ufeff{lines[0]}\r\nA,"[""x""]"\r\n')
+    assert read_workers._rows_start(str(source)) == (len(f"\ufeff{lines[0]}\r\n".encode()), ["request_id", "kind"])
+    source.write_text("\n".join(lines) + "\n")
+    code, err, (_, rows), rejects = assert_same(source, tmp_path)
+    assert workers_read == [] and "2 requests: 0 decided" in err and len(rejects) == 2
+
+
+def test_a_folder_of_two_files_keeps_each_rows_file(aputure_lines, tmp_path, workers_read):
+    lines = aputure(aputure_lines)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(lines[:200]) + "\n")
+    (folder / "b.jsonl").write_text("\n".join(["{", *lines[200:]]) + "\n")
+    code, err, (_, rows), rejects = assert_same(folder, tmp_path)
+    assert len(workers_read) == 2 and code == 2 and f"{LINES + 1} requests: {LINES} decided" in err
+    assert {(r["source_file"], r["source_row"]) for r in rows} == \
+        {(str(folder / "a.jsonl"), n) for n in range(1, 201)} | {(str(folder / "b.jsonl"), n) for n in range(2, 102)}
+    assert [(json.loads(r)["source_file"], json.loads(r)["source_row"]) for r in rejects] == \
+        [(str(folder / "b.jsonl"), 1)]
+
+
+KEYS = {  # a key's values, row by row: those of the first 5 make its column's type
+    "text": lambda n: f"R{n}",
+    "whole numbers and not": lambda n: n if n % 3 else n + 0.5,
+    "objects": lambda n: {"shop": "eu", "n": n} if n % 2 else {"n": n},
+    "lists": lambda n: [n, None],
+    "nulls then text": lambda n: None if n < 8 else str(n),
+}
+
+
+@pytest.mark.parametrize("kind", list(KEYS))
+def test_keys_of_several_kinds(kind, aputure_lines, tmp_path, small_batches, workers_read):
+    lines = [json.dumps({"key": KEYS[kind](n), **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines), 1)]
+    lines[9] = json.dumps({"key": KEYS[kind](10)})  # refused, with its key
+    lines[199] = "{"  # not JSON: named by its place
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    code, err, (_, rows), rejects = assert_same(source, tmp_path, "--key", "key")
+    assert workers_read and code == 2 and len(rows) == LINES - 2
+    assert sorted(([r["key"], r.get("source_row")] for r in map(json.loads, rejects)), key=repr) == \
+        sorted([[KEYS[kind](10), None], [None, 200]], key=repr)
+
+
+@pytest.mark.parametrize("later", ["R9", {"n": 1}, 2 ** 64], ids=["text", "object", "past 64 bits"])
+def test_a_later_rows_key_of_another_type_is_named_from_a_worker(later, aputure_lines, tmp_path, small_batches,
+                                                                 workers_read):
+    lines = [json.dumps({"key": n, **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines), 1)]
+    lines[208] = json.dumps({**json.loads(lines[208]), "key": later})
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    code, err, rows, rejects = assert_same(source, tmp_path, "--key", "key")
+    assert workers_read and code == 64 and rows is None
+    if later == 2 ** 64:
+        assert err == f"error: the key `key` holds a whole number too large for a 64-bit integer column (line 209 " \
+            f"of {source}); give it as text (\"{later}\"), or name another with --key\n"
+    else:
+        assert err == f"error: the key `key` holds values of more than one type: line 209 of {source} holds " \
+            f"{json.dumps(later)}, where the first 5 rows, which make its column, hold whole numbers; give it values " \
+            "of one type in every row (objects may leave fields out, numbers may be whole in some rows), or name " \
+            "another with --key\n"
+
+
+def test_empty_files(tmp_path, workers_read):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(b"")
+    code, err, (_, rows), rejects = assert_same(folder / "a.jsonl", tmp_path)
+    assert code == 0 and "0 requests: 0 decided" in err and rows == [] and rejects == []
+    (folder / "b.jsonl").write_bytes(b"")
+    assert assert_same(folder, tmp_path)[:2] == (0, err)
+    (tmp_path / "in.csv").write_text("request_id,kind\n")  # a header, no row
+    assert assert_same(tmp_path / "in.csv", tmp_path)[:2] == (0, err)
+    assert pq.read_schema(tmp_path / "jobs2.parquet").names[0] == "source_row"
+    assert workers_read == [0, 0, 0, len("request_id,kind\n")]  # a.jsonl alone, then with b.jsonl; the CSV
+
+
+def test_an_input_of_one_batch_is_read_here(aputure_lines, tmp_path, small_batches, workers_read):
+    lines = [json.dumps({"key": n, **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines, 4), 1)]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    code, err, (_, rows), rejects = assert_same(source, tmp_path, "--key", "key")
+    assert workers_read == [] and code == 0 and len(rows) == 4
+
+
+def test_a_worker_that_dies_is_a_clear_error_and_leaves_no_file(aputure_lines, tmp_path, monkeypatch):
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(aputure(aputure_lines)) + "\n")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temporary))
+    here = os.getpid()
+    real = read_workers.typed_batch
+    taken = []
+
+    def dying(*args):
+        taken.append(1)
+        if os.getpid() != here and len(taken) == 3:  # a worker's third range
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args)
+    monkeypatch.setattr(read_workers, "typed_batch", dying)
+    result = run("replay", APUTURE, source, "--out", tmp_path / "o.parquet", "--jobs", "2")
+    assert result.code == 64 and "Traceback" not in result.both, result.both
+    assert result.err == f"error: a worker process reading {source} ended before its rows were read " \
+        "(killed by signal 9); nothing was decided\n"
+    assert list(temporary.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "tmp"]
+
+
+def test_a_parquet_input_is_read_by_the_engine_whatever_the_jobs(aputure_parquet, tmp_path, workers_read):
+    assert_same(aputure_parquet, tmp_path)
+    assert workers_read == []
