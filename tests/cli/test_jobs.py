@@ -209,8 +209,10 @@ def test_ctrl_c_stops_the_workers(long_file):
     process.send_signal(signal.SIGINT)
     process.stdout.read()
     err = process.stderr.read().decode()
-    assert process.wait(timeout=60) == 130
-    assert "Traceback" not in err
+    code = process.wait(timeout=60)
+    # failed once in a full run on a loaded machine (not again in 31 runs under load): the
+    # exit code and the stderr said, for the next failure to explain itself
+    assert (code, "Traceback" in err) == (130, False), err
     assert _none_left(process)
 
 
