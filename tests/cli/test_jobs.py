@@ -210,7 +210,7 @@ def test_ctrl_c_stops_the_workers(long_file):
     process.stdout.read()
     err = process.stderr.read().decode()
     code = process.wait(timeout=60)
-    # failed once in a full run on a loaded machine (not again in 31 runs under load): the
+    # failed once in a full run of the suite (not again in 31 runs, most with the cores kept busy): the
     # exit code and the stderr said, for the next failure to explain itself
     assert (code, "Traceback" in err) == (130, False), err
     assert _none_left(process)
