@@ -51,6 +51,15 @@ def _exactly(actual, expected) -> bool:
     return actual.id == expected.id
 
 
+def same_kind(actual, expected) -> bool:
+    """Whether two files' columns of DuckDB types `actual` and `expected` hold values of one kind:
+    the same type, or integers of any width, or amounts of any scale, or floating numbers of
+    either width (DuckDB reads files of both as the widest, `union_by_name`)."""
+    if str(actual) == str(expected):
+        return True
+    return any(actual.id in kind and expected.id in kind for kind in (INTEGERS, {"decimal"}, {"float", "double"}))
+
+
 def columns_conform(actual: dict, expected: dict, con=None) -> bool:
     """Whether columns (name -> DuckDBPyType) hold every field of the request (name -> DuckDB
     type's name), each as it is; the types read by `con`, where given (DuckDB's module-level

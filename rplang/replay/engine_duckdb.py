@@ -80,9 +80,15 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     rather than by the engine."""
     expected = replay.request_types
     source = replay.source
-    if source.format == "parquet" and all(columns_conform(parquet_columns(con, f), expected, con) for f in source.files):
+    found = [parquet_columns(con, f) for f in source.files] if source.format == "parquet" else []
+    if found and all(columns_conform(columns, expected, con) for columns in found):
+        # DuckDB reads every file as the first is, unless told to match columns by name and find
+        # the widest type: a later file's BIGINT key or DECIMAL(18,2) price would not fit the
+        # first's INTEGER or DECIMAL(9,2) (input_keys has checked each key to be of one kind in
+        # every file, and here each file's request columns conform)
+        widen = any(_described(columns) != _described(found[0]) for columns in found)
         relation = con.read_parquet(list(source.files), file_row_number=not keys,
-                                    filename=not keys and len(source.files) > 1)
+                                    filename=not keys and len(source.files) > 1, union_by_name=widen)
         relation.create_view(INPUT)
         if keys:
             return tuple((k, COLUMN) for k in keys), False
@@ -96,6 +102,10 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
     con.from_arrow(table).create_view(INPUT)
     return tuple((k, COLUMN) for k in table.schema.names if k not in expected), True
+
+
+def _described(columns: dict) -> list[tuple[str, str]]:
+    return [(name, str(t)) for name, t in columns.items()]
 
 
 def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Plan:

@@ -70,7 +70,7 @@ def keyed_batches(replay: Replay, keys: tuple[str, ...]):
     Arrow schema (that of the first batch, which names them; see `key_schema`). A later row of
     a text input whose key that schema cannot hold is an error naming it (Arrow would refuse it,
     or drop an object's field the first rows never had, silently)."""
-    typed = parquet_schema(replay)
+    typed = parquet_schema(replay, keys)
     checked = keys if typed is None else ()  # a Parquet file's keys are of its columns' types
     schema, places, batch = None, [], []
     for place, own, request in _placed_rows(replay, keys):
@@ -142,15 +142,21 @@ def typed_batch(key_types: pa.Schema, batch: list, policy, schema: pa.Schema, ke
     return keyed(lambda: pa.RecordBatch.from_arrays(columns, schema=with_keys(key_types, schema)), keys), refused
 
 
-def parquet_schema(replay: Replay) -> pa.Schema | None:
-    """The first file's Arrow schema, for a Parquet input: its keys' types, which their values
-    (a map read as a list of pairs, a date past 9999 read as its text) do not always show."""
+def parquet_schema(replay: Replay, keys: tuple[str, ...]) -> pa.Schema | None:
+    """The keys' types of a Parquet input, as its files' schemas have them, which their values (a
+    map read as a list of pairs, a date past 9999 read as its text) do not always show: each the
+    widest of the files' (input_keys has checked them to be of one kind: integers of any width,
+    amounts of any scale)."""
     if replay.source.format != "parquet":
         return None
     import pyarrow.parquet as pq
 
-    with parquet_source(replay.source.files[0]) as parquet:
-        return pq.read_schema(parquet)
+    schemas = []
+    for file in replay.source.files:
+        with parquet_source(file) as parquet:
+            schema = pq.read_schema(parquet)
+        schemas.append(pa.schema([schema.field(k) for k in keys]))
+    return pa.unify_schemas(schemas, promote_options="permissive")
 
 
 def key_schema(source: Source, places: list, rows: list[dict], keys: tuple[str, ...],

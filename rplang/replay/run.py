@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 
 from .errors import ERROR, NotLowerable, ReplayError
-from .sources import Source, check_columns, check_key_names, choose_keys, json_value
+from .sources import Source, check_columns, check_key_names, check_key_types, choose_keys, json_value
 
 
 @attrs.define
@@ -218,6 +218,7 @@ def input_keys(replay: Replay, con=None, decided: bool = True) -> tuple[str, ...
     for file, found in files.items():
         check_columns(list(found), keys, replay.request_fields, file, replay.source.files[0])
     if files:
+        check_key_types(files, keys, replay.source.files[0])
         from .input_types import check_types
 
         check_types(files, replay.request_types, con)

@@ -110,6 +110,22 @@ def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection
             raise ReplayError(f"{file}: no column `{key}`, a key of {first}")
 
 
+def check_key_types(files: dict, keys: tuple[str, ...], first: str) -> None:
+    """Each key is of one type in every file (`files`: file -> its columns, name -> DuckDBPyType),
+    as the first file has it: integers of any width are one type, and so are amounts of any
+    scale, read as the widest. Any other difference is an error naming the file now, not the
+    engine's halfway through the rows, nor a key read as text in one file and a number in
+    another, whose rows --compare would never match."""
+    from .duckdb_types import same_kind
+
+    for key in keys:
+        expected = files[first][key]
+        for file, columns in files.items():
+            if not same_kind(columns[key], expected):
+                raise ReplayError(f"{file}: the key `{key}` is {columns[key]} here, and {expected} in {first}; "
+                                  "give it one type in every file, or name another key with --key")
+
+
 def json_value(value):
     """A key's value as JSON (for the rejects file): dates and times ISO, amounts as text, records
     and lists of them too; any other value JSON has no type for (a UUID, NaN) as its text."""
