@@ -18,6 +18,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from .columns import decision_schema, python_values
+from .duckdb_types import schema_conforms
 from .errors import ReplayError
 from .lowering import ROW as ALIAS
 from .python_path import ERROR, PythonDecider
@@ -117,8 +118,17 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
     expected = request_schema(replay.compiled.checked)
     source = replay.source
     # each file's columns as Arrow reads them, as Spark does
-    if source.format == "parquet" and all(_conforms(f, expected) for f in source.files):
-        frame = spark.read.parquet(*source.files)
+    schemas = [_schema(f) for f in source.files] if source.format == "parquet" else []
+    if schemas and all(schema_conforms(schema, expected) for schema in schemas):
+        reader = spark.read
+        if any(schema != schemas[0] for schema in schemas):
+            # Spark reads every file as one of them is typed, and merges no INT with a BIGINT:
+            # told the widest of each column (input_keys has checked each key to be of one kind
+            # in every file, and here each file's request columns conform), it reads them all
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            reader = reader.schema(from_arrow_schema(pa.unify_schemas(schemas, promote_options="permissive")))
+        frame = reader.parquet(*source.files)
         if keys:
             frame.createOrReplaceTempView(INPUT)
             return {k: exp.column(k, table=ALIAS, quoted=True) for k in keys}, False
@@ -137,15 +147,14 @@ def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFil
     return {k: exp.column(k, table=ALIAS, quoted=True) for k in names}, True
 
 
-def _conforms(file: str, expected: pa.Schema) -> bool:
-    """Whether a Parquet file's columns, as Arrow reads them (as Spark does), are the request's."""
+def _schema(file: str) -> pa.Schema:
+    """A Parquet file's columns, as Arrow reads them (as Spark does)."""
     import pyarrow.parquet as pq
 
-    from .duckdb_types import schema_conforms
     from .uris import parquet_source
 
     with parquet_source(file) as parquet:
-        return schema_conforms(pq.read_schema(parquet), expected)
+        return pq.read_schema(parquet)
 
 
 def register_calendar(spark, replay: Replay, query: PolicyQuery) -> None:

@@ -80,3 +80,40 @@ def spark():
         pytest.fail(f"Spark did not start in {STARTUP_TIMEOUT} s")
     yield started[0]
     started[0].stop()
+
+
+def of_two_widths(aputure_parquet, tmp_path) -> tuple[Path, Path]:
+    """A folder of two files of the same 20 requests, the first's keys 32-bit integers and its
+    items' prices DECIMAL(9,2), the second's 64-bit past 2**31 and DECIMAL(18,2); and the
+    requests in one file, keyed 0 to 19."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def retyped(table: pa.Table, key, price) -> pa.Table:
+        items = table.schema.field("items").type.value_type
+        fields = [pa.field(f.name, price) if f.name == "price" else f for f in items]
+        schema = table.schema.set(table.schema.get_field_index("items"), pa.field("items", pa.list_(pa.struct(fields))))
+        return table.cast(schema.set(0, pa.field("id", key)))
+    table = pq.read_table(aputure_parquet).slice(0, 20)
+    table = table.set_column(0, "id", pa.array(range(20), pa.int64()))
+    folder = tmp_path / "two_widths"
+    folder.mkdir()
+    pq.write_table(retyped(table.slice(0, 10), pa.int32(), pa.decimal128(9, 2)), folder / "a.parquet")
+    wide = table.slice(10).set_column(0, "id", pa.array(range(WIDE, WIDE + 10), pa.int64()))
+    pq.write_table(retyped(wide, pa.int64(), pa.decimal128(18, 2)), folder / "b.parquet")
+    pq.write_table(table, tmp_path / "alone.parquet")
+    return folder, tmp_path / "alone.parquet"
+
+
+WIDE = 3_000_000_010  # the second file's first key, past a 32-bit integer
+
+
+def assert_widest(decided, alone) -> None:
+    """The decisions of `of_two_widths`' folder are those of its requests in one file, keyed by
+    64-bit integers."""
+    import pyarrow as pa
+
+    decided, alone = decided.sort_by("id"), alone.sort_by("id")
+    assert decided.schema.field("id").type == pa.int64()
+    assert decided.column("id").to_pylist() == [*range(10), *range(WIDE, WIDE + 10)]
+    assert decided.drop_columns(["id"]) == alone.drop_columns(["id"])
