@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ GENERATED = 3000  # generated Aputure requests decided in the default run
 
 
 @pytest.fixture(scope="session")
-def aputure_lines(tmp_path_factory) -> "Path":  # noqa: F821
+def aputure_lines(tmp_path_factory) -> Path:
     """The bundled corpus and generated requests, one JSON request per line."""
     gen_corpus = load_benchmark("gen_corpus")
     path = tmp_path_factory.mktemp("replay") / "aputure.jsonl"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -118,7 +119,7 @@ def test_an_old_policy_the_sql_cannot_lower_is_decided_by_the_python_path(tmp_pa
     assert mine["changed"] > 0 and mine["money"] == theirs["money"]
 
 
-def _keyed(tmp_path, ids: list, rows: list[int] | None = None) -> "Path":  # noqa: F821
+def _keyed(tmp_path, ids: list, rows: list[int] | None = None) -> Path:
     """Requests of the corpus (its first, or those at `rows`) as JSON lines, each with the `id`
     given (none where `ids` is None)."""
     lines = CORPUS.read_text().splitlines()

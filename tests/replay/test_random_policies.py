@@ -12,7 +12,7 @@ from rplang.policy_lang.errors import PolicyError, RplError
 from rplang.replay.columns import DecisionRows, applied_rules
 from rplang.replay.engine_duckdb import replay_duckdb
 from rplang.replay.errors import NotLowerable, OutputTooLarge
-from rplang.replay.run import RejectsFile, Replay
+from rplang.replay.run import Counts, RejectsFile, Replay
 from rplang.replay.sources import resolve
 from rplang.runtime import load_policy_text
 from rplang.stream import error_json
@@ -25,7 +25,7 @@ REQUESTS = 8
 
 
 def decide_both(text: str, lines: list[str], folder, source_name: str = "",
-                engine=replay_duckdb) -> tuple[dict, dict, "Counts"]:  # noqa: F821
+                engine=replay_duckdb) -> tuple[dict, dict, Counts]:
     """The SQL path's decisions (or rejects) of `lines` (`engine(replay, out, rejects)`: DuckDB
     unless told), and the runtime's, by line."""
     compiled = load_policy_text(text, source_name) if source_name else load_policy_text(text)
