@@ -423,12 +423,15 @@ def _json_line(raw: bytes):
 
 def _csv_request(row: dict, policy: CheckedPolicy) -> dict:
     """A CSV row as a request: `order.delivery_date` is a field of a record, a list is a JSON
-    text, yes/no is `true` or `false`, an empty cell is a field left out."""
+    text, yes/no is `true` or `false`, an empty cell is a field left out. A column whose name
+    does not begin with a field of the request (`k.a`, a key) is one column, as named."""
     request: dict = {}
     for column, cell in row.items():
         if column is None or cell is None or cell == "":
             continue
         path = column.split(".")
+        if path[0] not in policy.request:
+            path = [column]
         target = request
         for part in path[:-1]:
             target = target.setdefault(part, {})
