@@ -95,11 +95,13 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
         return ((ROW, ROW_NUMBER),) + (((FILE, FILE_NAME),) if len(source.files) > 1 else ()), False
     import pyarrow as pa
 
+    from .pandas_unseen import pandas_unseen
     from .read_workers import typed_input
 
-    batches = typed_input(replay, keys, rejects, counts)
-    first = next(batches)
-    table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
+    with pandas_unseen():  # the rows are JSON's and the reader's values: pyarrow need not look for pandas'
+        batches = typed_input(replay, keys, rejects, counts)
+        first = next(batches)
+        table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
     con.from_arrow(table).create_view(INPUT)
     return tuple((k, COLUMN) for k in table.schema.names if k not in expected), True
 
