@@ -38,6 +38,7 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
     if replay.via == "python":
         import pyarrow.parquet as pq
 
+        from .pandas_unseen import pandas_unseen
         from .python_path import decide_with_python
 
         keys = input_keys(replay)
@@ -46,7 +47,7 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
         def writer_for(schema):
             writers.append(pq.ParquetWriter(out, schema))
             return writers[-1]
-        with writing(out):
+        with writing(out), pandas_unseen():
             try:
                 decide_with_python(replay, keys, writer_for, rejects, counts)
             finally:

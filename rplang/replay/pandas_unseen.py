@@ -1,4 +1,4 @@
-"""pyarrow without pandas, while a text input's rows are made Arrow columns.
+"""pyarrow without pandas, while `rpl replay` makes Arrow columns of an input's rows.
 
 pyarrow looks for pandas objects among the Python values it converts: the first conversion in a
 process imports pandas if it is installed (rplang[spark] installs it), and so does every one that
@@ -20,7 +20,7 @@ class _NoPandas:
     @staticmethod
     def find_spec(name, path=None, target=None):
         if name == "pandas":
-            raise ModuleNotFoundError("pandas is not imported while a text input is read", name=name)
+            raise ModuleNotFoundError("pandas is not imported while rpl replay reads its input", name=name)
         return None
 
 

@@ -1,6 +1,7 @@
-"""pandas_unseen.py: `rpl replay` reading JSON lines, in one process or several, makes its Arrow
-columns without importing pandas (a third of a second before any row is read, where pandas is
-installed); and pyarrow still finds pandas afterwards for a call that asks for it."""
+"""pandas_unseen.py: `rpl replay` reading JSON lines, in one process or several (or deciding
+them --via python), makes its Arrow columns without importing pandas (a third of a second before
+any row is read, where pandas is installed); and pyarrow still finds pandas afterwards for a call
+that asks for it."""
 from __future__ import annotations
 
 import json
@@ -32,7 +33,8 @@ main(["replay", *sys.argv[1:]])
 """
 
 
-@pytest.mark.parametrize("options", [("--jobs", "2"), ("--jobs", "1"), ("--jobs", "2", "--key", "id")])
+@pytest.mark.parametrize("options", [("--jobs", "2"), ("--jobs", "1"), ("--jobs", "2", "--key", "id"),
+                                     ("--via", "python")])
 def test_reading_json_lines_imports_no_pandas(options, aputure_lines, tmp_path):
     keyed = tmp_path / "in.jsonl"
     keyed.write_text("".join(json.dumps({"id": n, **json.loads(line)}) + "\n"
