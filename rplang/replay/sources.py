@@ -83,9 +83,11 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
 
 def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
     """A key is written beside the decision's columns (and a reject's `error`): one of the same
-    name would make two."""
+    name would make two, and so would one differing only in case (`Outcome`), which DuckDB's
+    names, blind to case, take for the decision's own."""
+    taken = {name.lower() for name in decided}
     for key in keys:
-        if key in decided or key == ERROR:
+        if key.lower() in taken or key == ERROR:
             raise ReplayError(f"the key `{key}` has the name of a column of the decision; rename it in the input")
         if key.startswith("__"):
             raise ReplayError(f"the key `{key}`: a name starting with `__` is the query's own; rename it in the input")

@@ -79,9 +79,10 @@ def test_a_date_python_has_none_of_is_refused_in_its_row(via):
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
-def test_a_column_named_as_a_column_of_the_decision_is_refused_by_name(requests_table, via):
+@pytest.mark.parametrize("name", ["outcome", "Outcome"])  # DuckDB's names are blind to case
+def test_a_column_named_as_a_column_of_the_decision_is_refused_by_name(requests_table, name, via):
     from rplang.replay.errors import ReplayError
 
-    table = requests_table.rename_columns(["outcome" if n == "id" else n for n in requests_table.schema.names])
-    with pytest.raises(ReplayError, match="the key `outcome` has the name of a column of the decision"):
+    table = requests_table.rename_columns([name if n == "id" else n for n in requests_table.schema.names])
+    with pytest.raises(ReplayError, match=f"the key `{name}` has the name of a column of the decision"):
         decide(APUTURE, table, via=via)
