@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .run import Counts, RejectsFile, Replay
 
 BATCH = 20_000  # rows decided or written at a time: enough to make each step cheap, few in memory
+CELL_LIMIT = 2**31 - 1  # the most csv takes on every platform (a C long); memory is the real bound
 SAMPLE = 1_000  # the first records of a text input, which name its columns and their keys' types
 
 
@@ -364,7 +365,9 @@ def records(name: str, lines, first: int, header: list[str] | None, policy: Chec
 def csv_text(binary, encoding: str) -> io.TextIOWrapper:
     """CSV's bytes as csv reads them: a byte that is not UTF-8 kept as it is, to refuse its row
     alone (`_csv_row`); utf-8-sig for a whole file (a byte order mark, as spreadsheets write
-    one, is no part of the header)."""
+    one, is no part of the header). A cell may be as long as a JSON line: csv's own cap (128 KiB,
+    a list of items as JSON text passes it) stopped the replay as a bug in rpl."""
+    csv.field_size_limit(CELL_LIMIT)
     return io.TextIOWrapper(binary, encoding=encoding, errors="surrogateescape", newline="")
 
 
