@@ -312,6 +312,30 @@ def test_every_file_of_a_folder_has_the_keys_and_no_other_column(aputure_parquet
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
+def test_names_duckdb_cannot_tell_apart_are_named_as_the_file_has_them(aputure_parquet, via, tmp_path):
+    # DuckDB reads `ID` beside `id` as `ID_1`, a column without a name as `C6`: the errors named
+    # columns no file has
+    table = pq.read_table(aputure_parquet).slice(0, 3)
+    order = table.column("order").combine_chunks()
+    source = tmp_path / "in.parquet"
+    for columns, said in (({"ID": pa.array(range(3))}, "the columns `id` and `ID` differ only in case"),
+                          ({"Kind": pa.array(["x"] * 3)}, "the columns `kind` and `Kind` differ only in case"),
+                          ({"": pa.array(range(3))}, "its column 7 has no name; name it in the input"),
+                          ({"order": pa.StructArray.from_arrays([*order.flatten(), order.field("currency")],
+                                                                [*(f.name for f in order.type), "Currency"])},
+                           "the fields `currency` and `Currency` of its column `order` differ only in case")):
+        written = table
+        for name, values in columns.items():
+            written = written.drop_columns([name]) if name in written.column_names else written
+            written = written.append_column(name, values)
+        pq.write_table(written, source)
+        result = run("replay", APUTURE, source, "--out", tmp_path / "o.parquet", "--via", via)
+        assert result.code == 64, result.both
+        assert result.err == f"error: {source}: {said}" + (
+            "" if "no name" in said else ", which DuckDB's names do not tell apart; rename one in the input") + "\n"
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
 def test_the_files_of_a_folder_may_hold_numbers_of_other_widths(aputure_parquet, via, tmp_path):
     # DuckDB reads every file as the first is typed: a later file's wider key or amount read as the
     # first's narrower type was an engine error, reported as a bug in rpl
