@@ -66,15 +66,16 @@ def resolve(spec: str, spark=None) -> Source:
     return Source(tuple(files), formats.pop())
 
 
-def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[str]) -> tuple[str, ...]:
-    """The key columns kept in the output: those asked for, else an id column if there is one
-    (`request`: the fields of the policy's request)."""
+def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[str],
+                option: str = "--key") -> tuple[str, ...]:
+    """The key columns kept in the output: those asked for (by `option`), else an id column if
+    there is one (`request`: the fields of the policy's request)."""
     for key in asked:
         if key not in columns:
             hint = did_you_mean(key, columns)
-            raise ReplayError(f"--key `{key}`: the input has no such column" + (f"; {hint}" if hint else ""))
+            raise ReplayError(f"{option} `{key}`: the input has no such column" + (f"; {hint}" if hint else ""))
         if key in request:
-            raise ReplayError(f"--key `{key}` is a field of the request; name a column of its own")
+            raise ReplayError(f"{option} `{key}` is a field of the request; name a column of its own")
     if asked:
         return tuple(dict.fromkeys(asked))  # a key named twice is one column
     # an input's own source_row and source_file: as `write_requests` writes rows read without keys
