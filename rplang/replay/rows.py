@@ -23,7 +23,7 @@ from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 from rplang.stream import error_json, line_request
 
 from .columns import plain, python_values, request_schema, to_request
-from .errors import ERROR, ReplayError
+from .errors import ERROR, ReplayError, unreadable
 from .sources import FILE, ROW, Source
 from .uris import open_input, parquet_source
 
@@ -55,7 +55,7 @@ def _placed_rows(replay: Replay, keys: tuple[str, ...]):
     for name in replay.source.files:
         file_number = 0
         with parquet_source(name) as parquet:
-            for batch in pq.ParquetFile(parquet).iter_batches(BATCH):
+            for batch in _parquet_batches(name, pq.ParquetFile(parquet)):
                 for row in python_values(batch):
                     file_number += 1
                     own = {k: row.pop(k, None) for k in keys}
@@ -64,6 +64,15 @@ def _placed_rows(replay: Replay, keys: tuple[str, ...]):
                     if not keys:
                         own = {ROW: file_number, **({FILE: name} if len(replay.source.files) > 1 else {})}
                     yield (name, file_number), own, to_request(row)
+
+
+def _parquet_batches(name: str, parquet):
+    """A Parquet file's rows, BATCH at a time; a page that cannot be read is an error naming the
+    file (pyarrow's is an OSError, which would be reported as OUT's)."""
+    try:
+        yield from parquet.iter_batches(BATCH)
+    except (pa.ArrowException, OSError) as error:
+        raise unreadable(name, error) from None
 
 
 def keyed_batches(replay: Replay, keys: tuple[str, ...]):

@@ -293,6 +293,25 @@ def test_a_file_that_is_not_parquet_is_named(content, via, tmp_path):
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_file_whose_pages_are_spoilt_is_named(aputure_parquet, via, tmp_path):
+    # its footer is read, its rows not: an engine error reported as a bug in rpl (--via sql), or
+    # pyarrow's OSError reported as OUT's, exit 73 (--via python)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pq.write_table(pq.read_table(aputure_parquet).slice(0, 3), folder / "a.parquet")
+    spoilt = folder / "b.parquet"
+    pq.write_table(pq.read_table(aputure_parquet).slice(0, 200), spoilt, use_dictionary=False, compression="snappy")
+    chunk = pq.ParquetFile(spoilt).metadata.row_group(0).column(0)
+    data = bytearray(spoilt.read_bytes())
+    for at in range(chunk.data_page_offset + 40, chunk.data_page_offset + chunk.total_compressed_size - 8):
+        data[at] ^= 0x5A
+    spoilt.write_bytes(data)
+    result = run("replay", APUTURE, folder, "--out", tmp_path / "o.parquet", "--via", via)
+    assert result.code == 64, result.both
+    assert result.err.startswith(f"error: {spoilt}: its rows cannot be read ("), result.err
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
 def test_every_file_of_a_folder_has_the_keys_and_no_other_column(aputure_parquet, via, tmp_path):
     # the columns of each file, not only the first's: a key left out or a column too many in
     # another file is named, never a NULL key, an engine error, or a column read by one path only
