@@ -5,6 +5,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -352,6 +353,28 @@ def test_names_duckdb_cannot_tell_apart_are_named_as_the_file_has_them(aputure_p
         assert result.code == 64, result.both
         assert result.err == f"error: {source}: {said}" + (
             "" if "no name" in said else ", which DuckDB's names do not tell apart; rename one in the input") + "\n"
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_decimal_past_38_digits_is_refused_by_name(aputure_parquet, via, tmp_path):
+    # DuckDB reads it as a DOUBLE: five keys 10**40 + n were written as one, 1e+40 (--via sql),
+    # and an amount was said to be a DOUBLE where the file has a DECIMAL
+    table = pq.read_table(aputure_parquet).slice(0, 5)
+    source = tmp_path / "in.parquet"
+    pq.write_table(table.append_column("k", pa.array([Decimal(10**40 + n) for n in range(5)], pa.decimal256(50, 0))),
+                   source)
+    result = run("replay", APUTURE, source, "--key", "id", "--key", "k", "--out", tmp_path / "o.parquet", "--via", via)
+    assert (result.code, result.err) == (64, f"error: {source}: `k` is DECIMAL(50, 0), past the 38 digits DuckDB's "
+                                             "decimals hold, which it would read as a DOUBLE, rounded; export it as "
+                                             "CAST(k AS DECIMAL(38, 0)) if it fits, else as text\n")
+    order = table.schema.field("order").type
+    wide = pa.struct([pa.field(f.name, pa.decimal256(50, 2)) if f.name == "shipping_paid" else f for f in order])
+    pq.write_table(table.cast(table.schema.set(table.schema.get_field_index("order"), pa.field("order", wide))), source)
+    result = run("replay", APUTURE, source, "--out", tmp_path / "o.parquet", "--via", via)
+    assert (result.code, result.err) == (64, f"error: {source}: `shipping_paid` of its column `order` is DECIMAL(50, "
+                                             "2), past the 38 digits DuckDB's decimals hold, which it would read as a "
+                                             "DOUBLE, rounded; export it as CAST(shipping_paid AS DECIMAL(38, 2)) if "
+                                             "it fits, else as text\n")
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
