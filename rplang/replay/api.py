@@ -15,8 +15,12 @@ def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[s
     """Requests (JSON lines, CSV or Parquet) as typed Parquet, each read by the request reader:
     the export `rpl replay` reads in place. Refused rows go to `rejects` (else are counted)."""
     counts = Counts()
-    job = Replay(compiled, text, resolve(input_spec), tuple(keys))
-    if job.source.format == "parquet":  # a column no row of which the reader reads: said now, once
+    job = Replay(compiled, text, resolve(input_spec), _names(keys))
+    if keys:  # each a column of the input, none a field of the request (else every row was refused)
+        from .run import input_keys
+
+        input_keys(job, decided=False)
+    elif job.source.format == "parquet":  # a column no row of which the reader reads: said now, once
         from .duckdb_types import files_columns
         from .input_types import check_types
 
@@ -137,12 +141,17 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
 BATCH_ROWS = 20_000
 
 
+def _names(keys) -> tuple[str, ...]:
+    """Key columns named as a tuple; a text alone is a mistake, read letter by letter."""
+    if isinstance(keys, str):
+        raise TypeError(f"keys is a tuple of column names: give ({keys!r},), not {keys!r}")
+    return tuple(keys)
+
+
 def table_keys(keys, columns: list[str], policy) -> tuple[str, ...]:
     """The key columns of a table: those named (each a column, none a field of the request), else
     every column that is not a field of the request; none named as a column of the decision."""
-    if isinstance(keys, str):
-        raise TypeError(f"keys is a tuple of column names: give ({keys!r},), not {keys!r}")
-    keys = choose_keys(columns, tuple(keys), policy.request, "keys:") if keys is not None else \
+    keys = choose_keys(columns, _names(keys), policy.request, "keys:") if keys is not None else \
         tuple(n for n in columns if n not in policy.request)
     check_key_names(keys, decision_names(policy))
     return keys

@@ -114,6 +114,27 @@ def test_names_duckdb_cannot_tell_apart_are_refused_by_name(requests_table, via)
         assert str(error.value) == f"the table: {said}; rename one in the input"
 
 
+def test_write_requests_checks_its_keys(tmp_path):
+    # each key named was taken as it came: a missing column, a field of the request or a text
+    # read letter by letter made every row a reject, counted only
+    from rplang.replay.api import write_requests
+    from rplang.replay.errors import ReplayError
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": n, **json.loads(line)}) + "\n"
+                              for n, line in enumerate(CORPUS.read_text().splitlines()[:3])))
+    policy, text, out = load_policy(APUTURE), APUTURE.read_text(), str(tmp_path / "o.parquet")
+    for keys, said in ((("idd",), "--key `idd`: the input has no such column; did you mean `id`?"),
+                       (("kind",), "--key `kind` is a field of the request; name a column of its own")):
+        with pytest.raises(ReplayError) as error:
+            write_requests(policy, text, str(source), out, keys)
+        assert str(error.value) == said
+    with pytest.raises(TypeError) as error:
+        write_requests(policy, text, str(source), out, "id")
+    assert str(error.value) == "keys is a tuple of column names: give ('id',), not 'id'"
+    assert write_requests(policy, text, str(source), out, ("id",)).rejected == 0
+
+
 def test_anything_else_is_refused_by_name():
     with pytest.raises(TypeError, match="cannot decide a list"):
         decide(APUTURE, [])
