@@ -84,6 +84,15 @@ def parquet_columns(con, file: str) -> dict:
     return dict(zip(relation.columns, relation.types))
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def folded(name: str) -> str:
+    """A name as DuckDB compares names: its ASCII letters without case (`ID` is `id`; `É` and `é`,
+    `ß` and `SS` are names apart)."""
+    return name.translate(_ASCII_LOWER)
+
+
 def check_names(schema: list, file: str) -> None:
     """A table's names (`schema`: its (name, number of children[, a decimal's precision and
     scale]) in depth-first order, as `parquet_schema` lists a Parquet file's, `arrow_names` an
@@ -108,10 +117,10 @@ def check_names(schema: list, file: str) -> None:
                 raise ReplayError(f"{file}: {where} has no name; name it in the input")
             if name in seen:
                 raise ReplayError(f"{file}: the {what[:-1]} `{name}`{of} twice; rename one in the input")
-            if name.lower() in seen:
-                raise ReplayError(f"{file}: the {what} `{seen[name.lower()]}` and `{name}`{of} differ only in case, "
+            if folded(name) in seen:
+                raise ReplayError(f"{file}: the {what} `{seen[folded(name)]}` and `{name}`{of} differ only in case, "
                                   "which DuckDB's names do not tell apart; rename one in the input")
-            seen[name.lower()] = name
+            seen[folded(name)] = name
             at = siblings(at + 1, children or 0, column or name)
         return at
     siblings(1, schema[0][1] or 0, None)

@@ -86,17 +86,19 @@ def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
     """A key is written beside the decision's columns (and a reject's `error`): one of the same
     name would make two, and so would one differing only in case (`Outcome`), which DuckDB's
     names, blind to case, take for the decision's own."""
-    taken, seen = {name.lower() for name in decided}, {}
+    from .duckdb_types import folded
+
+    taken, seen = {folded(name) for name in decided}, {}
     for key in keys:
-        if key.lower() in taken or key == ERROR:
+        if folded(key) in taken or key == ERROR:
             raise ReplayError(f"the key `{key}` has the name of a column of the decision; rename it in the input")
         if key == "":
             raise ReplayError("a key without a name (`--key ''`), which DuckDB's columns must have; "
                               "name it in the input")
-        if key.lower() in seen:  # a Parquet file's are checked as it is read (duckdb_types.check_names)
-            raise ReplayError(f"the keys `{seen[key.lower()]}` and `{key}` differ only in case, which DuckDB's "
+        if folded(key) in seen:  # a Parquet file's are checked as it is read (duckdb_types.check_names)
+            raise ReplayError(f"the keys `{seen[folded(key)]}` and `{key}` differ only in case, which DuckDB's "
                               "names do not tell apart; rename one in the input")
-        seen[key.lower()] = key
+        seen[folded(key)] = key
         if key.startswith("__"):
             raise ReplayError(f"the key `{key}`: a name starting with `__` is the query's own; rename it in the input")
 
