@@ -76,6 +76,12 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
             raise ReplayError(f"{option} `{key}`: the input has no such column" + (f"; {hint}" if hint else ""))
         if key in request:
             raise ReplayError(f"{option} `{key}` is a field of the request; name a column of its own")
+        from .duckdb_types import folded
+
+        field = next((f for f in request if folded(f) == folded(key)), None)
+        if field is not None:  # a JSON line's or CSV's: a Parquet file's are checked as it is read
+            raise ReplayError(f"{option} `{key}` differs only in case from the request's field `{field}`, which "
+                              "DuckDB's names do not tell apart; rename it in the input")
     if asked:
         return tuple(dict.fromkeys(asked))  # a key named twice is one column
     # an input's own source_row and source_file: as `write_requests` writes rows read without keys
