@@ -110,6 +110,9 @@ def _policy_text(spec: str) -> tuple[str, str]:
         try:
             data = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{path}"], check=True,
                                   capture_output=True).stdout
+            if data.startswith(f"tree {rev}:{path}\n\n".encode()):  # git show's listing of a folder
+                click.echo(f"{spec}: error: `{path}` is a folder at {rev}; name a policy file in it", err=True)
+                sys.exit(EXIT_POLICY)
             return data.decode("utf-8"), f"{path}@{rev}"
         except (OSError, subprocess.CalledProcessError, UnicodeDecodeError) as error:
             message = getattr(error, "stderr", None) or str(error)

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 from .columns import decision_names
 from .rows import typed_batches
 from .run import Counts, RejectsFile, Replay
-from .sources import check_key_names, resolve
+from .sources import check_key_names, choose_keys, resolve
 
 
 def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[str, ...] = (),
@@ -15,8 +15,12 @@ def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[s
     """Requests (JSON lines, CSV or Parquet) as typed Parquet, each read by the request reader:
     the export `rpl replay` reads in place. Refused rows go to `rejects` (else are counted)."""
     counts = Counts()
-    job = Replay(compiled, text, resolve(input_spec), tuple(keys))
-    if job.source.format == "parquet":  # a column no row of which the reader reads: said now, once
+    job = Replay(compiled, text, resolve(input_spec), _names(keys))
+    if keys:  # each a column of the input, none a field of the request (else every row was refused)
+        from .run import input_keys
+
+        input_keys(job, decided=False)
+    elif job.source.format == "parquet":  # a column no row of which the reader reads: said now, once
         from .duckdb_types import files_columns
         from .input_types import check_types
 
@@ -69,10 +73,14 @@ def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "s
 
         return duckdb.from_arrow(decide_arrow(compiled, text, data.to_arrow_table(), keys, via))
     if kind == "pandas":
-        return decide_arrow(compiled, text, pa.Table.from_pandas(data, preserve_index=False), keys, via).to_pandas()
+        # a named index (`id`) is a column of the requests, a key; a row's place is none
+        named = any(name is not None for name in data.index.names)
+        return decide_arrow(compiled, text, pa.Table.from_pandas(data, preserve_index=named), keys, via).to_pandas()
     if kind == "polars":
         import polars
 
+        if isinstance(data, polars.LazyFrame):
+            return polars.from_arrow(decide_arrow(compiled, text, data.collect().to_arrow(), keys, via)).lazy()
         return polars.from_arrow(decide_arrow(compiled, text, data.to_arrow(), keys, via))
     if isinstance(data, pa.Table):
         return decide_arrow(compiled, text, data, keys, via)
@@ -85,7 +93,7 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
     from sqlglot import exp
 
     from .columns import decision_schema
-    from .duckdb_types import arrow_columns, columns_conform
+    from .duckdb_types import arrow_columns, arrow_names, check_names, columns_conform
     from .engine_duckdb import INPUT, connect, decided_tables
     from .input_types import check_types
     from .lowering import ROW
@@ -94,8 +102,9 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
     from .run import lowerable
 
     policy = compiled.checked
-    keys = tuple(keys) if keys is not None else tuple(n for n in table.schema.names if n not in policy.request)
-    check_key_names(keys, decision_names(policy))
+    check_names(arrow_names(table.schema), "the table")
+    keys = table_keys(keys, table.schema.names, policy)
+    table = table.select([n for n in table.schema.names if n in keys or n in policy.request])
     job = Replay(compiled, text, resolve_none(), keys, via)
     columns = arrow_columns(table.schema)
     check_types({"the table": columns}, job.request_types)
@@ -132,6 +141,22 @@ def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sq
 BATCH_ROWS = 20_000
 
 
+def _names(keys) -> tuple[str, ...]:
+    """Key columns named as a tuple; a text alone is a mistake, read letter by letter."""
+    if isinstance(keys, str):
+        raise TypeError(f"keys is a tuple of column names: give ({keys!r},), not {keys!r}")
+    return tuple(keys)
+
+
+def table_keys(keys, columns: list[str], policy) -> tuple[str, ...]:
+    """The key columns of a table: those named (each a column, none a field of the request), else
+    every column that is not a field of the request; none named as a column of the decision."""
+    keys = choose_keys(columns, _names(keys), policy.request, "keys:") if keys is not None else \
+        tuple(n for n in columns if n not in policy.request)
+    check_key_names(keys, decision_names(policy))
+    return keys
+
+
 def resolve_none():
     """The source of a table decided in memory: no files."""
     from .sources import Source
@@ -155,8 +180,7 @@ def _decide_spark(compiled, text: str, frame, keys, via: str, spark):
 
     spark = configure(spark or frame.sparkSession)
     policy = compiled.checked
-    keys = tuple(keys) if keys is not None else tuple(n for n in frame.columns if n not in policy.request)
-    check_key_names(keys, decision_names(policy))
+    keys = table_keys(keys, frame.columns, policy)
     job = Replay(compiled, text, resolve_none(), keys, "python" if via == "python" or lowerable(
         Replay(compiled, text, resolve_none())) else "sql")
     check_types({"the DataFrame": arrow_columns(to_arrow_schema(frame.schema))}, job.request_types)

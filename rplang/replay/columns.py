@@ -185,7 +185,7 @@ def holds_date(t: pa.DataType) -> bool:
         return any(holds_date(t.field(i).type) for i in range(t.num_fields))
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         return holds_date(t.value_type)
-    return pa.types.is_date32(t)
+    return pa.types.is_date32(t) or pa.types.is_date64(t) or pa.types.is_timestamp(t)
 
 
 def arrow_value(value, t: pa.DataType):
@@ -196,6 +196,8 @@ def arrow_value(value, t: pa.DataType):
         return None
     if pa.types.is_date32(t) and isinstance(value, str):
         return _days(value)
+    if (pa.types.is_date64(t) or pa.types.is_timestamp(t)) and isinstance(value, str):
+        return _instant(value, t)
     if pa.types.is_struct(t) and isinstance(value, dict):
         return {**value, **{f.name: arrow_value(value.get(f.name), f.type) for f in t}}
     if (pa.types.is_list(t) or pa.types.is_large_list(t)) and isinstance(value, list):
@@ -216,6 +218,25 @@ def _days(text: str) -> int | str:
     day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1  # months from March
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
     return era * 146097 + day_of_era - 719468
+
+
+_ISO_INSTANT = re.compile(r"(-?[0-9]{4,}-[0-9]{2}-[0-9]{2})(?: ([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+                          r"(Z|[+-][0-9]{4})?)?")  # Arrow's own text for a date64 or a timestamp
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def _instant(text: str, t: pa.DataType) -> int | str:
+    """The number a date64 or timestamp column `t` holds for Arrow's text of it (`_as_days`: a
+    key past the year 9999, which Python has none of); any other text as it is."""
+    found = _ISO_INSTANT.fullmatch(text)
+    if found is None:
+        return text
+    day, hours, minutes, seconds, fraction, zone = found.groups()
+    seconds = _days(day) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds or 0)
+    if zone not in (None, "Z"):  # the text is the local time of the column's zone
+        seconds -= (-1 if zone[0] == "-" else 1) * (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60)
+    per_second = 1000 if pa.types.is_date64(t) else _PER_SECOND[t.unit]
+    return seconds * per_second + int((fraction or "").ljust(9, "0")[:9]) * per_second // 10**9
 
 
 class DecisionRows:

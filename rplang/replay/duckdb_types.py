@@ -79,7 +79,63 @@ def parquet_columns(con, file: str) -> dict:
         relation = con.read_parquet(file)
     except duckdb.Error as error:
         raise not_parquet(file, error) from None
+    check_names(con.execute("SELECT name, num_children, precision, scale FROM parquet_schema(?)", [file]).fetchall(),
+                file)
     return dict(zip(relation.columns, relation.types))
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def folded(name: str) -> str:
+    """A name as DuckDB compares names: its ASCII letters without case (`ID` is `id`; `É` and `é`,
+    `ß` and `SS` are names apart)."""
+    return name.translate(_ASCII_LOWER)
+
+
+def check_names(schema: list, file: str) -> None:
+    """A table's names (`schema`: its (name, number of children[, a decimal's precision and
+    scale]) in depth-first order, as `parquet_schema` lists a Parquet file's, `arrow_names` an
+    Arrow table's) as DuckDB reads them: its names are blind to case, and it reads `ID` beside
+    `id` as `ID_1`, a column without a name as `C2`, which no error should name. And a DECIMAL
+    of more than 38 digits, which DuckDB reads as a DOUBLE, rounded: distinct keys read as one,
+    an amount said to be a DOUBLE, a text's digits as `1e+40`."""
+    from .errors import ReplayError
+
+    def siblings(at: int, count: int, column: str | None) -> int:
+        seen: dict[str, str] = {}
+        what, of = ("columns", "") if column is None else ("fields", f" of its column `{column}`")
+        for place in range(1, count + 1):
+            name, children, *decimal = schema[at]
+            if decimal and decimal[0] is not None and decimal[0] > 38:
+                where = f"`{name}`" if column is None else f"`{name}`{of}"
+                raise ReplayError(f"{file}: {where} is DECIMAL({decimal[0]}, {decimal[1]}), past the 38 digits "
+                                  "DuckDB's decimals hold, which it would read as a DOUBLE, rounded; export it "
+                                  f"as CAST({name} AS DECIMAL(38, {min(decimal[1], 38)})) if it fits, else as text")
+            if name == "":
+                where = f"its column {place}" if column is None else f"a field{of}"
+                raise ReplayError(f"{file}: {where} has no name; name it in the input")
+            if name in seen:
+                raise ReplayError(f"{file}: the {what[:-1]} `{name}`{of} twice; rename one in the input")
+            if folded(name) in seen:
+                raise ReplayError(f"{file}: the {what} `{seen[folded(name)]}` and `{name}`{of} differ only in case, "
+                                  "which DuckDB's names do not tell apart; rename one in the input")
+            seen[folded(name)] = name
+            at = siblings(at + 1, children or 0, column or name)
+        return at
+    siblings(1, schema[0][1] or 0, None)
+
+
+def arrow_names(schema) -> list:
+    """An Arrow schema's names as `parquet_schema` lists a Parquet file's, for `check_names`."""
+    import pyarrow as pa
+
+    def field(f) -> list:
+        t = f.type
+        children = ([t.field(i) for i in range(t.num_fields)] if pa.types.is_struct(t) or pa.types.is_map(t)
+                    else [t.value_field] if hasattr(t, "value_field") else [])
+        return [(f.name, len(children) or None)] + [row for c in children for row in field(c)]
+    return [("schema", len(schema))] + [row for f in schema for row in field(f)]
 
 
 def files_columns(files, con=None) -> dict:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import plans
 from .duckdb_types import columns_conform, parquet_columns
+from .errors import unreadable
 from .run import Counts, RejectsFile, Replay, input_keys, writing
 from .sources import FILE, ROW, check_key_names
 from .views import BUSINESS_DAYS, CALENDAR, FALLBACK, INPUT, REQUEST
@@ -67,8 +68,15 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
             check_key_names(keys, decision_names(replay.compiled.checked))
         plan = lower(replay, key_columns)
         plans.write(replay, key_columns, plan, known(replay))
-    register_calendar(con, replay, plan.span)
-    read = write_decided(con, plan, replay, tuple(name for name, _ in key_columns), out, rejects, counts)
+    import duckdb
+
+    try:
+        register_calendar(con, replay, plan.span)
+        read = write_decided(con, plan, replay, tuple(name for name, _ in key_columns), out, rejects, counts)
+    except duckdb.Error:
+        if not read_here:
+            name_spoilt_file(con, replay.source.files)
+        raise
     if not read_here:
         counts.rows = read
     return counts
@@ -105,6 +113,20 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
         table = pa.Table.from_batches([first, *batches])  # the engine scans it more than once
     con.from_arrow(table).create_view(INPUT)
     return tuple((k, COLUMN) for k in table.schema.names if k not in expected), True
+
+
+def name_spoilt_file(con, files) -> None:
+    """After the query failed: the first Parquet file whose footer was read but whose rows cannot
+    be (a page cut short or spoilt), named; DuckDB's error for one ("don't know what type", a
+    snappy failure) is no bug of rpl's. Every column of every row read, only now, when the query
+    has failed."""
+    import duckdb
+
+    for file in files:
+        try:
+            con.execute("SELECT bit_xor(hash(t)) FROM read_parquet(?) AS t", [file]).fetchall()
+        except duckdb.Error as error:
+            raise unreadable(file, error) from None
 
 
 def _described(columns: dict) -> list[tuple[str, str]]:

@@ -17,6 +17,12 @@ def not_parquet(file: str, error: Exception) -> ReplayError:
     return ReplayError(f"{file}: not a Parquet file ({str(error).splitlines()[0]})")
 
 
+def unreadable(what: str, error: Exception | str) -> ReplayError:
+    """A Parquet file whose footer was read but whose rows cannot be (a page cut short or
+    spoilt): the input's fault, never OUT's nor a bug in rpl."""
+    return ReplayError(f"{what}: its rows cannot be read ({str(error).splitlines()[0]})")
+
+
 class NotLowerable(ReplayError):
     """A construct of the policy that the SQL compiler cannot lower yet; `--via python` decides it."""
 

@@ -23,7 +23,7 @@ from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 from rplang.stream import error_json, line_request
 
 from .columns import plain, python_values, request_schema, to_request
-from .errors import ERROR, ReplayError
+from .errors import ERROR, ReplayError, unreadable
 from .sources import FILE, ROW, Source
 from .uris import open_input, parquet_source
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .run import Counts, RejectsFile, Replay
 
 BATCH = 20_000  # rows decided or written at a time: enough to make each step cheap, few in memory
+CELL_LIMIT = 2**31 - 1  # the most csv takes on every platform (a C long); memory is the real bound
 SAMPLE = 1_000  # the first records of a text input, which name its columns and their keys' types
 
 
@@ -54,7 +55,7 @@ def _placed_rows(replay: Replay, keys: tuple[str, ...]):
     for name in replay.source.files:
         file_number = 0
         with parquet_source(name) as parquet:
-            for batch in pq.ParquetFile(parquet).iter_batches(BATCH):
+            for batch in _parquet_batches(name, pq.ParquetFile(parquet)):
                 for row in python_values(batch):
                     file_number += 1
                     own = {k: row.pop(k, None) for k in keys}
@@ -63,6 +64,15 @@ def _placed_rows(replay: Replay, keys: tuple[str, ...]):
                     if not keys:
                         own = {ROW: file_number, **({FILE: name} if len(replay.source.files) > 1 else {})}
                     yield (name, file_number), own, to_request(row)
+
+
+def _parquet_batches(name: str, parquet):
+    """A Parquet file's rows, BATCH at a time; a page that cannot be read is an error naming the
+    file (pyarrow's is an OSError, which would be reported as OUT's)."""
+    try:
+        yield from parquet.iter_batches(BATCH)
+    except (pa.ArrowException, OSError) as error:
+        raise unreadable(name, error) from None
 
 
 def keyed_batches(replay: Replay, keys: tuple[str, ...]):
@@ -364,7 +374,9 @@ def records(name: str, lines, first: int, header: list[str] | None, policy: Chec
 def csv_text(binary, encoding: str) -> io.TextIOWrapper:
     """CSV's bytes as csv reads them: a byte that is not UTF-8 kept as it is, to refuse its row
     alone (`_csv_row`); utf-8-sig for a whole file (a byte order mark, as spreadsheets write
-    one, is no part of the header)."""
+    one, is no part of the header). A cell may be as long as a JSON line: csv's own cap (128 KiB,
+    a list of items as JSON text passes it) stopped the replay as a bug in rpl."""
+    csv.field_size_limit(CELL_LIMIT)
     return io.TextIOWrapper(binary, encoding=encoding, errors="surrogateescape", newline="")
 
 

@@ -66,15 +66,22 @@ def resolve(spec: str, spark=None) -> Source:
     return Source(tuple(files), formats.pop())
 
 
-def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[str]) -> tuple[str, ...]:
-    """The key columns kept in the output: those asked for, else an id column if there is one
-    (`request`: the fields of the policy's request)."""
+def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[str],
+                option: str = "--key") -> tuple[str, ...]:
+    """The key columns kept in the output: those asked for (by `option`), else an id column if
+    there is one (`request`: the fields of the policy's request)."""
     for key in asked:
         if key not in columns:
             hint = did_you_mean(key, columns)
-            raise ReplayError(f"--key `{key}`: the input has no such column" + (f"; {hint}" if hint else ""))
+            raise ReplayError(f"{option} `{key}`: the input has no such column" + (f"; {hint}" if hint else ""))
         if key in request:
-            raise ReplayError(f"--key `{key}` is a field of the request; name a column of its own")
+            raise ReplayError(f"{option} `{key}` is a field of the request; name a column of its own")
+        from .duckdb_types import folded
+
+        field = next((f for f in request if folded(f) == folded(key)), None)
+        if field is not None:  # a JSON line's or CSV's: a Parquet file's are checked as it is read
+            raise ReplayError(f"{option} `{key}` differs only in case from the request's field `{field}`, which "
+                              "DuckDB's names do not tell apart; rename it in the input")
     if asked:
         return tuple(dict.fromkeys(asked))  # a key named twice is one column
     # an input's own source_row and source_file: as `write_requests` writes rows read without keys
@@ -83,10 +90,21 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
 
 def check_key_names(keys: tuple[str, ...], decided: Collection[str]) -> None:
     """A key is written beside the decision's columns (and a reject's `error`): one of the same
-    name would make two."""
+    name would make two, and so would one differing only in case (`Outcome`), which DuckDB's
+    names, blind to case, take for the decision's own."""
+    from .duckdb_types import folded
+
+    taken, seen = {folded(name) for name in decided}, {}
     for key in keys:
-        if key in decided or key == ERROR:
+        if folded(key) in taken or key == ERROR:
             raise ReplayError(f"the key `{key}` has the name of a column of the decision; rename it in the input")
+        if key == "":
+            raise ReplayError("a key without a name (`--key ''`), which DuckDB's columns must have; "
+                              "name it in the input")
+        if folded(key) in seen:  # a Parquet file's are checked as it is read (duckdb_types.check_names)
+            raise ReplayError(f"the keys `{seen[folded(key)]}` and `{key}` differ only in case, which DuckDB's "
+                              "names do not tell apart; rename one in the input")
+        seen[folded(key)] = key
         if key.startswith("__"):
             raise ReplayError(f"the key `{key}`: a name starting with `__` is the query's own; rename it in the input")
 

@@ -63,6 +63,78 @@ def test_a_polars_dataframe(requests_table):
     assert summary(result.to_arrow().to_pylist()) == (expected(), [(6, "$.kind")])
 
 
+def test_a_pandas_dataframe_indexed_by_its_key(requests_table):
+    # the index was dropped: the decisions came back without the key that tells which row is which
+    pytest.importorskip("pandas")
+    result = decide(APUTURE, requests_table.to_pandas().set_index("id"))
+    rows = [{k: (None if k == "error" and v is None else v) for k, v in r.items()}
+            for r in pa.Table.from_pandas(result).to_pylist()]
+    assert summary(rows) == (expected(), [(6, "$.kind")])
+
+
+def test_a_polars_lazyframe(requests_table):
+    polars = pytest.importorskip("polars")
+    result = decide(APUTURE, polars.from_arrow(requests_table).lazy())  # was an AttributeError
+    assert isinstance(result, polars.LazyFrame)
+    assert summary(result.collect().to_arrow().to_pylist()) == (expected(), [(6, "$.kind")])
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_keys_named_are_columns_of_the_table_and_the_others_are_left_out(requests_table, via):
+    from rplang.replay.errors import ReplayError
+
+    # each was a KeyError from Arrow, or (a field of the request) rows refused by one path only
+    with pytest.raises(ReplayError) as error:
+        decide(APUTURE, requests_table, keys=("idd",), via=via)
+    assert str(error.value) == "keys: `idd`: the input has no such column; did you mean `id`?"
+    with pytest.raises(ReplayError) as error:
+        decide(APUTURE, requests_table, keys=("kind",), via=via)
+    assert str(error.value) == "keys: `kind` is a field of the request; name a column of its own"
+    with pytest.raises(TypeError) as error:
+        decide(APUTURE, requests_table, keys="id", via=via)
+    assert str(error.value) == "keys is a tuple of column names: give ('id',), not 'id'"
+    # a column that is no key nor field is left out on both paths (the Python path refused every row)
+    result = decide(APUTURE, requests_table.append_column("note", pa.array(["x"] * 40)), keys=("id",), via=via)
+    assert result.column_names[0:2] == ["id", "outcome"]
+    assert summary(result.to_pylist()) == (expected(), [(6, "$.kind")])
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_names_duckdb_cannot_tell_apart_are_refused_by_name(requests_table, via):
+    from rplang.replay.errors import ReplayError
+
+    # each was a KeyError from Arrow, DuckDB having read `ID` as `ID_1`
+    twice = pa.Table.from_arrays([requests_table.column("id"), *requests_table.columns],
+                                 names=["id", *requests_table.column_names])
+    for table, said in ((requests_table.append_column("ID", pa.array(range(40))),
+                         "the columns `id` and `ID` differ only in case, which DuckDB's names do not tell apart"),
+                        (twice, "the column `id` twice")):
+        with pytest.raises(ReplayError) as error:
+            decide(APUTURE, table, via=via)
+        assert str(error.value) == f"the table: {said}; rename one in the input"
+
+
+def test_write_requests_checks_its_keys(tmp_path):
+    # each key named was taken as it came: a missing column, a field of the request or a text
+    # read letter by letter made every row a reject, counted only
+    from rplang.replay.api import write_requests
+    from rplang.replay.errors import ReplayError
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": n, **json.loads(line)}) + "\n"
+                              for n, line in enumerate(CORPUS.read_text().splitlines()[:3])))
+    policy, text, out = load_policy(APUTURE), APUTURE.read_text(), str(tmp_path / "o.parquet")
+    for keys, said in ((("idd",), "--key `idd`: the input has no such column; did you mean `id`?"),
+                       (("kind",), "--key `kind` is a field of the request; name a column of its own")):
+        with pytest.raises(ReplayError) as error:
+            write_requests(policy, text, str(source), out, keys)
+        assert str(error.value) == said
+    with pytest.raises(TypeError) as error:
+        write_requests(policy, text, str(source), out, "id")
+    assert str(error.value) == "keys is a tuple of column names: give ('id',), not 'id'"
+    assert write_requests(policy, text, str(source), out, ("id",)).rejected == 0
+
+
 def test_anything_else_is_refused_by_name():
     with pytest.raises(TypeError, match="cannot decide a list"):
         decide(APUTURE, [])
@@ -79,9 +151,10 @@ def test_a_date_python_has_none_of_is_refused_in_its_row(via):
 
 
 @pytest.mark.parametrize("via", ["sql", "python"])
-def test_a_column_named_as_a_column_of_the_decision_is_refused_by_name(requests_table, via):
+@pytest.mark.parametrize("name", ["outcome", "Outcome"])  # DuckDB's names are blind to case
+def test_a_column_named_as_a_column_of_the_decision_is_refused_by_name(requests_table, name, via):
     from rplang.replay.errors import ReplayError
 
-    table = requests_table.rename_columns(["outcome" if n == "id" else n for n in requests_table.schema.names])
-    with pytest.raises(ReplayError, match="the key `outcome` has the name of a column of the decision"):
+    table = requests_table.rename_columns([name if n == "id" else n for n in requests_table.schema.names])
+    with pytest.raises(ReplayError, match=f"the key `{name}` has the name of a column of the decision"):
         decide(APUTURE, table, via=via)

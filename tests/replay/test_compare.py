@@ -100,7 +100,10 @@ def test_an_old_policy_that_cannot_be_read_is_reported_before_any_row_is_decided
     out = tmp_path / "new.parquet"
     for old, message in {tmp_path / "broken.rpl": "`this` cannot come here",
                          tmp_path / "missing.rpl": "cannot read the policy",
-                         "git:HEAD:policies/no-such.rpl": "cannot read it from git"}.items():
+                         "git:HEAD:policies/no-such.rpl": "cannot read it from git",
+                         # its listing was read as a policy: "`tree` cannot come here"
+                         "git:HEAD:policies": "git:HEAD:policies: error: `policies` is a folder at HEAD; "
+                                              "name a policy file in it"}.items():
         result = run("replay", APUTURE, CORPUS, "--out", out, "--compare", old)
         assert result.code == 1 and message in result.err, result.both
         assert "requests:" not in result.err and not out.exists()

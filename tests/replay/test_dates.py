@@ -212,6 +212,26 @@ def test_a_key_of_a_date_python_has_none_of_is_kept_as_the_file_holds_it(tmp_pat
     assert sorted(decided.column("batch_day").cast(pa.int32()).to_pylist()) == sorted(list(FAR_DAYS)[::2])
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_key_of_an_instant_python_has_none_of_is_kept(tmp_path, via):
+    # `--via python` refused it: its text (Python has no such datetime) was taken for a key of
+    # another type; the SQL path keeps the same instants, as DuckDB's TIMESTAMP WITH TIME ZONE
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lines = (POLICIES / "aputure" / "corpus.jsonl").read_text().splitlines()[:3]
+    instants = [253402300800 * 10**6 + 1,  # 10000-01-01 00:00:00.000001 UTC
+                -62135596800 * 10**6 - 86400 * 10**6 * 366 - 7,  # in the year 0
+                1_700_000_000 * 10**6]
+    key = pa.array(instants, pa.timestamp("us", tz="+05:30"))  # its text is the zone's local time
+    table = _far_date_table(lines, days={0: 20366})  # the first row's own delivery day: no date far off
+    pq.write_table(table.set_column(0, "k", key), tmp_path / "in.parquet")
+    out = tmp_path / "o.parquet"
+    result = run("replay", APUTURE, tmp_path / "in.parquet", "--key", "k", "--out", out, "--via", via)
+    assert result.code == 0, result.both
+    assert sorted(pq.read_table(out).column("k").cast(pa.int64()).to_pylist()) == sorted(instants)
+
+
 def test_a_days_text_is_read_back_as_the_days_it_was_written_from():
     # columns._day writes a day Python has none of as ISO 8601 text; _days reads it back (a key's DATE)
     from rplang.replay.columns import _day, _days

@@ -197,3 +197,22 @@ def test_parquet_keys_of_rows_read_again_keep_the_files_types(key, via, thirty_d
     assert sorted(written.column("k").to_pylist(), key=repr) == sorted(given.column("k").to_pylist(), key=repr)
     report = json.loads(result.out)
     assert report["changed"] == 2 and [e["line"][:2] for e in report["examples"]] == ["k="] * 2
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_json_keys_duckdb_cannot_name_are_refused(via, tmp_path):
+    # two keys differing only in case, a key differing only in case from a field of the request, or
+    # a key without a name: DuckDB's names are blind to case and never empty, and the engine
+    # stopped as for a bug in rpl (--via sql)
+    source, out = tmp_path / "in.jsonl", tmp_path / "o.parquet"
+    source.write_text("".join(json.dumps({"id": "A", "ID": 1, "": 2, "KIND": 3, **json.loads(line)}) + "\n"
+                              for line in LINES[:3]))
+    result = run("replay", APUTURE, source, "--key", "id", "--key", "ID", "--out", out, "--via", via)
+    assert (result.code, result.err) == (64, "error: the keys `id` and `ID` differ only in case, which DuckDB's "
+                                             "names do not tell apart; rename one in the input\n")
+    result = run("replay", APUTURE, source, "--key", "id", "--key", "KIND", "--out", out, "--via", via)
+    assert (result.code, result.err) == (64, "error: --key `KIND` differs only in case from the request's field "
+                                             "`kind`, which DuckDB's names do not tell apart; rename it in the input\n")
+    result = run("replay", APUTURE, source, "--key", "id", "--key", "", "--out", out, "--via", via)
+    assert (result.code, result.err) == (64, "error: a key without a name (`--key ''`), which DuckDB's columns "
+                                             "must have; name it in the input\n")

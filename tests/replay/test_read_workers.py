@@ -131,6 +131,17 @@ def test_a_csv_row_of_several_lines_is_read_in_one_process(tmp_path, workers_rea
     assert workers_read == [] and "2 requests: 0 decided" in err and len(rejects) == 2
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_a_csv_cell_past_csvs_own_cap_is_read_as_a_json_line_is(via, tmp_path, workers_read):
+    """csv refuses a cell past 128 KiB unless told otherwise: that stopped the replay as a bug."""
+    long = "R" * 200_000
+    source = tmp_path / "in.csv"
+    source.write_text(f"request_id,kind\nA,return\n{long},return\n")
+    code, err, _, rejects = assert_same(source, tmp_path, "--via", via)
+    assert code == 2 and err.startswith("2 requests: 0 decided")
+    assert sorted(json.loads(r)["request_id"] for r in rejects) == ["A", long]
+
+
 def test_a_folder_of_two_files_keeps_each_rows_file(aputure_lines, tmp_path, workers_read):
     lines = aputure(aputure_lines)
     folder = tmp_path / "in"
