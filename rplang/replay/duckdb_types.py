@@ -160,9 +160,11 @@ def uri_columns(uri: str) -> dict:
 
     with open_file(uri) as stream:
         try:
-            return arrow_columns(pq.read_schema(stream))
+            schema = pq.read_schema(stream)
         except (pa.ArrowException, OSError) as error:
             raise not_parquet(uri, error) from None
+    check_names(arrow_names(schema), uri)  # as a local file's (Spark's names are blind to case too)
+    return arrow_columns(schema)
 
 
 def arrow_columns(schema) -> dict:

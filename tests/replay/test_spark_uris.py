@@ -144,6 +144,17 @@ def test_money_as_double_at_a_uri_is_refused_before_any_row(spark, aputure_parqu
     assert not (tmp_path / "out").exists()
 
 
+def test_names_apart_only_by_case_at_a_uri_are_refused_before_any_row(spark, aputure_parquet, tmp_path):
+    # a local file's names were checked (duckdb_types.check_names), a URI's not: `ID` was said to be
+    # no field of the request, to be kept with --key, where Spark, blind to case, could not read it
+    table = pq.read_table(aputure_parquet).slice(0, 10)
+    pq.write_table(table.append_column("ID", table.column("id")), tmp_path / "ids.parquet")
+    uri = (tmp_path / "ids.parquet").as_uri()
+    result = run("replay", APUTURE, uri, "--engine", "spark", "--out", (tmp_path / "out").as_uri())
+    assert (result.code, result.err) == (64, f"error: {uri}: the columns `id` and `ID` differ only in case, which "
+                                             "DuckDB's names do not tell apart; rename one in the input\n")
+
+
 @pytest.fixture
 def in_spark_only(spark, monkeypatch):
     """The --compare report of a URI computed by Spark where the tables are: DuckDB never reads
