@@ -23,8 +23,12 @@ def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[s
     elif job.source.format == "parquet":  # a column no row of which the reader reads: said now, once
         from .duckdb_types import files_columns
         from .input_types import check_types
+        from .sources import check_columns
 
-        check_types(files_columns(job.source.files), job.request_types)
+        files = files_columns(job.source.files)
+        for file, columns in files.items():  # a key left out (`id`) made every row a reject, counted only
+            check_columns(list(columns), (), job.request_fields, file, job.source.files[0])
+        check_types(files, job.request_types)
     refused = RejectsFile(rejects)
     writer = None
     try:

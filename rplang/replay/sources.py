@@ -122,7 +122,7 @@ def check_columns(columns: list[str], keys: tuple[str, ...], request: Collection
                                   "not requests; move it out of the input")
             hint = did_you_mean(column, list(request))
             raise ReplayError(f"{file}: the column `{column}` is not a field of the request"
-                              + (f"; {hint}" if hint else "") + "; keep it with --key if it identifies a row")
+                              + (f" ({hint})" if hint else "") + "; keep it with --key if it identifies a row")
     for key in keys:
         if key not in columns:
             raise ReplayError(f"{file}: no column `{key}`, a key of {first}")

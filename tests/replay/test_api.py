@@ -133,6 +133,10 @@ def test_write_requests_checks_its_keys(tmp_path):
         write_requests(policy, text, str(source), out, "id")
     assert str(error.value) == "keys is a tuple of column names: give ('id',), not 'id'"
     assert write_requests(policy, text, str(source), out, ("id",)).rejected == 0
+    with pytest.raises(ReplayError) as error:  # a Parquet file's key left out
+        write_requests(policy, text, out, str(tmp_path / "again.parquet"))
+    assert str(error.value) == (f"{out}: the column `id` is not a field of the request (did you mean `kind`?); "
+                                "keep it with --key if it identifies a row")
 
 
 def test_anything_else_is_refused_by_name():
