@@ -122,7 +122,8 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     except PolicyError as error:  # a policy compiled when first needed, whose tables were since spoilt
         fail_policy(error)
     except OSError as error:  # OUT or the rejects could not be written (a full disk, no permission)
-        click.echo(f"error: {error}", err=True)
+        said = f"{error.filename}: {error.strerror}" if error.filename and error.strerror else error
+        click.echo(f"error: {said}", err=True)
         sys.exit(EXIT_CANTCREAT)
     sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
 

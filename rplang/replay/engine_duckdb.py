@@ -234,7 +234,7 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
     try:
         [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()
     except duckdb.IOException as error:  # OUT could not be written: the disk's error, as Python's
-        raise OSError(str(error).splitlines()[0]) from None
+        raise disk_error(str(error), out) from None
     except duckdb.Error:
         if handback.failure is not None:  # the policy could not be compiled, or the rejects written
             raise handback.failure from None
@@ -243,6 +243,20 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
         con.remove_function(DECIDE)
     counts.by_sql = written - counts.by_python
     return written + handback.refused
+
+
+def disk_error(said: str, out: str) -> OSError:
+    """DuckDB's error writing OUT as Python's OSError: its errno, when its message holds one (a
+    JSON object after the text: `{"exception_message": ..., "errno": "28"}`), else its first line."""
+    import json
+    import os
+
+    detail = said[said.find("{"):] if "{" in said else ""
+    try:
+        number = int(json.loads(detail)["errno"])
+    except (ValueError, KeyError, TypeError):
+        return OSError(said.splitlines()[0].removeprefix("IO Error: "))
+    return OSError(number, os.strerror(number), out)
 
 
 def _string(text: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import stat
 from pathlib import Path
 
 import attrs
@@ -127,8 +129,17 @@ class RejectsFile:
         if self.stream is not None:
             with writing(self.path):
                 self.stream.close()
-        elif self.path is not None and Path(self.path).exists():
-            Path(self.path).unlink()  # a rejects file of an earlier run would mislead
+        elif self.path is not None and _regular_file(self.path):
+            # a rejects file of an earlier run would mislead; anything else named (`/dev/full`, a
+            # pipe, a link) is no such file, and was removed with it, a device and all
+            Path(self.path).unlink()
+
+
+def _regular_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -139,6 +150,8 @@ def writing(path: str):
     except OSError as error:
         if error.filename is not None:
             raise
+        if error.errno:  # the system's words for it (pyarrow's: "Error writing bytes to file. Detail: ...")
+            raise OSError(error.errno, os.strerror(error.errno), path) from None
         raise OSError(error.errno, error.strerror or str(error), path) from None
 
 
