@@ -33,7 +33,21 @@ def load_policy_arg(path: str) -> CompiledPolicy | PolicyHistory:
     try:
         return load_policy(path, cache=True)
     except PolicyError as error:  # a file that cannot be read, or is not UTF-8, included
+        _refuse_a_request_as_policy(path)
         fail_policy(error)
+
+
+def _refuse_a_request_as_policy(path: str) -> None:
+    """A JSON file given as the policy is the request put first (`rpl explain REQUEST POLICY`):
+    say so, rather than a syntax error at its first `{`."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() not in (".json", ".jsonl") or not Path(path).is_file():
+        return
+    params = getattr(click.get_current_context(silent=True), "params", {})
+    usage = ("POLICY --jsonl FILE" if params.get("jsonl") else "POLICY REQUEST") if "request" in params else ""
+    order = f"; the policy comes first: `{click.get_current_context().command_path} {usage}`" if usage else ""
+    raise click.UsageError(f"`{path}` is JSON, not a policy (a .rpl file, or a folder of its versions){order}")
 
 
 def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:

@@ -86,3 +86,15 @@ def test_terms_by_without_dated_values_prints_no_empty_terms(tmp_path):
     assert "Terms:" not in result.out
     check = run("check", str(path))
     assert "warning[RPL104]: `terms by` chooses nothing: no parameter has values by date" in check.err
+
+
+def test_the_request_given_before_the_policy():
+    result = run("explain", str(LATE), str(MIXED))
+    assert result.code == 64
+    assert (f"Error: `{LATE}` is JSON, not a policy (a .rpl file, or a folder of its versions); "
+            "the policy comes first: `rpl explain POLICY REQUEST`") in result.err
+    assert "RPL001" not in result.err
+    lines = run("eval", str(LATE), "--jsonl", str(LATE))
+    assert lines.code == 64 and "the policy comes first: `rpl eval POLICY --jsonl FILE`" in lines.err
+    schema = run("schema", str(LATE))
+    assert schema.code == 64 and schema.err.endswith("is JSON, not a policy (a .rpl file, or a folder of its versions)\n")
