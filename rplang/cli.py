@@ -105,7 +105,15 @@ def _policy_files(paths) -> tuple[list[Path], list[tuple[str, str]]]:
     for path in paths:
         if Path(path).is_dir():
             readings.append((path, "versions" if _is_folder_of_versions(Path(path)) else "policies"))
-        files += find_policies([path]) if Path(path).is_dir() else [Path(path)]
+            found = find_policies([path])
+            if not found:  # "ok: 0 policies checked" would pass a CI step given the wrong folder
+                beside = Path(path).with_suffix(".rpl")
+                raise click.UsageError(f"no policy found under {path}" + (
+                    f": it holds the examples of {beside}, which `rpl check {beside}` checks with them"
+                    if beside.is_file() else ""))
+            files += found
+        else:
+            files.append(Path(path))
     return files, readings
 
 
