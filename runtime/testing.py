@@ -97,7 +97,8 @@ def missing_requests(suite: Suite) -> list:
     from rplang.policy_lang.errors import Diagnostic
 
     return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" is not there",
-                       e.span, f"request files are found from {folder}")
+                       e.span, f"it was looked for at {folder / e.request_file}: the path is read from the folder "
+                       "of the file that holds the example")
             for e, folder in suite.examples
             if e.request_file is not None and not (folder / e.request_file).is_file()]
 

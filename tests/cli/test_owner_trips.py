@@ -54,6 +54,8 @@ def test_check_reports_an_example_whose_request_file_is_not_there(tmp_path):
     result = run("check", str(path))
     assert result.code == 1
     assert 'error[RPL000]: the request file `requests/nope.json` of example "x" is not there' in result.err
+    assert (f"help: it was looked for at {tmp_path / 'p' / 'requests' / 'nope.json'}: the path is read from the "
+            "folder of the file that holds the example") in result.err
 
 
 def test_check_reports_inline_broken_examples(tmp_path):
