@@ -292,6 +292,8 @@ def verify(policies, max_items, fmt, outputs, first_day, last_day):
     """
     if len(policies) > 2:
         raise click.UsageError("give one policy, or two versions to compare")
+    if outputs and len(policies) == 1:
+        raise click.UsageError("--outputs names what to compare between two versions: give OLD and NEW")
     if first_day > last_day:
         raise click.BadParameter(f"{last_day:%Y-%m-%d} is before --from {first_day:%Y-%m-%d}", param_hint="--until")
     try:
