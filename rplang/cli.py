@@ -21,9 +21,10 @@ from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USA
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
 
-_max_request_bytes = click.option(
-    "--max-request-bytes", type=click.IntRange(1), default=limits.MAX_REQUEST_BYTES, show_default=True,
-    metavar="N", help="refuse a request (a file, or a line of --jsonl) longer than N bytes, unread")
+def _max_request_bytes(what: str):
+    return click.option(
+        "--max-request-bytes", type=click.IntRange(1), default=limits.MAX_REQUEST_BYTES, show_default=True,
+        metavar="N", help=f"refuse {what} longer than N bytes, unread")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -172,7 +173,7 @@ def _count(n: int, word: str) -> str:
               help="with --jsonl: decide in N processes (the output keeps the input's order)")
 @click.option("--progress/--no-progress", default=None,
               help="with --jsonl FILE: show progress on stderr (default: when stderr is a terminal, outside CI)")
-@_max_request_bytes
+@_max_request_bytes("a request (a file, or a line of --jsonl)")
 def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, progress, max_request_bytes):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
@@ -248,7 +249,7 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
               help="decide under the terms in force on DATE instead of the request's terms date")
 @click.option("--locale", default="en_US", show_default=True, metavar="LOCALE",
               help="write money as readers of LOCALE do (grouping, decimal mark), like de_DE or ja_JP")
-@_max_request_bytes
+@_max_request_bytes("a request file")
 def explain(policy, request, partial, as_of, locale, max_request_bytes):
     """Decide REQUEST under POLICY and explain the decision in words."""
     from rplang.runtime.money import parse_locale

@@ -72,3 +72,10 @@ def test_explain_shows_a_yen_order_in_yen_grouped_for_the_locale():
 def test_explain_refuses_an_unknown_locale():
     result = run("explain", APUTURE, APUTURE_REQUESTS / "64-currency-jpy.json", "--locale", "xx_YY")
     assert result.code == 64 and "unknown locale `xx_YY`" in result.err
+
+
+def test_explains_help_names_only_its_own_options():
+    result = run("explain", "--help")
+    assert result.code == 0
+    assert "refuse a request file longer than N bytes" in " ".join(result.out.split())
+    assert "--jsonl" not in result.out  # rpl eval's; explain has none
