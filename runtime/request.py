@@ -5,6 +5,7 @@ Every problem is collected with its JSON path, the value received and what was e
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -282,7 +283,9 @@ def _date(value, path, problems):
             _problem(problems, path, _DATE_RANGE, value)
             return None
         return day
-    _problem(problems, path, f"expected a date as \"YYYY-MM-DD\", got {_json_kind(value)}", value)
+    # a string is shown as given: `"03/10/2026"`, `"2026-03-10 "` say what is wrong with them
+    got = json.dumps(_short(value), ensure_ascii=False) if isinstance(value, str) else _json_kind(value)
+    _problem(problems, path, f"expected a date as \"YYYY-MM-DD\", got {got}", value)
     return None
 
 

@@ -138,9 +138,9 @@ def test_a_leap_day_is_a_real_date(aputure):
 
 @pytest.mark.parametrize("date", ["03/10/2026", "2026-3-10", "20260310", "2026-03-10T00:00", "2026-03-10 ",
                                   " 2026-03-10", "2026/03/10", "", "2026-03-10\n", "٢٠٢٦-٠٣-١٠"])
-def test_a_date_in_the_wrong_format(aputure, date):
+def test_a_date_in_the_wrong_format(aputure, date):  # shown as given: a stray space or line feed shows
     assert problems(aputure, request(request_date=date)) == [
-        ("$.request_date", 'expected a date as "YYYY-MM-DD", got a string')]
+        ("$.request_date", f'expected a date as "YYYY-MM-DD", got {json.dumps(date, ensure_ascii=False)}')]
 
 
 @pytest.mark.parametrize("date", ["10000-01-01", "+10000-01-01", "301770-10-26", "0000-01-01", "-0001-02-01"])
@@ -152,7 +152,7 @@ def test_a_date_before_the_year_1_or_past_9999_is_out_of_range(aputure, date):
 
 def test_a_four_digit_year_with_a_sign_is_not_a_date(aputure):
     assert problems(aputure, request(request_date="+2026-03-10")) == [
-        ("$.request_date", 'expected a date as "YYYY-MM-DD", got a string')]
+        ("$.request_date", 'expected a date as "YYYY-MM-DD", got "+2026-03-10"')]
 
 
 # ---- enums --------------------------------------------------------------------------------------
