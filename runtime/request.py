@@ -31,6 +31,7 @@ _DATE_RANGE = f"a date must be from {limits.MIN_DATE.isoformat()} to {limits.MAX
 _MONEY = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?\Z")
 _PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?%?\Z")
 _MONEY_DIGITS = re.compile(r"[0-9]+(\.[0-9]{1,2})?\Z")  # an amount but for its size
+_WHOLE = re.compile(r"-?[0-9]{1,15}")  # a whole number given as a string, to say: without quotes
 
 # A converter takes (value, path, problems) and returns the converted value.
 Converter = Callable[[object, str, list], object]
@@ -352,14 +353,17 @@ def _integer(value, path, problems):
         _problem(problems, path, f"a whole number may have at most {limits.MAX_WHOLE_DIGITS} digits",
                  value)
         return None
-    _problem(problems, path, f"expected a whole number, got {_json_kind(value)}", value)
+    _problem(problems, path, f"expected a whole number, got {_json_kind(value)}"
+             + (f": write {value}, without quotes" if isinstance(value, str) and _WHOLE.fullmatch(value) else ""),
+             value)
     return None
 
 
 def _boolean(value, path, problems):
     if isinstance(value, bool):
         return value
-    _problem(problems, path, f"expected true or false, got {_json_kind(value)}", value)
+    _problem(problems, path, f"expected true or false, got {_json_kind(value)}"
+             + (f": write {value}, without quotes" if value in ("true", "false") else ""), value)
     return None
 
 

@@ -105,7 +105,8 @@ def test_an_unknown_field_unlike_any_lists_the_known_ones(aputure):
 
 @pytest.mark.parametrize("key, value, path, message", [
     ("request_date", 20260310, "$.request_date", 'expected a date as "YYYY-MM-DD", got a number'),
-    ("items__0__returned", "true", "$.items[0].returned", "expected true or false, got a string"),
+    ("items__0__returned", "true", "$.items[0].returned", "expected true or false, got a string: write true, without quotes"),
+    ("items__0__returned", "yes", "$.items[0].returned", "expected true or false, got a string"),
     ("items__0__free", 0, "$.items[0].free", "expected true or false, got a number"),
     ("items__0__sku", 42, "$.items[0].sku", "expected a string, got a number"),
     ("items__0__sku", None, "$.items[0].sku", "must not be null"),
@@ -402,6 +403,16 @@ def test_percent_rejected(rate):
 @pytest.mark.parametrize("count", [1.0, True, "3"])
 def test_integer_rejected(count):
     assert problems(SCALARS, {"rate": "1%", "count": count, "flag": False})[0][1].startswith("expected a whole number")
+
+
+@pytest.mark.parametrize("count, message", [
+    ("3", "expected a whole number, got a string: write 3, without quotes"),
+    ("-12", "expected a whole number, got a string: write -12, without quotes"),
+    ("3.5", "expected a whole number, got a string"),
+    ("٣", "expected a whole number, got a string"),  # other scripts' digits are not a number to write
+])
+def test_a_whole_number_in_quotes_says_to_drop_them(count, message):
+    assert problems(SCALARS, {"rate": "1%", "count": count, "flag": False}) == [("$.count", message)]
 
 
 @pytest.mark.parametrize("count", [10**15, -10**15, 10**5000], ids=["1e15", "-1e15", "1e5000"])
