@@ -59,7 +59,7 @@ def test_github_annotates_each_failing_example_at_its_own_line(failing):
     assert len(lines) == 2
     assert lines[0].startswith("::error file=") and "shop/examples.rpl,line=2," in lines[0]
     assert "title=example \"in time\" failed::" in lines[0]
-    assert "refund  \"12.00\"  →  \"10.00\"" in lines[0].replace("%0A", "\n")
+    assert "refund  \"12.00\"   →  \"10.00\"" in lines[0].replace("%0A", "\n")
 
 
 def test_passing_examples_give_no_annotation(tmp_path):
