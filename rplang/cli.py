@@ -15,7 +15,7 @@ from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 from rplang.policy_lang.source_text import read_policy_file
 
-from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
+from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
                      read_request)
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
@@ -167,7 +167,7 @@ def _count(n: int, word: str) -> str:
 @click.option("--outputs-only", is_flag=True, help="print only the outputs, without the explanation")
 @click.option("--partial", is_flag=True,
               help="facts declared `at STAGE` may be missing: print what is certain and the residual")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+@click.option("--as-of", "as_of", type=DAY, metavar="DATE",
               help="decide under the terms in force on DATE instead of the request's terms date")
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N",
               help="with --jsonl: decide in N processes (the output keeps the input's order)")
@@ -185,7 +185,6 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, pr
 
     if jobs > 1 and not can_fork():
         raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
-    as_of = as_of.date() if as_of is not None else None
     compiled = load_policy_arg(policy)
     if jsonl is not None:
         sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs, max_request_bytes, partial, progress))
@@ -245,7 +244,7 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
 @click.argument("request")
 @click.option("--partial", is_flag=True,
               help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+@click.option("--as-of", "as_of", type=DAY, metavar="DATE",
               help="decide under the terms in force on DATE instead of the request's terms date")
 @click.option("--locale", default="en_US", show_default=True, metavar="LOCALE",
               help="write money as readers of LOCALE do (grouping, decimal mark), like de_DE or ja_JP")
@@ -264,9 +263,9 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
     try:
         if partial:  # docs/residual.md
             decision = compiled.decide_partial(read_request(request, max_request_bytes),
-                                               as_of=as_of.date() if as_of else None)
+                                               as_of=as_of)
         else:
-            decision = compiled.decide(read_request(request, max_request_bytes), as_of.date() if as_of else None)
+            decision = compiled.decide(read_request(request, max_request_bytes), as_of)
         text = decision.explain_text() if partial else decision.explain_text(locale)
     except RplError as error:
         click.echo(_error_text(error), err=True)
@@ -282,9 +281,9 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
               help="prove for every request with up to this many elements in each list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--outputs", default=None, metavar="NAMES", help="OLD NEW: the outputs to compare, like outcome,refund")
-@click.option("--from", "first_day", type=click.DateTime(["%Y-%m-%d"]), default="2026-01-01", show_default=True,
+@click.option("--from", "first_day", type=DAY, default="2026-01-01", show_default=True,
               metavar="DATE", help="the first date a request's dates may take")
-@click.option("--until", "last_day", type=click.DateTime(["%Y-%m-%d"]), default="2027-12-31", show_default=True,
+@click.option("--until", "last_day", type=DAY, default="2027-12-31", show_default=True,
               metavar="DATE", help="the last date a request's dates may take")
 def verify(policies, max_items, fmt, outputs, first_day, last_day):
     """Prove POLICY's properties, or whether OLD and NEW ever decide differently (OLD may be git:REV:path).
@@ -304,7 +303,7 @@ def verify(policies, max_items, fmt, outputs, first_day, last_day):
             raise
         click.echo("error: rpl verify needs the Z3 solver: install rplang[verify]", err=True)
         sys.exit(EXIT_USAGE)
-    sys.exit(run(policies, max_items, fmt, outputs, first_day.date(), last_day.date()))
+    sys.exit(run(policies, max_items, fmt, outputs, first_day, last_day))
 
 
 @click.command(name="replay", context_settings={"ignore_unknown_options": True, "help_option_names": []},

@@ -17,6 +17,29 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_SOFTWARE = 0, 1, 2, 64, 69, 70
 
 
+class Day(click.ParamType):
+    """A date on the command line, `YYYY-MM-DD` as in requests: a day that does not exist
+    (`2026-02-30`) is said to be one, not "does not match the format"."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        import datetime
+        import re
+
+        if isinstance(value, datetime.date):
+            return value
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.fail(f"`{value}` is not a date written YYYY-MM-DD, like 2026-03-01", param, ctx)
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"`{value}` is not a real date", param, ctx)
+
+
+DAY = Day()
+
+
 def fail_policy(error: PolicyError) -> NoReturn:
     """Print every problem of a policy, and exit 1."""
     click.echo(error.render(), err=True)
