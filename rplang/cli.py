@@ -186,6 +186,7 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, pr
     if jobs > 1 and not can_fork():
         raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
     compiled = load_policy_arg(policy)
+    _note_as_of_without_terms(compiled, policy, as_of)
     if jsonl is not None:
         sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs, max_request_bytes, partial, progress))
     try:
@@ -199,6 +200,16 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, pr
         click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)
     click.echo(json.dumps(data, indent=2 if pretty else None, ensure_ascii=False))
+
+
+def _note_as_of_without_terms(compiled, policy: str, as_of) -> None:
+    """--as-of picks the terms of another date: a policy without `terms by` (and not a folder
+    of versions) has none to pick, and is decided as without it. Say so, or the same decision
+    reads as "the terms of that date are these"."""
+    from rplang.runtime import PolicyHistory
+
+    if as_of is not None and not isinstance(compiled, PolicyHistory) and compiled.checked.terms is None:
+        click.echo(f"note: {policy} has no `terms by`: --as-of {as_of} changes nothing", err=True)
 
 
 def _error_text(error: RplError) -> str:
@@ -260,6 +271,7 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--locale") from None
     compiled = load_policy_arg(policy)
+    _note_as_of_without_terms(compiled, policy, as_of)
     try:
         if partial:  # docs/residual.md
             decision = compiled.decide_partial(read_request(request, max_request_bytes),
