@@ -90,4 +90,24 @@ def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object
     if len(data) > max_bytes:
         raise RequestError([RequestProblem(
             "$", f"the request is longer than the limit of {max_bytes:,} bytes")])
-    return read_request_json(data, max_bytes)
+    try:
+        return read_request_json(data, max_bytes)
+    except RequestError as error:
+        _refuse_json_lines_as_one_request(error)
+        raise
+
+
+def _refuse_json_lines_as_one_request(error: RequestError) -> None:
+    """A file of JSON lines given as REQUEST reads as one object with "extra data" on its next
+    line: say that it is one request a line, and how such a file is decided."""
+    import re
+
+    problem = error.problems[0]
+    if len(error.problems) > 1 or not re.match(r"not valid JSON: Extra data: line [0-9]+ column 1 ", problem.message):
+        return
+    context = click.get_current_context(silent=True)
+    command = context.command_path if context is not None else "rpl eval"
+    how = ("decide them with `rpl eval POLICY --jsonl FILE`" if command.endswith(" eval")
+           else f"{command} takes one request; `rpl eval POLICY --jsonl FILE` decides one a line")
+    raise RequestError([RequestProblem("$", f"{problem.message}: a file of JSON lines, one request a line? {how}",
+                                       problem.received)]) from None

@@ -100,3 +100,18 @@ def test_the_request_given_before_the_policy():
     assert lines.code == 64 and "the policy comes first: `rpl eval POLICY --jsonl FILE`" in lines.err
     schema = run("schema", str(LATE))
     assert schema.code == 64 and schema.err.endswith("is JSON, not a policy (a .rpl file, or a folder of its versions)\n")
+
+
+def test_a_file_of_json_lines_given_as_one_request(tmp_path):
+    lines = tmp_path / "open.jsonl"
+    lines.write_text(LATE.read_text().replace("\n", "") + "\n" + LATE.read_text().replace("\n", "") + "\n")
+    result = run("eval", MIXED, lines)
+    assert result.code == 2
+    assert result.err.endswith(": a file of JSON lines, one request a line? "
+                               "decide them with `rpl eval POLICY --jsonl FILE`\n")
+    assert json.loads(result.out)["error"]["problems"][0]["message"].startswith("not valid JSON: Extra data: line 2 column 1")
+    explain = run("explain", MIXED, lines)
+    assert explain.err.endswith("? rpl explain takes one request; `rpl eval POLICY --jsonl FILE` decides one a line\n")
+    two = tmp_path / "two.json"
+    two.write_text('{"a": 1} {"b": 2}')
+    assert run("eval", MIXED, two).err.endswith("not valid JSON: Extra data: line 1 column 10 (char 9)\n")
