@@ -292,3 +292,22 @@ def test_snapshot_failures_are_plain_when_piped_and_coloured_only_when_asked(tmp
                   _pytest(project, "test_decisions.py", "--color=no", terminal=True)):
         assert plain.returncode == 1 and "\x1b[" not in diff_of(plain)
     assert len(diff_of(piped)) < 2000
+
+
+def test_snapshot_requests_with_a_wrong_path_fails_collection_not_skips(tmp_path):
+    from tests.conftest import APUTURE
+
+    (tmp_path / "aputure.rpl").write_text(APUTURE.read_text())
+    (tmp_path / "requests").mkdir()
+    (tmp_path / "test_decisions.py").write_text(
+        "from rplang.pytest_plugin import snapshot_requests\n"
+        "test_aputure = snapshot_requests('aputure.rpl', 'aputure/requests')\n")  # no such folder
+    result = _pytest(tmp_path, "test_decisions.py")
+    assert result.returncode == 2 and "skipped" not in result.stdout
+    assert (f"snapshot_requests: no request (*.json) in {tmp_path / 'aputure' / 'requests'} (a relative path is "
+            f"read from the test file's folder, {tmp_path})") in result.stdout
+    (tmp_path / "test_decisions.py").write_text(
+        "from rplang.pytest_plugin import snapshot_requests\n"
+        "test_aputure = snapshot_requests('policies/aputure.rpl', 'requests')\n")
+    result = _pytest(tmp_path, "test_decisions.py")
+    assert result.returncode == 2 and f"snapshot_requests: no policy file {tmp_path / 'policies' / 'aputure.rpl'}" in result.stdout
