@@ -2,7 +2,8 @@
 
 Exit codes, as in rplang.cli: 0 done, 1 a policy error (or, for `fmt --check`, a file not
 formatted), 2 a request error; and 69 when a program it needs (Graphviz) is not installed,
-70 when the formatter finds it would change a policy's meaning (a bug: the file is left as is).
+70 when the formatter finds it would change a policy's meaning (a bug: the file is left as is),
+73 when `-o FILE` cannot be written.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
+from .inputs import (EXIT_CANTCREAT, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
                      read_request)
 
 
@@ -25,8 +26,15 @@ def register(cli: click.Group) -> None:
 def _write(text: str, output: str | None) -> None:
     if output is None or output == "-":
         click.echo(text, nl=False)
-    else:
+        return
+    folder = Path(output).parent
+    if not folder.is_dir():  # a mistyped path: the command line's fault, as `rpl replay --out` says it
+        raise click.BadParameter(f"{output}: no folder {folder}", param_hint="--output")
+    try:
         Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        click.echo(f"error: cannot write {output}: {error.strerror or error}", err=True)
+        sys.exit(EXIT_CANTCREAT)
 
 
 # ---- rpl fmt --------------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     from rplang.runtime import CompiledPolicy, PolicyHistory
 
 # The exit codes of every command: 0 done (decided, clean), 1 a policy error, 2 a request error,
-# 64 a bad command line, 69 a tool missing (graphviz), 70 a fault of rpl itself (a bug).
+# 64 a bad command line, 69 a tool missing (graphviz), 70 a fault of rpl itself (a bug), 73 an
+# output file that cannot be written (a full disk, no permission).
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_SOFTWARE = 0, 1, 2, 64, 69, 70
+EXIT_CANTCREAT = 73
 
 
 class Day(click.ParamType):
