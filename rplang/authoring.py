@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from .inputs import (EXIT_CANTCREAT, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
-                     read_request)
+from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
+                     read_request, write_output)
 
 
 def register(cli: click.Group) -> None:
@@ -27,14 +27,7 @@ def _write(text: str, output: str | None) -> None:
     if output is None or output == "-":
         click.echo(text, nl=False)
         return
-    folder = Path(output).parent
-    if not folder.is_dir():  # a mistyped path: the command line's fault, as `rpl replay --out` says it
-        raise click.BadParameter(f"{output}: no folder {folder}", param_hint="--output")
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        click.echo(f"error: cannot write {output}: {error.strerror or error}", err=True)
-        sys.exit(EXIT_CANTCREAT)
+    write_output(output, text, "--output")
 
 
 # ---- rpl fmt --------------------------------------------------------------------------------------

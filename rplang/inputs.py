@@ -75,6 +75,21 @@ def _refuse_a_request_as_policy(path: str) -> None:
     raise click.UsageError(f"`{path}` is JSON, not a policy (a .rpl file, or a folder of its versions){order}")
 
 
+def write_output(path: str, text: str, option: str) -> None:
+    """Write what an option like `-o FILE` names: a folder that does not exist is the command
+    line's fault (exit 64), a file that cannot be written is said (exit 73), never a bug of rpl's."""
+    from pathlib import Path
+
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"{path}: no folder {folder}", param_hint=option)
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        click.echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
+        sys.exit(EXIT_CANTCREAT)
+
+
 def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
     """A request file (- for stdin) as data, through the one reader of requests; raises
     RequestError. At most one byte more than the cap is read, so a huge file is refused unread."""

@@ -98,3 +98,12 @@ def test_the_coverage_report_says_which_cited_clauses_applied(tmp_path):
         {"clause": "window", "cites": "Returns within 30 days.", "rules": ["late", "refund"], "applied": True},
         {"clause": None, "cites": "Late requests are refused.", "rules": ["late"], "applied": False}]
     assert '  clauses: 1/2 cited clauses applied in an example; never: "Late requests are refused."' in text
+
+
+def test_a_coverage_report_in_a_folder_that_does_not_exist_is_a_usage_error(tmp_path):
+    from tests.conftest import APUTURE
+
+    result = run("test", APUTURE, "--coverage-report", tmp_path / "nope" / "coverage.json")
+    assert result.code == 64 and "internal error" not in result.err
+    assert (f"Error: Invalid value for --coverage-report: {tmp_path / 'nope' / 'coverage.json'}: "
+            f"no folder {tmp_path / 'nope'}") in result.err
