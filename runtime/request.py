@@ -234,7 +234,10 @@ class RequestReader:
                 elif isinstance(spec.type, T.OptionalType):
                     out[field_name] = None
                 else:
-                    why = f" (required when `{spec.present_when}` is true)" if spec.present_when else ""
+                    why = [f"required when `{spec.present_when}` is true"] if spec.present_when else []
+                    if spec.stage is not None and problems.unknown_at is None and field_name not in value:
+                        why.append(f"known at {spec.stage}: `--partial` decides without it")
+                    why = f" ({'; '.join(why)})" if why else ""
                     _problem(problems, f"{path}.{field_name}", "missing" + why if field_name not in value
                              else "must not be null" + why, None)
                     out[field_name] = None

@@ -249,8 +249,10 @@ def test_inspection_facts_are_required_on_a_returned_item(aputure):
     data = request()
     for name in INSPECTION:
         del data["items"][0][name]
-    assert problems(aputure, data) == [(f"$.items[0].{name}", "missing (required when `returned` is true)")
-                                       for name in INSPECTION]
+    # each says the decision can be made without it, as a partial one (docs/residual.md)
+    assert problems(aputure, data) == [
+        (f"$.items[0].{name}", "missing (required when `returned` is true; known at inspection: "
+                               "`--partial` decides without it)") for name in INSPECTION]
 
 
 def test_inspection_facts_must_not_be_null_on_a_returned_item(aputure):
