@@ -91,7 +91,10 @@ def _policy_files(arguments) -> list[str]:
     for argument in arguments:
         folder = Path(argument)
         if argument != "-" and folder.is_dir():
-            paths += [str(p) for p in sorted(folder.rglob("*.rpl"))]
+            found = [str(p) for p in sorted(folder.rglob("*.rpl"))]
+            if not found:  # "0 files would be reformatted" would pass a CI step given the wrong folder
+                raise click.BadParameter(f"no .rpl file under {argument}", param_hint="FILES")
+            paths += found
         else:
             paths.append(argument)
     return paths
