@@ -2,7 +2,8 @@
 
 Exit codes, as in rplang.cli: 0 done, 1 a policy error (or, for `fmt --check`, a file not
 formatted), 2 a request error; and 69 when a program it needs (Graphviz) is not installed,
-70 when the formatter finds it would change a policy's meaning (a bug: the file is left as is).
+70 when the formatter finds it would change a policy's meaning (a bug: the file is left as is),
+73 when `-o FILE` cannot be written.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import click
 
 from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
-                     read_request)
+                     read_request, write_output)
 
 
 def register(cli: click.Group) -> None:
@@ -25,8 +26,8 @@ def register(cli: click.Group) -> None:
 def _write(text: str, output: str | None) -> None:
     if output is None or output == "-":
         click.echo(text, nl=False)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+        return
+    write_output(output, text, "--output")
 
 
 # ---- rpl fmt --------------------------------------------------------------------------------------
@@ -90,7 +91,10 @@ def _policy_files(arguments) -> list[str]:
     for argument in arguments:
         folder = Path(argument)
         if argument != "-" and folder.is_dir():
-            paths += [str(p) for p in sorted(folder.rglob("*.rpl"))]
+            found = [str(p) for p in sorted(folder.rglob("*.rpl"))]
+            if not found:  # "0 files would be reformatted" would pass a CI step given the wrong folder
+                raise click.BadParameter(f"no .rpl file under {argument}", param_hint="FILES")
+            paths += found
         else:
             paths.append(argument)
     return paths

@@ -15,15 +15,16 @@ from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 from rplang.policy_lang.source_text import read_policy_file
 
-from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
+from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
                      read_request)
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
 
-_max_request_bytes = click.option(
-    "--max-request-bytes", type=click.IntRange(1), default=limits.MAX_REQUEST_BYTES, show_default=True,
-    metavar="N", help="refuse a request (a file, or a line of --jsonl) longer than N bytes, unread")
+def _max_request_bytes(what: str):
+    return click.option(
+        "--max-request-bytes", type=click.IntRange(1), default=limits.MAX_REQUEST_BYTES, show_default=True,
+        metavar="N", help=f"refuse {what} longer than N bytes, unread")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +106,15 @@ def _policy_files(paths) -> tuple[list[Path], list[tuple[str, str]]]:
     for path in paths:
         if Path(path).is_dir():
             readings.append((path, "versions" if _is_folder_of_versions(Path(path)) else "policies"))
-        files += find_policies([path]) if Path(path).is_dir() else [Path(path)]
+            found = find_policies([path])
+            if not found:  # "ok: 0 policies checked" would pass a CI step given the wrong folder
+                beside = Path(path).with_suffix(".rpl")
+                raise click.UsageError(f"no policy found under {path}" + (
+                    f": it holds the examples of {beside}, which `rpl check {beside}` checks with them"
+                    if beside.is_file() else ""))
+            files += found
+        else:
+            files.append(Path(path))
     return files, readings
 
 
@@ -158,13 +167,13 @@ def _count(n: int, word: str) -> str:
 @click.option("--outputs-only", is_flag=True, help="print only the outputs, without the explanation")
 @click.option("--partial", is_flag=True,
               help="facts declared `at STAGE` may be missing: print what is certain and the residual")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+@click.option("--as-of", "as_of", type=DAY, metavar="DATE",
               help="decide under the terms in force on DATE instead of the request's terms date")
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N",
               help="with --jsonl: decide in N processes (the output keeps the input's order)")
 @click.option("--progress/--no-progress", default=None,
               help="with --jsonl FILE: show progress on stderr (default: when stderr is a terminal, outside CI)")
-@_max_request_bytes
+@_max_request_bytes("a request (a file, or a line of --jsonl)")
 def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, progress, max_request_bytes):
     """Decide REQUEST (a JSON file, - for stdin) under POLICY; print the decision as JSON."""
     if (request is None) == (jsonl is None):
@@ -176,8 +185,8 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, pr
 
     if jobs > 1 and not can_fork():
         raise click.UsageError("--jobs needs processes started by fork, which this system does not have")
-    as_of = as_of.date() if as_of is not None else None
     compiled = load_policy_arg(policy)
+    _note_as_of_without_terms(compiled, policy, as_of)
     if jsonl is not None:
         sys.exit(_eval_lines(compiled, jsonl, outputs_only, as_of, jobs, max_request_bytes, partial, progress))
     try:
@@ -191,6 +200,16 @@ def eval_(policy, request, jsonl, pretty, outputs_only, partial, as_of, jobs, pr
         click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)
     click.echo(json.dumps(data, indent=2 if pretty else None, ensure_ascii=False))
+
+
+def _note_as_of_without_terms(compiled, policy: str, as_of) -> None:
+    """--as-of picks the terms of another date: a policy without `terms by` (and not a folder
+    of versions) has none to pick, and is decided as without it. Say so, or the same decision
+    reads as "the terms of that date are these"."""
+    from rplang.runtime import PolicyHistory
+
+    if as_of is not None and not isinstance(compiled, PolicyHistory) and compiled.checked.terms is None:
+        click.echo(f"note: {policy} has no `terms by`: --as-of {as_of} changes nothing", err=True)
 
 
 def _error_text(error: RplError) -> str:
@@ -236,11 +255,11 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
 @click.argument("request")
 @click.option("--partial", is_flag=True,
               help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+@click.option("--as-of", "as_of", type=DAY, metavar="DATE",
               help="decide under the terms in force on DATE instead of the request's terms date")
 @click.option("--locale", default="en_US", show_default=True, metavar="LOCALE",
               help="write money as readers of LOCALE do (grouping, decimal mark), like de_DE or ja_JP")
-@_max_request_bytes
+@_max_request_bytes("a request file")
 def explain(policy, request, partial, as_of, locale, max_request_bytes):
     """Decide REQUEST under POLICY and explain the decision in words."""
     from rplang.runtime.money import parse_locale
@@ -252,12 +271,13 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--locale") from None
     compiled = load_policy_arg(policy)
+    _note_as_of_without_terms(compiled, policy, as_of)
     try:
         if partial:  # docs/residual.md
             decision = compiled.decide_partial(read_request(request, max_request_bytes),
-                                               as_of=as_of.date() if as_of else None)
+                                               as_of=as_of)
         else:
-            decision = compiled.decide(read_request(request, max_request_bytes), as_of.date() if as_of else None)
+            decision = compiled.decide(read_request(request, max_request_bytes), as_of)
         text = decision.explain_text() if partial else decision.explain_text(locale)
     except RplError as error:
         click.echo(_error_text(error), err=True)
@@ -273,9 +293,9 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
               help="prove for every request with up to this many elements in each list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--outputs", default=None, metavar="NAMES", help="OLD NEW: the outputs to compare, like outcome,refund")
-@click.option("--from", "first_day", type=click.DateTime(["%Y-%m-%d"]), default="2026-01-01", show_default=True,
+@click.option("--from", "first_day", type=DAY, default="2026-01-01", show_default=True,
               metavar="DATE", help="the first date a request's dates may take")
-@click.option("--until", "last_day", type=click.DateTime(["%Y-%m-%d"]), default="2027-12-31", show_default=True,
+@click.option("--until", "last_day", type=DAY, default="2027-12-31", show_default=True,
               metavar="DATE", help="the last date a request's dates may take")
 def verify(policies, max_items, fmt, outputs, first_day, last_day):
     """Prove POLICY's properties, or whether OLD and NEW ever decide differently (OLD may be git:REV:path).
@@ -284,6 +304,8 @@ def verify(policies, max_items, fmt, outputs, first_day, last_day):
     """
     if len(policies) > 2:
         raise click.UsageError("give one policy, or two versions to compare")
+    if outputs and len(policies) == 1:
+        raise click.UsageError("--outputs names what to compare between two versions: give OLD and NEW")
     if first_day > last_day:
         raise click.BadParameter(f"{last_day:%Y-%m-%d} is before --from {first_day:%Y-%m-%d}", param_hint="--until")
     try:
@@ -293,7 +315,7 @@ def verify(policies, max_items, fmt, outputs, first_day, last_day):
             raise
         click.echo("error: rpl verify needs the Z3 solver: install rplang[verify]", err=True)
         sys.exit(EXIT_USAGE)
-    sys.exit(run(policies, max_items, fmt, outputs, first_day.date(), last_day.date()))
+    sys.exit(run(policies, max_items, fmt, outputs, first_day, last_day))
 
 
 @click.command(name="replay", context_settings={"ignore_unknown_options": True, "help_option_names": []},

@@ -13,8 +13,33 @@ if TYPE_CHECKING:
     from rplang.runtime import CompiledPolicy, PolicyHistory
 
 # The exit codes of every command: 0 done (decided, clean), 1 a policy error, 2 a request error,
-# 64 a bad command line, 69 a tool missing (graphviz), 70 a fault of rpl itself (a bug).
+# 64 a bad command line, 69 a tool missing (graphviz), 70 a fault of rpl itself (a bug), 73 an
+# output file that cannot be written (a full disk, no permission).
 EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_SOFTWARE = 0, 1, 2, 64, 69, 70
+EXIT_CANTCREAT = 73
+
+
+class Day(click.ParamType):
+    """A date on the command line, `YYYY-MM-DD` as in requests: a day that does not exist
+    (`2026-02-30`) is said to be one, not "does not match the format"."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        import datetime
+        import re
+
+        if isinstance(value, datetime.date):
+            return value
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.fail(f"`{value}` is not a date written YYYY-MM-DD, like 2026-03-01", param, ctx)
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"`{value}` is not a real date", param, ctx)
+
+
+DAY = Day()
 
 
 def fail_policy(error: PolicyError) -> NoReturn:
@@ -33,7 +58,36 @@ def load_policy_arg(path: str) -> CompiledPolicy | PolicyHistory:
     try:
         return load_policy(path, cache=True)
     except PolicyError as error:  # a file that cannot be read, or is not UTF-8, included
+        _refuse_a_request_as_policy(path)
         fail_policy(error)
+
+
+def _refuse_a_request_as_policy(path: str) -> None:
+    """A JSON file given as the policy is the request put first (`rpl explain REQUEST POLICY`):
+    say so, rather than a syntax error at its first `{`."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() not in (".json", ".jsonl") or not Path(path).is_file():
+        return
+    params = getattr(click.get_current_context(silent=True), "params", {})
+    usage = ("POLICY --jsonl FILE" if params.get("jsonl") else "POLICY REQUEST") if "request" in params else ""
+    order = f"; the policy comes first: `{click.get_current_context().command_path} {usage}`" if usage else ""
+    raise click.UsageError(f"`{path}` is JSON, not a policy (a .rpl file, or a folder of its versions){order}")
+
+
+def write_output(path: str, text: str, option: str) -> None:
+    """Write what an option like `-o FILE` names: a folder that does not exist is the command
+    line's fault (exit 64), a file that cannot be written is said (exit 73), never a bug of rpl's."""
+    from pathlib import Path
+
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"{path}: no folder {folder}", param_hint=option)
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        click.echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
+        sys.exit(EXIT_CANTCREAT)
 
 
 def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
@@ -53,4 +107,24 @@ def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object
     if len(data) > max_bytes:
         raise RequestError([RequestProblem(
             "$", f"the request is longer than the limit of {max_bytes:,} bytes")])
-    return read_request_json(data, max_bytes)
+    try:
+        return read_request_json(data, max_bytes)
+    except RequestError as error:
+        _refuse_json_lines_as_one_request(error)
+        raise
+
+
+def _refuse_json_lines_as_one_request(error: RequestError) -> None:
+    """A file of JSON lines given as REQUEST reads as one object with "extra data" on its next
+    line: say that it is one request a line, and how such a file is decided."""
+    import re
+
+    problem = error.problems[0]
+    if len(error.problems) > 1 or not re.match(r"not valid JSON: Extra data: line [0-9]+ column 1 ", problem.message):
+        return
+    context = click.get_current_context(silent=True)
+    command = context.command_path if context is not None else "rpl eval"
+    how = ("decide them with `rpl eval POLICY --jsonl FILE`" if command.endswith(" eval")
+           else f"{command} takes one request; `rpl eval POLICY --jsonl FILE` decides one a line")
+    raise RequestError([RequestProblem("$", f"{problem.message}: a file of JSON lines, one request a line? {how}",
+                                       problem.received)]) from None

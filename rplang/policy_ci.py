@@ -9,7 +9,7 @@ import click
 
 from rplang.policy_lang.errors import PolicyError
 
-from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, fail_policy
+from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, fail_policy, write_output
 from .terminal import colour_diff_lines, progress_lines, progress_wanted
 
 
@@ -65,7 +65,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
     if coverage_report:
         from .reports import coverage_json
 
-        Path(coverage_report).write_text(coverage_json(tables) + "\n", encoding="utf-8")
+        write_output(coverage_report, coverage_json(tables) + "\n", "--coverage-report")
     summary_out = dict(err=not text)  # the summary never mixes into a report on stdout
     if show_coverage or fail_under is not None:
         click.echo(f"rule coverage: {coverage_percent(rows_all):.1f}%", **summary_out)

@@ -93,6 +93,13 @@ def snapshot_requests(policy: str | Path, folder: str | Path):
     base = Path(inspect.stack()[1].filename).resolve().parent
     policy_path, folder_path = base / policy, base / folder
     files = sorted(f for f in folder_path.glob("*.json") if f.name != "expected.json")
+    # a wrong path would otherwise be an empty parameter set: one skipped test, no snapshot taken
+    if not policy_path.is_file():
+        pytest.fail(f"snapshot_requests: no policy file {policy_path} (a relative path is read from the "
+                    f"test file's folder, {base})", pytrace=False)
+    if not files:
+        pytest.fail(f"snapshot_requests: no request (*.json) in {folder_path} (a relative path is read from the "
+                    f"test file's folder, {base})", pytrace=False)
 
     @pytest.mark.parametrize("request_file", files, ids=[f.name for f in files])
     def test_decision(request_file, snapshot, request):

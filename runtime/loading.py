@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rplang.compiler import compile_policy, compile_policy_cached
-from rplang.policy_lang.errors import PolicyError
+from rplang.policy_lang.errors import Diagnostic, PolicyError
 from rplang.policy_lang.source_text import read_policy_file
 
 from .decide import CompiledPolicy
@@ -35,8 +35,20 @@ def load_policy(path: str | Path, cache: bool = False) -> CompiledPolicy | Polic
 
 def load_history(folder: str | Path, cache: bool = False) -> PolicyHistory:
     """Every `.rpl` file of a folder (but `examples.rpl`), as the versions of one policy."""
-    files = sorted(p for p in Path(folder).glob("*.rpl") if p.name != "examples.rpl")
+    folder = Path(folder)
+    files = sorted(p for p in folder.glob("*.rpl") if p.name != "examples.rpl")
+    if not files:
+        raise PolicyError([Diagnostic("RPL055", f"no version of the policy was found in `{folder}`: "
+                                      "it holds no .rpl file other than examples.rpl", None, _no_versions_help(folder))])
     return history_from_texts({str(f): read_policy_file(f) for f in files}, cache)
+
+
+def _no_versions_help(folder: Path) -> str:
+    """The likely mistake: the folder of a policy's examples and requests, given for the policy."""
+    beside = folder.with_suffix(".rpl")
+    if beside.is_file():
+        return f"`{folder}` holds the examples and requests of `{beside}`: give that file as the policy"
+    return "a folder is read as the versions of one policy: .rpl files, each saying `effective YYYY-MM-DD`"
 
 
 def history_from_texts(texts: dict[str, str], cache: bool = False) -> PolicyHistory:

@@ -5,6 +5,7 @@ Every problem is collected with its JSON path, the value received and what was e
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -30,6 +31,7 @@ _DATE_RANGE = f"a date must be from {limits.MIN_DATE.isoformat()} to {limits.MAX
 _MONEY = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?\Z")
 _PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?%?\Z")
 _MONEY_DIGITS = re.compile(r"[0-9]+(\.[0-9]{1,2})?\Z")  # an amount but for its size
+_WHOLE = re.compile(r"-?[0-9]{1,15}")  # a whole number given as a string, to say: without quotes
 
 # A converter takes (value, path, problems) and returns the converted value.
 Converter = Callable[[object, str, list], object]
@@ -232,7 +234,10 @@ class RequestReader:
                 elif isinstance(spec.type, T.OptionalType):
                     out[field_name] = None
                 else:
-                    why = f" (required when `{spec.present_when}` is true)" if spec.present_when else ""
+                    why = [f"required when `{spec.present_when}` is true"] if spec.present_when else []
+                    if spec.stage is not None and problems.unknown_at is None and field_name not in value:
+                        why.append(f"known at {spec.stage}: `--partial` decides without it")
+                    why = f" ({'; '.join(why)})" if why else ""
                     _problem(problems, f"{path}.{field_name}", "missing" + why if field_name not in value
                              else "must not be null" + why, None)
                     out[field_name] = None
@@ -282,7 +287,9 @@ def _date(value, path, problems):
             _problem(problems, path, _DATE_RANGE, value)
             return None
         return day
-    _problem(problems, path, f"expected a date as \"YYYY-MM-DD\", got {_json_kind(value)}", value)
+    # a string is shown as given: `"03/10/2026"`, `"2026-03-10 "` say what is wrong with them
+    got = json.dumps(_short(value), ensure_ascii=False) if isinstance(value, str) else _json_kind(value)
+    _problem(problems, path, f"expected a date as \"YYYY-MM-DD\", got {got}", value)
     return None
 
 
@@ -349,14 +356,17 @@ def _integer(value, path, problems):
         _problem(problems, path, f"a whole number may have at most {limits.MAX_WHOLE_DIGITS} digits",
                  value)
         return None
-    _problem(problems, path, f"expected a whole number, got {_json_kind(value)}", value)
+    _problem(problems, path, f"expected a whole number, got {_json_kind(value)}"
+             + (f": write {value}, without quotes" if isinstance(value, str) and _WHOLE.fullmatch(value) else ""),
+             value)
     return None
 
 
 def _boolean(value, path, problems):
     if isinstance(value, bool):
         return value
-    _problem(problems, path, f"expected true or false, got {_json_kind(value)}", value)
+    _problem(problems, path, f"expected true or false, got {_json_kind(value)}"
+             + (f": write {value}, without quotes" if value in ("true", "false") else ""), value)
     return None
 
 

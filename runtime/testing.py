@@ -97,7 +97,8 @@ def missing_requests(suite: Suite) -> list:
     from rplang.policy_lang.errors import Diagnostic
 
     return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" is not there",
-                       e.span, f"request files are found from {folder}")
+                       e.span, f"it was looked for at {folder / e.request_file}: the path is read from the folder "
+                       "of the file that holds the example")
             for e, folder in suite.examples
             if e.request_file is not None and not (folder / e.request_file).is_file()]
 
@@ -269,10 +270,12 @@ def failure_text(result: ExampleResult) -> str:
     if result.error is not None:
         lines.append(f"  could not decide: {result.error}")
         return "\n".join(lines)
-    width = max(len(m.output) for m in result.mismatches)
-    lines.append(f"  {'output':<{width}}  expected  →  actual")
-    for m in result.mismatches:
-        lines.append(f"  {m.output:<{width}}  {json.dumps(m.expected)}  →  {json.dumps(m.actual)}")
+    rows = [(m.output, json.dumps(m.expected), json.dumps(m.actual)) for m in result.mismatches]
+    width = max(len(output) for output, _, _ in rows + [("output", "", "")])
+    wide = max(len(expected) for _, expected, _ in rows + [("", "expected", "")])  # the arrows in one column
+    lines.append(f"  {'output':<{width}}  {'expected':<{wide}}  →  actual")
+    for output, expected, actual in rows:
+        lines.append(f"  {output:<{width}}  {expected:<{wide}}  →  {actual}")
     lines.append("  the decision was:")
     lines += [f"    {line}" for line in result.decision.explain_text().splitlines()]
     return "\n".join(lines)

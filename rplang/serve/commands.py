@@ -202,14 +202,35 @@ def log(file, request_id, policy, outcome, since, until, limit, replay_id, retai
             return
         filters = dict(request_id=request_id, policy=policy, outcome=outcome, since=since, until=until, limit=limit)
         if replay_id is None:
+            found = False
             for entry in select(connection, **filters):
                 click.echo(json.dumps(entry, ensure_ascii=False))
+                found = True
+            if not found:
+                _say_unrecorded(connection, policy=policy, outcome=outcome)
             return
         status = _replay(connection, replay_id, filters)
     except sqlite3.Error as error:  # busy past the wait (a writer holds it), or damaged
         click.echo(f"{file}: error: {error}", err=True)
         sys.exit(EXIT_UNAVAILABLE)
     sys.exit(status)
+
+
+def _say_unrecorded(connection, **names: str | None) -> None:
+    """A --policy or --outcome no decision of the log has (a typo: `refused`) is said on stderr:
+    the empty answer alone reads as "none yet"."""
+    from rplang.policy_lang.errors import did_you_mean
+
+    from .log_store import recorded
+
+    for column, name in names.items():
+        if name is None:
+            continue
+        known = recorded(connection, column)
+        if name not in known:
+            hint = did_you_mean(name, known)
+            click.echo(f"note: no decision in the log has the {column} `{name}`" + (f"; {hint}" if hint else "")
+                       + f" (the log has {', '.join(known) or 'no decision'})", err=True)
 
 
 def _retain(connection, days: int) -> None:

@@ -112,6 +112,12 @@ def select(connection: sqlite3.Connection, request_id=None, policy=None, outcome
         yield entry
 
 
+def recorded(connection: sqlite3.Connection, column: str) -> list[str]:
+    """The policies (or outcomes) of the log's decisions, each once, read from their index."""
+    assert column in ("policy", "outcome")  # a column name, never a value, goes into the SQL
+    return [name for name, in connection.execute(f"SELECT DISTINCT {column} FROM decisions ORDER BY 1")]
+
+
 def policy_text(connection: sqlite3.Connection, text_hash: str) -> tuple[str, str] | None:
     """The file name and text of a policy by its hash, if the log still holds it."""
     row = connection.execute("SELECT file, text FROM policy_texts WHERE text_hash = ?", (text_hash,)).fetchone()

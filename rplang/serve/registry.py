@@ -137,6 +137,12 @@ def policy_sources(path: Path) -> dict[str, Source]:
     return found
 
 
+def _examples_of(folder: Path) -> str:
+    """The likely mistake: the folder of a policy's examples and requests, served for the policy."""
+    beside = folder.with_suffix(".rpl")
+    return f" ({folder} holds the examples of {beside}: serve that file, or {folder.parent})" if beside.is_file() else ""
+
+
 class Registry:
     """The served policies by name, and the problems of those that failed to load."""
 
@@ -148,6 +154,7 @@ class Registry:
         self._on_load = on_load or (lambda served: None)
         self._on_reload = on_reload or (lambda name, ok: None)
         self._lock = threading.Lock()  # one reload at a time; readers never take it
+        self._said_empty = False
 
     def get(self, name: str) -> Served | None:
         return self.policies.get(name)
@@ -160,6 +167,10 @@ class Registry:
             except OSError as error:
                 log.error("cannot read %s: %s", self.path, error.strerror or error)
                 return
+            if not sources and not self._said_empty:  # once, not at each reload that finds none
+                log.warning("no policy under %s: nothing is served until a .rpl file is put there%s",
+                            self.path, _examples_of(self.path))
+            self._said_empty = not sources
             policies, problems = {}, {}
             for name, source in sources.items():
                 outcome = self._compile(name, source)

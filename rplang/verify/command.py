@@ -13,7 +13,7 @@ import click
 
 from rplang.inputs import EXIT_USAGE
 from rplang.policy_lang import limits
-from rplang.policy_lang.errors import PolicyError
+from rplang.policy_lang.errors import PolicyError, did_you_mean
 
 from .compare import compare
 from .domain import Bounds, Unsupported
@@ -98,6 +98,12 @@ def _count(n: int, word: str, plural: str | None = None) -> str:
 def _versions(old, new, bounds: Bounds, fmt: str, outputs: str | None) -> int:
     (old_policy, old_name), (new_policy, new_name) = old, new
     names = [n.strip() for n in outputs.split(",") if n.strip()] if outputs else None
+    shared = [o.name for o in old_policy.checked.outputs if o.name in {o.name for o in new_policy.checked.outputs}]
+    for name in [n for n in names or [] if n not in shared]:  # a typo, said before the solver starts
+        hint = did_you_mean(name, shared)
+        click.echo(f"error: --outputs: `{name}` is not an output of both versions" + (f"; {hint}" if hint else "")
+                   + f" (they share {', '.join(shared)})", err=True)
+        return EXIT_USAGE
     try:
         result = compare(old_policy, new_policy, names, bounds)
     except Unsupported as error:

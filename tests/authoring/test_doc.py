@@ -100,3 +100,14 @@ def test_every_quoted_text_a_rule_cites_is_a_section_of_its_own():
                               'rule r:\n  cites a, "First words."\n  cites "Second words."\n  when x\n  then approve\n')
     assert [(s.id, s.text) for s in sections(policy.checked)] == [
         ("clause-a", "A."), ("rule-r", "First words."), ("rule-r-2", "Second words.")]
+
+
+@pytest.mark.parametrize("command", ["doc", "schema", "graph"])
+def test_an_output_file_that_cannot_be_written_is_said_not_a_bug(command, tmp_path):
+    from tests.cli.conftest import run
+
+    missing = run(command, APUTURE, "-o", tmp_path / "nope" / "out.txt")
+    assert missing.code == 64
+    assert f"Error: Invalid value for --output: {tmp_path / 'nope' / 'out.txt'}: no folder {tmp_path / 'nope'}" in missing.err
+    folder = run(command, APUTURE, "-o", tmp_path)
+    assert (folder.code, folder.err) == (73, f"error: cannot write {tmp_path}: Is a directory\n")

@@ -249,3 +249,12 @@ def test_an_aggregate_on_the_right_of_a_comparison_keeps_its_meaning():
     assert "property r: refund <= (sum of item.price for each item in items) and refund >= 0.00\n" in out
     assert format_policy(out) == out
     assert compile_policy(out).policy.properties == compile_policy(text).policy.properties
+
+
+def test_a_folder_with_no_policy_file_is_a_usage_error(tmp_path):
+    from tests.cli.conftest import run
+
+    (tmp_path / "notes.txt").write_text("not a policy\n")
+    result = run("fmt", "--check", tmp_path)
+    assert result.code == 64 and result.out == ""
+    assert f"Error: Invalid value for FILES: no .rpl file under {tmp_path}" in result.err

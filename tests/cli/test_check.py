@@ -111,3 +111,17 @@ def test_github_format_escapes_properties_and_message(tmp_path):
 def test_github_format_when_all_is_well():
     result = run("check", "--format", "github", APUTURE)
     assert (result.code, result.out) == (0, "")
+
+
+def test_a_folder_with_no_policy_is_not_a_clean_check(tmp_path):
+    (tmp_path / "shop.rpl").write_text(APUTURE.read_text())
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "examples.rpl").write_text("")
+    examples = run("check", tmp_path / "shop")
+    assert examples.code == 64
+    assert examples.err.endswith(f"Error: no policy found under {tmp_path / 'shop'}: it holds the examples of "
+                                 f"{tmp_path / 'shop.rpl'}, which `rpl check {tmp_path / 'shop.rpl'}` checks with them\n")
+    assert "ok:" not in examples.out
+    (tmp_path / "empty").mkdir()
+    empty = run("check", tmp_path / "empty")
+    assert empty.code == 64 and empty.err.endswith(f"Error: no policy found under {tmp_path / 'empty'}\n")

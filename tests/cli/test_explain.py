@@ -72,3 +72,21 @@ def test_explain_shows_a_yen_order_in_yen_grouped_for_the_locale():
 def test_explain_refuses_an_unknown_locale():
     result = run("explain", APUTURE, APUTURE_REQUESTS / "64-currency-jpy.json", "--locale", "xx_YY")
     assert result.code == 64 and "unknown locale `xx_YY`" in result.err
+
+
+def test_explains_help_names_only_its_own_options():
+    result = run("explain", "--help")
+    assert result.code == 0
+    assert "refuse a request file longer than N bytes" in " ".join(result.out.split())
+    assert "--jsonl" not in result.out  # rpl eval's; explain has none
+
+
+def test_as_of_on_a_policy_without_terms_by_says_it_changes_nothing():
+    example = APUTURE_REQUESTS / "00-semantics-example.json"
+    result = run("explain", APUTURE, example, "--as-of", "2026-12-01")
+    assert result.code == 0 and result.out == run("explain", APUTURE, example).out
+    assert result.err == f"note: {APUTURE} has no `terms by`: --as-of 2026-12-01 changes nothing\n"
+    dated = run("explain", APUTURE.with_name("aputure_holidays.rpl"), example, "--as-of", "2026-12-01")
+    assert dated.code == 0 and dated.err == ""
+    lines = run("eval", APUTURE, "--jsonl", APUTURE.with_suffix("") / "corpus.jsonl", "--as-of", "2026-12-01")
+    assert "--as-of 2026-12-01 changes nothing" in lines.err

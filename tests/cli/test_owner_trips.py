@@ -54,6 +54,8 @@ def test_check_reports_an_example_whose_request_file_is_not_there(tmp_path):
     result = run("check", str(path))
     assert result.code == 1
     assert 'error[RPL000]: the request file `requests/nope.json` of example "x" is not there' in result.err
+    assert (f"help: it was looked for at {tmp_path / 'p' / 'requests' / 'nope.json'}: the path is read from the "
+            "folder of the file that holds the example") in result.err
 
 
 def test_check_reports_inline_broken_examples(tmp_path):
@@ -86,3 +88,30 @@ def test_terms_by_without_dated_values_prints_no_empty_terms(tmp_path):
     assert "Terms:" not in result.out
     check = run("check", str(path))
     assert "warning[RPL104]: `terms by` chooses nothing: no parameter has values by date" in check.err
+
+
+def test_the_request_given_before_the_policy():
+    result = run("explain", str(LATE), str(MIXED))
+    assert result.code == 64
+    assert (f"Error: `{LATE}` is JSON, not a policy (a .rpl file, or a folder of its versions); "
+            "the policy comes first: `rpl explain POLICY REQUEST`") in result.err
+    assert "RPL001" not in result.err
+    lines = run("eval", str(LATE), "--jsonl", str(LATE))
+    assert lines.code == 64 and "the policy comes first: `rpl eval POLICY --jsonl FILE`" in lines.err
+    schema = run("schema", str(LATE))
+    assert schema.code == 64 and schema.err.endswith("is JSON, not a policy (a .rpl file, or a folder of its versions)\n")
+
+
+def test_a_file_of_json_lines_given_as_one_request(tmp_path):
+    lines = tmp_path / "open.jsonl"
+    lines.write_text(LATE.read_text().replace("\n", "") + "\n" + LATE.read_text().replace("\n", "") + "\n")
+    result = run("eval", MIXED, lines)
+    assert result.code == 2
+    assert result.err.endswith(": a file of JSON lines, one request a line? "
+                               "decide them with `rpl eval POLICY --jsonl FILE`\n")
+    assert json.loads(result.out)["error"]["problems"][0]["message"].startswith("not valid JSON: Extra data: line 2 column 1")
+    explain = run("explain", MIXED, lines)
+    assert explain.err.endswith("? rpl explain takes one request; `rpl eval POLICY --jsonl FILE` decides one a line\n")
+    two = tmp_path / "two.json"
+    two.write_text('{"a": 1} {"b": 2}')
+    assert run("eval", MIXED, two).err.endswith("not valid JSON: Extra data: line 1 column 10 (char 9)\n")

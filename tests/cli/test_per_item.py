@@ -58,9 +58,9 @@ def test_a_wrong_item_expectation_fails_with_the_item_named(tmp_path):
 ''')
     result = run("test", str(path))
     assert result.code == 1
-    assert 'items[0].refund   "10.00"  →  "1200.00"' in result.out
+    assert 'items[0].refund   "10.00"    →  "1200.00"' in result.out
     assert 'items[1].outcome  "approve"  →  "exchange_only"' in result.out
-    assert 'items[2].outcome  "refuse"  →  "no item: the decision has 2"' in result.out
+    assert 'items[2].outcome  "refuse"   →  "no item: the decision has 2"' in result.out
 
 
 @pytest.mark.parametrize("line, message", [

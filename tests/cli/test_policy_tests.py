@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from rplang.policy_lang.errors import PolicyError
-from rplang.runtime.testing import coverage, coverage_percent, load_suite, run_suite
+from rplang.runtime.testing import coverage, coverage_percent, failure_text, load_suite, run_suite
 
 SHOP = '''policy "Shop"
 currency USD
@@ -81,6 +81,17 @@ def test_a_failing_example_says_what_differs_and_how_it_was_decided(shop):
     (failed, _, _) = run_suite(load_suite(shop / "shop.rpl"))
     assert not failed.passed
     assert [(m.output, m.expected, m.actual) for m in failed.mismatches] == [("refund", "12.00", "10.00")]
+
+
+def test_a_failure_shows_expected_and_actual_in_columns(shop):
+    (shop / "shop.rpl").write_text(SHOP + GOOD.replace("expect outcome = refuse\n  expect refund = 0.00",
+                                                       "expect outcome = approve\n  expect refund = 1.00"))
+    (_, failed, _) = run_suite(load_suite(shop / "shop.rpl"))
+    assert failure_text(failed).splitlines()[1:4] == [
+        "  output   expected   →  actual",
+        '  outcome  "approve"  →  "refuse"',
+        '  refund   "1.00"     →  "0.00"',
+    ]
 
 
 def test_examples_in_a_sibling_file_with_a_request_file_and_changes(shop):
@@ -189,7 +200,7 @@ def test_a_failing_example_fails_pytest_with_the_difference(shop):
     result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
                             capture_output=True, text=True, cwd=shop)
     assert result.returncode == 1
-    assert '"9.00"  →  "10.00"' in result.stdout
+    assert '"9.00"    →  "10.00"' in result.stdout
     assert "FAILED shop.rpl::in time" in result.stdout
 
 
@@ -281,3 +292,22 @@ def test_snapshot_failures_are_plain_when_piped_and_coloured_only_when_asked(tmp
                   _pytest(project, "test_decisions.py", "--color=no", terminal=True)):
         assert plain.returncode == 1 and "\x1b[" not in diff_of(plain)
     assert len(diff_of(piped)) < 2000
+
+
+def test_snapshot_requests_with_a_wrong_path_fails_collection_not_skips(tmp_path):
+    from tests.conftest import APUTURE
+
+    (tmp_path / "aputure.rpl").write_text(APUTURE.read_text())
+    (tmp_path / "requests").mkdir()
+    (tmp_path / "test_decisions.py").write_text(
+        "from rplang.pytest_plugin import snapshot_requests\n"
+        "test_aputure = snapshot_requests('aputure.rpl', 'aputure/requests')\n")  # no such folder
+    result = _pytest(tmp_path, "test_decisions.py")
+    assert result.returncode == 2 and "skipped" not in result.stdout
+    assert (f"snapshot_requests: no request (*.json) in {tmp_path / 'aputure' / 'requests'} (a relative path is "
+            f"read from the test file's folder, {tmp_path})") in result.stdout
+    (tmp_path / "test_decisions.py").write_text(
+        "from rplang.pytest_plugin import snapshot_requests\n"
+        "test_aputure = snapshot_requests('policies/aputure.rpl', 'requests')\n")
+    result = _pytest(tmp_path, "test_decisions.py")
+    assert result.returncode == 2 and f"snapshot_requests: no policy file {tmp_path / 'policies' / 'aputure.rpl'}" in result.stdout

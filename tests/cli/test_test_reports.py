@@ -59,7 +59,7 @@ def test_github_annotates_each_failing_example_at_its_own_line(failing):
     assert len(lines) == 2
     assert lines[0].startswith("::error file=") and "shop/examples.rpl,line=2," in lines[0]
     assert "title=example \"in time\" failed::" in lines[0]
-    assert "refund  \"12.00\"  →  \"10.00\"" in lines[0].replace("%0A", "\n")
+    assert "refund  \"12.00\"   →  \"10.00\"" in lines[0].replace("%0A", "\n")
 
 
 def test_passing_examples_give_no_annotation(tmp_path):
@@ -98,3 +98,12 @@ def test_the_coverage_report_says_which_cited_clauses_applied(tmp_path):
         {"clause": "window", "cites": "Returns within 30 days.", "rules": ["late", "refund"], "applied": True},
         {"clause": None, "cites": "Late requests are refused.", "rules": ["late"], "applied": False}]
     assert '  clauses: 1/2 cited clauses applied in an example; never: "Late requests are refused."' in text
+
+
+def test_a_coverage_report_in_a_folder_that_does_not_exist_is_a_usage_error(tmp_path):
+    from tests.conftest import APUTURE
+
+    result = run("test", APUTURE, "--coverage-report", tmp_path / "nope" / "coverage.json")
+    assert result.code == 64 and "internal error" not in result.err
+    assert (f"Error: Invalid value for --coverage-report: {tmp_path / 'nope' / 'coverage.json'}: "
+            f"no folder {tmp_path / 'nope'}") in result.err

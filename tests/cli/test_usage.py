@@ -114,3 +114,16 @@ def test_shell_completion_as_docs_ci_says():
     env = {**os.environ, "_RPL_COMPLETE": "bash_complete", "COMP_WORDS": "rpl te", "COMP_CWORD": "1"}
     words = subprocess.run([sys.executable, "-m", "rplang"], capture_output=True, text=True, env=env)
     assert words.stdout.split() == ["plain,test"]
+
+
+@pytest.mark.parametrize("args, said", [
+    (["eval", str(APUTURE), str(EXAMPLE), "--as-of", "2026-13-01"], "Invalid value for '--as-of': `2026-13-01` is not a real date"),
+    (["explain", str(APUTURE), str(EXAMPLE), "--as-of", "2026-02-30"], "Invalid value for '--as-of': `2026-02-30` is not a real date"),
+    (["explain", str(APUTURE), str(EXAMPLE), "--as-of", "tomorrow"],
+     "Invalid value for '--as-of': `tomorrow` is not a date written YYYY-MM-DD, like 2026-03-01"),
+    (["verify", str(APUTURE), "--from", "2027-02-29"], "Invalid value for '--from': `2027-02-29` is not a real date"),
+])
+def test_a_date_on_the_command_line_is_read_as_in_requests(args, said):
+    result = run(*args)
+    assert result.code == 64 and result.out == ""
+    assert f"Error: {said}\n" in result.err

@@ -105,7 +105,8 @@ def test_an_unknown_field_unlike_any_lists_the_known_ones(aputure):
 
 @pytest.mark.parametrize("key, value, path, message", [
     ("request_date", 20260310, "$.request_date", 'expected a date as "YYYY-MM-DD", got a number'),
-    ("items__0__returned", "true", "$.items[0].returned", "expected true or false, got a string"),
+    ("items__0__returned", "true", "$.items[0].returned", "expected true or false, got a string: write true, without quotes"),
+    ("items__0__returned", "yes", "$.items[0].returned", "expected true or false, got a string"),
     ("items__0__free", 0, "$.items[0].free", "expected true or false, got a number"),
     ("items__0__sku", 42, "$.items[0].sku", "expected a string, got a number"),
     ("items__0__sku", None, "$.items[0].sku", "must not be null"),
@@ -138,9 +139,9 @@ def test_a_leap_day_is_a_real_date(aputure):
 
 @pytest.mark.parametrize("date", ["03/10/2026", "2026-3-10", "20260310", "2026-03-10T00:00", "2026-03-10 ",
                                   " 2026-03-10", "2026/03/10", "", "2026-03-10\n", "٢٠٢٦-٠٣-١٠"])
-def test_a_date_in_the_wrong_format(aputure, date):
+def test_a_date_in_the_wrong_format(aputure, date):  # shown as given: a stray space or line feed shows
     assert problems(aputure, request(request_date=date)) == [
-        ("$.request_date", 'expected a date as "YYYY-MM-DD", got a string')]
+        ("$.request_date", f'expected a date as "YYYY-MM-DD", got {json.dumps(date, ensure_ascii=False)}')]
 
 
 @pytest.mark.parametrize("date", ["10000-01-01", "+10000-01-01", "301770-10-26", "0000-01-01", "-0001-02-01"])
@@ -152,7 +153,7 @@ def test_a_date_before_the_year_1_or_past_9999_is_out_of_range(aputure, date):
 
 def test_a_four_digit_year_with_a_sign_is_not_a_date(aputure):
     assert problems(aputure, request(request_date="+2026-03-10")) == [
-        ("$.request_date", 'expected a date as "YYYY-MM-DD", got a string')]
+        ("$.request_date", 'expected a date as "YYYY-MM-DD", got "+2026-03-10"')]
 
 
 # ---- enums --------------------------------------------------------------------------------------
@@ -248,8 +249,10 @@ def test_inspection_facts_are_required_on_a_returned_item(aputure):
     data = request()
     for name in INSPECTION:
         del data["items"][0][name]
-    assert problems(aputure, data) == [(f"$.items[0].{name}", "missing (required when `returned` is true)")
-                                       for name in INSPECTION]
+    # each says the decision can be made without it, as a partial one (docs/residual.md)
+    assert problems(aputure, data) == [
+        (f"$.items[0].{name}", "missing (required when `returned` is true; known at inspection: "
+                               "`--partial` decides without it)") for name in INSPECTION]
 
 
 def test_inspection_facts_must_not_be_null_on_a_returned_item(aputure):
@@ -402,6 +405,16 @@ def test_percent_rejected(rate):
 @pytest.mark.parametrize("count", [1.0, True, "3"])
 def test_integer_rejected(count):
     assert problems(SCALARS, {"rate": "1%", "count": count, "flag": False})[0][1].startswith("expected a whole number")
+
+
+@pytest.mark.parametrize("count, message", [
+    ("3", "expected a whole number, got a string: write 3, without quotes"),
+    ("-12", "expected a whole number, got a string: write -12, without quotes"),
+    ("3.5", "expected a whole number, got a string"),
+    ("٣", "expected a whole number, got a string"),  # other scripts' digits are not a number to write
+])
+def test_a_whole_number_in_quotes_says_to_drop_them(count, message):
+    assert problems(SCALARS, {"rate": "1%", "count": count, "flag": False}) == [("$.count", message)]
 
 
 @pytest.mark.parametrize("count", [10**15, -10**15, 10**5000], ids=["1e15", "-1e15", "1e5000"])

@@ -175,3 +175,16 @@ def test_date_bounds_are_an_option(tmp_path):
     assert wrong.code == 64 and "2026-01-01 is before --from 2027-01-01" in wrong.err
     outside = run("verify", policy, "--from", "1800-01-01")
     assert outside.code == 64 and "the dates must lie from 1900-01-01 to 2999-12-31" in outside.err
+
+
+def test_outputs_that_are_not_outputs_of_both_versions_are_a_usage_error(tmp_path):
+    old, new = tmp_path / "old.rpl", tmp_path / "new.rpl"
+    old.write_text(SMALL)
+    new.write_text(SMALL.replace("amount > 100.00", "amount > 200.00"))
+    typo = run("verify", old, new, "--outputs", "outcom")
+    assert typo.code == 64
+    assert typo.err == ("error: --outputs: `outcom` is not an output of both versions; did you mean `outcome`? "
+                        "(they share outcome)\n")
+    alone = run("verify", old, "--outputs", "outcome")
+    assert alone.code == 64
+    assert "Error: --outputs names what to compare between two versions: give OLD and NEW" in alone.err

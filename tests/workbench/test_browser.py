@@ -223,7 +223,7 @@ def test_the_examples_run_on_every_change_failures_first_with_coverage(page, tmp
     expect(first).to_have_class(re.compile("failed"))
     expect(first).to_contain_text("day 15 after delivery is too late")
     expect(first).to_contain_text("aputure/examples.rpl:20")
-    expect(first.locator(".report")).to_contain_text('outcome  "refuse"  →  "approve"')
+    expect(first.locator(".report")).to_contain_text('outcome  "refuse"    →  "approve"')
     expect(examples.locator("li").nth(2)).to_have_class(re.compile("passed"))
     shot(page, tmp_path, "examples")
     # a failing example in the policy itself: a click shows it in the editor
