@@ -37,7 +37,7 @@ def load(spec: str, known_enough: bool = False, con=None):
         fail_policy(error)
 
 
-@click.command(name="replay")
+@click.command(name="replay", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("policy")
 @click.argument("input_", metavar="INPUT")
 @click.option("--out", metavar="OUT.parquet", help="the decided rows (default: INPUT's name + .decided.parquet)")
@@ -55,7 +55,7 @@ def load(spec: str, known_enough: bool = False, con=None):
               help="the --compare report, as `rpl diff` prints it")
 @click.option("--show", default=3, show_default=True, help="with --compare: changed rows shown per transition")
 @click.option("--master", default="local[*]", show_default=True, help="with --engine spark: the cluster")
-@click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N",
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N", show_default=True,
               help="read a JSON-lines or CSV input in N processes (a Parquet input is read by the engine)")
 @click.option("--explain-sql", is_flag=True, help="print the query the policy compiles to, and stop")
 def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, show, master, jobs,

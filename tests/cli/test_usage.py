@@ -31,6 +31,22 @@ def test_usage_errors_exit_64(args):
     assert "Error: " in result.err or not args  # bare `rpl` shows the help
 
 
+def _commands():
+    from rplang.cli import cli
+
+    return sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", _commands())
+@pytest.mark.parametrize("option", ["-h", "--help"])
+def test_every_command_takes_h_and_help(command, option):
+    # `rpl replay -h` was "No such option: -h": replay's own command, behind the lazy one, had
+    # click's default, --help alone
+    result = run(command, option)
+    assert (result.code, result.err) == (0, ""), result.both
+    assert result.out.startswith(f"Usage: rpl {command} "), result.out
+
+
 def test_help_and_version_exit_0():
     assert run("--help").code == 0 and "Usage: rpl" in run("--help").out
     assert run("eval", "--help").code == 0
