@@ -7,13 +7,11 @@ from importlib.util import find_spec
 
 import click
 
-from rplang.inputs import fail_policy
+from rplang.inputs import EXIT_CANTCREAT, EXIT_OK, EXIT_REQUEST, EXIT_USAGE, fail_policy
 from rplang.policy_lang.errors import PolicyError
 
 from .engines import engine_for
 from .errors import NotLowerable, ReplayError
-
-EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, EXIT_CANTCREAT = 0, 1, 2, 64, 73
 
 
 def load(spec: str, known_enough: bool = False, con=None):
