@@ -56,20 +56,30 @@ def metrics_folder(tmp: Path) -> Path:
     return folder
 
 
-def decisions_by_worker(folder: Path) -> dict[int, float]:
-    """Each worker's own decisions, read from its own file with the client's collector."""
+def counted_by_worker(folder: Path, family: str) -> dict[int, float]:
+    """Each worker's own count of `family` (rpl_decisions, rpl_request_errors), read from its own
+    file with the client's collector."""
     found = {}
     for file in folder.glob("counter_*.db"):
-        families = {family.name: family for family in MultiProcessCollector.merge([str(file)])}
-        decisions = families.get("rpl_decisions")
-        found[int(file.stem.split("_")[1])] = sum(s.value for s in decisions.samples) if decisions else 0.0
+        families = {f.name: f for f in MultiProcessCollector.merge([str(file)])}
+        counted = families.get(family)
+        found[int(file.stem.split("_")[1])] = sum(s.value for s in counted.samples) if counted else 0.0
     return found
 
 
-def all_counted(folder: Path, decided: int) -> dict[int, float]:
-    """Each worker's decisions, once the workers' files hold them all (within a tenth of a second)."""
-    return wait_for(lambda: (lambda found: found if sum(found.values()) == decided else None)(
-        decisions_by_worker(folder)))
+def all_counted(folder: Path, counted: dict) -> dict[int, float]:
+    """Each worker's decisions, once the workers' files hold every answer of `counted` (decisions
+    by outcome, errors by status), within a tenth of a second: a worker's last answer, an error,
+    may be moved there after the decisions are."""
+    decided = sum(count for key, count in counted.items() if isinstance(key, str))
+    errors = sum(count for key, count in counted.items() if not isinstance(key, str))
+
+    def done():
+        if sum(counted_by_worker(folder, "rpl_request_errors").values()) != errors:
+            return None
+        found = counted_by_worker(folder, "rpl_decisions")
+        return found if sum(found.values()) == decided else None
+    return wait_for(done)
 
 
 def live_workers(folder: Path) -> set[int]:
@@ -92,7 +102,7 @@ def test_metrics_add_up_every_worker_and_keep_a_killed_workers_counts(tmp_path, 
         counted = send_concurrently(server.url)
         decided = sum(count for key, count in counted.items() if isinstance(key, str))
         assert decided >= CLIENTS * ROUNDS * 2 and counted[400] == counted[404] == counted[422] == CLIENTS * ROUNDS
-        by_worker = all_counted(folder, decided)
+        by_worker = all_counted(folder, counted)
         assert len(by_worker) == 2 and all(by_worker.values())  # both workers answered some
 
         def check(found: dict) -> None:
@@ -120,7 +130,7 @@ def test_metrics_add_up_every_worker_and_keep_a_killed_workers_counts(tmp_path, 
         for key, count in send_concurrently(server.url).items():
             counted[key] += count
         decided = sum(count for key, count in counted.items() if isinstance(key, str))
-        assert len(all_counted(folder, decided)) == 3  # the killed worker's file, and the two live ones'
+        assert len(all_counted(folder, counted)) == 3  # the killed worker's file, and the two live ones'
         scrapes()
     finally:
         assert server.stop() == 0
@@ -165,7 +175,7 @@ def test_both_workers_decisions_are_all_in_one_decision_log(tmp_path, tmp_folder
         folder = metrics_folder(tmp_folder)
         counted = send_concurrently(server.url)
         decided = sum(count for key, count in counted.items() if isinstance(key, str))
-        by_worker = all_counted(folder, decided)
+        by_worker = all_counted(folder, counted)
         assert len(by_worker) == 2 and all(by_worker.values())  # both workers, both writers
         with httpx.Client(base_url=server.url, timeout=30) as client:
             assert ("rpl_decision_log_queued_bytes", ()) in samples(client)  # the live workers' queues added up
