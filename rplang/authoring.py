@@ -14,13 +14,31 @@ from pathlib import Path
 
 import click
 
-from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
-                     read_request, write_output)
+from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, check_output,
+                     load_policy_arg, read_request, write_output)
 
 
 def register(cli: click.Group) -> None:
     for command in (fmt, graph, schema, doc):
         cli.add_command(command)
+
+
+def _policy_arg(policy: str, output: str | None, request: str | None = None):
+    """POLICY loaded, and `-o FILE` checked before anything is made: never one of the files the
+    command reads (the policy, a version of it, a table's file, the request)."""
+    from rplang.compiler.checked import table_files
+
+    loaded = load_policy_arg(policy)
+    if output is None or output == "-":
+        return loaded
+    folder = Path(policy)
+    reads = [("policy", p) for p in (sorted(folder.glob("*.rpl")) if folder.is_dir() else [policy])]
+    reads += [("table file", file) for version in getattr(loaded, "versions", [loaded])
+              for file in table_files(version.checked)]
+    if request is not None:
+        reads.append(("request", request))
+    check_output(output, "--output", reads)
+    return loaded
 
 
 def _write(text: str, output: str | None) -> None:
@@ -118,7 +136,7 @@ def graph(policy, fmt, request, output):
     from rplang.compiler import render_graph
     from rplang.policy_lang.errors import RplError
 
-    compiled = load_policy_arg(policy)
+    compiled = _policy_arg(policy, output, request)
     path = None
     if request is not None:
 
@@ -152,7 +170,7 @@ def schema(policy, decision, output):
     """Print the JSON Schema (draft 2020-12) of POLICY's requests, or of its decisions."""
     from rplang.compiler.schema import decision_schema, request_schema
 
-    checked = load_policy_arg(policy).checked
+    checked = _policy_arg(policy, output).checked
     document = decision_schema(checked) if decision else request_schema(checked)
     _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
 
@@ -168,5 +186,5 @@ def doc(policy, fmt, output):
     """Render POLICY's customer-facing text: its clauses, with the parameters' values filled in."""
     from rplang.compiler.document import render_html, render_markdown
 
-    checked = load_policy_arg(policy).checked
+    checked = _policy_arg(policy, output).checked
     _write(render_markdown(checked) if fmt == "markdown" else render_html(checked), output)

@@ -90,6 +90,25 @@ def write_output(path: str, text: str, option: str) -> None:
         sys.exit(EXIT_CANTCREAT)
 
 
+def check_output(path: str, option: str, reads) -> None:
+    """Refuse (exit 64), before any work, an output named by an option that is one of the files the
+    command reads, `reads` as (what, path): written, that input would be lost (`rpl schema p.rpl -o
+    p.rpl` replaced the policy with its schema)."""
+    for what, read in reads:
+        if same_file(path, read):
+            raise click.BadParameter(f"{path}: the {what} this command reads; name another file", param_hint=option)
+
+
+def same_file(a, b) -> bool:
+    """Whether `a` and `b` name one file: through links, hard links included; no when either is not there."""
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
     """A request file (- for stdin) as data, through the one reader of requests; raises
     RequestError. At most one byte more than the cap is read, so a huge file is refused unread."""
