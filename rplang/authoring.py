@@ -3,19 +3,21 @@
 Exit codes, as in rplang.cli: 0 done, 1 a policy error (or, for `fmt --check`, a file not
 formatted), 2 a request error; and 69 when a program it needs (Graphviz) is not installed,
 70 when the formatter finds it would change a policy's meaning (a bug: the file is left as is),
-73 when `-o FILE` cannot be written.
+73 when `-o FILE` cannot be written, or a file `fmt` rewrites (which is then left as it was).
 """
 from __future__ import annotations
 
 import difflib
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 
 import click
 
-from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, check_output,
-                     load_policy_arg, read_request, write_output)
+from .inputs import (EXIT_CANTCREAT, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE,
+                     check_output, load_policy_arg, read_request, replace_file, write_output)
 
 
 def register(cli: click.Group) -> None:
@@ -64,11 +66,15 @@ def fmt(files, check):
     status = EXIT_OK
     for path in paths:
         try:
+            if path != "-" and not stat.S_ISREG(os.stat(path).st_mode):  # read, it would block, or never end
+                click.echo(f"{path}: error: not a file (a pipe, a device): name .rpl files, or - for stdin", err=True)
+                status = max(status, EXIT_POLICY)
+                continue
             # bytes, so that line ends are seen as they are (the layout's are `\n`)
             text = (sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()).decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             click.echo(f"{path}: error: cannot read it: {getattr(error, 'strerror', None) or error}", err=True)
-            status = EXIT_POLICY
+            status = max(status, EXIT_POLICY)
             continue
         name = "<stdin>" if path == "-" else path
         try:
@@ -95,7 +101,13 @@ def fmt(files, check):
         elif path == "-":
             click.echo(formatted, nl=False)
         else:
-            Path(path).write_bytes(formatted.encode("utf-8"))
+            try:
+                replace_file(path, formatted.encode("utf-8"))
+            except OSError as error:  # a full disk, a read-only file: the file is as it was, never cut short
+                click.echo(f"{path}: error: cannot write it: {error.strerror or error}; it is left as it was", err=True)
+                changed -= 1
+                status = max(status, EXIT_CANTCREAT)
+                continue
             click.echo(f"formatted {path}", err=True)
     if "-" not in paths:
         verb = "would be reformatted" if check else "reformatted"

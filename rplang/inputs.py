@@ -1,4 +1,5 @@
-"""What the commands are given: policies and requests read from files, and the exit codes."""
+"""What the commands are given: policies and requests read from files, the files they write (an
+output named by an option, a policy rewritten in place), and the exit codes."""
 from __future__ import annotations
 
 import sys
@@ -107,6 +108,39 @@ def same_file(a, b) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def replace_file(path, data: bytes) -> None:
+    """The file at `path` (a link: the file it names) made to hold `data` in one step: a temporary
+    file beside it, then renamed over it, so a failure (a full disk) leaves the file as it was, never
+    cut short, and no temporary; raises OSError. A file this user may not write is refused, as
+    writing it in place would be; its permissions are kept, and its owner where the system allows;
+    another hard link to it keeps the text it had."""
+    import contextlib
+    import os
+    import stat
+    import tempfile
+
+    target = os.path.realpath(path)
+    status = os.stat(target)
+    os.close(os.open(target, os.O_WRONLY))  # may this user write it? (the rename must not get round it)
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.",
+                                     suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+            made = os.fstat(out.fileno())
+        os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        if (made.st_uid, made.st_gid) != (status.st_uid, status.st_gid):
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.chown(temporary, status.st_uid, status.st_gid)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
