@@ -110,20 +110,31 @@ def same_file(a, b) -> bool:
         return False
 
 
-def replace_file(path, data: bytes) -> None:
+def replace_file(path, data: bytes, like=None) -> None:
     """The file at `path` (a link: the file it names) made to hold `data` in one step: a temporary
     file beside it, then renamed over it, so a failure (a full disk) leaves the file as it was, never
     cut short, and no temporary; raises OSError. A file this user may not write is refused, as
     writing it in place would be; its permissions are kept, and its owner where the system allows;
-    another hard link to it keeps the text it had."""
+    another hard link to it keeps the text it had. A file not there yet is made as `open` makes
+    one, and removed if it cannot be written whole.
+
+    With `like`, `path` is a file of the caller's own (a backup): whatever is there, a link
+    included, is replaced, and the new file takes the permissions and owner of the file `like`."""
     import contextlib
     import os
     import stat
     import tempfile
 
-    target = os.path.realpath(path)
-    status = os.stat(target)
-    os.close(os.open(target, os.O_WRONLY))  # may this user write it? (the rename must not get round it)
+    if like is None:
+        target = os.path.realpath(path)
+        try:
+            status = os.stat(target)
+        except FileNotFoundError:
+            _write_new(target, data)
+            return
+        os.close(os.open(target, os.O_WRONLY))  # may this user write it? (the rename must not get round it)
+    else:
+        target, status = str(path), os.stat(like)
     fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.",
                                      suffix=".tmp")
     try:
@@ -140,6 +151,22 @@ def replace_file(path, data: bytes) -> None:
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        raise
+
+
+def _write_new(path: str, data: bytes) -> None:
+    import contextlib
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask's permissions
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
         raise
 
 
