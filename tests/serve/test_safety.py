@@ -1,5 +1,7 @@
 """Bearer tokens, several workers, and concurrent clients getting a single client's answers."""
+import os
 import random
+import stat
 import threading
 
 import httpx
@@ -92,6 +94,29 @@ def test_a_log_db_that_cannot_be_a_log_is_a_usage_error(tmp_path):
     junk.write_bytes(b"not sqlite at all" * 100)
     result = run("serve", POLICIES, "--log-db", junk)
     assert result.code == 64 and "cannot be a decision log" in result.err
+
+
+def test_a_log_db_that_is_a_pipe_is_refused_as_no_file(tmp_path):
+    pipe = tmp_path / "decisions.db"
+    os.mkfifo(pipe)
+    result = run("serve", POLICIES, "--log-db", pipe)
+    assert result.code == 64 and f"--log-db {pipe}: cannot be a decision log: a pipe, not a file" in result.err
+    assert os.listdir(tmp_path) == ["decisions.db"]
+    result = run("log", pipe)
+    assert result.code == 1 and result.err == f"{pipe}: error: not a decision log: a pipe, not a file\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device needs root")
+def test_a_log_db_that_is_a_device_is_refused_and_nothing_is_left_beside_it(tmp_path):
+    """SQLite opened /dev/null, failed on it, and left /dev/null-journal."""
+    for name, minor in (("null", 3), ("full", 7)):
+        device = tmp_path / name
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+        result = run("serve", POLICIES, "--log-db", device)
+        assert result.code == 64, result
+        assert f"--log-db {device}: cannot be a decision log: a device or a socket, not a file" in result.err
+        assert run("log", device, "--retain-days", "1").code == 1
+    assert sorted(os.listdir(tmp_path)) == ["full", "null"]
 
 
 @pytest.fixture(scope="module")
