@@ -430,6 +430,21 @@ def test_out_and_rejects_are_checked_before_any_row_and_never_overwrite_the_inpu
         assert source.read_bytes() == aputure_parquet.read_bytes()
 
 
+@pytest.mark.parametrize("option", ["--out", "--rejects"])
+def test_out_and_rejects_are_never_a_policy_of_the_replay(aputure_parquet, option, tmp_path):
+    """A run without rejects removed the file named as --rejects, the policy itself; --out
+    overwrote it with Parquet. --compare's policy is read too."""
+    policy, old = tmp_path / "aputure.rpl", tmp_path / "old.rpl"
+    for path in (policy, old):
+        path.write_bytes(APUTURE.read_bytes())
+    for named, args in ((policy, ()), (old, ("--compare", old))):
+        given = {"--out": tmp_path / "o.parquet", option: named}
+        result = run("replay", policy, aputure_parquet, *[x for pair in given.items() for x in pair], *args)
+        assert (result.code, result.out) == (64, ""), result.both
+        assert result.err == f"error: {option} {named}: the policy {named}, which this replay reads; name another\n"
+        assert named.read_bytes() == APUTURE.read_bytes()
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="a device that is always full")
 @pytest.mark.parametrize("via", ["sql", "python"])
 @pytest.mark.parametrize("option", ["--out", "--rejects"])
