@@ -445,6 +445,19 @@ def test_out_and_rejects_are_never_a_policy_of_the_replay(aputure_parquet, optio
         assert named.read_bytes() == APUTURE.read_bytes()
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_out_a_link_writes_the_file_it_names_and_stays_a_link(aputure_parquet, via, tmp_path):
+    """DuckDB's writer replaced the link with a file, the file it named left as it was; pyarrow's
+    wrote through it: both paths write as the shell's `>` does."""
+    target, link = tmp_path / "decided.parquet", tmp_path / "link.parquet"
+    target.write_text("an earlier run's")
+    link.symlink_to(target.name)
+    result = run("replay", APUTURE, aputure_parquet, "--out", link, "--via", via)
+    assert result.code == 0, result.both
+    assert link.is_symlink() and os.readlink(link) == target.name
+    assert pq.read_table(target).num_rows == pq.read_table(aputure_parquet).num_rows
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="a device that is always full")
 @pytest.mark.parametrize("via", ["sql", "python"])
 @pytest.mark.parametrize("option", ["--out", "--rejects"])
