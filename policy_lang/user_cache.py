@@ -85,14 +85,27 @@ def _key(folder: Path) -> bytes | None:
     except OSError:
         return None
     key = secrets.token_bytes(_KEY_BYTES)  # no key, or one that cannot be trusted (or no file): a new one
+    return key if _store(folder, "key", key) else None
+
+
+def _store(folder: Path, name: str, data: bytes) -> bool:
+    """`data` as the file `name` of the folder, in one step (mode 0600); False when it cannot be
+    written, and no temporary left behind (a full disk would fill the folder with them)."""
     try:
         fd, temporary = tempfile.mkstemp(dir=folder)  # mode 0600
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
-        os.replace(temporary, path)
     except OSError:
-        return None
-    return key
+        return False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(temporary, folder / name)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        return False
+    return True
 
 
 def _signature(key: bytes, name: str, payload: bytes) -> bytes:
@@ -128,13 +141,7 @@ def write(name: str, payload: bytes) -> None:
     key = _key(folder)
     if key is None:
         return
-    try:
-        fd, temporary = tempfile.mkstemp(dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + _signature(key, name, payload) + payload)
-        os.replace(temporary, folder / name)
-    except OSError:
-        pass
+    _store(folder, name, _MAGIC + _signature(key, name, payload) + payload)
 
 
 @lru_cache(maxsize=None)

@@ -106,6 +106,20 @@ def test_a_pipe_in_the_place_of_a_file_is_a_miss_not_a_hang(folder, what):
         assert stat.S_ISREG(path.lstat().st_mode) and len(path.read_bytes()) == 32
 
 
+def test_an_entry_that_cannot_be_written_leaves_no_temporary(folder):
+    """Each run that failed to store an entry (a full disk, a folder in its place) left its
+    temporary file in the cache folder."""
+    run("eval", APUTURE, EXAMPLE)
+    (entry,) = _checked_entries(folder)
+    entry.unlink()
+    entry.mkdir()
+    before = sorted(p.name for p in folder.iterdir())
+    for _ in range(2):
+        result = run("eval", APUTURE, EXAMPLE)
+        assert result.code == 0 and '"refund": "1557.50"' in result.out, result.err
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
 def test_the_key_covers_every_source_file_of_the_package():
     covered = {p.resolve() for p in cache._source_files()}
     for layer in ("policy_lang", "compiler", "runtime", "rplang"):
