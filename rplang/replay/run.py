@@ -187,20 +187,23 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool, p
     overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store (`s3a://...`,
     Spark's only) is checked through Spark (uris.check_out); the rejects file is written here.
     `out_is_folder`: Spark writes OUT as a folder."""
+    from rplang.inputs import same_file
+
     from .uris import is_uri, local_path, refuse_other_files
 
     if is_uri(rejects):
         raise ReplayError(f"--rejects {rejects}: the rejects are written here, by the driver; name a local file")
     inputs = [Path(local_path(f)).resolve() for f in source.files]
-    read = {Path(p).resolve(): p for p in policies}
     for option, path in (("--out", out), ("--rejects", rejects)):
         if is_uri(path):
             continue
         target = Path(path).resolve()
-        if target in inputs:
+        # the same name, or the same file by another (a hard link: written, the input is lost with it)
+        if any(same_file(target, f) for f in inputs):
             raise ReplayError(f"{option} {path}: a file of the input; name another")
-        if target in read:
-            raise ReplayError(f"{option} {path}: the policy {read[target]}, which this replay reads; name another")
+        policy = next((p for p in policies if same_file(target, p)), None)
+        if policy is not None:
+            raise ReplayError(f"{option} {path}: the policy {policy}, which this replay reads; name another")
         if any(target in f.parents for f in inputs):
             raise ReplayError(f"{option} {path}: a folder holding the input; name another")
         if not target.parent.is_dir():

@@ -430,6 +430,20 @@ def test_out_and_rejects_are_checked_before_any_row_and_never_overwrite_the_inpu
         assert source.read_bytes() == aputure_parquet.read_bytes()
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+@pytest.mark.parametrize("option", ["--out", "--rejects"])
+def test_out_and_rejects_are_never_a_hard_link_to_the_input(aputure_parquet, option, via, tmp_path):
+    """Another name of the input's file: the Python path's writer replaced the input with the
+    decisions (--out), and rejects would have been written over it."""
+    source, link = tmp_path / "in.parquet", tmp_path / "other-name.parquet"
+    source.write_bytes(aputure_parquet.read_bytes())
+    os.link(source, link)
+    given = {"--out": tmp_path / "o.parquet", option: link}
+    result = run("replay", APUTURE, source, *[x for pair in given.items() for x in pair], "--via", via)
+    assert (result.code, result.err) == (64, f"error: {option} {link}: a file of the input; name another\n")
+    assert source.read_bytes() == aputure_parquet.read_bytes()
+
+
 @pytest.mark.parametrize("option", ["--out", "--rejects"])
 def test_out_and_rejects_are_never_a_policy_of_the_replay(aputure_parquet, option, tmp_path):
     """A run without rejects removed the file named as --rejects, the policy itself; --out
