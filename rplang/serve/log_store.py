@@ -63,6 +63,11 @@ def connect(path: str) -> sqlite3.Connection:
     check_file(path)
     connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     try:
+        # another program's database is left as it is: WAL and the log's tables would be its own
+        tables = sorted(name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        if tables and "decisions" not in tables:
+            raise sqlite3.DatabaseError(f"another program's database (its tables: {', '.join(tables[:5])}"
+                                        f"{', ...' if len(tables) > 5 else ''}); name a file of its own")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
         connection.executescript(SCHEMA)

@@ -96,6 +96,27 @@ def test_a_log_db_that_cannot_be_a_log_is_a_usage_error(tmp_path):
     assert result.code == 64 and "cannot be a decision log" in result.err
 
 
+def test_another_program_s_database_is_not_made_a_log(tmp_path):
+    """Its journal was switched to WAL and the log's tables added to it."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    other = tmp_path / "shop.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
+    connection.close()
+    # a process of its own, held to a time: a server that took the file would serve until stopped
+    result = subprocess.run([sys.executable, "-m", "rplang.cli", "serve", str(POLICIES / "aputure.rpl"), "--port",
+                             str(free_port()), "--log-db", str(other)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 64, result.stderr
+    assert (f"--log-db {other}: cannot be a decision log: another program's database (its tables: customers); "
+            "name a file of its own") in result.stderr
+    connection = sqlite3.connect(other)
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert [name for (name,) in connection.execute("SELECT name FROM sqlite_master")] == ["customers"]
+    connection.close()
+
 def test_a_log_db_that_is_a_pipe_is_refused_as_no_file(tmp_path):
     pipe = tmp_path / "decisions.db"
     os.mkfifo(pipe)
