@@ -7,8 +7,8 @@ Entries hold pickles (Lark's parse tables, checked policies), and a pickle can r
 is read. So an entry is read only when the HMAC-SHA256 of its name and bytes, under a secret
 key that only its user can read (`key`, mode 0600, made on first use), is the one stored with
 it: a damaged or planted entry is a miss, never code run or a changed decision. Anything that
-goes wrong in the cache (a folder that cannot be made, a file others may write, a short read)
-is a miss too, and costs only time.
+goes wrong in the cache (a folder that cannot be made, a file others may write, a short read, a
+pipe or a device where a file should be) is a miss too, and costs only time, never a hang.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -43,8 +44,19 @@ def cache_folder() -> Path | None:
 
 def _private(path: Path) -> bool:
     """Written by this user, and writable by no one else."""
-    st = path.stat()
+    return _owned(path.stat())
+
+
+def _owned(st: os.stat_result) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def _read_file(path: Path, size: int = -1) -> tuple[os.stat_result, bytes] | None:
+    """The status and (up to `size`) bytes of the file at `path`; None when it is no file: a pipe
+    would block the read for ever, a device like /dev/zero never end it. Raises OSError."""
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:  # a pipe's open would wait
+        st = os.fstat(f.fileno())
+        return (st, f.read(size)) if stat.S_ISREG(st.st_mode) else None
 
 
 def _folder() -> Path | None:
@@ -63,24 +75,37 @@ def _key(folder: Path) -> bytes | None:
     """The secret key of this folder, made on first use; None if it cannot be trusted or made."""
     path = folder / "key"
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            key = f.read(_KEY_BYTES + 1)
-        if st.st_uid == os.getuid() and not st.st_mode & 0o077 and len(key) == _KEY_BYTES:
-            return key
+        found = _read_file(path, _KEY_BYTES + 1)
+        if found is not None:
+            st, key = found
+            if st.st_uid == os.getuid() and not st.st_mode & 0o077 and len(key) == _KEY_BYTES:
+                return key
     except FileNotFoundError:
         pass
     except OSError:
         return None
-    key = secrets.token_bytes(_KEY_BYTES)  # no key, or one that cannot be trusted: a new one
+    key = secrets.token_bytes(_KEY_BYTES)  # no key, or one that cannot be trusted (or no file): a new one
+    return key if _store(folder, "key", key) else None
+
+
+def _store(folder: Path, name: str, data: bytes) -> bool:
+    """`data` as the file `name` of the folder, in one step (mode 0600); False when it cannot be
+    written, and no temporary left behind (a full disk would fill the folder with them)."""
     try:
         fd, temporary = tempfile.mkstemp(dir=folder)  # mode 0600
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
-        os.replace(temporary, path)
     except OSError:
-        return None
-    return key
+        return False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(temporary, folder / name)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        return False
+    return True
 
 
 def _signature(key: bytes, name: str, payload: bytes) -> bytes:
@@ -93,12 +118,12 @@ def read(name: str) -> bytes | None:
     if folder is None:
         return None
     try:
-        path = folder / name
-        if not _private(path):
-            return None
-        data = path.read_bytes()
+        found = _read_file(folder / name)
     except OSError:
         return None
+    if found is None or not _owned(found[0]):
+        return None
+    data = found[1]
     key = _key(folder)
     head = len(_MAGIC) + hashlib.sha256().digest_size
     if key is None or not data.startswith(_MAGIC) or len(data) < head:
@@ -116,13 +141,7 @@ def write(name: str, payload: bytes) -> None:
     key = _key(folder)
     if key is None:
         return
-    try:
-        fd, temporary = tempfile.mkstemp(dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + _signature(key, name, payload) + payload)
-        os.replace(temporary, folder / name)
-    except OSError:
-        pass
+    _store(folder, name, _MAGIC + _signature(key, name, payload) + payload)
 
 
 @lru_cache(maxsize=None)

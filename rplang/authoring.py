@@ -3,24 +3,44 @@
 Exit codes, as in rplang.cli: 0 done, 1 a policy error (or, for `fmt --check`, a file not
 formatted), 2 a request error; and 69 when a program it needs (Graphviz) is not installed,
 70 when the formatter finds it would change a policy's meaning (a bug: the file is left as is),
-73 when `-o FILE` cannot be written.
+73 when `-o FILE` cannot be written, or a file `fmt` rewrites (which is then left as it was).
 """
 from __future__ import annotations
 
 import difflib
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 
 import click
 
-from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE, load_policy_arg,
-                     read_request, write_output)
+from .inputs import (EXIT_CANTCREAT, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE,
+                     check_output, load_policy_arg, read_request, replace_file, write_output)
 
 
 def register(cli: click.Group) -> None:
     for command in (fmt, graph, schema, doc):
         cli.add_command(command)
+
+
+def _policy_arg(policy: str, output: str | None, request: str | None = None):
+    """POLICY loaded, and `-o FILE` checked before anything is made: never one of the files the
+    command reads (the policy, a version of it, a table's file, the request)."""
+    from rplang.compiler.checked import table_files
+
+    loaded = load_policy_arg(policy)
+    if output is None or output == "-":
+        return loaded
+    folder = Path(policy)
+    reads = [("policy", p) for p in (sorted(folder.glob("*.rpl")) if folder.is_dir() else [policy])]
+    reads += [("table file", file) for version in getattr(loaded, "versions", [loaded])
+              for file in table_files(version.checked)]
+    if request is not None:
+        reads.append(("request", request))
+    check_output(output, "--output", reads)
+    return loaded
 
 
 def _write(text: str, output: str | None) -> None:
@@ -46,11 +66,15 @@ def fmt(files, check):
     status = EXIT_OK
     for path in paths:
         try:
+            if path != "-" and not stat.S_ISREG(os.stat(path).st_mode):  # read, it would block, or never end
+                click.echo(f"{path}: error: not a file (a pipe, a device): name .rpl files, or - for stdin", err=True)
+                status = max(status, EXIT_POLICY)
+                continue
             # bytes, so that line ends are seen as they are (the layout's are `\n`)
             text = (sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()).decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             click.echo(f"{path}: error: cannot read it: {getattr(error, 'strerror', None) or error}", err=True)
-            status = EXIT_POLICY
+            status = max(status, EXIT_POLICY)
             continue
         name = "<stdin>" if path == "-" else path
         try:
@@ -77,7 +101,13 @@ def fmt(files, check):
         elif path == "-":
             click.echo(formatted, nl=False)
         else:
-            Path(path).write_bytes(formatted.encode("utf-8"))
+            try:
+                replace_file(path, formatted.encode("utf-8"))
+            except OSError as error:  # a full disk, a read-only file: the file is as it was, never cut short
+                click.echo(f"{path}: error: cannot write it: {error.strerror or error}; it is left as it was", err=True)
+                changed -= 1
+                status = max(status, EXIT_CANTCREAT)
+                continue
             click.echo(f"formatted {path}", err=True)
     if "-" not in paths:
         verb = "would be reformatted" if check else "reformatted"
@@ -118,7 +148,7 @@ def graph(policy, fmt, request, output):
     from rplang.compiler import render_graph
     from rplang.policy_lang.errors import RplError
 
-    compiled = load_policy_arg(policy)
+    compiled = _policy_arg(policy, output, request)
     path = None
     if request is not None:
 
@@ -152,7 +182,7 @@ def schema(policy, decision, output):
     """Print the JSON Schema (draft 2020-12) of POLICY's requests, or of its decisions."""
     from rplang.compiler.schema import decision_schema, request_schema
 
-    checked = load_policy_arg(policy).checked
+    checked = _policy_arg(policy, output).checked
     document = decision_schema(checked) if decision else request_schema(checked)
     _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
 
@@ -168,5 +198,5 @@ def doc(policy, fmt, output):
     """Render POLICY's customer-facing text: its clauses, with the parameters' values filled in."""
     from rplang.compiler.document import render_html, render_markdown
 
-    checked = load_policy_arg(policy).checked
+    checked = _policy_arg(policy, output).checked
     _write(render_markdown(checked) if fmt == "markdown" else render_html(checked), output)

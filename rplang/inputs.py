@@ -1,4 +1,5 @@
-"""What the commands are given: policies and requests read from files, and the exit codes."""
+"""What the commands are given: policies and requests read from files, the files they write (an
+output named by an option, a policy rewritten in place), and the exit codes."""
 from __future__ import annotations
 
 import sys
@@ -88,6 +89,85 @@ def write_output(path: str, text: str, option: str) -> None:
     except OSError as error:
         click.echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
         sys.exit(EXIT_CANTCREAT)
+
+
+def check_output(path: str, option: str, reads) -> None:
+    """Refuse (exit 64), before any work, an output named by an option that is one of the files the
+    command reads, `reads` as (what, path): written, that input would be lost (`rpl schema p.rpl -o
+    p.rpl` replaced the policy with its schema)."""
+    for what, read in reads:
+        if same_file(path, read):
+            raise click.BadParameter(f"{path}: the {what} this command reads; name another file", param_hint=option)
+
+
+def same_file(a, b) -> bool:
+    """Whether `a` and `b` name one file: through links, hard links included; no when either is not there."""
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def replace_file(path, data: bytes, like=None) -> None:
+    """The file at `path` (a link: the file it names) made to hold `data` in one step: a temporary
+    file beside it, then renamed over it, so a failure (a full disk) leaves the file as it was, never
+    cut short, and no temporary; raises OSError. A file this user may not write is refused, as
+    writing it in place would be; its permissions are kept, and its owner where the system allows;
+    another hard link to it keeps the text it had. A file not there yet is made as `open` makes
+    one, and removed if it cannot be written whole.
+
+    With `like`, `path` is a file of the caller's own (a backup): whatever is there, a link
+    included, is replaced, and the new file takes the permissions and owner of the file `like`."""
+    import contextlib
+    import os
+    import stat
+    import tempfile
+
+    if like is None:
+        target = os.path.realpath(path)
+        try:
+            status = os.stat(target)
+        except FileNotFoundError:
+            _write_new(target, data)
+            return
+        os.close(os.open(target, os.O_WRONLY))  # may this user write it? (the rename must not get round it)
+    else:
+        target, status = str(path), os.stat(like)
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.",
+                                     suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+            made = os.fstat(out.fileno())
+        os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        if (made.st_uid, made.st_gid) != (status.st_uid, status.st_gid):
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.chown(temporary, status.st_uid, status.st_gid)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _write_new(path: str, data: bytes) -> None:
+    import contextlib
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask's permissions
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
 
 
 def read_request(path: str, max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:

@@ -9,7 +9,7 @@ import click
 
 from rplang.policy_lang.errors import PolicyError
 
-from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, fail_policy, write_output
+from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, write_output
 from .terminal import colour_diff_lines, progress_lines, progress_wanted
 
 
@@ -28,8 +28,8 @@ from .terminal import colour_diff_lines, progress_lines, progress_wanted
               help="show progress over the policies on stderr (default: when stderr is a terminal, outside CI)")
 def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progress):
     """Run the examples of every policy under PATHS (default: policies/ or .)."""
-    from rplang.runtime.testing import coverage, coverage_percent, coverage_text, failure_text, find_policies, \
-        load_suite, run_suite
+    from rplang.runtime.testing import EXAMPLES_FILE, coverage, coverage_percent, coverage_text, failure_text, \
+        find_policies, load_suite, run_suite
 
     if not paths:
         paths = ("policies",) if Path("policies").is_dir() else (".",)
@@ -37,6 +37,9 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
     if not policies:
         click.echo(f"no policy found under {', '.join(paths)}", err=True)
         sys.exit(EXIT_USAGE)
+    if coverage_report:  # before the examples run: never a policy or an examples file of the run
+        check_output(coverage_report, "--coverage-report", [("policy", p) for p in policies] + [
+            ("examples file", p.with_suffix("") / EXAMPLES_FILE) for p in policies])
     text = fmt == "text"
     runs, tables = [], []
     broken = False

@@ -95,7 +95,8 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or run.default_out(input_, source)
         rejects = rejects or run.rejects_path(out)
-        run.check_outputs(source, out, rejects, out_is_folder=engine == "spark")
+        policy_files = tuple(spec for spec in (policy, compare_to) if spec and not spec.startswith("git:"))
+        run.check_outputs(source, out, rejects, out_is_folder=engine == "spark", policies=policy_files)
         if spark is not None and is_uri(out):
             from .uris import check_out
 

@@ -9,6 +9,7 @@ only if the query hands a row back.
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING
 
@@ -231,8 +232,13 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
     con.create_function(DECIDE, handback, [con.struct_type({k: given[k] for k in key_names}), given[REQUEST]],
                         con.struct_type({name: con.sqltype(t) for name, t in plan.types.items()}),
                         type="arrow", null_handling="special", side_effects=True)
+    # DuckDB removes what is at the name it is given and makes a file there: OUT a symbolic link
+    # would become a file, the file it names left as it was (pyarrow's writer, on the Python path,
+    # writes through the link, as the shell's `>` does); given the file the link names, it is that file
+    # that is replaced
+    target = os.path.realpath(out)
     try:
-        [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()
+        [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(target)} (FORMAT parquet)").fetchall()
     except duckdb.IOException as error:  # OUT could not be written: the disk's error, as Python's
         raise disk_error(str(error), out) from None
     except duckdb.Error:
@@ -249,7 +255,6 @@ def disk_error(said: str, out: str) -> OSError:
     """DuckDB's error writing OUT as Python's OSError: its errno, when its message holds one (a
     JSON object after the text: `{"exception_message": ..., "errno": "28"}`), else its first line."""
     import json
-    import os
 
     detail = said[said.find("{"):] if "{" in said else ""
     try:

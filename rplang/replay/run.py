@@ -180,12 +180,15 @@ def rejects_path(out: str) -> str:
     return str(path.with_name(path.stem + ".rejects.jsonl"))
 
 
-def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -> None:
+def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool, policies: tuple[str, ...] = ()) -> None:
     """OUT and the rejects file can be made where they are named, and neither is (nor, a folder,
-    holds) a file of the input: said now, not as an engine's error after the rows are decided, and
-    never an input overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store
-    (`s3a://...`, Spark's only) is checked through Spark (uris.check_out); the rejects file is
-    written here. `out_is_folder`: Spark writes OUT as a folder."""
+    holds) a file of the input, nor one of `policies` (the files of POLICY and of --compare's): said
+    now, not as an engine's error after the rows are decided, and never an input or a policy
+    overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store (`s3a://...`,
+    Spark's only) is checked through Spark (uris.check_out); the rejects file is written here.
+    `out_is_folder`: Spark writes OUT as a folder."""
+    from rplang.inputs import same_file
+
     from .uris import is_uri, local_path, refuse_other_files
 
     if is_uri(rejects):
@@ -195,8 +198,12 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool) -
         if is_uri(path):
             continue
         target = Path(path).resolve()
-        if target in inputs:
+        # the same name, or the same file by another (a hard link: written, the input is lost with it)
+        if any(same_file(target, f) for f in inputs):
             raise ReplayError(f"{option} {path}: a file of the input; name another")
+        policy = next((p for p in policies if same_file(target, p)), None)
+        if policy is not None:
+            raise ReplayError(f"{option} {path}: the policy {policy}, which this replay reads; name another")
         if any(target in f.parents for f in inputs):
             raise ReplayError(f"{option} {path}: a folder holding the input; name another")
         if not target.parent.is_dir():

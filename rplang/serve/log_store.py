@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import pathlib
 import sqlite3
+import stat
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -44,10 +46,28 @@ COLUMNS = ("id", "time", "request_id", "line", "policy", "version", "text_hash",
            "partial", "request", "outputs", "rules")
 
 
+def check_file(path: str) -> None:
+    """A DatabaseError for a path that is there and is no file: SQLite would open a device or a
+    pipe, fail on it, and leave its journal beside it (`/dev/null-journal`)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # not there (made by `connect`), or not to be reached: SQLite says why
+        return
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "a device or a socket"
+        raise sqlite3.DatabaseError(f"{kind}, not a file")
+
+
 def connect(path: str) -> sqlite3.Connection:
     """A connection to a log file, created with its tables if new; WAL, so readers never wait."""
+    check_file(path)
     connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     try:
+        # another program's database is left as it is: WAL and the log's tables would be its own
+        tables = sorted(name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        if tables and "decisions" not in tables:
+            raise sqlite3.DatabaseError(f"another program's database (its tables: {', '.join(tables[:5])}"
+                                        f"{', ...' if len(tables) > 5 else ''}); name a file of its own")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
         connection.executescript(SCHEMA)
@@ -60,6 +80,7 @@ def connect(path: str) -> sqlite3.Connection:
 def open_log(path: str) -> sqlite3.Connection:
     """A connection to an existing log, to read it (or delete from it): nothing is created, in a
     file that is not a log or in another program's database; either is a DatabaseError."""
+    check_file(path)
     uri = f"{pathlib.Path(path).absolute().as_uri()}?mode=rw"  # never created, as `connect` would
     connection = sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
     try:  # `sqlite_master`: the name every SQLite knows (`sqlite_schema` is 3.33's)

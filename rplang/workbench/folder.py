@@ -3,17 +3,19 @@
 Every path the page sends is relative to the folder and is resolved here, in one place: a path
 that leaves the folder (`..`, an absolute path, a symbolic link pointing out) is refused. A save
 formats the text (`rpl fmt`'s formatter), keeps the previous text as `NAME.rpl~`, and refuses
-to write over a file that changed on disk since the page opened it unless told to.
+to write over a file that changed on disk since the page opened it unless told to. Both files are
+written in one step each, with the policy's permissions (`inputs.replace_file`): a save that fails
+leaves the policy as it was.
 """
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import attrs
 
 from rplang.compiler.lint import check_policy_text
+from rplang.inputs import replace_file
 from rplang.policy_lang.errors import PolicyError, RplError
 from rplang.policy_lang.format import FormatterBug, format_policy
 from rplang.runtime.testing import EXAMPLES_FILE, find_policies
@@ -167,19 +169,15 @@ class Folder:
             raise SaveRefused("formatter", f"the formatter failed on this text ({error}); "
                               "nothing was written; please report it") from None
         backup = None
-        if now is not None:
-            backup_path = path.with_name(path.name + BACKUP_SUFFIX)
-            os.replace(_written(backup_path, path.read_bytes()), backup_path)
-            backup = self.relative(backup_path)
-        os.replace(_written(path, formatted.encode("utf-8")), path)
+        try:
+            if now is not None:
+                backup_path = path.with_name(path.name + BACKUP_SUFFIX)
+                replace_file(backup_path, path.read_bytes(), like=path)  # readable by those who read the policy
+                backup = self.relative(backup_path)
+            replace_file(path, formatted.encode("utf-8"))
+        except OSError as error:  # a full disk, a folder named `NAME.rpl~`: the policy is as it was
+            named = error.filename2 or error.filename  # a rename's is the file it would replace
+            where = f"`{Path(named).name}`" if named else "it"
+            raise SaveRefused("unwritable", f"`{relative}` was not saved: cannot write {where}: "
+                              f"{error.strerror or error}; the file on disk is as it was") from None
         return Saved(formatted, self.read(relative)[1].token(), backup, len(errors))
-
-
-def _written(beside: Path, data: bytes) -> Path:
-    """A temporary file next to `beside` holding `data`, to be moved over it in one step."""
-    temporary = beside.with_name(f".{beside.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    return temporary

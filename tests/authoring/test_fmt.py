@@ -1,7 +1,11 @@
 """`rpl fmt`: one layout, every comment and text kept, idempotent, and never a change of meaning."""
+import errno
 import json
+import os
 import random
 import re
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from rplang.policy_lang import format as fmt_module
 from rplang.policy_lang.format import FormatterBug, format_policy
 from rplang.cli import cli
 from rplang.runtime import load_policy_text
+from tests.cli.conftest import run
 from tests.conftest import POLICIES
 
 CASES = sorted((Path(__file__).parent / "fmt_cases").glob("*.rpl"))
@@ -258,3 +263,77 @@ def test_a_folder_with_no_policy_file_is_a_usage_error(tmp_path):
     result = run("fmt", "--check", tmp_path)
     assert result.code == 64 and result.out == ""
     assert f"Error: Invalid value for FILES: no .rpl file under {tmp_path}" in result.err
+
+
+def test_fmt_leaves_a_file_it_cannot_write_as_it_was(tmp_path, monkeypatch):
+    """A full disk stops the new text half written: the policy is the old text, whole, and no
+    temporary is left beside it."""
+    path = tmp_path / "p.rpl"
+    path.write_text(UNFORMATTED)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    result = run("fmt", path)
+    assert result.code == 73, result
+    assert f"{path}: error: cannot write it: No space left on device; it is left as it was" in result.err
+    assert "0 files reformatted" in result.err
+    assert path.read_text() == UNFORMATTED
+    assert os.listdir(tmp_path) == ["p.rpl"]
+
+
+def test_fmt_keeps_a_link_and_the_permissions_of_the_file_it_names(tmp_path):
+    path, link = tmp_path / "p.rpl", tmp_path / "link.rpl"
+    path.write_text(UNFORMATTED)
+    path.chmod(0o600)
+    link.symlink_to(path.name)
+    assert run("fmt", link).code == 0
+    assert link.is_symlink() and path.read_text() == FORMATTED
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(os.listdir(tmp_path)) == ["link.rpl", "p.rpl"]
+
+
+def test_fmt_refuses_a_pipe_unread(tmp_path):
+    """Read, a pipe nobody writes would block for ever; a device like /dev/zero never ends."""
+    pipe = tmp_path / "p.rpl"
+    os.mkfifo(pipe)
+    done = threading.Event()
+    threading.Thread(target=_unblock_readers, args=(pipe, done), daemon=True).start()
+    try:
+        for args in (["fmt", pipe], ["fmt", "--check", pipe]):
+            result = run(*args)
+            assert result.code == 1, result
+            assert f"{pipe}: error: not a file (a pipe, a device): name .rpl files, or - for stdin" in result.err
+    finally:
+        done.set()
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+
+
+def _unblock_readers(pipe, done):
+    """Open the pipe for writing, and close it, whenever a reader waits on it: a regression fails
+    the test rather than hanging it."""
+    while not done.wait(0.5):
+        try:
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:  # no reader: nothing to unblock
+            pass
+
+
+def test_fmt_refuses_a_file_its_user_may_not_write(tmp_path, monkeypatch):
+    """Renamed over, a read-only file would be rewritten all the same (the folder is writable)."""
+    path = tmp_path / "p.rpl"
+    path.write_text(UNFORMATTED)
+    path.chmod(0o444)
+    if os.geteuid() == 0:  # root may write any file: be a user who may not write this one
+        real_open = os.open
+
+        def user_open(name, flags, *args, **kwargs):
+            if flags & (os.O_WRONLY | os.O_RDWR) and os.path.samefile(name, path):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
+            return real_open(name, flags, *args, **kwargs)
+        monkeypatch.setattr(os, "open", user_open)
+    result = run("fmt", path)
+    assert result.code == 73, result
+    assert f"{path}: error: cannot write it: Permission denied; it is left as it was" in result.err
+    assert path.read_text() == UNFORMATTED and os.listdir(tmp_path) == ["p.rpl"]

@@ -107,3 +107,16 @@ def test_a_coverage_report_in_a_folder_that_does_not_exist_is_a_usage_error(tmp_
     assert result.code == 64 and "internal error" not in result.err
     assert (f"Error: Invalid value for --coverage-report: {tmp_path / 'nope' / 'coverage.json'}: "
             f"no folder {tmp_path / 'nope'}") in result.err
+
+
+@pytest.mark.parametrize("target", ["shop.rpl", "shop/examples.rpl"])
+def test_the_coverage_report_never_replaces_a_file_the_run_reads(failing, target):
+    """rpl test shop.rpl --coverage-report shop.rpl replaced the policy with the report."""
+    path = failing / target
+    before = path.read_bytes()
+    result = run("test", failing, "--coverage-report", path)
+    assert result.code == 64, result
+    what = "policy" if target == "shop.rpl" else "examples file"
+    assert f"Invalid value for --coverage-report: {path}: the {what} this command reads" in result.err
+    assert path.read_bytes() == before
+    assert "passed" not in result.both  # refused before the examples run

@@ -430,6 +430,48 @@ def test_out_and_rejects_are_checked_before_any_row_and_never_overwrite_the_inpu
         assert source.read_bytes() == aputure_parquet.read_bytes()
 
 
+@pytest.mark.parametrize("via", ["sql", "python"])
+@pytest.mark.parametrize("option", ["--out", "--rejects"])
+def test_out_and_rejects_are_never_a_hard_link_to_the_input(aputure_parquet, option, via, tmp_path):
+    """Another name of the input's file: the Python path's writer replaced the input with the
+    decisions (--out), and rejects would have been written over it."""
+    source, link = tmp_path / "in.parquet", tmp_path / "other-name.parquet"
+    source.write_bytes(aputure_parquet.read_bytes())
+    os.link(source, link)
+    given = {"--out": tmp_path / "o.parquet", option: link}
+    result = run("replay", APUTURE, source, *[x for pair in given.items() for x in pair], "--via", via)
+    assert (result.code, result.err) == (64, f"error: {option} {link}: a file of the input; name another\n")
+    assert source.read_bytes() == aputure_parquet.read_bytes()
+
+
+@pytest.mark.parametrize("option", ["--out", "--rejects"])
+def test_out_and_rejects_are_never_a_policy_of_the_replay(aputure_parquet, option, tmp_path):
+    """A run without rejects removed the file named as --rejects, the policy itself; --out
+    overwrote it with Parquet. --compare's policy is read too."""
+    policy, old = tmp_path / "aputure.rpl", tmp_path / "old.rpl"
+    for path in (policy, old):
+        path.write_bytes(APUTURE.read_bytes())
+    for named, args in ((policy, ()), (old, ("--compare", old))):
+        given = {"--out": tmp_path / "o.parquet", option: named}
+        result = run("replay", policy, aputure_parquet, *[x for pair in given.items() for x in pair], *args)
+        assert (result.code, result.out) == (64, ""), result.both
+        assert result.err == f"error: {option} {named}: the policy {named}, which this replay reads; name another\n"
+        assert named.read_bytes() == APUTURE.read_bytes()
+
+
+@pytest.mark.parametrize("via", ["sql", "python"])
+def test_out_a_link_writes_the_file_it_names_and_stays_a_link(aputure_parquet, via, tmp_path):
+    """DuckDB's writer replaced the link with a file, the file it named left as it was; pyarrow's
+    wrote through it: both paths write as the shell's `>` does."""
+    target, link = tmp_path / "decided.parquet", tmp_path / "link.parquet"
+    target.write_text("an earlier run's")
+    link.symlink_to(target.name)
+    result = run("replay", APUTURE, aputure_parquet, "--out", link, "--via", via)
+    assert result.code == 0, result.both
+    assert link.is_symlink() and os.readlink(link) == target.name
+    assert pq.read_table(target).num_rows == pq.read_table(aputure_parquet).num_rows
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="a device that is always full")
 @pytest.mark.parametrize("via", ["sql", "python"])
 @pytest.mark.parametrize("option", ["--out", "--rejects"])

@@ -91,6 +91,35 @@ def test_the_secret_key_is_private_and_a_key_others_can_read_is_replaced(folder)
     assert key.read_bytes() != old and stat.S_IMODE(key.stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize("what", ["key", "entry"])
+def test_a_pipe_in_the_place_of_a_file_is_a_miss_not_a_hang(folder, what):
+    """Reading the key or an entry opened a pipe as a file, and waited for ever for a writer."""
+    run("eval", APUTURE, EXAMPLE)
+    (path,) = [folder / "key"] if what == "key" else _checked_entries(folder)
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    # a process of its own, held to a time: a read that waits would wait for ever
+    done = subprocess.run([sys.executable, "-m", "rplang.cli", "eval", str(APUTURE), str(EXAMPLE)],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "RPL_CACHE_DIR": str(folder)})
+    assert done.returncode == 0 and '"refund": "1557.50"' in done.stdout, done.stderr
+    if what == "key":  # a key that cannot be trusted: a new one in its place
+        assert stat.S_ISREG(path.lstat().st_mode) and len(path.read_bytes()) == 32
+
+
+def test_an_entry_that_cannot_be_written_leaves_no_temporary(folder):
+    """Each run that failed to store an entry (a full disk, a folder in its place) left its
+    temporary file in the cache folder."""
+    run("eval", APUTURE, EXAMPLE)
+    (entry,) = _checked_entries(folder)
+    entry.unlink()
+    entry.mkdir()
+    before = sorted(p.name for p in folder.iterdir())
+    for _ in range(2):
+        result = run("eval", APUTURE, EXAMPLE)
+        assert result.code == 0 and '"refund": "1557.50"' in result.out, result.err
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
 def test_the_key_covers_every_source_file_of_the_package():
     covered = {p.resolve() for p in cache._source_files()}
     for layer in ("policy_lang", "compiler", "runtime", "rplang"):

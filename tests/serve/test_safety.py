@@ -1,5 +1,7 @@
 """Bearer tokens, several workers, and concurrent clients getting a single client's answers."""
+import os
 import random
+import stat
 import threading
 
 import httpx
@@ -92,6 +94,50 @@ def test_a_log_db_that_cannot_be_a_log_is_a_usage_error(tmp_path):
     junk.write_bytes(b"not sqlite at all" * 100)
     result = run("serve", POLICIES, "--log-db", junk)
     assert result.code == 64 and "cannot be a decision log" in result.err
+
+
+def test_another_program_s_database_is_not_made_a_log(tmp_path):
+    """Its journal was switched to WAL and the log's tables added to it."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    other = tmp_path / "shop.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
+    connection.close()
+    # a process of its own, held to a time: a server that took the file would serve until stopped
+    result = subprocess.run([sys.executable, "-m", "rplang.cli", "serve", str(POLICIES / "aputure.rpl"), "--port",
+                             str(free_port()), "--log-db", str(other)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 64, result.stderr
+    assert (f"--log-db {other}: cannot be a decision log: another program's database (its tables: customers); "
+            "name a file of its own") in result.stderr
+    connection = sqlite3.connect(other)
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert [name for (name,) in connection.execute("SELECT name FROM sqlite_master")] == ["customers"]
+    connection.close()
+
+def test_a_log_db_that_is_a_pipe_is_refused_as_no_file(tmp_path):
+    pipe = tmp_path / "decisions.db"
+    os.mkfifo(pipe)
+    result = run("serve", POLICIES, "--log-db", pipe)
+    assert result.code == 64 and f"--log-db {pipe}: cannot be a decision log: a pipe, not a file" in result.err
+    assert os.listdir(tmp_path) == ["decisions.db"]
+    result = run("log", pipe)
+    assert result.code == 1 and result.err == f"{pipe}: error: not a decision log: a pipe, not a file\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device needs root")
+def test_a_log_db_that_is_a_device_is_refused_and_nothing_is_left_beside_it(tmp_path):
+    """SQLite opened /dev/null, failed on it, and left /dev/null-journal."""
+    for name, minor in (("null", 3), ("full", 7)):
+        device = tmp_path / name
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+        result = run("serve", POLICIES, "--log-db", device)
+        assert result.code == 64, result
+        assert f"--log-db {device}: cannot be a decision log: a device or a socket, not a file" in result.err
+        assert run("log", device, "--retain-days", "1").code == 1
+    assert sorted(os.listdir(tmp_path)) == ["full", "null"]
 
 
 @pytest.fixture(scope="module")
