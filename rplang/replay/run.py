@@ -207,6 +207,8 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool, p
         if any(target in f.parents for f in inputs):
             raise ReplayError(f"{option} {path}: a folder holding the input; name another")
         if not target.parent.is_dir():
+            if Path(path).is_symlink():  # its own folder is there: the one it names is not
+                raise ReplayError(f"{option} {path}: a link to {target}, in no folder {target.parent}")
             raise ReplayError(f"{option} {path}: no folder {Path(path).parent}")
         if target.is_dir() and not (option == "--out" and out_is_folder):
             raise ReplayError(f"{option} {path}: a folder; name a file")

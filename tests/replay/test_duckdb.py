@@ -421,7 +421,10 @@ def test_out_and_rejects_are_checked_before_any_row_and_never_overwrite_the_inpu
                                                          f"{tmp_path / 'no'}",
              ("--out", tmp_path / "folder"): f"--out {tmp_path / 'folder'}: a folder; name a file",
              ("--rejects", tmp_path / "folder"): f"--rejects {tmp_path / 'folder'}: a folder; name a file",
-             ("--rejects", tmp_path / "o.parquet"): f"--rejects {tmp_path / 'o.parquet'}: the same file as --out"}
+             ("--rejects", tmp_path / "o.parquet"): f"--rejects {tmp_path / 'o.parquet'}: the same file as --out",
+             ("--out", tmp_path / "link"): f"--out {tmp_path / 'link'}: a link to {tmp_path / 'no' / 'o.parquet'}, "
+                                           f"in no folder {tmp_path / 'no'}"}
+    (tmp_path / "link").symlink_to(tmp_path / "no" / "o.parquet")  # its own folder is there, and was named
     for (option, path), message in cases.items():
         given = {"--out": tmp_path / "o.parquet", option: path}
         result = run("replay", APUTURE, source, *[x for pair in given.items() for x in pair], "--via", via)
