@@ -70,14 +70,14 @@ def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[
                 option: str = "--key") -> tuple[str, ...]:
     """The key columns kept in the output: those asked for (by `option`), else an id column if
     there is one (`request`: the fields of the policy's request)."""
+    from .duckdb_types import folded
+
     for key in asked:
         if key not in columns:
             hint = did_you_mean(key, columns)
             raise ReplayError(f"{option} `{key}`: the input has no such column" + (f"; {hint}" if hint else ""))
         if key in request:
             raise ReplayError(f"{option} `{key}` is a field of the request; name a column of its own")
-        from .duckdb_types import folded
-
         field = next((f for f in request if folded(f) == folded(key)), None)
         if field is not None:  # a JSON line's or CSV's: a Parquet file's are checked as it is read
             raise ReplayError(f"{option} `{key}` differs only in case from the request's field `{field}`, which "
