@@ -1,5 +1,8 @@
 """The one reader of a policy's text, for the CLI, the API and every tool.
 
+- Only a regular file is read, and at most its limit (`limits.MAX_POLICY_BYTES`): a pipe would
+  wait for a writer, and a device like /dev/zero never ends. Such a path is a `NotAFile`, which
+  the commands report as a bad command line (exit 64).
 - A file is read as bytes and decoded as UTF-8 here, with no newline translation: what
   `load_policy_text` gets from a string, every command gets from the file.
 - Lines end with `\\n` or `\\r\\n`. A carriage return alone is refused with its location: editors
@@ -11,10 +14,14 @@
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import Diagnostic, PolicyError
+from .limits import MAX_POLICY_BYTES
 from .span import Source, Span
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -30,14 +37,61 @@ _LEXEMES = re.compile(f'"(?:\\\\.|[^"\\\\])*"|#[^\\n]*|[{_BIDI}]')
 _LONE_CR = re.compile(r"\r(?!\n)")
 
 
-def read_policy_file(path: str | Path) -> str:
-    """The text of a policy file; a file that cannot be read, or is not UTF-8, is a PolicyError
-    (RPL000) that says where."""
-    path = Path(path)
+class NotAFile(PolicyError):
+    """A path given for a policy that is there but is no file (a folder where one is not read, a
+    pipe, a device): the caller named the wrong thing; the policy is not at fault."""
+
+    def __init__(self, path: str | Path, kind: str):
+        self.path, self.kind = str(path), kind
+        super().__init__([Diagnostic("RPL000", f"`{path}` is {kind}, not a policy file",
+                                     None, "name a .rpl file")])
+
+
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words, from its `st_mode`."""
+    return ("a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device")
+
+
+def open_file(path: str | Path) -> BinaryIO:
+    """The file at `path` opened to be read, if it is a regular file; a pipe (which would wait for
+    a writer), a device (/dev/zero never ends), a folder or a socket is a `NotAFile`, unread.
+    Raises OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe's open would wait
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotAFile(path, file_kind(mode))
+    return open(fd, "rb")
+
+
+def read_policy_bytes(path: str | Path, limit: int = MAX_POLICY_BYTES) -> bytes:
+    """The bytes of a policy file, never more than `limit`: a path that is no file is a
+    `NotAFile` (see `open_file`); one that cannot be read or is longer than `limit` a PolicyError
+    (RPL000, RPL090)."""
     try:
-        data = path.read_bytes()
+        with open_file(path) as f:
+            return read_policy_stream(f, f"`{path}`", limit)
     except OSError as error:
         raise PolicyError([Diagnostic("RPL000", f"cannot read the policy `{path}`: {error.strerror or error}")]) from None
+
+
+def read_policy_stream(stream: BinaryIO, name: str, limit: int = MAX_POLICY_BYTES) -> bytes:
+    """The bytes of a policy from a stream (stdin, a file), never more than `limit` (one more is
+    read, to see that there are more): longer is a PolicyError (RPL090). Raises OSError."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise PolicyError([Diagnostic(
+            "RPL090", f"the policy {name} is longer than the limit of {limit:,} bytes", None,
+            "split it into smaller policies, or move long texts out of it")])
+    return data
+
+
+def read_policy_file(path: str | Path) -> str:
+    """The text of a policy file (read by `read_policy_bytes`); a file that cannot be read, or is
+    not UTF-8, is a PolicyError (RPL000) that says where."""
+    path = Path(path)
+    data = read_policy_bytes(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import stat
 import sys
 from pathlib import Path
 
 import click
 
 from .inputs import (EXIT_CANTCREAT, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE,
-                     check_output, load_policy_arg, read_request, replace_file, write_output)
+                     EXIT_USAGE, check_output, load_policy_arg, read_request, replace_file, write_output)
 
 
 def register(cli: click.Group) -> None:
@@ -60,20 +58,26 @@ def fmt(files, check):
     """Rewrite FILES (.rpl files or folders of them; - for stdin) in the canonical layout."""
     from rplang.policy_lang.errors import PolicyError
     from rplang.policy_lang.format import FormatterBug, format_policy
+    from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_stream
 
     paths = _policy_files(files)
     changed = unchanged = 0
     status = EXIT_OK
     for path in paths:
         try:
-            if path != "-" and not stat.S_ISREG(os.stat(path).st_mode):  # read, it would block, or never end
-                click.echo(f"{path}: error: not a file (a pipe, a device): name .rpl files, or - for stdin", err=True)
-                status = max(status, EXIT_POLICY)
-                continue
             # bytes, so that line ends are seen as they are (the layout's are `\n`)
-            text = (sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()).decode("utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            click.echo(f"{path}: error: cannot read it: {getattr(error, 'strerror', None) or error}", err=True)
+            text = (read_policy_stream(sys.stdin.buffer, "on stdin") if path == "-"
+                    else read_policy_bytes(path)).decode("utf-8")
+        except NotAFile as error:  # read, a pipe would block, a device never end
+            click.echo(f"{path}: error: {error.kind}, not a file: name .rpl files, or - for stdin", err=True)
+            status = max(status, EXIT_USAGE)
+            continue
+        except PolicyError as error:  # not there, too long
+            click.echo(error.render(), err=True)
+            status = max(status, EXIT_POLICY)
+            continue
+        except UnicodeDecodeError as error:
+            click.echo(f"{path}: error: cannot read it: {error}", err=True)
             status = max(status, EXIT_POLICY)
             continue
         name = "<stdin>" if path == "-" else path

@@ -13,10 +13,10 @@ import click
 
 from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
-from rplang.policy_lang.source_text import read_policy_file
+from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_file
 
-from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, load_policy_arg,
-                     read_request)
+from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, fail_policy,
+                     load_policy_arg, read_request)
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
@@ -51,6 +51,8 @@ def check(policies, fmt, strict):
     for path in files:
         try:
             text = read_policy_file(path)
+        except NotAFile as error:  # a pipe, a device: the command line named the wrong thing
+            fail_policy(error)
         except PolicyError as error:  # a file that cannot be read, or is not UTF-8
             diagnostics.extend(error.diagnostics)
             continue
@@ -125,7 +127,10 @@ def _is_folder_of_versions(folder: Path) -> bool:
 
     files = [f for f in folder.glob("*.rpl") if f.name != "examples.rpl"]
     said = re.compile(rb"^effective[ \t]+[0-9]", re.MULTILINE)
-    return bool(files) and all(said.search(f.read_bytes()) for f in files)
+    try:
+        return bool(files) and all(said.search(read_policy_bytes(f)) for f in files)
+    except PolicyError:  # read as policies, each on its own: the reading says what is wrong
+        return False
 
 
 def _reading_words(reading: str) -> str:

@@ -9,6 +9,7 @@ import click
 
 from rplang.policy_lang import limits
 from rplang.policy_lang.errors import PolicyError, RequestError, RequestProblem
+from rplang.policy_lang.source_text import NotAFile
 
 if TYPE_CHECKING:
     from rplang.runtime import CompiledPolicy, PolicyHistory
@@ -44,7 +45,10 @@ DAY = Day()
 
 
 def fail_policy(error: PolicyError) -> NoReturn:
-    """Print every problem of a policy, and exit 1."""
+    """Print every problem of a policy, and exit 1; a path that is no file (a pipe, a device) is
+    the command line's mistake, exit 64."""
+    if isinstance(error, NotAFile):
+        raise click.UsageError(f"{error.path} is {error.kind}, not a policy file: name a .rpl file")
     click.echo(error.render(), err=True)
     n = len(error.diagnostics)
     click.echo(f"\n{n} error{'s' if n != 1 else ''}", err=True)
@@ -61,6 +65,23 @@ def load_policy_arg(path: str) -> CompiledPolicy | PolicyHistory:
     except PolicyError as error:  # a file that cannot be read, or is not UTF-8, included
         _refuse_a_request_as_policy(path)
         fail_policy(error)
+
+
+def check_policy_path(path: str, param_hint: str) -> None:
+    """Refuse (exit 64), before any work, a path given for policies that is there and is neither a
+    file nor a folder: a pipe or a device, which would block or never end, as the reader refuses it."""
+    import os
+    import stat
+
+    from rplang.policy_lang.source_text import file_kind
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # not there, or not to be reached: the reading says which
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise click.BadParameter(f"{path} is {file_kind(mode)}, not a policy file: name a .rpl file or a folder of them",
+                                 param_hint=param_hint)
 
 
 def _refuse_a_request_as_policy(path: str) -> None:

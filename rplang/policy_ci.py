@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from rplang.policy_lang.errors import PolicyError
+from rplang.policy_lang.source_text import NotAFile
 
 from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, write_output
 from .terminal import colour_diff_lines, progress_lines, progress_wanted
@@ -46,6 +47,8 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
     for path in _with_progress(policies, progress, "running the examples"):
         try:
             suite = load_suite(path)
+        except NotAFile as error:  # a pipe, a device: the command line named the wrong thing
+            fail_policy(error)
         except PolicyError as error:
             click.echo(error.render(), err=True)
             broken = True

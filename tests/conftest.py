@@ -1,4 +1,5 @@
 """Paths shared by the tests."""
+import contextlib
 import functools
 import importlib.util
 import os
@@ -39,3 +40,35 @@ def aputure():
     from rplang.runtime import load_policy
 
     return load_policy(APUTURE)
+
+
+
+@pytest.fixture
+def pipe(tmp_path):
+    """A named pipe, `p.rpl`, that nobody writes (see `unblocked_pipe`)."""
+    with unblocked_pipe(tmp_path / "p.rpl") as path:
+        yield path
+
+
+@contextlib.contextmanager
+def unblocked_pipe(path: Path):
+    """A named pipe made at `path`, that nobody writes: a reader that opens it waits for a writer,
+    and then reads what one writes for ever. A thread opens it for writing, and closes it, whenever
+    a reader waits on it, so that a regression fails its test rather than hanging it."""
+    import threading
+
+    os.mkfifo(path)
+    done = threading.Event()
+    threading.Thread(target=_unblock_readers, args=(path, done), daemon=True).start()
+    try:
+        yield path
+    finally:
+        done.set()
+
+
+def _unblock_readers(pipe, done):
+    while not done.wait(0.5):
+        try:
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:  # no reader: nothing to unblock
+            pass

@@ -6,6 +6,9 @@ from pathlib import Path
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
+from rplang.policy_lang.errors import PolicyError
+from rplang.policy_lang.source_text import read_policy_file
+
 from .queries import Analysis, Queries
 
 class RplServer(LanguageServer):
@@ -40,8 +43,8 @@ class RplServer(LanguageServer):
         if open_document is not None:
             return open_document.source
         try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            return read_policy_file(path)
+        except PolicyError:  # not there, no file (a pipe), too long, not UTF-8
             return None
 
     def analysis(self, uri: str, wait: bool = False) -> Analysis:

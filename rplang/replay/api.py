@@ -63,11 +63,10 @@ def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "s
     `error` (the problems of a row the policy refuses, as `rpl eval` reports them, in JSON).
 
     `keys`: the columns to keep (default: every column that is not a field of the request)."""
-    from pathlib import Path
-
+    from rplang.policy_lang.source_text import read_policy_file
     from rplang.runtime import load_policy_text
 
-    text = Path(policy_path).read_text(encoding="utf-8")
+    text = read_policy_file(policy_path)
     compiled = load_policy_text(text, str(policy_path), cache=True)
     kind = type(data).__module__.split(".")[0]
     if kind == "pyspark":

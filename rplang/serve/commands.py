@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from rplang.inputs import EXIT_OK, EXIT_USAGE
+from rplang.inputs import EXIT_OK, EXIT_USAGE, check_policy_path
 
 # `rpl log`: 1 when the log, or a recorded policy text, cannot be had; 3 when a replayed decision differs.
 EXIT_UNAVAILABLE, EXIT_DIFFERENT = 1, 3
@@ -101,6 +101,7 @@ def serve(path, host, port, workers, log_db, token_file, max_body, body_timeout,
     Each policy is served under its file name without `.rpl`; a sub-folder of versions under the
     folder's name. See docs/service.md for the endpoints.
     """
+    check_policy_path(path, "PATH")
     # The metrics client takes its mode from this variable when it is imported: a folder named
     # from outside would mix this server's counts with another's. Several workers get their own.
     for variable in ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"):

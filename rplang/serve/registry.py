@@ -18,6 +18,7 @@ import attrs
 
 from rplang.compiler.checked import source_digest, table_files_unchanged
 from rplang.policy_lang.errors import Diagnostic, PolicyError
+from rplang.policy_lang.source_text import read_policy_file
 from rplang.runtime import load_policy_text
 from rplang.runtime.history import PolicyHistory
 from rplang.runtime.loading import history_from_texts
@@ -187,10 +188,9 @@ class Registry:
     def _compile(self, name: str, source: Source) -> Served | LoadProblem:
         files = source.files
         try:
-            texts = {str(f): f.read_text(encoding="utf-8") for f in files}
-        except (OSError, UnicodeDecodeError) as error:
-            message = f"cannot read the policy: {getattr(error, 'strerror', None) or error}"
-            return self._failed(name, files, (Diagnostic("RPL000", message),))
+            texts = {str(f): read_policy_file(f) for f in files}
+        except PolicyError as error:  # not there, no file (a pipe), too long, not UTF-8
+            return self._failed(name, files, error.diagnostics)
         current = self.policies.get(name)
         if current is not None and current.texts == texts and current.tables_unchanged():
             return current

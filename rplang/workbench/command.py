@@ -51,6 +51,9 @@ def workbench(path, port, no_browser):
 def _folder_and_policy(path: Path) -> tuple[Path, str | None]:
     """The folder the page serves, and the policy it opens first: a .rpl file is opened among
     the policies of its folder (the page's `?policy=`)."""
+    from rplang.inputs import check_policy_path
+
+    check_policy_path(str(path), "PATH")
     if path.is_dir():
         return path, None
     if path.suffix != ".rpl" or path.name == "examples.rpl":

@@ -10,6 +10,7 @@ leaves the policy as it was.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import attrs
@@ -18,6 +19,7 @@ from rplang.compiler.lint import check_policy_text
 from rplang.inputs import replace_file
 from rplang.policy_lang.errors import PolicyError, RplError
 from rplang.policy_lang.format import FormatterBug, format_policy
+from rplang.policy_lang.source_text import NotAFile, open_file
 from rplang.runtime.testing import EXAMPLES_FILE, find_policies
 
 BACKUP_SUFFIX = "~"
@@ -113,8 +115,11 @@ class Folder:
     def read(self, relative: str, suffixes: tuple[str, ...] = (".rpl",)) -> tuple[str, Version]:
         path = self.resolve(relative, suffixes)
         try:
-            data = path.read_bytes()
-            stat = path.stat()
+            with open_file(path) as f:  # never a pipe or a device, which would hang the page's server
+                data = f.read(MAX_FILE_BYTES + 1)
+                stat = os.fstat(f.fileno())
+        except NotAFile as error:
+            raise Unreadable(f"`{relative}` is {error.kind}, not a file") from None
         except FileNotFoundError:
             raise Unreadable(f"`{relative}` does not exist") from None
         except OSError as error:

@@ -8,6 +8,7 @@ import pytest
 
 from rplang.policy_lang import limits, parse_policy
 from rplang.policy_lang.errors import PolicyError
+from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_file
 from rplang.runtime import load_policy, load_policy_text
 from tests.cli.conftest import run, run_process
 from tests.conftest import APUTURE
@@ -129,3 +130,26 @@ def test_git_revisions_are_never_options(tmp_path, monkeypatch):
     result = run("diff", "git:--output=x:y", APUTURE, "--requests", requests)
     assert result.code == 64 and "revision" in result.err
     assert list(tmp_path.iterdir()) == [requests]
+
+
+@pytest.mark.parametrize("path, kind", [("/dev/zero", "a device"), ("/dev/null", "a device"), ("pipe", "a pipe"),
+                                        ("folder", "a folder")])
+def test_only_a_file_is_read_as_a_policy(path, kind, pipe, tmp_path):
+    """A pipe would wait for a writer, a device like /dev/zero never end: refused unread."""
+    path = {"pipe": pipe, "folder": tmp_path}.get(path, path)
+    with pytest.raises(NotAFile) as caught:
+        read_policy_file(path)
+    assert caught.value.kind == kind and caught.value.diagnostics[0].message == f"`{path}` is {kind}, not a policy file"
+    if kind != "a folder":  # the API's load_policy reads a folder as versions
+        with pytest.raises(PolicyError, match=f"is {kind}, not a policy file"):
+            load_policy(path)
+
+
+def test_a_policy_file_is_read_up_to_its_limit(tmp_path):
+    path = tmp_path / "p.rpl"
+    path.write_bytes(b"# ten bytes")
+    assert read_policy_bytes(path, limit=11) == b"# ten bytes"
+    with pytest.raises(PolicyError) as caught:
+        read_policy_bytes(path, limit=10)
+    assert [d.code for d in caught.value.diagnostics] == ["RPL090"]
+    assert f"the policy `{path}` is longer than the limit of 10 bytes" in caught.value.render()

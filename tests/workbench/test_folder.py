@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from rplang.policy_lang.format import format_policy
-from rplang.workbench.folder import Folder, SaveRefused
+from rplang.workbench.folder import Folder, SaveRefused, Unreadable
 from tests.conftest import APUTURE
 
 
@@ -100,3 +100,9 @@ def test_a_policy_its_user_may_not_write_is_not_saved(folder, monkeypatch):
         _save(folder)
     assert refused.value.kind == "unwritable" and "Permission denied" in str(refused.value)
     assert policy.read_bytes() == before
+
+
+def test_a_pipe_among_the_policies_is_refused_unread(pipe):
+    """Read, it would hang the page's server: it waits for a writer, then reads for ever."""
+    with pytest.raises(Unreadable, match="^`p.rpl` is a pipe, not a file$"):
+        Folder(pipe.parent).read("p.rpl")

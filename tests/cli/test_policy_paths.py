@@ -1,0 +1,66 @@
+"""Every command that reads a policy reads only a file (or a folder, where it takes one), and
+never more than a policy's limit: a pipe would wait for a writer for ever, and a device like
+/dev/zero never end. Either is a bad command line (64) that names the path and what it is."""
+import pytest
+
+from rplang.policy_lang import limits
+from tests.cli.conftest import run
+from tests.conftest import APUTURE, APUTURE_REQUESTS
+
+REQUEST = sorted(APUTURE_REQUESTS.glob("*.json"))[0]
+# each command, with {} where the policy goes
+COMMANDS = [
+    ["check", "{}"], ["eval", "{}", REQUEST], ["explain", "{}", REQUEST], ["test", "{}"],
+    ["diff", "{}", APUTURE, "--requests", REQUEST], ["diff", APUTURE, "{}", "--requests", REQUEST],
+    ["doc", "{}"], ["schema", "{}"], ["graph", "{}"], ["serve", "{}"], ["workbench", "{}", "--no-browser"],
+    ["replay", "{}", REQUEST], ["replay", APUTURE, REQUEST, "--compare", "{}"],
+]
+
+
+def _name(command):
+    return " ".join("P" if part == APUTURE else "R" if part == REQUEST else str(part) for part in command)
+
+
+def _with(command, path):
+    return [path if part == "{}" else part for part in command]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=_name)
+def test_a_pipe_is_refused_unread(command, pipe):
+    result = run(*_with(command, pipe))
+    assert result.code == 64, result
+    assert f"{pipe} is a pipe, not a policy file" in result.err
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c[0] != "test"],  # `test` finds only .rpl files
+                         ids=_name)
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_is_refused_unread(command, device):
+    result = run(*_with(command, device))
+    assert result.code == 64, result
+    assert f"{device} is a device, not a policy file" in result.err
+
+
+@pytest.mark.parametrize("command", [["diff", "{}", APUTURE, "--requests", REQUEST],
+                                     ["replay", "{}", REQUEST]], ids=_name)
+def test_a_folder_is_refused_where_a_command_reads_one_file(command, tmp_path):
+    result = run(*_with(command, tmp_path))
+    assert result.code == 64, result
+    assert f"{tmp_path} is a folder, not a policy file" in result.err
+
+
+def test_a_pipe_in_a_folder_of_policies_is_refused_unread(pipe):
+    for args in (["check", pipe.parent], ["test", pipe.parent], ["eval", pipe.parent, REQUEST]):
+        result = run(*args)
+        assert result.code == 64, (args, result)
+        assert f"{pipe} is a pipe, not a policy file" in result.err
+
+
+def test_a_policy_longer_than_the_limit_is_refused_unread(tmp_path):
+    big = tmp_path / "big.rpl"
+    with open(big, "wb") as f:
+        f.truncate(limits.MAX_POLICY_BYTES + 1)  # a hole: no disk spent on it
+    for args in (["check", big], ["eval", big, REQUEST], ["diff", big, APUTURE, "--requests", REQUEST]):
+        result = run(*args)
+        assert result.code == 1, (args, result)
+        assert f"the policy `{big}` is longer than the limit of {limits.MAX_POLICY_BYTES:,} bytes" in result.err
