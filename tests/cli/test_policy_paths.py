@@ -4,7 +4,7 @@ never more than a policy's limit: a pipe would wait for a writer for ever, and a
 import pytest
 
 from rplang.policy_lang import limits
-from tests.cli.conftest import run
+from tests.cli.conftest import RPL, run
 from tests.conftest import APUTURE, APUTURE_REQUESTS
 
 REQUEST = sorted(APUTURE_REQUESTS.glob("*.json"))[0]
@@ -15,6 +15,18 @@ COMMANDS = [
     ["doc", "{}"], ["schema", "{}"], ["graph", "{}"], ["serve", "{}"], ["workbench", "{}", "--no-browser"],
     ["replay", "{}", REQUEST], ["replay", APUTURE, REQUEST, "--compare", "{}"],
 ]
+
+
+@pytest.fixture(autouse=True)
+def no_server(monkeypatch):
+    """`rpl serve` and `rpl workbench` refuse the path before they start a server: a regression
+    fails here rather than serving for ever."""
+    import uvicorn
+
+    def run(*args, **kwargs):
+        raise AssertionError("a server was started")
+
+    monkeypatch.setattr(uvicorn, "run", run)
 
 
 def _name(command):
@@ -34,11 +46,27 @@ def test_a_pipe_is_refused_unread(command, pipe):
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c[0] != "test"],  # `test` finds only .rpl files
                          ids=_name)
-@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
-def test_a_device_is_refused_unread(command, device):
-    result = run(*_with(command, device))
+def test_a_device_is_refused_unread(command):
+    result = run(*_with(command, "/dev/null"))  # read, an empty policy
     assert result.code == 64, result
-    assert f"{device} is a device, not a policy file" in result.err
+    assert "/dev/null is a device, not a policy file" in result.err
+
+
+@pytest.mark.parametrize("command", [["check", "/dev/zero"], ["fmt", "/dev/zero"], ["eval", "/dev/zero", REQUEST]],
+                         ids=_name)
+def test_dev_zero_is_refused_unread(command):
+    """Read, /dev/zero never ends: in a process of its own, whose memory is bounded, so that a
+    regression fails (a MemoryError) rather than taking the machine's memory."""
+    import resource
+    import subprocess
+
+    def bounded():
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    done = subprocess.run(RPL + [str(part) for part in command], capture_output=True, timeout=120,
+                          preexec_fn=bounded)
+    assert done.returncode == 64, done
+    assert b"/dev/zero" in done.stderr and b"a device, not a" in done.stderr
 
 
 @pytest.mark.parametrize("command", [["diff", "{}", APUTURE, "--requests", REQUEST],
