@@ -114,22 +114,45 @@ def _policy_text(spec: str) -> tuple[str, str]:
         if not rev or rev.startswith("-"):  # never an option of git's, whatever follows
             raise click.UsageError(f"`{spec}`: write git:REV:path, with a revision that does not start with `-`")
         try:
-            data = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{path}"], check=True,
-                                  capture_output=True).stdout
-            if data.startswith(f"tree {rev}:{path}\n\n".encode()):  # git show's listing of a folder
-                click.echo(f"{spec}: error: `{path}` is a folder at {rev}; name a policy file in it", err=True)
-                sys.exit(EXIT_POLICY)
-            return data.decode("utf-8"), f"{path}@{rev}"
-        except (OSError, subprocess.CalledProcessError, UnicodeDecodeError) as error:
-            message = getattr(error, "stderr", None) or str(error)
-            if isinstance(message, bytes):
-                message = message.decode("utf-8", "replace")
-            click.echo(f"{spec}: error: cannot read it from git: {message.strip()}", err=True)
+            done = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{path}"], capture_output=True)
+        except OSError as error:
+            why = "git is not installed, or not on PATH" if isinstance(error, FileNotFoundError) else (
+                f"cannot run git: {error.strerror or error}")
+            raise click.UsageError(f"`{spec}`: {why}: install git, or give the old policy as a file "
+                                   "(`git show REV:path > old.rpl`)") from None
+        if done.returncode != 0:
+            raise click.UsageError(f"`{spec}`: {_unreadable_in_git(rev, path)} (git: "
+                                   f"{done.stderr.decode('utf-8', 'replace').strip()})")
+        if done.stdout.startswith(f"tree {rev}:{path}\n\n".encode()):  # git show's listing of a folder
+            raise click.UsageError(f"`{spec}`: `{path}` is a folder at {rev}; name a policy file in it")
+        try:
+            return done.stdout.decode("utf-8"), f"{path}@{rev}"
+        except UnicodeDecodeError as error:  # the policy's fault, as for a file (RPL000)
+            click.echo(f"{spec}: error: not UTF-8 text ({error.reason} at byte {error.start:,}): save it as UTF-8",
+                       err=True)
             sys.exit(EXIT_POLICY)
     try:
         return read_policy_file(spec), spec
     except PolicyError as error:
         fail_policy(error)
+
+
+def _unreadable_in_git(rev: str, path: str) -> str:
+    """Why `git show REV:path` failed, asked of git itself (its messages are in the user's
+    language): no repository here, no such revision, or no such path in it; and what to do."""
+    import subprocess
+
+    def git(*args: str) -> bool:
+        return subprocess.run(["git", *args], capture_output=True).returncode == 0
+
+    if not git("rev-parse", "--git-dir"):
+        return ("this folder is not in a git repository: run the command in the policy's repository, "
+                "or give the old policy as a file")
+    if not git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"):
+        return (f"git knows no revision `{rev}` here: name a commit, a branch or a tag (a shallow clone, as "
+                "CI makes, may lack it: fetch it, e.g. `git fetch --depth=2`)")
+    return (f"`{path}` is not in {rev}: name the policy's path at that revision, from the top of the repository "
+            f"(`git ls-tree -r --name-only {rev}` lists them)")
 
 
 @click.command(name="diff")

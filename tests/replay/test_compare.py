@@ -54,7 +54,7 @@ def test_the_old_policy_may_come_from_git(thirty_days, tmp_path, monkeypatch):
     assert json.loads(result.out)["changed"] > 0
     result = run("replay", thirty_days, CORPUS, "--out", tmp_path / "new.parquet",
                  "--compare", "git:no-such-rev:policies/aputure.rpl")
-    assert result.code == 1 and "cannot read it from git" in result.err
+    assert result.code == 64 and "git knows no revision `no-such-rev` here" in result.err
 
 
 def test_an_export_without_keys_is_compared_by_its_rows(thirty_days, tmp_path):
@@ -98,14 +98,15 @@ def test_an_old_policy_that_cannot_be_read_is_reported_before_any_row_is_decided
     monkeypatch.chdir(ROOT)
     (tmp_path / "broken.rpl").write_text('policy "broken"\nthis is not a policy\n')
     out = tmp_path / "new.parquet"
-    for old, message in {tmp_path / "broken.rpl": "`this` cannot come here",
-                         tmp_path / "missing.rpl": "cannot read the policy",
-                         "git:HEAD:policies/no-such.rpl": "cannot read it from git",
-                         # its listing was read as a policy: "`tree` cannot come here"
-                         "git:HEAD:policies": "git:HEAD:policies: error: `policies` is a folder at HEAD; "
-                                              "name a policy file in it"}.items():
+    for old, (code, message) in {
+            tmp_path / "broken.rpl": (1, "`this` cannot come here"),
+            tmp_path / "missing.rpl": (1, "cannot read the policy"),
+            "git:HEAD:policies/no-such.rpl": (64, "`policies/no-such.rpl` is not in HEAD"),
+            # its listing was read as a policy: "`tree` cannot come here"
+            "git:HEAD:policies": (64, "`git:HEAD:policies`: `policies` is a folder at HEAD; name a policy file in it"),
+    }.items():
         result = run("replay", APUTURE, CORPUS, "--out", out, "--compare", old)
-        assert result.code == 1 and message in result.err, result.both
+        assert result.code == code and message in result.err, result.both
         assert "requests:" not in result.err and not out.exists()
 
 

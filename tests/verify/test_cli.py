@@ -103,7 +103,7 @@ def test_same_policy_from_git_is_equivalent():
                      "--outputs", "outcome,refund", "--max-items", "1")
     finally:
         os.chdir(cwd)
-    if "cannot read it from git" in result.err:
+    if result.code == 64 and "git" in result.err:
         import pytest
         pytest.skip("the working copy's aputure.rpl differs from the one committed")
     assert result.code == 0, result.both
