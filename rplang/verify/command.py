@@ -23,7 +23,8 @@ EXIT_HOLDS, EXIT_VIOLATED, EXIT_POLICY = 0, 1, 2
 
 
 def _load(spec: str):
-    """A policy file or `git:REV:path`, compiled; a policy that cannot be read or checked exits 2."""
+    """A policy file or `git:REV:path`, compiled; a policy that cannot be read or checked exits 2,
+    a path that is no policy file (a pipe) or that git cannot read is a bad command line (64)."""
     from pathlib import Path
 
     from rplang.policy_ci import _policy_text
