@@ -110,8 +110,56 @@ class EvaluationError(RplError):
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A `did you mean` hint from the closest known names, or None."""
-    import difflib
+    """A `did you mean` hint from the closest known name, or None.
 
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
+    Close, as rustc's `find_best_match_for_name` decides: the same name in other letter case
+    first; else at most one edit (a letter added, left out, changed, or two swapped) for every
+    three letters of `word`, at least one; the fewest edits win. A short word must also keep
+    most of its letters: `id` is not a misspelt `kind`, nor `ib` of `id`, and a letter alone is
+    only another case of one."""
+    names = list(dict.fromkeys(candidates))
+    folded = word.casefold()
+    same = [name for name in names if name.casefold() == folded and name != word]
+    if same:
+        return f"did you mean `{same[0]}`?"
+    most = max(len(word), 3) // 3
+    scored = []
+    for name in names:
+        if name == word or abs(len(name) - len(word)) > most:
+            continue
+        edits = _edits(folded, name.casefold(), most)
+        if edits <= most and edits < len(word) and _shared_letters(folded, name.casefold()) * 2 > len(word):
+            scored.append((edits, name))
+    if not scored:
+        return None
+    import difflib
+    import os
+
+    # ties to the longest start in common (`USA`: `US`, not `SA`), the most alike by difflib's
+    # measure, then by name: never the order of a set
+    _, best = min(scored, key=lambda found: (
+        found[0], -len(os.path.commonprefix([folded, found[1].casefold()])),
+        -difflib.SequenceMatcher(None, word, found[1]).ratio(), found[1]))
+    return f"did you mean `{best}`?"
+
+
+def _edits(a: str, b: str, most: int) -> int:
+    """The edits that make `a` into `b` (optimal string alignment: a swap of two neighbours is one),
+    or `most + 1` once it is sure to be more than `most`."""
+    before, row = None, list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (x != y))
+            if before is not None and i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > most:
+            return most + 1
+        before, row = row, current
+    return row[-1]
+
+
+def _shared_letters(a: str, b: str) -> int:
+    from collections import Counter
+
+    return sum((Counter(a) & Counter(b)).values())

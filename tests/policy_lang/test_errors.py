@@ -4,6 +4,7 @@ import re
 import pytest
 
 from rplang.policy_lang import Diagnostic, PolicyError, Source, Span, parse_policy
+from rplang.policy_lang.errors import did_you_mean
 
 
 def problems(text: str, name: str = "t.rpl") -> tuple[Diagnostic, ...]:
@@ -228,3 +229,40 @@ def test_a_deeply_nested_expression_is_a_located_error_not_a_crash(text):
     found = problems(text)
     assert found and all(re.fullmatch(r"RPL\d{3}", d.code) for d in found)
     assert found[0].span is not None and found[0].span.line == 1
+
+
+# ---- did you mean --------------------------------------------------------------------------------
+
+FIELDS = ["kind", "order", "item", "request_date", "reason", "ids", "US", "SA", "DE"]
+
+
+@pytest.mark.parametrize("word, suggested", [
+    ("Kind", "kind"), ("KIND", "kind"),  # another case, whatever the length
+    ("kinf", "kind"), ("knid", "kind"), ("kin", "kind"), ("kindd", "kind"),  # one edit in four or five letters
+    ("id", "ids"), ("USA", "US"), ("ordr", "order"), ("reqest_dat", "request_date"),  # two edits in ten letters
+    ("resaon", "reason"),
+])
+def test_did_you_mean_suggests_a_close_name(word, suggested):
+    assert did_you_mean(word, FIELDS) == f"did you mean `{suggested}`?"
+
+
+def test_did_you_mean_suggests_no_longer_name_for_a_short_one():
+    assert did_you_mean("id", ["kind", "order", "item"]) is None  # `kind` is two letters added to two
+
+
+@pytest.mark.parametrize("word", [
+    "ib", "xs",  # one letter changed of two: `ids`, `US` keep too few of its letters
+    "d", "x",  # a letter alone is another case of one, or no name's misspelling
+    "kid_price", "refund_date",  # three edits in nine or eleven letters
+    "kind",  # the name itself is no suggestion
+])
+def test_did_you_mean_suggests_nothing_far(word):
+    assert did_you_mean(word, FIELDS) is None
+
+
+def test_did_you_mean_chooses_the_fewest_edits_then_the_same_start_whatever_the_order():
+    for names in (["card", "cart", "check"], ["check", "cart", "card"]):
+        assert did_you_mean("chek", names) == "did you mean `check`?"
+    for names in (["SA", "US"], ["US", "SA"]):
+        assert did_you_mean("USA", names) == "did you mean `US`?"
+    assert did_you_mean("carf", {"card", "cart"}) == "did you mean `card`?"  # a set: by name, never its order
