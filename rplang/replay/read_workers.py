@@ -30,8 +30,8 @@ from rplang.compiler import without_garbage_collection
 
 from .columns import request_schema
 from .errors import ReplayError
-from .rows import (BATCH, check_keys, csv_header, csv_text, key_schema, keyed_batches, records, text_row,
-                   typed_batch, typed_batches, with_keys)
+from .rows import (BATCH, cells_of_any_length, check_keys, csv_header, csv_rows, csv_text, key_schema, keyed_batches,
+                   records, text_row, typed_batch, typed_batches, with_keys)
 from .run import Counts
 from .uris import is_uri
 
@@ -149,7 +149,7 @@ def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema, f
         """A range's records as `records` reads them: JSON lines' lines, CSV's rows."""
         if header is None:
             return binary
-        return csv.DictReader(csv_text(binary, "utf-8"), fieldnames=header)
+        return csv_rows(csv.DictReader(csv_text(binary, "utf-8"), fieldnames=header))
 
     return read_range, lines_of
 
@@ -160,7 +160,7 @@ def _rows_start(name: str) -> tuple[int, list[str]] | None:
     alone (where it also ends a row, and a cut on line feeds does not): its count is one a row
     if no row is of several lines and no line is blank (no row, which csv skips), and the line
     feeds' count if no line ends in a carriage return alone."""
-    with csv_text(open(name, "rb"), "utf-8-sig") as text:
+    with csv_text(open(name, "rb"), "utf-8-sig") as text, cells_of_any_length():
         reader = csv.reader(text)
         header = csv_header(name, next(reader, None))
         rows = sum(map(bool, reader))  # the rows that are not blank, counted without a Python step each

@@ -8,6 +8,7 @@ imports this module, nor pyarrow with it.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -356,8 +357,9 @@ def _records(source: Source, policy: CheckedPolicy):
         else:
             with csv_text(open_input(name), "utf-8-sig") as stream:
                 reader = csv.DictReader(stream)
-                header = csv_header(name, reader.fieldnames)
-                yield from records(name, reader, 1, header, policy)
+                with cells_of_any_length():
+                    header = csv_header(name, reader.fieldnames)
+                yield from records(name, csv_rows(reader), 1, header, policy)
 
 
 def records(name: str, lines, first: int, header: list[str] | None, policy: CheckedPolicy):
@@ -374,10 +376,31 @@ def records(name: str, lines, first: int, header: list[str] | None, policy: Chec
 def csv_text(binary, encoding: str) -> io.TextIOWrapper:
     """CSV's bytes as csv reads them: a byte that is not UTF-8 kept as it is, to refuse its row
     alone (`_csv_row`); utf-8-sig for a whole file (a byte order mark, as spreadsheets write
-    one, is no part of the header). A cell may be as long as a JSON line: csv's own cap (128 KiB,
-    a list of items as JSON text passes it) stopped the replay as a bug in rpl."""
-    csv.field_size_limit(CELL_LIMIT)
+    one, is no part of the header)."""
     return io.TextIOWrapper(binary, encoding=encoding, errors="surrogateescape", newline="")
+
+
+@contextlib.contextmanager
+def cells_of_any_length():
+    """Room, while it lasts, for a CSV cell as long as a JSON line: csv's own cap (128 KiB, a list
+    of items as JSON text passes it) stopped the replay as a bug in rpl. csv has the cap only as
+    a global of the module, the caller's too (a notebook's): it is set back as it was after."""
+    previous = csv.field_size_limit(CELL_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def csv_rows(reader):
+    """The rows of a csv reader, each read with `cells_of_any_length`: a reader's rows are read one
+    by one, and the caller's code runs between them with its own cap."""
+    while True:
+        with cells_of_any_length():
+            row = next(reader, None)
+        if row is None:
+            return
+        yield row
 
 
 def csv_header(name: str, header: list[str] | None) -> list[str]:

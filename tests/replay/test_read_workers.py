@@ -6,6 +6,7 @@ files and keys of several kinds. The files are small, cut into many small ranges
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -131,15 +132,27 @@ def test_a_csv_row_of_several_lines_is_read_in_one_process(tmp_path, workers_rea
     assert workers_read == [] and "2 requests: 0 decided" in err and len(rejects) == 2
 
 
+@pytest.fixture
+def callers_cap():
+    """The caller's own cap on csv's cells (a notebook's), set back after the test."""
+    previous = csv.field_size_limit(1_000)
+    yield 1_000
+    csv.field_size_limit(previous)
+
+
 @pytest.mark.parametrize("via", ["sql", "python"])
-def test_a_csv_cell_past_csvs_own_cap_is_read_as_a_json_line_is(via, tmp_path, workers_read):
-    """csv refuses a cell past 128 KiB unless told otherwise: that stopped the replay as a bug."""
+def test_a_long_csv_cell_is_read_and_the_caller_s_cap_left_as_it_was(via, tmp_path, workers_read, callers_cap):
+    """csv refuses a cell past 128 KiB unless told otherwise (that stopped the replay as a bug); it
+    has its cap only as a global: set for the replay's reading, and back between its rows."""
     long = "R" * 200_000
     source = tmp_path / "in.csv"
     source.write_text(f"request_id,kind\nA,return\n{long},return\n")
     code, err, _, rejects = assert_same(source, tmp_path, "--via", via)
     assert code == 2 and err.startswith("2 requests: 0 decided")
     assert sorted(json.loads(r)["request_id"] for r in rejects) == ["A", long]
+    assert csv.field_size_limit() == callers_cap
+    caps = [csv.field_size_limit() for _ in replay_rows.csv_rows(csv.reader(io.StringIO(f"a\n{long}\nb\n")))]
+    assert caps == [callers_cap] * 3 and csv.field_size_limit() == callers_cap
 
 
 def test_a_folder_of_two_files_keeps_each_rows_file(aputure_lines, tmp_path, workers_read):
