@@ -5,6 +5,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .columns import decision_names
+from .errors import ReplayError
 from .rows import typed_batches
 from .run import Counts, RejectsFile, Replay
 from .sources import check_key_names, choose_keys, resolve
@@ -76,19 +77,61 @@ def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "s
 
         return duckdb.from_arrow(decide_arrow(compiled, text, data.to_arrow_table(), keys, via))
     if kind == "pandas":
-        # a named index (`id`) is a column of the requests, a key; a row's place is none
-        named = any(name is not None for name in data.index.names)
-        return decide_arrow(compiled, text, pa.Table.from_pandas(data, preserve_index=named), keys, via).to_pandas()
+        return decide_arrow(compiled, text, _from_pandas(data, compiled), keys, via).to_pandas()
     if kind == "polars":
         import polars
 
         if isinstance(data, polars.LazyFrame):
-            return polars.from_arrow(decide_arrow(compiled, text, data.collect().to_arrow(), keys, via)).lazy()
-        return polars.from_arrow(decide_arrow(compiled, text, data.to_arrow(), keys, via))
+            frame = data.collect()
+            return polars.from_arrow(decide_arrow(compiled, text, _from_polars(frame, keys, compiled), keys, via)).lazy()
+        return polars.from_arrow(decide_arrow(compiled, text, _from_polars(data, keys, compiled), keys, via))
     if isinstance(data, pa.Table):
         return decide_arrow(compiled, text, data, keys, via)
     raise TypeError(f"cannot decide a {type(data).__name__}: give an Arrow table, a DuckDB relation, "
                     "a pandas or Polars DataFrame, or a Spark DataFrame")
+
+
+def _from_pandas(data, compiled) -> pa.Table:
+    """A pandas DataFrame as Arrow; a column Arrow cannot read as one type (`[1, "a"]`) is a
+    ReplayError naming it and the types it holds, where pyarrow's ArrowInvalid came out."""
+    # a named index (`id`) is a column of the requests, a key; a row's place is none
+    named = any(name is not None for name in data.index.names)
+    try:
+        return pa.Table.from_pandas(data, preserve_index=named)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        frame = data.reset_index() if named else data
+        for name in frame.columns:
+            try:
+                pa.Array.from_pandas(frame[name])
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                raise ReplayError(_not_one_type(name, frame[name].dropna(), f"df[{name!r}].astype(str)",
+                                                compiled)) from None
+        raise ReplayError(f"the DataFrame cannot be read as an Arrow table: {error}") from None
+
+
+def _from_polars(frame, keys, compiled) -> pa.Table:
+    """A Polars DataFrame as Arrow; a column of Python objects (Polars' `Object`, which mixed
+    values make: `[1, "a"]`) that the decisions read is a ReplayError naming it and the types it
+    holds: Arrow would read it as the objects' addresses, eight bytes each."""
+    import polars
+
+    read = set(keys) | set(compiled.checked.request) if keys else set(frame.columns)
+    for name, dtype in frame.schema.items():
+        if name in read and dtype == polars.Object:
+            raise ReplayError(_not_one_type(name, frame[name].drop_nulls(), f"pl.col({name!r}).cast(pl.String)",
+                                            compiled))
+    return frame.to_arrow()
+
+
+def _not_one_type(name: str, values, like: str, compiled) -> str:
+    """What to say of a column whose values are not of one type a table can hold: the types
+    found, and the one to make them (a field's, or one of the key's choosing, like text)."""
+    types = sorted({type(value).__name__ for value in values})
+    found = (f"values of {len(types)} types ({', '.join(types)})" if len(types) > 1
+             else f"{', '.join(types) or 'Python object'} values, which a table cannot hold")
+    field = compiled.checked.request.get(name)
+    to = f"{field.type.describe()}, as the field `{name}` is" if field is not None else f"of one type a table holds, like {like}"
+    return f"the column `{name}` holds {found}: make them {to}, before deciding"
 
 
 def decide_arrow(compiled, text: str, table: pa.Table, keys=None, via: str = "sql") -> pa.Table:

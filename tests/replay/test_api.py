@@ -9,6 +9,7 @@ import pytest
 
 from rplang.replay.api import decide
 from rplang.replay.columns import applied_rules
+from rplang.replay.errors import ReplayError
 from rplang.runtime import load_policy
 
 from ..conftest import APUTURE
@@ -139,6 +140,52 @@ def test_write_requests_checks_its_keys(tmp_path):
                                 "keep it with --key if it identifies a row")
 
 
+def _mixed(requests_table, column: str, values: list):
+    """The table's first rows as a pandas DataFrame, `column` holding `values` (of several types)."""
+    frame = requests_table.slice(0, len(values)).to_pandas()
+    frame[column] = pytest.importorskip("pandas").Series(values, dtype=object)
+    return frame
+
+
+KIND = "make them a Kind (return, exchange), as the field `kind` is, before deciding"
+
+
+@pytest.mark.parametrize("column, values, said", [
+    ("id", [1, "R-2"], "the column `id` holds values of 2 types (int, str): make them of one type a table holds, like "
+                       "df['id'].astype(str), before deciding"),
+    ("kind", ["return", 3], f"the column `kind` holds values of 2 types (int, str): {KIND}"),
+    ("id", [object(), object()], "the column `id` holds object values, which a table cannot hold: make them of one "
+                                 "type a table holds, like df['id'].astype(str), before deciding"),
+    ("id", [1.5, "R-2"], "the column `id` holds values of 2 types (float, str): make them of one type a table holds, like "
+                         "df['id'].astype(str), before deciding"),
+])
+def test_a_pandas_column_of_several_types_is_named_with_its_types(requests_table, column, values, said):
+    """pyarrow's ArrowInvalid or ArrowTypeError came out, in its own words."""
+    with pytest.raises(ReplayError) as error:
+        decide(APUTURE, _mixed(requests_table, column, values))
+    assert str(error.value) == said
+    with pytest.raises(ReplayError) as error:  # a named index is a column too
+        decide(APUTURE, _mixed(requests_table, column, values).set_index(column))
+    assert str(error.value) == said
+
+
+def test_a_polars_column_of_python_objects_is_named_with_its_types(requests_table):
+    """Arrow read a Polars `Object` column as the objects' addresses: keys of eight bytes each."""
+    polars = pytest.importorskip("polars")
+    frame = polars.from_arrow(requests_table.slice(0, 2))
+    for column, values, said in (
+            ("id", [1, "R-2"], "the column `id` holds values of 2 types (int, str): make them of one type a table holds, like "
+                               "pl.col('id').cast(pl.String), before deciding"),
+            ("kind", ["return", 3], f"the column `kind` holds values of 2 types (int, str): {KIND}")):
+        mixed = frame.with_columns(polars.Series(column, values, dtype=polars.Object))
+        for data in (mixed, mixed.lazy()):
+            with pytest.raises(ReplayError) as error:
+                decide(APUTURE, data)
+            assert str(error.value) == said
+    ignored = frame.with_columns(polars.Series("note", [1, "a"], dtype=polars.Object))
+    assert decide(APUTURE, ignored, keys=("id",)).columns[0] == "id"  # a column left out is not read
+
+
 def test_anything_else_is_refused_by_name():
     with pytest.raises(TypeError, match="cannot decide a list"):
         decide(APUTURE, [])
@@ -162,3 +209,11 @@ def test_a_column_named_as_a_column_of_the_decision_is_refused_by_name(requests_
     table = requests_table.rename_columns([name if n == "id" else n for n in requests_table.schema.names])
     with pytest.raises(ReplayError, match=f"the key `{name}` has the name of a column of the decision"):
         decide(APUTURE, table, via=via)
+
+
+def test_a_policy_path_that_is_no_file_is_refused_unread(requests_table, pipe):
+    """Read, a pipe would wait for a writer for ever: the one reader of policies refuses it."""
+    from rplang.policy_lang.errors import PolicyError
+
+    with pytest.raises(PolicyError, match="is a pipe, not a policy file"):
+        decide(pipe, requests_table)
