@@ -153,7 +153,7 @@ def _edits(a: str, b: str, most: int) -> int:
             current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (x != y))
             if before is not None and i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
                 current[j] = min(current[j], before[j - 2] + 1)
-        if min(current) > most:
+        if min(current) > most and min(row) > most:  # a swap reaches back two rows
             return most + 1
         before, row = row, current
     return row[-1]

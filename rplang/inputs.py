@@ -80,8 +80,8 @@ def check_policy_path(path: str, param_hint: str) -> None:
     except OSError:  # not there, or not to be reached: the reading says which
         return
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise click.BadParameter(f"{path} is {file_kind(mode)}, not a policy file: name a .rpl file or a folder of them",
-                                 param_hint=param_hint)
+        raise click.BadParameter(f"{path} is {file_kind(mode)}, not a policy file: name a .rpl file or a "
+                                 "folder of them", param_hint=param_hint)
 
 
 def _refuse_a_request_as_policy(path: str) -> None:

@@ -82,8 +82,8 @@ def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "s
         import polars
 
         if isinstance(data, polars.LazyFrame):
-            frame = data.collect()
-            return polars.from_arrow(decide_arrow(compiled, text, _from_polars(frame, keys, compiled), keys, via)).lazy()
+            table = _from_polars(data.collect(), keys, compiled)
+            return polars.from_arrow(decide_arrow(compiled, text, table, keys, via)).lazy()
         return polars.from_arrow(decide_arrow(compiled, text, _from_polars(data, keys, compiled), keys, via))
     if isinstance(data, pa.Table):
         return decide_arrow(compiled, text, data, keys, via)
@@ -130,7 +130,8 @@ def _not_one_type(name: str, values, like: str, compiled) -> str:
     found = (f"values of {len(types)} types ({', '.join(types)})" if len(types) > 1
              else f"{', '.join(types) or 'Python object'} values, which a table cannot hold")
     field = compiled.checked.request.get(name)
-    to = f"{field.type.describe()}, as the field `{name}` is" if field is not None else f"of one type a table holds, like {like}"
+    to = (f"{field.type.describe()}, as the field `{name}` is" if field is not None
+          else f"of one type a table holds, like {like}")
     return f"the column `{name}` holds {found}: make them {to}, before deciding"
 
 

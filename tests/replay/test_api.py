@@ -156,8 +156,8 @@ KIND = "make them a Kind (return, exchange), as the field `kind` is, before deci
     ("kind", ["return", 3], f"the column `kind` holds values of 2 types (int, str): {KIND}"),
     ("id", [object(), object()], "the column `id` holds object values, which a table cannot hold: make them of one "
                                  "type a table holds, like df['id'].astype(str), before deciding"),
-    ("id", [1.5, "R-2"], "the column `id` holds values of 2 types (float, str): make them of one type a table holds, like "
-                         "df['id'].astype(str), before deciding"),
+    ("id", [1.5, "R-2"], "the column `id` holds values of 2 types (float, str): make them of one type a table "
+                         "holds, like df['id'].astype(str), before deciding"),
 ])
 def test_a_pandas_column_of_several_types_is_named_with_its_types(requests_table, column, values, said):
     """pyarrow's ArrowInvalid or ArrowTypeError came out, in its own words."""
@@ -174,8 +174,8 @@ def test_a_polars_column_of_python_objects_is_named_with_its_types(requests_tabl
     polars = pytest.importorskip("polars")
     frame = polars.from_arrow(requests_table.slice(0, 2))
     for column, values, said in (
-            ("id", [1, "R-2"], "the column `id` holds values of 2 types (int, str): make them of one type a table holds, like "
-                               "pl.col('id').cast(pl.String), before deciding"),
+            ("id", [1, "R-2"], "the column `id` holds values of 2 types (int, str): make them of one type a "
+                               "table holds, like pl.col('id').cast(pl.String), before deciding"),
             ("kind", ["return", 3], f"the column `kind` holds values of 2 types (int, str): {KIND}")):
         mixed = frame.with_columns(polars.Series(column, values, dtype=polars.Object))
         for data in (mixed, mixed.lazy()):
