@@ -159,6 +159,8 @@ def parquet_schema(replay: Replay, keys: tuple[str, ...]) -> pa.Schema | None:
     amounts of any scale)."""
     if replay.source.format != "parquet":
         return None
+    if not keys:  # the rows' places are the keys, no column of the files: no footer to read for them
+        return pa.schema([])
     import pyarrow.parquet as pq
 
     schemas = []
