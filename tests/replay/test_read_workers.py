@@ -156,6 +156,25 @@ def test_a_folder_of_two_files_keeps_each_rows_file(aputure_lines, tmp_path, wor
         [(str(folder / "b.jsonl"), 1)]
 
 
+@pytest.mark.parametrize(("at", "row"), [("b.jsonl", 2), ("b.jsonl", 40)], ids=["within the first rows", "after"])
+def test_the_first_rows_that_type_the_keys_span_the_files_of_a_folder(at, row, aputure_lines, tmp_path,
+                                                                       small_batches, workers_read):
+    # a.jsonl's 3 rows and b.jsonl's first 2 type the key: a number where they hold text is named in b.jsonl
+    lines = [json.dumps({"key": f"R{n}", **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines, 60))]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(lines[:3]) + "\n")
+    later = lines[3:]
+    later[row - 1] = json.dumps({**json.loads(later[row - 1]), "key": 7})
+    (folder / "b.jsonl").write_text("\n".join(later) + "\n")
+    code, err, rows, rejects = assert_same(folder, tmp_path, "--key", "key")
+    assert len(workers_read) == 2 and code == 64 and rows is None
+    rows_before = "the rows before it" if row <= 2 else "the first 5 rows, which make its column,"
+    assert err == f"error: the key `key` holds values of more than one type: line {row} of {folder / at} holds 7, " \
+        f"where {rows_before} hold text; give it values of one type in every row (objects may leave fields out, " \
+        "numbers may be whole in some rows), or name another with --key\n"
+
+
 KEYS = {  # a key's values, row by row: those of the first 5 make its column's type
     "text": lambda n: f"R{n}",
     "whole numbers and not": lambda n: n if n % 3 else n + 0.5,
