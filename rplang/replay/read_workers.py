@@ -58,8 +58,9 @@ def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, cou
 @attrs.frozen
 class _Range:
     """What a worker read of a range, beside its batch: its rows, their rejects, the size of the
-    batch's IPC message, or the error that stopped it; where the keys are typed here, the place
-    of its first row, every row's keys (those read before an error) and the accepted rows'."""
+    batch's IPC message, or the error that stopped it; where the process that started the workers
+    types the keys, the place of its first row, every row's keys (those read before an error) and
+    the accepted rows'."""
     rows: int
     refused: list
     size: int
@@ -110,7 +111,7 @@ class _Taken:
             self._take(name, read)
 
     def _take(self, name: str, read: _Range) -> None:
-        if self.key_types is not None and self.keys:
+        if self.keys:
             past = max(0, self.first_rows - self.seen)  # the range's first row after those that typed the keys
             later = read.keys[past:]
             if not keys_fit(later, self.key_types):  # the row that does not fit, named as one process names it
@@ -177,7 +178,7 @@ def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | 
     lines): `read_range(first, lines_of(binary))`, its rows as one typed batch, of the requests
     alone where the keys are typed by the process that started the workers (`key_types` None)."""
     source, policy = replay.source, replay.compiled
-    typed_here = key_types is not None
+    keys_typed = key_types is not None  # the rows' places: the worker makes their columns
 
     def read_range(first: int, lines) -> tuple[pa.Buffer | bytes, _Range]:
         counted, every, kept = Counts(), [], []
@@ -187,10 +188,10 @@ def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | 
                 for file, number, raw in records(name, lines, first, header, policy.checked):
                     _, own, found = text_row(source, keys, file, number, raw)
                     rows.append((own, found))
-                    if not typed_here:
+                    if not keys_typed:
                         every.append(tuple(own[k] for k in keys))
-                typed, refused = typed_batch(key_types if typed_here else _NO_KEYS, rows, policy, request,
-                                             keys if typed_here else (), counted, None if typed_here else kept)
+                typed, refused = typed_batch(key_types if keys_typed else _NO_KEYS, rows, policy, request,
+                                             keys if keys_typed else (), counted, None if keys_typed else kept)
         except ReplayError as error:
             return b"", _Range(0, [], 0, str(error), first, every)
         message = typed.serialize()
