@@ -88,10 +88,13 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
     try:
         spark = _spark_for_uris(engine, master, input_, out)
         source = resolve(input_, spark)
-        # the input's columns, named and typed as the request's fields, checked before the old
-        # policy's and before OUT or the rejects file is made (the engine checks them again)
-        run.input_keys(run.Replay(compiled, text, source, tuple(keys), name=name, known=known), con, decided=False)
-        old_job = _old_replay(old, compare_to, source, tuple(keys), via, jobs, con) if old else None
+        # the input's columns (each Parquet file's footer, read once here: the engine and the old
+        # policy's checks take them), named and typed as the request's fields, checked before the
+        # old policy's and before OUT or the rejects file is made (the engine checks them again)
+        columns = run.read_columns(source, con)
+        run.input_keys(run.Replay(compiled, text, source, tuple(keys), name=name, known=known, columns=columns),
+                       con, decided=False)
+        old_job = _old_replay(old, compare_to, source, tuple(keys), via, jobs, con, columns) if old else None
         via = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via)
         out = out or run.default_out(input_, source)
         rejects = rejects or run.rejects_path(out)
@@ -102,7 +105,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
 
             check_out(spark, out, source.files)
         rejects_file = run.RejectsFile(rejects)
-        job = run.Replay(compiled, text, source, tuple(keys), via, name, known, jobs)
+        job = run.Replay(compiled, text, source, tuple(keys), via, name, known, jobs, columns)
         try:
             counts = engine_for(engine, master, con)(job, out, rejects_file)
         finally:
@@ -144,15 +147,16 @@ def _spark_for_uris(engine: str, master: str, input_: str, out: str | None):
     return session(master)
 
 
-def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None, jobs: int, con=None):
-    """The replay under `--compare`'s policy, its path chosen and the input's columns checked
-    against its request now (on `con`, POLICY's DuckDB connection, if given), not after the rows
-    are decided under POLICY."""
+def _old_replay(old: tuple, spec: str, source, keys: tuple[str, ...], via: str | None, jobs: int, con=None,
+                columns: dict | None = None):
+    """The replay under `--compare`'s policy, its path chosen and the input's columns (as POLICY's
+    replay read them) checked against its request now (on `con`, POLICY's DuckDB connection, if
+    given), not after the rows are decided under POLICY."""
     from . import run
 
     compiled, text, name, known = old
     chosen = _choose_via(run.Replay(compiled, text, source, (), "sql", name, known), via, spec)
-    job = run.Replay(compiled, text, source, keys, chosen, name, known, jobs)
+    job = run.Replay(compiled, text, source, keys, chosen, name, known, jobs, columns)
     try:
         run.input_keys(job, con)
     except ReplayError as error:

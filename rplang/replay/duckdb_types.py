@@ -69,8 +69,15 @@ def columns_conform(actual: dict, expected: dict, con=None) -> bool:
     return all(name in actual and conforms(actual[name], (con or duckdb).sqltype(t)) for name, t in expected.items())
 
 
+def described(columns: dict) -> tuple[tuple[str, str], ...]:
+    """Columns (name -> DuckDBPyType) as their names and types' texts: the same for two files of
+    the same columns, which a check need judge only once."""
+    return tuple((name, str(t)) for name, t in columns.items())
+
+
 def parquet_columns(con, file: str) -> dict:
-    """A Parquet file's columns as DuckDB reads them: name -> DuckDBPyType."""
+    """A Parquet file's columns as DuckDB reads them: name -> DuckDBPyType (their names are
+    `check_parquet_names`')."""
     import duckdb
 
     from .errors import not_parquet
@@ -79,9 +86,20 @@ def parquet_columns(con, file: str) -> dict:
         relation = con.read_parquet(file)
     except duckdb.Error as error:
         raise not_parquet(file, error) from None
-    check_names(con.execute("SELECT name, num_children, precision, scale FROM parquet_schema(?)", [file]).fetchall(),
-                file)
     return dict(zip(relation.columns, relation.types))
+
+
+_SCHEMA = "SELECT {}name, num_children, precision, scale FROM parquet_schema(?)"
+
+
+def check_parquet_names(con, files: list[str]) -> None:
+    """`check_names` of each Parquet file (each read by `parquet_columns` before), their footers'
+    schemas listed by one query: a query per file cost more than reading its footer."""
+    schemas: dict[str, list] = {}
+    for file, *row in con.execute(_SCHEMA.format("file_name, "), [files]).fetchall():
+        schemas.setdefault(file, []).append(row)
+    for file in files:  # a file listed under another name than given is asked for alone
+        check_names(schemas.get(file) or con.execute(_SCHEMA.format(""), [file]).fetchall(), file)
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -139,15 +157,19 @@ def arrow_names(schema) -> list:
 
 
 def files_columns(files, con=None) -> dict:
-    """Each Parquet file's columns (file -> `parquet_columns`), read by `con` or a connection of
-    their own; a file of a cluster's store (a URI, which DuckDB does not read here) from its
+    """Each Parquet file's columns (file -> `parquet_columns`, their names checked), read by `con`
+    or a connection of their own; a file of a cluster's store (a URI, which DuckDB does not read here) from its
     footer's Arrow schema, read through Spark (uris.py), as the engine then reads the file."""
     import duckdb
 
     from .uris import is_uri
 
     con = con or duckdb.connect()
-    return {file: uri_columns(file) if is_uri(file) else parquet_columns(con, file) for file in files}
+    columns = {file: uri_columns(file) if is_uri(file) else parquet_columns(con, file) for file in files}
+    local = [file for file in files if not is_uri(file)]
+    if local:
+        check_parquet_names(con, local)
+    return columns
 
 
 def uri_columns(uri: str) -> dict:

@@ -14,7 +14,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from . import plans
-from .duckdb_types import columns_conform, parquet_columns
+from .duckdb_types import columns_conform, described
 from .errors import unreadable
 from .run import Counts, RejectsFile, Replay, input_keys, writing
 from .sources import FILE, ROW, check_key_names
@@ -57,6 +57,7 @@ def replay_duckdb(replay: Replay, out: str, rejects: RejectsFile, con=None) -> C
                     writer.close()
         return counts
     con = con or connect()
+    replay = replay.with_columns(con)  # each footer read once (by the command, or now), for every step
     # the key names are checked now, before the rows are read, unless the policy was known from a
     # run before: then a plan kept for these keys was checked so, and a new one is checked below
     keys = input_keys(replay, con, decided=replay.known is None)
@@ -90,13 +91,14 @@ def load_input(con, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile,
     rather than by the engine."""
     expected = replay.request_types
     source = replay.source
-    found = [parquet_columns(con, f) for f in source.files] if source.format == "parquet" else []
-    if found and all(columns_conform(columns, expected, con) for columns in found):
+    # each set of columns the files have judged once (a folder of parts written by one job has one)
+    found = {described(columns): columns for columns in replay.with_columns(con).columns.values()}
+    if found and all(columns_conform(columns, expected, con) for columns in found.values()):
         # DuckDB reads every file as the first is, unless told to match columns by name and find
         # the widest type: a later file's BIGINT key or DECIMAL(18,2) price would not fit the
         # first's INTEGER or DECIMAL(9,2) (input_keys has checked each key to be of one kind in
         # every file, and here each file's request columns conform)
-        widen = any(_described(columns) != _described(found[0]) for columns in found)
+        widen = len(found) > 1
         relation = con.read_parquet(list(source.files), file_row_number=not keys,
                                     filename=not keys and len(source.files) > 1, union_by_name=widen)
         relation.create_view(INPUT)
@@ -128,10 +130,6 @@ def name_spoilt_file(con, files) -> None:
             con.execute("SELECT bit_xor(hash(t)) FROM read_parquet(?) AS t", [file]).fetchall()
         except duckdb.Error as error:
             raise unreadable(file, error) from None
-
-
-def _described(columns: dict) -> list[tuple[str, str]]:
-    return [(name, str(t)) for name, t in columns.items()]
 
 
 def lower(replay: Replay, key_columns: tuple[tuple[str, str], ...]) -> plans.Plan:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from rplang.policy_lang.errors import did_you_mean
 
-from .duckdb_types import INTEGERS, mismatches
+from .duckdb_types import INTEGERS, described, mismatches
 from .errors import ReplayError
 
 _WHOLE = INTEGERS | {"hugeint", "uhugeint"}  # read by the reader as Python's int, if small enough
@@ -68,8 +68,12 @@ def check_types(inputs: dict[str, dict], expected: dict[str, str], con=None) -> 
     `con`: the run's DuckDB connection, if it has one, which reads the expected types (DuckDB's
     module-level functions would start a second database for them)."""
     found: dict[str, list[str]] = {}  # each problem -> the inputs that have it
+    judged: dict[tuple, list[str]] = {}  # the problems of each set of columns, judged once (a folder of parts)
     for where, columns in inputs.items():
-        for problem in column_problems(columns, expected, con):
+        shape = described(columns)
+        if shape not in judged:
+            judged[shape] = column_problems(columns, expected, con)
+        for problem in judged[shape]:
             found.setdefault(problem, []).append(where)
     if not found:
         return

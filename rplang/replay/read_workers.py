@@ -9,9 +9,11 @@ name, so that nothing is left behind however the run ends) with its rows' count 
 this process writes the rejects and reads the batches, in input order.
 
 The key columns' types are those the input's first `rows.BATCH` rows show, as in one process:
-this process reads those rows first (the workers read them again), and the workers check every
-row against the types, a row that does not fit being the same error, naming it. An input
-without keys of its own is keyed by each row's place, of types known before any row is read.
+the workers start at once and hand back each row's keys beside its range's batch of requests;
+this process types the keys from the first rows as they come back, checks every later row
+against the types (a row that does not fit is the same error, naming it) and makes each range's
+key columns. An input without keys of its own is keyed by each row's place, of types known
+before any row is read, which the workers make themselves.
 
 A CSV file is cut on line feeds only if each of its rows is one line (no line feed within
 quotes, no blank line, no carriage return alone): else the input is read in one process.
@@ -19,7 +21,6 @@ quotes, no blank line, no carriage return alone): else the input is read in one 
 from __future__ import annotations
 
 import csv
-import itertools
 import os
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from rplang.compiler import without_garbage_collection
 
 from .columns import request_schema
 from .errors import ReplayError
-from .rows import (BATCH, cells_of_any_length, check_keys, csv_header, csv_rows, csv_text, key_schema, keyed_batches,
+from .rows import (BATCH, cells_of_any_length, check_keys, csv_header, csv_rows, csv_text, key_schema, keyed, keys_fit,
                    records, text_row, typed_batch, typed_batches, with_keys)
 from .run import Counts
 from .uris import is_uri
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
     """`rows.typed_batches`, read by `replay.jobs` processes where they can share the reading: a
-    text input of local files (with keys of its own, of more than a batch of rows)."""
+    text input of local files, each of whose rows is one line."""
     source = replay.source
     if replay.jobs == 1 or source.format == "parquet" or any(is_uri(f) for f in source.files):
         return typed_batches(replay, keys, rejects, counts)
@@ -50,46 +51,89 @@ def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, cou
         return typed_batches(replay, keys, rejects, counts)
     if not keys:  # a row's place: its number (and file), of the types the first batch would show
         place = text_row(source, keys, source.files[0], 1, {})[1]
-        return _read_in_workers(replay, keys, key_schema(source, [], [place], keys), BATCH, starts, rejects,
-                                counts)
-    batches = keyed_batches(replay, keys)
-    with without_garbage_collection():
-        first = next(batches)
-    if len(first[1]) < BATCH:  # the whole input: nothing to share
-        return typed_batches(replay, keys, rejects, counts, itertools.chain([first], batches))
-    batches.close()
-    key_types, first_rows = first[0], len(first[1])
-    del first
-    return _read_in_workers(replay, keys, key_types, first_rows, starts, rejects, counts)
+        return _read_in_workers(replay, keys, key_schema(source, [], [place], keys), starts, rejects, counts)
+    return _read_in_workers(replay, keys, None, starts, rejects, counts)
 
 
 @attrs.frozen
 class _Range:
     """What a worker read of a range, beside its batch: its rows, their rejects, the size of the
-    batch's IPC message, or the error that stopped it."""
+    batch's IPC message, or the error that stopped it; where the process that started the workers
+    types the keys, the place of its first row, every row's keys (those read before an error) and
+    the accepted rows'."""
     rows: int
     refused: list
     size: int
     error: str | None = None
+    first: int = 0
+    keys: list = attrs.field(factory=list)
+    kept: list = attrs.field(factory=list)
 
 
 class _Taken:
     """The ranges' rows counted and their rejects written, in input order, as `decide_in_workers`
-    hands them over; the first range's error, raised."""
+    hands them over; the first range's error, raised. Where the keys are typed here (`key_types`
+    None), the ranges wait until the first BATCH rows are in, whose keys make the key columns'
+    types (`rows.key_schema`); each later row's keys are checked against them (`rows.check_keys`),
+    and each range's key columns made (`columns`)."""
 
-    def __init__(self, rejects: RejectsFile, counts: Counts):
-        self.rejects, self.counts, self.sizes = rejects, counts, []
+    def __init__(self, source, keys: tuple[str, ...], key_types: pa.Schema | None, rejects: RejectsFile,
+                 counts: Counts):
+        self.source, self.keys, self.key_types = source, keys, key_types
+        self.rejects, self.counts, self.sizes, self.columns = rejects, counts, [], []
+        self.name = None  # the file whose ranges are handed over now
+        self.waiting: list[tuple[str, _Range]] = []  # ranges read before the key types are known
+        self.seen = 0  # rows whose keys were taken, in input order
+        self.first_rows = 0  # the rows whose keys made the key columns' types
 
     def add(self, read: _Range) -> None:
+        if self.key_types is not None:
+            self._take(self.name, read)
+            return
+        self.waiting.append((self.name, read))
+        if sum(len(r.keys) for _, r in self.waiting) >= BATCH:
+            self.type_keys()
+        elif read.error is not None:  # met before the first BATCH rows were in: as one process meets it
+            raise ReplayError(read.error)
+
+    def type_keys(self) -> None:
+        """The key columns' types, from the first BATCH rows' keys (all the input's, if fewer), as
+        one process finds them; then the ranges that waited for them are taken."""
+        places, owns = [], []
+        for name, read in self.waiting:
+            for number, values in enumerate(read.keys[:BATCH - len(owns)], read.first):
+                places.append((name, number))
+                owns.append(dict(zip(self.keys, values)))
+        self.first_rows = len(owns)
+        self.key_types = key_schema(self.source, places, owns, self.keys)
+        waiting, self.waiting = self.waiting, []
+        for name, read in waiting:
+            self._take(name, read)
+
+    def _take(self, name: str, read: _Range) -> None:
+        if self.keys:
+            past = max(0, self.first_rows - self.seen)  # the range's first row after those that typed the keys
+            later = read.keys[past:]
+            if not keys_fit(later, self.key_types):  # the row that does not fit, named as one process names it
+                for number, values in enumerate(later, read.first + past):
+                    check_keys(self.source, self.keys, (name, number), dict(zip(self.keys, values)), self.key_types,
+                               self.first_rows)
+            self.seen += len(read.keys)
         if read.error is not None:
             raise ReplayError(read.error)
         self.counts.rows += read.rows
         self.rejects.write(read.refused)
         self.sizes.append(read.size)
+        if self.keys:
+            types = self.key_types.types
+            self.columns.append(keyed(lambda: [pa.array([values[i] for values in read.kept], type=t)
+                                                for i, t in enumerate(types)], self.keys))
 
 
-def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema, first_rows: int,
-                     starts: list, rejects: RejectsFile, counts: Counts):
+def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | None, starts: list,
+                     rejects: RejectsFile, counts: Counts):
+    """The input read by the workers (`key_types`: the key columns' types, None where the first
+    rows' keys make them, as they come back: `_Taken`)."""
     import mmap
     import tempfile
 
@@ -97,10 +141,11 @@ def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema
 
     source, policy = replay.source, replay.compiled
     request = request_schema(policy.checked)
-    taken = _Taken(rejects, counts)
+    taken = _Taken(source, keys, key_types, rejects, counts)
     with tempfile.TemporaryFile(prefix="rpl-replay-") as parts:
         for name, (start, header) in zip(source.files, starts):
-            read_range, lines_of = _range_reader(replay, keys, key_types, first_rows, request, name, header)
+            taken.name = name
+            read_range, lines_of = _range_reader(replay, keys, key_types, request, name, header)
             fd = os.open(name, os.O_RDONLY)
             try:
                 # a range is always a byte range of the file, never a line too long to pass on
@@ -111,39 +156,47 @@ def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema
                                   f"({error.how}); nothing was decided") from None
             finally:
                 os.close(fd)
+        if taken.key_types is None and taken.waiting:  # fewer rows than a batch: all of them type the keys
+            taken.type_keys()
         parts.flush()
         # the batches read where they lie: the mapping outlives the file's descriptor
         mapped = pa.py_buffer(mmap.mmap(parts.fileno(), 0, access=mmap.ACCESS_READ)) if taken.sizes else None
     if not taken.sizes:  # no row: one empty batch, keyed as one process keys it (key_schema)
         yield pa.RecordBatch.from_pylist([], schema=with_keys(key_schema(source, [], [], keys), request))
         return
-    schema = with_keys(key_types, request)
+    schema = with_keys(taken.key_types, request)
     offset = 0
-    for size in taken.sizes:
-        yield pa.ipc.read_record_batch(mapped.slice(offset, size), schema)
+    for number, size in enumerate(taken.sizes):
+        batch = pa.ipc.read_record_batch(mapped.slice(offset, size), schema if not keys else request)
+        yield pa.RecordBatch.from_arrays(taken.columns[number] + batch.columns, schema=schema) if keys else batch
         offset += size
 
 
-def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema, first_rows: int,
-                  request: pa.Schema, name: str, header: list[str] | None):
+def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | None, request: pa.Schema,
+                  name: str, header: list[str] | None):
     """What a worker does with a range of the file `name` (`header`: a CSV file's, None for JSON
-    lines): `read_range(first, lines_of(binary))`, its rows as one typed batch."""
+    lines): `read_range(first, lines_of(binary))`, its rows as one typed batch, of the requests
+    alone where the keys are typed by the process that started the workers (`key_types` None)."""
     source, policy = replay.source, replay.compiled
+    keys_typed = key_types is not None  # the rows' places: the worker makes their columns
 
     def read_range(first: int, lines) -> tuple[pa.Buffer | bytes, _Range]:
-        counted = Counts()
+        counted, every, kept = Counts(), [], []
         try:
             with without_garbage_collection():
                 rows = []
                 for file, number, raw in records(name, lines, first, header, policy.checked):
-                    place, own, found = text_row(source, keys, file, number, raw)
-                    check_keys(source, keys, place, own, key_types, first_rows)
+                    _, own, found = text_row(source, keys, file, number, raw)
                     rows.append((own, found))
-                typed, refused = typed_batch(key_types, rows, policy, request, keys, counted)
+                    if not keys_typed:
+                        every.append(tuple(own[k] for k in keys))
+                typed, refused = typed_batch(key_types if keys_typed else _NO_KEYS, rows, policy, request,
+                                             keys if keys_typed else (), counted, None if keys_typed else kept)
         except ReplayError as error:
-            return b"", _Range(0, [], 0, str(error))
+            return b"", _Range(0, [], 0, str(error), first, every)
         message = typed.serialize()
-        return message, _Range(counted.rows, refused, message.size)
+        return message, _Range(counted.rows, refused, message.size, None, first, every,
+                               [tuple(own[k] for k in keys) for own in kept])
 
     def lines_of(binary):
         """A range's records as `records` reads them: JSON lines' lines, CSV's rows."""
@@ -152,6 +205,9 @@ def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema, f
         return csv_rows(csv.DictReader(csv_text(binary, "utf-8"), fieldnames=header))
 
     return read_range, lines_of
+
+
+_NO_KEYS = pa.schema([])
 
 
 def _rows_start(name: str) -> tuple[int, list[str]] | None:

@@ -107,6 +107,13 @@ def check_keys(source: Source, keys: tuple[str, ...], place: tuple[str, int], ow
             raise _other_type(source, k, place, own[k], schema.field(k).type, first)
 
 
+def keys_fit(rows: list[tuple], schema: pa.Schema) -> bool:
+    """Whether the keys of rows after the first (each row's a tuple, in the order of `schema`,
+    which the first rows made) are each one of its column's: `check_keys` for many rows at once,
+    naming none (then `check_keys` finds the row)."""
+    return all(_fits(row[i], t) for i, t in enumerate(schema.types) for row in rows)
+
+
 def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts, batches=None):
     """The rows read by the request reader, as typed request columns (for the SQL path over an
     input the engine cannot read as it is); rows it refuses go to the rejects now. `batches`:
@@ -129,12 +136,13 @@ def typed_batches(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, c
 
 
 def typed_batch(key_types: pa.Schema, batch: list, policy, schema: pa.Schema, keys: tuple[str, ...],
-           counts: Counts) -> tuple[pa.RecordBatch, list[dict]]:
+                counts: Counts, kept: list | None = None) -> tuple[pa.RecordBatch, list[dict]]:
     """A batch of rows as typed columns of the keys and requests of those the request reader
     accepts, and the rejects of the others. The requests go to Arrow as the reader converted
     them, walked by no Python code: every converted request has every field, and Arrow reads a
     record's fields from its dict by name, passing over the keys that are no field's (the
-    reader's `#path`, which no field's name can be)."""
+    reader's `#path`, which no field's name can be). `kept`: a list given the keys of the rows
+    accepted, in order, for a caller that types them later (read_workers.py)."""
     owns, requests, refused = [], [], []
     read = policy.read_request
     for own, request in batch:
@@ -148,6 +156,8 @@ def typed_batch(key_types: pa.Schema, batch: list, policy, schema: pa.Schema, ke
             continue
         owns.append(own)
     batch.clear()  # the rows as read, freed now (`keyed_batches` holds the list until its next batch)
+    if kept is not None:
+        kept += owns
     columns = [[own.get(k) for own in owns] for k in key_types.names] + \
         [[request[n] for request in requests] for n in schema.names]
     return keyed(lambda: pa.RecordBatch.from_arrays(columns, schema=with_keys(key_types, schema)), keys), refused
@@ -160,6 +170,8 @@ def parquet_schema(replay: Replay, keys: tuple[str, ...]) -> pa.Schema | None:
     amounts of any scale)."""
     if replay.source.format != "parquet":
         return None
+    if not keys:  # the rows' places are the keys, no column of the files: no footer to read for them
+        return pa.schema([])
     import pyarrow.parquet as pq
 
     schemas = []

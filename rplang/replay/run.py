@@ -51,6 +51,10 @@ class Replay:
     name: str | None = None  # the name the policy is compiled under (None: the compiled policy's own)
     known: object = None  # plans.Known: the version, hash, request columns and calendar of the policy
     jobs: int = 1  # processes that read a text input (read_workers.py)
+    # each Parquet file's columns (file -> name -> DuckDBPyType), as one step read them: the command
+    # reads every footer once, and the checks, the engine and --compare's policy take what it read
+    # (None: not read yet; `with_columns` reads them)
+    columns: dict | None = attrs.field(default=None, eq=False)
 
     @property
     def compiled(self):
@@ -67,6 +71,10 @@ class Replay:
         if source_digest(self.text, compiled.checked) != self.known.hash:
             raise ReplayError(f"{self.name}: a table's file changed during the replay; replay again")
         return compiled
+
+    def with_columns(self, con=None) -> Replay:
+        """This replay with its input's columns: those a step before read, else read now (`read_columns`)."""
+        return self if self.columns is not None else attrs.evolve(self, columns=read_columns(self.source, con))
 
     @property
     def policy_name(self) -> str:
@@ -220,17 +228,25 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool, p
 
 # ---- Input as key columns ------------------------------------------------------------------------
 
+def read_columns(source: Source, con=None) -> dict:
+    """Each Parquet file's columns (file -> `duckdb_types.parquet_columns`), its footer read by
+    DuckDB (`con`, or a connection of their own); none for JSON lines and CSV."""
+    if source.format != "parquet":
+        return {}
+    from .duckdb_types import files_columns
+
+    return files_columns(source.files, con)
+
+
 def input_keys(replay: Replay, con=None, decided: bool = True) -> tuple[str, ...]:
     """The key columns the output keeps (source_row, and source_file, when the input has none).
-    A Parquet input's columns are read by DuckDB (`con`, or a connection of their own): every
-    file's names and types are checked, the keys chosen from the first's. With `decided`, a key
-    is checked not to be named as a column of the decision now (the compiled policy names them;
+    A Parquet input's columns are `replay.columns`, else read now (`read_columns`): every file's
+    names and types are checked, the keys chosen from the first's. With `decided`, a key is
+    checked not to be named as a column of the decision now (the compiled policy names them;
     without it, a plan read from the cache, whose columns are known then, is checked by the
     caller)."""
     if replay.source.format == "parquet":
-        from .duckdb_types import files_columns
-
-        files = files_columns(replay.source.files, con)
+        files = replay.with_columns(con).columns
         columns = list(files[replay.source.files[0]])
     else:
         from .rows import text_columns
@@ -268,4 +284,4 @@ def lowerable(replay: Replay) -> NotLowerable | None:
 
 
 __all__ = ["Counts", "Replay", "RejectsFile", "ReplayError", "check_outputs", "input_keys", "lowerable",
-           "rejects_path"]
+           "read_columns", "rejects_path"]

@@ -169,6 +169,25 @@ def test_a_folder_of_two_files_keeps_each_rows_file(aputure_lines, tmp_path, wor
         [(str(folder / "b.jsonl"), 1)]
 
 
+@pytest.mark.parametrize(("at", "row"), [("b.jsonl", 2), ("b.jsonl", 40)], ids=["within the first rows", "after"])
+def test_the_first_rows_that_type_the_keys_span_the_files_of_a_folder(at, row, aputure_lines, tmp_path,
+                                                                       small_batches, workers_read):
+    # a.jsonl's 3 rows and b.jsonl's first 2 type the key: a number where they hold text is named in b.jsonl
+    lines = [json.dumps({"key": f"R{n}", **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines, 60))]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(lines[:3]) + "\n")
+    later = lines[3:]
+    later[row - 1] = json.dumps({**json.loads(later[row - 1]), "key": 7})
+    (folder / "b.jsonl").write_text("\n".join(later) + "\n")
+    code, err, rows, rejects = assert_same(folder, tmp_path, "--key", "key")
+    assert len(workers_read) == 2 and code == 64 and rows is None
+    rows_before = "the rows before it" if row <= 2 else "the first 5 rows, which make its column,"
+    assert err == f"error: the key `key` holds values of more than one type: line {row} of {folder / at} holds 7, " \
+        f"where {rows_before} hold text; give it values of one type in every row (objects may leave fields out, " \
+        "numbers may be whole in some rows), or name another with --key\n"
+
+
 KEYS = {  # a key's values, row by row: those of the first 5 make its column's type
     "text": lambda n: f"R{n}",
     "whole numbers and not": lambda n: n if n % 3 else n + 0.5,
@@ -224,12 +243,34 @@ def test_empty_files(tmp_path, workers_read):
     assert workers_read == [0, 0, 0, len("request_id,kind\n")]  # a.jsonl alone, then with b.jsonl; the CSV
 
 
-def test_an_input_of_one_batch_is_read_here(aputure_lines, tmp_path, small_batches, workers_read):
-    lines = [json.dumps({"key": n, **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines, 4), 1)]
+def test_a_keyed_input_of_less_than_a_batch_is_read_in_workers_typed_by_all_its_rows(aputure_lines, tmp_path,
+                                                                                   small_batches, workers_read):
+    # the workers start at once: the keys are typed as they hand them back, here from all four rows
+    lines = [json.dumps({"key": n if n < 4 else 4.5, **json.loads(line)})
+             for n, line in enumerate(aputure(aputure_lines, 4), 1)]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n")
-    code, err, (_, rows), rejects = assert_same(source, tmp_path, "--key", "key")
-    assert workers_read == [] and code == 0 and len(rows) == 4
+    code, err, (schema, rows), rejects = assert_same(source, tmp_path, "--key", "key")
+    assert workers_read == [source.stat().st_size] and code == 0
+    assert str(schema.field("key").type) == "double" and sorted(r["key"] for r in rows) == [1.0, 2.0, 3.0, 4.5]
+
+
+@pytest.mark.parametrize("wrong", [24, 31], ids=["within the first rows", "after them"])
+def test_a_keys_other_type_is_named_where_the_first_rows_span_ranges(wrong, aputure_lines, tmp_path, monkeypatch,
+                                                                     workers_read):
+    # 25 rows (about three ranges) type the keys: a text among them, or after them, is named by its line
+    monkeypatch.setattr(replay_rows, "BATCH", 25)
+    monkeypatch.setattr(read_workers, "BATCH", 25)
+    lines = [json.dumps({"key": n, **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines), 1)]
+    lines[wrong - 1] = json.dumps({**json.loads(lines[wrong - 1]), "key": "R"})
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    code, err, rows, rejects = assert_same(source, tmp_path, "--key", "key")
+    assert len(workers_read) == 1 and code == 64 and rows is None
+    rows_before = "the rows before it" if wrong <= 25 else "the first 25 rows, which make its column,"
+    assert err == f"error: the key `key` holds values of more than one type: line {wrong} of {source} holds \"R\", " \
+        f"where {rows_before} hold whole numbers; give it values of one type in every row (objects may leave " \
+        "fields out, numbers may be whole in some rows), or name another with --key\n"
 
 
 def test_a_worker_that_dies_is_a_clear_error_and_leaves_no_file(aputure_lines, tmp_path, monkeypatch):
