@@ -24,6 +24,7 @@ from .dispatch import DecisionsFirst
 from .metrics import metrics_of_this_process
 from .middleware import RequestContext, client_gone
 from .problems import Problem
+from .protocol import ERRORS_STATE
 from .registry import Registry, Watcher
 from .routes import BareEndpoint, Handlers
 
@@ -75,7 +76,9 @@ def build_app(config: ServeConfig) -> Starlette:
             watcher.start()
         try:
             async with metrics.gauges(lambda: len(registry.policies), decision_log):
-                yield
+                # the lifespan's state, which uvicorn gives each connection: a request it cannot
+                # parse is answered by the protocol (`protocol.py`), and counted there
+                yield {ERRORS_STATE: metrics.request_error}
         finally:
             if watcher is not None:
                 watcher.stop()

@@ -127,9 +127,10 @@ def serve(path, host, port, workers, log_db, token_file, max_body, body_timeout,
 
 
 def uvicorn_options(host: str, port: int, access_log: bool = False) -> dict:
-    """How uvicorn serves `rpl serve`. "auto" takes uvicorn's fast parts, httptools and uvloop, which
-    the serve extra installs. The speed benchmark serves its baseline endpoint with these same options."""
-    return dict(host=host, port=port, http="auto", loop="auto", log_level="info", access_log=access_log,
+    """How uvicorn serves `rpl serve`: uvicorn's fast parts, httptools and uvloop, which the serve extra
+    installs (its protocol as "auto" takes it, with the service's answer to a request it cannot parse:
+    `protocol.py`). The speed benchmark serves its baseline endpoint with these same options."""
+    return dict(host=host, port=port, http="rplang.serve.protocol:HTTPProtocol", loop="auto", log_level="info", access_log=access_log,
                 timeout_graceful_shutdown=30)
 
 
