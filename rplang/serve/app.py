@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from . import problems
-from .body import BODY_TIMEOUT
+from .body import BATCH_TIMEOUT, BODY_TIMEOUT
 from .decision_log import DecisionLog
 from .dispatch import DecisionsFirst
 from .metrics import metrics_of_this_process
@@ -40,6 +40,7 @@ class ServeConfig:
     max_body: int = MAX_BODY
     watch: bool = True
     body_timeout: float = BODY_TIMEOUT  # seconds to receive a body, or each part of a batch
+    batch_timeout: float = BATCH_TIMEOUT  # seconds to receive a whole batch
 
     ENVIRONMENT = "RPL_SERVE_CONFIG"
 
@@ -121,7 +122,7 @@ def build_app(config: ServeConfig) -> Starlette:
     tokens = frozenset(config.tokens) if config.tokens is not None else None
     # The request id and faults wrap Starlette's own error handling; single decisions are answered
     # before both, with the same functions (`DecisionsFirst`).
-    return DecisionsFirst(RequestContext(app, tokens, metrics.request_error, config.body_timeout), handlers.decision)
+    return DecisionsFirst(RequestContext(app, tokens, metrics.request_error, config.body_timeout, config.batch_timeout), handlers.decision)
 
 
 def app_from_environment():
