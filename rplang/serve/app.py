@@ -8,6 +8,7 @@ watcher stops, a worker moves its last counts, and the decision log writes what 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 
 import attrs
@@ -125,6 +126,14 @@ def build_app(config: ServeConfig) -> Starlette:
     return DecisionsFirst(RequestContext(app, tokens, metrics.request_error, config.body_timeout, config.batch_timeout), handlers.decision)
 
 
+def log_to_stderr() -> None:
+    """The service's log lines (`rpl.serve`: policies loaded, requests answered late or gone) on
+    stderr with their time, in the server's process and in each worker's."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def app_from_environment():
-    """The application of a worker process (`--workers N`): uvicorn imports it by name."""
+    """The application of a worker process (`--workers N`): uvicorn imports it by name, in a new
+    interpreter, which has not set up its log as `rpl serve` did."""
+    log_to_stderr()
     return build_app(ServeConfig.from_environment())

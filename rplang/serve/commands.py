@@ -108,17 +108,15 @@ def serve(path, host, port, workers, log_db, token_file, max_body, body_timeout,
     for variable in ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"):
         os.environ.pop(variable, None)
     require_extra()
-    import logging
-
     import uvicorn
 
-    from .app import ServeConfig, build_app
+    from .app import ServeConfig, build_app, log_to_stderr
     from .workers import shared_metrics
 
     if log_db is not None:
         _check_log(log_db)
     config = ServeConfig(str(Path(path)), log_db, _tokens(token_file), max_body, watch, body_timeout, batch_timeout)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_to_stderr()
     options = uvicorn_options(host, port, access_log)
     if workers == 1:
         uvicorn.run(build_app(config), **options)
