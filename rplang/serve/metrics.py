@@ -96,9 +96,13 @@ class Counts:
         self.line_errors[policy] = self.line_errors.get(policy, 0) + 1
 
     def reloaded(self, policy: str, ok: bool, change: str) -> None:
-        """A reload of `policy`'s files, after `change` (`registry._change`: what told this change
-        from the others), which worked or not."""
-        self.reloads.labels(policy, "ok" if ok else "failed").inc()
+        """A reload of `policy`'s files, which worked or not, counted once per `change`
+        (`registry._change`: what told this change from the others): a policy that fails is
+        compiled again at each reload of the folder, its files unchanged, and with `--workers N`
+        each worker reloads each change."""
+        key = hashlib.sha256(f"{policy}\0{ok}\0{change}".encode("utf-8", "surrogateescape")).hexdigest()
+        if self._first_to_count(key):
+            self.reloads.labels(policy, "ok" if ok else "failed").inc()
 
 
 class Metrics(Counts):
@@ -110,6 +114,13 @@ class Metrics(Counts):
         self.reloads = Counter(*RELOADS, ["policy", "result"], registry=self.registry)
         self.loaded = Gauge(*LOADED, registry=self.registry)
         self.registry.register(_Counts(self))
+        self._reloads_counted: set[str] = set()  # the keys of the changes counted, from the watcher's thread
+
+    def _first_to_count(self, key: str) -> bool:
+        if key in self._reloads_counted:
+            return False
+        self._reloads_counted.add(key)
+        return True
 
     @contextlib.asynccontextmanager
     async def gauges(self, policies, decision_log):
@@ -167,23 +178,22 @@ class WorkerMetrics(Counts):
         self._latency = Histogram(*LATENCY, ["policy", "format"], buckets=BUCKETS, registry=None)
         self._errors = Counter(*ERRORS, ["status"], registry=None)
         self._line_errors = Counter(*LINE_ERRORS, ["policy"], registry=None)
-        self._reloads_counted = os.path.join(folder, RELOADS_COUNTED)
-        os.makedirs(self._reloads_counted, exist_ok=True)
+        self._reload_marks = os.path.join(folder, RELOADS_COUNTED)
+        os.makedirs(self._reload_marks, exist_ok=True)
 
-    def reloaded(self, policy: str, ok: bool, change: str) -> None:
-        """Counted once across the workers: each worker reloads the files that changed, and the
-        first to count a change with its result leaves a mark of it in the shared folder (a file
-        made only if it is not there, which no other worker can make at the same time); the
-        others see the mark and count nothing. A reload that fails in one worker and works in
-        another (a file read half written) is counted as each, as it happened."""
-        key = hashlib.sha256(f"{policy}\0{ok}\0{change}".encode("utf-8", "surrogateescape")).hexdigest()
+    def _first_to_count(self, key: str) -> bool:
+        """Across the workers: each worker reloads the files that changed, and the first to count
+        a change with its result leaves a mark of it in the shared folder (a file made only if it
+        is not there, which no other worker can make at the same time); the others see the mark
+        and count nothing. A reload that fails in one worker and works in another (a file read
+        half written) is counted as each, as it happened."""
         try:
-            os.close(os.open(os.path.join(self._reloads_counted, key), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            os.close(os.open(os.path.join(self._reload_marks, key), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
-            return  # another worker counted this change
+            return False  # this worker, or another, counted this change
         except OSError:  # a full disk: counted more than once rather than not at all
             log.exception("a reload's mark could not be left for the other workers")
-        super().reloaded(policy, ok, change)
+        return True
 
     def flush(self) -> None:
         """Add the counts made since the last flush to the files, and start counting from nothing
