@@ -21,6 +21,10 @@ refuses a second connection of this process to the file while the first holds it
 closing the first checkpoints into it), but it is noticed: before each batch, FILE's first 100
 bytes must still be SQLite's header in WAL mode, and when they are not (emptied, or another kind
 of file copied onto it) an error says so once, rather than the log being lost without a word.
+They are read through a descriptor kept open as long as the connection: closing any descriptor
+of the file would drop every lock this process holds on it, SQLite's too (POSIX locks are the
+process's), and a reader closing the log would then take the writer for gone, checkpoint, and
+reset the WAL under it.
 
 When FILE cannot be opened anew (its folder gone, no permission, a file there that is no log),
 the decisions are counted as lost and each batch tries again: an attempt that fails costs an open
@@ -71,14 +75,10 @@ def identity(path: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def written_over(path: str) -> bool:
-    """Whether FILE no longer begins as a log in WAL mode does, though it is the file opened: it was
+def written_over(descriptor: int) -> bool:
+    """Whether the file open as `descriptor` no longer begins as a log in WAL mode does: it was
     emptied, or another kind of file was copied onto it, in place. One read of 100 bytes."""
-    try:
-        with open(path, "rb") as file:
-            header = file.read(100)
-    except OSError:  # gone: `identity` tells it, at the next batch
-        return False
+    header = os.pread(descriptor, 100, 0)
     return not (header.startswith(SQLITE_HEADER) and header[18:20] == WAL_VERSIONS)
 
 
@@ -92,6 +92,7 @@ class LogFile:
         self._lost = 0  # decisions not recorded since FILE could not be opened
         self._said_written_over = False  # the error said, until FILE is a log again
         self._connection = connect(path)  # at start-up, a failure stops the writer (the server checked it)
+        self._header = os.open(path, os.O_RDONLY)  # closed only after the connection (see above)
         self._opened = self._identities()
 
     def write(self, texts: list, decisions: list) -> None:
@@ -114,7 +115,7 @@ class LogFile:
                       self.path, self._lost)
 
     def _check_written_over(self) -> None:
-        if not written_over(self.path):
+        if not written_over(self._header):
             self._said_written_over = False
             return
         if not self._said_written_over:
@@ -153,6 +154,7 @@ class LogFile:
             except sqlite3.Error:
                 log.exception("the decision log %s was not checkpointed", self.path)
         connection.close()
+        os.close(self._header)  # no lock of SQLite's left to drop
 
     def _open_anew(self) -> None:
         recording = self._connection is not None
@@ -172,6 +174,7 @@ class LogFile:
             connection = connect(self.path)
             try:
                 write_rows(connection, [row for last, before in self._served.values() for row in (*before, *last)], [])
+                header = os.open(self.path, os.O_RDONLY)
             except BaseException:
                 connection.close()
                 raise
@@ -180,7 +183,7 @@ class LogFile:
                 log.error("the decision log %s cannot be opened anew (%s): decisions are not being recorded; "
                           "they are counted, and each batch tries again", self.path, error)
             return
-        self._connection, self._opened = connection, self._identities()
+        self._connection, self._opened, self._header = connection, self._identities(), header
         if not recording:
             log.warning("the decision log %s is opened anew: %d decisions were not recorded meanwhile",
                         self.path, self._lost)
