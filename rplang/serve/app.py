@@ -8,6 +8,7 @@ watcher stops, a worker moves its last counts, and the decision log writes what 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 
 import attrs
@@ -18,12 +19,13 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from . import problems
-from .body import BODY_TIMEOUT
+from .body import BATCH_TIMEOUT, BODY_TIMEOUT
 from .decision_log import DecisionLog
 from .dispatch import DecisionsFirst
 from .metrics import metrics_of_this_process
 from .middleware import RequestContext, client_gone
 from .problems import Problem
+from .protocol import ERRORS_STATE
 from .registry import Registry, Watcher
 from .routes import BareEndpoint, Handlers
 
@@ -39,6 +41,7 @@ class ServeConfig:
     max_body: int = MAX_BODY
     watch: bool = True
     body_timeout: float = BODY_TIMEOUT  # seconds to receive a body, or each part of a batch
+    batch_timeout: float = BATCH_TIMEOUT  # seconds to receive a whole batch
 
     ENVIRONMENT = "RPL_SERVE_CONFIG"
 
@@ -75,7 +78,9 @@ def build_app(config: ServeConfig) -> Starlette:
             watcher.start()
         try:
             async with metrics.gauges(lambda: len(registry.policies), decision_log):
-                yield
+                # the lifespan's state, which uvicorn gives each connection: a request it cannot
+                # parse is answered by the protocol (`protocol.py`), and counted there
+                yield {ERRORS_STATE: metrics.request_error}
         finally:
             if watcher is not None:
                 watcher.stop()
@@ -118,9 +123,17 @@ def build_app(config: ServeConfig) -> Starlette:
     tokens = frozenset(config.tokens) if config.tokens is not None else None
     # The request id and faults wrap Starlette's own error handling; single decisions are answered
     # before both, with the same functions (`DecisionsFirst`).
-    return DecisionsFirst(RequestContext(app, tokens, metrics.request_error, config.body_timeout), handlers.decision)
+    return DecisionsFirst(RequestContext(app, tokens, metrics.request_error, config.body_timeout, config.batch_timeout), handlers.decision)
+
+
+def log_to_stderr() -> None:
+    """The service's log lines (`rpl.serve`: policies loaded, requests answered late or gone) on
+    stderr with their time, in the server's process and in each worker's."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def app_from_environment():
-    """The application of a worker process (`--workers N`): uvicorn imports it by name."""
+    """The application of a worker process (`--workers N`): uvicorn imports it by name, in a new
+    interpreter, which has not set up its log as `rpl serve` did."""
+    log_to_stderr()
     return build_app(ServeConfig.from_environment())

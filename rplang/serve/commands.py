@@ -92,10 +92,12 @@ _SECONDS = _Seconds()
               metavar="BYTES", help="the largest request body, or NDJSON line, accepted")
 @click.option("--body-timeout", default=30, show_default=True, type=_SECONDS, metavar="SECONDS",
               help="the longest wait for a request's body, or for the next part of an NDJSON batch (408 past it)")
+@click.option("--batch-timeout", default=300, show_default=True, type=_SECONDS, metavar="SECONDS",
+              help="the longest an NDJSON batch may take to be received whole, however steadily it comes (408 past it)")
 @click.option("--watch/--no-watch", default=True, show_default=True,
               help="reload a policy when its file changes")
 @click.option("--access-log", is_flag=True, help="log every request")
-def serve(path, host, port, workers, log_db, token_file, max_body, body_timeout, watch, access_log):
+def serve(path, host, port, workers, log_db, token_file, max_body, body_timeout, batch_timeout, watch, access_log):
     """Serve the policies of PATH (a .rpl file, or a folder of them) as a decision service over HTTP.
 
     Each policy is served under its file name without `.rpl`; a sub-folder of versions under the
@@ -107,17 +109,15 @@ def serve(path, host, port, workers, log_db, token_file, max_body, body_timeout,
     for variable in ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"):
         os.environ.pop(variable, None)
     require_extra()
-    import logging
-
     import uvicorn
 
-    from .app import ServeConfig, build_app
+    from .app import ServeConfig, build_app, log_to_stderr
     from .workers import shared_metrics
 
     if log_db is not None:
         _check_log(log_db)
-    config = ServeConfig(str(Path(path)), log_db, _tokens(token_file), max_body, watch, body_timeout)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ServeConfig(str(Path(path)), log_db, _tokens(token_file), max_body, watch, body_timeout, batch_timeout)
+    log_to_stderr()
     options = uvicorn_options(host, port, access_log)
     if workers == 1:
         uvicorn.run(build_app(config), **options)
@@ -128,9 +128,10 @@ def serve(path, host, port, workers, log_db, token_file, max_body, body_timeout,
 
 
 def uvicorn_options(host: str, port: int, access_log: bool = False) -> dict:
-    """How uvicorn serves `rpl serve`. "auto" takes uvicorn's fast parts, httptools and uvloop, which
-    the serve extra installs. The speed benchmark serves its baseline endpoint with these same options."""
-    return dict(host=host, port=port, http="auto", loop="auto", log_level="info", access_log=access_log,
+    """How uvicorn serves `rpl serve`: uvicorn's fast parts, httptools and uvloop, which the serve extra
+    installs (its protocol as "auto" takes it, with the service's answer to a request it cannot parse:
+    `protocol.py`). The speed benchmark serves its baseline endpoint with these same options."""
+    return dict(host=host, port=port, http="rplang.serve.protocol:HTTPProtocol", loop="auto", log_level="info", access_log=access_log,
                 timeout_graceful_shutdown=30)
 
 

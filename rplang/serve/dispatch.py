@@ -46,7 +46,7 @@ class DecisionsFirst:
                     context = self.context
                     request_id = request_id_from(given_id)
                     scope.setdefault("state", {})["request_id"] = request_id
-                    body = Body(receive, context.body_timeout, False, request_id,
+                    body = Body(receive, context.body_timeout, None, request_id,
                                 declares_body(length, scope["headers"]))
                     if context.tokens is not None and not authorized(context.tokens, authorization):
                         return await context.unauthorized(scope, body, send, request_id)

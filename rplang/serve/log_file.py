@@ -14,6 +14,18 @@ reach the writer after it). A text is a few kB, and a policy holds two loads: th
 the texts served, not of the server's history (a policy no longer served keeps its last two: the
 writer is not told of removals, and they cost as little).
 
+A file written over or emptied in place (`cp`, `: >`, logrotate's `copytruncate`) keeps its
+inode: SQLite goes on with the log it holds in memory and in its WAL, and its next checkpoint
+writes it over what was put there. Following it as a new file is not possible here (SQLite
+refuses a second connection of this process to the file while the first holds its locks, and
+closing the first checkpoints into it), but it is noticed: before each batch, FILE's first 100
+bytes must still be SQLite's header in WAL mode, and when they are not (emptied, or another kind
+of file copied onto it) an error says so once, rather than the log being lost without a word.
+They are read through a descriptor kept open as long as the connection: closing any descriptor
+of the file would drop every lock this process holds on it, SQLite's too (POSIX locks are the
+process's), and a reader closing the log would then take the writer for gone, checkpoint, and
+reset the WAL under it.
+
 When FILE cannot be opened anew (its folder gone, no permission, a file there that is no log),
 the decisions are counted as lost and each batch tries again: an attempt that fails costs an open
 that fails, and batches come a tenth of a second apart (the server's hand-over), so there is no
@@ -36,6 +48,9 @@ INSERT_TEXT = ("INSERT INTO policy_texts VALUES (?, ?, ?, ?, ?) ON CONFLICT (tex
                " SET loaded_at = excluded.loaded_at WHERE excluded.loaded_at > loaded_at")
 # the files SQLite keeps beside a log in WAL mode, named after the path it opened
 WAL_FILES = ("-wal", "-shm")
+# how a log in WAL mode begins: SQLite's header, whose bytes 18 and 19 (its versions of writing and
+# reading) are 2 in WAL mode
+SQLITE_HEADER, WAL_VERSIONS = b"SQLite format 3\x00", b"\x02\x02"
 
 
 def write_rows(connection: sqlite3.Connection, texts: list, decisions: list) -> None:
@@ -60,6 +75,13 @@ def identity(path: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
+def written_over(descriptor: int) -> bool:
+    """Whether the file open as `descriptor` no longer begins as a log in WAL mode does: it was
+    emptied, or another kind of file was copied onto it, in place. One read of 100 bytes."""
+    header = os.pread(descriptor, 100, 0)
+    return not (header.startswith(SQLITE_HEADER) and header[18:20] == WAL_VERSIONS)
+
+
 class LogFile:
     """The connection to the file FILE was when it was opened, opened anew when FILE changes."""
 
@@ -68,7 +90,9 @@ class LogFile:
         # policy -> the text rows of its last load, and of the load before it
         self._served: dict[str, tuple[list, list]] = {}
         self._lost = 0  # decisions not recorded since FILE could not be opened
+        self._said_written_over = False  # the error said, until FILE is a log again
         self._connection = connect(path)  # at start-up, a failure stops the writer (the server checked it)
+        self._header = os.open(path, os.O_RDONLY)  # closed only after the connection (see above)
         self._opened = self._identities()
 
     def write(self, texts: list, decisions: list) -> None:
@@ -79,14 +103,28 @@ class LogFile:
         if self._connection is None:
             self._lost += len(decisions)
             return
+        self._check_written_over()
         write_rows(self._connection, texts, decisions)
 
     def close(self) -> None:
         if self._connection is not None:
+            self._check_written_over()
             self._let_go()
         elif self._lost:
             log.error("the decision log %s could not be opened anew: %d decisions were not recorded",
                       self.path, self._lost)
+
+    def _check_written_over(self) -> None:
+        if not written_over(self._header):
+            self._said_written_over = False
+            return
+        if not self._said_written_over:
+            log.error("the decision log %s was emptied or written over in place while the server has it open (it no "
+                      "longer begins as an SQLite file in WAL mode): SQLite goes on with the log it holds, and its next "
+                      "checkpoint writes that over what is in %s now, which may leave it unreadable and the decisions "
+                      "lost; stop the server, and put a file in place of a log with `mv`, never `cp` or a truncation",
+                      self.path, self.path)
+            self._said_written_over = True
 
     def _remember(self, texts: list) -> None:
         for row in texts:
@@ -116,6 +154,7 @@ class LogFile:
             except sqlite3.Error:
                 log.exception("the decision log %s was not checkpointed", self.path)
         connection.close()
+        os.close(self._header)  # no lock of SQLite's left to drop
 
     def _open_anew(self) -> None:
         recording = self._connection is not None
@@ -135,6 +174,7 @@ class LogFile:
             connection = connect(self.path)
             try:
                 write_rows(connection, [row for last, before in self._served.values() for row in (*before, *last)], [])
+                header = os.open(self.path, os.O_RDONLY)
             except BaseException:
                 connection.close()
                 raise
@@ -143,7 +183,7 @@ class LogFile:
                 log.error("the decision log %s cannot be opened anew (%s): decisions are not being recorded; "
                           "they are counted, and each batch tries again", self.path, error)
             return
-        self._connection, self._opened = connection, self._identities()
+        self._connection, self._opened, self._header = connection, self._identities(), header
         if not recording:
             log.warning("the decision log %s is opened anew: %d decisions were not recorded meanwhile",
                         self.path, self._lost)

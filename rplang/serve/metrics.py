@@ -19,12 +19,15 @@ process id checked, a memory-mapped write per value): a scrape lags the other wo
 of a second instead, and a worker killed (not stopped) loses its last tenth of a second of
 counts, as the decision log its last tenth of a second of decisions. Gauges cannot take their
 value from a function there (the collector reads files only): each worker sets them at each move.
+Every worker reloads a policy whose files changed; the change is counted once, by the first
+worker to count it (`WorkerMetrics.reloaded`).
 """
 from __future__ import annotations
 
 import asyncio
 import bisect
 import contextlib
+import hashlib
 import logging
 import os
 
@@ -42,6 +45,8 @@ BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
 # between two moves of a worker's counts into its files (`--workers N`), as the decision log's hand-over
 FLUSH_SECONDS = 0.1
+# the folder, in the multiprocess folder, of the marks of the reloads counted (`WorkerMetrics.reloaded`)
+RELOADS_COUNTED = "reloads-counted"
 
 # name -> help, of the metrics both kinds of process expose
 DECISIONS = "rpl_decisions", "Decisions made, by policy and outcome"
@@ -90,8 +95,14 @@ class Counts:
     def line_error(self, policy: str) -> None:
         self.line_errors[policy] = self.line_errors.get(policy, 0) + 1
 
-    def reloaded(self, policy: str, ok: bool) -> None:
-        self.reloads.labels(policy, "ok" if ok else "failed").inc()
+    def reloaded(self, policy: str, ok: bool, change: str) -> None:
+        """A reload of `policy`'s files, which worked or not, counted once per `change`
+        (`registry._change`: what told this change from the others): a policy that fails is
+        compiled again at each reload of the folder, its files unchanged, and with `--workers N`
+        each worker reloads each change."""
+        key = hashlib.sha256(f"{policy}\0{ok}\0{change}".encode("utf-8", "surrogateescape")).hexdigest()
+        if self._first_to_count(key):
+            self.reloads.labels(policy, "ok" if ok else "failed").inc()
 
 
 class Metrics(Counts):
@@ -103,6 +114,13 @@ class Metrics(Counts):
         self.reloads = Counter(*RELOADS, ["policy", "result"], registry=self.registry)
         self.loaded = Gauge(*LOADED, registry=self.registry)
         self.registry.register(_Counts(self))
+        self._reloads_counted: set[str] = set()  # the keys of the changes counted, from the watcher's thread
+
+    def _first_to_count(self, key: str) -> bool:
+        if key in self._reloads_counted:
+            return False
+        self._reloads_counted.add(key)
+        return True
 
     @contextlib.asynccontextmanager
     async def gauges(self, policies, decision_log):
@@ -160,6 +178,22 @@ class WorkerMetrics(Counts):
         self._latency = Histogram(*LATENCY, ["policy", "format"], buckets=BUCKETS, registry=None)
         self._errors = Counter(*ERRORS, ["status"], registry=None)
         self._line_errors = Counter(*LINE_ERRORS, ["policy"], registry=None)
+        self._reload_marks = os.path.join(folder, RELOADS_COUNTED)
+        os.makedirs(self._reload_marks, exist_ok=True)
+
+    def _first_to_count(self, key: str) -> bool:
+        """Across the workers: each worker reloads the files that changed, and the first to count
+        a change with its result leaves a mark of it in the shared folder (a file made only if it
+        is not there, which no other worker can make at the same time); the others see the mark
+        and count nothing. A reload that fails in one worker and works in another (a file read
+        half written) is counted as each, as it happened."""
+        try:
+            os.close(os.open(os.path.join(self._reload_marks, key), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False  # this worker, or another, counted this change
+        except OSError:  # a full disk: counted more than once rather than not at all
+            log.exception("a reload's mark could not be left for the other workers")
+        return True
 
     def flush(self) -> None:
         """Add the counts made since the last flush to the files, and start counting from nothing

@@ -15,7 +15,7 @@ import re
 import uuid
 
 from . import problems
-from .body import BODY_TIMEOUT, Body, declares_body
+from .body import BATCH_TIMEOUT, BODY_TIMEOUT, Body, declares_body
 
 log = logging.getLogger("rpl.serve")
 
@@ -113,11 +113,12 @@ def id_header(request_id: str) -> tuple[bytes, bytes]:
 
 
 class RequestContext:
-    def __init__(self, app, tokens: frozenset[str] | None = None, on_error=None, body_timeout: float = BODY_TIMEOUT):
+    def __init__(self, app, tokens: frozenset[str] | None = None, on_error=None, body_timeout: float = BODY_TIMEOUT,
+                 batch_timeout: float = BATCH_TIMEOUT):
         self.app = app
         self.tokens = tokens
         self.on_error = on_error or (lambda status: None)
-        self.body_timeout = body_timeout
+        self.body_timeout, self.batch_timeout = body_timeout, batch_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -125,8 +126,9 @@ class RequestContext:
         content_type, length, given_id, authorization = request_headers(scope["headers"])
         request_id = request_id_from(given_id)
         scope.setdefault("state", {})["request_id"] = request_id
-        # held to the deadline for each part of a batch (NDJSON), else for the whole body
-        batch = content_type is not None and is_ndjson(content_type)
+        # held to the deadline for each part of a batch (NDJSON) and to the batch's for all of it,
+        # else to the deadline for the whole body
+        batch = self.batch_timeout if content_type is not None and is_ndjson(content_type) else None
         body = Body(receive, self.body_timeout, batch, request_id, declares_body(length, scope["headers"]))
         if self.tokens is not None and scope["path"] not in OPEN_PATHS and not authorized(self.tokens, authorization):
             return await self.unauthorized(scope, body, send, request_id)

@@ -47,11 +47,14 @@ def malformed(message: str, error: RequestError | None = None) -> Problem:
     return Problem(400, message, error or RequestError([RequestProblem("$", message)]))
 
 
-def document(status: int, detail: str, request_id: str, instance: str,
+def document(status: int, detail: str, request_id: str, instance: str | None,
              error: RplError | None = None) -> dict:
+    """The problem document; without `instance` when there is none (a request whose path could not be read)."""
     kind, title = KINDS.get(status, ("about:blank", "error"))
-    data = {"type": kind, "title": title, "status": status, "detail": detail,
-            "instance": instance, "request_id": request_id}
+    data = {"type": kind, "title": title, "status": status, "detail": detail}
+    if instance is not None:
+        data["instance"] = instance
+    data["request_id"] = request_id
     if error is not None:
         extra = error_json(error)
         extra.pop("message", None)  # it is the detail

@@ -148,12 +148,13 @@ class Registry:
     """The served policies by name, and the problems of those that failed to load."""
 
     def __init__(self, path: str | Path, on_load: Callable[[Served], None] | None = None,
-                 on_reload: Callable[[str, bool], None] | None = None):
+                 on_reload: Callable[[str, bool, str], None] | None = None):
         self.path = Path(path)
         self.policies: dict[str, Served] = {}
         self.problems: dict[str, LoadProblem] = {}
         self._on_load = on_load or (lambda served: None)
-        self._on_reload = on_reload or (lambda name, ok: None)
+        # (name, ok, the change: what the files held and when they were written, see `_change`)
+        self._on_reload = on_reload or (lambda name, ok, change: None)
         self._lock = threading.Lock()  # one reload at a time; readers never take it
         self._said_empty = False
 
@@ -190,7 +191,7 @@ class Registry:
         try:
             texts = {str(f): read_policy_file(f) for f in files}
         except PolicyError as error:  # not there, no file (a pipe), too long, not UTF-8
-            return self._failed(name, files, error.diagnostics)
+            return self._failed(name, files, error.diagnostics, "; ".join(d.message for d in error.diagnostics))
         current = self.policies.get(name)
         if current is not None and current.texts == texts and current.tables_unchanged():
             return current
@@ -200,21 +201,37 @@ class Registry:
             else:
                 policy = load_policy_text(next(iter(texts.values())), str(files[0]), cache=True)
         except PolicyError as error:
-            return self._failed(name, files, error.diagnostics)
+            return self._failed(name, files, error.diagnostics, text_hash("\0".join(texts.values())))
         served = Served(name, policy, texts, _now())
         log.info("policy %s loaded: version %s, %s", name, served.version, served.text_hash)
         self._on_load(served)
         if current is not None:
-            self._on_reload(name, True)
+            self._on_reload(name, True, _change(files, served.text_hash))
         return served
 
-    def _failed(self, name: str, files, diagnostics) -> LoadProblem:
+    def _failed(self, name: str, files, diagnostics, content: str) -> LoadProblem:
         problem = LoadProblem(name, tuple(str(f) for f in files), tuple(diagnostics), _now())
         log.error("policy %s failed to load%s:\n%s", name,
                   ", the version loaded before keeps serving" if name in self.policies else "",
                   problem.to_json()["rendered"])
-        self._on_reload(name, False)
+        self._on_reload(name, False, _change(files, content))
         return problem
+
+
+def _change(files, content: str) -> str:
+    """What tells one change of a policy's files from another, the same in each worker that reads
+    it (`--workers N`: each reloads it, and it is counted once, `metrics.WorkerMetrics.reloaded`):
+    what was read (the text hash, with the tables'; or the error), and each file's inode, size
+    and time of writing, so that a text put back as it was before is another change."""
+    stamps = [content]
+    for file in files:
+        try:
+            found = file.stat()
+        except OSError:
+            stamps.append(f"{file} -")
+            continue
+        stamps.append(f"{file} {found.st_ino} {found.st_size} {found.st_mtime_ns}")
+    return "\n".join(stamps)
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

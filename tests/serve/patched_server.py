@@ -6,6 +6,8 @@
   that decisions are still queued when the server is told to stop (for the drain on SIGTERM).
   The writer is a process of its own: this file runs it too (`patched_server.py log-writer FILE`).
   With RPL_TEST_LOG_QUEUE, the bound of the queue of decisions waiting for the writer, in bytes.
+- `h11`: httptools cannot be imported, so uvicorn parses requests with h11, as where httptools is
+  not installed (one worker: a worker process would import it).
 """
 import os
 import sys
@@ -39,6 +41,8 @@ elif patch == "slow-log":
     decision_log.WRITER = [sys.executable, __file__, "log-writer"]
     # a queue bound small enough for a test to reach (RPL_TEST_LOG_QUEUE bytes), when given
     decision_log.MAX_QUEUED_BYTES = int(os.environ.get("RPL_TEST_LOG_QUEUE") or decision_log.MAX_QUEUED_BYTES)
+elif patch == "h11":
+    sys.modules["httptools"] = None  # an import of it fails, as if it were not installed
 else:
     raise SystemExit(f"unknown RPL_TEST_PATCH {patch}")
 

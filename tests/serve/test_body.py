@@ -1,6 +1,6 @@
 """`--body-timeout`: a body not received within the deadline is answered 408 and its connection
-closed; a batch (NDJSON) is held to it for each wait for more of it, not as a whole. Over raw
-sockets, to send a body as slowly as a client may."""
+closed; a batch (NDJSON) is held to it for each wait for more of it, and to `--batch-timeout` as a
+whole. Over raw sockets, to send a body as slowly as a client may."""
 import asyncio
 import json
 import os
@@ -22,6 +22,7 @@ from .test_metrics import samples, value
 from .test_ndjson import CORPUS
 
 DEADLINE = 0.5  # seconds: --body-timeout of the server under test
+BATCH_DEADLINE = 2.0  # seconds: its --batch-timeout
 LATE = 3.0  # past the deadline, the longest a 408 may take on a busy machine
 LINE = CORPUS[0]  # one request of a batch, with its end of line
 BODY = LINE.rstrip(b"\n")  # the same request alone
@@ -30,7 +31,8 @@ NDJSON = "application/x-ndjson"
 
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory):
-    server = Server(APUTURE, "--no-watch", "--body-timeout", str(DEADLINE), log_dir=tmp_path_factory.mktemp("strict"))
+    server = Server(APUTURE, "--no-watch", "--body-timeout", str(DEADLINE), "--batch-timeout", str(BATCH_DEADLINE),
+                    log_dir=tmp_path_factory.mktemp("strict"))
     yield server
     server.stop()
 
@@ -187,6 +189,66 @@ def test_a_batch_that_stalls_after_its_first_answers_ends_with_an_error_for_the_
         wait_for(lambda: "batch-late" in strict.log() and strict.log())
 
 
+def keep_sending(port: int, head: bytes, piece: bytes, pause: float, most: int = 40) -> tuple[bytes, float, int]:
+    """`head`, then `piece` every `pause` seconds (at most `most` of them), each well within the
+    deadline of the wait for it, until the server ends the connection: what it answered, how long
+    that took, and how many pieces were sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        started = time.monotonic()
+        connection.sendall(head)
+        answer, sent = b"", 0
+        while sent < most:
+            readable, _, _ = select.select([connection], [], [], pause)
+            if readable:
+                chunk = connection.recv(65536)
+                if not chunk:  # closed by the server
+                    break
+                answer += chunk
+                continue
+            try:
+                connection.sendall(piece)
+            except OSError:  # the server has closed its end
+                break
+            sent += 1
+        while chunk := connection.recv(65536):  # each wait bounded by the socket's timeout
+            answer += chunk
+        return answer, time.monotonic() - started, sent
+
+
+def test_a_batch_that_keeps_sending_lines_within_each_wait_ends_at_the_batch_deadline(strict):
+    """A line every 0.3 s is within each wait's 0.5 s, for ever: the whole batch is held to
+    --batch-timeout. Its answer has begun: the lines received are answered, the batch ends with an
+    error object, and the connection is closed."""
+    with httpx.Client(base_url=strict.url) as client:
+        before = value(samples(client), "rpl_batch_line_errors_total", policy="aputure")
+    answer, took, sent = keep_sending(strict.port, head("aputure/decide", 10_000_000, "batch-endless", NDJSON), LINE,
+                                      pause=DEADLINE * 0.6)
+    assert BATCH_DEADLINE <= took < BATCH_DEADLINE + LATE and sent < 40  # the server ended it, not the client
+    status, headers, body = parsed(answer)
+    assert status == 200 and headers["connection"] == "close"
+    *decisions, late = [json.loads(line) for line in body.splitlines()]
+    assert len(decisions) >= 2 and all("outputs" in d for d in decisions)
+    assert late["error"]["line"] == len(decisions) + 1 and late["error"]["problems"] == [
+        {"path": "$", "message": "the whole batch was not received within the limit of 2 s: the batch ends here",
+         "received": None}]
+    with httpx.Client(base_url=strict.url) as client:
+        assert value(samples(client), "rpl_batch_line_errors_total", policy="aputure") - before == 1
+    assert ("INFO rpl.serve: request batch-endless: the whole batch was not received within 2 s (--batch-timeout): "
+            "the connection is closed") in wait_for(lambda: "batch-endless" in strict.log() and strict.log())
+
+
+def test_a_batch_trickled_without_an_answer_is_408_at_the_batch_deadline(strict):
+    """A line longer than the batch deadline allows, a few bytes at a time: nothing answered yet, a 408."""
+    before = errors(strict, "408")
+    answer, took, _ = keep_sending(strict.port, head("aputure/decide", 10_000_000, "batch-trickle", NDJSON), b" " * 8,
+                                   pause=DEADLINE * 0.6)
+    assert BATCH_DEADLINE <= took < BATCH_DEADLINE + LATE
+    status, headers, body = parsed(answer)
+    assert status == 408 and headers["connection"] == "close"
+    assert json.loads(body)["detail"] == "the whole batch was not received within the limit of 2 s"
+    assert errors(strict, "408") - before == 1
+
+
 def test_an_answer_before_the_body_is_read_closes_the_connection_and_a_decision_keeps_it(strict):
     """What is left of a body never read is not waited for: the connection ends with the answer."""
     answer, _ = exchange(strict.port, [head("nothing/decide", len(BODY), "unread") + BODY[:10]])
@@ -204,16 +266,17 @@ def test_snapshot_of_a_408(strict, snapshot):
     assert status == 408 and json.loads(body) == snapshot
 
 
+@pytest.mark.parametrize("option", ["--body-timeout", "--batch-timeout"])
 @pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "soon"])
-def test_a_body_timeout_not_above_0_is_a_usage_error(seconds):
-    result = run("serve", POLICIES, "--body-timeout", seconds)
+def test_a_body_timeout_not_above_0_is_a_usage_error(option, seconds):
+    result = run("serve", POLICIES, option, seconds)
     assert result.code == 64
-    assert f"Invalid value for '--body-timeout': '{seconds}' is not a number of seconds above 0" in result.err
+    assert f"Invalid value for '{option}': '{seconds}' is not a number of seconds above 0" in result.err
 
 
 def test_the_body_timeout_reaches_the_workers(monkeypatch):
     monkeypatch.setenv(ServeConfig.ENVIRONMENT, "")  # as it was, after the test
-    config = ServeConfig("policies", body_timeout=0.25)
+    config = ServeConfig("policies", body_timeout=0.25, batch_timeout=7.5)
     config.to_environment()
     assert ServeConfig.from_environment() == config
 
@@ -238,8 +301,8 @@ def test_a_wait_past_the_deadline_ends_inside_receive_and_a_message_come_is_take
             return {"type": "http.request", "body": part, "more_body": part == b"{"}
 
         with pytest.raises(BodyTimeout):
-            await Body(stalled, 0.05, False, "unit", True)()
-        body = Body(come, 0.05, False, "unit", True)
+            await Body(stalled, 0.05, None, "unit", True)()
+        body = Body(come, 0.05, None, "unit", True)
         happened.append((await body())["body"])
         await asyncio.sleep(0.1)  # past the deadline of the body
         happened.append((await body())["body"])
@@ -247,3 +310,21 @@ def test_a_wait_past_the_deadline_ends_inside_receive_and_a_message_come_is_take
         return happened
 
     assert asyncio.run(reads()) == ["cleaned up", b"{", b"}", True]
+
+
+def test_a_batch_past_its_deadline_ends_even_when_its_next_part_has_come():
+    """The whole batch's deadline bounds its time, whatever its pace: a part that has come is not
+    taken past it (a single body's is: there the server was late, not the client)."""
+    async def reads() -> list:
+        async def come():
+            return {"type": "http.request", "body": b"{}\n", "more_body": True}
+
+        body = Body(come, 10, 0.05, "unit", True)
+        happened = [(await body())["body"]]
+        await asyncio.sleep(0.1)  # past the batch's deadline, each part well within the wait's
+        with pytest.raises(BodyTimeout) as late:
+            await body()
+        happened.append(late.value.detail)
+        return happened
+
+    assert asyncio.run(reads()) == [b"{}\n", "the whole batch was not received within the limit of 0.05 s"]

@@ -199,3 +199,77 @@ def test_a_client_that_hangs_up_mid_body_is_no_fault_of_the_server(policies_serv
                    and policies_server.log())
     assert f"request {request_id} (POST" not in log  # not logged as a failure, with its traceback
     assert faulty_answers(policies_server) == faults
+
+
+@pytest.fixture(scope="module")
+def h11_server(tmp_path_factory):
+    """A server whose uvicorn parses with h11, as where httptools is not installed."""
+    server = Server(APUTURE, "--no-watch", log_dir=tmp_path_factory.mktemp("h11"), patch="h11")
+    yield server
+    server.stop()
+
+
+GARBAGE = [  # and the request id of the answer, when the request's own is read before the error
+    (b"GARBAGE\r\n\r\n", None),  # no request line
+    (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n", None),  # a header that is none
+    (b"GET /heal thz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", None),  # a space in the target
+    (b"POST /v1/policies/aputure/decide HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"  # a chunk
+     b"X-Request-Id: chunky\r\n\r\nZZZ\r\n\r\n", "chunky"),
+]
+
+
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_a_request_uvicorn_cannot_parse_is_a_400_problem_and_the_server_serves_the_next(request, parser):
+    """uvicorn answers what it cannot parse itself; with the service's protocol (`protocol.py`),
+    as the service answers a 400: a problem document with a request id, counted, the connection
+    closed; the next client is answered as ever."""
+    from .test_body import parsed
+    from .test_metrics import samples, value
+
+    server = request.getfixturevalue("policies_server" if parser == "httptools" else "h11_server")
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        before = value(samples(client), "rpl_request_errors_total", status="400")
+    for garbage, request_id in GARBAGE:
+        status, headers, body = parsed(_raw_exchange(server.port, garbage))  # read until the server closes
+        assert status == 400 and headers["connection"] == "close", (garbage, body)
+        assert request_id is None and len(headers["x-request-id"]) == 32 or headers["x-request-id"] == request_id
+        assert headers["content-type"] == PROBLEM
+        assert json.loads(body) == {
+            "type": "urn:rpl:problem:malformed-request", "title": "the request is not well formed", "status": 400,
+            "detail": "the request is not HTTP/1.1 that can be read (a malformed request line, header, or chunk "
+                      "of its body): the connection is closed",
+            "request_id": headers["x-request-id"]}
+        assert f"request {headers['x-request-id']}: not HTTP/1.1 that can be read" in \
+            wait_for(lambda: headers["x-request-id"] in server.log() and server.log())
+        assert httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, timeout=30).status_code == 200
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        assert value(samples(client), "rpl_request_errors_total", status="400") - before == len(GARBAGE)
+    assert "Traceback" not in server.log()
+
+
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_a_malformed_chunk_of_a_batch_whose_answer_has_begun_ends_it_with_no_400_inside(request, parser):
+    """A 400 written then would land in the middle of the 200 being streamed: the answer is left
+    unfinished (a client sees a cut stream, as when a server stops), the connection closed."""
+    import select
+    import socket
+
+    server = request.getfixturevalue("policies_server" if parser == "httptools" else "h11_server")
+    line = json.dumps(json.loads(EXAMPLE)).encode() + b"\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(b"POST /v1/policies/aputure/decide?explain=false HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           b"Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n"
+                           b"X-Request-Id: cut-%s\r\n\r\n%x\r\n%s\r\n" % (parser.encode(), len(line), line))
+        answer = b""
+        while b"outputs" not in answer:  # the first line's decision, each wait bounded by the socket's timeout
+            assert select.select([connection], [], [], 10)[0], answer
+            answer += connection.recv(65536)
+        connection.sendall(b"ZZ\r\n\r\n")
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"outputs" in answer
+    assert answer.count(b"HTTP/1.1") == 1 and b"problem+json" not in answer
+    assert not answer.endswith(b"0\r\n\r\n")  # not a whole chunked answer: cut
+    assert f"request cut-{parser}: a chunk of its body is not HTTP/1.1 that can be read: its answer ends unfinished" \
+        in wait_for(lambda: f"cut-{parser}: a chunk" in server.log() and server.log())
+    assert httpx.post(f"{server.url}/v1/policies/aputure/decide", content=EXAMPLE, timeout=30).status_code == 200

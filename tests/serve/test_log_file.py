@@ -168,3 +168,24 @@ def test_a_new_file_gets_the_texts_of_each_policys_last_two_loads(tmp_path):
     assert kept == {"sha256:v2", "sha256:v2-rules", "sha256:v3", "sha256:v3-rules", "sha256:other"}
     assert policy_text(connection, "sha256:v3") == ("shop.rpl", "text sha256:v3")
     assert connection.execute("SELECT request_id FROM decisions").fetchall() == [("r-1",)]
+
+
+@pytest.mark.parametrize("how", ["emptied", "copied"])
+def test_a_log_emptied_or_written_over_in_place_is_said_in_an_error(tmp_path, how):
+    """`: > FILE` or a `cp` onto it keeps the file: the writer cannot follow it (docs/service.md),
+    but says so, once, rather than the log being lost without a word."""
+    db = tmp_path / "decisions.db"
+    server = serving(tmp_path, db)
+    try:
+        before = decide(server, "before", 3)
+        wait_for(lambda: logged_ids(db) == before)
+        with open(db, "wb") as file:  # in place: the same inode, as `cp` and `: >` write it
+            file.write(b"" if how == "emptied" else b"not a decision log\n" * 300)
+        decide(server, "after", 3)
+        error = (f"ERROR rpl.serve: the decision log {db} was emptied or written over in place while the server "
+                 "has it open")
+        wait_for(lambda: error in server.log())
+        decide(server, "later", 3)
+    finally:
+        server.stop()
+    assert server.log().count(error) == 1, server.log()  # once, not at each batch

@@ -189,3 +189,22 @@ def test_a_folder_replaced_whole_is_watched_again(served):
     shutil.rmtree(aside)
     edit(path, 'version "2026.9"', 'version "2026.10"')
     wait_for(lambda: version() == "2026.10")
+
+
+def test_a_broken_policy_counts_one_failed_reload_while_other_files_change(served):
+    """Each change of the folder compiles the broken policy again, its file unchanged: the metrics
+    count the change that broke it, once (as with several workers, each reloading it)."""
+    path, client, server = served
+    failed = reloads(client, "failed")
+    edit(path, FEE_15, "parameter restocking_fee_rate  = 15 days +")
+    wait_for(lambda: reloads(client, "failed") == failed + 1)
+    second = path.parent / "second.rpl"
+    try:
+        for version in ("2026.2", "2026.3"):  # two changes of another file, each reading the folder again
+            second.write_text(APUTURE.read_text().replace('version "2026.1"', f'version "{version}"'))
+            wait_for(lambda: {p["name"]: p for p in listed(client)["policies"]}.get("second", {}).get("version")
+                     == version)
+        assert "second" in [p["name"] for p in listed(client)["policies"]]
+        assert reloads(client, "failed") == failed + 1
+    finally:
+        second.unlink()

@@ -5,6 +5,7 @@ import os
 import signal
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -185,3 +186,49 @@ def test_both_workers_decisions_are_all_in_one_decision_log(tmp_path, tmp_folder
         (rows,) = connection.execute("SELECT count(*) FROM decisions").fetchone()
     assert rows == decided
     assert "locked" not in server.log() and "not written" not in server.log(), server.log()
+
+
+def test_a_policy_change_counts_one_reload_whatever_the_number_of_workers(tmp_path, tmp_folder):
+    """Each worker reloads the file that changed; `/metrics` counts the change once, a failed one
+    once, and a text put back as it was before as a change of its own."""
+    import shutil
+
+    from tests.conftest import APUTURE
+
+    from .test_reload import FEE_15, ORIGINAL
+
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    policy = folder / "aputure.rpl"
+    shutil.copy(APUTURE, policy)
+    server = Server(folder, "--workers", "2", log_dir=tmp_path, env={"TMPDIR": str(tmp_folder)})
+
+    def both_workers(needle: str, times: int) -> None:
+        """Until both workers' log lines say `needle` (each worker's `times` in all), and their counts are moved."""
+        wait_for(lambda: server.log().count(needle) == 2 * times, seconds=30)
+        time.sleep(0.5)  # each worker moves its counts every tenth of a second
+
+    def reloads() -> dict:
+        found = []
+        for _ in range(6):  # each on a new connection: either worker answers
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                page = samples(client)
+            found.append({result: value(page, "rpl_policy_reloads_total", policy="aputure", result=result)
+                          for result in ("ok", "failed")})
+        assert all(f == found[0] for f in found), found  # the same, whichever worker answers
+        return found[0]
+
+    try:
+        wait_for(lambda: server.log().count(f"policy aputure loaded: version 2026.1, {ORIGINAL}") == 2, seconds=30)
+        assert reloads() == {"ok": 0, "failed": 0}
+        policy.write_text(APUTURE.read_text().replace(FEE_15, "parameter restocking_fee_rate  = 20%"))
+        both_workers("policy aputure loaded: version 2026.1, sha256:", 2)
+        assert reloads() == {"ok": 1, "failed": 0}
+        policy.write_text(APUTURE.read_text().replace(FEE_15, "parameter restocking_fee_rate  = 15 days +"))
+        both_workers("policy aputure failed to load", 1)
+        assert reloads() == {"ok": 1, "failed": 1}
+        policy.write_text(APUTURE.read_text())  # the first text again: a change all the same
+        both_workers(f"policy aputure loaded: version 2026.1, {ORIGINAL}", 2)
+        assert reloads() == {"ok": 2, "failed": 1}
+    finally:
+        assert server.stop() == 0
