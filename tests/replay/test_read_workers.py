@@ -183,9 +183,7 @@ def test_the_first_rows_that_type_the_keys_span_the_files_of_a_folder(at, row, a
     code, err, rows, rejects = assert_same(folder, tmp_path, "--key", "key")
     assert len(workers_read) == 2 and code == 64 and rows is None
     rows_before = "the rows before it" if row <= 2 else "the first 5 rows, which make its column,"
-    assert err == f"error: the key `key` holds values of more than one type: line {row} of {folder / at} holds 7, " \
-        f"where {rows_before} hold text; give it values of one type in every row (objects may leave fields out, " \
-        "numbers may be whole in some rows), or name another with --key\n"
+    assert err == other_type(row, folder / at, "7", rows_before, "text")
 
 
 KEYS = {  # a key's values, row by row: those of the first 5 make its column's type
@@ -223,10 +221,8 @@ def test_a_later_rows_key_of_another_type_is_named_from_a_worker(later, aputure_
         assert err == f"error: the key `key` holds a whole number too large for a 64-bit integer column (line 209 " \
             f"of {source}); give it as text (\"{later}\"), or name another with --key\n"
     else:
-        assert err == f"error: the key `key` holds values of more than one type: line 209 of {source} holds " \
-            f"{json.dumps(later)}, where the first 5 rows, which make its column, hold whole numbers; give it values " \
-            "of one type in every row (objects may leave fields out, numbers may be whole in some rows), or name " \
-            "another with --key\n"
+        assert err == other_type(209, source, json.dumps(later), "the first 5 rows, which make its column,",
+                                 "whole numbers")
 
 
 def test_empty_files(tmp_path, workers_read):
@@ -268,10 +264,14 @@ def test_a_keys_other_type_is_named_where_the_first_rows_span_ranges(wrong, aput
     code, err, rows, rejects = assert_same(source, tmp_path, "--key", "key")
     assert len(workers_read) == 1 and code == 64 and rows is None
     rows_before = "the rows before it" if wrong <= 25 else "the first 25 rows, which make its column,"
-    assert err == f"error: the key `key` holds values of more than one type: line {wrong} of {source} holds \"R\", " \
-        f"where {rows_before} hold whole numbers; give it values of one type in every row (objects may leave " \
-        "fields out, numbers may be whole in some rows), or name another with --key\n"
+    assert err == other_type(wrong, source, '"R"', rows_before, "whole numbers")
 
+
+def other_type(line: int, path, value: str, rows_before: str, kind: str) -> str:
+    """The error of a key (`key`) of another type than the rows before it, as rpl says it."""
+    return (f"error: the key `key` holds values of more than one type: line {line} of {path} holds {value}, where "
+            f"{rows_before} hold {kind}; give it values of one type in every row (objects may leave fields out, "
+            "numbers may be whole in some rows), or name another with --key\n")
 
 def test_a_worker_that_dies_is_a_clear_error_and_leaves_no_file(aputure_lines, tmp_path, monkeypatch):
     source = tmp_path / "in.jsonl"
