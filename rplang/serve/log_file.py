@@ -44,7 +44,7 @@ import logging
 import os
 import sqlite3
 
-from .log_health import FAILING, OK, WRITTEN_OVER
+from .log_health import FAILING, HELD_BYTES, OK, WRITTEN_OVER
 from .log_store import LOG_APPLICATION_ID, connect
 
 log = logging.getLogger("rpl.serve")
@@ -60,9 +60,6 @@ WAL_FILES = ("-wal", "-shm")
 # reading) are 2 in WAL mode
 SQLITE_HEADER, WAL_VERSIONS = b"SQLite format 3\x00", b"\x02\x02"
 LOG_MARK = LOG_APPLICATION_ID.to_bytes(4, "big")  # as the header holds it, at byte 68
-# the decisions' bytes held while FILE cannot be written: past this, the oldest are lost (as much
-# as the server's own queue holds: the writer never holds more than the server would wait for)
-HELD_BYTES = 64 * 1024 * 1024
 
 
 def write_rows(connection: sqlite3.Connection, texts: list, decisions: list) -> None:

@@ -14,6 +14,10 @@ WRITTEN_OVER = "written_over"  # FILE was emptied or written over in place: what
 STOPPED = "stopped"  # the writer process is gone: nothing is recorded until the server restarts
 STATES = (OK, FAILING, WRITTEN_OVER, STOPPED)  # from the best to the worst
 
+# the decisions' bytes a writer holds while FILE cannot be written: past this, the oldest are lost
+# (as much as the server's own queue holds before requests wait for the writer)
+HELD_BYTES = 64 * 1024 * 1024
+
 # `/readyz?decision_log=true`'s problem when the log is not OK
 PROBLEM = ("urn:rpl:problem:decision-log", "decisions are not being recorded")
 
@@ -33,7 +37,7 @@ def advice(state: str, path: str) -> str:
     if state == FAILING:
         return (f"the decision log {path} cannot be written (a full disk, a file or folder that cannot be written, "
                 f"its folder removed; the server's log has SQLite's error): the decisions are held in memory (up to "
-                f"64 MiB, past which the oldest are lost) and recorded as soon as {path} can be written again; "
+                f"{HELD_BYTES // 2 ** 20} MiB, past which the oldest are lost) and recorded as soon as {path} can be written again; "
                 f"free disk space or give the server back the right to write there")
     if state == STOPPED:
         return (f"the decision log's writer process stopped (the server's log says why): no decision is recorded "

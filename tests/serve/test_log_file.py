@@ -198,3 +198,51 @@ def test_a_log_emptied_or_written_over_in_place_is_said_in_an_error(tmp_path, ho
     finally:
         server.stop()
     assert server.log().count(error) == 1, server.log()  # once, not at each batch
+
+
+def test_decisions_held_past_the_bound_lose_the_oldest_and_the_rest_are_written_once_they_can_be(tmp_path, monkeypatch):
+    from rplang.serve import log_file as module
+    from rplang.serve.log_store import connect
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    db = folder / "decisions.db"
+    log_file = module.LogFile(str(db))
+    text = ("sha256:v1", "shop", "shop.rpl", "2026-01-01T00:00:00.000+00:00", "text")
+    log_file.write([text], [])
+
+    def decision(n: int) -> tuple:
+        return ("2026-03-02T00:00:00.000+00:00", f"r-{n}", None, "shop", None, "sha256:v1", "refuse", None, 0,
+                "{}", "{}", "[]")
+
+    monkeypatch.setattr(module, "HELD_BYTES", 3 * len("{}{}[]"))  # three decisions
+    shutil.rmtree(folder)
+    log_file.write([], [decision(n) for n in range(5)])
+    assert (log_file.state, log_file.held, log_file.lost) == ("failing", 3, 2)
+    folder.mkdir()
+    log_file.write([], [])  # a check: FILE made anew, what is held written
+    assert (log_file.state, log_file.held, log_file.lost) == ("ok", 0, 2)
+    log_file.close()
+    connection = connect(str(db))
+    assert connection.execute("SELECT request_id FROM decisions").fetchall() == [("r-2",), ("r-3",), ("r-4",)]
+    assert connection.execute("SELECT text_hash FROM policy_texts").fetchall() == [("sha256:v1",)]
+
+
+def test_a_log_is_marked_with_an_identity_once_and_a_log_made_before_marks_is_left_as_it_was(tmp_path):
+    import sqlite3
+
+    from rplang.serve.log_file import stamp
+    from rplang.serve.log_store import SCHEMA, connect
+
+    new, other, old = tmp_path / "new.db", tmp_path / "other.db", tmp_path / "old.db"
+    first, second = connect(str(new)), connect(str(new))  # two writers of one file: one identity
+    identity = stamp(new.read_bytes()[:100])  # in the file itself, not only in its WAL
+    assert identity is not None and identity[4:] == b"rpld"
+    assert first.execute("PRAGMA user_version").fetchone() == second.execute("PRAGMA user_version").fetchone()
+    connect(str(other)).close()
+    assert stamp(other.read_bytes()[:100]) not in (None, identity)
+    with sqlite3.connect(old) as connection:  # a log of an rpl before marks
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executescript(SCHEMA)
+    connect(str(old)).close()
+    assert stamp(old.read_bytes()[:100]) is None
