@@ -37,8 +37,8 @@ def advice(state: str, path: str) -> str:
     if state == FAILING:
         return (f"the decision log {path} cannot be written (a full disk, a file or folder that cannot be written, "
                 f"its folder removed; the server's log has SQLite's error): the decisions are held in memory (up to "
-                f"{HELD_BYTES // 2 ** 20} MiB, past which the oldest are lost) and recorded as soon as {path} can be written again; "
-                f"free disk space or give the server back the right to write there")
+                f"{HELD_BYTES // 2 ** 20} MiB, past which the oldest are lost) and recorded as soon as {path} can "
+                f"be written again; free disk space or give the server back the right to write there")
     if state == STOPPED:
         return (f"the decision log's writer process stopped (the server's log says why): no decision is recorded "
                 f"in {path} any more; restart the server")

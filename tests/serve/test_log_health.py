@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import jsonschema
 import pytest
 
 from rplang.serve.log_store import connect
@@ -52,6 +53,12 @@ def assert_unready(answer: httpx.Response, db: Path, state: str) -> None:
     assert str(db) in problem["detail"]
 
 
+def assert_conforms(url: str, body: dict, component: str) -> None:
+    """`body` as `/openapi.json` describes it, its schema `#/components/schemas/COMPONENT`."""
+    components = httpx.get(url + "/openapi.json", timeout=30).json()["components"]
+    jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": components}).validate(body)
+
+
 def writers(server: Server) -> list[int]:
     """The decision log's writers: the processes under the server's that run `log_writer`."""
     found, parents = [], [server.process.pid]
@@ -83,6 +90,7 @@ def test_a_log_written_over_in_place_is_unready_until_moved_aside(tmp_path, how)
         ready = readiness(server.url)
         assert ready.status_code == 200, ready.text
         assert ready.json() == {"status": "ready", "policies": 7, "decision_log": {"file": str(db), "state": "ok"}}
+        assert_conforms(server.url, ready.json(), "Readiness")
         assert states(server.url) == {"ok": 1, "failing": 0, "written_over": 0, "stopped": 0}
         assert httpx.get(f"{server.url}/readyz?decision_log=maybe").status_code == 400
         before = decide(server, "before", 3)
@@ -95,6 +103,7 @@ def test_a_log_written_over_in_place_is_unready_until_moved_aside(tmp_path, how)
         answer = wait_for(lambda: (answer := readiness(server.url)).status_code == 503 and answer)
         assert_unready(answer, db, "written_over")
         assert f"mv {db} {db}.damaged" in answer.json()["detail"]
+        assert_conforms(server.url, answer.json(), "Problem")
         assert log_state(server) == "written_over"  # without the option: ready, and the state said
         assert httpx.get(f"{server.url}/healthz").status_code == 200  # alive all the same
         assert states(server.url) == {"ok": 0, "failing": 0, "written_over": 1, "stopped": 0}
