@@ -26,6 +26,7 @@ to, because its log is not recording) is found mended.
 from __future__ import annotations
 
 import collections
+import io
 import logging
 import subprocess
 import sys
@@ -146,6 +147,11 @@ class DecisionLog:
         return self._told["lost"] + self._not_handed
 
     @property
+    def held(self) -> int:
+        """The decisions the writer holds for a file that cannot be written, or was written over."""
+        return 0 if self._writer_gone else self._told["held"]
+
+    @property
     def queued_bytes(self) -> int:
         """The decisions' bytes not yet handed to the writer."""
         return self._queued_in_all - self._handed_in_all
@@ -171,7 +177,7 @@ class DecisionLog:
     def _listen(self) -> None:
         """What the writer tells, until its output ends: when it ends before the log is closed,
         the writer is gone."""
-        for line in self._writer.stdout:
+        for line in io.BufferedReader(self._writer.stdout):  # the pipe is unbuffered: a read a line, not a byte
             try:
                 self._told = orjson.loads(line)
             except orjson.JSONDecodeError:  # not the writer's (a patched one's print): not a state

@@ -23,7 +23,8 @@ bytes must still be SQLite's header in WAL mode, with the mark and identity the 
 (`log_store.LOG_APPLICATION_ID`) when it was made with them; when they are not (emptied, another
 kind of file copied onto it, or another log), an error says so, and the state stays
 `written_over` until FILE is another file (moved aside, deleted) and opened anew: a checkpoint may
-well put the header back, but not what was lost under it. The header is read through a descriptor
+well put the header back, but not what was lost under it. Meanwhile the rows are held, as for a
+file that cannot be written (below), and written into the file that takes FILE's place. The header is read through a descriptor
 kept open as long as the connection: closing any descriptor of the file would drop every lock this
 process holds on it, SQLite's too (POSIX locks are the process's), and a reader closing the log
 would then take the writer for gone, checkpoint, and reset the WAL under it.
@@ -97,7 +98,7 @@ def written_over(descriptor: int, identity: bytes | None) -> str | None:
     if not (header.startswith(SQLITE_HEADER) and header[18:20] == WAL_VERSIONS):
         return "it no longer begins as an SQLite file in WAL mode"
     if identity is not None and stamp(header) != identity:
-        return "it begins as another decision log"
+        return "it begins as another decision log" if stamp(header) else "it begins as another SQLite database"
     return None
 
 
@@ -140,6 +141,8 @@ class LogFile:
             return
         try:
             self._check_written_over()
+            if self._written_over:  # held for the file that takes its place, rather than lost in it
+                return
             if self._held_texts or self._held:
                 write_rows(self._connection, self._held_texts, list(self._held))
         except Exception as error:

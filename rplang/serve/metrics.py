@@ -67,6 +67,9 @@ QUEUED = ("rpl_decision_log_queued_bytes",
 LOG_STATE = ("rpl_decision_log_state",
              "1 for the state the decision log is in (ok, failing, written_over, stopped; with several workers, "
              "each state a worker's log is in)")
+LOG_HELD = ("rpl_decision_log_held_decisions",
+            "Decisions held in memory by the decision log's writer while its file cannot be written, or was "
+            "written over (past 64 MiB, the oldest are lost)")
 LOG_LOST = ("rpl_decision_log_lost_decisions",
             "Decisions the decision log will never record: past what is held while it cannot be written, or "
             "left to a writer that stopped")
@@ -137,8 +140,9 @@ class Metrics(Counts):
 
     @contextlib.asynccontextmanager
     async def gauges(self, policies, decision_log):
-        """While the server serves: the number of `policies()`, and the decision log's queue when
-        the service keeps a log (an operator sees the writer fall behind before requests wait)."""
+        """While the server serves: the number of `policies()`, and when the service keeps a
+        decision log its queue (an operator sees the writer fall behind before requests wait), its
+        state, and the decisions it holds and lost."""
         self.loaded.set_function(policies)
         if decision_log is not None:
             Gauge(*QUEUED, registry=self.registry).set_function(lambda: decision_log.queued_bytes)
@@ -181,7 +185,7 @@ class _Counts(Collector):
 
 
 class _LogState(Collector):
-    """The decision log's state and lost decisions, read when they are."""
+    """The decision log's state, held and lost decisions, read when they are."""
 
     def __init__(self, decision_log):
         self.log = decision_log
@@ -191,9 +195,9 @@ class _LogState(Collector):
         now = self.log.state
         for name in STATES:
             state.add_metric([name], float(name == now))
-        lost = CounterMetricFamily(*LOG_LOST)
-        lost.add_metric([], self.log.lost)
-        return [state, lost]
+        held = GaugeMetricFamily(*LOG_HELD, value=self.log.held)
+        lost = CounterMetricFamily(*LOG_LOST, value=self.log.lost)
+        return [state, held, lost]
 
 
 class WorkerMetrics(Counts):
@@ -254,8 +258,9 @@ class WorkerMetrics(Counts):
     async def gauges(self, policies, decision_log):
         """`Metrics.gauges`, sampled with each flush. The policies loaded are the fewest any live
         worker serves (the workers serve the same files: they differ only while they reload, or
-        while one has lost a policy); the queued bytes, the sum of the live workers' queues. A
-        worker's gauges stay until its process is gone (`workers.py` then drops them)."""
+        while one has lost a policy); the queued bytes and the decisions held, sums of the live
+        workers'; a state of the decision log, 1 when any live worker's log is in it. A worker's
+        gauges stay until its process is gone (`workers.py` then drops them)."""
         sampled = [(Gauge(*LOADED, registry=None, multiprocess_mode="livemin"), policies)]
         if decision_log is not None:
             queued = Gauge(*QUEUED, registry=None, multiprocess_mode="livesum")
@@ -264,6 +269,8 @@ class WorkerMetrics(Counts):
             state = Gauge(*LOG_STATE, ["state"], registry=None, multiprocess_mode="livemax")
             sampled.extend((state.labels(name), lambda name=name: float(decision_log.state == name))
                            for name in STATES)
+            held = Gauge(*LOG_HELD, registry=None, multiprocess_mode="livesum")
+            sampled.append((held, lambda: decision_log.held))
             lost, counted = Counter(*LOG_LOST, registry=None), [0]
 
             def count_lost():

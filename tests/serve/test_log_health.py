@@ -38,6 +38,11 @@ def states(url: str) -> dict:
     return {state: value(found, "rpl_decision_log_state", state=state) for state in STATES}
 
 
+def held(url: str) -> float:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        return value(samples(client), "rpl_decision_log_held_decisions")
+
+
 def lost(url: str) -> float:
     with httpx.Client(base_url=url, timeout=30) as client:
         return value(samples(client), "rpl_decision_log_lost_decisions_total")
@@ -107,11 +112,15 @@ def test_a_log_written_over_in_place_is_unready_until_moved_aside(tmp_path, how)
         assert log_state(server) == "written_over"  # without the option: ready, and the state said
         assert httpx.get(f"{server.url}/healthz").status_code == 200  # alive all the same
         assert states(server.url) == {"ok": 0, "failing": 0, "written_over": 1, "stopped": 0}
+        meanwhile = decide(server, "meanwhile", 2)  # held, rather than lost in the file written over
+        wait_for(lambda: held(server.url) == 3)
         os.rename(db, tmp_path / "decisions.db.damaged")  # the advice followed
         wait_for(lambda: readiness(server.url).status_code == 200)
         assert states(server.url) == {"ok": 1, "failing": 0, "written_over": 0, "stopped": 0}
+        assert logged_ids(db) == meanwhile and held(server.url) == 0
         after = decide(server, "after", 3)
-        wait_for(lambda: logged_ids(db) == after)
+        wait_for(lambda: logged_ids(db) == [*meanwhile, *after])
+        assert_replays(db, "meanwhile-0")
         assert_replays(db, "after-0")
     finally:
         assert server.stop() in (0, -15), server.log()
@@ -133,17 +142,18 @@ def test_a_log_that_cannot_be_written_holds_its_decisions_is_unready_and_ready_a
         wait_for(lambda: logged_ids(db) == before)
         lift = no_growth(writer)
         try:
-            held = decide(server, "held", 3)
+            kept = decide(server, "held", 3)
             answer = wait_for(lambda: (answer := readiness(server.url)).status_code == 503 and answer)
             assert_unready(answer, db, "failing")
             assert "cannot be written" in answer.json()["detail"]
             assert states(server.url) == {"ok": 0, "failing": 1, "written_over": 0, "stopped": 0}
+            wait_for(lambda: held(server.url) == 4)
             assert logged_ids(db) == before
         finally:
             lift()
         # no decision comes: the check of each second writes what was held
         wait_for(lambda: readiness(server.url).status_code == 200)
-        assert logged_ids(db) == [*before, *held]
+        assert logged_ids(db) == [*before, *kept]
         assert lost(server.url) == 0
     finally:
         assert server.stop() in (0, -15), server.log()
