@@ -31,9 +31,10 @@ def advice(state: str, path: str) -> str:
     if state == WRITTEN_OVER:
         return (f"the decision log {path} was emptied or written over in place (`cp` or `: >` onto it, logrotate's "
                 f"copytruncate) while the server has it open: SQLite goes on with the log it holds, and its next "
-                f"checkpoint writes over what is in {path} now. Move the file aside (`mv {path} {path}.damaged`): "
-                f"the server opens {path} anew within a second and records there. Rotate the log with `mv`, "
-                f"never with a copy or a truncation")
+                f"checkpoint writes over what is in {path} now; the decisions since are held in memory (up to "
+                f"{HELD_BYTES // 2 ** 20} MiB). Move the file aside (`mv {path} {path}.damaged`): the server opens "
+                f"{path} anew within a second and records there what it held and what comes. Rotate the log with "
+                f"`mv`, never with a copy or a truncation")
     if state == FAILING:
         return (f"the decision log {path} cannot be written (a full disk, a file or folder that cannot be written, "
                 f"its folder removed; the server's log has SQLite's error): the decisions are held in memory (up to "
