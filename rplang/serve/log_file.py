@@ -2,9 +2,9 @@
 
 SQLite writes to the file it opened, whatever its name becomes: an operator's `rm`, or a move
 as logrotate makes one, would leave the writer recording into a file nobody can open any more,
-and every later decision lost, silently. So before each batch the writer compares FILE's inode
-with the one it opened (one `stat` a batch, in this process: nothing on the server's request
-path), and when they differ it closes the old file and opens FILE anew, as at start-up.
+and every later decision lost, silently. So before each batch (and each check) the writer compares
+FILE's inode with the one it opened (one `stat` a batch, in this process: nothing on the server's
+request path), and when they differ it closes the old file and opens FILE anew, as at start-up.
 
 The new file must replay its decisions alone (`rpl log --replay` reads the text from the log), so
 the texts the policies are served with are written into it first. The writer has seen every text
@@ -18,16 +18,18 @@ A file written over or emptied in place (`cp`, `: >`, logrotate's `copytruncate`
 inode: SQLite goes on with the log it holds in memory and in its WAL, and its next checkpoint
 writes it over what was put there. Following it as a new file is not possible here (SQLite
 refuses a second connection of this process to the file while the first holds its locks, and
-closing the first checkpoints into it), but it is noticed: before each batch, FILE's first 100
-bytes must still be SQLite's header in WAL mode, with the mark and identity the log was made with
-(`log_store.LOG_APPLICATION_ID`) when it was made with them; when they are not (emptied, another
-kind of file copied onto it, or another log), an error says so, and the state stays
-`written_over` until FILE is another file (moved aside, deleted) and opened anew: a checkpoint may
-well put the header back, but not what was lost under it. Meanwhile the rows are held, as for a
-file that cannot be written (below), and written into the file that takes FILE's place. The header is read through a descriptor
-kept open as long as the connection: closing any descriptor of the file would drop every lock this
-process holds on it, SQLite's too (POSIX locks are the process's), and a reader closing the log
-would then take the writer for gone, checkpoint, and reset the WAL under it.
+closing the first checkpoints into it), but it is noticed: before each batch (and each check, see
+below), FILE's first 100 bytes must still be SQLite's header in WAL mode, with the mark and
+identity the log was made with (`log_store.LOG_APPLICATION_ID`), if it was made with them. When
+they are not (emptied, another kind of file copied onto it, or another log), an error says so,
+and the state stays `written_over` until FILE is another file (moved aside, deleted) and opened
+anew: a checkpoint may well put the header back, but not what was lost under it. Meanwhile the
+rows are held, as for a file that cannot be written (below), and written into the file that takes
+FILE's place. A copy of a backup of this very log bears its identity, and is not noticed. The
+header is read through a descriptor kept open as long as the connection: closing any descriptor
+of the file would drop every lock this process holds on it, SQLite's too (POSIX locks are the
+process's), and a reader closing the log would then take the writer for gone, checkpoint, and
+reset the WAL under it.
 
 When FILE cannot be written (a full disk, a file or folder that cannot be written, SQLite's I/O
 errors) or opened anew (its folder gone, no permission, a file there that is no log), the state is
