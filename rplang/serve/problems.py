@@ -67,15 +67,14 @@ def document(status: int, detail: str, request_id: str, instance: str | None,
     return data
 
 
-def response(status: int, detail: str, request_id: str, instance: str,
-             error: RplError | None = None, headers: dict | None = None) -> Response:
-    return Response(dumps(document(status, detail, request_id, instance, error)), status,
+def response(status: int, detail: str, request_id: str, instance: str, error: RplError | None = None,
+             headers: dict | None = None, kind: tuple[str, str] | None = None, members: dict | None = None) -> Response:
+    return Response(dumps(document(status, detail, request_id, instance, error, kind, members)), status,
                     headers=headers, media_type=MEDIA_TYPE)
 
 
 def answer(scope, problem: Problem) -> Response:
     """The answer to a `Problem` raised while answering the request of `scope`; its instance is the
     path as the request's URL writes it."""
-    data = document(problem.status, problem.detail, scope["state"]["request_id"], URL(scope=scope).path,
-                    problem.error, problem.kind, problem.members)
-    return Response(dumps(data), problem.status, headers=problem.headers, media_type=MEDIA_TYPE)
+    return response(problem.status, problem.detail, scope["state"]["request_id"], URL(scope=scope).path,
+                    problem.error, problem.headers, problem.kind, problem.members)
