@@ -25,7 +25,9 @@ they are not (emptied, another kind of file copied onto it, or another log), an 
 and the state stays `written_over` until FILE is another file (moved aside, deleted) and opened
 anew: a checkpoint may well put the header back, but not what was lost under it. Meanwhile the
 rows are held, as for a file that cannot be written (below), and written into the file that takes
-FILE's place. A copy of a backup of this very log bears its identity, and is not noticed. The
+FILE's place. A copy of a backup of this very log bears its identity, and is not noticed (in WAL
+mode the header keeps no change counter, and its page count goes down with a harmless `VACUUM`:
+nothing there tells an older state of the log from its present one soundly). The
 header is read through a descriptor kept open as long as the connection: closing any descriptor
 of the file would drop every lock this process holds on it, SQLite's too (POSIX locks are the
 process's), and a reader closing the log would then take the writer for gone, checkpoint, and
