@@ -164,7 +164,7 @@ class LogFile:
             self._failure = None
 
     def close(self) -> None:
-        if self._held and self._connection is not None:
+        if self._held:
             self.write([], [])  # a last try
         if self._connection is not None:
             self._check_written_over()
