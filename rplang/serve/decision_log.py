@@ -15,25 +15,36 @@ reached the pipe is written even if the server dies.
 
 The texts of the policies are stored beside the decisions, once per text hash, so that
 `rpl log --replay` can decide a request again with the text that decided it.
+
+The writer tells its state on its standard output (`log_writer.tell`), read here by a thread of its
+own; when the writer is gone (its output ends before the server closes the log, or its pipe
+breaks) the state is `stopped`, and the decisions handed over to nobody are counted as lost. With
+nothing to hand over for `CHECK_SECONDS`, the hand-over sends an empty batch, so that the writer
+looks at FILE, and a log mended while no decision comes (a server no load balancer sends requests
+to, because its log is not recording) is found mended.
 """
 from __future__ import annotations
 
 import collections
+import io
 import logging
 import subprocess
 import sys
 import threading
+import time
 
 import orjson
 
 from rplang.compiler import types as T
 
+from .log_health import OK, STOPPED
 from .log_store import connect
 from .log_writer import DECISION, batch, decision_record, text_record
 
 log = logging.getLogger("rpl.serve")
 
 GATHER_SECONDS = 0.1  # between two hand-overs to the writer
+CHECK_SECONDS = 1.0  # the longest the writer goes without looking at FILE
 # decisions' records made and not yet in the writer's pipe: past this, requests wait for the writer
 # (a slow disk must neither lose what a client received nor grow the server's memory without end)
 MAX_QUEUED_BYTES = 64 * 1024 * 1024
@@ -96,12 +107,18 @@ class DecisionLog:
         self._taken = threading.Event()  # set when records reach the pipe, or the writer is gone
         self._writer_gone = False
         self._opens_with_outputs: dict[str, bool] = {}  # text hash -> opens_with_outputs of its policy
+        # what the writer last told (`log_writer.tell`), and the decisions the hand-over could not give it
+        self._told = {"state": OK, "lost": 0, "held": 0}
+        self._not_handed = 0
         # in a session of its own: a signal to the server's process group (a terminal's Ctrl-C) must
         # not stop it before the server has handed it everything
-        self._writer = subprocess.Popen([*WRITER, path], stdin=subprocess.PIPE, bufsize=0, start_new_session=True)
+        self._writer = subprocess.Popen([*WRITER, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
+                                        start_new_session=True)
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._hand_over, name="rpl-decision-log", daemon=True)
         self._thread.start()
+        self._listener = threading.Thread(target=self._listen, name="rpl-decision-log-state", daemon=True)
+        self._listener.start()
 
     def record(self, moment: float, request_id: str, line: int | None, policy: str, version: str | None,
                text_hash: str, as_of, partial: bool, request: bytes, decision, rendered: dict | None,
@@ -118,6 +135,21 @@ class DecisionLog:
         self._queued_in_all += len(record)
         if self._queued_in_all - self._handed_in_all > MAX_QUEUED_BYTES:
             self._wait_for_the_writer()
+
+    @property
+    def state(self) -> str:
+        """Whether the decisions are being recorded (`log_health`)."""
+        return STOPPED if self._writer_gone else self._told["state"]
+
+    @property
+    def lost(self) -> int:
+        """The decisions never to be recorded, since the server started."""
+        return self._told["lost"] + self._not_handed
+
+    @property
+    def held(self) -> int:
+        """The decisions the writer holds for a file that cannot be written, or was written over."""
+        return 0 if self._writer_gone else self._told["held"]
 
     @property
     def queued_bytes(self) -> int:
@@ -140,10 +172,25 @@ class DecisionLog:
         self._closing.set()
         self._thread.join()
         self._writer.wait()
+        self._listener.join()
+
+    def _listen(self) -> None:
+        """What the writer tells, until its output ends: when it ends before the log is closed,
+        the writer is gone."""
+        for line in io.BufferedReader(self._writer.stdout):  # the pipe is unbuffered: a read a line, not a byte
+            try:
+                self._told = orjson.loads(line)
+            except orjson.JSONDecodeError:  # not the writer's (a patched one's print): not a state
+                log.warning("the decision log's writer said what is not a state: %r", line[:200])
+        if not self._closing.is_set():
+            log.error("the decision log's writer (process %d) stopped: decisions are no longer recorded in %s; "
+                      "restart the server", self._writer.pid, self.path)
+            self._writer_gone = True
+            self._taken.set()
 
     def _hand_over(self) -> None:
         pipe = self._writer.stdin
-        closing, lost = False, 0
+        closing, lost, checked = False, 0, time.monotonic()
         while not closing:
             # asleep in between: the thread takes the interpreter a few times a second, not per decision
             closing = self._closing.wait(GATHER_SECONDS)
@@ -151,9 +198,12 @@ class DecisionLog:
             while self._queue:
                 records.append(self._queue.popleft())
             size = sum(len(r) for r in records if r[0] == DECISION)  # as `record` counted them
-            if not records or lost:  # once the writer is gone, only count what it misses
+            if self._writer_gone:  # once the writer is gone, only count what it misses
                 lost += len(records)
+                self._not_handed += sum(r[0] == DECISION for r in records)
                 self._handed_in_all += size
+                continue
+            if not records and (closing or time.monotonic() - checked < CHECK_SECONDS):
                 continue
             # one write of the whole batch: each write to the pipe gives the interpreter up and
             # takes it back from the requests
@@ -164,7 +214,9 @@ class DecisionLog:
             except OSError:
                 log.exception("the decision log's writer stopped (its error is above)")
                 lost += len(records)
+                self._not_handed += sum(r[0] == DECISION for r in records)
                 self._writer_gone = True  # no request waits for it any more
+            checked = time.monotonic()
             self._handed_in_all += size
             self._taken.set()
         if lost:

@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import pathlib
+import secrets
 import sqlite3
 import stat
 
@@ -39,6 +40,11 @@ CREATE TABLE IF NOT EXISTS policy_texts (
 );
 """
 
+# A log's mark in SQLite's header (`PRAGMA application_id`, its bytes 68 to 71, "rpld") and its
+# identity, drawn when it is made (`PRAGMA user_version`, bytes 60 to 63): a copy of another log
+# written over a log in place tells itself by them (`log_file.written_over`)
+LOG_APPLICATION_ID = 0x72706C64
+
 BUSY_SECONDS = 30  # how long `rpl log` waits for a writer to let go of the log
 LARGEST_ID = 2 ** 63 - 1  # SQLite's largest integer
 
@@ -68,6 +74,8 @@ def connect(path: str) -> sqlite3.Connection:
         if tables and "decisions" not in tables:
             raise sqlite3.DatabaseError(f"another program's database (its tables: {', '.join(tables[:5])}"
                                         f"{', ...' if len(tables) > 5 else ''}); name a file of its own")
+        if not tables:
+            _stamp(connection)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives the process dying
         connection.executescript(SCHEMA)
@@ -75,6 +83,25 @@ def connect(path: str) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _stamp(connection: sqlite3.Connection) -> None:
+    """Mark a new log, and give it an identity of its own, once: in one transaction that another
+    process making the same file at once (another worker's writer) waits for, and before the log is
+    switched to WAL, so that the header that holds them is in the file itself from the start, and
+    stays the same there whatever is written after (another program's empty database, marked
+    already, is left as it is)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        (marked,) = connection.execute("PRAGMA application_id").fetchone()
+        made = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if not marked and not made:
+            connection.execute(f"PRAGMA application_id = {LOG_APPLICATION_ID}")
+            connection.execute(f"PRAGMA user_version = {secrets.randbelow(2 ** 31 - 1) + 1}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def open_log(path: str) -> sqlite3.Connection:

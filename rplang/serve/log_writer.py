@@ -13,8 +13,13 @@ outputs) as they are, and this process reads them without parsing them again.
 
 It stops at the end of its input only: the server starts it in a session of its own, and it
 ignores SIGINT and SIGTERM besides, so a signal meant for the server (or its process group) lets
-the server hand over what it holds, and lets this process write it. A batch that fails to be
-written is logged with its size, and the next goes on.
+the server hand over what it holds, and lets this process write it. A batch of no records is a
+check of FILE, which the server sends when it has had nothing to hand over for a second.
+
+It tells the server its state (`log_health`) on its standard output, a JSON line each time it
+changes: `{"state": ..., "lost": ..., "held": ...}`, the decisions lost since it started and those
+held for a file that cannot be written. A batch that cannot be read (a fault of rpl's) is logged
+with its size, counted as lost as far as it can be counted, and the next goes on.
 """
 from __future__ import annotations
 
@@ -108,17 +113,52 @@ def _second_text(second: int) -> str:
     return log_time(second)[:19]  # YYYY-MM-DDTHH:MM:SS
 
 
+def decisions_in(records: bytes) -> int:
+    """How many decisions a batch holds, read from its records' kinds and lengths only."""
+    count, at = 0, 0
+    while at < len(records) and records[at] in _PARTS:
+        kind = records[at]
+        count += kind == DECISION
+        at += 1 + _PARTS[kind].size + sum(_PARTS[kind].unpack_from(records, at + 1))
+    return count
+
+
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log_file = LogFile(argv[0])
+    told = None
     for records in read_batches(sys.stdin.buffer):
+        # a fault here must not stop the log: say what was lost, and count it
         try:
-            log_file.write(*rows(records))
-        except Exception:  # a fault here must not stop the log: say what was lost
-            log.exception("the decision log failed to write a batch of %d bytes", len(records))
+            texts, decisions = rows(records)
+        except Exception:
+            log.exception("the decision log could not read a batch of %d bytes", len(records))
+            try:
+                log_file.lost += decisions_in(records)
+            except Exception:  # records that cannot even be walked: counted as one
+                log_file.lost += 1
+        else:
+            try:
+                log_file.write(texts, decisions)
+            except Exception:  # its decisions counted as lost by `write`
+                log.exception("the decision log failed to write a batch of %d bytes", len(records))
+        told = tell(log_file, told)
     log_file.close()
+    tell(log_file, told)
+
+
+def tell(log_file: LogFile, told: bytes | None) -> bytes:
+    """Write the writer's state for the server when it changed since `told`; what was written."""
+    state = orjson.dumps({"state": log_file.state, "lost": log_file.lost, "held": log_file.held}) + b"\n"
+    if state != told:
+        try:
+            sys.stdout.buffer.write(state)
+            sys.stdout.buffer.flush()
+        except OSError:  # the server is gone: nobody to tell
+            pass
+    return state
 
 
 if __name__ == "__main__":

@@ -21,21 +21,28 @@ counts, as the decision log its last tenth of a second of decisions. Gauges cann
 value from a function there (the collector reads files only): each worker sets them at each move.
 Every worker reloads a policy whose files changed; the change is counted once, by the first
 worker to count it (`WorkerMetrics.reloaded`).
+
+The decision log's state (`log_health`) is a gauge too, and `/readyz` reads it here: with
+`--workers N` each worker's writer has a state of its own, and the worker a load balancer asks
+must answer for all of them, so it reads the others' from their files (`log_states`).
 """
 from __future__ import annotations
 
 import asyncio
 import bisect
 import contextlib
+import glob
 import hashlib
 import logging
 import os
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
+
+from .log_health import STATES
 
 log = logging.getLogger("rpl.serve")
 
@@ -57,6 +64,15 @@ RELOADS = "rpl_policy_reloads", "Policy reloads, by policy and result (ok, faile
 LOADED = "rpl_policies_loaded", "Policies being served"
 QUEUED = ("rpl_decision_log_queued_bytes",
           "Decisions' bytes waiting for the decision log's writer (past 64 MiB, requests wait for it)")
+LOG_STATE = ("rpl_decision_log_state",
+             "1 for the state the decision log is in (ok, failing, written_over, stopped; with several workers, "
+             "each state a worker's log is in)")
+LOG_HELD = ("rpl_decision_log_held_decisions",
+            "Decisions held in memory by the decision log's writer while its file cannot be written, or was "
+            "written over (past 64 MiB, the oldest are lost)")
+LOG_LOST = ("rpl_decision_log_lost_decisions",
+            "Decisions the decision log will never record: past what is held while it cannot be written, or "
+            "left to a writer that stopped")
 
 
 def metrics_of_this_process():
@@ -124,12 +140,18 @@ class Metrics(Counts):
 
     @contextlib.asynccontextmanager
     async def gauges(self, policies, decision_log):
-        """While the server serves: the number of `policies()`, and the decision log's queue when
-        the service keeps a log (an operator sees the writer fall behind before requests wait)."""
+        """While the server serves: the number of `policies()`, and when the service keeps a
+        decision log its queue (an operator sees the writer fall behind before requests wait), its
+        state, and the decisions it holds and lost."""
         self.loaded.set_function(policies)
         if decision_log is not None:
             Gauge(*QUEUED, registry=self.registry).set_function(lambda: decision_log.queued_bytes)
+            self.registry.register(_LogState(decision_log))
         yield
+
+    def log_states(self, decision_log) -> set[str]:
+        """The decision log's state, in a set as `WorkerMetrics.log_states` gives its workers'."""
+        return {decision_log.state}
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
@@ -162,6 +184,22 @@ class _Counts(Collector):
         return [decisions, latency, errors, line_errors]
 
 
+class _LogState(Collector):
+    """The decision log's state, held and lost decisions, read when they are."""
+
+    def __init__(self, decision_log):
+        self.log = decision_log
+
+    def collect(self):
+        state = GaugeMetricFamily(*LOG_STATE, labels=["state"])
+        now = self.log.state
+        for name in STATES:
+            state.add_metric([name], float(name == now))
+        held = GaugeMetricFamily(*LOG_HELD, value=self.log.held)
+        lost = CounterMetricFamily(*LOG_LOST, value=self.log.lost)
+        return [state, held, lost]
+
+
 class WorkerMetrics(Counts):
     """The metrics of one worker of several: counted as `Metrics` counts them, and moved into the
     client's multiprocess metrics (files under `folder`) every `FLUSH_SECONDS` on the event loop
@@ -180,6 +218,7 @@ class WorkerMetrics(Counts):
         self._line_errors = Counter(*LINE_ERRORS, ["policy"], registry=None)
         self._reload_marks = os.path.join(folder, RELOADS_COUNTED)
         os.makedirs(self._reload_marks, exist_ok=True)
+        self._folder = folder
 
     def _first_to_count(self, key: str) -> bool:
         """Across the workers: each worker reloads the files that changed, and the first to count
@@ -219,18 +258,33 @@ class WorkerMetrics(Counts):
     async def gauges(self, policies, decision_log):
         """`Metrics.gauges`, sampled with each flush. The policies loaded are the fewest any live
         worker serves (the workers serve the same files: they differ only while they reload, or
-        while one has lost a policy); the queued bytes, the sum of the live workers' queues. A
-        worker's gauges stay until its process is gone (`workers.py` then drops them)."""
+        while one has lost a policy); the queued bytes and the decisions held, sums of the live
+        workers'; a state of the decision log, 1 when any live worker's log is in it. A worker's
+        gauges stay until its process is gone (`workers.py` then drops them)."""
         sampled = [(Gauge(*LOADED, registry=None, multiprocess_mode="livemin"), policies)]
         if decision_log is not None:
             queued = Gauge(*QUEUED, registry=None, multiprocess_mode="livesum")
             sampled.append((queued, lambda: decision_log.queued_bytes))
+            # a state is 1 when any live worker's log is in it
+            state = Gauge(*LOG_STATE, ["state"], registry=None, multiprocess_mode="livemax")
+            sampled.extend((state.labels(name), lambda name=name: float(decision_log.state == name))
+                           for name in STATES)
+            held = Gauge(*LOG_HELD, registry=None, multiprocess_mode="livesum")
+            sampled.append((held, lambda: decision_log.held))
+            lost, counted = Counter(*LOG_LOST, registry=None), [0]
+
+            def count_lost():
+                now = decision_log.lost
+                lost.inc(now - counted[0])
+                counted[0] = now
 
         async def flushing():
             while True:
                 try:
                     for gauge, value in sampled:
                         gauge.set(value())
+                    if decision_log is not None:
+                        count_lost()
                     self.flush()
                 except Exception:  # a full disk: say so, and go on counting
                     log.exception("the metrics of this worker could not be written for the other workers")
@@ -244,6 +298,18 @@ class WorkerMetrics(Counts):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             self.flush()  # the server has answered its last request
+
+    def log_states(self, decision_log) -> set[str]:
+        """The states of every live worker's decision log: this worker's as it is, the others' as
+        they last set their gauge (at most FLUSH_SECONDS before). A dead worker's gauge goes with
+        it (`workers.py`); a worker started since has set its own within FLUSH_SECONDS."""
+        others = [file for file in glob.glob(os.path.join(self._folder, "gauge_livemax_*.db"))
+                  if file != os.path.join(self._folder, f"gauge_livemax_{os.getpid()}.db")]
+        states = {decision_log.state}
+        for family in MultiProcessCollector.merge(others, accumulate=False):
+            if family.name == LOG_STATE[0]:
+                states.update(sample.labels["state"] for sample in family.samples if sample.value == 1)
+        return states
 
     def exposition(self) -> tuple[bytes, str]:
         self.flush()  # this worker's counts exact; the others' at most FLUSH_SECONDS old

@@ -7,8 +7,27 @@ from __future__ import annotations
 
 from rplang.compiler.schema import decision_schema, request_schema
 
+from .log_health import STATES
+
+JSON = "application/json"
 PROBLEM = {"description": "a problem (RFC 9457)",
            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+# the decision log's state, in `/readyz`'s answer and in its problem of a log not recording (`log_health`)
+DECISION_LOG = {"$ref": "#/components/schemas/DecisionLog"}
+DECISION_LOG_SCHEMA = {
+    "type": "object", "description": "with `--log-db` only; with `--workers N`, the worst state of any worker's",
+    "properties": {"file": {"type": "string"}, "state": {"enum": list(STATES), "description": (
+        "ok: every decision recorded; failing: the file cannot be written, decisions held in memory; "
+        "written_over: the file was emptied or written over in place; stopped: the log's writer is gone")}},
+    "required": ["file", "state"],
+}
+
+READINESS_SCHEMA = {
+    "type": "object",
+    "properties": {"status": {"const": "ready"}, "policies": {"type": "integer"}, "decision_log": DECISION_LOG},
+    "required": ["status", "policies"],
+}
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -20,6 +39,7 @@ PROBLEM_SCHEMA = {
                      "items": {"type": "object", "properties": {"path": {"type": "string"},
                                                                "message": {"type": "string"},
                                                                "received": {}}}},
+        "decision_log": DECISION_LOG,
     },
     "required": ["type", "title", "status", "detail", "request_id"],
 }
@@ -39,11 +59,16 @@ def openapi_document(policies: dict) -> dict:
         "/v1/policies": {"get": {"summary": "the served policies, and the problems of those that failed to load",
                                  "responses": {"200": {"description": "the policies"}}}},
         "/healthz": {"get": {"summary": "the process is up", "responses": {"200": {"description": "up"}}}},
-        "/readyz": {"get": {"summary": "a policy is loaded",
-                            "responses": {"200": {"description": "ready"}, "503": PROBLEM}}},
+        "/readyz": {"get": {
+            "summary": "a policy is loaded (and, when asked, the decisions are being recorded)",
+            "parameters": [{"name": "decision_log", "in": "query", "schema": {"type": "boolean", "default": False},
+                            "description": "true: 503 also while the decision log (`--log-db`) does not record "
+                                           "every decision, as `decision_log.state` says"}],
+            "responses": {"200": {"description": "ready", "content": {
+                JSON: {"schema": {"$ref": "#/components/schemas/Readiness"}}}}, "503": PROBLEM}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "metrics"}}}},
     }
-    schemas: dict = {"Problem": PROBLEM_SCHEMA}
+    schemas: dict = {"Problem": PROBLEM_SCHEMA, "Readiness": READINESS_SCHEMA, "DecisionLog": DECISION_LOG_SCHEMA}
     for name, served in sorted(policies.items()):
         request_ref, decision_ref = f"{name}.request", f"{name}.decision"
         schemas[request_ref] = {"$id": f"urn:rpl:schema:{name}:request", **_without_dialect(request_schema(served.checked))}

@@ -30,11 +30,15 @@ KINDS = {
 
 
 class Problem(Exception):
-    """An HTTP error to answer with a problem document; `error` carries the rpl error if any."""
+    """An HTTP error to answer with a problem document; `error` carries the rpl error if any;
+    `kind`, the type and title when they are not the status's (`KINDS`), and `members`, what the
+    document says besides."""
 
-    def __init__(self, status: int, detail: str, error: RplError | None = None, headers: dict | None = None):
+    def __init__(self, status: int, detail: str, error: RplError | None = None, headers: dict | None = None,
+                 kind: tuple[str, str] | None = None, members: dict | None = None):
         super().__init__(detail)
         self.status, self.detail, self.error, self.headers = status, detail, error, headers or {}
+        self.kind, self.members = kind, members
 
 
 def refused(error: RplError) -> Problem:
@@ -48,9 +52,9 @@ def malformed(message: str, error: RequestError | None = None) -> Problem:
 
 
 def document(status: int, detail: str, request_id: str, instance: str | None,
-             error: RplError | None = None) -> dict:
+             error: RplError | None = None, kind: tuple[str, str] | None = None, members: dict | None = None) -> dict:
     """The problem document; without `instance` when there is none (a request whose path could not be read)."""
-    kind, title = KINDS.get(status, ("about:blank", "error"))
+    kind, title = kind or KINDS.get(status, ("about:blank", "error"))
     data = {"type": kind, "title": title, "status": status, "detail": detail}
     if instance is not None:
         data["instance"] = instance
@@ -59,12 +63,13 @@ def document(status: int, detail: str, request_id: str, instance: str | None,
         extra = error_json(error)
         extra.pop("message", None)  # it is the detail
         data.update(extra)
+    data.update(members or {})
     return data
 
 
-def response(status: int, detail: str, request_id: str, instance: str,
-             error: RplError | None = None, headers: dict | None = None) -> Response:
-    return Response(dumps(document(status, detail, request_id, instance, error)), status,
+def response(status: int, detail: str, request_id: str, instance: str, error: RplError | None = None,
+             headers: dict | None = None, kind: tuple[str, str] | None = None, members: dict | None = None) -> Response:
+    return Response(dumps(document(status, detail, request_id, instance, error, kind, members)), status,
                     headers=headers, media_type=MEDIA_TYPE)
 
 
@@ -72,4 +77,4 @@ def answer(scope, problem: Problem) -> Response:
     """The answer to a `Problem` raised while answering the request of `scope`; its instance is the
     path as the request's URL writes it."""
     return response(problem.status, problem.detail, scope["state"]["request_id"], URL(scope=scope).path,
-                    problem.error, problem.headers)
+                    problem.error, problem.headers, problem.kind, problem.members)

@@ -22,7 +22,7 @@ from rplang.compiler.schema import decision_schema, request_schema
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 from rplang.stream import decision_bytes, line_error_json, line_request
 
-from . import problems
+from . import log_health, problems
 from .describe import describe_policy, policy_summary
 from .body import BodyTimeout
 from .middleware import NDJSON, client_gone, is_ndjson, request_headers
@@ -301,9 +301,20 @@ class Handlers:
         return _json({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
+        """Ready when a policy is loaded; with `?decision_log=true`, and the decisions being recorded
+        (an operator's choice, as OPA's `/health?plugins`: a service that must not decide what it
+        does not record, rather than one that must go on deciding)."""
+        required = _flag(request.query_params, "decision_log", False)
         if not self.registry.policies:
             raise Problem(503, "no policy is loaded: see /v1/policies for the problems")
-        return _json({"status": "ready", "policies": len(self.registry.policies)})
+        answer = {"status": "ready", "policies": len(self.registry.policies)}
+        if self.log is not None:
+            state = log_health.worst(self.metrics.log_states(self.log))
+            answer["decision_log"] = {"file": self.log.path, "state": state}
+            if required and state != log_health.OK:
+                raise Problem(503, log_health.advice(state, self.log.path), kind=log_health.PROBLEM,
+                              members={"decision_log": answer["decision_log"]})
+        return _json(answer)
 
     async def metrics_page(self, request: Request) -> Response:
         body, media_type = self.metrics.exposition()

@@ -21,3 +21,11 @@ def client(policies_server):
 
     with httpx.Client(base_url=policies_server.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def tmp_folder(tmp_path):
+    """The server's temporary folder: TMPDIR, where `rpl serve --workers N` makes its metrics folder."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    return folder

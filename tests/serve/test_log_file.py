@@ -4,7 +4,6 @@ recorded and can be replayed; when FILE cannot be created, the decisions lost ar
 import json
 import os
 import shutil
-import sys
 
 import httpx
 import pytest
@@ -13,7 +12,7 @@ from tests.cli.conftest import run
 from tests.conftest import POLICIES
 
 from .server import Server, wait_for
-from .test_decision_log import CORPUS, EXAMPLE, NDJSON, _writer_of, writer_done
+from .test_decision_log import CORPUS, EXAMPLE, NDJSON
 
 ELECTRONICS = (POLICIES / "electronics" / "requests" / "02-window-day-31-refused.json").read_bytes()
 
@@ -94,9 +93,9 @@ def test_a_log_moved_away_keeps_what_it_had_and_the_name_gets_a_new_file(tmp_pat
 
 
 def test_a_log_moved_away_after_the_last_batch_keeps_what_it_had(tmp_path):
-    """No batch comes after the move to notice it: the writer checks the name once more as the
-    server stops, or the decisions in the WAL would stay under the old name, the file moved without
-    them."""
+    """No batch comes after the move to notice it (but the check of each second, which may make
+    FILE anew, empty): the writer checks the name once more as the server stops, or the decisions
+    in the WAL would stay under the old name, the file moved without them."""
     db, rotated = tmp_path / "decisions.db", tmp_path / "decisions.db.1"
     server = serving(tmp_path, db)
     try:
@@ -106,41 +105,51 @@ def test_a_log_moved_away_after_the_last_batch_keeps_what_it_had(tmp_path):
     finally:
         assert server.stop() in (0, -15), server.log()
     assert logged_ids(rotated) == before
-    assert not db.exists()
+    assert not db.exists() or logged_ids(db) == []
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-def test_a_log_that_cannot_be_created_again_counts_the_decisions_lost_and_nothing_stops(tmp_path):
+def log_state(server) -> str:
+    """The decision log's state, as `/readyz` tells it."""
+    answer = httpx.get(f"{server.url}/readyz", timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["decision_log"]["state"]
+
+
+def test_a_log_that_cannot_be_created_again_holds_the_decisions_until_it_can_and_nothing_stops(tmp_path):
     folder = tmp_path / "logs"
     folder.mkdir()
     db = folder / "decisions.db"
     server = serving(tmp_path, db)
     try:
-        writer = _writer_of(server)
         before = decide(server, "before", 2)
         wait_for(lambda: logged_ids(db) == before)
         shutil.rmtree(folder)  # its folder removed: FILE cannot be created
-        decide(server, "lost", 4)
-        wait_for(lambda: "decisions are not being recorded" in server.log())
-        wait_for(lambda: writer_done(server, writer))  # every lost decision counted, none left to write
-        folder.mkdir()  # the next batch creates FILE again
+        held = decide(server, "held", 4)
+        wait_for(lambda: log_state(server) == "failing")
+        folder.mkdir()  # the next check, within a second and with no decision to write, creates FILE again
+        wait_for(lambda: log_state(server) == "ok")
+        assert logged_ids(db) == held  # held meanwhile, none lost
         after = decide(server, "after", 3)
-        wait_for(lambda: db.exists() and logged_ids(db) == after)
-        assert_replays(db, "after-0")
+        wait_for(lambda: logged_ids(db) == [*held, *after])
+        assert_replays(db, "held-0")
+        assert_replays(db, "after-electronics")
         # FILE replaced by a file that is no log: it cannot be opened, and is left as it was
         db.unlink()
         db.write_text("an operator's notes\n")
-        decide(server, "lost-again", 2)
+        decide(server, "lost", 2)
+        wait_for(lambda: log_state(server) == "failing")
         assert httpx.get(f"{server.url}/healthz").status_code == 200
     finally:
         assert server.stop() in (0, -15), server.log()
     output = server.log()
     assert (f"ERROR rpl.serve: the decision log {db} cannot be opened anew (unable to open database file): "
-            "decisions are not being recorded; they are counted, and each batch tries again") in output
-    assert f"WARNING rpl.serve: the decision log {db} is opened anew: 5 decisions were not recorded meanwhile" in output
+            "decisions are not being recorded; they are held in memory, up to 64 MiB, and recorded when it can be "
+            "written again (tried at each batch, and every second)") in output
+    assert (f"WARNING rpl.serve: the decision log {db} is written again: the 5 decisions held meanwhile are "
+            "recorded (0 lost since the server started)") in output
     assert (f"ERROR rpl.serve: the decision log {db} cannot be opened anew (file is not a database): "
             "decisions are not being recorded") in output
-    assert f"ERROR rpl.serve: the decision log {db} could not be opened anew: 3 decisions were not recorded" in output
+    assert f"ERROR rpl.serve: the decision log {db} lacks 3 decisions, which could not be written" in output
     assert db.read_text() == "an operator's notes\n"
     assert "Traceback" not in output
 
@@ -189,3 +198,51 @@ def test_a_log_emptied_or_written_over_in_place_is_said_in_an_error(tmp_path, ho
     finally:
         server.stop()
     assert server.log().count(error) == 1, server.log()  # once, not at each batch
+
+
+def test_decisions_held_past_the_bound_lose_the_oldest_and_the_rest_are_written_once_they_can_be(tmp_path, monkeypatch):
+    from rplang.serve import log_file as module
+    from rplang.serve.log_store import connect
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    db = folder / "decisions.db"
+    log_file = module.LogFile(str(db))
+    text = ("sha256:v1", "shop", "shop.rpl", "2026-01-01T00:00:00.000+00:00", "text")
+    log_file.write([text], [])
+
+    def decision(n: int) -> tuple:
+        return ("2026-03-02T00:00:00.000+00:00", f"r-{n}", None, "shop", None, "sha256:v1", "refuse", None, 0,
+                "{}", "{}", "[]")
+
+    monkeypatch.setattr(module, "HELD_BYTES", 3 * len("{}{}[]"))  # three decisions
+    shutil.rmtree(folder)
+    log_file.write([], [decision(n) for n in range(5)])
+    assert (log_file.state, log_file.held, log_file.lost) == ("failing", 3, 2)
+    folder.mkdir()
+    log_file.write([], [])  # a check: FILE made anew, what is held written
+    assert (log_file.state, log_file.held, log_file.lost) == ("ok", 0, 2)
+    log_file.close()
+    connection = connect(str(db))
+    assert connection.execute("SELECT request_id FROM decisions").fetchall() == [("r-2",), ("r-3",), ("r-4",)]
+    assert connection.execute("SELECT text_hash FROM policy_texts").fetchall() == [("sha256:v1",)]
+
+
+def test_a_log_is_marked_with_an_identity_once_and_a_log_made_before_marks_is_left_as_it_was(tmp_path):
+    import sqlite3
+
+    from rplang.serve.log_file import stamp
+    from rplang.serve.log_store import SCHEMA, connect
+
+    new, other, old = tmp_path / "new.db", tmp_path / "other.db", tmp_path / "old.db"
+    first, second = connect(str(new)), connect(str(new))  # two writers of one file: one identity
+    identity = stamp(new.read_bytes()[:100])  # in the file itself, not only in its WAL
+    assert identity is not None and identity[4:] == b"rpld"
+    assert first.execute("PRAGMA user_version").fetchone() == second.execute("PRAGMA user_version").fetchone()
+    connect(str(other)).close()
+    assert stamp(other.read_bytes()[:100]) not in (None, identity)
+    with sqlite3.connect(old) as connection:  # a log of an rpl before marks
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executescript(SCHEMA)
+    connect(str(old)).close()
+    assert stamp(old.read_bytes()[:100]) is None

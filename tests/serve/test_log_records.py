@@ -136,3 +136,28 @@ def test_outputs_that_may_hold_their_own_explanation_key_are_made_not_taken():
     assert not opens_with_outputs(Holding())
     Holding.output_types = {"outcome": T.TEXT, "window": T.OptionalType(T.ListType(T.DATE))}
     assert opens_with_outputs(Holding())
+
+
+def test_the_writer_tells_its_state_and_counts_a_batch_it_cannot_read(tmp_path):
+    """The writer over real pipes: a batch whose decision's columns are not JSON (a fault of rpl's)
+    is counted as lost, the next is written, and each change of its state is a line on its output."""
+    import sqlite3
+    import subprocess
+
+    from rplang.serve.decision_log import WRITER
+
+    db = tmp_path / "decisions.db"
+    text = text_record("sha256:t", "shop", "shop.rpl", log_time(0), "text")
+
+    def decision(request_id: str) -> bytes:
+        return decision_record((0.0, request_id, None, "shop", None, "sha256:t", "refuse", None, 0), b"{}", b"{}", b"[]")
+
+    broken = decision("r-0").replace(b'[0.0,"r-0"', b'{0.0,"r-0"')  # its columns no longer JSON
+    pipe = batch([text]) + batch([broken, decision("r-1")]) + batch([decision("r-2")])
+    done = subprocess.run([*WRITER, str(db)], input=pipe, capture_output=True, timeout=60, check=True)
+    told = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert told == [{"state": "ok", "lost": 0, "held": 0}, {"state": "ok", "lost": 2, "held": 0}]
+    assert b"the decision log could not read a batch of" in done.stderr
+    assert b"lacks 2 decisions" in done.stderr
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT request_id FROM decisions").fetchall() == [("r-2",)]

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from tests.conftest import APUTURE_REQUESTS, POLICIES
@@ -86,14 +85,6 @@ def all_counted(folder: Path, counted: dict) -> dict[int, float]:
 def live_workers(folder: Path) -> set[int]:
     """The workers with a gauge of policies loaded: live ones (a dead one's goes with it)."""
     return {int(file.stem.split("_")[2]) for file in folder.glob("gauge_livemin_*.db")}
-
-
-@pytest.fixture
-def tmp_folder(tmp_path):
-    """The server's temporary folder: TMPDIR, where `rpl serve` makes its metrics folder."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    return folder
 
 
 def test_metrics_add_up_every_worker_and_keep_a_killed_workers_counts(tmp_path, tmp_folder):

@@ -1,0 +1,228 @@
+"""The decision log's state, as the service tells it: `/readyz` says it, `/readyz?decision_log=true`
+answers 503 with a problem naming the file and what to do while decisions are not recorded, and
+`rpl_decision_log_state` is 1 for it; for a log emptied or written over in place (another log
+copied onto it too), one that cannot be written (a real write error: the writer may not make a
+file larger than 0 bytes), a writer that stopped; and back to OK, with no decision to notice it,
+once the file is a log again. With `--workers 2`, whichever worker answers, for both."""
+import os
+import resource
+import shutil
+import sys
+from pathlib import Path
+
+import httpx
+import jsonschema
+import pytest
+
+from rplang.serve.log_store import connect
+from tests.conftest import POLICIES
+
+from .server import Server, wait_for
+from .test_log_file import assert_replays, decide, log_state, logged_ids, serving
+from .test_metrics import samples, value
+from .test_workers import metrics_folder
+
+READY_IF_LOGGING = "/readyz?decision_log=true"
+STATES = ("ok", "failing", "written_over", "stopped")
+linux = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc, sets a writer's limits")
+
+
+def readiness(url: str) -> httpx.Response:
+    """`/readyz?decision_log=true` on a connection of its own: with several workers, any of them answers."""
+    return httpx.get(url + READY_IF_LOGGING, timeout=30)
+
+
+def states(url: str) -> dict:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        found = samples(client)
+    return {state: value(found, "rpl_decision_log_state", state=state) for state in STATES}
+
+
+def held(url: str) -> float:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        return value(samples(client), "rpl_decision_log_held_decisions")
+
+
+def lost(url: str) -> float:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        return value(samples(client), "rpl_decision_log_lost_decisions_total")
+
+
+def assert_unready(answer: httpx.Response, db: Path, state: str) -> None:
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "urn:rpl:problem:decision-log"
+    assert problem["title"] == "decisions are not being recorded"
+    assert problem["decision_log"] == {"file": str(db), "state": state}
+    assert str(db) in problem["detail"]
+
+
+def assert_conforms(url: str, body: dict, component: str) -> None:
+    """`body` as `/openapi.json` describes it, its schema `#/components/schemas/COMPONENT`."""
+    components = httpx.get(url + "/openapi.json", timeout=30).json()["components"]
+    jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": components}).validate(body)
+
+
+def writers(server: Server) -> list[int]:
+    """The decision log's writers: the processes under the server's that run `log_writer`."""
+    found, parents = [], [server.process.pid]
+    while parents:
+        pid = parents.pop()
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in map(int, (task / "children").read_text().split()):
+                parents.append(child)
+                if b"log_writer" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(child)
+    return found
+
+
+def no_growth(pid: int):
+    """From now, process `pid` may write no byte to a file (as on a full disk, its writes fail:
+    EFBIG, an I/O error to SQLite); `lift()` gives it back the limit it had."""
+    had = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (0, had[1]))
+    return lambda: resource.prlimit(pid, resource.RLIMIT_FSIZE, had)
+
+
+@pytest.mark.parametrize("how", ["emptied", "another log copied onto it"])
+def test_a_log_written_over_in_place_is_unready_until_moved_aside(tmp_path, how):
+    db = tmp_path / "decisions.db"
+    other = tmp_path / "other.db"
+    connect(str(other)).close()  # another server's log: SQLite's header in WAL mode, as this log's
+    server = serving(tmp_path, db)
+    try:
+        ready = readiness(server.url)
+        assert ready.status_code == 200, ready.text
+        assert ready.json() == {"status": "ready", "policies": 7, "decision_log": {"file": str(db), "state": "ok"}}
+        assert_conforms(server.url, ready.json(), "Readiness")
+        assert states(server.url) == {"ok": 1, "failing": 0, "written_over": 0, "stopped": 0}
+        assert httpx.get(f"{server.url}/readyz?decision_log=maybe").status_code == 400
+        before = decide(server, "before", 3)
+        wait_for(lambda: logged_ids(db) == before)
+        if how == "emptied":
+            db.write_bytes(b"")  # as `: > FILE`: the same file, emptied
+        else:
+            shutil.copyfile(other, db)  # as `cp`: the same file, written over
+        # no decision comes: the writer's check of each second finds it
+        answer = wait_for(lambda: (answer := readiness(server.url)).status_code == 503 and answer)
+        assert_unready(answer, db, "written_over")
+        assert f"mv {db} {db}.damaged" in answer.json()["detail"]
+        assert_conforms(server.url, answer.json(), "Problem")
+        assert log_state(server) == "written_over"  # without the option: ready, and the state said
+        assert httpx.get(f"{server.url}/healthz").status_code == 200  # alive all the same
+        assert states(server.url) == {"ok": 0, "failing": 0, "written_over": 1, "stopped": 0}
+        meanwhile = decide(server, "meanwhile", 2)  # held, rather than lost in the file written over
+        wait_for(lambda: held(server.url) == 3)
+        os.rename(db, tmp_path / "decisions.db.damaged")  # the advice followed
+        wait_for(lambda: readiness(server.url).status_code == 200)
+        assert states(server.url) == {"ok": 1, "failing": 0, "written_over": 0, "stopped": 0}
+        assert logged_ids(db) == meanwhile and held(server.url) == 0
+        after = decide(server, "after", 3)
+        wait_for(lambda: logged_ids(db) == [*meanwhile, *after])
+        assert_replays(db, "meanwhile-0")
+        assert_replays(db, "after-0")
+    finally:
+        assert server.stop() in (0, -15), server.log()
+    output = server.log()
+    reason = ("it no longer begins as an SQLite file in WAL mode" if how == "emptied"
+              else "it begins as another decision log")
+    assert output.count(f"ERROR rpl.serve: the decision log {db} was emptied or written over in place while the "
+                        f"server has it open ({reason})") == 1, output
+    assert "Traceback" not in output
+
+
+@linux
+def test_a_log_that_cannot_be_written_holds_its_decisions_is_unready_and_ready_again_once_written(tmp_path):
+    db = tmp_path / "decisions.db"
+    server = serving(tmp_path, db)
+    try:
+        (writer,) = writers(server)
+        before = decide(server, "before", 2)
+        wait_for(lambda: logged_ids(db) == before)
+        lift = no_growth(writer)
+        try:
+            kept = decide(server, "held", 3)
+            answer = wait_for(lambda: (answer := readiness(server.url)).status_code == 503 and answer)
+            assert_unready(answer, db, "failing")
+            assert "cannot be written" in answer.json()["detail"]
+            assert states(server.url) == {"ok": 0, "failing": 1, "written_over": 0, "stopped": 0}
+            wait_for(lambda: held(server.url) == 4)
+            assert logged_ids(db) == before
+        finally:
+            lift()
+        # no decision comes: the check of each second writes what was held
+        wait_for(lambda: readiness(server.url).status_code == 200)
+        assert logged_ids(db) == [*before, *kept]
+        assert lost(server.url) == 0
+    finally:
+        assert server.stop() in (0, -15), server.log()
+    assert (f"WARNING rpl.serve: the decision log {db} is written again: the 4 decisions held meanwhile are recorded "
+            "(0 lost since the server started)") in server.log()
+
+
+@linux
+def test_a_writer_that_stopped_is_said_and_its_decisions_counted_lost(tmp_path):
+    db = tmp_path / "decisions.db"
+    server = serving(tmp_path, db)
+    try:
+        (writer,) = writers(server)
+        os.kill(writer, 9)
+        answer = wait_for(lambda: (answer := readiness(server.url)).status_code == 503 and answer)
+        assert_unready(answer, db, "stopped")
+        assert "restart the server" in answer.json()["detail"]
+        decide(server, "lost", 2)  # three decisions, answered
+        wait_for(lambda: lost(server.url) == 3)
+        assert states(server.url) == {"ok": 0, "failing": 0, "written_over": 0, "stopped": 1}
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+    finally:
+        server.stop()
+    assert f"ERROR rpl.serve: the decision log's writer (process {writer}) stopped" in server.log()
+
+
+def test_without_a_log_readyz_says_nothing_of_one(client):
+    assert client.get(READY_IF_LOGGING).json() == {"status": "ready", "policies": 7}
+    assert ("rpl_decision_log_state", (("state", "ok"),)) not in samples(client)
+
+
+@linux
+def test_with_two_workers_each_answers_for_both_logs(tmp_path, tmp_folder):
+    """One writer cannot write: every answer is 503, whichever worker gives it; then the log
+    written over in place, seen by both; both ready again when it is moved aside."""
+    db = tmp_path / "decisions.db"
+    server = Server(POLICIES, "--no-watch", "--workers", "2", "--log-db", str(db), log_dir=tmp_path,
+                    env={"TMPDIR": str(tmp_folder)})
+
+    def answers() -> set:
+        """The states of twenty answers, each on a connection of its own (the kernel gives each
+        to either worker: both answer, but once in half a million times)."""
+        found = set()
+        for _ in range(20):
+            answer = readiness(server.url)
+            found.add(answer.json()["decision_log"]["state"])
+        return found
+
+    try:
+        metrics_folder(tmp_folder)
+        wait_for(lambda: len(writers(server)) == 2)
+        one, _ = writers(server)
+        assert answers() == {"ok"}
+        lift = no_growth(one)
+        try:
+            # decisions until the writer that cannot write has had some of them
+            wait_for(lambda: decide(server, "some", 3) and readiness(server.url).status_code == 503)
+            assert answers() == {"failing"}
+            assert states(server.url)["failing"] == 1
+        finally:
+            lift()
+        wait_for(lambda: answers() == {"ok"})
+        db.write_bytes(b"")
+        wait_for(lambda: answers() == {"written_over"})
+        assert_unready(readiness(server.url), db, "written_over")
+        os.rename(db, tmp_path / "decisions.db.damaged")
+        wait_for(lambda: answers() == {"ok"})
+        after = decide(server, "after", 3)
+        wait_for(lambda: sorted(logged_ids(db) or []) == sorted(after))
+        assert lost(server.url) == 0
+    finally:
+        assert server.stop() == 0, server.log()
