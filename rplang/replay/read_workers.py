@@ -15,11 +15,15 @@ against the types (a row that does not fit is the same error, naming it) and mak
 key columns. An input without keys of its own is keyed by each row's place, of types known
 before any row is read, which the workers make themselves.
 
-A CSV file is cut on line feeds only if each of its rows is one line (no line feed within
-quotes, no blank line, no carriage return alone): else the input is read in one process.
+A CSV file each of whose rows is one line is cut on line feeds, as JSON lines are. One some of
+whose rows are several lines (a line feed within quotes; a blank line, which is no row) is cut
+where rows start, as the main process's csv found them, and each range numbered by its first
+row. One with a carriage return alone, which csv reads as the end of a line wherever it is, is
+read in one process.
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import os
 from typing import TYPE_CHECKING
@@ -27,6 +31,7 @@ from typing import TYPE_CHECKING
 import attrs
 import pyarrow as pa
 
+from rplang import stream_workers
 from rplang.compiler import without_garbage_collection
 
 from .columns import request_schema
@@ -46,8 +51,8 @@ def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, cou
     source = replay.source
     if replay.jobs == 1 or source.format == "parquet" or any(is_uri(f) for f in source.files):
         return typed_batches(replay, keys, rejects, counts)
-    starts = [(0, None) if source.format == "jsonl" else _rows_start(name) for name in source.files]
-    if None in starts:  # a CSV row of several lines: no cut on a line feed is sure to fall between rows
+    starts = [(0, None, None) if source.format == "jsonl" else _rows_start(name) for name in source.files]
+    if None in starts:  # a carriage return alone in a CSV file: where its rows end is csv's alone to say
         return typed_batches(replay, keys, rejects, counts)
     if not keys:  # a row's place: its number (and file), of the types the first batch would show
         place = text_row(source, keys, source.files[0], 1, {})[1]
@@ -137,20 +142,21 @@ def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema
     import mmap
     import tempfile
 
-    from rplang.stream_workers import FileRanges, WorkerLost, decide_in_workers
+    from rplang.stream_workers import WorkerLost, decide_in_workers
 
     source, policy = replay.source, replay.compiled
     request = request_schema(policy.checked)
     taken = _Taken(source, keys, key_types, rejects, counts)
     with tempfile.TemporaryFile(prefix="rpl-replay-") as parts:
-        for name, (start, header) in zip(source.files, starts):
+        for name, (start, header, rows) in zip(source.files, starts):
             taken.name = name
             read_range, lines_of = _range_reader(replay, keys, key_types, request, name, header)
             fd = os.open(name, os.O_RDONLY)
             try:
+                ranges = stream_workers.FileRanges(fd, start, replay.jobs) if rows is None else \
+                    _RowRanges(fd, rows, replay.jobs)
                 # a range is always a byte range of the file, never a line too long to pass on
-                decide_in_workers(FileRanges(fd, start, replay.jobs), parts, replay.jobs, read_range, lines_of,
-                                  None, taken, fd)
+                decide_in_workers(ranges, parts, replay.jobs, read_range, lines_of, None, taken, fd)
             except WorkerLost as error:
                 raise ReplayError(f"a worker process reading {name} ended before its rows were read "
                                   f"({error.how}); nothing was decided") from None
@@ -210,17 +216,19 @@ def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | 
 _NO_KEYS = pa.schema([])
 
 
-def _rows_start(name: str) -> tuple[int, list[str]] | None:
-    """Where a CSV file's rows start (after its header's line) and its header, if every row is one
-    line of the file; else None. csv counts a line at every line feed and at a carriage return
-    alone (where it also ends a row, and a cut on line feeds does not): its count is one a row
-    if no row is of several lines and no line is blank (no row, which csv skips), and the line
-    feeds' count if no line ends in a carriage return alone."""
+def _rows_start(name: str) -> tuple[int, list[str], list[tuple[int, int]] | None] | None:
+    """Where a CSV file's rows start (after its header), its header, and, if some of its rows are
+    several lines, where rows start along the file (`_row_starts`; None if each row is one line);
+    or None where a line ends in a carriage return alone. csv counts a line at every line feed
+    and at a carriage return alone (where it also ends a row, and a cut on line feeds does not):
+    its count is the line feeds' if no line ends in a carriage return alone, and one a row if no
+    row is of several lines and no line is blank (no row, which csv skips)."""
     with csv_text(open(name, "rb"), "utf-8-sig") as text, cells_of_any_length():
         reader = csv.reader(text)
         header = csv_header(name, next(reader, None))
+        header_lines = reader.line_num
         rows = sum(map(bool, reader))  # the rows that are not blank, counted without a Python step each
-        if not header or reader.line_num != rows + 1:
+        if not header:
             return None
     start, lines, last = None, 0, b""
     with open(name, "rb") as binary:
@@ -232,4 +240,59 @@ def _rows_start(name: str) -> tuple[int, list[str]] | None:
             position, last = position + len(chunk), chunk[-1:]
     if lines + (last not in (b"", b"\n")) != reader.line_num:
         return None
-    return (position if start is None else start), header
+    if header_lines == 1 and reader.line_num == rows + 1:
+        return (position if start is None else start), header, None
+    starts = _row_starts(name)
+    return starts[0][0], header, starts
+
+
+def _row_starts(name: str) -> list[tuple[int, int]]:
+    """(byte offset, number) of the rows of a CSV file, one of whose rows is several lines, that
+    start at least MIN_CHUNK_BYTES after the one before (the first row's first), as csv reads
+    them, and (the file's size, one more than its rows): the places a range may start or end.
+    csv is given the file's lines (no carriage return alone ends one: `_rows_start`) and reads a
+    line more only to finish a row, so where it stands after a row is where the next starts."""
+    apart = stream_workers.MIN_CHUNK_BYTES
+    with open(name, "rb") as binary, cells_of_any_length():
+        at = len(_BOM) if binary.read(len(_BOM)) == _BOM else 0
+        binary.seek(at)
+
+        def lines():
+            nonlocal at
+            for line in binary:
+                at += len(line)
+                yield line.decode("utf-8", "surrogateescape")
+        reader = csv.reader(lines())
+        next(reader)  # the header
+        starts, number = [(at, 1)], 1
+        for row in reader:
+            number += row != []  # a blank line is no row (csv.DictReader skips it)
+            if at - starts[-1][0] >= apart:
+                starts.append((at, number))
+    if starts[-1][0] != at:
+        starts.append((at, number))
+    return starts
+
+
+_BOM = b"\xef\xbb\xbf"  # which utf-8-sig reads as no part of the header
+
+
+class _RowRanges(stream_workers.FileRanges):
+    """FileRanges' blocks of a CSV file one of whose rows is several lines: each range from a
+    row's start to a later row's (`starts`, from `_row_starts`), about `block_bytes` long or one
+    place further, numbered by its first row."""
+
+    def __init__(self, fd: int, starts: list[tuple[int, int]], jobs: int):
+        super().__init__(fd, starts[0][0], jobs)
+        self.starts, self.at = starts, 0
+        self.offsets = [offset for offset, _ in starts]
+
+    def take(self) -> tuple[int, tuple[int, int]] | None:
+        if self.at == len(self.starts) - 1:  # at the file's end
+            self.ended = True
+            return None
+        reach = bisect.bisect_right(self.offsets, self.position + self.block_bytes()) - 1
+        end = max(reach, self.at + 1)  # a row longer than a block: the block is the rows to the next place
+        block = self.starts[self.at][1], (self.position, self.offsets[end])
+        self.at, self.position = end, self.offsets[end]
+        return block

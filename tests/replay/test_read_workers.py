@@ -115,19 +115,80 @@ def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_b
         [("R151", None), ("R153", None), (None, 152)]
 
 
-def test_a_csv_row_of_several_lines_is_read_in_one_process(tmp_path, workers_read):
-    """A line feed within quotes: a cut on a line feed might fall within a row."""
-    lines = ['request_id,kind', 'A,"ret', 'urn"', "B,return"]
+def several_lines_csv(aputure_lines, path, keyed: bool) -> list[int]:
+    """The Aputure requests as CSV ended by CRLF, as spreadsheets write it, some of whose rows are
+    several lines: a key (`R1`, then a line feed or a CRLF within quotes) and indented items' JSON,
+    with blank lines between rows (no rows) and rows refused (an unknown kind, a cell that is not
+    UTF-8, more cells than the header): the numbers of the rows refused. `keyed`: with the
+    `request_id` column, else the rows are keyed by their numbers."""
+    requests = [json.loads(line) for line in aputure(aputure_lines)]
+    header = ["request_id"] * keyed + ["request_date", "kind", "received_date"] + \
+        sorted({f"order.{k}" for r in requests for k in r["order"]}) + ["items"]
+    stream = io.StringIO(newline="")
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(header)
+    for number, request in enumerate(requests, 1):
+        flat = {"request_id": f"R{number}" + ("", "\nsecond line", "\r\nthird")[number % 3],
+                **{f"order.{k}": v for k, v in request["order"].items()},
+                **{k: v for k, v in request.items() if k != "order"}}
+        if number % 50 == 7:
+            flat["kind"] = "swap"
+        writer.writerow(["" if flat.get(c) is None else json.dumps(flat[c], indent=number % 2 or None)
+                         if c == "items" else flat[c] for c in header])
+        if number % 40 == 0:
+            stream.write("\r\n")
+    data = stream.getvalue().encode()
+    refused = [n for n in range(1, LINES + 1) if n % 50 == 7]
+    tail = b"R\xe9301,2025-01-01\r\nR302,2025-01-01,return" + b"," * len(header) + b"\r\n"
+    path.write_bytes(data + (tail if keyed else tail.replace(b"R\xe9301,", b"\xe9").replace(b"R302,", b"")))
+    return refused + [LINES + 1, LINES + 2]
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "numbered"])
+def test_a_csv_whose_rows_are_several_lines_is_cut_where_rows_start(keyed, aputure_lines, tmp_path, workers_read):
     source = tmp_path / "in.csv"
-    source.write_text("\n".join(lines) + "\n")
+    refused = several_lines_csv(aputure_lines, source, keyed)
+    code, err, (_, rows), rejects = assert_same(source, tmp_path)
+    assert workers_read == [source.stat().st_size]
+    assert code == 2 and f"{LINES + 2} requests: {LINES + 2 - len(refused)} decided" in err
+    if keyed:
+        assert sorted(r["request_id"].split()[0] for r in rows) == \
+            sorted(f"R{n}" for n in range(1, LINES + 1) if n not in refused)
+        assert sorted(((r["request_id"], r.get("source_row")) for r in map(json.loads, rejects)), key=repr) == \
+            sorted([(f"R{n}" + ("", "\nsecond line", "\r\nthird")[n % 3], None) for n in refused[:-2]] +
+                   [(None, LINES + 1), ("R302", None)], key=repr)  # not UTF-8: its keys unread, named by its row
+    else:  # each row numbered as one process numbers it, blank lines and lines within rows aside
+        assert sorted(r["source_row"] for r in rows) == [n for n in range(1, LINES + 1) if n not in refused]
+        assert sorted(json.loads(r)["source_row"] for r in rejects) == refused
+
+
+def test_the_places_a_csv_file_is_cut_are_where_rows_start(aputure_lines, tmp_path):
+    source = tmp_path / "in.csv"
+    several_lines_csv(aputure_lines, source, keyed=True)
+    start, header, starts = read_workers._rows_start(str(source))
+    assert header[0] == "request_id" and starts[0] == (start, 1) and len(starts) > 10
+    data = source.read_bytes()
+    for offset, number in starts[:-1]:
+        assert offset - start >= RANGE_BYTES or number == 1
+        first = next(csv.DictReader(io.StringIO(data[offset:].decode("utf-8", "surrogateescape"), newline=""),
+                                    fieldnames=header))
+        assert first["request_id"].split()[0] == f"R{number}"
+        start = offset
+    assert starts[-1] == (len(data), LINES + 3)
+    lines = ["request_id,kind", "A,return"]
+    source.write_text(f'\ufeff"request\n_id",kind\r\n{lines[1]}\r\n\r\nB,return\r\n')  # a header of two lines
+    rows = len('\ufeff"request\n_id",kind\r\n'.encode())
+    assert read_workers._rows_start(str(source)) == \
+        (rows, ["request\n_id", "kind"], [(rows, 1), (len(source.read_bytes()), 3)])
+    source.write_text(f'\ufeff{lines[0]}\r\nA,"[""x""]"\r\n')  # each row one line: cut on line feeds
+    assert read_workers._rows_start(str(source)) == (len(f"\ufeff{lines[0]}\r\n".encode()), lines[0].split(","), None)
+
+
+def test_a_csv_row_ended_by_a_carriage_return_alone_is_read_in_one_process(tmp_path, workers_read):
+    """csv ends a line, and a row, at a carriage return alone, where a cut on line feeds does not."""
+    source = tmp_path / "in.csv"
+    source.write_text("request_id,kind\r\nA,return\rB,return\r\n")
     assert read_workers._rows_start(str(source)) is None
-    source.write_text("\n".join([lines[0], "", lines[3]]) + "\n")  # a blank line, which csv skips
-    assert read_workers._rows_start(str(source)) is None
-    source.write_text(f"{lines[0]}\r\nA,return\rB,return\r\n")  # a row ended by a carriage return alone
-    assert read_workers._rows_start(str(source)) is None
-    source.write_text(f'\ufeff{lines[0]}\r\nA,"[""x""]"\r\n')
-    assert read_workers._rows_start(str(source)) == (len(f"\ufeff{lines[0]}\r\n".encode()), ["request_id", "kind"])
-    source.write_text("\n".join(lines) + "\n")
     code, err, (_, rows), rejects = assert_same(source, tmp_path)
     assert workers_read == [] and "2 requests: 0 decided" in err and len(rejects) == 2
 
