@@ -15,11 +15,10 @@ against the types (a row that does not fit is the same error, naming it) and mak
 key columns. An input without keys of its own is keyed by each row's place, of types known
 before any row is read, which the workers make themselves.
 
-A CSV file each of whose rows is one line is cut on line feeds, as JSON lines are. One some of
-whose rows are several lines (a line feed within quotes; a blank line, which is no row) is cut
-where rows start, as the main process's csv found them, and each range numbered by its first
-row. One with a carriage return alone, which csv reads as the end of a line wherever it is, is
-read in one process.
+A CSV file, whose rows may be several lines (a line feed within quotes) and whose blank lines
+are no rows, is cut where rows start, as the main process's csv pass finds them, and each range
+numbered by its first row. A file csv cannot read from its lines alone (a row ended by a carriage
+return alone, which csv then ends a line at too) is read in one process.
 """
 from __future__ import annotations
 
@@ -47,12 +46,12 @@ if TYPE_CHECKING:
 
 def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
     """`rows.typed_batches`, read by `replay.jobs` processes where they can share the reading: a
-    text input of local files, each of whose rows is one line."""
+    text input of local files (of CSV, files csv reads from their lines alone)."""
     source = replay.source
     if replay.jobs == 1 or source.format == "parquet" or any(is_uri(f) for f in source.files):
         return typed_batches(replay, keys, rejects, counts)
-    starts = [(0, None, None) if source.format == "jsonl" else _rows_start(name) for name in source.files]
-    if None in starts:  # a carriage return alone in a CSV file: where its rows end is csv's alone to say
+    starts = [None if source.format == "jsonl" else _csv_places(name) for name in source.files]
+    if source.format != "jsonl" and None in starts:  # where its rows end is csv's alone to say
         return typed_batches(replay, keys, rejects, counts)
     if not keys:  # a row's place: its number (and file), of the types the first batch would show
         place = text_row(source, keys, source.files[0], 1, {})[1]
@@ -148,12 +147,13 @@ def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema
     request = request_schema(policy.checked)
     taken = _Taken(source, keys, key_types, rejects, counts)
     with tempfile.TemporaryFile(prefix="rpl-replay-") as parts:
-        for name, (start, header, rows) in zip(source.files, starts):
+        for name, places in zip(source.files, starts):
             taken.name = name
+            header, rows = places or (None, None)
             read_range, lines_of = _range_reader(replay, keys, key_types, request, name, header)
             fd = os.open(name, os.O_RDONLY)
             try:
-                ranges = stream_workers.FileRanges(fd, start, replay.jobs) if rows is None else \
+                ranges = stream_workers.FileRanges(fd, 0, replay.jobs) if rows is None else \
                     _RowRanges(fd, rows, replay.jobs)
                 # a range is always a byte range of the file, never a line too long to pass on
                 decide_in_workers(ranges, parts, replay.jobs, read_range, lines_of, None, taken, fd)
@@ -216,45 +216,16 @@ def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | 
 _NO_KEYS = pa.schema([])
 
 
-def _rows_start(name: str) -> tuple[int, list[str], list[tuple[int, int]] | None] | None:
-    """Where a CSV file's rows start (after its header), its header, and, if some of its rows are
-    several lines, where rows start along the file (`_row_starts`; None if each row is one line);
-    or None where a line ends in a carriage return alone. csv counts a line at every line feed
-    and at a carriage return alone (where it also ends a row, and a cut on line feeds does not):
-    its count is the line feeds' if no line ends in a carriage return alone, and one a row if no
-    row is of several lines and no line is blank (no row, which csv skips)."""
-    with csv_text(open(name, "rb"), "utf-8-sig") as text, cells_of_any_length():
-        reader = csv.reader(text)
-        header = csv_header(name, next(reader, None))
-        header_lines = reader.line_num
-        rows = sum(map(bool, reader))  # the rows that are not blank, counted without a Python step each
-        if not header:
-            return None
-    start, lines, last = None, 0, b""
-    with open(name, "rb") as binary:
-        position = 0
-        while chunk := binary.read(1 << 20):
-            if start is None and (found := chunk.find(b"\n")) >= 0:
-                start = position + found + 1
-            lines += chunk.count(b"\n")
-            position, last = position + len(chunk), chunk[-1:]
-    if lines + (last not in (b"", b"\n")) != reader.line_num:
-        return None
-    if header_lines == 1 and reader.line_num == rows + 1:
-        return (position if start is None else start), header, None
-    starts = _row_starts(name)
-    return starts[0][0], header, starts
-
-
-def _row_starts(name: str) -> list[tuple[int, int]]:
-    """(byte offset, number) of the rows of a CSV file, one of whose rows is several lines, that
-    start at least MIN_CHUNK_BYTES after the one before (the first row's first), as csv reads
-    them, and (the file's size, one more than its rows): the places a range may start or end.
-    csv is given the file's lines (no carriage return alone ends one: `_rows_start`) and reads a
-    line more only to finish a row, so where it stands after a row is where the next starts."""
+def _csv_places(name: str) -> tuple[list[str], list[tuple[int, int]]] | None:
+    """A CSV file's header, and the places a range of it may start or end: (byte offset, number)
+    of its first row and of each row that starts at least MIN_CHUNK_BYTES past the place before,
+    then (the file's size, one more than its rows); None if it has no header, or if csv cannot
+    read it from its lines (csv.Error: a carriage return alone ended a row, where csv reading
+    the file ends a line too). csv is given the file's lines one by one and reads one more only
+    to finish a row: where it stands after a row is where the next row starts."""
     apart = stream_workers.MIN_CHUNK_BYTES
     with open(name, "rb") as binary, cells_of_any_length():
-        at = len(_BOM) if binary.read(len(_BOM)) == _BOM else 0
+        at = len(_BOM) if binary.read(len(_BOM)) == _BOM else 0  # utf-8-sig's: no part of the header
         binary.seek(at)
 
         def lines():
@@ -263,24 +234,29 @@ def _row_starts(name: str) -> list[tuple[int, int]]:
                 at += len(line)
                 yield line.decode("utf-8", "surrogateescape")
         reader = csv.reader(lines())
-        next(reader)  # the header
-        starts, number = [(at, 1)], 1
-        for row in reader:
-            number += row != []  # a blank line is no row (csv.DictReader skips it)
-            if at - starts[-1][0] >= apart:
-                starts.append((at, number))
-    if starts[-1][0] != at:
-        starts.append((at, number))
-    return starts
+        try:
+            header = csv_header(name, next(reader, None))
+            places, number = [(at, 1)], 1
+            for row in reader:
+                number += row != []  # a blank line is no row (csv.DictReader skips it)
+                if at - places[-1][0] >= apart:
+                    places.append((at, number))
+        except csv.Error:
+            return None
+    if not header:
+        return None
+    if places[-1][0] != at:
+        places.append((at, number))
+    return header, places
 
 
-_BOM = b"\xef\xbb\xbf"  # which utf-8-sig reads as no part of the header
+_BOM = b"\xef\xbb\xbf"
 
 
 class _RowRanges(stream_workers.FileRanges):
-    """FileRanges' blocks of a CSV file one of whose rows is several lines: each range from a
-    row's start to a later row's (`starts`, from `_row_starts`), about `block_bytes` long or one
-    place further, numbered by its first row."""
+    """FileRanges' blocks of a CSV file: each range from a row's start to a later row's (`starts`,
+    `_csv_places`' places), about `block_bytes` long or to the next place, numbered by its first
+    row."""
 
     def __init__(self, fd: int, starts: list[tuple[int, int]], jobs: int):
         super().__init__(fd, starts[0][0], jobs)

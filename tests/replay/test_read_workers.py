@@ -115,12 +115,16 @@ def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_b
         [("R151", None), ("R153", None), (None, 152)]
 
 
+SUFFIXES = ("", "\nsecond line", "\r\nthird", "\rfourth")  # a key's, within quotes: one line, two, or one for
+# csv reading the file and two for csv reading its lines (a carriage return alone ends a line there)
+
+
 def several_lines_csv(aputure_lines, path, keyed: bool) -> list[int]:
     """The Aputure requests as CSV ended by CRLF, as spreadsheets write it, some of whose rows are
-    several lines: a key (`R1`, then a line feed or a CRLF within quotes) and indented items' JSON,
-    with blank lines between rows (no rows) and rows refused (an unknown kind, a cell that is not
-    UTF-8, more cells than the header): the numbers of the rows refused. `keyed`: with the
-    `request_id` column, else the rows are keyed by their numbers."""
+    several lines (a key `R1` and a suffix, SUFFIXES; indented items' JSON), with blank lines
+    between rows (no rows) and rows refused (an unknown kind, a cell that is not UTF-8, more
+    cells than the header, a row ended by CR CR LF): the numbers of the rows refused. `keyed`:
+    with the `request_id` column, else the rows are keyed by their numbers."""
     requests = [json.loads(line) for line in aputure(aputure_lines)]
     header = ["request_id"] * keyed + ["request_date", "kind", "received_date"] + \
         sorted({f"order.{k}" for r in requests for k in r["order"]}) + ["items"]
@@ -128,7 +132,7 @@ def several_lines_csv(aputure_lines, path, keyed: bool) -> list[int]:
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(header)
     for number, request in enumerate(requests, 1):
-        flat = {"request_id": f"R{number}" + ("", "\nsecond line", "\r\nthird")[number % 3],
+        flat = {"request_id": f"R{number}" + SUFFIXES[number % 4],
                 **{f"order.{k}": v for k, v in request["order"].items()},
                 **{k: v for k, v in request.items() if k != "order"}}
         if number % 50 == 7:
@@ -137,11 +141,10 @@ def several_lines_csv(aputure_lines, path, keyed: bool) -> list[int]:
                          if c == "items" else flat[c] for c in header])
         if number % 40 == 0:
             stream.write("\r\n")
-    data = stream.getvalue().encode()
-    refused = [n for n in range(1, LINES + 1) if n % 50 == 7]
-    tail = b"R\xe9301,2025-01-01\r\nR302,2025-01-01,return" + b"," * len(header) + b"\r\n"
-    path.write_bytes(data + (tail if keyed else tail.replace(b"R\xe9301,", b"\xe9").replace(b"R302,", b"")))
-    return refused + [LINES + 1, LINES + 2]
+    tail = b"R\xe9301,2025-01-01\r\nR302,2025-01-01,return" + b"," * len(header) + b"\r\nR303,2025-01-01\r\r\n"
+    path.write_bytes(stream.getvalue().encode() + (tail if keyed else tail.replace(b"R\xe9301,", b"\xe9")
+                                                   .replace(b"R302,", b"").replace(b"R303,", b"")))
+    return [n for n in range(1, LINES + 1) if n % 50 == 7] + [LINES + 1, LINES + 2, LINES + 3]
 
 
 @pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "numbered"])
@@ -150,13 +153,13 @@ def test_a_csv_whose_rows_are_several_lines_is_cut_where_rows_start(keyed, aputu
     refused = several_lines_csv(aputure_lines, source, keyed)
     code, err, (_, rows), rejects = assert_same(source, tmp_path)
     assert workers_read == [source.stat().st_size]
-    assert code == 2 and f"{LINES + 2} requests: {LINES + 2 - len(refused)} decided" in err
+    assert code == 2 and f"{LINES + 3} requests: {LINES + 3 - len(refused)} decided" in err
     if keyed:
-        assert sorted(r["request_id"].split()[0] for r in rows) == \
-            sorted(f"R{n}" for n in range(1, LINES + 1) if n not in refused)
+        assert sorted(r["request_id"] for r in rows) == \
+            sorted(f"R{n}" + SUFFIXES[n % 4] for n in range(1, LINES + 1) if n not in refused)
         assert sorted(((r["request_id"], r.get("source_row")) for r in map(json.loads, rejects)), key=repr) == \
-            sorted([(f"R{n}" + ("", "\nsecond line", "\r\nthird")[n % 3], None) for n in refused[:-2]] +
-                   [(None, LINES + 1), ("R302", None)], key=repr)  # not UTF-8: its keys unread, named by its row
+            sorted([(f"R{n}" + SUFFIXES[n % 4], None) for n in refused[:-3]] +
+                   [(None, LINES + 1), ("R302", None), ("R303", None)], key=repr)  # not UTF-8: its keys unread
     else:  # each row numbered as one process numbers it, blank lines and lines within rows aside
         assert sorted(r["source_row"] for r in rows) == [n for n in range(1, LINES + 1) if n not in refused]
         assert sorted(json.loads(r)["source_row"] for r in rejects) == refused
@@ -165,30 +168,26 @@ def test_a_csv_whose_rows_are_several_lines_is_cut_where_rows_start(keyed, aputu
 def test_the_places_a_csv_file_is_cut_are_where_rows_start(aputure_lines, tmp_path):
     source = tmp_path / "in.csv"
     several_lines_csv(aputure_lines, source, keyed=True)
-    start, header, starts = read_workers._rows_start(str(source))
-    assert header[0] == "request_id" and starts[0] == (start, 1) and len(starts) > 10
+    header, places = read_workers._csv_places(str(source))
     data = source.read_bytes()
-    for offset, number in starts[:-1]:
-        assert offset - start >= RANGE_BYTES or number == 1
+    assert header[0] == "request_id" and places[0] == (data.index(b"\r\n") + 2, 1) and len(places) > 10
+    before = places[0][0]
+    for offset, number in places[1:-1]:
+        assert offset - before >= RANGE_BYTES
         first = next(csv.DictReader(io.StringIO(data[offset:].decode("utf-8", "surrogateescape"), newline=""),
                                     fieldnames=header))
-        assert first["request_id"].split()[0] == f"R{number}"
-        start = offset
-    assert starts[-1] == (len(data), LINES + 3)
-    lines = ["request_id,kind", "A,return"]
-    source.write_text(f'\ufeff"request\n_id",kind\r\n{lines[1]}\r\n\r\nB,return\r\n')  # a header of two lines
-    rows = len('\ufeff"request\n_id",kind\r\n'.encode())
-    assert read_workers._rows_start(str(source)) == \
-        (rows, ["request\n_id", "kind"], [(rows, 1), (len(source.read_bytes()), 3)])
-    source.write_text(f'\ufeff{lines[0]}\r\nA,"[""x""]"\r\n')  # each row one line: cut on line feeds
-    assert read_workers._rows_start(str(source)) == (len(f"\ufeff{lines[0]}\r\n".encode()), lines[0].split(","), None)
+        assert first["request_id"] == f"R{number}" + SUFFIXES[number % 4]
+        before = offset
+    assert places[-1] == (len(data), LINES + 4)
+    source.write_bytes(b'\xef\xbb\xbf"request\n_id",kind\r\nA,return\r\n\r\nB,return\r\n')  # a header of two lines
+    assert read_workers._csv_places(str(source)) == (["request\n_id", "kind"], [(23, 1), (45, 3)])
 
 
 def test_a_csv_row_ended_by_a_carriage_return_alone_is_read_in_one_process(tmp_path, workers_read):
-    """csv ends a line, and a row, at a carriage return alone, where a cut on line feeds does not."""
+    """csv ends a line, and a row, at a carriage return alone, which a range of lines would not."""
     source = tmp_path / "in.csv"
     source.write_text("request_id,kind\r\nA,return\rB,return\r\n")
-    assert read_workers._rows_start(str(source)) is None
+    assert read_workers._csv_places(str(source)) is None
     code, err, (_, rows), rejects = assert_same(source, tmp_path)
     assert workers_read == [] and "2 requests: 0 decided" in err and len(rejects) == 2
 
