@@ -50,13 +50,14 @@ def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, cou
     source = replay.source
     if replay.jobs == 1 or source.format == "parquet" or any(is_uri(f) for f in source.files):
         return typed_batches(replay, keys, rejects, counts)
-    starts = [None if source.format == "jsonl" else _csv_places(name) for name in source.files]
-    if source.format != "jsonl" and None in starts:  # where its rows end is csv's alone to say
+    csv_files = [None if source.format == "jsonl" else _csv_places(name) for name in source.files]
+    if source.format != "jsonl" and None in csv_files:  # where its rows end is csv's alone to say
         return typed_batches(replay, keys, rejects, counts)
     if not keys:  # a row's place: its number (and file), of the types the first batch would show
         place = text_row(source, keys, source.files[0], 1, {})[1]
-        return _read_in_workers(replay, keys, key_schema(source, [], [place], keys), starts, rejects, counts)
-    return _read_in_workers(replay, keys, None, starts, rejects, counts)
+        return _read_in_workers(replay, keys, key_schema(source, [], [place], keys), csv_files, rejects,
+                                 counts)
+    return _read_in_workers(replay, keys, None, csv_files, rejects, counts)
 
 
 @attrs.frozen
@@ -134,10 +135,11 @@ class _Taken:
                                                 for i, t in enumerate(types)], self.keys))
 
 
-def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | None, starts: list,
+def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | None, csv_files: list,
                      rejects: RejectsFile, counts: Counts):
     """The input read by the workers (`key_types`: the key columns' types, None where the first
-    rows' keys make them, as they come back: `_Taken`)."""
+    rows' keys make them, as they come back: `_Taken`; `csv_files`: each CSV file's `_csv_places`,
+    None for JSON lines)."""
     import mmap
     import tempfile
 
@@ -147,14 +149,14 @@ def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema
     request = request_schema(policy.checked)
     taken = _Taken(source, keys, key_types, rejects, counts)
     with tempfile.TemporaryFile(prefix="rpl-replay-") as parts:
-        for name, places in zip(source.files, starts):
+        for name, csv_file in zip(source.files, csv_files):
             taken.name = name
-            header, rows = places or (None, None)
+            header, places = csv_file or (None, None)
             read_range, lines_of = _range_reader(replay, keys, key_types, request, name, header)
             fd = os.open(name, os.O_RDONLY)
             try:
-                ranges = stream_workers.FileRanges(fd, 0, replay.jobs) if rows is None else \
-                    _RowRanges(fd, rows, replay.jobs)
+                ranges = stream_workers.FileRanges(fd, 0, replay.jobs) if places is None else \
+                    _RowRanges(fd, places, replay.jobs)
                 # a range is always a byte range of the file, never a line too long to pass on
                 decide_in_workers(ranges, parts, replay.jobs, read_range, lines_of, None, taken, fd)
             except WorkerLost as error:
@@ -254,21 +256,20 @@ _BOM = b"\xef\xbb\xbf"
 
 
 class _RowRanges(stream_workers.FileRanges):
-    """FileRanges' blocks of a CSV file: each range from a row's start to a later row's (`starts`,
-    `_csv_places`' places), about `block_bytes` long or to the next place, numbered by its first
-    row."""
+    """FileRanges' blocks of a CSV file: each range from a row's start to a later row's (`places`,
+    `_csv_places`'), about `block_bytes` long or to the next place, numbered by its first row."""
 
-    def __init__(self, fd: int, starts: list[tuple[int, int]], jobs: int):
-        super().__init__(fd, starts[0][0], jobs)
-        self.starts, self.at = starts, 0
-        self.offsets = [offset for offset, _ in starts]
+    def __init__(self, fd: int, places: list[tuple[int, int]], jobs: int):
+        super().__init__(fd, places[0][0], jobs)
+        self.places, self.at = places, 0
+        self.offsets = [offset for offset, _ in places]
 
     def take(self) -> tuple[int, tuple[int, int]] | None:
-        if self.at == len(self.starts) - 1:  # at the file's end
+        if self.at == len(self.places) - 1:  # at the file's end
             self.ended = True
             return None
         reach = bisect.bisect_right(self.offsets, self.position + self.block_bytes()) - 1
         end = max(reach, self.at + 1)  # a row longer than a block: the block is the rows to the next place
-        block = self.starts[self.at][1], (self.position, self.offsets[end])
+        block = self.places[self.at][1], (self.position, self.offsets[end])
         self.at, self.position = end, self.offsets[end]
         return block
