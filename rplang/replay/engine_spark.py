@@ -76,7 +76,9 @@ def _temporary_warehouse(options: dict) -> dict:
 
     from pyspark import SparkConf, SparkContext
 
-    if SparkContext._active_spark_context is not None:  # its sessions' warehouse is fixed already
+    connect = any(k in os.environ for k in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")) or \
+        os.environ.get("SPARK_API_MODE", "").lower() == "connect"
+    if SparkContext._active_spark_context is not None or connect:  # its warehouse is fixed, or the server's
         return {}
     # the JVM started with `options` (the log's settings are the JVM's), as getOrCreate would start
     # it: its settings are then the user's and these, which name no warehouse

@@ -291,3 +291,13 @@ from rplang.replay.engine_spark import session
 print(session("local[1]").conf.get("spark.sql.warehouse.dir"))
 """, tmp_path, SPARK_CONF_DIR=str(conf))
     assert said.strip() == f"file:{tmp_path / 'mine'}"
+
+
+def test_spark_connect_starts_no_jvm_for_a_warehouse(tmp_path):
+    """A Spark Connect session's warehouse is its server's: no JVM is started here to read settings."""
+    said = _in_own_process("""
+from pyspark import SparkContext
+from rplang.replay.engine_spark import _temporary_warehouse
+print(_temporary_warehouse({"spark.master": "local[1]"}), SparkContext._gateway)
+""", tmp_path, SPARK_REMOTE="sc://localhost:1")
+    assert said.split() == ["{}", "None"]
