@@ -17,14 +17,14 @@ before any row is read, which the workers make themselves.
 
 A CSV file, whose rows may be several lines (a line feed within quotes) and whose blank lines
 are no rows, is cut where rows start, as the main process's csv pass finds them, and each range
-numbered by its first row. A file csv cannot read from its lines alone (a row ended by a carriage
-return alone, which csv then ends a line at too) is read in one process.
+numbered by its first row.
 """
 from __future__ import annotations
 
 import bisect
 import csv
 import os
+import re
 from typing import TYPE_CHECKING
 
 import attrs
@@ -46,12 +46,12 @@ if TYPE_CHECKING:
 
 def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
     """`rows.typed_batches`, read by `replay.jobs` processes where they can share the reading: a
-    text input of local files (of CSV, files csv reads from their lines alone)."""
+    text input of local files."""
     source = replay.source
     if replay.jobs == 1 or source.format == "parquet" or any(is_uri(f) for f in source.files):
         return typed_batches(replay, keys, rejects, counts)
     csv_files = [None if source.format == "jsonl" else _csv_places(name) for name in source.files]
-    if source.format != "jsonl" and None in csv_files:  # where its rows end is csv's alone to say
+    if source.format != "jsonl" and None in csv_files:  # a file without a header: as one process reads it
         return typed_batches(replay, keys, rejects, counts)
     if not keys:  # a row's place: its number (and file), of the types the first batch would show
         place = text_row(source, keys, source.files[0], 1, {})[1]
@@ -221,10 +221,10 @@ _NO_KEYS = pa.schema([])
 def _csv_places(name: str) -> tuple[list[str], list[tuple[int, int]]] | None:
     """A CSV file's header, and the places a range of it may start or end: (byte offset, number)
     of its first row and of each row that starts at least MIN_CHUNK_BYTES past the place before,
-    then (the file's size, one more than its rows); None if it has no header, or if csv cannot
-    read it from its lines (csv.Error: a carriage return alone ended a row, where csv reading
-    the file ends a line too). csv is given the file's lines one by one and reads one more only
-    to finish a row: where it stands after a row is where the next row starts."""
+    then (the file's size, one more than its rows); None if it has no header. csv is given the
+    file's lines one by one, as it is when it reads the file (`rows.csv_text`, which also ends a
+    line at a carriage return alone), and reads one more only to finish a row: where it stands
+    after a row is where the next row starts."""
     apart = stream_workers.MIN_CHUNK_BYTES
     with open(name, "rb") as binary, cells_of_any_length():
         at = len(_BOM) if binary.read(len(_BOM)) == _BOM else 0  # utf-8-sig's: no part of the header
@@ -232,19 +232,17 @@ def _csv_places(name: str) -> tuple[list[str], list[tuple[int, int]]] | None:
 
         def lines():
             nonlocal at
-            for line in binary:
-                at += len(line)
-                yield line.decode("utf-8", "surrogateescape")
+            for line in binary:  # cut at line feeds; one with a carriage return alone within, at it too
+                for piece in _LINES.findall(line) if line.count(b"\r") > line.endswith(b"\r\n") else (line,):
+                    at += len(piece)
+                    yield piece.decode("utf-8", "surrogateescape")
         reader = csv.reader(lines())
-        try:
-            header = csv_header(name, next(reader, None))
-            places, number = [(at, 1)], 1
-            for row in reader:
-                number += row != []  # a blank line is no row (csv.DictReader skips it)
-                if at - places[-1][0] >= apart:
-                    places.append((at, number))
-        except csv.Error:
-            return None
+        header = csv_header(name, next(reader, None))
+        places, number = [(at, 1)], 1
+        for row in reader:
+            number += row != []  # a blank line is no row (csv.DictReader skips it)
+            if at - places[-1][0] >= apart:
+                places.append((at, number))
     if not header:
         return None
     if places[-1][0] != at:
@@ -253,6 +251,7 @@ def _csv_places(name: str) -> tuple[list[str], list[tuple[int, int]]] | None:
 
 
 _BOM = b"\xef\xbb\xbf"
+_LINES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # the lines of a text read with newline=""
 
 
 class _RowRanges(stream_workers.FileRanges):

@@ -115,16 +115,16 @@ def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_b
         [("R151", None), ("R153", None), (None, 152)]
 
 
-SUFFIXES = ("", "\nsecond line", "\r\nthird", "\rfourth")  # a key's, within quotes: one line, two, or one for
-# csv reading the file and two for csv reading its lines (a carriage return alone ends a line there)
+SUFFIXES = ("", "\nsecond line", "\r\nthird", "\rfourth")  # a key's, within quotes: a line, or two
 
 
 def several_lines_csv(aputure_lines, path, keyed: bool) -> list[int]:
     """The Aputure requests as CSV ended by CRLF, as spreadsheets write it, some of whose rows are
-    several lines (a key `R1` and a suffix, SUFFIXES; indented items' JSON), with blank lines
-    between rows (no rows) and rows refused (an unknown kind, a cell that is not UTF-8, more
-    cells than the header, a row ended by CR CR LF): the numbers of the rows refused. `keyed`:
-    with the `request_id` column, else the rows are keyed by their numbers."""
+    several lines (a key `R1` and a suffix, SUFFIXES; indented items' JSON), some ended by a
+    carriage return alone, with blank lines between rows (no rows) and rows refused (an unknown
+    kind, a cell that is not UTF-8, more cells than the header, a row ended by CR CR LF): the
+    numbers of the rows refused. `keyed`: with the `request_id` column, else the rows are keyed
+    by their numbers."""
     requests = [json.loads(line) for line in aputure(aputure_lines)]
     header = ["request_id"] * keyed + ["request_date", "kind", "received_date"] + \
         sorted({f"order.{k}" for r in requests for k in r["order"]}) + ["items"]
@@ -139,6 +139,9 @@ def several_lines_csv(aputure_lines, path, keyed: bool) -> list[int]:
             flat["kind"] = "swap"
         writer.writerow(["" if flat.get(c) is None else json.dumps(flat[c], indent=number % 2 or None)
                          if c == "items" else flat[c] for c in header])
+        if number % 60 == 0:  # the row ended by its carriage return
+            stream.seek(stream.tell() - 1)
+            stream.truncate()
         if number % 40 == 0:
             stream.write("\r\n")
     tail = b"R\xe9301,2025-01-01\r\nR302,2025-01-01,return" + b"," * len(header) + b"\r\nR303,2025-01-01\r\r\n"
@@ -183,13 +186,17 @@ def test_the_places_a_csv_file_is_cut_are_where_rows_start(aputure_lines, tmp_pa
     assert read_workers._csv_places(str(source)) == (["request\n_id", "kind"], [(23, 1), (45, 3)])
 
 
-def test_a_csv_row_ended_by_a_carriage_return_alone_is_read_in_one_process(tmp_path, workers_read):
-    """csv ends a line, and a row, at a carriage return alone, which a range of lines would not."""
+def test_a_csv_row_ended_by_a_carriage_return_alone_is_cut_as_csv_reads_it(tmp_path, workers_read, monkeypatch):
+    """csv, reading a file, ends a line (and a row) at a carriage return alone too: the main
+    process's pass, given the lines one by one, cuts them there as well (csv refused the line
+    `A,return\\rB,return`: "new-line character seen in unquoted field")."""
+    monkeypatch.setattr(stream_workers, "MIN_CHUNK_BYTES", 1)  # a place at every row
     source = tmp_path / "in.csv"
-    source.write_text("request_id,kind\r\nA,return\rB,return\r\n")
-    assert read_workers._csv_places(str(source)) is None
+    source.write_bytes(b"request_id,kind\r\nA,return\rB,return\r\r\nC,return\r")
+    assert read_workers._csv_places(str(source)) == (["request_id", "kind"], [(17, 1), (26, 2), (35, 3), (37, 3), (46, 4)])
     code, err, (_, rows), rejects = assert_same(source, tmp_path)
-    assert workers_read == [] and "2 requests: 0 decided" in err and len(rejects) == 2
+    assert workers_read == [46] and "3 requests: 0 decided" in err
+    assert sorted(json.loads(r)["request_id"] for r in rejects) == ["A", "B", "C"]
 
 
 @pytest.fixture
