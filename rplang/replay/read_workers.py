@@ -24,7 +24,6 @@ from __future__ import annotations
 import bisect
 import csv
 import os
-import re
 from typing import TYPE_CHECKING
 
 import attrs
@@ -221,28 +220,28 @@ _NO_KEYS = pa.schema([])
 def _csv_places(name: str) -> tuple[list[str], list[tuple[int, int]]] | None:
     """A CSV file's header, and the places a range of it may start or end: (byte offset, number)
     of its first row and of each row that starts at least MIN_CHUNK_BYTES past the place before,
-    then (the file's size, one more than its rows); None if it has no header. csv is given the
-    file's lines one by one, as it is when it reads the file (`rows.csv_text`, which also ends a
-    line at a carriage return alone), and reads one more only to finish a row: where it stands
-    after a row is where the next row starts."""
+    then (the file's size, one more than its rows); None if it has no header. csv reads the
+    file's lines as it does when it reads the rows (`rows.csv_text`: a line also ends at a
+    carriage return alone), each line's bytes counted, and reads a line more only to finish a
+    row: where it stands after a row is where the next row starts."""
     apart = stream_workers.MIN_CHUNK_BYTES
-    with open(name, "rb") as binary, cells_of_any_length():
+    with open(name, "rb") as binary:
         at = len(_BOM) if binary.read(len(_BOM)) == _BOM else 0  # utf-8-sig's: no part of the header
         binary.seek(at)
 
-        def lines():
+        def lines(text):
             nonlocal at
-            for line in binary:  # cut at line feeds; one with a carriage return alone within, at it too
-                for piece in _LINES.findall(line) if line.count(b"\r") > line.endswith(b"\r\n") else (line,):
-                    at += len(piece)
-                    yield piece.decode("utf-8", "surrogateescape")
-        reader = csv.reader(lines())
-        header = csv_header(name, next(reader, None))
-        places, number = [(at, 1)], 1
-        for row in reader:
-            number += row != []  # a blank line is no row (csv.DictReader skips it)
-            if at - places[-1][0] >= apart:
-                places.append((at, number))
+            for line in text:  # its bytes: a text of ASCII has as many as characters (known at once)
+                at += len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape"))
+                yield line
+        with csv_text(binary, "utf-8") as text, cells_of_any_length():
+            reader = csv.reader(lines(text))
+            header = csv_header(name, next(reader, None))
+            places, number = [(at, 1)], 1
+            for row in reader:
+                number += row != []  # a blank line is no row (csv.DictReader skips it)
+                if at - places[-1][0] >= apart:
+                    places.append((at, number))
     if not header:
         return None
     if places[-1][0] != at:
@@ -251,7 +250,6 @@ def _csv_places(name: str) -> tuple[list[str], list[tuple[int, int]]] | None:
 
 
 _BOM = b"\xef\xbb\xbf"
-_LINES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # the lines of a text read with newline=""
 
 
 class _RowRanges(stream_workers.FileRanges):

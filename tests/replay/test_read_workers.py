@@ -115,7 +115,7 @@ def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_b
         [("R151", None), ("R153", None), (None, 152)]
 
 
-SUFFIXES = ("", "\nsecond line", "\r\nthird", "\rfourth")  # a key's, within quotes: a line, or two
+SUFFIXES = ("", "\nsecond line, été", "\r\nthird", "\rfourth")  # a key's, within quotes: a line, or two
 
 
 def several_lines_csv(aputure_lines, path, keyed: bool) -> list[int]:
@@ -174,12 +174,13 @@ def test_the_places_a_csv_file_is_cut_are_where_rows_start(aputure_lines, tmp_pa
     header, places = read_workers._csv_places(str(source))
     data = source.read_bytes()
     assert header[0] == "request_id" and places[0] == (data.index(b"\r\n") + 2, 1) and len(places) > 10
+    keys = [f"R{n}" + SUFFIXES[n % 4] for n in range(1, LINES + 1)] + ["R\udce9301", "R302", "R303"]
     before = places[0][0]
     for offset, number in places[1:-1]:
         assert offset - before >= RANGE_BYTES
         first = next(csv.DictReader(io.StringIO(data[offset:].decode("utf-8", "surrogateescape"), newline=""),
                                     fieldnames=header))
-        assert first["request_id"] == f"R{number}" + SUFFIXES[number % 4]
+        assert first["request_id"] == keys[number - 1]
         before = offset
     assert places[-1] == (len(data), LINES + 4)
     source.write_bytes(b'\xef\xbb\xbf"request\n_id",kind\r\nA,return\r\n\r\nB,return\r\n')  # a header of two lines
