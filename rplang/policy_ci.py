@@ -107,26 +107,34 @@ def _policy_text(spec: str) -> tuple[str, str]:
     """The text of a policy given as a path or as `git:REV:path`."""
     import subprocess  # here: only `git:` specs need it, and every start of `rpl` would pay for it
 
-    from rplang.policy_lang.source_text import read_policy_file
+    from rplang.policy_lang.source_text import read_policy_file, read_policy_stream
 
     if spec.startswith("git:"):
         _, rev, path = (spec.split(":", 2) + ["", ""])[:3]
         if not rev or rev.startswith("-"):  # never an option of git's, whatever follows
             raise click.UsageError(f"`{spec}`: write git:REV:path, with a revision that does not start with `-`")
         try:
-            done = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{path}"], capture_output=True)
+            git = subprocess.Popen(["git", "show", "--end-of-options", f"{rev}:{path}"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as error:
             why = "git is not installed, or not on PATH" if isinstance(error, FileNotFoundError) else (
                 f"cannot run git: {error.strerror or error}")
             raise click.UsageError(f"`{spec}`: {why}: install git, or give the old policy as a file "
                                    "(`git show REV:path > old.rpl`)") from None
-        if done.returncode != 0:
+        with git:  # read as a file is, up to the limit: a huge blob is refused (RPL090), never held whole
+            try:
+                data = read_policy_stream(git.stdout, f"`{spec}`")
+            except PolicyError as error:
+                git.kill()  # the rest of the blob unread
+                fail_policy(error)
+            said = git.stderr.read()  # a few lines: their pipe does not fill while stdout is read
+        if git.returncode != 0:
             raise click.UsageError(f"`{spec}`: {_unreadable_in_git(rev, path)} (git: "
-                                   f"{done.stderr.decode('utf-8', 'replace').strip()})")
-        if done.stdout.startswith(f"tree {rev}:{path}\n\n".encode()):  # git show's listing of a folder
+                                   f"{said.decode('utf-8', 'replace').strip()})")
+        if data.startswith(f"tree {rev}:{path}\n\n".encode()):  # git show's listing of a folder
             raise click.UsageError(f"`{spec}`: `{path}` is a folder at {rev}; name a policy file in it")
         try:
-            return done.stdout.decode("utf-8"), f"{path}@{rev}"
+            return data.decode("utf-8"), f"{path}@{rev}"
         except UnicodeDecodeError as error:  # the policy's fault, as for a file (RPL000)
             click.echo(f"{spec}: error: not UTF-8 text ({error.reason} at byte {error.start:,}): save it as UTF-8",
                        err=True)

@@ -61,9 +61,7 @@ class FileRanges:
         return False
 
     def take(self) -> "tuple[int, tuple[int, int]] | None":
-        left = self.size - self.position
-        want = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, left // (LAST_SHARE * self.jobs)))
-        data = os.pread(self.file, want, self.position) if not self.ended else b""
+        data = os.pread(self.file, self.block_bytes(), self.position) if not self.ended else b""
         if not data:
             self.ended = True
             return None
@@ -78,6 +76,11 @@ class FileRanges:
 
     def done(self) -> bool:
         return self.ended
+
+    def block_bytes(self) -> int:
+        """About how long the next block is: CHUNK_BYTES, less near the end."""
+        left = self.size - self.position
+        return max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, left // (LAST_SHARE * self.jobs)))
 
     def _end_of_line(self, position: int) -> int:
         while True:

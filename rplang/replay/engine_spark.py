@@ -40,21 +40,58 @@ SETTINGS = {"spark.sql.ansi.enabled": "false", "spark.sql.decimalOperations.allo
             "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.sql.session.timeZone": "UTC",
             "spark.sql.execution.arrow.pyspark.enabled": "true", "spark.sql.shuffle.partitions": "4",
             "spark.sql.maxPlanStringLength": "100000"}
+WAREHOUSE = "spark.sql.warehouse.dir"
 
 
 def session(master: str = "local[*]"):
-    """A Spark session for replays (the active one, if there is one: its log left as it is)."""
+    """A Spark session for replays (the active one, if there is one: its log and its warehouse
+    left as they are)."""
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master(master).appName("rpl replay")
+    options = {"spark.master": master, "spark.app.name": "rpl replay"}
     ours = SparkSession.getActiveSession() is None
     if master.startswith("local"):  # the workers are this machine's: this interpreter, with rplang
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         if ours:  # errors only on the terminal, from the JVM's start (a cluster's log is its own)
-            builder = builder.config("spark.driver.extraJavaOptions", f'-Dlog4j2.configurationFile="{LOG_SETTINGS}"')
-    for key, value in SETTINGS.items():
+            options["spark.driver.extraJavaOptions"] = f'-Dlog4j2.configurationFile="{LOG_SETTINGS}"'
+    options.update(SETTINGS)
+    if ours:
+        options.update(_temporary_warehouse(options))
+    builder = SparkSession.builder
+    for key, value in options.items():
         builder = builder.config(key, value)
     return configure(builder.getOrCreate())
+
+
+def _temporary_warehouse(options: dict) -> dict:
+    """`spark.sql.warehouse.dir` in a temporary folder, removed at exit, for a Spark started now
+    whose user's settings (spark-defaults.conf, PYSPARK_SUBMIT_ARGS, a hive-site.xml) place no
+    warehouse: Spark's own is `spark-warehouse` in the current folder, made there, and left, as
+    soon as anything looks in the catalog (a query naming a function Spark lacks does). A
+    replay keeps no table: the folder only has to be somewhere. On the driver's disk (`file:`),
+    as Spark's own is, with `--master` a cluster too."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from pyspark import SparkConf, SparkContext
+
+    connect = any(k in os.environ for k in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")) or \
+        os.environ.get("SPARK_API_MODE", "").lower() == "connect"
+    if SparkContext._active_spark_context is not None or connect:  # its warehouse is fixed, or the server's
+        return {}
+    # the JVM started with `options` (the log's settings are the JVM's), as getOrCreate would start
+    # it: its settings are then the user's and these, which name no warehouse
+    SparkContext._ensure_initialized(conf=SparkConf(loadDefaults=False).setAll(options.items()))
+    settings = SparkConf()
+    hive_site = SparkContext._jvm.org.apache.spark.util.Utils.getContextOrSparkClassLoader().getResource(
+        "hive-site.xml")
+    if (settings.contains(WAREHOUSE) or settings.contains("spark.hadoop.hive.metastore.warehouse.dir")
+            or settings.get("spark.sql.catalogImplementation") == "hive" or hive_site is not None):
+        return {}
+    folder = tempfile.mkdtemp(prefix="rpl-spark-warehouse-")
+    atexit.register(shutil.rmtree, folder, True)
+    return {WAREHOUSE: Path(folder).as_uri()}
 
 
 def configure(spark):

@@ -15,11 +15,13 @@ against the types (a row that does not fit is the same error, naming it) and mak
 key columns. An input without keys of its own is keyed by each row's place, of types known
 before any row is read, which the workers make themselves.
 
-A CSV file is cut on line feeds only if each of its rows is one line (no line feed within
-quotes, no blank line, no carriage return alone): else the input is read in one process.
+A CSV file, whose rows may be several lines (a line feed within quotes) and whose blank lines
+are no rows, is cut where rows start, as the main process's csv pass finds them, and each range
+numbered by its first row.
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import os
 from typing import TYPE_CHECKING
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 import attrs
 import pyarrow as pa
 
+from rplang import stream_workers
 from rplang.compiler import without_garbage_collection
 
 from .columns import request_schema
@@ -42,17 +45,18 @@ if TYPE_CHECKING:
 
 def typed_input(replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):
     """`rows.typed_batches`, read by `replay.jobs` processes where they can share the reading: a
-    text input of local files, each of whose rows is one line."""
+    text input of local files."""
     source = replay.source
     if replay.jobs == 1 or source.format == "parquet" or any(is_uri(f) for f in source.files):
         return typed_batches(replay, keys, rejects, counts)
-    starts = [(0, None) if source.format == "jsonl" else _rows_start(name) for name in source.files]
-    if None in starts:  # a CSV row of several lines: no cut on a line feed is sure to fall between rows
+    csv_files = [None if source.format == "jsonl" else _csv_places(name) for name in source.files]
+    if source.format != "jsonl" and None in csv_files:  # a file without a header: as one process reads it
         return typed_batches(replay, keys, rejects, counts)
     if not keys:  # a row's place: its number (and file), of the types the first batch would show
         place = text_row(source, keys, source.files[0], 1, {})[1]
-        return _read_in_workers(replay, keys, key_schema(source, [], [place], keys), starts, rejects, counts)
-    return _read_in_workers(replay, keys, None, starts, rejects, counts)
+        return _read_in_workers(replay, keys, key_schema(source, [], [place], keys), csv_files, rejects,
+                                 counts)
+    return _read_in_workers(replay, keys, None, csv_files, rejects, counts)
 
 
 @attrs.frozen
@@ -130,27 +134,30 @@ class _Taken:
                                                 for i, t in enumerate(types)], self.keys))
 
 
-def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | None, starts: list,
+def _read_in_workers(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | None, csv_files: list,
                      rejects: RejectsFile, counts: Counts):
     """The input read by the workers (`key_types`: the key columns' types, None where the first
-    rows' keys make them, as they come back: `_Taken`)."""
+    rows' keys make them, as they come back: `_Taken`; `csv_files`: each CSV file's `_csv_places`,
+    None for JSON lines)."""
     import mmap
     import tempfile
 
-    from rplang.stream_workers import FileRanges, WorkerLost, decide_in_workers
+    from rplang.stream_workers import WorkerLost, decide_in_workers
 
     source, policy = replay.source, replay.compiled
     request = request_schema(policy.checked)
     taken = _Taken(source, keys, key_types, rejects, counts)
     with tempfile.TemporaryFile(prefix="rpl-replay-") as parts:
-        for name, (start, header) in zip(source.files, starts):
+        for name, csv_file in zip(source.files, csv_files):
             taken.name = name
+            header, places = csv_file or (None, None)
             read_range, lines_of = _range_reader(replay, keys, key_types, request, name, header)
             fd = os.open(name, os.O_RDONLY)
             try:
+                ranges = stream_workers.FileRanges(fd, 0, replay.jobs) if places is None else \
+                    _RowRanges(fd, places, replay.jobs)
                 # a range is always a byte range of the file, never a line too long to pass on
-                decide_in_workers(FileRanges(fd, start, replay.jobs), parts, replay.jobs, read_range, lines_of,
-                                  None, taken, fd)
+                decide_in_workers(ranges, parts, replay.jobs, read_range, lines_of, None, taken, fd)
             except WorkerLost as error:
                 raise ReplayError(f"a worker process reading {name} ended before its rows were read "
                                   f"({error.how}); nothing was decided") from None
@@ -210,26 +217,56 @@ def _range_reader(replay: Replay, keys: tuple[str, ...], key_types: pa.Schema | 
 _NO_KEYS = pa.schema([])
 
 
-def _rows_start(name: str) -> tuple[int, list[str]] | None:
-    """Where a CSV file's rows start (after its header's line) and its header, if every row is one
-    line of the file; else None. csv counts a line at every line feed and at a carriage return
-    alone (where it also ends a row, and a cut on line feeds does not): its count is one a row
-    if no row is of several lines and no line is blank (no row, which csv skips), and the line
-    feeds' count if no line ends in a carriage return alone."""
-    with csv_text(open(name, "rb"), "utf-8-sig") as text, cells_of_any_length():
-        reader = csv.reader(text)
-        header = csv_header(name, next(reader, None))
-        rows = sum(map(bool, reader))  # the rows that are not blank, counted without a Python step each
-        if not header or reader.line_num != rows + 1:
-            return None
-    start, lines, last = None, 0, b""
+def _csv_places(name: str) -> tuple[list[str], list[tuple[int, int]]] | None:
+    """A CSV file's header, and the places a range of it may start or end: (byte offset, number)
+    of its first row and of each row that starts at least MIN_CHUNK_BYTES past the place before,
+    then (the file's size, one more than its rows); None if it has no header. csv reads the
+    file's lines as it does when it reads the rows (`rows.csv_text`: a line also ends at a
+    carriage return alone), each line's bytes counted, and reads a line more only to finish a
+    row: where it stands after a row is where the next row starts."""
+    apart = stream_workers.MIN_CHUNK_BYTES
     with open(name, "rb") as binary:
-        position = 0
-        while chunk := binary.read(1 << 20):
-            if start is None and (found := chunk.find(b"\n")) >= 0:
-                start = position + found + 1
-            lines += chunk.count(b"\n")
-            position, last = position + len(chunk), chunk[-1:]
-    if lines + (last not in (b"", b"\n")) != reader.line_num:
+        at = len(_BOM) if binary.read(len(_BOM)) == _BOM else 0  # utf-8-sig's: no part of the header
+        binary.seek(at)
+
+        def lines(text):
+            nonlocal at
+            for line in text:  # its bytes: a text of ASCII has as many as characters (known at once)
+                at += len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape"))
+                yield line
+        with csv_text(binary, "utf-8") as text, cells_of_any_length():
+            reader = csv.reader(lines(text))
+            header = csv_header(name, next(reader, None))
+            places, number = [(at, 1)], 1
+            for row in reader:
+                number += row != []  # a blank line is no row (csv.DictReader skips it)
+                if at - places[-1][0] >= apart:
+                    places.append((at, number))
+    if not header:
         return None
-    return (position if start is None else start), header
+    if places[-1][0] != at:
+        places.append((at, number))
+    return header, places
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class _RowRanges(stream_workers.FileRanges):
+    """FileRanges' blocks of a CSV file: each range from a row's start to a later row's (`places`,
+    `_csv_places`'), about `block_bytes` long or to the next place, numbered by its first row."""
+
+    def __init__(self, fd: int, places: list[tuple[int, int]], jobs: int):
+        super().__init__(fd, places[0][0], jobs)
+        self.places, self.at = places, 0
+        self.offsets = [offset for offset, _ in places]
+
+    def take(self) -> tuple[int, tuple[int, int]] | None:
+        if self.at == len(self.places) - 1:  # at the file's end
+            self.ended = True
+            return None
+        reach = bisect.bisect_right(self.offsets, self.position + self.block_bytes()) - 1
+        end = max(reach, self.at + 1)  # a row longer than a block: the block is the rows to the next place
+        block = self.places[self.at][1], (self.position, self.offsets[end])
+        self.at, self.position = end, self.offsets[end]
+        return block

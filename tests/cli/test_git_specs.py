@@ -61,3 +61,19 @@ def test_without_git(repository, monkeypatch):
         assert result.code == 64, (command, result)
         assert ("`git:HEAD:shop/p.rpl`: git is not installed, or not on PATH: install git, or give the old "
                 "policy as a file") in result.err
+
+
+def test_a_blob_longer_than_the_limit_is_refused_as_a_file_is(repository):
+    """git's output is read as a policy file is, up to the limit: the blob refused (RPL090, the
+    policy's fault), not read whole and handed to the compiler."""
+    from rplang.policy_lang import limits
+
+    (repository / "shop" / "big.rpl").write_bytes(b"#" * (limits.MAX_POLICY_BYTES + 1))  # zlib keeps it small
+    for command in (["add", "."], ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "big"]):
+        subprocess.run(["git", *command], cwd=repository, check=True, capture_output=True)
+    (repository / "shop" / "big.rpl").unlink()
+    for command in _commands("git:HEAD:shop/big.rpl"):
+        result = run(*command)
+        assert result.code == 1, (command, result)
+        assert ("error[RPL090]: the policy `git:HEAD:shop/big.rpl` is longer than the limit of "
+                f"{limits.MAX_POLICY_BYTES:,} bytes") in result.err

@@ -115,21 +115,89 @@ def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_b
         [("R151", None), ("R153", None), (None, 152)]
 
 
-def test_a_csv_row_of_several_lines_is_read_in_one_process(tmp_path, workers_read):
-    """A line feed within quotes: a cut on a line feed might fall within a row."""
-    lines = ['request_id,kind', 'A,"ret', 'urn"', "B,return"]
+SUFFIXES = ("", "\nsecond line, été", "\r\nthird", "\rfourth")  # a key's, within quotes: a line, or two
+
+
+def several_lines_csv(aputure_lines, path, keyed: bool) -> list[int]:
+    """The Aputure requests as CSV ended by CRLF, as spreadsheets write it, some of whose rows are
+    several lines (a key `R1` and a suffix, SUFFIXES; indented items' JSON), some ended by a
+    carriage return alone, with blank lines between rows (no rows) and rows refused (an unknown
+    kind, a cell that is not UTF-8, more cells than the header, a row ended by CR CR LF): the
+    numbers of the rows refused. `keyed`: with the `request_id` column, else the rows are keyed
+    by their numbers."""
+    requests = [json.loads(line) for line in aputure(aputure_lines)]
+    header = ["request_id"] * keyed + ["request_date", "kind", "received_date"] + \
+        sorted({f"order.{k}" for r in requests for k in r["order"]}) + ["items"]
+    stream = io.StringIO(newline="")
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(header)
+    for number, request in enumerate(requests, 1):
+        flat = {"request_id": f"R{number}" + SUFFIXES[number % 4],
+                **{f"order.{k}": v for k, v in request["order"].items()},
+                **{k: v for k, v in request.items() if k != "order"}}
+        if number % 50 == 7:
+            flat["kind"] = "swap"
+        writer.writerow(["" if flat.get(c) is None else json.dumps(flat[c], indent=number % 2 or None)
+                         if c == "items" else flat[c] for c in header])
+        if number % 60 == 0:  # the row ended by its carriage return
+            stream.seek(stream.tell() - 1)
+            stream.truncate()
+        if number % 40 == 0:
+            stream.write("\r\n")
+    tail = b"R\xe9301,2025-01-01\r\nR302,2025-01-01,return" + b"," * len(header) + b"\r\nR303,2025-01-01\r\r\n"
+    path.write_bytes(stream.getvalue().encode() + (tail if keyed else tail.replace(b"R\xe9301,", b"\xe9")
+                                                   .replace(b"R302,", b"").replace(b"R303,", b"")))
+    return [n for n in range(1, LINES + 1) if n % 50 == 7] + [LINES + 1, LINES + 2, LINES + 3]
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "numbered"])
+def test_a_csv_whose_rows_are_several_lines_is_cut_where_rows_start(keyed, aputure_lines, tmp_path, workers_read):
     source = tmp_path / "in.csv"
-    source.write_text("\n".join(lines) + "\n")
-    assert read_workers._rows_start(str(source)) is None
-    source.write_text("\n".join([lines[0], "", lines[3]]) + "\n")  # a blank line, which csv skips
-    assert read_workers._rows_start(str(source)) is None
-    source.write_text(f"{lines[0]}\r\nA,return\rB,return\r\n")  # a row ended by a carriage return alone
-    assert read_workers._rows_start(str(source)) is None
-    source.write_text(f'\ufeff{lines[0]}\r\nA,"[""x""]"\r\n')
-    assert read_workers._rows_start(str(source)) == (len(f"\ufeff{lines[0]}\r\n".encode()), ["request_id", "kind"])
-    source.write_text("\n".join(lines) + "\n")
+    refused = several_lines_csv(aputure_lines, source, keyed)
     code, err, (_, rows), rejects = assert_same(source, tmp_path)
-    assert workers_read == [] and "2 requests: 0 decided" in err and len(rejects) == 2
+    assert workers_read == [source.stat().st_size]
+    assert code == 2 and f"{LINES + 3} requests: {LINES + 3 - len(refused)} decided" in err
+    if keyed:
+        assert sorted(r["request_id"] for r in rows) == \
+            sorted(f"R{n}" + SUFFIXES[n % 4] for n in range(1, LINES + 1) if n not in refused)
+        assert sorted(((r["request_id"], r.get("source_row")) for r in map(json.loads, rejects)), key=repr) == \
+            sorted([(f"R{n}" + SUFFIXES[n % 4], None) for n in refused[:-3]] +
+                   [(None, LINES + 1), ("R302", None), ("R303", None)], key=repr)  # not UTF-8: its keys unread
+    else:  # each row numbered as one process numbers it, blank lines and lines within rows aside
+        assert sorted(r["source_row"] for r in rows) == [n for n in range(1, LINES + 1) if n not in refused]
+        assert sorted(json.loads(r)["source_row"] for r in rejects) == refused
+
+
+def test_the_places_a_csv_file_is_cut_are_where_rows_start(aputure_lines, tmp_path):
+    source = tmp_path / "in.csv"
+    several_lines_csv(aputure_lines, source, keyed=True)
+    header, places = read_workers._csv_places(str(source))
+    data = source.read_bytes()
+    assert header[0] == "request_id" and places[0] == (data.index(b"\r\n") + 2, 1) and len(places) > 10
+    keys = [f"R{n}" + SUFFIXES[n % 4] for n in range(1, LINES + 1)] + ["R\udce9301", "R302", "R303"]
+    before = places[0][0]
+    for offset, number in places[1:-1]:
+        assert offset - before >= RANGE_BYTES
+        first = next(csv.DictReader(io.StringIO(data[offset:].decode("utf-8", "surrogateescape"), newline=""),
+                                    fieldnames=header))
+        assert first["request_id"] == keys[number - 1]
+        before = offset
+    assert places[-1] == (len(data), LINES + 4)
+    source.write_bytes(b'\xef\xbb\xbf"request\n_id",kind\r\nA,return\r\n\r\nB,return\r\n')  # a header of two lines
+    assert read_workers._csv_places(str(source)) == (["request\n_id", "kind"], [(23, 1), (45, 3)])
+
+
+def test_a_csv_row_ended_by_a_carriage_return_alone_is_cut_as_csv_reads_it(tmp_path, workers_read, monkeypatch):
+    """csv, reading a file, ends a line (and a row) at a carriage return alone too: the main
+    process's pass, given the lines one by one, cuts them there as well (csv refused the line
+    `A,return\\rB,return`: "new-line character seen in unquoted field")."""
+    monkeypatch.setattr(stream_workers, "MIN_CHUNK_BYTES", 1)  # a place at every row
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"request_id,kind\r\nA,return\rB,return\r\r\nC,return\r")
+    assert read_workers._csv_places(str(source)) == (["request_id", "kind"], [(17, 1), (26, 2), (35, 3), (37, 3), (46, 4)])
+    code, err, (_, rows), rejects = assert_same(source, tmp_path)
+    assert workers_read == [46] and "3 requests: 0 decided" in err
+    assert sorted(json.loads(r)["request_id"] for r in rejects) == ["A", "B", "C"]
 
 
 @pytest.fixture

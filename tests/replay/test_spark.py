@@ -247,3 +247,57 @@ def test_a_local_spark_the_command_starts_says_only_errors_on_the_terminal(aputu
     assert " decided (" in result.stderr
     noise = [line for line in result.stderr.splitlines() if " WARN " in line or "log4j" in line]
     assert noise == []
+
+
+def _in_own_process(script: str, cwd, **env) -> str:
+    """What a Python `script` prints, run where a user runs `rpl` (`cwd`), with a Spark of its own."""
+    import subprocess
+    import sys
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SPARK_")} | env
+    result = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=600,
+                            env=environ)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_replay_leaves_nothing_in_the_current_folder(aputure_lines, tmp_path):
+    """Spark's warehouse, `spark-warehouse` in the current folder unless set, was made there as
+    soon as anything looked in the catalog (a query naming a function Spark lacks, a notebook's
+    `listTables`), and left: it is in a temporary folder, removed at exit."""
+    here, temporary = tmp_path / "here", tmp_path / "temporary"
+    here.mkdir()
+    temporary.mkdir()
+    (here / "in.jsonl").write_text("".join(aputure_lines.read_text().splitlines(keepends=True)[:20]))
+    said = _in_own_process(f"""
+from rplang.cli import main
+from rplang.replay.engine_spark import session
+spark = session("local[1]")
+spark.catalog.listTables()
+print(spark.conf.get("spark.sql.warehouse.dir"))
+main(["replay", {str(APUTURE)!r}, "in.jsonl", "--engine", "spark", "--out", "out"])
+""", here, TMPDIR=str(temporary))
+    assert sorted(p.name for p in here.iterdir()) == ["in.jsonl", "out"]
+    assert said.startswith(f"file:{temporary}")
+    assert list(temporary.iterdir()) == []  # removed at exit
+
+
+def test_a_warehouse_the_user_set_is_spark_s(tmp_path):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "spark-defaults.conf").write_text(f"spark.sql.warehouse.dir {(tmp_path / 'mine').as_uri()}\n")
+    said = _in_own_process("""
+from rplang.replay.engine_spark import session
+print(session("local[1]").conf.get("spark.sql.warehouse.dir"))
+""", tmp_path, SPARK_CONF_DIR=str(conf))
+    assert said.strip() == f"file:{tmp_path / 'mine'}"
+
+
+def test_spark_connect_starts_no_jvm_for_a_warehouse(tmp_path):
+    """A Spark Connect session's warehouse is its server's: no JVM is started here to read settings."""
+    said = _in_own_process("""
+from pyspark import SparkContext
+from rplang.replay.engine_spark import _temporary_warehouse
+print(_temporary_warehouse({"spark.master": "local[1]"}), SparkContext._gateway)
+""", tmp_path, SPARK_REMOTE="sc://localhost:1")
+    assert said.split() == ["{}", "None"]
