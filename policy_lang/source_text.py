@@ -35,6 +35,7 @@ _ANY_BIDI = re.compile(f"[{_BIDI}]")
 # quoted text and comments as the grammar reads them, or a bidi control outside both
 _LEXEMES = re.compile(f'"(?:\\\\.|[^"\\\\])*"|#[^\\n]*|[{_BIDI}]')
 _LONE_CR = re.compile(r"\r(?!\n)")
+_BOM = "\ufeff"
 
 
 class NotAFile(PolicyError):
@@ -88,12 +89,19 @@ def read_policy_stream(stream: BinaryIO, name: str, limit: int = MAX_POLICY_BYTE
 
 
 def read_policy_file(path: str | Path) -> str:
-    """The text of a policy file (read by `read_policy_bytes`); a file that cannot be read, or is
-    not UTF-8, is a PolicyError (RPL000) that says where."""
+    """The text of a policy file (read by `read_policy_bytes`, decoded by `policy_text`); a file
+    that cannot be read, or is not UTF-8, is a PolicyError (RPL000) that says where."""
     path = Path(path)
-    data = read_policy_bytes(path)
+    return policy_text(read_policy_bytes(path), path)
+
+
+def policy_text(data: bytes, path: str | Path) -> str:
+    """A policy's bytes as text: UTF-8, else a PolicyError (RPL000) with the place of the first bad
+    byte. A leading byte order mark is dropped, as it is from a request: Notepad and PowerShell
+    write one, and it is no character of the policy."""
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
+        return text[1:] if text.startswith(_BOM) else text
     except UnicodeDecodeError as error:
         shown = data.decode("utf-8", "replace")
         at = len(data[:error.start].decode("utf-8", "replace"))

@@ -58,7 +58,7 @@ def fmt(files, check):
     """Rewrite FILES (.rpl files or folders of them; - for stdin) in the canonical layout."""
     from rplang.policy_lang.errors import PolicyError
     from rplang.policy_lang.format import FormatterBug, format_policy
-    from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_stream
+    from rplang.policy_lang.source_text import NotAFile, policy_text, read_policy_bytes, read_policy_stream
 
     paths = _policy_files(files)
     changed = unchanged = 0
@@ -66,18 +66,14 @@ def fmt(files, check):
     for path in paths:
         try:
             # bytes, so that line ends are seen as they are (the layout's are `\n`)
-            text = (read_policy_stream(sys.stdin.buffer, "on stdin") if path == "-"
-                    else read_policy_bytes(path)).decode("utf-8")
+            text = policy_text(read_policy_stream(sys.stdin.buffer, "on stdin") if path == "-"
+                               else read_policy_bytes(path), "<stdin>" if path == "-" else path)
         except NotAFile as error:  # read, a pipe would block, a device never end
             click.echo(f"{path}: error: {error.kind}, not a file: name .rpl files, or - for stdin", err=True)
             status = max(status, EXIT_USAGE)
             continue
-        except PolicyError as error:  # not there, too long
+        except PolicyError as error:  # not there, too long, not UTF-8
             click.echo(error.render(), err=True)
-            status = max(status, EXIT_POLICY)
-            continue
-        except UnicodeDecodeError as error:
-            click.echo(f"{path}: error: cannot read it: {error}", err=True)
             status = max(status, EXIT_POLICY)
             continue
         name = "<stdin>" if path == "-" else path

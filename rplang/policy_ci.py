@@ -107,7 +107,7 @@ def _policy_text(spec: str) -> tuple[str, str]:
     """The text of a policy given as a path or as `git:REV:path`."""
     import subprocess  # here: only `git:` specs need it, and every start of `rpl` would pay for it
 
-    from rplang.policy_lang.source_text import read_policy_file
+    from rplang.policy_lang.source_text import policy_text, read_policy_file
 
     if spec.startswith("git:"):
         _, rev, path = (spec.split(":", 2) + ["", ""])[:3]
@@ -126,10 +126,9 @@ def _policy_text(spec: str) -> tuple[str, str]:
         if done.stdout.startswith(f"tree {rev}:{path}\n\n".encode()):  # git show's listing of a folder
             raise click.UsageError(f"`{spec}`: `{path}` is a folder at {rev}; name a policy file in it")
         try:
-            return done.stdout.decode("utf-8"), f"{path}@{rev}"
-        except UnicodeDecodeError as error:  # the policy's fault, as for a file (RPL000)
-            click.echo(f"{spec}: error: not UTF-8 text ({error.reason} at byte {error.start:,}): save it as UTF-8",
-                       err=True)
+            return policy_text(done.stdout, spec), f"{path}@{rev}"
+        except PolicyError as error:  # not UTF-8: the policy's fault, as for a file (RPL000)
+            click.echo(error.render(), err=True)
             sys.exit(EXIT_POLICY)
     try:
         return read_policy_file(spec), spec

@@ -19,7 +19,7 @@ from rplang.compiler.lint import check_policy_text
 from rplang.inputs import replace_file
 from rplang.policy_lang.errors import PolicyError, RplError
 from rplang.policy_lang.format import FormatterBug, format_policy
-from rplang.policy_lang.source_text import NotAFile, open_file
+from rplang.policy_lang.source_text import NotAFile, open_file, policy_text
 from rplang.runtime.testing import EXAMPLES_FILE, find_policies
 
 BACKUP_SUFFIX = "~"
@@ -127,9 +127,9 @@ class Folder:
         if len(data) > MAX_FILE_BYTES:
             raise Unreadable(f"`{relative}` is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise Unreadable(f"`{relative}` is not UTF-8 text: {error.reason}") from None
+            text = policy_text(data, relative)
+        except PolicyError:
+            raise Unreadable(f"`{relative}` is not UTF-8 text") from None
         return text, Version(stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest())
 
     def current_version(self, path: Path, opened: Version | None) -> Version | None:

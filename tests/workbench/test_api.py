@@ -81,6 +81,17 @@ def test_a_file_that_is_not_there_or_not_text(workbench):
         (workbench.folder / "binary.rpl").unlink()
 
 
+def test_a_policy_saved_with_a_byte_order_mark_opens_and_checks(workbench):
+    (workbench.folder / "bom.rpl").write_bytes(b"\xef\xbb\xbf" + read(workbench).encode())
+    try:
+        answer = workbench.client.get("/api/file", params={"path": "bom.rpl"}).json()
+        assert answer["text"] == read(workbench)
+        checked = post(workbench, "/api/check", path="bom.rpl", text=answer["text"]).json()
+        assert not [d for d in checked["diagnostics"] if d["severity"] == "error"]
+    finally:
+        (workbench.folder / "bom.rpl").unlink()
+
+
 def test_requests_and_corpora_outside_the_folder_are_refused(workbench):
     response = workbench.client.get("/api/request", params={"path": "../secret.json"})
     assert response.status_code == 403
