@@ -221,7 +221,9 @@ def _note_as_of_without_terms(compiled, policy: str, as_of) -> None:
 
 
 def _error_text(error: RplError) -> str:
-    return error.render() if isinstance(error, RequestError) else f"error: {error}"
+    from .terminal import printable
+
+    return printable(error.render() if isinstance(error, RequestError) else f"error: {error}")
 
 
 def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_bytes: int, partial: bool,
@@ -290,9 +292,9 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
     except RplError as error:
         click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)
-    from .terminal import colour_outcome
+    from .terminal import colour_outcome, printable
 
-    click.echo(colour_outcome(text, decision.outcome, decision.policy))
+    click.echo(colour_outcome(printable(text), decision.outcome, decision.policy))
 
 
 @cli.command()

@@ -11,7 +11,7 @@ from rplang.policy_lang.errors import PolicyError
 from rplang.policy_lang.source_text import NotAFile
 
 from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, write_output
-from .terminal import colour_diff_lines, progress_lines, progress_wanted
+from .terminal import colour_diff_lines, printable, progress_lines, progress_wanted
 
 
 @click.command(name="test")
@@ -189,7 +189,7 @@ def diff_command(old, new, requests_file, fmt, show, fail_on, progress):
     if fmt == "json":
         click.echo(json.dumps(impact.to_json(), indent=2, ensure_ascii=False))
     else:
-        report = impact_text(impact, policies[0][1], policies[1][1], markdown=fmt == "markdown")
+        report = printable(impact_text(impact, policies[0][1], policies[1][1], markdown=fmt == "markdown"))
         click.echo(report if fmt == "markdown" else colour_diff_lines(report))
     _gate(impact, fail_on)
 

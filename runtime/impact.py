@@ -264,6 +264,8 @@ def _what_changed(e: ChangedRequest) -> str:
 
 def explanation_diff(e: ChangedRequest, old_name: str, new_name: str) -> list[str]:
     """A unified diff of the two explanations, whole (every line as context)."""
-    before, after = e.explanation_before.splitlines(), e.explanation_after.splitlines()
+    # lines end with `\n` only: `splitlines` would also break inside a request's text (at `\r`,
+    # U+2028 and others), and show a diff of lines the explanation does not have
+    before, after = e.explanation_before.split("\n"), e.explanation_after.split("\n")
     return list(difflib.unified_diff(before, after, old_name, new_name, n=max(len(before), len(after)),
                                      lineterm=""))

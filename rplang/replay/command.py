@@ -9,6 +9,7 @@ import click
 
 from rplang.inputs import EXIT_CANTCREAT, EXIT_OK, EXIT_REQUEST, EXIT_USAGE, fail_policy
 from rplang.policy_lang.errors import PolicyError
+from rplang.terminal import printable
 
 from .engines import engine_for
 from .errors import NotLowerable, ReplayError
@@ -117,7 +118,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
 
             report = compare_report(engine, job, old_job, out, counts.rows, show, master)
             click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
-                       else report.text(old_job.name, policy, markdown=fmt == "markdown"))
+                       else printable(report.text(old_job.name, policy, markdown=fmt == "markdown")))
     except ReplayError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)
