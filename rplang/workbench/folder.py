@@ -70,6 +70,15 @@ class Saved:
     with_errors: int
 
 
+def _encodable(text: str) -> bool:
+    """Whether a text is UTF-8: a lone surrogate of a JSON body is not, and names no file."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Folder:
     """The policies under one folder, read and written only through relative paths."""
 
@@ -80,7 +89,7 @@ class Folder:
 
     def resolve(self, relative: object, suffixes: tuple[str, ...] = (".rpl",)) -> Path:
         """The file a relative path names, if it is inside the folder and has one of `suffixes`."""
-        if not isinstance(relative, str) or not relative or "\0" in relative:
+        if not isinstance(relative, str) or not relative or "\0" in relative or not _encodable(relative):
             raise OutsideFolder("give the path of a file of the folder, relative to it")
         if Path(relative).is_absolute() or relative.startswith(("/", "\\")):
             raise OutsideFolder(f"`{relative}` is not inside the folder: give a path relative to it")
@@ -173,13 +182,18 @@ class Folder:
         except FormatterBug as error:
             raise SaveRefused("formatter", f"the formatter failed on this text ({error}); "
                               "nothing was written; please report it") from None
+        try:
+            data = formatted.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (RPL008): a JSON body may hold one, no file can
+            raise SaveRefused("errors", f"`{relative}` was not saved: its text holds a lone surrogate, "
+                              "which no file can hold", errors=len(errors)) from None
         backup = None
         try:
             if now is not None:
                 backup_path = path.with_name(path.name + BACKUP_SUFFIX)
                 replace_file(backup_path, path.read_bytes(), like=path)  # readable by those who read the policy
                 backup = self.relative(backup_path)
-            replace_file(path, formatted.encode("utf-8"))
+            replace_file(path, data)
         except OSError as error:  # a full disk, a folder named `NAME.rpl~`: the policy is as it was
             named = error.filename2 or error.filename  # a rename's is the file it would replace
             where = f"`{Path(named).name}`" if named else "it"

@@ -127,6 +127,23 @@ def test_bodies_that_are_not_the_expected_json_get_a_clear_error(workbench):
         assert words in response.json()["error"]["message"]
 
 
+def test_a_lone_surrogate_in_a_body_is_refused_not_a_server_error(workbench):
+    """JSON may escape half of a UTF-16 pair, `"\\ud800"`; no path or file holds one."""
+    def send(route, body: str):
+        return workbench.client.post(route, content=body.encode(), headers={"Content-Type": "application/json"})
+
+    assert send("/api/check", '{"path": "\\ud800.rpl", "text": ""}').status_code == 403
+    before = read(workbench)
+    text = json.dumps(before.replace('policy "', 'policy "\ud800', 1))
+    checked = send("/api/check", f'{{"path": "aputure.rpl", "text": {text}}}').json()
+    assert [d["code"] for d in checked["diagnostics"]] == ["RPL008"]
+    assert send("/api/document", f'{{"path": "aputure.rpl", "text": {text}}}').json()["status"] == "policy_error"
+    saved = send("/api/save", f'{{"path": "aputure.rpl", "text": {text}, "version": null, "overwrite": true, '
+                              '"with_errors": true}')
+    assert saved.status_code == 409 and "lone surrogate" in saved.json()["error"]["message"]
+    assert read(workbench) == before
+
+
 def test_a_host_other_than_the_loopback_is_refused(workbench):
     response = workbench.client.get("/api/files", headers={"Host": "attacker.example"})
     assert response.status_code == 400
