@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def _policy_arg(policy: str, output: str | None, request: str | None = None):
     if output is None or output == "-":
         return loaded
     folder = Path(policy)
-    reads = [("policy", p) for p in (sorted(folder.glob("*.rpl")) if folder.is_dir() else [policy])]
+    reads = [("policy", p) for p in (sorted(folder.glob("*.rpl")) if os.path.isdir(folder) else [policy])]
     reads += [("table file", file) for version in getattr(loaded, "versions", [loaded])
               for file in table_files(version.checked)]
     if request is not None:
@@ -120,7 +121,7 @@ def _policy_files(arguments) -> list[str]:
     paths: list[str] = []
     for argument in arguments:
         folder = Path(argument)
-        if argument != "-" and folder.is_dir():
+        if argument != "-" and os.path.isdir(folder):  # not Path.is_dir, which raises for a name too long
             found = [str(p) for p in sorted(folder.rglob("*.rpl"))]
             if not found:  # "0 files would be reformatted" would pass a CI step given the wrong folder
                 raise click.BadParameter(f"no .rpl file under {argument}", param_hint="FILES")

@@ -6,6 +6,7 @@ Exit codes: 0 decided / clean, 1 policy error, 2 request error, 64 bad command l
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def _policy_files(paths) -> tuple[list[Path], list[tuple[str, str]]]:
 
     files, readings = [], []
     for path in paths:
-        if Path(path).is_dir():
+        if os.path.isdir(path):  # not Path.is_dir, which raises for a name too long
             readings.append((path, "versions" if _is_folder_of_versions(Path(path)) else "policies"))
             found = find_policies([path])
             if not found:  # "ok: 0 policies checked" would pass a CI step given the wrong folder

@@ -2,6 +2,7 @@
 output named by an option, a policy rewritten in place), and the exit codes."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -89,7 +90,7 @@ def _refuse_a_request_as_policy(path: str) -> None:
     say so, rather than a syntax error at its first `{`."""
     from pathlib import Path
 
-    if Path(path).suffix.lower() not in (".json", ".jsonl") or not Path(path).is_file():
+    if Path(path).suffix.lower() not in (".json", ".jsonl") or not os.path.isfile(path):
         return
     params = getattr(click.get_current_context(silent=True), "params", {})
     usage = ("POLICY --jsonl FILE" if params.get("jsonl") else "POLICY REQUEST") if "request" in params else ""

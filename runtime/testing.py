@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import attrs
@@ -59,7 +60,7 @@ def find_policies(paths: list[str | Path]) -> list[Path]:
     """The policy files under `paths` (files, or folders searched recursively)."""
     found: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if os.path.isdir(p):  # not Path.is_dir, which raises for a name too long
             found += [f for f in sorted(p.rglob("*.rpl")) if f.name != EXAMPLES_FILE]
         elif p.suffix == ".rpl" and p.name != EXAMPLES_FILE:
             found.append(p)

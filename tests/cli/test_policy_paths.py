@@ -92,3 +92,14 @@ def test_a_policy_longer_than_the_limit_is_refused_unread(tmp_path):
         result = run(*args)
         assert result.code == 1, (args, result)
         assert f"the policy `{big}` is longer than the limit of {limits.MAX_POLICY_BYTES:,} bytes" in result.err
+
+
+@pytest.mark.parametrize("command", COMMANDS + [["fmt", "{}"], ["verify", "{}"], ["check", "{}/p.rpl"]], ids=_name)
+def test_a_name_too_long_is_answered_as_a_file_that_is_not_there(command, tmp_path):
+    """`Path.is_dir` raises for a name longer than the system takes (ENAMETOOLONG): it was an
+    internal error (70) of every command that reads a policy."""
+    too_long, missing = str(tmp_path / ("a" * 300 + ".rpl")), str(tmp_path / "missing.rpl")
+    result = run(*[part.replace("{}", too_long) if isinstance(part, str) else part for part in command])
+    expected = run(*[part.replace("{}", missing) if isinstance(part, str) else part for part in command])
+    assert result.code == expected.code != 70, result
+    assert "internal error" not in result.err and ("File name too long" in result.err or result.code == 64), result
