@@ -184,7 +184,8 @@ def diff_command(old, new, requests_file, fmt, show, fail_on, progress):
     except OSError as error:
         click.echo(f"{requests_file}: error: cannot read the requests: {error.strerror or error}", err=True)
         sys.exit(EXIT_REQUEST)
-    with stream, progress_lines(stream, requests_file, progress, "deciding under both versions") as lines:
+    with stream, progress_lines(stream, requests_file, progress, "deciding under both versions",
+                                _request_lines(stream)) as lines:
         impact = compare(policies[0][0], policies[1][0], lines, show)
     if fmt == "json":
         click.echo(json.dumps(impact.to_json(), indent=2, ensure_ascii=False))
@@ -192,6 +193,17 @@ def diff_command(old, new, requests_file, fmt, show, fail_on, progress):
         report = printable(impact_text(impact, policies[0][1], policies[1][1], markdown=fmt == "markdown"))
         click.echo(report if fmt == "markdown" else colour_diff_lines(report))
     _gate(impact, fail_on)
+
+
+def _request_lines(stream):
+    """The lines of a requests file as `rpl eval --jsonl` reads them: a line longer than a
+    request's limit is skipped in pieces, never held whole (`/dev/zero` held one line for ever)."""
+    from rplang.policy_lang import limits
+
+    from .stream import TooLong, read_lines, too_long_error
+
+    for raw in read_lines(stream, limits.MAX_REQUEST_BYTES):
+        yield too_long_error(raw) if isinstance(raw, TooLong) else raw
 
 
 def _gate(impact, fail_on) -> None:
