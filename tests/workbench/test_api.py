@@ -280,6 +280,20 @@ def test_impact_of_the_edited_text_against_the_saved_file(workbench):
     assert len(answer["examples"]) == 15
 
 
+def test_the_impact_reads_a_corpus_as_rpl_diff_does(workbench):
+    """A request's text may hold U+2028 or U+0085 raw (JSON allows them): one line, one request."""
+    lines = (workbench.folder / "aputure" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:3]
+    lines[1] = lines[1].replace('"sku":"', '"sku":"\u2028\x85', 1)
+    assert "\u2028" in lines[1]
+    (workbench.folder / "odd.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        answer = post(workbench, "/api/impact", path="aputure.rpl", corpus="odd.jsonl",
+                      text=read(workbench).replace(WINDOW_14, WINDOW_30)).json()
+        assert (answer["requests"], answer["rejected"]) == (3, 0)
+    finally:
+        (workbench.folder / "odd.jsonl").unlink()
+
+
 def test_the_impact_follows_the_saved_file_when_it_changes_on_disk(workbench):
     """The saved side's decisions are kept from one impact to the next, for the text saved then."""
     path = workbench.folder / "aputure.rpl"
