@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 from .inputs import (EXIT_CANTCREAT, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE,
-                     EXIT_USAGE, check_output, load_policy_arg, read_request, replace_file, write_output)
+                     EXIT_USAGE, check_output, load_policy_arg, no_empty_path, read_request, replace_file,
+                     write_output)
 
 
 def register(cli: click.Group) -> None:
@@ -52,7 +53,7 @@ def _write(text: str, output: str | None) -> None:
 # ---- rpl fmt --------------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, callback=no_empty_path)
 @click.option("--check", is_flag=True,
               help="change nothing; show a diff and exit 1 if a file is not formatted (for CI)")
 def fmt(files, check):
@@ -138,7 +139,7 @@ def _count(n: int, word: str) -> str:
 # ---- rpl graph ------------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid",
               show_default=True, help="mermaid (GitHub shows it), Graphviz dot, or svg through Graphviz")
 @click.option("--request", "request", metavar="FILE",
@@ -176,7 +177,7 @@ def graph(policy, fmt, request, output):
 # ---- rpl schema -----------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.option("--decision", is_flag=True, help="the schema of the decision JSON instead of the request's")
 @click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 def schema(policy, decision, output):
@@ -191,7 +192,7 @@ def schema(policy, decision, output):
 # ---- rpl doc --------------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown",
               show_default=True)
 @click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")

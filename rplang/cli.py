@@ -17,7 +17,7 @@ from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, Req
 from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_file
 
 from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, fail_policy,
-                     load_policy_arg, read_request)
+                     load_policy_arg, no_empty_path, read_request)
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
@@ -38,7 +38,7 @@ def cli():
 
 
 @cli.command()
-@click.argument("policies", nargs=-1, required=True)
+@click.argument("policies", nargs=-1, required=True, callback=no_empty_path)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               help="text for people, json for programs, github for workflow annotations")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
@@ -169,7 +169,7 @@ def _count(n: int, word: str) -> str:
 
 
 @cli.command(name="eval")
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.argument("request", required=False)
 @click.option("--jsonl", "jsonl", metavar="FILE", help="decide one request per line of FILE (- for stdin)")
 @click.option("--pretty/--compact", default=False, help="indent the JSON")
@@ -262,7 +262,7 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
 
 
 @cli.command()
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.argument("request")
 @click.option("--partial", is_flag=True,
               help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
@@ -299,7 +299,7 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
 
 
 @cli.command()
-@click.argument("policies", nargs=-1, required=True, metavar="POLICY [NEW]")
+@click.argument("policies", nargs=-1, required=True, metavar="POLICY [NEW]", callback=no_empty_path)
 @click.option("--max-items", default=3, show_default=True, type=click.IntRange(0, 20),
               help="prove for every request with up to this many elements in each list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")

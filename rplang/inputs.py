@@ -98,6 +98,14 @@ def _refuse_a_request_as_policy(path: str) -> None:
     raise click.UsageError(f"`{path}` is JSON, not a policy (a .rpl file, or a folder of its versions){order}")
 
 
+def no_empty_path(ctx, param, value):
+    """A click callback for the path arguments: an empty one (`rpl fmt "$FILE"`, FILE unset) is
+    Python's `.`, and would have formatted, tested or checked every policy under this folder."""
+    if value == "" or (isinstance(value, tuple) and "" in value):
+        raise click.BadParameter("an empty path: name a file, or a folder (`.` for this one)")
+    return value
+
+
 def write_output(path: str, text: str, option: str) -> None:
     """Write what an option like `-o FILE` names: a folder that does not exist is the command
     line's fault (exit 64), a file that cannot be written is said (exit 73), never a bug of rpl's."""

@@ -10,12 +10,13 @@ import click
 from rplang.policy_lang.errors import PolicyError
 from rplang.policy_lang.source_text import NotAFile
 
-from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, write_output
+from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, no_empty_path,
+                     write_output)
 from .terminal import colour_diff_lines, printable, progress_lines, progress_wanted
 
 
 @click.command(name="test")
-@click.argument("paths", nargs=-1)
+@click.argument("paths", nargs=-1, callback=no_empty_path)
 @click.option("--coverage", "show_coverage", is_flag=True, help="report, per rule, whether it fired and "
               "whether its condition was seen both true and false")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
@@ -155,8 +156,8 @@ def _unreadable_in_git(rev: str, path: str) -> str:
 
 
 @click.command(name="diff")
-@click.argument("old")
-@click.argument("new")
+@click.argument("old", callback=no_empty_path)
+@click.argument("new", callback=no_empty_path)
 @click.option("--requests", "requests_file", required=True, metavar="FILE.jsonl",
               help="one request per line (- for stdin)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")

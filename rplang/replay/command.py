@@ -7,7 +7,7 @@ from importlib.util import find_spec
 
 import click
 
-from rplang.inputs import EXIT_CANTCREAT, EXIT_OK, EXIT_REQUEST, EXIT_USAGE, fail_policy
+from rplang.inputs import EXIT_CANTCREAT, EXIT_OK, EXIT_REQUEST, EXIT_USAGE, fail_policy, no_empty_path
 from rplang.policy_lang.errors import PolicyError
 from rplang.terminal import printable
 
@@ -37,7 +37,7 @@ def load(spec: str, known_enough: bool = False, con=None):
 
 
 @click.command(name="replay", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.argument("input_", metavar="INPUT")
 @click.option("--out", metavar="OUT.parquet", help="the decided rows (default: INPUT's name + .decided.parquet)")
 @click.option("--rejects", metavar="FILE.jsonl", help="the rows refused as malformed (default: beside OUT)")
