@@ -60,7 +60,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
         if text:
             for r in results:
                 if not r.passed:
-                    click.echo(failure_text(r) + "\n")
+                    click.echo(printable(failure_text(r)) + "\n")
             if not suite.examples:
                 click.echo(f"{path}: no examples")
             if show_coverage:
