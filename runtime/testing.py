@@ -16,7 +16,8 @@ import attrs
 from rplang.compiler.examples import CheckedExample, check_examples
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import PolicyError, RequestError, RplError
-from rplang.policy_lang.source_text import read_policy_file
+from rplang.policy_lang import limits
+from rplang.policy_lang.source_text import NotAFile, open_file, read_policy_file
 
 from . import load_policy_text
 from .decide import CompiledPolicy
@@ -116,7 +117,16 @@ def example_request(example: CheckedExample, folder: Path, root: Path | None = N
             raise RplError(f"the request {example.request_file} is outside {root}: an example reads "
                            "requests from the policy's own folder")
         try:
-            data = read_request_json(file.read_bytes())
+            # a regular file only, and never more than a request's limit: a pipe in the policy's
+            # folder would wait for a writer for ever, and a file of gigabytes be read whole
+            with open_file(file) as f:
+                size = os.fstat(f.fileno()).st_size
+                if size > limits.MAX_REQUEST_BYTES:
+                    raise RplError(f"cannot read the request {example.request_file}: it is {size:,} bytes; "
+                                   f"the limit is {limits.MAX_REQUEST_BYTES:,} bytes")
+                data = read_request_json(f.read(limits.MAX_REQUEST_BYTES + 1))
+        except NotAFile as error:
+            raise RplError(f"cannot read the request {example.request_file}: it is {error.kind}, not a file") from None
         except OSError as error:
             raise RplError(f"cannot read the request {example.request_file}: "
                            f"{error.strerror or error}") from None

@@ -153,6 +153,16 @@ def test_a_request_file_that_is_missing_is_the_example_failing(shop):
     assert not result.passed and "cannot read the request" in result.error
 
 
+def test_a_request_file_that_is_a_pipe_is_the_example_failing_unread(shop):
+    """Read, a pipe waits for a writer: `rpl test`, and the editor's code lens, hung for ever."""
+    from tests.conftest import unblocked_pipe
+
+    (shop / "shop.rpl").write_text(SHOP + 'example "x":\n  request "r.json"\n  expect outcome = approve\n')
+    with unblocked_pipe(shop / "r.json"):
+        (result,) = run_suite(load_suite(shop / "shop.rpl"))
+    assert not result.passed and result.error.endswith("cannot read the request r.json: it is a pipe, not a file")
+
+
 def test_a_change_to_a_place_the_request_does_not_have(shop):
     (shop / "shop.rpl").write_text(SHOP + 'example "x":\n  request {"days": 1}\n  with items[0].price = "1.00"\n'
                                    '  expect outcome = approve\n')
