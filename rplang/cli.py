@@ -29,8 +29,8 @@ def _max_request_bytes(what: str):
 
 
 # `color`: click would strip what looks like a colour code from all output to a pipe or a file;
-# rpl's output is data (a policy's text from `rpl fmt -`, a request's from `rpl explain`), written
-# as it is. rpl colours only at a terminal, and decides that itself (terminal.py).
+# rpl's output is data (a policy's text from `rpl fmt -`, its clauses from `rpl doc`), written as
+# it is. rpl colours only at a terminal, and decides that itself (terminal.py).
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "color": True})
 @click.version_option(None, "-V", "--version", package_name="rplang", prog_name="rpl")
 def cli():
