@@ -98,7 +98,8 @@ def missing_requests(suite: Suite) -> list:
     """An example whose request file is not there, for `rpl check` (`rpl test` says it per example)."""
     from rplang.policy_lang.errors import Diagnostic
 
-    return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" is not there",
+    return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" "
+                       + ("is not a file" if os.path.lexists(folder / e.request_file) else "is not there"),
                        e.span, f"it was looked for at {folder / e.request_file}: the path is read from the folder "
                        "of the file that holds the example")
             for e, folder in suite.examples
