@@ -130,7 +130,7 @@ def _is_folder_of_versions(folder: Path) -> bool:
     import re
 
     files = [f for f in folder.glob("*.rpl") if f.name != "examples.rpl"]
-    said = re.compile(rb"^effective[ \t]+[0-9]", re.MULTILINE)
+    said = re.compile(rb"^(?:\xef\xbb\xbf)?effective[ \t]+[0-9]", re.MULTILINE)  # after a byte order mark too
     try:
         return bool(files) and all(said.search(read_policy_bytes(f)) for f in files)
     except PolicyError:  # read as policies, each on its own: the reading says what is wrong
