@@ -118,13 +118,16 @@ def test_bodies_that_are_not_the_expected_json_get_a_clear_error(workbench):
         (client.post("/api/check", content=json.dumps({"path": "aputure.rpl", "text": ""}),
                      headers={"Content-Type": "text/plain"}), "Content-Type: application/json"),
         (client.post("/api/check", content=b"[" * 100_000, headers={"Content-Type": "application/json"}),
-         "not valid JSON"),
+         "not valid JSON: nested too deeply"),
+        (client.post("/api/check", content=b'{"edit": ' + b"1" * 5000 + b"}", headers={"Content-Type": "application/json"}),
+         "not valid JSON: a number of more than 4,300 digits"),
         (client.post("/api/check", content=b" " * (9 * 1024 * 1024), headers={"Content-Type": "application/json"}),
          "larger than 8 MB"),
     ]
     for response, words in cases:
         assert response.status_code == 400, response.text
         assert words in response.json()["error"]["message"]
+        assert "sys." not in response.json()["error"]["message"]  # no advice to call Python's functions
 
 
 def test_a_lone_surrogate_in_a_body_is_refused_not_a_server_error(workbench):
