@@ -1,6 +1,8 @@
 """Lark's tree to our AST, part two: the declarations (`build_expressions.py` builds what they hold)."""
 from __future__ import annotations
 
+import json
+
 from lark import Token
 
 from . import ast
@@ -302,16 +304,33 @@ class AstBuilder(ExpressionBuilder):
         return tuple(int(t) if t.type == "INT" else str(t) for t in c)
 
     def json_object(self, meta, c):
+        keys = [key for key, _ in c]
+        twice = next((key for n, key in enumerate(keys) if key in keys[:n]), None)
+        if twice is not None:  # as a request file's: which value was meant is ambiguous
+            self.problems.append(Diagnostic("RPL001", f"the key `{twice}` is given twice", self._span(meta),
+                                            "give each key once"))
         return dict(c)
 
     def json_pair(self, meta, c):
-        return (unescape(c[0][1:-1]), c[1])
+        return (self._json_text(c[0]), c[1])
 
     def json_array(self, meta, c):
         return list(c)
 
     def json_string(self, meta, c):
-        return unescape(c[0][1:-1])
+        return self._json_text(c[0])
+
+    def _json_text(self, token: Token) -> str:
+        """A string of an example's request, read as JSON reads it, as in a request file:
+        `"caf\\u00e9"` is café (a line break within the quotes is kept, as typed)."""
+        try:
+            return json.loads(token, strict=False)
+        except ValueError as error:  # an escape JSON has not, like `\\q`
+            at = self._tok(token)
+            self.problems.append(Diagnostic(
+                "RPL001", f"not JSON text: {error.msg}", Span(at.source, at.start + error.pos, at.start + error.pos + 2),
+                "write JSON's escapes: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"))
+            return unescape(token[1:-1])
 
     def json_number(self, meta, c):
         return int(c[0]) if c[0].type == "INT" else float(c[0])

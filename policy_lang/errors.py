@@ -7,6 +7,12 @@ import attrs
 
 from .span import Span
 
+# The source line of a diagnostic is shown with a picture of each control character (`␛` for
+# ESC), one column wide as the character was: the line is printed to a terminal, which would run
+# an escape. C1 controls and lone surrogates (which no output could encode) have no picture.
+_SHOWN = {**{code: 0x2400 + code for code in range(0x20) if code != 0x09}, 0x7F: 0x2421,
+          **{code: 0xFFFD for code in [*range(0x80, 0xA0), *range(0xD800, 0xE000)]}}
+
 
 @attrs.frozen
 class Diagnostic:
@@ -26,7 +32,7 @@ class Diagnostic:
         span = self.span
         line_no, col = span.line, span.column
         end_line, end_col = span.end_position
-        text = span.source.line_text(line_no)
+        text = span.source.line_text(line_no).translate(_SHOWN)
         width = (end_col - col) if end_line == line_no else (len(text) - col + 1)
         gutter = " " * len(str(line_no))
         out = [

@@ -35,6 +35,13 @@ _ANY_BIDI = re.compile(f"[{_BIDI}]")
 # quoted text and comments as the grammar reads them, or a bidi control outside both
 _LEXEMES = re.compile(f'"(?:\\\\.|[^"\\\\])*"|#[^\\n]*|[{_BIDI}]')
 _LONE_CR = re.compile(r"\r(?!\n)")
+# Control characters but the tab and the line ends: C0, DEL and C1 (in code, the grammar reads
+# none of them but the form feed, as a space).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_QUOTED_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\])*"|#[^\n]*')
+# Half of a UTF-16 pair alone: no file holds one, but a text given by an editor or a JSON body may.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_BOM = "\ufeff"
 
 
 class NotAFile(PolicyError):
@@ -88,12 +95,19 @@ def read_policy_stream(stream: BinaryIO, name: str, limit: int = MAX_POLICY_BYTE
 
 
 def read_policy_file(path: str | Path) -> str:
-    """The text of a policy file (read by `read_policy_bytes`); a file that cannot be read, or is
-    not UTF-8, is a PolicyError (RPL000) that says where."""
+    """The text of a policy file (read by `read_policy_bytes`, decoded by `policy_text`); a file
+    that cannot be read, or is not UTF-8, is a PolicyError (RPL000) that says where."""
     path = Path(path)
-    data = read_policy_bytes(path)
+    return policy_text(read_policy_bytes(path), path)
+
+
+def policy_text(data: bytes, path: str | Path) -> str:
+    """A policy's bytes as text: UTF-8, else a PolicyError (RPL000) with the place of the first bad
+    byte. A leading byte order mark is dropped, as it is from a request: Notepad and PowerShell
+    write one, and it is no character of the policy."""
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
+        return text[1:] if text.startswith(_BOM) else text
     except UnicodeDecodeError as error:
         shown = data.decode("utf-8", "replace")
         at = len(data[:error.start].decode("utf-8", "replace"))
@@ -104,16 +118,33 @@ def read_policy_file(path: str | Path) -> str:
 
 def check_characters(source: Source) -> list[Diagnostic]:
     """Errors for characters rpl does not read: a lone carriage return, a bidi control outside
-    comments."""
+    comments, a control character in quoted text, a lone surrogate."""
     text = source.text
     problems = [Diagnostic(
         "RPL008", "a carriage return alone: lines end with a line feed here", Span(source, m.start(), m.start() + 1),
         "save the file with `\\n` (or `\\r\\n`) line ends") for m in _LONE_CR.finditer(text)] if "\r" in text else []
     problems += [Diagnostic(
+        "RPL008", f"the control character U+{ord(text[at]):04X} in quoted text: a reader does not see it, and a "
+        "terminal that shows the explanation runs it", Span(source, at, at + 1),
+        "remove it (a tab, and a line break written as one, are kept)") for at in _controls_in_quoted_text(text)]
+    problems += [Diagnostic(
+        "RPL008", f"a lone surrogate U+{ord(m.group()):04X}: half of a UTF-16 pair, not a character",
+        Span(source, m.start(), m.start() + 1), "remove it: no file can hold it")
+        for m in _LONE_SURROGATE.finditer(text)]
+    problems += [Diagnostic(
         "RPL008", f"the invisible character {_name(text[at])} changes how the text around it is displayed",
         Span(source, at, at + 1), "remove it: what a reader sees would not be what rpl reads")
         for at, in_comment in bidi_controls(text) if not in_comment]
     return problems
+
+
+def _controls_in_quoted_text(text: str) -> list[int]:
+    """The offsets of control characters inside quoted text (in code, the grammar refuses them;
+    in a comment, they do nothing)."""
+    if not _CONTROL.search(text):
+        return []
+    return [m.start() + c.start() for m in _QUOTED_OR_COMMENT.finditer(text) if m.group()[0] == '"'
+            for c in _CONTROL.finditer(m.group())]
 
 
 def bidi_controls(text: str) -> list[tuple[int, bool]]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from .inputs import (EXIT_CANTCREAT, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_UNAVAILABLE,
-                     EXIT_USAGE, check_output, load_policy_arg, read_request, replace_file, write_output)
+                     EXIT_USAGE, check_output, load_policy_arg, no_empty_path, read_request, replace_file,
+                     write_output)
 
 
 def register(cli: click.Group) -> None:
@@ -32,7 +34,7 @@ def _policy_arg(policy: str, output: str | None, request: str | None = None):
     if output is None or output == "-":
         return loaded
     folder = Path(policy)
-    reads = [("policy", p) for p in (sorted(folder.glob("*.rpl")) if folder.is_dir() else [policy])]
+    reads = [("policy", p) for p in (sorted(folder.glob("*.rpl")) if os.path.isdir(folder) else [policy])]
     reads += [("table file", file) for version in getattr(loaded, "versions", [loaded])
               for file in table_files(version.checked)]
     if request is not None:
@@ -51,14 +53,14 @@ def _write(text: str, output: str | None) -> None:
 # ---- rpl fmt --------------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, callback=no_empty_path)
 @click.option("--check", is_flag=True,
               help="change nothing; show a diff and exit 1 if a file is not formatted (for CI)")
 def fmt(files, check):
     """Rewrite FILES (.rpl files or folders of them; - for stdin) in the canonical layout."""
     from rplang.policy_lang.errors import PolicyError
     from rplang.policy_lang.format import FormatterBug, format_policy
-    from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_stream
+    from rplang.policy_lang.source_text import NotAFile, policy_text, read_policy_bytes, read_policy_stream
 
     paths = _policy_files(files)
     changed = unchanged = 0
@@ -66,18 +68,14 @@ def fmt(files, check):
     for path in paths:
         try:
             # bytes, so that line ends are seen as they are (the layout's are `\n`)
-            text = (read_policy_stream(sys.stdin.buffer, "on stdin") if path == "-"
-                    else read_policy_bytes(path)).decode("utf-8")
+            text = policy_text(read_policy_stream(sys.stdin.buffer, "on stdin") if path == "-"
+                               else read_policy_bytes(path), "<stdin>" if path == "-" else path)
         except NotAFile as error:  # read, a pipe would block, a device never end
             click.echo(f"{path}: error: {error.kind}, not a file: name .rpl files, or - for stdin", err=True)
             status = max(status, EXIT_USAGE)
             continue
-        except PolicyError as error:  # not there, too long
+        except PolicyError as error:  # not there, too long, not UTF-8
             click.echo(error.render(), err=True)
-            status = max(status, EXIT_POLICY)
-            continue
-        except UnicodeDecodeError as error:
-            click.echo(f"{path}: error: cannot read it: {error}", err=True)
             status = max(status, EXIT_POLICY)
             continue
         name = "<stdin>" if path == "-" else path
@@ -124,7 +122,7 @@ def _policy_files(arguments) -> list[str]:
     paths: list[str] = []
     for argument in arguments:
         folder = Path(argument)
-        if argument != "-" and folder.is_dir():
+        if argument != "-" and os.path.isdir(folder):  # not Path.is_dir, which raises for a name too long
             found = [str(p) for p in sorted(folder.rglob("*.rpl"))]
             if not found:  # "0 files would be reformatted" would pass a CI step given the wrong folder
                 raise click.BadParameter(f"no .rpl file under {argument}", param_hint="FILES")
@@ -141,7 +139,7 @@ def _count(n: int, word: str) -> str:
 # ---- rpl graph ------------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid",
               show_default=True, help="mermaid (GitHub shows it), Graphviz dot, or svg through Graphviz")
 @click.option("--request", "request", metavar="FILE",
@@ -179,7 +177,7 @@ def graph(policy, fmt, request, output):
 # ---- rpl schema -----------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.option("--decision", is_flag=True, help="the schema of the decision JSON instead of the request's")
 @click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 def schema(policy, decision, output):
@@ -194,7 +192,7 @@ def schema(policy, decision, output):
 # ---- rpl doc --------------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown",
               show_default=True)
 @click.option("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")

@@ -6,6 +6,7 @@ Exit codes: 0 decided / clean, 1 policy error, 2 request error, 64 bad command l
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, Req
 from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_file
 
 from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, fail_policy,
-                     load_policy_arg, read_request)
+                     load_policy_arg, no_empty_path, read_request)
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
@@ -27,14 +28,17 @@ def _max_request_bytes(what: str):
         metavar="N", help=f"refuse {what} longer than N bytes, unread")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# `color`: click would strip what looks like a colour code from all output to a pipe or a file;
+# rpl's output is data (a policy's text from `rpl fmt -`, its clauses from `rpl doc`), written as
+# it is. rpl colours only at a terminal, and decides that itself (terminal.py).
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "color": True})
 @click.version_option(None, "-V", "--version", package_name="rplang", prog_name="rpl")
 def cli():
     """rpl: returns policies as code."""
 
 
 @cli.command()
-@click.argument("policies", nargs=-1, required=True)
+@click.argument("policies", nargs=-1, required=True, callback=no_empty_path)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               help="text for people, json for programs, github for workflow annotations")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
@@ -106,7 +110,7 @@ def _policy_files(paths) -> tuple[list[Path], list[tuple[str, str]]]:
 
     files, readings = [], []
     for path in paths:
-        if Path(path).is_dir():
+        if os.path.isdir(path):  # not Path.is_dir, which raises for a name too long
             readings.append((path, "versions" if _is_folder_of_versions(Path(path)) else "policies"))
             found = find_policies([path])
             if not found:  # "ok: 0 policies checked" would pass a CI step given the wrong folder
@@ -126,7 +130,7 @@ def _is_folder_of_versions(folder: Path) -> bool:
     import re
 
     files = [f for f in folder.glob("*.rpl") if f.name != "examples.rpl"]
-    said = re.compile(rb"^effective[ \t]+[0-9]", re.MULTILINE)
+    said = re.compile(rb"^(?:\xef\xbb\xbf)?effective[ \t]+[0-9]", re.MULTILINE)  # after a byte order mark too
     try:
         return bool(files) and all(said.search(read_policy_bytes(f)) for f in files)
     except PolicyError:  # read as policies, each on its own: the reading says what is wrong
@@ -165,7 +169,7 @@ def _count(n: int, word: str) -> str:
 
 
 @cli.command(name="eval")
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.argument("request", required=False)
 @click.option("--jsonl", "jsonl", metavar="FILE", help="decide one request per line of FILE (- for stdin)")
 @click.option("--pretty/--compact", default=False, help="indent the JSON")
@@ -218,7 +222,9 @@ def _note_as_of_without_terms(compiled, policy: str, as_of) -> None:
 
 
 def _error_text(error: RplError) -> str:
-    return error.render() if isinstance(error, RequestError) else f"error: {error}"
+    from .terminal import printable
+
+    return printable(error.render() if isinstance(error, RequestError) else f"error: {error}")
 
 
 def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_bytes: int, partial: bool,
@@ -256,7 +262,7 @@ def _eval_lines(compiled, path: str, outputs_only: bool, as_of, jobs: int, max_b
 
 
 @cli.command()
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.argument("request")
 @click.option("--partial", is_flag=True,
               help="facts declared `at STAGE` may be missing: explain what is certain and what is still open")
@@ -287,13 +293,13 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
     except RplError as error:
         click.echo(_error_text(error), err=True)
         sys.exit(EXIT_REQUEST)
-    from .terminal import colour_outcome
+    from .terminal import colour_outcome, printable
 
-    click.echo(colour_outcome(text, decision.outcome, decision.policy))
+    click.echo(colour_outcome(printable(text), decision.outcome, decision.policy))
 
 
 @cli.command()
-@click.argument("policies", nargs=-1, required=True, metavar="POLICY [NEW]")
+@click.argument("policies", nargs=-1, required=True, metavar="POLICY [NEW]", callback=no_empty_path)
 @click.option("--max-items", default=3, show_default=True, type=click.IntRange(0, 20),
               help="prove for every request with up to this many elements in each list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")

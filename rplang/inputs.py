@@ -2,6 +2,7 @@
 output named by an option, a policy rewritten in place), and the exit codes."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -89,12 +90,20 @@ def _refuse_a_request_as_policy(path: str) -> None:
     say so, rather than a syntax error at its first `{`."""
     from pathlib import Path
 
-    if Path(path).suffix.lower() not in (".json", ".jsonl") or not Path(path).is_file():
+    if Path(path).suffix.lower() not in (".json", ".jsonl") or not os.path.isfile(path):
         return
     params = getattr(click.get_current_context(silent=True), "params", {})
     usage = ("POLICY --jsonl FILE" if params.get("jsonl") else "POLICY REQUEST") if "request" in params else ""
     order = f"; the policy comes first: `{click.get_current_context().command_path} {usage}`" if usage else ""
     raise click.UsageError(f"`{path}` is JSON, not a policy (a .rpl file, or a folder of its versions){order}")
+
+
+def no_empty_path(ctx, param, value):
+    """A click callback for the path arguments: an empty one (`rpl fmt "$FILE"`, FILE unset) is
+    Python's `.`, and would have formatted, tested or checked every policy under this folder."""
+    if value == "" or (isinstance(value, tuple) and "" in value):
+        raise click.BadParameter("an empty path: name a file, or a folder (`.` for this one)")
+    return value
 
 
 def write_output(path: str, text: str, option: str) -> None:

@@ -10,12 +10,13 @@ import click
 from rplang.policy_lang.errors import PolicyError
 from rplang.policy_lang.source_text import NotAFile
 
-from .inputs import EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, write_output
-from .terminal import colour_diff_lines, progress_lines, progress_wanted
+from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, no_empty_path,
+                     write_output)
+from .terminal import colour_diff_lines, printable, progress_lines, progress_wanted
 
 
 @click.command(name="test")
-@click.argument("paths", nargs=-1)
+@click.argument("paths", nargs=-1, callback=no_empty_path)
 @click.option("--coverage", "show_coverage", is_flag=True, help="report, per rule, whether it fired and "
               "whether its condition was seen both true and false")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
@@ -59,7 +60,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
         if text:
             for r in results:
                 if not r.passed:
-                    click.echo(failure_text(r) + "\n")
+                    click.echo(printable(failure_text(r)) + "\n")
             if not suite.examples:
                 click.echo(f"{path}: no examples")
             if show_coverage:
@@ -107,7 +108,7 @@ def _policy_text(spec: str) -> tuple[str, str]:
     """The text of a policy given as a path or as `git:REV:path`."""
     import subprocess  # here: only `git:` specs need it, and every start of `rpl` would pay for it
 
-    from rplang.policy_lang.source_text import read_policy_file, read_policy_stream
+    from rplang.policy_lang.source_text import policy_text, read_policy_file, read_policy_stream
 
     if spec.startswith("git:"):
         _, rev, path = (spec.split(":", 2) + ["", ""])[:3]
@@ -134,10 +135,9 @@ def _policy_text(spec: str) -> tuple[str, str]:
         if data.startswith(f"tree {rev}:{path}\n\n".encode()):  # git show's listing of a folder
             raise click.UsageError(f"`{spec}`: `{path}` is a folder at {rev}; name a policy file in it")
         try:
-            return data.decode("utf-8"), f"{path}@{rev}"
-        except UnicodeDecodeError as error:  # the policy's fault, as for a file (RPL000)
-            click.echo(f"{spec}: error: not UTF-8 text ({error.reason} at byte {error.start:,}): save it as UTF-8",
-                       err=True)
+            return policy_text(data, spec), f"{path}@{rev}"
+        except PolicyError as error:  # not UTF-8: the policy's fault, as for a file (RPL000)
+            click.echo(error.render(), err=True)
             sys.exit(EXIT_POLICY)
     try:
         return read_policy_file(spec), spec
@@ -164,8 +164,8 @@ def _unreadable_in_git(rev: str, path: str) -> str:
 
 
 @click.command(name="diff")
-@click.argument("old")
-@click.argument("new")
+@click.argument("old", callback=no_empty_path)
+@click.argument("new", callback=no_empty_path)
 @click.option("--requests", "requests_file", required=True, metavar="FILE.jsonl",
               help="one request per line (- for stdin)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
@@ -193,14 +193,26 @@ def diff_command(old, new, requests_file, fmt, show, fail_on, progress):
     except OSError as error:
         click.echo(f"{requests_file}: error: cannot read the requests: {error.strerror or error}", err=True)
         sys.exit(EXIT_REQUEST)
-    with stream, progress_lines(stream, requests_file, progress, "deciding under both versions") as lines:
+    with stream, progress_lines(stream, requests_file, progress, "deciding under both versions",
+                                _request_lines(stream)) as lines:
         impact = compare(policies[0][0], policies[1][0], lines, show)
     if fmt == "json":
         click.echo(json.dumps(impact.to_json(), indent=2, ensure_ascii=False))
     else:
-        report = impact_text(impact, policies[0][1], policies[1][1], markdown=fmt == "markdown")
+        report = printable(impact_text(impact, policies[0][1], policies[1][1], markdown=fmt == "markdown"))
         click.echo(report if fmt == "markdown" else colour_diff_lines(report))
     _gate(impact, fail_on)
+
+
+def _request_lines(stream):
+    """The lines of a requests file as `rpl eval --jsonl` reads them: a line longer than a
+    request's limit is skipped in pieces, never held whole (`/dev/zero` held one line for ever)."""
+    from rplang.policy_lang import limits
+
+    from .stream import TooLong, read_lines, too_long_error
+
+    for raw in read_lines(stream, limits.MAX_REQUEST_BYTES):
+        yield too_long_error(raw) if isinstance(raw, TooLong) else raw
 
 
 def _gate(impact, fail_on) -> None:

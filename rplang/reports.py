@@ -11,6 +11,8 @@ from rplang.policy_lang.span import Span
 from rplang.runtime.testing import ExampleResult, RuleCoverage, Suite, clause_coverage, coverage_percent, \
     failure_text
 
+from .terminal import printable
+
 
 def github_annotation(level: str, message: str, span: Span | None = None, title: str | None = None) -> str:
     """A GitHub Actions workflow command: `::error file=F,line=L,col=C,...::message`."""
@@ -66,12 +68,13 @@ def tests_junit(runs: list[tuple[Suite, list[ExampleResult]]]) -> str:
                 case.set("line", str(span.line))
             if result.error is not None:
                 suite_errors += 1
-                ET.SubElement(case, "error", message="could not decide").text = failure_text(result)
+                # printable: XML 1.0 has no way to write a control character (a request's key)
+                ET.SubElement(case, "error", message="could not decide").text = printable(failure_text(result))
             elif not result.passed:
                 suite_failures += 1
                 summary = ", ".join(f"{m.output}: expected {json.dumps(m.expected)}, got {json.dumps(m.actual)}"
                                     for m in result.mismatches)
-                ET.SubElement(case, "failure", message=summary).text = failure_text(result)
+                ET.SubElement(case, "failure", message=printable(summary)).text = printable(failure_text(result))
         node.set("tests", str(len(results)))
         node.set("failures", str(suite_failures))
         node.set("errors", str(suite_errors))

@@ -87,12 +87,16 @@ def decide_line(policy, number: int, raw: "bytes | TooLong", outputs_only: bool,
         return dumps({"error": internal_error_json(error) | {"line": number}}), _FAULT
 
 
+def too_long_error(raw: TooLong, max_bytes: int = limits.MAX_REQUEST_BYTES) -> RequestError:
+    return RequestError([RequestProblem(
+        "$", f"the line is {raw.size:,} bytes, longer than the limit of {max_bytes:,} bytes")])
+
+
 def line_request(raw: "bytes | TooLong", max_bytes: int = limits.MAX_REQUEST_BYTES) -> object:
     """One input line's request, read as the API reads the same bytes; an empty line, a line too
     long, or one that is not a JSON request is a RequestError."""
     if isinstance(raw, TooLong):
-        raise RequestError([RequestProblem(
-            "$", f"the line is {raw.size:,} bytes, longer than the limit of {max_bytes:,} bytes")])
+        raise too_long_error(raw, max_bytes)
     if not raw or raw.isspace():  # still one output line per input line, for those who zip them
         raise RequestError([RequestProblem("$", "an empty line: expected a request")])
     # the request is the line without its line feed: the same bytes the API would be given

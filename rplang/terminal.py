@@ -1,4 +1,5 @@
-"""What the commands show only to a person at a terminal: colour, and progress on long runs.
+"""What the commands show only to a person at a terminal: colour, and progress on long runs;
+and the data they show to one, made printable.
 
 Colour goes to a terminal only, never under `NO_COLOR`; progress goes to stderr, only when it
 is a terminal outside CI, unless asked for (`--progress`) or refused (`--no-progress`).
@@ -7,10 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from typing import IO, Callable, Iterator
 
 import click
+
+
+# Control characters but the line feed and the tab: C0 (the escape that starts a terminal's
+# commands, the carriage return that writes over a line), DEL and C1.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text with the control characters of the data it shows (a request's texts and keys come from
+    anyone) written as escapes, `\\u001b`: a terminal would run them, to clear the screen, set
+    the clipboard, or write one amount over another; a file would keep them for the next `cat`."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def colour_wanted(stream: IO[str] | None = None) -> bool:
@@ -24,7 +38,7 @@ def colour_diff_lines(text: str) -> str:
         return text
     colours = {"+": "green", "-": "red", "@": "cyan"}
     out = []
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not `splitlines`, which breaks inside a request's text too
         body = line[2:] if line.startswith("  ") else ""
         colour = colours.get(body[:1]) if not body.startswith(("+++", "---")) else None
         out.append(click.style(line, fg=colour) if colour else line)

@@ -99,7 +99,8 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3,
     `decided`, the decisions of `before` kept from an earlier comparison, saves deciding them again.
 
     The examples are the most severe changes: up to `show` per outcome transition (in the
-    order of the lines), then the `show` largest changes of an amount, then `show` others."""
+    order of the lines), then the `show` largest changes of an amount, then `show` others. A
+    line may be the error its reader met instead (a line too long, skipped unread): rejected."""
     def decide_afresh(number: int, line: str) -> tuple[object, object]:  # kept nowhere: `rpl diff`
         data = read_request_json(line)
         return data, before.decide(data)
@@ -112,6 +113,10 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, lines, show: int = 3,
     by_amount: list[tuple[Decimal, int, _Candidate]] = []  # a heap of the largest changes
     others: list[_Candidate] = []
     for number, line in enumerate(lines, 1):
+        if isinstance(line, RplError):
+            impact.total += 1
+            impact.rejected += 1
+            continue
         if not line.strip():
             continue
         impact.total += 1
@@ -264,6 +269,8 @@ def _what_changed(e: ChangedRequest) -> str:
 
 def explanation_diff(e: ChangedRequest, old_name: str, new_name: str) -> list[str]:
     """A unified diff of the two explanations, whole (every line as context)."""
-    before, after = e.explanation_before.splitlines(), e.explanation_after.splitlines()
+    # lines end with `\n` only: `splitlines` would also break inside a request's text (at `\r`,
+    # U+2028 and others), and show a diff of lines the explanation does not have
+    before, after = e.explanation_before.split("\n"), e.explanation_after.split("\n")
     return list(difflib.unified_diff(before, after, old_name, new_name, n=max(len(before), len(after)),
                                      lineterm=""))

@@ -1,6 +1,7 @@
 """Loading policies: a `.rpl` file, policy text, or a folder of versions as one history."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from rplang.compiler import compile_policy, compile_policy_cached
@@ -28,7 +29,7 @@ def load_policy(path: str | Path, cache: bool = False) -> CompiledPolicy | Polic
     terms date. With `cache`, see `load_policy_text`.
     """
     path = Path(path)
-    if path.is_dir():
+    if os.path.isdir(path):  # not Path.is_dir, which raises for a name too long
         return load_history(path, cache)
     return load_policy_text(read_policy_file(path), str(path), cache)
 

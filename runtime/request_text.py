@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 
 import orjson
@@ -66,13 +67,31 @@ def read_request_json(data: str | bytes, max_bytes: int = limits.MAX_REQUEST_BYT
         value = decoding.decode(text)
     except RecursionError:
         raise _error("$", "not valid JSON: nested too deeply") from None
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise _error("$", f"not valid JSON: {error}") from None
+    except ValueError:  # Python's limit on the digits of an integer, whose message says to raise it
+        raise _error("$", f"not valid JSON: {_too_many_digits(text)}") from None
     if decoding.duplicated or ("\\u" in text and _SURROGATE_ESCAPE.search(text)):
         problems = _problems(value)
         if problems:
             raise RequestError(problems[:limits.MAX_PROBLEMS])
     return value
+
+
+def _too_many_digits(text: str) -> str:
+    """Where an integer is longer than Python reads (`sys.get_int_max_str_digits`), as the JSON
+    reader says where its errors are."""
+    most = sys.get_int_max_str_digits()
+    for found in _NUMBERS.finditer(text):
+        if found.group()[0] != '"' and len(found.group()) > most:
+            at = found.start()
+            line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+            return (f"a number of {len(found.group()):,} digits, more than {most:,}: "
+                    f"line {line} column {column} (char {at})")
+    return f"a number of more than {most:,} digits"
+
+
+_NUMBERS = re.compile(r'"(?:[^"\\]|\\.)*"|\d+')
 
 
 def _depth(text: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import attrs
@@ -15,7 +16,8 @@ import attrs
 from rplang.compiler.examples import CheckedExample, check_examples
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import PolicyError, RequestError, RplError
-from rplang.policy_lang.source_text import read_policy_file
+from rplang.policy_lang import limits
+from rplang.policy_lang.source_text import NotAFile, open_file, read_policy_file
 
 from . import load_policy_text
 from .decide import CompiledPolicy
@@ -59,7 +61,7 @@ def find_policies(paths: list[str | Path]) -> list[Path]:
     """The policy files under `paths` (files, or folders searched recursively)."""
     found: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if os.path.isdir(p):  # not Path.is_dir, which raises for a name too long
             found += [f for f in sorted(p.rglob("*.rpl")) if f.name != EXAMPLES_FILE]
         elif p.suffix == ".rpl" and p.name != EXAMPLES_FILE:
             found.append(p)
@@ -96,7 +98,8 @@ def missing_requests(suite: Suite) -> list:
     """An example whose request file is not there, for `rpl check` (`rpl test` says it per example)."""
     from rplang.policy_lang.errors import Diagnostic
 
-    return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" is not there",
+    return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" "
+                       + ("is not a file" if os.path.lexists(folder / e.request_file) else "is not there"),
                        e.span, f"it was looked for at {folder / e.request_file}: the path is read from the folder "
                        "of the file that holds the example")
             for e, folder in suite.examples
@@ -115,7 +118,16 @@ def example_request(example: CheckedExample, folder: Path, root: Path | None = N
             raise RplError(f"the request {example.request_file} is outside {root}: an example reads "
                            "requests from the policy's own folder")
         try:
-            data = read_request_json(file.read_bytes())
+            # a regular file only, and never more than a request's limit: a pipe in the policy's
+            # folder would wait for a writer for ever, and a file of gigabytes be read whole
+            with open_file(file) as f:
+                size = os.fstat(f.fileno()).st_size
+                if size > limits.MAX_REQUEST_BYTES:
+                    raise RplError(f"cannot read the request {example.request_file}: it is {size:,} bytes; "
+                                   f"the limit is {limits.MAX_REQUEST_BYTES:,} bytes")
+                data = read_request_json(f.read(limits.MAX_REQUEST_BYTES + 1))
+        except NotAFile as error:
+            raise RplError(f"cannot read the request {example.request_file}: it is {error.kind}, not a file") from None
         except OSError as error:
             raise RplError(f"cannot read the request {example.request_file}: "
                            f"{error.strerror or error}") from None

@@ -56,7 +56,7 @@ def _related(d: Diagnostic, analysis: Analysis) -> list[lsp.DiagnosticRelatedInf
 
 
 def publish(server, uri: str, analysis: Analysis | None = None) -> None:
-    document = server.workspace.text_documents.get(uri)
+    document = server.open_document(uri)
     if document is None:
         return
     if analysis is None:
@@ -75,7 +75,7 @@ async def add_solver_checks(server, uri: str, analysis: Analysis) -> None:
     """Publish again once the solver's warnings are known, if they add any and the version is
     still the one shown (the compiler's diagnostics were published without waiting for them)."""
     def shown() -> bool:
-        document = server.workspace.text_documents.get(uri)
+        document = server.open_document(uri)
         return document is not None and document.version == analysis.version
 
     def check() -> bool:  # a version typed over while it waited for the thread is not checked
@@ -100,7 +100,7 @@ def register(server) -> None:
 
     async def later(uri: str) -> None:
         await asyncio.sleep(server.debounce_seconds)
-        document = server.workspace.text_documents.get(uri)
+        document = server.open_document(uri)
         if document is None:
             return
         # Checked in a worker thread, so that hovers and completions are answered meanwhile.
@@ -155,7 +155,7 @@ def _republish_examples(server, uri: str) -> None:
     path = path_of(uri)
     if path is None or is_examples(path) or path.suffix != ".rpl":
         return
-    examples_uri = (path.with_suffix("") / "examples.rpl").as_uri()
-    if examples_uri in server.workspace.text_documents:
-        server.queries.forget(examples_uri)
-        publish(server, examples_uri)
+    examples = server.open_document((path.with_suffix("") / "examples.rpl").as_uri())
+    if examples is not None:  # under the URI the editor gave it
+        server.queries.forget(examples.uri)
+        publish(server, examples.uri)

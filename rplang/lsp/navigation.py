@@ -5,6 +5,7 @@ may be in that file; a rename in a policy also renames the uses in its examples 
 """
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def register(server) -> None:
         found = analysis.index.at(analysis.lines.offset(params.position))
         if found is None:
             return None
+        taken = _taken_by(analysis, found.key, new)
+        if taken is not None:
+            raise ValueError(f"`{new}` is already the name of {taken}: choose another name for `{found.key[2]}`")
         changes = {analysis.uri: _edits(analysis.index, found.key, analysis.lines, new)}
         if not is_examples(analysis.path) and analysis.path is not None and found.key[0] in _SHARED:
             examples = analysis.path.with_suffix("") / "examples.rpl"
@@ -87,6 +91,43 @@ def register(server) -> None:
 
 
 _SHARED = {"output", "outcome", "rule", "member"}  # the names an examples file may use
+
+
+def _taken_by(analysis: Analysis, key, new: str) -> str | None:
+    """What the new name already names, if the rename would change what any name means: two
+    declarations of one name, or a use of the new name (a field, a value) bound to the renamed
+    symbol instead, or the other way (a loop variable may hide a field). The text renamed is
+    indexed again, and every name must be bound as before."""
+    from rplang.policy_lang import parse_policy
+    from rplang.policy_lang.errors import PolicyError
+
+    index = analysis.index
+    renamed = [o.start for o in index.uses(key)]
+    grown = len(new) - len(key[2])
+    text = analysis.text
+    for start in reversed(renamed):
+        text = text[:start] + new + text[start + len(key[2]):]
+    try:
+        after = Index(parse_policy(text, analysis.name), index.outer)
+    except PolicyError:
+        return None  # the name is a name: the text parses as before
+    bound_after = {o.start: o.key for o in after.occurrences}
+    forward: dict = {}
+    backward: dict = {}
+    for o in index.occurrences:
+        now = bound_after.get(o.start + grown * bisect.bisect_left(renamed, o.start))
+        if now is None:
+            continue
+        was, bound = forward.setdefault(o.key, now), backward.setdefault(now, o.key)
+        if was != now or bound != o.key:
+            other = next((k for k in (o.key, bound) if k != key), None)
+            if other is None:
+                return f"a name in scope at line {analysis.lines.position(o.start).line + 1}"
+            declared = index.declaration(other)
+            where = f" (line {declared.name_span.line})" if declared is not None and \
+                declared.name_span.source.text is analysis.text else ""
+            return f"the {other[0]} `{other[2]}`{where}"
+    return None
 
 
 def _edits(index: Index, key, lines: Lines, new: str) -> list[lsp.TextEdit]:

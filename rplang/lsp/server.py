@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -9,7 +10,7 @@ from pygls.lsp.server import LanguageServer
 from rplang.policy_lang.errors import PolicyError
 from rplang.policy_lang.source_text import read_policy_file
 
-from .queries import Analysis, Queries
+from .queries import Analysis, Queries, path_of
 
 class RplServer(LanguageServer):
     """pygls's server, with the query layer and the client's settings."""
@@ -39,7 +40,7 @@ class RplServer(LanguageServer):
 
     def text_of(self, path: Path) -> str | None:
         """A file's text: the open buffer if the editor has it, else the file on disk."""
-        open_document = self.workspace.text_documents.get(path.as_uri())
+        open_document = self.open_document(path.as_uri())
         if open_document is not None:
             return open_document.source
         try:
@@ -47,11 +48,23 @@ class RplServer(LanguageServer):
         except PolicyError:  # not there, no file (a pipe), too long, not UTF-8
             return None
 
+    def open_document(self, uri: str):
+        """The editor's buffer of a URI, if open; pygls keys them by the URI unquoted (a path with
+        a space or an `é` is quoted by `Path.as_uri`, and may be either way from the editor)."""
+        return self.workspace.text_documents.get(unquote(uri))
+
     def analysis(self, uri: str, wait: bool = False) -> Analysis:
         """What the compiler says about the open document; a feature does not `wait` for a long
         check of a version being typed (see `Queries.analysis`)."""
-        document = self.workspace.get_text_document(uri)
-        return self.queries.analysis(uri, document.version, document.source, wait)
+        document = self.open_document(uri)
+        if document is not None:
+            return self.queries.analysis(uri, document.version, document.source, wait)
+        # Not open in the editor (a request raced a close, or names another file): its text is
+        # read as any policy file is, never pygls's way (which reads any path whole, /dev/zero
+        # too); a URI with no such file is an empty document, and its answers are empty.
+        path = path_of(uri)
+        text = self.text_of(path) if path is not None else None
+        return self.queries.analysis(uri, None, text or "", wait)
 
 
 def build_server() -> RplServer:

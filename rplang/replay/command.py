@@ -7,8 +7,9 @@ from importlib.util import find_spec
 
 import click
 
-from rplang.inputs import EXIT_CANTCREAT, EXIT_OK, EXIT_REQUEST, EXIT_USAGE, fail_policy
+from rplang.inputs import EXIT_CANTCREAT, EXIT_OK, EXIT_REQUEST, EXIT_USAGE, fail_policy, no_empty_path
 from rplang.policy_lang.errors import PolicyError
+from rplang.terminal import printable
 
 from .engines import engine_for
 from .errors import NotLowerable, ReplayError
@@ -36,7 +37,7 @@ def load(spec: str, known_enough: bool = False, con=None):
 
 
 @click.command(name="replay", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("policy")
+@click.argument("policy", callback=no_empty_path)
 @click.argument("input_", metavar="INPUT")
 @click.option("--out", metavar="OUT.parquet", help="the decided rows (default: INPUT's name + .decided.parquet)")
 @click.option("--rejects", metavar="FILE.jsonl", help="the rows refused as malformed (default: beside OUT)")
@@ -117,7 +118,7 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
 
             report = compare_report(engine, job, old_job, out, counts.rows, show, master)
             click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
-                       else report.text(old_job.name, policy, markdown=fmt == "markdown"))
+                       else printable(report.text(old_job.name, policy, markdown=fmt == "markdown")))
     except ReplayError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)

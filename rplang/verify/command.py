@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sys
 
 import click
@@ -25,12 +26,10 @@ EXIT_HOLDS, EXIT_VIOLATED, EXIT_POLICY = 0, 1, 2
 def _load(spec: str):
     """A policy file or `git:REV:path`, compiled; a policy that cannot be read or checked exits 2,
     a path that is no policy file (a pipe) or that git cannot read is a bad command line (64)."""
-    from pathlib import Path
-
     from rplang.policy_ci import _policy_text
     from rplang.runtime import load_policy_text
 
-    if Path(spec).is_dir():
+    if os.path.isdir(spec):
         click.echo(f"{spec}: error: a folder of versions cannot be verified yet; give one version's file", err=True)
         sys.exit(EXIT_POLICY)
     try:

@@ -167,7 +167,9 @@ class Analysis:
         corpus = corpus or self.folder.default_corpus(name)
         if corpus is None:
             return {"status": "no_corpus"}
-        lines = self.folder.read(corpus, (".jsonl",))[0].splitlines()
+        # lines as `rpl diff` reads them, ended by `\n` only: `splitlines` also ends one at a
+        # U+2028 or a NEL, which JSON text may hold raw in a string
+        lines = self.folder.read(corpus, (".jsonl",))[0].split("\n")
         try:
             before, decided = self.saved(name)
         except PolicyError as error:

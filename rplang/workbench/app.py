@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -128,8 +129,17 @@ async def _json_body(request: Request) -> dict:
             raise BadBody(f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+    except UnicodeDecodeError as error:
+        raise BadBody(f"the body is not valid JSON: not UTF-8 ({error.reason} at byte {error.start:,})") from None
+    except json.JSONDecodeError as error:
         raise BadBody(f"the body is not valid JSON: {error}") from None
+    # Python's own words would be its internals': "maximum recursion depth exceeded while
+    # decoding", "use sys.set_int_max_str_digits() to increase the limit"
+    except RecursionError:
+        raise BadBody("the body is not valid JSON: nested too deeply") from None
+    except ValueError:
+        raise BadBody(f"the body is not valid JSON: a number of more than {sys.get_int_max_str_digits():,} "
+                      "digits") from None
     if not isinstance(data, dict):
         raise BadBody("the body must be a JSON object")
     return data

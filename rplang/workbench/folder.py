@@ -19,7 +19,7 @@ from rplang.compiler.lint import check_policy_text
 from rplang.inputs import replace_file
 from rplang.policy_lang.errors import PolicyError, RplError
 from rplang.policy_lang.format import FormatterBug, format_policy
-from rplang.policy_lang.source_text import NotAFile, open_file
+from rplang.policy_lang.source_text import NotAFile, open_file, policy_text
 from rplang.runtime.testing import EXAMPLES_FILE, find_policies
 
 BACKUP_SUFFIX = "~"
@@ -70,6 +70,15 @@ class Saved:
     with_errors: int
 
 
+def _encodable(text: str) -> bool:
+    """Whether a text is UTF-8: a lone surrogate of a JSON body is not, and names no file."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Folder:
     """The policies under one folder, read and written only through relative paths."""
 
@@ -80,7 +89,7 @@ class Folder:
 
     def resolve(self, relative: object, suffixes: tuple[str, ...] = (".rpl",)) -> Path:
         """The file a relative path names, if it is inside the folder and has one of `suffixes`."""
-        if not isinstance(relative, str) or not relative or "\0" in relative:
+        if not isinstance(relative, str) or not relative or "\0" in relative or not _encodable(relative):
             raise OutsideFolder("give the path of a file of the folder, relative to it")
         if Path(relative).is_absolute() or relative.startswith(("/", "\\")):
             raise OutsideFolder(f"`{relative}` is not inside the folder: give a path relative to it")
@@ -127,9 +136,9 @@ class Folder:
         if len(data) > MAX_FILE_BYTES:
             raise Unreadable(f"`{relative}` is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise Unreadable(f"`{relative}` is not UTF-8 text: {error.reason}") from None
+            text = policy_text(data, relative)
+        except PolicyError:
+            raise Unreadable(f"`{relative}` is not UTF-8 text") from None
         return text, Version(stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest())
 
     def current_version(self, path: Path, opened: Version | None) -> Version | None:
@@ -173,13 +182,18 @@ class Folder:
         except FormatterBug as error:
             raise SaveRefused("formatter", f"the formatter failed on this text ({error}); "
                               "nothing was written; please report it") from None
+        try:
+            data = formatted.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (RPL008): a JSON body may hold one, no file can
+            raise SaveRefused("errors", f"`{relative}` was not saved: its text holds a lone surrogate, "
+                              "which no file can hold", errors=len(errors)) from None
         backup = None
         try:
             if now is not None:
                 backup_path = path.with_name(path.name + BACKUP_SUFFIX)
                 replace_file(backup_path, path.read_bytes(), like=path)  # readable by those who read the policy
                 backup = self.relative(backup_path)
-            replace_file(path, formatted.encode("utf-8"))
+            replace_file(path, data)
         except OSError as error:  # a full disk, a folder named `NAME.rpl~`: the policy is as it was
             named = error.filename2 or error.filename  # a rename's is the file it would replace
             where = f"`{Path(named).name}`" if named else "it"

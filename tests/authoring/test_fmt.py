@@ -16,7 +16,7 @@ from rplang.policy_lang import format as fmt_module
 from rplang.policy_lang.format import FormatterBug, format_policy
 from rplang.cli import cli
 from rplang.runtime import load_policy_text
-from tests.cli.conftest import run
+from tests.cli.conftest import run, run_process
 from tests.conftest import POLICIES
 
 CASES = sorted((Path(__file__).parent / "fmt_cases").glob("*.rpl"))
@@ -229,6 +229,13 @@ def test_fmt_stdin_to_stdout():
     assert result.exit_code == 0 and result.output == FORMATTED
     check = CliRunner().invoke(cli, ["fmt", "--check", "-"], input=UNFORMATTED)
     assert check.exit_code == 1 and "+parameter w = 14 days" in check.output
+
+
+def test_fmt_to_a_pipe_keeps_what_looks_like_a_colour_code():
+    """Click strips `ESC [ ... m` from output to a pipe unless told not to: a comment lost it."""
+    text = FORMATTED.replace("\n", "  # \x1b[1mbold\x1b[0m\n", 1)
+    result = run_process("fmt", "-", input=text.encode())
+    assert result.code == 0 and result.out == text
 
 
 def test_fmt_reports_syntax_errors_and_goes_on(tmp_path):

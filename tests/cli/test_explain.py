@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from tests.cli.conftest import run
-from tests.conftest import APUTURE, APUTURE_REQUESTS
+from tests.cli.conftest import run, run_process
+from tests.conftest import APUTURE, APUTURE_REQUESTS, POLICIES
 
 EXAMPLE = APUTURE_REQUESTS / "00-semantics-example.json"
 
@@ -90,3 +90,43 @@ def test_as_of_on_a_policy_without_terms_by_says_it_changes_nothing():
     assert dated.code == 0 and dated.err == ""
     lines = run("eval", APUTURE, "--jsonl", APUTURE.with_suffix("") / "corpus.jsonl", "--as-of", "2026-12-01")
     assert "--as-of 2026-12-01 changes nothing" in lines.err
+
+
+# A request's texts and keys come from anyone: escapes that would clear the screen, set the
+# terminal's title or clipboard, or a carriage return that writes one amount over another.
+ESCAPES = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\r+ 9,999.99"
+SHOWN = "\\u001b[2J\\u001b]52;c;cHduZWQ=\\u0007\\u000d+ 9,999.99"
+ELECTRONICS = POLICIES / "electronics.rpl"
+DAY_30 = POLICIES / "electronics" / "requests" / "01-window-day-30.json"
+
+
+def _request(tmp_path, change) -> str:
+    request = json.loads(DAY_30.read_text(encoding="utf-8"))
+    change(request)
+    (tmp_path / "r.json").write_text(json.dumps(request), encoding="utf-8")
+    return json.dumps(request)
+
+
+def test_control_characters_of_a_request_are_shown_as_escapes(tmp_path):
+    _request(tmp_path, lambda r: r["items"][0].update(sku=ESCAPES))
+    result = run_process("explain", ELECTRONICS, tmp_path / "r.json")
+    assert result.code == 0 and f"Returned {SHOWN} of order" in result.out and "\x1b" not in result.out
+    result = run_process("eval", ELECTRONICS, tmp_path / "r.json")
+    assert result.code == 0 and json.loads(result.out)["explanation"][0]["sentence"].startswith(f"Returned {ESCAPES}")
+
+
+def test_control_characters_of_a_requests_key_are_shown_as_escapes(tmp_path):
+    _request(tmp_path, lambda r: r["order"].update({ESCAPES: 1}))
+    for command in ("explain", "eval"):
+        result = run_process(command, ELECTRONICS, tmp_path / "r.json")
+        assert result.code == 2 and f"$.order.{SHOWN}: unknown field" in result.err and "\x1b" not in result.err
+
+
+def test_control_characters_of_a_corpus_are_shown_as_escapes_by_diff(tmp_path):
+    line = _request(tmp_path, lambda r: r["items"][0].update(sku=ESCAPES, opened=True))
+    (tmp_path / "c.jsonl").write_text(line + "\n", encoding="utf-8")
+    (tmp_path / "new.rpl").write_text(ELECTRONICS.read_text(encoding="utf-8").replace("= 15%", "= 20%"))
+    for fmt in ("text", "markdown"):
+        result = run_process("diff", ELECTRONICS, tmp_path / "new.rpl", "--requests", tmp_path / "c.jsonl",
+                             "--format", fmt)
+        assert result.code == 0 and SHOWN in result.out and "\x1b" not in result.out

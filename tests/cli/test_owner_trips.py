@@ -58,6 +58,15 @@ def test_check_reports_an_example_whose_request_file_is_not_there(tmp_path):
             "folder of the file that holds the example") in result.err
 
 
+def test_check_says_a_request_file_that_is_a_folder_is_not_a_file(tmp_path):
+    """It said "is not there" of a path the owner can see is there."""
+    path = _policy_with_examples(tmp_path, 'example "x":\n  request "requests"\n  expect outcome = approve\n')
+    (tmp_path / "p" / "requests").mkdir()
+    result = run("check", str(path))
+    assert result.code == 1
+    assert 'error[RPL000]: the request file `requests` of example "x" is not a file' in result.err
+
+
 def test_check_reports_inline_broken_examples(tmp_path):
     path = tmp_path / "p.rpl"
     path.write_text(MIXED.read_text() + '\nexample "x":\n  request {}\n  expect items[0].refunds = 0.00\n')

@@ -92,3 +92,38 @@ def test_a_policy_longer_than_the_limit_is_refused_unread(tmp_path):
         result = run(*args)
         assert result.code == 1, (args, result)
         assert f"the policy `{big}` is longer than the limit of {limits.MAX_POLICY_BYTES:,} bytes" in result.err
+
+
+@pytest.mark.parametrize("command", COMMANDS + [["fmt", "{}"], ["verify", "{}"], ["check", "{}/p.rpl"]], ids=_name)
+def test_a_name_too_long_is_answered_as_a_file_that_is_not_there(command, tmp_path):
+    """`Path.is_dir` raises for a name longer than the system takes (ENAMETOOLONG): it was an
+    internal error (70) of every command that reads a policy."""
+    too_long, missing = str(tmp_path / ("a" * 300 + ".rpl")), str(tmp_path / "missing.rpl")
+    result = run(*[part.replace("{}", too_long) if isinstance(part, str) else part for part in command])
+    expected = run(*[part.replace("{}", missing) if isinstance(part, str) else part for part in command])
+    assert result.code == expected.code != 70, result
+    assert "internal error" not in result.err and ("File name too long" in result.err or result.code == 64), result
+
+
+def test_diff_skips_a_requests_line_too_long_unheld(tmp_path):
+    """As `rpl eval --jsonl` does: a line longer than a request's limit is skipped in pieces and
+    rejected. Held whole (a 1 GiB line without a line feed, like /dev/zero's), it took the memory:
+    in a process whose memory is bounded, a regression fails rather than taking the machine's."""
+    import json
+    import resource
+    import subprocess
+
+    requests = tmp_path / "r.jsonl"
+    with open(requests, "wb") as f:
+        f.truncate(1 << 30)  # a hole: no disk spent on it
+    with open(requests, "ab") as f:
+        f.write(b"\n" + REQUEST.read_bytes().replace(b"\n", b"") + b"\n")
+
+    def bounded():
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 28, 3 << 28))
+
+    done = subprocess.run(RPL + ["diff", str(APUTURE), str(APUTURE), "--requests", str(requests), "--format", "json"],
+                          capture_output=True, timeout=120, preexec_fn=bounded)
+    assert done.returncode == 0, done.stderr
+    assert {k: v for k, v in json.loads(done.stdout).items() if k in ("requests", "rejected")} == \
+        {"requests": 2, "rejected": 1}

@@ -106,6 +106,21 @@ def test_examples_in_a_sibling_file_with_a_request_file_and_changes(shop):
     assert [r.passed for r in results] == [True, True]
 
 
+def test_a_request_written_in_an_example_reads_as_the_same_json_in_a_file(shop):
+    """JSON's escapes mean in an example what they mean in a request file: `exch\\u0061nge` is
+    `exchange` in both (it was `exchu0061nge` written in the example, and failed to decide)."""
+    (shop / "shop.rpl").write_text(SHOP)
+    (shop / "shop").mkdir()
+    request = '{"days": 3, "price": "10.00", "kind": "exch\\u0061nge"}'
+    assert json.loads(request)["kind"] == "exchange"
+    (shop / "shop" / "x.json").write_text(request)
+    (shop / "shop" / "examples.rpl").write_text(
+        f'example "written":\n  request {request}\n  expect refund = 0.00\n\n'
+        'example "from a file":\n  request "x.json"\n  expect refund = 0.00\n')
+    results = run_suite(load_suite(shop / "shop.rpl"))
+    assert [(r.passed, r.error) for r in results] == [(True, None), (True, None)]
+
+
 @pytest.mark.parametrize("example,code", [
     ('example "x":\n  request {"days": 1, "price": "1.00"}\n  expect refnd = 1.00\n', "RPL025"),
     ('example "x":\n  request {"days": 1, "price": "1.00"}\n  expect refund = 14 days\n', "RPL030"),
@@ -113,6 +128,8 @@ def test_examples_in_a_sibling_file_with_a_request_file_and_changes(shop):
     ('example "x":\n  request {"days": 1, "price": "1.00"}\n  expect rules lat\n', "RPL029"),
     ('example "x":\n  expect outcome = approve\n', "RPL012"),
     ('example "x":\n  request {}\nexample "x":\n  request {}\n', "RPL010"),
+    ('example "x":\n  request {"days": 1, "price": "1.00", "days": 2}\n', "RPL001"),  # which days?
+    ('example "x":\n  request {"days": 1, "price": "1\\q.00"}\n', "RPL001"),  # no escape of JSON's
 ])
 def test_a_broken_example_is_a_located_error(tmp_path, example, code):
     (tmp_path / "shop.rpl").write_text(SHOP + example)
@@ -134,6 +151,16 @@ def test_a_request_file_that_is_missing_is_the_example_failing(shop):
     (shop / "shop.rpl").write_text(SHOP + 'example "x":\n  request "nope.json"\n  expect outcome = approve\n')
     (result,) = run_suite(load_suite(shop / "shop.rpl"))
     assert not result.passed and "cannot read the request" in result.error
+
+
+def test_a_request_file_that_is_a_pipe_is_the_example_failing_unread(shop):
+    """Read, a pipe waits for a writer: `rpl test`, and the editor's code lens, hung for ever."""
+    from tests.conftest import unblocked_pipe
+
+    (shop / "shop.rpl").write_text(SHOP + 'example "x":\n  request "r.json"\n  expect outcome = approve\n')
+    with unblocked_pipe(shop / "r.json"):
+        (result,) = run_suite(load_suite(shop / "shop.rpl"))
+    assert not result.passed and result.error.endswith("cannot read the request r.json: it is a pipe, not a file")
 
 
 def test_a_change_to_a_place_the_request_does_not_have(shop):

@@ -120,3 +120,19 @@ def test_the_coverage_report_never_replaces_a_file_the_run_reads(failing, target
     assert f"Invalid value for --coverage-report: {path}: the {what} this command reads" in result.err
     assert path.read_bytes() == before
     assert "passed" not in result.both  # refused before the examples run
+
+
+def test_junit_is_well_formed_when_a_message_holds_a_control_character(tmp_path):
+    """XML 1.0 cannot hold ESC: a request's unknown key `\\u001b[2J` made the whole report unreadable."""
+    import xml.etree.ElementTree as ET
+
+    (tmp_path / "shop.rpl").write_text(SHOP)
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "examples.rpl").write_text(
+        'example "a key of escapes":\n  request {"days": 3, "price": "10.00", "\\u001b[2J": 1}\n'
+        '  expect outcome = approve\n')
+    result = run("test", tmp_path, "--format", "junit")
+    assert result.code == 1
+    error = ET.fromstring(result.out.encode()).find("testsuite/testcase/error")
+    assert "$.\\u001b[2J: unknown field" in error.text
+    assert "$.\\u001b[2J: unknown field" in run("test", tmp_path).out

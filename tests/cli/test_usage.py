@@ -143,3 +143,20 @@ def test_a_date_on_the_command_line_is_read_as_in_requests(args, said):
     result = run(*args)
     assert result.code == 64 and result.out == ""
     assert f"Error: {said}\n" in result.err
+
+
+@pytest.mark.parametrize("args", [
+    ["check", ""], ["test", ""], ["fmt", ""], ["fmt", "--check", ""], ["eval", "", str(EXAMPLE)],
+    ["explain", "", str(EXAMPLE)], ["graph", ""], ["doc", ""], ["schema", ""], ["verify", ""],
+    ["diff", str(APUTURE), "", "--requests", str(EXAMPLE)], ["replay", "", str(EXAMPLE)],
+])
+def test_an_empty_path_is_a_bad_command_line(args, tmp_path, monkeypatch):
+    """`rpl fmt "$FILE"` with FILE unset: Python reads "" as `.`, and every policy under the
+    current folder was formatted (or tested, or checked: a CI step passed that checked nothing
+    it was given)."""
+    unformatted = tmp_path / "p.rpl"
+    unformatted.write_text('policy   "P"\n')
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.code == 64 and "an empty path" in result.err, result
+    assert unformatted.read_text() == 'policy   "P"\n'

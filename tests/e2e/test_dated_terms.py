@@ -280,3 +280,16 @@ def test_a_folder_with_one_file_that_has_no_date_is_a_folder_of_policies(version
     (versions / "2026-07.rpl").write_text(text)
     result = run("check", versions)
     assert "a folder of policies, each checked on its own" in result.out
+
+
+def test_a_version_saved_with_a_byte_order_mark_still_says_effective(versions):
+    """Notepad begins the file with one: `effective` on the first line follows it."""
+    from tests.cli.conftest import run
+
+    for path in versions.glob("*.rpl"):
+        text = path.read_text(encoding="utf-8")
+        effective = next(line for line in text.splitlines() if line.startswith("effective "))
+        path.write_bytes(b"\xef\xbb\xbf" + (effective + "\n" + text.replace(effective + "\n", "")).encode())
+    result = run("check", versions)
+    assert result.code == 0, result.err
+    assert "a folder of versions of one policy" in result.out

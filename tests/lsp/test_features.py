@@ -1,6 +1,9 @@
 """Hover, definition, references, rename and completion on known places of policies/aputure.rpl."""
 from __future__ import annotations
 
+import re
+
+import pytest
 from lsprotocol import types as lsp
 
 from tests.conftest import APUTURE, POLICIES
@@ -137,6 +140,33 @@ def test_rename_refuses_a_keyword(session):
     uri = session.open(APUTURE)
     with pytest.raises(JsonRpcException, match="not a name"):
         session.rename(uri, position(TEXT, "parameter restocking_fee_rate", into=12), "when")
+
+
+@pytest.mark.parametrize("declared, into, new, taken", [
+    ("parameter restocking_fee_rate", 12, "check_delay", "the parameter `check_delay` (line 58)"),
+    ("let last_request_day", 5, "days_after_delivery", "the let `days_after_delivery` (line 111)"),
+    ("let last_request_day", 5, "order", "the field `order` (line 104)"),  # a value of the request
+])
+def test_rename_refuses_a_name_already_taken(session, declared, into, new, taken):
+    """Two declarations of one name: the edit would break the policy."""
+    from pygls.exceptions import JsonRpcException
+
+    uri = session.open(APUTURE)
+    with pytest.raises(JsonRpcException, match=re.escape(f"`{new}` is already the name of {taken}")):
+        session.rename(uri, position(TEXT, declared, into=into), new)
+
+
+def test_rename_refuses_a_loop_variable_that_would_hide_a_field(session):
+    """`{order.number}` inside the rule would then be the item's: the meaning changes, or (here) it
+    no longer checks. A name no use inside the loop has is renamed."""
+    from pygls.exceptions import JsonRpcException
+
+    text = (POLICIES / "electronics.rpl").read_text(encoding="utf-8")
+    uri = session.open(POLICIES / "electronics.rpl")
+    at = position(text, "rule returned_item for each item", into=30)
+    with pytest.raises(JsonRpcException, match=re.escape("`order` is already the name of the field `order`")):
+        session.rename(uri, at, "order")
+    assert len(session.rename(uri, at, "product").changes[uri]) == 4
 
 
 def _apply(text: str, edits: list[lsp.TextEdit]) -> str:

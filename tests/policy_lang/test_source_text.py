@@ -47,6 +47,45 @@ def test_fmt_on_a_lone_carriage_return_has_no_traceback(tmp_path):
     assert result.code == 1 and "Traceback" not in result.err and "RPL008" in result.err
 
 
+def test_a_byte_order_mark_before_a_policy_is_not_read(tmp_path):
+    """Notepad and PowerShell begin a UTF-8 file with one: every command reads the policy after it
+    (as a request's), and `rpl fmt` leaves the file as it is."""
+    text = HIDDEN.replace("\r", "\n")
+    path = tmp_path / "bom.rpl"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    request = tmp_path / "r.json"
+    request.write_text('{"n": 5}')
+    assert read_policy_file(path) == text
+    assert run("check", path).code == 0
+    result = run("eval", path, request)
+    assert result.code == 0 and json.loads(result.out)["outputs"]["outcome"] == "approve"
+    formatted = run_process("fmt", "-", input=path.read_bytes())
+    assert formatted.code == 0 and formatted.out == run_process("fmt", "-", input=text.encode()).out
+    path.write_bytes(b"\xef\xbb\xbf" + formatted.out.encode())
+    assert run("fmt", path).code == 0 and path.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("character", ["\x1b", "\x00", "\x0b", "\x7f", "\x9b"])
+def test_a_control_character_in_quoted_text_is_refused_with_its_place(character):
+    """ESC would reach the terminal that shows an explanation; U+000B comes with text pasted from Word."""
+    assert _codes(OUTCOMES + f'request:\n  n: integer\nclause c: "a{character}b"\n') == [("RPL008", 7, 13)]
+
+
+def test_a_tab_a_line_break_and_a_comment_may_hold_them():
+    load_policy_text(OUTCOMES + 'request:\n  n: integer\nclause c: "a\tb\r\n  c"  # \x1b[1m\x00\n\x0c\n', "p.rpl")
+
+
+def test_a_lone_surrogate_is_refused_with_its_place():
+    """No file holds one, but an editor's buffer or a JSON body may."""
+    assert _codes(OUTCOMES + 'request:\n  n: integer\nclause c: "a\ud800b"\n') == [("RPL008", 7, 13)]
+
+
+def test_the_line_of_a_diagnostic_shows_control_characters_as_pictures():
+    with pytest.raises(PolicyError) as caught:
+        load_policy_text(OUTCOMES + 'request:\n  n: integer\nclause c: "a\x1b[2J\ud800b"\n', "p.rpl")
+    assert '7 | clause c: "a\u241b[2J\ufffdb"\n  |             ^' in caught.value.render()
+
+
 def test_windows_line_ends_are_lines():
     policy = load_policy_text(HIDDEN.replace("\r", "\n").replace("\n", "\r\n"), "crlf.rpl")
     assert policy.decide({"n": 5}).outcome == "approve"  # `and false` is code on its own line

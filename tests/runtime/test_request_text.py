@@ -58,6 +58,14 @@ def test_the_size_of_a_request_is_capped():
     assert caught.value.problems[0].message == "the request is 109 bytes; the limit is 50 bytes"
 
 
+def test_an_integer_too_long_to_read_is_refused_with_its_place():
+    """Python's own message said to call `sys.set_int_max_str_digits()`, and not where."""
+    text = '{"sku": "' + "7" * 5000 + '",\n "n": ' + "1" * 5000 + "}"
+    for data in (text, text.encode()):
+        assert _problems(data) == [("$", "not valid JSON: a number of 5,000 digits, more than 4,300: "
+                                         "line 2 column 7 (char 5018)")]
+
+
 def test_deep_nesting_is_a_request_error():
     ((path, message),) = _problems(b"[" * 100_000 + b"]" * 100_000)
     assert path == "$" and "nested" in message

@@ -81,6 +81,17 @@ def test_a_file_that_is_not_there_or_not_text(workbench):
         (workbench.folder / "binary.rpl").unlink()
 
 
+def test_a_policy_saved_with_a_byte_order_mark_opens_and_checks(workbench):
+    (workbench.folder / "bom.rpl").write_bytes(b"\xef\xbb\xbf" + read(workbench).encode())
+    try:
+        answer = workbench.client.get("/api/file", params={"path": "bom.rpl"}).json()
+        assert answer["text"] == read(workbench)
+        checked = post(workbench, "/api/check", path="bom.rpl", text=answer["text"]).json()
+        assert not [d for d in checked["diagnostics"] if d["severity"] == "error"]
+    finally:
+        (workbench.folder / "bom.rpl").unlink()
+
+
 def test_requests_and_corpora_outside_the_folder_are_refused(workbench):
     response = workbench.client.get("/api/request", params={"path": "../secret.json"})
     assert response.status_code == 403
@@ -107,13 +118,33 @@ def test_bodies_that_are_not_the_expected_json_get_a_clear_error(workbench):
         (client.post("/api/check", content=json.dumps({"path": "aputure.rpl", "text": ""}),
                      headers={"Content-Type": "text/plain"}), "Content-Type: application/json"),
         (client.post("/api/check", content=b"[" * 100_000, headers={"Content-Type": "application/json"}),
-         "not valid JSON"),
+         "not valid JSON: nested too deeply"),
+        (client.post("/api/check", content=b'{"edit": ' + b"1" * 5000 + b"}", headers={"Content-Type": "application/json"}),
+         "not valid JSON: a number of more than 4,300 digits"),
         (client.post("/api/check", content=b" " * (9 * 1024 * 1024), headers={"Content-Type": "application/json"}),
          "larger than 8 MB"),
     ]
     for response, words in cases:
         assert response.status_code == 400, response.text
         assert words in response.json()["error"]["message"]
+        assert "sys." not in response.json()["error"]["message"]  # no advice to call Python's functions
+
+
+def test_a_lone_surrogate_in_a_body_is_refused_not_a_server_error(workbench):
+    """JSON may escape half of a UTF-16 pair, `"\\ud800"`; no path or file holds one."""
+    def send(route, body: str):
+        return workbench.client.post(route, content=body.encode(), headers={"Content-Type": "application/json"})
+
+    assert send("/api/check", '{"path": "\\ud800.rpl", "text": ""}').status_code == 403
+    before = read(workbench)
+    text = json.dumps(before.replace('policy "', 'policy "\ud800', 1))
+    checked = send("/api/check", f'{{"path": "aputure.rpl", "text": {text}}}').json()
+    assert [d["code"] for d in checked["diagnostics"]] == ["RPL008"]
+    assert send("/api/document", f'{{"path": "aputure.rpl", "text": {text}}}').json()["status"] == "policy_error"
+    saved = send("/api/save", f'{{"path": "aputure.rpl", "text": {text}, "version": null, "overwrite": true, '
+                              '"with_errors": true}')
+    assert saved.status_code == 409 and "lone surrogate" in saved.json()["error"]["message"]
+    assert read(workbench) == before
 
 
 def test_a_host_other_than_the_loopback_is_refused(workbench):
@@ -250,6 +281,20 @@ def test_impact_of_the_edited_text_against_the_saved_file(workbench):
         assert changed["outputs_before"]["outcome"] == "refuse"
         assert changed["explanation_before"].startswith("REFUSED")
     assert len(answer["examples"]) == 15
+
+
+def test_the_impact_reads_a_corpus_as_rpl_diff_does(workbench):
+    """A request's text may hold U+2028 or U+0085 raw (JSON allows them): one line, one request."""
+    lines = (workbench.folder / "aputure" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:3]
+    lines[1] = lines[1].replace('"sku":"', '"sku":"\u2028\x85', 1)
+    assert "\u2028" in lines[1]
+    (workbench.folder / "odd.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        answer = post(workbench, "/api/impact", path="aputure.rpl", corpus="odd.jsonl",
+                      text=read(workbench).replace(WINDOW_14, WINDOW_30)).json()
+        assert (answer["requests"], answer["rejected"]) == (3, 0)
+    finally:
+        (workbench.folder / "odd.jsonl").unlink()
 
 
 def test_the_impact_follows_the_saved_file_when_it_changes_on_disk(workbench):
