@@ -21,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from rplang.compiler.schema import decision_schema, request_schema
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
 from rplang.stream import decision_bytes, line_error_json, line_request
+from rplang.terminal import printable
 
 from . import log_health, problems
 from .describe import describe_policy, policy_summary
@@ -205,7 +206,8 @@ class Handlers:
             raise problems.refused(error)
         made_by = served.made_by(decision)
         self._decided(_request_id(request), None, served, made_by, options, body, decision, None)
-        return _made_by(Response(text + "\n", media_type="text/plain; charset=utf-8"), served.name, made_by)
+        # the text of `rpl explain`, a request's control characters as escapes: it is read at a terminal too
+        return _made_by(Response(printable(text) + "\n", media_type="text/plain; charset=utf-8"), served.name, made_by)
 
     def _decide_one(self, served, options: Options, body: bytes):
         try:

@@ -131,6 +131,20 @@ def test_explain_gives_the_text_of_rpl_explain(client, tmp_path, query):
     assert answer.headers["rpl-policy-hash"].startswith("sha256:")
 
 
+def test_explain_shows_a_requests_control_characters_as_rpl_explain_does(client, tmp_path):
+    """A sku that would clear the terminal, set its clipboard and write over an amount (curl's
+    answer is read at one) is shown as escapes, as `rpl explain` shows it."""
+    request = copy.deepcopy(EXAMPLE)
+    request["items"][0]["sku"] = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\r+ 9,999.99"
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request))
+    printed = run("explain", APUTURE, path)
+    answer = client.post("/v1/policies/aputure/explain", json=request)
+    assert printed.code == 0 and answer.status_code == 200, answer.text
+    assert "\\u001b[2J\\u001b]52;c;cHduZWQ=\\u0007\\u000d+ 9,999.99" in answer.text
+    assert answer.text == printed.out and "\x1b" not in answer.text and "\r" not in answer.text
+
+
 def test_explain_writes_money_for_the_locale_asked(client):
     request = (APUTURE_REQUESTS / "64-currency-jpy.json").read_bytes()
     printed = run("explain", APUTURE, APUTURE_REQUESTS / "64-currency-jpy.json", "--locale", "de_DE")
