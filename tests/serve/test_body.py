@@ -58,8 +58,14 @@ def exchange(port: int, pieces: list[bytes], pause: float = 0.0, batch: bool = F
                 break
             connection.sendall(piece)
         answer = b""
-        while chunk := connection.recv(65536):  # each wait bounded by the socket's timeout
-            answer += chunk
+        try:
+            while chunk := connection.recv(65536):  # each wait bounded by the socket's timeout
+                answer += chunk
+        except ConnectionResetError:
+            # a piece sent just as the server answered and closed reaches a closed socket, whose reset
+            # then ends the answer in place of its end of file: the answer read is the server's whole
+            if not answer:
+                raise
         return answer, time.monotonic() - started
 
 
