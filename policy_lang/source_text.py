@@ -116,6 +116,16 @@ def policy_text(data: bytes, path: str | Path) -> str:
             Span(Source(str(path), shown), at, at + 1), "save the file as UTF-8")]) from None
 
 
+def encodable(text: str) -> bool:
+    """Whether a text can be written as UTF-8: it holds no lone surrogate, as a JSON body's
+    `"\\ud800"` may, or a text read with surrogateescape where a byte was not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_characters(source: Source) -> list[Diagnostic]:
     """Errors for characters rpl does not read: a lone carriage return, a bidi control outside
     comments, a control character in quoted text, a lone surrogate."""

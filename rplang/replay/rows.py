@@ -21,6 +21,7 @@ from rplang.compiler import types as T
 from rplang.compiler import without_garbage_collection
 from rplang.compiler.checked import CheckedPolicy
 from rplang.policy_lang.errors import RequestError, RequestProblem, RplError
+from rplang.policy_lang.source_text import encodable
 from rplang.stream import error_json, line_request
 
 from .columns import plain, python_values, request_schema, to_request
@@ -418,7 +419,7 @@ def csv_rows(reader):
 def csv_header(name: str, header: list[str] | None) -> list[str]:
     """A CSV file's header, checked: UTF-8 text, no column twice."""
     header = header or []
-    if not all(_utf8(column) for column in header):
+    if not all(encodable(column) for column in header):
         raise ReplayError(f"{name}: its header is not UTF-8 text")
     twice = next((column for column in header if header.count(column) > 1), None)
     if twice is not None:
@@ -438,7 +439,7 @@ def _csv_row(row: dict, header: list[str], policy: CheckedPolicy):
     """A CSV row as a request, or why it is none: a cell that is not UTF-8 (a RequestError: its
     keys cannot be read either), more cells than the header names (_Refused)."""
     for column, cell in row.items():
-        if isinstance(cell, str) and not _utf8(cell):
+        if isinstance(cell, str) and not encodable(cell):
             try:
                 cell.encode("utf-8", "surrogateescape").decode("utf-8")
             except UnicodeDecodeError as error:
@@ -449,15 +450,6 @@ def _csv_row(row: dict, header: list[str], policy: CheckedPolicy):
         problem = RequestProblem("$", f"{n} cell{'s' if n > 1 else ''} more than the header's {len(header)}")
         return _Refused(row, RequestError([problem]))
     return _csv_request(row, policy)
-
-
-def _utf8(text: str) -> bool:
-    """Whether a text read with surrogateescape was UTF-8 (holds no byte kept as a surrogate)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _json_line(raw: bytes):

@@ -19,7 +19,7 @@ from rplang.compiler.lint import check_policy_text
 from rplang.inputs import replace_file
 from rplang.policy_lang.errors import PolicyError, RplError
 from rplang.policy_lang.format import FormatterBug, format_policy
-from rplang.policy_lang.source_text import NotAFile, open_file, policy_text
+from rplang.policy_lang.source_text import NotAFile, encodable, open_file, policy_text
 from rplang.runtime.testing import EXAMPLES_FILE, find_policies
 
 BACKUP_SUFFIX = "~"
@@ -70,15 +70,6 @@ class Saved:
     with_errors: int
 
 
-def _encodable(text: str) -> bool:
-    """Whether a text is UTF-8: a lone surrogate of a JSON body is not, and names no file."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 class Folder:
     """The policies under one folder, read and written only through relative paths."""
 
@@ -89,7 +80,8 @@ class Folder:
 
     def resolve(self, relative: object, suffixes: tuple[str, ...] = (".rpl",)) -> Path:
         """The file a relative path names, if it is inside the folder and has one of `suffixes`."""
-        if not isinstance(relative, str) or not relative or "\0" in relative or not _encodable(relative):
+        # a lone surrogate (of a JSON body) names no file
+        if not isinstance(relative, str) or not relative or "\0" in relative or not encodable(relative):
             raise OutsideFolder("give the path of a file of the folder, relative to it")
         if Path(relative).is_absolute() or relative.startswith(("/", "\\")):
             raise OutsideFolder(f"`{relative}` is not inside the folder: give a path relative to it")
