@@ -18,6 +18,7 @@ from rplang.serve.log_store import connect
 from tests.conftest import POLICIES
 
 from .server import Server, wait_for
+from .test_decision_log import EXAMPLE
 from .test_log_file import assert_replays, decide, log_state, logged_ids, serving
 from .test_metrics import samples, value
 from .test_workers import metrics_folder
@@ -178,6 +179,32 @@ def test_a_writer_that_stopped_is_said_and_its_decisions_counted_lost(tmp_path):
     finally:
         server.stop()
     assert f"ERROR rpl.serve: the decision log's writer (process {writer}) stopped" in server.log()
+
+
+@linux
+def test_a_stopped_writers_lost_decisions_are_counted_alike_in_the_log_line_and_the_metric(tmp_path):
+    """What the writer missed, counted once, in decisions: a policy's text handed over with them
+    (reloaded after the writer stopped) is no decision, in the server's log line as in the metric."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    policy = folder / "aputure.rpl"
+    shutil.copy(POLICIES / "aputure.rpl", policy)
+    server = Server(folder, "--log-db", str(tmp_path / "decisions.db"), log_dir=tmp_path)
+    try:
+        (writer,) = writers(server)
+        os.kill(writer, 9)
+        wait_for(lambda: log_state(server) == "stopped")
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            before = client.get("/v1/policies").json()["policies"][0]["text_hash"]
+            policy.write_text(policy.read_text(encoding="utf-8") + "\n# reloaded\n", encoding="utf-8")
+            wait_for(lambda: client.get("/v1/policies").json()["policies"][0]["text_hash"] != before)
+            for n in range(3):
+                answer = client.post("/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": f"lost-{n}"})
+                assert answer.status_code == 200, answer.text
+        wait_for(lambda: lost(server.url) == 3)
+    finally:
+        assert server.stop() in (0, -15), server.log()
+    assert "ERROR rpl.serve: the decision log's writer stopped: 3 decisions were not written" in server.log()
 
 
 def test_without_a_log_readyz_says_nothing_of_one(client):
