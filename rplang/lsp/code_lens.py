@@ -68,8 +68,10 @@ def register(server) -> None:
         analysis.memo.pop("examples", None)  # the request files may have changed on disk
         found = results(ls, analysis)
         result = found.get(name) if found else None
-        if result is None:
+        if found is None:
             text = f"example \"{name}\" cannot run: the policy or its examples have problems"
+        elif result is None:  # a name of an older version of the file, or of the client's own
+            text = f"there is no example \"{name}\": {_examples_named(list(found))}"
         else:
             from rplang.runtime.testing import failure_text
 
@@ -77,3 +79,14 @@ def register(server) -> None:
         ls.window_show_message(lsp.ShowMessageParams(
             lsp.MessageType.Info if result is not None and result.passed else lsp.MessageType.Warning, text))
         return text
+
+
+SHOWN = 10  # the names of the examples shown when the one asked for is not there, at most
+
+
+def _examples_named(names: list[str]) -> str:
+    if not names:
+        return "the policy has no examples"
+    shown = ", ".join(f'"{n}"' for n in names[:SHOWN])
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    return f"the policy has {len(names)} example{'s' if len(names) != 1 else ''}: {shown}{more}"
