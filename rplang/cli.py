@@ -93,10 +93,10 @@ def check(policies, fmt, strict):
 
 def _example_problems(path: Path) -> list[Diagnostic]:
     """The policy's examples (its own, and its examples file) are checked like the rest of it."""
-    from rplang.runtime.testing import load_suite, missing_requests
+    from rplang.runtime.testing import example_diagnostics, load_suite
 
     try:
-        return missing_requests(load_suite(path))
+        return example_diagnostics(load_suite(path))
     except PolicyError as error:
         return list(error.diagnostics)
 
