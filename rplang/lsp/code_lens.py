@@ -43,6 +43,17 @@ def summary(result: ExampleResult) -> str:
     return "✗ " + "; ".join(f"{m.output}: expected {m.expected}, got {m.actual}" for m in result.mismatches)
 
 
+SHOWN = 10  # the names of the examples shown when the one asked for is not there, at most
+
+
+def _examples_named(names: list[str]) -> str:
+    if not names:
+        return "the policy has no examples"
+    shown = ", ".join(f'"{n}"' for n in names[:SHOWN])
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    return f"the policy has {len(names)} example{'s' if len(names) != 1 else ''}: {shown}{more}"
+
+
 def register(server) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
     def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens] | None:
@@ -79,14 +90,3 @@ def register(server) -> None:
         ls.window_show_message(lsp.ShowMessageParams(
             lsp.MessageType.Info if result is not None and result.passed else lsp.MessageType.Warning, text))
         return text
-
-
-SHOWN = 10  # the names of the examples shown when the one asked for is not there, at most
-
-
-def _examples_named(names: list[str]) -> str:
-    if not names:
-        return "the policy has no examples"
-    shown = ", ".join(f'"{n}"' for n in names[:SHOWN])
-    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
-    return f"the policy has {len(names)} example{'s' if len(names) != 1 else ''}: {shown}{more}"
