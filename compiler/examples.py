@@ -24,6 +24,12 @@ class CheckedExample:
     expected_rules: frozenset[str] | None
     span: Span | None = attrs.field(eq=False, repr=False, default=None)
     expected_items: dict = attrs.field(factory=dict)  # (item index, `outcome` or a total) -> value
+    name_span: Span | None = attrs.field(eq=False, repr=False, default=None)
+
+    @property
+    def expects_nothing(self) -> bool:
+        """No `expect` line: the example passes whenever its request is decided without an error."""
+        return not self.expected and not self.expected_items and self.expected_rules is None
 
 
 def check_examples(examples: list[ast.Example], policy: CheckedPolicy) -> list[CheckedExample]:
@@ -67,10 +73,22 @@ def check_examples(examples: list[ast.Example], policy: CheckedPolicy) -> list[C
                                                did_you_mean(name, rule_names)))
             rules = frozenset(example.expect_rules)
         checked.append(CheckedExample(example.name, example.request_file, example.request, example.changes,
-                                      expected, rules, span=example.span, expected_items=expected_items))
+                                      expected, rules, span=example.span, expected_items=expected_items,
+                                      name_span=example.name_span))
     if problems:
         raise PolicyError(problems)
     return checked
+
+
+def example_warnings(examples: list[CheckedExample], policy: CheckedPolicy) -> list[Diagnostic]:
+    """RPL170 for each example that expects nothing: it passes whatever the policy decides (a smoke
+    test, that its request is decided without an error, is one; an `expect` line forgotten, too)."""
+    outcome = next((o for o in policy.outputs if o.kind == "outcome"), None)
+    like = f"expect {outcome.name} = {policy.outcomes[-1].name}" if outcome is not None and policy.outcomes else \
+        f"expect {policy.outputs[0].name} = ..." if policy.outputs else "expect rules ..."
+    return [Diagnostic("RPL170", f"example \"{e.name}\" checks only that its request is decided", e.name_span or e.span,
+                       f"add an `expect` line for what the policy must decide, like `{like}`", severity="warning")
+            for e in examples if e.expects_nothing]
 
 
 def _expect_item(e: ast.ExpectOutput, policy: CheckedPolicy, outputs: dict, expected: dict,

@@ -507,6 +507,7 @@ class Example:
     expect_outputs: tuple[ExpectOutput, ...]
     expect_rules: tuple[str, ...] | None
     span: Span | None = _span()
+    name_span: Span | None = _span()  # the quoted name, where a warning about the example points
 
 
 @attrs.frozen

@@ -275,7 +275,7 @@ class AstBuilder(ExpressionBuilder):
             self.problems.append(Diagnostic("RPL012", f"example {name} has no `request`", self._span(meta),
                                             'give it one, like `request "requests/late.json"`'))
         return ast.Example(self._text(name), request_file, request, tuple(changes), tuple(outputs),
-                           rules, span=self._span(meta))
+                           rules, span=self._span(meta), name_span=self._tok(name))
 
     def example_request(self, meta, c):
         source, *changes = c

@@ -18,6 +18,7 @@ from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_pol
 
 from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, fail_policy,
                      load_policy_arg, no_empty_path, read_request)
+from .terminal import COMMAND_SETTINGS
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
 
@@ -28,10 +29,7 @@ def _max_request_bytes(what: str):
         metavar="N", help=f"refuse {what} longer than N bytes, unread")
 
 
-# `color`: click would strip what looks like a colour code from all output to a pipe or a file;
-# rpl's output is data (a policy's text from `rpl fmt -`, its clauses from `rpl doc`), written as
-# it is. rpl colours only at a terminal, and decides that itself (terminal.py).
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "color": True})
+@click.group(context_settings=COMMAND_SETTINGS)
 @click.version_option(None, "-V", "--version", package_name="rplang", prog_name="rpl")
 def cli():
     """rpl: returns policies as code."""
@@ -95,10 +93,10 @@ def check(policies, fmt, strict):
 
 def _example_problems(path: Path) -> list[Diagnostic]:
     """The policy's examples (its own, and its examples file) are checked like the rest of it."""
-    from rplang.runtime.testing import load_suite, missing_requests
+    from rplang.runtime.testing import example_diagnostics, load_suite
 
     try:
-        return missing_requests(load_suite(path))
+        return example_diagnostics(load_suite(path))
     except PolicyError as error:
         return list(error.diagnostics)
 

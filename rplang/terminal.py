@@ -15,6 +15,15 @@ from typing import IO, Callable, Iterator
 import click
 
 
+# The context settings of each command line rpl parses: the `rpl` group's, which its commands
+# inherit, and `rpl replay`'s own command's, which `rpl replay` runs apart (`main` makes its context
+# anew, with none to inherit from). `color`: click would strip what looks like a colour code from
+# all output to a pipe or a file; rpl's output is data (a policy's text from `rpl fmt -`, its
+# clauses from `rpl doc`, the paths it was given), written as it is. rpl colours only at a
+# terminal, and decides that itself (`colour_wanted`).
+COMMAND_SETTINGS = {"help_option_names": ["-h", "--help"], "color": True}
+
+
 # Control characters but the line feed and the tab: C0 (the escape that starts a terminal's
 # commands, the carriage return that writes over a line), DEL and C1.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")

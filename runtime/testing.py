@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attrs
 
-from rplang.compiler.examples import CheckedExample, check_examples
+from rplang.compiler.examples import CheckedExample, check_examples, example_warnings
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import PolicyError, RequestError, RplError
 from rplang.policy_lang import limits
@@ -94,8 +94,14 @@ def load_suite(path: Path, text: str | None = None, policy: CompiledPolicy | Non
     return Suite(path, policy, tuple(examples))
 
 
+def example_diagnostics(suite: Suite) -> list:
+    """What `rpl check` says of a policy's examples once they check: a request file that is not
+    there, an example that expects nothing."""
+    return missing_requests(suite) + example_warnings([e for e, _ in suite.examples], suite.policy.checked)
+
+
 def missing_requests(suite: Suite) -> list:
-    """An example whose request file is not there, for `rpl check` (`rpl test` says it per example)."""
+    """An example whose request file is not there (`rpl test` says it per example)."""
     from rplang.policy_lang.errors import Diagnostic
 
     return [Diagnostic("RPL000", f"the request file `{e.request_file}` of example \"{e.name}\" "

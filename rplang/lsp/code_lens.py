@@ -43,6 +43,17 @@ def summary(result: ExampleResult) -> str:
     return "✗ " + "; ".join(f"{m.output}: expected {m.expected}, got {m.actual}" for m in result.mismatches)
 
 
+SHOWN = 10  # the names of the examples shown when the one asked for is not there, at most
+
+
+def _examples_named(names: list[str]) -> str:
+    if not names:
+        return "the policy has no examples"
+    shown = ", ".join(f'"{n}"' for n in names[:SHOWN])
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    return f"the policy has {len(names)} example{'s' if len(names) != 1 else ''}: {shown}{more}"
+
+
 def register(server) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
     def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens] | None:
@@ -68,8 +79,10 @@ def register(server) -> None:
         analysis.memo.pop("examples", None)  # the request files may have changed on disk
         found = results(ls, analysis)
         result = found.get(name) if found else None
-        if result is None:
+        if found is None:
             text = f"example \"{name}\" cannot run: the policy or its examples have problems"
+        elif result is None:  # a name of an older version of the file, or of the client's own
+            text = f"there is no example \"{name}\": {_examples_named(list(found))}"
         else:
             from rplang.runtime.testing import failure_text
 

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 from rplang.compiler import lower, without_garbage_collection
 from rplang.compiler.checked import CheckedPolicy
 from rplang.compiler.checker import check_policy
-from rplang.compiler.examples import check_examples
+from rplang.compiler.examples import check_examples, example_warnings
 from rplang.compiler.lint import static_warnings
 from rplang.policy_lang import ast, parse_policy
 from rplang.policy_lang.errors import Diagnostic, PolicyError
@@ -174,11 +174,11 @@ def _static_checks(graph, found: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _example_problems(examples: list[ast.Example], checked: CheckedPolicy) -> list[Diagnostic]:
+    """The examples' errors, else their warnings, as `rpl check` gives them."""
     try:
-        check_examples(examples, checked)
+        return example_warnings(check_examples(examples, checked), checked)
     except PolicyError as error:
         return list(error.diagnostics)
-    return []
 
 
 # A text this long takes long enough to check (about a second for 1,000 rules) that a hover or a

@@ -9,7 +9,7 @@ import click
 
 from rplang.inputs import EXIT_CANTCREAT, EXIT_OK, EXIT_REQUEST, EXIT_USAGE, fail_policy, no_empty_path
 from rplang.policy_lang.errors import PolicyError
-from rplang.terminal import printable
+from rplang.terminal import COMMAND_SETTINGS, printable
 
 from .engines import engine_for
 from .errors import NotLowerable, ReplayError
@@ -36,7 +36,7 @@ def load(spec: str, known_enough: bool = False, con=None):
         fail_policy(error)
 
 
-@click.command(name="replay", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(name="replay", context_settings=COMMAND_SETTINGS)
 @click.argument("policy", callback=no_empty_path)
 @click.argument("input_", metavar="INPUT")
 @click.option("--out", metavar="OUT.parquet", help="the decided rows (default: INPUT's name + .decided.parquet)")

@@ -190,7 +190,7 @@ class DecisionLog:
 
     def _hand_over(self) -> None:
         pipe = self._writer.stdin
-        closing, lost, checked = False, 0, time.monotonic()
+        closing, checked = False, time.monotonic()
         while not closing:
             # asleep in between: the thread takes the interpreter a few times a second, not per decision
             closing = self._closing.wait(GATHER_SECONDS)
@@ -199,7 +199,6 @@ class DecisionLog:
                 records.append(self._queue.popleft())
             size = sum(len(r) for r in records if r[0] == DECISION)  # as `record` counted them
             if self._writer_gone:  # once the writer is gone, only count what it misses
-                lost += len(records)
                 self._not_handed += sum(r[0] == DECISION for r in records)
                 self._handed_in_all += size
                 continue
@@ -213,14 +212,15 @@ class DecisionLog:
                     data = data[pipe.write(data):]
             except OSError:
                 log.exception("the decision log's writer stopped (its error is above)")
-                lost += len(records)
                 self._not_handed += sum(r[0] == DECISION for r in records)
                 self._writer_gone = True  # no request waits for it any more
             checked = time.monotonic()
             self._handed_in_all += size
             self._taken.set()
-        if lost:
-            log.error("the decision log's writer stopped: %d entries were not written", lost)
+        # decisions, as the metric counts them (a policy's text handed over meanwhile is none)
+        if self._not_handed:
+            log.error("the decision log's writer stopped: %d %s not written", self._not_handed,
+                      "decision was" if self._not_handed == 1 else "decisions were")
         try:
             pipe.close()  # the end of the pipe: the writer commits what it holds and stops
         except OSError:

@@ -26,8 +26,14 @@ def worst(states) -> str:
     return max(states, key=STATES.index, default=OK)
 
 
-def advice(state: str, path: str) -> str:
-    """What `state` means for the log `path`, and what to do about it."""
+def advice(state: str, path: str | None) -> str:
+    """What `state` means for the log `path`, and what to do about it; without `path` (a request
+    without the token a server asks for), FILE stands for it, and the advice says what FILE is."""
+    text = _advice(state, path if path is not None else "FILE")
+    return text if path is not None else f"{text} (FILE: the file the server's --log-db names)"
+
+
+def _advice(state: str, path: str) -> str:
     if state == WRITTEN_OVER:
         return (f"the decision log {path} was emptied or written over in place (`cp` or `: >` onto it, logrotate's "
                 f"copytruncate) while the server has it open: SQLite goes on with the log it holds, and its next "

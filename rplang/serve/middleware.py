@@ -130,8 +130,11 @@ class RequestContext:
         # else to the deadline for the whole body
         batch = self.batch_timeout if content_type is not None and is_ndjson(content_type) else None
         body = Body(receive, self.body_timeout, batch, request_id, declares_body(length, scope["headers"]))
-        if self.tokens is not None and scope["path"] not in OPEN_PATHS and not authorized(self.tokens, authorization):
+        trusted = self.tokens is None or authorized(self.tokens, authorization)
+        if not trusted and scope["path"] not in OPEN_PATHS:
             return await self.unauthorized(scope, body, send, request_id)
+        # an open path answers anyone, and tells what names the server's files only to the trusted
+        scope["state"]["trusted"] = trusted
         await self.answer(self.app, scope, body, send, request_id)
 
     async def answer(self, app, scope, body: Body, send, request_id: str) -> None:

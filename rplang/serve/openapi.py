@@ -17,10 +17,12 @@ PROBLEM = {"description": "a problem (RFC 9457)",
 DECISION_LOG = {"$ref": "#/components/schemas/DecisionLog"}
 DECISION_LOG_SCHEMA = {
     "type": "object", "description": "with `--log-db` only; with `--workers N`, the worst state of any worker's",
-    "properties": {"file": {"type": "string"}, "state": {"enum": list(STATES), "description": (
-        "ok: every decision recorded; failing: the file cannot be written, decisions held in memory; "
-        "written_over: the file was emptied or written over in place; stopped: the log's writer is gone")}},
-    "required": ["file", "state"],
+    "properties": {"file": {"type": "string", "description": (
+        "the log's path, as `--log-db` gave it; with `--token-file`, to a request with an accepted token only")},
+        "state": {"enum": list(STATES), "description": (
+            "ok: every decision recorded; failing: the file cannot be written, decisions held in memory; "
+            "written_over: the file was emptied or written over in place; stopped: the log's writer is gone")}},
+    "required": ["state"],
 }
 
 READINESS_SCHEMA = {

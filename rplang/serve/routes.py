@@ -312,9 +312,12 @@ class Handlers:
         answer = {"status": "ready", "policies": len(self.registry.policies)}
         if self.log is not None:
             state = log_health.worst(self.metrics.log_states(self.log))
-            answer["decision_log"] = {"file": self.log.path, "state": state}
+            # the log's path only to a request with a token, where the server asks for one: the
+            # path is the server's, and a load balancer (no token) needs only the state
+            path = self.log.path if request.scope["state"]["trusted"] else None
+            answer["decision_log"] = {"file": path, "state": state} if path is not None else {"state": state}
             if required and state != log_health.OK:
-                raise Problem(503, log_health.advice(state, self.log.path), kind=log_health.PROBLEM,
+                raise Problem(503, log_health.advice(state, path), kind=log_health.PROBLEM,
                               members={"decision_log": answer["decision_log"]})
         return _json(answer)
 

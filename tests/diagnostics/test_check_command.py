@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import run
+from tests.conftest import POLICIES
 
 CASES = Path(__file__).parent / "cases"
 WARNING_CASE = CASES / "73-window-of-zero-days.rpl"
@@ -49,3 +50,10 @@ def test_github_annotations():
     assert error.startswith(f"::error file={ERROR_CASE},line=37,col=23,endLine=37,endColumn=31,title=RPL020::")
     assert warning.startswith(f"::warning file={WARNING_CASE},line=11,col=27,")
     assert "unknown name `last_dya` (help: did you mean `last_day`?)" in error
+
+
+def test_no_bundled_policy_has_an_example_that_expects_nothing():
+    """RPL170 is for an `expect` line forgotten: every example bundled says what it expects."""
+    result = run("check", "--format", "json", POLICIES)
+    assert result.code == 0, result.both
+    assert [d for d in json.loads(result.out) if d["code"] == "RPL170"] == []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rplang.verify.static import check_policy_text
+from .checks import check_as_rpl_check
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.rpl"))
 EXPECTED = re.compile(r"#\s*(error|warning):\s*(RPL\d{3})\s*@\s*(\d+):(\d+)")
@@ -20,7 +20,7 @@ INTERNAL = re.compile(r"__ANON|\$END|_POLICY|_VERSION|_CURRENCY|_CALENDAR|Token\
 
 
 def diagnostics_of(case: Path):
-    return check_policy_text(case.read_text(encoding="utf-8"), f"cases/{case.name}")
+    return check_as_rpl_check(case.read_text(encoding="utf-8"), f"cases/{case.name}")
 
 
 def test_the_corpus_is_large_enough():

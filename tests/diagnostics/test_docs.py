@@ -6,6 +6,8 @@ import pytest
 
 from rplang.verify.static import check_policy_text
 
+from .checks import check_as_rpl_check
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
 SECTIONS = dict(re.findall(r"^## (RPL\d{3})[^\n]*\n(.*?)(?=^## |\Z)", DOC, re.M | re.S))
@@ -47,8 +49,8 @@ def test_the_wrong_example_gives_its_code_and_the_fix_does_not(code):
     body = SECTIONS[code]
     wrong, fix = BLOCKS.findall(body)[:2]
     whole = "*Whole file.*" in body
-    before = check_policy_text(wrong if whole else PREAMBLE + "\n" + wrong, f"{code}.rpl")
-    after = check_policy_text(fix if whole else PREAMBLE + "\n" + fix, f"{code}.rpl")
+    before = check_as_rpl_check(wrong if whole else PREAMBLE + "\n" + wrong, f"{code}.rpl")
+    after = check_as_rpl_check(fix if whole else PREAMBLE + "\n" + fix, f"{code}.rpl")
     assert code in [d.code for d in before], [d.render() for d in before]
     if code < "RPL100":
         assert [d for d in after if d.severity == "error"] == [], [d.render() for d in after]

@@ -41,7 +41,7 @@ def test_the_reference_has_its_examples():
 @pytest.mark.parametrize("line,info,body", [b for b in BLOCKS if not b[1].startswith("error")],
                          ids=lambda v: f"line-{v}" if isinstance(v, int) else None)
 def test_each_example_compiles_and_its_examples_pass(tmp_path, line, info, body):
-    from rplang.runtime.testing import failure_text, load_suite, run_suite
+    from rplang.runtime.testing import example_diagnostics, failure_text, load_suite, run_suite
 
     path = tmp_path / "reference.rpl"
     path.write_text(_policy_text(body), encoding="utf-8")
@@ -52,6 +52,8 @@ def test_each_example_compiles_and_its_examples_pass(tmp_path, line, info, body)
     assert suite.examples, f"docs/language.md:{line}: an example of the reference shows what it means with `example`s"
     failures = [failure_text(r) for r in run_suite(suite) if not r.passed]
     assert not failures, f"docs/language.md:{line}:\n" + "\n".join(failures)
+    said = [d.render() for d in example_diagnostics(suite)]  # an example that expects nothing (RPL170)
+    assert not said, f"docs/language.md:{line}:\n" + "\n".join(said)
 
 
 @pytest.mark.parametrize("line,info,body", [b for b in BLOCKS if b[1].startswith("error")],

@@ -7,7 +7,7 @@ import sys
 
 from lsprotocol import types as lsp
 
-from tests.conftest import APUTURE, POLICIES
+from tests.conftest import APUTURE, POLICIES, ROOT
 
 from .conftest import TIMEOUT
 
@@ -129,6 +129,29 @@ def test_an_examples_file_is_checked_against_its_policy(session):
     assert "did you mean `refund`?" in found[0].message
     session.change(uri, text + '\nparameter stray = 3 days\n')
     assert [d.code for d in session.wait_diagnostics(uri)] == ["RPL013"]
+    session.close_document(uri)
+
+
+def test_an_example_that_expects_nothing_is_warned_of_at_its_name_as_rpl_check_does(session):
+    case = ROOT / "tests" / "diagnostics" / "cases" / "99a-example-without-expect.rpl"
+    uri = session.open(case)
+    found = session.wait_diagnostics(uri)
+    assert [as_check_json(d) for d in found] == [
+        {k: e[k] for k in ("code", "severity", "line", "column", "end_line", "end_column")} for e in rpl_check_json(case)]
+    assert [(d.code, d.severity, d.range.start.line + 1) for d in found] == [("RPL170", lsp.DiagnosticSeverity.Warning, 77)]
+    assert found[0].message == ('example "late, no receipt" checks only that its request is decided\n'
+                                "help: add an `expect` line for what the policy must decide, like `expect outcome = approve`")
+    session.close_document(uri)
+    # in an examples file: the example "day 14 ..." with its `expect` line taken away
+    examples = POLICIES / "aputure" / "examples.rpl"
+    text = examples.read_text(encoding="utf-8")
+    smoke = text.replace('requests/01-window-day-14.json"\n  expect outcome = approve\n', 'requests/01-window-day-14.json"\n', 1)
+    assert smoke != text
+    uri = session.open(examples, smoke)
+    (warning,) = session.wait_diagnostics(uri)
+    assert warning.code == "RPL170" and warning.severity == lsp.DiagnosticSeverity.Warning
+    line = smoke.split("\n").index('example "day 14 after delivery is still in time":')
+    assert warning.range == lsp.Range(lsp.Position(line, 8), lsp.Position(line, 48))
     session.close_document(uri)
 
 

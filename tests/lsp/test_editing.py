@@ -1,6 +1,8 @@
 """Formatting, the outline, quick fixes and the examples' code lenses, over a real stdio session."""
 from __future__ import annotations
 
+import re
+
 from lsprotocol import types as lsp
 
 from rplang.policy_lang.format import format_policy
@@ -93,6 +95,41 @@ def test_code_lenses_run_the_examples(session, tmp_path):
     assert "refund" in said and "1557.50" in said
     session.change(uri, source)
     session.wait_diagnostics(uri)
+
+
+def test_running_an_example_that_is_not_there_names_it_and_the_examples_there_are(session, tmp_path):
+    """A lens of an older version of the file, or a client's own command, may name an example the
+    policy no longer has: that is said, with the names it has, not that the policy has problems."""
+    examples = POLICIES / "aputure" / "examples.rpl"
+    source = examples.read_text(encoding="utf-8")
+    uri = session.open(examples, source)
+    session.wait_diagnostics(uri)
+    (lens, *_) = session.code_lens(uri)
+    names = re.findall(r'^example "([^"]+)"', source, re.M)
+    said = session.execute(lens.command.command, [uri, "semantics exampel"])
+    assert said == ('there is no example "semantics exampel": the policy has 16 examples: '
+                    + ", ".join(f'"{n}"' for n in names[:10]) + " and 6 more")
+    assert session.messages[-1] == lsp.ShowMessageParams(lsp.MessageType.Warning, said)
+    own = session.open(tmp_path / "two.rpl", TEXT + EXAMPLES)
+    assert session.wait_diagnostics(own) == []
+    said = session.execute(lens.command.command, [own, "in tme"])
+    assert said == 'there is no example "in tme": the policy has 2 examples: "in time", "late"'
+    assert session.errors() == []
+
+
+EXAMPLES = '''
+example "in time":
+  request {"request_date": "2026-03-10", "order": {"purchase_date": "2026-03-01",
+           "delivery_date": "2026-03-05", "currency": "USD", "payment_method": "card",
+           "proof_of_purchase": "valid"}, "items": []}
+  expect outcome = approve
+
+example "late":
+  request {"request_date": "2026-06-10", "order": {"purchase_date": "2026-03-01",
+           "delivery_date": "2026-03-05", "currency": "USD", "payment_method": "card",
+           "proof_of_purchase": "valid"}, "items": []}
+  expect outcome = refuse
+'''
 
 
 def test_code_lenses_on_a_policy_with_its_own_examples(session, tmp_path):

@@ -18,7 +18,7 @@ from rplang.replay.columns import applied_rules
 from rplang.runtime import load_policy
 from rplang.stream import decide_line
 
-from ..cli.conftest import run
+from ..cli.conftest import run, run_process
 from ..conftest import APUTURE, POLICIES
 from .conftest import assert_widest, of_two_widths, typed_rows
 from .outputs import outputs_by_key
@@ -75,6 +75,18 @@ def test_electronics_requests_in_sql_as_in_rpl_eval(tmp_path):
     assert result.code == 0, result.both
     policy = load_policy(ELECTRONICS)
     assert outputs_by_key(policy, out, "source_row") == expected(policy, lines)
+
+
+def test_what_replay_says_comes_through_a_pipe_as_it_is(tmp_path):
+    """`rpl replay` runs its own command apart from `rpl`'s: click stripped what looks like a colour
+    code (`ESC [ ... m`) from what it wrote to a pipe, here the name of OUT it was given."""
+    source = tmp_path / "electronics.jsonl"
+    source.write_text(json.dumps(json.loads((POLICIES / "electronics" / "requests" / "01-window-day-30.json").read_text())) + "\n")
+    out = tmp_path / "out-\x1b[1mbold\x1b[0m.parquet"
+    result = run_process("replay", ELECTRONICS, source, "--out", out)
+    assert result.code == 0, result.both
+    assert result.err.endswith(f"-> {out}; none rejected\n"), result.err
+    assert out.exists()
 
 
 BAD_LINES = [

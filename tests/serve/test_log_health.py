@@ -18,6 +18,7 @@ from rplang.serve.log_store import connect
 from tests.conftest import POLICIES
 
 from .server import Server, wait_for
+from .test_decision_log import EXAMPLE
 from .test_log_file import assert_replays, decide, log_state, logged_ids, serving
 from .test_metrics import samples, value
 from .test_workers import metrics_folder
@@ -58,9 +59,9 @@ def assert_unready(answer: httpx.Response, db: Path, state: str) -> None:
     assert str(db) in problem["detail"]
 
 
-def assert_conforms(url: str, body: dict, component: str) -> None:
+def assert_conforms(url: str, body: dict, component: str, headers: dict | None = None) -> None:
     """`body` as `/openapi.json` describes it, its schema `#/components/schemas/COMPONENT`."""
-    components = httpx.get(url + "/openapi.json", timeout=30).json()["components"]
+    components = httpx.get(url + "/openapi.json", headers=headers, timeout=30).json()["components"]
     jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": components}).validate(body)
 
 
@@ -178,6 +179,61 @@ def test_a_writer_that_stopped_is_said_and_its_decisions_counted_lost(tmp_path):
     finally:
         server.stop()
     assert f"ERROR rpl.serve: the decision log's writer (process {writer}) stopped" in server.log()
+
+
+@linux
+def test_a_stopped_writers_lost_decisions_are_counted_alike_in_the_log_line_and_the_metric(tmp_path):
+    """What the writer missed, counted once, in decisions: a policy's text handed over with them
+    (reloaded after the writer stopped) is no decision, in the server's log line as in the metric."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    policy = folder / "aputure.rpl"
+    shutil.copy(POLICIES / "aputure.rpl", policy)
+    server = Server(folder, "--log-db", str(tmp_path / "decisions.db"), log_dir=tmp_path)
+    try:
+        (writer,) = writers(server)
+        os.kill(writer, 9)
+        wait_for(lambda: log_state(server) == "stopped")
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            before = client.get("/v1/policies").json()["policies"][0]["text_hash"]
+            policy.write_text(policy.read_text(encoding="utf-8") + "\n# reloaded\n", encoding="utf-8")
+            wait_for(lambda: client.get("/v1/policies").json()["policies"][0]["text_hash"] != before)
+            for n in range(3):
+                answer = client.post("/v1/policies/aputure/decide", content=EXAMPLE, headers={"X-Request-Id": f"lost-{n}"})
+                assert answer.status_code == 200, answer.text
+        wait_for(lambda: lost(server.url) == 3)
+    finally:
+        assert server.stop() in (0, -15), server.log()
+    assert "ERROR rpl.serve: the decision log's writer stopped: 3 decisions were not written" in server.log()
+
+
+def test_with_tokens_readyz_names_the_log_only_to_a_request_with_one(tmp_path):
+    """`/readyz` answers load balancers, which hold no token: the state and what to do, without
+    the log's path, which is the server's; a request with an accepted token is told the path."""
+    db = tmp_path / "decisions.db"
+    tokens = tmp_path / "tokens"
+    tokens.write_text("portal-token-1\n")
+    server = Server(POLICIES, "--no-watch", "--log-db", str(db), "--token-file", str(tokens), log_dir=tmp_path)
+    trusted = {"Authorization": "Bearer portal-token-1"}
+    try:
+        for headers in ({}, {"Authorization": "Bearer portal-token-2"}):  # none, and one not accepted
+            answer = httpx.get(server.url + "/readyz", headers=headers, timeout=30)
+            assert answer.json() == {"status": "ready", "policies": 7, "decision_log": {"state": "ok"}}
+            assert_conforms(server.url, answer.json(), "Readiness", trusted)
+        answer = httpx.get(server.url + "/readyz", headers=trusted, timeout=30)
+        assert answer.json() == {"status": "ready", "policies": 7, "decision_log": {"file": str(db), "state": "ok"}}
+        db.write_bytes(b"")  # as `: > FILE`: the same file, emptied
+        answer = wait_for(lambda: (answer := readiness(server.url)).status_code == 503 and answer)
+        problem = answer.json()
+        assert problem["decision_log"] == {"state": "written_over"}
+        assert "decisions.db" not in answer.text and str(tmp_path) not in answer.text
+        assert "emptied or written over in place" in problem["detail"]
+        assert "`mv FILE FILE.damaged`" in problem["detail"]
+        assert problem["detail"].endswith("(FILE: the file the server's --log-db names)")
+        assert_conforms(server.url, problem, "Problem", trusted)
+        assert_unready(httpx.get(server.url + READY_IF_LOGGING, headers=trusted, timeout=30), db, "written_over")
+    finally:
+        assert server.stop() in (0, -15), server.log()
 
 
 def test_without_a_log_readyz_says_nothing_of_one(client):
