@@ -73,11 +73,10 @@ def check(policies, fmt, strict):
     if fmt == "json":
         click.echo(json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False))
     elif fmt == "github":
-        from .reports import github_annotation
+        from .reports import diagnostic_annotation
 
         for d in diagnostics:
-            click.echo(github_annotation(d.severity, d.message + (f" (help: {d.hint})" if d.hint else ""),
-                                         d.span, d.code))
+            click.echo(diagnostic_annotation(d))
     else:
         if diagnostics:
             click.echo("\n\n".join(d.render() for d in diagnostics) + "\n", err=True)

@@ -43,8 +43,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
         check_output(coverage_report, "--coverage-report", [("policy", p) for p in policies] + [
             ("examples file", p.with_suffix("") / EXAMPLES_FILE) for p in policies])
     text = fmt == "text"
-    runs, tables = [], []
-    broken = False
+    runs, tables, broken = [], [], []
     for path in _with_progress(policies, progress, "running the examples"):
         try:
             suite = load_suite(path)
@@ -52,7 +51,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
             fail_policy(error)
         except PolicyError as error:
             click.echo(error.render(), err=True)
-            broken = True
+            broken.append((path, error))
             continue
         results = run_suite(suite)
         runs.append((suite, results))
@@ -68,7 +67,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
     rows_all = [row for _, table in tables for row in table]
     failed = sum(not r.passed for _, results in runs for r in results)
     passed = sum(len(results) for _, results in runs) - failed
-    _report_tests(fmt, runs)
+    _report_tests(fmt, runs, broken)
     if coverage_report:
         from .reports import coverage_json
 
@@ -76,7 +75,8 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
     summary_out = dict(err=not text)  # the summary never mixes into a report on stdout
     if show_coverage or fail_under is not None:
         click.echo(f"rule coverage: {coverage_percent(rows_all):.1f}%", **summary_out)
-    click.echo(f"{passed} passed, {failed} failed", **summary_out)
+    click.echo(f"{passed} passed, {failed} failed" + (
+        f", {len(broken)} polic{'y' if len(broken) == 1 else 'ies'} not loaded" if broken else ""), **summary_out)
     if broken:
         sys.exit(EXIT_POLICY)
     under = fail_under is not None and coverage_percent(rows_all) < fail_under
@@ -94,12 +94,12 @@ def _with_progress(items: list, asked: bool | None, label: str):
         yield from bar
 
 
-def _report_tests(fmt: str, runs: list) -> None:
+def _report_tests(fmt: str, runs: list, broken: list) -> None:
     if fmt == "text":
         return
     from . import reports
 
-    report = {"json": reports.tests_json, "junit": reports.tests_junit, "github": reports.tests_github}[fmt](runs)
+    report = {"json": reports.tests_json, "junit": reports.tests_junit, "github": reports.tests_github}[fmt](runs, broken)
     if report:
         click.echo(report)
 
