@@ -16,7 +16,7 @@ from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_file
 
-from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, fail_policy,
+from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, a_number, fail_policy,
                      load_policy_arg, no_empty_path, read_request)
 
 REPORT = "this is a bug in rpl: please report it with the command and the input that caused it"
@@ -307,10 +307,15 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
               metavar="DATE", help="the first date a request's dates may take")
 @click.option("--until", "last_day", type=DAY, default="2027-12-31", show_default=True,
               metavar="DATE", help="the last date a request's dates may take")
-def verify(policies, max_items, fmt, outputs, first_day, last_day):
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0, 86_400, min_open=True),
+              metavar="SECONDS", callback=a_number,
+              help="give the solver this long per question (default 60); one it does not settle is unknown, "
+                   "never proven")
+def verify(policies, max_items, fmt, outputs, first_day, last_day, timeout_s):
     """Prove POLICY's properties, or whether OLD and NEW ever decide differently (OLD may be git:REV:path).
 
-    Exits 0 when every property holds (the versions decide alike), 1 when one does not, 2 for a policy error.
+    Exits 0 when every property holds (the versions decide alike), 1 when one does not or is not
+    settled, 2 for a policy error, 130 when interrupted.
     """
     if len(policies) > 2:
         raise click.UsageError("give one policy, or two versions to compare")
@@ -325,7 +330,7 @@ def verify(policies, max_items, fmt, outputs, first_day, last_day):
             raise
         click.echo("error: rpl verify needs the Z3 solver: install rplang[verify]", err=True)
         sys.exit(EXIT_USAGE)
-    sys.exit(run(policies, max_items, fmt, outputs, first_day, last_day))
+    sys.exit(run(policies, max_items, fmt, outputs, first_day, last_day, timeout_s))
 
 
 @click.command(name="replay", context_settings={"ignore_unknown_options": True, "help_option_names": []},

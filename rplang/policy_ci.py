@@ -10,8 +10,8 @@ import click
 from rplang.policy_lang.errors import PolicyError
 from rplang.policy_lang.source_text import NotAFile
 
-from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, no_empty_path,
-                     write_output)
+from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, a_number, check_output, fail_policy,
+                     no_empty_path, write_output)
 from .terminal import colour_diff_lines, printable, progress_lines, progress_wanted
 
 
@@ -19,7 +19,7 @@ from .terminal import colour_diff_lines, printable, progress_lines, progress_wan
 @click.argument("paths", nargs=-1, callback=no_empty_path)
 @click.option("--coverage", "show_coverage", is_flag=True, help="report, per rule, whether it fired and "
               "whether its condition was seen both true and false")
-@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT", callback=a_number,
               help="fail when fewer than PCT% of the rules are covered both ways")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
               help="text for people; json for programs; junit (XML) for CI test reports; github for "
