@@ -15,6 +15,18 @@ from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, a_number, c
 from .terminal import colour_diff_lines, printable, progress_lines, progress_wanted
 
 
+def _pattern(ctx, param, value):
+    """`--run REGEX`, compiled: a pattern Python's re cannot read is a bad command line."""
+    import re
+
+    if value is None:
+        return None
+    try:
+        return re.compile(value)
+    except re.error as error:
+        raise click.BadParameter(f"`{value}` is no regular expression: {error}") from None
+
+
 @click.command(name="test")
 @click.argument("paths", nargs=-1, callback=no_empty_path)
 @click.option("--coverage", "show_coverage", is_flag=True, help="report, per rule, whether it fired and "
@@ -26,12 +38,20 @@ from .terminal import colour_diff_lines, printable, progress_lines, progress_wan
                    "workflow annotations at each failing example")
 @click.option("--coverage-report", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="write the rule coverage of every policy to FILE, as JSON")
+@click.option("--run", "pattern", metavar="REGEX", callback=_pattern,
+              help="run only the examples whose name REGEX matches (searched in it, as Python's re does)")
 @click.option("--progress/--no-progress", default=None,
               help="show progress over the policies on stderr (default: when stderr is a terminal, outside CI)")
-def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progress):
-    """Run the examples of every policy under PATHS (default: policies/ or .)."""
+def test_command(paths, show_coverage, fail_under, fmt, coverage_report, pattern, progress):
+    """Run the examples of every policy under PATHS (default: policies/ or .).
+
+    Exits 0 when every example passes (and the coverage is met), 1 when one fails, a policy has an
+    error, the coverage is under --fail-under, or no example ran at all; 64 for a bad command line.
+    """
+    import attrs
+
     from rplang.runtime.testing import EXAMPLES_FILE, coverage, coverage_percent, coverage_text, failure_text, \
-        find_policies, load_suite, run_suite
+        find_policies, load_suite, percent_text, run_suite
 
     if not paths:
         paths = ("policies",) if Path("policies").is_dir() else (".",)
@@ -53,6 +73,8 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
             click.echo(error.render(), err=True)
             broken.append((path, error))
             continue
+        if pattern is not None:
+            suite = attrs.evolve(suite, examples=tuple(e for e in suite.examples if pattern.search(e[0].name)))
         results = run_suite(suite)
         runs.append((suite, results))
         tables.append((suite, coverage(suite, results)))
@@ -60,7 +82,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
             for r in results:
                 if not r.passed:
                     click.echo(printable(failure_text(r)) + "\n")
-            if not suite.examples:
+            if not suite.examples and pattern is None:
                 click.echo(f"{path}: no examples")
             if show_coverage:
                 click.echo(coverage_text(suite, tables[-1][1]) + "\n")
@@ -74,14 +96,20 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
         write_output(coverage_report, coverage_json(tables) + "\n", "--coverage-report")
     summary_out = dict(err=not text)  # the summary never mixes into a report on stdout
     if show_coverage or fail_under is not None:
-        click.echo(f"rule coverage: {coverage_percent(rows_all):.1f}%", **summary_out)
+        click.echo(f"rule coverage: {percent_text(coverage_percent(rows_all))}", **summary_out)
     click.echo(f"{passed} passed, {failed} failed" + (
         f", {len(broken)} polic{'y' if len(broken) == 1 else 'ies'} not loaded" if broken else ""), **summary_out)
     if broken:
         sys.exit(EXIT_POLICY)
+    if not passed + failed:  # a CI step that tests nothing must not pass: a wrong folder, examples lost
+        click.echo(f"error: no example matches --run {pattern.pattern}" if pattern is not None else
+                   f"error: no examples under {', '.join(paths)}: write `example` blocks in a policy, or in "
+                   "NAME/examples.rpl beside NAME.rpl",
+                   err=True)
+        sys.exit(EXIT_POLICY)
     under = fail_under is not None and coverage_percent(rows_all) < fail_under
     if under:
-        click.echo(f"coverage {coverage_percent(rows_all):.1f}% is under {fail_under:g}%", err=True)
+        click.echo(f"coverage {percent_text(coverage_percent(rows_all))} is under {fail_under:g}%", err=True)
     sys.exit(1 if failed or under else EXIT_OK)
 
 
