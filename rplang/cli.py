@@ -364,6 +364,7 @@ _register_commands()
 
 
 def main(argv=None):
+    _escape_what_stdout_cannot_encode()
     try:
         cli.main(args=argv, prog_name="rpl", standalone_mode=False)
     except click.UsageError as error:
@@ -376,6 +377,15 @@ def main(argv=None):
     except Exception as error:  # noqa: BLE001 (a bug: a message and its own exit code, not a traceback)
         _report_internal_error(error)
         sys.exit(EXIT_SOFTWARE)
+
+
+def _escape_what_stdout_cannot_encode() -> None:
+    """A text stdout cannot encode (a file name that is not UTF-8, read as lone surrogates) is
+    written as an escape, `\\udcff`, as stderr writes it: a strict UTF-8 stdout (PYTHONIOENCODING=utf-8,
+    a UTF-8 locale but C's) raised, and `rpl test` over such a file ended as an internal error.
+    In a JSON string the escape is JSON's own."""
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 def _report_internal_error(error: Exception) -> None:

@@ -123,7 +123,8 @@ def write_output(path: str, text: str, option: str) -> None:
     if not folder.is_dir():
         raise click.BadParameter(f"{path}: no folder {folder}", param_hint=option)
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        # a file name that is not UTF-8 in the text (a lone surrogate): its escape, as on stdout
+        Path(path).write_text(text, encoding="utf-8", errors="backslashreplace")
     except OSError as error:
         click.echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
         sys.exit(EXIT_CANTCREAT)

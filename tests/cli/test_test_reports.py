@@ -196,3 +196,26 @@ def test_junit_is_well_formed_when_a_policys_file_name_holds_a_control_character
     assert suite.name == str(tmp_path / "sh\\u0001op.rpl")
     assert suite.failures == 1
     assert {case._elem.get("file") for case in suite} == {str(tmp_path / "sh\\u0001op.rpl")}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "github"])
+def test_a_policy_file_name_that_is_not_utf8_is_escaped_in_every_report(tmp_path, fmt):
+    """Read as a lone surrogate, the byte 0xff ended `rpl test` as an internal error at a strict
+    UTF-8 stdout (PYTHONIOENCODING=utf-8, as CI machines often have) and in the coverage report."""
+    import os
+
+    from tests.cli.conftest import run_process
+
+    name = os.fsdecode(b"sh\xffop.rpl")
+    try:
+        (tmp_path / name).write_text(SHOP + FAILING)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    coverage_file = tmp_path / "coverage.json"
+    result = run_process("test", tmp_path, "--format", fmt, "--coverage-report", coverage_file)
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err
+    assert "sh\\udcffop.rpl" in result.out
+    if fmt == "json":
+        assert json.loads(result.out)["examples"][0]["policy"] == str(tmp_path / name)  # JSON's escape
+    assert json.loads(coverage_file.read_text())["policies"][0]["policy"] == str(tmp_path / name)
