@@ -399,3 +399,13 @@ def test_snapshot_requests_with_a_wrong_path_fails_collection_not_skips(tmp_path
         "test_aputure = snapshot_requests('policies/aputure.rpl', 'requests')\n")
     result = _pytest(tmp_path, "test_decisions.py")
     assert result.returncode == 2 and f"snapshot_requests: no policy file {tmp_path / 'policies' / 'aputure.rpl'}" in result.stdout
+
+
+def test_rpl_test_says_why_a_run_of_no_example_fails(shop, snapshot):
+    from tests.cli.conftest import run
+
+    (shop / "bare.rpl").write_text(SHOP)
+    runs = [run("test", shop / "bare.rpl"), run("test", shop, "--run", "^nothing$", "--format", "json"),
+            run("test", shop, "--run", "refund (late")]
+    assert [r.code for r in runs] == [1, 1, 64]
+    assert "\n".join(r.err.replace(str(shop), "SHOP") for r in runs) == snapshot

@@ -277,3 +277,13 @@ def test_a_counterexample_the_runtime_does_not_reproduce_is_an_internal_error(tm
     assert result.code == 70
     assert "error: the solver and the runtime disagree (a bug of rpl verify)" in result.err
     assert "REFUTED" not in result.out
+
+
+def test_text_report_of_a_property_not_settled_in_time(tmp_path, snapshot):
+    import re
+
+    policy = tmp_path / "cubes.rpl"
+    policy.write_text(CUBES, encoding="utf-8")
+    result = run("verify", policy, "--timeout", "0.2")
+    assert result.code == 1
+    assert re.sub(r"\(\d+\.\d\d s\)", "(… s)", result.out.replace(str(tmp_path), "TMP")) == snapshot
