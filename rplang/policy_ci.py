@@ -127,7 +127,8 @@ def _report_tests(fmt: str, runs: list, broken: list) -> None:
         return
     from . import reports
 
-    report = {"json": reports.tests_json, "junit": reports.tests_junit, "github": reports.tests_github}[fmt](runs, broken)
+    write = {"json": reports.tests_json, "junit": reports.tests_junit, "github": reports.tests_github}[fmt]
+    report = write(runs, broken)
     if report:
         click.echo(report)
 

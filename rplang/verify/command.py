@@ -129,7 +129,9 @@ def _versions(old, new, bounds: Bounds, fmt: str, outputs: str | None, timeout_m
         click.echo(f"{old_name} and {new_name} decide alike ({outputs_text}) on every request with up to "
                    f"{_count(bounds.max_items, 'element')} per list ({result.seconds:.2f} s)")
         return EXIT_HOLDS
-    click.echo(f"{old_name} -> {new_name}: {_count(len(result.changes), 'kind')} of change ({outputs_text}; "
+    found = f"{_count(len(result.changes), 'kind')} of change" if result.changes else "no change found"
+    unsettled_text = f", {_count(len(result.unknown), 'kind')} not settled" if result.unknown else ""
+    click.echo(f"{old_name} -> {new_name}: {found}{unsettled_text} ({outputs_text}; "
                f"up to {_count(bounds.max_items, 'element')} per list, {result.seconds:.2f} s)")
     for change in result.changes:
         values = f"{change.old[change.output]} -> {change.new[change.output]}"

@@ -287,3 +287,22 @@ def test_text_report_of_a_property_not_settled_in_time(tmp_path, snapshot):
     result = run("verify", policy, "--timeout", "0.2")
     assert result.code == 1
     assert re.sub(r"\(\d+\.\d\d s\)", "(… s)", result.out.replace(str(tmp_path), "TMP")) == snapshot
+
+
+def test_versions_compared_with_a_kind_of_change_not_settled_say_so(tmp_path, snapshot):
+    """The header read `0 kinds of change` above the kinds it could not settle."""
+    import re
+
+    rule = ('rule cubes:\n  cites "cubes"\n  when x > 0 and y > 0 and z > 0 and x * x * x + y * y * y is z * z * z\n'
+            '  then refuse\n  because "cubes"\n\noutput outcome')
+    old = CUBES.replace('outcomes:\n', 'outcomes:\n  refuse "REFUSED"\n').replace("output outcome", rule)
+    old = old.split("property")[0]
+    (tmp_path / "old.rpl").write_text(old, encoding="utf-8")
+    (tmp_path / "new.rpl").write_text(old.replace("x * x * x + y * y * y is z * z * z", "false"), encoding="utf-8")
+    result = run("verify", tmp_path / "old.rpl", tmp_path / "new.rpl", "--timeout", "0.2")
+    assert result.code == 1
+    assert "no change found, 1 kind not settled (outcome;" in result.out
+    assert re.sub(r"\d+\.\d\d s\)", "… s)", result.out.replace(str(tmp_path), "TMP")) == snapshot
+    report = json.loads(run("verify", tmp_path / "old.rpl", tmp_path / "new.rpl", "--timeout", "0.2",
+                            "--format", "json").out)
+    assert (report["equivalent"], report["changes"], report["unknown"]) == (False, [], ["outcome: refuse -> approve"])
