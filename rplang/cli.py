@@ -16,7 +16,7 @@ from rplang.policy_lang import limits
 from rplang.policy_lang.errors import Diagnostic, PolicyError, RequestError, RequestProblem, RplError
 from rplang.policy_lang.source_text import NotAFile, read_policy_bytes, read_policy_file
 
-from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, fail_policy,
+from .inputs import (DAY, EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_SOFTWARE, EXIT_USAGE, a_number, fail_policy,
                      load_policy_arg, no_empty_path, read_request)
 from .terminal import COMMAND_SETTINGS
 
@@ -71,11 +71,10 @@ def check(policies, fmt, strict):
     if fmt == "json":
         click.echo(json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False))
     elif fmt == "github":
-        from .reports import github_annotation
+        from .reports import diagnostic_annotation
 
         for d in diagnostics:
-            click.echo(github_annotation(d.severity, d.message + (f" (help: {d.hint})" if d.hint else ""),
-                                         d.span, d.code))
+            click.echo(diagnostic_annotation(d))
     else:
         if diagnostics:
             click.echo("\n\n".join(d.render() for d in diagnostics) + "\n", err=True)
@@ -306,10 +305,15 @@ def explain(policy, request, partial, as_of, locale, max_request_bytes):
               metavar="DATE", help="the first date a request's dates may take")
 @click.option("--until", "last_day", type=DAY, default="2027-12-31", show_default=True,
               metavar="DATE", help="the last date a request's dates may take")
-def verify(policies, max_items, fmt, outputs, first_day, last_day):
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0, 86_400, min_open=True),
+              metavar="SECONDS", callback=a_number,
+              help="give the solver this long per question (default 60); one it does not settle is unknown, "
+                   "never proven")
+def verify(policies, max_items, fmt, outputs, first_day, last_day, timeout_s):
     """Prove POLICY's properties, or whether OLD and NEW ever decide differently (OLD may be git:REV:path).
 
-    Exits 0 when every property holds (the versions decide alike), 1 when one does not, 2 for a policy error.
+    Exits 0 when every property holds (the versions decide alike), 1 when one does not or is not
+    settled, 2 for a policy error, 130 when interrupted.
     """
     if len(policies) > 2:
         raise click.UsageError("give one policy, or two versions to compare")
@@ -324,7 +328,7 @@ def verify(policies, max_items, fmt, outputs, first_day, last_day):
             raise
         click.echo("error: rpl verify needs the Z3 solver: install rplang[verify]", err=True)
         sys.exit(EXIT_USAGE)
-    sys.exit(run(policies, max_items, fmt, outputs, first_day, last_day))
+    sys.exit(run(policies, max_items, fmt, outputs, first_day, last_day, timeout_s))
 
 
 @click.command(name="replay", context_settings={"ignore_unknown_options": True, "help_option_names": []},
@@ -358,6 +362,7 @@ _register_commands()
 
 
 def main(argv=None):
+    _escape_what_stdout_cannot_encode()
     try:
         cli.main(args=argv, prog_name="rpl", standalone_mode=False)
     except click.UsageError as error:
@@ -370,6 +375,15 @@ def main(argv=None):
     except Exception as error:  # noqa: BLE001 (a bug: a message and its own exit code, not a traceback)
         _report_internal_error(error)
         sys.exit(EXIT_SOFTWARE)
+
+
+def _escape_what_stdout_cannot_encode() -> None:
+    """A text stdout cannot encode (a file name that is not UTF-8, read as lone surrogates) is
+    written as an escape, `\\udcff`, as stderr writes it: a strict UTF-8 stdout (PYTHONIOENCODING=utf-8,
+    a UTF-8 locale but C's) raised, and `rpl test` over such a file ended as an internal error.
+    In a JSON string the escape is JSON's own."""
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 def _report_internal_error(error: Exception) -> None:

@@ -106,6 +106,14 @@ def no_empty_path(ctx, param, value):
     return value
 
 
+def a_number(ctx, param, value):
+    """A click callback for a number option: `nan` passes click's FloatRange (no comparison with it
+    is true) and would turn a gate off (`--fail-under nan` passed every run)."""
+    if value is not None and value != value:
+        raise click.BadParameter("nan is not a number; give one")
+    return value
+
+
 def write_output(path: str, text: str, option: str) -> None:
     """Write what an option like `-o FILE` names: a folder that does not exist is the command
     line's fault (exit 64), a file that cannot be written is said (exit 73), never a bug of rpl's."""
@@ -115,7 +123,8 @@ def write_output(path: str, text: str, option: str) -> None:
     if not folder.is_dir():
         raise click.BadParameter(f"{path}: no folder {folder}", param_hint=option)
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        # a file name that is not UTF-8 in the text (a lone surrogate): its escape, as on stdout
+        Path(path).write_text(text, encoding="utf-8", errors="backslashreplace")
     except OSError as error:
         click.echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
         sys.exit(EXIT_CANTCREAT)

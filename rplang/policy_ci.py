@@ -10,28 +10,48 @@ import click
 from rplang.policy_lang.errors import PolicyError
 from rplang.policy_lang.source_text import NotAFile
 
-from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, check_output, fail_policy, no_empty_path,
-                     write_output)
+from .inputs import (EXIT_OK, EXIT_POLICY, EXIT_REQUEST, EXIT_USAGE, a_number, check_output, fail_policy,
+                     no_empty_path, write_output)
 from .terminal import colour_diff_lines, printable, progress_lines, progress_wanted
+
+
+def _pattern(ctx, param, value):
+    """`--run REGEX`, compiled: a pattern Python's re cannot read is a bad command line."""
+    import re
+
+    if value is None:
+        return None
+    try:
+        return re.compile(value)
+    except re.error as error:
+        raise click.BadParameter(f"`{value}` is no regular expression: {error}") from None
 
 
 @click.command(name="test")
 @click.argument("paths", nargs=-1, callback=no_empty_path)
 @click.option("--coverage", "show_coverage", is_flag=True, help="report, per rule, whether it fired and "
               "whether its condition was seen both true and false")
-@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT", callback=a_number,
               help="fail when fewer than PCT% of the rules are covered both ways")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
               help="text for people; json for programs; junit (XML) for CI test reports; github for "
                    "workflow annotations at each failing example")
 @click.option("--coverage-report", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="write the rule coverage of every policy to FILE, as JSON")
+@click.option("--run", "pattern", metavar="REGEX", callback=_pattern,
+              help="run only the examples whose name REGEX matches (searched in it, as Python's re does)")
 @click.option("--progress/--no-progress", default=None,
               help="show progress over the policies on stderr (default: when stderr is a terminal, outside CI)")
-def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progress):
-    """Run the examples of every policy under PATHS (default: policies/ or .)."""
+def test_command(paths, show_coverage, fail_under, fmt, coverage_report, pattern, progress):
+    """Run the examples of every policy under PATHS (default: policies/ or .).
+
+    Exits 0 when every example passes (and the coverage is met), 1 when one fails, a policy has an
+    error, the coverage is under --fail-under, or no example ran at all; 64 for a bad command line.
+    """
+    import attrs
+
     from rplang.runtime.testing import EXAMPLES_FILE, coverage, coverage_percent, coverage_text, failure_text, \
-        find_policies, load_suite, run_suite
+        find_policies, load_suite, percent_text, run_suite
 
     if not paths:
         paths = ("policies",) if Path("policies").is_dir() else (".",)
@@ -43,8 +63,7 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
         check_output(coverage_report, "--coverage-report", [("policy", p) for p in policies] + [
             ("examples file", p.with_suffix("") / EXAMPLES_FILE) for p in policies])
     text = fmt == "text"
-    runs, tables = [], []
-    broken = False
+    runs, tables, broken = [], [], []
     for path in _with_progress(policies, progress, "running the examples"):
         try:
             suite = load_suite(path)
@@ -52,8 +71,10 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
             fail_policy(error)
         except PolicyError as error:
             click.echo(error.render(), err=True)
-            broken = True
+            broken.append((path, error))
             continue
+        if pattern is not None:
+            suite = attrs.evolve(suite, examples=tuple(e for e in suite.examples if pattern.search(e[0].name)))
         results = run_suite(suite)
         runs.append((suite, results))
         tables.append((suite, coverage(suite, results)))
@@ -61,27 +82,34 @@ def test_command(paths, show_coverage, fail_under, fmt, coverage_report, progres
             for r in results:
                 if not r.passed:
                     click.echo(printable(failure_text(r)) + "\n")
-            if not suite.examples:
+            if not suite.examples and pattern is None:
                 click.echo(f"{path}: no examples")
             if show_coverage:
                 click.echo(coverage_text(suite, tables[-1][1]) + "\n")
     rows_all = [row for _, table in tables for row in table]
     failed = sum(not r.passed for _, results in runs for r in results)
     passed = sum(len(results) for _, results in runs) - failed
-    _report_tests(fmt, runs)
+    _report_tests(fmt, runs, broken)
     if coverage_report:
         from .reports import coverage_json
 
         write_output(coverage_report, coverage_json(tables) + "\n", "--coverage-report")
     summary_out = dict(err=not text)  # the summary never mixes into a report on stdout
     if show_coverage or fail_under is not None:
-        click.echo(f"rule coverage: {coverage_percent(rows_all):.1f}%", **summary_out)
-    click.echo(f"{passed} passed, {failed} failed", **summary_out)
+        click.echo(f"rule coverage: {percent_text(coverage_percent(rows_all))}", **summary_out)
+    click.echo(f"{passed} passed, {failed} failed" + (
+        f", {len(broken)} polic{'y' if len(broken) == 1 else 'ies'} not loaded" if broken else ""), **summary_out)
     if broken:
+        sys.exit(EXIT_POLICY)
+    if not passed + failed:  # a CI step that tests nothing must not pass: a wrong folder, examples lost
+        click.echo(f"error: no example matches --run {pattern.pattern}" if pattern is not None else
+                   f"error: no examples under {', '.join(paths)}: write `example` blocks in a policy, or in "
+                   "NAME/examples.rpl beside NAME.rpl",
+                   err=True)
         sys.exit(EXIT_POLICY)
     under = fail_under is not None and coverage_percent(rows_all) < fail_under
     if under:
-        click.echo(f"coverage {coverage_percent(rows_all):.1f}% is under {fail_under:g}%", err=True)
+        click.echo(f"coverage {percent_text(coverage_percent(rows_all))} is under {fail_under:g}%", err=True)
     sys.exit(1 if failed or under else EXIT_OK)
 
 
@@ -94,12 +122,13 @@ def _with_progress(items: list, asked: bool | None, label: str):
         yield from bar
 
 
-def _report_tests(fmt: str, runs: list) -> None:
+def _report_tests(fmt: str, runs: list, broken: list) -> None:
     if fmt == "text":
         return
     from . import reports
 
-    report = {"json": reports.tests_json, "junit": reports.tests_junit, "github": reports.tests_github}[fmt](runs)
+    write = {"json": reports.tests_json, "junit": reports.tests_junit, "github": reports.tests_github}[fmt]
+    report = write(runs, broken)
     if report:
         click.echo(report)
 

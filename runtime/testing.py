@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from pathlib import Path
 
@@ -279,6 +280,12 @@ def coverage_percent(rows: list[RuleCoverage]) -> float:
     return 100.0 * sum(r.both_ways for r in rows) / len(rows) if rows else 100.0
 
 
+def percent_text(percent: float) -> str:
+    """A coverage with one decimal, rounded down: never shown as reaching a threshold it is
+    under (2 of 3 rules, 66.67%, read "66.7%" and failed `--fail-under 66.7`)."""
+    return f"{math.floor(round(percent * 10, 6)) / 10:.1f}%"  # round first: 100 * 29 / 100 is 28.999...
+
+
 # ---- reports ----------------------------------------------------------------------------------
 
 def failure_text(result: ExampleResult) -> str:
@@ -306,7 +313,7 @@ def coverage_text(suite: Suite, rows: list[RuleCoverage]) -> str:
     for r in rows:
         lines.append(f"  {r.rule:<{width}}  {mark[r.fired]:<5}  {mark[r.seen_true]:<4}  {mark[r.seen_false]}")
     both = sum(r.both_ways for r in rows)
-    lines.append(f"  total: {both}/{len(rows)} rules fired and seen both ways: {coverage_percent(rows):.1f}%")
+    lines.append(f"  total: {both}/{len(rows)} rules fired and seen both ways: {percent_text(coverage_percent(rows))}")
     clauses = clause_coverage(suite, rows)
     if clauses:
         never = [c["clause"] or f'"{c["cites"][:30]}"' for c in clauses if not c["applied"]]

@@ -12,7 +12,7 @@ from rplang.runtime.decide import CompiledPolicy
 
 from .domain import Bounds, Unsupported
 from .items import outcome_names
-from .prove import CounterexampleMismatch, Session, find
+from .prove import CounterexampleMismatch, Session, Unsettled, find
 from .symbolic import equal
 
 
@@ -35,7 +35,7 @@ class Comparison:
     """The result: equivalent (no change found within the bounds), or the changes found."""
     outputs: tuple[str, ...]
     changes: tuple[Change, ...]
-    unknown: tuple[str, ...]  # kinds of change the solver could not settle
+    unknown: tuple[tuple[str, Unsettled], ...]  # kinds of change the solver could not settle, and why
     seconds: float
 
     @property
@@ -44,7 +44,7 @@ class Comparison:
 
     def to_json(self) -> dict:
         return {"equivalent": self.equivalent, "outputs": list(self.outputs),
-                "changes": [c.to_json() for c in self.changes], "unknown": list(self.unknown),
+                "changes": [c.to_json() for c in self.changes], "unknown": [kind for kind, _ in self.unknown],
                 "seconds": round(self.seconds, 3)}
 
 
@@ -57,8 +57,9 @@ def _schema(policy: CompiledPolicy):
 
 
 def compare(old: CompiledPolicy, new: CompiledPolicy, outputs: list[str] | None = None,
-            bounds: Bounds = Bounds()) -> Comparison:
-    """Every kind of change of the named outputs (all outputs the two share, by default)."""
+            bounds: Bounds = Bounds(), timeout_ms: int | None = None) -> Comparison:
+    """Every kind of change of the named outputs (all outputs the two share, by default);
+    `timeout_ms` per question to the solver."""
     started = time.perf_counter()
     if _schema(old) != _schema(new):
         raise Unsupported("comparing versions whose requests have different fields")
@@ -90,11 +91,11 @@ def compare(old: CompiledPolicy, new: CompiledPolicy, outputs: list[str] | None 
         else:
             questions.append(("changes", z3.Not(equal(a, b))))
         for kind, goal in questions:
-            found = find(before, [goal], base)
+            found = find(before, [goal], base, timeout_ms)
             if found is None:
                 continue
-            if found == "unknown":
-                unknown.append(f"{name}: {kind}")
+            if isinstance(found, Unsettled):
+                unknown.append((f"{name}: {kind}", found))
                 continue
             old_out, new_out = old.decide(found).outputs_json(), new.decide(found).outputs_json()
             if not _shows(kinds[name], kind, old_out[name], new_out[name]):

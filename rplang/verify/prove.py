@@ -2,7 +2,10 @@
 counterexample the runtime decides, as small and round as the solver finds."""
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
+from typing import Iterator
 
 import attrs
 import z3
@@ -18,6 +21,20 @@ from .symbolic import Compiler, RequestBuilder, SymList, SymRecord, Opt
 
 SOLVER_TIMEOUT_MS = 60_000  # per question; beyond, the answer is "unknown", never "proven"
 POLISH_TIMEOUT_MS = 3_000  # for rounding the counterexample's amounts and dates
+OUT_OF_TIME = ("timeout", "canceled")  # Z3's reasons for an answer not found within the time limit
+CTRL_C = "interrupted from keyboard"  # Z3's reason when it caught Ctrl-C during a check
+
+
+@attrs.frozen
+class Unsettled:
+    """The solver's answer "unknown", and its reason (out of time, or a question it cannot decide)."""
+    reason: str
+
+    def message(self, timeout_ms: int) -> str:
+        if self.reason in OUT_OF_TIME:
+            return (f"the solver did not settle it within {timeout_ms / 1000:g} s; nothing is claimed "
+                    "(a longer --timeout may settle it)")
+        return f"the solver cannot settle it ({self.reason}); nothing is claimed"
 
 
 @attrs.frozen
@@ -73,8 +90,9 @@ class Session:
         """What every request within the bounds satisfies, and that the runtime decides it."""
         return [*self.request.constraints, *self.compiler.definitions, z3.Not(self.decision.failure)]
 
-    def verify(self, prop: CheckedProperty) -> Result:
+    def verify(self, prop: CheckedProperty, timeout_ms: int | None = None) -> Result:
         started = time.perf_counter()
+        timeout_ms = timeout_ms or SOLVER_TIMEOUT_MS
 
         def result(status, message=None, request=None, outputs=None):
             return Result(prop.name, status, message, request, outputs, time.perf_counter() - started)
@@ -85,11 +103,11 @@ class Session:
             value, failure = self.condition(prop.condition)
         except Unsupported as error:
             return result("unsupported", f"property {prop.name} cannot be checked: {error} is not supported")
-        found = find(self, [z3.Or(failure, z3.Not(value))])
+        found = find(self, [z3.Or(failure, z3.Not(value))], timeout_ms=timeout_ms)
         if found is None:
             return result("proven")
-        if found == "unknown":
-            return result("unknown", "the solver gave up within its time limit; nothing is claimed")
+        if isinstance(found, Unsettled):
+            return result("unknown", found.message(timeout_ms))
         if replay.holds(self.policy, prop, found):
             raise CounterexampleMismatch(f"property {prop.name}: the runtime does not violate it on {found}")
         return result("refuted", None, found, replay.outputs_json(self.policy, found))
@@ -100,21 +118,21 @@ def possible(session: Session, goal: list, timeout_ms: int) -> bool | None:
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
     solver.add(*session.base(), *goal)
-    answer = solver.check()
+    answer = _check(solver)
     return None if answer == z3.unknown else answer == z3.sat
 
 
 def find(session: Session, goal: list, extra_base: list = (), timeout_ms: int | None = None):
-    """A request within the bounds meeting `goal`, minimised: None if there is none, "unknown" if
+    """A request within the bounds meeting `goal`, minimised: None if there is none, Unsettled if
     the solver cannot tell."""
     solver = z3.Solver()
     solver.set("timeout", timeout_ms or SOLVER_TIMEOUT_MS)
     solver.add(*session.base(), *extra_base, *goal)
-    answer = solver.check()
+    answer = _check(solver)
     if answer == z3.unsat:
         return None
     if answer != z3.sat:
-        return "unknown"
+        return Unsettled(solver.reason_unknown())
     model = _minimise(solver, session)
     return request_json(model, session.policy.checked, session.request.root, session.texts)
 
@@ -128,7 +146,7 @@ def _minimise(solver: z3.Solver, session: Session) -> z3.ModelRef:
         nonlocal model
         solver.push()
         solver.add(*constraints)
-        if solver.check() == z3.sat:
+        if _check(solver) == z3.sat:
             model = solver.model()
             return True
         solver.pop()
@@ -152,9 +170,43 @@ def _minimise(solver: z3.Solver, session: Session) -> z3.ModelRef:
     for terms in ([d - first for d in dates], money, others):
         if terms:
             optimize.minimize(z3.Sum(*terms))
-    if optimize.check() == z3.sat:
+    if _check(optimize) == z3.sat:
         return optimize.model()
     return model
+
+
+# Ctrl-C stops a run, however it arrives: Z3 catches it during a check and answers "unknown",
+# which `_check` raises again; Python raises it where the program is, and inside a z3 object's
+# `__del__` it would be printed as ignored and lost, so it is remembered there for the next check.
+_pressed: list[int] = []
+
+
+def _check(solver) -> z3.CheckSatResult:
+    if _pressed:
+        raise KeyboardInterrupt
+    answer = solver.check()
+    if answer == z3.unknown and solver.reason_unknown() == CTRL_C:
+        raise KeyboardInterrupt
+    return answer
+
+
+@contextlib.contextmanager
+def ctrl_c_stops():
+    """Within it (in the main thread), Ctrl-C raises KeyboardInterrupt, never lost in a `__del__`."""
+    def pressed(signum, frame):
+        _pressed.append(signum)
+        while frame is not None:
+            if frame.f_code.co_name == "__del__":
+                return  # raised here it would be lost: the next check raises it
+            frame = frame.f_back
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, pressed)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _pressed.clear()
 
 
 def _leaves(session: Session):
@@ -185,7 +237,14 @@ def _leaves(session: Session):
     return money, dates, others
 
 
-def verify_policy(policy: CompiledPolicy, bounds: Bounds = Bounds()) -> list[Result]:
+def verify_policy(policy: CompiledPolicy, bounds: Bounds = Bounds(), timeout_ms: int | None = None) -> list[Result]:
     """Every property of the policy, proven or refuted."""
+    return list(each_property(policy, bounds, timeout_ms))
+
+
+def each_property(policy: CompiledPolicy, bounds: Bounds = Bounds(),
+                  timeout_ms: int | None = None) -> Iterator[Result]:
+    """Each property's result as soon as it is known; `timeout_ms` per question to the solver."""
     session = Session(policy, bounds)
-    return [session.verify(p) for p in policy.checked.properties]
+    for prop in policy.checked.properties:
+        yield session.verify(prop, timeout_ms)

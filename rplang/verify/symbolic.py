@@ -181,7 +181,7 @@ class Compiler:
         if isinstance(plain(t), T.SetType):
             element = plain(t).element
             if not isinstance(element, T.EnumType):
-                raise Unsupported(f"a set of {element.describe()} values written in the policy")
+                raise Unsupported(f"{plain(t).describe()} written in the policy")
             return frozenset(element.members.index(m) for m in value)
         if isinstance(plain(t), T.ListType):
             raise Unsupported("a list written in the policy")

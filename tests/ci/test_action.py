@@ -100,6 +100,17 @@ def test_the_action_runs_its_script_for_every_step_and_documents_every_input():
     for step in ("check", "fmt", "test", "diff"):
         assert f'ci/action.sh" {step}' in runs
     assert all(spec.get("description") for spec in action["inputs"].values())
-    env_names = {name for step in action["runs"]["steps"] for name in step.get("env", {})}
     script = SCRIPT.read_text()
-    assert all(name in script for name in env_names)
+    for step in action["runs"]["steps"]:  # each setting read by the script, or by the step itself
+        assert all(name in script or f"${name}" in step["run"] for name in step.get("env", {})), step
+
+
+def test_the_action_passes_inputs_to_its_scripts_as_environment_variables():
+    """`${{ inputs.package }}` in a script is pasted into its text before bash reads it: a quote in
+    the value was code (GitHub's hardening guide: pass it through `env`)."""
+    import re
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    for step in action["runs"]["steps"]:
+        pasted = set(re.findall(r"\$\{\{\s*([^}]*?)\s*\}\}", step.get("run", "")))
+        assert pasted <= {"github.action_path"}, (step["name"], pasted)

@@ -210,6 +210,67 @@ def test_rpl_test_without_any_policy(tmp_path):
     assert result.returncode == 64
 
 
+def test_rpl_test_with_policies_but_no_example_fails(tmp_path):
+    """`opa test` with no tests fails: a CI step that ran nothing (the wrong folder, examples lost)
+    passed with `0 passed, 0 failed`."""
+    from tests.cli.conftest import run
+
+    (tmp_path / "shop.rpl").write_text(SHOP)
+    result = run("test", tmp_path, "--format", "junit")
+    assert result.code == 1
+    assert f"error: no examples under {tmp_path}: write `example` blocks" in result.err
+    assert 'tests="0"' in result.out  # the report is written all the same
+
+
+def test_rpl_test_runs_only_the_examples_run_names(shop):
+    from tests.cli.conftest import run
+
+    result = run("test", shop, "--run", "^(late|in time)$", "--format", "json")
+    assert result.code == 0, result.both
+    assert [e["example"] for e in json.loads(result.out)["examples"]] == ["in time", "late"]
+    text = run("test", shop, "--run", "exchange")
+    assert text.code == 0 and text.out.rstrip().splitlines()[-1] == "1 passed, 0 failed"
+    assert "no examples" not in text.out
+
+
+def test_rpl_test_fails_when_run_matches_no_example(shop):
+    from tests.cli.conftest import run
+
+    result = run("test", shop, "--run", "nothing such")
+    assert result.code == 1
+    assert "error: no example matches --run nothing such" in result.err
+
+
+def test_rpl_test_run_that_is_no_regular_expression_is_a_usage_error(shop):
+    from tests.cli.conftest import run
+
+    result = run("test", shop, "--run", "late(")
+    assert result.code == 64
+    assert "Invalid value for '--run': `late(` is no regular expression: missing )" in result.err
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "101", "-1"])
+def test_rpl_test_fail_under_that_is_no_percentage_is_a_usage_error(shop, value):
+    """`--fail-under nan` passed click's range (no comparison with nan is true) and every run with it."""
+    from tests.cli.conftest import run
+
+    result = run("test", shop, "--fail-under", value)
+    assert result.code == 64 and "--fail-under" in result.err
+
+
+def test_rpl_test_coverage_is_never_shown_as_reaching_a_threshold_it_is_under(shop):
+    """2 of 3 rules read "66.7%", and failed with `coverage 66.7% is under 66.7%`."""
+    from tests.cli.conftest import run
+
+    (shop / "shop.rpl").write_text(SHOP + 'rule dear:\n  cites window\n  when price > 1000.00\n  then refuse\n'
+                                   '  because "dear"\n' + GOOD)
+    result = run("test", shop, "--fail-under", "66.7")
+    assert result.code == 1
+    assert "rule coverage: 66.6%" in result.out
+    assert "coverage 66.6% is under 66.7%" in result.err
+    assert run("test", shop, "--fail-under", "66.6").code == 0
+
+
 # ---- the pytest plugin ------------------------------------------------------------------------------
 
 def test_pytest_collects_examples_as_items(shop):
@@ -338,3 +399,13 @@ def test_snapshot_requests_with_a_wrong_path_fails_collection_not_skips(tmp_path
         "test_aputure = snapshot_requests('policies/aputure.rpl', 'requests')\n")
     result = _pytest(tmp_path, "test_decisions.py")
     assert result.returncode == 2 and f"snapshot_requests: no policy file {tmp_path / 'policies' / 'aputure.rpl'}" in result.stdout
+
+
+def test_rpl_test_says_why_a_run_of_no_example_fails(shop, snapshot):
+    from tests.cli.conftest import run
+
+    (shop / "bare.rpl").write_text(SHOP)
+    runs = [run("test", shop / "bare.rpl"), run("test", shop, "--run", "^nothing$", "--format", "json"),
+            run("test", shop, "--run", "refund (late")]
+    assert [r.code for r in runs] == [1, 1, 64]
+    assert "\n".join(r.err.replace(str(shop), "SHOP") for r in runs) == snapshot

@@ -136,3 +136,86 @@ def test_junit_is_well_formed_when_a_message_holds_a_control_character(tmp_path)
     error = ET.fromstring(result.out.encode()).find("testsuite/testcase/error")
     assert "$.\\u001b[2J: unknown field" in error.text
     assert "$.\\u001b[2J: unknown field" in run("test", tmp_path).out
+
+
+@pytest.fixture
+def one_broken(tmp_path):
+    """Two policies: one whose examples pass, one with an unknown name on its line 14."""
+    (tmp_path / "good.rpl").write_text(SHOP + GOOD)
+    (tmp_path / "shop.rpl").write_text(SHOP.replace("when days > 30", "when dayz > 30") + GOOD)
+    return tmp_path
+
+
+def test_json_names_a_policy_that_could_not_be_loaded(one_broken):
+    """The report said `"failed": 0` for a run that failed on a policy error: a program reading it saw green."""
+    result = run("test", one_broken, "--format", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert (report["passed"], report["failed"]) == (3, 0)
+    (error,) = report["errors"]
+    assert error["policy"] == str(one_broken / "shop.rpl")
+    (diagnostic,) = error["diagnostics"]
+    assert (diagnostic["code"], diagnostic["line"], diagnostic["column"]) == ("RPL020", 14, 8)
+    assert "3 passed, 0 failed, 1 policy not loaded" in result.err
+
+
+def test_junit_has_a_test_in_error_for_a_policy_that_could_not_be_loaded(one_broken, tmp_path):
+    """GitLab's test report showed every test passed for a run that failed on a policy error."""
+    junitparser = pytest.importorskip("junitparser")
+    result = run("test", one_broken, "--format", "junit")
+    assert result.code == 1
+    path = tmp_path / "report.xml"
+    path.write_text(result.out)
+    xml = junitparser.JUnitXml.fromfile(str(path))
+    assert (xml.tests, xml.failures, xml.errors) == (4, 0, 1)
+    suites = {suite.name: suite for suite in xml}
+    (case,) = list(suites[str(one_broken / "shop.rpl")])
+    assert case.name == "the policy and its examples load"
+    (error,) = case.result
+    assert isinstance(error, junitparser.Error) and error.message == "1 error"
+    assert "shop.rpl:14:8: error[RPL020]: unknown name `dayz`" in error.text
+
+
+def test_github_annotates_the_errors_of_a_policy_that_could_not_be_loaded(one_broken):
+    result = run("test", one_broken, "--format", "github")
+    assert result.code == 1
+    (line,) = result.out.splitlines()
+    assert line.startswith(f"::error file={one_broken / 'shop.rpl'},line=14,col=8,")
+    assert "title=RPL020::unknown name `dayz`" in line
+
+
+def test_junit_is_well_formed_when_a_policys_file_name_holds_a_control_character(tmp_path):
+    """A file name is anyone's text too: `\\x01` in it made the whole report unreadable."""
+    junitparser = pytest.importorskip("junitparser")
+    (tmp_path / "sh\x01op.rpl").write_text(SHOP + FAILING)
+    result = run("test", tmp_path, "--format", "junit")
+    assert result.code == 1
+    path = tmp_path / "report.xml"
+    path.write_text(result.out)
+    (suite,) = list(junitparser.JUnitXml.fromfile(str(path)))
+    assert suite.name == str(tmp_path / "sh\\u0001op.rpl")
+    assert suite.failures == 1
+    assert {case._elem.get("file") for case in suite} == {str(tmp_path / "sh\\u0001op.rpl")}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "github"])
+def test_a_policy_file_name_that_is_not_utf8_is_escaped_in_every_report(tmp_path, fmt):
+    """Read as a lone surrogate, the byte 0xff ended `rpl test` as an internal error at a strict
+    UTF-8 stdout (PYTHONIOENCODING=utf-8, as CI machines often have) and in the coverage report."""
+    import os
+
+    from tests.cli.conftest import run_process
+
+    name = os.fsdecode(b"sh\xffop.rpl")
+    try:
+        (tmp_path / name).write_text(SHOP + FAILING)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    coverage_file = tmp_path / "coverage.json"
+    result = run_process("test", tmp_path, "--format", fmt, "--coverage-report", coverage_file)
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err
+    assert "sh\\udcffop.rpl" in result.out
+    if fmt == "json":
+        assert json.loads(result.out)["examples"][0]["policy"] == str(tmp_path / name)  # JSON's escape
+    assert json.loads(coverage_file.read_text())["policies"][0]["policy"] == str(tmp_path / name)

@@ -2,6 +2,8 @@
 import json
 import subprocess
 
+import pytest
+
 from tests.cli.conftest import run
 
 from .conftest import APUTURE, ROOT
@@ -56,8 +58,9 @@ def test_a_policy_error_exits_2(tmp_path):
     assert result.code == 2
     assert "p.rpl:" in result.err
     assert run("verify", tmp_path / "missing.rpl").code == 2
-    folder = run("verify", tmp_path)
-    assert folder.code == 2 and "a folder of versions cannot be verified yet" in folder.err
+    folder = run("verify", tmp_path)  # a folder of policies, not of one policy's versions
+    assert folder.code == 2
+    assert f"{tmp_path}: error: a folder cannot be verified yet; give one policy's file" in folder.err
 
 
 def test_unsupported_is_reported_never_proven(tmp_path):
@@ -188,3 +191,118 @@ def test_outputs_that_are_not_outputs_of_both_versions_are_a_usage_error(tmp_pat
     alone = run("verify", old, "--outputs", "outcome")
     assert alone.code == 64
     assert "Error: --outputs names what to compare between two versions: give OLD and NEW" in alone.err
+
+
+# z3 settles no question about cubes (Fermat for n = 3) within any time a test has
+CUBES = '''policy "cubes"
+version "1"
+currency USD
+
+request:
+  x: integer
+  y: integer
+  z: integer
+
+outcomes:
+  approve "APPROVED"
+
+rule always:
+  when true
+  then approve
+
+output outcome
+
+property no_cubes_add_up: x > 0 and y > 0 and z > 0 implies x * x * x + y * y * y is not z * z * z
+'''
+
+
+def test_a_question_not_settled_in_time_is_unknown_with_its_reason_never_proven(tmp_path):
+    policy = tmp_path / "cubes.rpl"
+    policy.write_text(CUBES, encoding="utf-8")
+    result = run("verify", policy, "--timeout", "0.2", "--format", "json")
+    assert result.code == 1, result.both
+    report = json.loads(result.out)
+    assert report["holds"] is False
+    (prop,) = report["properties"]
+    assert prop["status"] == "unknown"
+    assert prop["message"] == ("the solver did not settle it within 0.2 s; nothing is claimed "
+                               "(a longer --timeout may settle it)")
+    text = run("verify", policy, "--timeout", "0.2")
+    assert text.code == 1
+    assert "UNKNOWN     no_cubes_add_up" in text.out and "0 of 1 properties proven" in text.out
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "soon"])
+def test_a_timeout_that_is_no_positive_number_is_a_usage_error(seconds):
+    result = run("verify", APUTURE, "--timeout", seconds)
+    assert result.code == 64 and "--timeout" in result.err
+
+
+def test_ctrl_c_during_a_proof_stops_the_run_without_a_result(tmp_path):
+    """Z3 catches Ctrl-C during a check and answers "unknown": the property was reported as not
+    settled in time, and the run went on, for a minute per question still to ask."""
+    import os
+    import signal
+    import time
+
+    from tests.cli.conftest import RPL
+
+    policy = tmp_path / "cubes.rpl"
+    policy.write_text(CUBES, encoding="utf-8")
+    process = subprocess.Popen(RPL + ["verify", str(policy)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=dict(os.environ, RPL_NO_CACHE="1"),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        assert process.stdout.readline().startswith(f"{policy}: 1 property")  # the solver starts now
+        time.sleep(1)
+        pressed = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=90)
+    finally:
+        process.kill()
+    assert time.monotonic() - pressed < 20
+    assert process.returncode == 130, (out, err)
+    assert "UNKNOWN" not in out and "proven" not in out
+    assert err.strip() == "interrupted: nothing is claimed of what was not shown"
+
+
+def test_a_counterexample_the_runtime_does_not_reproduce_is_an_internal_error(tmp_path, monkeypatch):
+    """Never a result: the solver and the runtime disagree, a bug of rpl verify (exit 70)."""
+    from rplang.verify import replay
+
+    monkeypatch.setattr(replay, "holds", lambda *args: True)
+    policy = tmp_path / "p.rpl"
+    policy.write_text(SMALL + "property always_approved: outcome is approve\n", encoding="utf-8")
+    result = run("verify", policy)
+    assert result.code == 70
+    assert "error: the solver and the runtime disagree (a bug of rpl verify)" in result.err
+    assert "REFUTED" not in result.out
+
+
+def test_text_report_of_a_property_not_settled_in_time(tmp_path, snapshot):
+    import re
+
+    policy = tmp_path / "cubes.rpl"
+    policy.write_text(CUBES, encoding="utf-8")
+    result = run("verify", policy, "--timeout", "0.2")
+    assert result.code == 1
+    assert re.sub(r"\(\d+\.\d\d s\)", "(… s)", result.out.replace(str(tmp_path), "TMP")) == snapshot
+
+
+def test_versions_compared_with_a_kind_of_change_not_settled_say_so(tmp_path, snapshot):
+    """The header read `0 kinds of change` above the kinds it could not settle."""
+    import re
+
+    rule = ('rule cubes:\n  cites "cubes"\n  when x > 0 and y > 0 and z > 0 and x * x * x + y * y * y is z * z * z\n'
+            '  then refuse\n  because "cubes"\n\noutput outcome')
+    old = CUBES.replace('outcomes:\n', 'outcomes:\n  refuse "REFUSED"\n').replace("output outcome", rule)
+    old = old.split("property")[0]
+    (tmp_path / "old.rpl").write_text(old, encoding="utf-8")
+    (tmp_path / "new.rpl").write_text(old.replace("x * x * x + y * y * y is z * z * z", "false"), encoding="utf-8")
+    result = run("verify", tmp_path / "old.rpl", tmp_path / "new.rpl", "--timeout", "0.2")
+    assert result.code == 1
+    assert "no change found, 1 kind not settled (outcome;" in result.out
+    assert re.sub(r"\d+\.\d\d s\)", "… s)", result.out.replace(str(tmp_path), "TMP")) == snapshot
+    report = json.loads(run("verify", tmp_path / "old.rpl", tmp_path / "new.rpl", "--timeout", "0.2",
+                            "--format", "json").out)
+    assert (report["equivalent"], report["changes"], report["unknown"]) == (False, [], ["outcome: refuse -> approve"])

@@ -150,3 +150,13 @@ def requests(draw):
 def test_random_requests_never_violate_a_proven_property(request):
     for prop in WITH_PROVEN.checked.properties:
         assert holds(WITH_PROVEN, prop, request), (prop.name, request)
+
+
+def test_a_set_of_texts_is_named_as_the_checker_names_it_where_it_is_not_supported():
+    """The message read "a set of a text values written in the policy"."""
+    text = POLICY.replace("request:\n", 'parameter free_states = {"OR", "MT"}\n\nrequest:\n  state:  text\n')
+    text = text.replace("when amount > 0.00", "when amount > 0.00 and state not in free_states")
+    (result,) = verified(text + "\nproperty anything: total >= 0.00\n").values()
+    assert result.status == "unsupported"
+    assert result.message == ("property anything cannot be checked: a set of text values written in the policy "
+                              "is not supported")
