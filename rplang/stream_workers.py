@@ -254,6 +254,7 @@ def _quiet_worker() -> None:
 
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a handler of the main process's (rpl replay's) is not the worker's
     parent = os.getppid()
 
     def watch() -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rplang.inputs import replacing
+
 from .columns import decision_names
 from .errors import ReplayError
 from .rows import typed_batches
-from .run import Counts, RejectsFile, Replay
+from .run import Counts, RejectsFile, Replay, check_outputs
 from .sources import check_key_names, choose_keys, resolve
 
 
@@ -30,17 +32,25 @@ def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[s
         for file, columns in files.items():  # a key left out (`id`) made every row a reject, counted only
             check_columns(list(columns), (), job.request_fields, file, job.source.files[0])
         check_types(files, job.request_types)
+    # as rpl replay's OUT and rejects: never a file of the input (written, it was lost), in a folder
+    # that is there; each put in place when every row is written, an earlier file left as it was if not
+    check_outputs(job.source, out, rejects, out_is_folder=False, options=("out", "rejects"))
     refused = RejectsFile(rejects)
     writer = None
     try:
-        for batch in typed_batches(job, keys, refused, counts):
-            writer = writer or pq.ParquetWriter(out, batch.schema)
-            writer.write_table(pa.Table.from_batches([batch]))
-    finally:
-        if writer is not None:
-            writer.close()
-        counts.rejected = refused.count
-        refused.close()
+        with replacing(out) as written:
+            try:
+                for batch in typed_batches(job, keys, refused, counts):
+                    writer = writer or pq.ParquetWriter(written, batch.schema)
+                    writer.write_table(pa.Table.from_batches([batch]))
+            finally:
+                if writer is not None:
+                    writer.close()
+            refused.close()  # before OUT is put in place: a disk's error writing them keeps OUT too
+    except BaseException:
+        refused.discard()
+        raise
+    counts.rejected = refused.count
     return counts
 
 
