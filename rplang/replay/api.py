@@ -1,6 +1,8 @@
 """The replay from Python, for notebooks and scripts: files, and tables of the engines' own kinds."""
 from __future__ import annotations
 
+import os
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -13,10 +15,13 @@ from .run import Counts, RejectsFile, Replay, check_outputs
 from .sources import check_key_names, choose_keys, resolve
 
 
-def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[str, ...] = (),
-                   rejects: str | None = None) -> Counts:
+def write_requests(compiled, text: str, input_spec: str | os.PathLike, out: str | os.PathLike,
+                   keys: tuple[str, ...] = (), rejects: str | os.PathLike | None = None) -> Counts:
     """Requests (JSON lines, CSV or Parquet) as typed Parquet, each read by the request reader:
-    the export `rpl replay` reads in place. Refused rows go to `rejects` (else are counted)."""
+    the export `rpl replay` reads in place. Refused rows go to `rejects` (else are counted). Each
+    file named by a text or a path (`pathlib.Path`)."""
+    input_spec, out = os.fspath(input_spec), os.fspath(out)
+    rejects = os.fspath(rejects) if rejects is not None else None
     counts = Counts()
     job = Replay(compiled, text, resolve(input_spec), _names(keys))
     if keys:  # each a column of the input, none a field of the request (else every row was refused)
