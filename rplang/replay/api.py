@@ -82,6 +82,8 @@ def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "s
     from rplang.policy_lang.source_text import read_policy_file
     from rplang.runtime import load_policy_text
 
+    if via not in ("sql", "python"):  # anything else was the Python path, said nowhere
+        raise ValueError(f"via is 'sql' or 'python', not {via!r}")
     text = read_policy_file(policy_path)
     compiled = load_policy_text(text, str(policy_path), cache=True)
     kind = type(data).__module__.split(".")[0]
@@ -109,8 +111,13 @@ def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "s
 def _from_pandas(data, compiled) -> pa.Table:
     """A pandas DataFrame as Arrow; a column Arrow cannot read as one type (`[1, "a"]`) is a
     ReplayError naming it and the types it holds, where pyarrow's ArrowInvalid came out."""
+    from .duckdb_types import check_names
+
     # a named index (`id`) is a column of the requests, a key; a row's place is none
     named = any(name is not None for name in data.index.names)
+    # a name twice (two columns, or a column and the index) was pyarrow's ValueError, or pandas'
+    names = [*(n for n in data.index.names if n is not None and named), *data.columns]
+    check_names([("schema", len(names))] + [(str(name), None) for name in names], "the table")
     try:
         return pa.Table.from_pandas(data, preserve_index=named)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:

@@ -116,6 +116,24 @@ def test_names_duckdb_cannot_tell_apart_are_refused_by_name(requests_table, via)
         assert str(error.value) == f"the table: {said}; rename one in the input"
 
 
+def test_a_pandas_name_twice_is_refused_by_name(requests_table):
+    """Two columns of one name, or a column of the index's name, were pyarrow's ValueError
+    ("Duplicate column names found") or pandas' ("cannot insert id, already exists")."""
+    frame = requests_table.slice(0, 3).to_pandas()
+    twice = pytest.importorskip("pandas").concat([frame, frame[["id"]]], axis=1)
+    for data in (twice, frame.set_index("id").assign(id=1)):
+        with pytest.raises(ReplayError) as error:
+            decide(APUTURE, data)
+        assert str(error.value) == "the table: the column `id` twice; rename one in the input"
+
+
+def test_a_way_to_decide_that_is_neither_is_refused(requests_table):
+    """`via="spark"` (or a typo) decided with the Python path, and said nothing."""
+    with pytest.raises(ValueError) as error:
+        decide(APUTURE, requests_table, via="spark")
+    assert str(error.value) == "via is 'sql' or 'python', not 'spark'"
+
+
 def test_write_requests_checks_its_keys(tmp_path):
     # each key named was taken as it came: a missing column, a field of the request or a text
     # read letter by letter made every row a reject, counted only
