@@ -246,6 +246,17 @@ def check_outputs(source: Source, out: str, rejects: str | None, out_is_folder: 
             refuse_other_files(option, path, (p.name for p in target.iterdir()))
     if rejects is not None and Path(rejects).resolve() == Path(out).resolve():
         raise ReplayError(f"{options[1]} {rejects}: the same file as {options[0]}")
+    # a name of another format than the file's: `--out decided.csv` was Parquet that a spreadsheet,
+    # or the next replay of the folder, reads as CSV
+    from .sources import FORMATS
+
+    kinds = {"parquet": ("Parquet", ".parquet"), "jsonl": ("JSON lines", ".jsonl"), "csv": ("CSV", ".csv")}
+    for option, path, (what, written) in ((options[0], out, ("OUT is", "parquet")),
+                                          (options[1], rejects, ("the rejects are", "jsonl"))):
+        named = FORMATS.get(Path(path).suffix.lower()) if path is not None else None
+        if named not in (None, written):
+            raise ReplayError(f"{option} {path}: a name of {kinds[named][0]}, and {what} {kinds[written][0]}; "
+                              f"name it {kinds[written][1]}")
 
 
 # ---- Input as key columns ------------------------------------------------------------------------
