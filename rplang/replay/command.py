@@ -61,7 +61,7 @@ def load(spec: str, known_enough: bool = False, con=None):
 def replay_command(**given):
     """Decide every request of INPUT (Parquet, JSON lines or CSV: a file, a folder or a glob)
     under POLICY, inside DuckDB (default) or Spark; write the decisions to Parquet."""
-    with stopped_as_interrupted():
+    with stopped_as_interrupted(given["engine"]):
         _replay(**given)
 
 
@@ -142,7 +142,7 @@ def _replay(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, sh
 
 
 @contextlib.contextmanager
-def stopped_as_interrupted():
+def stopped_as_interrupted(engine: str):
     """Ctrl-C and SIGTERM (a job's time limit, `kill`) stop the run as Ctrl-C stops any command
     (exit 130; 143 for SIGTERM), the temporary files of OUT and the rejects removed on the way
     out. DuckDB stops its query for either and says "Query interrupted", which was reported as a
@@ -169,7 +169,9 @@ def stopped_as_interrupted():
     except KeyboardInterrupt:
         if not terminated:
             raise
-        click.echo("error: stopped by SIGTERM; OUT and the rejects file are as they were", err=True)
+        # Spark's OUT folder is replaced as Spark starts writing it (docs/replay.md)
+        kept = "OUT and the rejects file are as they were" if engine == "duckdb" else "the rejects file is as it was"
+        click.echo(f"error: stopped by SIGTERM; {kept}", err=True)
         sys.exit(128 + signal.SIGTERM)
     finally:
         if main:
