@@ -40,8 +40,10 @@ def load(spec: str, known_enough: bool = False, con=None):
 @click.command(name="replay", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("policy", callback=no_empty_path)
 @click.argument("input_", metavar="INPUT", callback=no_empty_path)
-@click.option("--out", metavar="OUT.parquet", callback=no_empty_path, help="the decided rows (default: INPUT's name + .decided.parquet)")
-@click.option("--rejects", metavar="FILE.jsonl", callback=no_empty_path, help="the rows refused as malformed (default: beside OUT)")
+@click.option("--out", metavar="OUT.parquet", callback=no_empty_path,
+              help="the decided rows (default: INPUT's name + .decided.parquet)")
+@click.option("--rejects", metavar="FILE.jsonl", callback=no_empty_path,
+              help="the rows refused as malformed (default: beside OUT)")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
 @click.option("--via", type=click.Choice(["sql", "python"]), default=None,
               help="sql: the policy compiled to a query (default where the policy allows); "

@@ -74,7 +74,8 @@ def resolve(spec: str, spark=None) -> Source:
 
 def _files_in(folder: Path) -> list[str]:
     """The files of a known format in `folder` and its own folders."""
-    return sorted(f for p in folder.rglob("*") if p.suffix.lower() in FORMATS and not p.is_dir() for f in _a_file(str(p)))
+    known = (str(p) for p in folder.rglob("*") if p.suffix.lower() in FORMATS and not p.is_dir())
+    return sorted(f for name in known for f in _a_file(name))
 
 
 def _a_file(name: str) -> list[str]:
