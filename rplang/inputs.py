@@ -2,6 +2,7 @@
 output named by an option, a policy rewritten in place), and the exit codes."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
@@ -159,38 +160,113 @@ def replace_file(path, data: bytes, like=None) -> None:
 
     With `like`, `path` is a file of the caller's own (a backup): whatever is there, a link
     included, is replaced, and the new file takes the permissions and owner of the file `like`."""
-    import contextlib
-    import os
-    import stat
-    import tempfile
-
-    if like is None:
-        target = os.path.realpath(path)
-        try:
-            status = os.stat(target)
-        except FileNotFoundError:
-            _write_new(target, data)
-            return
-        os.close(os.open(target, os.O_WRONLY))  # may this user write it? (the rename must not get round it)
-    else:
-        target, status = str(path), os.stat(like)
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.",
-                                     suffix=".tmp")
+    if like is None and not os.path.lexists(os.path.realpath(path)):
+        _write_new(os.path.realpath(path), data)
+        return
+    replacement = Replacement(path, like)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with open(replacement.name, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-            made = os.fstat(out.fileno())
-        os.chmod(temporary, stat.S_IMODE(status.st_mode))
-        if (made.st_uid, made.st_gid) != (status.st_uid, status.st_gid):
-            with contextlib.suppress(OSError):  # only root may give a file away
-                os.chown(temporary, status.st_uid, status.st_gid)
-        os.replace(temporary, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        replacement.discard()
         raise
+    replacement.commit()
+
+
+class Replacement:
+    """A file's new content, written under a temporary name beside it (`name`) and put in its place
+    by `commit` (permissions and owner as the file had them, the data on the disk first), or removed
+    by `discard`: a write that fails or is stopped leaves the file as it was, never cut short. An
+    OSError of making or renaming the temporary file names `path`, as writing it in place would.
+
+    `path` a link: the file it names is replaced, the link kept. A file this user may not write is
+    refused (PermissionError), as writing it in place would be. A file not there yet is made with
+    the permissions `open` gives one. `path` a device or a pipe (`/dev/null`): `name` is `path`,
+    written as it is, nothing replaced. With `like`, `path` is a file of the caller's own (a
+    backup): whatever is there, a link included, is replaced, and the new file takes the
+    permissions and owner of the file `like`."""
+
+    def __init__(self, path, like=None):
+        self.path = str(path)
+        try:
+            self._make(like)
+        except OSError as error:
+            raise self.naming(error) from None
+
+    def _make(self, like) -> None:
+        import stat
+
+        if like is not None:
+            self.target, self.status = self.path, os.stat(like)
+        else:
+            self.target = os.path.realpath(self.path)
+            try:
+                self.status = os.stat(self.target)
+            except FileNotFoundError:
+                self.status = None
+        self.replaces = like is not None or self.status is None or stat.S_ISREG(self.status.st_mode)
+        if not self.replaces:
+            self.name = self.path
+            return
+        if self.status is not None and like is None:
+            os.close(os.open(self.target, os.O_WRONLY))  # may this user write it? (the rename must not get round it)
+        folder, base = os.path.split(self.target)
+        while True:
+            self.name = os.path.join(folder, f".{base}.{os.urandom(4).hex()}.tmp")
+            try:  # made as `open` makes a file: the umask's permissions
+                os.close(os.open(self.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                return
+            except FileExistsError:
+                continue
+
+    def commit(self) -> None:
+        import stat
+
+        if not self.replaces:
+            return
+        try:
+            fd = os.open(self.name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                made = os.fstat(fd)
+            finally:
+                os.close(fd)
+            if self.status is not None:
+                os.chmod(self.name, stat.S_IMODE(self.status.st_mode))
+                if (made.st_uid, made.st_gid) != (self.status.st_uid, self.status.st_gid):
+                    with contextlib.suppress(OSError):  # only root may give a file away
+                        os.chown(self.name, self.status.st_uid, self.status.st_gid)
+            os.replace(self.name, self.target)
+        except BaseException as error:
+            self.discard()
+            if isinstance(error, OSError):
+                raise self.naming(error) from None
+            raise
+
+    def discard(self) -> None:
+        if self.replaces:
+            with contextlib.suppress(OSError):
+                os.unlink(self.name)
+
+    def naming(self, error: OSError) -> OSError:
+        """`error` naming `path`, where it named the temporary file (or a link's file)."""
+        return OSError(error.errno, error.strerror, self.path) if error.errno else error
+
+
+@contextlib.contextmanager
+def replacing(path):
+    """A `Replacement` of `path` as a block: the name to write its new content under, put in its
+    place when the block ends, removed if the block raises (Ctrl-C included); an OSError of
+    writing the temporary file names `path`."""
+    replacement = Replacement(path)
+    try:
+        yield replacement.name
+    except BaseException as error:
+        replacement.discard()
+        if isinstance(error, OSError) and error.filename == replacement.name:
+            raise replacement.naming(error) from None
+        raise
+    replacement.commit()
 
 
 def _write_new(path: str, data: bytes) -> None:

@@ -209,7 +209,9 @@ def _work(tasks, results, output: int, others: list[int], decide_block, lines_of
     given: queue.Queue = queue.Queue()  # at most AHEAD blocks: the main process gives no more
     threading.Thread(target=_receive, args=(tasks, given), daemon=True, name="rpl-input").start()
     decided: queue.Queue = queue.Queue(WRITE_AHEAD)
-    writer = threading.Thread(target=_write_all, args=(decided, output), name="rpl-output")
+    # a daemon: a block that raises ends the worker (the main process says it was lost), where the
+    # writer, waiting for the next block's output, kept it alive and the main process waited for ever
+    writer = threading.Thread(target=_write_all, args=(decided, output), name="rpl-output", daemon=True)
     writer.start()
     while (task := given.get()) is not None:
         index, first, block = task
@@ -254,6 +256,7 @@ def _quiet_worker() -> None:
 
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a handler of the main process's (rpl replay's) is not the worker's
     parent = os.getppid()
 
     def watch() -> None:

@@ -1,20 +1,27 @@
 """The replay from Python, for notebooks and scripts: files, and tables of the engines' own kinds."""
 from __future__ import annotations
 
+import os
+
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from rplang.inputs import replacing
 
 from .columns import decision_names
 from .errors import ReplayError
 from .rows import typed_batches
-from .run import Counts, RejectsFile, Replay
+from .run import Counts, RejectsFile, Replay, check_outputs
 from .sources import check_key_names, choose_keys, resolve
 
 
-def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[str, ...] = (),
-                   rejects: str | None = None) -> Counts:
+def write_requests(compiled, text: str, input_spec: str | os.PathLike, out: str | os.PathLike,
+                   keys: tuple[str, ...] = (), rejects: str | os.PathLike | None = None) -> Counts:
     """Requests (JSON lines, CSV or Parquet) as typed Parquet, each read by the request reader:
-    the export `rpl replay` reads in place. Refused rows go to `rejects` (else are counted)."""
+    the export `rpl replay` reads in place. Refused rows go to `rejects` (else are counted). Each
+    file named by a text or a path (`pathlib.Path`)."""
+    input_spec, out = os.fspath(input_spec), os.fspath(out)
+    rejects = os.fspath(rejects) if rejects is not None else None
     counts = Counts()
     job = Replay(compiled, text, resolve(input_spec), _names(keys))
     if keys:  # each a column of the input, none a field of the request (else every row was refused)
@@ -30,17 +37,25 @@ def write_requests(compiled, text: str, input_spec: str, out: str, keys: tuple[s
         for file, columns in files.items():  # a key left out (`id`) made every row a reject, counted only
             check_columns(list(columns), (), job.request_fields, file, job.source.files[0])
         check_types(files, job.request_types)
+    # as rpl replay's OUT and rejects: never a file of the input (written, it was lost), in a folder
+    # that is there; each put in place when every row is written, an earlier file left as it was if not
+    check_outputs(job.source, out, rejects, out_is_folder=False, options=("out", "rejects"))
     refused = RejectsFile(rejects)
     writer = None
     try:
-        for batch in typed_batches(job, keys, refused, counts):
-            writer = writer or pq.ParquetWriter(out, batch.schema)
-            writer.write_table(pa.Table.from_batches([batch]))
-    finally:
-        if writer is not None:
-            writer.close()
-        counts.rejected = refused.count
-        refused.close()
+        with replacing(out) as written:
+            try:
+                for batch in typed_batches(job, keys, refused, counts):
+                    writer = writer or pq.ParquetWriter(written, batch.schema)
+                    writer.write_table(pa.Table.from_batches([batch]))
+            finally:
+                if writer is not None:
+                    writer.close()
+            refused.close()  # before OUT is put in place: a disk's error writing them keeps OUT too
+    except BaseException:
+        refused.discard()
+        raise
+    counts.rejected = refused.count
     return counts
 
 
@@ -67,6 +82,8 @@ def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "s
     from rplang.policy_lang.source_text import read_policy_file
     from rplang.runtime import load_policy_text
 
+    if via not in ("sql", "python"):  # anything else was the Python path, said nowhere
+        raise ValueError(f"via is 'sql' or 'python', not {via!r}")
     text = read_policy_file(policy_path)
     compiled = load_policy_text(text, str(policy_path), cache=True)
     kind = type(data).__module__.split(".")[0]
@@ -94,8 +111,13 @@ def decide(policy_path, data, keys: tuple[str, ...] | None = None, via: str = "s
 def _from_pandas(data, compiled) -> pa.Table:
     """A pandas DataFrame as Arrow; a column Arrow cannot read as one type (`[1, "a"]`) is a
     ReplayError naming it and the types it holds, where pyarrow's ArrowInvalid came out."""
+    from .duckdb_types import check_names
+
     # a named index (`id`) is a column of the requests, a key; a row's place is none
     named = any(name is not None for name in data.index.names)
+    # a name twice (two columns, or a column and the index) was pyarrow's ValueError, or pandas'
+    names = [*(n for n in data.index.names if n is not None and named), *data.columns]
+    check_names([("schema", len(names))] + [(str(name), None) for name in names], "the table")
     try:
         return pa.Table.from_pandas(data, preserve_index=named)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:

@@ -1,6 +1,7 @@
 """`rpl replay`: decide past requests where they are, in DuckDB or Spark."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from importlib.util import find_spec
@@ -38,9 +39,11 @@ def load(spec: str, known_enough: bool = False, con=None):
 
 @click.command(name="replay", context_settings=COMMAND_SETTINGS)
 @click.argument("policy", callback=no_empty_path)
-@click.argument("input_", metavar="INPUT")
-@click.option("--out", metavar="OUT.parquet", help="the decided rows (default: INPUT's name + .decided.parquet)")
-@click.option("--rejects", metavar="FILE.jsonl", help="the rows refused as malformed (default: beside OUT)")
+@click.argument("input_", metavar="INPUT", callback=no_empty_path)
+@click.option("--out", metavar="OUT.parquet", callback=no_empty_path,
+              help="the decided rows (default: INPUT's name + .decided.parquet)")
+@click.option("--rejects", metavar="FILE.jsonl", callback=no_empty_path,
+              help="the rows refused as malformed (default: beside OUT)")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
 @click.option("--via", type=click.Choice(["sql", "python"]), default=None,
               help="sql: the policy compiled to a query (default where the policy allows); "
@@ -57,10 +60,14 @@ def load(spec: str, known_enough: bool = False, con=None):
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, metavar="N", show_default=True,
               help="read a JSON-lines or CSV input in N processes (a Parquet input is read by the engine)")
 @click.option("--explain-sql", is_flag=True, help="print the query the policy compiles to, and stop")
-def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, show, master, jobs,
-                   explain_sql):
+def replay_command(**given):
     """Decide every request of INPUT (Parquet, JSON lines or CSV: a file, a folder or a glob)
     under POLICY, inside DuckDB (default) or Spark; write the decisions to Parquet."""
+    with stopped_as_interrupted(given["engine"]):
+        _replay(**given)
+
+
+def _replay(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, show, master, jobs, explain_sql):
     missing = next((name for name in ("duckdb", "pyarrow", "sqlglot") if find_spec(name) is None), None)
     if missing:  # found, not imported: a run whose query is cached never imports SQLGlot (plans.py)
         click.echo(f"error: rpl replay needs {missing}: install rplang[replay]", err=True)
@@ -108,9 +115,14 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         rejects_file = run.RejectsFile(rejects)
         job = run.Replay(compiled, text, source, tuple(keys), via, name, known, jobs, columns)
         try:
-            counts = engine_for(engine, master, con)(job, out, rejects_file)
-        finally:
-            rejects_file.close()
+            # OUT and the rejects written beside their names and put in place only when every row is
+            # decided: a run that fails or is stopped leaves both as an earlier run left them
+            with _replacing(engine, out) as written:
+                counts = engine_for(engine, master, con)(job, written, rejects_file)
+                rejects_file.close()  # before OUT is put in place: a disk's error writing them keeps OUT too
+        except BaseException:
+            rejects_file.discard()
+            raise
         counts.rejected = rejects_file.count
         click.echo(counts.text(out, rejects_file.path), err=True)
         if old_job:
@@ -129,6 +141,53 @@ def replay_command(policy, input_, out, rejects, engine, via, keys, compare_to, 
         click.echo(f"error: {said}", err=True)
         sys.exit(EXIT_CANTCREAT)
     sys.exit(EXIT_REQUEST if counts.rejected else EXIT_OK)
+
+
+@contextlib.contextmanager
+def stopped_as_interrupted(engine: str):
+    """Ctrl-C and SIGTERM (a job's time limit, `kill`) stop the run as Ctrl-C stops any command
+    (exit 130; 143 for SIGTERM), the temporary files of OUT and the rejects removed on the way
+    out. DuckDB stops its query for either and says "Query interrupted", which was reported as a
+    bug in rpl; SIGTERM killed the process at once, and left DuckDB's temporary file beside OUT.
+    The handler is set only where it can be (the main thread)."""
+    import signal
+    import threading
+
+    terminated = []
+
+    def interrupt(signum, frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, interrupt) if main else None
+    try:
+        try:
+            yield
+        except RuntimeError as error:  # DuckDB's, for a query it stopped: the interrupt it took
+            if str(error) != "Query interrupted":
+                raise
+            raise KeyboardInterrupt from None
+    except KeyboardInterrupt:
+        if not terminated:
+            raise
+        # Spark's OUT folder is replaced as Spark starts writing it (docs/replay.md)
+        kept = "OUT and the rejects file are as they were" if engine == "duckdb" else "the rejects file is as it was"
+        click.echo(f"error: stopped by SIGTERM; {kept}", err=True)
+        sys.exit(128 + signal.SIGTERM)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _replacing(engine: str, out: str):
+    """OUT's temporary name beside it (inputs.replacing), put in place when the block ends well.
+    Spark writes a folder of files, or a cluster's store, as it is named."""
+    if engine == "spark":
+        return contextlib.nullcontext(out)
+    from rplang.inputs import replacing
+
+    return replacing(out)
 
 
 def _spark_for_uris(engine: str, master: str, input_: str, out: str | None):

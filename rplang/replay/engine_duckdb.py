@@ -230,13 +230,10 @@ def write_decided(con, plan: plans.Plan, replay: Replay, key_names: tuple[str, .
     con.create_function(DECIDE, handback, [con.struct_type({k: given[k] for k in key_names}), given[REQUEST]],
                         con.struct_type({name: con.sqltype(t) for name, t in plan.types.items()}),
                         type="arrow", null_handling="special", side_effects=True)
-    # DuckDB removes what is at the name it is given and makes a file there: OUT a symbolic link
-    # would become a file, the file it names left as it was (pyarrow's writer, on the Python path,
-    # writes through the link, as the shell's `>` does); given the file the link names, it is that file
-    # that is replaced
-    target = os.path.realpath(out)
+    # `out` is the temporary file beside OUT (a link's: beside the file it names) that replaces it
+    # (command.py), a file DuckDB writes as it is named
     try:
-        [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(target)} (FORMAT parquet)").fetchall()
+        [(written,)] = con.execute(f"COPY ({plan.rows}) TO {_string(out)} (FORMAT parquet)").fetchall()
     except duckdb.IOException as error:  # OUT could not be written: the disk's error, as Python's
         raise disk_error(str(error), out) from None
     except duckdb.Error:

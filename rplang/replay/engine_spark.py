@@ -120,7 +120,8 @@ def replay_spark(replay: Replay, out: str, rejects: RejectsFile, master: str = "
             rejects.write([{**{k: own[k] for k in key_columns}, ERROR: json.loads(own[ERROR])} for own in refused])
             decided_by_python = by_python.filter(by_python[ERROR].isNull()).drop(ERROR)
             decided = decided_by_python if by_sql is None else by_sql.unionByName(decided_by_python)
-            decided.write.mode("overwrite").parquet(out)
+            with writing_out(spark, out):
+                decided.write.mode("overwrite").parquet(out)
             counts.by_python = decided_by_python.count()
     finally:
         by_python.unpersist()
@@ -147,6 +148,36 @@ def executors_import(spark):
                           f"back, and every row --via python, with rplang's runtime; install rplang[replay] for the "
                           f"Python they run ({spark.sparkContext.pythonExec}; set PYSPARK_PYTHON to name another)") \
             from None
+
+
+@contextlib.contextmanager
+def writing_out(spark, out: str):
+    """Spark's error writing OUT (a folder it cannot make, no permission, a full disk: a Java
+    IOException, which was reported as a bug in rpl) as an OSError naming OUT: exit 73, as on DuckDB."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 (py4j's, from the JVM; any other is raised as it is)
+        said = _io_cause(spark, error)
+        if said is None:
+            raise
+        import errno
+
+        raise OSError(errno.EIO, said, out) from None
+
+
+def _io_cause(spark, error: Exception) -> str | None:
+    """The message of the first java.io.IOException among the causes of a JVM error, or None."""
+    from py4j.java_gateway import is_instance_of
+
+    cause = getattr(error, "java_exception", None)
+    gateway = spark.sparkContext._gateway
+    for _ in range(20):  # a chain of causes, never a cycle
+        if cause is None:
+            return None
+        if is_instance_of(gateway, cause, "java.io.IOException"):
+            return str(cause.getMessage())
+        cause = cause.getCause()
+    return None
 
 
 def load_input(spark, replay: Replay, keys: tuple[str, ...], rejects: RejectsFile, counts: Counts):

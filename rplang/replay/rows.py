@@ -344,10 +344,11 @@ def text_row(source: Source, keys: tuple[str, ...], name: str, number: int, raw)
     RequestError)."""
     where = {ROW: number, **({FILE: name} if len(source.files) > 1 else {})}
     key_values = {} if keys else dict(where)
-    if isinstance(raw, RequestError):  # its keys unread: its place in the input says which it is
+    if not isinstance(raw, dict):  # its keys unread (not JSON, not UTF-8, JSON that is no object: `null`,
+        # a list): its place in the input says which it is (the line had no keys and no place, and in
+        # a worker of --jobs its missing key stopped the worker, and the replay waited for it for ever)
         return (name, number), {**where, **{k: None for k in keys}}, raw
-    if isinstance(raw, dict):
-        key_values.update((k, raw.pop(k, None)) for k in keys)
+    key_values.update((k, raw.pop(k, None)) for k in keys)
     return (name, number), key_values, raw.error if isinstance(raw, _Refused) else raw
 
 

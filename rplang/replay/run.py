@@ -115,10 +115,14 @@ class Replay:
 
 
 class RejectsFile:
-    """The rejects, one JSON line each: the row's keys and the error `rpl eval` reports."""
+    """The rejects, one JSON line each: the row's keys and the error `rpl eval` reports. Written
+    under a temporary name beside the file (inputs.Replacement) and put in its place by `close`,
+    when the run has decided every row; a run that fails calls `discard`, and an earlier run's
+    rejects file is left as it was, as OUT is."""
 
     def __init__(self, path: str | None):
         self.path, self.stream, self.count = path, None, 0  # no path: only counted
+        self.replacement = None
 
     def write(self, rejects: list[dict]) -> None:
         if not rejects:
@@ -128,19 +132,35 @@ class RejectsFile:
             return
         with writing(self.path):
             if self.stream is None:
-                self.stream = open(self.path, "w", encoding="utf-8")
+                from rplang.inputs import Replacement
+
+                self.replacement = Replacement(self.path)
+                self.stream = open(self.replacement.name, "w", encoding="utf-8")
             for reject in rejects:
                 self.stream.write(json.dumps({k: json_value(v) if k != ERROR else v for k, v in reject.items()},
                                              ensure_ascii=False) + "\n")
 
     def close(self) -> None:
+        """The run decided every row: its rejects put in place, or, none written, an earlier run's removed."""
         if self.stream is not None:
-            with writing(self.path):
-                self.stream.close()
+            try:
+                with writing(self.path):
+                    self.stream.close()
+            except BaseException:
+                self.replacement.discard()
+                raise
+            self.replacement.commit()
         elif self.path is not None and _regular_file(self.path):
             # a rejects file of an earlier run would mislead; anything else named (`/dev/full`, a
             # pipe, a link) is no such file, and was removed with it, a device and all
             Path(self.path).unlink()
+
+    def discard(self) -> None:
+        """The run failed: the rejects it wrote removed, an earlier run's file left as it was."""
+        if self.stream is not None:
+            with contextlib.suppress(OSError):
+                self.stream.close()
+            self.replacement.discard()
 
 
 def _regular_file(path: str) -> bool:
@@ -188,22 +208,24 @@ def rejects_path(out: str) -> str:
     return str(path.with_name(path.stem + ".rejects.jsonl"))
 
 
-def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool, policies: tuple[str, ...] = ()) -> None:
-    """OUT and the rejects file can be made where they are named, and neither is (nor, a folder,
-    holds) a file of the input, nor one of `policies` (the files of POLICY and of --compare's): said
-    now, not as an engine's error after the rows are decided, and never an input or a policy
-    overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store (`s3a://...`,
-    Spark's only) is checked through Spark (uris.check_out); the rejects file is written here.
-    `out_is_folder`: Spark writes OUT as a folder."""
+def check_outputs(source: Source, out: str, rejects: str | None, out_is_folder: bool, policies: tuple[str, ...] = (),
+                  options: tuple[str, str] = ("--out", "--rejects")) -> None:
+    """OUT and the rejects file (None: only counted) can be made where they are named, and neither
+    is (nor, a folder, holds) a file of the input, nor one of `policies` (the files of POLICY and of
+    --compare's): said now, not as an engine's error after the rows are decided, and never an input
+    or a policy overwritten, or deleted as an earlier run's rejects. OUT in a cluster's store
+    (`s3a://...`, Spark's only) is checked through Spark (uris.check_out); the rejects file is
+    written here. `out_is_folder`: Spark writes OUT as a folder. `options`: the names of OUT and the
+    rejects in the errors (the command's options, or write_requests' arguments)."""
     from rplang.inputs import same_file
 
     from .uris import is_uri, local_path, refuse_other_files
 
-    if is_uri(rejects):
-        raise ReplayError(f"--rejects {rejects}: the rejects are written here, by the driver; name a local file")
+    if rejects is not None and is_uri(rejects):
+        raise ReplayError(f"{options[1]} {rejects}: the rejects are written here, by the driver; name a local file")
     inputs = [Path(local_path(f)).resolve() for f in source.files]
-    for option, path in (("--out", out), ("--rejects", rejects)):
-        if is_uri(path):
+    for option, path in zip(options, (out, rejects)):
+        if path is None or is_uri(path):
             continue
         target = Path(path).resolve()
         # the same name, or the same file by another (a hard link: written, the input is lost with it)
@@ -218,12 +240,23 @@ def check_outputs(source: Source, out: str, rejects: str, out_is_folder: bool, p
             if Path(path).is_symlink():  # its own folder is there: the one it names is not
                 raise ReplayError(f"{option} {path}: a link to {target}, in no folder {target.parent}")
             raise ReplayError(f"{option} {path}: no folder {Path(path).parent}")
-        if target.is_dir() and not (option == "--out" and out_is_folder):
+        if target.is_dir() and not (option == options[0] and out_is_folder):
             raise ReplayError(f"{option} {path}: a folder; name a file")
         if target.is_dir():
             refuse_other_files(option, path, (p.name for p in target.iterdir()))
-    if Path(rejects).resolve() == Path(out).resolve():
-        raise ReplayError(f"--rejects {rejects}: the same file as --out")
+    if rejects is not None and Path(rejects).resolve() == Path(out).resolve():
+        raise ReplayError(f"{options[1]} {rejects}: the same file as {options[0]}")
+    # a name of another format than the file's: `--out decided.csv` was Parquet that a spreadsheet,
+    # or the next replay of the folder, reads as CSV
+    from .sources import FORMATS
+
+    kinds = {"parquet": ("Parquet", ".parquet"), "jsonl": ("JSON lines", ".jsonl"), "csv": ("CSV", ".csv")}
+    for option, path, (what, written) in ((options[0], out, ("OUT is", "parquet")),
+                                          (options[1], rejects, ("the rejects are", "jsonl"))):
+        named = FORMATS.get(Path(path).suffix.lower()) if path is not None else None
+        if named not in (None, written):
+            raise ReplayError(f"{option} {path}: a name of {kinds[named][0]}, and {what} {kinds[written][0]}; "
+                              f"name it {kinds[written][1]}")
 
 
 # ---- Input as key columns ------------------------------------------------------------------------

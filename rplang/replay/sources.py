@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import glob
 import math
+import os
 from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
@@ -47,11 +48,16 @@ def resolve(spec: str, spark=None) -> Source:
                               "which reads it where it is (or download the files and name them)")
         files = list_files(spark, spec, FORMATS)
     elif path.is_dir():
-        files = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
+        files = _files_in(path)
     elif any(c in spec for c in "*?["):
-        files = sorted(f for f in glob.glob(spec, recursive=True) if Path(f).is_file())
+        # a folder matched is read as a folder named is (a table Spark wrote, `exports/*.parquet`
+        # matching `exports/2025.parquet/`): its files were left out, their rows never decided
+        found = (_files_in(Path(f)) if os.path.isdir(f) else _a_file(f) for f in glob.glob(spec, recursive=True))
+        files = sorted({f for each in found for f in each})
     elif path.is_file():
         files = [spec]
+    elif path.exists():
+        _a_file(spec)  # raises
     else:
         raise ReplayError(f"{spec}: no such file or folder")
     if not files:
@@ -64,6 +70,20 @@ def resolve(spec: str, spark=None) -> Source:
     if len(formats) > 1:
         raise ReplayError(f"{spec}: files of several formats ({', '.join(sorted(formats))}); replay one at a time")
     return Source(tuple(files), formats.pop())
+
+
+def _files_in(folder: Path) -> list[str]:
+    """The files of a known format in `folder` and its own folders."""
+    known = (str(p) for p in folder.rglob("*") if p.suffix.lower() in FORMATS and not p.is_dir())
+    return sorted(f for name in known for f in _a_file(name))
+
+
+def _a_file(name: str) -> list[str]:
+    """[`name`], a file replay can read, or [] for a link to nothing; a pipe or a device is refused
+    by name (a folder's was left out, its rows never decided; one named was "no such file")."""
+    if os.path.isfile(name) or not os.path.exists(name):
+        return [name] if os.path.isfile(name) else []
+    raise ReplayError(f"{name}: not a file (a pipe, a device); replay reads files: save it to one")
 
 
 def choose_keys(columns: list[str], asked: tuple[str, ...], request: Collection[str],

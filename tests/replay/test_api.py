@@ -3,6 +3,7 @@ the same kind out, with the decisions `rpl eval` makes and the rejects beside th
 from __future__ import annotations
 
 import json
+import os
 
 import pyarrow as pa
 import pytest
@@ -115,6 +116,24 @@ def test_names_duckdb_cannot_tell_apart_are_refused_by_name(requests_table, via)
         assert str(error.value) == f"the table: {said}; rename one in the input"
 
 
+def test_a_pandas_name_twice_is_refused_by_name(requests_table):
+    """Two columns of one name, or a column of the index's name, were pyarrow's ValueError
+    ("Duplicate column names found") or pandas' ("cannot insert id, already exists")."""
+    frame = requests_table.slice(0, 3).to_pandas()
+    twice = pytest.importorskip("pandas").concat([frame, frame[["id"]]], axis=1)
+    for data in (twice, frame.set_index("id").assign(id=1)):
+        with pytest.raises(ReplayError) as error:
+            decide(APUTURE, data)
+        assert str(error.value) == "the table: the column `id` twice; rename one in the input"
+
+
+def test_a_way_to_decide_that_is_neither_is_refused(requests_table):
+    """`via="spark"` (or a typo) decided with the Python path, and said nothing."""
+    with pytest.raises(ValueError) as error:
+        decide(APUTURE, requests_table, via="spark")
+    assert str(error.value) == "via is 'sql' or 'python', not 'spark'"
+
+
 def test_write_requests_checks_its_keys(tmp_path):
     # each key named was taken as it came: a missing column, a field of the request or a text
     # read letter by letter made every row a reject, counted only
@@ -138,6 +157,51 @@ def test_write_requests_checks_its_keys(tmp_path):
         write_requests(policy, text, out, str(tmp_path / "again.parquet"))
     assert str(error.value) == (f"{out}: the column `id` is not a field of the request; "  # `id` is no `kind`
                                 "keep it with --key if it identifies a row")
+
+
+def test_write_requests_never_writes_over_its_input_and_is_told_where_it_cannot_write(tmp_path):
+    """An `out` or `rejects` naming the input (or by a hard link) had the Parquet, or the rejects,
+    written over it; a folder not there, or a folder named, was pyarrow's FileNotFoundError or
+    IsADirectoryError."""
+    from rplang.replay.api import write_requests
+
+    source = tmp_path / "in.jsonl"
+    lines = "".join(json.dumps({"id": n, **json.loads(line)}) + "\n"
+                    for n, line in enumerate(CORPUS.read_text().splitlines()[:3]))
+    source.write_text(lines)
+    (tmp_path / "other-name.jsonl").hardlink_to(source)
+    (tmp_path / "folder").mkdir()
+    policy, text, out = load_policy(APUTURE), APUTURE.read_text(), tmp_path / "o.parquet"
+    for given, said in (({"out": source}, f"out {source}: a file of the input; name another"),
+                        ({"out": tmp_path / "other-name.jsonl"},
+                         f"out {tmp_path / 'other-name.jsonl'}: a file of the input; name another"),
+                        ({"rejects": source}, f"rejects {source}: a file of the input; name another"),
+                        ({"out": tmp_path / "no" / "o.parquet"}, f"out {tmp_path / 'no' / 'o.parquet'}: no folder "
+                                                                 f"{tmp_path / 'no'}"),
+                        ({"out": tmp_path / "folder"}, f"out {tmp_path / 'folder'}: a folder; name a file")):
+        named = {"out": out, **given}
+        with pytest.raises(ReplayError) as error:
+            write_requests(policy, text, str(source), str(named["out"]), ("id",), rejects=named.get("rejects"))
+        assert str(error.value) == said
+        assert source.read_text() == lines
+
+
+def test_write_requests_that_fails_leaves_an_earlier_out_as_it_was(tmp_path):
+    """Its rejects could not be written (their error came as they were closed): the earlier `out`
+    had been written over with the rows read."""
+    from rplang.replay.api import write_requests
+
+    source, out = tmp_path / "in.jsonl", tmp_path / "o.parquet"
+    source.write_text("".join(json.dumps({"id": n, **json.loads(line)}) + "\n"
+                              for n, line in enumerate(CORPUS.read_text().splitlines()[:3])) + '{"id": 9}\n')
+    out.write_bytes(b"an earlier export")
+    if not os.path.exists("/dev/full"):
+        pytest.skip("a device that is always full")
+    with pytest.raises(OSError) as error:
+        write_requests(load_policy(APUTURE), APUTURE.read_text(), str(source), str(out), ("id",), rejects="/dev/full")
+    assert (error.value.filename, error.value.strerror) == ("/dev/full", "No space left on device")
+    assert out.read_bytes() == b"an earlier export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "o.parquet"]
 
 
 def _mixed(requests_table, column: str, values: list):

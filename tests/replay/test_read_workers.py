@@ -91,6 +91,21 @@ def test_json_lines_with_malformed_lines_among_them(aputure_lines, tmp_path, wor
     assert sorted(json.loads(r)["source_row"] for r in rejects) == [4, 41, 42, 121, 251]
 
 
+def test_json_lines_that_are_no_objects_are_rejects_with_their_place(aputure_lines, tmp_path, workers_read):
+    """With a key (`id`), a line of JSON that is no object (`null`, a list, a text, a number) was
+    a reject with neither its key nor its place; in a worker its missing key stopped the worker,
+    and the replay waited for it for ever."""
+    lines = [json.dumps({"id": f"R{n}", **json.loads(line)}) for n, line in enumerate(aputure(aputure_lines))]
+    for at, odd in ((10, "null"), (100, "[1]"), (200, '"R7"'), (290, "3")):
+        lines[at] = odd
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    code, err, _, rejects = assert_same(source, tmp_path)
+    assert code == 2 and "4 rejected -> REJECTS" in err, err
+    assert sorted((json.loads(r)["source_row"], json.loads(r)["id"]) for r in rejects) == [
+        (11, None), (101, None), (201, None), (291, None)]
+
+
 def test_csv_with_dotted_columns_and_json_lists(aputure_lines, tmp_path, small_batches, workers_read):
     requests = [json.loads(line) for line in aputure(aputure_lines, 150)]
     header = ["request_id", "request_date", "kind", "received_date"] + \
@@ -362,6 +377,33 @@ def test_a_worker_that_dies_is_a_clear_error_and_leaves_no_file(aputure_lines, t
     assert result.err == f"error: a worker process reading {source} ended before its rows were read " \
         "(killed by signal 9); nothing was decided\n"
     assert list(temporary.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "tmp"]
+
+
+def test_a_worker_that_fails_is_a_clear_error_not_a_wait(aputure_lines, tmp_path, monkeypatch):
+    """A worker whose range raised (a bug) stayed alive, its writer thread waiting for the next
+    range's output, and the replay waited for it for ever."""
+    import threading
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(aputure(aputure_lines)) + "\n")
+    here = os.getpid()
+    real = read_workers.typed_batch
+
+    def failing(*args):
+        if os.getpid() != here:
+            raise RuntimeError("a bug")
+        return real(*args)
+    monkeypatch.setattr(read_workers, "typed_batch", failing)
+    done = []
+    replaying = threading.Thread(target=lambda: done.append(
+        run("replay", APUTURE, source, "--out", tmp_path / "o.parquet", "--jobs", "2")), daemon=True)
+    replaying.start()
+    replaying.join(120)
+    assert done, "the replay waited for its workers for ever"
+    assert done[0].code == 64 and done[0].err.endswith(
+        f"error: a worker process reading {source} ended before its rows were read (exit code 1); "
+        "nothing was decided\n"), done[0].both
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
 
 def test_a_parquet_input_is_read_by_the_engine_whatever_the_jobs(aputure_parquet, tmp_path, workers_read):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import json
+from pathlib import Path
 
 import pytest
 
@@ -184,6 +185,18 @@ def test_an_out_folder_holding_other_files_is_refused_before_spark_starts(aputur
     assert result.code == 64, result.both
     assert f"error: --out {out}: a folder holding other files than Parquet parts (notes.txt)" in result.err
     assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="a folder no one may make a folder in")
+def test_an_out_spark_cannot_write_is_named_and_the_earlier_rejects_kept(spark, aputure_parquet, tmp_path):
+    """Spark's IOException writing OUT was an internal error (exit 70, "a bug in rpl"); the rejects
+    file an earlier run left was removed, as by a run without rejects."""
+    out, rejects = Path(f"/proc/rpl-replay-{os.getpid()}"), tmp_path / "rejects.jsonl"
+    rejects.write_text("an earlier run's\n")
+    result = run("replay", APUTURE, aputure_parquet, "--engine", "spark", "--out", out, "--rejects", rejects)
+    assert result.code == 73 and "internal error" not in result.err, result.both
+    assert result.err.splitlines()[-1].startswith(f"error: {out}: Mkdirs failed to create "), result.err
+    assert rejects.read_text() == "an earlier run's\n" and os.listdir(tmp_path) == ["rejects.jsonl"]
 
 
 def test_a_spark_dataframe_with_money_as_double_is_refused_by_name(spark, requests_table):
