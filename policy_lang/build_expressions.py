@@ -65,7 +65,24 @@ class ExpressionBuilder:
         return Span(self.source, self.offset + token.start_pos, self.offset + token.end_pos)
 
     def _text(self, token: Token) -> str:
+        self._check_escapes(token)
         return fold_text(token[1:-1])
+
+    def _check_escapes(self, token: Token) -> None:
+        """A backslash keeps the character after it (`\\"`, `\\\\`). Before a letter or a digit it
+        is another language's escape (`\\n`, `\\t`, `\\u00e9`, a path's `C:\\new`), whose meaning
+        would be lost without a word: `\\n` would read as `n`."""
+        if "\\" not in token:
+            return
+        start = self.offset + token.start_pos
+        for m in _ESCAPE.finditer(token, 1, len(token) - 1):
+            char = m.group(1)
+            if char.isascii() and char.isalnum():
+                self.problems.append(Diagnostic(
+                    "RPL002", f"`\\{char}` is not an escape here: it would read as `{char}`",
+                    Span(self.source, start + m.start(), start + m.end()),
+                    "only `\\\"` and `\\\\` are escapes in quoted text: write `\\\\` for a backslash, "
+                    "and any other character as itself"))
 
     def _date(self, token: Token) -> datetime.date:
         try:
@@ -80,6 +97,7 @@ class ExpressionBuilder:
     # templates
     def _template(self, token: Token) -> ast.Template:
         """Split a quoted sentence into text and `{expression}` holes, each hole parsed in place."""
+        self._check_escapes(token)
         raw = token[1:-1]
         base = self.offset + token.start_pos + 1
         parts: list = []
@@ -311,6 +329,9 @@ class _HoleBuilder(ExpressionBuilder):
     def __init__(self, parent: ExpressionBuilder, offset: int):
         super().__init__(parent.source, offset)
         self.problems = parent.problems
+
+    def _check_escapes(self, token: Token) -> None:
+        pass  # the sentence holding the hole was checked whole, its quoted words with it
 
     def text_literal(self, meta, c):
         # Words put into a sentence keep their spaces: `{if opened then " (opened)" else ""}`.

@@ -55,6 +55,30 @@ def test_clause_text_escapes_are_resolved():
     assert one('clause c: "say \\"hi\\" \\\\ there"').text == 'say "hi" \\ there'
 
 
+def escape_errors(text: str) -> list[tuple[str, int, int]]:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(text, "t.rpl")
+    return [(d.message, d.span.line, d.span.column) for d in raised.value.diagnostics]
+
+
+@pytest.mark.parametrize("written, char", [("\\n", "n"), ("\\t", "t"), ("\\u00e9", "u"), ("C:\\2026", "2")])
+def test_another_languages_escape_is_an_error_not_a_lost_character(written, char):
+    # `\n` read as `n` without a word: the policy owner's line break, or a path's letter, lost
+    assert escape_errors(f'clause c: "a {written} b"') == [
+        (f"`\\{char}` is not an escape here: it would read as `{char}`", 1, 14 + written.index("\\"))]
+
+
+def test_every_quoted_text_of_the_policy_is_held_to_its_escapes_and_a_sentences_words_once():
+    text = ('rule r:\n  cites "C:\\x"\n  when true\n  then note\n'
+            '  because "one\\n {if true then "\\t" else ""} two"\n'
+            'example "\\q":\n  request {"a": "JSON has \\n"}\n')
+    assert [(line, column) for _, line, column in escape_errors(text)] == [(2, 12), (5, 15), (5, 33), (6, 10)]
+
+
+def test_a_backslash_before_anything_but_a_letter_or_digit_keeps_it():
+    assert one('clause c: "\\é \\. \\{ \\\\n"').text == "é . { \\n"
+
+
 # ---- parameters: one literal of each kind ------------------------------------------------------
 
 @pytest.mark.parametrize("written, kind, value", [
