@@ -6,12 +6,10 @@ import os
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rplang.inputs import replacing
-
 from .columns import decision_names
 from .errors import ReplayError
 from .rows import typed_batches
-from .run import Counts, RejectsFile, Replay, check_outputs
+from .run import Counts, RejectsFile, Replay, check_outputs, outputs_written
 from .sources import check_key_names, choose_keys, resolve
 
 
@@ -42,19 +40,14 @@ def write_requests(compiled, text: str, input_spec: str | os.PathLike, out: str 
     check_outputs(job.source, out, rejects, out_is_folder=False, options=("out", "rejects"))
     refused = RejectsFile(rejects)
     writer = None
-    try:
-        with replacing(out) as written:
-            try:
-                for batch in typed_batches(job, keys, refused, counts):
-                    writer = writer or pq.ParquetWriter(written, batch.schema)
-                    writer.write_table(pa.Table.from_batches([batch]))
-            finally:
-                if writer is not None:
-                    writer.close()
-            refused.close()  # before OUT is put in place: a disk's error writing them keeps OUT too
-    except BaseException:
-        refused.discard()
-        raise
+    with outputs_written(out, refused) as written:
+        try:
+            for batch in typed_batches(job, keys, refused, counts):
+                writer = writer or pq.ParquetWriter(written, batch.schema)
+                writer.write_table(pa.Table.from_batches([batch]))
+        finally:
+            if writer is not None:
+                writer.close()
     counts.rejected = refused.count
     return counts
 

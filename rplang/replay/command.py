@@ -114,15 +114,8 @@ def _replay(policy, input_, out, rejects, engine, via, keys, compare_to, fmt, sh
             check_out(spark, out, source.files)
         rejects_file = run.RejectsFile(rejects)
         job = run.Replay(compiled, text, source, tuple(keys), via, name, known, jobs, columns)
-        try:
-            # OUT and the rejects written beside their names and put in place only when every row is
-            # decided: a run that fails or is stopped leaves both as an earlier run left them
-            with _replacing(engine, out) as written:
-                counts = engine_for(engine, master, con)(job, written, rejects_file)
-                rejects_file.close()  # before OUT is put in place: a disk's error writing them keeps OUT too
-        except BaseException:
-            rejects_file.discard()
-            raise
+        with run.outputs_written(out, rejects_file, in_place=engine == "spark") as written:
+            counts = engine_for(engine, master, con)(job, written, rejects_file)
         counts.rejected = rejects_file.count
         click.echo(counts.text(out, rejects_file.path), err=True)
         if old_job:
@@ -178,16 +171,6 @@ def stopped_as_interrupted(engine: str):
     finally:
         if main:
             signal.signal(signal.SIGTERM, before)
-
-
-def _replacing(engine: str, out: str):
-    """OUT's temporary name beside it (inputs.replacing), put in place when the block ends well.
-    Spark writes a folder of files, or a cluster's store, as it is named."""
-    if engine == "spark":
-        return contextlib.nullcontext(out)
-    from rplang.inputs import replacing
-
-    return replacing(out)
 
 
 def _spark_for_uris(engine: str, master: str, input_: str, out: str | None):

@@ -163,6 +163,23 @@ class RejectsFile:
             self.replacement.discard()
 
 
+@contextlib.contextmanager
+def outputs_written(out: str, rejects: RejectsFile, in_place: bool = False):
+    """The name to write the decided rows under: beside OUT (inputs.replacing), put in its place
+    when the block ends well, the rejects first (a disk's error writing them keeps an earlier OUT
+    too); a run that fails or is stopped leaves both as an earlier run left them. `in_place`: OUT
+    as named (Spark writes a folder of files, or a cluster's store)."""
+    from rplang.inputs import replacing
+
+    try:
+        with contextlib.nullcontext(out) if in_place else replacing(out) as written:
+            yield written
+            rejects.close()
+    except BaseException:
+        rejects.discard()
+        raise
+
+
 def _regular_file(path: str) -> bool:
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
