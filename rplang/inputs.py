@@ -163,14 +163,8 @@ def replace_file(path, data: bytes, like=None) -> None:
     if like is None and not os.path.lexists(os.path.realpath(path)):
         _write_new(os.path.realpath(path), data)
         return
-    replacement = Replacement(path, like)
-    try:
-        with open(replacement.name, "wb") as out:
-            out.write(data)
-    except BaseException:
-        replacement.discard()
-        raise
-    replacement.commit()
+    with replacing(path, like) as name, open(name, "wb") as out:
+        out.write(data)
 
 
 class Replacement:
@@ -254,11 +248,11 @@ class Replacement:
 
 
 @contextlib.contextmanager
-def replacing(path):
+def replacing(path, like=None):
     """A `Replacement` of `path` as a block: the name to write its new content under, put in its
     place when the block ends, removed if the block raises (Ctrl-C included); an OSError of
     writing the temporary file names `path`."""
-    replacement = Replacement(path)
+    replacement = Replacement(path, like)
     try:
         yield replacement.name
     except BaseException as error:
